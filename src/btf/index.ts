@@ -1,0 +1,13 @@
+/**
+ * BTF, the BPF Type Format: parse a blob into typed records and look types up.
+ *
+ * Pure: no `node:` imports, so it runs in browsers too.
+ *
+ * @module
+ */
+
+export { BTF, describe, POINTER_SIZE } from "./btf.ts";
+export { BTFError } from "./errors.ts";
+export { BTF_HEADER_SIZE, BTF_MAGIC, BTF_VERSION, type ParseOptions, parseBTF, parseHeader } from "./parse.ts";
+export { StringTable } from "./strings.ts";
+export * from "./types.ts";

@@ -1,0 +1,223 @@
+/**
+ * bpf(2): build a `union bpf_attr` in native memory by field name, call the kernel,
+ * and turn a failure into a {@link SyscallError}.
+ *
+ * Pointers inside bpf_attr (keys, values, the verifier log buffer, path names) must
+ * point at memory that does not move, so every call gets a bump-allocated arena of
+ * native memory; data is copied in before the call and out after it. Calls are
+ * synchronous and not re-entrant: one {@link BpfCall} is live at a time.
+ */
+import { BPF_ATTR_SIZE, type BpfCmd, type StructLayout } from "../../uapi/index.ts";
+import { SyscallError } from "./errors.ts";
+import { allocNative, freeNative, lastErrno, type NativeMemory, syscall3p } from "./native.ts";
+
+const SYS_bpf = 321; // x86-64
+const EINTR = 4;
+const EAGAIN = 11;
+/** libbpf retries program and BTF loads a few times on EAGAIN; so do we. */
+const MAX_EAGAIN_RETRIES = 5;
+
+const ARENA_SIZE = 1 << 16;
+const attrMem = allocNative(BPF_ATTR_SIZE);
+const attrView = new DataView(attrMem.bytes.buffer, attrMem.bytes.byteOffset, BPF_ATTR_SIZE);
+const arena = allocNative(ARENA_SIZE);
+let arenaUsed = 0;
+/** Large buffers that did not fit in the arena; freed when the next call starts. */
+let overflow: NativeMemory[] = [];
+const encoder = new TextEncoder();
+
+function reserve(size: number): { address: bigint; bytes: Uint8Array } {
+  const aligned = (arenaUsed + 7) & ~7;
+  if (aligned + size <= ARENA_SIZE) {
+    arenaUsed = aligned + size;
+    const bytes = arena.bytes.subarray(aligned, aligned + size);
+    bytes.fill(0);
+    return { address: arena.address + BigInt(aligned), bytes };
+  }
+  const mem = allocNative(size);
+  overflow.push(mem);
+  return { address: mem.address, bytes: mem.bytes };
+}
+
+function releaseOverflow(): void {
+  for (const m of overflow) freeNative(m);
+  overflow = [];
+}
+
+/** Bytes the kernel writes during a call; valid until the next {@link BpfCall} starts. */
+export class OutBuffer {
+  /** @internal */
+  constructor(readonly bytes: Uint8Array) {}
+  /** A copy of the bytes, safe to keep. */
+  copy(): Uint8Array {
+    return this.bytes.slice();
+  }
+}
+
+/**
+ * One bpf(2) call under construction. Set fields by their `union bpf_attr` name
+ * (from the generated layout), then {@link invoke}.
+ *
+ * @example
+ * const call = new BpfCall(BpfCmd.MAP_LOOKUP_ELEM, bpfAttr.mapElem);
+ * call.u32("map_fd", fd).input("key", key);
+ * const value = call.output("value", valueSize);
+ * call.invoke("map lookup");
+ * return value.copy();
+ */
+export class BpfCall {
+  readonly cmd: BpfCmd;
+  readonly layout: StructLayout;
+
+  constructor(cmd: BpfCmd, layout: StructLayout) {
+    this.cmd = cmd;
+    this.layout = layout;
+    arenaUsed = 0;
+    releaseOverflow();
+    attrMem.bytes.fill(0);
+  }
+
+  private field(name: string) {
+    const f = this.layout.fields[name];
+    if (!f) throw new Error(`internal: bpf_attr has no field ${name} in this command's layout`);
+    return f;
+  }
+
+  /** Sets an integer field of 1, 2, 4 or 8 bytes (or a bitfield). */
+  set(name: string, value: number | bigint): this {
+    const f = this.field(name);
+    if (f.bitSize !== undefined) {
+      const cur = readUnsigned(f.offset, f.size);
+      const mask = ((1n << BigInt(f.bitSize)) - 1n) << BigInt(f.bitOffset ?? 0);
+      const next = (cur & ~mask) | ((BigInt(value) << BigInt(f.bitOffset ?? 0)) & mask);
+      writeUnsigned(f.offset, f.size, next);
+      return this;
+    }
+    writeUnsigned(f.offset, f.size, BigInt.asUintN(f.size * 8, BigInt(value)));
+    return this;
+  }
+
+  /** Alias of {@link set} for 32-bit fields, for readability at call sites. */
+  u32(name: string, value: number): this {
+    return this.set(name, value);
+  }
+
+  /** Copies `data` into native memory and stores its address in pointer field `name`. */
+  input(name: string, data: Uint8Array): this {
+    const r = reserve(data.length);
+    r.bytes.set(data);
+    return this.set(name, r.address);
+  }
+
+  /** A NUL-terminated string in native memory, its address in `name`. */
+  string(name: string, s: string): this {
+    const enc = encoder.encode(s);
+    const r = reserve(enc.length + 1);
+    r.bytes.set(enc);
+    return this.set(name, r.address);
+  }
+
+  /** Copies a string (truncated to fit, NUL-terminated) into an inline char array field. */
+  inlineString(name: string, s: string): this {
+    const f = this.field(name);
+    const enc = encoder.encode(s).subarray(0, f.size - 1);
+    attrMem.bytes.set(enc, f.offset);
+    return this;
+  }
+
+  /** Reserves `size` zeroed bytes for the kernel to write, its address in `name`. */
+  output(name: string, size: number): OutBuffer {
+    const r = reserve(size);
+    this.set(name, r.address);
+    return new OutBuffer(r.bytes);
+  }
+
+  /** Like {@link output} but starting with a copy of `data`. */
+  inout(name: string, data: Uint8Array): OutBuffer {
+    const r = reserve(data.length);
+    r.bytes.set(data);
+    this.set(name, r.address);
+    return new OutBuffer(r.bytes);
+  }
+
+  /** Reads an integer field back after the call (the kernel writes some, e.g. retval). */
+  get(name: string): number {
+    const f = this.field(name);
+    const v = readUnsigned(f.offset, f.size);
+    if (f.bitSize !== undefined) {
+      return Number((v >> BigInt(f.bitOffset ?? 0)) & ((1n << BigInt(f.bitSize)) - 1n));
+    }
+    return Number(v);
+  }
+
+  /** Reads a 64-bit field back after the call. */
+  get64(name: string): bigint {
+    const f = this.field(name);
+    return readUnsigned(f.offset, f.size);
+  }
+
+  /**
+   * Calls bpf(2). Returns the non-negative result (an fd for commands that create
+   * one). EINTR is retried; EAGAIN is retried a few times when `retryEagain` is set.
+   * @throws SyscallError naming `operation`.
+   */
+  invoke(operation: string, opts: { retryEagain?: boolean; detail?: string } = {}): number {
+    let eagain = 0;
+    for (;;) {
+      const r = syscall3p(SYS_bpf, this.cmd, attrMem.ptr, BPF_ATTR_SIZE);
+      if (r >= 0) return r;
+      const e = lastErrno();
+      if (e === EINTR) continue;
+      if (e === EAGAIN && opts.retryEagain && eagain++ < MAX_EAGAIN_RETRIES) continue;
+      throw new SyscallError(e, operation, opts.detail);
+    }
+  }
+}
+
+function readUnsigned(offset: number, size: number): bigint {
+  switch (size) {
+    case 1:
+      return BigInt(attrView.getUint8(offset));
+    case 2:
+      return BigInt(attrView.getUint16(offset, true));
+    case 4:
+      return BigInt(attrView.getUint32(offset, true));
+    case 8:
+      return attrView.getBigUint64(offset, true);
+    default:
+      throw new Error(`internal: unsupported field size ${size}`);
+  }
+}
+
+function writeUnsigned(offset: number, size: number, v: bigint): void {
+  switch (size) {
+    case 1:
+      attrView.setUint8(offset, Number(v));
+      return;
+    case 2:
+      attrView.setUint16(offset, Number(v), true);
+      return;
+    case 4:
+      attrView.setUint32(offset, Number(v), true);
+      return;
+    case 8:
+      attrView.setBigUint64(offset, v, true);
+      return;
+    default:
+      throw new Error(`internal: unsupported field size ${size}`);
+  }
+}
+
+/**
+ * The bare call for hot paths (map lookup/update from a preallocated attribute):
+ * `attr` must hold a complete `union bpf_attr`. Returns the result, or `-errno`.
+ * EINTR is retried.
+ */
+export function bpfRaw(cmd: BpfCmd, attr: NativeMemory): number {
+  for (;;) {
+    const r = syscall3p(SYS_bpf, cmd, attr.ptr, BPF_ATTR_SIZE);
+    if (r >= 0) return r;
+    const e = lastErrno();
+    if (e !== EINTR) return -e;
+  }
+}

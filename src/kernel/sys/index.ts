@@ -1,0 +1,21 @@
+/**
+ * The syscall layer: the only code in tsbpf that touches native code (koffi).
+ * @module
+ */
+export { BpfCall, bpfRaw, OutBuffer } from "./bpf.ts";
+export { SyscallError } from "./errors.ts";
+export { Fd, openFdCount } from "./fd.ts";
+export {
+  addressOf,
+  allocNative,
+  closeFd,
+  freeNative,
+  ioctlInt,
+  ioctlPtr,
+  lastErrno,
+  mmap,
+  munmap,
+  type NativeMemory,
+  syscall5,
+  viewNative,
+} from "./native.ts";

@@ -1,0 +1,85 @@
+/**
+ * The one place tsbpf calls into native code. Every other module reaches the kernel
+ * through the typed functions of src/kernel/sys/.
+ *
+ * `syscall(2)` is declared with a fixed prototype rather than as variadic: on the
+ * Linux ABIs tsbpf supports (x86-64, arm64) variadic integer arguments travel in the
+ * same registers as fixed ones, and a fixed prototype is several times cheaper to call
+ * through koffi.
+ */
+import koffi from "koffi";
+
+const libc = koffi.load("libc.so.6");
+
+/** `long syscall(long nr, long a, void *b, unsigned long c)` with a pointer second argument. */
+export const syscall3p = libc.func(
+  "long syscall(long nr, long a, void *b, unsigned long c)",
+) as (nr: number, a: number, b: unknown, c: number) => number;
+
+/** `long syscall(long nr, ...)` with five integer arguments (pointers passed as addresses). */
+export const syscall5 = libc.func(
+  "long syscall(long nr, long a, long b, long c, long d, long e)",
+) as (nr: number, a: number | bigint, b: number | bigint, c: number | bigint, d: number | bigint, e: number | bigint) => number;
+
+export const closeFd = libc.func("int close(int fd)") as (fd: number) => number;
+
+export const ioctlPtr = libc.func("int ioctl(int fd, unsigned long req, void *arg)") as (
+  fd: number,
+  req: number,
+  arg: unknown,
+) => number;
+
+export const ioctlInt = libc.func("int ioctl(int fd, unsigned long req, unsigned long arg)") as (
+  fd: number,
+  req: number,
+  arg: number,
+) => number;
+
+export const mmap = libc.func(
+  "void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)",
+) as (addr: null, len: number, prot: number, flags: number, fd: number, off: number) => unknown;
+
+export const munmap = libc.func("int munmap(void *addr, size_t len)") as (
+  addr: unknown,
+  len: number,
+) => number;
+
+/** The calling thread's errno right after a native call. */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
+/** Native memory owned by JavaScript: an address for the kernel and a zero-copy view. */
+export interface NativeMemory {
+  /** Opaque koffi pointer (pass to native functions). */
+  readonly ptr: unknown;
+  /** The address, for storing in a syscall attribute. */
+  readonly address: bigint;
+  /** Zero-copy bytes over the memory. */
+  readonly bytes: Uint8Array;
+  readonly size: number;
+}
+
+/** Allocates `size` bytes of native memory (zeroed). Release with {@link freeNative}. */
+export function allocNative(size: number): NativeMemory {
+  const n = Math.max(size, 8);
+  const ptr = koffi.alloc("uint8_t", n);
+  const bytes = new Uint8Array(koffi.view(ptr, n), 0, size);
+  bytes.fill(0);
+  return { ptr, address: koffi.address(ptr), bytes, size };
+}
+
+/** Releases memory from {@link allocNative}. */
+export function freeNative(mem: NativeMemory): void {
+  koffi.free(mem.ptr);
+}
+
+/** A zero-copy view of `len` bytes at a native pointer (e.g. an mmap'd region). */
+export function viewNative(ptr: unknown, len: number): Uint8Array {
+  return new Uint8Array(koffi.view(ptr, len));
+}
+
+/** The address of a native pointer. */
+export function addressOf(ptr: unknown): bigint {
+  return koffi.address(ptr);
+}
