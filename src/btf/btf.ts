@@ -9,7 +9,13 @@ import type { StringTable } from "./strings.ts";
 import type { BTFHeader, BTFKind, BTFType, TypeId, TypeOfKind } from "./types.ts";
 
 /** Kinds that only name or qualify another type; {@link BTF.resolve} skips them. */
-const MODIFIERS: ReadonlySet<BTFKind> = new Set(["TYPEDEF", "CONST", "VOLATILE", "RESTRICT", "TYPE_TAG"]);
+const MODIFIERS: ReadonlySet<BTFKind> = new Set([
+  "TYPEDEF",
+  "CONST",
+  "VOLATILE",
+  "RESTRICT",
+  "TYPE_TAG",
+]);
 
 /** Longest chain of typedefs/qualifiers/arrays followed before assuming a cycle. */
 const MAX_CHAIN = 64;

@@ -25,7 +25,11 @@ export class BTFError extends Error {
   readonly reason: string;
 
   constructor(reason: string, offset?: number) {
-    super(offset === undefined ? `BTF: ${reason}` : `BTF: ${reason} (at offset 0x${offset.toString(16)})`);
+    super(
+      offset === undefined
+        ? `BTF: ${reason}`
+        : `BTF: ${reason} (at offset 0x${offset.toString(16)})`,
+    );
     this.name = "BTFError";
     this.reason = reason;
     this.offset = offset;

@@ -8,6 +8,13 @@
 
 export { BTF, describe, POINTER_SIZE } from "./btf.ts";
 export { BTFError } from "./errors.ts";
-export { BTF_HEADER_SIZE, BTF_MAGIC, BTF_VERSION, type ParseOptions, parseBTF, parseHeader } from "./parse.ts";
+export {
+  BTF_HEADER_SIZE,
+  BTF_MAGIC,
+  BTF_VERSION,
+  type ParseOptions,
+  parseBTF,
+  parseHeader,
+} from "./parse.ts";
 export { StringTable } from "./strings.ts";
 export * from "./types.ts";

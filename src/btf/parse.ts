@@ -63,7 +63,10 @@ export function parseHeader(bytes: Uint8Array): BTFHeader {
     throw new BTFError(`header length ${hdrLen} is less than ${BTF_HEADER_SIZE}`, 4);
   }
   if (hdrLen > bytes.length) {
-    throw new BTFError(`header length ${hdrLen} is beyond the end of the data (${bytes.length})`, 4);
+    throw new BTFError(
+      `header length ${hdrLen} is beyond the end of the data (${bytes.length})`,
+      4,
+    );
   }
   for (let i = BTF_HEADER_SIZE; i < hdrLen; i++) {
     if (bytes[i] !== 0) throw new BTFError("unknown non-zero field in extended header", i);
@@ -246,7 +249,8 @@ export function parseBTF(bytes: Uint8Array, options: ParseOptions = {}): BTF {
         break;
       case 12: {
         const linkage = LINKAGE[vlen];
-        if (linkage === undefined) throw new BTFError(`${what} FUNC '${name}' has unknown linkage ${vlen}`, at);
+        if (linkage === undefined)
+          throw new BTFError(`${what} FUNC '${name}' has unknown linkage ${vlen}`, at);
         t = { kind: "FUNC", id, name, type: sizeOrType, linkage };
         break;
       }
@@ -254,7 +258,10 @@ export function parseBTF(bytes: Uint8Array, options: ParseOptions = {}): BTF {
         need(vlen * 8, `${what} parameters`, at);
         const params: Param[] = new Array(vlen);
         for (let i = 0; i < vlen; i++) {
-          params[i] = { name: strings.get(view.getUint32(off, le), off), type: view.getUint32(off + 4, le) };
+          params[i] = {
+            name: strings.get(view.getUint32(off, le), off),
+            type: view.getUint32(off + 4, le),
+          };
           off += 8;
         }
         t = { kind: "FUNC_PROTO", id, name, returnType: sizeOrType, params };
@@ -265,7 +272,8 @@ export function parseBTF(bytes: Uint8Array, options: ParseOptions = {}): BTF {
         const l = view.getUint32(off, le);
         off += 4;
         const linkage = LINKAGE[l];
-        if (linkage === undefined) throw new BTFError(`${what} VAR '${name}' has unknown linkage ${l}`, at);
+        if (linkage === undefined)
+          throw new BTFError(`${what} VAR '${name}' has unknown linkage ${l}`, at);
         t = { kind: "VAR", id, name, type: sizeOrType, linkage };
         break;
       }
