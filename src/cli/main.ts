@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * `tsbpf`: bpftool's grammar, output and exit codes, over tsbpf's kernel library.
+ *
+ * `tsbpf [-j|--json] [-p|--pretty] [-f|--bpffs] [-d|--debug] [-V|--version] OBJECT COMMAND ...`
+ *
+ * commander reads the global options (anywhere on the line, as bpftool's getopt does);
+ * the objects and commands follow bpftool's own rules: any prefix selects the first
+ * match in bpftool's order (`tsbpf p s` is `tsbpf prog show`). Each object's module is
+ * imported only when it runs, so `tsbpf version` starts fast.
+ * @module
+ */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Command as Commander } from "commander";
+import { Args, matchCommand } from "./args.ts";
+import { type Context, HELP_SPEC_OPTIONS, printHelp } from "./command.ts";
+import { CliError, EXIT_FAILURE, type GlobalOptions, Output, UsageError } from "./output.ts";
+
+const BIN = "tsbpf";
+
+type ObjectRun = (ctx: Context, args: Args) => Promise<void>;
+
+/** bpftool's object table, in bpftool's order (which settles abbreviations). */
+const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
+  { name: "help", load: async () => async (ctx) => mainHelp(ctx) },
+  { name: "batch" },
+  { name: "prog", load: async () => (await import("./prog.ts")).run },
+  { name: "map", load: async () => (await import("./map.ts")).run },
+  { name: "link" },
+  { name: "cgroup" },
+  { name: "perf" },
+  { name: "net" },
+  { name: "feature", load: async () => (await import("./feature.ts")).run },
+  { name: "btf", load: async () => (await import("./btf.ts")).run },
+  { name: "gen" },
+  { name: "struct_ops" },
+  { name: "iter" },
+  { name: "version", load: async () => (await import("./version.ts")).run },
+];
+
+function mainHelp(ctx: Context): void {
+  printHelp(
+    ctx,
+    `Usage: ${BIN} [OPTIONS] OBJECT { COMMAND | help }\n` +
+      `       ${BIN} version\n` +
+      "\n" +
+      "       OBJECT := { prog | map | feature | btf }\n" +
+      `       ${HELP_SPEC_OPTIONS} |\n` +
+      "                    {-f|--bpffs} | {-V|--version} }\n",
+  );
+}
+
+/** Splits argv into global options and the words after them, as bpftool's getopt does. */
+function parseGlobal(argv: readonly string[]): {
+  opts: GlobalOptions & { version: boolean; help: boolean };
+  words: string[];
+  unknown?: string;
+} {
+  const cmd = new Commander(BIN)
+    .helpOption(false)
+    .option("-j, --json", "JSON output")
+    .option("-p, --pretty", "pretty JSON output (implies --json)")
+    .option("-f, --bpffs", "show pinned paths")
+    .option("-d, --debug", "verbose: verifier logs")
+    .option("-V, --version", "print the version")
+    .option("-h, --help", "print help");
+  const { operands, unknown } = cmd.parseOptions([...argv]);
+  const o = cmd.opts<Record<string, boolean | undefined>>();
+  const pretty = o.pretty === true;
+  return {
+    opts: {
+      json: o.json === true || pretty,
+      pretty,
+      bpffs: o.bpffs === true,
+      debug: o.debug === true,
+      version: o.version === true,
+      help: o.help === true,
+    },
+    words: operands,
+    unknown: unknown[0],
+  };
+}
+
+/**
+ * Runs the CLI on `argv` (without node and script) and returns the exit code:
+ * 0 on success, 255 on any error, like bpftool.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const { opts, words, unknown } = parseGlobal(argv);
+  const out = new Output(opts);
+  const ctx: Context = { out, opts, bin: BIN, help: () => mainHelp(ctx) };
+  let code = 0;
+  try {
+    if (unknown !== undefined) {
+      out.error(`unrecognized option '${unknown}'`);
+      if (!out.json) mainHelp(ctx);
+      code = EXIT_FAILURE;
+    } else if (opts.help) {
+      mainHelp(ctx);
+    } else if (opts.version) {
+      await (await import("./version.ts")).run(ctx, new Args(words));
+    } else {
+      const args = new Args(words);
+      if (args.count === 0) {
+        mainHelp(ctx);
+      } else {
+        const word = args.next();
+        const obj = matchCommand(OBJECTS, word);
+        if (!obj) throw new UsageError();
+        if (!obj.load) {
+          throw new CliError(`object '${obj.name}' is not supported by ${BIN} yet`);
+        }
+        await (await obj.load())(ctx, args);
+      }
+    }
+  } catch (e) {
+    code = EXIT_FAILURE;
+    reportError(ctx, e);
+  }
+  out.finish();
+  return code;
+}
+
+function reportError(ctx: Context, e: unknown): void {
+  if (e instanceof UsageError) {
+    if (e.message) ctx.out.error(e.message);
+    ctx.help();
+    return;
+  }
+  if (e instanceof Error) {
+    ctx.out.error(e.message);
+    if (ctx.opts.debug && !(e instanceof CliError) && e.stack) ctx.out.stderr(`${e.stack}\n`);
+    return;
+  }
+  ctx.out.error(String(e));
+}
+
+/** True when this file is the process's entry script (not imported by a test). */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  const here = fileURLToPath(import.meta.url);
+  try {
+    return realpathSync(script) === realpathSync(here);
+  } catch {
+    return script === here;
+  }
+}
+
+if (isEntry()) {
+  process.exitCode = await main(process.argv.slice(2));
+}
