@@ -12,7 +12,7 @@
  */
 
 /** [number, name, message] for every errno tsbpf knows. */
-const ERRNOS: readonly (readonly [number, string, string])[] = [
+const ERRNOS = [
   [1, "EPERM", "Operation not permitted"],
   [2, "ENOENT", "No such file or directory"],
   [3, "ESRCH", "No such process"],
@@ -163,20 +163,34 @@ const ERRNOS: readonly (readonly [number, string, string])[] = [
   [529, "EIOCBQUEUED", "iocb queued, will get completion event (kernel-internal)"],
   [530, "ERECALLCONFLICT", "Conflict with recalled state (kernel-internal)"],
   [531, "ENOGRACE", "NFS file lock reclaim refused (kernel-internal)"],
-];
+] as const;
 
-/** Names that are another spelling of a number above (glibc and kernel aliases). */
-const ALIASES: Readonly<Record<string, number>> = {
-  EWOULDBLOCK: 11,
-  EDEADLOCK: 35,
-  ENOTSUP: 95,
+type ErrnoEntry = (typeof ERRNOS)[number];
+
+/**
+ * Errno numbers by name, e.g. `Errno.ENOENT === 2`. Aliases (EWOULDBLOCK, EDEADLOCK,
+ * ENOTSUP) are here too.
+ *
+ * @example
+ * ```ts
+ * if (err.errno === Errno.EINTR) retry();
+ * ```
+ */
+export const Errno = Object.freeze(
+  Object.fromEntries([
+    ...ERRNOS.map((e) => [e[1], e[0]]),
+    ["EWOULDBLOCK", 11],
+    ["EDEADLOCK", 35],
+    ["ENOTSUP", 95],
+  ]),
+) as { readonly [E in ErrnoEntry as E[1]]: E[0] } & {
+  readonly EWOULDBLOCK: 11;
+  readonly EDEADLOCK: 35;
+  readonly ENOTSUP: 95;
 };
 
-const byNumber = new Map<number, readonly [number, string, string]>(ERRNOS.map((e) => [e[0], e]));
-const byName = new Map<string, number>([
-  ...ERRNOS.map((e): [string, number] => [e[1], e[0]]),
-  ...Object.entries(ALIASES),
-]);
+const byNumber = new Map<number, ErrnoEntry>(ERRNOS.map((e) => [e[0], e]));
+const byName = new Map<string, number>(Object.entries(Errno));
 
 /**
  * The errno name for `n` (positive or negative), e.g. `errnoName(2) === "ENOENT"`, or

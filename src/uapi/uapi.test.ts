@@ -9,6 +9,7 @@ import {
   bpfAttr,
   bpfLinkInfo,
   bpfProgInfo,
+  Errno,
   errnoMessage,
   errnoName,
   errnoNumber,
@@ -119,4 +120,11 @@ describe("errno", () => {
     assert.equal(errnoNumber("EWOULDBLOCK"), 11);
     assert.equal(errnoNumber("E2BIG"), 7);
   });
+});
+
+test("Errno constants", () => {
+  assert.equal(Errno.ENOENT, 2);
+  assert.equal(Errno.EAGAIN, 11);
+  assert.equal(Errno.EWOULDBLOCK, 11);
+  assert.equal(Errno.ENOTSUPP, 524);
 });
