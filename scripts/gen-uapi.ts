@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { release as osRelease } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { type BTF, BTFError, type BTFType, describe, parseBTF } from "../src/btf/index.ts";
+import { type BTF, BTFError, type BTFType, describeType, parseBTF } from "../src/btf/index.ts";
 
 /** Where the generated file goes, relative to the repository root. */
 export const OUTPUT_PATH = "src/uapi/bpf.generated.ts";
@@ -326,7 +326,8 @@ function flatten(
   prefix: string,
   out: Map<string, GenField>,
 ): void {
-  if (t.kind !== "STRUCT" && t.kind !== "UNION") fail(`${describe(t)} is not a struct or union`);
+  if (t.kind !== "STRUCT" && t.kind !== "UNION")
+    fail(`${describeType(t)} is not a struct or union`);
   for (const m of t.members) {
     const bits = baseBits + m.bitOffset;
     const mt = btf.resolve(m.type);
@@ -346,17 +347,17 @@ function flatten(
       const unitStart = Math.floor(bits / unitBits) * unitBits;
       const bitOffset = bits - unitStart;
       if (bitOffset + bitSize > unitBits) {
-        fail(`bitfield ${key} of ${describe(t)} crosses its ${size}-byte storage unit`);
+        fail(`bitfield ${key} of ${describeType(t)} crosses its ${size}-byte storage unit`);
       }
       field = { offset: unitStart / 8, size, bitOffset, bitSize };
     } else {
-      if (bits % 8 !== 0) fail(`member ${key} of ${describe(t)} is not byte aligned`);
+      if (bits % 8 !== 0) fail(`member ${key} of ${describeType(t)} is not byte aligned`);
       field = { offset: bits / 8, size };
     }
     const seen = out.get(key);
     if (seen !== undefined) {
       if (seen.offset === field.offset && seen.size === field.size) continue;
-      fail(`member ${key} of ${describe(t)} appears twice at different places`);
+      fail(`member ${key} of ${describeType(t)} appears twice at different places`);
     }
     out.set(key, field);
   }

@@ -111,7 +111,7 @@ export class BTF {
           cur = t.type;
           break;
         default:
-          throw new BTFError(`type [${id}] has no size: it is ${describe(t)}`);
+          throw new BTFError(`type [${id}] has no size: it is ${describeType(t)}`);
       }
     }
     throw new BTFError(`type [${id}] does not resolve after ${MAX_CHAIN} steps (a cycle?)`);
@@ -158,6 +158,6 @@ export class BTF {
 }
 
 /** A short human description of a type: `STRUCT 'bpf_attr'`, `anonymous UNION [42]`. */
-export function describe(t: BTFType): string {
+export function describeType(t: BTFType): string {
   return t.name === "" ? `anonymous ${t.kind} [${t.id}]` : `${t.kind} '${t.name}' [${t.id}]`;
 }

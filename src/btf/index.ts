@@ -6,7 +6,7 @@
  * @module
  */
 
-export { BTF, describe, POINTER_SIZE } from "./btf.ts";
+export { BTF, describeType, POINTER_SIZE } from "./btf.ts";
 export { BTFError } from "./errors.ts";
 export {
   BTF_HEADER_SIZE,
