@@ -1,0 +1,170 @@
+/**
+ * Batched map operations (BPF_MAP_LOOKUP_BATCH, _LOOKUP_AND_DELETE_BATCH,
+ * _UPDATE_BATCH, _DELETE_BATCH): many entries per system call.
+ *
+ * The walk's cursor is opaque: hash maps use a bucket index (4 bytes), other maps the
+ * last key; a buffer of max(keySize, 4) bytes holds either. ENOENT from a lookup means
+ * the walk reached the end (the entries of that last call still count). A failed
+ * update or delete reports how far it got in {@link MapBatchError.processed}.
+ *
+ * @module
+ */
+
+import type { BatchChunk } from "../spec/map-api.ts";
+import { BpfCmd, bpfAttr } from "../uapi/index.ts";
+import { BpfCall, SyscallError } from "./sys/index.ts";
+
+const ENOENT = 2;
+const ENOSPC = 28;
+
+/** What a batch operation needs to know about its map. */
+export interface BatchTarget {
+  readonly fd: number;
+  /** For messages, e.g. `hash map "counts"`. */
+  readonly label: string;
+  readonly keySize: number;
+  /** Bytes per value in the batch buffers (per-CPU maps: every CPU's slot). */
+  readonly batchValueSize: number;
+}
+
+/** A batch update or delete that stopped part-way: `processed` entries were done. */
+export class MapBatchError extends SyscallError {
+  override readonly name: string = "MapBatchError";
+  /** How many entries the kernel handled before failing. */
+  readonly processed: number;
+
+  constructor(errno: number, operation: string, processed: number, total: number) {
+    super(errno, operation, `${processed} of ${total} entries done`);
+    this.processed = processed;
+  }
+}
+
+/** Size of the opaque cursor of batched walks for a map with `keySize`-byte keys. */
+export function batchCursorSize(keySize: number): number {
+  return Math.max(keySize, 4);
+}
+
+/**
+ * One chunk of a batched walk: up to `count` entries after `cursor`. With `del`, the
+ * entries returned are also removed.
+ *
+ * @throws SyscallError; for ENOSPC with nothing read, the message says that a hash
+ * bucket holds more entries than `count` and a larger count is needed.
+ */
+export function lookupBatch(
+  map: BatchTarget,
+  count: number,
+  cursor: Uint8Array | undefined,
+  elemFlags: number,
+  del: boolean,
+): BatchChunk {
+  if (!Number.isInteger(count) || count < 1) {
+    throw new RangeError(`${map.label}: batch count must be a positive integer, got ${count}`);
+  }
+  const tokenSize = batchCursorSize(map.keySize);
+  if (cursor !== undefined && cursor.length !== tokenSize) {
+    throw new RangeError(
+      `${map.label}: batch cursor is ${cursor.length} bytes, expected ${tokenSize} (pass back the cursor a previous call returned)`,
+    );
+  }
+  const op = `${del ? "lookup-and-delete" : "lookup"} batch of ${count} in ${map.label}`;
+  const call = new BpfCall(
+    del ? BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH : BpfCmd.MAP_LOOKUP_BATCH,
+    bpfAttr.batch,
+  );
+  if (cursor) call.input("in_batch", cursor);
+  const out = call.output("out_batch", tokenSize);
+  const keys = call.output("keys", Math.max(count * map.keySize, 1));
+  const values = call.output("values", Math.max(count * map.batchValueSize, 1));
+  call.u32("count", count).u32("map_fd", map.fd).set("elem_flags", elemFlags);
+  let done = false;
+  try {
+    call.invoke(op);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    if (e.errno === ENOENT) done = true;
+    else if (e.errno === ENOSPC && call.get("count") === 0) {
+      throw new SyscallError(
+        e.errno,
+        op,
+        `a hash bucket holds more than ${count} entries: use a larger count`,
+      );
+    } else throw e;
+  }
+  const n = call.get("count");
+  const kb = keys.bytes.slice(0, n * map.keySize);
+  const vb = values.bytes.slice(0, n * map.batchValueSize);
+  const ks: Uint8Array[] = new Array(n);
+  const vs: Uint8Array[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    ks[i] = kb.subarray(i * map.keySize, (i + 1) * map.keySize);
+    vs[i] = vb.subarray(i * map.batchValueSize, (i + 1) * map.batchValueSize);
+  }
+  return { keys: ks, values: vs, cursor: done ? undefined : out.copy() };
+}
+
+function pack(label: string, what: string, items: readonly Uint8Array[], size: number): Uint8Array {
+  const buf = new Uint8Array(Math.max(items.length * size, 1));
+  items.forEach((it, i) => {
+    if (it.length !== size) {
+      throw new RangeError(`${label}: ${what}[${i}] is ${it.length} bytes, expected ${size}`);
+    }
+    buf.set(it, i * size);
+  });
+  return buf;
+}
+
+/**
+ * Writes `keys[i]` → `values[i]` in one call with `elemFlags` (update flags); returns
+ * the number written.
+ *
+ * @throws MapBatchError with `processed` when the kernel stops part-way.
+ */
+export function updateBatch(
+  map: BatchTarget,
+  keys: readonly Uint8Array[],
+  values: readonly Uint8Array[],
+  elemFlags: number,
+): number {
+  if (keys.length !== values.length) {
+    throw new RangeError(
+      `${map.label}: batch update of ${keys.length} keys but ${values.length} values`,
+    );
+  }
+  if (keys.length === 0) return 0;
+  const kb = pack(map.label, "keys", keys, map.keySize);
+  const vb = pack(map.label, "values", values, map.batchValueSize);
+  const call = new BpfCall(BpfCmd.MAP_UPDATE_BATCH, bpfAttr.batch);
+  call.input("keys", kb).input("values", vb);
+  call.u32("count", keys.length).u32("map_fd", map.fd).set("elem_flags", elemFlags);
+  return invokeCounted(call, `update batch of ${keys.length} in ${map.label}`, keys.length);
+}
+
+/**
+ * Removes `keys` in one call; returns the number removed.
+ *
+ * @throws MapBatchError with `processed` when the kernel stops part-way (ENOENT for a
+ * key that is not there).
+ */
+export function deleteBatch(
+  map: BatchTarget,
+  keys: readonly Uint8Array[],
+  elemFlags: number,
+): number {
+  if (keys.length === 0) return 0;
+  const kb = pack(map.label, "keys", keys, map.keySize);
+  const call = new BpfCall(BpfCmd.MAP_DELETE_BATCH, bpfAttr.batch);
+  call.input("keys", kb);
+  call.u32("count", keys.length).u32("map_fd", map.fd).set("elem_flags", elemFlags);
+  return invokeCounted(call, `delete batch of ${keys.length} in ${map.label}`, keys.length);
+}
+
+function invokeCounted(call: BpfCall, op: string, total: number): number {
+  try {
+    call.invoke(op);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    throw new MapBatchError(e.errno, op, call.get("count"), total);
+  }
+  return call.get("count");
+}
