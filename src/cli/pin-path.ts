@@ -1,0 +1,41 @@
+/**
+ * Pinning from the CLI (bpftool's do_pin_fd): the path's directory must be on bpffs.
+ * bpftool mounts a bpffs over any directory that is not; tsbpf does so only when the
+ * directory is empty (nothing gets hidden) and otherwise says what to do.
+ */
+import { readdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { ensureBpffs, isOnBpffs, pinObject } from "../kernel/pin.ts";
+import { CliError } from "./output.ts";
+import { reason } from "./selectors.ts";
+
+/** Pins `fd` at `path`, mounting bpffs on an empty parent directory if needed. */
+export function pinAt(fd: number, path: string): void {
+  const dir = dirname(path);
+  if (!isOnBpffs(dir)) {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch (e) {
+      throw new CliError(
+        `can't mount BPF file system to pin the object (${path}): ${dir}: ${reason(e)}`,
+      );
+    }
+    if (entries.length > 0) {
+      throw new CliError(
+        `can't pin the object (${path}): ${dir} is not on a BPF file system and is not empty ` +
+          `(mount one with \`mount -t bpf bpf DIR\`, or pin under /sys/fs/bpf)`,
+      );
+    }
+    try {
+      ensureBpffs(dir);
+    } catch (e) {
+      throw new CliError(`can't mount BPF file system to pin the object (${path}): ${reason(e)}`);
+    }
+  }
+  try {
+    pinObject(fd, path);
+  } catch (e) {
+    throw new CliError(`can't pin the object (${path}): ${reason(e)}`);
+  }
+}

@@ -1,0 +1,9 @@
+/** `tsbpf prog dump` (being written). */
+import type { Args } from "./args.ts";
+import type { Context } from "./command.ts";
+import { CliError } from "./output.ts";
+
+/** Not yet. */
+export async function dumpProg(_ctx: Context, _args: Args): Promise<void> {
+  throw new CliError("prog dump: not available yet");
+}

@@ -1,0 +1,9 @@
+/** `tsbpf prog run` (being written). */
+import type { Args } from "./args.ts";
+import type { Context } from "./command.ts";
+import { CliError } from "./output.ts";
+
+/** Not yet. */
+export async function runProg(_ctx: Context, _args: Args): Promise<void> {
+  throw new CliError("prog run: not available yet");
+}
