@@ -8,6 +8,8 @@ export { Fd, openFdCount } from "./fd.ts";
 export {
   addressOf,
   allocNative,
+  Clock,
+  clockGettimeNs,
   closeFd,
   freeNative,
   ioctlInt,

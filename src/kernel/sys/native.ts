@@ -83,3 +83,25 @@ export function viewNative(ptr: unknown, len: number): Uint8Array {
 export function addressOf(ptr: unknown): bigint {
   return koffi.address(ptr);
 }
+
+const clockGettime = libc.func("int clock_gettime(int clk, void *ts)") as (
+  clk: number,
+  ts: unknown,
+) => number;
+let timespec: NativeMemory | undefined;
+
+/** clock ids for {@link clockGettimeNs} (from <time.h>). */
+export const Clock = { REALTIME: 0, MONOTONIC: 1, BOOTTIME: 7 } as const;
+
+/**
+ * clock_gettime(2) in nanoseconds. CLOCK_BOOTTIME is what the kernel stamps BPF
+ * objects with (`bpf_prog_info.load_time`); node has no binding for it.
+ */
+export function clockGettimeNs(clock: number): bigint {
+  timespec ??= allocNative(16);
+  if (clockGettime(clock, timespec.ptr) !== 0) {
+    throw new Error(`clock_gettime(${clock}) failed: errno ${lastErrno()}`);
+  }
+  const v = new DataView(timespec.bytes.buffer, timespec.bytes.byteOffset, 16);
+  return v.getBigInt64(0, true) * 1_000_000_000n + v.getBigInt64(8, true);
+}

@@ -1,0 +1,149 @@
+/**
+ * `Program`: a BPF program loaded in the kernel. Load one from a {@link ProgramSpec}
+ * (with the verifier's log), or open one that is already there (by pin, id or fd);
+ * run it with BPF_PROG_TEST_RUN; pin it; read its info.
+ * @module
+ */
+
+import { describeProgram, type ProgramSpec } from "../spec/program-spec.ts";
+import { progTypeName } from "../uapi/index.ts";
+import { objectFdById } from "./objects.ts";
+import { openPinned, pinObject } from "./pin.ts";
+import { type ProgramInfo, programInfoByFd } from "./prog-info.ts";
+import { type LoadOptions, loadProgramFd } from "./program-load.ts";
+import { Fd } from "./sys/index.ts";
+import { type RunOptions, type RunResult, testRunProgram } from "./test-run.ts";
+
+/**
+ * A program in the kernel, owning one descriptor. `close()` (or `using`) releases it;
+ * the kernel frees the program once nothing else (a pin, a link, an attachment)
+ * holds it.
+ *
+ * @example
+ * ```ts
+ * using prog = Program.load(
+ *   { name: "ret2", type: ProgType.SOCKET_FILTER, license: "GPL", instructions },
+ *   { logLevel: 2 },
+ * );
+ * console.log(prog.verifierLog);
+ * const { retval } = prog.run({ data: new Uint8Array(64) });
+ * ```
+ */
+export class Program {
+  /** The descriptor. */
+  readonly fd: Fd;
+  /** `enum bpf_prog_type`. */
+  readonly type: number;
+  /** The name (as the spec gave it, or as the kernel keeps it for opened programs). */
+  readonly name: string;
+  /** The verifier log, when the program was loaded with a log level. */
+  readonly verifierLog: string | undefined;
+
+  private constructor(fd: Fd, type: number, name: string, verifierLog: string | undefined) {
+    this.fd = fd;
+    this.type = type;
+    this.name = name;
+    this.verifierLog = verifierLog;
+  }
+
+  /**
+   * Loads `spec` into the kernel.
+   * @throws ProgramSpecError for a malformed spec, VerifierError when the verifier
+   * rejects it (with the log and the failing instruction), NotSupportedError when the
+   * kernel refuses the program type, SyscallError otherwise.
+   */
+  static load(spec: ProgramSpec, opts: LoadOptions = {}): Program {
+    const { fd, log } = loadProgramFd(spec, opts);
+    return new Program(fd, spec.type, spec.name, log);
+  }
+
+  /**
+   * Takes ownership of a program descriptor (a number or an {@link Fd}); reads its
+   * type and name from the kernel.
+   * @throws SyscallError when `fd` is not a BPF program (the descriptor is then not kept).
+   */
+  static fromFd(fd: number | Fd): Program {
+    const owned = typeof fd === "number" ? new Fd(fd) : fd;
+    try {
+      const info = programInfoByFd(owned.value);
+      return new Program(owned, info.type, info.name, undefined);
+    } catch (e) {
+      if (typeof fd === "number") owned.release();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the program pinned at `path` (on bpffs).
+   * @throws SyscallError naming the path (and whether it is on bpffs at all), or when
+   * the object pinned there is not a program.
+   */
+  static fromPin(path: string): Program {
+    const fd = openPinned(path);
+    try {
+      return Program.fromFd(fd);
+    } catch (e) {
+      fd.close();
+      throw new Error(`${path} is pinned but is not a BPF program: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
+  /**
+   * Opens the program with kernel id `id`.
+   * @throws Error when there is no such program; SyscallError without privileges.
+   */
+  static fromId(id: number): Program {
+    const fd = objectFdById("prog", id);
+    if (!fd) throw new Error(`no BPF program with id ${id}`);
+    try {
+      return Program.fromFd(fd);
+    } catch (e) {
+      fd.close();
+      throw e;
+    }
+  }
+
+  /** bpftool's name for the type, e.g. "xdp". */
+  get typeName(): string {
+    return progTypeName(this.type) ?? `type ${this.type}`;
+  }
+
+  /** A label for messages: `xdp program "pass"`. */
+  toString(): string {
+    return describeProgram({ name: this.name, type: this.type as ProgramSpec["type"] });
+  }
+
+  /**
+   * Runs the program once (or `repeat` times) with BPF_PROG_TEST_RUN.
+   * @throws NotSupportedError when this kernel cannot test-run this program type.
+   */
+  run(opts: RunOptions = {}): RunResult {
+    return testRunProgram(this.fd.value, this.toString(), this.typeName, opts);
+  }
+
+  /** Pins the program at `path` on bpffs (the directory must exist). */
+  pin(path: string): void {
+    pinObject(this.fd.value, path);
+  }
+
+  /** The kernel's `bpf_prog_info` for this program, decoded (arrays included). */
+  info(): ProgramInfo {
+    return programInfoByFd(this.fd.value);
+  }
+
+  /** The kernel id of the program. */
+  get id(): number {
+    return this.info().id;
+  }
+
+  /** Closes the descriptor. Safe to call more than once. */
+  close(): void {
+    this.fd.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
