@@ -4,7 +4,10 @@
  *
  * @module
  */
+
+export * from "./btf-info.ts";
 export * from "./cpus.ts";
+export * from "./features/not-supported-error.ts";
 export * from "./map.ts";
 export * from "./map-batch.ts";
 export * from "./map-create.ts";
@@ -12,14 +15,12 @@ export * from "./map-info.ts";
 export * from "./obj-info.ts";
 export * from "./objects.ts";
 export * from "./pin.ts";
-export * from "./sys/index.ts";
-export * from "./btf-info.ts";
-export * from "./features/not-supported-error.ts";
 export * from "./prog-info.ts";
 export * from "./program.ts";
 export * from "./program-btf.ts";
 export * from "./program-load.ts";
 export * from "./program-stats.ts";
+export * from "./sys/index.ts";
 export * from "./test-run.ts";
 export * from "./verifier-error.ts";
 export * from "./verifier-log.ts";
