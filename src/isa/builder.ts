@@ -20,6 +20,7 @@
  * @module
  */
 
+import { helperIdByName } from "../uapi/index.ts";
 import * as U from "../uapi/insn.ts";
 import {
   type AccessSize,
@@ -114,17 +115,12 @@ function lddw(dst: Reg, pseudo: number, lo: number, hi: number): Instruction {
   });
 }
 
-/** Optional resolver of helper names to ids (`call("map_lookup_elem")`); set by the package index. */
-let helperIds: ((name: string) => number | undefined) | undefined;
-
-/** Installs the helper-name lookup used by `asm.call(name)` and the assembler. */
-export function setHelperResolver(fn: (name: string) => number | undefined): void {
-  helperIds = fn;
-}
-
-/** Returns the helper id for a name (with or without `bpf_`), if a resolver knows it. */
+/**
+ * The helper id for a name, with or without `bpf_` (`"map_lookup_elem"`), from the
+ * uapi helper table; undefined for an unknown name.
+ */
 export function resolveHelper(name: string): number | undefined {
-  return helperIds?.(name);
+  return helperIdByName(name);
 }
 
 /**

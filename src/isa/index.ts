@@ -5,8 +5,11 @@
  * @module
  */
 
+export * from "./assemble.ts";
 export * from "./builder.ts";
 export * from "./decode.ts";
 export * from "./encode.ts";
 export * from "./errors.ts";
+export * from "./format-kernel.ts";
+export * from "./format-llvm.ts";
 export * from "./instruction.ts";
