@@ -51,13 +51,19 @@ export function isMapOfProgs(type: number): boolean {
   return type === MapType.PROG_ARRAY;
 }
 
-function devPlain(v: MapView): string {
+/** What a map header shows: identity, type, name, flags and offload device. */
+export type MapHeader = Pick<
+  MapView,
+  "id" | "type" | "name" | "flags" | "ifindex" | "netnsDev" | "netnsIno"
+>;
+
+function devPlain(v: MapHeader): string {
   if (!v.ifindex) return "";
   return `  offloaded_to ifindex ${v.ifindex} ns_dev ${v.netnsDev} ns_ino ${v.netnsIno}`;
 }
 
 /** The first line of `map show` (bpftool's show_map_header_plain). */
-export function mapHeaderPlain(v: MapView): string {
+export function mapHeaderPlain(v: MapHeader): string {
   let s = `${v.id}: ${mapTypeName(v.type) ?? `type ${v.type}`}  `;
   if (v.name) s += `name ${v.name}  `;
   s += `flags 0x${v.flags.toString(16)}`;
@@ -85,7 +91,7 @@ export function mapPlain(v: MapView): string {
 }
 
 /** The header members of the JSON object (bpftool's show_map_header_json). */
-export function mapHeaderJson(w: JsonWriter, v: MapView): void {
+export function mapHeaderJson(w: JsonWriter, v: MapHeader): void {
   w.field("id", v.id);
   w.field("type", mapTypeName(v.type) ?? v.type);
   if (v.name) w.field("name", v.name);

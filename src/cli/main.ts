@@ -115,7 +115,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     }
   } catch (e) {
-    code = EXIT_FAILURE;
+    code = e instanceof CliError ? e.exitCode : EXIT_FAILURE;
     reportError(ctx, e);
   }
   out.finish();
@@ -128,6 +128,7 @@ function reportError(ctx: Context, e: unknown): void {
     ctx.help();
     return;
   }
+  if (e instanceof CliError && e.message === "") return; // already reported
   if (e instanceof Error) {
     ctx.out.error(e.message);
     if (ctx.opts.debug && !(e instanceof CliError) && e.stack) ctx.out.stderr(`${e.stack}\n`);

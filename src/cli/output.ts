@@ -10,9 +10,27 @@ import { type JsonValue, JsonWriter } from "./json-writer.ts";
 /** Exit status of a failed command: bpftool returns -1 from main(). */
 export const EXIT_FAILURE = 255;
 
-/** A command failed; `message` is printed after `Error: ` (or as the JSON "error"). */
+/**
+ * A command failed; `message` is printed after `Error: ` (or as the JSON "error"); an
+ * empty message means the output already said it.
+ *
+ * `exitCode` is 255 unless bpftool exits differently for this failure: where it
+ * returns libbpf's `-errno` (failed element operations, pins) the shell sees
+ * `256 - errno`, e.g. 254 for a lookup that finds nothing; {@link exitForErrno} gives
+ * that.
+ */
 export class CliError extends Error {
   override readonly name: string = "CliError";
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number = EXIT_FAILURE) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** The exit status of a C `main` returning `-errno`. */
+export function exitForErrno(errno: number | undefined): number {
+  return errno && errno > 0 && errno < 256 ? 256 - errno : EXIT_FAILURE;
 }
 
 /**

@@ -6,8 +6,9 @@
 import { readdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { ensureBpffs, isOnBpffs, pinObject } from "../kernel/pin.ts";
-import { CliError } from "./output.ts";
-import { reason } from "./selectors.ts";
+import type { Args } from "./args.ts";
+import { CliError, exitForErrno } from "./output.ts";
+import { errnoOf, reason } from "./selectors.ts";
 
 /** Pins `fd` at `path`, mounting bpffs on an empty parent directory if needed. */
 export function pinAt(fd: number, path: string): void {
@@ -36,6 +37,15 @@ export function pinAt(fd: number, path: string): void {
   try {
     pinObject(fd, path);
   } catch (e) {
-    throw new CliError(`can't pin the object (${path}): ${reason(e)}`);
+    throw new CliError(`can't pin the object (${path}): ${reason(e)}`, exitForErrno(errnoOf(e)));
+  }
+}
+
+/** bpftool's do_pin_any argument check, which fails with -EINVAL (exit code 234). */
+export function requirePinArgs(args: Args): void {
+  try {
+    args.require(3);
+  } catch (e) {
+    throw new CliError((e as Error).message, exitForErrno(22));
   }
 }

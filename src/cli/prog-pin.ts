@@ -2,7 +2,7 @@
 import { programInfoByFd } from "../kernel/prog-info.ts";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";
-import { pinAt } from "./pin-path.ts";
+import { pinAt, requirePinArgs } from "./pin-path.ts";
 import { progFullName } from "./prog-btf.ts";
 import { openProg } from "./selectors.ts";
 
@@ -14,7 +14,7 @@ export function identifyProg(fd: { value: number }): { name: string; tag: string
 
 /** bpftool's do_pin for programs. */
 export async function pinProg(ctx: Context, args: Args): Promise<void> {
-  args.require(3);
+  requirePinArgs(args);
   const fd = openProg(args, identifyProg);
   try {
     pinAt(fd.value, args.next());

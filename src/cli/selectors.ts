@@ -28,6 +28,13 @@ export function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The errno of a failed system call, if `e` is one. */
+export function errnoOf(e: unknown): number | undefined {
+  if (e instanceof SyscallError) return e.errno;
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? errnoNumber(code) : undefined;
+}
+
 /** Closes every descriptor (after an error or when done). */
 export function closeAll(fds: readonly Fd[]): void {
   for (const fd of fds) fd.close();
