@@ -307,6 +307,8 @@ export function assemble(text: string, opts: AssembleOptions = {}): Instruction[
       labels.set(h[1]!, slot);
       return;
     }
+    // llvm-objdump's headers
+    if (/^\S.*:\s+file format /.test(raw) || /^Disassembly of section /.test(raw)) return;
     // bpftool's `opcodes` lines: only hex bytes
     if (/^\s+(?:[0-9a-f]{2} ?)+\s*$/.test(raw)) return;
     const { text: noPrefix, opcode } = stripPrefix(raw);

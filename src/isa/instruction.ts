@@ -221,7 +221,8 @@ export type Instruction =
 export interface DecodeOptions {
   /**
    * Accept the kernel-internal forms that appear in translated (`xlated`) programs but
-   * never in loadable ones: `nospec` and the per-CPU address move. Default false.
+   * never in loadable ones: `nospec`, the per-CPU address move, the auxiliary register
+   * r11, and bpf-to-bpf calls that keep their offset in `off`. Default false.
    */
   kernelInternal?: boolean;
 }
@@ -363,11 +364,13 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
   const cls = U.BPF_CLASS(code);
   const name = `${CLASS_NAMES[cls]} opcode ${hex8(code)}`;
   const base = { code, dst, src, off, imm, bytes: 8 as const };
+  // Translated programs may use r11 (the kernel's auxiliary register BPF_REG_AX).
+  const maxReg = opts.kernelInternal ? 11 : 10;
   const needDst = (): void => {
-    if (dst > 10) fail(`${name}: dst register r${dst} does not exist (r0..r10)`);
+    if (dst > maxReg) fail(`${name}: dst register r${dst} does not exist (r0..r${maxReg})`);
   };
   const needSrc = (): void => {
-    if (src > 10) fail(`${name}: src register r${src} does not exist (r0..r10)`);
+    if (src > maxReg) fail(`${name}: src register r${src} does not exist (r0..r${maxReg})`);
   };
   const zero = (what: "dst" | "src" | "off" | "imm", why = ""): void => {
     const v = what === "dst" ? dst : what === "src" ? src : what === "off" ? off : imm;
