@@ -6,7 +6,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { decodeProgram, formatKernel, type Instruction } from "../src/isa/index.ts";
+import {
+  decodeProgram,
+  disassembleKernel,
+  formatKernel,
+  type Instruction,
+} from "../src/isa/index.ts";
 
 const have = (cmd: string, arg = "--version") => spawnSync(cmd, [arg]).status === 0;
 const skip =
@@ -220,6 +225,21 @@ describe("bpftool prog dump xlated comparison", { skip }, () => {
           compared++;
         });
         assert.equal(json.length, insns.length);
+        // `opcodes`: the raw bytes under each line, formatted as bpftool does
+        const hexLines = (t: string) =>
+          t.split("\n").filter((l) => /^ {7}[0-9a-f]{2}( [0-9a-f]{2})*$/.test(l));
+        const withOpcodes = execFileSync("bpftool", [
+          "prog",
+          "dump",
+          "xlated",
+          "pinned",
+          pin,
+          "opcodes",
+        ]).toString();
+        assert.deepEqual(
+          hexLines(disassembleKernel(insns, { opcodes: true })),
+          hexLines(withOpcodes),
+        );
         assert.ok(compared > 20, `only ${compared} lines compared`);
 
         // --- the original program, against the running kernel's verifier log ---
