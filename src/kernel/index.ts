@@ -7,7 +7,7 @@
 
 export * from "./btf-info.ts";
 export * from "./cpus.ts";
-export * from "./features/not-supported-error.ts";
+export * from "./features/index.ts";
 export * from "./map.ts";
 export * from "./map-batch.ts";
 export * from "./map-create.ts";
