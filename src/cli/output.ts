@@ -30,7 +30,7 @@ export class CliError extends Error {
 
 /** The exit status of a C `main` returning `-errno`. */
 export function exitForErrno(errno: number | undefined): number {
-  return errno && errno > 0 && errno < 256 ? 256 - errno : EXIT_FAILURE;
+  return errno && errno > 0 ? -errno & 0xff || EXIT_FAILURE : EXIT_FAILURE;
 }
 
 /**

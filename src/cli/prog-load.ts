@@ -1,9 +1,172 @@
-/** `tsbpf prog load` (being written). */
+/**
+ * `tsbpf prog load FILE PATH [type TYPE]`: loads one program and pins it at PATH.
+ *
+ * FILE is raw instructions (8 bytes each, as `prog dump xlated ... file` writes them) or
+ * assembly text in the kernel's syntax (what `prog dump xlated` prints, index and
+ * opcode columns allowed). Map references (`r1 = map[id:5]`, `map[id:5][0]+8`) name
+ * maps by id, so a dumped program loads again. ELF objects come with a later issue.
+ * The type defaults to `socket`; the licence is "GPL"; the name is FILE's base name.
+ */
+import { readFileSync } from "node:fs";
+import { basename, extname } from "node:path";
+import { assemble, decodeProgram, encodeProgram } from "../isa/index.ts";
+import { objectFdById } from "../kernel/objects.ts";
+import { Program } from "../kernel/program.ts";
+import type { Fd } from "../kernel/sys/index.ts";
+import { VerifierError } from "../kernel/verifier-error.ts";
+import type { ProgramSpec } from "../spec/program-spec.ts";
+import { INSN_SIZE, LogLevel, ProgType } from "../uapi/index.ts";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";
-import { CliError } from "./output.ts";
+import { CliError, exitForErrno } from "./output.ts";
+import { pinAt } from "./pin-path.ts";
+import { type ProgTypeChoice, progTypeByName } from "./prog-type-names.ts";
+import { closeAll, errnoOf, reason } from "./selectors.ts";
 
-/** Not yet. */
-export async function loadProg(_ctx: Context, _args: Args): Promise<void> {
-  throw new CliError("prog load: not available yet");
+const PSEUDO_MAP_FD = 1;
+const PSEUDO_MAP_VALUE = 2;
+
+/** What kind of file `prog load` was given. */
+export type ProgramFileKind = "raw" | "asm" | "elf";
+
+/**
+ * Raw instructions or assembly: an ELF header means an object file; text that decodes
+ * as UTF-8 without NUL bytes is assembly; anything else must be whole instructions.
+ */
+export function programFileKind(bytes: Uint8Array): ProgramFileKind {
+  if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46)
+    return "elf";
+  if (!bytes.includes(0)) {
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      return "asm";
+    } catch {
+      // not text
+    }
+  }
+  return "raw";
+}
+
+/** The instruction bytes of FILE (raw or assembled). */
+export function programBytes(file: string, bytes: Uint8Array): Uint8Array {
+  switch (programFileKind(bytes)) {
+    case "elf":
+      throw new CliError(
+        `${file} is an ELF object: tsbpf cannot load ELF objects yet (that comes with a later release); ` +
+          "give raw instructions or assembly text",
+      );
+    case "asm":
+      try {
+        return encodeProgram(assemble(new TextDecoder().decode(bytes)));
+      } catch (e) {
+        throw new CliError(`${file}: ${(e as Error).message}`);
+      }
+    case "raw":
+      if (bytes.length === 0 || bytes.length % INSN_SIZE !== 0) {
+        throw new CliError(
+          `${file} is neither assembly text nor raw instructions: ${bytes.length} bytes is not a multiple of ${INSN_SIZE}`,
+        );
+      }
+      return bytes;
+  }
+}
+
+/**
+ * Replaces map ids in `lddw` map references by descriptors of those maps (opened here,
+ * returned for closing after the load).
+ */
+function resolveMapIds(insns: Uint8Array, file: string): Fd[] {
+  const fds: Fd[] = [];
+  const view = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  try {
+    let slot = 0;
+    for (const insn of decodeProgram(insns)) {
+      if (insn.kind === "lddw" && (insn.src === PSEUDO_MAP_FD || insn.src === PSEUDO_MAP_VALUE)) {
+        const id = insn.imm >>> 0;
+        let fd: Fd | undefined;
+        try {
+          fd = objectFdById("map", id);
+        } catch (e) {
+          throw new CliError(`${file}: instruction ${slot} refers to map id ${id}: ${reason(e)}`);
+        }
+        if (!fd)
+          throw new CliError(
+            `${file}: instruction ${slot} refers to map id ${id}, which does not exist`,
+          );
+        fds.push(fd);
+        view.setInt32(slot * INSN_SIZE + 4, fd.value, true);
+      }
+      slot += insn.bytes / INSN_SIZE;
+    }
+  } catch (e) {
+    closeAll(fds);
+    if (e instanceof CliError) throw e;
+    throw new CliError(`${file}: ${(e as Error).message}`);
+  }
+  return fds;
+}
+
+/** `prog load FILE PATH [type TYPE]`. */
+export async function loadProg(ctx: Context, args: Args): Promise<void> {
+  args.require(2);
+  const file = args.next();
+  const pinPath = args.next();
+  let choice: ProgTypeChoice | undefined;
+  while (args.count > 0) {
+    if (args.is("type")) {
+      args.skip();
+      if (choice) throw new CliError("program type already specified");
+      args.require(1);
+      const name = args.next();
+      choice = progTypeByName(name);
+      if (!choice) throw new CliError(`failed to guess program type from ELF section '${name}'`);
+    } else if (args.is("map") || args.is("pinmaps") || args.is("dev") || args.is("autoattach")) {
+      throw new CliError(`'${args.peek()}' applies to ELF objects, which tsbpf cannot load yet`);
+    } else {
+      throw new CliError(
+        `expected no more arguments, 'type', 'map' or 'dev', got: '${args.peek()}'?`,
+      );
+    }
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new CliError(`failed to open object file ${file}: ${reason(e)}`);
+  }
+  const insns = programBytes(file, bytes).slice();
+  const mapFds = resolveMapIds(insns, file);
+  const spec: ProgramSpec = {
+    name: basename(file, extname(file)),
+    type: choice?.type ?? ProgType.SOCKET_FILTER,
+    ...(choice?.expectedAttachType !== undefined
+      ? { expectedAttachType: choice.expectedAttachType }
+      : {}),
+    license: "GPL",
+    instructions: insns,
+  };
+  let prog: Program;
+  try {
+    prog = Program.load(
+      spec,
+      ctx.opts.debug ? { logLevel: LogLevel.LEVEL1 | LogLevel.LEVEL2 | LogLevel.STATS } : {},
+    );
+  } catch (e) {
+    if (e instanceof VerifierError) {
+      if (!ctx.out.json) ctx.out.stderr(`${e.log.trimEnd()}\n`);
+      throw new CliError(`failed to load program: ${e.message.split("\n")[0]}`);
+    }
+    throw new CliError(`failed to load program: ${reason(e)}`, exitForErrno(errnoOf(e)));
+  } finally {
+    closeAll(mapFds);
+  }
+  try {
+    if (ctx.opts.debug && prog.verifierLog && !ctx.out.json) {
+      ctx.out.stderr(`${prog.verifierLog.trimEnd()}\n`);
+    }
+    pinAt(prog.fd.value, pinPath);
+  } finally {
+    prog.close();
+  }
+  if (ctx.out.json) ctx.out.value(null);
 }

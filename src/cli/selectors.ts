@@ -31,6 +31,8 @@ export function reason(e: unknown): string {
 /** The errno of a failed system call, if `e` is one. */
 export function errnoOf(e: unknown): number | undefined {
   if (e instanceof SyscallError) return e.errno;
+  const errno = (e as { errno?: unknown } | undefined)?.errno;
+  if (typeof errno === "number" && errno > 0) return errno;
   const code = (e as { code?: unknown } | undefined)?.code;
   return typeof code === "string" ? errnoNumber(code) : undefined;
 }
