@@ -10,5 +10,6 @@ export * from "./misc.ts";
 export * from "./not-supported-error.ts";
 export * from "./prog-types.ts";
 export * from "./report.ts";
+export * from "./since.ts";
 export * from "./status.ts";
 export * from "./system-config.ts";
