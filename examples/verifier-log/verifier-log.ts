@@ -1,0 +1,20 @@
+/**
+ * Load `r0 = 2; exit` as a socket filter and print the kernel verifier's level-2 log:
+ * every instruction the verifier walked, with the register state after it.
+ *
+ * Run (as root): node --import tsx examples/verifier-log/verifier-log.ts
+ */
+import { assemble, encodeProgram } from "../../src/isa/index.ts";
+import { Program } from "../../src/kernel/index.ts";
+import { ProgType } from "../../src/uapi/index.ts";
+
+const instructions = encodeProgram(assemble("r0 = 2\nexit"));
+
+using prog = Program.load(
+  { name: "ret2", type: ProgType.SOCKET_FILTER, license: "GPL", instructions },
+  { logLevel: 2 },
+);
+const info = prog.info();
+console.log(`loaded socket_filter program "${info.name}" (id ${info.id}, tag ${info.tag})`);
+console.log("verifier log (level 2):");
+process.stdout.write(prog.verifierLog ?? "");

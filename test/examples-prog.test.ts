@@ -1,0 +1,26 @@
+/**
+ * The program examples, run the way their headers say, output checked.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { test } from "node:test";
+
+const skip = process.getuid?.() !== 0 ? "needs root (loads a BPF program)" : false;
+
+test("examples/verifier-log prints the level-2 log of r0 = 2; exit", { skip }, () => {
+  const out = execFileSync(
+    process.execPath,
+    ["--import", "tsx", "examples/verifier-log/verifier-log.ts"],
+    { encoding: "utf8" },
+  );
+  const lines = out.split("\n");
+  assert.match(
+    lines[0] ?? "",
+    /^loaded socket_filter program "ret2" \(id \d+, tag [0-9a-f]{16}\)$/,
+  );
+  assert.equal(lines[1], "verifier log (level 2):");
+  assert.match(out, /^0: R1=ctx\(\) R10=fp0$/m);
+  assert.match(out, /^0: \(b7\) r0 = 2 +; R0=2$/m);
+  assert.match(out, /^1: \(95\) exit$/m);
+  assert.match(out, /^processed 2 insns \(limit 1000000\)/m);
+});
