@@ -1,9 +1,128 @@
-/** `tsbpf btf` (being written). */
-import type { Args } from "./args.ts";
-import type { Context } from "./command.ts";
+/** `tsbpf btf show|list [id BTF_ID]`: the BTF objects the kernel holds, as bpftool prints them. */
+import { type BtfInfo, btfInfoByFd } from "../kernel/btf-info.ts";
+import { objInfoByFd } from "../kernel/obj-info.ts";
+import { btfIds, objectFdById, objectIds } from "../kernel/objects.ts";
+import type { Fd } from "../kernel/sys/index.ts";
+import { bpfMapInfo, bpfProgInfo, type StructLayout } from "../uapi/index.ts";
+import { type Args, parseU32 } from "./args.ts";
+import { type Command, type Context, dispatch, HELP_SPEC_OPTIONS, printHelp } from "./command.ts";
+import { btfJson, btfPlain } from "./format-btf.ts";
 import { CliError } from "./output.ts";
+import { reason } from "./selectors.ts";
+
+function help(ctx: Context): void {
+  const b = `${ctx.bin} btf`;
+  printHelp(
+    ctx,
+    `Usage: ${b} { show | list } [id BTF_ID]\n` +
+      `       ${b} help\n` +
+      "\n" +
+      `       ${HELP_SPEC_OPTIONS} }\n`,
+  );
+}
+
+/**
+ * BTF id → ids of the programs (or maps) that use it. Listed newest first, the order
+ * bpftool's hash table gives.
+ */
+function usersByBtf(kind: "prog" | "map", layout: StructLayout): Map<number, number[]> {
+  const table = new Map<number, number[]>();
+  const btfOff = layout.fields.btf_id?.offset;
+  if (btfOff === undefined) return table;
+  for (const id of objectIds(kind)) {
+    let fd: Fd | undefined;
+    try {
+      fd = objectFdById(kind, id);
+    } catch (e) {
+      throw new CliError(`can't get ${kind} by id (${id}): ${reason(e)}`);
+    }
+    if (!fd) continue;
+    try {
+      const btfId = objInfoByFd(fd.value, layout).getUint32(btfOff, true);
+      if (!btfId) continue;
+      const list = table.get(btfId);
+      if (list) list.unshift(id);
+      else table.set(btfId, [id]);
+    } catch (e) {
+      throw new CliError(`can't get ${kind} info: ${reason(e)}`);
+    } finally {
+      fd.close();
+    }
+  }
+  return table;
+}
+
+function openBtf(args: Args): Fd {
+  if (!args.is("id")) throw new CliError(`expected 'id', got: '${args.peek()}'?`);
+  args.skip();
+  const w = args.next();
+  const id = parseU32(w);
+  if (id === undefined) throw new CliError(`can't parse ${w} as ID`);
+  let fd: Fd | undefined;
+  try {
+    fd = objectFdById("btf", id);
+  } catch (e) {
+    throw new CliError(`can't get BTF object by id (${id}): ${reason(e)}`);
+  }
+  if (!fd) throw new CliError(`can't get BTF object by id (${id}): No such file or directory`);
+  return fd;
+}
+
+async function show(ctx: Context, args: Args): Promise<void> {
+  const single = args.count === 2 ? openBtf(args) : undefined;
+  try {
+    args.end();
+    const progs = usersByBtf("prog", bpfProgInfo);
+    const maps = usersByBtf("map", bpfMapInfo);
+    const showOne = (fd: Fd) => {
+      let info: BtfInfo;
+      try {
+        info = btfInfoByFd(fd.value);
+      } catch (e) {
+        throw new CliError(`can't get BTF object info: ${reason(e)}`);
+      }
+      const view = { info, progIds: progs.get(info.id) ?? [], mapIds: maps.get(info.id) ?? [] };
+      if (ctx.out.json) btfJson(ctx.out.w, view);
+      else ctx.out.write(btfPlain(view));
+    };
+    if (single) {
+      showOne(single);
+      return;
+    }
+    if (ctx.out.json) ctx.out.w.startArray();
+    for (const id of btfIds()) {
+      let fd: Fd | undefined;
+      try {
+        fd = objectFdById("btf", id);
+      } catch (e) {
+        throw new CliError(`can't get BTF object by id (${id}): ${reason(e)}`);
+      }
+      if (!fd) continue;
+      try {
+        showOne(fd);
+      } finally {
+        fd.close();
+      }
+    }
+    if (ctx.out.json) ctx.out.w.endArray();
+  } finally {
+    single?.close();
+  }
+}
+
+const COMMANDS: readonly Command[] = [
+  { name: "show", run: show },
+  { name: "list", run: show },
+  { name: "help", run: (c) => help(c) },
+  {
+    name: "dump",
+    run: () => {
+      throw new CliError("btf dump is not supported by tsbpf yet");
+    },
+  },
+];
 
 /** Runs `tsbpf btf ...`. */
-export async function run(_ctx: Context, _args: Args): Promise<void> {
-  throw new CliError("btf: not available yet");
+export async function run(ctx: Context, args: Args): Promise<void> {
+  return dispatch(ctx, COMMANDS, args, () => help(ctx));
 }
