@@ -2,7 +2,7 @@
  * DESIGN.md's layering rules, checked by reading every import in src/:
  * - the pure core (uapi, isa, btf, elf, spec, vm) imports no `node:` module and no
  *   native package, so it runs in a browser;
- * - arrows point one way: uapi <- isa <- btf <- elf <- spec <- (vm | kernel) <- cli,
+ * - arrows point one way: uapi <- isa <- btf <- spec <- elf <- (vm | kernel) <- cli,
  *   and vm and kernel never import each other;
  * - only src/kernel/sys/ imports koffi.
  */
@@ -18,8 +18,8 @@ const ALLOWED: Record<string, string[]> = {
   uapi: [],
   isa: ["uapi"],
   btf: ["uapi", "isa"],
-  elf: ["uapi", "isa", "btf"],
-  spec: ["uapi", "isa", "btf", "elf"],
+  spec: ["uapi", "isa", "btf"],
+  elf: ["uapi", "isa", "btf", "spec"],
   vm: ["uapi", "isa", "btf", "elf", "spec"],
   kernel: ["uapi", "isa", "btf", "elf", "spec"],
   cli: ["uapi", "isa", "btf", "elf", "spec", "vm", "kernel"],
