@@ -117,6 +117,16 @@ describe("Program.load", { skip }, () => {
       );
     }));
 
+  test("a rejection at log level 4 (stats only) still carries the verifier's reason", () =>
+    noLeak(() => {
+      const e = catchError(() =>
+        Program.load(spec(PT.SOCKET_FILTER, encodeRaw([[0x95, 0, 0, 0]])), { logLevel: 4 }),
+      );
+      assert.ok(e instanceof VerifierError, String(e));
+      assert.equal(e.verifierMessage, "R0 !read_ok");
+      assert.match(e.log, /verification time/);
+    }));
+
   test("an infinite loop (a jump back to itself) is rejected at the jump", () =>
     noLeak(() => {
       const e = catchError(() =>

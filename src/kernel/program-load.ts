@@ -132,9 +132,10 @@ export function loadProgramFd(spec: ProgramSpec, opts: LoadOptions = {}): Loaded
         size = Math.min(r.trueSize > size ? r.trueSize : size * 4, maxLog);
         continue;
       }
-      if (level === 0 && (r.errno === EACCES || r.errno === EINVAL)) {
-        // As libbpf does: a rejection without a log is loaded again to get the reason.
-        level = 1;
+      if ((level & 3) === 0 && (r.errno === EACCES || r.errno === EINVAL)) {
+        // As libbpf does: a rejection without a log (or with statistics only, which
+        // carry no reason) is loaded again at level 1 to get the verifier's reason.
+        level |= 1;
         continue;
       }
       throw loadError(spec, label, r);
