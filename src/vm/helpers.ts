@@ -1,0 +1,224 @@
+/**
+ * The VM's helper functions, by the kernel's ids (`HelperId` in uapi), with the
+ * kernel's argument conventions and return values (negative errnos on failure).
+ *
+ * Pure: no `node:` imports.
+ * @module
+ */
+
+import { Errno, HelperId } from "../uapi/index.ts";
+import type { XdpBuffer } from "./context.ts";
+import { ETH_HLEN, XDP_FRAME_STRUCT_SIZE } from "./context.ts";
+import type { HelperFunction, Machine } from "./interpreter.ts";
+import { REGION_HI_BASE as HI } from "./memory.ts";
+
+/** Settings the helpers read: the clock, the random seed, the CPU number. */
+export interface HelperSettings {
+  /** Nanoseconds for ktime_get_ns and friends (default: a monotonic clock). */
+  clock?: () => bigint;
+  /** Seed of get_prandom_u32 (default: random). The same seed gives the same sequence. */
+  seed?: number;
+  /** What get_smp_processor_id answers (default 0). */
+  cpu?: number;
+}
+
+/** mulberry32: a small, fast, seedable 32-bit generator. */
+function makeRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+function defaultClock(): () => bigint {
+  const base = BigInt(Date.now()) * 1_000_000n;
+  const t0 = performance.now();
+  return () => base + BigInt(Math.round((performance.now() - t0) * 1e6));
+}
+
+/** Reads a NUL-terminated string of at most `max` bytes at `addr` (fewer at a region's end). */
+function readCString(m: Machine, addr: bigint, max: number): string {
+  const { id, offset } = m.memory.locate(addr);
+  if (id < 0 || id >= m.memory.count) return "(fault)";
+  const end = Math.min(offset + max, m.memory.readHi[id]!);
+  if (offset < m.memory.readLo[id]! || offset >= end) return "(fault)";
+  const b = m.memory.bytes[id]!;
+  let s = "";
+  for (let i = offset; i < end && b[i] !== 0; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}
+
+/**
+ * Formats like the kernel's bpf_trace_printk: %d %i %u %x %X %c %s %p with the l/ll
+ * length modifiers, flags `-0+ ` and a width; at most 3 arguments.
+ */
+export function formatPrintk(m: Machine, fmt: string, args: readonly bigint[]): string {
+  let out = "";
+  let argi = 0;
+  const re = /%([-0+ #]*)(\d*)(l{0,2}|h{0,2}|z)?([diuxXcsp%])/g;
+  let last = 0;
+  for (let mt = re.exec(fmt); mt; mt = re.exec(fmt)) {
+    out += fmt.slice(last, mt.index);
+    last = re.lastIndex;
+    const [, flags = "", width = "", len = "", conv] = mt;
+    if (conv === "%") {
+      out += "%";
+      continue;
+    }
+    const raw = args[argi++] ?? 0n;
+    const wide = len === "l" || len === "ll" || len === "z" || conv === "p";
+    let s: string;
+    switch (conv) {
+      case "d":
+      case "i":
+        s = (wide ? BigInt.asIntN(64, raw) : BigInt.asIntN(32, raw)).toString();
+        if (flags.includes("+") && !s.startsWith("-")) s = `+${s}`;
+        break;
+      case "u":
+        s = (wide ? BigInt.asUintN(64, raw) : BigInt.asUintN(32, raw)).toString();
+        break;
+      case "x":
+      case "X":
+        s = (wide ? BigInt.asUintN(64, raw) : BigInt.asUintN(32, raw)).toString(16);
+        if (conv === "X") s = s.toUpperCase();
+        if (flags.includes("#") && raw !== 0n) s = `0x${s}`;
+        break;
+      case "c":
+        s = String.fromCharCode(Number(raw & 0xffn));
+        break;
+      case "s":
+        s = readCString(m, raw, 4096);
+        break;
+      default:
+        s = `0x${BigInt.asUintN(64, raw).toString(16)}`;
+    }
+    const w = Number(width || 0);
+    if (s.length < w) {
+      if (flags.includes("-")) s = s.padEnd(w);
+      else if (flags.includes("0") && conv !== "s" && conv !== "c") {
+        const neg = s.startsWith("-") || s.startsWith("+");
+        s = neg ? s[0] + s.slice(1).padStart(w - 1, "0") : s.padStart(w, "0");
+      } else s = s.padStart(w);
+    }
+    out += s;
+  }
+  return out + fmt.slice(last);
+}
+
+function xdp(m: Machine): XdpBuffer {
+  const x = m.env.xdp as XdpBuffer | undefined;
+  if (!x) throw m.error("this helper needs an XDP packet (run the program as XDP with data)");
+  return x;
+}
+
+/** One's-complement sum of 32-bit little-endian words plus `seed`, folded to 32 bits (x86 csum_partial). */
+export function csumPartial(words: readonly number[], seed: number): number {
+  let s = seed >>> 0;
+  for (const w of words) s += w >>> 0;
+  while (s > 0xffffffff) s = (s % 0x1_0000_0000) + Math.floor(s / 0x1_0000_0000);
+  return s;
+}
+
+/**
+ * The default helpers for `settings`: map lookup/update/delete, ktime (ns, boot,
+ * coarse, tai), jiffies64, prandom, smp_processor_id, trace_printk, xdp_adjust_head/
+ * meta/tail and csum_diff. tail_call is part of the interpreter.
+ */
+export function defaultHelpers(settings: HelperSettings = {}): Map<number, HelperFunction> {
+  const clock = settings.clock ?? defaultClock();
+  const random = makeRandom(settings.seed ?? Math.floor(Math.random() * 0x1_0000_0000));
+  const cpu = settings.cpu ?? 0;
+  const h = new Map<number, HelperFunction>();
+
+  h.set(HelperId.map_lookup_elem, (m) => {
+    const map = m.argMap(1);
+    const key = m.argPtr(2, map.keySize, "read");
+    const at = map.lookupSlot(key, 0);
+    if (at < 0) return 0;
+    m.setR0Pointer(m.R[3]! - HI, at);
+    return undefined;
+  });
+  h.set(HelperId.map_update_elem, (m) => {
+    const map = m.argMap(1);
+    const key = m.argPtr(2, map.keySize, "read");
+    const value = m.argPtr(3, map.valueSize, "read");
+    return map.updateRaw(key, 0, value, 0, Number(m.arg(4) & 0xffff_ffffn));
+  });
+  h.set(HelperId.map_delete_elem, (m) => {
+    const map = m.argMap(1);
+    return map.deleteRaw(m.argPtr(2, map.keySize, "read"), 0);
+  });
+  const now = () => BigInt.asUintN(64, clock());
+  h.set(HelperId.ktime_get_ns, now);
+  h.set(HelperId.ktime_get_boot_ns, now);
+  h.set(HelperId.ktime_get_coarse_ns, now);
+  h.set(HelperId.ktime_get_tai_ns, now);
+  h.set(HelperId.jiffies64, () => now() / 4_000_000n); // HZ=250
+  h.set(HelperId.get_prandom_u32, () => random());
+  h.set(HelperId.get_smp_processor_id, () => cpu);
+  h.set(HelperId.trace_printk, (m) => {
+    const size = m.argU32(2);
+    if (size === 0) return -Errno.EINVAL;
+    const bytes = m.argPtr(1, size, "read");
+    if (bytes[size - 1] !== 0) return -Errno.EINVAL;
+    let fmt = "";
+    for (let i = 0; i < size - 1 && bytes[i] !== 0; i++) fmt += String.fromCharCode(bytes[i]!);
+    const text = formatPrintk(m, fmt, [m.arg(3), m.arg(4), m.arg(5)]);
+    m.printk.push(text.endsWith("\n") ? text.slice(0, -1) : text);
+    return text.length;
+  });
+  h.set(HelperId.xdp_adjust_head, (m) => {
+    const x = xdp(m);
+    const offset = m.argI32(2);
+    const metalen = x.data - x.dataMeta;
+    const data = x.data + offset;
+    if (data < XDP_FRAME_STRUCT_SIZE + metalen || data > x.dataEnd - ETH_HLEN) return -Errno.EINVAL;
+    if (metalen) x.bytes.copyWithin(x.dataMeta + offset, x.dataMeta, x.data);
+    x.dataMeta += offset;
+    x.data = data;
+    x.sync();
+    return 0;
+  });
+  h.set(HelperId.xdp_adjust_meta, (m) => {
+    const x = xdp(m);
+    const offset = m.argI32(2);
+    const meta = x.dataMeta + offset;
+    const metalen = x.data - meta;
+    if (meta < XDP_FRAME_STRUCT_SIZE || meta > x.data) return -Errno.EINVAL;
+    if (metalen % 4 !== 0 || metalen > 32) return -Errno.EACCES;
+    x.dataMeta = meta;
+    x.sync();
+    return 0;
+  });
+  h.set(HelperId.xdp_adjust_tail, (m) => {
+    const x = xdp(m);
+    const offset = m.argI32(2);
+    const end = x.dataEnd + offset;
+    if (end > x.hardEnd || end < x.data + ETH_HLEN) return -Errno.EINVAL;
+    if (offset > 0) x.bytes.fill(0, x.dataEnd, end);
+    x.dataEnd = end;
+    x.sync();
+    return 0;
+  });
+  h.set(HelperId.csum_diff, (m) => {
+    const fromSize = m.argU32(2);
+    const toSize = m.argU32(4);
+    if (((fromSize | toSize) & 3) !== 0 || fromSize + toSize > 512) return -Errno.EINVAL;
+    const words: number[] = [];
+    if (fromSize) {
+      const from = m.argPtr(1, fromSize, "read");
+      const v = new DataView(from.buffer, from.byteOffset, from.byteLength);
+      for (let i = 0; i < fromSize; i += 4) words.push(~v.getUint32(i, true) >>> 0);
+    }
+    if (toSize) {
+      const to = m.argPtr(3, toSize, "read");
+      const v = new DataView(to.buffer, to.byteOffset, to.byteLength);
+      for (let i = 0; i < toSize; i += 4) words.push(v.getUint32(i, true));
+    }
+    return csumPartial(words, m.argU32(5));
+  });
+  return h;
+}

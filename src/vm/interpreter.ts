@@ -1,0 +1,1240 @@
+/**
+ * The interpreter: every instruction of RFC 9669 and the kernel's extensions (cpu v4
+ * sdiv/smod, movsx, sign-extending loads, bswap, gotol; 32- and 64-bit atomics incl.
+ * fetch forms, xchg, cmpxchg, load-acquire/store-release; JMP32; lddw; bpf-to-bpf calls
+ * over 8 frames; helper calls; tail calls; may_goto), with the kernel's answers to the
+ * ISA's corner cases.
+ *
+ * ## How it runs
+ * A program is predecoded into a {@link Code}: one typed array per field, indexed by
+ * slot, so the loop reads `OP[pc]` and switches on the whole opcode byte (V8 compiles
+ * the dense switch to a jump table). Registers are an `Int32Array` of low/high word
+ * pairs (see int64.ts). Memory accesses check the region table of {@link VmMemory}
+ * inline (one subtraction for the region, two comparisons for the bounds) and leave
+ * everything unusual — context fields, faults — to a slow path.
+ *
+ * Pure: no `node:` imports.
+ * @module
+ */
+
+import type { Instruction } from "../isa/index.ts";
+import { helperName } from "../uapi/index.ts";
+import { VmError } from "./errors.ts";
+import {
+  bswap16,
+  bswap32,
+  cmpS64,
+  cmpU64,
+  mul64,
+  sdivmod64,
+  setBig,
+  setNum,
+  toS64,
+  toU64,
+  udivmod64,
+} from "./int64.ts";
+import type { VmMap } from "./maps/map.ts";
+import { REGION_HI_BASE as HI, REGION_LO_BASE as LO, type VmMemory } from "./memory.ts";
+
+/** Most nested bpf-to-bpf call frames (`MAX_CALL_FRAMES`). */
+export const MAX_CALL_FRAMES = 8;
+/** Most tail calls in one run (`MAX_TAIL_CALL_CNT`). */
+export const MAX_TAIL_CALL_CNT = 33;
+/** Iterations a function's `may_goto` allows (`BPF_MAX_LOOPS`). */
+export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
+/** Bytes of one stack frame. */
+export const STACK_SIZE = 512;
+/** Default instruction budget of one run. */
+export const DEFAULT_BUDGET = 100_000_000;
+
+const TAIL_CALL_ID = 12;
+
+/**
+ * A program ready to run: instruction fields in typed arrays indexed by slot. For an
+ * lddw, `imm[pc]` and `imm[pc + 1]` hold the low and high words of the final 64-bit
+ * value, map references already resolved to addresses.
+ */
+export class Code {
+  /** Opcode byte of each slot. */
+  readonly op: Uint8Array;
+  /** dst register of each slot. */
+  readonly dst: Uint8Array;
+  /** src register of each slot. */
+  readonly src: Uint8Array;
+  /** Signed offset of each slot. */
+  readonly off: Int32Array;
+  /** Immediate of each slot. */
+  readonly imm: Int32Array;
+  /**
+   * The other fields packed for the hot loop: `code | dst << 8 | src << 12 | off << 16`,
+   * so one load gives the opcode, `(w >> 7) & 30` is 2*dst, `(w >> 11) & 30` 2*src and
+   * `w >> 16` the signed offset.
+   */
+  readonly word: Int32Array;
+  /** Number of slots. */
+  readonly length: number;
+  /** The instruction starting at each slot (undefined for lddw's second slot). */
+  readonly insns: (Instruction | undefined)[];
+  /** Who this code belongs to (a VmProgram), for tail calls and messages. */
+  readonly owner: object;
+  /** Disassembles the instruction at a slot, for error messages. */
+  readonly format: (insn: Instruction) => string;
+
+  /**
+   * Predecodes `insns`. `lddw` resolves an lddw's 64-bit value (map pseudo sources
+   * become addresses); it may throw VmError.
+   */
+  constructor(
+    insns: readonly Instruction[],
+    owner: object,
+    lddw: (insn: Instruction & { kind: "lddw" }, pc: number) => bigint,
+    format: (insn: Instruction) => string,
+  ) {
+    let n = 0;
+    for (const i of insns) n += i.bytes / 8;
+    this.length = n;
+    this.op = new Uint8Array(n);
+    this.dst = new Uint8Array(n);
+    this.src = new Uint8Array(n);
+    this.off = new Int32Array(n);
+    this.imm = new Int32Array(n);
+    this.word = new Int32Array(n);
+    this.insns = new Array(n).fill(undefined);
+    this.owner = owner;
+    this.format = format;
+    let pc = 0;
+    for (const i of insns) {
+      this.op[pc] = i.code;
+      this.dst[pc] = i.dst;
+      this.src[pc] = i.src;
+      this.off[pc] = i.off;
+      this.imm[pc] = i.imm;
+      this.insns[pc] = i;
+      this.word[pc] = i.code | (i.dst << 8) | (i.src << 12) | (i.off << 16);
+      if (i.kind === "lddw") {
+        const v = BigInt.asUintN(64, lddw(i, pc));
+        this.imm[pc] = Number(v & 0xffff_ffffn) | 0;
+        this.imm[pc + 1] = Number(v >> 32n) | 0;
+        pc += 2;
+      } else {
+        pc += 1;
+      }
+    }
+  }
+
+  /** The instruction at `pc`, disassembled, or "?" . */
+  text(pc: number): string {
+    const i = this.insns[pc];
+    return i ? this.format(i) : "?";
+  }
+}
+
+/**
+ * A helper function. It reads its arguments from the machine (`m.arg(1)`,
+ * `m.argPtr(2, len, "read")`...) and returns r0: a number (a safe integer, negative
+ * for errnos) or a bigint, or undefined when it set r0 itself (`m.setR0Pointer`).
+ */
+export type HelperFunction = (m: Machine) => number | bigint | undefined;
+
+/** Finds the program a tail call jumps to: map handle and index in, Code out. */
+export type TailCallResolver = (map: VmMap, index: number) => Code | undefined;
+
+/**
+ * The state of one run: registers, the address space, call frames, helpers and what
+ * the helpers need to know about the program's input. One machine per program; the
+ * same machine serves every run.
+ */
+export class Machine {
+  /** The address space. */
+  readonly memory: VmMemory;
+  /** Registers r0..r10 as low/high int32 pairs: r`n` is `R[2n]`, `R[2n + 1]`. */
+  readonly R = new Int32Array(22);
+  /** Region id of each call depth's stack frame. */
+  readonly stackIds: number[] = [];
+  /** Helpers by id. */
+  helpers: (HelperFunction | undefined)[] = [];
+  /** Instruction budget per run. */
+  budget = DEFAULT_BUDGET;
+  /** Instructions executed by the last run. */
+  executed = 0;
+  /** Tail calls taken in the current run. */
+  tailCalls = 0;
+  /** Resolves tail call targets. */
+  tailCall: TailCallResolver = () => undefined;
+  /** Lines trace_printk wrote in the current run. */
+  printk: string[] = [];
+  /** Scratch output of slow-path loads. */
+  readonly S = new Int32Array(2);
+  /** Return slot of each call frame. */
+  readonly retPc = new Int32Array(MAX_CALL_FRAMES);
+  /** Code to return to, per call frame. */
+  readonly retCode: Code[] = [];
+  /** Saved r6..r9 (8 words) per call frame. */
+  readonly saved = new Int32Array(MAX_CALL_FRAMES * 8);
+  /** may_goto budget per call frame. */
+  readonly loops = new Float64Array(MAX_CALL_FRAMES);
+  /** The code running now and the pc of the current helper call (for helper errors). */
+  code: Code | undefined;
+  /** Slot of the instruction being executed, kept current across helper calls. */
+  pc = 0;
+  /**
+   * Legacy packet access (ld_abs/ld_ind): the region and the byte range of the packet
+   * as `skb->data .. skb->data + len`. Undefined when the program has no packet.
+   */
+  ldPacket: { id: number; start: number; end: number } | undefined;
+  /** Anything the program type's context and helpers keep between calls. */
+  env: Record<string, unknown> = {};
+
+  /** Allocates the 8 stack frames in `memory`. */
+  constructor(memory: VmMemory) {
+    this.memory = memory;
+    for (let i = 0; i < MAX_CALL_FRAMES; i++) {
+      this.stackIds.push(
+        memory.addRegion(`stack frame ${i}`, new Uint8Array(STACK_SIZE), { kind: "stack" }),
+      );
+    }
+  }
+
+  /** A VmError at the current instruction. */
+  error(reason: string, address?: bigint): VmError {
+    const code = this.code;
+    return new VmError(reason, code ? this.pc : -1, code?.text(this.pc), address);
+  }
+
+  /** Argument `i` (1..5) as an unsigned bigint. */
+  arg(i: number): bigint {
+    return toU64(this.R[2 * i]!, this.R[2 * i + 1]!);
+  }
+
+  /** Argument `i` as a signed bigint. */
+  argSigned(i: number): bigint {
+    return toS64(this.R[2 * i]!, this.R[2 * i + 1]!);
+  }
+
+  /** The low 32 bits of argument `i`, unsigned. */
+  argU32(i: number): number {
+    return this.R[2 * i]! >>> 0;
+  }
+
+  /** The low 32 bits of argument `i`, signed. */
+  argI32(i: number): number {
+    return this.R[2 * i]! | 0;
+  }
+
+  /** Argument `i` as a number when it fits a safe integer (signed), else throws. */
+  argNumber(i: number): number {
+    const v = this.argSigned(i);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+      throw this.error(`argument r${i} = ${v} is too large`);
+    return Number(v);
+  }
+
+  /**
+   * `len` bytes of VM memory at the pointer in argument `i`, checked for `access`.
+   * The view aliases VM memory.
+   */
+  argPtr(i: number, len: number, access: "read" | "write" | "readwrite"): Uint8Array {
+    const addr = this.arg(i);
+    try {
+      return this.memory.bytesAt(addr, len, access);
+    } catch (e) {
+      if (e instanceof VmError) throw this.error(`argument r${i}: ${e.reason}`, addr);
+      throw e;
+    }
+  }
+
+  /** The map whose handle (from lddw) is in argument `i`. */
+  argMap(i: number): VmMap {
+    const id = this.R[2 * i + 1]! - HI;
+    const owner = id >= 0 && id < this.memory.count ? this.memory.owners[id] : undefined;
+    if (this.R[2 * i] !== 0 || owner === undefined || !("lookupSlot" in owner))
+      throw this.error(`argument r${i} = 0x${this.arg(i).toString(16)} is not a map`);
+    return owner as VmMap;
+  }
+
+  /** Sets r0 to the address of byte `offset` of region `id`. */
+  setR0Pointer(id: number, offset: number): void {
+    this.R[0] = LO + offset;
+    this.R[1] = HI + id;
+  }
+
+  /** Sets register `r` from a bigint (mod 2^64). */
+  setReg(r: number, v: bigint): void {
+    setBig(this.R, 2 * r, v);
+  }
+
+  /** Register `r` as an unsigned bigint. */
+  reg(r: number): bigint {
+    return toU64(this.R[2 * r]!, this.R[2 * r + 1]!);
+  }
+
+  /** Slow path of a load: context fields, then a fault. Result in `S`. */
+  loadSlow(pc: number, code: Code, lo: number, hi: number, off: number, size: number): void {
+    const mem = this.memory;
+    const id = hi - HI;
+    const o = (lo >>> 0) - LO + off;
+    if (id >= 0 && id < mem.count) {
+      const h = mem.handlers[id];
+      if (h?.load(o, size / 8, this.S)) return;
+    }
+    this.pc = pc;
+    throw mem.fault(toU64(lo, hi) + BigInt(off), size / 8, "read", pc, code.text(pc));
+  }
+
+  /** Slow path of a store: context fields, then a fault. */
+  storeSlow(
+    pc: number,
+    code: Code,
+    lo: number,
+    hi: number,
+    off: number,
+    size: number,
+    vlo: number,
+    vhi: number,
+  ): void {
+    const mem = this.memory;
+    const id = hi - HI;
+    const o = (lo >>> 0) - LO + off;
+    if (id >= 0 && id < mem.count) {
+      const h = mem.handlers[id];
+      if (h?.store(o, size / 8, vlo, vhi)) return;
+    }
+    this.pc = pc;
+    throw mem.fault(toU64(lo, hi) + BigInt(off), size / 8, "write", pc, code.text(pc));
+  }
+
+  /**
+   * Resolves an address for an atomic operation (read and write both allowed);
+   * returns the region id and the byte offset, or throws.
+   */
+  atomicTarget(
+    pc: number,
+    code: Code,
+    lo: number,
+    hi: number,
+    off: number,
+    bytes: number,
+  ): [number, number] {
+    const mem = this.memory;
+    const id = hi - HI;
+    const o = (lo >>> 0) - LO + off;
+    if (
+      id >= 0 &&
+      id < mem.count &&
+      o >= mem.readLo[id]! &&
+      o + bytes <= mem.readHi[id]! &&
+      o >= mem.writeLo[id]! &&
+      o + bytes <= mem.writeHi[id]!
+    )
+      return [id, o];
+    this.pc = pc;
+    throw mem.fault(toU64(lo, hi) + BigInt(off), bytes, "atomic access", pc, code.text(pc));
+  }
+}
+
+/** Sign-extending helpers for movsx and loads. */
+const sx8 = (v: number): number => (v << 24) >> 24;
+const sx16 = (v: number): number => (v << 16) >> 16;
+
+function atomic(m: Machine, code: Code, pc: number, bytes: 1 | 2 | 4 | 8): void {
+  const R = m.R;
+  const d = code.dst[pc]! << 1;
+  const s = code.src[pc]! << 1;
+  const off = code.off[pc]!;
+  const op = code.imm[pc]!;
+  const mem = m.memory;
+  if (op === 0x100) {
+    // load_acquire: dst = *(src + off)
+    const [id, o] = m.atomicTarget(pc, code, R[s]!, R[s + 1]!, off, bytes);
+    const v = mem.views[id]!;
+    let lo = 0;
+    let hi = 0;
+    if (bytes === 1) lo = v.getUint8(o);
+    else if (bytes === 2) lo = v.getUint16(o, true);
+    else if (bytes === 4) lo = v.getInt32(o, true);
+    else {
+      lo = v.getInt32(o, true);
+      hi = v.getInt32(o + 4, true);
+    }
+    R[d] = lo;
+    R[d + 1] = hi;
+    return;
+  }
+  const [id, o] = m.atomicTarget(pc, code, R[d]!, R[d + 1]!, off, bytes);
+  const v = mem.views[id]!;
+  if (op === 0x110) {
+    // store_release: *(dst + off) = src
+    if (bytes === 1) v.setUint8(o, R[s]!);
+    else if (bytes === 2) v.setUint16(o, R[s]!, true);
+    else if (bytes === 4) v.setInt32(o, R[s]!, true);
+    else {
+      v.setInt32(o, R[s]!, true);
+      v.setInt32(o + 4, R[s + 1]!, true);
+    }
+    return;
+  }
+  const oldLo = v.getInt32(o, true);
+  const oldHi = bytes === 8 ? v.getInt32(o + 4, true) : 0;
+  let nlo: number;
+  let nhi = 0;
+  const slo = R[s]!;
+  const shi = bytes === 8 ? R[s + 1]! : 0;
+  switch (op & ~1) {
+    case 0x00: {
+      if (bytes === 8) {
+        const l = (oldLo >>> 0) + (slo >>> 0);
+        nlo = l | 0;
+        nhi = (oldHi + shi + (l > 0xffffffff ? 1 : 0)) | 0;
+      } else nlo = (oldLo + slo) | 0;
+      break;
+    }
+    case 0x40:
+      nlo = oldLo | slo;
+      nhi = oldHi | shi;
+      break;
+    case 0x50:
+      nlo = oldLo & slo;
+      nhi = oldHi & shi;
+      break;
+    case 0xa0:
+      nlo = oldLo ^ slo;
+      nhi = oldHi ^ shi;
+      break;
+    case 0xe0: // xchg
+      nlo = slo;
+      nhi = shi;
+      break;
+    case 0xf0: {
+      // cmpxchg: compare with r0, write src if equal, r0 = old
+      const eq = bytes === 8 ? R[0] === oldLo && R[1] === oldHi : R[0] === oldLo;
+      if (eq) {
+        v.setInt32(o, slo, true);
+        if (bytes === 8) v.setInt32(o + 4, shi, true);
+      }
+      R[0] = oldLo;
+      R[1] = oldHi;
+      return;
+    }
+    default:
+      throw m.error(`unknown atomic operation 0x${op.toString(16)}`);
+  }
+  v.setInt32(o, nlo, true);
+  if (bytes === 8) v.setInt32(o + 4, nhi, true);
+  if (op & 1) {
+    R[s] = oldLo;
+    R[s + 1] = oldHi;
+  }
+}
+
+/** Legacy ld_abs/ld_ind: big-endian packet load relative to skb->data; false when out of range. */
+function ldPacket(m: Machine, offset: number, bytes: number): boolean {
+  const p = m.ldPacket;
+  if (!p) throw m.error("ld_abs/ld_ind need a packet (socket_filter or sched_cls with data)");
+  const o = p.start + offset;
+  if (offset < 0 || o + bytes > p.end) return false;
+  const v = m.memory.views[p.id]!;
+  m.R[0] = bytes === 1 ? v.getUint8(o) : bytes === 2 ? v.getUint16(o, false) : v.getInt32(o, false);
+  m.R[1] = 0;
+  return true;
+}
+
+/**
+ * Runs `entry` from slot 0 with the registers as they are (r1.. set by the caller);
+ * r10 is set to the top of stack frame 0 (zeroed). Returns when the outermost
+ * function exits; r0 is in `m.R[0..1]`.
+ * @throws VmError on a fault, an unknown helper, too deep calls or an exhausted budget.
+ */
+export function execute(m: Machine, entry: Code): void {
+  const R = m.R;
+  const mem = m.memory;
+  let views = mem.views;
+  let rLo = mem.readLo;
+  let rHi = mem.readHi;
+  let wLo = mem.writeLo;
+  let wHi = mem.writeHi;
+  let nreg = mem.count;
+  let code = entry;
+  let W = code.word;
+  let IMM = code.imm;
+  const budget = m.budget;
+  let n = 0;
+  let pc = 0;
+  let depth = 0;
+  // Per frame: return pc, code, saved r6..r9 (8 words) and may_goto budget.
+  const retPc = m.retPc;
+  const retCode = m.retCode;
+  const saved = m.saved;
+  const loops = m.loops;
+  loops[0] = BPF_MAX_LOOPS;
+  const S = m.S;
+  m.tailCalls = 0;
+  m.code = code;
+  mem.bytes[m.stackIds[0]!]!.fill(0);
+  R[20] = LO + STACK_SIZE;
+  R[21] = HI + m.stackIds[0]!;
+
+  try {
+    for (;;) {
+      if (++n > budget) {
+        m.pc = pc;
+        throw m.error(`instruction budget of ${budget} exhausted`);
+      }
+      const w = W[pc]!;
+      const c = w & 0xff;
+      switch (c) {
+        // ---------------- ALU64 ----------------
+        case 0x07:
+        case 0x0f: {
+          const d = (w >> 7) & 30;
+          let blo: number;
+          let bhi: number;
+          if (c & 8) {
+            const s = (w >> 11) & 30;
+            blo = R[s]!;
+            bhi = R[s + 1]!;
+          } else {
+            blo = IMM[pc]!;
+            bhi = blo >> 31;
+          }
+          const alo = R[d]!;
+          const l = (alo + blo) | 0;
+          R[d] = l;
+          R[d + 1] = (R[d + 1]! + bhi + (l >>> 0 < alo >>> 0 ? 1 : 0)) | 0;
+          break;
+        }
+        case 0x17:
+        case 0x1f: {
+          const d = (w >> 7) & 30;
+          let blo: number;
+          let bhi: number;
+          if (c & 8) {
+            const s = (w >> 11) & 30;
+            blo = R[s]!;
+            bhi = R[s + 1]!;
+          } else {
+            blo = IMM[pc]!;
+            bhi = blo >> 31;
+          }
+          const alo = R[d]!;
+          R[d] = (alo - blo) | 0;
+          R[d + 1] = (R[d + 1]! - bhi - (alo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+          break;
+        }
+        case 0x27:
+        case 0x2f: {
+          const d = (w >> 7) & 30;
+          if (c & 8) {
+            const s = (w >> 11) & 30;
+            mul64(R, d, R[s]!, R[s + 1]!);
+          } else {
+            const i = IMM[pc]!;
+            mul64(R, d, i, i >> 31);
+          }
+          break;
+        }
+        case 0x37:
+        case 0x3f:
+        case 0x97:
+        case 0x9f: {
+          const d = (w >> 7) & 30;
+          let blo: number;
+          let bhi: number;
+          if (c & 8) {
+            const s = (w >> 11) & 30;
+            blo = R[s]!;
+            bhi = R[s + 1]!;
+          } else {
+            blo = IMM[pc]!;
+            bhi = blo >> 31;
+          }
+          if (w >> 16 === 1) sdivmod64(R, d, blo, bhi, c >= 0x97);
+          else udivmod64(R, d, blo, bhi, c >= 0x97);
+          break;
+        }
+        case 0x47:
+        case 0x4f: {
+          const d = (w >> 7) & 30;
+          if (c & 8) {
+            const s = (w >> 11) & 30;
+            R[d] = R[d]! | R[s]!;
+            R[d + 1] = R[d + 1]! | R[s + 1]!;
+          } else {
+            const i = IMM[pc]!;
+            R[d] = R[d]! | i;
+            R[d + 1] = R[d + 1]! | (i >> 31);
+          }
+          break;
+        }
+        case 0x57:
+        case 0x5f: {
+          const d = (w >> 7) & 30;
+          if (c & 8) {
+            const s = (w >> 11) & 30;
+            R[d] = R[d]! & R[s]!;
+            R[d + 1] = R[d + 1]! & R[s + 1]!;
+          } else {
+            const i = IMM[pc]!;
+            R[d] = R[d]! & i;
+            R[d + 1] = R[d + 1]! & (i >> 31);
+          }
+          break;
+        }
+        case 0xa7:
+        case 0xaf: {
+          const d = (w >> 7) & 30;
+          if (c & 8) {
+            const s = (w >> 11) & 30;
+            R[d] = R[d]! ^ R[s]!;
+            R[d + 1] = R[d + 1]! ^ R[s + 1]!;
+          } else {
+            const i = IMM[pc]!;
+            R[d] = R[d]! ^ i;
+            R[d + 1] = R[d + 1]! ^ (i >> 31);
+          }
+          break;
+        }
+        case 0x67:
+        case 0x6f: {
+          const d = (w >> 7) & 30;
+          const sh = (c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!) & 63;
+          if (sh !== 0) {
+            const lo = R[d]!;
+            if (sh < 32) {
+              R[d + 1] = (R[d + 1]! << sh) | (lo >>> (32 - sh));
+              R[d] = lo << sh;
+            } else {
+              R[d + 1] = lo << (sh - 32);
+              R[d] = 0;
+            }
+          }
+          break;
+        }
+        case 0x77:
+        case 0x7f: {
+          const d = (w >> 7) & 30;
+          const sh = (c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!) & 63;
+          if (sh !== 0) {
+            const hi = R[d + 1]!;
+            if (sh < 32) {
+              R[d] = (R[d]! >>> sh) | (hi << (32 - sh));
+              R[d + 1] = hi >>> sh;
+            } else {
+              R[d] = hi >>> (sh - 32);
+              R[d + 1] = 0;
+            }
+          }
+          break;
+        }
+        case 0xc7:
+        case 0xcf: {
+          const d = (w >> 7) & 30;
+          const sh = (c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!) & 63;
+          if (sh !== 0) {
+            const hi = R[d + 1]!;
+            if (sh < 32) {
+              R[d] = (R[d]! >>> sh) | (hi << (32 - sh));
+              R[d + 1] = hi >> sh;
+            } else {
+              R[d] = hi >> (sh - 32);
+              R[d + 1] = hi >> 31;
+            }
+          }
+          break;
+        }
+        case 0x87: {
+          const d = (w >> 7) & 30;
+          const lo = -R[d]! | 0;
+          R[d + 1] = (~R[d + 1]! + (lo === 0 ? 1 : 0)) | 0;
+          R[d] = lo;
+          break;
+        }
+        case 0xb7: {
+          const d = (w >> 7) & 30;
+          const i = IMM[pc]!;
+          R[d] = i;
+          R[d + 1] = i >> 31;
+          break;
+        }
+        case 0xbf: {
+          const d = (w >> 7) & 30;
+          const s = (w >> 11) & 30;
+          switch (w >> 16) {
+            case 0:
+              R[d] = R[s]!;
+              R[d + 1] = R[s + 1]!;
+              break;
+            case 8: {
+              const v = sx8(R[s]!);
+              R[d] = v;
+              R[d + 1] = v >> 31;
+              break;
+            }
+            case 16: {
+              const v = sx16(R[s]!);
+              R[d] = v;
+              R[d + 1] = v >> 31;
+              break;
+            }
+            case 32: {
+              const v = R[s]!;
+              R[d] = v;
+              R[d + 1] = v >> 31;
+              break;
+            }
+            default:
+              m.pc = pc;
+              throw m.error("addr_space_cast (arena pointers) is not supported by the VM");
+          }
+          break;
+        }
+        case 0xd7: {
+          const d = (w >> 7) & 30;
+          const width = IMM[pc]!;
+          if (width === 16) {
+            R[d] = bswap16(R[d]!);
+            R[d + 1] = 0;
+          } else if (width === 32) {
+            R[d] = bswap32(R[d]!);
+            R[d + 1] = 0;
+          } else {
+            const lo = R[d]!;
+            R[d] = bswap32(R[d + 1]!);
+            R[d + 1] = bswap32(lo);
+          }
+          break;
+        }
+
+        // ---------------- ALU32 ----------------
+        case 0x04:
+        case 0x0c: {
+          const d = (w >> 7) & 30;
+          R[d] = R[d]! + (c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!);
+          R[d + 1] = 0;
+          break;
+        }
+        case 0x14:
+        case 0x1c: {
+          const d = (w >> 7) & 30;
+          R[d] = R[d]! - (c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!);
+          R[d + 1] = 0;
+          break;
+        }
+        case 0x24:
+        case 0x2c: {
+          const d = (w >> 7) & 30;
+          R[d] = Math.imul(R[d]!, c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!);
+          R[d + 1] = 0;
+          break;
+        }
+        case 0x34:
+        case 0x3c: {
+          const d = (w >> 7) & 30;
+          const b = c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!;
+          const a = R[d]!;
+          if (w >> 16 === 1) {
+            R[d] = b === 0 ? 0 : b === -1 ? -a : Math.trunc(a / b);
+          } else {
+            R[d] = b === 0 ? 0 : Math.floor((a >>> 0) / (b >>> 0));
+          }
+          R[d + 1] = 0;
+          break;
+        }
+        case 0x94:
+        case 0x9c: {
+          const d = (w >> 7) & 30;
+          const b = c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!;
+          const a = R[d]!;
+          // x % 0 leaves x (zero-extended, as the kernel's patched sequence does).
+          if (b !== 0) {
+            if (w >> 16 === 1) R[d] = b === -1 ? 0 : a % b;
+            else R[d] = (a >>> 0) % (b >>> 0);
+          }
+          R[d + 1] = 0;
+          break;
+        }
+        case 0x44:
+        case 0x4c: {
+          const d = (w >> 7) & 30;
+          R[d] = R[d]! | (c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!);
+          R[d + 1] = 0;
+          break;
+        }
+        case 0x54:
+        case 0x5c: {
+          const d = (w >> 7) & 30;
+          R[d] = R[d]! & (c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!);
+          R[d + 1] = 0;
+          break;
+        }
+        case 0xa4:
+        case 0xac: {
+          const d = (w >> 7) & 30;
+          R[d] = R[d]! ^ (c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!);
+          R[d + 1] = 0;
+          break;
+        }
+        case 0x64:
+        case 0x6c: {
+          const d = (w >> 7) & 30;
+          R[d] = R[d]! << ((c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!) & 31);
+          R[d + 1] = 0;
+          break;
+        }
+        case 0x74:
+        case 0x7c: {
+          const d = (w >> 7) & 30;
+          R[d] = R[d]! >>> ((c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!) & 31);
+          R[d + 1] = 0;
+          break;
+        }
+        case 0xc4:
+        case 0xcc: {
+          const d = (w >> 7) & 30;
+          R[d] = R[d]! >> ((c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!) & 31);
+          R[d + 1] = 0;
+          break;
+        }
+        case 0x84: {
+          const d = (w >> 7) & 30;
+          R[d] = -R[d]!;
+          R[d + 1] = 0;
+          break;
+        }
+        case 0xb4: {
+          const d = (w >> 7) & 30;
+          R[d] = IMM[pc]!;
+          R[d + 1] = 0;
+          break;
+        }
+        case 0xbc: {
+          const d = (w >> 7) & 30;
+          const v = R[(w >> 11) & 30]!;
+          const o = w >> 16;
+          R[d] = o === 8 ? sx8(v) : o === 16 ? sx16(v) : v;
+          R[d + 1] = 0;
+          break;
+        }
+        case 0xd4: {
+          // le16/32/64: truncate (little-endian host)
+          const d = (w >> 7) & 30;
+          const width = IMM[pc]!;
+          if (width === 16) {
+            R[d] = R[d]! & 0xffff;
+            R[d + 1] = 0;
+          } else if (width === 32) {
+            R[d + 1] = 0;
+          }
+          break;
+        }
+        case 0xdc: {
+          // be16/32/64: swap (little-endian host)
+          const d = (w >> 7) & 30;
+          const width = IMM[pc]!;
+          if (width === 16) {
+            R[d] = bswap16(R[d]!);
+            R[d + 1] = 0;
+          } else if (width === 32) {
+            R[d] = bswap32(R[d]!);
+            R[d + 1] = 0;
+          } else {
+            const lo = R[d]!;
+            R[d] = bswap32(R[d + 1]!);
+            R[d + 1] = bswap32(lo);
+          }
+          break;
+        }
+
+        // ---------------- JMP ----------------
+        case 0x05:
+          pc += w >> 16;
+          break;
+        case 0x06:
+          pc += IMM[pc]!;
+          break;
+        case 0x15:
+        case 0x1d:
+        case 0x25:
+        case 0x2d:
+        case 0x35:
+        case 0x3d:
+        case 0x45:
+        case 0x4d:
+        case 0x55:
+        case 0x5d:
+        case 0x65:
+        case 0x6d:
+        case 0x75:
+        case 0x7d:
+        case 0xa5:
+        case 0xad:
+        case 0xb5:
+        case 0xbd:
+        case 0xc5:
+        case 0xcd:
+        case 0xd5:
+        case 0xdd: {
+          const d = (w >> 7) & 30;
+          const alo = R[d]!;
+          const ahi = R[d + 1]!;
+          let blo: number;
+          let bhi: number;
+          if (c & 8) {
+            const s = (w >> 11) & 30;
+            blo = R[s]!;
+            bhi = R[s + 1]!;
+          } else {
+            blo = IMM[pc]!;
+            bhi = blo >> 31;
+          }
+          let t: boolean;
+          switch (c & 0xf0) {
+            case 0x10:
+              t = alo === blo && ahi === bhi;
+              break;
+            case 0x50:
+              t = alo !== blo || ahi !== bhi;
+              break;
+            case 0x40:
+              t = (alo & blo) !== 0 || (ahi & bhi) !== 0;
+              break;
+            case 0x20:
+              t = cmpU64(alo, ahi, blo, bhi) > 0;
+              break;
+            case 0x30:
+              t = cmpU64(alo, ahi, blo, bhi) >= 0;
+              break;
+            case 0xa0:
+              t = cmpU64(alo, ahi, blo, bhi) < 0;
+              break;
+            case 0xb0:
+              t = cmpU64(alo, ahi, blo, bhi) <= 0;
+              break;
+            case 0x60:
+              t = cmpS64(alo, ahi, blo, bhi) > 0;
+              break;
+            case 0x70:
+              t = cmpS64(alo, ahi, blo, bhi) >= 0;
+              break;
+            case 0xc0:
+              t = cmpS64(alo, ahi, blo, bhi) < 0;
+              break;
+            default:
+              t = cmpS64(alo, ahi, blo, bhi) <= 0;
+              break;
+          }
+          if (t) pc += w >> 16;
+          break;
+        }
+        case 0x16:
+        case 0x1e:
+        case 0x26:
+        case 0x2e:
+        case 0x36:
+        case 0x3e:
+        case 0x46:
+        case 0x4e:
+        case 0x56:
+        case 0x5e:
+        case 0x66:
+        case 0x6e:
+        case 0x76:
+        case 0x7e:
+        case 0xa6:
+        case 0xae:
+        case 0xb6:
+        case 0xbe:
+        case 0xc6:
+        case 0xce:
+        case 0xd6:
+        case 0xde: {
+          const a = R[(w >> 7) & 30]!;
+          const b = c & 8 ? R[(w >> 11) & 30]! : IMM[pc]!;
+          let t: boolean;
+          switch (c & 0xf0) {
+            case 0x10:
+              t = a === b;
+              break;
+            case 0x50:
+              t = a !== b;
+              break;
+            case 0x40:
+              t = (a & b) !== 0;
+              break;
+            case 0x20:
+              t = a >>> 0 > b >>> 0;
+              break;
+            case 0x30:
+              t = a >>> 0 >= b >>> 0;
+              break;
+            case 0xa0:
+              t = a >>> 0 < b >>> 0;
+              break;
+            case 0xb0:
+              t = a >>> 0 <= b >>> 0;
+              break;
+            case 0x60:
+              t = a > b;
+              break;
+            case 0x70:
+              t = a >= b;
+              break;
+            case 0xc0:
+              t = a < b;
+              break;
+            default:
+              t = a <= b;
+              break;
+          }
+          if (t) pc += w >> 16;
+          break;
+        }
+        case 0xe5: {
+          // may_goto: jump once this function's loop budget is spent.
+          if (loops[depth] === 0) pc += w >> 16;
+          else loops[depth]!--;
+          break;
+        }
+        case 0x85: {
+          const kind = (w >> 12) & 15;
+          if (kind === 0) {
+            const id = IMM[pc]!;
+            m.pc = pc;
+            if (id === TAIL_CALL_ID) {
+              const map = m.argMap(2);
+              const idx = R[6]! >>> 0;
+              // As the kernel: the count goes up before the slot is looked at.
+              if (idx < map.maxEntries && m.tailCalls < MAX_TAIL_CALL_CNT) {
+                m.tailCalls++;
+                const target = m.tailCall(map, idx);
+                if (target) {
+                  code = target;
+                  m.code = code;
+                  W = code.word;
+                  IMM = code.imm;
+                  loops[depth] = BPF_MAX_LOOPS;
+                  pc = -1;
+                }
+              }
+              break;
+            }
+            const h = m.helpers[id];
+            if (h === undefined) {
+              const name = helperName(id);
+              throw m.error(
+                `unknown helper ${name ? `${name}#${id}` : `#${id}`}: the VM has no implementation for it`,
+              );
+            }
+            const r = h(m);
+            if (typeof r === "number") setNum(R, 0, r);
+            else if (typeof r === "bigint") setBig(R, 0, r);
+            // A helper may have added regions.
+            views = mem.views;
+            rLo = mem.readLo;
+            rHi = mem.readHi;
+            wLo = mem.writeLo;
+            wHi = mem.writeHi;
+            nreg = mem.count;
+            break;
+          }
+          if (kind === 1) {
+            if (depth + 1 >= MAX_CALL_FRAMES) {
+              m.pc = pc;
+              throw m.error(`too many nested calls (the limit is ${MAX_CALL_FRAMES} frames)`);
+            }
+            retPc[depth] = pc;
+            retCode[depth] = code;
+            const b = depth * 8;
+            for (let i = 0; i < 8; i++) saved[b + i] = R[12 + i]!;
+            depth++;
+            loops[depth] = BPF_MAX_LOOPS;
+            const sid = m.stackIds[depth]!;
+            mem.bytes[sid]!.fill(0);
+            R[20] = LO + STACK_SIZE;
+            R[21] = HI + sid;
+            pc += IMM[pc]!;
+            break;
+          }
+          m.pc = pc;
+          throw m.error("kfunc calls are not supported by the VM");
+        }
+        case 0x95: {
+          if (depth === 0) return;
+          depth--;
+          const b = depth * 8;
+          for (let i = 0; i < 8; i++) R[12 + i] = saved[b + i]!;
+          R[20] = LO + STACK_SIZE;
+          R[21] = HI + m.stackIds[depth]!;
+          const rc = retCode[depth]!;
+          if (rc !== code) {
+            code = rc;
+            m.code = code;
+            W = code.word;
+            IMM = code.imm;
+          }
+          pc = retPc[depth]!;
+          break;
+        }
+
+        // ---------------- loads ----------------
+        case 0x61:
+        case 0x69:
+        case 0x71:
+        case 0x79:
+        case 0x81:
+        case 0x89:
+        case 0x91: {
+          const s = (w >> 11) & 30;
+          const d = (w >> 7) & 30;
+          const lo = R[s]!;
+          const hi = R[s + 1]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          const size = c & 0x18;
+          const bytes = size === 0x18 ? 8 : size === 0 ? 4 : size === 8 ? 2 : 1;
+          if (id >>> 0 < nreg && o >= rLo[id]! && o + bytes <= rHi[id]!) {
+            const v = views[id]!;
+            switch (c) {
+              case 0x61:
+                R[d] = v.getInt32(o, true);
+                R[d + 1] = 0;
+                break;
+              case 0x69:
+                R[d] = v.getUint16(o, true);
+                R[d + 1] = 0;
+                break;
+              case 0x71:
+                R[d] = v.getUint8(o);
+                R[d + 1] = 0;
+                break;
+              case 0x79:
+                R[d] = v.getInt32(o, true);
+                R[d + 1] = v.getInt32(o + 4, true);
+                break;
+              case 0x81: {
+                const x = v.getInt32(o, true);
+                R[d] = x;
+                R[d + 1] = x >> 31;
+                break;
+              }
+              case 0x89: {
+                const x = v.getInt16(o, true);
+                R[d] = x;
+                R[d + 1] = x >> 31;
+                break;
+              }
+              default: {
+                const x = v.getInt8(o);
+                R[d] = x;
+                R[d + 1] = x >> 31;
+              }
+            }
+          } else {
+            m.loadSlow(pc, code, lo, hi, w >> 16, bytes * 8);
+            let x = S[0]!;
+            let xh = S[1]!;
+            // The handler answers with the field's full value (a context pointer
+            // field is 64 bits even when read with a 4-byte load).
+            if (c >= 0x81) {
+              x = bytes === 1 ? sx8(x) : bytes === 2 ? sx16(x) : x;
+              xh = x >> 31;
+            }
+            R[d] = x;
+            R[d + 1] = xh;
+          }
+          break;
+        }
+
+        // ---------------- stores ----------------
+        case 0x62:
+        case 0x6a:
+        case 0x72:
+        case 0x7a:
+        case 0x63:
+        case 0x6b:
+        case 0x73:
+        case 0x7b: {
+          const d = (w >> 7) & 30;
+          const lo = R[d]!;
+          const hi = R[d + 1]!;
+          let vlo: number;
+          let vhi: number;
+          if (c & 1) {
+            const s = (w >> 11) & 30;
+            vlo = R[s]!;
+            vhi = R[s + 1]!;
+          } else {
+            vlo = IMM[pc]!;
+            vhi = vlo >> 31;
+          }
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          const size = c & 0x18;
+          const bytes = size === 0x18 ? 8 : size === 0 ? 4 : size === 8 ? 2 : 1;
+          if (id >>> 0 < nreg && o >= wLo[id]! && o + bytes <= wHi[id]!) {
+            const v = views[id]!;
+            if (bytes === 4) v.setInt32(o, vlo, true);
+            else if (bytes === 8) {
+              v.setInt32(o, vlo, true);
+              v.setInt32(o + 4, vhi, true);
+            } else if (bytes === 1) v.setUint8(o, vlo);
+            else v.setUint16(o, vlo, true);
+          } else {
+            m.storeSlow(pc, code, lo, hi, w >> 16, bytes * 8, vlo, vhi);
+          }
+          break;
+        }
+
+        // ---------------- atomics ----------------
+        case 0xc3:
+          m.pc = pc;
+          atomic(m, code, pc, 4);
+          break;
+        case 0xdb:
+          m.pc = pc;
+          atomic(m, code, pc, 8);
+          break;
+        case 0xd3:
+          m.pc = pc;
+          atomic(m, code, pc, 1);
+          break;
+        case 0xcb:
+          m.pc = pc;
+          atomic(m, code, pc, 2);
+          break;
+
+        // ---------------- ld ----------------
+        case 0x18: {
+          const d = (w >> 7) & 30;
+          R[d] = IMM[pc]!;
+          R[d + 1] = IMM[pc + 1]!;
+          pc++;
+          break;
+        }
+        case 0x20:
+        case 0x28:
+        case 0x30:
+        case 0x40:
+        case 0x48:
+        case 0x50: {
+          m.pc = pc;
+          const bytes = c === 0x20 || c === 0x40 ? 4 : c === 0x28 || c === 0x48 ? 2 : 1;
+          let off = IMM[pc]!;
+          if (c >= 0x40) off = (off + R[(w >> 11) & 30]!) | 0;
+          if (!ldPacket(m, off, bytes)) {
+            // Out of the packet: the kernel ends the program with r0 = 0.
+            R[0] = 0;
+            R[1] = 0;
+            return;
+          }
+          break;
+        }
+        default:
+          m.pc = pc;
+          throw m.error(`opcode 0x${c.toString(16).padStart(2, "0")} is not supported`);
+      }
+      pc++;
+    }
+  } finally {
+    m.executed = n;
+  }
+}

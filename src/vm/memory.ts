@@ -1,0 +1,217 @@
+/**
+ * The VM's address space: one flat 64-bit space in which pointers are plain
+ * addresses, carved into regions (stack frames, the context, packet data, map values,
+ * raw input memory), each with its own bounds for reads and for writes.
+ *
+ * ## Representation (chosen for the interpreter's hot path)
+ *
+ * An address is a 64-bit value held, like every register, as two int32 halves:
+ *
+ * - the high word is `REGION_HI_BASE + regionId`, so finding the region is one
+ *   subtraction and one array index, no search;
+ * - the low word is `REGION_LO_BASE + byteOffset`. Starting offsets at 0x1000_0000
+ *   keeps small negative displacements (r10 - 8, `ptr - 1`) from borrowing into the
+ *   high word, so ordinary pointer arithmetic on the pair stays inside the region tag.
+ *
+ * Every address is below 2^53 (region ids stay below 2^20), so addresses also survive
+ * a trip through a JS number. Each region owns one `Uint8Array` (with a `DataView`
+ * over it) and four int32 bounds: bytes `[readLo, readHi)` may be read and
+ * `[writeLo, writeHi)` written; a region that needs code to answer (a context whose
+ * fields the kernel rewrites into pointer loads) has a {@link RegionHandler} and empty
+ * fast bounds, so the interpreter's one bounds check sends it down the slow path.
+ *
+ * Pure: no `node:` imports.
+ * @module
+ */
+
+import { VmError } from "./errors.ts";
+
+/** High word of the address of region 0. */
+export const REGION_HI_BASE = 0x1000;
+/** Low word of byte 0 of every region. */
+export const REGION_LO_BASE = 0x1000_0000;
+/** Largest region, in bytes. */
+export const MAX_REGION_SIZE = 0x4000_0000;
+/** Most regions one address space holds. */
+export const MAX_REGIONS = 0x10_0000;
+
+/** What a region is, for messages and for helpers that check pointer kinds. */
+export type RegionKind = "stack" | "ctx" | "packet" | "map" | "mem" | "other";
+
+/**
+ * Code that answers loads and stores a region's fast bounds do not cover: the kernel
+ * rewrites context field accesses, so a context's "memory" is partly computed.
+ * `load` writes the 64-bit result into `out[0]` (low) and `out[1]` (high) and returns
+ * true, or returns false to fault; `store` returns false to fault.
+ */
+export interface RegionHandler {
+  /** Loads `size` bytes at byte `offset`. */
+  load(offset: number, size: number, out: Int32Array): boolean;
+  /** Stores the low `size` bytes of the value (`lo`, `hi`) at byte `offset`. */
+  store(offset: number, size: number, lo: number, hi: number): boolean;
+}
+
+/** Bounds and permissions of a new region. */
+export interface RegionOptions {
+  /** What the region is (default "other"). */
+  kind?: RegionKind;
+  /** Readable byte range (default the whole region). */
+  read?: readonly [number, number];
+  /** Writable byte range (default the whole region; `[0, 0]` for read-only). */
+  write?: readonly [number, number];
+  /** Slow-path handler for accesses outside the fast bounds. */
+  handler?: RegionHandler;
+}
+
+function hex(n: bigint): string {
+  return `0x${n.toString(16)}`;
+}
+
+/**
+ * A flat address space of regions. Programs that share maps or tail-call each other
+ * must share one `VmMemory`.
+ *
+ * @example
+ * ```ts
+ * const mem = new VmMemory();
+ * const id = mem.addRegion("input", new Uint8Array(16), { kind: "mem" });
+ * const addr = mem.address(id, 0); // 0x100010000000n
+ * mem.bytesAt(addr, 16, "read");   // the input's bytes
+ * ```
+ */
+export class VmMemory {
+  /** Bytes of each region, by id. */
+  bytes: Uint8Array[] = [];
+  /** A DataView over each region's bytes. */
+  views: DataView[] = [];
+  /** Name of each region, for messages. */
+  names: string[] = [];
+  /** Kind of each region. */
+  kinds: RegionKind[] = [];
+  /** Slow-path handler of each region (or undefined). */
+  handlers: (RegionHandler | undefined)[] = [];
+  /** First readable byte of each region. */
+  readLo = new Int32Array(16);
+  /** End of the readable bytes of each region. */
+  readHi = new Int32Array(16);
+  /** First writable byte of each region. */
+  writeLo = new Int32Array(16);
+  /** End of the writable bytes of each region. */
+  writeHi = new Int32Array(16);
+  /** The object each region belongs to (a map, ...), when it was added with {@link regionFor}. */
+  owners: (object | undefined)[] = [];
+  /** Number of regions. */
+  count = 0;
+  private readonly ids = new WeakMap<object, number>();
+
+  /**
+   * Adds a region over `bytes` (kept, not copied) and returns its id.
+   * @throws RangeError when the region is too large or the space is full.
+   */
+  addRegion(name: string, bytes: Uint8Array, opts: RegionOptions = {}): number {
+    if (bytes.length > MAX_REGION_SIZE)
+      throw new RangeError(`region ${name}: ${bytes.length} bytes is above ${MAX_REGION_SIZE}`);
+    if (this.count >= MAX_REGIONS) throw new RangeError(`address space full (${MAX_REGIONS})`);
+    const id = this.count++;
+    if (id >= this.readLo.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.readLo = grow(this.readLo);
+      this.readHi = grow(this.readHi);
+      this.writeLo = grow(this.writeLo);
+      this.writeHi = grow(this.writeHi);
+    }
+    this.bytes[id] = bytes;
+    this.views[id] = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.names[id] = name;
+    this.kinds[id] = opts.kind ?? "other";
+    this.handlers[id] = opts.handler;
+    this.setBounds(id, opts.read ?? [0, bytes.length], opts.write ?? [0, bytes.length]);
+    return id;
+  }
+
+  /**
+   * The id of the region for `owner` (a map, a program's input...), adding it with
+   * `make` the first time: lets one object's bytes appear once per address space.
+   */
+  regionFor(owner: object, make: () => number): number {
+    let id = this.ids.get(owner);
+    if (id === undefined) {
+      id = make();
+      this.ids.set(owner, id);
+      this.owners[id] = owner;
+    }
+    return id;
+  }
+
+  /** Replaces the bytes behind region `id` (same bounds rules as {@link addRegion}). */
+  setBytes(id: number, bytes: Uint8Array): void {
+    this.bytes[id] = bytes;
+    this.views[id] = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Sets the readable and writable byte ranges of region `id`. */
+  setBounds(id: number, read: readonly [number, number], write: readonly [number, number]): void {
+    this.readLo[id] = read[0];
+    this.readHi[id] = read[1];
+    this.writeLo[id] = write[0];
+    this.writeHi[id] = write[1];
+  }
+
+  /** The address of byte `offset` of region `id`. */
+  address(id: number, offset: number): bigint {
+    return (BigInt(REGION_HI_BASE + id) << 32n) + BigInt(REGION_LO_BASE + offset);
+  }
+
+  /** Splits an address into region id and byte offset (the region may not exist). */
+  locate(addr: bigint): { id: number; offset: number } {
+    const a = BigInt.asUintN(64, addr);
+    const hi = Number(a >> 32n);
+    const lo = Number(a & 0xffff_ffffn);
+    return { id: hi - REGION_HI_BASE, offset: lo - REGION_LO_BASE };
+  }
+
+  /**
+   * A view of `len` bytes at `addr`, checked against the region's read or write
+   * bounds (both for "readwrite"). The view aliases VM memory.
+   * @throws VmError naming the address and the region it falls outside of.
+   */
+  bytesAt(addr: bigint, len: number, access: "read" | "write" | "readwrite"): Uint8Array {
+    const { id, offset } = this.locate(addr);
+    if (id < 0 || id >= this.count || len < 0) throw this.fault(addr, len, access);
+    const end = offset + len;
+    const okRead =
+      access === "write" ||
+      (offset >= (this.readLo[id] as number) && end <= (this.readHi[id] as number));
+    const okWrite =
+      access === "read" ||
+      (offset >= (this.writeLo[id] as number) && end <= (this.writeHi[id] as number));
+    if (!okRead || !okWrite) throw this.fault(addr, len, access);
+    return (this.bytes[id] as Uint8Array).subarray(offset, end);
+  }
+
+  /** Describes region `id` for messages: `stack frame 0 (bytes 0..512, writable 0..512)`. */
+  describe(id: number): string {
+    if (id < 0 || id >= this.count) return "no region";
+    const r = `${this.readLo[id]}..${this.readHi[id]}`;
+    const w =
+      this.writeLo[id] === this.writeHi[id]
+        ? "read-only"
+        : `writable ${this.writeLo[id]}..${this.writeHi[id]}`;
+    return `${this.names[id]} (readable ${r}, ${w}${this.handlers[id] ? ", fields" : ""})`;
+  }
+
+  /** The VmError for a bad access of `len` bytes at `addr`. */
+  fault(addr: bigint, len: number, access: string, pc = -1, insn?: string): VmError {
+    const a = BigInt.asUintN(64, addr);
+    const { id, offset } = this.locate(a);
+    let why: string;
+    if (a === 0n) why = "null pointer";
+    else if (id < 0 || id >= this.count) why = "not in any region";
+    else why = `byte ${offset}..${offset + len} of ${this.describe(id)}`;
+    return new VmError(`invalid ${access} of ${len} bytes at ${hex(a)}: ${why}`, pc, insn, a);
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * `VmProgram`: a BPF program in the userspace VM, answering `run(input)` in the shape
+ * of the kernel backend's `Program.run` (BPF_PROG_TEST_RUN).
+ *
+ * Pure: no `node:` imports.
+ * @module
+ */
+
+import { decodeProgram, type Instruction, slotCount } from "../isa/index.ts";
+import {
+  BPF_PSEUDO_FUNC,
+  BPF_PSEUDO_MAP_FD,
+  BPF_PSEUDO_MAP_IDX,
+  BPF_PSEUDO_MAP_IDX_VALUE,
+  BPF_PSEUDO_MAP_VALUE,
+  MapFlags,
+  ProgType,
+  progTypeName,
+} from "../uapi/index.ts";
+import {
+  isSkbProgType,
+  type PreparedInput,
+  prepareMem,
+  prepareRawCtx,
+  prepareSkb,
+  prepareXdp,
+} from "./context.ts";
+import { VmError } from "./errors.ts";
+import { formatInstruction } from "./format.ts";
+import { defaultHelpers, type HelperSettings } from "./helpers.ts";
+import { toU64 } from "./int64.ts";
+import { Code, execute, type HelperFunction, Machine } from "./interpreter.ts";
+import { VmArrayMap } from "./maps/array.ts";
+import type { VmMap } from "./maps/map.ts";
+import { VmProgArray } from "./maps/prog-array.ts";
+import { REGION_HI_BASE, VmMemory } from "./memory.ts";
+
+/** How to build a {@link VmProgram}. */
+export interface VmProgramOptions extends HelperSettings {
+  /** The program type, which decides the context and input (default SOCKET_FILTER). */
+  type?: ProgType;
+  /** A name for messages. */
+  name?: string;
+  /**
+   * Maps the program refers to: an lddw with a map pseudo source (MAP_FD, MAP_IDX and
+   * their VALUE forms) takes its imm as an index into this array, unless
+   * {@link resolveMap} answers.
+   */
+  maps?: readonly VmMap[];
+  /** Resolves a map reference (`pseudo` is the lddw's src_reg, `imm` its first imm). */
+  resolveMap?: (pseudo: number, imm: number) => VmMap | undefined;
+  /** Helpers by id, added to (or replacing) the defaults; undefined removes one. */
+  helpers?: Readonly<Record<number, HelperFunction | undefined>>;
+  /** The address space; programs that tail-call each other must share one. */
+  memory?: VmMemory;
+  /** Most instructions one run may execute (default 100 million). */
+  budget?: number;
+}
+
+/** Input of one run, as for BPF_PROG_TEST_RUN. */
+export interface VmRunInput {
+  /** The packet (XDP and skb programs need at least 14 bytes). */
+  readonly data?: Uint8Array;
+  /** The context struct (`xdp_md`, `__sk_buff`, or the raw ctx of other types). */
+  readonly ctx?: Uint8Array;
+  /**
+   * Raw memory mode, for any program type: r1 points at a copy of these bytes and r2
+   * holds their length; `dataOut` is the memory after the run.
+   */
+  readonly mem?: Uint8Array;
+  /** Runs in a row on the same input, as the kernel does (default 1). */
+  readonly repeat?: number;
+}
+
+/** What a run gave back. */
+export interface VmRunResult {
+  /** r0 at exit, all 64 bits (the kernel's test run reports its low 32 bits). */
+  readonly retval: bigint;
+  /** Nanoseconds per run, averaged over `repeat` runs. */
+  readonly duration: number;
+  /** The packet (or raw memory) after the run. */
+  readonly dataOut: Uint8Array;
+  /** The context after the run, when one was given. */
+  readonly ctxOut: Uint8Array | undefined;
+  /** Lines from trace_printk, in order. */
+  readonly printk: string[];
+  /** Instructions executed by the last run. */
+  readonly instructions: number;
+}
+
+function isJumpLike(i: Instruction): boolean {
+  return i.kind === "exit" || i.kind === "goto";
+}
+
+/**
+ * A program in the VM.
+ *
+ * @example
+ * ```ts
+ * const prog = new VmProgram([asm.mov64(R0, XdpAction.PASS), asm.exit()], { type: ProgType.XDP });
+ * const { retval, dataOut } = prog.run({ data: new Uint8Array(64) });
+ * ```
+ */
+export class VmProgram {
+  /** The program type. */
+  readonly type: ProgType;
+  /** The name, for messages. */
+  readonly name: string;
+  /** The decoded instructions. */
+  readonly instructions: readonly Instruction[];
+  /** The address space. */
+  readonly memory: VmMemory;
+  /** The maps given at construction. */
+  readonly maps: readonly VmMap[];
+  private readonly machine: Machine;
+  private readonly code: Code;
+  private readonly tailCodes = new WeakMap<VmProgram, Code>();
+
+  /**
+   * Decodes (when given bytes) and checks the program: jumps and calls land on
+   * instructions inside it, the last instruction is an exit or a jump, every map
+   * reference resolves.
+   * @throws InvalidInstructionError for bad encodings, VmError for the rest.
+   */
+  constructor(program: Uint8Array | readonly Instruction[], opts: VmProgramOptions = {}) {
+    this.type = opts.type ?? ProgType.SOCKET_FILTER;
+    this.name = opts.name ?? "prog";
+    this.instructions = program instanceof Uint8Array ? decodeProgram(program) : [...program];
+    this.memory = opts.memory ?? new VmMemory();
+    this.maps = opts.maps ?? [];
+    this.check();
+    const m = new Machine(this.memory);
+    this.machine = m;
+    const table = defaultHelpers(opts);
+    for (const [id, fn] of Object.entries(opts.helpers ?? {})) {
+      if (fn) table.set(Number(id), fn);
+      else table.delete(Number(id));
+    }
+    for (const [id, fn] of table) m.helpers[id] = fn;
+    if (opts.budget !== undefined) m.budget = opts.budget;
+    m.tailCall = (map, index) => this.tailCallTarget(map, index);
+    this.code = this.compile(this.memory, opts);
+  }
+
+  /** `xdp program "name"` for messages. */
+  toString(): string {
+    return `${progTypeName(this.type) ?? `type ${this.type}`} program "${this.name}"`;
+  }
+
+  private check(): void {
+    const insns = this.instructions;
+    if (insns.length === 0) throw new VmError(`${this}: the program is empty`);
+    const starts = new Set<number>();
+    let slot = 0;
+    for (const i of insns) {
+      starts.add(slot);
+      slot += slotCount(i);
+    }
+    const total = slot;
+    slot = 0;
+    for (const i of insns) {
+      let target: number | undefined;
+      if (i.kind === "goto") target = slot + 1 + (i.long ? i.imm : i.off);
+      else if (i.kind === "jump" || i.kind === "may_goto") target = slot + 1 + i.off;
+      else if (i.kind === "call" && i.target === "bpf") target = slot + 1 + i.imm;
+      if (target !== undefined && !starts.has(target))
+        throw new VmError(
+          `${this}: jump to ${target} ${target < 0 || target >= total ? "is outside the program" : "lands inside an lddw"}`,
+          slot,
+          formatInstruction(i),
+        );
+      slot += slotCount(i);
+    }
+    const last = insns[insns.length - 1]!;
+    if (!isJumpLike(last))
+      throw new VmError(
+        `${this}: the last instruction must be exit or a jump`,
+        total - 1,
+        formatInstruction(last),
+      );
+  }
+
+  private resolveMap(
+    opts: VmProgramOptions,
+    pseudo: number,
+    imm: number,
+    pc: number,
+    insn: Instruction,
+  ): VmMap {
+    const map = opts.resolveMap?.(pseudo, imm) ?? this.maps[imm];
+    if (!map)
+      throw new VmError(
+        `${this}: map reference ${imm} does not resolve (${this.maps.length} maps given)`,
+        pc,
+        formatInstruction(insn),
+      );
+    return map;
+  }
+
+  private mapRegion(memory: VmMemory, map: VmMap): number {
+    return memory.regionFor(map, () =>
+      memory.addRegion(`map ${map.name}`, map.values, {
+        kind: "map",
+        write: map.flags & MapFlags.RDONLY_PROG ? [0, 0] : [0, map.values.length],
+      }),
+    );
+  }
+
+  private compile(memory: VmMemory, opts: VmProgramOptions): Code {
+    return new Code(
+      this.instructions,
+      this,
+      (insn, pc) => {
+        switch (insn.pseudo) {
+          case 0:
+            return insn.value;
+          case BPF_PSEUDO_MAP_FD:
+          case BPF_PSEUDO_MAP_IDX: {
+            const map = this.resolveMap(opts, insn.pseudo, insn.imm, pc, insn);
+            return BigInt(REGION_HI_BASE + this.mapRegion(memory, map)) << 32n;
+          }
+          case BPF_PSEUDO_MAP_VALUE:
+          case BPF_PSEUDO_MAP_IDX_VALUE: {
+            const map = this.resolveMap(opts, insn.pseudo, insn.imm, pc, insn);
+            if (!(map instanceof VmArrayMap))
+              throw new VmError(
+                `${this}: map value references need an array map, ${map} is not`,
+                pc,
+                formatInstruction(insn),
+              );
+            const off = insn.imm2 >>> 0;
+            if (off >= map.valueSize)
+              throw new VmError(
+                `${this}: offset ${off} is outside the ${map.valueSize}-byte value of ${map}`,
+                pc,
+                formatInstruction(insn),
+              );
+            return memory.address(this.mapRegion(memory, map), off);
+          }
+          case BPF_PSEUDO_FUNC:
+            throw new VmError(
+              `${this}: callbacks (BPF_PSEUDO_FUNC) are not supported yet`,
+              pc,
+              formatInstruction(insn),
+            );
+          default:
+            throw new VmError(
+              `${this}: lddw pseudo source ${insn.pseudo} is not supported`,
+              pc,
+              formatInstruction(insn),
+            );
+        }
+      },
+      formatInstruction,
+    );
+  }
+
+  private tailCallTarget(map: VmMap, index: number): Code | undefined {
+    if (!(map instanceof VmProgArray))
+      throw this.machine.error(`tail call through ${map}, which is not a prog_array`);
+    const target = map.get(index) as VmProgram | undefined;
+    if (target === undefined) return undefined;
+    if (!(target instanceof VmProgram))
+      throw this.machine.error(`slot ${index} of ${map} does not hold a VmProgram`);
+    if (target.memory !== this.memory)
+      throw this.machine.error(
+        `tail call target ${target} lives in another address space; build both programs with the same \`memory\``,
+      );
+    if (target === this) return this.code;
+    let code = this.tailCodes.get(target);
+    if (!code) {
+      code = target.code;
+      this.tailCodes.set(target, code);
+    }
+    return code;
+  }
+
+  private prepare(input: VmRunInput): PreparedInput {
+    const m = this.machine;
+    m.R.fill(0);
+    if (input.mem) return prepareMem(m, input.mem);
+    if (this.type === ProgType.XDP && input.data) return prepareXdp(m, input.data, input.ctx);
+    if (isSkbProgType(this.type) && input.data)
+      return prepareSkb(m, this.type, input.data, input.ctx);
+    if (input.ctx) return prepareRawCtx(m, input.ctx);
+    if (input.data)
+      throw new RangeError(`${this}: the VM cannot pass data to this program type; use \`mem\``);
+    m.ldPacket = undefined;
+    return { finish: () => ({ dataOut: new Uint8Array(0), ctxOut: undefined }) };
+  }
+
+  /**
+   * Runs the program once (or `repeat` times on the same input, as the kernel does).
+   * @throws VmError when the program faults; RangeError for input the kernel would
+   * refuse (EINVAL).
+   */
+  run(input: VmRunInput = {}): VmRunResult {
+    const m = this.machine;
+    const prepared = this.prepare(input);
+    const repeat = Math.max(1, input.repeat ?? 1);
+    m.printk = [];
+    const r1lo = m.R[2]!;
+    const r1hi = m.R[3]!;
+    const r2lo = m.R[4]!;
+    const t0 = performance.now();
+    for (let i = 0; i < repeat; i++) {
+      m.R[2] = r1lo;
+      m.R[3] = r1hi;
+      m.R[4] = r2lo;
+      m.R[5] = 0;
+      execute(m, this.code);
+    }
+    const duration = ((performance.now() - t0) * 1e6) / repeat;
+    const { dataOut, ctxOut } = prepared.finish();
+    return {
+      retval: toU64(m.R[0]!, m.R[1]!),
+      duration,
+      dataOut,
+      ctxOut,
+      printk: m.printk,
+      instructions: m.executed,
+    };
+  }
+}
