@@ -5,13 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { describe, test } from "node:test";
 import { btfBytesById, btfInfoById } from "../src/kernel/btf-info.ts";
 import { encodeRaw, type RawInsn } from "../src/kernel/features/insns.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
+import { haveProgType } from "../src/kernel/features/prog-types.ts";
 import { ensureBpffs } from "../src/kernel/pin.ts";
 import { Program } from "../src/kernel/program.ts";
+import { resolveAttachBtfId, vmlinuxBtf } from "../src/kernel/program-attach-target.ts";
 import { enableStats } from "../src/kernel/program-stats.ts";
 import { openFdCount, SyscallError } from "../src/kernel/sys/index.ts";
 import { VerifierError } from "../src/kernel/verifier-error.ts";
@@ -444,4 +446,59 @@ describe("pin, open and info", { skip }, () => {
       }
       assert.ok(found, "no BTF object named vmlinux among ids 1..63");
     }));
+});
+
+describe("BTF attach targets", () => {
+  test("attachTo resolves to vmlinux BTF ids for fentry, tp_btf and LSM", (t) => {
+    if (!existsSync("/sys/kernel/btf/vmlinux")) return t.skip("no /sys/kernel/btf/vmlinux");
+    const btf = vmlinuxBtf();
+    const fentry = resolveAttachBtfId({
+      type: PT.TRACING,
+      expectedAttachType: 24,
+      attachTo: "vfs_read",
+    });
+    assert.ok(fentry !== undefined);
+    assert.equal(btf.type(fentry).kind, "FUNC");
+    assert.equal(btf.type(fentry).name, "vfs_read");
+    const tp = resolveAttachBtfId({
+      type: PT.TRACING,
+      expectedAttachType: 23,
+      attachTo: "sched_switch",
+    });
+    assert.ok(tp !== undefined);
+    assert.equal(btf.type(tp).name, "btf_trace_sched_switch");
+    assert.equal(resolveAttachBtfId({ type: PT.XDP, attachTo: "eth0" }), undefined);
+    assert.equal(resolveAttachBtfId({ type: PT.TRACING, attachTo: "x", attachBtfId: 7 }), 7);
+    assert.throws(
+      () =>
+        resolveAttachBtfId({
+          type: PT.TRACING,
+          expectedAttachType: 24,
+          attachTo: "no_such_fn_xyz",
+        }),
+      /has no function named no_such_fn_xyz/,
+    );
+  });
+
+  test(
+    "an fentry spec naming its target is refused here as NotSupportedError, not EINVAL",
+    { skip },
+    () =>
+      noLeak(() => {
+        let e: unknown;
+        try {
+          Program.load({
+            ...spec(PT.TRACING, R0_2),
+            expectedAttachType: 24,
+            attachTo: "vfs_read",
+          }).close();
+          return;
+        } catch (err) {
+          e = err;
+        }
+        if (haveProgType(PT.TRACING).available)
+          assert.ok(!(e instanceof NotSupportedError), String(e));
+        else assert.ok(e instanceof NotSupportedError, String(e));
+      }),
+  );
 });

@@ -17,6 +17,7 @@ export * from "./objects.ts";
 export * from "./pin.ts";
 export * from "./prog-info.ts";
 export * from "./program.ts";
+export * from "./program-attach-target.ts";
 export * from "./program-btf.ts";
 export * from "./program-load.ts";
 export * from "./program-stats.ts";

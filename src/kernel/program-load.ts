@@ -18,6 +18,7 @@ import {
 } from "../spec/program-spec.ts";
 import { BPF_OBJ_NAME_LEN, BpfCmd, bpfAttr, ProgType, progTypeName } from "../uapi/index.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
+import { resolveAttachBtfId } from "./program-attach-target.ts";
 import { loadRawBtf } from "./program-btf.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "./sys/index.ts";
 import { VerifierError } from "./verifier-error.ts";
@@ -107,11 +108,13 @@ function readLog(out: OutBuffer): string {
 /**
  * Loads `spec` and returns the program's fd (and log). Throws:
  * - `ProgramSpecError` for a malformed spec (nothing reaches the kernel);
+ * - `Error` when a tracing/LSM spec's `attachTo` names nothing in vmlinux BTF;
  * - {@link VerifierError} when the verifier rejects the program (with its log);
  * - {@link NotSupportedError} when the kernel refuses the program type (EPERM as root);
  * - `SyscallError` otherwise, with the errno and what it likely means.
  */
-export function loadProgramFd(spec: ProgramSpec, opts: LoadOptions = {}): LoadedProgram {
+export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): LoadedProgram {
+  let spec = specIn;
   validateProgramSpec(spec);
   const label = describeProgram(spec);
   const maxLog = Math.min(opts.maxLogSize ?? MAX_LOG_SIZE, MAX_LOG_SIZE);
@@ -120,6 +123,8 @@ export function loadProgramFd(spec: ProgramSpec, opts: LoadOptions = {}): Loaded
   let level = wanted;
   let size = firstLog;
 
+  const attachBtfId = resolveAttachBtfId(spec);
+  if (attachBtfId !== undefined && spec.attachBtfId === undefined) spec = { ...spec, attachBtfId };
   const btfFd = spec.btf ? loadRawBtf(spec.btf.btf, `BTF of ${label}`) : undefined;
   try {
     for (;;) {

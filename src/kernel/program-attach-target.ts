@@ -1,0 +1,63 @@
+/**
+ * Finding what a BTF-attached program attaches to: fentry/fexit/fmod_ret and LSM
+ * programs name a kernel function, tp_btf programs a raw tracepoint; the kernel wants
+ * the BTF type id of that function (or of the tracepoint's `btf_trace_*` typedef) in
+ * vmlinux's BTF as `attach_btf_id`.
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import { type BTF, parseBTF } from "../btf/index.ts";
+import type { ProgramSpec } from "../spec/program-spec.ts";
+import { AttachType, ProgType } from "../uapi/index.ts";
+
+const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
+let vmlinux: BTF | undefined;
+
+/** The running kernel's BTF, parsed once (about 0.1 s). */
+export function vmlinuxBtf(): BTF {
+  vmlinux ??= parseBTF(readFileSync(VMLINUX_BTF));
+  return vmlinux;
+}
+
+/**
+ * The BTF name a program of `spec`'s type and attach type looks up for `attachTo`:
+ * `btf_trace_<name>` (a typedef) for tp_btf, `bpf_lsm_<name>` for LSM hooks, the
+ * function itself otherwise. Undefined when the spec does not attach through BTF.
+ */
+export function attachBtfName(spec: Pick<ProgramSpec, "type" | "expectedAttachType" | "attachTo">):
+  | {
+      name: string;
+      kind: "FUNC" | "TYPEDEF";
+    }
+  | undefined {
+  if (!spec.attachTo) return undefined;
+  if (spec.type === ProgType.LSM) return { name: `bpf_lsm_${spec.attachTo}`, kind: "FUNC" };
+  if (spec.type !== ProgType.TRACING) return undefined;
+  if (spec.expectedAttachType === AttachType.TRACE_RAW_TP) {
+    return { name: `btf_trace_${spec.attachTo}`, kind: "TYPEDEF" };
+  }
+  return { name: spec.attachTo, kind: "FUNC" };
+}
+
+/**
+ * `attach_btf_id` for a tracing or LSM spec that names its target in `attachTo` (and
+ * has no `attachBtfId` yet), from vmlinux BTF; undefined when the spec needs none.
+ * @throws Error naming the target when vmlinux BTF has no such function or tracepoint.
+ */
+export function resolveAttachBtfId(
+  spec: Pick<ProgramSpec, "type" | "expectedAttachType" | "attachTo" | "attachBtfId">,
+): number | undefined {
+  if (spec.attachBtfId !== undefined) return spec.attachBtfId;
+  const target = attachBtfName(spec);
+  if (!target) return undefined;
+  const found = vmlinuxBtf()
+    .findAllByName(target.name)
+    .find((t) => t.kind === target.kind);
+  if (!found) {
+    throw new Error(
+      `cannot attach to "${spec.attachTo}": ${VMLINUX_BTF} has no ${target.kind === "FUNC" ? "function" : "typedef"} named ${target.name}`,
+    );
+  }
+  return found.id;
+}
