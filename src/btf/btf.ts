@@ -41,12 +41,35 @@ export class BTF {
   readonly types: readonly BTFType[];
   /** The string section. */
   readonly strings: StringTable;
+  /** The base BTF (vmlinux) this one is split from, for a kernel module's BTF. */
+  readonly base: BTF | undefined;
+  /** The first type id this blob defines: 1, or the base's {@link count} for split BTF. */
+  readonly firstId: TypeId;
+  /** The blob this was parsed from, when there is one. */
+  readonly bytes: Uint8Array | undefined;
   #byName: Map<string, BTFType[]> | undefined;
 
-  constructor(header: BTFHeader, types: readonly BTFType[], strings: StringTable) {
+  /**
+   * Prefer `parseBTF`. `types` must hold every id from 0 (the base's types first for
+   * split BTF).
+   */
+  constructor(
+    header: BTFHeader,
+    types: readonly BTFType[],
+    strings: StringTable,
+    opts: { base?: BTF | undefined; firstId?: TypeId; bytes?: Uint8Array } = {},
+  ) {
     this.header = header;
     this.types = types;
     this.strings = strings;
+    this.base = opts.base;
+    this.firstId = opts.firstId ?? (opts.base ? opts.base.count : 1);
+    this.bytes = opts.bytes;
+  }
+
+  /** The types this blob defines itself (from {@link firstId}), without the base's. */
+  get ownTypes(): readonly BTFType[] {
+    return this.firstId <= 1 ? this.types.slice(1) : this.types.slice(this.firstId);
   }
 
   /** Number of type ids, counting `void` (so the last id is `count - 1`). */

@@ -9,6 +9,18 @@
 export { BTF, describeType, POINTER_SIZE } from "./btf.ts";
 export { BTFError } from "./errors.ts";
 export {
+  BTF_EXT_HEADER_CORE,
+  BTF_EXT_HEADER_MIN,
+  BTF_EXT_MAGIC,
+  type BTFExt,
+  type CoreRelo,
+  CoreReloKind,
+  coreReloKindName,
+  type FuncInfo,
+  type LineInfo,
+  parseBTFExt,
+} from "./ext.ts";
+export {
   BTF_HEADER_SIZE,
   BTF_MAGIC,
   BTF_VERSION,

@@ -7,17 +7,26 @@
 
 import { BTF } from "./btf.ts";
 import { BTFError } from "./errors.ts";
+import {
+  ArrayRecord,
+  CompositeRecord,
+  DatasecRecord,
+  DeclTagRecord,
+  Enum64Record,
+  EnumRecord,
+  FloatRecord,
+  FuncProtoRecord,
+  FuncRecord,
+  FwdRecord,
+  IntRecord,
+  LINKAGES,
+  PtrRecord,
+  type RecordSource,
+  RefRecord,
+  VarRecord,
+} from "./records.ts";
 import { StringTable } from "./strings.ts";
-import type {
-  BTFHeader,
-  BTFType,
-  Enum64Value,
-  EnumValue,
-  FuncLinkage,
-  Member,
-  Param,
-  VarSecinfo,
-} from "./types.ts";
+import type { BTFHeader, BTFType } from "./types.ts";
 
 /** BTF magic number as stored in `btf_header.magic`. */
 export const BTF_MAGIC = 0xeb9f;
@@ -25,10 +34,8 @@ export const BTF_MAGIC = 0xeb9f;
 export const BTF_VERSION = 1;
 /** Size of `struct btf_header` as defined today. */
 export const BTF_HEADER_SIZE = 24;
-/** Size of `struct btf_type` (name_off, info, size/type). */
-const TYPE_RECORD_SIZE = 12;
-
-const LINKAGE: readonly FuncLinkage[] = ["static", "global", "extern"];
+/** True when this machine stores numbers little-endian (so a Uint32Array reads LE words). */
+const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Reads the BTF header at the start of `bytes`, checking magic, version and that the
@@ -113,259 +120,304 @@ export interface ParseOptions {
    * BTF split from a base that is not at hand.
    */
   readonly checkReferences?: boolean;
+  /**
+   * The base BTF (vmlinux) for split BTF (a kernel module's): this blob's type ids
+   * continue after the base's last id and its string offsets after the base's strings.
+   */
+  readonly base?: BTF;
 }
 
+/** Extra words after the 3-word `struct btf_type` for each kind, per vlen entry and fixed. */
+const PER_VLEN = [0, 0, 0, 0, 3, 3, 2, 0, 0, 0, 0, 0, 0, 2, 0, 3, 0, 0, 0, 3];
+const FIXED = [0, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0];
+const KIND_NAMES = [
+  "UNKN",
+  "INT",
+  "PTR",
+  "ARRAY",
+  "STRUCT",
+  "UNION",
+  "ENUM",
+  "FWD",
+  "TYPEDEF",
+  "VOLATILE",
+  "CONST",
+  "RESTRICT",
+  "FUNC",
+  "FUNC_PROTO",
+  "VAR",
+  "DATASEC",
+  "FLOAT",
+  "DECL_TAG",
+  "TYPE_TAG",
+  "ENUM64",
+];
+
 /**
- * Parses a complete BTF blob: header, string section and every type.
+ * Parses a complete BTF blob: header, string section and every type. Names and member
+ * lists are decoded on first use; everything that can be wrong with the blob (offsets,
+ * kinds, lengths, string offsets, type references) is checked here.
  *
  * @example
  * ```ts
  * const btf = parseBTF(new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux")));
  * const attr = btf.findByName("UNION", "bpf_attr");
+ * // a kernel module's BTF, split on top of vmlinux:
+ * const mod = parseBTF(readFileSync("/sys/kernel/btf/nf_tables"), { base: btf });
  * ```
  * @throws {BTFError} naming the offset and what is wrong
  */
 export function parseBTF(bytes: Uint8Array, options: ParseOptions = {}): BTF {
   const header = parseHeader(bytes);
-  const le = header.littleEndian;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const base = options.base;
+  if (header.typeOff % 4 !== 0 || header.typeLen % 4 !== 0) {
+    throw new BTFError(
+      `type section (offset ${header.typeOff}, length ${header.typeLen}) is not made of 4-byte words`,
+      8,
+    );
+  }
   const strBase = header.hdrLen + header.strOff;
-  const strings = new StringTable(bytes.subarray(strBase, strBase + header.strLen), strBase);
+  const strings = new StringTable(
+    bytes.subarray(strBase, strBase + header.strLen),
+    strBase,
+    base?.strings,
+  );
+  const typeStart = header.hdrLen + header.typeOff;
+  const words = typeWords(bytes, typeStart, header.typeLen, header.littleEndian);
+  const src: RecordSource = { words, strings };
+  const firstId = base ? base.count : 1;
+  const types: BTFType[] = base ? base.types.slice() : [{ kind: "VOID", id: 0, name: "" }];
+  const nWords = words.length;
+  const strLimit = strings.length;
+  /** Word index of each new type's record, for the reference check's error offsets. */
+  const starts: number[] = [];
 
-  const types: BTFType[] = [{ kind: "VOID", id: 0, name: "" }];
-  /** Blob offset of each type record, for error messages. */
-  const offsets: number[] = [0];
-  let off = header.hdrLen + header.typeOff;
-  const end = off + header.typeLen;
-
-  const need = (n: number, what: string, at: number): void => {
-    if (off + n > end) {
+  let w = 0;
+  while (w < nWords) {
+    const id = types.length;
+    const at = typeStart + w * 4;
+    if (w + 3 > nWords) {
       throw new BTFError(
-        `truncated ${what}: needs ${n} bytes, ${end - off} left in the type section`,
+        `truncated type record [${id}]: needs 12 bytes, ${(nWords - w) * 4} left in the type section`,
         at,
       );
     }
-  };
-
-  while (off < end) {
-    const at = off;
-    const id = types.length;
-    need(TYPE_RECORD_SIZE, `type record [${id}]`, at);
-    const nameOff = view.getUint32(off, le);
-    const info = view.getUint32(off + 4, le);
-    const sizeOrType = view.getUint32(off + 8, le);
-    off += TYPE_RECORD_SIZE;
+    const nameOff = words[w]!;
+    const info = words[w + 1]!;
+    const st = words[w + 2]!;
     const vlen = info & 0xffff;
     const kindNum = (info >>> 24) & 0x1f;
-    const kindFlag = info >>> 31 === 1;
-    const name = strings.get(nameOff, at);
-    const what = `type [${id}]`;
+    const kflag = info >>> 31 === 1;
+    if (kindNum === 0 || kindNum >= PER_VLEN.length) {
+      throw new BTFError(`type [${id}] has unknown kind ${kindNum}`, at);
+    }
+    if (nameOff >= strLimit) {
+      throw new BTFError(
+        `string offset ${nameOff} is out of range (string section is ${strLimit} bytes)`,
+        at,
+      );
+    }
+    const body = w + 3;
+    const extra = FIXED[kindNum]! + vlen * PER_VLEN[kindNum]!;
+    if (body + extra > nWords) {
+      const what =
+        kindNum === 4 || kindNum === 5
+          ? "members"
+          : kindNum === 6 || kindNum === 19
+            ? "enumerators"
+            : kindNum === 13
+              ? "parameters"
+              : kindNum === 15
+                ? "DATASEC entries"
+                : `${KIND_NAMES[kindNum]} data`;
+      throw new BTFError(
+        `truncated type [${id}] ${what}: needs ${extra * 4} bytes, ${(nWords - body) * 4} left in the type section`,
+        at,
+      );
+    }
     let t: BTFType;
     switch (kindNum) {
       case 1: {
-        need(4, `${what} INT data`, at);
-        const enc = view.getUint32(off, le);
-        off += 4;
+        const enc = words[body]!;
         const bits = enc & 0xff;
         const bitOffset = (enc >>> 16) & 0xff;
-        const encoding = (enc >>> 24) & 0x0f;
-        if (bitOffset + bits > sizeOrType * 8) {
+        if (bitOffset + bits > st * 8) {
           throw new BTFError(
-            `${what} INT '${name}' has ${bits} bits at bit ${bitOffset}, more than its ${sizeOrType} bytes`,
+            `type [${id}] INT '${strings.get(nameOff)}' has ${bits} bits at bit ${bitOffset}, more than its ${st} bytes`,
             at,
           );
         }
-        t = {
-          kind: "INT",
-          id,
-          name,
-          size: sizeOrType,
-          signed: (encoding & 1) !== 0,
-          char: (encoding & 2) !== 0,
-          bool: (encoding & 4) !== 0,
-          bitOffset,
-          bits,
-        };
+        t = new IntRecord(src, id, nameOff, st, enc);
         break;
       }
       case 2:
-        t = { kind: "PTR", id, name, type: sizeOrType };
+        t = new PtrRecord(src, id, nameOff, st);
         break;
-      case 3: {
-        need(12, `${what} ARRAY data`, at);
-        t = {
-          kind: "ARRAY",
-          id,
-          name,
-          type: view.getUint32(off, le),
-          indexType: view.getUint32(off + 4, le),
-          nelems: view.getUint32(off + 8, le),
-        };
-        off += 12;
+      case 3:
+        t = new ArrayRecord(src, id, nameOff, words[body]!, words[body + 1]!, words[body + 2]!);
         break;
-      }
       case 4:
-      case 5: {
-        need(vlen * 12, `${what} members`, at);
-        const members: Member[] = new Array(vlen);
-        for (let i = 0; i < vlen; i++) {
-          const mName = strings.get(view.getUint32(off, le), off);
-          const mType = view.getUint32(off + 4, le);
-          const mOff = view.getUint32(off + 8, le);
-          members[i] = kindFlag
-            ? { name: mName, type: mType, bitOffset: mOff & 0xffffff, bitfieldSize: mOff >>> 24 }
-            : { name: mName, type: mType, bitOffset: mOff, bitfieldSize: 0 };
-          off += 12;
-        }
-        t = { kind: kindNum === 4 ? "STRUCT" : "UNION", id, name, size: sizeOrType, members };
+      case 5:
+        for (let i = 0, m = body; i < vlen; i++, m += 3)
+          checkStr(words[m]!, strLimit, typeStart + m * 4);
+        t = new CompositeRecord(src, id, nameOff, body, vlen, kindNum === 5, st, kflag);
         break;
-      }
-      case 6: {
-        need(vlen * 8, `${what} enumerators`, at);
-        const values: EnumValue[] = new Array(vlen);
-        for (let i = 0; i < vlen; i++) {
-          const vName = strings.get(view.getUint32(off, le), off);
-          const value = kindFlag ? view.getInt32(off + 4, le) : view.getUint32(off + 4, le);
-          values[i] = { name: vName, value };
-          off += 8;
-        }
-        t = { kind: "ENUM", id, name, size: sizeOrType, signed: kindFlag, values };
+      case 6:
+        for (let i = 0, m = body; i < vlen; i++, m += 2)
+          checkStr(words[m]!, strLimit, typeStart + m * 4);
+        t = new EnumRecord(src, id, nameOff, body, vlen, st, kflag);
         break;
-      }
       case 7:
-        t = { kind: "FWD", id, name, fwdKind: kindFlag ? "union" : "struct" };
+        t = new FwdRecord(src, id, nameOff, kflag);
         break;
       case 8:
-        t = { kind: "TYPEDEF", id, name, type: sizeOrType };
+        t = new RefRecord(src, id, nameOff, "TYPEDEF", st);
         break;
       case 9:
-        t = { kind: "VOLATILE", id, name, type: sizeOrType };
+        t = new RefRecord(src, id, nameOff, "VOLATILE", st);
         break;
       case 10:
-        t = { kind: "CONST", id, name, type: sizeOrType };
+        t = new RefRecord(src, id, nameOff, "CONST", st);
         break;
       case 11:
-        t = { kind: "RESTRICT", id, name, type: sizeOrType };
+        t = new RefRecord(src, id, nameOff, "RESTRICT", st);
         break;
       case 12: {
-        const linkage = LINKAGE[vlen];
-        if (linkage === undefined)
-          throw new BTFError(`${what} FUNC '${name}' has unknown linkage ${vlen}`, at);
-        t = { kind: "FUNC", id, name, type: sizeOrType, linkage };
-        break;
-      }
-      case 13: {
-        need(vlen * 8, `${what} parameters`, at);
-        const params: Param[] = new Array(vlen);
-        for (let i = 0; i < vlen; i++) {
-          params[i] = {
-            name: strings.get(view.getUint32(off, le), off),
-            type: view.getUint32(off + 4, le),
-          };
-          off += 8;
+        const linkage = LINKAGES[vlen];
+        if (linkage === undefined) {
+          throw new BTFError(
+            `type [${id}] FUNC '${strings.get(nameOff)}' has unknown linkage ${vlen}`,
+            at,
+          );
         }
-        t = { kind: "FUNC_PROTO", id, name, returnType: sizeOrType, params };
+        t = new FuncRecord(src, id, nameOff, st, linkage);
         break;
       }
+      case 13:
+        for (let i = 0, m = body; i < vlen; i++, m += 2)
+          checkStr(words[m]!, strLimit, typeStart + m * 4);
+        t = new FuncProtoRecord(src, id, nameOff, body, vlen, st);
+        break;
       case 14: {
-        need(4, `${what} VAR data`, at);
-        const l = view.getUint32(off, le);
-        off += 4;
-        const linkage = LINKAGE[l];
-        if (linkage === undefined)
-          throw new BTFError(`${what} VAR '${name}' has unknown linkage ${l}`, at);
-        t = { kind: "VAR", id, name, type: sizeOrType, linkage };
-        break;
-      }
-      case 15: {
-        need(vlen * 12, `${what} DATASEC entries`, at);
-        const vars: VarSecinfo[] = new Array(vlen);
-        for (let i = 0; i < vlen; i++) {
-          vars[i] = {
-            type: view.getUint32(off, le),
-            offset: view.getUint32(off + 4, le),
-            size: view.getUint32(off + 8, le),
-          };
-          off += 12;
+        const l = words[body]!;
+        const linkage = LINKAGES[l];
+        if (linkage === undefined) {
+          throw new BTFError(
+            `type [${id}] VAR '${strings.get(nameOff)}' has unknown linkage ${l}`,
+            at,
+          );
         }
-        t = { kind: "DATASEC", id, name, size: sizeOrType, vars };
+        t = new VarRecord(src, id, nameOff, st, linkage);
         break;
       }
+      case 15:
+        t = new DatasecRecord(src, id, nameOff, body, vlen, st);
+        break;
       case 16:
-        t = { kind: "FLOAT", id, name, size: sizeOrType };
+        t = new FloatRecord(src, id, nameOff, st);
         break;
-      case 17: {
-        need(4, `${what} DECL_TAG data`, at);
-        t = { kind: "DECL_TAG", id, name, type: sizeOrType, componentIdx: view.getInt32(off, le) };
-        off += 4;
+      case 17:
+        t = new DeclTagRecord(src, id, nameOff, st, words[body]! | 0);
         break;
-      }
       case 18:
-        t = { kind: "TYPE_TAG", id, name, type: sizeOrType };
+        t = new RefRecord(src, id, nameOff, "TYPE_TAG", st);
         break;
-      case 19: {
-        need(vlen * 12, `${what} enumerators`, at);
-        const values: Enum64Value[] = new Array(vlen);
-        for (let i = 0; i < vlen; i++) {
-          const vName = strings.get(view.getUint32(off, le), off);
-          const lo = BigInt(view.getUint32(off + 4, le));
-          const hi = BigInt(view.getUint32(off + 8, le));
-          const raw = (hi << 32n) | lo;
-          values[i] = { name: vName, value: kindFlag ? BigInt.asIntN(64, raw) : raw };
-          off += 12;
-        }
-        t = { kind: "ENUM64", id, name, size: sizeOrType, signed: kindFlag, values };
-        break;
-      }
       default:
-        throw new BTFError(`${what} has unknown kind ${kindNum}`, at);
+        for (let i = 0, m = body; i < vlen; i++, m += 3)
+          checkStr(words[m]!, strLimit, typeStart + m * 4);
+        t = new Enum64Record(src, id, nameOff, body, vlen, st, kflag);
+        break;
     }
     types.push(t);
-    offsets.push(at);
+    starts.push(w);
+    w = body + extra;
   }
 
-  if (options.checkReferences !== false) checkReferences(types, offsets);
-  return new BTF(header, types, strings);
+  if (options.checkReferences !== false) {
+    checkReferences(words, starts, firstId, types.length, typeStart, strings);
+  }
+  return new BTF(header, types, strings, { base, firstId, bytes });
 }
 
-/** Throws if a type refers to an id that does not exist. */
-function checkReferences(types: readonly BTFType[], offsets: readonly number[]): void {
-  const n = types.length;
-  const check = (t: BTFType, ref: number, role: string): void => {
-    if (ref >= n) {
-      throw new BTFError(
-        `type [${t.id}] ${t.kind} '${t.name}' refers to ${role} type [${ref}], but the last type is [${n - 1}]`,
-        offsets[t.id],
-      );
-    }
+function checkStr(off: number, limit: number, at: number): void {
+  if (off >= limit) {
+    throw new BTFError(
+      `string offset ${off} is out of range (string section is ${limit} bytes)`,
+      at,
+    );
+  }
+}
+
+/**
+ * The type section as native-endian words: a view when the blob is aligned and in
+ * this machine's byte order, else a copy (byte-swapped for the other order).
+ */
+function typeWords(bytes: Uint8Array, start: number, len: number, le: boolean): Uint32Array {
+  const abs = bytes.byteOffset + start;
+  if (le === HOST_LE && abs % 4 === 0) return new Uint32Array(bytes.buffer, abs, len / 4);
+  const out = new Uint32Array(len / 4);
+  const view = new DataView(bytes.buffer, abs, len);
+  for (let i = 0; i < out.length; i++) out[i] = view.getUint32(i * 4, le);
+  return out;
+}
+
+/** Throws if a type refers to an id that does not exist. Works on the raw words. */
+function checkReferences(
+  words: Uint32Array,
+  starts: readonly number[],
+  firstId: number,
+  n: number,
+  typeStart: number,
+  strings: StringTable,
+): void {
+  const fail = (i: number, ref: number, role: string): never => {
+    const w = starts[i]!;
+    const kind = KIND_NAMES[(words[w + 1]! >>> 24) & 0x1f];
+    const name = strings.get(words[w]!);
+    throw new BTFError(
+      `type [${firstId + i}] ${kind} '${name}' refers to ${role} type [${ref}], but the last type is [${n - 1}]`,
+      typeStart + w * 4,
+    );
   };
-  for (const t of types) {
-    switch (t.kind) {
-      case "PTR":
-      case "TYPEDEF":
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-      case "FUNC":
-      case "VAR":
-      case "DECL_TAG":
-        check(t, t.type, "its target");
+  for (let i = 0; i < starts.length; i++) {
+    const w = starts[i]!;
+    const info = words[w + 1]!;
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    const st = words[w + 2]!;
+    const body = w + 3;
+    switch (kind) {
+      case 2:
+      case 8:
+      case 9:
+      case 10:
+      case 11:
+      case 12:
+      case 14:
+      case 17:
+      case 18:
+        if (st >= n) fail(i, st, "its target");
         break;
-      case "ARRAY":
-        check(t, t.type, "element");
-        check(t, t.indexType, "index");
+      case 3:
+        if (words[body]! >= n) fail(i, words[body]!, "element");
+        if (words[body + 1]! >= n) fail(i, words[body + 1]!, "index");
         break;
-      case "STRUCT":
-      case "UNION":
-        for (const m of t.members) check(t, m.type, `member '${m.name}'`);
+      case 4:
+      case 5:
+        for (let j = 0, m = body; j < vlen; j++, m += 3) {
+          if (words[m + 1]! >= n) fail(i, words[m + 1]!, `member '${strings.get(words[m]!)}'`);
+        }
         break;
-      case "FUNC_PROTO":
-        check(t, t.returnType, "return");
-        for (const p of t.params) check(t, p.type, `parameter '${p.name}'`);
+      case 13:
+        if (st >= n) fail(i, st, "return");
+        for (let j = 0, m = body; j < vlen; j++, m += 2) {
+          if (words[m + 1]! >= n) fail(i, words[m + 1]!, `parameter '${strings.get(words[m]!)}'`);
+        }
         break;
-      case "DATASEC":
-        for (const v of t.vars) check(t, v.type, "variable");
+      case 15:
+        for (let j = 0, m = body; j < vlen; j++, m += 3) {
+          if (words[m]! >= n) fail(i, words[m]!, "variable");
+        }
         break;
       default:
         break;

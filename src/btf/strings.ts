@@ -1,6 +1,10 @@
 /**
  * The BTF string section: NUL-terminated strings addressed by byte offset.
  *
+ * Strings are decoded lazily. When the section is pure ASCII (vmlinux's is) it is
+ * decoded once into one JavaScript string and every lookup is a `slice` of it, which
+ * costs next to nothing; otherwise each string is decoded as UTF-8 on first use.
+ *
  * @module
  */
 
@@ -9,54 +13,86 @@ import { BTFError } from "./errors.ts";
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
 /**
- * A read-only view of a BTF string section. Offset 0 is the empty string.
+ * A read-only view of a BTF string section. Offset 0 is the empty string. For split
+ * BTF the table continues its base's: offsets below `base.length` are the base's
+ * strings, the rest are this section's, shifted by `base.length`.
  */
 export class StringTable {
   readonly #bytes: Uint8Array;
   /** Offset of the section in the whole blob, for error messages. */
-  readonly #base: number;
-  readonly #cache = new Map<number, string>();
+  readonly #where: number;
+  /** The string table of the base BTF, for split BTF. */
+  readonly base: StringTable | undefined;
+  readonly #baseLen: number;
+  /** The whole section as one string when it is ASCII. */
+  #ascii: string | undefined;
+  #cache: Map<number, string> | undefined;
 
   /**
    * @param bytes the section (must start and end with a NUL byte unless empty)
-   * @param base byte offset of the section in the blob, reported in errors
+   * @param where byte offset of the section in the blob, reported in errors
+   * @param base the base BTF's strings, for split BTF
    */
-  constructor(bytes: Uint8Array, base = 0) {
-    if (bytes.length > 0 && bytes[0] !== 0) {
-      throw new BTFError("string section does not start with a NUL byte", base);
+  constructor(bytes: Uint8Array, where = 0, base?: StringTable) {
+    if (bytes.length > 0 && bytes[0] !== 0 && base === undefined) {
+      throw new BTFError("string section does not start with a NUL byte", where);
     }
     if (bytes.length > 0 && bytes[bytes.length - 1] !== 0) {
-      throw new BTFError("string section does not end with a NUL byte", base + bytes.length - 1);
+      throw new BTFError("string section does not end with a NUL byte", where + bytes.length - 1);
     }
     this.#bytes = bytes;
-    this.#base = base;
+    this.#where = where;
+    this.base = base;
+    this.#baseLen = base?.length ?? 0;
+    // One decode of the whole section; when every byte became one UTF-16 unit (ASCII),
+    // byte offsets are string indexes and lookups are slices.
+    const all = decoder.decode(bytes);
+    if (all.length === bytes.length) this.#ascii = all;
+    else this.#cache = new Map();
   }
 
-  /** Size of the section in bytes. */
+  /** Size of the section in bytes, counting the base's for split BTF (the first offset past the end). */
   get length(): number {
-    return this.#bytes.length;
+    return this.#baseLen + this.#bytes.length;
+  }
+
+  /** This section's own bytes (without the base's). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /** True when `offset` is inside the table (base included). */
+  has(offset: number): boolean {
+    return offset < this.#baseLen + this.#bytes.length;
   }
 
   /**
    * The string at `offset`.
    *
-   * @param offset byte offset within the string section
+   * @param offset byte offset within the string section (base included for split BTF)
    * @param where byte offset in the blob of the record that refers to it, for the error
    * @throws {BTFError} when the offset is outside the section
    */
   get(offset: number, where?: number): string {
     if (offset === 0) return "";
-    const cached = this.#cache.get(offset);
-    if (cached !== undefined) return cached;
-    if (offset >= this.#bytes.length) {
+    if (offset < this.#baseLen) return (this.base as StringTable).get(offset, where);
+    const off = offset - this.#baseLen;
+    const ascii = this.#ascii;
+    if (ascii !== undefined && off < ascii.length) {
+      return ascii.slice(off, ascii.indexOf("\0", off));
+    }
+    if (off >= this.#bytes.length) {
       throw new BTFError(
-        `string offset ${offset} is out of range (string section is ${this.#bytes.length} bytes)`,
-        where ?? this.#base,
+        `string offset ${offset} is out of range (string section is ${this.length} bytes)`,
+        where ?? this.#where,
       );
     }
-    const end = this.#bytes.indexOf(0, offset);
-    const s = decoder.decode(this.#bytes.subarray(offset, end));
-    this.#cache.set(offset, s);
+    const cache = this.#cache as Map<number, string>;
+    const cached = cache.get(off);
+    if (cached !== undefined) return cached;
+    const end = this.#bytes.indexOf(0, off);
+    const s = decoder.decode(this.#bytes.subarray(off, end));
+    cache.set(off, s);
     return s;
   }
 }
