@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { BatchChunk } from "../spec/map-api.ts";
+import { BatchChunk, type BatchInput } from "../spec/map-api.ts";
 import { BpfCmd, bpfAttr } from "../uapi/index.ts";
 import { BpfCall, SyscallError } from "./sys/index.ts";
 
@@ -92,18 +92,30 @@ export function lookupBatch(
     } else throw e;
   }
   const n = call.get("count");
-  const kb = keys.bytes.slice(0, n * map.keySize);
-  const vb = values.bytes.slice(0, n * map.batchValueSize);
-  const ks: Uint8Array[] = new Array(n);
-  const vs: Uint8Array[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    ks[i] = kb.subarray(i * map.keySize, (i + 1) * map.keySize);
-    vs[i] = vb.subarray(i * map.batchValueSize, (i + 1) * map.batchValueSize);
-  }
-  return { keys: ks, values: vs, cursor: done ? undefined : out.copy() };
+  return new BatchChunk(
+    n,
+    keys.bytes.slice(0, n * map.keySize),
+    values.bytes.slice(0, n * map.batchValueSize),
+    map.keySize,
+    map.batchValueSize,
+    done ? undefined : out.copy(),
+  );
 }
 
-function pack(label: string, what: string, items: readonly Uint8Array[], size: number): Uint8Array {
+/** Number of items in a batch input of `size`-byte items. */
+function countOf(label: string, what: string, items: BatchInput, size: number): number {
+  if (!(items instanceof Uint8Array)) return items.length;
+  if (size === 0 || items.length % size !== 0) {
+    throw new RangeError(
+      `${label}: packed ${what} are ${items.length} bytes, not a multiple of ${size}`,
+    );
+  }
+  return items.length / size;
+}
+
+/** Packs a batch input into one array of `count * size` bytes (packed input as is). */
+function pack(label: string, what: string, items: BatchInput, size: number): Uint8Array {
+  if (items instanceof Uint8Array) return items;
   const buf = new Uint8Array(Math.max(items.length * size, 1));
   items.forEach((it, i) => {
     if (it.length !== size) {
@@ -122,22 +134,20 @@ function pack(label: string, what: string, items: readonly Uint8Array[], size: n
  */
 export function updateBatch(
   map: BatchTarget,
-  keys: readonly Uint8Array[],
-  values: readonly Uint8Array[],
+  keys: BatchInput,
+  values: BatchInput,
   elemFlags: number,
 ): number {
-  if (keys.length !== values.length) {
-    throw new RangeError(
-      `${map.label}: batch update of ${keys.length} keys but ${values.length} values`,
-    );
-  }
-  if (keys.length === 0) return 0;
+  const n = countOf(map.label, "keys", keys, map.keySize);
+  const nv = countOf(map.label, "values", values, map.batchValueSize);
+  if (n !== nv) throw new RangeError(`${map.label}: batch update of ${n} keys but ${nv} values`);
+  if (n === 0) return 0;
   const kb = pack(map.label, "keys", keys, map.keySize);
   const vb = pack(map.label, "values", values, map.batchValueSize);
   const call = new BpfCall(BpfCmd.MAP_UPDATE_BATCH, bpfAttr.batch);
   call.input("keys", kb).input("values", vb);
-  call.u32("count", keys.length).u32("map_fd", map.fd).set("elem_flags", elemFlags);
-  return invokeCounted(call, `update batch of ${keys.length} in ${map.label}`, keys.length);
+  call.u32("count", n).u32("map_fd", map.fd).set("elem_flags", elemFlags);
+  return invokeCounted(call, `update batch of ${n} in ${map.label}`, n);
 }
 
 /**
@@ -146,17 +156,14 @@ export function updateBatch(
  * @throws MapBatchError with `processed` when the kernel stops part-way (ENOENT for a
  * key that is not there).
  */
-export function deleteBatch(
-  map: BatchTarget,
-  keys: readonly Uint8Array[],
-  elemFlags: number,
-): number {
-  if (keys.length === 0) return 0;
+export function deleteBatch(map: BatchTarget, keys: BatchInput, elemFlags: number): number {
+  const n = countOf(map.label, "keys", keys, map.keySize);
+  if (n === 0) return 0;
   const kb = pack(map.label, "keys", keys, map.keySize);
   const call = new BpfCall(BpfCmd.MAP_DELETE_BATCH, bpfAttr.batch);
   call.input("keys", kb);
-  call.u32("count", keys.length).u32("map_fd", map.fd).set("elem_flags", elemFlags);
-  return invokeCounted(call, `delete batch of ${keys.length} in ${map.label}`, keys.length);
+  call.u32("count", n).u32("map_fd", map.fd).set("elem_flags", elemFlags);
+  return invokeCounted(call, `delete batch of ${n} in ${map.label}`, n);
 }
 
 function invokeCounted(call: BpfCall, op: string, total: number): number {

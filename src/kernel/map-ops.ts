@@ -32,7 +32,8 @@ export class MapOpBuffers {
   /** Where the kernel writes the next key. */
   readonly nextKey: Uint8Array;
   readonly #elemView: DataView;
-  #flags = 0;
+  /** The `flags` currently in {@link elem}. */
+  flags = 0;
 
   /**
    * @param fd the map's descriptor, written once into every attribute
@@ -63,9 +64,9 @@ export class MapOpBuffers {
 
   /** Sets the `flags` of {@link elem} (only written when it changes). */
   setFlags(flags: number): void {
-    if (flags !== this.#flags) {
+    if (flags !== this.flags) {
       this.#elemView.setUint32(FLAGS_OFFSET, flags, true);
-      this.#flags = flags;
+      this.flags = flags;
     }
   }
 

@@ -85,17 +85,57 @@ export interface BloomFilterMap extends MapShape {
   has(value: Uint8Array): boolean;
 }
 
-/** One chunk of a batched walk. */
-export interface BatchChunk {
-  /** The keys read, in the map's order. */
-  readonly keys: Uint8Array[];
-  /**
-   * Their values (for per-CPU maps, every CPU's value one after the other, each slot
-   * rounded up to 8 bytes, as the kernel lays them out).
-   */
-  readonly values: Uint8Array[];
+/**
+ * One chunk of a batched walk, packed the way the kernel returns it: `count` keys back
+ * to back in `keys`, their values back to back in `values` (for per-CPU maps, every
+ * CPU's value one after the other, each slot rounded up to 8 bytes). Packed rather
+ * than one array per entry because making 10,000 small arrays costs as much as the
+ * system call that read them.
+ */
+export class BatchChunk {
+  /** Entries in this chunk. */
+  readonly count: number;
+  /** The keys, `keySize` bytes each. */
+  readonly keys: Uint8Array;
+  /** The values, `valueStride` bytes each. */
+  readonly values: Uint8Array;
+  /** Bytes per key. */
+  readonly keySize: number;
+  /** Bytes per value in {@link values}. */
+  readonly valueStride: number;
   /** Where the walk resumes (pass it to the next call), or undefined when it is over. */
   readonly cursor: Uint8Array | undefined;
+
+  constructor(
+    count: number,
+    keys: Uint8Array,
+    values: Uint8Array,
+    keySize: number,
+    valueStride: number,
+    cursor: Uint8Array | undefined,
+  ) {
+    this.count = count;
+    this.keys = keys;
+    this.values = values;
+    this.keySize = keySize;
+    this.valueStride = valueStride;
+    this.cursor = cursor;
+  }
+
+  /** Key `i` (a view into {@link keys}). */
+  key(i: number): Uint8Array {
+    return this.keys.subarray(i * this.keySize, (i + 1) * this.keySize);
+  }
+
+  /** Value `i` (a view into {@link values}). */
+  value(i: number): Uint8Array {
+    return this.values.subarray(i * this.valueStride, (i + 1) * this.valueStride);
+  }
+
+  /** Every [key, value] of the chunk, as views. */
+  *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
+    for (let i = 0; i < this.count; i++) yield [this.key(i), this.value(i)];
+  }
 }
 
 /** Options of the batch operations. */
@@ -103,6 +143,9 @@ export interface BatchOptions {
   /** Per-element flags (`elem_flags`): update flags for updates, BPF_F_LOCK for lookups. */
   readonly elemFlags?: number;
 }
+
+/** Keys or values for a batch: one array each, or all packed back to back in one. */
+export type BatchInput = readonly Uint8Array[] | Uint8Array;
 
 /**
  * Batched operations: many entries per call. An update or delete that fails part-way

@@ -54,6 +54,19 @@ export interface MapSpec {
   readonly contents?: readonly MapEntry[];
   /** Freeze the map (read-only from user space) after writing `contents`. */
   readonly freeze?: boolean;
+  /**
+   * Initial slots of a PROG_ARRAY or map of maps that name another program or map of
+   * the same collection: the loader writes that object's fd under key `key`.
+   */
+  readonly contentRefs?: readonly MapContentRef[];
+}
+
+/** An initial slot of a PROG_ARRAY or map of maps: {@link MapSpec.contentRefs}. */
+export interface MapContentRef {
+  /** The array index (key) of the slot. */
+  readonly key: number;
+  /** The program (for PROG_ARRAY) or map (for maps of maps) by name. */
+  readonly name: string;
 }
 
 /**
