@@ -79,6 +79,56 @@ export interface ProgramSpec {
   readonly attachProgFd?: number;
   /** Function and line information, when the object carried `.BTF.ext`. */
   readonly btf?: ProgramBtf;
+  /** The ELF section the program came from (its `SEC()` name), when read from an object. */
+  readonly section?: string;
+  /**
+   * Instructions that name a map, a kernel symbol or a kfunc, to be filled in when the
+   * program is loaded (the ELF loader writes the right `src_reg` and leaves `imm` 0).
+   */
+  readonly references?: readonly ProgramReference[];
+  /** CO-RE relocations still to be resolved against the target kernel's BTF. */
+  readonly coreRelocations?: readonly CoreRelocation[];
+}
+
+/**
+ * An instruction that refers to something only a loader can resolve. `insn` is the
+ * instruction's index (8-byte slots) in {@link ProgramSpec.instructions}.
+ * - `"map"`: `lddw` with `src_reg = BPF_PSEUDO_MAP_FD`; `imm` := the map's fd.
+ * - `"mapValue"`: `lddw` with `src_reg = BPF_PSEUDO_MAP_VALUE`; `imm` := the map's fd,
+ *   the second slot's `imm` already holds `offset`.
+ * - `"ksym"`: `lddw` with `src_reg = BPF_PSEUDO_BTF_ID`; `imm` := the kernel variable's
+ *   BTF id (and the second `imm` the BTF object's fd, 0 for vmlinux).
+ * - `"kfunc"`: `call` with `src_reg = BPF_PSEUDO_KFUNC_CALL`; `imm` := the function's BTF id.
+ * `map` names a map of the same collection; `name` an extern of the collection. A
+ * `weak` extern that the kernel lacks is allowed to stay unresolved (libbpf writes 0).
+ */
+export type ProgramReference =
+  | { readonly kind: "map"; readonly insn: number; readonly map: string }
+  | {
+      readonly kind: "mapValue";
+      readonly insn: number;
+      readonly map: string;
+      readonly offset: number;
+    }
+  | { readonly kind: "ksym"; readonly insn: number; readonly name: string; readonly weak: boolean }
+  | {
+      readonly kind: "kfunc";
+      readonly insn: number;
+      readonly name: string;
+      readonly weak: boolean;
+    };
+
+/**
+ * One CO-RE relocation (`struct bpf_core_relo`), rebased to the program: `insn` is the
+ * index of the instruction to patch, `typeId` the root type in the object's own BTF,
+ * `access` the access string ("0:1:2" field path, or an enumerator/type index) and
+ * `kind` the `enum bpf_core_relo_kind` value (0 field byte offset ... 12 type matches).
+ */
+export interface CoreRelocation {
+  readonly insn: number;
+  readonly typeId: number;
+  readonly access: string;
+  readonly kind: number;
 }
 
 /** A {@link ProgramSpec} failed validation; `problems` lists every reason. */

@@ -1,0 +1,26 @@
+/**
+ * ELF objects: an ELF64 reader for BPF objects, libbpf's SEC() conventions, and the
+ * object loader that turns clang's output into a `CollectionSpec`.
+ *
+ * Pure: no `node:` imports; it takes bytes, so it runs in browsers too.
+ *
+ * @module
+ */
+
+export * from "./constants.ts";
+export { ELFError } from "./errors.ts";
+export {
+  type ElfFile,
+  type ElfHeader,
+  type ElfRelocation,
+  type ElfSection,
+  type ElfSymbol,
+  parseELF,
+} from "./read-elf.ts";
+export {
+  type ProgramSection,
+  parseSectionName,
+  SECTION_DEFS,
+  type SectionDef,
+  sectionMatches,
+} from "./section-def.ts";

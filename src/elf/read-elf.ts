@@ -1,0 +1,433 @@
+/**
+ * An ELF64 little-endian reader for BPF objects: header, section headers, string
+ * tables, symbols and REL/RELA relocations. Every malformed input raises an
+ * {@link ELFError} naming the section and offset; nothing else escapes.
+ *
+ * Layouts follow the System V gABI (`Elf64_Ehdr`, `Elf64_Shdr`, `Elf64_Sym`,
+ * `Elf64_Rel`, `Elf64_Rela`).
+ *
+ * @module
+ */
+
+import {
+  EHDR_SIZE,
+  ELF_MAGIC,
+  ELFCLASS64,
+  ELFDATA2LSB,
+  EM_BPF,
+  EV_CURRENT,
+  REL_SIZE,
+  RELA_SIZE,
+  SectionType,
+  SHDR_SIZE,
+  SHN_LORESERVE,
+  SHN_XINDEX,
+  SYM_SIZE,
+} from "./constants.ts";
+import { ELFError } from "./errors.ts";
+
+/** The parts of `Elf64_Ehdr` a BPF object uses. */
+export interface ElfHeader {
+  /** ET_REL for objects from `clang -c`. */
+  readonly type: number;
+  /** EM_BPF (247). */
+  readonly machine: number;
+  /** e_flags. */
+  readonly flags: number;
+  /** Offset of the section header table. */
+  readonly shoff: number;
+  /** Number of section headers. */
+  readonly shnum: number;
+  /** Index of the section-name string table. */
+  readonly shstrndx: number;
+}
+
+/** One section (`Elf64_Shdr` plus its name and contents). */
+export interface ElfSection {
+  /** Index in the section header table. */
+  readonly index: number;
+  /** Name from the section-name string table. */
+  readonly name: string;
+  /** sh_type (`SectionType`). */
+  readonly type: number;
+  /** sh_flags (`SectionFlags` bits). */
+  readonly flags: number;
+  /** sh_offset: where the contents start in the file. */
+  readonly offset: number;
+  /** sh_size. For NOBITS sections (.bss) this is the size in memory; `data` is empty. */
+  readonly size: number;
+  /** sh_link. */
+  readonly link: number;
+  /** sh_info (for REL/RELA: the section the relocations apply to). */
+  readonly info: number;
+  /** sh_addralign. */
+  readonly addralign: number;
+  /** sh_entsize. */
+  readonly entsize: number;
+  /** The contents: a view into the file's bytes (empty for NOBITS). */
+  readonly data: Uint8Array;
+}
+
+/** One symbol of `.symtab`. */
+export interface ElfSymbol {
+  /** Index in the symbol table. */
+  readonly index: number;
+  /** Name ("" for section symbols; see {@link ElfFile.symbolName}). */
+  readonly name: string;
+  /** st_value: for relocatable objects, the offset in its section. */
+  readonly value: number;
+  /** st_size. */
+  readonly size: number;
+  /** `SymbolType` (low nibble of st_info). */
+  readonly type: number;
+  /** `SymbolBinding` (high nibble of st_info). */
+  readonly binding: number;
+  /** st_other & 3: STV_DEFAULT 0, INTERNAL 1, HIDDEN 2, PROTECTED 3. */
+  readonly visibility: number;
+  /** st_shndx: the section it is defined in (SHN_UNDEF 0 for externs). */
+  readonly shndx: number;
+}
+
+/** One relocation. */
+export interface ElfRelocation {
+  /** r_offset: byte offset in the section relocated. */
+  readonly offset: number;
+  /** ELF64_R_TYPE (`BpfReloc`). */
+  readonly type: number;
+  /** The symbol (ELF64_R_SYM). */
+  readonly symbol: ElfSymbol;
+  /** r_addend for RELA; 0 for REL. */
+  readonly addend: bigint;
+}
+
+/** A parsed ELF64 little-endian BPF object. Build one with {@link parseELF}. */
+export class ElfFile {
+  /** The file's bytes. */
+  readonly bytes: Uint8Array;
+  /** The header. */
+  readonly header: ElfHeader;
+  /** Every section, by index (index 0 is the null section). */
+  readonly sections: readonly ElfSection[];
+  /** Every symbol of `.symtab`, by index (index 0 is the null symbol); empty without one. */
+  readonly symbols: readonly ElfSymbol[];
+  /** Relocation sections by the index of the section they apply to. */
+  readonly #relocs = new Map<number, ElfSection[]>();
+
+  constructor(
+    bytes: Uint8Array,
+    header: ElfHeader,
+    sections: readonly ElfSection[],
+    symbols: readonly ElfSymbol[],
+  ) {
+    this.bytes = bytes;
+    this.header = header;
+    this.sections = sections;
+    this.symbols = symbols;
+    for (const s of sections) {
+      if (s.type !== SectionType.REL && s.type !== SectionType.RELA) continue;
+      const list = this.#relocs.get(s.info);
+      if (list) list.push(s);
+      else this.#relocs.set(s.info, [s]);
+    }
+  }
+
+  /** The first section named `name`, or undefined. */
+  section(name: string): ElfSection | undefined {
+    return this.sections.find((s) => s.name === name);
+  }
+
+  /**
+   * The section at `index`.
+   *
+   * @throws {ELFError} when there is none
+   */
+  sectionAt(index: number, context?: string): ElfSection {
+    const s = this.sections[index];
+    if (index === 0 || s === undefined) {
+      throw new ElfRangeError(index, this.sections.length, context);
+    }
+    return s;
+  }
+
+  /** A symbol's name, or for a section symbol the name of its section. */
+  symbolName(sym: ElfSymbol): string {
+    if (sym.name !== "") return sym.name;
+    const s = sym.shndx > 0 && sym.shndx < SHN_LORESERVE ? this.sections[sym.shndx] : undefined;
+    return s?.name ?? "";
+  }
+
+  /**
+   * The relocations that apply to the section at `index` (from every REL/RELA
+   * section whose sh_info is `index`), in file order.
+   *
+   * @throws {ELFError} on a relocation section of the wrong size, a bad symbol index
+   * or an offset outside the relocated section
+   */
+  relocationsFor(index: number): ElfRelocation[] {
+    const target = this.sections[index];
+    const out: ElfRelocation[] = [];
+    for (const rs of this.#relocs.get(index) ?? []) {
+      const rela = rs.type === SectionType.RELA;
+      const size = rela ? RELA_SIZE : REL_SIZE;
+      if (rs.size % size !== 0) {
+        throw new ELFError(`size ${rs.size} is not a multiple of the ${size}-byte entry`, {
+          section: rs.name,
+          offset: 0,
+        });
+      }
+      const view = viewOf(rs.data);
+      for (let off = 0; off < rs.data.length; off += size) {
+        const rOffset = u64(view, off, rs.name);
+        const info = view.getBigUint64(off + 8, true);
+        const symIdx = Number(info >> 32n);
+        const type = Number(info & 0xffff_ffffn);
+        const symbol = this.symbols[symIdx];
+        if (symbol === undefined) {
+          throw new ELFError(
+            `relocation refers to symbol ${symIdx}, the symbol table has ${this.symbols.length}`,
+            { section: rs.name, offset: off + 8 },
+          );
+        }
+        if (target !== undefined && target.type !== SectionType.NOBITS && rOffset >= target.size) {
+          throw new ELFError(
+            `relocation offset 0x${rOffset.toString(16)} is outside ${target.name} (${target.size} bytes)`,
+            { section: rs.name, offset: off },
+          );
+        }
+        const addend = rela ? view.getBigInt64(off + 16, true) : 0n;
+        out.push({ offset: rOffset, type, symbol, addend });
+      }
+    }
+    return out;
+  }
+}
+
+class ElfRangeError extends ELFError {
+  constructor(index: number, count: number, context?: string) {
+    super(
+      `${context ? `${context}: ` : ""}section index ${index} is out of range (the file has ${count} sections)`,
+    );
+  }
+}
+
+function viewOf(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** A u64 field as a number, refusing values past 2^53 (no real object has them). */
+function u64(view: DataView, off: number, section?: string): number {
+  const v = view.getBigUint64(off, true);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new ELFError(`64-bit value 0x${v.toString(16)} is too large to be an offset or size`, {
+      ...(section !== undefined && { section }),
+      offset: off,
+    });
+  }
+  return Number(v);
+}
+
+/** Reads a NUL-terminated string at `off` of a string table section. */
+function readString(table: ElfSection, off: number, what: string): string {
+  if (off >= table.data.length) {
+    if (off === 0 && table.data.length === 0) return "";
+    throw new ELFError(
+      `${what}: string offset ${off} is out of range (${table.name || "string table"} has ${table.data.length} bytes)`,
+      { section: table.name || `#${table.index}`, offset: off },
+    );
+  }
+  let end = off;
+  const d = table.data;
+  while (end < d.length && d[end] !== 0) end++;
+  if (end === d.length) {
+    throw new ELFError(`${what}: string at ${off} is not NUL-terminated`, {
+      section: table.name || `#${table.index}`,
+      offset: off,
+    });
+  }
+  return DECODER.decode(d.subarray(off, end));
+}
+
+const DECODER = new TextDecoder("utf-8", { fatal: false });
+
+/**
+ * Parses an ELF64 little-endian BPF object: checks the identification (magic, class,
+ * byte order, version, EM_BPF), reads every section header and its name, and the
+ * symbol table. Relocations are read on demand with {@link ElfFile.relocationsFor}.
+ *
+ * @example
+ * ```ts
+ * const elf = parseELF(bytes);
+ * for (const s of elf.sections) console.log(s.index, s.name, s.size);
+ * ```
+ * @throws {ELFError} naming the section and offset of the first problem
+ */
+export function parseELF(bytes: Uint8Array): ElfFile {
+  if (bytes.length < EHDR_SIZE) {
+    throw new ELFError(`truncated header: ${bytes.length} bytes, need ${EHDR_SIZE}`, {
+      offset: 0,
+    });
+  }
+  for (let i = 0; i < 4; i++) {
+    if (bytes[i] !== ELF_MAGIC[i]) {
+      const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0"));
+      throw new ELFError(`bad magic ${got.join(" ")}, expected 7f 45 4c 46 ("\\x7fELF")`, {
+        offset: i,
+      });
+    }
+  }
+  if (bytes[4] !== ELFCLASS64) {
+    throw new ELFError(`class ${bytes[4]} is not ELFCLASS64 (2): BPF objects are 64-bit`, {
+      offset: 4,
+    });
+  }
+  if (bytes[5] !== ELFDATA2LSB) {
+    throw new ELFError(
+      `data encoding ${bytes[5]} is not little-endian (1)${bytes[5] === 2 ? ": a big-endian object (-target bpfeb) cannot run on this host" : ""}`,
+      { offset: 5 },
+    );
+  }
+  if (bytes[6] !== EV_CURRENT) {
+    throw new ELFError(`ident version ${bytes[6]} is not 1`, { offset: 6 });
+  }
+  const view = viewOf(bytes);
+  const type = view.getUint16(16, true);
+  const machine = view.getUint16(18, true);
+  if (machine !== EM_BPF) {
+    throw new ELFError(`machine ${machine} is not EM_BPF (${EM_BPF}): not a BPF object`, {
+      offset: 18,
+    });
+  }
+  const shoff = u64(view, 40);
+  const flags = view.getUint32(48, true);
+  const ehsize = view.getUint16(52, true);
+  const shentsize = view.getUint16(58, true);
+  let shnum = view.getUint16(60, true);
+  let shstrndx = view.getUint16(62, true);
+  if (ehsize < EHDR_SIZE) {
+    throw new ELFError(`header size ${ehsize} is less than ${EHDR_SIZE}`, { offset: 52 });
+  }
+  if (shoff === 0) {
+    throw new ELFError("no section header table (e_shoff is 0)", { offset: 40 });
+  }
+  if (shentsize !== SHDR_SIZE) {
+    throw new ELFError(`section header size ${shentsize} is not ${SHDR_SIZE}`, { offset: 58 });
+  }
+  if (shoff + SHDR_SIZE > bytes.length) {
+    throw new ELFError(
+      `section header table at 0x${shoff.toString(16)} is past the end of the file (${bytes.length} bytes)`,
+      { offset: 40 },
+    );
+  }
+  // Extended numbering: counts that do not fit 16 bits live in section 0.
+  if (shnum === 0) shnum = u64(view, shoff + 32);
+  if (shstrndx === SHN_XINDEX) shstrndx = view.getUint32(shoff + 40, true);
+  if (shoff + shnum * SHDR_SIZE > bytes.length) {
+    throw new ELFError(
+      `${shnum} section headers at 0x${shoff.toString(16)} run past the end of the file (${bytes.length} bytes)`,
+      { offset: 60 },
+    );
+  }
+  if (shstrndx === 0 || shstrndx >= shnum) {
+    throw new ELFError(
+      `section-name string table index ${shstrndx} is out of range (${shnum} sections)`,
+      { offset: 62 },
+    );
+  }
+  const header: ElfHeader = { type, machine, flags, shoff, shnum, shstrndx };
+
+  // Headers first, names once the name table is known.
+  const raw: Omit<ElfSection, "name">[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const o = shoff + i * SHDR_SIZE;
+    const where = `section header ${i}`;
+    const secType = view.getUint32(o + 4, true);
+    const offset = u64(view, o + 24);
+    const size = u64(view, o + 32);
+    if (secType !== SectionType.NOBITS && secType !== SectionType.NULL) {
+      if (offset + size > bytes.length) {
+        throw new ELFError(
+          `${where}: contents at 0x${offset.toString(16)}+${size} run past the end of the file (${bytes.length} bytes)`,
+          { offset: o + 24 },
+        );
+      }
+    }
+    raw.push({
+      index: i,
+      type: secType,
+      flags: Number(view.getBigUint64(o + 8, true) & 0xffff_ffffn),
+      offset,
+      size,
+      link: view.getUint32(o + 40, true),
+      info: view.getUint32(o + 44, true),
+      addralign: u64(view, o + 48),
+      entsize: u64(view, o + 56),
+      data:
+        secType === SectionType.NOBITS || secType === SectionType.NULL
+          ? new Uint8Array(0)
+          : bytes.subarray(offset, offset + size),
+    });
+  }
+  const shstr = { ...raw[shstrndx]!, name: "" };
+  if (shstr.type !== SectionType.STRTAB) {
+    throw new ELFError(`section-name string table (section ${shstrndx}) is not a STRTAB`, {
+      offset: shoff + shstrndx * SHDR_SIZE + 4,
+    });
+  }
+  const sections: ElfSection[] = raw.map((r) => ({
+    ...r,
+    name: readString(
+      shstr,
+      view.getUint32(shoff + r.index * SHDR_SIZE, true),
+      `section ${r.index} name`,
+    ),
+  }));
+
+  const symbols = readSymbols(sections);
+  return new ElfFile(bytes, header, sections, symbols);
+}
+
+function readSymbols(sections: readonly ElfSection[]): ElfSymbol[] {
+  const symtabs = sections.filter((s) => s.type === SectionType.SYMTAB);
+  if (symtabs.length === 0) return [];
+  if (symtabs.length > 1) {
+    throw new ELFError(`${symtabs.length} symbol tables; an object has one`, {
+      section: symtabs[1]!.name,
+    });
+  }
+  const symtab = symtabs[0]!;
+  if (symtab.size % SYM_SIZE !== 0) {
+    throw new ELFError(`size ${symtab.size} is not a multiple of the ${SYM_SIZE}-byte symbol`, {
+      section: symtab.name,
+      offset: 0,
+    });
+  }
+  const strtab = sections[symtab.link];
+  if (symtab.link === 0 || strtab === undefined || strtab.type !== SectionType.STRTAB) {
+    throw new ELFError(`sh_link ${symtab.link} does not name a string table`, {
+      section: symtab.name,
+    });
+  }
+  const view = viewOf(symtab.data);
+  const out: ElfSymbol[] = [];
+  for (let off = 0, i = 0; off < symtab.data.length; off += SYM_SIZE, i++) {
+    const info = view.getUint8(off + 4);
+    const shndx = view.getUint16(off + 6, true);
+    if (shndx !== 0 && shndx < SHN_LORESERVE && shndx >= sections.length) {
+      throw new ELFError(
+        `symbol ${i}: section index ${shndx} is out of range (${sections.length} sections)`,
+        { section: symtab.name, offset: off + 6 },
+      );
+    }
+    out.push({
+      index: i,
+      name: readString(strtab, view.getUint32(off, true), `symbol ${i} name`),
+      value: u64(view, off + 8, symtab.name),
+      size: u64(view, off + 16, symtab.name),
+      type: info & 0xf,
+      binding: info >> 4,
+      visibility: view.getUint8(off + 5) & 3,
+      shndx,
+    });
+  }
+  return out;
+}
