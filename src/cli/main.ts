@@ -84,11 +84,15 @@ function parseGlobal(argv: readonly string[]): {
 
 /**
  * Runs the CLI on `argv` (without node and script) and returns the exit code:
- * 0 on success, 255 on any error, like bpftool.
+ * 0 on success, 255 (or bpftool's `256 - errno`) on error. `io` redirects stdout and
+ * stderr to other descriptors (tests run the CLI in-process that way).
  */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: { out?: number; err?: number } = {},
+): Promise<number> {
   const { opts, words, unknown } = parseGlobal(argv);
-  const out = new Output(opts);
+  const out = new Output(opts, io);
   const ctx: Context = { out, opts, bin: BIN, help: () => mainHelp(ctx) };
   let code = 0;
   try {
