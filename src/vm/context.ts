@@ -332,7 +332,8 @@ export function prepareSkb(
   v.setUint32(F.pkt_type.offset, pktType, true);
   v.setUint32(F.protocol.offset, protoLe, true);
   if (!v.getUint32(F.ifindex.offset, true)) v.setUint32(F.ifindex.offset, LOOPBACK_IFINDEX, true);
-  if (!v.getUint32(F.wire_len.offset, true)) v.setUint32(F.wire_len.offset, len, true);
+  // wire_len (qdisc cb pkt_len) is only set when the caller passes a ctx.
+  if (ctx && !v.getUint32(F.wire_len.offset, true)) v.setUint32(F.wire_len.offset, len, true);
   const net = ETH_HLEN;
   if (proto === 0x0800) {
     v.setUint32(F.family.offset, 2, true); // AF_INET

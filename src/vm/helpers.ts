@@ -122,6 +122,13 @@ export function csumPartial(words: readonly number[], seed: number): number {
   return s;
 }
 
+/** Folds a 32-bit one's-complement sum to 16 bits (`csum_from32to16`, not inverted). */
+export function csumFold16(sum: number): number {
+  let s = (sum & 0xffff) + (sum >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
 /**
  * The default helpers for `settings`: map lookup/update/delete, ktime (ns, boot,
  * coarse, tai), jiffies64, prandom, smp_processor_id, trace_printk, xdp_adjust_head/
@@ -204,21 +211,26 @@ export function defaultHelpers(settings: HelperSettings = {}): Map<number, Helpe
     return 0;
   });
   h.set(HelperId.csum_diff, (m) => {
+    // Linux >= 6.12 (one result on every architecture): 16-bit folded sums.
     const fromSize = m.argU32(2);
     const toSize = m.argU32(4);
-    if (((fromSize | toSize) & 3) !== 0 || fromSize + toSize > 512) return -Errno.EINVAL;
-    const words: number[] = [];
-    if (fromSize) {
-      const from = m.argPtr(1, fromSize, "read");
-      const v = new DataView(from.buffer, from.byteOffset, from.byteLength);
-      for (let i = 0; i < fromSize; i += 4) words.push(~v.getUint32(i, true) >>> 0);
+    const seed = m.argU32(5);
+    if (((fromSize | toSize) & 3) !== 0) return -Errno.EINVAL;
+    const words = (i: number, size: number): number[] => {
+      const b = m.argPtr(i, size, "read");
+      const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const out: number[] = [];
+      for (let k = 0; k < size; k += 4) out.push(v.getUint32(k, true));
+      return out;
+    };
+    if (fromSize && toSize) {
+      const to = csumPartial(words(3, toSize), seed);
+      const from = csumPartial(words(1, fromSize), 0);
+      return csumFold16(csumPartial([~from >>> 0], to));
     }
-    if (toSize) {
-      const to = m.argPtr(3, toSize, "read");
-      const v = new DataView(to.buffer, to.byteOffset, to.byteLength);
-      for (let i = 0; i < toSize; i += 4) words.push(v.getUint32(i, true));
-    }
-    return csumPartial(words, m.argU32(5));
+    if (toSize) return csumFold16(csumPartial(words(3, toSize), seed));
+    if (fromSize) return csumFold16(~csumPartial(words(1, fromSize), ~seed >>> 0) >>> 0);
+    return seed;
   });
   return h;
 }
