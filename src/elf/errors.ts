@@ -28,11 +28,15 @@ export class ELFError extends Error {
   /** Byte offset: in `section` when it is set, else in the file. */
   readonly offset: number | undefined;
 
-  constructor(reason: string, where: { section?: string; offset?: number } = {}) {
+  constructor(
+    reason: string,
+    where: { section?: string; offset?: number } = {},
+    options?: { cause?: unknown },
+  ) {
     const at: string[] = [];
     if (where.section !== undefined) at.push(`section ${where.section}`);
     if (where.offset !== undefined) at.push(`offset 0x${where.offset.toString(16)}`);
-    super(at.length > 0 ? `ELF: ${reason} (${at.join(", ")})` : `ELF: ${reason}`);
+    super(at.length > 0 ? `ELF: ${reason} (${at.join(", ")})` : `ELF: ${reason}`, options);
     this.reason = reason;
     this.section = where.section;
     this.offset = where.offset;

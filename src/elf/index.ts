@@ -9,6 +9,7 @@
 
 export * from "./constants.ts";
 export { ELFError } from "./errors.ts";
+export { loadCollectionSpec } from "./load-collection-spec.ts";
 export {
   type ElfFile,
   type ElfHeader,

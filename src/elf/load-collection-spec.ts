@@ -1,0 +1,198 @@
+/**
+ * The object loader: ELF bytes from `clang -target bpf -c` to a {@link CollectionSpec}.
+ * Nothing here depends on a kernel: the same bytes always give the same spec.
+ *
+ * @module
+ */
+
+import { type BTF, BTFError, type BTFExt, parseBTF, parseBTFExt } from "../btf/index.ts";
+import type {
+  CollectionSpec,
+  MapSpec,
+  ProgramBtf,
+  ProgramSpec,
+  VariableSpec,
+} from "../spec/index.ts";
+import { ProgType } from "../uapi/index.ts";
+import { type ElfMap, readBtfMaps } from "./btf-maps.ts";
+import { ELFError } from "./errors.ts";
+import { KCONFIG_MAP, readExterns } from "./externs.ts";
+import { isGlobalDataSection, readGlobalData } from "./global-data.ts";
+import { readLegacyMaps } from "./legacy-maps.ts";
+import { findFunctions, Linker } from "./link-programs.ts";
+import { type ElfFile, type ElfSection, parseELF } from "./read-elf.ts";
+import { parseSectionName } from "./section-def.ts";
+
+/**
+ * Reads a BPF ELF object into a {@link CollectionSpec}: programs (one per function of
+ * each program section, with the `.text` subprograms they call appended), maps
+ * (`.maps`, legacy `maps`, global data, `.kconfig`), variables, externs, licence,
+ * kernel version and BTF. CO-RE relocations, map fds and kernel symbols are recorded
+ * in each program for the loader to resolve.
+ *
+ * @example
+ * ```ts
+ * const spec = loadCollectionSpec(new Uint8Array(readFileSync("prog.bpf.o")));
+ * for (const [name, p] of Object.entries(spec.programs)) console.log(name, p.section);
+ * ```
+ * @throws {ELFError} naming the section and offset of anything malformed (BTF errors
+ * are wrapped, with the BTFError as `cause`)
+ */
+export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
+  try {
+    return load(bytes);
+  } catch (e) {
+    // Type lookups in malformed BTF (a member naming a missing id...) end up here.
+    if (e instanceof BTFError) {
+      throw new ELFError(`BTF: ${e.reason}`, { section: ".BTF" }, { cause: e });
+    }
+    throw e;
+  }
+}
+
+function load(bytes: Uint8Array): CollectionSpec {
+  const elf = parseELF(bytes);
+  const license = readLicense(elf);
+  const kernelVersion = readVersion(elf);
+  const { btf, btfBytes, ext } = readBTF(elf);
+
+  // Maps, in the object's order: .maps / maps, then global data, then .kconfig.
+  const elfMaps: ElfMap[] = [];
+  const maps: Record<string, MapSpec> = {};
+  const variables: Record<string, VariableSpec> = {};
+  const dataMaps = new Map<number, string>();
+  const addMap = (m: MapSpec, sec: ElfSection | undefined) => {
+    if (Object.hasOwn(maps, m.name)) {
+      throw new ELFError(`two maps are named '${m.name}'`, sec && { section: sec.name });
+    }
+    maps[m.name] = m;
+  };
+  for (const sec of elf.sections) {
+    if (sec.name === ".maps") {
+      for (const m of readBtfMaps(elf, sec, btf)) {
+        elfMaps.push(m);
+        addMap(m.spec, sec);
+      }
+    } else if (sec.name === "maps") {
+      for (const m of readLegacyMaps(elf, sec)) {
+        elfMaps.push(m);
+        addMap(m.spec, sec);
+      }
+    }
+  }
+  for (const sec of elf.sections) {
+    if (!isGlobalDataSection(sec) || sec.size === 0) continue;
+    const g = readGlobalData(elf, sec, btf);
+    addMap(g.map, sec);
+    dataMaps.set(sec.index, sec.name);
+    for (const v of g.variables) variables[v.name] = v;
+  }
+  const externs = readExterns(elf, btf);
+  if (externs.kconfigMap) addMap(externs.kconfigMap, undefined);
+
+  // Programs.
+  const text = elf.section(".text");
+  const funcs = findFunctions(elf, text?.index);
+  const linker = new Linker(
+    elf,
+    funcs,
+    {
+      mapAt: (shndx, offset) =>
+        elfMaps.find((m) => m.shndx === shndx && m.offset === offset)?.spec.name,
+      dataMap: (shndx) => dataMaps.get(shndx),
+      extern: (index) => externs.bySymbol.get(index),
+      kconfigMap: KCONFIG_MAP,
+    },
+    ext,
+  );
+  const programs: Record<string, ProgramSpec> = {};
+  for (const f of funcs) {
+    if (f.subprogram) continue;
+    if (Object.hasOwn(programs, f.name)) {
+      throw new ELFError(`two programs are named '${f.name}'`, { section: f.section.name });
+    }
+    const linked = linker.link(f);
+    const sec = parseSectionName(f.section.name);
+    const programBtf: ProgramBtf | undefined =
+      btfBytes === undefined
+        ? undefined
+        : {
+            btf: btfBytes,
+            ...(linked.funcInfo && { funcInfo: linked.funcInfo, funcInfoRecordSize: 8 }),
+            ...(linked.lineInfo && { lineInfo: linked.lineInfo, lineInfoRecordSize: 16 }),
+          };
+    programs[f.name] = {
+      name: f.name,
+      type: sec?.type ?? ProgType.UNSPEC,
+      ...(sec?.expectedAttachType !== undefined && {
+        expectedAttachType: sec.expectedAttachType,
+      }),
+      ...(sec?.attachTo !== undefined && { attachTo: sec.attachTo }),
+      license,
+      instructions: linked.instructions,
+      ...(kernelVersion !== undefined && { kernelVersion }),
+      ...(sec !== undefined && sec.flags !== 0 && { flags: sec.flags }),
+      ...(programBtf !== undefined && { btf: programBtf }),
+      section: f.section.name,
+      references: linked.references,
+      coreRelocations: linked.coreRelocations,
+    };
+  }
+
+  return {
+    programs,
+    maps,
+    variables,
+    externs: externs.list,
+    license,
+    ...(kernelVersion !== undefined && { kernelVersion }),
+    ...(btf !== undefined && { btf }),
+    ...(btfBytes !== undefined && { btfBytes }),
+  };
+}
+
+function readLicense(elf: ElfFile): string {
+  const sec = elf.section("license");
+  if (sec === undefined) return "";
+  const nul = sec.data.indexOf(0);
+  return new TextDecoder().decode(sec.data.subarray(0, nul < 0 ? sec.data.length : nul));
+}
+
+function readVersion(elf: ElfFile): number | undefined {
+  const sec = elf.section("version");
+  if (sec === undefined) return undefined;
+  if (sec.data.length !== 4) {
+    throw new ELFError(`version section is ${sec.data.length} bytes, expected 4 (a u32)`, {
+      section: sec.name,
+      offset: 0,
+    });
+  }
+  return new DataView(sec.data.buffer, sec.data.byteOffset, 4).getUint32(0, true);
+}
+
+function readBTF(elf: ElfFile): { btf?: BTF; btfBytes?: Uint8Array; ext?: BTFExt } {
+  const sec = elf.section(".BTF");
+  if (sec === undefined) return {};
+  const btfBytes = sec.data.slice();
+  const btf = wrapBTF(sec, () => parseBTF(btfBytes));
+  const extSec = elf.section(".BTF.ext");
+  if (extSec === undefined) return { btf, btfBytes };
+  const ext = wrapBTF(extSec, () => parseBTFExt(extSec.data, btf));
+  return { btf, btfBytes, ext };
+}
+
+function wrapBTF<T>(sec: ElfSection, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof BTFError || e instanceof RangeError) {
+      const offset = e instanceof BTFError ? e.offset : undefined;
+      throw new ELFError(
+        e instanceof BTFError ? e.reason : e.message,
+        { section: sec.name, ...(offset !== undefined && { offset }) },
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
