@@ -406,6 +406,6 @@ export class Linker {
 function u32s(values: readonly number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const v = new DataView(out.buffer);
-  values.forEach((x, i) => v.setUint32(i * 4, x >>> 0, true));
+  for (const [i, x] of values.entries()) v.setUint32(i * 4, x >>> 0, true);
   return out;
 }
