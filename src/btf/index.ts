@@ -7,6 +7,8 @@
  */
 
 export { BTF, describeType, POINTER_SIZE } from "./btf.ts";
+export { type DumpCOptions, dumpC } from "./dump-c.ts";
+export { dumpRaw, formatRawType } from "./dump-raw.ts";
 export { BTFError } from "./errors.ts";
 export {
   BTF_EXT_HEADER_CORE,
