@@ -127,7 +127,7 @@ function pack(label: string, what: string, items: BatchInput, size: number): Uin
 }
 
 /**
- * Writes `keys[i]` → `values[i]` in one call with `elemFlags` (update flags); returns
+ * Writes `keys[i]` → `values[i]` in one call as BPF_ANY (`elemFlags`: 0 or BPF_F_LOCK); returns
  * the number written.
  *
  * @throws MapBatchError with `processed` when the kernel stops part-way.
@@ -171,7 +171,10 @@ function invokeCounted(call: BpfCall, op: string, total: number): number {
     call.invoke(op);
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
-    throw new MapBatchError(e.errno, op, call.get("count"), total);
+    // The kernel writes back how many it did once it starts; a count still equal to
+    // the request means it failed before touching any entry.
+    const done = call.get("count");
+    throw new MapBatchError(e.errno, op, done === total ? 0 : done, total);
   }
   return call.get("count");
 }

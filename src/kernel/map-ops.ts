@@ -19,6 +19,8 @@ const align8 = (n: number) => (n + 7) & ~7;
 export class MapOpBuffers {
   /** map_fd, key → {@link key} (NULL for keyless maps), value → {@link value}, flags. */
   readonly elem: NativeMemory;
+  /** map_fd and key only: BPF_MAP_DELETE_ELEM refuses any field after `key` (EINVAL). */
+  readonly del: NativeMemory;
   /** map_fd, key → {@link key}, next_key → {@link nextKey}: BPF_MAP_GET_NEXT_KEY. */
   readonly next: NativeMemory;
   /** map_fd, key NULL, next_key → {@link nextKey}: the first key. */
@@ -54,10 +56,12 @@ export class MapOpBuffers {
     const nextAddr = base + BigInt(nextOff);
 
     this.elem = allocNative(BPF_ATTR_SIZE);
+    this.del = allocNative(BPF_ATTR_SIZE);
     this.next = allocNative(BPF_ATTR_SIZE);
     this.first = allocNative(BPF_ATTR_SIZE);
     this.#elemView = viewOf(this.elem);
     prepare(this.elem, fd, keyAddr, valueAddr);
+    prepare(this.del, fd, keyAddr, 0n);
     prepare(this.next, fd, keyAddr, nextAddr);
     prepare(this.first, fd, 0n, nextAddr);
   }
@@ -73,6 +77,7 @@ export class MapOpBuffers {
   /** Releases the native memory. */
   free(): void {
     freeNative(this.elem);
+    freeNative(this.del);
     freeNative(this.next);
     freeNative(this.first);
     freeNative(this.data);

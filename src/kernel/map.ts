@@ -367,7 +367,7 @@ export class BpfMap implements MapApi, Disposable {
       throw this.#wrongKind("delete()");
     if (key.length !== this.keySize) throw this.#keyError(key);
     copyIn(b.key, key);
-    const r = raw(DELETE, b.elem);
+    const r = raw(DELETE, b.del);
     if (r < 0) {
       if (r === -ENOENT) return false;
       throw this.#fail(-r, "delete");
@@ -588,7 +588,7 @@ export class BpfMap implements MapApi, Disposable {
   }
 
   /**
-   * Writes `keys[i]` → `values[i]` in one call (`opts.elemFlags`: update flags).
+   * Writes `keys[i]` → `values[i]` in one call, as BPF_ANY (`opts.elemFlags`: 0 or BPF_F_LOCK).
    *
    * @throws MapBatchError whose `processed` says how many were written before the failure.
    */

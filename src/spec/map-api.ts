@@ -140,7 +140,10 @@ export class BatchChunk {
 
 /** Options of the batch operations. */
 export interface BatchOptions {
-  /** Per-element flags (`elem_flags`): update flags for updates, BPF_F_LOCK for lookups. */
+  /**
+   * Per-element flags (`elem_flags`): 0 or BPF_F_LOCK, the only one the kernel takes in
+   * batches (NOEXIST/EXIST are EINVAL there; batch updates behave as BPF_ANY).
+   */
   readonly elemFlags?: number;
 }
 
