@@ -8,6 +8,7 @@
 import { type BTF, BTFError, type BTFExt, parseBTF, parseBTFExt } from "../btf/index.ts";
 import type {
   CollectionSpec,
+  ExternSpec,
   MapSpec,
   ProgramBtf,
   ProgramSpec,
@@ -17,6 +18,7 @@ import { ProgType } from "../uapi/index.ts";
 import { type ElfMap, readBtfMaps } from "./btf-maps.ts";
 import { ELFError } from "./errors.ts";
 import { KCONFIG_MAP, readExterns } from "./externs.ts";
+import { fixupDatasecs } from "./fixup-btf.ts";
 import { isGlobalDataSection, readGlobalData } from "./global-data.ts";
 import { readLegacyMaps } from "./legacy-maps.ts";
 import { findFunctions, Linker } from "./link-programs.ts";
@@ -54,7 +56,9 @@ function load(bytes: Uint8Array): CollectionSpec {
   const elf = parseELF(bytes);
   const license = readLicense(elf);
   const kernelVersion = readVersion(elf);
-  const { btf, btfBytes, ext } = readBTF(elf);
+  const raw = readRawBTF(elf);
+  const externs = readExterns(elf, raw);
+  const { btf, btfBytes, ext } = readBTF(elf, externs.list);
 
   // Maps, in the object's order: .maps / maps, then global data, then .kconfig.
   const elfMaps: ElfMap[] = [];
@@ -87,7 +91,6 @@ function load(bytes: Uint8Array): CollectionSpec {
     dataMaps.set(sec.index, sec.name);
     for (const v of g.variables) variables[v.name] = v;
   }
-  const externs = readExterns(elf, btf);
   if (externs.kconfigMap) addMap(externs.kconfigMap, undefined);
 
   // Programs.
@@ -170,10 +173,35 @@ function readVersion(elf: ElfFile): number | undefined {
   return new DataView(sec.data.buffer, sec.data.byteOffset, 4).getUint32(0, true);
 }
 
-function readBTF(elf: ElfFile): { btf?: BTF; btfBytes?: Uint8Array; ext?: BTFExt } {
+/** `.BTF` as clang wrote it: enough to read map definitions and externs. */
+function readRawBTF(elf: ElfFile): BTF | undefined {
+  const sec = elf.section(".BTF");
+  return sec && wrapBTF(sec, () => parseBTF(sec.data));
+}
+
+/** `.BTF` with DATASEC sizes and offsets filled in from the ELF, and `.BTF.ext`. */
+function readBTF(
+  elf: ElfFile,
+  externs: readonly ExternSpec[],
+): { btf?: BTF; btfBytes?: Uint8Array; ext?: BTFExt } {
   const sec = elf.section(".BTF");
   if (sec === undefined) return {};
-  const btfBytes = sec.data.slice();
+  const offsets = new Map<string, number>();
+  let kconfigSize = 0;
+  for (const e of externs) {
+    if (e.kind !== "kconfig") continue;
+    offsets.set(e.name, e.offset!);
+    kconfigSize = Math.max(kconfigSize, e.offset! + e.size!);
+  }
+  const btfBytes = fixupDatasecs(sec.data, {
+    sectionSize: (name) => elf.section(name)?.size,
+    variable: (section, name) => {
+      const idx = elf.section(section)?.index;
+      const sym = elf.symbols.find((s) => s.name === name && s.shndx === idx && idx !== undefined);
+      return sym && { offset: sym.value, hidden: sym.visibility === 1 || sym.visibility === 2 };
+    },
+    ...(offsets.size > 0 && { kconfig: { size: kconfigSize, offsets } }),
+  });
   const btf = wrapBTF(sec, () => parseBTF(btfBytes));
   const extSec = elf.section(".BTF.ext");
   if (extSec === undefined) return { btf, btfBytes };
