@@ -9,6 +9,7 @@
 export { BTF, describeType, POINTER_SIZE } from "./btf.ts";
 export { type DumpCOptions, dumpC } from "./dump-c.ts";
 export { dumpRaw, formatRawType } from "./dump-raw.ts";
+export { type EncodeOptions, encodeBTF, encodeTypes } from "./encode.ts";
 export { BTFError } from "./errors.ts";
 export {
   BTF_EXT_HEADER_CORE,
@@ -30,5 +31,6 @@ export {
   parseBTF,
   parseHeader,
 } from "./parse.ts";
+export { ALL_BTF_FEATURES, type BTFFeatures, sanitizeTypes } from "./sanitize.ts";
 export { StringTable } from "./strings.ts";
 export * from "./types.ts";
