@@ -5,6 +5,7 @@
  * @module
  */
 
+export * from "./btf.ts";
 export * from "./btf-info.ts";
 export * from "./cpus.ts";
 export * from "./features/index.ts";
