@@ -368,6 +368,11 @@ export function parseELF(bytes: Uint8Array): ElfFile {
     });
   }
   const shstr = { ...raw[shstrndx]!, name: "" };
+  // Name the name table itself first, so its errors can say which section it is.
+  const ownName = view.getUint32(shoff + shstrndx * SHDR_SIZE, true);
+  if (ownName < shstr.data.length && shstr.data.indexOf(0, ownName) >= 0) {
+    shstr.name = readString(shstr, ownName, "section-name table");
+  }
   if (shstr.type !== SectionType.STRTAB) {
     throw new ELFError(`section-name string table (section ${shstrndx}) is not a STRTAB`, {
       offset: shoff + shstrndx * SHDR_SIZE + 4,

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Rebuilds every committed BPF object (examples/*/*.bpf.c, test/testdata/elf/*.bpf.c)
+# with clang, reproducibly: each object is compiled from its own directory with
+# -fdebug-prefix-map, so no absolute path ends up in its debug info or BTF.
+#
+# Usage: scripts/build-bpf.sh [OUTDIR]
+#   OUTDIR: write objects there (mirroring the source paths) instead of next to the
+#   sources; the test that checks reproducibility uses this.
+# Environment: CLANG (default clang-19).
+set -eu
+CLANG=${CLANG:-clang-19}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${1:-}
+cd "$ROOT"
+for src in examples/*/*.bpf.c test/testdata/elf/*.bpf.c; do
+  [ -e "$src" ] || continue
+  dir=$(dirname "$src")
+  base=$(basename "$src" .c)
+  if [ -n "$OUT" ]; then
+    mkdir -p "$OUT/$dir"
+    obj="$OUT/$dir/$base.o"
+    case "$obj" in /*) ;; *) obj="$ROOT/$obj" ;; esac
+  else
+    obj="$ROOT/$dir/$base.o"
+  fi
+  (cd "$dir" && "$CLANG" -g -O2 -target bpf -I/usr/include/x86_64-linux-gnu \
+    -fdebug-prefix-map="$PWD=." -c "$base.c" -o "$obj")
+  echo "$dir/$base.o"
+done
