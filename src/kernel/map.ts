@@ -592,11 +592,7 @@ export class BpfMap implements MapApi, Disposable {
    *
    * @throws MapBatchError whose `processed` says how many were written before the failure.
    */
-  updateBatch(
-    keys: readonly Uint8Array[],
-    values: readonly Uint8Array[],
-    opts: BatchOptions = {},
-  ): number {
+  updateBatch(keys: BatchInput, values: BatchInput, opts: BatchOptions = {}): number {
     return updateBatch(this.#batchTarget(), keys, values, opts.elemFlags ?? 0);
   }
 

@@ -1,0 +1,44 @@
+/**
+ * Shared helpers of the kernel map tests: byte builders and the leak check every
+ * kernel test runs (tsbpf's own fd count and the process's /proc/self/fd entries).
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { openFdCount } from "../src/kernel/sys/index.ts";
+
+/** Why kernel map tests skip, or false when they can run. */
+export const skipUnlessRoot = process.getuid?.() !== 0 ? "needs root (creates BPF maps)" : false;
+
+/** 4 little-endian bytes. */
+export const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
+
+/** 8 little-endian bytes. */
+export const u64 = (n: number) => new Uint8Array(new BigUint64Array([BigInt(n)]).buffer);
+
+/** The u32 in the first 4 bytes. */
+export const readU32 = (b: Uint8Array | undefined) =>
+  b === undefined
+    ? undefined
+    : new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true);
+
+/** Number of entries in /proc/self/fd. */
+export function procFds(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+/** Runs `body` and checks it left no descriptor open, tsbpf's or the process's. */
+export async function noLeaks(body: () => void | Promise<void>): Promise<void> {
+  const before = openFdCount();
+  const procBefore = procFds();
+  await body();
+  assert.equal(openFdCount(), before, "tsbpf descriptors leaked");
+  assert.equal(procFds(), procBefore, "process descriptors leaked");
+}
+
+/** An IPv4 LPM trie key: prefix length (host order) then the address. */
+export function lpm4(prefixLen: number, a: number, b: number, c: number, d: number): Uint8Array {
+  const k = new Uint8Array(8);
+  new DataView(k.buffer).setUint32(0, prefixLen, true);
+  k.set([a, b, c, d], 4);
+  return k;
+}
