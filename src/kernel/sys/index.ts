@@ -5,6 +5,8 @@
 export { BpfCall, bpfRaw, OutBuffer } from "./bpf.ts";
 export { SyscallError } from "./errors.ts";
 export { Fd, openFdCount } from "./fd.ts";
+export { dupFd, type FdEvents, FdWatch } from "./fd-watch.ts";
+export { type MappingAccess, pageSize, SharedMapping } from "./mapping.ts";
 export {
   addressOf,
   allocNative,
