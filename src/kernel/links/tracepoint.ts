@@ -1,0 +1,60 @@
+/**
+ * Tracepoints (`SEC("tracepoint/GROUP/NAME")`): a perf event of PERF_TYPE_TRACEPOINT
+ * opened on the event's tracefs id, with the program attached to it.
+ *
+ * @module
+ */
+
+import { ProgType } from "../../uapi/index.ts";
+import type { Link } from "../link.ts";
+import { PERF_SAMPLE_RAW, PerfType, perfEventOpen } from "../perf-event.ts";
+import type { Program } from "../program.ts";
+import { tracepointId } from "../tracefs.ts";
+import { expectProgType } from "./link-create.ts";
+import { attachToPerfEvent, type PerfAttachOptions } from "./perf-attach.ts";
+
+/**
+ * Attaches a tracepoint program to trace event `group`/`name`
+ * (e.g. "syscalls", "sys_enter_openat"). Mounts tracefs if needed to read the id.
+ *
+ * @throws Error naming the event when tracefs has no such event; NotSupportedError
+ * without tracefs; SyscallError from perf_event_open or the attachment.
+ * @example
+ * ```ts
+ * using link = attachTracepoint(prog, "syscalls", "sys_enter_openat");
+ * ```
+ */
+export function attachTracepoint(
+  prog: Program,
+  group: string,
+  name: string,
+  opts: PerfAttachOptions = {},
+): Link {
+  const what = `tracepoint ${group}:${name}`;
+  expectProgType(prog, [ProgType.TRACEPOINT], what);
+  const id = tracepointId(group, name);
+  const event = perfEventOpen(
+    {
+      type: PerfType.TRACEPOINT,
+      config: BigInt(id),
+      samplePeriod: 1n,
+      sampleType: PERF_SAMPLE_RAW,
+      wakeupEvents: 1,
+    },
+    { pid: -1, cpu: 0 },
+    what,
+  );
+  return attachToPerfEvent(prog, event, what, opts);
+}
+
+/**
+ * Splits "GROUP/NAME" (libbpf's section form) or "GROUP:NAME" (perf's) into its parts.
+ * @throws Error when there is no separator.
+ */
+export function splitTracepoint(spec: string): { group: string; name: string } {
+  const i = spec.search(/[/:]/);
+  if (i <= 0 || i === spec.length - 1) {
+    throw new Error(`tracepoint "${spec}" is not GROUP/NAME (e.g. syscalls/sys_enter_openat)`);
+  }
+  return { group: spec.slice(0, i), name: spec.slice(i + 1) };
+}

@@ -1,0 +1,122 @@
+/**
+ * uprobes and uretprobes (`SEC("uprobe/BINARY:FUNC")`): a perf event on the uprobe PMU
+ * (`config1` = the file's path, `config2` = the offset of the instruction in the
+ * file, `config` bits 32-63 = a USDT semaphore's offset), or on kernels without that
+ * PMU a probe event written to tracefs `uprobe_events`. The function's offset comes
+ * from the binary's ELF symbol table and program headers.
+ *
+ * @module
+ */
+
+import { ProgType } from "../../uapi/index.ts";
+import { NotSupportedError } from "../features/not-supported-error.ts";
+import type { Link } from "../link.ts";
+import { PerfType, perfEventOpen, pmuRetprobeBit, pmuType } from "../perf-event.ts";
+import type { Program } from "../program.ts";
+import { addProbeEvent, tracefsHas } from "../tracefs.ts";
+import { resolveBinary } from "../uprobe-library.ts";
+import { functionOffset } from "../uprobe-symbols.ts";
+import { expectProgType } from "./link-create.ts";
+import { attachToPerfEvent, type PerfAttachOptions } from "./perf-attach.ts";
+
+/** Options of {@link attachUprobe}. */
+export interface UprobeOptions extends PerfAttachOptions {
+  /** Probe the function's return (a uretprobe). */
+  readonly retprobe?: boolean;
+  /** Only this process (default: every process running the binary). */
+  readonly pid?: number;
+  /**
+   * Bytes added to the function's offset; with no function, the file offset itself.
+   */
+  readonly offset?: bigint;
+  /** File offset of a USDT semaphore the kernel increments while attached. */
+  readonly refCtrOffset?: bigint;
+}
+
+/**
+ * Splits libbpf's uprobe target "BINARY:FUNC", "BINARY:FUNC+OFFSET" or "BINARY:OFFSET".
+ * @throws Error on a malformed target.
+ */
+export function parseUprobeTarget(target: string): {
+  binary: string;
+  func: string | undefined;
+  offset: bigint;
+} {
+  const i = target.lastIndexOf(":");
+  if (i <= 0) throw new Error(`uprobe target "${target}" is not BINARY:FUNCTION[+OFFSET]`);
+  const binary = target.slice(0, i);
+  const rest = target.slice(i + 1);
+  const num = /^(0x[0-9a-fA-F]+|\d+)$/.exec(rest);
+  if (num) return { binary, func: undefined, offset: BigInt(rest) };
+  const m = /^([^+]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(rest);
+  if (!m) throw new Error(`uprobe target "${target}" is not BINARY:FUNCTION[+OFFSET]`);
+  return { binary, func: m[1], offset: m[2] ? BigInt(m[2]) : 0n };
+}
+
+/**
+ * Attaches a uprobe program to function `func` of `binary` (a path, a library name
+ * such as "libc.so.6" or "c", or a program in $PATH). Without `func`, `opts.offset`
+ * is the file offset to probe.
+ *
+ * @throws Error when the binary or the function cannot be found; NotSupportedError
+ * when the kernel has neither the uprobe PMU nor tracefs uprobe_events; SyscallError
+ * from perf_event_open (ESRCH: no such pid).
+ * @example
+ * ```ts
+ * using link = attachUprobe(prog, "libc.so.6", "getpid", { pid: process.pid });
+ * ```
+ */
+export function attachUprobe(
+  prog: Program,
+  binary: string,
+  func: string | undefined,
+  opts: UprobeOptions = {},
+): Link {
+  const path = resolveBinary(binary);
+  const kind = opts.retprobe ? "uretprobe" : "uprobe";
+  const base = func === undefined ? 0n : functionOffset(path, func);
+  const offset = base + (opts.offset ?? 0n);
+  const what = `${kind} ${path}:${func ?? ""}${func === undefined ? `0x${offset.toString(16)}` : opts.offset ? `+0x${opts.offset.toString(16)}` : ""}`;
+  expectProgType(prog, [ProgType.KPROBE], what);
+  const pid = opts.pid ?? -1;
+  const target = { pid, cpu: pid === -1 ? 0 : -1 };
+  const pmu = pmuType("uprobe");
+  if (pmu !== undefined) {
+    let config = (opts.refCtrOffset ?? 0n) << 32n;
+    if (opts.retprobe) {
+      const bit = pmuRetprobeBit("uprobe");
+      if (bit === undefined)
+        throw new NotSupportedError(what, "the uprobe PMU has no retprobe bit");
+      config |= 1n << BigInt(bit);
+    }
+    const event = perfEventOpen(
+      { type: pmu, config, config1String: path, config2: offset },
+      target,
+      what,
+    );
+    return attachToPerfEvent(prog, event, what, opts);
+  }
+  if (!tracefsHas("uprobe_events")) {
+    throw new NotSupportedError(
+      `attaching ${what}`,
+      "uprobes are not available on this kernel (no uprobe PMU, no uprobe_events in tracefs)",
+    );
+  }
+  const probe = addProbeEvent(
+    "uprobe",
+    opts.retprobe === true,
+    `${path}:0x${offset.toString(16)}${opts.refCtrOffset ? `(0x${opts.refCtrOffset.toString(16)})` : ""}`,
+  );
+  let event: ReturnType<typeof perfEventOpen>;
+  try {
+    event = perfEventOpen(
+      { type: PerfType.TRACEPOINT, config: BigInt(probe.id), samplePeriod: 1n, wakeupEvents: 1 },
+      target,
+      what,
+    );
+  } catch (e) {
+    probe.remove();
+    throw e;
+  }
+  return attachToPerfEvent(prog, event, what, opts, probe.remove);
+}
