@@ -9,7 +9,7 @@
  * | FUNC/FUNC_PROTO (5.0) | FUNC → `TYPEDEF`; FUNC_PROTO → `ENUM` with an enumerator per parameter |
  * | global FUNC linkage (5.6) | FUNC linkage → `static` |
  * | FLOAT (5.13) | anonymous empty `STRUCT` of the same size |
- * | DECL_TAG (5.16) | anonymous `INT` of 1 byte |
+ * | DECL_TAG (5.16) | anonymous `INT` of 1 byte (also when its VAR or FUNC is rewritten) |
  * | TYPE_TAG (5.17) | anonymous `CONST` of the same target |
  * | ENUM64 (6.0) | `UNION` of the enumerators, each an `INT 'enum64_placeholder'`; ENUM signedness dropped |
  *
@@ -120,9 +120,18 @@ export function sanitizeTypes(btf: BTF, features: BTFFeatures): BTFType[] {
       case "FLOAT":
         if (!features.float) r = { kind: "STRUCT", id: t.id, name: "", size: t.size, members: [] };
         break;
-      case "DECL_TAG":
-        if (!features.declTag) r = byteInt(t.id, "");
+      case "DECL_TAG": {
+        // A tag on a VAR or FUNC that is rewritten itself would be refused too.
+        const target = btf.types[t.type]?.kind;
+        if (
+          !features.declTag ||
+          (target === "VAR" && !features.datasec) ||
+          (target === "FUNC" && !features.func)
+        ) {
+          r = byteInt(t.id, "");
+        }
         break;
+      }
       case "TYPE_TAG":
         if (!features.typeTag) r = { kind: "CONST", id: t.id, name: "", type: t.type };
         break;

@@ -150,7 +150,9 @@ export class KernelBTF {
       if (a.fd < 0) a = loadWithLog(bytes, 1, size);
     }
     if (a.fd < 0) throw new BTFLoadError(a.errno, what, a.log);
-    return new KernelBTF(new Fd(a.fd), a.log, btf instanceof Uint8Array ? undefined : btf);
+    // What the kernel holds is `btf` itself unless it was rewritten for the kernel.
+    const same = btf instanceof Uint8Array || opts.features ? undefined : btf;
+    return new KernelBTF(new Fd(a.fd), a.log, same);
   }
 
   /**
