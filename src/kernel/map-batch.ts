@@ -12,7 +12,7 @@
 
 import { BatchChunk, type BatchInput } from "../spec/map-api.ts";
 import { BpfCmd, bpfAttr } from "../uapi/index.ts";
-import { BpfCall, SyscallError } from "./sys/index.ts";
+import { allocNative, BpfCall, freeNative, type NativeMemory, SyscallError } from "./sys/index.ts";
 
 const ENOENT = 2;
 const ENOSPC = 28;
@@ -37,6 +37,27 @@ export class MapBatchError extends SyscallError {
     super(errno, operation, `${processed} of ${total} entries done`);
     this.processed = processed;
   }
+}
+
+/** Scratch buffers up to this size are kept for the next batch; larger ones are freed. */
+const SCRATCH_KEEP = 1 << 20;
+let kept: NativeMemory | undefined;
+
+/** Native memory of at least `size` bytes for one batch call (not zeroed). */
+function scratch(size: number): NativeMemory {
+  const n = Math.max(size, 8);
+  if (kept && kept.size >= n) return kept;
+  if (n <= SCRATCH_KEEP) {
+    if (kept) freeNative(kept);
+    kept = allocNative(Math.min(SCRATCH_KEEP, Math.max(n, 2 * (kept?.size ?? 0))));
+    return kept;
+  }
+  return allocNative(n);
+}
+
+/** Frees a scratch buffer unless it is the kept one. */
+function releaseScratch(mem: NativeMemory): void {
+  if (mem !== kept) freeNative(mem);
 }
 
 /** Size of the opaque cursor of batched walks for a map with `keySize`-byte keys. */
@@ -74,32 +95,39 @@ export function lookupBatch(
   );
   if (cursor) call.input("in_batch", cursor);
   const out = call.output("out_batch", tokenSize);
-  const keys = call.output("keys", Math.max(count * map.keySize, 1));
-  const values = call.output("values", Math.max(count * map.batchValueSize, 1));
-  call.u32("count", count).u32("map_fd", map.fd).set("elem_flags", elemFlags);
-  let done = false;
+  // Keys and values go to a reused scratch buffer: the kernel overwrites what it
+  // returns, so it needs no zeroing, and a 10k-entry walk allocates nothing native.
+  const keyBytes = count * map.keySize;
+  const mem = scratch(keyBytes + count * map.batchValueSize);
   try {
-    call.invoke(op);
-  } catch (e) {
-    if (!(e instanceof SyscallError)) throw e;
-    if (e.errno === ENOENT) done = true;
-    else if (e.errno === ENOSPC && call.get("count") === 0) {
-      throw new SyscallError(
-        e.errno,
-        op,
-        `a hash bucket holds more than ${count} entries: use a larger count`,
-      );
-    } else throw e;
+    call.set("keys", mem.address).set("values", mem.address + BigInt(keyBytes));
+    call.u32("count", count).u32("map_fd", map.fd).set("elem_flags", elemFlags);
+    let done = false;
+    try {
+      call.invoke(op);
+    } catch (e) {
+      if (!(e instanceof SyscallError)) throw e;
+      if (e.errno === ENOENT) done = true;
+      else if (e.errno === ENOSPC && call.get("count") === 0) {
+        throw new SyscallError(
+          e.errno,
+          op,
+          `a hash bucket holds more than ${count} entries: use a larger count`,
+        );
+      } else throw e;
+    }
+    const n = call.get("count");
+    return new BatchChunk(
+      n,
+      mem.bytes.slice(0, n * map.keySize),
+      mem.bytes.slice(keyBytes, keyBytes + n * map.batchValueSize),
+      map.keySize,
+      map.batchValueSize,
+      done ? undefined : out.copy(),
+    );
+  } finally {
+    releaseScratch(mem);
   }
-  const n = call.get("count");
-  return new BatchChunk(
-    n,
-    keys.bytes.slice(0, n * map.keySize),
-    values.bytes.slice(0, n * map.batchValueSize),
-    map.keySize,
-    map.batchValueSize,
-    done ? undefined : out.copy(),
-  );
 }
 
 /** Number of items in a batch input of `size`-byte items. */
