@@ -4,7 +4,9 @@
  * that is always removed.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BpfMap } from "../src/kernel/map.ts";
@@ -36,6 +38,23 @@ describe("pinning", { skip }, () => {
     assert.equal(isOnBpffs(DEFAULT_BPFFS), true);
     assert.equal(isOnBpffs("/tmp"), false);
     assert.deepEqual(bpffsStatus(join(dir, "a", "b")), { existing: dir, onBpffs: true });
+  });
+
+  test("ensureBpffs mounts a bpf filesystem where there is none", () => {
+    const where = mkdtempSync(join(tmpdir(), "tsbpf-bpffs-"));
+    try {
+      assert.equal(isOnBpffs(where), false);
+      ensureBpffs(where);
+      try {
+        assert.equal(isOnBpffs(where), true);
+        ensureBpffs(where); // already there: nothing to do
+      } finally {
+        execFileSync("umount", [where]);
+      }
+      assert.equal(isOnBpffs(where), false);
+    } finally {
+      rmdirSync(where);
+    }
   });
 
   test("pin, open again, read-only open, unpin", () =>

@@ -19,9 +19,11 @@ const ENOSPC = 28;
 
 /** What a batch operation needs to know about its map. */
 export interface BatchTarget {
+  /** The map's descriptor. */
   readonly fd: number;
   /** For messages, e.g. `hash map "counts"`. */
   readonly label: string;
+  /** Key size in bytes. */
   readonly keySize: number;
   /** Bytes per value in the batch buffers (per-CPU maps: every CPU's slot). */
   readonly batchValueSize: number;

@@ -18,8 +18,11 @@ export interface MapInfo {
   readonly typeName: string;
   /** System-wide id. */
   readonly id: number;
+  /** Key size in bytes. */
   readonly keySize: number;
+  /** Value size in bytes. */
   readonly valueSize: number;
+  /** Capacity. */
   readonly maxEntries: number;
   /** Creation flags (`MapFlags`). */
   readonly flags: number;
@@ -27,14 +30,19 @@ export interface MapInfo {
   readonly name: string;
   /** Network device the map is offloaded to, or 0. */
   readonly ifindex: number;
-  /** Device and inode of the network namespace of an offloaded map. */
+  /** Device of the network namespace of an offloaded map. */
   readonly netnsDev: bigint;
+  /** Inode of the network namespace of an offloaded map. */
   readonly netnsIno: bigint;
   /** Id of the map's BTF object, or 0. */
   readonly btfId: number;
+  /** BTF type id of the key, or 0. */
   readonly btfKeyTypeId: number;
+  /** BTF type id of the value, or 0. */
   readonly btfValueTypeId: number;
+  /** vmlinux BTF type id of a struct_ops value, or 0. */
   readonly btfVmlinuxValueTypeId: number;
+  /** Id of the vmlinux BTF object a struct_ops map refers to, or 0. */
   readonly btfVmlinuxId: number;
   /** `map_extra` (bloom filter hash functions, arena address). */
   readonly mapExtra: bigint;

@@ -118,11 +118,17 @@ export interface BpfMapOpenOptions {
  * ```
  */
 export class BpfMap implements MapApi, Disposable {
+  /** The name as the kernel keeps it (sanitized, at most 15 characters). */
   readonly name: string;
+  /** Map type (`MapType.HASH`, ...). */
   readonly type: MapType;
+  /** Key size in bytes; 0 for keyless maps. */
   readonly keySize: number;
+  /** Value size in bytes (per CPU for per-CPU maps). */
   readonly valueSize: number;
+  /** Capacity as created (a PERF_EVENT_ARRAY created with 0 holds one per CPU). */
   readonly maxEntries: number;
+  /** Creation flags (`MapFlags`). */
   readonly flags: number;
   /** Possible CPUs for per-CPU maps, else 1. */
   readonly cpus: number;
