@@ -272,7 +272,8 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
 
   /**
    * Stops waiting, ends a pending iteration step (it resolves as done), releases the
-   * event-loop handles, then the source (mappings and descriptors). Views read from
+   * event-loop handles, marks the records read so far as consumed, then closes the
+   * source (mappings and descriptors). Views read from
    * the reader must not be used afterwards (they read zeros). Safe to call twice.
    */
   close(): void {
@@ -284,6 +285,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     const p = this.#pending;
     this.#pending = undefined;
     try {
+      this.#source.release(); // what was read counts as read
       this.#source.close();
     } finally {
       p?.resolve(undefined);

@@ -78,6 +78,8 @@ export class RawRingReader implements Disposable {
   #published: number;
   #publishedHi: number;
   #closed = false;
+  /** A record was returned since the last commit (its bytes must stay put). */
+  #holding = false;
 
   private constructor(consumer: SharedMapping, producer: SharedMapping, size: number) {
     const page = pageSize();
@@ -157,7 +159,9 @@ export class RawRingReader implements Disposable {
    * Moves the cursor past the next committed record, skipping discarded ones, and
    * returns its length (its bytes are `data[offset .. offset + length)`), or
    * {@link RING_EMPTY} when the cursor has reached the producer or a record still being
-   * written (busy). Does not publish the consumer position: call {@link commit}.
+   * written (busy). Does not publish the consumer position past a record it returns:
+   * call {@link commit} (discarded records are handed back at once while no returned
+   * record is held).
    *
    * @throws Error if a header is impossible (a length beyond the ring): the ring is
    * corrupt or is not a BPF ring buffer.
@@ -177,8 +181,11 @@ export class RawRingReader implements Disposable {
       this.#off = (this.#off + total) & mask;
       if ((word & DISCARD) === 0) {
         this.offset = start;
+        this.#holding = true;
         return len;
       }
+      // nothing held: hand the discarded space back at once
+      if (!this.#holding) this.commit();
       if (this.#cursor >= prod) prod = this.#loadProducer();
     }
     return RING_EMPTY;
@@ -186,6 +193,7 @@ export class RawRingReader implements Disposable {
 
   /** Publishes the cursor: the records before it may now be overwritten by the producer. */
   commit(): void {
+    this.#holding = false;
     const pos = this.#cursor;
     if (pos === this.#published || this.#closed) return;
     const hi = Math.floor(pos / TWO32);
