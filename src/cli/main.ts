@@ -27,7 +27,7 @@ const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "batch" },
   { name: "prog", load: async () => (await import("./prog.ts")).run },
   { name: "map", load: async () => (await import("./map.ts")).run },
-  { name: "link" },
+  { name: "link", load: async () => (await import("./link.ts")).run },
   { name: "cgroup" },
   { name: "perf" },
   { name: "net" },
@@ -45,7 +45,7 @@ function mainHelp(ctx: Context): void {
     `Usage: ${BIN} [OPTIONS] OBJECT { COMMAND | help }\n` +
       `       ${BIN} version\n` +
       "\n" +
-      "       OBJECT := { prog | map | feature | btf }\n" +
+      "       OBJECT := { prog | map | link | feature | btf }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
       "                    {-f|--bpffs} | {-V|--version} }\n",
   );
