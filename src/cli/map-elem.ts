@@ -4,8 +4,8 @@
  * (`key [hex] BYTES`, `value [hex] BYTES | MAP | PROG`, `any|exist|noexist`) and output.
  */
 import { BpfMap } from "../kernel/map.ts";
-import { BpfCall, type Fd } from "../kernel/sys/index.ts";
-import { BpfCmd, bpfAttr, MapType, mapTypeName, UpdateFlags } from "../uapi/index.ts";
+import type { Fd } from "../kernel/sys/index.ts";
+import { MapType, mapTypeName, UpdateFlags } from "../uapi/index.ts";
 import { Args, parseBytes } from "./args.ts";
 import type { Context } from "./command.ts";
 import {
@@ -323,7 +323,7 @@ export async function deleteMap(ctx: Context, args: Args): Promise<void> {
     const { key } = parseElem(args, map, false, false);
     let deleted: boolean;
     try {
-      deleted = deleteKey(map, key ?? new Uint8Array(0));
+      deleted = map.delete(key ?? new Uint8Array(0));
     } catch (e) {
       throw new CliError(`delete failed: ${reason(e)}`, exitForErrno(errnoOf(e)));
     }
@@ -332,27 +332,6 @@ export async function deleteMap(ctx: Context, args: Args): Promise<void> {
     map.close();
   }
   if (ctx.out.json) ctx.out.value(null);
-}
-
-/**
- * BPF_MAP_DELETE_ELEM with only map_fd and key set. (BpfMap.delete() at this commit
- * sends its prepared element attribute, whose value pointer makes the kernel's
- * CHECK_ATTR answer EINVAL; until that is fixed the CLI makes the call itself.)
- * Returns false when the key was not there.
- */
-function deleteKey(map: BpfMap, key: Uint8Array): boolean {
-  if (key.length !== map.keySize) {
-    throw new RangeError(`key is ${key.length} bytes, expected ${map.keySize}`);
-  }
-  const call = new BpfCall(BpfCmd.MAP_DELETE_ELEM, bpfAttr.mapElem);
-  call.u32("map_fd", map.fd).input("key", key);
-  try {
-    call.invoke(`delete in map (fd ${map.fd})`);
-  } catch (e) {
-    if (errnoOf(e) === 2) return false;
-    throw e;
-  }
-  return true;
 }
 
 /** `map pop MAP` and `map dequeue MAP`. */
