@@ -15,7 +15,10 @@ import type { BTF } from "./btf.ts";
 import {
   essentialName as essential,
   fieldsCompatible,
-  isAnyEnum, isComposite, skipModifiers } from "./core-compat.ts";
+  isAnyEnum,
+  isComposite,
+  skipModifiers,
+} from "./core-compat.ts";
 import { BTFError } from "./errors.ts";
 import { CoreReloKind } from "./ext.ts";
 import type { TypeId } from "./types.ts";
@@ -164,7 +167,11 @@ export function sizeOf(btf: BTF, id: TypeId): number {
  * when the candidate does not have it. Only field and enumerator specs (type specs
  * are matched by the compatibility rules alone).
  */
-export function matchCoreSpec(local: CoreSpec, target: BTF, targetId: TypeId): CoreSpec | undefined {
+export function matchCoreSpec(
+  local: CoreSpec,
+  target: BTF,
+  targetId: TypeId,
+): CoreSpec | undefined {
   const spec: CoreSpec = {
     btf: target,
     rootTypeId: targetId,

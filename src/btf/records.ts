@@ -55,9 +55,17 @@ abstract class Named {
     this.id = id;
     this.nameOff = nameOff;
     this.src = src;
+    this.decodedName = undefined;
   }
+  /** The decoded name, once asked for. */
+  declare private decodedName: string | undefined;
   get name(): string {
-    return this.nameOff === 0 ? "" : this.src.strings.get(this.nameOff);
+    let n = this.decodedName;
+    if (n === undefined) {
+      n = this.nameOff === 0 ? "" : this.src.strings.get(this.nameOff);
+      this.decodedName = n;
+    }
+    return n;
   }
 }
 
