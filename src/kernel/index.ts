@@ -31,7 +31,9 @@ export * from "./program-load.ts";
 export * from "./program-stats.ts";
 export * from "./ringbuf.ts";
 export * from "./ringbuf-raw.ts";
-export * from "./sys/index.ts";
+// From the syscall layer only what users need: the raw bpf(2) escape hatch, owned fds
+// and the error type. Native memory and FFI functions stay internal.
+export { BpfCall, Fd, OutBuffer, openFdCount, SyscallError } from "./sys/index.ts";
 export * from "./test-run.ts";
 export * from "./trace-pipe.ts";
 export * from "./tracefs.ts";
