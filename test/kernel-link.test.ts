@@ -14,6 +14,7 @@ import {
   mkdtempSync,
   openSync,
   readdirSync,
+  readFileSync,
   rmdirSync,
   rmSync,
   writeFileSync,
@@ -42,6 +43,7 @@ import { ensureBpffs } from "../src/kernel/pin.ts";
 import { Program } from "../src/kernel/program.ts";
 import { vmlinuxBtf } from "../src/kernel/program-attach-target.ts";
 import { openFdCount, syscall5 } from "../src/kernel/sys/index.ts";
+import { tracefsDir } from "../src/kernel/tracefs.ts";
 import { functionOffset } from "../src/kernel/uprobe-symbols.ts";
 import type { ProgramSpec } from "../src/spec/program-spec.ts";
 import { AttachType, MapType, ProgType, XdpFlags } from "../src/uapi/index.ts";
@@ -188,6 +190,30 @@ describe("tracepoint links", { skip }, () => {
         const after = c.count();
         getpid(1000);
         assert.ok(c.count() - after < 1000n, "still counting after close");
+      } finally {
+        c.close();
+      }
+    }));
+
+  test('mode "perf": PERF_EVENT_IOC_SET_BPF, as kernels before 5.15 attach', () =>
+    clean(() => {
+      const c = counter(ProgType.TRACEPOINT);
+      try {
+        const link = attachTracepoint(c.prog, "syscalls", "sys_enter_getpid", { mode: "perf" });
+        try {
+          assert.equal(link.isBpfLink, false);
+          assert.ok(link.perfEvent);
+          assert.throws(() => link.info(), NotSupportedError);
+          assert.throws(() => link.pin("/sys/fs/bpf/x"), /has no bpf_link/);
+          const before = c.count();
+          getpid(100);
+          assert.ok(c.count() - before >= 100n);
+        } finally {
+          link.close();
+        }
+        const after = c.count();
+        getpid(100);
+        assert.ok(c.count() - after < 100n, "still counting after close");
       } finally {
         c.close();
       }
@@ -360,6 +386,25 @@ int main(int argc, char **argv) {
         c.close();
       }
       await runTarget(10, () => {});
+    }));
+
+  test('mode "legacy": a tracefs uprobe_events probe, removed on close', () =>
+    clean(async () => {
+      const c = counter(ProgType.KPROBE);
+      let link: Link | undefined;
+      try {
+        await runTarget(50, (pid) => {
+          link = attachUprobe(c.prog, exe, "tsbpf_target", { pid, mode: "legacy" });
+        });
+        assert.equal(c.count(), 50n);
+        assert.match(readFileSync(join(tracefsDir(), "uprobe_events"), "utf8"), /tsbpf_\d+_\d+/);
+        assert.ok(link?.isBpfLink);
+      } finally {
+        link?.close();
+        c.close();
+      }
+      const events = readFileSync(join(tracefsDir(), "uprobe_events"), "utf8");
+      assert.doesNotMatch(events, new RegExp(`tsbpf_${process.pid}_`));
     }));
 
   test("libc by name: getpid in libc.so.6 through ld.so.cache", () =>

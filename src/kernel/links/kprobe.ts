@@ -55,7 +55,7 @@ export function attachKprobe(prog: Program, symbol: string, opts: KprobeOptions 
   const what = `${kind} ${symbol}${offset ? `+0x${offset.toString(16)}` : ""}`;
   expectProgType(prog, [ProgType.KPROBE], what);
   if (opts.retprobe && offset) throw new Error(`${what}: a kretprobe cannot have an offset`);
-  const pmu = pmuType("kprobe");
+  const pmu = opts.mode === "legacy" ? undefined : pmuType("kprobe");
   if (pmu !== undefined) {
     const bit = opts.retprobe ? pmuRetprobeBit("kprobe") : undefined;
     if (opts.retprobe && bit === undefined) {

@@ -17,6 +17,14 @@ import { linkCreate } from "./link-create.ts";
 export interface PerfAttachOptions {
   /** A value the program reads with bpf_get_attach_cookie() (perf links only). */
   readonly cookie?: bigint;
+  /**
+   * How to attach, as libbpf's `attach_mode`: "link" needs a BPF perf link, "perf"
+   * uses PERF_EVENT_IOC_SET_BPF (what kernels before 5.15 get), "legacy" (kprobes and
+   * uprobes) creates the probe through tracefs `kprobe_events`/`uprobe_events` instead
+   * of the kprobe/uprobe PMU (what kernels before 4.17 get). Default: the best this
+   * kernel has.
+   */
+  readonly mode?: "link" | "perf" | "legacy";
 }
 
 const EINVAL = 22;
@@ -38,16 +46,29 @@ export function attachToPerfEvent(
 ): Link {
   let fd: Fd | undefined;
   try {
+    const ioctlOnly = opts.mode === "perf";
+    if (ioctlOnly && opts.cookie) {
+      throw new TypeError(`${what}: a cookie needs a BPF perf link (mode "link")`);
+    }
     try {
-      fd = linkCreate(prog, event.value, AttachType.PERF_EVENT, what, (call) => {
-        if (opts.cookie) call.set("perf_event.bpf_cookie", opts.cookie);
-      });
+      if (!ioctlOnly) {
+        fd = linkCreate(prog, event.value, AttachType.PERF_EVENT, what, (call) => {
+          if (opts.cookie) call.set("perf_event.bpf_cookie", opts.cookie);
+        });
+      }
     } catch (e) {
       // Kernels before 5.15 answer EINVAL to BPF_PERF_EVENT; a program of the wrong type
       // also gets EINVAL, and the ioctl below then reports it again.
-      if (!(e instanceof SyscallError) || e.errno !== EINVAL || opts.cookie) throw e;
-      perfEventSetBpf(event.value, prog.fd.value);
+      if (
+        !(e instanceof SyscallError) ||
+        e.errno !== EINVAL ||
+        opts.cookie ||
+        opts.mode === "link"
+      ) {
+        throw e;
+      }
     }
+    if (!fd) perfEventSetBpf(event.value, prog.fd.value);
     perfEventEnable(event.value);
     return newLink({
       ...(fd && { fd }),

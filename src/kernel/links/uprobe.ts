@@ -80,7 +80,7 @@ export function attachUprobe(
   expectProgType(prog, [ProgType.KPROBE], what);
   const pid = opts.pid ?? -1;
   const target = { pid, cpu: pid === -1 ? 0 : -1 };
-  const pmu = pmuType("uprobe");
+  const pmu = opts.mode === "legacy" ? undefined : pmuType("uprobe");
   if (pmu !== undefined) {
     let config = (opts.refCtrOffset ?? 0n) << 32n;
     if (opts.retprobe) {
