@@ -9,8 +9,16 @@
 import { Errno, HelperId } from "../uapi/index.ts";
 import type { XdpBuffer } from "./context.ts";
 import { ETH_HLEN, XDP_FRAME_STRUCT_SIZE } from "./context.ts";
+import { callbackHelpers } from "./helpers-callback.ts";
+import { mapHelpers } from "./helpers-maps.ts";
+import { netHelpers } from "./helpers-net.ts";
+import { stringHelpers } from "./helpers-string.ts";
+import { traceHelpers } from "./helpers-trace.ts";
 import type { HelperFunction, Machine } from "./interpreter.ts";
+import type { VmMap } from "./maps/map.ts";
+import { VmMapOfMaps } from "./maps/map-of-maps.ts";
 import { REGION_HI_BASE as HI } from "./memory.ts";
+import { helperInput, mapRegion } from "./run-env.ts";
 
 /** Settings the helpers read: the clock, the random seed, the CPU number. */
 export interface HelperSettings {
@@ -18,7 +26,10 @@ export interface HelperSettings {
   clock?: () => bigint;
   /** Seed of get_prandom_u32 (default: random). The same seed gives the same sequence. */
   seed?: number;
-  /** What get_smp_processor_id answers (default 0). */
+  /**
+   * The CPU programs run on unless a run's input says otherwise (`VmRunInput.cpu`):
+   * what get_smp_processor_id answers and whose values per-CPU maps show (default 0).
+   */
   cpu?: number;
 }
 
@@ -129,21 +140,41 @@ export function csumFold16(sum: number): number {
   return s;
 }
 
+/** The map's value for a program: per-CPU maps need the CPU to be one of theirs. */
+function checkCpu(m: Machine, map: VmMap, cpu: number): number {
+  if (map.cpus === 1) return 0;
+  if (cpu >= map.cpus)
+    throw m.error(`the program runs on CPU ${cpu}, but ${map} has ${map.cpus} virtual CPUs`);
+  return cpu;
+}
+
 /**
- * The default helpers for `settings`: map lookup/update/delete, ktime (ns, boot,
- * coarse, tai), jiffies64, prandom, smp_processor_id, trace_printk, xdp_adjust_head/
- * meta/tail and csum_diff. tail_call is part of the interpreter.
+ * The default helpers for `settings`: map lookup/update/delete (per-CPU maps show the
+ * running CPU's value; a map of maps gives the inner map), push/pop/peek, ring buffer
+ * and perf output, redirect_map, ktime (ns, boot, coarse, tai), jiffies64, prandom,
+ * smp_processor_id, trace_printk, snprintf, strtol/strtoul, xdp_adjust_head/meta/tail,
+ * csum_diff, skb_load/store_bytes, l3/l4_csum_replace, redirect, current
+ * pid_tgid/uid_gid/comm/task, probe_read (kernel/user, str), get_stack(id),
+ * spin_lock/unlock, loop and for_each_map_elem. tail_call is part of the interpreter.
  */
 export function defaultHelpers(settings: HelperSettings = {}): Map<number, HelperFunction> {
   const clock = settings.clock ?? defaultClock();
   const random = makeRandom(settings.seed ?? Math.floor(Math.random() * 0x1_0000_0000));
   const cpu = settings.cpu ?? 0;
+  const cpuOf = (m: Machine): number => helperInput(m).cpu ?? cpu;
   const h = new Map<number, HelperFunction>();
 
   h.set(HelperId.map_lookup_elem, (m) => {
     const map = m.argMap(1);
     const key = m.argPtr(2, map.keySize, "read");
-    const at = map.lookupSlot(key, 0);
+    if (map instanceof VmMapOfMaps) {
+      const inner = map.innerAt(key, 0);
+      if (!inner) return 0;
+      m.setR0Pointer(mapRegion(m.memory, inner), 0);
+      m.R[0] = 0;
+      return undefined;
+    }
+    const at = map.lookupSlot(key, 0, checkCpu(m, map, cpuOf(m)));
     if (at < 0) return 0;
     m.setR0Pointer(m.R[3]! - HI, at);
     return undefined;
@@ -152,7 +183,9 @@ export function defaultHelpers(settings: HelperSettings = {}): Map<number, Helpe
     const map = m.argMap(1);
     const key = m.argPtr(2, map.keySize, "read");
     const value = m.argPtr(3, map.valueSize, "read");
-    return map.updateRaw(key, 0, value, 0, Number(m.arg(4) & 0xffff_ffffn));
+    const flags = m.arg(4);
+    if (flags > 0xffff_ffffn) return -Errno.EINVAL;
+    return map.updateRaw(key, 0, value, 0, Number(flags), checkCpu(m, map, cpuOf(m)));
   });
   h.set(HelperId.map_delete_elem, (m) => {
     const map = m.argMap(1);
@@ -165,7 +198,29 @@ export function defaultHelpers(settings: HelperSettings = {}): Map<number, Helpe
   h.set(HelperId.ktime_get_tai_ns, now);
   h.set(HelperId.jiffies64, () => now() / 4_000_000n); // HZ=250
   h.set(HelperId.get_prandom_u32, () => random());
-  h.set(HelperId.get_smp_processor_id, () => cpu);
+  h.set(HelperId.get_smp_processor_id, cpuOf);
+  h.set(HelperId.get_numa_node_id, () => 0);
+  // One thread runs a program: a lock is a flag, and taking a held one is a deadlock.
+  h.set(HelperId.spin_lock, (m) => {
+    const lock = m.argPtr(1, 4, "readwrite");
+    if (lock[0]) throw m.error("bpf_spin_lock: the lock is already held (deadlock)");
+    lock[0] = 1;
+    return 0;
+  });
+  h.set(HelperId.spin_unlock, (m) => {
+    const lock = m.argPtr(1, 4, "readwrite");
+    if (!lock[0]) throw m.error("bpf_spin_unlock: the lock is not held");
+    lock[0] = 0;
+    return 0;
+  });
+  for (const [id, fn] of [
+    ...mapHelpers(cpuOf),
+    ...callbackHelpers(cpuOf),
+    ...netHelpers(),
+    ...traceHelpers(),
+    ...stringHelpers(),
+  ])
+    h.set(id, fn);
   h.set(HelperId.trace_printk, (m) => {
     const size = m.argU32(2);
     if (size === 0) return -Errno.EINVAL;

@@ -566,8 +566,8 @@ describe("faults", () => {
     assert.throws(() => run([asm.call(1000), asm.exit()]), /unknown helper #1000/));
   test("a helper the VM lacks is named with uapi's name", () =>
     assert.throws(
-      () => run([asm.call("get_current_task"), asm.exit()]),
-      /bpf_get_current_task#35/,
+      () => run([asm.call("fib_lookup"), asm.exit()]),
+      /bpf_fib_lookup#69/,
     ));
   test("jumps out of the program are refused at construction", () =>
     assert.throws(() => new VmProgram([asm.ja(5), asm.exit()]), /outside the program/));

@@ -442,9 +442,13 @@ function ldPacket(m: Machine, offset: number, bytes: number): boolean {
  * Runs `entry` from slot 0 with the registers as they are (r1.. set by the caller);
  * r10 is set to the top of stack frame 0 (zeroed). Returns when the outermost
  * function exits; r0 is in `m.R[0..1]`.
+ *
+ * A helper that calls back into the program (bpf_loop, for_each_map_elem) runs the
+ * callback with `start` = its slot and `base` = the frame depth for it: the run
+ * returns when that function exits, and counts against the same instruction budget.
  * @throws VmError on a fault, an unknown helper, too deep calls or an exhausted budget.
  */
-export function execute(m: Machine, entry: Code): void {
+export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
   const R = m.R;
   const mem = m.memory;
   let views = mem.views;
@@ -457,21 +461,21 @@ export function execute(m: Machine, entry: Code): void {
   let W = code.word;
   let IMM = code.imm;
   const budget = m.budget;
-  let n = 0;
-  let pc = 0;
-  let depth = 0;
+  let n = base === 0 ? 0 : m.executed;
+  let pc = start;
+  let depth = base;
   // Per frame: return pc, code, saved r6..r9 (8 words) and may_goto budget.
   const retPc = m.retPc;
   const retCode = m.retCode;
   const saved = m.saved;
   const loops = m.loops;
-  loops[0] = BPF_MAX_LOOPS;
+  loops[base] = BPF_MAX_LOOPS;
   const S = m.S;
-  m.tailCalls = 0;
+  if (base === 0) m.tailCalls = 0;
   m.code = code;
-  mem.bytes[m.stackIds[0]!]!.fill(0);
+  mem.bytes[m.stackIds[base]!]!.fill(0);
   R[20] = LO + STACK_SIZE;
-  R[21] = HI + m.stackIds[0]!;
+  R[21] = HI + m.stackIds[base]!;
 
   try {
     for (;;) {
@@ -1024,7 +1028,9 @@ export function execute(m: Machine, entry: Code): void {
                 `unknown helper ${name ? `${name}#${id}` : `#${id}`}: the VM has no implementation for it`,
               );
             }
+            m.executed = n;
             const r = h(m);
+            n = m.executed;
             if (typeof r === "number") setNum(R, 0, r);
             else if (typeof r === "bigint") setBig(R, 0, r);
             // A helper may have added regions.
@@ -1058,7 +1064,7 @@ export function execute(m: Machine, entry: Code): void {
           throw m.error("kfunc calls are not supported by the VM");
         }
         case 0x95: {
-          if (depth === 0) return;
+          if (depth === base) return;
           depth--;
           const b = depth * 8;
           for (let i = 0; i < 8; i++) R[12 + i] = saved[b + i]!;

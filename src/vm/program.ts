@@ -13,7 +13,6 @@ import {
   BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE,
-  MapFlags,
   ProgType,
   progTypeName,
 } from "../uapi/index.ts";
@@ -34,6 +33,13 @@ import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
 import { REGION_HI_BASE, VmMemory } from "./memory.ts";
+import {
+  CallbackTarget,
+  callbackAddress,
+  type HelperInput,
+  mapRegion,
+  type VmRedirect,
+} from "./run-env.ts";
 
 /** How to build a {@link VmProgram}. */
 export interface VmProgramOptions extends HelperSettings {
@@ -57,8 +63,11 @@ export interface VmProgramOptions extends HelperSettings {
   budget?: number;
 }
 
-/** Input of one run, as for BPF_PROG_TEST_RUN. */
-export interface VmRunInput {
+/**
+ * Input of one run, as for BPF_PROG_TEST_RUN, plus what the helpers read
+ * ({@link HelperInput}: cpu, task, probeMemory, stack).
+ */
+export interface VmRunInput extends HelperInput {
   /** The packet (XDP and skb programs need at least 14 bytes). */
   readonly data?: Uint8Array;
   /** The context struct (`xdp_md`, `__sk_buff`, or the raw ctx of other types). */
@@ -86,6 +95,8 @@ export interface VmRunResult {
   readonly printk: string[];
   /** Instructions executed by the last run. */
   readonly instructions: number;
+  /** The redirect the program asked for (bpf_redirect, bpf_redirect_map), if any. */
+  readonly redirect: VmRedirect | undefined;
 }
 
 function isJumpLike(i: Instruction): boolean {
@@ -131,6 +142,7 @@ export class VmProgram {
     this.check();
     const m = new Machine(this.memory);
     this.machine = m;
+    m.env.type = this.type;
     const table = defaultHelpers(opts);
     for (const [id, fn] of Object.entries(opts.helpers ?? {})) {
       if (fn) table.set(Number(id), fn);
@@ -198,16 +210,12 @@ export class VmProgram {
   }
 
   private mapRegion(memory: VmMemory, map: VmMap): number {
-    return memory.regionFor(map, () =>
-      memory.addRegion(`map ${map.name}`, map.values, {
-        kind: "map",
-        write: map.flags & MapFlags.RDONLY_PROG ? [0, 0] : [0, map.values.length],
-      }),
-    );
+    return mapRegion(memory, map);
   }
 
   private compile(memory: VmMemory, opts: VmProgramOptions): Code {
-    return new Code(
+    const callbacks = new CallbackTarget();
+    const code = new Code(
       this.instructions,
       this,
       (insn, pc) => {
@@ -237,12 +245,17 @@ export class VmProgram {
               );
             return memory.address(this.mapRegion(memory, map), off);
           }
-          case BPF_PSEUDO_FUNC:
-            throw new VmError(
-              `${this}: callbacks (BPF_PSEUDO_FUNC) are not supported yet`,
-              pc,
-              formatInstruction(insn),
-            );
+          case BPF_PSEUDO_FUNC: {
+            // The function's address: its slot in the program's code region.
+            const target = pc + insn.imm + 1;
+            if (target < 0 || target >= this.slots)
+              throw new VmError(
+                `${this}: function address points to slot ${target}, outside the program`,
+                pc,
+                formatInstruction(insn),
+              );
+            return callbackAddress(memory, callbacks, target);
+          }
           default:
             throw new VmError(
               `${this}: lddw pseudo source ${insn.pseudo} is not supported`,
@@ -253,6 +266,14 @@ export class VmProgram {
       },
       formatInstruction,
     );
+    callbacks.code = code;
+    return code;
+  }
+
+  private get slots(): number {
+    let n = 0;
+    for (const i of this.instructions) n += slotCount(i);
+    return n;
   }
 
   private tailCallTarget(map: VmMap, index: number): Code | undefined {
@@ -278,6 +299,8 @@ export class VmProgram {
   private prepare(input: VmRunInput): PreparedInput {
     const m = this.machine;
     m.R.fill(0);
+    m.env.input = input;
+    m.env.redirect = undefined;
     if (input.mem) return prepareMem(m, input.mem);
     if (this.type === ProgType.XDP && input.data) return prepareXdp(m, input.data, input.ctx);
     if (isSkbProgType(this.type) && input.data)
@@ -319,6 +342,7 @@ export class VmProgram {
       ctxOut,
       printk: m.printk,
       instructions: m.executed,
+      redirect: m.env.redirect as VmRedirect | undefined,
     };
   }
 }

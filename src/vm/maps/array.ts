@@ -1,14 +1,23 @@
-/** BPF_MAP_TYPE_ARRAY in the VM. @module */
+/** BPF_MAP_TYPE_ARRAY and PERCPU_ARRAY in the VM. @module */
 
 import type { MapSpec } from "../../spec/map-spec.ts";
 import { Errno, MapType, UpdateFlags } from "../../uapi/index.ts";
-import { roundUp8, VmMap } from "./map.ts";
+import { roundUp8, VmMap, VmMapError, type VmMapOptions } from "./map.ts";
 
 /**
  * An array map with the kernel's semantics: `maxEntries` values, zeroed at creation,
  * indexed by a 4-byte little-endian key; every index below `maxEntries` always exists,
- * so NOEXIST fails with EEXIST, an index out of range with E2BIG, and delete with
- * EINVAL. Values sit `roundUp8(valueSize)` bytes apart, as in the kernel.
+ * so NOEXIST fails with EEXIST, an index out of range with E2BIG, delete with EINVAL
+ * and lookup-and-delete with ENOTSUPP. Values sit `roundUp8(valueSize)` bytes apart, as
+ * in the kernel.
+ *
+ * Memory is stable and addressable, as a BPF_F_MMAPABLE array's is: {@link values}
+ * never moves, a pointer a program got stays valid for the map's life, and the user
+ * side may read and write `values` directly (what an mmap of the map gives in the
+ * kernel; global data lives there).
+ *
+ * PERCPU_ARRAY holds one copy of every value per virtual CPU
+ * ({@link VmMapOptions.cpus}), laid out CPU by CPU; a program sees its CPU's copy.
  *
  * @example
  * ```ts
@@ -20,14 +29,24 @@ export class VmArrayMap extends VmMap {
   readonly values: Uint8Array;
   /** Bytes between consecutive values. */
   readonly stride: number;
+  /** Values per index (virtual CPUs for PERCPU_ARRAY, else 1). */
+  override readonly cpus: number;
+  /** True for PERCPU_ARRAY. */
+  readonly perCpu: boolean;
+  /** Bytes of one CPU's copy of the array. */
+  readonly cpuBytes: number;
 
-  constructor(spec: MapSpec) {
+  constructor(spec: MapSpec, opts: VmMapOptions = {}) {
     super({ ...spec, type: spec.type ?? MapType.ARRAY });
+    this.perCpu = this.type === MapType.PERCPU_ARRAY;
+    this.cpus = this.perCpu ? Math.max(1, opts.cpus ?? 1) : 1;
     this.stride = roundUp8(this.valueSize);
-    this.values = new Uint8Array(this.stride * this.maxEntries);
+    this.cpuBytes = this.stride * this.maxEntries;
+    this.values = new Uint8Array(this.cpuBytes * this.cpus);
   }
 
-  private index(key: Uint8Array, at: number): number {
+  /** The index in the 4-byte key at `key[at..]`. */
+  index(key: Uint8Array, at: number): number {
     return (
       ((key[at] as number) |
         ((key[at + 1] as number) << 8) |
@@ -37,17 +56,28 @@ export class VmArrayMap extends VmMap {
     );
   }
 
-  lookupSlot(key: Uint8Array, at: number): number {
+  lookupSlot(key: Uint8Array, at: number, cpu = 0): number {
     const i = this.index(key, at);
-    return i < this.maxEntries ? i * this.stride : -1;
+    if (i >= this.maxEntries) return -1;
+    return i * this.stride + (this.perCpu ? cpu * this.cpuBytes : 0);
   }
 
-  updateRaw(key: Uint8Array, kat: number, value: Uint8Array, vat: number, flags: number): number {
+  updateRaw(
+    key: Uint8Array,
+    kat: number,
+    value: Uint8Array,
+    vat: number,
+    flags: number,
+    cpu = 0,
+  ): number {
     if ((flags & ~UpdateFlags.LOCK) > UpdateFlags.EXIST) return -Errno.EINVAL;
     const i = this.index(key, kat);
     if (i >= this.maxEntries) return -Errno.E2BIG;
     if ((flags & ~UpdateFlags.LOCK) === UpdateFlags.NOEXIST) return -Errno.EEXIST;
-    this.values.set(value.subarray(vat, vat + this.valueSize), i * this.stride);
+    this.values.set(
+      value.subarray(vat, vat + this.valueSize),
+      i * this.stride + (this.perCpu ? cpu * this.cpuBytes : 0),
+    );
     return 0;
   }
 
@@ -68,5 +98,58 @@ export class VmArrayMap extends VmMap {
     const out = new Uint8Array(4);
     new DataView(out.buffer).setUint32(0, next, true);
     return out;
+  }
+
+  override lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    if (this.perCpu) throw this.wrongKind("lookup()", "lookupPerCpu()");
+    return super.lookup(key, flags);
+  }
+
+  override update(key: Uint8Array, value: Uint8Array, flags = 0): void {
+    if (this.perCpu) throw this.wrongKind("update()", "updatePerCpu()");
+    super.update(key, value, flags);
+  }
+
+  /** Arrays have no lookup-and-delete: ENOTSUPP, as the kernel answers. */
+  override lookupAndDelete(key: Uint8Array, _flags = 0): Uint8Array | undefined {
+    this.checkKey(key, "lookup and delete");
+    throw new VmMapError(Errno.ENOTSUPP, `${this}: lookup and delete`);
+  }
+
+  /** PERCPU_ARRAY: one value per virtual CPU, or undefined out of range. */
+  lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined {
+    if (!this.perCpu) throw this.wrongKind("lookupPerCpu()", "lookup()");
+    this.checkKey(key, "lookup");
+    const i = this.index(key, 0);
+    if (i >= this.maxEntries) return undefined;
+    const out: Uint8Array[] = [];
+    for (let c = 0; c < this.cpus; c++) {
+      const o = c * this.cpuBytes + i * this.stride;
+      out.push(this.values.slice(o, o + this.valueSize));
+    }
+    return out;
+  }
+
+  /** PERCPU_ARRAY: sets index `key` on every virtual CPU. */
+  updatePerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = 0): void {
+    if (!this.perCpu) throw this.wrongKind("updatePerCpu()", "update()");
+    this.checkKey(key, "update");
+    if (values.length !== this.cpus)
+      throw new RangeError(
+        `${this}: ${values.length} per-CPU values given, expected ${this.cpus} (one per virtual CPU)`,
+      );
+    for (const v of values) this.checkValue(v, "update");
+    values.forEach((v, c) => {
+      const err = this.updateRaw(key, 0, v, 0, flags, c);
+      if (err < 0) throw new VmMapError(-err, `${this}: update`);
+    });
+  }
+
+  /** PERCPU_ARRAY: every index with its per-CPU values. */
+  *entriesPerCpu(): IterableIterator<[Uint8Array, Uint8Array[]]> {
+    for (const k of this.keys()) {
+      const v = this.lookupPerCpu(k);
+      if (v !== undefined) yield [k, v];
+    }
   }
 }

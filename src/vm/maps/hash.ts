@@ -1,15 +1,30 @@
-/** BPF_MAP_TYPE_HASH in the VM. @module */
+/** BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH in the VM. @module */
 
-import type { MapSpec } from "../../spec/map-spec.ts";
+import { isPerCpuMapType, type MapSpec } from "../../spec/map-spec.ts";
 import { Errno, MapType, UpdateFlags } from "../../uapi/index.ts";
-import { roundUp8, VmMap } from "./map.ts";
+import { roundUp8, VmMap, VmMapError, type VmMapOptions } from "./map.ts";
 
 /**
  * A hash map with the kernel's semantics: at most `maxEntries` keys (one more is
  * E2BIG), update flags ANY / NOEXIST (EEXIST if present) / EXIST (ENOENT if absent),
  * delete of a missing key ENOENT. Like the kernel's preallocated hash map, an update
  * takes a fresh element and frees the old one, so a pointer a program got from an
- * earlier lookup keeps the old value.
+ * earlier lookup keeps the old value (per-CPU maps update in place, as the kernel does).
+ *
+ * - **Per-CPU** (PERCPU_HASH, LRU_PERCPU_HASH): every key holds one value per virtual
+ *   CPU ({@link VmMapOptions.cpus}); a program's lookup and update see the value of the
+ *   CPU it runs on, and a key a program creates starts zeroed on the other CPUs. The
+ *   user side reads and writes all CPUs at once ({@link lookupPerCpu},
+ *   {@link updatePerCpu}); `lookup`/`update` are a TypeError there, as on `BpfMap`.
+ * - **LRU** (LRU_HASH, LRU_PERCPU_HASH): a new key in a full map evicts the least
+ *   recently used key (a program's lookup or update uses a key; user-side lookups do
+ *   not, as in the kernel). The kernel's LRU is approximate: it keeps per-CPU free
+ *   lists and evicts in batches (up to 128 elements at a time, possibly before the map
+ *   is full), ages keys by a "referenced" bit rather than exact order, and takes the
+ *   free element before it checks the flags (so NOEXIST/EXIST may see a key it just
+ *   evicted). The VM evicts exactly one key, the least recently used, and only when full
+ *   — the kernel's invariants (never more than maxEntries keys, the key just written
+ *   present, values as last written) hold in both.
  *
  * Iteration order is insertion order (the kernel's is bucket order; neither is
  * promised to users).
@@ -17,24 +32,47 @@ import { roundUp8, VmMap } from "./map.ts";
  * @example
  * ```ts
  * const m = new VmHashMap({ name: "h", type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 16 });
+ * const lru = new VmHashMap({ name: "l", type: MapType.LRU_PERCPU_HASH, keySize: 4, valueSize: 8, maxEntries: 16 }, { cpus: 4 });
  * ```
  */
 export class VmHashMap extends VmMap {
   readonly values: Uint8Array;
   /** Bytes between consecutive value slots. */
   readonly stride: number;
-  private readonly keyBytes: Uint8Array;
-  private readonly index = new Map<number | string, number>();
-  private readonly free: number[] = [];
+  /** Values per key (virtual CPUs for per-CPU maps, else 1). */
+  override readonly cpus: number;
+  /** True for the per-CPU types. */
+  readonly perCpu: boolean;
+  /** True for the LRU types. */
+  readonly lru: boolean;
+  /** Bytes of one CPU's copy of all slots (per-CPU values are laid out CPU by CPU). */
+  protected readonly cpuBytes: number;
+  /** Keys, `keySize` bytes per slot (a program's for_each callback gets pointers into it). */
+  readonly keyBytes: Uint8Array;
+  /** Key (as a number or string) → slot, in insertion order. */
+  protected readonly index = new Map<number | string, number>();
+  protected readonly free: number[] = [];
+  /** LRU order as a doubly linked list over slots: head is the least recently used. */
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private head = -1;
+  private tail = -1;
 
-  constructor(spec: MapSpec) {
+  constructor(spec: MapSpec, opts: VmMapOptions = {}) {
     super({ ...spec, type: spec.type ?? MapType.HASH });
+    const t = this.type;
+    this.perCpu = isPerCpuMapType(t);
+    this.lru = t === MapType.LRU_HASH || t === MapType.LRU_PERCPU_HASH;
+    this.cpus = this.perCpu ? Math.max(1, opts.cpus ?? 1) : 1;
     this.stride = roundUp8(this.valueSize);
     // One spare element, as the kernel keeps spares for replacing a value in a full map.
     const slots = this.maxEntries + 1;
-    this.values = new Uint8Array(this.stride * slots);
+    this.cpuBytes = this.stride * slots;
+    this.values = new Uint8Array(this.cpuBytes * this.cpus);
     this.keyBytes = new Uint8Array(this.keySize * slots);
     for (let s = slots - 1; s >= 0; s--) this.free.push(s);
+    this.prev = new Int32Array(this.lru ? slots : 0);
+    this.next = new Int32Array(this.lru ? slots : 0);
   }
 
   /** Number of keys in the map. */
@@ -42,7 +80,7 @@ export class VmHashMap extends VmMap {
     return this.index.size;
   }
 
-  private keyOf(key: Uint8Array, at: number): number | string {
+  protected keyOf(key: Uint8Array, at: number): number | string {
     const n = this.keySize;
     if (n === 4)
       return (
@@ -62,30 +100,116 @@ export class VmHashMap extends VmMap {
     return s;
   }
 
-  lookupSlot(key: Uint8Array, at: number): number {
-    const slot = this.index.get(this.keyOf(key, at));
-    return slot === undefined ? -1 : slot * this.stride;
+  private unlink(slot: number): void {
+    const p = this.prev[slot] as number;
+    const n = this.next[slot] as number;
+    if (p >= 0) this.next[p] = n;
+    else this.head = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail = p;
   }
 
-  updateRaw(key: Uint8Array, kat: number, value: Uint8Array, vat: number, flags: number): number {
+  private append(slot: number): void {
+    this.prev[slot] = this.tail;
+    this.next[slot] = -1;
+    if (this.tail >= 0) this.next[this.tail] = slot;
+    else this.head = slot;
+    this.tail = slot;
+  }
+
+  /** Marks `slot` as the most recently used. */
+  private touch(slot: number): void {
+    if (this.tail === slot) return;
+    this.unlink(slot);
+    this.append(slot);
+  }
+
+  /** The slot of the key at `key[at..]`, or -1. */
+  slotOf(key: Uint8Array, at: number): number {
+    return this.index.get(this.keyOf(key, at)) ?? -1;
+  }
+
+  lookupSlot(key: Uint8Array, at: number, cpu = 0): number {
+    const slot = this.index.get(this.keyOf(key, at));
+    if (slot === undefined) return -1;
+    if (this.lru) this.touch(slot);
+    return slot * this.stride + (this.perCpu ? cpu * this.cpuBytes : 0);
+  }
+
+  override peekSlot(key: Uint8Array, at: number, cpu = 0): number {
+    const slot = this.index.get(this.keyOf(key, at));
+    if (slot === undefined) return -1;
+    return slot * this.stride + (this.perCpu ? cpu * this.cpuBytes : 0);
+  }
+
+  /** Takes a free slot for a new element, evicting the least recently used key of a full LRU map. */
+  private take(): number | undefined {
+    if (this.lru && this.index.size >= this.maxEntries && this.head >= 0) {
+      const victim = this.head;
+      this.unlink(victim);
+      this.index.delete(this.keyOf(this.keyBytes, victim * this.keySize));
+      this.free.push(victim);
+    }
+    return this.free.pop();
+  }
+
+  updateRaw(
+    key: Uint8Array,
+    kat: number,
+    value: Uint8Array,
+    vat: number,
+    flags: number,
+    cpu = 0,
+  ): number {
+    return this.store(key, kat, flags, (slot, fresh) => {
+      const src = value.subarray(vat, vat + this.valueSize);
+      if (!this.perCpu) {
+        this.values.set(src, slot * this.stride);
+        return;
+      }
+      if (fresh)
+        for (let c = 0; c < this.cpus; c++) {
+          const o = c * this.cpuBytes + slot * this.stride;
+          this.values.fill(0, o, o + this.stride);
+        }
+      this.values.set(src, cpu * this.cpuBytes + slot * this.stride);
+    });
+  }
+
+  /**
+   * The common part of updates: flags, room, slot; `write(slot, fresh)` fills the
+   * value. Non-per-CPU maps always take a fresh slot (the old value stays readable
+   * through old pointers); per-CPU maps write in place.
+   */
+  protected store(
+    key: Uint8Array,
+    kat: number,
+    flags: number,
+    write: (slot: number, fresh: boolean) => void,
+  ): number {
     const mode = flags & ~UpdateFlags.LOCK;
     if (mode > UpdateFlags.EXIST) return -Errno.EINVAL;
     const k = this.keyOf(key, kat);
     const old = this.index.get(k);
     if (old !== undefined && mode === UpdateFlags.NOEXIST) return -Errno.EEXIST;
     if (old === undefined && mode === UpdateFlags.EXIST) return -Errno.ENOENT;
-    if (old === undefined && this.index.size >= this.maxEntries) return -Errno.E2BIG;
-    const slot = this.free.pop();
+    if (old !== undefined && this.perCpu) {
+      write(old, false);
+      if (this.lru) this.touch(old);
+      return 0;
+    }
+    if (old === undefined && !this.lru && this.index.size >= this.maxEntries) return -Errno.E2BIG;
+    const slot = this.take();
     if (slot === undefined) return -Errno.E2BIG;
-    this.values.set(value.subarray(vat, vat + this.valueSize), slot * this.stride);
+    write(slot, true);
     this.keyBytes.set(key.subarray(kat, kat + this.keySize), slot * this.keySize);
     if (old !== undefined) {
       this.free.push(old);
-      // Keep the key's place in iteration order.
-      this.index.set(k, slot);
-    } else {
-      this.index.set(k, slot);
+      if (this.lru) this.unlink(old);
     }
+    // A replaced key keeps its place in iteration order.
+    this.index.set(k, slot);
+    if (this.lru) this.append(slot);
     return 0;
   }
 
@@ -94,21 +218,89 @@ export class VmHashMap extends VmMap {
     const slot = this.index.get(k);
     if (slot === undefined) return -Errno.ENOENT;
     this.index.delete(k);
+    if (this.lru) this.unlink(slot);
     this.free.push(slot);
     return 0;
   }
 
   nextKey(key?: Uint8Array): Uint8Array | undefined {
-    const slots = [...this.index.values()];
-    let pos = 0;
+    let pick = key === undefined;
+    let found: number | undefined;
     if (key !== undefined) {
       this.checkKey(key, "next key");
-      const slot = this.index.get(this.keyOf(key, 0));
       // A key not in the map restarts the walk, as in the kernel.
-      pos = slot === undefined ? 0 : slots.indexOf(slot) + 1;
+      if (!this.index.has(this.keyOf(key, 0))) pick = true;
     }
-    const s = slots[pos];
-    if (s === undefined) return undefined;
-    return this.keyBytes.slice(s * this.keySize, (s + 1) * this.keySize);
+    const want = key === undefined ? undefined : this.keyOf(key, 0);
+    for (const [k, s] of this.index) {
+      if (pick) {
+        found = s;
+        break;
+      }
+      if (k === want) pick = true;
+    }
+    if (found === undefined) return undefined;
+    return this.keyBytes.slice(found * this.keySize, (found + 1) * this.keySize);
+  }
+
+  /** Every slot in use with its key, in iteration order (for for_each_map_elem). */
+  *slots(): IterableIterator<number> {
+    yield* this.index.values();
+  }
+
+  override lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    if (this.perCpu) throw this.wrongKind("lookup()", "lookupPerCpu()");
+    return super.lookup(key, flags);
+  }
+
+  override update(key: Uint8Array, value: Uint8Array, flags = 0): void {
+    if (this.perCpu) throw this.wrongKind("update()", "updatePerCpu()");
+    super.update(key, value, flags);
+  }
+
+  override lookupAndDelete(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    if (this.perCpu) throw this.wrongKind("lookupAndDelete()", "lookupPerCpu() and delete()");
+    return super.lookupAndDelete(key, flags);
+  }
+
+  /** Per-CPU maps: one value per virtual CPU, or undefined without the key. */
+  lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined {
+    if (!this.perCpu) throw this.wrongKind("lookupPerCpu()", "lookup()");
+    this.checkKey(key, "lookup");
+    const slot = this.index.get(this.keyOf(key, 0));
+    if (slot === undefined) return undefined;
+    const out: Uint8Array[] = [];
+    for (let c = 0; c < this.cpus; c++) {
+      const o = c * this.cpuBytes + slot * this.stride;
+      out.push(this.values.slice(o, o + this.valueSize));
+    }
+    return out;
+  }
+
+  /** Per-CPU maps: sets `key`'s value on every virtual CPU (`values.length` must be {@link cpus}). */
+  updatePerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = 0): void {
+    if (!this.perCpu) throw this.wrongKind("updatePerCpu()", "update()");
+    this.checkKey(key, "update");
+    if (values.length !== this.cpus)
+      throw new RangeError(
+        `${this}: ${values.length} per-CPU values given, expected ${this.cpus} (one per virtual CPU)`,
+      );
+    for (const v of values) this.checkValue(v, "update");
+    const err = this.store(key, 0, flags, (slot) => {
+      values.forEach((v, c) => {
+        const o = c * this.cpuBytes + slot * this.stride;
+        this.values.fill(0, o, o + this.stride);
+        this.values.set(v, o);
+      });
+    });
+    if (err < 0) throw new VmMapError(-err, `${this}: update`);
+  }
+
+  /** Per-CPU maps: every key with its per-CPU values. */
+  *entriesPerCpu(): IterableIterator<[Uint8Array, Uint8Array[]]> {
+    for (const k of this.keys()) {
+      const v = this.lookupPerCpu(k);
+      if (v !== undefined) yield [k, v];
+    }
   }
 }

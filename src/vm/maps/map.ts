@@ -9,7 +9,7 @@
 
 import type { KeyValueMap, MapErrorLike, MapShape } from "../../spec/map-api.ts";
 import { type MapSpec, validateMapSpec } from "../../spec/map-spec.ts";
-import { Errno, errnoMessage, type MapType, mapTypeName } from "../../uapi/index.ts";
+import { Errno, errnoMessage, type MapType, mapTypeName, UpdateFlags } from "../../uapi/index.ts";
 
 /**
  * A failed map operation, with the errno name the kernel gives for the same failure
@@ -30,6 +30,30 @@ export class VmMapError extends Error implements MapErrorLike {
   }
 }
 
+/** Options every VM map takes. */
+export interface VmMapOptions {
+  /**
+   * Virtual CPUs of per-CPU maps: each key holds this many values (default 1). A
+   * program sees the value of the CPU it runs on (`VmRunInput.cpu`).
+   */
+  readonly cpus?: number;
+  /** Seed of hash functions that the kernel seeds at random (bloom filter); default random. */
+  readonly seed?: number;
+}
+
+const registry = new Map<number, WeakRef<VmMap>>();
+let nextId = 1;
+
+/**
+ * The VM map with id `id` (the VM's stand-in for a map fd or id: map-of-maps slots
+ * take and return it), or undefined.
+ */
+export function vmMapById(id: number): VmMap | undefined {
+  const m = registry.get(id)?.deref();
+  if (m === undefined) registry.delete(id);
+  return m;
+}
+
 /** Rounds up to a multiple of 8, the kernel's value stride in arrays. */
 export function roundUp8(n: number): number {
   return (n + 7) & ~7;
@@ -47,6 +71,10 @@ export abstract class VmMap implements MapShape, KeyValueMap {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
+  /** The map's id in this process (what a map-of-maps slot holds for it). */
+  readonly id: number;
+  /** Values per key: the number of virtual CPUs for per-CPU maps, else 1. */
+  readonly cpus: number = 1;
   /**
    * The value storage the VM maps as this map's region: `lookupSlot` answers byte
    * offsets into it. Its length never changes.
@@ -62,6 +90,8 @@ export abstract class VmMap implements MapShape, KeyValueMap {
     this.valueSize = spec.valueSize;
     this.maxEntries = spec.maxEntries;
     this.flags = spec.flags ?? 0;
+    this.id = nextId++;
+    registry.set(this.id, new WeakRef(this));
   }
 
   /** `hash map "counts"` for messages. */
@@ -69,15 +99,29 @@ export abstract class VmMap implements MapShape, KeyValueMap {
     return `${mapTypeName(this.type) ?? "map"} map "${this.name}"`;
   }
 
-  /** Byte offset in {@link values} of the value under the key at `key[at..]`, or -1. */
-  abstract lookupSlot(key: Uint8Array, at: number): number;
-  /** Stores a value (from `value[vat..]`) under the key at `key[kat..]`; 0 or a negative errno. */
+  /**
+   * Byte offset in {@link values} of the value under the key at `key[at..]`, or -1: what
+   * a program's map_lookup_elem sees (`cpu`'s value for per-CPU maps; an LRU map marks
+   * the key as used).
+   */
+  abstract lookupSlot(key: Uint8Array, at: number, cpu?: number): number;
+
+  /** Like {@link lookupSlot}, for user-side lookups (an LRU map does not mark the key). */
+  peekSlot(key: Uint8Array, at: number, cpu = 0): number {
+    return this.lookupSlot(key, at, cpu);
+  }
+  /**
+   * Stores a value (from `value[vat..]`) under the key at `key[kat..]`; 0 or a negative
+   * errno. For per-CPU maps `cpu` is the CPU whose value a program's update sets (the
+   * others of a new key start zeroed, as in the kernel).
+   */
   abstract updateRaw(
     key: Uint8Array,
     kat: number,
     value: Uint8Array,
     vat: number,
     flags: number,
+    cpu?: number,
   ): number;
   /** Deletes the key at `key[at..]`; 0 or a negative errno. */
   abstract deleteRaw(key: Uint8Array, at: number): number;
@@ -97,9 +141,17 @@ export abstract class VmMap implements MapShape, KeyValueMap {
       );
   }
 
-  lookup(key: Uint8Array, _flags = 0): Uint8Array | undefined {
+  /** The TypeError for an operation this map type does not have (as `BpfMap` throws it). */
+  protected wrongKind(op: string, use: string): TypeError {
+    return new TypeError(
+      `${this}: ${op} is not an operation of ${mapTypeName(this.type) ?? "this"} maps (use ${use})`,
+    );
+  }
+
+  lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
     this.checkKey(key, "lookup");
-    const at = this.lookupSlot(key, 0);
+    if (flags & ~UpdateFlags.LOCK) throw new VmMapError(Errno.EINVAL, `${this}: lookup`);
+    const at = this.peekSlot(key, 0);
     return at < 0 ? undefined : this.values.slice(at, at + this.valueSize);
   }
 
