@@ -465,6 +465,38 @@ describe("kprobes", { skip }, () => {
     }));
 });
 
+describe("BTF-attached programs", { skip }, () => {
+  test("fentry: loads and attaches where the kernel allows, else a NotSupportedError", () =>
+    clean(() => {
+      const spec: ProgramSpec = {
+        name: "fe",
+        type: ProgType.TRACING,
+        expectedAttachType: AttachType.TRACE_FENTRY,
+        attachTo: "do_sys_openat2",
+        section: "fentry/do_sys_openat2",
+        license: "GPL",
+        instructions: R0(0),
+      };
+      let prog: Program;
+      try {
+        prog = Program.load(spec);
+      } catch (e) {
+        assert.ok(e instanceof NotSupportedError, String(e));
+        assert.match(
+          e.message,
+          /tracing programs is not supported: the kernel refused .* with EPERM/,
+        );
+        return;
+      }
+      try {
+        using link = attachProgram(prog, spec);
+        assert.equal(link.info().typeName, "tracing");
+      } finally {
+        prog.close();
+      }
+    }));
+});
+
 describe("perf event sampling", { skip }, () => {
   test("cpu-clock on every CPU fires", () =>
     clean(() => {
