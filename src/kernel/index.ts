@@ -7,11 +7,16 @@
 
 export * from "./btf.ts";
 export * from "./btf-info.ts";
+export * from "./collection.ts";
+export * from "./collection-errors.ts";
+export * from "./collection-externs.ts";
+export * from "./collection-variables.ts";
 export * from "./cpus.ts";
 export * from "./features/index.ts";
 export * from "./link.ts";
 export * from "./link-info.ts";
 export * from "./links/index.ts";
+export * from "./load-spec.ts";
 export * from "./map.ts";
 export * from "./map-batch.ts";
 export * from "./map-create.ts";

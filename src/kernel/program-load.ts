@@ -55,6 +55,11 @@ export interface LoadOptions {
   readonly attachBtfObjFd?: number;
   /** `fd_array`: map and BTF fds the instructions refer to by index. */
   readonly fdArray?: readonly number[];
+  /**
+   * A BTF object already in the kernel for `prog_btf_fd` (a collection loads its BTF
+   * once for every program); without it `spec.btf.btf` is loaded for this call.
+   */
+  readonly btfFd?: number;
 }
 
 /** What a successful load gives. */
@@ -125,10 +130,11 @@ export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): Load
 
   const attachBtfId = resolveAttachBtfId(spec);
   if (attachBtfId !== undefined && spec.attachBtfId === undefined) spec = { ...spec, attachBtfId };
-  const btfFd = spec.btf ? loadRawBtf(spec.btf.btf, `BTF of ${label}`) : undefined;
+  const btfFd =
+    spec.btf && opts.btfFd === undefined ? loadRawBtf(spec.btf.btf, `BTF of ${label}`) : undefined;
   try {
     for (;;) {
-      const r = attempt(spec, opts, level, size, btfFd?.value);
+      const r = attempt(spec, opts, level, size, opts.btfFd ?? btfFd?.value);
       if (r.fd >= 0) return { fd: new Fd(r.fd), log: wanted ? r.log : undefined };
       if (r.errno === ENOSPC && level !== 0) {
         if (size >= maxLog) {

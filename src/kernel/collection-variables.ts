@@ -1,0 +1,181 @@
+/**
+ * Global variables of a loaded collection: a named range of a global-data map's
+ * single value (`.data`, `.bss`, `.rodata`...). Read and written through a shared
+ * memory mapping of the map when it is BPF_F_MMAPABLE (no system call per access,
+ * and the program sees writes at once), else with lookup/update of the whole value.
+ *
+ * @module
+ */
+
+import type { VariableSpec } from "../spec/collection-spec.ts";
+import { MapFlags } from "../uapi/index.ts";
+import type { BpfMap } from "./map.ts";
+import { pageSize, SharedMapping } from "./sys/index.ts";
+
+const KEY0 = new Uint8Array(4);
+
+/** One mapping per global-data map, made on first use and closed with the collection. */
+export class GlobalDataMemory {
+  readonly map: BpfMap;
+  /** True when the map is frozen or read-only to user space (`.rodata`, `.kconfig`). */
+  readonly readOnly: boolean;
+  #mapping: SharedMapping | undefined;
+  #bytes: Uint8Array | undefined;
+
+  constructor(map: BpfMap, readOnly: boolean) {
+    this.map = map;
+    this.readOnly = readOnly;
+  }
+
+  /** The map's value as zero-copy bytes, or undefined when the map is not mmapable. */
+  bytes(): Uint8Array | undefined {
+    if (this.#bytes) return this.#bytes;
+    if ((this.map.flags & MapFlags.MMAPABLE) === 0) return undefined;
+    const len = Math.ceil(Math.max(this.map.valueSize, 1) / pageSize()) * pageSize();
+    this.#mapping = SharedMapping.map(
+      this.map.fd,
+      len,
+      0,
+      this.readOnly ? "read" : "read-write",
+      `global data map "${this.map.name}" (fd ${this.map.fd})`,
+    );
+    this.#bytes = new Uint8Array(this.#mapping.buffer, 0, this.map.valueSize);
+    return this.#bytes;
+  }
+
+  /** Unmaps (views made before read zeros afterwards). */
+  close(): void {
+    this.#mapping?.close();
+    this.#mapping = undefined;
+    this.#bytes = undefined;
+  }
+}
+
+/**
+ * A global variable of a loaded collection.
+ *
+ * @example
+ * ```ts
+ * coll.variables.packets_seen.set(0n);
+ * coll.programs.xdp_count.run({ data: new Uint8Array(64) });
+ * console.log(coll.variables.packets_seen.toBigInt()); // 1n
+ * ```
+ */
+export class Variable {
+  /** The variable's name. */
+  readonly name: string;
+  /** Byte offset in its map's value. */
+  readonly offset: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** True for `.rodata` and `.kconfig` variables: frozen once loaded. */
+  readonly readOnly: boolean;
+  /** The spec it came from (map name, BTF type id, linkage). */
+  readonly spec: VariableSpec;
+  readonly #memory: GlobalDataMemory;
+
+  constructor(spec: VariableSpec, memory: GlobalDataMemory) {
+    this.name = spec.name;
+    this.offset = spec.offset;
+    this.size = spec.size;
+    this.readOnly = spec.readOnly || memory.readOnly;
+    this.spec = spec;
+    this.#memory = memory;
+  }
+
+  /** The map holding the variable. */
+  get map(): BpfMap {
+    return this.#memory.map;
+  }
+
+  /**
+   * Zero-copy bytes of the variable when its map is mmapable (reads see the program's
+   * writes; writes are seen by the program), else undefined.
+   */
+  get memory(): Uint8Array | undefined {
+    const all = this.#memory.bytes();
+    return all?.subarray(this.offset, this.offset + this.size);
+  }
+
+  /** A copy of the variable's current bytes. */
+  get(): Uint8Array {
+    const mem = this.memory;
+    if (mem) return mem.slice();
+    const value = this.map.lookup(KEY0);
+    if (value === undefined) throw new Error(`global data map "${this.map.name}" has no entry 0`);
+    return value.slice(this.offset, this.offset + this.size);
+  }
+
+  /** The value as an unsigned little-endian integer (variables of at most 8 bytes). */
+  toBigInt(): bigint {
+    const b = this.get();
+    if (b.length > 8)
+      throw new RangeError(`variable "${this.name}" is ${b.length} bytes, more than a u64`);
+    let v = 0n;
+    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+    return v;
+  }
+
+  /**
+   * Writes the variable: bytes of exactly its size, or a number/bigint stored
+   * little-endian in its size (1, 2, 4 or 8 bytes).
+   *
+   * @throws Error for a read-only variable; RangeError for a value of the wrong size
+   */
+  set(value: Uint8Array | number | bigint): void {
+    if (this.readOnly) {
+      throw new Error(
+        `variable "${this.name}" is read-only (in ${this.spec.map}, frozen at load): set it before loading with the \`constants\` option`,
+      );
+    }
+    const bytes = encodeValue(this.name, this.size, value);
+    const mem = this.memory;
+    if (mem) {
+      mem.set(bytes);
+      return;
+    }
+    const current = this.map.lookup(KEY0);
+    if (current === undefined) throw new Error(`global data map "${this.map.name}" has no entry 0`);
+    current.set(bytes, this.offset);
+    this.map.update(KEY0, current);
+  }
+}
+
+/**
+ * `value` as `size` bytes: a Uint8Array of that length, or a number/bigint written
+ * little-endian.
+ *
+ * @throws RangeError naming the variable when the value does not fit
+ */
+export function encodeValue(
+  name: string,
+  size: number,
+  value: Uint8Array | number | bigint,
+): Uint8Array {
+  if (value instanceof Uint8Array) {
+    if (value.length !== size) {
+      throw new RangeError(
+        `variable "${name}" is ${size} bytes, the value given is ${value.length}`,
+      );
+    }
+    return value;
+  }
+  if (![1, 2, 4, 8].includes(size)) {
+    throw new RangeError(`variable "${name}" is ${size} bytes: give its value as bytes`);
+  }
+  if (typeof value === "number" && !Number.isInteger(value)) {
+    throw new RangeError(`variable "${name}": ${value} is not an integer`);
+  }
+  const v = BigInt(value);
+  const bits = BigInt(size * 8);
+  if (v < -(1n << (bits - 1n)) || v >= 1n << bits) {
+    throw new RangeError(`variable "${name}": ${value} does not fit in ${size} bytes`);
+  }
+  const out = new Uint8Array(size);
+  let u = BigInt.asUintN(size * 8, v);
+  for (let i = 0; i < size; i++) {
+    out[i] = Number(u & 0xffn);
+    u >>= 8n;
+  }
+  return out;
+}
