@@ -37,6 +37,7 @@ const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "struct_ops" },
   { name: "iter" },
   { name: "version", load: async () => (await import("./version.ts")).run },
+  { name: "vm", load: async () => (await import("./vm.ts")).run },
 ];
 
 function mainHelp(ctx: Context): void {
@@ -45,7 +46,7 @@ function mainHelp(ctx: Context): void {
     `Usage: ${BIN} [OPTIONS] OBJECT { COMMAND | help }\n` +
       `       ${BIN} version\n` +
       "\n" +
-      "       OBJECT := { prog | map | link | feature | btf }\n" +
+      "       OBJECT := { prog | map | link | feature | btf | vm }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
       "                    {-f|--bpffs} | {-V|--version} }\n",
   );
@@ -64,7 +65,10 @@ function parseGlobal(argv: readonly string[]): {
     .option("-f, --bpffs", "show pinned paths")
     .option("-d, --debug", "verbose: verifier logs")
     .option("-V, --version", "print the version")
-    .option("-h, --help", "print help");
+    .option("-h, --help", "print help")
+    // `vm run` options, handed on as words (any other object rejects them as extra words).
+    .option("--mem <hex>", "vm run: memory for r1/r2")
+    .option("--elf", "vm run: stdin is an ELF object");
   const { operands, unknown } = cmd.parseOptions([...argv]);
   const o = cmd.opts<Record<string, boolean | undefined>>();
   const pretty = o.pretty === true;
@@ -77,7 +81,13 @@ function parseGlobal(argv: readonly string[]): {
       version: o.version === true,
       help: o.help === true,
     },
-    words: operands,
+    words: [
+      ...operands,
+      ...(typeof (o as Record<string, unknown>).mem === "string"
+        ? ["--mem", (o as Record<string, unknown>).mem as string]
+        : []),
+      ...(o.elf ? ["--elf"] : []),
+    ],
     unknown: unknown[0],
   };
 }

@@ -32,3 +32,4 @@ export * from "./maps/stack-trace.ts";
 export * from "./memory.ts";
 export * from "./program.ts";
 export * from "./run-env.ts";
+export * from "./virtual-machine.ts";

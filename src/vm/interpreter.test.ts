@@ -565,10 +565,7 @@ describe("faults", () => {
   test("an unknown helper is named", () =>
     assert.throws(() => run([asm.call(1000), asm.exit()]), /unknown helper #1000/));
   test("a helper the VM lacks is named with uapi's name", () =>
-    assert.throws(
-      () => run([asm.call("fib_lookup"), asm.exit()]),
-      /bpf_fib_lookup#69/,
-    ));
+    assert.throws(() => run([asm.call("fib_lookup"), asm.exit()]), /bpf_fib_lookup#69/));
   test("jumps out of the program are refused at construction", () =>
     assert.throws(() => new VmProgram([asm.ja(5), asm.exit()]), /outside the program/));
   test("a program must end in exit or a jump", () =>
