@@ -57,6 +57,15 @@ function procFds(): number {
   return readdirSync("/proc/self/fd").length;
 }
 
+/**
+ * Waits up to a second for `cond`: a link whose last holder was a pin is freed by a
+ * kernel work item after the pin is removed, not at once.
+ */
+function waitFor(cond: () => boolean): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 100 && !cond(); i++) Atomics.wait(cell, 0, 0, 10);
+}
+
 /** Runs `fn` and checks that it leaves no descriptor and no link of its own behind. */
 async function clean(fn: () => void | Promise<void>): Promise<void> {
   const before = openFdCount();
@@ -65,8 +74,9 @@ async function clean(fn: () => void | Promise<void>): Promise<void> {
   await fn();
   assert.equal(openFdCount(), before, "tsbpf Fd count changed");
   assert.equal(procFds(), procBefore, "/proc/self/fd count changed");
-  const left = [...linkIds()].filter((id) => !linksBefore.has(id));
-  assert.deepEqual(left, [], "links left behind");
+  const left = () => [...linkIds()].filter((id) => !linksBefore.has(id));
+  waitFor(() => left().length === 0);
+  assert.deepEqual(left(), [], "links left behind");
 }
 
 /** An array map of one u64 and a program of `type` that adds 1 to it per call. */
@@ -310,6 +320,7 @@ describe("raw tracepoint links", { skip }, () => {
           assert.equal(byId.info().progId, c.prog.id);
         }
         rmSync(`${dir}/rawtp`);
+        waitFor(() => ![...linkIds()].includes(id));
         assert.ok(![...linkIds()].includes(id), "unpinned and closed: gone");
         assert.throws(() => Link.fromId(id), /no BPF link with id/);
       } finally {
