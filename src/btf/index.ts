@@ -7,6 +7,7 @@
  */
 
 export { BTF, describeType, POINTER_SIZE } from "./btf.ts";
+export { type DecodedValue, decodeValue } from "./decode-value.ts";
 export { type DumpCOptions, dumpC } from "./dump-c.ts";
 export { dumpRaw, formatRawType } from "./dump-raw.ts";
 export { type EncodeOptions, encodeBTF, encodeTypes } from "./encode.ts";
@@ -23,6 +24,14 @@ export {
   type LineInfo,
   parseBTFExt,
 } from "./ext.ts";
+export {
+  type FormatValueOptions,
+  formatValue,
+  isCharElement,
+  isStringArray,
+  readBits,
+  type ValueSink,
+} from "./format-value.ts";
 export {
   BTF_HEADER_SIZE,
   BTF_MAGIC,

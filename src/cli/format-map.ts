@@ -158,8 +158,11 @@ export function entryPlain(shape: EntryShape, e: MapEntry): string {
   return s;
 }
 
-/** bpftool's print_entry_json. */
-export function entryJson(w: JsonWriter, e: MapEntry): void {
+/**
+ * bpftool's print_entry_json. `formatted` writes the entry through the map's BTF
+ * (bpftool's "formatted" member) when the map has BTF.
+ */
+export function entryJson(w: JsonWriter, e: MapEntry, formatted?: () => void): void {
   w.startObject();
   w.field("key", hexBytesJson(e.key));
   if (!e.values) {
@@ -170,6 +173,10 @@ export function entryJson(w: JsonWriter, e: MapEntry): void {
       w.value({ cpu, value: hexBytesJson(v) });
     });
     w.endArray();
+  }
+  if (formatted) {
+    w.name("formatted");
+    formatted();
   }
   w.endObject();
 }

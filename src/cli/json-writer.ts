@@ -132,6 +132,11 @@ export class JsonWriter {
     return this.name(name).value(v);
   }
 
+  /** A token written as it is (bpftool's jsonw_printf): numbers, bare hex, `"c"`. */
+  raw(text: string): this {
+    return this.#raw(text);
+  }
+
   #raw(text: string): this {
     this.#eor();
     this.#sink(text);

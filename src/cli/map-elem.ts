@@ -7,6 +7,7 @@ import { BpfMap } from "../kernel/map.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import { MapType, mapTypeName, UpdateFlags } from "../uapi/index.ts";
 import { Args, parseBytes } from "./args.ts";
+import { entryBtf, type MapBtf, mapBtf } from "./btf-value.ts";
 import type { Context } from "./command.ts";
 import {
   type EntryShape,
@@ -22,6 +23,7 @@ import {
   mapHeaderPlain,
 } from "./format-map.ts";
 import { fprintHex, hexBytesJson } from "./hex.ts";
+import { JsonWriter } from "./json-writer.ts";
 import { CliError, exitForErrno, UsageError } from "./output.ts";
 import { identifyProg } from "./prog-pin.ts";
 import { closeAll, errnoOf, openMap, openMaps, openProg, reason } from "./selectors.ts";
@@ -121,9 +123,22 @@ function shapeOf(map: BpfMap): EntryShape {
   return { type: map.type, keySize: map.keySize, valueSize: map.valueSize };
 }
 
+/**
+ * bpftool's print_key_value (lookup, peek, pop): through the map's BTF when it has
+ * some — the "formatted" member with `-j`, a pretty object of its own in plain text.
+ */
 function printEntry(ctx: Context, map: BpfMap, e: MapEntry): void {
-  if (ctx.out.json) entryJson(ctx.out.w, e);
-  else ctx.out.write(entryPlain(shapeOf(map), e));
+  const mb = mapBtf(map.info());
+  if (ctx.out.json) {
+    const w = ctx.out.w;
+    entryJson(w, e, mb && (() => entryBtf(w, mb, e, false)));
+  } else if (mb) {
+    const w = new JsonWriter((s) => ctx.out.write(s), true);
+    entryBtf(w, mb, e, true);
+    ctx.out.write("\n");
+  } else {
+    ctx.out.write(entryPlain(shapeOf(map), e));
+  }
 }
 
 /** Looks a key up; per-CPU maps give one value per CPU. */
@@ -151,11 +166,26 @@ export async function dumpMap(ctx: Context, args: Args): Promise<void> {
       }
     }
     const several = maps.length > 1;
-    if (ctx.out.json && several) ctx.out.w.startArray();
-    maps.forEach((map, i) => {
-      dumpOne(ctx, map, several);
-      if (!ctx.out.json && i !== maps.length - 1) ctx.out.write("\n");
-    });
+    // Plain text goes through a pretty JSON writer of its own when every map has BTF
+    // (bpftool's get_btf_writer); its end adds a newline (jsonw_destroy).
+    const plainBtf = !ctx.out.json && maps.every((m) => m.info().btfId !== 0);
+    const wtr = ctx.out.json
+      ? ctx.out.w
+      : plainBtf
+        ? new JsonWriter((s) => ctx.out.write(s), true)
+        : undefined;
+    if (wtr && several) wtr.startArray();
+    try {
+      maps.forEach((map, i) => {
+        dumpOne(ctx, map, several, wtr);
+        if (!wtr && i !== maps.length - 1) ctx.out.write("\n");
+      });
+    } finally {
+      if (plainBtf && wtr) {
+        wtr.closeAll();
+        ctx.out.write("\n");
+      }
+    }
     if (ctx.out.json && several) ctx.out.w.endArray();
   } finally {
     closeAll(fds);
@@ -163,16 +193,22 @@ export async function dumpMap(ctx: Context, args: Args): Promise<void> {
   }
 }
 
-function dumpOne(ctx: Context, map: BpfMap, header: boolean): void {
+/**
+ * bpftool's map_dump: `wtr` is the JSON writer (`-j`), the plain-text BTF writer, or
+ * undefined for plain hex.
+ */
+function dumpOne(ctx: Context, map: BpfMap, header: boolean, wtr: JsonWriter | undefined): void {
   const info = map.info();
   const w = ctx.out.w;
-  if (ctx.out.json) {
+  let mb: MapBtf | undefined;
+  if (wtr) {
+    mb = mapBtf(info);
     if (header) {
-      w.startObject();
-      mapHeaderJson(w, info);
-      w.name("elements");
+      wtr.startObject();
+      mapHeaderJson(wtr, info);
+      wtr.name("elements");
     }
-    w.startArray();
+    wtr.startArray();
   } else if (header) {
     ctx.out.write(mapHeaderPlain(info));
   }
@@ -202,7 +238,10 @@ function dumpOne(ctx: Context, map: BpfMap, header: boolean): void {
       failure = reason(e);
     }
     if (entry) {
-      printEntry(ctx, map, entry);
+      const e = entry;
+      if (ctx.out.json) entryJson(w, e, mb && (() => entryBtf(w, mb, e, false)));
+      else if (mb && wtr) entryBtf(wtr, mb, e, true);
+      else ctx.out.write(entryPlain(shapeOf(map), e));
       count++;
       continue;
     }
@@ -216,9 +255,9 @@ function dumpOne(ctx: Context, map: BpfMap, header: boolean): void {
       ctx.out.write(entryErrorPlain(shapeOf(map), key, msg));
     }
   }
-  if (ctx.out.json) {
-    w.endArray();
-    if (header) w.endObject();
+  if (wtr) {
+    wtr.endArray();
+    if (header) wtr.endObject();
   } else {
     ctx.out.write(`Found ${count} element${count !== 1 ? "s" : ""}\n`);
   }
