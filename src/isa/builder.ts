@@ -450,7 +450,8 @@ export function retarget(insn: Instruction, rel: number): Instruction {
       if (insn.target === "bpf") return withFields(insn, { imm: rel });
       break;
     case "lddw":
-      if (insn.pseudo === U.BPF_PSEUDO_FUNC) return withFields(insn, { imm: rel });
+      // The kernel resolves a function address from the lddw's second slot (i + imm + 1).
+      if (insn.pseudo === U.BPF_PSEUDO_FUNC) return withFields(insn, { imm: rel + 1 });
       break;
   }
   throw new Error(`${insn.kind} instruction has no jump target`);
