@@ -151,7 +151,7 @@ describe("VirtualMachine.load", { skip: !clang && "clang-19 is not installed" },
     const r = vm.programs.xdp_main!.run({ data });
     const out = new DataView(r.dataOut.buffer, r.dataOut.byteOffset + 64);
     const n = data[0] as number;
-    const loops = n > 21 ? 21 : n;
+    const loops = Math.min(n, 21);
     let sum = 0;
     for (let i = 0; i < loops; i++) sum += i * i;
     assert.equal(out.getBigUint64(0, true), BigInt(loops));
