@@ -1,0 +1,62 @@
+/**
+ * trace-open: every openat(2) on the machine — time, command, pid and file name — sent
+ * by trace-open.bpf.c through a perf event array (one ring per CPU) and printed here.
+ * Records are decoded with the object's own BTF (`struct event`), so the C definition
+ * is the only one.
+ *
+ * Run (as root): node --import tsx examples/trace-open/trace-open.ts [-d SECONDS] [-p PID]
+ *   -d SECONDS   stop after this long (default: until Ctrl-C / SIGTERM)
+ *   -p PID       only this process
+ *
+ * Output: `TIME(s) COMM PID FILE` once attached, then a line per open (TIME in seconds
+ * since the first event); `N events, M lost` on exit.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { decodeValue } from "../../src/btf/index.ts";
+import { loadCollectionSpec } from "../../src/elf/index.ts";
+import { attachProgram, Collection, PerfBufferReader } from "../../src/kernel/index.ts";
+
+interface OpenEvent {
+  ts_ns: bigint;
+  pid: number;
+  tid: number;
+  comm: string;
+  file: string;
+}
+
+const { values } = parseArgs({
+  options: { d: { type: "string", short: "d" }, p: { type: "string", short: "p" } },
+});
+const onlyPid = values.p === undefined ? undefined : Number(values.p);
+
+const spec = loadCollectionSpec(readFileSync(new URL("trace-open.bpf.o", import.meta.url)));
+const btf = spec.btf!;
+const eventType = btf.findByName("STRUCT", "event")!;
+
+using coll = Collection.load(spec, { objectName: "trace-open" });
+using reader = PerfBufferReader.open(coll.map("events"));
+using _link = attachProgram(coll.program("trace_openat"), spec.programs.trace_openat!);
+
+const stop = () => reader.close();
+process.once("SIGINT", stop);
+process.once("SIGTERM", stop);
+const timer = values.d === undefined ? undefined : setTimeout(stop, Number(values.d) * 1000);
+
+console.log("TIME(s) COMM PID FILE");
+let first: bigint | undefined;
+let events = 0;
+for await (const rec of reader) {
+  if (rec.kind === "lost") {
+    console.error(`lost ${rec.lost} events on CPU ${rec.cpu}`);
+    continue;
+  }
+  const ev = decodeValue(btf, eventType.id, rec.data) as unknown as OpenEvent;
+  if (onlyPid !== undefined && ev.pid !== onlyPid) continue;
+  first ??= ev.ts_ns;
+  events++;
+  const time = (Number(ev.ts_ns - first) / 1e9).toFixed(6);
+  console.log(`${time} ${ev.comm} ${ev.pid} ${ev.file}`);
+}
+clearTimeout(timer);
+console.log(`${events} events, ${reader.lostRecords} lost`);
