@@ -70,7 +70,7 @@ export function readExterns(elf: ElfFile, btf: BTF | undefined): Externs {
       kcfg.push({
         sym: s.index,
         spec: { name: s.name, kind: "kconfig", weak, typeId, size },
-        align: alignOf(size),
+        align: alignOfType(btf!, typeId, size),
       });
       continue;
     }
@@ -89,7 +89,11 @@ export function readExterns(elf: ElfFile, btf: BTF | undefined): Externs {
   }
   if (kcfg.length === 0) return { bySymbol, list: [...bySymbol.values()] };
 
-  kcfg.sort((a, b) => b.align - a.align || (a.spec.name < b.spec.name ? -1 : 1));
+  // libbpf's order: alignment descending, then size ascending, then name.
+  kcfg.sort(
+    (a, b) =>
+      b.align - a.align || a.spec.size! - b.spec.size! || (a.spec.name < b.spec.name ? -1 : 1),
+  );
   let off = 0;
   for (const k of kcfg) {
     off = Math.ceil(off / k.align) * k.align;
@@ -115,6 +119,17 @@ export function readExterns(elf: ElfFile, btf: BTF | undefined): Externs {
 function btfExternFunc(btf: BTF | undefined, name: string): number | undefined {
   const f = btf?.findByName("FUNC", name);
   return f !== undefined && f.linkage === "extern" ? f.id : undefined;
+}
+
+/** Alignment of a type as libbpf computes it (`btf__align_of`): arrays align as their elements. */
+function alignOfType(btf: BTF, typeId: number, size: number): number {
+  let t = btf.resolve(typeId);
+  for (let i = 0; i < 32 && t.kind === "ARRAY"; i++) t = btf.resolve(t.type);
+  if (t.kind === "INT" || t.kind === "ENUM" || t.kind === "ENUM64" || t.kind === "FLOAT") {
+    return Math.min(t.size, 8);
+  }
+  if (t.kind === "PTR") return 8;
+  return alignOf(size);
 }
 
 /** Natural alignment of a scalar or array of `size` bytes, capped at 8. */

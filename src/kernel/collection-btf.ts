@@ -187,6 +187,21 @@ export function patchExternsRaw(bytes: Uint8Array): Uint8Array | undefined {
     }
     v.setUint32(p + 8, n * 4, true);
   }
+  // The kernel wants each DATASEC's variables in offset order (libbpf sorts them too).
+  for (let id = 1; id < at.length; id++) {
+    const p = at[id]!;
+    if (kindAt(p) !== K.DATASEC) continue;
+    const n = v.getUint32(p + 4, true) & 0xffff;
+    const entries = Array.from({ length: n }, (_, i) =>
+      [0, 4, 8].map((o) => v.getUint32(p + 12 + i * 12 + o, true)),
+    );
+    entries.sort((a, b) => a[1]! - b[1]!);
+    entries.forEach((e, i) => {
+      e.forEach((word, j) => {
+        v.setUint32(p + 12 + i * 12 + j * 4, word, true);
+      });
+    });
+  }
   if (newTypes.length === 0 && newStrings.length === 0) return out;
   const addTypes = newTypes.reduce((n, t) => n + t.length * 4, 0);
   const result = new Uint8Array(out.length + addTypes + newStrLen);
@@ -285,6 +300,12 @@ export function kernelBTFBytes(btf: BTF, features: BTFFeatures): Uint8Array {
       return { type: vt?.kind === "FUNC" ? needDummy() : v.type, offset: j * 4, size: 4 };
     });
     types[i] = { kind: "DATASEC", id: t.id, name: t.name, size: vars.length * 4, vars };
+  }
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i]!;
+    if (t.kind !== "DATASEC") continue;
+    const vars = [...t.vars].sort((a, b) => a.offset - b.offset);
+    types[i] = { kind: "DATASEC", id: t.id, name: t.name, size: t.size, vars };
   }
   return encodeTypes(types, { base: btf.base });
 }
