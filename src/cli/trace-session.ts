@@ -1,0 +1,282 @@
+/**
+ * What every trace tool does around its own program: check privileges and
+ * tracepoints, load the tool's committed BPF object with its filters as `.rodata`
+ * constants, pick the event transport (a ring buffer, else a perf buffer — one cached
+ * feature probe), attach the tracepoints, hand each record to the tool until SIGINT,
+ * SIGTERM or the duration ends, and take everything down again: links detached first,
+ * records already in flight delivered, then the reader and the collection closed.
+ *
+ * @module
+ */
+
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { loadCollectionSpec } from "../elf/index.ts";
+import { Collection } from "../kernel/collection.ts";
+import { haveMapType } from "../kernel/features/map-types.ts";
+import { NotSupportedError } from "../kernel/features/not-supported-error.ts";
+import type { Link } from "../kernel/link.ts";
+import { attachTracepoint } from "../kernel/links/tracepoint.ts";
+import { PerfBufferReader, type PerfRecord } from "../kernel/perfbuf.ts";
+import type { RecordReader } from "../kernel/poll.ts";
+import { RingBufferReader } from "../kernel/ringbuf.ts";
+import { SyscallError } from "../kernel/sys/index.ts";
+import { tracefsDir } from "../kernel/tracefs.ts";
+import type { CollectionSpec } from "../spec/collection-spec.ts";
+import { MapType } from "../uapi/index.ts";
+import { CliError } from "./output.ts";
+
+/** Exit status of a trace tool that cannot start (BCC's tools exit 1). */
+export const TRACE_EXIT_FAILURE = 1;
+
+/** A tracepoint a tool attaches one of its programs to. */
+export interface TraceAttachment {
+  /** The program's name in the object. */
+  readonly program: string;
+  /** Trace event group, e.g. "syscalls". */
+  readonly group: string;
+  /** Trace event name, e.g. "sys_enter_openat". */
+  readonly event: string;
+  /** Skip it when this kernel has no such event (sys_enter_open on arm64). */
+  readonly optional?: boolean;
+}
+
+/** How a tool's session is set up. */
+export interface TraceSessionOptions {
+  /** The tool's name in messages, e.g. "trace open". */
+  readonly tool: string;
+  /** The object's file name under src/cli/trace/bpf/ (or dist/cli/trace/bpf/). */
+  readonly object: string;
+  /** `.rodata` constants: filters and limits. */
+  readonly constants: Readonly<Record<string, number>>;
+  /** Tracepoints, entry before exit. */
+  readonly attachments: readonly TraceAttachment[];
+  /** Use a perf buffer even when the kernel has ring buffers. */
+  readonly perfBuffer?: boolean;
+}
+
+/** How events travel from the programs to the tool. */
+export type TraceTransport = "ringbuf" | "perf";
+
+/** The path of a committed trace object, from src/ (tsx) or dist/ (built) alike. */
+export function traceObjectPath(object: string): string {
+  return fileURLToPath(new URL(`./trace/bpf/${object}`, import.meta.url));
+}
+
+/** Capability bits in /proc/self/status `CapEff`. */
+const CAP_SYS_ADMIN = 21n;
+const CAP_PERFMON = 38n;
+const CAP_BPF = 39n;
+
+/**
+ * True when this process may load tracing programs: root, CAP_SYS_ADMIN, or CAP_BPF
+ * with CAP_PERFMON (Linux >= 5.8).
+ */
+export function canTrace(): boolean {
+  if (process.geteuid?.() === 0) return true;
+  let caps = 0n;
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) caps = BigInt(`0x${m[1]}`);
+  } catch {
+    return false;
+  }
+  const has = (c: bigint) => ((caps >> c) & 1n) === 1n;
+  return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+}
+
+function privilegeError(tool: string, detail?: string): CliError {
+  return new CliError(
+    `${tool} needs root (or CAP_BPF and CAP_PERFMON) to load and attach BPF programs; run it with sudo` +
+      (detail ? ` (${detail})` : ""),
+    TRACE_EXIT_FAILURE,
+  );
+}
+
+/** The transport this kernel supports, probed once: ring buffers since Linux 5.8. */
+export function defaultTransport(): TraceTransport {
+  return haveMapType(MapType.RINGBUF).available ? "ringbuf" : "perf";
+}
+
+/**
+ * The spec with the transport's map kept and the other made a one-entry placeholder
+ * array (a kernel without ring buffers cannot create one); the program's branch that
+ * names the placeholder is dead once `use_ringbuf` is frozen in `.rodata`.
+ */
+function forTransport(spec: CollectionSpec, transport: TraceTransport): CollectionSpec {
+  const drop = transport === "ringbuf" ? "perf_events" : "events";
+  const m = spec.maps[drop];
+  if (!m) throw new Error(`trace object has no map "${drop}"`);
+  const placeholder = {
+    name: m.name,
+    type: MapType.ARRAY,
+    keySize: 4,
+    valueSize: 4,
+    maxEntries: 1,
+  };
+  return { ...spec, maps: { ...spec.maps, [drop]: placeholder } };
+}
+
+/** A loaded, attached trace tool. */
+export class TraceSession {
+  /** The transport in use. */
+  readonly transport: TraceTransport;
+  /** The tracepoints attached ("syscalls:sys_enter_openat", ...). */
+  readonly attached: readonly string[];
+  readonly #coll: Collection;
+  readonly #links: Link[];
+  readonly #reader: RecordReader<Uint8Array> | RecordReader<PerfRecord>;
+  #lost = 0;
+
+  private constructor(
+    coll: Collection,
+    links: Link[],
+    reader: RecordReader<Uint8Array> | RecordReader<PerfRecord>,
+    transport: TraceTransport,
+    attached: string[],
+  ) {
+    this.#coll = coll;
+    this.#links = links;
+    this.#reader = reader;
+    this.transport = transport;
+    this.attached = attached;
+  }
+
+  /** Records the kernel dropped because the perf buffer was full (0 for ring buffers). */
+  get lost(): number {
+    return this.#lost;
+  }
+
+  /**
+   * Checks privileges and tracepoints, loads the object, attaches its programs and
+   * opens the reader. Nothing stays open when it fails.
+   *
+   * @throws CliError (exit status 1) when not privileged, when a tracepoint or tracefs
+   * is missing, or when the kernel refuses the programs
+   */
+  static open(opts: TraceSessionOptions): TraceSession {
+    if (!canTrace()) throw privilegeError(opts.tool);
+    let dir: string;
+    try {
+      dir = tracefsDir();
+    } catch (e) {
+      throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
+    }
+    const wanted: TraceAttachment[] = [];
+    for (const a of opts.attachments) {
+      if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
+      else if (!a.optional) {
+        throw new CliError(
+          `${opts.tool}: tracepoint ${a.group}:${a.event} is missing (no ${dir}/events/${a.group}/${a.event}); ` +
+            "the kernel needs CONFIG_FTRACE_SYSCALLS for syscall tracepoints",
+          TRACE_EXIT_FAILURE,
+        );
+      }
+    }
+    const transport: TraceTransport = opts.perfBuffer ? "perf" : defaultTransport();
+    const path = traceObjectPath(opts.object);
+    let spec: CollectionSpec;
+    try {
+      spec = forTransport(loadCollectionSpec(new Uint8Array(readFileSync(path))), transport);
+    } catch (e) {
+      throw new CliError(`${opts.tool}: cannot read ${path}: ${(e as Error).message}`);
+    }
+    const objectName = opts.object.slice(0, opts.object.indexOf("."));
+    let coll: Collection | undefined;
+    const links: Link[] = [];
+    try {
+      coll = Collection.load(spec, {
+        objectName,
+        constants: { ...opts.constants, use_ringbuf: transport === "ringbuf" ? 1 : 0 },
+        programs: wanted.map((a) => a.program),
+      });
+      for (const a of wanted) {
+        links.push(attachTracepoint(coll.program(a.program), a.group, a.event));
+      }
+      const reader =
+        transport === "ringbuf"
+          ? RingBufferReader.open(coll.map("events"))
+          : PerfBufferReader.open(coll.map("perf_events"));
+      return new TraceSession(
+        coll,
+        links,
+        reader,
+        transport,
+        wanted.map((a) => `${a.group}:${a.event}`),
+      );
+    } catch (e) {
+      for (const l of links) l.close();
+      coll?.close();
+      if (e instanceof SyscallError && (e.code === "EPERM" || e.code === "EACCES")) {
+        throw privilegeError(opts.tool, e.message);
+      }
+      if (e instanceof NotSupportedError) {
+        throw new CliError(`${opts.tool}: ${e.message}`, TRACE_EXIT_FAILURE);
+      }
+      throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
+    }
+  }
+
+  /**
+   * Hands each record to `onRecord` (the bytes are valid during the call only) until
+   * SIGINT, SIGTERM or `durationSeconds` passes, then detaches the programs, delivers
+   * the records already written, and closes everything. Resolves when done; `onRecord`
+   * exceptions stop the session and reject.
+   */
+  async run(
+    onRecord: (bytes: Uint8Array) => void,
+    opts: { durationSeconds?: number } = {},
+  ): Promise<void> {
+    const handle = (rec: Uint8Array | PerfRecord): void => {
+      if (rec instanceof Uint8Array) onRecord(rec);
+      else if (rec.kind === "sample") onRecord(rec.data);
+      else this.#lost += rec.lost;
+    };
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const onSignal = () => stop();
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const timer =
+      opts.durationSeconds !== undefined
+        ? setTimeout(onSignal, Math.round(opts.durationSeconds * 1000))
+        : undefined;
+    const reader = this.#reader as RecordReader<Uint8Array | PerfRecord>;
+    let failure: unknown;
+    const loop = (async () => {
+      try {
+        for await (const rec of reader) {
+          handle(rec);
+        }
+      } catch (e) {
+        failure = e;
+        stop();
+      }
+    })();
+    try {
+      await stopped;
+      // Nothing new arrives once the programs are detached; what is already in the
+      // buffer is delivered before the reader closes.
+      for (const l of this.#links) l.close();
+      if (failure === undefined && !reader.closed) {
+        for (const rec of reader.readAvailable()) handle(rec);
+      }
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      if (timer) clearTimeout(timer);
+      this.close();
+      await loop;
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Detaches the programs and closes the reader and the collection. Safe to call twice. */
+  close(): void {
+    for (const l of this.#links) l.close();
+    this.#reader.close();
+    this.#coll.close();
+  }
+}
