@@ -43,8 +43,6 @@ export interface MapBtf {
   readonly valueTypeId: number;
 }
 
-const cache = new Map<number, BTF>();
-
 /**
  * bpftool's get_map_kv_btf: the BTF to print a map's entries with — vmlinux's for a
  * struct_ops map, the map's own BTF object when it has a value type — or undefined
@@ -63,19 +61,16 @@ export function mapBtf(info: MapBtfInfo): MapBtf | undefined {
     return { btf, keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfVmlinuxValueTypeId };
   }
   if (!info.btfValueTypeId) return undefined;
-  let btf = cache.get(info.btfId);
-  if (!btf) {
-    let k: KernelBTF | undefined;
-    try {
-      k = KernelBTF.fromId(info.btfId);
-      if (!k) throw new Error("No such file or directory");
-      btf = k.btf();
-    } catch (e) {
-      throw new CliError(`failed to get btf (id ${info.btfId}): ${reason(e)}`);
-    } finally {
-      k?.close();
-    }
-    cache.set(info.btfId, btf);
+  let btf: BTF;
+  let k: KernelBTF | undefined;
+  try {
+    k = KernelBTF.fromId(info.btfId);
+    if (!k) throw new Error("No such file or directory");
+    btf = k.btf();
+  } catch (e) {
+    throw new CliError(`failed to get btf (id ${info.btfId}): ${reason(e)}`);
+  } finally {
+    k?.close();
   }
   return { btf, keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId };
 }

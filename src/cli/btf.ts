@@ -5,7 +5,15 @@ import { btfIds, objectFdById, objectIds } from "../kernel/objects.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import { bpfMapInfo, bpfProgInfo, type StructLayout } from "../uapi/index.ts";
 import { type Args, parseU32 } from "./args.ts";
-import { type Command, type Context, dispatch, HELP_SPEC_OPTIONS, printHelp } from "./command.ts";
+import {
+  type Command,
+  type Context,
+  dispatch,
+  HELP_SPEC_MAP,
+  HELP_SPEC_OPTIONS,
+  HELP_SPEC_PROGRAM,
+  printHelp,
+} from "./command.ts";
 import { btfJson, btfPlain } from "./format-btf.ts";
 import { CliError } from "./output.ts";
 import { reason } from "./selectors.ts";
@@ -15,9 +23,15 @@ function help(ctx: Context): void {
   printHelp(
     ctx,
     `Usage: ${b} { show | list } [id BTF_ID]\n` +
+      `       ${b} dump BTF_SRC [format FORMAT]\n` +
       `       ${b} help\n` +
       "\n" +
-      `       ${HELP_SPEC_OPTIONS} }\n`,
+      "       BTF_SRC := { id BTF_ID | prog PROG | map MAP [{key | value | kv | all}] | file FILE }\n" +
+      "       FORMAT  := { raw | c }\n" +
+      `       ${HELP_SPEC_MAP}\n` +
+      `       ${HELP_SPEC_PROGRAM}\n` +
+      `       ${HELP_SPEC_OPTIONS} |\n` +
+      "                    {-B|--base-btf} }\n",
   );
 }
 
@@ -114,12 +128,7 @@ const COMMANDS: readonly Command[] = [
   { name: "show", run: show },
   { name: "list", run: show },
   { name: "help", run: (c) => help(c) },
-  {
-    name: "dump",
-    run: () => {
-      throw new CliError("btf dump is not supported by tsbpf yet");
-    },
-  },
+  { name: "dump", run: async (c, a) => (await import("./btf-dump.ts")).dumpBtf(c, a) },
 ];
 
 /** Runs `tsbpf btf ...`. */

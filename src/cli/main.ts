@@ -33,12 +33,16 @@ const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "net" },
   { name: "feature", load: async () => (await import("./feature.ts")).run },
   { name: "btf", load: async () => (await import("./btf.ts")).run },
-  { name: "gen" },
+  { name: "gen", load: async () => (await import("./gen.ts")).run },
   { name: "struct_ops" },
   { name: "iter" },
   { name: "version", load: async () => (await import("./version.ts")).run },
   { name: "vm", load: async () => (await import("./vm.ts")).run },
+  { name: "trace", load: async () => (await import("./trace.ts")).run },
 ];
+
+/** Objects whose commands take their own options (`trace open -p PID -d 5`). */
+const OWN_OPTIONS = new Set(["trace"]);
 
 function mainHelp(ctx: Context): void {
   printHelp(
@@ -46,7 +50,7 @@ function mainHelp(ctx: Context): void {
     `Usage: ${BIN} [OPTIONS] OBJECT { COMMAND | help }\n` +
       `       ${BIN} version\n` +
       "\n" +
-      "       OBJECT := { prog | map | link | feature | btf | vm }\n" +
+      "       OBJECT := { prog | map | link | feature | btf | gen | vm | trace }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
       "                    {-f|--bpffs} | {-V|--version} }\n",
   );
@@ -64,13 +68,16 @@ function parseGlobal(argv: readonly string[]): {
     .option("-p, --pretty", "pretty JSON output (implies --json)")
     .option("-f, --bpffs", "show pinned paths")
     .option("-d, --debug", "verbose: verifier logs")
+    .option("-B, --base-btf <file>", "base BTF for split BTF")
     .option("-V, --version", "print the version")
     .option("-h, --help", "print help")
     // `vm run` options, handed on as words (any other object rejects them as extra words).
     .option("--mem <hex>", "vm run: memory for r1/r2")
     .option("--elf", "vm run: stdin is an ELF object");
-  const { operands, unknown } = cmd.parseOptions([...argv]);
-  const o = cmd.opts<Record<string, boolean | undefined>>();
+  // Global options end at an object that parses its own (its words pass unparsed).
+  const split = ownOptionsAt(cmd, argv);
+  const { operands, unknown } = cmd.parseOptions(argv.slice(0, split));
+  const o = cmd.opts<Record<string, boolean | string | undefined>>();
   const pretty = o.pretty === true;
   return {
     opts: {
@@ -78,11 +85,13 @@ function parseGlobal(argv: readonly string[]): {
       pretty,
       bpffs: o.bpffs === true,
       debug: o.debug === true,
+      baseBtf: typeof o.baseBtf === "string" ? o.baseBtf : undefined,
       version: o.version === true,
       help: o.help === true,
     },
     words: [
       ...operands,
+      ...argv.slice(split),
       ...(typeof (o as Record<string, unknown>).mem === "string"
         ? ["--mem", (o as Record<string, unknown>).mem as string]
         : []),
@@ -90,6 +99,21 @@ function parseGlobal(argv: readonly string[]): {
     ],
     unknown: unknown[0],
   };
+}
+
+/** Index after the object word when that object parses its own options, else argv's length. */
+function ownOptionsAt(cmd: Commander, argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i]!;
+    if (w.startsWith("-")) {
+      const opt = cmd.options.find((o) => o.short === w || o.long === w);
+      if (opt && (opt.required || opt.optional)) i++; // its value
+    } else {
+      const obj = matchCommand(OBJECTS, w);
+      return obj && OWN_OPTIONS.has(obj.name) ? i + 1 : argv.length;
+    }
+  }
+  return argv.length;
 }
 
 /**

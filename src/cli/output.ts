@@ -55,6 +55,8 @@ export interface GlobalOptions {
   readonly bpffs: boolean;
   /** `-d`/`--debug`: verifier logs and more detail on stderr. */
   readonly debug: boolean;
+  /** `-B`/`--base-btf FILE`: base BTF for split BTF (`btf dump`). */
+  readonly baseBtf?: string | undefined;
 }
 
 const FLUSH_AT = 1 << 16;
