@@ -17,7 +17,7 @@ import { traceHelpers } from "./helpers-trace.ts";
 import type { HelperFunction, Machine } from "./interpreter.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmMapOfMaps } from "./maps/map-of-maps.ts";
-import { REGION_HI_BASE as HI } from "./memory.ts";
+import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "./memory.ts";
 import { helperInput, mapRegion } from "./run-env.ts";
 
 /** Settings the helpers read: the clock, the random seed, the CPU number. */
@@ -166,6 +166,25 @@ export function defaultHelpers(settings: HelperSettings = {}): Map<number, Helpe
 
   h.set(HelperId.map_lookup_elem, (m) => {
     const map = m.argMap(1);
+    // Hot path: the key read in place (no BigInt, no view), as lookupSlot takes an offset.
+    const R = m.R;
+    const mem = m.memory;
+    const kid = (R[5] as number) - HI;
+    const kat = ((R[4] as number) >>> 0) - LO;
+    if (
+      kid >= 0 &&
+      kid < mem.count &&
+      kat >= (mem.readLo[kid] as number) &&
+      kat + map.keySize <= (mem.readHi[kid] as number) &&
+      map.cpus === 1 &&
+      !(map instanceof VmMapOfMaps)
+    ) {
+      const at = map.lookupSlot(mem.bytes[kid] as Uint8Array, kat, 0);
+      if (at < 0) return 0;
+      R[0] = LO + at;
+      R[1] = (R[3] as number) | 0;
+      return undefined;
+    }
     const key = m.argPtr(2, map.keySize, "read");
     if (map instanceof VmMapOfMaps) {
       const inner = map.innerAt(key, 0);

@@ -1,0 +1,115 @@
+/**
+ * VM map lookups: a BPF program doing 100 array (or hash) lookups, run in the VM's
+ * interpreter and through the kernel's test run (JIT); ns per lookup and the ratio VM /
+ * kernel — and a second ratio against bpftime's published figures (3 ns array, 22 ns
+ * hash lookups), which are quoted from bpftime's paper, not measured here.
+ * `node --import tsx bench/vm-maps.ts` prints the results alone.
+ */
+import { asm, encodeProgram, type Instruction, R0, R1, R2, R6, R10 } from "../src/isa/index.ts";
+import { BpfMap, Program } from "../src/kernel/index.ts";
+import type { MapSpec } from "../src/spec/map-spec.ts";
+import { MapType, ProgType } from "../src/uapi/index.ts";
+import { createVmMap, VmProgram } from "../src/vm/index.ts";
+import { type BenchResult, median } from "./result.ts";
+
+const LOOKUPS = 100;
+const REPEAT = 20_000;
+/** bpftime's published userspace lookup times (ns), for the second ratio. */
+const PUBLISHED = { array: 3, hash: 22 } as const;
+
+/** 100 lookups of key (i & 15), summing the first byte of each value found. */
+function program(fd: number): Instruction[] {
+  const out: Instruction[] = [asm.mov64(R6, 0)];
+  for (let i = 0; i < LOOKUPS; i++) {
+    out.push(
+      asm.st(32, R10, -4, i & 15),
+      asm.ldMapFd(R1, fd),
+      asm.mov64(R2, R10),
+      asm.add64(R2, -4),
+      asm.call("map_lookup_elem"),
+      asm.jmp("jeq", R0, 0, 2),
+      asm.ldx(8, R0, R0, 0),
+      asm.alu64("add", R6, R0),
+    );
+  }
+  out.push(asm.mov64(R0, 2), asm.exit());
+  return out;
+}
+
+const data = new Uint8Array(64);
+
+function measure(kind: "array" | "hash"): { vm: number; kernel: number } {
+  const spec: MapSpec = {
+    name: `bench_${kind}`,
+    type: kind === "array" ? MapType.ARRAY : MapType.HASH,
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: 16,
+  };
+  const kmap = BpfMap.create(spec);
+  try {
+    const vmap = createVmMap(spec);
+    for (let k = 0; k < 16; k++) {
+      const key = new Uint8Array(new Uint32Array([k]).buffer);
+      const value = new Uint8Array(8).fill(k);
+      kmap.update(key, value);
+      vmap.update(key, value);
+    }
+    const insns = program(kmap.fd);
+    const prog = Program.load({
+      name: "bench",
+      type: ProgType.XDP,
+      license: "GPL",
+      instructions: encodeProgram(insns),
+    });
+    const ks: number[] = [];
+    try {
+      for (let i = 0; i < 5; i++) ks.push(prog.run({ data, repeat: REPEAT }).duration);
+    } finally {
+      prog.close();
+    }
+    const vp = new VmProgram(insns, {
+      type: ProgType.XDP,
+      resolveMap: (_p, imm) => (imm === kmap.fd ? vmap : undefined),
+    });
+    vp.run({ data, repeat: REPEAT / 4 }); // warm up
+    const vs: number[] = [];
+    for (let i = 0; i < 5; i++) vs.push(vp.run({ data, repeat: REPEAT / 4 }).duration);
+    return { vm: median(vs) / LOOKUPS, kernel: median(ks) / LOOKUPS };
+  } finally {
+    kmap.close();
+  }
+}
+
+/** VM lookup ns vs the kernel's (measured) and vs bpftime's (published). */
+export async function run(): Promise<BenchResult[]> {
+  if (process.getuid?.() !== 0) throw new Error("vm-maps: the kernel baseline needs root");
+  const out: BenchResult[] = [];
+  for (const kind of ["array", "hash"] as const) {
+    const { vm, kernel } = measure(kind);
+    out.push({
+      name: `vm ${kind} lookup ns (100 per program) vs kernel test run`,
+      value: vm,
+      baseline: kernel,
+      ratio: vm / kernel,
+      goal: kind === "array" ? "<= 50" : "<= 10",
+      unit: "ns",
+    });
+    out.push({
+      name: `vm ${kind} lookup ns vs bpftime's published ${PUBLISHED[kind]} ns (published, not measured)`,
+      value: vm,
+      baseline: PUBLISHED[kind],
+      ratio: vm / PUBLISHED[kind],
+      goal: "<= 10",
+      unit: "ns",
+    });
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of await run())
+    console.log(
+      `${r.name}: ${r.value.toFixed(1)} vs ${r.baseline.toFixed(1)} ns, ratio ${r.ratio.toFixed(2)} (goal ${r.goal})`,
+    );
+}
