@@ -342,6 +342,7 @@ function loadInto(
       }
     }
     ms = btfFd === undefined ? withoutBTF(ms) : btfForType(ms);
+    ms = numaAsLibbpf(ms);
     const pinned = ms.pinning === "byName";
     const pinAt = pinned ? join(pinPath, sanitizeObjectName(ms.name)) : "";
     const existed = pinned && isOnBpffs(pinAt);
@@ -568,6 +569,20 @@ function btfForType(m: MapSpec): MapSpec {
   return out.innerMap ? { ...out, innerMap: btfForType(out.innerMap) } : out;
 }
 
+/**
+ * libbpf passes a `.maps` definition's numa_node to the kernel without setting
+ * BPF_F_NUMA_NODE unless map_flags has it, so the node only counts with the flag; the
+ * same here, so maps pinned by either loader have the same flags and can be shared.
+ */
+function numaAsLibbpf(m: MapSpec): MapSpec {
+  let out = m;
+  if (m.numaNode !== undefined && ((m.flags ?? 0) & MapFlags.NUMA_NODE) === 0) {
+    const { numaNode: _n, ...rest } = m;
+    out = rest;
+  }
+  return out.innerMap ? { ...out, innerMap: numaAsLibbpf(out.innerMap) } : out;
+}
+
 function withoutBTF(m: MapSpec): MapSpec {
   const { btfKeyTypeId: _k, btfValueTypeId: _v, innerMap, ...rest } = m;
   return innerMap ? { ...rest, innerMap: withoutBTF(innerMap) } : rest;
@@ -579,11 +594,7 @@ function checkReplacement(map: BpfMap, spec: MapSpec): void {
     ["keySize", map.keySize, spec.keySize],
     ["valueSize", map.valueSize, spec.valueSize],
     ["maxEntries", map.maxEntries, effectiveMaxEntries(spec)],
-    [
-      "flags",
-      map.flags,
-      (spec.flags ?? 0) | (spec.numaNode !== undefined ? MapFlags.NUMA_NODE : 0),
-    ],
+    ["flags", map.flags, numaAsLibbpf(spec).flags ?? 0],
   ];
   for (const [field, have, wanted] of want) {
     if (have !== wanted) {
