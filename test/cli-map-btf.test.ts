@@ -133,7 +133,7 @@ describe("map dump and lookup through BTF, as bpftool", { skip: kernelSkip }, ()
       ["5 0 0 0", "1 2 3 0 0 0 0 0"],
       ["255 255 255 255", "98 108 117 101 0 0 0 0"],
       ["9 0 0 0", "120 120 120 120 120 120 120 120"],
-    ]) {
+    ] as const) {
       const r = bpftool(
         "map",
         "update",
