@@ -4,8 +4,12 @@
  * FILE is raw instructions (8 bytes each, as `prog dump xlated ... file` writes them) or
  * assembly text in the kernel's syntax (what `prog dump xlated` prints, index and
  * opcode columns allowed). Map references (`r1 = map[id:5]`, `map[id:5][0]+8`) name
- * maps by id, so a dumped program loads again. ELF objects come with a later issue.
- * The type defaults to `socket`; the licence is "GPL"; the name is FILE's base name.
+ * maps by id, so a dumped program loads again. The type defaults to `socket`; the
+ * licence is "GPL"; the name is FILE's base name.
+ *
+ * An ELF object (`prog load OBJ PATH [type TYPE] [map {idx IDX | name NAME} MAP]
+ * [pinmaps MAP_DIR] [autoattach]`) is loaded whole, as bpftool does, and its first
+ * program pinned at PATH: see prog-load-elf.ts.
  */
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
@@ -20,7 +24,7 @@ import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";
 import { CliError, exitForErrno } from "./output.ts";
 import { pinAt } from "./pin-path.ts";
-import { type ProgTypeChoice, progTypeByName } from "./prog-type-names.ts";
+import { loadElfObject, parseLoadArgs } from "./prog-load-elf.ts";
 import { closeAll, errnoOf, reason } from "./selectors.ts";
 
 const PSEUDO_MAP_FD = 1;
@@ -51,10 +55,7 @@ export function programFileKind(bytes: Uint8Array): ProgramFileKind {
 export function programBytes(file: string, bytes: Uint8Array): Uint8Array {
   switch (programFileKind(bytes)) {
     case "elf":
-      throw new CliError(
-        `${file} is an ELF object: tsbpf cannot load ELF objects yet (that comes with a later release); ` +
-          "give raw instructions or assembly text",
-      );
+      throw new CliError(`${file} is an ELF object: load it with 'prog load' or 'prog loadall'`);
     case "asm":
       try {
         return encodeProgram(assemble(new TextDecoder().decode(bytes)));
@@ -106,34 +107,37 @@ function resolveMapIds(insns: Uint8Array, file: string): Fd[] {
   return fds;
 }
 
-/** `prog load FILE PATH [type TYPE]`. */
+/** `prog load FILE PATH [type TYPE] ...`: raw, assembly or (with more options) ELF. */
 export async function loadProg(ctx: Context, args: Args): Promise<void> {
   args.require(2);
   const file = args.next();
   const pinPath = args.next();
-  let choice: ProgTypeChoice | undefined;
-  while (args.count > 0) {
-    if (args.is("type")) {
-      args.skip();
-      if (choice) throw new CliError("program type already specified");
-      args.require(1);
-      const name = args.next();
-      choice = progTypeByName(name);
-      if (!choice) throw new CliError(`failed to guess program type from ELF section '${name}'`);
-    } else if (args.is("map") || args.is("pinmaps") || args.is("dev") || args.is("autoattach")) {
-      throw new CliError(`'${args.peek()}' applies to ELF objects, which tsbpf cannot load yet`);
-    } else {
-      throw new CliError(
-        `expected no more arguments, 'type', 'map' or 'dev', got: '${args.peek()}'?`,
-      );
-    }
-  }
+  const opts = parseLoadArgs(args);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(file));
   } catch (e) {
+    closeAll(opts.maps.map((m) => m.fd));
     throw new CliError(`failed to open object file ${file}: ${reason(e)}`);
   }
+  if (programFileKind(bytes) === "elf") {
+    loadElfObject(ctx, { ...opts, file, path: pinPath, firstOnly: true });
+    return;
+  }
+  const extra =
+    opts.maps.length > 0
+      ? "map"
+      : opts.pinmaps !== undefined
+        ? "pinmaps"
+        : opts.autoattach
+          ? "autoattach"
+          : undefined;
+  closeAll(opts.maps.map((m) => m.fd));
+  if (extra)
+    throw new CliError(
+      `'${extra}' applies to ELF objects; ${file} holds raw instructions or assembly`,
+    );
+  const choice = opts.type;
   const insns = programBytes(file, bytes).slice();
   const mapFds = resolveMapIds(insns, file);
   const spec: ProgramSpec = {

@@ -20,16 +20,22 @@ function help(ctx: Context): void {
     `Usage: ${b} { show | list } [PROG]\n` +
       `       ${b} dump xlated PROG [{ file FILE | opcodes | linum }]\n` +
       `       ${b} pin   PROG FILE\n` +
+      `       ${b} { load | loadall } OBJ PATH \\\n` +
+      "                         [type TYPE] [map { idx IDX | name NAME } MAP] \\\n" +
+      "                         [pinmaps MAP_DIR]\n" +
+      "                         [autoattach]\n" +
       `       ${b} load  FILE PATH [type TYPE]\n` +
       `       ${b} run PROG \\\n` +
       "                         data_in FILE \\\n" +
       "                         [data_out FILE [data_size_out L]] \\\n" +
       "                         [ctx_in FILE [ctx_out FILE [ctx_size_out M]]] \\\n" +
       "                         [repeat N]\n" +
+      `       ${b} tracelog\n` +
       `       ${b} help\n` +
       "\n" +
       `       ${HELP_SPEC_MAP}\n` +
       `       ${HELP_SPEC_PROGRAM}\n` +
+      "       OBJ := { ELF object file (clang -target bpf) }\n" +
       "       FILE := { raw instructions (8 bytes each) | assembly text }\n" +
       "       TYPE := { socket | kprobe | kretprobe | classifier | action | tracepoint |\n" +
       "                 raw_tracepoint | xdp | perf_event | cgroup/skb | cgroup/sock |\n" +
@@ -54,7 +60,12 @@ const COMMANDS: readonly Command[] = [
   { name: "dump", run: async (c, a) => (await import("./prog-dump.ts")).dumpProg(c, a) },
   { name: "pin", run: async (c, a) => (await import("./prog-pin.ts")).pinProg(c, a) },
   { name: "load", run: async (c, a) => (await import("./prog-load.ts")).loadProg(c, a) },
+  { name: "loadall", run: async (c, a) => (await import("./prog-loadall.ts")).loadAllProgs(c, a) },
   { name: "run", run: async (c, a) => (await import("./prog-run.ts")).runProg(c, a) },
+  {
+    name: "tracelog",
+    run: async (c, a) => (await import("./prog-tracelog.ts")).traceLog(c, a),
+  },
 ];
 
 /** Runs `tsbpf prog ...`. */
