@@ -56,7 +56,10 @@ export class RawPerfRing implements Disposable {
   bytes: Uint8Array;
   /** Offset of the last sample's raw bytes in {@link bytes}. */
   offset = 0;
-  /** Length of the last sample's raw bytes (the kernel pads them so that the u32 size and the data end on 8 bytes). */
+  /**
+   * Length of the last sample's raw bytes, padding included: the kernel pads them so
+   * that the u32 size and the data end on 8 bytes, and does not zero the padding.
+   */
   length = 0;
   /** Records dropped, from the last LOST notice. */
   lost = 0;

@@ -43,7 +43,8 @@ export interface PerfSample {
   /**
    * The raw bytes: a zero-copy view unless the reader copies or the record wrapped
    * around the ring's end. The kernel pads raw data so that its u32 length and the data
-   * end on 8 bytes, so up to 7 zero bytes may follow what the program wrote.
+   * end on 8 bytes, so up to 7 bytes of padding follow what the program wrote; the
+   * kernel skips them without writing, so they hold whatever the ring held before.
    */
   readonly data: Uint8Array;
 }
@@ -92,6 +93,8 @@ interface CpuRing {
 
 class PerfSource implements RecordSource<PerfRecord> {
   readonly fds: readonly number[];
+  /** perf_poll() clears the wake-up it reports. */
+  readonly oneShotReadiness = true;
   readonly rings: CpuRing[] = [];
   lost = 0;
   readonly #map: BpfMap;

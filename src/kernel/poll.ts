@@ -31,6 +31,13 @@ export interface RecordSource<T> {
   drain(cb: (rec: T) => void, max?: number): number;
   /** A copy of `rec` that stays valid after release. */
   copy(rec: T): T;
+  /**
+   * True when polling the descriptors consumes their readiness (perf events: each
+   * wake-up is reported once). Such watches are never stopped and restarted while the
+   * reader lives — re-arming a watch polls the descriptor twice, and the second poll
+   * would find the wake-up gone — only unref'd while nobody waits.
+   */
+  readonly oneShotReadiness?: boolean;
   /** Releases the source's resources (mappings, descriptors). */
   close(): void;
 }
@@ -70,6 +77,8 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
   #mode: Mode = "idle";
   #closed = false;
   #refed = true;
+  /** The watches are started for someone (a callback, a pending iteration step). */
+  #waiting = false;
   #callback: ((rec: T) => void) | undefined;
   #onError: ((err: Error) => void) | undefined;
   #pending: { resolve: (r: T | undefined) => void; reject: (e: Error) => void } | undefined;
@@ -196,7 +205,8 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     }
     const p = this.#pending;
     if (!p) {
-      this.#stopWatches();
+      // a one-shot source's wake-up for data the next read finds anyway
+      if (this.#waiting) this.#stopWatches();
       return;
     }
     let r: T | undefined;
@@ -234,16 +244,24 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
   #startWatches(): void {
     if (this.#watches.length === 0) {
       for (const fd of this.#source.fds) {
-        const w = new FdWatch(fd, (ev) => this.#onEvent(fd, ev.status));
-        if (!this.#refed) w.unref();
-        this.#watches.push(w);
+        this.#watches.push(new FdWatch(fd, (ev) => this.#onEvent(fd, ev.status)));
       }
     }
-    for (const w of this.#watches) w.start();
+    this.#waiting = true;
+    for (const w of this.#watches) {
+      w.start();
+      if (this.#refed) w.ref();
+      else w.unref();
+    }
   }
 
   #stopWatches(): void {
-    for (const w of this.#watches) w.stop();
+    this.#waiting = false;
+    const oneShot = this.#source.oneShotReadiness === true;
+    for (const w of this.#watches) {
+      if (oneShot) w.unref();
+      else w.stop();
+    }
   }
 
   /** The async iterator: one record per step; it ends when the reader is closed. */
@@ -266,7 +284,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
   /** Undoes {@link unref}. */
   ref(): this {
     this.#refed = true;
-    for (const w of this.#watches) w.ref();
+    if (this.#waiting) for (const w of this.#watches) w.ref();
     return this;
   }
 

@@ -1,0 +1,224 @@
+/**
+ * The perf buffer reader against the real kernel: an XDP program run with
+ * BPF_PROG_TEST_RUN sends sequence numbers with bpf_perf_event_output(BPF_F_CURRENT_CPU);
+ * the reader must give back every one in order on the CPU it ran on, copy records that
+ * wrap around a ring's end, report and count lost records when a ring is too small,
+ * wake on the event loop, and on close empty its map slots and leave nothing behind.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { onlineCpus } from "../src/kernel/links/perf-sampling.ts";
+import { BpfMap } from "../src/kernel/map.ts";
+import { PerfBufferReader, type PerfRecord } from "../src/kernel/perfbuf.ts";
+import { MapType } from "../src/uapi/index.ts";
+import { noLeak, PACKET, perfSeqProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
+
+const skip =
+  process.getuid?.() !== 0 ? "needs root (perf_event_open, BPF maps and programs)" : false;
+
+const ENOENT = 2;
+const ENOSPC = 28;
+
+function perfMap(): BpfMap {
+  return BpfMap.create({
+    name: "pb_events",
+    type: MapType.PERF_EVENT_ARRAY,
+    keySize: 4,
+    valueSize: 4,
+    maxEntries: 0, // libbpf-style: the loader fills in the possible CPUs
+  });
+}
+
+function seqMap(): BpfMap {
+  return BpfMap.create({
+    name: "pb_seq",
+    type: MapType.ARRAY,
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: 1,
+  });
+}
+
+/** The sequence number in a sample (the first 8 of its 12 bytes: 8 written + 4 of padding). */
+function seqOf(rec: PerfRecord): number {
+  assert.equal(rec.kind, "sample");
+  if (rec.kind !== "sample") return -1;
+  // 8 bytes padded so that u32 size + data end on 8 bytes (the padding is not zeroed)
+  assert.equal(rec.data.length, 12);
+  return Number(new DataView(rec.data.buffer, rec.data.byteOffset, 8).getBigUint64(0, true));
+}
+
+describe("PerfBufferReader", { skip }, () => {
+  test("one ring per online CPU; samples come back in order, with the CPU they ran on", () =>
+    noLeak(() => {
+      using events = perfMap();
+      using seq = seqMap();
+      using prog = perfSeqProgram(events.fd, seq.fd);
+      using reader = PerfBufferReader.open(events);
+      assert.deepEqual(reader.cpus, onlineCpus());
+      assert.equal(
+        prog.run({ data: PACKET, repeat: 50 }).retval,
+        0,
+        "bpf_perf_event_output succeeded",
+      );
+      const recs = reader.readAvailable();
+      assert.deepEqual(
+        recs.map(seqOf),
+        Array.from({ length: 50 }, (_, i) => i),
+      );
+      // a test run stays on one CPU; that CPU's ring got them all
+      const cpus = new Set(recs.map((r) => r.cpu));
+      assert.equal(cpus.size, 1);
+      assert.ok(reader.cpus.includes([...cpus][0]!));
+      assert.equal(reader.lostRecords, 0);
+      assert.equal(reader.pendingBytes(), 0);
+    }));
+
+  test("runs on several CPUs: each CPU's ring holds its runs", () =>
+    noLeak(async () => {
+      using events = perfMap();
+      using seq = seqMap();
+      using prog = perfSeqProgram(events.fd, seq.fd);
+      using reader = PerfBufferReader.open(events, { copy: true });
+      // the scheduler moves this thread between CPUs now and then; run until two CPUs
+      // have seen runs, or give up after a while (one-CPU machines)
+      const seen = new Map<number, number[]>();
+      const deadline = Date.now() + 3000;
+      let total = 0;
+      while (
+        Date.now() < deadline &&
+        (seen.size < Math.min(2, reader.cpus.length) || total < 100)
+      ) {
+        prog.run({ data: PACKET, repeat: 20 });
+        for (const r of reader.readAvailable()) {
+          const list = seen.get(r.cpu) ?? [];
+          list.push(seqOf(r));
+          seen.set(r.cpu, list);
+          total++;
+        }
+        await sleep(1);
+      }
+      // all sequence numbers, none twice, increasing within each CPU
+      const all = [...seen.values()].flat().sort((a, b) => a - b);
+      assert.deepEqual(
+        all,
+        Array.from({ length: total }, (_, i) => i),
+      );
+      for (const list of seen.values())
+        assert.deepEqual(
+          list,
+          [...list].sort((a, b) => a - b),
+        );
+    }));
+
+  test("records that wrap around the ring's end are copied whole", () =>
+    noLeak(() => {
+      using events = perfMap();
+      using seq = seqMap();
+      using prog = perfSeqProgram(events.fd, seq.fd);
+      using reader = PerfBufferReader.open(events, { pages: 1 });
+      // 24-byte records in a 4096-byte ring: the 171st starts at 4080 and wraps
+      let next = 0;
+      for (let round = 0; round < 5; round++) {
+        prog.run({ data: PACKET, repeat: 100 });
+        for (const r of reader.readAvailable()) assert.equal(seqOf(r), next++);
+        reader.release(); // hand the space back before the next round
+      }
+      assert.equal(next, 500);
+      assert.equal(reader.lostRecords, 0);
+    }));
+
+  test("a ring too small loses records: reported with their count, and counted", () =>
+    noLeak(() => {
+      using events = perfMap();
+      using seq = seqMap();
+      using prog = perfSeqProgram(events.fd, seq.fd);
+      using reader = PerfBufferReader.open(events, { pages: 1 });
+      // the last run's bpf_perf_event_output failed: -ENOSPC
+      assert.equal(prog.run({ data: PACKET, repeat: 1000 }).retval, -ENOSPC >>> 0);
+      const first = reader.readAvailable();
+      const samples = first.map(seqOf);
+      assert.ok(samples.length > 100 && samples.length < 1000, `${samples.length} fit`);
+      assert.deepEqual(
+        samples,
+        Array.from({ length: samples.length }, (_, i) => i),
+      );
+      // the kernel writes the LOST record before the next sample that fits
+      reader.release();
+      prog.run({ data: PACKET });
+      const [lost, after] = reader.readAvailable();
+      assert.deepEqual(lost && { ...lost }, {
+        kind: "lost",
+        cpu: first[0]!.cpu,
+        lost: 1000 - samples.length,
+      });
+      assert.ok(after);
+      assert.equal(seqOf(after), 1000);
+      assert.equal(reader.lostRecords, 1000 - samples.length);
+    }));
+
+  test("the async iterator wakes on new data and ends on close; onRecord too", () =>
+    noLeak(async () => {
+      using events = perfMap();
+      using seq = seqMap();
+      using prog = perfSeqProgram(events.fd, seq.fd);
+      const reader = PerfBufferReader.open(events);
+      const timers = [30, 60, 90].map((ms) =>
+        setTimeout(() => prog.run({ data: PACKET, repeat: 2 }), ms),
+      );
+      const got: number[] = [];
+      const loop = (async () => {
+        for await (const rec of reader) {
+          got.push(seqOf(rec));
+          if (got.length === 6) setTimeout(() => reader.close(), 10);
+        }
+      })();
+      await within(5000, loop, "iteration");
+      timers.forEach(clearTimeout);
+      assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
+
+      const cb = PerfBufferReader.open(events, { watermark: 100 });
+      const seen: number[] = [];
+      cb.onRecord((rec) => seen.push(seqOf(rec)));
+      await sleep(10); // the first delivery (of nothing) has run
+      prog.run({ data: PACKET, repeat: 2 }); // 48 bytes: below the watermark, no wake-up
+      await sleep(30);
+      assert.deepEqual(seen, []);
+      prog.run({ data: PACKET, repeat: 3 }); // 120 bytes: wakes the reader
+      await sleep(30);
+      assert.deepEqual(seen, [6, 7, 8, 9, 10]);
+      cb.close();
+    }));
+
+  test("close() empties the map slots: the program then gets ENOENT", () =>
+    noLeak(() => {
+      using events = perfMap();
+      using seq = seqMap();
+      using prog = perfSeqProgram(events.fd, seq.fd);
+      const reader = PerfBufferReader.open(events);
+      assert.equal(prog.run({ data: PACKET }).retval, 0);
+      reader.close();
+      assert.equal(prog.run({ data: PACKET }).retval, -ENOENT >>> 0);
+      reader.close();
+    }));
+
+  test("bad input: not a perf event array, bad pages, watermark or CPUs", () =>
+    noLeak(() => {
+      using events = perfMap();
+      using seq = seqMap();
+      assert.throws(() => PerfBufferReader.open(seq), /array map, not a perf event array/);
+      assert.throws(
+        () => PerfBufferReader.open(events, { pages: 3 }),
+        /3 data pages is not a power of two/,
+      );
+      assert.throws(
+        () => PerfBufferReader.open(events, { pages: 1, watermark: 5000 }),
+        /watermark 5000 must be between 1 and 4095 bytes/,
+      );
+      assert.throws(
+        () => PerfBufferReader.open(events, { cpus: [4096] }),
+        /CPU 4096 is out of range/,
+      );
+      assert.throws(() => PerfBufferReader.open({ fd: 9999 }), /EBADF|Bad file descriptor/);
+    }));
+});
