@@ -346,6 +346,13 @@ describe("Program.run", { skip }, () => {
       assert.match(e.message, /at least 14 bytes/);
     }));
 
+  test("raw_tp: run() with no options and with a ctx (the kernel refuses repeat and ctx_out there)", () =>
+    noLeak(() => {
+      using prog = Program.load(spec(PT.RAW_TRACEPOINT, R0_2));
+      assert.equal(prog.run().retval, 2);
+      assert.equal(prog.run({ ctx: new Uint8Array(16) }).retval, 2);
+    }));
+
   test("tracepoint programs cannot be test-run: NotSupportedError", () =>
     noLeak(() => {
       using prog = Program.load(spec(PT.TRACEPOINT, R0_2));

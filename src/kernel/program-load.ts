@@ -31,7 +31,6 @@ export const MAX_LOG_SIZE = 0xffffffff >>> 2;
 
 const EPERM = 1;
 const E2BIG = 7;
-const EACCES = 13;
 const EINVAL = 22;
 const ENOSPC = 28;
 const ENOTSUPP = 524;
@@ -143,9 +142,12 @@ export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): Load
         size = Math.min(r.trueSize > size ? r.trueSize : size * 4, maxLog);
         continue;
       }
-      if ((level & 3) === 0 && (r.errno === EACCES || r.errno === EINVAL)) {
+      if ((level & 3) === 0 && r.errno !== EPERM) {
         // As libbpf does: a rejection without a log (or with statistics only, which
-        // carry no reason) is loaded again at level 1 to get the verifier's reason.
+        // carry no reason) is loaded again at level 1 to get the verifier's reason —
+        // whatever the errno (EACCES, EINVAL, but also e.g. ENOENT for an unresolved
+        // kernel symbol). EPERM is the kernel refusing the program type or the caller:
+        // no log explains that.
         level |= 1;
         continue;
       }

@@ -65,10 +65,12 @@ export function testRunProgram(
 ): RunResult {
   const data = opts.data;
   let dataOutSize = opts.dataOutSize ?? (data ? data.length + DATA_OUT_HEADROOM : 0);
-  let ctxOutSize = opts.ctxOutSize ?? opts.ctx?.length ?? 0;
+  // raw_tp test runs refuse ctx_out (and repeat, which therefore defaults to 0: the
+  // kernel treats 0 as 1 for the types that loop).
+  let ctxOutSize = opts.ctxOutSize ?? (typeName === "raw_tracepoint" ? 0 : (opts.ctx?.length ?? 0));
   for (let tries = 0; ; tries++) {
     const call = new BpfCall(BpfCmd.PROG_TEST_RUN, bpfAttr.test);
-    call.u32("prog_fd", progFd).u32("repeat", opts.repeat ?? 1);
+    call.u32("prog_fd", progFd).u32("repeat", opts.repeat ?? 0);
     if (data && data.length > 0) call.input("data_in", data).u32("data_size_in", data.length);
     const dataOut = dataOutSize > 0 ? call.output("data_out", dataOutSize) : undefined;
     if (dataOut) call.u32("data_size_out", dataOutSize);
