@@ -10,7 +10,8 @@
  * - `char` arrays (elements named `char` or CHAR-encoded, as bpftool decides) → a
  *   `string` of the bytes before the first NUL, one character per byte (latin-1);
  * - other arrays → arrays; structs and unions → objects by member name, members of
- *   anonymous struct/union members hoisted (as C accesses them);
+ *   anonymous struct/union members hoisted (as C accesses them), other nameless
+ *   members (padding bitfields) left out;
  * - a DATASEC → an object of its variables by name; a VAR → its type's value.
  *
  * Pure: no `node:` imports.
@@ -114,11 +115,10 @@ export function decodeValue(btf: BTF, typeId: TypeId, data: Uint8Array, offset =
     for (const m of t.members) {
       const byte = at + (m.bitOffset >> 3);
       if (m.name === "") {
+        // Anonymous struct/union members are hoisted; other nameless members pad.
         const inner = btf.resolve(m.type);
-        if (inner.kind === "STRUCT" || inner.kind === "UNION") {
-          decodeMembers(inner, byte, out);
-          continue;
-        }
+        if (inner.kind === "STRUCT" || inner.kind === "UNION") decodeMembers(inner, byte, out);
+        continue;
       }
       out[m.name] = decodeMember(btf, m, data, byte, walk);
     }
