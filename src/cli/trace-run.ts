@@ -25,38 +25,74 @@ export interface TraceTool {
   readonly render: (bytes: Uint8Array) => string;
 }
 
+/**
+ * Resolves on SIGINT or SIGTERM; listening starts at once, so a signal that comes
+ * while the tool is still loading stops it as soon as it is attached (and never kills
+ * it half set up). `dispose` stops listening.
+ */
+function onStopSignal(): { stopped: Promise<void>; dispose: () => void } {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  const listener = () => stop();
+  process.on("SIGINT", listener);
+  process.on("SIGTERM", listener);
+  return {
+    stopped,
+    dispose: () => {
+      process.off("SIGINT", listener);
+      process.off("SIGTERM", listener);
+    },
+  };
+}
+
 /** Runs `tool` until SIGINT, SIGTERM or its duration ends. */
 export async function runTraceTool(ctx: Context, tool: TraceTool): Promise<void> {
-  const session = TraceSession.open(tool.session);
-  const out = ctx.out;
-  let flushQueued = false;
-  const flushSoon = () => {
-    if (flushQueued) return;
-    flushQueued = true;
-    setImmediate(() => {
-      flushQueued = false;
-      out.flush();
-    });
-  };
+  const signal = onStopSignal();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    if (!tool.json) out.write(tool.header);
-    out.flush();
-    const until = tool.durationSeconds !== undefined ? ` for ${tool.durationSeconds} s` : "";
-    out.stderr(`Tracing ${tool.what}${until}... Hit Ctrl-C to end.\n`);
-  } catch (e) {
-    session.close();
-    throw e;
-  }
-  await session.run(
-    (bytes) => {
+    const session = TraceSession.open(tool.session);
+    const out = ctx.out;
+    let flushQueued = false;
+    const flushSoon = () => {
+      if (flushQueued) return;
+      flushQueued = true;
+      setImmediate(() => {
+        flushQueued = false;
+        out.flush();
+      });
+    };
+    const duration = tool.durationSeconds;
+    const until =
+      duration === undefined
+        ? signal.stopped
+        : Promise.race([
+            signal.stopped,
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, Math.round(duration * 1000));
+            }),
+          ]);
+    try {
+      if (!tool.json) out.write(tool.header);
+      out.flush();
+      const span = duration !== undefined ? ` for ${duration} s` : "";
+      out.stderr(`Tracing ${tool.what}${span}... Hit Ctrl-C to end.\n`);
+    } catch (e) {
+      session.close();
+      throw e;
+    }
+    await session.run((bytes) => {
       const text = tool.render(bytes);
       if (text) {
         out.write(text);
         flushSoon();
       }
-    },
-    tool.durationSeconds !== undefined ? { durationSeconds: tool.durationSeconds } : {},
-  );
-  out.flush();
-  if (session.lost > 0) out.stderr(`Possibly lost ${session.lost} samples\n`);
+    }, until);
+    out.flush();
+    if (session.lost > 0) out.stderr(`Possibly lost ${session.lost} samples\n`);
+  } finally {
+    if (timer) clearTimeout(timer);
+    signal.dispose();
+  }
 }

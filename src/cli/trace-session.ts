@@ -2,9 +2,9 @@
  * What every trace tool does around its own program: check privileges and
  * tracepoints, load the tool's committed BPF object with its filters as `.rodata`
  * constants, pick the event transport (a ring buffer, else a perf buffer — one cached
- * feature probe), attach the tracepoints, hand each record to the tool until SIGINT,
- * SIGTERM or the duration ends, and take everything down again: links detached first,
- * records already in flight delivered, then the reader and the collection closed.
+ * feature probe), attach the tracepoints, hand each record to the tool until told to
+ * stop, and take everything down again: links detached first, records already in
+ * flight delivered, then the reader and the collection closed.
  *
  * @module
  */
@@ -219,58 +219,47 @@ export class TraceSession {
 
   /**
    * Hands each record to `onRecord` (the bytes are valid during the call only) until
-   * SIGINT, SIGTERM or `durationSeconds` passes, then detaches the programs, delivers
-   * the records already written, and closes everything. Resolves when done; `onRecord`
-   * exceptions stop the session and reject.
+   * `until` settles, then detaches the programs, delivers the records already written,
+   * and closes everything. Resolves when done; an exception from `onRecord` stops the
+   * session and rejects.
    */
-  async run(
-    onRecord: (bytes: Uint8Array) => void,
-    opts: { durationSeconds?: number } = {},
-  ): Promise<void> {
+  async run(onRecord: (bytes: Uint8Array) => void, until: Promise<unknown>): Promise<void> {
     const handle = (rec: Uint8Array | PerfRecord): void => {
       if (rec instanceof Uint8Array) onRecord(rec);
       else if (rec.kind === "sample") onRecord(rec.data);
       else this.#lost += rec.lost;
     };
-    let stop!: () => void;
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve;
+    let failed!: () => void;
+    const failure = new Promise<void>((resolve) => {
+      failed = resolve;
     });
-    const onSignal = () => stop();
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    const timer =
-      opts.durationSeconds !== undefined
-        ? setTimeout(onSignal, Math.round(opts.durationSeconds * 1000))
-        : undefined;
     const reader = this.#reader as RecordReader<Uint8Array | PerfRecord>;
-    let failure: unknown;
+    let error: unknown;
     const loop = (async () => {
       try {
-        for await (const rec of reader) {
-          handle(rec);
-        }
+        for await (const rec of reader) handle(rec);
       } catch (e) {
-        failure = e;
-        stop();
+        error = e;
+        failed();
       }
     })();
     try {
-      await stopped;
+      await Promise.race([until, failure]);
       // Nothing new arrives once the programs are detached; what is already in the
       // buffer is delivered before the reader closes.
       for (const l of this.#links) l.close();
-      if (failure === undefined && !reader.closed) {
+      // The iteration may have been handed a record whose step has not run yet (steps
+      // run as microtasks): let it finish before reading here, since a read releases
+      // the records before it. After one macrotask it waits for more, holding none.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (error === undefined && !reader.closed) {
         for (const rec of reader.readAvailable()) handle(rec);
       }
     } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      if (timer) clearTimeout(timer);
       this.close();
       await loop;
     }
-    if (failure !== undefined) throw failure;
+    if (error !== undefined) throw error;
   }
 
   /** Detaches the programs and closes the reader and the collection. Safe to call twice. */
