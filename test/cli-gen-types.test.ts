@@ -107,7 +107,7 @@ describe("gen types", () => {
       assert.equal(codec.size, btf.sizeof(t.id));
       const next = rng(cName.length * 7919);
       for (let i = 0; i < 50; i++) {
-        const bytes = Uint8Array.from({ length: codec.size + 8 }, next);
+        const bytes: Uint8Array = Uint8Array.from({ length: codec.size + 8 }, () => next());
         const at = i % 8;
         const value = codec.decode(bytes, at);
         assert.deepEqual(value, decodeValue(btf, t.id, bytes, at), `${codecName} #${i}`);
