@@ -34,6 +34,7 @@ export * from "./program-attach-target.ts";
 export * from "./program-btf.ts";
 export * from "./program-load.ts";
 export * from "./program-stats.ts";
+export * from "./record-decode.ts";
 export * from "./ringbuf.ts";
 export * from "./ringbuf-raw.ts";
 // From the syscall layer only what users need: the raw bpf(2) escape hatch, owned fds
