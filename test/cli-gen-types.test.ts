@@ -109,7 +109,7 @@ describe("gen types", () => {
       for (let i = 0; i < 50; i++) {
         const bytes: Uint8Array = Uint8Array.from({ length: codec.size + 8 }, () => next());
         const at = i % 8;
-        const value = codec.decode(bytes, at);
+        const value: unknown = codec.decode(bytes, at);
         assert.deepEqual(value, decodeValue(btf, t.id, bytes, at), `${codecName} #${i}`);
         // Encoding what was decoded and decoding again gives the same value (padding
         // and union alternatives other than the first are not kept).
