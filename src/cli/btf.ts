@@ -36,11 +36,48 @@ function help(ctx: Context): void {
 }
 
 /**
- * BTF id → ids of the programs (or maps) that use it. Listed newest first, the order
- * bpftool's hash table gives.
+ * libbpf's hashmap as bpftool fills it (HASHMAP_APPEND, the key as its own hash), kept
+ * only to list object ids in bpftool's order: each insert goes to the head of its
+ * bucket, and every growth re-inserts the entries bucket by bucket — so ids of one BTF
+ * come out newest first, or in another order once the table has grown.
  */
-function usersByBtf(kind: "prog" | "map", layout: StructLayout): Map<number, number[]> {
-  const table = new Map<number, number[]>();
+class LibbpfMultimap {
+  #bits = 0;
+  #size = 0;
+  #buckets: { key: number; value: number }[][] = [];
+
+  static #hash(key: number, bits: number): number {
+    if (bits === 0) return 0;
+    const h = (BigInt(key) * 11400714819323198485n) & 0xffffffffffffffffn;
+    return Number(h >> BigInt(64 - bits));
+  }
+
+  append(key: number, value: number): void {
+    const cap = this.#buckets.length;
+    if (cap === 0 || Math.floor(((this.#size + 1) * 4) / 3) > cap) {
+      const bits = Math.max(this.#bits + 1, 2);
+      const grown: { key: number; value: number }[][] = Array.from({ length: 1 << bits }, () => []);
+      for (const bucket of this.#buckets) {
+        for (const e of bucket) grown[LibbpfMultimap.#hash(e.key, bits)]?.unshift(e);
+      }
+      this.#bits = bits;
+      this.#buckets = grown;
+    }
+    this.#buckets[LibbpfMultimap.#hash(key, this.#bits)]?.unshift({ key, value });
+    this.#size++;
+  }
+
+  /** The values under `key`, in hashmap__for_each_key_entry's order. */
+  get(key: number): number[] {
+    if (this.#buckets.length === 0) return [];
+    const bucket = this.#buckets[LibbpfMultimap.#hash(key, this.#bits)] ?? [];
+    return bucket.filter((e) => e.key === key).map((e) => e.value);
+  }
+}
+
+/** BTF id → ids of the programs (or maps) that use it, in bpftool's order. */
+function usersByBtf(kind: "prog" | "map", layout: StructLayout): LibbpfMultimap {
+  const table = new LibbpfMultimap();
   const btfOff = layout.fields.btf_id?.offset;
   if (btfOff === undefined) return table;
   for (const id of objectIds(kind)) {
@@ -54,9 +91,7 @@ function usersByBtf(kind: "prog" | "map", layout: StructLayout): Map<number, num
     try {
       const btfId = objInfoByFd(fd.value, layout).getUint32(btfOff, true);
       if (!btfId) continue;
-      const list = table.get(btfId);
-      if (list) list.unshift(id);
-      else table.set(btfId, [id]);
+      table.append(btfId, id);
     } catch (e) {
       throw new CliError(`can't get ${kind} info: ${reason(e)}`);
     } finally {
@@ -95,7 +130,7 @@ async function show(ctx: Context, args: Args): Promise<void> {
       } catch (e) {
         throw new CliError(`can't get BTF object info: ${reason(e)}`);
       }
-      const view = { info, progIds: progs.get(info.id) ?? [], mapIds: maps.get(info.id) ?? [] };
+      const view = { info, progIds: progs.get(info.id), mapIds: maps.get(info.id) };
       if (ctx.out.json) btfJson(ctx.out.w, view);
       else ctx.out.write(btfPlain(view));
     };
