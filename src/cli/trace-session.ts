@@ -55,6 +55,9 @@ export interface TraceSessionOptions {
   readonly perfBuffer?: boolean;
 }
 
+/** Data pages per CPU of the perf buffer (256 KiB with 4 KiB pages), as BCC's tools use. */
+const PERF_PAGES = 64;
+
 /** How events travel from the programs to the tool. */
 export type TraceTransport = "ringbuf" | "perf";
 
@@ -142,7 +145,10 @@ export class TraceSession {
     this.attached = attached;
   }
 
-  /** Records the kernel dropped because the perf buffer was full (0 for ring buffers). */
+  /**
+   * Events dropped because the buffer was full: the perf buffer's lost records, or
+   * what the programs counted in `ringbuf_lost` (known once {@link run} returns).
+   */
   get lost(): number {
     return this.#lost;
   }
@@ -196,7 +202,7 @@ export class TraceSession {
       const reader =
         transport === "ringbuf"
           ? RingBufferReader.open(coll.map("events"))
-          : PerfBufferReader.open(coll.map("perf_events"));
+          : PerfBufferReader.open(coll.map("perf_events"), { pages: PERF_PAGES });
       return new TraceSession(
         coll,
         links,
@@ -255,6 +261,7 @@ export class TraceSession {
       if (error === undefined && !reader.closed) {
         for (const rec of reader.readAvailable()) handle(rec);
       }
+      this.#lost += Number(this.#coll.variables.ringbuf_lost?.toBigInt() ?? 0n);
     } finally {
       this.close();
       await loop;

@@ -40,11 +40,17 @@ struct {
   __uint(value_size, sizeof(__u32));
 } perf_events SEC(".maps");
 
+/* Events a full ring buffer refused (a full perf buffer counts its own losses and
+ * reports them to the reader). */
+__u64 ringbuf_lost = 0;
+
 static __always_inline void emit(void *ctx, void *data, __u64 size) {
-  if (use_ringbuf)
-    bpf_ringbuf_output(&events, data, size, 0);
-  else
+  if (use_ringbuf) {
+    if (bpf_ringbuf_output(&events, data, size, 0))
+      __sync_fetch_and_add(&ringbuf_lost, 1);
+  } else {
     bpf_perf_event_output(ctx, &perf_events, BPF_F_CURRENT_CPU, data, size);
+  }
 }
 
 char LICENSE[] SEC("license") = "GPL";
