@@ -255,6 +255,19 @@ describe("tsbpf trace open", { skip }, () => {
     );
   });
 
+  test("stdout's reader gone (| head): the next events end it with exit status 0", async () => {
+    const tool = start(["trace", "open"]);
+    await attached(tool);
+    tool.proc.stdout!.destroy();
+    for (let i = 0; i < 40 && tool.proc.exitCode === null; i++) {
+      spawnSync("cat", [existing]);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const d = await tool.done;
+    assert.equal(d.code, 0, d.stderr);
+    assert.doesNotMatch(d.stderr, /Error/);
+  });
+
   test("in process: -d returns with no descriptor left open", async () => {
     const fds = fdSnapshot();
     const r = await tsbpf("trace", "open", "-d", "0.3", "-p", "1", "-x");

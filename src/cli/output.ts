@@ -70,6 +70,7 @@ export class Output {
   #size = 0;
   #fd: number;
   #errFd: number;
+  #stdoutClosed = false;
 
   constructor(opts: { json: boolean; pretty: boolean }, fds: { out?: number; err?: number } = {}) {
     this.json = opts.json;
@@ -119,7 +120,15 @@ export class Output {
     const text = this.#chunks.join("");
     this.#chunks = [];
     this.#size = 0;
-    writeAll(this.#fd, text);
+    if (!writeAll(this.#fd, text)) this.#stdoutClosed = true;
+  }
+
+  /**
+   * True once a write found stdout's reader gone (EPIPE: `tsbpf trace open | head`);
+   * commands that stream stop then, as a C tool dies of SIGPIPE.
+   */
+  get stdoutClosed(): boolean {
+    return this.#stdoutClosed;
   }
 
   /** Ends the invocation: closes open JSON containers and adds bpftool's final newline. */
@@ -132,7 +141,8 @@ export class Output {
   }
 }
 
-function writeAll(fd: number, text: string): void {
+/** Writes all of `text`; false when the reader is gone (EPIPE). */
+function writeAll(fd: number, text: string): boolean {
   const buf = Buffer.from(text, "utf8");
   let off = 0;
   while (off < buf.length) {
@@ -141,8 +151,9 @@ function writeAll(fd: number, text: string): void {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EAGAIN") continue;
-      if (code === "EPIPE") return;
+      if (code === "EPIPE") return false;
       throw e;
     }
   }
+  return true;
 }

@@ -1,7 +1,8 @@
 /**
  * The part of `tsbpf trace open` and `tsbpf trace exec` that is the same: print the
  * header, stream rows as events come (stdout flushed once per batch, not per line),
- * say on stderr when tracing starts and how many events the kernel dropped.
+ * say on stderr when tracing starts and how many events the kernel dropped, and stop
+ * on SIGINT, SIGTERM, the end of `-d`, or a closed stdout.
  *
  * @module
  */
@@ -54,6 +55,15 @@ export async function runTraceTool(ctx: Context, tool: TraceTool): Promise<void>
   try {
     const session = TraceSession.open(tool.session);
     const out = ctx.out;
+    // Output is flushed once per batch of events; a reader that went away
+    // (`| head`) ends the tool as SIGPIPE ends a C one, but with everything closed.
+    let pipeClosed!: () => void;
+    const stops: Promise<void>[] = [
+      signal.stopped,
+      new Promise<void>((resolve) => {
+        pipeClosed = resolve;
+      }),
+    ];
     let flushQueued = false;
     const flushSoon = () => {
       if (flushQueued) return;
@@ -61,18 +71,18 @@ export async function runTraceTool(ctx: Context, tool: TraceTool): Promise<void>
       setImmediate(() => {
         flushQueued = false;
         out.flush();
+        if (out.stdoutClosed) pipeClosed();
       });
     };
     const duration = tool.durationSeconds;
-    const until =
-      duration === undefined
-        ? signal.stopped
-        : Promise.race([
-            signal.stopped,
-            new Promise<void>((resolve) => {
-              timer = setTimeout(resolve, Math.round(duration * 1000));
-            }),
-          ]);
+    if (duration !== undefined) {
+      stops.push(
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.round(duration * 1000));
+        }),
+      );
+    }
+    const until = Promise.race(stops);
     try {
       if (!tool.json) out.write(tool.header);
       out.flush();
