@@ -63,6 +63,9 @@ try {
   try {
     for await (const rec of pipe) {
       if (rec.event !== "bpf_trace_printk" || !rec.message.startsWith("hello from ")) continue;
+      // trace_pipe is shared by every BPF program on the machine: with --self, lines
+      // another copy of this example (or any program) printed for other tasks are not ours.
+      if (values.self && rec.pid !== process.pid) continue;
       console.log(rec.message);
       if (++lines >= maxLines) break;
     }
