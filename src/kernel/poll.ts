@@ -22,8 +22,14 @@ export interface RecordSource<T> {
    * returns may point into the source's memory until {@link release}.
    */
   next(): T | undefined;
-  /** Hands the space of every record returned by {@link next} back to the producer. */
-  release(): void;
+  /**
+   * Hands the space of every record returned by {@link next} back to the producer.
+   * With `all` false the source may keep publishing some of it for later (fewer
+   * stores to memory the producer reads); with `all` true or omitted it must publish
+   * everything (a reader does before it waits: a ring buffer producer wakes the reader
+   * only when the consumer has caught up).
+   */
+  release(all?: boolean): void;
   /**
    * Delivers every available record (at most `max`) to `cb`, releasing each once `cb`
    * returns or throws; returns how many were delivered.
@@ -53,6 +59,8 @@ export interface RecordReaderOptions {
 
 type Mode = "idle" | "callback" | "iterate";
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
 /**
  * Reads records from a {@link RecordSource} three ways — pick one per reader:
  *
@@ -81,7 +89,9 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
   #waiting = false;
   #callback: ((rec: T) => void) | undefined;
   #onError: ((err: Error) => void) | undefined;
-  #pending: { resolve: (r: T | undefined) => void; reject: (e: Error) => void } | undefined;
+  #pending:
+    | { resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: Error) => void }
+    | undefined;
 
   /**
    * @param source what to read; the reader owns it and closes it.
@@ -124,9 +134,14 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
   read(): T | undefined {
     this.#ensureOpen("read()");
     if (this.#mode === "callback") this.#claim("idle", "read()");
-    this.#source.release();
-    const r = this.#source.next();
-    return r !== undefined && this.#copy ? this.#source.copy(r) : r;
+    const src = this.#source;
+    src.release(false);
+    const r = src.next();
+    if (r === undefined) {
+      src.release();
+      return undefined;
+    }
+    return this.#copy ? src.copy(r) : r;
   }
 
   /**
@@ -181,17 +196,19 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     }
   }
 
-  /** Waits for the next record; undefined once the reader is closed. */
-  #next(): Promise<T | undefined> {
-    if (this.#closed) return Promise.resolve(undefined);
+  /** One iteration step: the next record, waiting for it; done once the reader is closed. */
+  #step(): Promise<IteratorResult<T, undefined>> {
+    if (this.#closed) return Promise.resolve(DONE);
     if (this.#pending) {
-      return Promise.reject(new Error(`${this.#label}: a read is already waiting`));
+      return Promise.reject(new Error(`${this.#label}: an iteration step is already waiting`));
     }
     const src = this.#source;
-    src.release();
+    src.release(false);
     const r = src.next();
-    if (r !== undefined) return Promise.resolve(this.#copy ? src.copy(r) : r);
-    return new Promise<T | undefined>((resolve, reject) => {
+    if (r !== undefined)
+      return Promise.resolve({ done: false, value: this.#copy ? src.copy(r) : r });
+    src.release();
+    return new Promise<IteratorResult<T, undefined>>((resolve, reject) => {
       this.#pending = { resolve, reject };
       this.#startWatches();
     });
@@ -221,7 +238,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     if (r === undefined) return; // spurious, or a record still being written
     this.#pending = undefined;
     this.#stopWatches();
-    p.resolve(this.#copy ? this.#source.copy(r) : r);
+    p.resolve({ done: false, value: this.#copy ? this.#source.copy(r) : r });
   }
 
   #onEvent(fd: number, status: number): void {
@@ -264,14 +281,19 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     }
   }
 
-  /** The async iterator: one record per step; it ends when the reader is closed. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+  /**
+   * The async iterator: one record per step; it ends when the reader is closed.
+   * Leaving a `for await` loop early (`break`) does not close the reader.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     this.#claim("iterate", "async iteration");
-    for (;;) {
-      const r = await this.#next();
-      if (r === undefined) return;
-      yield r;
-    }
+    // hand-written rather than an async generator: one promise per step, not three
+    const it: AsyncIterableIterator<T> = {
+      next: () => this.#step(),
+      return: () => Promise.resolve(DONE),
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
   }
 
   /** Lets the process exit while this reader waits (like `socket.unref()`). */
@@ -306,7 +328,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
       this.#source.release(); // what was read counts as read
       this.#source.close();
     } finally {
-      p?.resolve(undefined);
+      p?.resolve(DONE);
     }
   }
 

@@ -60,8 +60,9 @@ class RingSource implements RecordSource<Uint8Array> {
     return raw.data.subarray(raw.offset, raw.offset + len);
   }
 
-  release(): void {
-    this.raw.commit();
+  release(all = true): void {
+    if (all) this.raw.commit();
+    else this.raw.commitSome();
   }
 
   drain(cb: (rec: Uint8Array) => void, max = Infinity): number {
@@ -173,8 +174,8 @@ class RingSetSource implements RecordSource<RingSetRecord> {
     return undefined;
   }
 
-  release(): void {
-    for (const r of this.rings) r.source.release();
+  release(all = true): void {
+    for (const r of this.rings) r.source.release(all);
   }
 
   drain(cb: (rec: RingSetRecord) => void, max = Infinity): number {
