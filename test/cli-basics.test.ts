@@ -12,7 +12,7 @@ test("version: bpftool's layout, plain and JSON, also as -V and abbreviated", ()
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /^tsbpf v\d+\.\d+\.\d+\nusing node v\d+\.\d+\.\d+\nfeatures: kernel, isa\n$/,
+    /^tsbpf v\d+\.\d+\.\d+\nusing node v\d+\.\d+\.\d+\nfeatures: kernel, isa, elf, vm\n$/,
   );
   const j = JSON.parse(tsbpfProcess("-j", "version").stdout);
   assert.deepEqual(Object.keys(j), ["version", "node_version", "features"]);

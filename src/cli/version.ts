@@ -5,7 +5,7 @@
  * ```
  * tsbpf v0.1.0
  * using node v20.20.2
- * features: kernel, isa
+ * features: kernel, isa, elf, vm
  * ```
  *
  * JSON: `{"version":"0.1.0","node_version":"20.20.2","features":{"kernel":true,...}}`.
@@ -41,10 +41,10 @@ export function versionInfo(): VersionInfo {
       kernel: process.platform === "linux" && ["x64", "arm64"].includes(process.arch),
       // assembler and disassembler of src/isa
       isa: true,
-      // ELF object loading (prog load of .o files): a later issue
-      elf: false,
-      // userspace VM (tsbpf vm ...): a later issue
-      vm: false,
+      // ELF objects, BTF and CO-RE (prog load/loadall of .o files, btf dump, gen types)
+      elf: true,
+      // the userspace VM (tsbpf vm ...)
+      vm: true,
       // JITed instruction dumps need a disassembler for the host ISA
       jited_dump: false,
     },

@@ -17,6 +17,7 @@ import {
   type NativeMemory,
   SyscallError,
   syscall5,
+  syscallNumber,
 } from "./sys/index.ts";
 
 /** `enum perf_type_id`: the fixed PMU types (kprobe and uprobe PMUs have dynamic ones). */
@@ -102,8 +103,6 @@ export const PERF_EVENT_IOC_DISABLE = 0x2401;
 /** `PERF_EVENT_IOC_SET_BPF` = _IOW('$', 8, __u32). */
 export const PERF_EVENT_IOC_SET_BPF = 0x40042408;
 
-const SYS_perf_event_open: Partial<Record<string, number>> = { x64: 298, arm64: 241 };
-
 /** What to open: the fields of `struct perf_event_attr` tsbpf uses. */
 export interface PerfEventAttr {
   /** `type`: a {@link PerfType}, or a dynamic PMU type (kprobe, uprobe). */
@@ -177,10 +176,7 @@ export function perfEventOpen(
   target: PerfEventTarget = {},
   what = `perf event type ${attr.type}`,
 ): Fd {
-  const nr = SYS_perf_event_open[process.arch];
-  if (nr === undefined) {
-    throw new Error(`perf_event_open: unsupported architecture ${process.arch}`);
-  }
+  const nr = syscallNumber("perf_event_open");
   const pid = target.pid ?? -1;
   const cpu = target.cpu ?? (pid === -1 ? 0 : -1);
   const mems: NativeMemory[] = [];

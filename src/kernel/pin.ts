@@ -8,15 +8,7 @@
 import { mkdirSync, statfsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { BpfCmd, bpfAttr } from "../uapi/index.ts";
-import {
-  allocNative,
-  BpfCall,
-  Fd,
-  freeNative,
-  lastErrno,
-  SyscallError,
-  syscall5,
-} from "./sys/index.ts";
+import { BpfCall, Fd, mountFs, SyscallError } from "./sys/index.ts";
 
 /** `f_type` of a bpf filesystem (BPF_FS_MAGIC). */
 export const BPF_FS_MAGIC = 0xcafe4a11;
@@ -103,8 +95,6 @@ export function openPinned(path: string, flags = 0): Fd {
   }
 }
 
-const SYS_mount: Partial<Record<string, number>> = { x64: 165, arm64: 40 };
-
 /**
  * Makes sure a bpf filesystem is mounted at `dir` (default /sys/fs/bpf): does nothing
  * if one is, mounts one if not (needs root / CAP_SYS_ADMIN).
@@ -113,26 +103,7 @@ const SYS_mount: Partial<Record<string, number>> = { x64: 165, arm64: 40 };
  */
 export function ensureBpffs(dir: string = DEFAULT_BPFFS): void {
   if (isOnBpffs(dir)) return;
-  const nr = SYS_mount[process.arch];
-  if (nr === undefined)
-    throw new Error(`cannot mount bpffs at ${dir}: unsupported architecture ${process.arch}`);
   mkdirSync(dir, { recursive: true });
-  const enc = new TextEncoder();
-  const strings = ["bpf", dir, "bpf"].map((s) => {
-    const bytes = enc.encode(s);
-    const mem = allocNative(bytes.length + 1);
-    mem.bytes.set(bytes);
-    return mem;
-  });
-  try {
-    const [src, target, fstype] = strings as [
-      (typeof strings)[0],
-      (typeof strings)[0],
-      (typeof strings)[0],
-    ];
-    const r = syscall5(nr, src.address, target.address, fstype.address, 0, 0);
-    if (r < 0) throw new SyscallError(lastErrno(), `mount bpffs at ${dir}`, "mounting needs root");
-  } finally {
-    for (const m of strings) freeNative(m);
-  }
+  const e = mountFs("bpf", dir, "bpf");
+  if (e !== 0) throw new SyscallError(e, `mount bpffs at ${dir}`, "mounting needs root");
 }

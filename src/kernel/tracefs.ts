@@ -12,35 +12,14 @@
 
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { NotSupportedError } from "./features/not-supported-error.ts";
-import { allocNative, freeNative, lastErrno, SyscallError, syscall5 } from "./sys/index.ts";
+import { mountFs, SyscallError } from "./sys/index.ts";
 
 /** Where tracefs is mounted on current kernels. */
 export const TRACEFS = "/sys/kernel/tracing";
 /** Where it appears under debugfs (older systems). */
 export const DEBUGFS_TRACING = "/sys/kernel/debug/tracing";
 
-const SYS_mount: Partial<Record<string, number>> = { x64: 165, arm64: 40 };
-
 let cached: string | undefined;
-
-function mount(source: string, target: string, fstype: string): number {
-  const nr = SYS_mount[process.arch];
-  if (nr === undefined) return -1;
-  const enc = new TextEncoder();
-  const mems = [source, target, fstype].map((s) => {
-    const b = enc.encode(s);
-    const m = allocNative(b.length + 1);
-    m.bytes.set(b);
-    return m;
-  });
-  try {
-    const [a, b, c] = mems as [(typeof mems)[0], (typeof mems)[0], (typeof mems)[0]];
-    const r = syscall5(nr, a.address, b.address, c.address, 0, 0);
-    return r < 0 ? lastErrno() : 0;
-  } finally {
-    for (const m of mems) freeNative(m);
-  }
-}
 
 /**
  * The tracefs directory: /sys/kernel/tracing, else /sys/kernel/debug/tracing; when
@@ -56,7 +35,7 @@ export function tracefsDir(): string {
       return dir;
     }
   }
-  const errno = existsSync(TRACEFS) ? mount("nodev", TRACEFS, "tracefs") : 2;
+  const errno = existsSync(TRACEFS) ? mountFs("nodev", TRACEFS, "tracefs") : 2;
   if (errno === 0 && existsSync(`${TRACEFS}/events`)) {
     cached = TRACEFS;
     return TRACEFS;

@@ -10,8 +10,9 @@
 import { BPF_ATTR_SIZE, type BpfCmd, type StructLayout } from "../../uapi/index.ts";
 import { SyscallError } from "./errors.ts";
 import { allocNative, freeNative, lastErrno, type NativeMemory, syscall3p } from "./native.ts";
+import { syscallNumber } from "./numbers.ts";
 
-const SYS_bpf = 321; // x86-64
+const SYS_bpf = syscallNumber("bpf");
 /*
  * Module-local copies for bpfRaw's hot path: under tsx (tests, benches) imports are
  * compiled to CommonJS getters, so every use of an imported name is a getter call;

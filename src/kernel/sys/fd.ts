@@ -5,11 +5,12 @@
  */
 import { closeFd } from "./native.ts";
 
+let openCount = 0;
+
 const registry = new FinalizationRegistry<number>((fd) => {
   closeFd(fd);
+  openCount--;
 });
-
-let openCount = 0;
 
 /** An owned file descriptor. */
 export class Fd {

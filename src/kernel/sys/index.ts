@@ -7,6 +7,7 @@ export { SyscallError } from "./errors.ts";
 export { Fd, openFdCount } from "./fd.ts";
 export { dupFd, type FdEvents, FdWatch } from "./fd-watch.ts";
 export { type MappingAccess, pageSize, SharedMapping } from "./mapping.ts";
+export { mountFs } from "./mount.ts";
 export {
   addressOf,
   allocNative,
@@ -23,3 +24,4 @@ export {
   syscall5,
   viewNative,
 } from "./native.ts";
+export { type SyscallName, syscallNumber } from "./numbers.ts";

@@ -12,14 +12,24 @@ import koffi from "koffi";
 const libc = koffi.load("libc.so.6");
 
 /** `long syscall(long nr, long a, void *b, unsigned long c)` with a pointer second argument. */
-export const syscall3p = libc.func(
-  "long syscall(long nr, long a, void *b, unsigned long c)",
-) as (nr: number, a: number, b: unknown, c: number) => number;
+export const syscall3p = libc.func("long syscall(long nr, long a, void *b, unsigned long c)") as (
+  nr: number,
+  a: number,
+  b: unknown,
+  c: number,
+) => number;
 
 /** `long syscall(long nr, ...)` with five integer arguments (pointers passed as addresses). */
 export const syscall5 = libc.func(
   "long syscall(long nr, long a, long b, long c, long d, long e)",
-) as (nr: number, a: number | bigint, b: number | bigint, c: number | bigint, d: number | bigint, e: number | bigint) => number;
+) as (
+  nr: number,
+  a: number | bigint,
+  b: number | bigint,
+  c: number | bigint,
+  d: number | bigint,
+  e: number | bigint,
+) => number;
 
 export const closeFd = libc.func("int close(int fd)") as (fd: number) => number;
 
