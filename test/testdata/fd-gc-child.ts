@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { BpfMap, openFdCount } from "../../src/kernel/index.ts";
 import { MapType } from "../../src/uapi/index.ts";
 const proc = () => readdirSync("/proc/self/fd").length;
-const before = [openFdCount(), proc()];
+const before: [number, number] = [openFdCount(), proc()];
 (() => {
   for (let i = 0; i < 5; i++) BpfMap.create({ name: "gc", type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
 })();
