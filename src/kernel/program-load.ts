@@ -9,31 +9,32 @@
  * @module
  */
 
-import { release } from "node:os";
+import { sanitizeObjectName } from "../spec/map-spec.ts";
 import {
   describeProgram,
   instructionCount,
   type ProgramSpec,
   validateProgramSpec,
 } from "../spec/program-spec.ts";
-import { BPF_OBJ_NAME_LEN, BpfCmd, bpfAttr, ProgType, progTypeName } from "../uapi/index.ts";
+import { BpfCmd, bpfAttr, Errno, ProgType, progTypeName } from "../uapi/index.ts";
+import { KernelBTF } from "./btf.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
+import { runningKernelVersion } from "./kernel-version.ts";
 import { resolveAttachBtfId } from "./program-attach-target.ts";
-import { loadRawBtf } from "./program-btf.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "./sys/index.ts";
 import { VerifierError } from "./verifier-error.ts";
 import { parseVerifierLog } from "./verifier-log.ts";
+
+/**
+ * `KERNEL_VERSION(a, b, c)` of the running kernel; kept here for the feature probes
+ * that import it from this module (its home is ./kernel-version.ts).
+ */
+export { runningKernelVersion } from "./kernel-version.ts";
 
 /** The first verifier log buffer: 64 KiB. */
 export const DEFAULT_LOG_SIZE = 64 * 1024;
 /** The kernel's cap on `log_size` (UINT_MAX >> 2 since Linux 5.2; 16 MiB - 1 before). */
 export const MAX_LOG_SIZE = 0xffffffff >>> 2;
-
-const EPERM = 1;
-const E2BIG = 7;
-const EINVAL = 22;
-const ENOSPC = 28;
-const ENOTSUPP = 524;
 
 /** How to load a program. */
 export interface LoadOptions {
@@ -67,32 +68,6 @@ export interface LoadedProgram {
   readonly fd: Fd;
   /** The verifier log, when a log level was asked for. */
   readonly log: string | undefined;
-}
-
-/**
- * The name the kernel will accept: letters, digits, `_` and `.` (others become `_`),
- * at most BPF_OBJ_NAME_LEN - 1 characters.
- *
- * @example
- * ```ts
- * sanitizeObjectName("my-prog/handle_connect"); // "my_prog_handle_"
- * ```
- */
-export function sanitizeObjectName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, BPF_OBJ_NAME_LEN - 1);
-}
-
-let cachedKernelVersion: number | undefined;
-
-/** `KERNEL_VERSION(a, b, c)` of the running kernel, as kprobe programs once had to declare. */
-export function runningKernelVersion(): number {
-  if (cachedKernelVersion === undefined) {
-    const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release());
-    cachedKernelVersion = m
-      ? (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(Number(m[3] ?? 0), 255)
-      : 0;
-  }
-  return cachedKernelVersion;
 }
 
 interface Attempt {
@@ -129,20 +104,22 @@ export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): Load
 
   const attachBtfId = resolveAttachBtfId(spec);
   if (attachBtfId !== undefined && spec.attachBtfId === undefined) spec = { ...spec, attachBtfId };
-  const btfFd =
-    spec.btf && opts.btfFd === undefined ? loadRawBtf(spec.btf.btf, `BTF of ${label}`) : undefined;
+  const ownBtf =
+    spec.btf && opts.btfFd === undefined
+      ? KernelBTF.load(spec.btf.btf, { what: `BTF of ${label}` })
+      : undefined;
   try {
     for (;;) {
-      const r = attempt(spec, opts, level, size, opts.btfFd ?? btfFd?.value);
+      const r = attempt(spec, opts, level, size, opts.btfFd ?? ownBtf?.fd.value);
       if (r.fd >= 0) return { fd: new Fd(r.fd), log: wanted ? r.log : undefined };
-      if (r.errno === ENOSPC && level !== 0) {
+      if (r.errno === Errno.ENOSPC && level !== 0) {
         if (size >= maxLog) {
           throw new VerifierError({ errno: r.errno, log: r.log, program: label, truncated: true });
         }
         size = Math.min(r.trueSize > size ? r.trueSize : size * 4, maxLog);
         continue;
       }
-      if ((level & 3) === 0 && r.errno !== EPERM) {
+      if ((level & 3) === 0 && r.errno !== Errno.EPERM) {
         // As libbpf does: a rejection without a log (or with statistics only, which
         // carry no reason) is loaded again at level 1 to get the verifier's reason —
         // whatever the errno (EACCES, EINVAL, but also e.g. ENOENT for an unresolved
@@ -154,7 +131,7 @@ export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): Load
       throw loadError(spec, label, r);
     }
   } finally {
-    btfFd?.close();
+    ownBtf?.close();
   }
 }
 
@@ -235,7 +212,7 @@ function loadError(spec: ProgramSpec, label: string, r: Attempt): Error {
   const typeName = progTypeName(spec.type);
   const operation = `program load (${label})`;
   switch (r.errno) {
-    case EPERM: {
+    case Errno.EPERM: {
       const root = process.getuid?.() === 0;
       return new NotSupportedError(
         `loading ${typeName ?? `type ${spec.type}`} programs`,
@@ -245,13 +222,13 @@ function loadError(spec: ProgramSpec, label: string, r: Attempt): Error {
         r.errno,
       );
     }
-    case E2BIG:
+    case Errno.E2BIG:
       return new SyscallError(
         r.errno,
         operation,
         `${instructionCount(spec)} instructions: more than this kernel accepts (1,000,000 for privileged loaders, 4096 otherwise)`,
       );
-    case EINVAL:
+    case Errno.EINVAL:
       return new SyscallError(
         r.errno,
         operation,
@@ -259,7 +236,7 @@ function loadError(spec: ProgramSpec, label: string, r: Attempt): Error {
           ? `program type ${spec.type} is unknown (tsbpf's headers know 1..${Math.max(...Object.values(ProgType))}; the kernel did not accept it)`
           : `the kernel gave no verifier log: check the expected attach type, prog flags (${spec.flags ?? 0}), attach BTF id and that the type exists on this kernel`,
       );
-    case ENOTSUPP:
+    case Errno.ENOTSUPP:
       return new NotSupportedError(
         `loading ${label}`,
         `the kernel answered ENOTSUPP${
