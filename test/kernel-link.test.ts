@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
+import { vmlinuxBTF } from "../src/kernel/btf.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
 import { Link } from "../src/kernel/link.ts";
 import {
@@ -41,7 +42,6 @@ import { linkIds, progIds } from "../src/kernel/objects.ts";
 import { encodePerfEventAttr, PERF_EVENT_ATTR } from "../src/kernel/perf-event.ts";
 import { ensureBpffs } from "../src/kernel/pin.ts";
 import { Program } from "../src/kernel/program.ts";
-import { vmlinuxBtf } from "../src/kernel/program-attach-target.ts";
 import { openFdCount, syscall5 } from "../src/kernel/sys/index.ts";
 import { tracefsDir } from "../src/kernel/tracefs.ts";
 import { functionOffset } from "../src/kernel/uprobe-symbols.ts";
@@ -142,7 +142,7 @@ const R0 = (v: number) => encodeProgram(assemble(`r0 = ${v}\nexit`));
 
 describe("perf_event_attr", () => {
   test("offsets match struct perf_event_attr in vmlinux BTF", { skip }, () => {
-    const t = vmlinuxBtf()
+    const t = vmlinuxBTF()
       .findAllByName("perf_event_attr")
       .find((x) => x.kind === "STRUCT") as unknown as {
       size: number;

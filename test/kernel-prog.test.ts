@@ -7,13 +7,14 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { describe, test } from "node:test";
+import { vmlinuxBTF } from "../src/kernel/btf.ts";
 import { btfBytesById, btfInfoById } from "../src/kernel/btf-info.ts";
 import { encodeRaw, type RawInsn } from "../src/kernel/features/insns.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
 import { haveProgType } from "../src/kernel/features/prog-types.ts";
 import { ensureBpffs } from "../src/kernel/pin.ts";
 import { Program } from "../src/kernel/program.ts";
-import { resolveAttachBtfId, vmlinuxBtf } from "../src/kernel/program-attach-target.ts";
+import { resolveAttachBtfId } from "../src/kernel/program-attach-target.ts";
 import { enableStats } from "../src/kernel/program-stats.ts";
 import { openFdCount, SyscallError } from "../src/kernel/sys/index.ts";
 import { VerifierError } from "../src/kernel/verifier-error.ts";
@@ -458,7 +459,7 @@ describe("pin, open and info", { skip }, () => {
 describe("BTF attach targets", () => {
   test("attachTo resolves to vmlinux BTF ids for fentry, tp_btf and LSM", (t) => {
     if (!existsSync("/sys/kernel/btf/vmlinux")) return t.skip("no /sys/kernel/btf/vmlinux");
-    const btf = vmlinuxBtf();
+    const btf = vmlinuxBTF();
     const fentry = resolveAttachBtfId({
       type: PT.TRACING,
       expectedAttachType: 24,

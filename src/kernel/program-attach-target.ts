@@ -6,19 +6,11 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
-import { type BTF, parseBTF } from "../btf/index.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
 import { AttachType, ProgType } from "../uapi/index.ts";
+import { SYSFS_BTF_DIR, vmlinuxBTF } from "./btf.ts";
 
-const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
-let vmlinux: BTF | undefined;
-
-/** The running kernel's BTF, parsed once (about 0.1 s). */
-export function vmlinuxBtf(): BTF {
-  vmlinux ??= parseBTF(readFileSync(VMLINUX_BTF));
-  return vmlinux;
-}
+const VMLINUX_BTF = `${SYSFS_BTF_DIR}/vmlinux`;
 
 /**
  * The BTF name a program of `spec`'s type and attach type looks up for `attachTo`:
@@ -51,7 +43,7 @@ export function resolveAttachBtfId(
   if (spec.attachBtfId !== undefined) return spec.attachBtfId;
   const target = attachBtfName(spec);
   if (!target) return undefined;
-  const found = vmlinuxBtf()
+  const found = vmlinuxBTF()
     .findAllByName(target.name)
     .find((t) => t.kind === target.kind);
   if (!found) {
