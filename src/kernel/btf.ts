@@ -16,12 +16,11 @@ import {
   parseBTF,
 } from "../btf/index.ts";
 import type { BTFType } from "../btf/types.ts";
-import { BpfCmd, bpfAttr } from "../uapi/index.ts";
+import { BpfCmd, bpfAttr, Errno } from "../uapi/index.ts";
 import { type BtfInfo, btfInfoByFd } from "./btf-info.ts";
 import { objectFdById } from "./objects.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "./sys/index.ts";
 
-const ENOSPC = 28;
 /** Where the kernel publishes its BTF. */
 export const SYSFS_BTF_DIR = "/sys/kernel/btf";
 /** First log buffer size when a load fails and is retried for its log. */
@@ -100,7 +99,7 @@ function attempt(bytes: Uint8Array, level: number, size: number): LoadAttempt {
 function loadWithLog(bytes: Uint8Array, level: number, size: number): LoadAttempt {
   for (;;) {
     const a = attempt(bytes, level, size);
-    if (a.errno !== ENOSPC || size >= MAX_LOG_SIZE) return a;
+    if (a.errno !== Errno.ENOSPC || size >= MAX_LOG_SIZE) return a;
     size = Math.min(MAX_LOG_SIZE, a.trueSize > size ? a.trueSize : size * 4);
   }
 }

@@ -6,13 +6,11 @@
  * @module
  */
 
-import { BpfCmd, bpfAttr } from "../uapi/index.ts";
+import { BpfCmd, bpfAttr, Errno } from "../uapi/index.ts";
 import { BpfCall, Fd, SyscallError } from "./sys/index.ts";
 
 /** The kinds of kernel object that have ids. */
 export type ObjectKind = "prog" | "map" | "link" | "btf";
-
-const ENOENT = 2;
 
 const COMMANDS: Readonly<Record<ObjectKind, { next: BpfCmd; fd: BpfCmd; idField: string }>> = {
   prog: { next: BpfCmd.PROG_GET_NEXT_ID, fd: BpfCmd.PROG_GET_FD_BY_ID, idField: "prog_id" },
@@ -31,7 +29,7 @@ export function nextObjectId(kind: ObjectKind, id = 0): number | undefined {
   try {
     call.invoke(`${kind} next id (after ${id})`);
   } catch (e) {
-    if (e instanceof SyscallError && e.errno === ENOENT) return undefined;
+    if (e instanceof SyscallError && e.errno === Errno.ENOENT) return undefined;
     throw e;
   }
   return call.get("next_id");
@@ -82,7 +80,7 @@ export function objectFdById(kind: ObjectKind, id: number, openFlags = 0): Fd | 
   try {
     return new Fd(call.invoke(`open ${kind} by id ${id}`));
   } catch (e) {
-    if (e instanceof SyscallError && e.errno === ENOENT) return undefined;
+    if (e instanceof SyscallError && e.errno === Errno.ENOENT) return undefined;
     throw e;
   }
 }

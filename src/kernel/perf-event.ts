@@ -8,6 +8,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import { Errno } from "../uapi/index.ts";
 import {
   allocNative,
   Fd,
@@ -196,7 +197,7 @@ export function perfEventOpen(
       const r = syscall5(nr, a.address, pid, cpu, target.groupFd ?? -1, PERF_FLAG_FD_CLOEXEC);
       if (r >= 0) return new Fd(r);
       const e = lastErrno();
-      if (e === 4) continue; // EINTR
+      if (e === Errno.EINTR) continue;
       throw new SyscallError(e, `perf_event_open (${what}, pid ${pid}, cpu ${cpu})`);
     }
   } finally {

@@ -7,7 +7,7 @@
 
 import { mkdirSync, statfsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { BpfCmd, bpfAttr } from "../uapi/index.ts";
+import { BpfCmd, bpfAttr, Errno } from "../uapi/index.ts";
 import { BpfCall, Fd, mountFs, SyscallError } from "./sys/index.ts";
 
 /** `f_type` of a bpf filesystem (BPF_FS_MAGIC). */
@@ -15,8 +15,6 @@ export const BPF_FS_MAGIC = 0xcafe4a11;
 
 /** Where bpffs is conventionally mounted. */
 export const DEFAULT_BPFFS = "/sys/fs/bpf";
-
-const ENOENT = 2;
 
 /** True if `path` exists and lies on a bpf filesystem. */
 export function isOnBpffs(path: string): boolean {
@@ -90,7 +88,8 @@ export function openPinned(path: string, flags = 0): Fd {
     return new Fd(call.invoke(`open pinned object ${path}`));
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
-    const detail = e.errno === ENOENT || e.code === "EPERM" ? explainPinPath(path) : undefined;
+    const detail =
+      e.errno === Errno.ENOENT || e.code === "EPERM" ? explainPinPath(path) : undefined;
     throw new SyscallError(e.errno, `open pinned object ${path}`, detail);
   }
 }

@@ -4,13 +4,10 @@
  * @module
  */
 
-import { BpfCmd, bpfAttr } from "../uapi/index.ts";
+import { BpfCmd, bpfAttr, Errno } from "../uapi/index.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { BpfCall, SyscallError } from "./sys/index.ts";
 
-const EINVAL = 22;
-const ENOSPC = 28;
-const ENOTSUPP = 524;
 /** Room the output buffer has beyond the input, for programs that grow the packet. */
 export const DATA_OUT_HEADROOM = 256;
 
@@ -86,20 +83,20 @@ export function testRunProgram(
       call.invoke(`test run (${label})`);
     } catch (e) {
       if (!(e instanceof SyscallError)) throw e;
-      if (e.errno === ENOSPC && tries === 0) {
+      if (e.errno === Errno.ENOSPC && tries === 0) {
         // An output buffer was too small: the kernel says how much it needed.
         dataOutSize = Math.max(dataOutSize, call.get("data_size_out"));
         ctxOutSize = Math.max(ctxOutSize, call.get("ctx_size_out"));
         continue;
       }
-      if (e.errno === ENOTSUPP) {
+      if (e.errno === Errno.ENOTSUPP) {
         throw new NotSupportedError(
           `test run of ${typeName} programs`,
           `test run is not supported for program type ${typeName} on this kernel (BPF_PROG_TEST_RUN answered ENOTSUPP)`,
           e.errno,
         );
       }
-      if (e.errno === EINVAL) {
+      if (e.errno === Errno.EINVAL) {
         throw new SyscallError(
           e.errno,
           `test run (${label})`,

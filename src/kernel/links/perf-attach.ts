@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AttachType } from "../../uapi/index.ts";
+import { AttachType, Errno } from "../../uapi/index.ts";
 import { type Link, newLink } from "../link.ts";
 import { perfEventEnable, perfEventSetBpf } from "../perf-event.ts";
 import type { Program } from "../program.ts";
@@ -26,8 +26,6 @@ export interface PerfAttachOptions {
    */
   readonly mode?: "link" | "perf" | "legacy";
 }
-
-const EINVAL = 22;
 
 /**
  * Gives `prog` to the perf event `event` (which the returned link then owns, with
@@ -61,7 +59,7 @@ export function attachToPerfEvent(
       // also gets EINVAL, and the ioctl below then reports it again.
       if (
         !(e instanceof SyscallError) ||
-        e.errno !== EINVAL ||
+        e.errno !== Errno.EINVAL ||
         opts.cookie ||
         opts.mode === "link"
       ) {
