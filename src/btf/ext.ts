@@ -10,6 +10,7 @@
  * @module
  */
 
+import { CoreReloKind } from "../uapi/index.ts";
 import type { BTF } from "./btf.ts";
 import { BTFError } from "./errors.ts";
 import type { TypeId } from "./types.ts";
@@ -52,25 +53,8 @@ export interface LineInfo {
   readonly column: number;
 }
 
-/** `enum bpf_core_relo_kind`: what a CO-RE relocation computes. */
-export const CoreReloKind = {
-  FIELD_BYTE_OFFSET: 0,
-  FIELD_BYTE_SIZE: 1,
-  FIELD_EXISTS: 2,
-  FIELD_SIGNED: 3,
-  FIELD_LSHIFT_U64: 4,
-  FIELD_RSHIFT_U64: 5,
-  TYPE_ID_LOCAL: 6,
-  TYPE_ID_TARGET: 7,
-  TYPE_EXISTS: 8,
-  TYPE_SIZE: 9,
-  ENUMVAL_EXISTS: 10,
-  ENUMVAL_VALUE: 11,
-  TYPE_MATCHES: 12,
-} as const;
-
-/** A value of {@link CoreReloKind}. */
-export type CoreReloKind = (typeof CoreReloKind)[keyof typeof CoreReloKind];
+/** `enum bpf_core_relo_kind` (from the generated uapi): what a CO-RE relocation computes. */
+export { CoreReloKind };
 
 const CORE_KIND_NAMES = Object.fromEntries(
   Object.entries(CoreReloKind).map(([k, v]) => [v, k.toLowerCase()]),
