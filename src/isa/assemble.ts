@@ -13,12 +13,17 @@ import { asm, Reg, resolveHelper, retarget } from "./builder.ts";
 import { AssemblerError, InvalidInstructionError } from "./errors.ts";
 import {
   type AccessSize,
-  type AluOp,
   type AtomicOp,
   type Instruction,
   instructionFromFields,
-  type JumpOp,
 } from "./instruction.ts";
+import {
+  ALU_BY_OPERATOR,
+  ATOMIC_BY_OPERATOR,
+  JUMP_BY_OPERATOR,
+  MULTI_CHAR_OPERATORS,
+  parseMemoryType,
+} from "./operators.ts";
 
 interface Tok {
   t: "id" | "num" | "op";
@@ -27,8 +32,6 @@ interface Tok {
   n?: bigint;
 }
 
-const SIGNED_OPS = ["s>>=", "s>=", "s<=", "s/=", "s%=", "s>", "s<"];
-const OPS = ["<<=", ">>=", "+=", "-=", "*=", "/=", "|=", "&=", "%=", "^=", "==", "!=", ">=", "<="];
 const SINGLE = "=<>&*()[],+-:#";
 
 function tokenize(line: string, lineNo: number): Tok[] {
@@ -41,7 +44,8 @@ function tokenize(line: string, lineNo: number): Tok[] {
       continue;
     }
     if (ch === "s") {
-      const op = SIGNED_OPS.find((o) => line.startsWith(o, i));
+      // a signed operator (s>>=, s<...), not an identifier
+      const op = MULTI_CHAR_OPERATORS.find((o) => line.startsWith(o, i));
       if (op) {
         out.push({ t: "op", v: op, col: i + 1 });
         i += op.length;
@@ -70,7 +74,7 @@ function tokenize(line: string, lineNo: number): Tok[] {
       i += v.length;
       continue;
     }
-    const op = OPS.find((o) => line.startsWith(o, i));
+    const op = MULTI_CHAR_OPERATORS.find((o) => line.startsWith(o, i));
     if (op) {
       out.push({ t: "op", v: op, col: i + 1 });
       i += op.length;
@@ -221,50 +225,13 @@ class LineParser {
   typeCast(): { size: AccessSize; signed: boolean } {
     this.expect("(");
     const t = this.next();
-    const m = /^([us])(8|16|32|64)$/.exec(t.v);
-    if (!m) this.err("expected a memory type u8, u16, u32, u64 (or s8, s16, s32)", t);
+    const type = parseMemoryType(t.v);
+    if (!type) this.err("expected a memory type u8, u16, u32, u64 (or s8, s16, s32)", t);
     this.expect("*", '"*" in the memory type');
     this.expect(")", '")" after the memory type');
-    return { size: Number(m[2]) as AccessSize, signed: m[1] === "s" };
+    return type;
   }
 }
-
-const ALU_BY_OP: Record<string, AluOp> = {
-  "+=": "add",
-  "-=": "sub",
-  "*=": "mul",
-  "/=": "div",
-  "s/=": "sdiv",
-  "|=": "or",
-  "&=": "and",
-  "<<=": "lsh",
-  ">>=": "rsh",
-  "%=": "mod",
-  "s%=": "smod",
-  "^=": "xor",
-  "s>>=": "arsh",
-};
-
-const JMP_BY_OP: Record<string, JumpOp> = {
-  "==": "jeq",
-  ">": "jgt",
-  ">=": "jge",
-  "&": "jset",
-  "!=": "jne",
-  "s>": "jsgt",
-  "s>=": "jsge",
-  "<": "jlt",
-  "<=": "jle",
-  "s<": "jslt",
-  "s<=": "jsle",
-};
-
-const ATOMIC_BY_OP: Record<string, AtomicOp> = {
-  "+=": "add",
-  "|=": "or",
-  "&=": "and",
-  "^=": "xor",
-};
 
 /**
  * Assembles text into instructions. Jump, call and `subprog[...]` targets may be
@@ -509,7 +476,7 @@ function parseIf(p: LineParser, target: () => number): Instruction {
   p.next();
   const { reg: dst, w } = p.reg();
   const opTok = p.next();
-  const op = JMP_BY_OP[opTok.v];
+  const op = JUMP_BY_OPERATOR[opTok.v];
   if (!op) p.err("expected a comparison (==, !=, >, >=, <, <=, s>, s>=, s<, s<=, &)", opTok);
   let src: Reg | number;
   if (p.isReg()) {
@@ -528,7 +495,7 @@ function parseLock(p: LineParser): Instruction {
   const { size } = p.typeCast();
   const { reg, off } = p.memRef();
   const opTok = p.next();
-  const op = ATOMIC_BY_OP[opTok.v];
+  const op = ATOMIC_BY_OPERATOR[opTok.v];
   if (!op) p.err("expected an atomic operator (+=, |=, &=, ^=)", opTok);
   const { reg: src } = p.reg();
   p.end();
@@ -557,12 +524,37 @@ function atomicArgs(p: LineParser): { size: AccessSize; reg: Reg; off: number } 
   p.expect("(");
   // typeCast wants the "(" itself: step back by re-reading
   const t = p.next();
-  const m = /^u(8|16|32|64)$/.exec(t.v);
-  if (!m) p.err("expected a memory type u8, u16, u32 or u64", t);
+  const type = parseMemoryType(t.v);
+  if (!type || type.signed) p.err("expected a memory type u8, u16, u32 or u64", t);
   p.expect("*");
   p.expect(")");
   const { reg, off } = p.memRef();
-  return { size: Number(m[1]) as AccessSize, reg, off };
+  return { size: type.size, reg, off };
+}
+
+/**
+ * The rest of an xchg/cmpxchg after its address, in either syntax: `, [r0,] rS)`.
+ * xchg returns into its source register, cmpxchg compares with and returns into r0.
+ */
+function exchange(
+  p: LineParser,
+  op: "xchg" | "cmpxchg",
+  dst: Reg,
+  size: AccessSize,
+  reg: Reg,
+  off: number,
+): Instruction {
+  p.expect(",");
+  if (op === "cmpxchg") {
+    const r0 = p.reg();
+    if (r0.reg.n !== 0 || dst.n !== 0) p.err("cmpxchg compares with and returns into r0");
+    p.expect(",");
+  }
+  const src = p.reg().reg;
+  p.expect(")");
+  p.end();
+  if (op === "xchg" && src.n !== dst.n) p.err("xchg returns into its source register");
+  return asm.atomic(op, size, reg, off, src, true);
 }
 
 /** LLVM's `(r1 + 0x0, ...)` address form of cmpxchg/xchg. */
@@ -578,7 +570,7 @@ function parseAssign(p: LineParser, opcode: number | undefined): Instruction {
   const { reg: dst, w } = p.reg();
   const opTok = p.next();
   if (opTok.v !== "=") {
-    const op = ALU_BY_OP[opTok.v];
+    const op = ALU_BY_OPERATOR[opTok.v];
     if (!op) p.err("expected an assignment operator (=, +=, -=, ..., s>>=)", opTok);
     let src: Reg | number;
     if (p.isReg()) src = p.reg(w ? "w" : "r").reg;
@@ -673,34 +665,13 @@ function parseAssign(p: LineParser, opcode: number | undefined): Instruction {
     if (m) {
       p.next();
       const { size, reg, off } = atomicArgs(p);
-      p.expect(",");
-      if (m[2] === "cmpxchg") {
-        const r0 = p.reg();
-        if (r0.reg.n !== 0 || dst.n !== 0) p.err("cmpxchg compares with and returns into r0");
-        p.expect(",");
-      }
-      const src = p.reg().reg;
-      p.expect(")");
-      p.end();
-      if (m[2] === "xchg" && src.n !== dst.n) p.err("xchg returns into its source register");
-      return asm.atomic(m[2] as AtomicOp, size, reg, off, src, true);
+      return exchange(p, m[2] as "xchg" | "cmpxchg", dst, size, reg, off);
     }
     m = /^(cmpxchg|xchg)(32)?_(32|64)$/.exec(name);
     if (m) {
       p.next();
       const { reg, off } = llvmAddr(p);
-      p.expect(",");
-      if (m[1] === "cmpxchg") {
-        const r0 = p.reg();
-        if (r0.reg.n !== 0 || dst.n !== 0) p.err("cmpxchg compares with and returns into r0");
-        p.expect(",");
-      }
-      const src = p.reg().reg;
-      p.expect(")");
-      p.end();
-      const size = m[3] === "64" ? 64 : 32;
-      if (m[1] === "xchg" && src.n !== dst.n) p.err("xchg returns into its source register");
-      return asm.atomic(m[1] as AtomicOp, size, reg, off, src, true);
+      return exchange(p, m[1] as "xchg" | "cmpxchg", dst, m[3] === "64" ? 64 : 32, reg, off);
     }
     if (name === "load_acquire") {
       p.next();

@@ -11,12 +11,14 @@ import { helperName } from "../uapi/index.ts";
 import * as U from "../uapi/insn.ts";
 import { decodeProgram } from "./decode.ts";
 import { encodeInstruction } from "./encode.ts";
+
 import type {
   CallInstruction,
   DecodeOptions,
   Instruction,
   LoadImm64Instruction,
 } from "./instruction.ts";
+import { ATOMIC_OPERATORS, aluText, conditionText, memoryType } from "./operators.ts";
 
 /** Hooks that let the caller name what only it knows (like the kernel's `bpf_insn_cbs`). */
 export interface KernelFormatOptions {
@@ -50,46 +52,13 @@ export interface KernelFormatOptions {
   xlated?: boolean;
 }
 
-const ALU_STR: Record<string, string> = {
-  add: "+=",
-  sub: "-=",
-  mul: "*=",
-  div: "/=",
-  sdiv: "s/=",
-  or: "|=",
-  and: "&=",
-  lsh: "<<=",
-  rsh: ">>=",
-  mod: "%=",
-  smod: "s%=",
-  xor: "^=",
-  mov: "=",
-  movsx: "=",
-  arsh: "s>>=",
-};
-
-const JMP_STR: Record<string, string> = {
-  jeq: "==",
-  jgt: ">",
-  jge: ">=",
-  jset: "&",
-  jne: "!=",
-  jsgt: "s>",
-  jsge: "s>=",
-  jlt: "<",
-  jle: "<=",
-  jslt: "s<",
-  jsle: "s<=",
-};
-
-const ATOMIC_ALU_STR: Record<string, string> = { add: "+=", or: "|=", and: "&=", xor: "^=" };
-
-function u(size: number): string {
-  return `u${size}`;
-}
-
 function plus(n: number): string {
   return n < 0 ? `${n}` : `+${n}`;
+}
+
+/** An immediate as the kernel prints a jump's: unsigned 32-bit hex. */
+function hex32(n: number): string {
+  return `0x${(n >>> 0).toString(16)}`;
 }
 
 function code2(insn: Instruction): string {
@@ -128,16 +97,8 @@ export function formatKernel(insn: Instruction, opts: KernelFormatOptions = {}, 
   const c = code2(insn);
   const { dst, src, off, imm } = insn;
   switch (insn.kind) {
-    case "alu": {
-      const r = insn.bits === 32 ? "w" : "r";
-      if (insn.op === "neg") return `${c} ${r}${dst} = -${r}${dst}`;
-      const op = ALU_STR[insn.op];
-      if (insn.source === "reg") {
-        const sx = insn.op === "movsx" ? `(s${insn.extendFrom})` : "";
-        return `${c} ${r}${dst} ${op} ${sx}${r}${src}`;
-      }
-      return `${c} ${r}${dst} ${op} ${imm}`;
-    }
+    case "alu":
+      return `${c} ${aluText(insn, String)}`;
     case "endian":
       if (insn.order === "swap") return `${c} r${dst} = bswap${imm} r${dst}`;
       return `${c} r${dst} = ${insn.order}${imm} r${dst}`;
@@ -146,10 +107,11 @@ export function formatKernel(insn: Instruction, opts: KernelFormatOptions = {}, 
     case "percpu_addr":
       return `${c} r${dst} = &(void __percpu *)(r${src})`;
     case "store":
-      if (insn.source === "reg") return `${c} *(${u(insn.size)} *)(r${dst} ${plus(off)}) = r${src}`;
-      return `${c} *(${u(insn.size)} *)(r${dst} ${plus(off)}) = ${imm}`;
+      if (insn.source === "reg")
+        return `${c} *(${memoryType(insn.size)} *)(r${dst} ${plus(off)}) = r${src}`;
+      return `${c} *(${memoryType(insn.size)} *)(r${dst} ${plus(off)}) = ${imm}`;
     case "atomic": {
-      const sz = u(insn.size);
+      const sz = memoryType(insn.size);
       const w = insn.size === 64 ? "64" : "";
       switch (insn.op) {
         case "load_acquire":
@@ -163,17 +125,17 @@ export function formatKernel(insn: Instruction, opts: KernelFormatOptions = {}, 
         default:
           if (insn.fetch)
             return `${c} r${src} = atomic${w}_fetch_${insn.op}((${sz} *)(r${dst} ${plus(off)}), r${src})`;
-          return `${c} lock *(${sz} *)(r${dst} ${plus(off)}) ${ATOMIC_ALU_STR[insn.op]} r${src}`;
+          return `${c} lock *(${sz} *)(r${dst} ${plus(off)}) ${ATOMIC_OPERATORS[insn.op]} r${src}`;
       }
     }
     case "nospec":
       return `${c} nospec`;
     case "load":
-      return `${c} r${dst} = *(${insn.signExtend ? "s" : "u"}${insn.size} *)(r${src} ${plus(off)})`;
+      return `${c} r${dst} = *(${memoryType(insn.size, insn.signExtend)} *)(r${src} ${plus(off)})`;
     case "ld_abs":
-      return `${c} r0 = *(${u(insn.size)} *)skb[${imm}]`;
+      return `${c} r0 = *(${memoryType(insn.size)} *)skb[${imm}]`;
     case "ld_ind":
-      return `${c} r0 = *(${u(insn.size)} *)skb[r${src} + ${imm}]`;
+      return `${c} r0 = *(${memoryType(insn.size)} *)skb[r${src} + ${imm}]`;
     case "lddw":
       return `${c} r${dst} = ${opts.immText?.(insn, slot) ?? defaultImm(insn, opts.rawImm ?? false)}`;
     case "call": {
@@ -194,11 +156,8 @@ export function formatKernel(insn: Instruction, opts: KernelFormatOptions = {}, 
       return `${c} may_goto pc${plus(off)}`;
     case "exit":
       return `${c} exit`;
-    case "jump": {
-      const r = insn.bits === 32 ? "w" : "r";
-      const rhs = insn.source === "reg" ? `${r}${src}` : `0x${(imm >>> 0).toString(16)}`;
-      return `${c} if ${r}${dst} ${JMP_STR[insn.op]} ${rhs} goto pc${plus(off)}`;
-    }
+    case "jump":
+      return `${c} if ${conditionText(insn, hex32)} goto pc${plus(off)}`;
   }
 }
 

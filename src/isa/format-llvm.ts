@@ -8,6 +8,7 @@
 import { decodeProgram } from "./decode.ts";
 import { encodeInstruction } from "./encode.ts";
 import type { Instruction } from "./instruction.ts";
+import { ATOMIC_OPERATORS, aluText, conditionText, memoryType } from "./operators.ts";
 
 /** Options of the llvm-objdump formatter. */
 export interface LlvmFormatOptions {
@@ -37,72 +38,33 @@ function addr(reg: number, off: number): string {
   return `r${reg} ${off < 0 ? "-" : "+"} 0x${Math.abs(off).toString(16)}`;
 }
 
-const ALU_STR: Record<string, string> = {
-  add: "+=",
-  sub: "-=",
-  mul: "*=",
-  div: "/=",
-  sdiv: "s/=",
-  or: "|=",
-  and: "&=",
-  lsh: "<<=",
-  rsh: ">>=",
-  mod: "%=",
-  smod: "s%=",
-  xor: "^=",
-  mov: "=",
-  movsx: "=",
-  arsh: "s>>=",
-};
-
-const JMP_STR: Record<string, string> = {
-  jeq: "==",
-  jgt: ">",
-  jge: ">=",
-  jset: "&",
-  jne: "!=",
-  jsgt: "s>",
-  jsge: "s>=",
-  jlt: "<",
-  jle: "<=",
-  jslt: "s<",
-  jsle: "s<=",
-};
-
 /** The unresolved text of one instruction; `{target}` marks where ` <sym+0x..>` goes. */
 function text(insn: Instruction, alu32: boolean): string {
   const { dst, src, off, imm } = insn;
   switch (insn.kind) {
-    case "alu": {
-      const r = insn.bits === 32 ? "w" : "r";
-      if (insn.op === "neg") return `${r}${dst} = -${r}${dst}`;
-      const op = ALU_STR[insn.op];
-      if (insn.source === "reg") {
-        const sx = insn.op === "movsx" ? `(s${insn.extendFrom})` : "";
-        return `${r}${dst} ${op} ${sx}${r}${src}`;
-      }
-      return `${r}${dst} ${op} ${hx(imm)}`;
-    }
+    case "alu":
+      return aluText(insn, hx);
     case "endian":
       return `r${dst} = ${insn.order === "swap" ? "bswap" : insn.order}${imm} r${dst}`;
     case "addr_space_cast":
       return `r${dst} = addr_space_cast(r${src}, ${hx(insn.dstAddrSpace)}, ${hx(insn.srcAddrSpace)})`;
     case "load": {
       const r = alu32 && !insn.signExtend && insn.size < 64 ? "w" : "r";
-      return `${r}${dst} = *(${insn.signExtend ? "s" : "u"}${insn.size} *)(${addr(src, off)})`;
+      return `${r}${dst} = *(${memoryType(insn.size, insn.signExtend)} *)(${addr(src, off)})`;
     }
     case "store":
-      if (insn.source === "imm") return `*(u${insn.size} *)(${addr(dst, off)}) = ${hx(imm)}`;
-      return `*(u${insn.size} *)(${addr(dst, off)}) = ${alu32 && insn.size < 64 ? "w" : "r"}${src}`;
+      if (insn.source === "imm")
+        return `*(${memoryType(insn.size)} *)(${addr(dst, off)}) = ${hx(imm)}`;
+      return `*(${memoryType(insn.size)} *)(${addr(dst, off)}) = ${alu32 && insn.size < 64 ? "w" : "r"}${src}`;
     case "atomic": {
-      const sz = `u${insn.size}`;
+      const sz = memoryType(insn.size);
       const a = addr(dst, off);
       if (insn.op === "load_acquire" || insn.op === "store_release") return "<unknown>";
       if (insn.size === 64) {
         if (insn.op === "xchg") return `r${src} = xchg_64(${a}, r${src})`;
         if (insn.op === "cmpxchg") return `r0 = cmpxchg_64(${a}, r0, r${src})`;
         if (insn.fetch) return `r${src} = atomic_fetch_${insn.op}((${sz} *)(${a}), r${src})`;
-        return `lock *(${sz} *)(${a}) ${ALU_STR[insn.op]} r${src}`;
+        return `lock *(${sz} *)(${a}) ${ATOMIC_OPERATORS[insn.op]} r${src}`;
       }
       if (insn.size !== 32) return "<unknown>";
       if (!alu32) {
@@ -113,15 +75,15 @@ function text(insn: Instruction, alu32: boolean): string {
       if (insn.op === "xchg") return `w${src} = xchg32_32(${a}, w${src})`;
       if (insn.op === "cmpxchg") return `w0 = cmpxchg32_32(${a}, w0, w${src})`;
       if (insn.fetch) return `w${src} = atomic_fetch_${insn.op}((${sz} *)(${a}), w${src})`;
-      return `lock *(${sz} *)(${a}) ${ALU_STR[insn.op]} w${src}`;
+      return `lock *(${sz} *)(${a}) ${ATOMIC_OPERATORS[insn.op]} w${src}`;
     }
     case "lddw":
       if (insn.pseudo !== 0) return `ld_pseudo\tr${dst}, ${hx(insn.pseudo)}, ${hx(imm >>> 0)}`;
       return `r${dst} = ${hx(BigInt.asIntN(64, insn.value))} ll`;
     case "ld_abs":
-      return `r0 = *(u${insn.size} *)skb[${hx(imm)}]`;
+      return `r0 = *(${memoryType(insn.size)} *)skb[${hx(imm)}]`;
     case "ld_ind":
-      return `r0 = *(u${insn.size} *)skb[r${src}]`;
+      return `r0 = *(${memoryType(insn.size)} *)skb[r${src}]`;
     case "call":
       return `call ${hx(imm)}`;
     case "exit":
@@ -130,11 +92,8 @@ function text(insn: Instruction, alu32: boolean): string {
       return insn.long ? `gotol ${sign(imm)}{target}` : `goto ${sign(off)}{target}`;
     case "may_goto":
       return `may_goto ${sign(off)}{target}`;
-    case "jump": {
-      const r = insn.bits === 32 ? "w" : "r";
-      const rhs = insn.source === "reg" ? `${r}${src}` : hx(imm);
-      return `if ${r}${dst} ${JMP_STR[insn.op]} ${rhs} goto ${sign(off)}{target}`;
-    }
+    case "jump":
+      return `if ${conditionText(insn, hx)} goto ${sign(off)}{target}`;
     case "percpu_addr":
     case "nospec":
       return "<unknown>";
