@@ -1,6 +1,6 @@
 /**
- * ELF constants (from the System V ABI and `<elf.h>`) that BPF objects use, and the
- * BPF relocation types (from LLVM's `ELFRelocs/BPF.def` and the kernel's
+ * ELF constants (from the System V ABI and `<elf.h>`) that BPF objects and host
+ * executables use, and the BPF relocation types (from LLVM's `ELFRelocs/BPF.def` and the kernel's
  * Documentation/bpf/llvm_reloc.rst).
  *
  * @module
@@ -18,11 +18,17 @@ export const ELFDATA2MSB = 2;
 export const EV_CURRENT = 1;
 /** e_type of relocatable objects (what clang -c writes). */
 export const ET_REL = 1;
+/** e_type of executables. */
+export const ET_EXEC = 2;
+/** e_type of shared objects and position-independent executables. */
+export const ET_DYN = 3;
 /** e_machine of BPF objects. */
 export const EM_BPF = 247;
 
 /** Size of the ELF64 file header. */
 export const EHDR_SIZE = 64;
+/** Size of one ELF64 program header. */
+export const PHDR_SIZE = 56;
 /** Size of one ELF64 section header. */
 export const SHDR_SIZE = 64;
 /** Size of one ELF64 symbol. */
@@ -45,6 +51,17 @@ export const SectionType = {
   NOBITS: 8,
   REL: 9,
   DYNSYM: 11,
+} as const;
+
+/** Program header (segment) types (p_type). */
+export const SegmentType = {
+  NULL: 0,
+  LOAD: 1,
+  DYNAMIC: 2,
+  INTERP: 3,
+  NOTE: 4,
+  PHDR: 6,
+  TLS: 7,
 } as const;
 
 /** Section flags (sh_flags). */
@@ -72,6 +89,8 @@ export const SymbolType = {
   FUNC: 2,
   SECTION: 3,
   FILE: 4,
+  /** STT_GNU_IFUNC: a function whose address a resolver picks at load time. */
+  GNU_IFUNC: 10,
 } as const;
 
 /** Symbol bindings (high nibble of st_info). */

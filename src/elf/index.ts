@@ -1,6 +1,7 @@
 /**
- * ELF objects: an ELF64 reader for BPF objects, libbpf's SEC() conventions, and the
- * object loader that turns clang's output into a `CollectionSpec`.
+ * ELF objects: an ELF64 reader (BPF objects, executables, shared libraries),
+ * libbpf's SEC() conventions, and the object loader that turns clang's output into a
+ * `CollectionSpec`.
  *
  * Pure: no `node:` imports; it takes bytes, so it runs in browsers too.
  *
@@ -15,6 +16,7 @@ export {
   type ElfHeader,
   type ElfRelocation,
   type ElfSection,
+  type ElfSegment,
   type ElfSymbol,
   parseELF,
 } from "./read-elf.ts";

@@ -16,6 +16,7 @@ import type {
 } from "../spec/index.ts";
 import { ProgType } from "../uapi/index.ts";
 import { type ElfMap, readBtfMaps } from "./btf-maps.ts";
+import { EM_BPF } from "./constants.ts";
 import { ELFError } from "./errors.ts";
 import { KCONFIG_MAP, readExterns } from "./externs.ts";
 import { fixupDatasecs } from "./fixup-btf.ts";
@@ -54,6 +55,12 @@ export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
 
 function load(bytes: Uint8Array): CollectionSpec {
   const elf = parseELF(bytes);
+  if (elf.header.machine !== EM_BPF) {
+    throw new ELFError(
+      `machine ${elf.header.machine} is not EM_BPF (${EM_BPF}): not a BPF object`,
+      { offset: 18 },
+    );
+  }
   const license = readLicense(elf);
   const kernelVersion = readVersion(elf);
   const raw = readRawBTF(elf);

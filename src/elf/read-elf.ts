@@ -1,10 +1,12 @@
 /**
- * An ELF64 little-endian reader for BPF objects: header, section headers, string
- * tables, symbols and REL/RELA relocations. Every malformed input raises an
- * {@link ELFError} naming the section and offset; nothing else escapes.
+ * An ELF64 little-endian reader, for BPF objects and the host's executables and shared
+ * libraries alike: header, program headers (segments), section headers, string
+ * tables, `.symtab` and `.dynsym` symbols and REL/RELA relocations. Every malformed
+ * input raises an {@link ELFError} naming the section and offset; nothing else escapes.
+ * The machine is not checked here: the BPF object loader insists on EM_BPF.
  *
- * Layouts follow the System V gABI (`Elf64_Ehdr`, `Elf64_Shdr`, `Elf64_Sym`,
- * `Elf64_Rel`, `Elf64_Rela`).
+ * Layouts follow the System V gABI (`Elf64_Ehdr`, `Elf64_Phdr`, `Elf64_Shdr`,
+ * `Elf64_Sym`, `Elf64_Rel`, `Elf64_Rela`).
  *
  * @module
  */
@@ -14,11 +16,12 @@ import {
   ELF_MAGIC,
   ELFCLASS64,
   ELFDATA2LSB,
-  EM_BPF,
   EV_CURRENT,
+  PHDR_SIZE,
   REL_SIZE,
   RELA_SIZE,
   SectionType,
+  SegmentType,
   SHDR_SIZE,
   SHN_LORESERVE,
   SHN_XINDEX,
@@ -26,20 +29,48 @@ import {
 } from "./constants.ts";
 import { ELFError } from "./errors.ts";
 
-/** The parts of `Elf64_Ehdr` a BPF object uses. */
+/** The parts of `Elf64_Ehdr` tsbpf uses. */
 export interface ElfHeader {
-  /** ET_REL for objects from `clang -c`. */
+  /** e_type: ET_REL for objects from `clang -c`, ET_EXEC or ET_DYN for binaries. */
   readonly type: number;
-  /** EM_BPF (247). */
+  /** e_machine: EM_BPF (247) for BPF objects, EM_X86_64 (62) for this host's binaries. */
   readonly machine: number;
   /** e_flags. */
   readonly flags: number;
+  /** e_entry: the entry point's virtual address (0 for objects). */
+  readonly entry: number;
+  /** Offset of the program header table (0 when there is none). */
+  readonly phoff: number;
+  /** Number of program headers (0 for relocatable objects). */
+  readonly phnum: number;
   /** Offset of the section header table. */
   readonly shoff: number;
   /** Number of section headers. */
   readonly shnum: number;
   /** Index of the section-name string table. */
   readonly shstrndx: number;
+}
+
+/** One program header (`Elf64_Phdr`): a segment of the image the loader maps. */
+export interface ElfSegment {
+  /** Index in the program header table. */
+  readonly index: number;
+  /** p_type (`SegmentType`). */
+  readonly type: number;
+  /** p_flags: PF_X 1, PF_W 2, PF_R 4. */
+  readonly flags: number;
+  /** p_offset: where the segment starts in the file. */
+  readonly offset: number;
+  /** p_vaddr: where it is mapped, relative to the load base for ET_DYN. */
+  readonly vaddr: number;
+  /** p_paddr. */
+  readonly paddr: number;
+  /** p_filesz: bytes from the file. */
+  readonly filesz: number;
+  /** p_memsz: bytes in memory (the rest, past `filesz`, is zeroed). */
+  readonly memsz: number;
+  /** p_align. */
+  readonly align: number;
 }
 
 /** One section (`Elf64_Shdr` plus its name and contents). */
@@ -68,13 +99,16 @@ export interface ElfSection {
   readonly data: Uint8Array;
 }
 
-/** One symbol of `.symtab`. */
+/** One symbol of `.symtab` or `.dynsym`. */
 export interface ElfSymbol {
   /** Index in the symbol table. */
   readonly index: number;
   /** Name ("" for section symbols; see {@link ElfFile.symbolName}). */
   readonly name: string;
-  /** st_value: for relocatable objects, the offset in its section. */
+  /**
+   * st_value: for relocatable objects, the offset in its section; for executables and
+   * shared libraries, the virtual address (see {@link ElfFile.fileOffset}).
+   */
   readonly value: number;
   /** st_size. */
   readonly size: number;
@@ -100,16 +134,23 @@ export interface ElfRelocation {
   readonly addend: bigint;
 }
 
-/** A parsed ELF64 little-endian BPF object. Build one with {@link parseELF}. */
+/** A parsed ELF64 little-endian file. Build one with {@link parseELF}. */
 export class ElfFile {
   /** The file's bytes. */
   readonly bytes: Uint8Array;
   /** The header. */
   readonly header: ElfHeader;
+  /** Every program header, by index; empty for relocatable objects. */
+  readonly segments: readonly ElfSegment[];
   /** Every section, by index (index 0 is the null section). */
   readonly sections: readonly ElfSection[];
   /** Every symbol of `.symtab`, by index (index 0 is the null symbol); empty without one. */
   readonly symbols: readonly ElfSymbol[];
+  /**
+   * Every symbol of `.dynsym` (names from its string table, `.dynstr`), by index
+   * (index 0 is the null symbol); empty without one. Version suffixes are not read.
+   */
+  readonly dynamicSymbols: readonly ElfSymbol[];
   /** Relocation sections by the index of the section they apply to. */
   readonly #relocs = new Map<number, ElfSection[]>();
 
@@ -118,11 +159,15 @@ export class ElfFile {
     header: ElfHeader,
     sections: readonly ElfSection[],
     symbols: readonly ElfSymbol[],
+    segments: readonly ElfSegment[] = [],
+    dynamicSymbols: readonly ElfSymbol[] = [],
   ) {
     this.bytes = bytes;
     this.header = header;
+    this.segments = segments;
     this.sections = sections;
     this.symbols = symbols;
+    this.dynamicSymbols = dynamicSymbols;
     for (const s of sections) {
       if (s.type !== SectionType.REL && s.type !== SectionType.RELA) continue;
       const list = this.#relocs.get(s.info);
@@ -149,6 +194,27 @@ export class ElfFile {
     return s;
   }
 
+  /**
+   * The file offset of virtual address `address`, through the PT_LOAD segment whose
+   * file-backed part holds it (what a uprobe takes for a function); undefined when no
+   * loadable segment does.
+   *
+   * @example
+   * ```ts
+   * const sym = elf.dynamicSymbols.find((s) => s.name === "getpid")!;
+   * elf.fileOffset(sym.value); // where getpid's code is in the file
+   * ```
+   */
+  fileOffset(address: number): number | undefined {
+    for (const seg of this.segments) {
+      if (seg.type !== SegmentType.LOAD) continue;
+      if (address >= seg.vaddr && address < seg.vaddr + seg.filesz) {
+        return address - seg.vaddr + seg.offset;
+      }
+    }
+    return undefined;
+  }
+
   /** A symbol's name, or for a section symbol the name of its section. */
   symbolName(sym: ElfSymbol): string {
     if (sym.name !== "") return sym.name;
@@ -167,6 +233,9 @@ export class ElfFile {
     const target = this.sections[index];
     const out: ElfRelocation[] = [];
     for (const rs of this.#relocs.get(index) ?? []) {
+      // Relocations of a shared library's dynamic sections refer to .dynsym.
+      const symbols =
+        this.sections[rs.link]?.type === SectionType.DYNSYM ? this.dynamicSymbols : this.symbols;
       const rela = rs.type === SectionType.RELA;
       const size = rela ? RELA_SIZE : REL_SIZE;
       if (rs.size % size !== 0) {
@@ -181,10 +250,10 @@ export class ElfFile {
         const info = view.getBigUint64(off + 8, true);
         const symIdx = Number(info >> 32n);
         const type = Number(info & 0xffff_ffffn);
-        const symbol = this.symbols[symIdx];
+        const symbol = symbols[symIdx];
         if (symbol === undefined) {
           throw new ELFError(
-            `relocation refers to symbol ${symIdx}, the symbol table has ${this.symbols.length}`,
+            `relocation refers to symbol ${symIdx}, the symbol table has ${symbols.length}`,
             { section: rs.name, offset: off + 8 },
           );
         }
@@ -250,9 +319,11 @@ function readString(table: ElfSection, off: number, what: string): string {
 const DECODER = new TextDecoder("utf-8", { fatal: false });
 
 /**
- * Parses an ELF64 little-endian BPF object: checks the identification (magic, class,
- * byte order, version, EM_BPF), reads every section header and its name, and the
- * symbol table. Relocations are read on demand with {@link ElfFile.relocationsFor}.
+ * Parses an ELF64 little-endian file (a BPF object, an executable, a shared library):
+ * checks the identification (magic, class, byte order, version), reads the program
+ * headers, every section header and its name, and the `.symtab` and `.dynsym` symbol
+ * tables. Any machine is accepted; relocations are read on demand with
+ * {@link ElfFile.relocationsFor}.
  *
  * @example
  * ```ts
@@ -292,14 +363,13 @@ export function parseELF(bytes: Uint8Array): ElfFile {
   const view = viewOf(bytes);
   const type = view.getUint16(16, true);
   const machine = view.getUint16(18, true);
-  if (machine !== EM_BPF) {
-    throw new ELFError(`machine ${machine} is not EM_BPF (${EM_BPF}): not a BPF object`, {
-      offset: 18,
-    });
-  }
+  const entry = u64(view, 24);
+  const phoff = u64(view, 32);
   const shoff = u64(view, 40);
   const flags = view.getUint32(48, true);
   const ehsize = view.getUint16(52, true);
+  const phentsize = view.getUint16(54, true);
+  const phnum = view.getUint16(56, true);
   const shentsize = view.getUint16(58, true);
   let shnum = view.getUint16(60, true);
   let shstrndx = view.getUint16(62, true);
@@ -333,7 +403,8 @@ export function parseELF(bytes: Uint8Array): ElfFile {
       { offset: 62 },
     );
   }
-  const header: ElfHeader = { type, machine, flags, shoff, shnum, shstrndx };
+  const header: ElfHeader = { type, machine, flags, entry, phoff, phnum, shoff, shnum, shstrndx };
+  const segments = readSegments(bytes, view, phoff, phentsize, phnum);
 
   // Headers first, names once the name table is known.
   const raw: Omit<ElfSection, "name">[] = [];
@@ -387,12 +458,57 @@ export function parseELF(bytes: Uint8Array): ElfFile {
     ),
   }));
 
-  const symbols = readSymbols(sections);
-  return new ElfFile(bytes, header, sections, symbols);
+  const symbols = readSymbols(sections, SectionType.SYMTAB);
+  const dynamicSymbols = readSymbols(sections, SectionType.DYNSYM);
+  return new ElfFile(bytes, header, sections, symbols, segments, dynamicSymbols);
 }
 
-function readSymbols(sections: readonly ElfSection[]): ElfSymbol[] {
-  const symtabs = sections.filter((s) => s.type === SectionType.SYMTAB);
+function readSegments(
+  bytes: Uint8Array,
+  view: DataView,
+  phoff: number,
+  phentsize: number,
+  phnum: number,
+): ElfSegment[] {
+  if (phnum === 0) return [];
+  if (phentsize !== PHDR_SIZE) {
+    throw new ELFError(`program header size ${phentsize} is not ${PHDR_SIZE}`, { offset: 54 });
+  }
+  if (phoff === 0 || phoff + phnum * PHDR_SIZE > bytes.length) {
+    throw new ELFError(
+      `${phnum} program headers at 0x${phoff.toString(16)} run past the end of the file (${bytes.length} bytes)`,
+      { offset: 32 },
+    );
+  }
+  const out: ElfSegment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * PHDR_SIZE;
+    const offset = u64(view, o + 8);
+    const filesz = u64(view, o + 32);
+    if (offset + filesz > bytes.length) {
+      throw new ELFError(
+        `program header ${i}: contents at 0x${offset.toString(16)}+${filesz} run past the end of the file (${bytes.length} bytes)`,
+        { offset: o + 8 },
+      );
+    }
+    out.push({
+      index: i,
+      type: view.getUint32(o, true),
+      flags: view.getUint32(o + 4, true),
+      offset,
+      vaddr: u64(view, o + 16),
+      paddr: u64(view, o + 24),
+      filesz,
+      memsz: u64(view, o + 40),
+      align: u64(view, o + 48),
+    });
+  }
+  return out;
+}
+
+/** The symbols of the one section of type `type` (SYMTAB or DYNSYM); [] without one. */
+function readSymbols(sections: readonly ElfSection[], type: number): ElfSymbol[] {
+  const symtabs = sections.filter((s) => s.type === type);
   if (symtabs.length === 0) return [];
   if (symtabs.length > 1) {
     throw new ELFError(`${symtabs.length} symbol tables; an object has one`, {

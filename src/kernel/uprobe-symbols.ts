@@ -1,29 +1,29 @@
 /**
  * Where a function lives in an executable or shared library, for uprobes: the uprobe
  * PMU wants a file offset, the symbol table gives a virtual address, and the program
- * headers (PT_LOAD segments) map one to the other.
- *
- * A minimal ELF64 reader of its own: src/elf reads BPF relocatable objects
- * (EM_BPF, `.symtab` only), while this one reads the host's executables and shared
- * libraries (program headers and `.dynsym` too). It reads the file once per call.
+ * headers (PT_LOAD segments) map one to the other. The file is read with src/elf's
+ * reader, once per call.
  *
  * @module
  */
 
 import { readFileSync } from "node:fs";
-
-const SHT_SYMTAB = 2;
-const SHT_DYNSYM = 11;
-const PT_LOAD = 1;
-const STT_FUNC = 2;
-const STT_GNU_IFUNC = 10;
-const STB_LOCAL = 0;
+import {
+  ELFError,
+  type ElfFile,
+  parseELF,
+  SectionType,
+  SymbolBinding,
+  SymbolType,
+} from "../elf/index.ts";
 
 /** A function symbol found in a binary. */
 export interface FunctionSymbol {
+  /** The symbol's name, without a `@VERSION` suffix. */
   readonly name: string;
   /** st_value: the virtual address. */
   readonly address: bigint;
+  /** st_size: the function's size in bytes (0 when the symbol does not say). */
   readonly size: bigint;
   /** The offset in the file, what uprobes take. */
   readonly fileOffset: bigint;
@@ -33,123 +33,49 @@ export interface FunctionSymbol {
   readonly local: boolean;
 }
 
-interface Segment {
-  readonly vaddr: bigint;
-  readonly memsz: bigint;
-  readonly offset: bigint;
-}
-
-interface Section {
-  readonly type: number;
-  readonly addr: bigint;
-  readonly offset: number;
-  readonly size: number;
-  readonly link: number;
-  readonly entsize: number;
-}
-
-const decoder = new TextDecoder();
-
-function cstr(bytes: Uint8Array, off: number): string {
-  let end = off;
-  while (end < bytes.length && bytes[end] !== 0) end++;
-  return decoder.decode(bytes.subarray(off, end));
-}
-
-function parse(bytes: Uint8Array, path: string): { segments: Segment[]; sections: Section[] } {
-  if (
-    bytes.length < 64 ||
-    bytes[0] !== 0x7f ||
-    bytes[1] !== 0x45 ||
-    bytes[2] !== 0x4c ||
-    bytes[3] !== 0x46
-  ) {
-    throw new Error(`${path} is not an ELF file`);
+function readElf(path: string): ElfFile {
+  const bytes = new Uint8Array(readFileSync(path));
+  try {
+    return parseELF(bytes);
+  } catch (e) {
+    if (!(e instanceof ELFError)) throw e;
+    throw new ELFError(
+      `${path} is not an ELF file tsbpf can read: ${e.reason}`,
+      {
+        ...(e.section !== undefined && { section: e.section }),
+        ...(e.offset !== undefined && { offset: e.offset }),
+      },
+      { cause: e },
+    );
   }
-  if (bytes[4] !== 2 || bytes[5] !== 1) {
-    throw new Error(`${path} is not a 64-bit little-endian ELF file`);
-  }
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const phoff = Number(v.getBigUint64(32, true));
-  const shoff = Number(v.getBigUint64(40, true));
-  const phentsize = v.getUint16(54, true);
-  const phnum = v.getUint16(56, true);
-  const shentsize = v.getUint16(58, true);
-  const shnum = v.getUint16(60, true);
-  const segments: Segment[] = [];
-  for (let i = 0; i < phnum; i++) {
-    const o = phoff + i * phentsize;
-    if (o + 56 > bytes.length) throw new Error(`${path}: program header ${i} is past the end`);
-    if (v.getUint32(o, true) !== PT_LOAD) continue;
-    segments.push({
-      offset: v.getBigUint64(o + 8, true),
-      vaddr: v.getBigUint64(o + 16, true),
-      memsz: v.getBigUint64(o + 40, true),
-    });
-  }
-  const sections: Section[] = [];
-  for (let i = 0; i < shnum; i++) {
-    const o = shoff + i * shentsize;
-    if (o + 64 > bytes.length) throw new Error(`${path}: section header ${i} is past the end`);
-    sections.push({
-      type: v.getUint32(o + 4, true),
-      addr: v.getBigUint64(o + 16, true),
-      offset: Number(v.getBigUint64(o + 24, true)),
-      size: Number(v.getBigUint64(o + 32, true)),
-      link: v.getUint32(o + 40, true),
-      entsize: Number(v.getBigUint64(o + 56, true)),
-    });
-  }
-  return { segments, sections };
-}
-
-/**
- * Converts a virtual address of `path`'s image to a file offset through its PT_LOAD
- * segments.
- * @throws Error when no loadable segment holds the address.
- */
-function toFileOffset(segments: readonly Segment[], address: bigint, what: string): bigint {
-  for (const s of segments) {
-    if (address >= s.vaddr && address < s.vaddr + s.memsz) return address - s.vaddr + s.offset;
-  }
-  throw new Error(`${what}: address 0x${address.toString(16)} is in no loadable segment`);
 }
 
 /**
  * Every defined function symbol of the executable or shared library at `path`, from
- * `.symtab` (if not stripped) and `.dynsym`. Names keep no `@VERSION` suffix.
+ * `.symtab` (if not stripped) and `.dynsym`, in the order of those sections in the
+ * file. Names keep no `@VERSION` suffix; symbols in no loadable segment are left out.
+ *
+ * @throws {ELFError} naming the file when it is not a readable ELF64 little-endian file
  */
 export function functionSymbols(path: string): FunctionSymbol[] {
-  const bytes = new Uint8Array(readFileSync(path));
-  const { segments, sections } = parse(bytes, path);
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const elf = readElf(path);
   const out: FunctionSymbol[] = [];
-  for (const s of sections) {
-    if (s.type !== SHT_SYMTAB && s.type !== SHT_DYNSYM) continue;
-    const strtab = sections[s.link];
-    if (!strtab || s.entsize < 24) continue;
-    const table = s.type === SHT_SYMTAB ? ".symtab" : ".dynsym";
-    const strings = bytes.subarray(strtab.offset, strtab.offset + strtab.size);
-    for (let o = s.offset + s.entsize; o + 24 <= s.offset + s.size; o += s.entsize) {
-      const info = v.getUint8(o + 4);
-      const type = info & 0xf;
-      const shndx = v.getUint16(o + 6, true);
-      const address = v.getBigUint64(o + 8, true);
-      if ((type !== STT_FUNC && type !== STT_GNU_IFUNC) || shndx === 0 || address === 0n) continue;
-      const name = cstr(strings, v.getUint32(o, true)).replace(/@.*$/, "");
-      let fileOffset: bigint;
-      try {
-        fileOffset = toFileOffset(segments, address, `${path}: ${name}`);
-      } catch {
-        continue;
-      }
+  for (const section of elf.sections) {
+    if (section.type !== SectionType.SYMTAB && section.type !== SectionType.DYNSYM) continue;
+    const dynamic = section.type === SectionType.DYNSYM;
+    const table = dynamic ? ".dynsym" : ".symtab";
+    for (const sym of (dynamic ? elf.dynamicSymbols : elf.symbols).slice(1)) {
+      if (sym.type !== SymbolType.FUNC && sym.type !== SymbolType.GNU_IFUNC) continue;
+      if (sym.shndx === 0 || sym.value === 0) continue;
+      const fileOffset = elf.fileOffset(sym.value);
+      if (fileOffset === undefined) continue;
       out.push({
-        name,
-        address,
-        size: v.getBigUint64(o + 16, true),
-        fileOffset,
+        name: sym.name.replace(/@.*$/, ""),
+        address: BigInt(sym.value),
+        size: BigInt(sym.size),
+        fileOffset: BigInt(fileOffset),
         table,
-        local: info >> 4 === STB_LOCAL,
+        local: sym.binding === SymbolBinding.LOCAL,
       });
     }
   }
