@@ -4,10 +4,13 @@
  * it, then:
  *
  *   map-ops <hash|array> <lookup|update> <entries> <iterations> <attr size>
- *     times a loop of one operation; prints "<ops per second>".
+ *     times windows of WINDOW operations (<iterations> in all); prints the rate of the
+ *     10th-percentile window, "<ops per second>" (see bench/map-ops.ts for why).
  *   map-ops <hash|array> batch <entries> <rounds> <attr size>
- *     times one BPF_MAP_LOOKUP_BATCH of every entry and a lookup of each entry, best
- *     of <rounds>; prints "<batch entries per second> <single entries per second>".
+ *     times, best of <rounds>, one BPF_MAP_LOOKUP_BATCH / _UPDATE_BATCH / _DELETE_BATCH
+ *     of every entry against a loop of single lookups / updates / deletes; prints
+ *     "<lookup batch> <lookup single> <update batch> <update single> <delete batch>
+ *     <delete single>" in entries per second (delete: 0 0 for arrays, which cannot).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_LOOKUP_BATCH = 24 };
+enum {
+  MAP_CREATE = 0,
+  MAP_LOOKUP_ELEM = 1,
+  MAP_UPDATE_ELEM = 2,
+  MAP_DELETE_ELEM = 3,
+  MAP_LOOKUP_BATCH = 24,
+  MAP_UPDATE_BATCH = 26,
+  MAP_DELETE_BATCH = 27,
+};
+enum { WINDOW = 2000 };
 enum { MAP_TYPE_HASH = 1, MAP_TYPE_ARRAY = 2 };
 enum { ATTR_MAX = 256 };
 
@@ -59,40 +71,72 @@ static void die(const char *what) {
   exit(1);
 }
 
-static int batch(int fd, uint32_t entries, long rounds) {
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* One batch command over `entries` keys (and values); seconds, or dies. */
+static double batch_call(int cmd, int fd, uint32_t entries, uint32_t *keys, uint64_t *values) {
+  static union attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.b.keys = (uint64_t)(uintptr_t)keys;
+  attr.b.values = (uint64_t)(uintptr_t)values;
+  attr.b.count = entries;
+  attr.b.map_fd = (uint32_t)fd;
+  uint32_t out = 0;
+  if (cmd == MAP_LOOKUP_BATCH) attr.b.out_batch = (uint64_t)(uintptr_t)&out;
+  if (cmd == MAP_DELETE_BATCH) attr.b.values = 0;
+  double t0 = now();
+  if (bpf(cmd, &attr) < 0 && !(cmd == MAP_LOOKUP_BATCH && errno == ENOENT)) die("batch");
+  double t1 = now();
+  if (attr.b.count != entries) {
+    fprintf(stderr, "batch command %d did %u of %u entries\n", cmd, attr.b.count, entries);
+    exit(1);
+  }
+  return t1 - t0;
+}
+
+/* A loop of one single-element command over keys 0..entries-1; seconds. */
+static double single_loop(int cmd, int fd, uint32_t entries) {
+  static union attr attr;
+  uint32_t key = 0;
+  uint64_t value = 0;
+  memset(&attr, 0, sizeof attr);
+  attr.e.map_fd = (uint32_t)fd;
+  attr.e.key = (uint64_t)(uintptr_t)&key;
+  if (cmd != MAP_DELETE_ELEM) attr.e.value = (uint64_t)(uintptr_t)&value;
+  double t0 = now();
+  for (key = 0; key < entries; key++)
+    if (bpf(cmd, &attr) < 0) die("single");
+  return now() - t0;
+}
+
+static int batch(int fd, int hash, uint32_t entries, long rounds) {
   uint32_t *keys = calloc(entries, 4);
   uint64_t *values = calloc(entries, 8);
-  uint32_t out = 0, key = 0;
-  uint64_t value = 0;
-  double best_batch = 1e9, best_single = 1e9;
-  static union attr attr;
+  for (uint32_t i = 0; i < entries; i++) keys[i] = i;
+  double best[6] = {1e9, 1e9, 1e9, 1e9, 1e9, 1e9};
   for (long r = 0; r < rounds; r++) {
-    memset(&attr, 0, sizeof attr);
-    attr.b.out_batch = (uint64_t)(uintptr_t)&out;
-    attr.b.keys = (uint64_t)(uintptr_t)keys;
-    attr.b.values = (uint64_t)(uintptr_t)values;
-    attr.b.count = entries;
-    attr.b.map_fd = (uint32_t)fd;
-    double t0 = now();
-    if (bpf(MAP_LOOKUP_BATCH, &attr) < 0 && errno != ENOENT) die("lookup batch");
-    double t1 = now();
-    if (attr.b.count != entries) {
-      fprintf(stderr, "lookup batch returned %u of %u entries\n", attr.b.count, entries);
-      return 1;
+    double t[6] = {
+        batch_call(MAP_LOOKUP_BATCH, fd, entries, keys, values),
+        single_loop(MAP_LOOKUP_ELEM, fd, entries),
+        batch_call(MAP_UPDATE_BATCH, fd, entries, keys, values),
+        single_loop(MAP_UPDATE_ELEM, fd, entries),
+        1e9,
+        1e9,
+    };
+    if (hash) {
+      t[4] = batch_call(MAP_DELETE_BATCH, fd, entries, keys, values);
+      batch_call(MAP_UPDATE_BATCH, fd, entries, keys, values); /* refill, untimed */
+      t[5] = single_loop(MAP_DELETE_ELEM, fd, entries);
+      batch_call(MAP_UPDATE_BATCH, fd, entries, keys, values);
     }
-    if (t1 - t0 < best_batch) best_batch = t1 - t0;
-
-    memset(&attr, 0, sizeof attr);
-    attr.e.map_fd = (uint32_t)fd;
-    attr.e.key = (uint64_t)(uintptr_t)&key;
-    attr.e.value = (uint64_t)(uintptr_t)&value;
-    t0 = now();
-    for (key = 0; key < entries; key++)
-      if (bpf(MAP_LOOKUP_ELEM, &attr) < 0) die("lookup");
-    t1 = now();
-    if (t1 - t0 < best_single) best_single = t1 - t0;
+    for (int i = 0; i < 6; i++)
+      if (t[i] < best[i]) best[i] = t[i];
   }
-  printf("%.0f %.0f\n", entries / best_batch, entries / best_single);
+  for (int i = 0; i < 6; i++) printf(i ? " %.0f" : "%.0f", hash || i < 4 ? entries / best[i] : 0.0);
+  printf("\n");
   return 0;
 }
 
@@ -134,16 +178,23 @@ int main(int argc, char **argv) {
     if (bpf(MAP_UPDATE_ELEM, &attr) < 0) die("fill");
   }
 
-  if (strcmp(op, "batch") == 0) return batch((int)fd, entries, iterations);
+  if (strcmp(op, "batch") == 0) return batch((int)fd, hash, entries, iterations);
 
   int cmd = strcmp(op, "lookup") == 0 ? MAP_LOOKUP_ELEM : MAP_UPDATE_ELEM;
-  double t0 = now();
-  for (long i = 0; i < iterations; i++) {
-    key = (uint32_t)(i % entries);
-    if (bpf(cmd, &attr) < 0) die("op");
+  long windows = iterations / WINDOW;
+  if (windows < 1) windows = 1;
+  double *w = calloc((size_t)windows, sizeof(double));
+  long i = 0;
+  for (long n = 0; n < windows; n++) {
+    double t0 = now();
+    for (long end = i + WINDOW; i < end; i++) {
+      key = (uint32_t)(i % entries);
+      if (bpf(cmd, &attr) < 0) die("op");
+    }
+    w[n] = now() - t0;
   }
-  double t1 = now();
-  printf("%.0f\n", iterations / (t1 - t0));
+  qsort(w, (size_t)windows, sizeof(double), cmp_double);
+  printf("%.0f\n", WINDOW / w[windows / 10]);
   close((int)fd);
   return 0;
 }

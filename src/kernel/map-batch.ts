@@ -11,11 +11,9 @@
  */
 
 import { BatchChunk, type BatchInput } from "../spec/map-api.ts";
+import { Errno } from "../uapi/errno.ts";
 import { BpfCmd, bpfAttr } from "../uapi/index.ts";
 import { allocNative, BpfCall, freeNative, type NativeMemory, SyscallError } from "./sys/index.ts";
-
-const ENOENT = 2;
-const ENOSPC = 28;
 
 /** What a batch operation needs to know about its map. */
 export interface BatchTarget {
@@ -109,8 +107,8 @@ export function lookupBatch(
       call.invoke(op);
     } catch (e) {
       if (!(e instanceof SyscallError)) throw e;
-      if (e.errno === ENOENT) done = true;
-      else if (e.errno === ENOSPC && call.get("count") === 0) {
+      if (e.errno === Errno.ENOENT) done = true;
+      else if (e.errno === Errno.ENOSPC && call.get("count") === 0) {
         throw new SyscallError(
           e.errno,
           op,
@@ -143,17 +141,30 @@ function countOf(label: string, what: string, items: BatchInput, size: number): 
   return items.length / size;
 }
 
-/** Packs a batch input into one array of `count * size` bytes (packed input as is). */
-function pack(label: string, what: string, items: BatchInput, size: number): Uint8Array {
-  if (items instanceof Uint8Array) return items;
-  const buf = new Uint8Array(Math.max(items.length * size, 1));
+/**
+ * Packs a batch input into native memory at `at` (`count * size` bytes; packed input is
+ * copied as is). The batch buffers live in the kept scratch memory rather than the
+ * call's arena: 10k keys and values do not fit the arena, and a fresh native block per
+ * call (allocated, zeroed, freed) cost more than the copy.
+ */
+function pack(
+  label: string,
+  what: string,
+  items: BatchInput,
+  size: number,
+  to: Uint8Array,
+  at: number,
+): void {
+  if (items instanceof Uint8Array) {
+    to.set(items, at);
+    return;
+  }
   items.forEach((it, i) => {
     if (it.length !== size) {
       throw new RangeError(`${label}: ${what}[${i}] is ${it.length} bytes, expected ${size}`);
     }
-    buf.set(it, i * size);
+    to.set(it, at + i * size);
   });
-  return buf;
 }
 
 /**
@@ -172,12 +183,18 @@ export function updateBatch(
   const nv = countOf(map.label, "values", values, map.batchValueSize);
   if (n !== nv) throw new RangeError(`${map.label}: batch update of ${n} keys but ${nv} values`);
   if (n === 0) return 0;
-  const kb = pack(map.label, "keys", keys, map.keySize);
-  const vb = pack(map.label, "values", values, map.batchValueSize);
-  const call = new BpfCall(BpfCmd.MAP_UPDATE_BATCH, bpfAttr.batch);
-  call.input("keys", kb).input("values", vb);
-  call.u32("count", n).u32("map_fd", map.fd).set("elem_flags", elemFlags);
-  return invokeCounted(call, `update batch of ${n} in ${map.label}`, n);
+  const keyBytes = n * map.keySize;
+  const mem = scratch(keyBytes + n * map.batchValueSize);
+  try {
+    pack(map.label, "keys", keys, map.keySize, mem.bytes, 0);
+    pack(map.label, "values", values, map.batchValueSize, mem.bytes, keyBytes);
+    const call = new BpfCall(BpfCmd.MAP_UPDATE_BATCH, bpfAttr.batch);
+    call.set("keys", mem.address).set("values", mem.address + BigInt(keyBytes));
+    call.u32("count", n).u32("map_fd", map.fd).set("elem_flags", elemFlags);
+    return invokeCounted(call, `update batch of ${n} in ${map.label}`, n);
+  } finally {
+    releaseScratch(mem);
+  }
 }
 
 /**
@@ -189,11 +206,16 @@ export function updateBatch(
 export function deleteBatch(map: BatchTarget, keys: BatchInput, elemFlags: number): number {
   const n = countOf(map.label, "keys", keys, map.keySize);
   if (n === 0) return 0;
-  const kb = pack(map.label, "keys", keys, map.keySize);
-  const call = new BpfCall(BpfCmd.MAP_DELETE_BATCH, bpfAttr.batch);
-  call.input("keys", kb);
-  call.u32("count", n).u32("map_fd", map.fd).set("elem_flags", elemFlags);
-  return invokeCounted(call, `delete batch of ${n} in ${map.label}`, n);
+  const mem = scratch(n * map.keySize);
+  try {
+    pack(map.label, "keys", keys, map.keySize, mem.bytes, 0);
+    const call = new BpfCall(BpfCmd.MAP_DELETE_BATCH, bpfAttr.batch);
+    call.set("keys", mem.address);
+    call.u32("count", n).u32("map_fd", map.fd).set("elem_flags", elemFlags);
+    return invokeCounted(call, `delete batch of ${n} in ${map.label}`, n);
+  } finally {
+    releaseScratch(mem);
+  }
 }
 
 function invokeCounted(call: BpfCall, op: string, total: number): number {

@@ -14,6 +14,7 @@ import {
   type MapSpec,
   sanitizeObjectName,
 } from "../spec/map-spec.ts";
+import { Errno } from "../uapi/errno.ts";
 import { BpfCmd, bpfAttr, MapFlags, MapType, UpdateFlags } from "../uapi/index.ts";
 import { perCpuSlotSize, possibleCpus } from "./cpus.ts";
 import { batchCursorSize, deleteBatch, lookupBatch, updateBatch } from "./map-batch.ts";
@@ -24,13 +25,12 @@ import { objectFdById } from "./objects.ts";
 import { isOnBpffs, openPinned, pinObject } from "./pin.ts";
 import { BpfCall, bpfRaw, Fd, SyscallError } from "./sys/index.ts";
 
-const ENOENT = 2;
-
 /*
  * The hot path reads no imported name: under tsx (tests, benches) imports compile to
  * CommonJS getters, and a getter call per use cost about 100 ns per lookup (measured).
  */
 const raw = bpfRaw;
+const ENOENT = Errno.ENOENT;
 const LOOKUP = BpfCmd.MAP_LOOKUP_ELEM;
 const UPDATE = BpfCmd.MAP_UPDATE_ELEM;
 const DELETE = BpfCmd.MAP_DELETE_ELEM;
@@ -44,13 +44,13 @@ function copyIn(dst: Uint8Array, src: Uint8Array): void {
   else dst.set(src);
 }
 
-/** A fresh copy of `src`; a plain loop beats slice() on native memory for short values. */
+/**
+ * A fresh copy of `src`. The typed-array constructor is the cheapest copy of a short
+ * value out of native memory: 25–31 ns for 8 bytes vs 40–45 ns for `new Uint8Array(n)`
+ * and a loop, 44–60 ns for slice() (bench/_alloc-micro.ts, best of 50 × 100k).
+ */
 function copyOut(src: Uint8Array): Uint8Array {
-  const n = src.length;
-  if (n > 16) return src.slice();
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = src[i] as number;
-  return out;
+  return new Uint8Array(src);
 }
 
 /** What element operations a map type takes. */
@@ -294,17 +294,17 @@ export class BpfMap implements MapApi, Disposable {
 
   #hint(errno: number, flags: number): string | undefined {
     switch (errno) {
-      case 17:
+      case Errno.EEXIST:
         return flags & UpdateFlags.NOEXIST ? "the key exists and BPF_NOEXIST was given" : undefined;
-      case 2:
+      case Errno.ENOENT:
         return flags & UpdateFlags.EXIST
           ? "the key does not exist and BPF_EXIST was given"
           : undefined;
-      case 7:
+      case Errno.E2BIG:
         return this.#kind === Kind.Queue
           ? `the map is full (${this.maxEntries} entries); push with BPF_EXIST to drop the oldest`
           : `no room: the map holds at most ${this.maxEntries} entries (or the key is out of range)`;
-      case 1:
+      case Errno.EPERM:
         return "not permitted: the map may be frozen or opened read-only, or this needs root";
       default:
         return undefined;

@@ -7,9 +7,10 @@
  * native memory; data is copied in before the call and out after it. Calls are
  * synchronous and not re-entrant: one {@link BpfCall} is live at a time.
  */
+import { Errno } from "../../uapi/errno.ts";
 import { BPF_ATTR_SIZE, type BpfCmd, type StructLayout } from "../../uapi/index.ts";
 import { SyscallError } from "./errors.ts";
-import { allocNative, freeNative, lastErrno, type NativeMemory, syscall3p } from "./native.ts";
+import { allocNative, freeNative, lastErrno, type NativeMemory, syscall4 } from "./native.ts";
 import { syscallNumber } from "./numbers.ts";
 
 const SYS_bpf = syscallNumber("bpf");
@@ -19,10 +20,10 @@ const SYS_bpf = syscallNumber("bpf");
  * that cost about 150 ns per map lookup (measured). Local consts cost nothing.
  */
 const ATTR_SIZE = BPF_ATTR_SIZE;
-const rawSyscall = syscall3p;
+const rawSyscall = syscall4;
 const rawErrno = lastErrno;
-const EINTR = 4;
-const EAGAIN = 11;
+const EINTR = Errno.EINTR;
+const EAGAIN = Errno.EAGAIN;
 /** libbpf retries program and BTF loads a few times on EAGAIN; so do we. */
 const MAX_EAGAIN_RETRIES = 5;
 
@@ -173,7 +174,7 @@ export class BpfCall {
   invoke(operation: string, opts: { retryEagain?: boolean; detail?: string } = {}): number {
     let eagain = 0;
     for (;;) {
-      const r = syscall3p(SYS_bpf, this.cmd, attrMem.ptr, BPF_ATTR_SIZE);
+      const r = rawSyscall(SYS_bpf, this.cmd, attrMem.addr, ATTR_SIZE);
       if (r >= 0) return r;
       const e = lastErrno();
       if (e === EINTR) continue;
@@ -219,12 +220,13 @@ function writeUnsigned(offset: number, size: number, v: bigint): void {
 
 /**
  * The bare call for hot paths (map lookup/update from a preallocated attribute):
- * `attr` must hold a complete `union bpf_attr`. Returns the result, or `-errno`.
+ * `attr` must hold a complete `union bpf_attr`. Returns the result, or `-errno`
+ * (errno is read only when the call failed: koffi.errno() is one more native call).
  * EINTR is retried.
  */
 export function bpfRaw(cmd: BpfCmd, attr: NativeMemory): number {
   for (;;) {
-    const r = rawSyscall(SYS_bpf, cmd, attr.ptr, ATTR_SIZE);
+    const r = rawSyscall(SYS_bpf, cmd, attr.addr, ATTR_SIZE);
     if (r >= 0) return r;
     const e = rawErrno();
     if (e !== EINTR) return -e;
