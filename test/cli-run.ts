@@ -4,20 +4,12 @@
  * installed bpftool on the same arguments, and normalise what must differ.
  */
 import { spawnSync } from "node:child_process";
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-} from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { main } from "../src/cli/main.ts";
 import { ensureBpffs } from "../src/kernel/pin.ts";
-import { openFdCount } from "../src/kernel/sys/index.ts";
+import { fdCounts } from "./leak-check.ts";
 
 /** What one CLI run gave. */
 export interface Run {
@@ -92,9 +84,7 @@ export function normalise(text: string): string {
 }
 
 /** Open descriptors: tsbpf's own count and the process's (/proc/self/fd). */
-export function fdSnapshot(): { owned: number; process: number } {
-  return { owned: openFdCount(), process: readdirSync("/proc/self/fd").length };
-}
+export const fdSnapshot = fdCounts;
 
 /** A bpffs directory for one test file's pins, removed by the returned cleanup. */
 export function pinDir(name: string): { dir: string; cleanup: () => void } {

@@ -4,7 +4,7 @@
  * a broken blob is refused with the kernel's log in the error. No fd is left behind.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import {
@@ -26,7 +26,7 @@ import {
   vmlinuxBTF,
 } from "../src/kernel/btf.ts";
 import { btfIds } from "../src/kernel/objects.ts";
-import { openFdCount } from "../src/kernel/sys/index.ts";
+import { assertNoLeak } from "./leak-check.ts";
 
 const skip =
   process.getuid?.() !== 0
@@ -34,17 +34,6 @@ const skip =
     : !existsSync("/sys/kernel/btf/vmlinux")
       ? "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
       : false;
-
-const procFds = () => readdirSync("/proc/self/fd").length;
-
-/** Runs `fn` and checks that it leaves no fd open. */
-function noLeak(fn: () => void): void {
-  const before = openFdCount();
-  const procBefore = procFds();
-  fn();
-  assert.equal(openFdCount(), before, "tsbpf Fd count changed");
-  assert.equal(procFds(), procBefore, "/proc/self/fd count changed");
-}
 
 /** kitchen.bpf.o's BTF with its DATASECs laid out (what a loader does from the ELF symbols). */
 function kitchenBTF(): BTF {
@@ -68,7 +57,7 @@ function kitchenBTF(): BTF {
 
 describe("kernel BTF", { skip }, () => {
   test("encoded vmlinux is accepted and reads back by id unchanged", () => {
-    noLeak(() => {
+    assertNoLeak(() => {
       const v = vmlinuxBTF();
       const k = KernelBTF.load(v, { what: "vmlinux re-encoded" });
       try {
@@ -90,7 +79,7 @@ describe("kernel BTF", { skip }, () => {
   });
 
   test("sanitised BTF (each kind an older kernel lacks rewritten) is accepted", () => {
-    noLeak(() => {
+    assertNoLeak(() => {
       const kitchen = kitchenBTF();
       const cases: [string, Partial<typeof ALL_BTF_FEATURES>][] = [
         ["no ENUM64", { enum64: false }],
@@ -130,7 +119,7 @@ describe("kernel BTF", { skip }, () => {
   });
 
   test("a broken blob is refused with the kernel's log in the error", () => {
-    noLeak(() => {
+    assertNoLeak(() => {
       // [1] int, [2] a PTR to type 99, which does not exist.
       const bytes = encodeTypes([
         {
@@ -168,7 +157,7 @@ describe("kernel BTF", { skip }, () => {
   });
 
   test("the log buffer grows until the log fits (ENOSPC)", () => {
-    noLeak(() => {
+    assertNoLeak(() => {
       const k = KernelBTF.load(kitchenBTF(), { logLevel: 1, logSize: 128 });
       try {
         assert.ok(k.log.length > 128, `log of ${k.log.length} bytes`);
@@ -180,7 +169,7 @@ describe("kernel BTF", { skip }, () => {
   });
 
   test("kernel BTF by id: vmlinux and modules", () => {
-    noLeak(() => {
+    assertNoLeak(() => {
       for (const id of btfIds()) {
         const k = KernelBTF.fromId(id);
         if (!k) continue;
@@ -211,7 +200,7 @@ describe("kernel BTF", { skip }, () => {
   });
 
   test("feature probes: this kernel (>= 6.0) accepts every kind", () => {
-    noLeak(() => {
+    assertNoLeak(() => {
       assert.deepEqual(probeBTFFeatures(), ALL_BTF_FEATURES);
     });
   });

@@ -24,9 +24,9 @@ import {
   VerifierError,
   vmlinuxBTF,
 } from "../src/kernel/index.ts";
-import { openFdCount } from "../src/kernel/sys/index.ts";
 import type { CollectionSpec } from "../src/spec/index.ts";
 import { MapType } from "../src/uapi/index.ts";
+import { assertNoLeak } from "./leak-check.ts";
 
 const root = process.getuid?.() === 0;
 const skip = !root ? "needs root (BPF_PROG_LOAD)" : false;
@@ -34,7 +34,6 @@ const CORE = join(import.meta.dirname, "testdata/core");
 const ELF = join(import.meta.dirname, "testdata/elf");
 const BPFFS = "/sys/fs/bpf";
 
-const procFds = () => readdirSync("/proc/self/fd").length;
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const specOf = (path: string): CollectionSpec =>
   loadCollectionSpec(new Uint8Array(readFileSync(path)));
@@ -42,18 +41,8 @@ const specOf = (path: string): CollectionSpec =>
 const runRawTp = (c: Collection, name: string) =>
   c.program(name).run({ ctx: new Uint8Array(16), ctxOutSize: 0, repeat: 0 });
 
-/** Checks that `fn` leaves no descriptor open. */
-function noLeaks<T>(fn: () => T): T {
-  const fds = openFdCount();
-  const proc = procFds();
-  const out = fn();
-  assert.equal(openFdCount(), fds, "tsbpf Fd count changed");
-  assert.equal(procFds(), proc, "/proc/self/fd count changed");
-  return out;
-}
-
 function withCollection(path: string, fn: (c: Collection) => void, opts = {}): void {
-  noLeaks(() => {
+  assertNoLeak(() => {
     const c = loadCollection(path, opts);
     try {
       fn(c);
@@ -98,7 +87,7 @@ describe("CO-RE in the kernel", { skip }, () => {
   });
 
   test("an unguarded read of a missing field: the error names the relocation", () => {
-    noLeaks(() => {
+    assertNoLeak(() => {
       let err: unknown;
       try {
         loadCollection(join(CORE, "missing.bpf.o")).close();
@@ -164,7 +153,7 @@ describe("CO-RE in the kernel", { skip }, () => {
   });
 
   test("an extern the kernel lacks fails the load by name", () => {
-    noLeaks(() => {
+    assertNoLeak(() => {
       assert.throws(
         () => loadCollection(join(ELF, "externs.bpf.o")),
         (e: unknown) => e instanceof ExternError && e.extern === "bpf_prog_active",
@@ -234,7 +223,7 @@ describe("the ELF loader's objects as collections", { skip }, () => {
     );
     rmSync(join(pinDir, "stats"), { force: true });
     const spec = specOf(join(ELF, "xdp-maps.bpf.o"));
-    noLeaks(() => {
+    assertNoLeak(() => {
       assert.throws(
         () => Collection.load(spec, { constants: { nope: 1 } }),
         /no such variable.*drop_port/,
@@ -280,7 +269,7 @@ describe("the ELF loader's objects as collections", { skip }, () => {
   test("pinning by name: a second load reuses the pinned map; a mismatch is refused by field", () => {
     const path = join(pinDir, "stats");
     try {
-      noLeaks(() => {
+      assertNoLeak(() => {
         const a = loadCollection(join(ELF, "xdp-maps.bpf.o"), { pinPath: pinDir });
         try {
           assert.ok(existsSync(path));
@@ -298,7 +287,7 @@ describe("the ELF loader's objects as collections", { skip }, () => {
         assert.ok(existsSync(path), "the pin outlives the collections");
       });
       rmSync(path);
-      noLeaks(() => {
+      assertNoLeak(() => {
         const other = BpfMap.create({
           name: "stats",
           type: MapType.ARRAY,
@@ -367,7 +356,7 @@ describe("the ELF loader's objects as collections", { skip }, () => {
         },
       },
     };
-    noLeaks(() => {
+    assertNoLeak(() => {
       assert.throws(
         () => Collection.load(broken, { pinPath: pinDir }),
         (e: unknown) => e instanceof VerifierError && /R0 !read_ok/.test(e.message),

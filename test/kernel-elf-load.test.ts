@@ -7,22 +7,18 @@
  * (The real collection loader lives in src/kernel; this test checks the specs only.)
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { BpfMap } from "../src/kernel/map.ts";
 import { Program } from "../src/kernel/program.ts";
-import { openFdCount } from "../src/kernel/sys/index.ts";
 import type { CollectionSpec, MapSpec } from "../src/spec/index.ts";
 import { MapType } from "../src/uapi/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root (BPF_MAP_CREATE, BPF_PROG_LOAD)" : false;
 const DIR = join(import.meta.dirname, "testdata/elf");
-
-function procFds(): number {
-  return readdirSync("/proc/self/fd").length;
-}
 
 function specOf(name: string): CollectionSpec {
   return loadCollectionSpec(new Uint8Array(readFileSync(join(DIR, name))));
@@ -46,8 +42,7 @@ function withCollection(
   spec: CollectionSpec,
   fn: (maps: Record<string, BpfMap>, progs: Record<string, Program>) => void,
 ): void {
-  const fdsBefore = openFdCount();
-  const procBefore = procFds();
+  const fdsBefore = fdCounts();
   const maps: Record<string, BpfMap> = {};
   const progs: Record<string, Program> = {};
   try {
@@ -72,8 +67,7 @@ function withCollection(
     for (const p of Object.values(progs)) p.close();
     for (const m of Object.values(maps)) m.close();
   }
-  assert.equal(openFdCount(), fdsBefore, "tsbpf Fd count changed");
-  assert.equal(procFds(), procBefore, "/proc/self/fd count changed");
+  assertFdCounts(fdsBefore);
 }
 
 function u32(n: number): Uint8Array {

@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
 import {
   clearFeatureCache,
@@ -37,6 +36,7 @@ import { Program } from "../src/kernel/program.ts";
 import { openFdCount } from "../src/kernel/sys/index.ts";
 import { VerifierError } from "../src/kernel/verifier-error.ts";
 import { HelperId, MapType, ProgType, progTypeName } from "../src/uapi/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root (feature probes load programs)" : false;
 
@@ -53,11 +53,9 @@ function bpftoolProbe(): Record<string, Record<string, unknown>> | undefined {
 describe("feature probes", { skip }, () => {
   test("a full probe leaves no descriptor behind", () => {
     clearFeatureCache();
-    const before = openFdCount();
-    const procBefore = readdirSync("/proc/self/fd").length;
+    const before = fdCounts();
     const report = probeKernelFeatures();
-    assert.equal(openFdCount(), before);
-    assert.equal(readdirSync("/proc/self/fd").length, procBefore);
+    assertFdCounts(before);
     assert.ok(report.syscall.available);
     assert.equal(report.programTypes.length, knownProgTypes().length);
     assert.equal(report.mapTypes.length, knownMapTypes().length);

@@ -13,7 +13,6 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readFileSync,
   rmdirSync,
   rmSync,
@@ -42,20 +41,17 @@ import { linkIds, progIds } from "../src/kernel/objects.ts";
 import { encodePerfEventAttr, PERF_EVENT_ATTR } from "../src/kernel/perf-event.ts";
 import { ensureBpffs } from "../src/kernel/pin.ts";
 import { Program } from "../src/kernel/program.ts";
-import { openFdCount, syscall5 } from "../src/kernel/sys/index.ts";
+import { syscall5 } from "../src/kernel/sys/index.ts";
 import { tracefsDir } from "../src/kernel/tracefs.ts";
 import { functionOffset } from "../src/kernel/uprobe-symbols.ts";
 import type { ProgramSpec } from "../src/spec/program-spec.ts";
 import { AttachType, MapType, ProgType, XdpFlags } from "../src/uapi/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 
 const root = process.getuid?.() === 0;
 const skip = root ? false : "needs root (bpf, perf_event_open)";
 const hasBpftool = spawnSync("bpftool", ["version"]).status === 0;
 const hasCc = spawnSync("cc", ["--version"]).status === 0;
-
-function procFds(): number {
-  return readdirSync("/proc/self/fd").length;
-}
 
 /**
  * Waits up to a second for `cond`: a link whose last holder was a pin is freed by a
@@ -68,12 +64,10 @@ function waitFor(cond: () => boolean): void {
 
 /** Runs `fn` and checks that it leaves no descriptor and no link of its own behind. */
 async function clean(fn: () => void | Promise<void>): Promise<void> {
-  const before = openFdCount();
-  const procBefore = procFds();
+  const before = fdCounts();
   const linksBefore = new Set(linkIds());
   await fn();
-  assert.equal(openFdCount(), before, "tsbpf Fd count changed");
-  assert.equal(procFds(), procBefore, "/proc/self/fd count changed");
+  assertFdCounts(before);
   const left = () => [...linkIds()].filter((id) => !linksBefore.has(id));
   waitFor(() => left().length === 0);
   assert.deepEqual(left(), [], "links left behind");

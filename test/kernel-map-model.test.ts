@@ -7,13 +7,12 @@
  * operations before it; `TSBPF_MAP_SEED=<seed>` replays one seed.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
 import { possibleCpus } from "../src/kernel/cpus.ts";
 import { BpfMap } from "../src/kernel/map.ts";
-import { openFdCount } from "../src/kernel/sys/index.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapFlags, MapType, UpdateFlags } from "../src/uapi/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import {
   ArrayModel,
   BloomModel,
@@ -169,16 +168,14 @@ function runSequence(label: string, seed: number, gen: (r: Rng, i: number) => St
 }
 
 function withMap(spec: MapSpec, body: (m: BpfMap) => void): void {
-  const before = openFdCount();
-  const procBefore = readdirSync("/proc/self/fd").length;
+  const before = fdCounts();
   const m = BpfMap.create(spec);
   try {
     body(m);
   } finally {
     m.close();
   }
-  assert.equal(openFdCount(), before, "tsbpf fds leaked");
-  assert.equal(readdirSync("/proc/self/fd").length, procBefore, "process fds leaked");
+  assertFdCounts(before);
 }
 
 const FLAGS = [UpdateFlags.ANY, UpdateFlags.NOEXIST, UpdateFlags.EXIST];

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
 import { describe, test } from "node:test";
 import { vmlinuxBTF } from "../src/kernel/btf.ts";
 import { btfBytesById, btfInfoById } from "../src/kernel/btf-info.ts";
@@ -16,10 +16,11 @@ import { ensureBpffs } from "../src/kernel/pin.ts";
 import { Program } from "../src/kernel/program.ts";
 import { resolveAttachBtfId } from "../src/kernel/program-attach-target.ts";
 import { enableStats } from "../src/kernel/program-stats.ts";
-import { openFdCount, SyscallError } from "../src/kernel/sys/index.ts";
+import { SyscallError } from "../src/kernel/sys/index.ts";
 import { VerifierError } from "../src/kernel/verifier-error.ts";
 import { type ProgramSpec, ProgramSpecError } from "../src/spec/program-spec.ts";
 import { type ProgType, ProgType as PT, skBuff } from "../src/uapi/index.ts";
+import { assertNoLeak } from "./leak-check.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root (BPF_PROG_LOAD)" : false;
 
@@ -30,19 +31,6 @@ const R0_2 = encodeRaw([
 
 function spec(type: ProgType, instructions: Uint8Array, name = "t"): ProgramSpec {
   return { name, type, license: "GPL", instructions };
-}
-
-function procFds(): number {
-  return readdirSync("/proc/self/fd").length;
-}
-
-/** Runs `fn` and checks that it leaves no descriptor behind. */
-async function noLeak(fn: () => void | Promise<void>): Promise<void> {
-  const before = openFdCount();
-  const procBefore = procFds();
-  await fn();
-  assert.equal(openFdCount(), before, "tsbpf Fd count changed");
-  assert.equal(procFds(), procBefore, "/proc/self/fd count changed");
 }
 
 function catchError(fn: () => unknown): Error {
@@ -57,7 +45,7 @@ function catchError(fn: () => unknown): Error {
 describe("Program.load", { skip }, () => {
   for (const type of [PT.SOCKET_FILTER, PT.XDP, PT.SCHED_CLS] as const) {
     test(`r0 = 2; exit loads as type ${type} and returns 2`, () =>
-      noLeak(() => {
+      assertNoLeak(() => {
         using prog = Program.load(spec(type, R0_2, "ret2"));
         assert.equal(prog.type, type);
         assert.equal(prog.verifierLog, undefined);
@@ -66,7 +54,7 @@ describe("Program.load", { skip }, () => {
   }
 
   test("verifier log at levels 1, 2 and 4", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       for (const level of [1, 2, 4, 1 | 4, 2 | 4]) {
         using prog = Program.load(spec(PT.SOCKET_FILTER, R0_2), { logLevel: level });
         const log = prog.verifierLog ?? "";
@@ -78,7 +66,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("the log buffer grows until the log fits", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       using big = Program.load(spec(PT.SOCKET_FILTER, R0_2), { logLevel: 2 });
       using tiny = Program.load(spec(PT.SOCKET_FILTER, R0_2), { logLevel: 2, logSize: 16 });
       assert.equal(tiny.verifierLog, big.verifierLog);
@@ -92,7 +80,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("a long program's level-2 log (many KiB) arrives whole from a small first buffer", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const insns: RawInsn[] = [];
       for (let i = 0; i < 2000; i++) insns.push([0x07, 0x00, 0, 1]); // r0 += 1
       const program = encodeRaw([[0xb7, 0, 0, 0], ...insns, [0x95, 0, 0, 0]]);
@@ -104,7 +92,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("reading an uninitialised r0 is a VerifierError at instruction 0", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const e = catchError(() =>
         Program.load(spec(PT.SOCKET_FILTER, encodeRaw([[0x95, 0, 0, 0]]), "bad")),
       );
@@ -121,7 +109,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("a rejection at log level 4 (stats only) still carries the verifier's reason", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const e = catchError(() =>
         Program.load(spec(PT.SOCKET_FILTER, encodeRaw([[0x95, 0, 0, 0]])), { logLevel: 4 }),
       );
@@ -131,7 +119,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("an infinite loop (a jump back to itself) is rejected at the jump", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const e = catchError(() =>
         Program.load(
           spec(
@@ -150,7 +138,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("unreachable code is rejected, the index taken from the message", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const e = catchError(() =>
         Program.load(
           spec(
@@ -170,7 +158,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("a helper the program type may not call is rejected with the kernel's words", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const e = catchError(() =>
         Program.load(
           spec(
@@ -189,7 +177,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("an unknown helper id is rejected as an invalid func", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const e = catchError(() =>
         Program.load(
           spec(
@@ -207,7 +195,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("an invalid opcode is a VerifierError naming it", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const e = catchError(() =>
         Program.load(
           spec(
@@ -224,7 +212,7 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("bad specs fail before the kernel; an unknown type fails clearly", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const empty = catchError(() => Program.load(spec(PT.XDP, new Uint8Array(0))));
       assert.ok(empty instanceof ProgramSpecError);
       assert.match(empty.message, /no instructions/);
@@ -240,13 +228,13 @@ describe("Program.load", { skip }, () => {
     }));
 
   test("names are sanitised to what the kernel accepts", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       using prog = Program.load(spec(PT.XDP, R0_2, "my-prog/handle_connect"));
       assert.equal(prog.info().name, "my_prog_handle_");
     }));
 
   test("tracing programs are refused here: NotSupportedError naming the type", (t) =>
-    noLeak(() => {
+    assertNoLeak(() => {
       let e: Error;
       try {
         Program.load({
@@ -283,7 +271,7 @@ describe("Program.run", { skip }, () => {
     ]);
 
   test("XDP: data in, data out, retval, repeat and duration", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       using prog = Program.load(spec(PT.XDP, writeFirstByte(0, 4)));
       const data = new Uint8Array(64).map((_, i) => i);
       const r = prog.run({ data, repeat: 1000 });
@@ -299,7 +287,7 @@ describe("Program.run", { skip }, () => {
     }));
 
   test("sched_cls: writes the packet through __sk_buff data/data_end", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const { data, data_end } = skBuff.fields;
       using prog = Program.load(spec(PT.SCHED_CLS, writeFirstByte(data.offset, data_end.offset)));
       const r = prog.run({ data: new Uint8Array(60) });
@@ -308,7 +296,7 @@ describe("Program.run", { skip }, () => {
     }));
 
   test("socket_filter: data out is data in, with the Ethernet header zeroed (an L3 type)", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       using prog = Program.load(spec(PT.SOCKET_FILTER, R0_2));
       const data = new Uint8Array(80).map((_, i) => 255 - i);
       const r = prog.run({ data, repeat: 10 });
@@ -319,7 +307,7 @@ describe("Program.run", { skip }, () => {
     }));
 
   test("sched_cls with ctx_in: the program reads and writes skb->mark", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const mark = skBuff.fields.mark.offset;
       using prog = Program.load(
         spec(
@@ -340,7 +328,7 @@ describe("Program.run", { skip }, () => {
     }));
 
   test("too short a packet is EINVAL with what the type needs", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       using prog = Program.load(spec(PT.XDP, R0_2));
       const e = catchError(() => prog.run({ data: new Uint8Array(4) }));
       assert.ok(e instanceof SyscallError, String(e));
@@ -348,14 +336,14 @@ describe("Program.run", { skip }, () => {
     }));
 
   test("raw_tp: run() with no options and with a ctx (the kernel refuses repeat and ctx_out there)", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       using prog = Program.load(spec(PT.RAW_TRACEPOINT, R0_2));
       assert.equal(prog.run().retval, 2);
       assert.equal(prog.run({ ctx: new Uint8Array(16) }).retval, 2);
     }));
 
   test("tracepoint programs cannot be test-run: NotSupportedError", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       using prog = Program.load(spec(PT.TRACEPOINT, R0_2));
       const e = catchError(() => prog.run());
       assert.ok(e instanceof NotSupportedError, String(e));
@@ -365,7 +353,7 @@ describe("Program.run", { skip }, () => {
 
 describe("pin, open and info", { skip }, () => {
   test("pin / fromPin / fromId / fromFd round trip; info matches bpftool", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       ensureBpffs();
       const path = `/sys/fs/bpf/tsbpf-prog-test-${process.pid}`;
       try {
@@ -408,7 +396,7 @@ describe("pin, open and info", { skip }, () => {
     }));
 
   test("fromPin of a missing path says so; fromId of a missing id says so", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       ensureBpffs();
       const e = catchError(() => Program.fromPin(`/sys/fs/bpf/tsbpf-missing-${process.pid}`));
       assert.match(e.message, /ENOENT|No such file/);
@@ -417,7 +405,7 @@ describe("pin, open and info", { skip }, () => {
     }));
 
   test("fromFd of something that is not a program fails and leaves the fd to the caller", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const fd = openSync("/dev/null", "r");
       try {
         const e = catchError(() => Program.fromFd(fd));
@@ -428,7 +416,7 @@ describe("pin, open and info", { skip }, () => {
     }));
 
   test("enableStats makes run_time_ns and run_cnt count", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       using prog = Program.load(spec(PT.SOCKET_FILTER, R0_2));
       {
         using _stats = enableStats();
@@ -440,7 +428,7 @@ describe("pin, open and info", { skip }, () => {
     }));
 
   test("btf info: vmlinux is a kernel BTF whose bytes are /sys/kernel/btf/vmlinux", () =>
-    noLeak(() => {
+    assertNoLeak(() => {
       const file = readFileSync("/sys/kernel/btf/vmlinux");
       let found = false;
       for (let id = 1; id < 64 && !found; id++) {
@@ -492,7 +480,7 @@ describe("BTF attach targets", () => {
     "an fentry spec naming its target is refused here as NotSupportedError, not EINVAL",
     { skip },
     () =>
-      noLeak(() => {
+      assertNoLeak(() => {
         let e: unknown;
         try {
           Program.load({

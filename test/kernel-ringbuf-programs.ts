@@ -4,11 +4,11 @@
  */
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
 import { Program } from "../src/kernel/program.ts";
-import { openFdCount } from "../src/kernel/sys/index.ts";
 import { ProgType } from "../src/uapi/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 
 /** The bytes record `index` of `size` bytes carries: distinct per record and size. */
 export function pattern(size: number, index: number): Uint8Array {
@@ -143,12 +143,10 @@ export function kernelMappings(): number {
 
 /** Runs `fn` and checks it leaves no descriptor and no mapping behind. */
 export async function noLeak(fn: () => void | Promise<void>): Promise<void> {
-  const before = openFdCount();
-  const procBefore = readdirSync("/proc/self/fd").length;
+  const before = fdCounts();
   const mapsBefore = kernelMappings();
   await fn();
-  assert.equal(openFdCount(), before, "tsbpf Fd count changed");
-  assert.equal(readdirSync("/proc/self/fd").length, procBefore, "/proc/self/fd count changed");
+  assertFdCounts(before);
   assert.equal(kernelMappings(), mapsBefore, "mappings of maps or perf events left behind");
 }
 

@@ -2,9 +2,7 @@
  * Shared helpers of the kernel map tests: byte builders and the leak check every
  * kernel test runs (tsbpf's own fd count and the process's /proc/self/fd entries).
  */
-import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
-import { openFdCount } from "../src/kernel/sys/index.ts";
+import { assertNoLeak } from "./leak-check.ts";
 
 /** Why kernel map tests skip, or false when they can run. */
 export const skipUnlessRoot = process.getuid?.() !== 0 ? "needs root (creates BPF maps)" : false;
@@ -21,18 +19,11 @@ export const readU32 = (b: Uint8Array | undefined) =>
     ? undefined
     : new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true);
 
-/** Number of entries in /proc/self/fd. */
-export function procFds(): number {
-  return readdirSync("/proc/self/fd").length;
-}
-
 /** Runs `body` and checks it left no descriptor open, tsbpf's or the process's. */
 export async function noLeaks(body: () => void | Promise<void>): Promise<void> {
-  const before = openFdCount();
-  const procBefore = procFds();
-  await body();
-  assert.equal(openFdCount(), before, "tsbpf descriptors leaked");
-  assert.equal(procFds(), procBefore, "process descriptors leaked");
+  await assertNoLeak(async () => {
+    await body();
+  });
 }
 
 /** An IPv4 LPM trie key: prefix length (host order) then the address. */

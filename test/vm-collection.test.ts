@@ -8,14 +8,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
-import { Collection, openFdCount } from "../src/kernel/index.ts";
+import { Collection } from "../src/kernel/index.ts";
 import type { CollectionSpec } from "../src/spec/collection-spec.ts";
 import { VirtualMachine, type VmArrayMap, type VmRingBuf } from "../src/vm/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 
 const SOURCE = `
 #include <linux/bpf.h>
@@ -115,8 +116,7 @@ function packets(n: number): Uint8Array[] {
 const hex = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString("hex") : "none");
 
 function compare(spec: CollectionSpec, prog: string, inputs: Uint8Array[], maps: string[]): void {
-  const fds0 = openFdCount();
-  const proc0 = readdirSync("/proc/self/fd").length;
+  const fds0 = fdCounts();
   const coll = Collection.load(spec);
   try {
     const vm = VirtualMachine.load(spec);
@@ -140,8 +140,7 @@ function compare(spec: CollectionSpec, prog: string, inputs: Uint8Array[], maps:
   } finally {
     coll.close();
   }
-  assert.equal(openFdCount(), fds0, "tsbpf fds leaked");
-  assert.equal(readdirSync("/proc/self/fd").length, proc0, "process fds leaked");
+  assertFdCounts(fds0);
 }
 
 describe("VirtualMachine.load", { skip: !clang && "clang-19 is not installed" }, () => {

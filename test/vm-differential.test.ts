@@ -7,7 +7,6 @@
  * to change how many random programs run.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import {
   type AluOp,
@@ -29,13 +28,12 @@ import {
   R10,
   type Reg,
 } from "../src/isa/index.ts";
-import { openFdCount, Program, VerifierError } from "../src/kernel/index.ts";
+import { Program, VerifierError } from "../src/kernel/index.ts";
 import { ProgType } from "../src/uapi/index.ts";
 import { VmProgram } from "../src/vm/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root for BPF_PROG_TEST_RUN" : false;
-
-const procFds = () => readdirSync("/proc/self/fd").length;
 
 /** Loads `insns` in the kernel; undefined when the verifier rejects them. */
 function load(type: ProgType, insns: Instruction[]): Program | undefined {
@@ -104,15 +102,12 @@ function xdpPrologue(len: number): Instruction[] {
 }
 
 describe("vm vs kernel: hand-written programs", { skip }, () => {
-  let fds0 = 0;
-  let proc0 = 0;
+  let fds0 = fdCounts();
   before(() => {
-    fds0 = openFdCount();
-    proc0 = procFds();
+    fds0 = fdCounts();
   });
   after(() => {
-    assert.equal(openFdCount(), fds0, "tsbpf fds leaked");
-    assert.equal(procFds(), proc0, "process fds leaked");
+    assertFdCounts(fds0);
   });
 
   const cases: Record<string, Case> = {
@@ -443,8 +438,7 @@ describe("vm vs kernel: random programs", { skip }, () => {
     const seed = Number(process.env.TSBPF_SEED ?? Math.floor(Math.random() * 0x7fffffff));
     const count = Number(process.env.TSBPF_DIFF_COUNT ?? 5000);
     const rand = rng(seed);
-    const fds0 = openFdCount();
-    const proc0 = procFds();
+    const fds0 = fdCounts();
     let rejected = 0;
     let compared = 0;
     let executed = 0;
@@ -466,7 +460,6 @@ describe("vm vs kernel: random programs", { skip }, () => {
       `# seed ${seed}: ${compared} programs agreed, ${rejected} rejected by the verifier, ${(executed / Math.max(1, compared)).toFixed(1)} instructions per run (${secs} s)`,
     );
     assert.ok(compared >= count * 0.5, `too many rejected: ${rejected} of ${count}`);
-    assert.equal(openFdCount(), fds0);
-    assert.equal(procFds(), proc0);
+    assertFdCounts(fds0);
   });
 });

@@ -9,7 +9,6 @@
  * compares them on a compiled object.) Needs root; each case loads one small program.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import {
   asm,
@@ -27,10 +26,11 @@ import {
   R7,
   R10,
 } from "../src/isa/index.ts";
-import { BpfMap, openFdCount, Program } from "../src/kernel/index.ts";
+import { BpfMap, Program } from "../src/kernel/index.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapFlags, MapType, ProgType, skBuff } from "../src/uapi/index.ts";
 import { createVmMap, type VmMap, VmProgram, type VmQueueMap } from "../src/vm/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root for BPF_PROG_TEST_RUN" : false;
 
@@ -520,15 +520,12 @@ const cases: Record<string, Case> = {
 };
 
 describe("vm helpers vs the kernel", { skip }, () => {
-  let fds0 = 0;
-  let proc0 = 0;
+  let fds0 = fdCounts();
   before(() => {
-    fds0 = openFdCount();
-    proc0 = readdirSync("/proc/self/fd").length;
+    fds0 = fdCounts();
   });
   after(() => {
-    assert.equal(openFdCount(), fds0, "tsbpf fds leaked");
-    assert.equal(readdirSync("/proc/self/fd").length, proc0, "process fds leaked");
+    assertFdCounts(fds0);
   });
   for (const [name, c] of Object.entries(cases)) test(name, () => runCase(name, c));
   test("socket_filter: skb_load_bytes counts from the network header", () => {

@@ -6,10 +6,9 @@
  * tracing helpers over the run input. Kernel comparisons need root.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
 import { asm, R0, R1, R2, R3, R4, R10 } from "../src/isa/index.ts";
-import { BpfMap, openFdCount } from "../src/kernel/index.ts";
+import { BpfMap } from "../src/kernel/index.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapFlags, MapType, ProgType, UpdateFlags } from "../src/uapi/index.ts";
 import {
@@ -26,6 +25,7 @@ import {
   VmRingBuf,
   VmStackTraceMap,
 } from "../src/vm/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { hex, LruHashModel, QueueModel } from "./map-model.ts";
 
 const root = process.getuid?.() === 0;
@@ -43,11 +43,9 @@ function rng(seed: number): () => number {
 }
 
 function noLeaks<T>(f: () => T): T {
-  const fds = openFdCount();
-  const proc = readdirSync("/proc/self/fd").length;
+  const fds = fdCounts();
   const r = f();
-  assert.equal(openFdCount(), fds);
-  assert.equal(readdirSync("/proc/self/fd").length, proc);
+  assertFdCounts(fds);
   return r;
 }
 

@@ -4,7 +4,6 @@
  * inside programs (kernel part needs root). TSBPF_SEED replays a seed.
  */
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
 import {
   asm,
@@ -20,10 +19,11 @@ import {
   R7,
   R10,
 } from "../src/isa/index.ts";
-import { BpfMap, openFdCount, Program } from "../src/kernel/index.ts";
+import { BpfMap, Program } from "../src/kernel/index.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapType, ProgType, UpdateFlags } from "../src/uapi/index.ts";
 import { VmArrayMap, VmHashMap, type VmMap, VmMapError, VmProgram } from "../src/vm/index.ts";
+import { assertFdCounts, fdCounts } from "./leak-check.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root for kernel maps and BPF_PROG_TEST_RUN" : false;
 
@@ -186,8 +186,7 @@ describe("VM map helpers vs the kernel's maps", { skip }, () => {
     test(`${spec.type === MapType.HASH ? "hash" : "array"}: random update/lookup/delete sequences`, () => {
       const seed = Number(process.env.TSBPF_SEED ?? Math.floor(Math.random() * 0x7fffffff));
       const rand = rng(seed);
-      const fds0 = openFdCount();
-      const proc0 = readdirSync("/proc/self/fd").length;
+      const fds0 = fdCounts();
       for (let round = 0; round < 40; round++) {
         const ops = Array.from({ length: 24 }, () => ({
           op: (["update", "update", "lookup", "delete"] as const)[rand() % 4]!,
@@ -230,8 +229,7 @@ describe("VM map helpers vs the kernel's maps", { skip }, () => {
           kmap.close();
         }
       }
-      assert.equal(openFdCount(), fds0);
-      assert.equal(readdirSync("/proc/self/fd").length, proc0);
+      assertFdCounts(fds0);
     });
   }
 });

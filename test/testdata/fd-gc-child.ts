@@ -1,15 +1,14 @@
 /** Child of test/kernel-fd-gc.test.ts: forgets five maps, forces GC, reports fd counts. */
-import { readdirSync } from "node:fs";
 import { BpfMap, openFdCount } from "../../src/kernel/index.ts";
 import { MapType } from "../../src/uapi/index.ts";
-const proc = () => readdirSync("/proc/self/fd").length;
-const before: [number, number] = [openFdCount(), proc()];
+import { procFdCount } from "../leak-check.ts";
+const before: [number, number] = [openFdCount(), procFdCount()];
 (() => {
   for (let i = 0; i < 5; i++) BpfMap.create({ name: "gc", type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
 })();
-const during = [openFdCount(), proc()];
+const during = [openFdCount(), procFdCount()];
 for (let i = 0; i < 10 && openFdCount() > before[0]; i++) {
   (globalThis as unknown as { gc: () => void }).gc();
   await new Promise((r) => setTimeout(r, 20));
 }
-console.log(JSON.stringify({ before, during, after: [openFdCount(), proc()] }));
+console.log(JSON.stringify({ before, during, after: [openFdCount(), procFdCount()] }));
