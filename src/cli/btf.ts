@@ -1,7 +1,6 @@
 /** `tsbpf btf show|list [id BTF_ID]`: the BTF objects the kernel holds, as bpftool prints them. */
 import { type BtfInfo, btfInfoByFd } from "../kernel/btf-info.ts";
 import { objInfoByFd } from "../kernel/obj-info.ts";
-import { btfIds, objectFdById, objectIds } from "../kernel/objects.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import { bpfMapInfo, bpfProgInfo, type StructLayout } from "../uapi/index.ts";
 import { type Args, parseU32 } from "./args.ts";
@@ -16,7 +15,8 @@ import {
 } from "./command.ts";
 import { btfJson, btfPlain } from "./format-btf.ts";
 import { CliError } from "./output.ts";
-import { reason } from "./selectors.ts";
+import { openById, openEachObject, reason } from "./selectors.ts";
+import { showAll } from "./show-objects.ts";
 
 function help(ctx: Context): void {
   const b = `${ctx.bin} btf`;
@@ -80,14 +80,7 @@ function usersByBtf(kind: "prog" | "map", layout: StructLayout): LibbpfMultimap 
   const table = new LibbpfMultimap();
   const btfOff = layout.fields.btf_id?.offset;
   if (btfOff === undefined) return table;
-  for (const id of objectIds(kind)) {
-    let fd: Fd | undefined;
-    try {
-      fd = objectFdById(kind, id);
-    } catch (e) {
-      throw new CliError(`can't get ${kind} by id (${id}): ${reason(e)}`);
-    }
-    if (!fd) continue;
+  for (const { id, fd } of openEachObject(kind)) {
     try {
       const btfId = objInfoByFd(fd.value, layout).getUint32(btfOff, true);
       if (!btfId) continue;
@@ -107,14 +100,7 @@ function openBtf(args: Args): Fd {
   const w = args.next();
   const id = parseU32(w);
   if (id === undefined) throw new CliError(`can't parse ${w} as ID`);
-  let fd: Fd | undefined;
-  try {
-    fd = objectFdById("btf", id);
-  } catch (e) {
-    throw new CliError(`can't get BTF object by id (${id}): ${reason(e)}`);
-  }
-  if (!fd) throw new CliError(`can't get BTF object by id (${id}): No such file or directory`);
-  return fd;
+  return openById("btf", id, "can't get BTF object by id");
 }
 
 async function show(ctx: Context, args: Args): Promise<void> {
@@ -138,22 +124,7 @@ async function show(ctx: Context, args: Args): Promise<void> {
       showOne(single);
       return;
     }
-    if (ctx.out.json) ctx.out.w.startArray();
-    for (const id of btfIds()) {
-      let fd: Fd | undefined;
-      try {
-        fd = objectFdById("btf", id);
-      } catch (e) {
-        throw new CliError(`can't get BTF object by id (${id}): ${reason(e)}`);
-      }
-      if (!fd) continue;
-      try {
-        showOne(fd);
-      } finally {
-        fd.close();
-      }
-    }
-    if (ctx.out.json) ctx.out.w.endArray();
+    showAll(ctx, "btf", "BTF object", showOne);
   } finally {
     single?.close();
   }

@@ -5,10 +5,10 @@
  * want exactly one).
  */
 import { mapInfoByFd } from "../kernel/map-info.ts";
-import { objectFdById, objectIds } from "../kernel/objects.ts";
+import { type ObjectKind, objectFdById, objectIds } from "../kernel/objects.ts";
 import { openPinned } from "../kernel/pin.ts";
 import { type Fd, SyscallError } from "../kernel/sys/index.ts";
-import { BPF_OBJ_NAME_LEN, errnoMessage, errnoNumber } from "../uapi/index.ts";
+import { BPF_OBJ_NAME_LEN, Errno, errnoMessage, errnoNumber } from "../uapi/index.ts";
 import { type Args, parseU32 } from "./args.ts";
 import { fdKind } from "./fd-kind.ts";
 import { CliError, UsageError } from "./output.ts";
@@ -163,28 +163,45 @@ export function openMap(args: Args): Fd {
   return single(openMaps(args), "maps");
 }
 
-function openById(kind: "prog" | "map", id: number, what: string): Fd {
+/**
+ * The object of `kind` with `id`; a failure, or no such object, is a CliError that
+ * starts with `what` (`get map by id (7): No such file or directory`).
+ */
+export function openById(kind: ObjectKind, id: number, what: string): Fd {
   let fd: Fd | undefined;
   try {
     fd = objectFdById(kind, id);
   } catch (e) {
     throw new CliError(`${what} (${id}): ${reason(e)}`);
   }
-  if (!fd) throw new CliError(`${what} (${id}): ${errnoMessage(2)}`);
+  if (!fd) throw new CliError(`${what} (${id}): ${errnoMessage(Errno.ENOENT)}`);
   return fd;
+}
+
+/**
+ * Opens every object of `kind` in id order, skipping those gone since their id was
+ * seen; the caller owns (and closes) each descriptor it is handed. `label` names the
+ * kind in the error for any other failure (`can't get BTF object by id (7): ...`).
+ */
+export function* openEachObject(
+  kind: ObjectKind,
+  label: string = kind,
+): Generator<{ id: number; fd: Fd }, void, undefined> {
+  for (const id of objectIds(kind)) {
+    let fd: Fd | undefined;
+    try {
+      fd = objectFdById(kind, id);
+    } catch (e) {
+      throw new CliError(`can't get ${label} by id (${id}): ${reason(e)}`);
+    }
+    if (fd) yield { id, fd };
+  }
 }
 
 function walk(kind: "prog" | "map", match: (fd: Fd) => boolean): Fd[] {
   const out: Fd[] = [];
   try {
-    for (const id of objectIds(kind)) {
-      let fd: Fd | undefined;
-      try {
-        fd = objectFdById(kind, id);
-      } catch (e) {
-        throw new CliError(`can't get ${kind} by id (${id}): ${reason(e)}`);
-      }
-      if (!fd) continue;
+    for (const { id, fd } of openEachObject(kind)) {
       let keep = false;
       try {
         keep = match(fd);
