@@ -12,6 +12,7 @@ import { btfInfoById } from "../kernel/btf-info.ts";
 import { BpfMap } from "../kernel/map.ts";
 import { programInfoByFd } from "../kernel/prog-info.ts";
 import type { Fd } from "../kernel/sys/index.ts";
+import { Errno } from "../uapi/index.ts";
 import { type Args, isPrefix, parseU32 } from "./args.ts";
 import type { Context } from "./command.ts";
 import { rawTypeJson } from "./format-btf.ts";
@@ -21,9 +22,8 @@ import { errnoOf, openMap, openProg, reason } from "./selectors.ts";
 
 const VMLINUX = `${SYSFS_BTF_DIR}/vmlinux`;
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
-const ENOTSUP = 95;
 /** bpftool returns -EINVAL for bad options: the shell sees 234. */
-const EINVAL_EXIT = exitForErrno(22);
+const EINVAL_EXIT = exitForErrno(Errno.EINVAL);
 
 /** bpftool's strerror text for a failure reading a file (ENOENT → "No such file..."). */
 function fileError(path: string, e: unknown): CliError {
@@ -208,7 +208,10 @@ export async function dumpBtf(ctx: Context, args: Args): Promise<void> {
 
   if (formatC) {
     if (ctx.out.json) {
-      throw new CliError("JSON output for C-syntax dump is not supported", exitForErrno(ENOTSUP));
+      throw new CliError(
+        "JSON output for C-syntax dump is not supported",
+        exitForErrno(Errno.ENOTSUP),
+      );
     }
     const roots = source.roots.filter((id) => id !== 0);
     ctx.out.write(dumpC(btf, source.roots.length ? { rootIds: roots } : {}));

@@ -4,13 +4,11 @@
  */
 import { objectFdById } from "../kernel/objects.ts";
 import type { Fd } from "../kernel/sys/index.ts";
-import { errnoMessage } from "../uapi/index.ts";
+import { Errno, errnoMessage } from "../uapi/index.ts";
 import type { Args } from "./args.ts";
 import { parseU32 } from "./args.ts";
 import { CliError, exitForErrno } from "./output.ts";
 import { errnoOf, openPinnedOfKind, reason } from "./selectors.ts";
-
-const ENOENT = 2;
 
 /** Opens the link a LINK selector names; `exitCode` is what a failure exits with. */
 export function openLink(args: Args, exitCode?: number): Fd {
@@ -32,8 +30,8 @@ export function openLink(args: Args, exitCode?: number): Fd {
     }
     if (!fd) {
       throw new CliError(
-        `failed to get link with ID ${id | 0}: ${errnoMessage(ENOENT)}`,
-        exitCode ?? exitForErrno(ENOENT),
+        `failed to get link with ID ${id | 0}: ${errnoMessage(Errno.ENOENT)}`,
+        exitCode ?? exitForErrno(Errno.ENOENT),
       );
     }
     return fd;

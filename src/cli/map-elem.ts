@@ -5,7 +5,7 @@
  */
 import { BpfMap } from "../kernel/map.ts";
 import type { Fd } from "../kernel/sys/index.ts";
-import { MapType, mapTypeName, UpdateFlags } from "../uapi/index.ts";
+import { Errno, MapType, mapTypeName, UpdateFlags } from "../uapi/index.ts";
 import { Args, parseBytes } from "./args.ts";
 import { entryBtf, type MapBtf, mapBtf } from "./btf-value.ts";
 import type { Context } from "./command.ts";
@@ -299,7 +299,7 @@ export async function lookupMap(ctx: Context, args: Args): Promise<void> {
 /** A lookup that found nothing: already reported on stdout, exit code 255. */
 export class NotFound extends CliError {
   constructor() {
-    super("", exitForErrno(2));
+    super("", exitForErrno(Errno.ENOENT));
   }
 }
 
@@ -316,7 +316,10 @@ export async function getnextMap(ctx: Context, args: Args): Promise<void> {
       throw new CliError(`can't get next key: ${reason(e)}`, exitForErrno(errnoOf(e)));
     }
     if (next === undefined) {
-      throw new CliError("can't get next key: No such file or directory", exitForErrno(2));
+      throw new CliError(
+        "can't get next key: No such file or directory",
+        exitForErrno(Errno.ENOENT),
+      );
     }
     if (ctx.out.json) {
       ctx.out.value({ key: key ? hexBytesJson(key) : null, next_key: hexBytesJson(next) });
@@ -366,7 +369,8 @@ export async function deleteMap(ctx: Context, args: Args): Promise<void> {
     } catch (e) {
       throw new CliError(`delete failed: ${reason(e)}`, exitForErrno(errnoOf(e)));
     }
-    if (!deleted) throw new CliError("delete failed: No such file or directory", exitForErrno(2));
+    if (!deleted)
+      throw new CliError("delete failed: No such file or directory", exitForErrno(Errno.ENOENT));
   } finally {
     map.close();
   }

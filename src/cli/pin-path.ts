@@ -6,6 +6,7 @@
 import { readdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { ensureBpffs, isOnBpffs, pinObject } from "../kernel/pin.ts";
+import { Errno } from "../uapi/index.ts";
 import type { Args } from "./args.ts";
 import { CliError, exitForErrno } from "./output.ts";
 import { errnoOf, reason } from "./selectors.ts";
@@ -46,6 +47,6 @@ export function requirePinArgs(args: Args): void {
   try {
     args.require(3);
   } catch (e) {
-    throw new CliError((e as Error).message, exitForErrno(22));
+    throw new CliError((e as Error).message, exitForErrno(Errno.EINVAL));
   }
 }
