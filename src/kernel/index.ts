@@ -1,49 +1,141 @@
 /**
- * tsbpf's Linux backend: maps, programs, links, pins and object info in the kernel.
- * One `export ... from` line per module; keep it a plain list.
+ * tsbpf's Linux backend (`tsbpf/kernel`): maps, programs, collections, links, ring and
+ * perf buffer readers, pins, object walking, kernel BTF and feature probes — what a
+ * user of cilium/ebpf or libbpf reaches for. Each name is documented where it is
+ * defined. Everything else under src/kernel is internal (importable by path inside
+ * this repository, not part of the API).
  *
  * @module
  */
+// biome-ignore-all assist/source/organizeImports: grouped by topic, a comment per group
 
-export * from "./btf.ts";
-export * from "./btf-info.ts";
-export * from "./collection.ts";
-export * from "./collection-errors.ts";
-export * from "./collection-externs.ts";
-export * from "./collection-variables.ts";
-export * from "./cpus.ts";
-export * from "./features/index.ts";
-export * from "./link.ts";
-export * from "./link-info.ts";
-export * from "./links/index.ts";
-export * from "./load-spec.ts";
-export * from "./map.ts";
-export * from "./map-batch.ts";
-export * from "./map-create.ts";
-export * from "./map-info.ts";
-export * from "./obj-info.ts";
-export * from "./objects.ts";
-export * from "./perf-event.ts";
-export * from "./perfbuf.ts";
-export * from "./perfbuf-raw.ts";
-export * from "./pin.ts";
-export * from "./poll.ts";
-export * from "./prog-info.ts";
-export * from "./program.ts";
-export * from "./program-attach-target.ts";
-export * from "./program-btf.ts";
-export * from "./program-load.ts";
-export * from "./program-stats.ts";
-export * from "./record-decode.ts";
-export * from "./ringbuf.ts";
-export * from "./ringbuf-raw.ts";
-// From the syscall layer only what users need: the raw bpf(2) escape hatch, owned fds
-// and the error type. Native memory and FFI functions stay internal.
-export { BpfCall, Fd, OutBuffer, openFdCount, SyscallError } from "./sys/index.ts";
-export * from "./test-run.ts";
-export * from "./trace-pipe.ts";
-export * from "./tracefs.ts";
-export * from "./uprobe-library.ts";
-export * from "./uprobe-symbols.ts";
-export * from "./verifier-error.ts";
-export * from "./verifier-log.ts";
+// ---- maps ----------------------------------------------------------------------------
+export { BpfMap, type BpfMapCreateOptions, type BpfMapOpenOptions } from "./map.ts";
+export { MapBatchError } from "./map-batch.ts";
+export { type MapInfo, mapInfoByFd, mapInfoById } from "./map-info.ts";
+
+// ---- programs ------------------------------------------------------------------------
+export { Program } from "./program.ts";
+export type { LoadOptions } from "./program-load.ts";
+export type { RunOptions, RunResult } from "./test-run.ts";
+export { type ProgramInfo, programInfoByFd } from "./prog-info.ts";
+export { VerifierError } from "./verifier-error.ts";
+export { parseVerifierLog, type VerifierVerdict } from "./verifier-log.ts";
+export { enableStats } from "./program-stats.ts";
+
+// ---- errors and the raw bpf(2) escape hatch ------------------------------------------
+export { NotSupportedError } from "./features/not-supported-error.ts";
+export { BpfCall, Fd, type OutBuffer, openFdCount, SyscallError } from "./sys/index.ts";
+
+// ---- collections (an ELF object's maps, programs and variables, loaded) --------------
+export { Collection, type CollectionOptions } from "./collection.ts";
+export { CoreRelocationUnsatisfiedError } from "./collection-errors.ts";
+export { ExternError } from "./collection-externs.ts";
+export { Variable } from "./collection-variables.ts";
+export { loadCollection } from "./load-spec.ts";
+
+// ---- links: attaching programs -------------------------------------------------------
+export { Link } from "./link.ts";
+export {
+  type LinkDetail,
+  type LinkInfo,
+  linkInfoByFd,
+  type PerfEventLinkInfo,
+} from "./link-info.ts";
+export { type AttachTarget, attachProgram } from "./links/attach-program.ts";
+export { attachCgroup } from "./links/cgroup.ts";
+export {
+  attachKprobe,
+  attachKsyscall,
+  type KprobeOptions,
+  type KsyscallOptions,
+} from "./links/kprobe.ts";
+export { attachKprobeMulti, type KprobeMultiOptions } from "./links/kprobe-multi.ts";
+export { attachTcx, attachXdp, type XdpOptions } from "./links/netdev.ts";
+export { attachToPerfEvent, type PerfAttachOptions } from "./links/perf-attach.ts";
+export {
+  attachPerfEvent,
+  attachPerfEventPerCpu,
+  onlineCpus,
+  type SamplingOptions,
+} from "./links/perf-sampling.ts";
+export { attachRawTracepoint, type RawTracepointOptions } from "./links/raw-tracepoint.ts";
+export { attachTracepoint } from "./links/tracepoint.ts";
+export {
+  attachIter,
+  attachLsm,
+  attachTracing,
+  type IterOptions,
+  type TracingOptions,
+} from "./links/tracing.ts";
+export { attachUprobe, type UprobeOptions } from "./links/uprobe.ts";
+
+// ---- readers: ring buffers, perf buffers, trace_pipe, records ------------------------
+export {
+  type RingBufferMapLike,
+  RingBufferReader,
+  RingBufferSet,
+  type RingSetRecord,
+} from "./ringbuf.ts";
+export { RawRingReader, RING_EMPTY } from "./ringbuf-raw.ts";
+export {
+  type PerfBufferOptions,
+  PerfBufferReader,
+  type PerfEventArrayLike,
+  type PerfLost,
+  type PerfRecord,
+  type PerfSample,
+} from "./perfbuf.ts";
+export { PerfRingStatus, RawPerfRing } from "./perfbuf-raw.ts";
+export { type TracePipeOptions, TracePipeReader, type TraceRecord } from "./trace-pipe.ts";
+export { RecordReader, type RecordReaderOptions, type RecordSource } from "./poll.ts";
+export { decodeRecord, type RecordType, recordDecoder } from "./record-decode.ts";
+
+// ---- pins ----------------------------------------------------------------------------
+export { ensureBpffs, isOnBpffs, openPinned, pinObject } from "./pin.ts";
+
+// ---- walking the kernel's objects ----------------------------------------------------
+export {
+  btfIds,
+  linkIds,
+  mapIds,
+  type ObjectKind,
+  objectFdById,
+  progIds,
+} from "./objects.ts";
+
+// ---- kernel BTF ----------------------------------------------------------------------
+export {
+  BTFLoadError,
+  KernelBTF,
+  type LoadBTFOptions,
+  moduleBTF,
+  moduleBTFNames,
+  vmlinuxBTF,
+} from "./btf.ts";
+export { type BtfInfo, btfInfoById } from "./btf-info.ts";
+
+// ---- feature probes ------------------------------------------------------------------
+export { type HelperScan, haveHelper, scanHelpers } from "./features/helpers.ts";
+export { haveMapType } from "./features/map-types.ts";
+export {
+  haveBoundedLoops,
+  haveIsaV2,
+  haveIsaV3,
+  haveIsaV4,
+  haveLargeInsnLimit,
+  probeMiscFeatures,
+} from "./features/misc.ts";
+export { haveProgType } from "./features/prog-types.ts";
+export {
+  type FeatureReport,
+  haveBpfSyscall,
+  type ProbeOptions,
+  probeKernelFeatures,
+  type TypeStatus,
+} from "./features/report.ts";
+export { type FeatureStatus, requireFeature } from "./features/status.ts";
+export { type BpfSysctls, probeSystemConfig, type SystemConfig } from "./features/system-config.ts";
+
+// ---- CPUs ----------------------------------------------------------------------------
+export { possibleCpus } from "./cpus.ts";
