@@ -172,6 +172,7 @@ export class RawRingReader implements Disposable {
    * corrupt or is not a BPF ring buffer.
    */
   next(): number {
+    if (this.#closed) return RING_EMPTY; // the pages read zeros now: no records in them
     const prod32 = this.#prod32;
     const mask = this.#mask;
     if (this.#cursor >= this.#prod) this.#prod = this.#loadProducer();

@@ -54,14 +54,30 @@ export class FdWatch {
   #refed = true;
   readonly #cb: (status: number, ev: { readable: boolean; disconnect: boolean }) => void;
 
-  /** Watches `fd`; `onEvent` runs on the main thread each time the loop sees it ready. */
+  /**
+   * Watches `fd`; `onEvent` runs on the main thread each time the loop sees it ready.
+   *
+   * koffi calls its poll callback straight from libuv, outside Node's callback scope,
+   * so promises resolved there would settle only at the next unrelated event: a
+   * consumer's `await` could resume after a timer or signal handler had already run
+   * (and, say, closed the ring its record lives in). `onEvent` therefore runs from
+   * `setImmediate`, in the same loop iteration, with the microtask queue drained after it.
+   */
   constructor(fd: number, onEvent: (ev: FdEvents) => void) {
-    this.#cb = (status, ev) =>
-      onEvent({
+    let scheduled = false;
+    this.#cb = (status, ev) => {
+      const events: FdEvents = {
         readable: ev?.readable === true,
         disconnect: ev?.disconnect === true,
         status: typeof status === "number" ? status : 0,
+      };
+      if (scheduled) return; // level-triggered: the pending call will see the fd as it is
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        if (this.#handle) onEvent(events);
       });
+    };
     // koffi calls back with (status, events), whatever its typings say.
     const cb = this.#cb as unknown as PollCallback;
     const handle = koffi.node.poll(fd, { readable: true, disconnect: true }, cb);

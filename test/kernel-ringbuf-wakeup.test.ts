@@ -1,0 +1,71 @@
+/**
+ * A reader woken by data from ANOTHER process, with nothing else happening in this
+ * one: the `for await` loop must resume at once. (koffi calls the poll callback
+ * without draining the microtask queue, so a promise resolved there used to wait for
+ * the next unrelated event — a timer, a signal — and a zero-copy record could be read
+ * after close() had unmapped it.)
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { BpfMap } from "../src/kernel/map.ts";
+import { ensureBpffs } from "../src/kernel/pin.ts";
+import { RingBufferReader } from "../src/kernel/ringbuf.ts";
+import { MapType } from "../src/uapi/index.ts";
+import { noLeak, PACKET, pattern, ringbufProgram } from "./kernel-ringbuf-programs.ts";
+
+const skip =
+  process.getuid?.() !== 0
+    ? "needs root (ring buffer, program load)"
+    : spawnSync("bpftool", ["version"]).status !== 0
+      ? "needs bpftool (runs the producer from another process)"
+      : false;
+
+test("the async iterator wakes for records another process produces", { skip }, () =>
+  noLeak(async () => {
+    ensureBpffs();
+    const dir = mkdtempSync("/sys/fs/bpf/tsbpf-wakeup-");
+    const work = mkdtempSync(join(tmpdir(), "tsbpf-wakeup-"));
+    using map = BpfMap.create({
+      name: "wake",
+      type: MapType.RINGBUF,
+      keySize: 0,
+      valueSize: 0,
+      maxEntries: 4096,
+    });
+    using prog = ringbufProgram([map.fd], [{ size: 16, how: "output" }]);
+    const pin = join(dir, "prog");
+    prog.pin(pin);
+    const data = join(work, "packet");
+    writeFileSync(data, PACKET);
+    try {
+      using reader = RingBufferReader.open(map);
+      // A grandchild runs the program 300 ms from now; our own child exits at once, so
+      // no event of ours (child exit, timer) coincides with the records' arrival.
+      spawnSync("sh", [
+        "-c",
+        `(sleep 0.3; bpftool prog run pinned ${pin} data_in ${data} repeat 3) >/dev/null 2>&1 &`,
+      ]);
+      const start = performance.now();
+      // The only timer here is the watchdog: if the loop needed it to wake, the
+      // elapsed time says so.
+      const watchdog = setTimeout(() => reader.close(), 5000);
+      const got: Uint8Array[] = [];
+      for await (const rec of reader) {
+        got.push(rec.slice());
+        if (got.length === 3) break;
+      }
+      clearTimeout(watchdog);
+      const elapsed = performance.now() - start;
+      assert.equal(got.length, 3, "records before the watchdog closed the reader");
+      for (const r of got) assert.deepEqual(r, pattern(16, 0));
+      assert.ok(elapsed < 3000, `woke after ${elapsed.toFixed(0)} ms (the watchdog is at 5000)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
+  }),
+);
