@@ -47,9 +47,9 @@ import {
   resolveKsym,
 } from "./collection-externs.ts";
 import { encodeValue, GlobalDataMemory, Variable } from "./collection-variables.ts";
-import { BpfMap } from "./map.ts";
+import { BpfMap, wasReusedFromPin } from "./map.ts";
 import { effectiveMaxEntries } from "./map-create.ts";
-import { DEFAULT_BPFFS, isOnBpffs } from "./pin.ts";
+import { DEFAULT_BPFFS } from "./pin.ts";
 import { Program } from "./program.ts";
 import { VerifierError } from "./verifier-error.ts";
 
@@ -345,11 +345,13 @@ function loadInto(
     ms = numaAsLibbpf(ms);
     const pinned = ms.pinning === "byName";
     const pinAt = pinned ? join(pinPath, sanitizeObjectName(ms.name)) : "";
-    const existed = pinned && isOnBpffs(pinAt);
     const map = BpfMap.create(ms, {
       ...(btfFd !== undefined && { btfFd }),
       ...(pinned && { pinPath }),
     });
+    // Asking the map rather than statfs(2)-ing the pin before creating it: one system
+    // call fewer per pinned map, and no window between the check and the open.
+    const existed = pinned && wasReusedFromPin(map);
     res.maps.set(m.name, map);
     if (pinned && !existed) res.pinnedHere.push(pinAt);
     if (existed) res.reused.add(map);

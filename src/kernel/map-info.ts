@@ -118,6 +118,18 @@ export function mapInfoByFd(fd: number): MapInfo {
 }
 
 /**
+ * What BPF_OBJ_GET_INFO_BY_FD says about the map behind `fd`, without fdinfo:
+ * `frozen` is false and `memlock` undefined. For callers that need the map's shape
+ * only (BpfMap.fromFd): reading /proc/self/fdinfo costs a file open and read, more
+ * than the bpf(2) call itself.
+ *
+ * @throws SyscallError, e.g. EBADF for a closed fd, EINVAL when `fd` is not a map.
+ */
+export function mapShapeByFd(fd: number): MapInfo {
+  return decodeMapInfo(objInfoByFd(fd, bpfMapInfo));
+}
+
+/**
  * Everything the kernel says about the map with system-wide `id` (needs
  * CAP_SYS_ADMIN), or undefined if there is no such map.
  */

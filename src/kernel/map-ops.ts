@@ -27,6 +27,8 @@ export class MapOpBuffers {
   readonly first: NativeMemory;
   /** The key, value and next-key bytes. */
   readonly data: NativeMemory;
+  /** The one native block holding the attributes and the data. */
+  readonly block: NativeMemory;
   /** Key bytes the kernel reads (keySize long). */
   readonly key: Uint8Array;
   /** Value bytes the kernel reads or writes (the whole per-CPU buffer for per-CPU maps). */
@@ -43,22 +45,28 @@ export class MapOpBuffers {
    * @param valueBytes bytes of the value buffer (value size, or per-CPU total)
    */
   constructor(fd: number, keySize: number, valueBytes: number) {
-    const keyOff = 0;
-    const valueOff = align8(keySize);
+    // One native block for the four attributes and the data: a koffi allocation (and
+    // its view) costs about as much as a map lookup, and a collection creates its maps
+    // by the dozen; five blocks per map were a tenth of Collection.load's own time.
+    const attrBytes = align8(BPF_ATTR_SIZE);
+    const keyOff = 4 * attrBytes;
+    const valueOff = keyOff + align8(keySize);
     const nextOff = valueOff + align8(valueBytes);
-    this.data = allocNative(nextOff + align8(keySize));
-    this.key = this.data.bytes.subarray(keyOff, keyOff + keySize);
-    this.value = this.data.bytes.subarray(valueOff, valueOff + valueBytes);
-    this.nextKey = this.data.bytes.subarray(nextOff, nextOff + keySize);
-    const base = this.data.address;
+    this.block = allocNative(nextOff + align8(keySize));
+    const at = (off: number, size: number): NativeMemory => sub(this.block, off, size);
+    this.elem = at(0, BPF_ATTR_SIZE);
+    this.del = at(attrBytes, BPF_ATTR_SIZE);
+    this.next = at(2 * attrBytes, BPF_ATTR_SIZE);
+    this.first = at(3 * attrBytes, BPF_ATTR_SIZE);
+    this.data = at(keyOff, nextOff + align8(keySize) - keyOff);
+    const bytes = this.block.bytes;
+    this.key = bytes.subarray(keyOff, keyOff + keySize);
+    this.value = bytes.subarray(valueOff, valueOff + valueBytes);
+    this.nextKey = bytes.subarray(nextOff, nextOff + keySize);
+    const base = this.block.address;
     const keyAddr = keySize > 0 ? base + BigInt(keyOff) : 0n;
     const valueAddr = base + BigInt(valueOff);
     const nextAddr = base + BigInt(nextOff);
-
-    this.elem = allocNative(BPF_ATTR_SIZE);
-    this.del = allocNative(BPF_ATTR_SIZE);
-    this.next = allocNative(BPF_ATTR_SIZE);
-    this.first = allocNative(BPF_ATTR_SIZE);
     this.#elemView = viewOf(this.elem);
     prepare(this.elem, fd, keyAddr, valueAddr);
     prepare(this.del, fd, keyAddr, 0n);
@@ -76,12 +84,20 @@ export class MapOpBuffers {
 
   /** Releases the native memory. */
   free(): void {
-    freeNative(this.elem);
-    freeNative(this.del);
-    freeNative(this.next);
-    freeNative(this.first);
-    freeNative(this.data);
+    freeNative(this.block);
   }
+}
+
+/** `size` bytes at `off` inside `mem`, as a NativeMemory (not to be freed on its own). */
+function sub(mem: NativeMemory, off: number, size: number): NativeMemory {
+  const address = mem.address + BigInt(off);
+  return {
+    ptr: undefined,
+    address,
+    addr: mem.addr + off,
+    bytes: mem.bytes.subarray(off, off + size),
+    size,
+  };
 }
 
 function viewOf(mem: NativeMemory): DataView {

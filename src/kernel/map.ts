@@ -19,7 +19,7 @@ import { BpfCmd, bpfAttr, MapFlags, MapType, UpdateFlags } from "../uapi/index.t
 import { perCpuSlotSize, possibleCpus } from "./cpus.ts";
 import { batchCursorSize, deleteBatch, lookupBatch, updateBatch } from "./map-batch.ts";
 import { type CreateMapOptions, createMapFd, effectiveMaxEntries } from "./map-create.ts";
-import { type MapInfo, mapInfoByFd } from "./map-info.ts";
+import { type MapInfo, mapInfoByFd, mapShapeByFd } from "./map-info.ts";
 import { MapOpBuffers } from "./map-ops.ts";
 import { objectFdById } from "./objects.ts";
 import { isOnBpffs, openPinned, pinObject } from "./pin.ts";
@@ -221,7 +221,7 @@ export class BpfMap implements MapApi, Disposable {
     const owned = typeof fd === "number" ? new Fd(fd) : fd;
     let info: MapInfo;
     try {
-      info = mapInfoByFd(owned.value);
+      info = mapShapeByFd(owned.value);
     } catch (e) {
       owned.close();
       throw e;
@@ -676,9 +676,35 @@ function openFlags(opts: BpfMapOpenOptions): number {
   return (opts.readOnly ? MapFlags.RDONLY : 0) | (opts.writeOnly ? MapFlags.WRONLY : 0);
 }
 
+/** Maps that {@link BpfMap.create} opened from an existing pin rather than created. */
+const reusedPins = new WeakSet<BpfMap>();
+
+/**
+ * @internal True when `map` came from {@link BpfMap.create} reusing a map already
+ * pinned at its `pinPath` (Collection.load leaves such pins in place on close).
+ */
+export function wasReusedFromPin(map: BpfMap): boolean {
+  return reusedPins.has(map);
+}
+
+/**
+ * The map pinned at `path`, or undefined when nothing is pinned there or `path` is not
+ * on bpffs. BPF_OBJ_GET is tried first (it only succeeds on bpffs); statfs(2) runs only
+ * when it fails, to tell "nothing there" from an error worth reporting.
+ */
 function tryOpenPinned(path: string): BpfMap | undefined {
-  if (!isOnBpffs(path)) return undefined;
-  return BpfMap.fromPin(path);
+  const call = new BpfCall(BpfCmd.OBJ_GET, bpfAttr.objPin);
+  call.string("pathname", path);
+  let fd: number;
+  try {
+    fd = call.invoke(`open pinned object ${path}`);
+  } catch (e) {
+    if (!(e instanceof SyscallError) || !isOnBpffs(path)) return undefined;
+    return BpfMap.fromPin(path); // the same failure, with openPinned's explanation
+  }
+  const map = BpfMap.fromFd(fd);
+  reusedPins.add(map);
+  return map;
 }
 
 function checkCompatible(map: BpfMap, spec: MapSpec, path: string): void {
