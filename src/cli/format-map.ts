@@ -31,21 +31,6 @@ export interface MapView {
   readonly pinned: readonly string[] | undefined;
 }
 
-/** True for the map types whose values are one per possible CPU. */
-export function isPerCpu(type: number): boolean {
-  return (
-    type === MapType.PERCPU_HASH ||
-    type === MapType.PERCPU_ARRAY ||
-    type === MapType.LRU_PERCPU_HASH ||
-    type === MapType.PERCPU_CGROUP_STORAGE
-  );
-}
-
-/** Maps whose values are other maps. */
-export function isMapOfMaps(type: number): boolean {
-  return type === MapType.ARRAY_OF_MAPS || type === MapType.HASH_OF_MAPS;
-}
-
 /** Program arrays. */
 export function isMapOfProgs(type: number): boolean {
   return type === MapType.PROG_ARRAY;

@@ -5,6 +5,7 @@
  */
 import { BpfMap } from "../kernel/map.ts";
 import type { Fd } from "../kernel/sys/index.ts";
+import { isMapInMapType, isPerCpuMapType } from "../spec/map-spec.ts";
 import { Errno, MapType, mapTypeName, UpdateFlags } from "../uapi/index.ts";
 import { Args, parseBytes } from "./args.ts";
 import { entryBtf, type MapBtf, mapBtf } from "./btf-value.ts";
@@ -15,9 +16,7 @@ import {
   entryErrorPlain,
   entryJson,
   entryPlain,
-  isMapOfMaps,
   isMapOfProgs,
-  isPerCpu,
   type MapEntry,
   mapHeaderJson,
   mapHeaderPlain,
@@ -103,8 +102,8 @@ function fdBytes(fd: number): Uint8Array {
 }
 
 function parseValue(args: Args, map: BpfMap, out: Elem): Uint8Array {
-  if (isMapOfMaps(map.type) || isMapOfProgs(map.type)) {
-    const what = isMapOfMaps(map.type) ? "map in map" : "map of progs";
+  if (isMapInMapType(map.type) || isMapOfProgs(map.type)) {
+    const what = isMapInMapType(map.type) ? "map in map" : "map of progs";
     if (map.valueSize !== 4) {
       throw new CliError(`value smaller than 4B for ${what}?`);
     }
@@ -112,7 +111,7 @@ function parseValue(args: Args, map: BpfMap, out: Elem): Uint8Array {
     const sel = new Args(args.rest().slice(0, 2));
     args.skip();
     args.skip();
-    out.valueFd = isMapOfMaps(map.type) ? openMap(sel) : openProg(sel, identifyProg);
+    out.valueFd = isMapInMapType(map.type) ? openMap(sel) : openProg(sel, identifyProg);
     return fdBytes(out.valueFd.value);
   }
   return parseBytes(args, "value", map.valueSize);
@@ -143,7 +142,7 @@ function printEntry(ctx: Context, map: BpfMap, e: MapEntry): void {
 
 /** Looks a key up; per-CPU maps give one value per CPU. */
 function lookupEntry(map: BpfMap, key: Uint8Array): MapEntry | undefined {
-  if (isPerCpu(map.type)) {
+  if (isPerCpuMapType(map.type)) {
     const values = map.lookupPerCpu(key);
     return values && { key, values };
   }
@@ -247,7 +246,7 @@ function dumpOne(ctx: Context, map: BpfMap, header: boolean, wtr: JsonWriter | u
     }
     // A key without a value: an empty slot of a map-in-map or program array (silent,
     // as in bpftool), or a key deleted while we walked.
-    if ((isMapOfMaps(map.type) || isMapOfProgs(map.type)) && failure === "ENOENT") continue;
+    if ((isMapInMapType(map.type) || isMapOfProgs(map.type)) && failure === "ENOENT") continue;
     if (ctx.out.json) {
       entryErrorJson(w, key, failure === "ENOENT" ? "No such file or directory" : (failure ?? ""));
     } else {
@@ -344,7 +343,7 @@ export async function updateMap(ctx: Context, args: Args): Promise<void> {
     const value = elem.value ?? new Uint8Array(0);
     try {
       if (map.keySize === 0) map.push(value, flags);
-      else if (isPerCpu(map.type)) {
+      else if (isPerCpuMapType(map.type)) {
         map.updatePerCpu(elem.key as Uint8Array, new Array(map.cpus).fill(value), flags);
       } else map.update(elem.key as Uint8Array, value, flags);
     } catch (e) {
