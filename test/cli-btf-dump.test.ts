@@ -5,7 +5,6 @@
  * `-j` and `-p`; errors and exit codes.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +13,9 @@ import { type BTF, type BTFType, encodeTypes, parseBTF } from "../src/btf/index.
 import { vmlinuxBTF } from "../src/kernel/btf.ts";
 import { assertSameLines } from "./btf-compare.ts";
 import {
+  assertSameRun,
+  bpftool,
+  compareWithBpftool,
   fdSnapshot,
   hasBpftool,
   kernelSkip,
@@ -32,21 +34,10 @@ const OBJECTS = ["elf", "btf", "cli"].flatMap((dir) =>
 );
 const VALUES_OBJ = join(TESTDATA, "cli", "btf-values.bpf.o");
 
-/** bpftool with room for vmlinux-sized output. */
-function bpftool(...args: string[]): Run {
-  const r = spawnSync("bpftool", args, { encoding: "utf8", maxBuffer: 1 << 30 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function same(t: Run, b: Run, what: string): void {
-  assertSameLines(t.stdout, b.stdout, `${what}: stdout`);
-  assert.equal(t.stderr, b.stderr, `${what}: stderr`);
-  assert.equal(t.code, b.code, `${what}: exit code`);
-}
-
-async function compare(...args: string[]): Promise<void> {
-  same(await tsbpf(...args), bpftool(...args), args.join(" "));
-}
+const same = (t: Run, b: Run, what: string) =>
+  assertSameRun(t, b, what, { stdout: assertSameLines });
+const compare = (...args: string[]) =>
+  compareWithBpftool(args, { stdout: assertSameLines, modes: [[]] });
 
 const noBpftool = hasBpftool ? false : "bpftool is not installed";
 

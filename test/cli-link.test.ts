@@ -20,7 +20,15 @@ import {
 } from "../src/kernel/links/index.ts";
 import { Program } from "../src/kernel/program.ts";
 import { AttachType, ProgType } from "../src/uapi/index.ts";
-import { bpftool, fdSnapshot, kernelSkip, pinDir, type Run, tsbpf } from "./cli-run.ts";
+import {
+  assertSameRun,
+  bpftool,
+  fdSnapshot,
+  kernelSkip,
+  pinDir,
+  type Run,
+  tsbpf,
+} from "./cli-run.ts";
 
 const skip = kernelSkip;
 const progs: Program[] = [];
@@ -76,11 +84,7 @@ async function run(...args: string[]): Promise<Run> {
   return r;
 }
 
-function same(t: Run, b: Run, what: string): void {
-  assert.equal(t.stdout, b.stdout, `${what}: stdout`);
-  assert.equal(t.stderr, b.stderr, `${what}: stderr`);
-  assert.equal(t.code, b.code, `${what}: exit code`);
-}
+const same = assertSameRun;
 
 const MODES = [[], ["-j"], ["-p"], ["-f"], ["-j", "-f"]];
 

@@ -6,32 +6,16 @@
  * (.data, .bss, .rodata, .data.tagged) printed by variable; several maps at once.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type CompositeType, parseBTF } from "../src/btf/index.ts";
 import { parseELF } from "../src/elf/index.ts";
-import { fdSnapshot, kernelSkip, pinDir, type Run, tsbpf } from "./cli-run.ts";
+import { bpftool, compareWithBpftool, fdSnapshot, kernelSkip, pinDir, tsbpf } from "./cli-run.ts";
 
 const OBJ = join(import.meta.dirname, "testdata", "cli", "btf-values.bpf.o");
 
-function bpftool(...args: string[]): Run {
-  const r = spawnSync("bpftool", args, { encoding: "utf8", maxBuffer: 1 << 28 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function same(t: Run, b: Run, what: string): void {
-  assert.equal(t.stdout, b.stdout, `${what}: stdout`);
-  assert.equal(t.stderr, b.stderr, `${what}: stderr`);
-  assert.equal(t.code, b.code, `${what}: exit code`);
-}
-
-async function compare(...args: string[]): Promise<void> {
-  for (const mode of [[], ["-j"], ["-p"]]) {
-    same(await tsbpf(...mode, ...args), bpftool(...mode, ...args), [...mode, ...args].join(" "));
-  }
-}
+const compare = (...args: string[]) => compareWithBpftool(args);
 
 /** A seeded xorshift generator: failures reproduce. */
 function rng(seed: number): () => number {

@@ -6,22 +6,24 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { bpftool, fdSnapshot, kernelSkip, normalise, pinDir, type Run, tsbpf } from "./cli-run.ts";
+import {
+  assertSameRun,
+  bpftool,
+  compareWithBpftool,
+  fdSnapshot,
+  kernelSkip,
+  normalise,
+  pinDir,
+  type Run,
+  tsbpf,
+} from "./cli-run.ts";
 
 let pins = { dir: "", cleanup: () => {} };
 
-function same(t: Run, b: Run, what: string): void {
-  assert.equal(normalise(t.stdout), normalise(b.stdout), `${what}: stdout`);
-  assert.equal(t.stderr, b.stderr, `${what}: stderr`);
-  assert.equal(t.code, b.code, `${what}: exit code`);
-}
+const same = (t: Run, b: Run, what: string) => assertSameRun(t, b, what, { normalise: true });
 
 /** Runs `args` on the same object with both tools, in plain, -j and -p. */
-async function compare(...args: string[]): Promise<void> {
-  for (const mode of [[], ["-j"], ["-p"]]) {
-    same(await tsbpf(...mode, ...args), bpftool(...mode, ...args), [...mode, ...args].join(" "));
-  }
-}
+const compare = (...args: string[]) => compareWithBpftool(args, { normalise: true });
 
 /** Twin maps: one created by tsbpf (`t`), one by bpftool (`b`), with the same spec. */
 async function twins(name: string, spec: string[]): Promise<{ t: string; b: string }> {

@@ -11,7 +11,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { bpftool, fdSnapshot, kernelSkip, normalise, pinDir, type Run, tsbpf } from "./cli-run.ts";
+import {
+  assertSameRun,
+  bpftool,
+  compareWithBpftool,
+  fdSnapshot,
+  kernelSkip,
+  pinDir,
+  type Run,
+  tsbpf,
+} from "./cli-run.ts";
 
 const SOURCE = `
 #include <linux/bpf.h>
@@ -43,17 +52,9 @@ let elfPin = "";
 let asmPin = "";
 let progId = 0;
 
-function same(t: Run, b: Run, what: string): void {
-  assert.equal(normalise(t.stdout), normalise(b.stdout), `${what}: stdout`);
-  assert.equal(t.stderr, b.stderr, `${what}: stderr`);
-  assert.equal(t.code, b.code, `${what}: exit code`);
-}
+const same = (t: Run, b: Run, what: string) => assertSameRun(t, b, what, { normalise: true });
 
-async function compare(...args: string[]): Promise<void> {
-  for (const mode of [[], ["-j"], ["-p"]]) {
-    same(await tsbpf(...mode, ...args), bpftool(...mode, ...args), [...mode, ...args].join(" "));
-  }
-}
+const compare = (...args: string[]) => compareWithBpftool(args, { normalise: true });
 
 before(() => {
   if (skip) return;

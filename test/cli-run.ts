@@ -3,6 +3,7 @@
  * no descriptor leaked) or as a subprocess (the real bin, exit codes), run the
  * installed bpftool on the same arguments, and normalise what must differ.
  */
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,9 +67,9 @@ export function tsbpfProcess(...args: string[]): Run {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs the installed bpftool. */
+/** Runs the installed bpftool (output of any size: whole map and BTF dumps). */
 export function bpftool(...args: string[]): Run {
-  const r = spawnSync("bpftool", args, { encoding: "utf8" });
+  const r = spawnSync("bpftool", args, { encoding: "utf8", maxBuffer: 1 << 30 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -81,6 +82,41 @@ export function normalise(text: string): string {
     .replace(/"run_time_ns":\s*\d+,\s*"run_cnt":\s*\d+,\s*/g, "")
     .replace(/duration( \(average\))?: \d+ns/g, "duration$1: Xns")
     .replace(/"duration":\s*\d+/g, '"duration":X');
+}
+
+/** How {@link assertSameRun} compares stdout: exactly unless told otherwise. */
+export interface SameRunOptions {
+  /** Compare stdout after {@link normalise} (load times, run stats, durations). */
+  readonly normalise?: boolean;
+  /** Compare stdout with this instead (e.g. line by line, for long dumps). */
+  readonly stdout?: (tsbpf: string, bpftool: string, message: string) => void;
+}
+
+/** Asserts that tsbpf's run `t` printed what bpftool's `b` did and exited alike. */
+export function assertSameRun(t: Run, b: Run, what: string, opts: SameRunOptions = {}): void {
+  const message = `${what}: stdout`;
+  if (opts.stdout) opts.stdout(t.stdout, b.stdout, message);
+  else if (opts.normalise) assert.equal(normalise(t.stdout), normalise(b.stdout), message);
+  else assert.equal(t.stdout, b.stdout, message);
+  assert.equal(t.stderr, b.stderr, `${what}: stderr`);
+  assert.equal(t.code, b.code, `${what}: exit code`);
+}
+
+/** The output modes a side-by-side comparison runs in: plain, `-j` and `-p`. */
+export const OUTPUT_MODES: readonly (readonly string[])[] = [[], ["-j"], ["-p"]];
+
+/**
+ * Runs `args` with tsbpf and with bpftool in each of `modes` (plain, -j and -p unless
+ * told) and asserts each pair alike.
+ */
+export async function compareWithBpftool(
+  args: readonly string[],
+  opts: SameRunOptions & { readonly modes?: readonly (readonly string[])[] } = {},
+): Promise<void> {
+  for (const mode of opts.modes ?? OUTPUT_MODES) {
+    const argv = [...mode, ...args];
+    assertSameRun(await tsbpf(...argv), bpftool(...argv), argv.join(" "), opts);
+  }
 }
 
 /** Open descriptors: tsbpf's own count and the process's (/proc/self/fd). */
