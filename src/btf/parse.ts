@@ -189,8 +189,12 @@ export function parseBTF(bytes: Uint8Array, options: ParseOptions = {}): BTF {
   const types: BTFType[] = base ? base.types.slice() : [{ kind: "VOID", id: 0, name: "" }];
   const nWords = words.length;
   const strLimit = strings.length;
-  /** Word index of each new type's record, for the reference check's error offsets. */
-  const starts: number[] = [];
+  /**
+   * Word index of each new type's record, for the reference check's error offsets and
+   * the name index (BTF.findByName hashes names straight from the records).
+   */
+  let starts = new Int32Array(Math.max(16, nWords >>> 3));
+  let nStarts = 0;
 
   let w = 0;
   while (w < nWords) {
@@ -329,14 +333,20 @@ export function parseBTF(bytes: Uint8Array, options: ParseOptions = {}): BTF {
         break;
     }
     types.push(t);
-    starts.push(w);
+    if (nStarts === starts.length) {
+      const grown = new Int32Array(starts.length * 2);
+      grown.set(starts);
+      starts = grown;
+    }
+    starts[nStarts++] = w;
     w = body + extra;
   }
 
+  starts = starts.subarray(0, nStarts);
   if (options.checkReferences !== false) {
     checkReferences(words, starts, firstId, types.length, typeStart, strings);
   }
-  return new BTF(header, types, strings, { base, firstId, bytes });
+  return new BTF(header, types, strings, { base, firstId, bytes, raw: { words, starts } });
 }
 
 function checkStr(off: number, limit: number, at: number): void {
@@ -364,7 +374,7 @@ function typeWords(bytes: Uint8Array, start: number, len: number, le: boolean): 
 /** Throws if a type refers to an id that does not exist. Works on the raw words. */
 function checkReferences(
   words: Uint32Array,
-  starts: readonly number[],
+  starts: Int32Array,
   firstId: number,
   n: number,
   typeStart: number,
