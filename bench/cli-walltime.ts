@@ -6,14 +6,43 @@
  * tsbpf pays for starting Node (tens of milliseconds) where bpftool starts in one, so
  * the short commands are judged against a start-up budget, and `feature probe` — where
  * the work dominates — against bpftool itself.
+ *
+ * dist/ is rebuilt first when it is missing or older than any file under src/ (a
+ * stale build would time yesterday's code), and the run fails if the build fails.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type BenchResult, median } from "./result.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const BIN = join(ROOT, "dist/cli/main.js");
+
+/** Newest modification time (ms) of the files under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Runs `npm run build` when dist/cli/main.js is missing or older than src/. */
+function ensureFreshBuild(): void {
+  const built = existsSync(BIN) ? statSync(BIN).mtimeMs : 0;
+  const source = newestMtime(join(ROOT, "src"));
+  if (built >= source) return;
+  process.stderr.write(
+    `cli-walltime: ${built === 0 ? "no build" : "dist/ is older than src/"}: npm run build\n`,
+  );
+  const r = spawnSync("npm", ["run", "build"], { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
+  // tsc emits even when other parts of the tree do not typecheck yet; what matters is
+  // that the entry point was written now.
+  if (!existsSync(BIN) || statSync(BIN).mtimeMs < source) {
+    throw new Error(`npm run build did not refresh ${BIN}:\n${r.stdout}${r.stderr}`);
+  }
+}
 
 function wall(cmd: string, args: readonly string[]): number {
   const t0 = performance.now();
@@ -41,18 +70,7 @@ function measure(name: string, args: readonly string[], runs: number, goal: stri
 export async function run(): Promise<BenchResult[]> {
   if (process.getuid?.() !== 0) throw new Error("cli-walltime needs root (bpf(2))");
   if (spawnSync("bpftool", ["version"]).status !== 0) throw new Error("bpftool is not installed");
-  if (!existsSync(BIN)) {
-    // tsc emits even when other parts of the tree do not typecheck yet.
-    spawnSync(
-      process.execPath,
-      [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: ROOT,
-        stdio: "ignore",
-      },
-    );
-    if (!existsSync(BIN)) throw new Error(`no ${BIN}: run npm run build`);
-  }
+  ensureFreshBuild();
   const bare: number[] = [];
   for (let i = 0; i < 15; i++) bare.push(wall(process.execPath, ["-e", "0"]));
   const nodeMs = median(bare);
