@@ -1,17 +1,24 @@
 /**
- * DESIGN.md's layering rules, checked by reading every import in src/:
+ * DESIGN.md's layering rules, checked on every module reference in src/ (found by
+ * TypeScript's parser: static, side-effect, type-only, re-exports, require and dynamic
+ * imports — see import-sites.ts):
  * - the pure core (uapi, isa, btf, elf, spec, vm) imports no `node:` module and no
- *   native package, so it runs in a browser;
+ *   package, so it runs in a browser;
  * - arrows point one way: uapi <- isa <- btf <- spec <- elf <- (vm | kernel) <- cli,
- *   and vm and kernel never import each other;
- * - only src/kernel/sys/ imports koffi.
+ *   vm and kernel never import each other, and no layer imports the package entry
+ *   (src/index.ts, which imports them all);
+ * - only src/kernel/sys/ imports koffi;
+ * - every module name is a literal, so the rules above can be checked.
+ * A fixture with every import form (testdata/layering/) proves the scanner sees them.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { test } from "node:test";
+import { type ImportSite, importSites } from "./import-sites.ts";
 
 const SRC = resolve(import.meta.dirname, "../src");
+const FIXTURE = join(import.meta.dirname, "testdata/layering/every-import-form.ts");
 const PURE = new Set(["uapi", "isa", "btf", "elf", "spec", "vm"]);
 /** What each layer may import, besides itself. */
 const ALLOWED: Record<string, string[]> = {
@@ -35,60 +42,131 @@ function sources(dir: string): string[] {
   return out;
 }
 
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, "utf8");
-  const re =
-    /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
-  const out: string[] = [];
-  for (const m of text.matchAll(re)) out.push((m[1] ?? m[2]) as string);
-  return out;
-}
+/** The first path component of a path relative to src/: the layer, or a top-level file. */
+const layerOf = (rel: string) => rel.split("/")[0] ?? "";
 
-const layerOf = (file: string) => relative(SRC, file).split("/")[0] ?? "";
+/** A rule: what is wrong with `site` in the file at `rel` (relative to src/), if anything. */
+type Rule = (rel: string, site: ImportSite) => string | undefined;
+
+const where = (rel: string, site: ImportSite) => `${rel}:${site.line} (${site.form} ${site.text})`;
+
+const literalNames: Rule = (rel, site) =>
+  site.specifier === undefined
+    ? `${where(rel, site)}: a computed module name; its layer cannot be checked`
+    : undefined;
+
+const pureCore: Rule = (rel, site) =>
+  PURE.has(layerOf(rel)) && site.specifier !== undefined && !site.specifier.startsWith(".")
+    ? `${where(rel, site)} imports "${site.specifier}": the pure core may import only its own files`
+    : undefined;
+
+const oneWay: Rule = (rel, site) => {
+  const from = layerOf(rel);
+  const allowed = ALLOWED[from];
+  if (!allowed || site.specifier === undefined || !site.specifier.startsWith(".")) return;
+  const target = layerOf(relative(SRC, resolve(SRC, dirname(rel), site.specifier)));
+  if (target === from) return;
+  if (target.endsWith(".ts")) {
+    return `${where(rel, site)} imports the package entry ${target}, which imports every layer`;
+  }
+  if (allowed.includes(target)) return;
+  return `${where(rel, site)}: ${from} may not import ${target} (DESIGN.md's arrows)`;
+};
+
+const ffiInSys: Rule = (rel, site) =>
+  !rel.startsWith("kernel/sys/") &&
+  (site.specifier === "koffi" || site.specifier?.startsWith("koffi/"))
+    ? `${where(rel, site)} imports koffi; only src/kernel/sys/ may`
+    : undefined;
+
+/** Every source file of src/ (relative to it) and its module references, read once. */
+let scanned: [string, ImportSite[]][] | undefined;
+
+/** What `rule` finds wrong in every source file of src/. */
+function check(rule: Rule): string[] {
+  scanned ??= sources(SRC).map((f) => [relative(SRC, f), importSites(f, readFileSync(f, "utf8"))]);
+  const problems: string[] = [];
+  for (const [rel, sites] of scanned) {
+    for (const site of sites) {
+      const problem = rule(rel, site);
+      if (problem) problems.push(problem);
+    }
+  }
+  return problems;
+}
 
 test("every source file sits in a known layer", () => {
   for (const f of sources(SRC)) {
-    const layer = layerOf(f);
+    const layer = layerOf(relative(SRC, f));
     if (layer.endsWith(".ts")) continue; // src/index.ts, the package entry
     assert.ok(layer in ALLOWED, `${relative(SRC, f)} is outside the layers of DESIGN.md`);
   }
 });
 
-test("the pure core imports no node: module and no native package", () => {
-  for (const f of sources(SRC)) {
-    if (!PURE.has(layerOf(f))) continue;
-    for (const spec of importsOf(f)) {
-      assert.ok(
-        spec.startsWith("."),
-        `${relative(SRC, f)} imports "${spec}": the pure core may import only its own files`,
-      );
-    }
-  }
+test("every module name is a literal", () => {
+  assert.deepEqual(check(literalNames), []);
+});
+
+test("the pure core imports no node: module and no package", () => {
+  assert.deepEqual(check(pureCore), []);
 });
 
 test("arrows point one way", () => {
-  for (const f of sources(SRC)) {
-    const from = layerOf(f);
-    const allowed = ALLOWED[from];
-    if (!allowed) continue;
-    for (const spec of importsOf(f)) {
-      if (!spec.startsWith(".")) continue;
-      const target = layerOf(resolve(dirname(f), spec));
-      if (target === from || target.endsWith(".ts")) continue;
-      assert.ok(
-        allowed.includes(target),
-        `${relative(SRC, f)} (${from}) imports ${spec} (${target}), against DESIGN.md's arrows`,
-      );
-    }
-  }
+  assert.deepEqual(check(oneWay), []);
 });
 
 test("only src/kernel/sys/ touches the FFI", () => {
-  for (const f of sources(SRC)) {
-    const rel = relative(SRC, f);
-    if (rel.startsWith("kernel/sys/")) continue;
-    for (const spec of importsOf(f)) {
-      assert.notEqual(spec, "koffi", `${rel} imports koffi; only src/kernel/sys/ may`);
-    }
-  }
+  assert.deepEqual(check(ffiInSys), []);
+});
+
+test("the scanner sees every import form, and nothing in comments or strings", () => {
+  const sites = importSites(FIXTURE, readFileSync(FIXTURE, "utf8"));
+  assert.deepEqual(
+    sites.map((s) => [s.form, s.specifier]),
+    [
+      ["import", "../kernel/static.ts"],
+      ["side-effect import", "node:fs"],
+      ["import", "../cli/type-only.ts"],
+      ["import", "../kernel/multi-line.ts"],
+      ["export from", "../vm/star.ts"],
+      ["export from", "../vm/star-as.ts"],
+      ["export from", "../elf/named.ts"],
+      ["export from", "../spec/type-named.ts"],
+      ["import equals", "koffi"],
+      ["require", "node:path"],
+      ["dynamic import", "../btf/dynamic.ts"],
+      ["dynamic import", "../kernel/template.ts"],
+      ["dynamic import", undefined],
+      ["dynamic import", undefined],
+      ["import type node", "../kernel/import-type.ts"],
+      ["side-effect import", "../index.ts"],
+    ],
+  );
+  // Read as if it sat in src/isa/, each reference breaks at least one rule, and the
+  // rules name the right ones.
+  const rel = "isa/every-import-form.ts";
+  const rules = { literalNames, pureCore, oneWay, ffiInSys };
+  const broken = sites.map((site) =>
+    Object.entries(rules)
+      .filter(([, rule]) => rule(rel, site) !== undefined)
+      .map(([name]) => name),
+  );
+  assert.deepEqual(broken, [
+    ["oneWay"],
+    ["pureCore"],
+    ["oneWay"],
+    ["oneWay"],
+    ["oneWay"],
+    ["oneWay"],
+    ["oneWay"],
+    ["oneWay"],
+    ["pureCore", "ffiInSys"],
+    ["pureCore"],
+    ["oneWay"],
+    ["oneWay"],
+    ["literalNames"],
+    ["literalNames"],
+    ["oneWay"],
+    ["oneWay"],
+  ]);
 });
