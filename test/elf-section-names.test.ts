@@ -5,12 +5,45 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseSectionDefs, render } from "../scripts/gen-section-defs.ts";
+import { parseAttachTypes, parseSectionDefs, render } from "../scripts/gen-section-defs.ts";
 import { parseSectionName, SECTION_DEFS, sectionMatches } from "../src/elf/index.ts";
 import { AttachType, ProgLoadFlags, ProgType } from "../src/uapi/index.ts";
 
+/** libbpf f7081a6's section_defs[] has 116 entries; a form cannot go missing unnoticed. */
+const LIBBPF_FORMS = 116;
+
+/** The forms whose attach type Linux 6.18's uapi lacks, with libbpf's number for it. */
+const NEWER_FORMS: Record<string, [string, number]> = {
+  "fsession+": ["BPF_TRACE_FSESSION", 58],
+  "fsession.s+": ["BPF_TRACE_FSESSION", 58],
+  "fsession.multi+": ["BPF_TRACE_FSESSION_MULTI", 61],
+  "fsession.multi.s+": ["BPF_TRACE_FSESSION_MULTI", 61],
+  "fentry.multi+": ["BPF_TRACE_FENTRY_MULTI", 59],
+  "fexit.multi+": ["BPF_TRACE_FEXIT_MULTI", 60],
+  "fentry.multi.s+": ["BPF_TRACE_FENTRY_MULTI", 59],
+  "fexit.multi.s+": ["BPF_TRACE_FEXIT_MULTI", 60],
+};
+
+test("the table has all of libbpf's forms, the newer ones marked with what they need", () => {
+  assert.equal(SECTION_DEFS.length, LIBBPF_FORMS);
+  const newer: Record<string, [string, number]> = {};
+  for (const d of SECTION_DEFS) {
+    if (!d.requires) continue;
+    const key = `${d.prefix}${d.target === "optional" ? "+" : ""}`;
+    newer[key] = [d.requires.attachType, d.requires.value ?? -1];
+    assert.equal(d.expectedAttachType, undefined, key);
+    assert.equal(d.type, ProgType.TRACING, key);
+    assert.ok(!(d.requires.attachType.replace(/^BPF_/, "") in AttachType), key);
+  }
+  assert.deepEqual(newer, NEWER_FORMS);
+  const s = parseSectionName("fentry.multi.s/vfs_*");
+  assert.equal(s?.def.requires?.attachType, "BPF_TRACE_FENTRY_MULTI");
+  assert.equal(s.attachTo, "vfs_*");
+  assert.equal(s.flags, ProgLoadFlags.SLEEPABLE);
+  assert.equal(s.expectedAttachType, undefined);
+});
+
 test("every form of the table parses to itself", () => {
-  assert.ok(SECTION_DEFS.length >= 105, `only ${SECTION_DEFS.length} forms`);
   for (const def of SECTION_DEFS) {
     const bare = parseSectionName(def.prefix);
     // A bare name matches its own entry unless an earlier entry takes it (none does).
@@ -239,7 +272,7 @@ test("target rules: exact forms take no target, + forms need a slash", () => {
     ".text",
     "",
     "license",
-    "fentry.multi/x", // newer than this kernel's uapi: left out of the table
+    "fentry.multix/x",
   ]) {
     assert.equal(parseSectionName(sec), undefined, sec);
   }
@@ -272,6 +305,45 @@ test("the generator reads SEC_DEF lines and leaves out unknown attach types", ()
     out,
     /prefix: "xdp.frags\/devmap", target: "none", type: ProgType.XDP, expectedAttachType: AttachType.XDP_DEVMAP, xdpFrags: true/,
   );
-  assert.match(out, /Left out \(unknown to this uapi\): future\+ \(attach type BPF_TRACE_FUTURE\)/);
-  assert.doesNotMatch(out, /"future"/);
+  // An attach type this uapi lacks: kept, with a note and libbpf's number for it.
+  assert.match(
+    out,
+    /prefix: "future", target: "optional", type: ProgType.TRACING, attachBtf: true, attach: "trace", requires: \{ attachType: "BPF_TRACE_FUTURE" \}/,
+  );
+  assert.match(out, /5 forms. Newer than this uapi .*: future\+\./);
+  const numbered = render(defs, "test", new Map([["TRACE_FUTURE", 99]]));
+  assert.match(numbered, /requires: \{ attachType: "BPF_TRACE_FUTURE", value: 99 \}/);
+  // An unknown program type is left out and listed.
+  const unknownType = render(
+    parseSectionDefs(`static const struct bpf_sec_def section_defs[] = {
+	SEC_DEF("newtype+",		NEWTYPE, 0, SEC_NONE),
+};`),
+    "test",
+  );
+  assert.match(
+    unknownType,
+    /Left out \(unknown program type\): newtype\+ \(program type NEWTYPE\)/,
+  );
+  assert.doesNotMatch(unknownType, /"newtype"/);
+});
+
+test("the generator numbers enum bpf_attach_type as C does", () => {
+  const header = `enum bpf_attach_type {
+	BPF_CGROUP_INET_INGRESS,
+	BPF_CGROUP_INET_EGRESS, /* a comment, with a comma */
+	BPF_LATER = 10,
+	// another comment
+	BPF_NEXT,
+	__MAX_BPF_ATTACH_TYPE
+};`;
+  assert.deepEqual(
+    [...parseAttachTypes(header)],
+    [
+      ["CGROUP_INET_INGRESS", 0],
+      ["CGROUP_INET_EGRESS", 1],
+      ["LATER", 10],
+      ["NEXT", 11],
+      ["__MAX_BPF_ATTACH_TYPE", 12],
+    ],
+  );
 });

@@ -25,5 +25,6 @@ export {
   parseSectionName,
   SECTION_DEFS,
   type SectionDef,
+  type SectionRequirement,
   sectionMatches,
 } from "./section-def.ts";

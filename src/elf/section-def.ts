@@ -44,6 +44,21 @@ export interface SectionDef {
    * when the program is attached by other means (cgroups, XDP, TC, maps...).
    */
   readonly attach?: string;
+  /**
+   * Set on forms newer than the uapi tsbpf was generated from (Linux 6.18): the attach
+   * type the form needs, which this uapi has no name for, so the entry has no
+   * {@link expectedAttachType}. `value` is its number in libbpf's copy of the uapi
+   * header, when known. Loaders refuse such a program with a `NotSupportedError`.
+   */
+  readonly requires?: SectionRequirement;
+}
+
+/** What a form newer than this uapi needs (see {@link SectionDef.requires}). */
+export interface SectionRequirement {
+  /** The C name of the attach type, e.g. `"BPF_TRACE_FENTRY_MULTI"`. */
+  readonly attachType: string;
+  /** Its value in `enum bpf_attach_type` of the libbpf release the table came from. */
+  readonly value?: number;
 }
 
 /** What a section name says about the program in it. */

@@ -21,6 +21,7 @@ import { KernelBTF } from "./btf.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { runningKernelVersion } from "./kernel-version.ts";
 import { resolveAttachBtfId } from "./program-attach-target.ts";
+import { assertSectionSupported } from "./section-support.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "./sys/index.ts";
 import { VerifierError } from "./verifier-error.ts";
 import { parseVerifierLog } from "./verifier-log.ts";
@@ -89,7 +90,8 @@ function readLog(out: OutBuffer): string {
  * - `ProgramSpecError` for a malformed spec (nothing reaches the kernel);
  * - `Error` when a tracing/LSM spec's `attachTo` names nothing in vmlinux BTF;
  * - {@link VerifierError} when the verifier rejects the program (with its log);
- * - {@link NotSupportedError} when the kernel refuses the program type (EPERM as root);
+ * - {@link NotSupportedError} when the kernel refuses the program type (EPERM as root),
+ *   or the spec's SEC() form needs an attach type this uapi lacks (`fentry.multi`...);
  * - `SyscallError` otherwise, with the errno and what it likely means.
  */
 export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): LoadedProgram {
@@ -102,6 +104,7 @@ export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): Load
   let level = wanted;
   let size = firstLog;
 
+  assertSectionSupported(spec, "loading");
   const attachBtfId = resolveAttachBtfId(spec);
   if (attachBtfId !== undefined && spec.attachBtfId === undefined) spec = { ...spec, attachBtfId };
   const ownBtf =

@@ -10,6 +10,7 @@ import type { ProgramSpec } from "../../spec/program-spec.ts";
 import { AttachType, ProgType, progTypeName } from "../../uapi/index.ts";
 import type { Link } from "../link.ts";
 import type { Program } from "../program.ts";
+import { assertSectionSupported } from "../section-support.ts";
 import { attachCgroup } from "./cgroup.ts";
 import { attachKprobe, attachKsyscall, parseKprobeTarget } from "./kprobe.ts";
 import { attachKprobeMulti, kallsymsMatching } from "./kprobe-multi.ts";
@@ -56,6 +57,8 @@ function need<T>(value: T | undefined, spec: ProgramSpec, what: string): T {
  * `uprobe/BINARY:FUNC`, the loaded BTF target for fentry/fexit/LSM/tp_btf, ...
  * cgroup and network programs need `target.cgroup` / `target.iface`.
  *
+ * @throws NotSupportedError for a SEC() form newer than this uapi (`fentry.multi`,
+ * `fsession`...), naming the form and the attach type it needs.
  * @throws Error saying what is missing when the spec does not name a target (e.g. a
  * bare `SEC("kprobe")`) or the program type is not attached this way (socket filters,
  * perf_event programs: use the hook's own function).
@@ -65,6 +68,7 @@ function need<T>(value: T | undefined, spec: ProgramSpec, what: string): T {
  * ```
  */
 export function attachProgram(prog: Program, spec: ProgramSpec, target: AttachTarget = {}): Link {
+  assertSectionSupported(spec, "attaching");
   const section = spec.section ?? "";
   const to = spec.attachTo;
   const cookie = target.cookie === undefined ? {} : { cookie: target.cookie };
