@@ -14,6 +14,7 @@ import { MapFlags, MapType, ProgType, UpdateFlags } from "../src/uapi/index.ts";
 import {
   jhash,
   jhash2,
+  seededRandom as rng,
   VmArrayMap,
   VmBloomFilter,
   VmHashMap,
@@ -31,16 +32,6 @@ import { hex, LruHashModel, QueueModel } from "./map-model.ts";
 const root = process.getuid?.() === 0;
 const k32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const v64 = (n: bigint) => new Uint8Array(new BigUint64Array([n]).buffer);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 function noLeaks<T>(f: () => T): T {
   const fds = fdCounts();
@@ -303,7 +294,7 @@ describe("per-CPU maps", () => {
       asm.exit(),
     ];
     const p = new VmProgram(insns, { maps: [arr, hash] });
-    assert.equal(p.run({ cpu: 2 }).retval, 2n);
+    assert.equal(p.run({ cpu: 2 }).r0, 2n);
     assert.deepEqual(arr.lookupPerCpu(k32(1)), [v64(10n), v64(20n), v64(31n)]);
     assert.deepEqual(hash.lookupPerCpu(k32(1)), [v64(0n), v64(0n), v64(5n)]);
     assert.throws(() => p.run({ cpu: 3 }), /CPU 3, but .* has 3 virtual CPUs/);
@@ -361,12 +352,12 @@ test("stack trace map: get_stackid with the run's stack", () => {
     },
   );
   const stack = { kernel: [0xffffffff81000010n, 0xffffffff81000020n, 0xffffffff81000030n] };
-  const id = prog.run({ ctx: new Uint8Array(168), stack }).retval;
-  assert.equal(prog.run({ ctx: new Uint8Array(168), stack }).retval, id);
+  const id = prog.run({ ctx: new Uint8Array(168), stack }).r0;
+  assert.equal(prog.run({ ctx: new Uint8Array(168), stack }).r0, id);
   const v = st.lookup(k32(Number(id)));
   assert.deepEqual([...new BigUint64Array(v?.buffer ?? new ArrayBuffer(0))], [...stack.kernel, 0n]);
   assert.equal(
-    BigInt.asIntN(64, prog.run({ ctx: new Uint8Array(168), stack: { kernel: [] } }).retval),
+    BigInt.asIntN(64, prog.run({ ctx: new Uint8Array(168), stack: { kernel: [] } }).r0),
     -14n,
   );
 });
@@ -412,7 +403,7 @@ test("map of maps: inner templates, ids on the user side, inner map pointers in 
     asm.ldx(64, R0, R0, 0),
     asm.exit(),
   ];
-  assert.equal(new VmProgram(insns, { maps: [outer] }).run().retval, 77n);
+  assert.equal(new VmProgram(insns, { maps: [outer] }).run().r0, 77n);
 });
 
 test("tracing helpers read the run's task, probe memory and clock", () => {
@@ -430,8 +421,8 @@ test("tracing helpers read the run's task, probe memory and clock", () => {
     asm.exit(),
   ];
   const p = new VmProgram(insns, { type: ProgType.KPROBE });
-  assert.equal(p.run({ ctx: new Uint8Array(168), probeMemory: [probe] }).retval, 14n);
-  assert.equal(BigInt.asIntN(64, p.run({ ctx: new Uint8Array(168) }).retval), -14n);
+  assert.equal(p.run({ ctx: new Uint8Array(168), probeMemory: [probe] }).r0, 14n);
+  assert.equal(BigInt.asIntN(64, p.run({ ctx: new Uint8Array(168) }).r0), -14n);
   const user = new VmProgram(
     [
       asm.lddw(R3, probe.address),
@@ -446,7 +437,7 @@ test("tracing helpers read the run's task, probe memory and clock", () => {
   assert.equal(
     BigInt.asIntN(
       64,
-      user.run({ ctx: new Uint8Array(168), probeMemory: [{ ...probe, space: "kernel" }] }).retval,
+      user.run({ ctx: new Uint8Array(168), probeMemory: [{ ...probe, space: "kernel" }] }).r0,
     ),
     -14n,
   );
@@ -454,7 +445,7 @@ test("tracing helpers read the run's task, probe memory and clock", () => {
     type: ProgType.KPROBE,
   });
   assert.equal(
-    ids.run({ ctx: new Uint8Array(168), task: { pid: 42, tid: 43 } }).retval,
+    ids.run({ ctx: new Uint8Array(168), task: { pid: 42, tid: 43 } }).r0,
     (42n << 32n) | 43n,
   );
   const comm = new VmProgram(
@@ -468,6 +459,6 @@ test("tracing helpers read the run's task, probe memory and clock", () => {
     ],
     { type: ProgType.KPROBE },
   );
-  const r = comm.run({ ctx: new Uint8Array(168), task: { comm: "node" } }).retval;
+  const r = comm.run({ ctx: new Uint8Array(168), task: { comm: "node" } }).r0;
   assert.equal(new TextDecoder().decode(v64(r)).replace(/\0+$/, ""), "node");
 });

@@ -22,7 +22,14 @@ import {
 import { BpfMap, Program } from "../src/kernel/index.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapType, ProgType, UpdateFlags } from "../src/uapi/index.ts";
-import { VmArrayMap, VmHashMap, type VmMap, VmMapError, VmProgram } from "../src/vm/index.ts";
+import {
+  seededRandom as rng,
+  VmArrayMap,
+  VmHashMap,
+  type VmMap,
+  VmMapError,
+  VmProgram,
+} from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root for kernel maps and BPF_PROG_TEST_RUN" : false;
@@ -118,21 +125,10 @@ describe("VM map semantics", () => {
       asm.exit(),
     ];
     const prog = new VmProgram(insns, { maps: [m] });
-    assert.equal(prog.run().retval, 99n);
+    assert.equal(prog.run().r0, 99n);
     assert.deepEqual(m.lookup(k32(7)), v64(123n));
   });
 });
-
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 /** A program doing `ops` on map fd `fd`, storing each op's result (8 bytes) in the packet. */
 function opsProgram(

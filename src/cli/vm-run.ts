@@ -151,7 +151,7 @@ function runObject(ctx: Context, words: string[]): void {
   } catch (e) {
     throw new CliError(`failed to run program: ${oneLine(e)}`);
   }
-  const retval = Number(result.retval & 0xffff_ffffn);
+  const retval = result.retval;
   const duration = Math.round(result.duration);
   if (ctx.out.json) ctx.out.w.startObject();
   if (result.dataOut.length) emit(ctx, result.dataOut, r.dataOut, "data_out");
@@ -188,7 +188,7 @@ export async function vmRun(ctx: Context, args: Args): Promise<void> {
   const prog = stdinProgram(elf);
   let r0: bigint;
   try {
-    r0 = prog.run({ mem: mem ?? new Uint8Array(0) }).retval;
+    r0 = prog.run({ mem: mem ?? new Uint8Array(0) }).r0;
   } catch (e) {
     throw new CliError(oneLine(e), VM_RUN_FAILURE);
   }

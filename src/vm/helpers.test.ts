@@ -27,22 +27,22 @@ describe("helpers", () => {
     ];
     const r = new VmProgram(insns).run();
     assert.deepEqual(r.printk, ["x=-5 u=4294967295 hex=123456789abc c=\u0000%"]);
-    assert.equal(r.retval, BigInt("x=-5 u=4294967295 hex=123456789abc c=\u0000%\n".length));
+    assert.equal(r.r0, BigInt("x=-5 u=4294967295 hex=123456789abc c=\u0000%\n".length));
   });
   test("get_prandom_u32 repeats with the same seed", () => {
     const insns = [asm.call("get_prandom_u32"), asm.exit()];
-    const a = new VmProgram(insns, { seed: 42 }).run().retval;
-    const b = new VmProgram(insns, { seed: 42 }).run().retval;
+    const a = new VmProgram(insns, { seed: 42 }).run().r0;
+    const b = new VmProgram(insns, { seed: 42 }).run().r0;
     assert.equal(a, b);
     assert.ok(a <= 0xffff_ffffn);
   });
   test("ktime_get_ns reads the caller's clock; smp_processor_id the caller's cpu", () => {
     assert.equal(
-      new VmProgram([asm.call("ktime_get_ns"), asm.exit()], { clock: () => 123n }).run().retval,
+      new VmProgram([asm.call("ktime_get_ns"), asm.exit()], { clock: () => 123n }).run().r0,
       123n,
     );
     assert.equal(
-      new VmProgram([asm.call("get_smp_processor_id"), asm.exit()], { cpu: 3 }).run().retval,
+      new VmProgram([asm.call("get_smp_processor_id"), asm.exit()], { cpu: 3 }).run().r0,
       3n,
     );
   });
@@ -50,7 +50,7 @@ describe("helpers", () => {
     const p = new VmProgram([asm.mov64(R1, 20), asm.call(5), asm.exit()], {
       helpers: { 5: (m) => m.arg(1) * 2n },
     });
-    assert.equal(p.run().retval, 40n);
+    assert.equal(p.run().r0, 40n);
   });
   test("a helper's bad pointer argument is a VmError naming the argument", () => {
     const p = new VmProgram([
@@ -70,7 +70,7 @@ describe("contexts", () => {
   test("raw memory mode: r1 points at the bytes, r2 holds their length", () => {
     const insns = [asm.ldx(8, R0, R1, 1), asm.add64(R0, R2), asm.st(8, R1, 0, 0x55), asm.exit()];
     const r = new VmProgram(insns).run({ mem: new Uint8Array([1, 2, 3]) });
-    assert.equal(r.retval, 2n + 3n);
+    assert.equal(r.r0, 2n + 3n);
     assert.deepEqual(r.dataOut, new Uint8Array([0x55, 2, 3]));
     assert.throws(
       () => new VmProgram([asm.ldx(8, R0, R1, 3), asm.exit()]).run({ mem: new Uint8Array(3) }),
@@ -86,7 +86,7 @@ describe("contexts", () => {
     const r = new VmProgram(insns, { type: ProgType.XDP }).run({
       data: new Uint8Array(20).fill(9),
     });
-    assert.equal(r.retval, 0n);
+    assert.equal(r.r0, 0n);
     assert.equal(r.dataOut.length, 20 + 216);
     assert.deepEqual(r.dataOut.subarray(216), new Uint8Array(20).fill(9));
   });
@@ -103,7 +103,7 @@ describe("contexts", () => {
       asm.exit(),
     ];
     const r = new VmProgram(insns, { type: ProgType.XDP }).run({ data: new Uint8Array(30), ctx });
-    assert.equal(r.retval, 8n);
+    assert.equal(r.r0, 8n);
     assert.equal(r.dataOut.length, 30);
     assert.equal(new DataView(r.ctxOut!.buffer).getUint32(0, true), 8);
   });

@@ -18,6 +18,7 @@ import type { HelperFunction, Machine } from "./interpreter.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmMapOfMaps } from "./maps/map-of-maps.ts";
 import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "./memory.ts";
+import { seededRandom } from "./random.ts";
 import { helperInput, mapRegion } from "./run-env.ts";
 
 /** Settings the helpers read: the clock, the random seed, the CPU number. */
@@ -31,17 +32,6 @@ export interface HelperSettings {
    * what get_smp_processor_id answers and whose values per-CPU maps show (default 0).
    */
   cpu?: number;
-}
-
-/** mulberry32: a small, fast, seedable 32-bit generator. */
-function makeRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
 }
 
 function defaultClock(): () => bigint {
@@ -159,7 +149,7 @@ function checkCpu(m: Machine, map: VmMap, cpu: number): number {
  */
 export function defaultHelpers(settings: HelperSettings = {}): Map<number, HelperFunction> {
   const clock = settings.clock ?? defaultClock();
-  const random = makeRandom(settings.seed ?? Math.floor(Math.random() * 0x1_0000_0000));
+  const random = seededRandom(settings.seed ?? Math.floor(Math.random() * 0x1_0000_0000));
   const cpu = settings.cpu ?? 0;
   const cpuOf = (m: Machine): number => helperInput(m).cpu ?? cpu;
   const h = new Map<number, HelperFunction>();
@@ -269,7 +259,8 @@ export function defaultHelpers(settings: HelperSettings = {}): Map<number, Helpe
     const meta = x.dataMeta + offset;
     const metalen = x.data - meta;
     if (meta < XDP_FRAME_STRUCT_SIZE || meta > x.data) return -Errno.EINVAL;
-    if (metalen % 4 !== 0 || metalen > 32) return -Errno.EACCES;
+    // Linux >= 6.5 (xdp_metalen_invalid): 4-byte aligned, at most skb_shared_info's u8 meta_len.
+    if (metalen % 4 !== 0 || metalen > 255) return -Errno.EACCES;
     x.dataMeta = meta;
     x.sync();
     return 0;
@@ -304,7 +295,7 @@ export function defaultHelpers(settings: HelperSettings = {}): Map<number, Helpe
     }
     if (toSize) return csumFold16(csumPartial(words(3, toSize), seed));
     if (fromSize) return csumFold16(~csumPartial(words(1, fromSize), ~seed >>> 0) >>> 0);
-    return seed;
+    return csumFold16(seed);
   });
   return h;
 }

@@ -31,5 +31,6 @@ export * from "./maps/ringbuf.ts";
 export * from "./maps/stack-trace.ts";
 export * from "./memory.ts";
 export * from "./program.ts";
+export * from "./random.ts";
 export * from "./run-env.ts";
 export * from "./virtual-machine.ts";

@@ -26,7 +26,7 @@ const U64 = (v: bigint) => BigInt.asUintN(64, v);
 const MIN64 = 0x8000_0000_0000_0000n;
 
 function run(insns: Instruction[], opts: VmProgramOptions = {}): bigint {
-  return new VmProgram(insns, opts).run().retval;
+  return new VmProgram(insns, opts).run().r0;
 }
 
 /** r0 = a; r1 = b; r0 op= r1 (or imm); exit */
@@ -377,7 +377,7 @@ describe("atomics", () => {
       asm.stx(64, R10, -16, R2),
       asm.exit(),
     ]);
-    return p.run().retval;
+    return p.run().r0;
   };
   test("add, or, and, xor on 64 and 32 bits", () => {
     assert.equal(at(64, "add", false, 0xffff_ffffn, 1n), 0x1_0000_0000n);
@@ -414,7 +414,7 @@ describe("atomics", () => {
         asm.mov64(R0, R3),
         asm.exit(),
       ]);
-      return p.run().retval;
+      return p.run().r0;
     };
     assert.equal(cx(64, 5n, 5n, 9n), 9n);
     assert.equal(cx(64, 5n, 6n, 9n), 5n);
@@ -509,7 +509,7 @@ describe("calls, frames and limits", () => {
     ];
     const prog = new VmProgram(insns, { memory, maps: [jt, counter] });
     jt.set(0, prog);
-    assert.equal(prog.run().retval, 42n);
+    assert.equal(prog.run().r0, 42n);
     const count = new DataView(counter.values.buffer).getBigUint64(0, true);
     assert.equal(count, 34n); // the first run and 33 tail calls
   });

@@ -83,8 +83,13 @@ export interface VmRunInput extends HelperInput {
 
 /** What a run gave back. */
 export interface VmRunResult {
-  /** r0 at exit, all 64 bits (the kernel's test run reports its low 32 bits). */
-  readonly retval: bigint;
+  /**
+   * The return value as the kernel's test run reports it: the low 32 bits of r0,
+   * unsigned (the same `number` as the kernel backend's `RunResult.retval`).
+   */
+  readonly retval: number;
+  /** r0 at exit, all 64 bits, unsigned. */
+  readonly r0: bigint;
   /** Nanoseconds per run, averaged over `repeat` runs. */
   readonly duration: number;
   /** The packet (or raw memory) after the run. */
@@ -336,7 +341,8 @@ export class VmProgram {
     const duration = ((performance.now() - t0) * 1e6) / repeat;
     const { dataOut, ctxOut } = prepared.finish();
     return {
-      retval: toU64(m.R[0]!, m.R[1]!),
+      retval: m.R[0]! >>> 0,
+      r0: toU64(m.R[0]!, m.R[1]!),
       duration,
       dataOut,
       ctxOut,

@@ -18,7 +18,7 @@ import { VmMap } from "./map.ts";
  *
  * @example
  * ```ts
- * const id = prog.run({ stack: { kernel: [0xffffffff81000000n, 0xffffffff81000100n] } }).retval;
+ * const id = prog.run({ stack: { kernel: [0xffffffff81000000n, 0xffffffff81000100n] } }).r0;
  * stacks.lookup(new Uint8Array(new Uint32Array([Number(id)]).buffer));
  * ```
  */
