@@ -221,8 +221,8 @@ test("map and program names agree with bpftool gen skeleton", { skip: noBpftool 
     });
     const block = (what: string) => {
       const m = skel.match(new RegExp(`\\tstruct \\{\\n([^}]*)\\} ${what};`));
-      assert.ok(m, `${f}: no ${what} in the skeleton`);
-      return [...m[1]!.matchAll(/\*(\w+);/g)].map((x) => x[1]);
+      // An object without maps (newer-forms.bpf.o) has no maps block: compared as [].
+      return m ? [...m[1]!.matchAll(/\*(\w+);/g)].map((x) => x[1]) : [];
     };
     const s = load(f);
     assert.deepEqual(

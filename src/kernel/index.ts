@@ -69,6 +69,13 @@ export {
   type TracingOptions,
 } from "./links/tracing.ts";
 export { attachUprobe, type UprobeOptions } from "./links/uprobe.ts";
+export {
+  BpfIterator,
+  ITER_READ_SIZE,
+  type IteratorOptions,
+  iterCreate,
+  openIterator,
+} from "./iter.ts";
 
 // ---- readers: ring buffers, perf buffers, trace_pipe, records ------------------------
 export {

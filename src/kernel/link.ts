@@ -46,6 +46,7 @@ export class Link implements Disposable {
   readonly #fd: Fd | undefined;
   readonly #perfEvent: Fd | undefined;
   #cleanup: (() => void) | undefined;
+  readonly #dependents = new Set<{ close(): void }>();
   /** What the link attaches to, e.g. `tracepoint syscalls:sys_enter_getpid`. */
   readonly description: string;
 
@@ -200,16 +201,28 @@ export class Link implements Disposable {
     }
   }
 
+  /**
+   * @internal Ties `dependent` (an iterator opened on this link) to the link: closing
+   * the link closes it first. Returns a function that unties it (for its own close).
+   */
+  adopt(dependent: { close(): void }): () => void {
+    this.#dependents.add(dependent);
+    return () => this.#dependents.delete(dependent);
+  }
+
   /** True once {@link close} has run. */
   get closed(): boolean {
     return this.#fd ? this.#fd.closed : (this.#perfEvent?.closed ?? true);
   }
 
   /**
-   * Closes the link's descriptors: the program is detached unless the link is pinned
-   * (or another descriptor to it is open). Safe to call more than once.
+   * Closes the link's descriptors, and the iterators opened on it: the program is
+   * detached unless the link is pinned (or another descriptor to it is open). Safe to
+   * call more than once.
    */
   close(): void {
+    for (const d of [...this.#dependents]) d.close();
+    this.#dependents.clear();
     this.#fd?.close();
     this.#perfEvent?.close();
     const cleanup = this.#cleanup;

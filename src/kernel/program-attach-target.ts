@@ -14,8 +14,8 @@ const VMLINUX_BTF = `${SYSFS_BTF_DIR}/vmlinux`;
 
 /**
  * The BTF name a program of `spec`'s type and attach type looks up for `attachTo`:
- * `btf_trace_<name>` (a typedef) for tp_btf, `bpf_lsm_<name>` for LSM hooks, the
- * function itself otherwise. Undefined when the spec does not attach through BTF.
+ * `btf_trace_<name>` (a typedef) for tp_btf, `bpf_lsm_<name>` for LSM hooks,
+ * `bpf_iter_<name>` for iterators, the function itself otherwise. Undefined when the spec does not attach through BTF.
  */
 export function attachBtfName(spec: Pick<ProgramSpec, "type" | "expectedAttachType" | "attachTo">):
   | {
@@ -28,6 +28,10 @@ export function attachBtfName(spec: Pick<ProgramSpec, "type" | "expectedAttachTy
   if (spec.type !== ProgType.TRACING) return undefined;
   if (spec.expectedAttachType === AttachType.TRACE_RAW_TP) {
     return { name: `btf_trace_${spec.attachTo}`, kind: "TYPEDEF" };
+  }
+  // Iterators: libbpf's BTF_ITER_PREFIX, the kernel's bpf_iter_<target> function.
+  if (spec.expectedAttachType === AttachType.TRACE_ITER) {
+    return { name: `bpf_iter_${spec.attachTo}`, kind: "FUNC" };
   }
   return { name: spec.attachTo, kind: "FUNC" };
 }

@@ -94,7 +94,7 @@ export interface IterOptions {
 
 /**
  * Attaches an iterator program (`SEC("iter/task")`) as an iter link; reading from an
- * fd made with BPF_ITER_CREATE then runs it.
+ * iterator made from it (`openIterator(link)`, BPF_ITER_CREATE) then runs it.
  */
 export function attachIter(prog: Program, opts: IterOptions = {}): Link {
   const what = `iterator (${prog.name})`;
