@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { KernelBTF } from "../src/kernel/btf.ts";
 import { possibleCpus } from "../src/kernel/cpus.ts";
 import { BpfMap } from "../src/kernel/map.ts";
 import { MapBatchError } from "../src/kernel/map-batch.ts";
 import { mapInfoById } from "../src/kernel/map-info.ts";
-import { loadRawBtf } from "../src/kernel/program-btf.ts";
 import { SyscallError } from "../src/kernel/sys/index.ts";
 import { MapFlags, MapType, UpdateFlags } from "../src/uapi/index.ts";
 import { lpm4, noLeaks, readU32, skipUnlessRoot as skip, u32, u64 } from "./map-model-support.ts";
@@ -616,7 +616,7 @@ describe("creation options and info", { skip }, () => {
       blob.set(new Uint8Array(hdr.buffer), 0);
       blob.set(new Uint8Array(types.buffer), 24);
       blob.set(strings, 24 + types.byteLength);
-      const btf = loadRawBtf(blob, "test BTF");
+      const btf = KernelBTF.load(blob, { what: "test BTF" }).fd;
       try {
         const m = BpfMap.create(
           {

@@ -16,6 +16,7 @@ import type { BTF } from "../btf/btf.ts";
 import { typesCompatible } from "../btf/core-compat.ts";
 import type { BTFType } from "../btf/types.ts";
 import type { CollectionSpec, ExternSpec } from "../spec/collection-spec.ts";
+import { runningKernelVersion } from "./kernel-version.ts";
 
 /** A `__ksym` or kfunc resolved to the kernel. */
 export type ResolvedKsym =
@@ -73,13 +74,6 @@ export function readKernelConfigRaw(): { source: string; values: Map<string, str
     break;
   }
   return configCache ?? undefined;
-}
-
-/** `KERNEL_VERSION(a, b, c)` of the running kernel (c capped at 255, as libbpf does). */
-export function linuxKernelVersion(): number {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release());
-  if (!m) return 0;
-  return (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(Number(m[3] ?? 0), 255);
 }
 
 type KcfgType = "bool" | "tristate" | "char" | "int" | "chars" | "unknown";
@@ -170,7 +164,7 @@ export function kconfigValue(
       : { type: "int" as KcfgType, signed: false };
     if (!e.name.startsWith("CONFIG_")) {
       let v: bigint;
-      if (e.name === "LINUX_KERNEL_VERSION") v = BigInt(linuxKernelVersion());
+      if (e.name === "LINUX_KERNEL_VERSION") v = BigInt(runningKernelVersion());
       else if (e.name === "LINUX_HAS_BPF_COOKIE") v = opts.hasBpfCookie === false ? 0n : 1n;
       else if (e.name === "LINUX_HAS_SYSCALL_WRAPPER") {
         v = process.arch === "x64" || process.arch === "arm64" ? 1n : 0n;

@@ -26,12 +26,6 @@ import { BpfCall, Fd, type OutBuffer, SyscallError } from "./sys/index.ts";
 import { VerifierError } from "./verifier-error.ts";
 import { parseVerifierLog } from "./verifier-log.ts";
 
-/**
- * `KERNEL_VERSION(a, b, c)` of the running kernel; kept here for the feature probes
- * that import it from this module (its home is ./kernel-version.ts).
- */
-export { runningKernelVersion } from "./kernel-version.ts";
-
 /** The first verifier log buffer: 64 KiB. */
 export const DEFAULT_LOG_SIZE = 64 * 1024;
 /** The kernel's cap on `log_size` (UINT_MAX >> 2 since Linux 5.2; 16 MiB - 1 before). */

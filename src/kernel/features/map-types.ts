@@ -12,16 +12,13 @@
  * @module
  */
 
-import { MapFlags, MapType, mapTypeName } from "../../uapi/index.ts";
-import { loadRawBtf } from "../program-btf.ts";
+import { Errno, MapFlags, MapType, mapTypeName } from "../../uapi/index.ts";
+import { KernelBTF } from "../btf.ts";
 import { closeFd, type Fd } from "../sys/index.ts";
 import { type ProbeMapAttrs, probeMapCreate } from "./probe-load.ts";
 import { configHint } from "./prog-types.ts";
 import { available, cached, errnoWords, type FeatureStatus, unavailable } from "./status.ts";
 
-const EPERM = 1;
-const EINVAL = 22;
-const ENOTSUPP = 524;
 const PAGE_SIZE = 4096;
 /** sizeof(struct bpf_cgroup_storage_key): u64 cgroup inode id, u32 attach type, padding. */
 const CGROUP_STORAGE_KEY_SIZE = 16;
@@ -121,7 +118,7 @@ export function mapTypeProbe(type: number): MapProbe {
     case MapType.USER_RINGBUF:
       return { attrs: { keySize: 0, valueSize: 0, maxEntries: PAGE_SIZE } };
     case MapType.STRUCT_OPS:
-      return { attrs: { ...base, btfVmlinuxValueTypeId: 1 }, expectErrno: ENOTSUPP };
+      return { attrs: { ...base, btfVmlinuxValueTypeId: 1 }, expectErrno: Errno.ENOTSUPP };
     case MapType.ARENA:
       return { attrs: { keySize: 0, valueSize: 0, maxEntries: 1, flags: MapFlags.MMAPABLE } };
     case MapType.ARRAY_OF_MAPS:
@@ -162,7 +159,7 @@ function probeMapType(type: number): FeatureStatus {
   try {
     if (probe.needsBtf) {
       try {
-        btf = loadRawBtf(localStorageBtf(), "local storage probe BTF");
+        btf = KernelBTF.load(localStorageBtf(), { what: "local storage probe BTF" }).fd;
       } catch (e) {
         return unavailable(
           feature,
@@ -201,9 +198,9 @@ function probeMapType(type: number): FeatureStatus {
     }
     if (r.ok) return available(feature);
     const why =
-      r.errno === EINVAL
+      r.errno === Errno.EINVAL
         ? `the kernel does not accept ${mapTypeLabel(type)} maps (EINVAL)${configHint(CONFIG_HINTS[type])}`
-        : r.errno === EPERM
+        : r.errno === Errno.EPERM
           ? `the kernel refused a ${mapTypeLabel(type)} map with EPERM${process.getuid?.() === 0 ? " although tsbpf runs as root" : ": not running as root"}`
           : `creating a minimal ${mapTypeLabel(type)} map failed with ${errnoWords(r.errno)}${configHint(CONFIG_HINTS[type])}`;
     return unavailable(feature, why, r.errno);

@@ -18,14 +18,13 @@ import {
   BPF_SUB,
   BPF_TO_LE,
   BPF_X,
+  Errno,
   ProgType,
 } from "../../uapi/index.ts";
 import { encodeRaw, exit, jmp32Imm, jmpImm, movImm, type RawInsn } from "./insns.ts";
 import { probeLoad } from "./probe-load.ts";
 import { available, cached, errnoWords, type FeatureStatus, unavailable } from "./status.ts";
 
-const E2BIG = 7;
-const EINVAL = 22;
 /** BPF_MAXINSNS: the old program size limit (still the unprivileged one). */
 const BPF_MAXINSNS = 4096;
 
@@ -58,7 +57,7 @@ export function haveLargeInsnLimit(): FeatureStatus {
     insns.push(exit());
     const r = probeLoad(ProgType.SCHED_CLS, encodeRaw(insns));
     // As bpftool: only E2BIG or EINVAL say "too big"; anything else is another problem.
-    if (r.ok || (r.errno !== E2BIG && r.errno !== EINVAL)) return available(feature);
+    if (r.ok || (r.errno !== Errno.E2BIG && r.errno !== Errno.EINVAL)) return available(feature);
     return unavailable(
       feature,
       `a program of ${BPF_MAXINSNS + 1} instructions was refused with ${errnoWords(r.errno)}`,

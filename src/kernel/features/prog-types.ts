@@ -12,16 +12,12 @@
  * @module
  */
 
-import { AttachType, ProgLoadFlags, ProgType, progTypeName } from "../../uapi/index.ts";
-import { runningKernelVersion } from "../program-load.ts";
+import { AttachType, Errno, ProgLoadFlags, ProgType, progTypeName } from "../../uapi/index.ts";
+import { runningKernelVersion } from "../kernel-version.ts";
 import { RETURN_ZERO } from "./insns.ts";
 import { type ProbeLoadAttrs, probeLoad } from "./probe-load.ts";
 import { available, cached, errnoWords, type FeatureStatus, unavailable } from "./status.ts";
 import { kernelConfig } from "./system-config.ts";
-
-const EPERM = 1;
-const EINVAL = 22;
-const ENOTSUPP = 524;
 
 /** How to load a probe program of one type, and which refusal means "present". */
 export interface ProgTypeProbe extends ProbeLoadAttrs {
@@ -53,7 +49,7 @@ export function progTypeProbe(type: number): ProgTypeProbe {
         expectedAttachType: AttachType.TRACE_FENTRY,
         attachBtfId: 1,
         withLog: true,
-        expect: { errno: EINVAL, messages: ["attach_btf_id 1 is not a function"] },
+        expect: { errno: Errno.EINVAL, messages: ["attach_btf_id 1 is not a function"] },
         noHelperProbe: true,
       };
     case ProgType.LSM:
@@ -62,7 +58,7 @@ export function progTypeProbe(type: number): ProgTypeProbe {
         attachBtfId: 1,
         withLog: true,
         expect: {
-          errno: EINVAL,
+          errno: Errno.EINVAL,
           messages: ["attach_btf_id 1 is not a function", "is not a valid LSM hook"],
         },
         noHelperProbe: true,
@@ -71,11 +67,11 @@ export function progTypeProbe(type: number): ProgTypeProbe {
       return {
         attachBtfId: 1,
         withLog: true,
-        expect: { errno: EINVAL, messages: ["Cannot replace kernel functions"] },
+        expect: { errno: Errno.EINVAL, messages: ["Cannot replace kernel functions"] },
         noHelperProbe: true,
       };
     case ProgType.STRUCT_OPS:
-      return { expect: { errno: ENOTSUPP }, noHelperProbe: true };
+      return { expect: { errno: Errno.ENOTSUPP }, noHelperProbe: true };
     default:
       return {};
   }
@@ -147,12 +143,12 @@ function probeProgType(type: number): FeatureStatus {
 function refusal(type: number, errno: number, log: string, expected?: number): string {
   const name = progTypeLabel(type);
   const detail = log.trim() ? `: ${log.trim().split("\n")[0]}` : "";
-  if (errno === EPERM) {
+  if (errno === Errno.EPERM) {
     return process.getuid?.() === 0
       ? `the kernel refused a minimal ${name} program with EPERM although tsbpf runs as root${detail}`
       : `the kernel refused a minimal ${name} program with EPERM: not running as root`;
   }
-  if (errno === EINVAL && expected === undefined) {
+  if (errno === Errno.EINVAL && expected === undefined) {
     return `the kernel does not accept ${name} programs (EINVAL${detail})${configHint(CONFIG_HINTS[type])}`;
   }
   return `loading a minimal ${name} program failed with ${errnoWords(errno)}${

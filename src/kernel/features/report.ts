@@ -5,7 +5,7 @@
  * @module
  */
 
-import { BpfCmd } from "../../uapi/index.ts";
+import { BpfCmd, Errno } from "../../uapi/index.ts";
 import { type HelperScan, scanHelpers } from "./helpers.ts";
 import { haveMapType, knownMapTypes, mapTypeLabel } from "./map-types.ts";
 import { probeMiscFeatures } from "./misc.ts";
@@ -14,14 +14,12 @@ import { haveProgType, knownProgTypes, progTypeLabel } from "./prog-types.ts";
 import { available, cached, type FeatureStatus, unavailable } from "./status.ts";
 import { probeSystemConfig, type SystemConfig } from "./system-config.ts";
 
-const ENOSYS = 38;
-
 /** Is there a bpf(2) system call at all? (Everything but ENOSYS says yes.) Cached. */
 export function haveBpfSyscall(): FeatureStatus {
   return cached("bpf-syscall", () => {
     const r = probeBareCommand(BpfCmd.PROG_LOAD);
-    return r.errno === ENOSYS
-      ? unavailable("bpf() syscall", "the kernel has no bpf() system call (ENOSYS)", ENOSYS)
+    return r.errno === Errno.ENOSYS
+      ? unavailable("bpf() syscall", "the kernel has no bpf() system call (ENOSYS)", Errno.ENOSYS)
       : available("bpf() syscall");
   });
 }

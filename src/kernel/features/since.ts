@@ -6,8 +6,8 @@
  * @module
  */
 
-import { release } from "node:os";
 import { MapType, ProgType } from "../../uapi/index.ts";
+import { runningKernelRelease } from "../kernel-version.ts";
 
 /** A kernel version as [major, minor]. */
 export type KernelVersion = readonly [major: number, minor: number];
@@ -96,8 +96,8 @@ export const MISC_SINCE: Readonly<Record<string, KernelVersion>> = {
 
 /** The running kernel's [major, minor]. */
 export function runningKernel(): KernelVersion {
-  const m = /^(\d+)\.(\d+)/.exec(release());
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  const { major, minor } = runningKernelRelease();
+  return [major, minor];
 }
 
 /** True when `have` is `want` or later. */
