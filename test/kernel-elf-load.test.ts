@@ -1,73 +1,50 @@
 /**
- * The kernel as the oracle for the ELF loader: the specs read from the test objects
- * are loaded (maps created, references patched with their fds, content slots filled)
- * by a minimal loader written here, accepted by the verifier with their BTF func and
- * line info, and run with BPF_PROG_TEST_RUN; map contents afterwards show that map,
- * global-data, subprogram and function-address relocations went where clang meant.
- * (The real collection loader lives in src/kernel; this test checks the specs only.)
+ * The kernel as the oracle for the ELF loader, through Collection.load: the test
+ * objects' programs run with BPF_PROG_TEST_RUN and the map contents afterwards (read
+ * with plain map lookups, not through variables) show that map, global-data,
+ * subprogram, callback and function-address relocations went where clang meant; the
+ * CO-RE type id relocations give the ids the kernel's BTF and the object's BTF hold;
+ * SEC() forms newer than this kernel fail the load with a NotSupportedError.
+ * (kernel-collection.test.ts covers the collection loader's own features.)
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
-import { BpfMap } from "../src/kernel/map.ts";
-import { Program } from "../src/kernel/program.ts";
-import type { CollectionSpec, MapSpec } from "../src/spec/index.ts";
-import { MapType } from "../src/uapi/index.ts";
-import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { Collection, ensureBpffs, NotSupportedError, vmlinuxBTF } from "../src/kernel/index.ts";
+import type { CollectionSpec } from "../src/spec/index.ts";
+import { assertNoLeak } from "./leak-check.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root (BPF_MAP_CREATE, BPF_PROG_LOAD)" : false;
 const DIR = join(import.meta.dirname, "testdata/elf");
+const CORE = join(import.meta.dirname, "testdata/core");
 
-function specOf(name: string): CollectionSpec {
-  return loadCollectionSpec(new Uint8Array(readFileSync(join(DIR, name))));
+function specOf(path: string): CollectionSpec {
+  return loadCollectionSpec(new Uint8Array(readFileSync(path)));
 }
 
-/** A map spec without what needs the collection loader (BTF fds, pins). */
-function plain(m: MapSpec): MapSpec {
-  const {
-    btfKeyTypeId: _k,
-    btfValueTypeId: _v,
-    pinning: _p,
-    contentRefs: _c,
-    innerMap,
-    ...rest
-  } = m;
-  return innerMap ? { ...rest, innerMap: plain(innerMap) } : rest;
-}
+let pinDir = "";
+before(() => {
+  if (skip) return;
+  ensureBpffs("/sys/fs/bpf");
+  pinDir = mkdtempSync("/sys/fs/bpf/tsbpf-elf-load-");
+});
+after(() => {
+  if (pinDir) rmSync(pinDir, { recursive: true, force: true });
+});
 
-/** Creates every map and loads every program of `spec`; `fn` gets them; all closed after. */
-function withCollection(
-  spec: CollectionSpec,
-  fn: (maps: Record<string, BpfMap>, progs: Record<string, Program>) => void,
-): void {
-  const fdsBefore = fdCounts();
-  const maps: Record<string, BpfMap> = {};
-  const progs: Record<string, Program> = {};
-  try {
-    for (const [name, m] of Object.entries(spec.maps)) maps[name] = BpfMap.create(plain(m));
-    for (const [name, p] of Object.entries(spec.programs)) {
-      const insns = p.instructions.slice();
-      const view = new DataView(insns.buffer);
-      for (const r of p.references ?? []) {
-        if (r.kind !== "map" && r.kind !== "mapValue") throw new Error(`cannot resolve ${r.kind}`);
-        view.setInt32(r.insn * 8 + 4, maps[r.map]!.fd, true);
-      }
-      progs[name] = Program.load({ ...p, instructions: insns });
+/** Loads `spec` (pins under this file's directory), runs `fn`, closes; checks no leak. */
+function withCollection(spec: CollectionSpec, fn: (c: Collection) => void): void {
+  assertNoLeak(() => {
+    const c = Collection.load(spec, { pinPath: pinDir });
+    try {
+      fn(c);
+    } finally {
+      c.close();
     }
-    for (const [name, m] of Object.entries(spec.maps)) {
-      for (const ref of m.contentRefs ?? []) {
-        const fd = m.type === MapType.PROG_ARRAY ? progs[ref.name]!.fd.value : maps[ref.name]!.fd;
-        maps[name]!.update(u32(ref.key), u32(fd));
-      }
-    }
-    fn(maps, progs);
-  } finally {
-    for (const p of Object.values(progs)) p.close();
-    for (const m of Object.values(maps)) m.close();
-  }
-  assertFdCounts(fdsBefore);
+  });
+  rmSync(join(pinDir, "stats"), { force: true });
 }
 
 function u32(n: number): Uint8Array {
@@ -85,49 +62,85 @@ const ZERO = u32(0);
 
 describe("ELF specs in the kernel", { skip }, () => {
   test("xdp-maps: maps, global data, subprograms and a bpf_loop callback", () => {
-    const spec = specOf("xdp-maps.bpf.o");
-    withCollection(spec, (maps, progs) => {
+    withCollection(specOf(join(DIR, "xdp-maps.bpf.o")), (c) => {
       const packet = new Uint8Array(64);
-      assert.equal(progs.xdp_count!.run({ data: packet }).retval, 2); // XDP_PASS
-      const stats = maps.stats!.lookup(ZERO);
+      assert.equal(c.program("xdp_count").run({ data: packet }).retval, 2); // XDP_PASS
+      const stats = c.map("stats").lookup(ZERO);
       assert.equal(u64At(stats, 0), 1n, "stats.packets");
       assert.equal(u64At(stats, 8), 64n, "stats.bytes");
-      assert.equal(u64At(maps[".data"]!.lookup(ZERO)), 8n, "packets_seen was 7");
-      assert.equal(u64At(maps.counts!.lookup(u32(64))), 1n, "count_key(64) ran");
-      assert.deepEqual(maps[".bss"]!.lookup(ZERO), u32(64), "last_len");
+      assert.equal(u64At(c.map(".data").lookup(ZERO)), 8n, "packets_seen was 7");
+      assert.equal(u64At(c.map("counts").lookup(u32(64))), 1n, "count_key(64) ran");
+      assert.deepEqual(c.map(".bss").lookup(ZERO), u32(64), "last_len");
 
-      assert.equal(progs.xdp_loop!.run({ data: packet }).retval, 2, "banner starts with t");
-      assert.deepEqual(maps[".bss"]!.lookup(ZERO), u32(64 + 0 + 1 + 2 + 3), "loop_cb ran 4 times");
-      assert.equal(u64At(maps[".data.tagged"]!.lookup(ZERO)), 0x1122334455667789n);
+      assert.equal(c.program("xdp_loop").run({ data: packet }).retval, 2, "banner starts with t");
+      assert.deepEqual(c.map(".bss").lookup(ZERO), u32(64 + 0 + 1 + 2 + 3), "loop_cb ran 4 times");
+      assert.equal(u64At(c.map(".data.tagged").lookup(ZERO)), 0x1122334455667789n);
 
       // A 53-byte packet matches drop_port in .rodata.
-      assert.equal(progs.xdp_count!.run({ data: new Uint8Array(53) }).retval, 1); // XDP_DROP
-      assert.equal(progs.xdp_frags_prog!.run({ data: packet }).retval, 0);
-      assert.equal(u64At(maps.counts!.lookup(u32(64))), 2n);
+      assert.equal(c.program("xdp_count").run({ data: new Uint8Array(53) }).retval, 1); // DROP
+      assert.equal(c.program("xdp_frags_prog").run({ data: packet }).retval, 0);
+      assert.equal(u64At(c.map("counts").lookup(u32(64))), 2n);
     });
   });
 
   test("map-in-map: inner map slots and program array slots", () => {
-    const spec = specOf("map-in-map.bpf.o");
-    withCollection(spec, (maps, progs) => {
+    withCollection(specOf(join(DIR, "map-in-map.bpf.o")), (c) => {
       const packet = new Uint8Array(64);
-      maps.inner_a!.update(ZERO, u32(42));
-      assert.equal(progs.entry!.run({ data: packet }).retval, 42, "outer[0] is inner_a");
-      maps.outer!.delete(ZERO);
-      assert.equal(progs.entry!.run({ data: packet }).retval, 1, "tail call to jumps[1] = tail_a");
+      c.map("inner_a").update(ZERO, u32(42));
+      assert.equal(c.program("entry").run({ data: packet }).retval, 42, "outer[0] is inner_a");
+      c.map("outer").delete(ZERO);
+      assert.equal(c.program("entry").run({ data: packet }).retval, 1, "jumps[1] = tail_a");
     });
   });
 
   test("legacy maps: a socket filter counting protocols", () => {
-    const spec = specOf("legacy.bpf.o");
-    withCollection(spec, (maps, progs) => {
+    withCollection(specOf(join(DIR, "legacy.bpf.o")), (c) => {
       const packet = new Uint8Array(64);
       packet[12] = 0x08; // EtherType IPv4: skb->protocol is htons(0x0800)
       const key = u32(0x0008);
-      maps.legacy_hash!.update(key, new Uint8Array(8));
+      c.map("legacy_hash").update(key, new Uint8Array(8));
       // skb->len: the test run pulls the 14-byte Ethernet header.
-      assert.equal(progs.sock_filter!.run({ data: packet }).retval, 64 - 14);
-      assert.equal(u64At(maps.legacy_hash!.lookup(key)), 1n);
+      assert.equal(c.program("sock_filter").run({ data: packet }).retval, 64 - 14);
+      assert.equal(u64At(c.map("legacy_hash").lookup(key)), 1n);
     });
+  });
+
+  test("CO-RE type ids: the kernel runs the program, ids match vmlinux and the object", () => {
+    const spec = specOf(join(CORE, "type-id.bpf.o"));
+    const vmlinux = vmlinuxBTF();
+    const kernelId = (kind: "STRUCT" | "TYPEDEF", name: string) =>
+      BigInt(vmlinux.findByName(kind, name)!.id);
+    const localId = (kind: "STRUCT" | "TYPEDEF", name: string) =>
+      BigInt(spec.btf!.findByName(kind, name)!.id);
+    withCollection(spec, (c) => {
+      assert.equal(c.program("type_ids").run({ data: new Uint8Array(64) }).retval, 0);
+      const v = (n: string) => c.variables[n]!.toBigInt();
+      assert.equal(v("kernel_task"), kernelId("STRUCT", "task_struct"));
+      assert.equal(v("kernel_flavour"), kernelId("STRUCT", "task_struct"));
+      assert.equal(v("kernel_pid_t"), kernelId("TYPEDEF", "pid_t"));
+      assert.equal(v("kernel_u64"), kernelId("TYPEDEF", "__u64"));
+      assert.equal(v("local_task"), localId("STRUCT", "task_struct"));
+      assert.equal(v("local_flavour"), localId("STRUCT", "task_struct___flavour"));
+      assert.equal(v("local_pid_t"), localId("TYPEDEF", "pid_t"));
+    });
+  });
+
+  test("SEC() forms newer than this kernel: NotSupportedError naming the form", () => {
+    const spec = specOf(join(DIR, "newer-forms.bpf.o"));
+    for (const [prog, form, attachType] of [
+      ["multi_entry", "fentry.multi+", "BPF_TRACE_FENTRY_MULTI"],
+      ["session", "fsession+", "BPF_TRACE_FSESSION"],
+    ]) {
+      assertNoLeak(() => {
+        assert.throws(
+          () => Collection.load(spec, { programs: [prog!] }),
+          (e) =>
+            e instanceof NotSupportedError &&
+            e.message.includes(`libbpf form ${form}, attach type ${attachType}`) &&
+            e.message.includes(`uapi has no attach type ${attachType}`),
+          prog,
+        );
+      });
+    }
   });
 });
