@@ -14,7 +14,7 @@ import { execute, type HelperFunction, MAX_CALL_FRAMES, type Machine } from "./i
 import { VmArrayMap } from "./maps/array.ts";
 import { VmHashMap } from "./maps/hash.ts";
 import type { VmMap } from "./maps/map.ts";
-import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "./memory.ts";
+import { REGION_HI_BASE as HI, REGION_LO_BASE as LO, type VmMemory } from "./memory.ts";
 import { CallbackTarget, mapRegion } from "./run-env.ts";
 
 /** Most iterations of bpf_loop (`BPF_MAX_LOOPS`). */
@@ -60,8 +60,26 @@ function addr(id: number, offset: number): bigint {
   return (BigInt(HI + id) << 32n) + BigInt(LO + offset);
 }
 
-/** Scratch regions that hold a key for a for_each callback (array indexes). */
-const keyScratch = new WeakMap<VmMap, { id: number; bytes: Uint8Array }>();
+/**
+ * The 4 bytes holding an array index for a for_each callback, one per map. Its region
+ * is looked up in the address space of each run (`memory.regionFor`), so a map shared
+ * by programs in two address spaces gives each callback an address in its own.
+ */
+const keyScratch = new WeakMap<VmMap, { bytes: Uint8Array }>();
+
+/** The region id of `map`'s index scratch in `memory`. */
+function keyScratchRegion(memory: VmMemory, map: VmMap): { id: number; bytes: Uint8Array } {
+  let scratch = keyScratch.get(map);
+  if (!scratch) {
+    scratch = { bytes: new Uint8Array(4) };
+    keyScratch.set(map, scratch);
+  }
+  const bytes = scratch.bytes;
+  const id = memory.regionFor(scratch, () =>
+    memory.addRegion(`key of ${map.name}`, bytes, { write: [0, 0] }),
+  );
+  return { id, bytes };
+}
 
 /** bpf_loop and bpf_for_each_map_elem, by helper id. */
 export function callbackHelpers(cpuOf: (m: Machine) => number): [number, HelperFunction][] {
@@ -86,13 +104,7 @@ export function callbackHelpers(cpuOf: (m: Machine) => number): [number, HelperF
     const values = mapRegion(m.memory, map);
     let count = 0;
     if (map instanceof VmArrayMap) {
-      let scratch = keyScratch.get(map);
-      if (!scratch) {
-        const bytes = new Uint8Array(4);
-        const id = m.memory.addRegion(`key of ${map.name}`, bytes, { write: [0, 0] });
-        scratch = { id, bytes };
-        keyScratch.set(map, scratch);
-      }
+      const scratch = keyScratchRegion(m.memory, map);
       for (let i = 0; i < map.maxEntries; i++) {
         new DataView(scratch.bytes.buffer).setUint32(0, i, true);
         count++;

@@ -33,4 +33,5 @@ export * from "./memory.ts";
 export * from "./program.ts";
 export * from "./random.ts";
 export * from "./run-env.ts";
+export * from "./variables.ts";
 export * from "./virtual-machine.ts";

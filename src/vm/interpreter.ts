@@ -40,7 +40,13 @@ import { REGION_HI_BASE as HI, REGION_LO_BASE as LO, type VmMemory } from "./mem
 export const MAX_CALL_FRAMES = 8;
 /** Most tail calls in one run (`MAX_TAIL_CALL_CNT`). */
 export const MAX_TAIL_CALL_CNT = 33;
-/** Iterations a function's `may_goto` allows (`BPF_MAX_LOOPS`). */
+/**
+ * Iterations a function's `may_goto` allows by default: `BPF_MAX_LOOPS`, the count the
+ * kernel's interpreter and kernels before 6.15 use. JIT-ed kernels since 6.15 bound
+ * may_goto by time instead (on the project's 6.18 machine, about 658 million
+ * iterations before the loop gives up); a count is deterministic, so the VM keeps one
+ * and makes it an option (`VmProgramOptions.mayGotoBudget`).
+ */
 export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
 /** Bytes of one stack frame. */
 export const STACK_SIZE = 512;
@@ -155,6 +161,8 @@ export class Machine {
   helpers: (HelperFunction | undefined)[] = [];
   /** Instruction budget per run. */
   budget = DEFAULT_BUDGET;
+  /** Iterations each function's may_goto allows per call. */
+  mayGotoBudget = BPF_MAX_LOOPS;
   /** Instructions executed by the last run. */
   executed = 0;
   /** Tail calls taken in the current run. */
@@ -469,7 +477,7 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
   const retCode = m.retCode;
   const saved = m.saved;
   const loops = m.loops;
-  loops[base] = BPF_MAX_LOOPS;
+  loops[base] = m.mayGotoBudget;
   const S = m.S;
   if (base === 0) m.tailCalls = 0;
   m.code = code;
@@ -1015,7 +1023,7 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
                   m.code = code;
                   W = code.word;
                   IMM = code.imm;
-                  loops[depth] = BPF_MAX_LOOPS;
+                  loops[depth] = m.mayGotoBudget;
                   pc = -1;
                 }
               }
@@ -1052,7 +1060,7 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
             const b = depth * 8;
             for (let i = 0; i < 8; i++) saved[b + i] = R[12 + i]!;
             depth++;
-            loops[depth] = BPF_MAX_LOOPS;
+            loops[depth] = m.mayGotoBudget;
             const sid = m.stackIds[depth]!;
             mem.bytes[sid]!.fill(0);
             R[20] = LO + STACK_SIZE;

@@ -28,7 +28,7 @@ import { VmError } from "./errors.ts";
 import { formatInstruction } from "./format.ts";
 import { defaultHelpers, type HelperSettings } from "./helpers.ts";
 import { toU64 } from "./int64.ts";
-import { Code, execute, type HelperFunction, Machine } from "./interpreter.ts";
+import { type BPF_MAX_LOOPS, Code, execute, type HelperFunction, Machine } from "./interpreter.ts";
 import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
@@ -61,6 +61,12 @@ export interface VmProgramOptions extends HelperSettings {
   memory?: VmMemory;
   /** Most instructions one run may execute (default 100 million). */
   budget?: number;
+  /**
+   * Iterations a function's may_goto allows per call (default {@link BPF_MAX_LOOPS},
+   * 8,388,608, as the kernel's interpreter; JIT-ed Linux >= 6.15 bounds may_goto by
+   * time instead, about 658 million iterations on a 6.18 test machine).
+   */
+  mayGotoBudget?: number;
 }
 
 /**
@@ -155,6 +161,7 @@ export class VmProgram {
     }
     for (const [id, fn] of table) m.helpers[id] = fn;
     if (opts.budget !== undefined) m.budget = opts.budget;
+    if (opts.mayGotoBudget !== undefined) m.mayGotoBudget = opts.mayGotoBudget;
     m.tailCall = (map, index) => this.tailCallTarget(map, index);
     this.code = this.compile(this.memory, opts);
   }

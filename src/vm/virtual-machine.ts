@@ -7,19 +7,23 @@
  * @module
  */
 
-import type { CollectionSpec } from "../spec/collection-spec.ts";
+import type { BTF } from "../btf/btf.ts";
+import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../btf/core.ts";
+import type { CollectionSpec, VariableSpec } from "../spec/collection-spec.ts";
 import { describeMapType } from "../spec/map-spec.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
-import { BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from "../uapi/index.ts";
+import { BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, MapFlags } from "../uapi/index.ts";
 import { VmError } from "./errors.ts";
 import type { HelperSettings } from "./helpers.ts";
 import type { HelperFunction } from "./interpreter.ts";
+import { VmArrayMap } from "./maps/array.ts";
 import { createVmMap } from "./maps/create.ts";
 import type { VmMap, VmMapOptions } from "./maps/map.ts";
 import { VmMapOfMaps } from "./maps/map-of-maps.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
 import { VmMemory } from "./memory.ts";
 import { VmProgram } from "./program.ts";
+import { encodeVariableValue, VmVariable } from "./variables.ts";
 
 /** How to load a collection into the VM. */
 export interface VirtualMachineOptions extends HelperSettings, Omit<VmMapOptions, "seed"> {
@@ -27,6 +31,20 @@ export interface VirtualMachineOptions extends HelperSettings, Omit<VmMapOptions
   readonly helpers?: Readonly<Record<number, HelperFunction | undefined>>;
   /** Most instructions one run may execute. */
   readonly budget?: number;
+  /** Iterations a function's may_goto allows (see {@link VmProgramOptions.mayGotoBudget}). */
+  readonly mayGotoBudget?: number;
+  /**
+   * New initial values of read-only global variables (`const volatile` in `.rodata`),
+   * as the kernel backend's `constants` option: bytes of the variable's size, or a
+   * number/bigint stored little-endian.
+   */
+  readonly constants?: Readonly<Record<string, Uint8Array | number | bigint>>;
+  /**
+   * The kernel BTF to apply CO-RE relocations against (for example the kernel
+   * backend's `vmlinuxBTF()`, or BTF read from a file in a browser). Without it the
+   * instructions stay as compiled, laid out for the object's own BTF.
+   */
+  readonly coreTarget?: BTF;
 }
 
 /**
@@ -35,8 +53,9 @@ export interface VirtualMachineOptions extends HelperSettings, Omit<VmMapOptions
  * linked to those maps and sharing one address space, so tail calls and shared maps
  * work as in the kernel.
  *
- * CO-RE relocations are left as compiled (the object's own BTF is the target: the VM
- * has no kernel BTF to relocate against); weak kernel symbols read as 0; a program
+ * CO-RE relocations are applied against {@link VirtualMachineOptions.coreTarget} when
+ * given, else left as compiled (laid out for the object's own BTF); weak kernel
+ * symbols read as 0; a program
  * that needs a kernel symbol or calls a kfunc cannot load.
  *
  * @example
@@ -46,22 +65,64 @@ export interface VirtualMachineOptions extends HelperSettings, Omit<VmMapOptions
  * console.log(vm.maps.counts!.lookup(key));
  * ```
  */
-export class VirtualMachine {
+export class VirtualMachine<
+  M extends string = string,
+  P extends string = string,
+  V extends string = string,
+> implements Disposable
+{
   /** Programs by name. */
-  readonly programs: Readonly<Record<string, VmProgram>>;
-  /** Maps by name. */
-  readonly maps: Readonly<Record<string, VmMap>>;
+  readonly programs: Readonly<Record<P, VmProgram>>;
+  /** Maps by their spec name (global data maps as ".data", ".bss", ".rodata"...). */
+  readonly maps: Readonly<Record<M, VmMap>>;
+  /** Global variables by name. */
+  readonly variables: Readonly<Record<V, VmVariable>>;
   /** The address space every program shares. */
   readonly memory: VmMemory;
+  /**
+   * What each program's CO-RE relocations resolved to, by program name (undefined
+   * without {@link VirtualMachineOptions.coreTarget} or relocations).
+   */
+  readonly core: Readonly<Record<P, CoreApplied | undefined>>;
 
   private constructor(
     programs: Record<string, VmProgram>,
     maps: Record<string, VmMap>,
+    variables: Record<string, VmVariable>,
     memory: VmMemory,
+    core: Record<string, CoreApplied | undefined>,
   ) {
-    this.programs = programs;
-    this.maps = maps;
+    this.core = core as Record<P, CoreApplied | undefined>;
+    this.programs = programs as Record<P, VmProgram>;
+    this.maps = maps as Record<M, VmMap>;
+    this.variables = variables as Record<V, VmVariable>;
     this.memory = memory;
+  }
+
+  /**
+   * The map named `name`.
+   * @throws Error listing the collection's maps when there is none by that name
+   */
+  map(name: string): VmMap {
+    const m = (this.maps as Record<string, VmMap>)[name];
+    if (!m)
+      throw new Error(
+        `no map "${name}" in the collection (maps: ${Object.keys(this.maps).join(", ")})`,
+      );
+    return m;
+  }
+
+  /**
+   * The program named `name`.
+   * @throws Error listing the collection's programs when there is none by that name
+   */
+  program(name: string): VmProgram {
+    const p = (this.programs as Record<string, VmProgram>)[name];
+    if (!p)
+      throw new Error(
+        `no program "${name}" in the collection (programs: ${Object.keys(this.programs).join(", ")})`,
+      );
+    return p;
   }
 
   /**
@@ -69,10 +130,25 @@ export class VirtualMachine {
    * @throws MapSpecError for a map the kernel would refuse; RangeError for a map type
    * the VM lacks; VmError naming the program for references it cannot resolve.
    */
-  static load(spec: CollectionSpec, opts: VirtualMachineOptions = {}): VirtualMachine {
+  static load<M extends string = string, P extends string = string, V extends string = string>(
+    spec: CollectionSpec,
+    opts: VirtualMachineOptions = {},
+  ): VirtualMachine<M, P, V> {
     const memory = new VmMemory();
     const maps: Record<string, VmMap> = {};
-    for (const [name, ms] of Object.entries(spec.maps)) maps[name] = createVmMap(ms, opts);
+    const patches = constantPatches(spec, opts.constants ?? {});
+    for (const [name, ms0] of Object.entries(spec.maps)) {
+      let ms = ms0;
+      const patch = patches.get(name);
+      if (patch) {
+        const value = (ms.contents?.[0]?.value ?? new Uint8Array(ms.valueSize)).slice();
+        for (const [off, bytes] of patch) value.set(bytes, off);
+        ms = { ...ms, contents: [{ key: new Uint8Array(4), value }] };
+      }
+      const map = createVmMap(ms, opts);
+      if (ms.freeze) map.freeze();
+      maps[name] = map;
+    }
     const list = Object.values(maps);
     const indexOf = new Map(Object.keys(maps).map((n, i) => [n, i]));
 
@@ -91,8 +167,18 @@ export class VirtualMachine {
       }
     }
 
+    const target = opts.coreTarget;
+    const resolver =
+      target && spec.btf ? new CoreResolver(spec.btf, { vmlinux: target }) : undefined;
     const programs: Record<string, VmProgram> = {};
-    for (const [name, ps] of Object.entries(spec.programs)) {
+    const core: Record<string, CoreApplied | undefined> = {};
+    for (const [name, ps0] of Object.entries(spec.programs)) {
+      let ps = ps0;
+      if (resolver && ps.coreRelocations?.length) {
+        const applied = applyCoreRelocations(ps.instructions, ps.coreRelocations, resolver);
+        core[name] = applied;
+        ps = { ...ps, instructions: applied.instructions };
+      }
       programs[name] = new VmProgram(link(ps, indexOf), {
         ...opts,
         type: ps.type,
@@ -114,7 +200,13 @@ export class VirtualMachine {
         jt.set(ref.key, prog);
       }
     }
-    return new VirtualMachine(programs, maps, memory);
+    const variables: Record<string, VmVariable> = {};
+    for (const v of Object.values(spec.variables) as VariableSpec[]) {
+      const map = maps[v.map];
+      if (!(map instanceof VmArrayMap)) continue;
+      variables[v.name] = new VmVariable(v, map, map.frozen || (map.flags & MapFlags.RDONLY) !== 0);
+    }
+    return new VirtualMachine<M, P, V>(programs, maps, variables, memory, core);
   }
 
   /** Nothing to release in the VM; here so code can treat both backends alike. */
@@ -123,6 +215,33 @@ export class VirtualMachine {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** `constants` as byte patches per map: map name → [offset, bytes][]. */
+function constantPatches(
+  spec: CollectionSpec,
+  constants: Readonly<Record<string, Uint8Array | number | bigint>>,
+): Map<string, [number, Uint8Array][]> {
+  const out = new Map<string, [number, Uint8Array][]>();
+  for (const [name, value] of Object.entries(constants)) {
+    const v = spec.variables[name];
+    if (!v) {
+      const ro = Object.values(spec.variables)
+        .filter((x) => x.readOnly)
+        .map((x) => x.name);
+      throw new Error(
+        `constant "${name}": the object has no such variable (read-only variables: ${ro.join(", ") || "none"})`,
+      );
+    }
+    if (!v.readOnly)
+      throw new Error(
+        `constant "${name}" is in ${v.map}, not .rodata: set it through vm.variables after loading`,
+      );
+    const list = out.get(v.map) ?? [];
+    list.push([v.offset, encodeVariableValue(name, v.size, value)]);
+    out.set(v.map, list);
+  }
+  return out;
 }
 
 /**

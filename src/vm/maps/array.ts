@@ -32,9 +32,9 @@ export class VmArrayMap extends VmMap {
   /** Values per index (virtual CPUs for PERCPU_ARRAY, else 1). */
   override readonly cpus: number;
   /** True for PERCPU_ARRAY. */
-  readonly perCpu: boolean;
+  override readonly perCpu: boolean;
   /** Bytes of one CPU's copy of the array. */
-  readonly cpuBytes: number;
+  override readonly cpuBytes: number;
 
   constructor(spec: MapSpec, opts: VmMapOptions = {}) {
     super({ ...spec, type: spec.type ?? MapType.ARRAY });
@@ -116,40 +116,15 @@ export class VmArrayMap extends VmMap {
     throw new VmMapError(Errno.ENOTSUPP, `${this}: lookup and delete`);
   }
 
-  /** PERCPU_ARRAY: one value per virtual CPU, or undefined out of range. */
-  lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined {
-    if (!this.perCpu) throw this.wrongKind("lookupPerCpu()", "lookup()");
-    this.checkKey(key, "lookup");
-    const i = this.index(key, 0);
-    if (i >= this.maxEntries) return undefined;
-    const out: Uint8Array[] = [];
-    for (let c = 0; c < this.cpus; c++) {
-      const o = c * this.cpuBytes + i * this.stride;
-      out.push(this.values.slice(o, o + this.valueSize));
+  protected override storePerCpu(
+    key: Uint8Array,
+    values: readonly Uint8Array[],
+    flags: number,
+  ): number {
+    for (let c = 0; c < values.length; c++) {
+      const err = this.updateRaw(key, 0, values[c]!, 0, flags, c);
+      if (err < 0) return err;
     }
-    return out;
-  }
-
-  /** PERCPU_ARRAY: sets index `key` on every virtual CPU. */
-  updatePerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = 0): void {
-    if (!this.perCpu) throw this.wrongKind("updatePerCpu()", "update()");
-    this.checkKey(key, "update");
-    if (values.length !== this.cpus)
-      throw new RangeError(
-        `${this}: ${values.length} per-CPU values given, expected ${this.cpus} (one per virtual CPU)`,
-      );
-    for (const v of values) this.checkValue(v, "update");
-    values.forEach((v, c) => {
-      const err = this.updateRaw(key, 0, v, 0, flags, c);
-      if (err < 0) throw new VmMapError(-err, `${this}: update`);
-    });
-  }
-
-  /** PERCPU_ARRAY: every index with its per-CPU values. */
-  *entriesPerCpu(): IterableIterator<[Uint8Array, Uint8Array[]]> {
-    for (const k of this.keys()) {
-      const v = this.lookupPerCpu(k);
-      if (v !== undefined) yield [k, v];
-    }
+    return 0;
   }
 }

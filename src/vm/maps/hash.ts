@@ -2,7 +2,7 @@
 
 import { isPerCpuMapType, type MapSpec } from "../../spec/map-spec.ts";
 import { Errno, MapType, UpdateFlags } from "../../uapi/index.ts";
-import { roundUp8, VmMap, VmMapError, type VmMapOptions } from "./map.ts";
+import { roundUp8, VmMap, type VmMapOptions } from "./map.ts";
 
 /**
  * A hash map with the kernel's semantics: at most `maxEntries` keys (one more is
@@ -42,11 +42,11 @@ export class VmHashMap extends VmMap {
   /** Values per key (virtual CPUs for per-CPU maps, else 1). */
   override readonly cpus: number;
   /** True for the per-CPU types. */
-  readonly perCpu: boolean;
+  override readonly perCpu: boolean;
   /** True for the LRU types. */
   readonly lru: boolean;
   /** Bytes of one CPU's copy of all slots (per-CPU values are laid out CPU by CPU). */
-  protected readonly cpuBytes: number;
+  override readonly cpuBytes: number;
   /** Keys, `keySize` bytes per slot (a program's for_each callback gets pointers into it). */
   readonly keyBytes: Uint8Array;
   /** Key (as a number or string) → slot, in insertion order. */
@@ -263,44 +263,17 @@ export class VmHashMap extends VmMap {
     return super.lookupAndDelete(key, flags);
   }
 
-  /** Per-CPU maps: one value per virtual CPU, or undefined without the key. */
-  lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined {
-    if (!this.perCpu) throw this.wrongKind("lookupPerCpu()", "lookup()");
-    this.checkKey(key, "lookup");
-    const slot = this.index.get(this.keyOf(key, 0));
-    if (slot === undefined) return undefined;
-    const out: Uint8Array[] = [];
-    for (let c = 0; c < this.cpus; c++) {
-      const o = c * this.cpuBytes + slot * this.stride;
-      out.push(this.values.slice(o, o + this.valueSize));
-    }
-    return out;
-  }
-
-  /** Per-CPU maps: sets `key`'s value on every virtual CPU (`values.length` must be {@link cpus}). */
-  updatePerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = 0): void {
-    if (!this.perCpu) throw this.wrongKind("updatePerCpu()", "update()");
-    this.checkKey(key, "update");
-    if (values.length !== this.cpus)
-      throw new RangeError(
-        `${this}: ${values.length} per-CPU values given, expected ${this.cpus} (one per virtual CPU)`,
-      );
-    for (const v of values) this.checkValue(v, "update");
-    const err = this.store(key, 0, flags, (slot) => {
+  protected override storePerCpu(
+    key: Uint8Array,
+    values: readonly Uint8Array[],
+    flags: number,
+  ): number {
+    return this.store(key, 0, flags, (slot) => {
       values.forEach((v, c) => {
         const o = c * this.cpuBytes + slot * this.stride;
         this.values.fill(0, o, o + this.stride);
         this.values.set(v, o);
       });
     });
-    if (err < 0) throw new VmMapError(-err, `${this}: update`);
-  }
-
-  /** Per-CPU maps: every key with its per-CPU values. */
-  *entriesPerCpu(): IterableIterator<[Uint8Array, Uint8Array[]]> {
-    for (const k of this.keys()) {
-      const v = this.lookupPerCpu(k);
-      if (v !== undefined) yield [k, v];
-    }
   }
 }

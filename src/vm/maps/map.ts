@@ -7,7 +7,14 @@
  * @module
  */
 
-import type { KeyValueMap, MapErrorLike, MapShape } from "../../spec/map-api.ts";
+import {
+  BatchChunk,
+  type BatchInput,
+  type BatchOptions,
+  type KeyValueMap,
+  type MapErrorLike,
+  type MapShape,
+} from "../../spec/map-api.ts";
 import { type MapSpec, validateMapSpec } from "../../spec/map-spec.ts";
 import { Errno, errnoMessage, type MapType, mapTypeName, UpdateFlags } from "../../uapi/index.ts";
 
@@ -21,12 +28,17 @@ export class VmMapError extends Error implements MapErrorLike {
   readonly code: string;
   /** The errno number (positive). */
   readonly errno: number;
+  /** For batch operations: entries done before the failure. */
+  readonly processed: number | undefined;
   /** Builds the error from a positive errno and what was being done. */
-  constructor(errno: number, operation: string) {
+  constructor(errno: number, operation: string, processed?: number) {
     const code = Object.entries(Errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`;
-    super(`${operation}: ${code} (${errnoMessage(errno) ?? "error"})`);
+    super(
+      `${operation}: ${code} (${errnoMessage(errno) ?? "error"})${processed === undefined ? "" : ` after ${processed} entries`}`,
+    );
     this.code = code;
     this.errno = errno;
+    this.processed = processed;
   }
 }
 
@@ -75,6 +87,11 @@ export abstract class VmMap implements MapShape, KeyValueMap {
   readonly id: number;
   /** Values per key: the number of virtual CPUs for per-CPU maps, else 1. */
   readonly cpus: number = 1;
+  /** True for per-CPU maps (one value per virtual CPU under each key). */
+  readonly perCpu: boolean = false;
+  /** Bytes between two CPUs' copies of the same value in {@link values} (per-CPU maps). */
+  readonly cpuBytes: number = 0;
+  #frozen = false;
   /**
    * The value storage the VM maps as this map's region: `lookupSlot` answers byte
    * offsets into it. Its length never changes.
@@ -156,6 +173,7 @@ export abstract class VmMap implements MapShape, KeyValueMap {
   }
 
   update(key: Uint8Array, value: Uint8Array, flags = 0): void {
+    this.checkWritable("update");
     this.checkKey(key, "update");
     this.checkValue(value, "update");
     const err = this.updateRaw(key, 0, value, 0, flags);
@@ -163,6 +181,7 @@ export abstract class VmMap implements MapShape, KeyValueMap {
   }
 
   delete(key: Uint8Array): boolean {
+    this.checkWritable("delete");
     this.checkKey(key, "delete");
     const err = this.deleteRaw(key, 0);
     if (err === -Errno.ENOENT) return false;
@@ -171,6 +190,7 @@ export abstract class VmMap implements MapShape, KeyValueMap {
   }
 
   lookupAndDelete(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    this.checkWritable("lookup and delete");
     const v = this.lookup(key, flags);
     if (v === undefined) return undefined;
     const err = this.deleteRaw(key, 0);
@@ -191,5 +211,189 @@ export abstract class VmMap implements MapShape, KeyValueMap {
       const v = this.lookup(k);
       if (v !== undefined) yield [k, v];
     }
+  }
+
+  /** True once {@link freeze} was called. */
+  get frozen(): boolean {
+    return this.#frozen;
+  }
+
+  /**
+   * Makes the map read-only from user space, as BPF_MAP_FREEZE: later user-side
+   * updates and deletes fail with EPERM; programs may still write.
+   * @throws VmMapError EBUSY when the map is already frozen
+   */
+  freeze(): void {
+    if (this.#frozen) throw new VmMapError(Errno.EBUSY, `${this}: freeze`);
+    this.#frozen = true;
+  }
+
+  /** EPERM for user-side writes to a frozen map, as the kernel answers. */
+  protected checkWritable(op: string): void {
+    if (this.#frozen) throw new VmMapError(Errno.EPERM, `${this}: ${op} (the map is frozen)`);
+  }
+
+  // ---------------- per-CPU maps ----------------
+
+  /** Per-CPU maps: one value per virtual CPU, or undefined without the key. */
+  lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined {
+    if (!this.perCpu) throw this.wrongKind("lookupPerCpu()", "lookup()");
+    this.checkKey(key, "lookup");
+    const at = this.peekSlot(key, 0, 0);
+    if (at < 0) return undefined;
+    const out: Uint8Array[] = [];
+    for (let c = 0; c < this.cpus; c++) {
+      const o = at + c * this.cpuBytes;
+      out.push(this.values.slice(o, o + this.valueSize));
+    }
+    return out;
+  }
+
+  /** Per-CPU maps: sets `key`'s value on every virtual CPU (`values.length` must be {@link cpus}). */
+  updatePerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = 0): void {
+    if (!this.perCpu) throw this.wrongKind("updatePerCpu()", "update()");
+    this.checkWritable("update");
+    this.checkKey(key, "update");
+    if (values.length !== this.cpus)
+      throw new RangeError(
+        `${this}: ${values.length} per-CPU values given, expected ${this.cpus} (one per virtual CPU)`,
+      );
+    for (const v of values) this.checkValue(v, "update");
+    const err = this.storePerCpu(key, values, flags);
+    if (err < 0) throw new VmMapError(-err, `${this}: update`);
+  }
+
+  /** Stores every CPU's value under `key` (per-CPU maps); 0 or a negative errno. */
+  protected storePerCpu(_key: Uint8Array, _values: readonly Uint8Array[], _flags: number): number {
+    return -Errno.EINVAL;
+  }
+
+  /** Per-CPU maps: every key with its per-CPU values. */
+  *entriesPerCpu(): IterableIterator<[Uint8Array, Uint8Array[]]> {
+    for (const k of this.keys()) {
+      const v = this.lookupPerCpu(k);
+      if (v !== undefined) yield [k, v];
+    }
+  }
+
+  // ---------------- batch operations ----------------
+
+  /** Bytes per value in a batch: the value, or every CPU's value rounded up to 8 bytes. */
+  get batchValueSize(): number {
+    return this.perCpu ? roundUp8(this.valueSize) * this.cpus : this.valueSize;
+  }
+
+  /** The value of `key` as a batch packs it, or undefined. */
+  private batchValue(key: Uint8Array): Uint8Array | undefined {
+    if (!this.perCpu) return this.lookup(key);
+    const per = this.lookupPerCpu(key);
+    if (per === undefined) return undefined;
+    const stride = roundUp8(this.valueSize);
+    const out = new Uint8Array(stride * this.cpus);
+    per.forEach((v, c) => {
+      out.set(v, c * stride);
+    });
+    return out;
+  }
+
+  private walkBatch(count: number, cursor: Uint8Array | undefined, del: boolean): BatchChunk {
+    if (!Number.isInteger(count) || count <= 0)
+      throw new VmMapError(Errno.EINVAL, `${this}: batch of ${count} entries`);
+    if (cursor !== undefined) this.checkKey(cursor, "batch cursor");
+    const keys: Uint8Array[] = [];
+    const values: Uint8Array[] = [];
+    // The cursor is the next key to read (the kernel's is opaque too).
+    let k: Uint8Array | undefined = cursor ?? this.nextKey();
+    while (k !== undefined && keys.length < count) {
+      const v = this.batchValue(k);
+      const next = this.nextKey(k);
+      if (v !== undefined) {
+        keys.push(k);
+        values.push(v);
+        if (del) this.deleteRaw(k, 0);
+      }
+      k = del && next !== undefined && this.peekSlot(next, 0) < 0 ? this.nextKey() : next;
+    }
+    const ks = new Uint8Array(keys.length * this.keySize);
+    const vs = new Uint8Array(values.length * this.batchValueSize);
+    keys.forEach((key, i) => {
+      ks.set(key, i * this.keySize);
+    });
+    values.forEach((v, i) => {
+      vs.set(v, i * this.batchValueSize);
+    });
+    return new BatchChunk(keys.length, ks, vs, this.keySize, this.batchValueSize, k);
+  }
+
+  /**
+   * Reads up to `count` entries from `cursor` (from the start without one), packed as
+   * the kernel's BPF_MAP_LOOKUP_BATCH returns them; the chunk's `cursor` is undefined
+   * once the walk is over.
+   */
+  lookupBatch(count: number, cursor?: Uint8Array, _opts: BatchOptions = {}): BatchChunk {
+    return this.walkBatch(count, cursor, false);
+  }
+
+  /** Like {@link lookupBatch}, removing the entries it returns. */
+  lookupAndDeleteBatch(count: number, cursor?: Uint8Array, _opts: BatchOptions = {}): BatchChunk {
+    this.checkWritable("lookup and delete batch");
+    if (this.deleteRaw(new Uint8Array(this.keySize), 0) === -Errno.EINVAL)
+      throw new VmMapError(Errno.ENOTSUPP, `${this}: lookup and delete batch`);
+    return this.walkBatch(count, cursor, true);
+  }
+
+  /** Splits batch input (an array, or everything packed in one buffer) into items. */
+  private batchItems(input: BatchInput, size: number, what: string): Uint8Array[] {
+    if (!(input instanceof Uint8Array)) return [...input];
+    if (size === 0 || input.length % size !== 0)
+      throw new RangeError(
+        `${this}: ${what}: ${input.length} bytes is not a whole number of ${size}-byte items`,
+      );
+    const out: Uint8Array[] = [];
+    for (let o = 0; o < input.length; o += size) out.push(input.subarray(o, o + size));
+    return out;
+  }
+
+  /**
+   * Writes `keys[i]` → `values[i]` as BPF_ANY; returns how many were written.
+   * @throws VmMapError whose `processed` says how many were written before the failure.
+   */
+  updateBatch(keys: BatchInput, values: BatchInput, opts: BatchOptions = {}): number {
+    this.checkWritable("update batch");
+    const ks = this.batchItems(keys, this.keySize, "keys");
+    const vs = this.batchItems(values, this.batchValueSize, "values");
+    if (ks.length !== vs.length)
+      throw new RangeError(`${this}: update batch: ${ks.length} keys but ${vs.length} values`);
+    const stride = roundUp8(this.valueSize);
+    for (let i = 0; i < ks.length; i++) {
+      try {
+        if (this.perCpu) {
+          const v = vs[i]!;
+          const per = Array.from({ length: this.cpus }, (_, c) =>
+            v.subarray(c * stride, c * stride + this.valueSize),
+          );
+          this.updatePerCpu(ks[i]!, per, opts.elemFlags ?? 0);
+        } else this.update(ks[i]!, vs[i]!, opts.elemFlags ?? 0);
+      } catch (e) {
+        if (e instanceof VmMapError) throw new VmMapError(e.errno, `${this}: update batch`, i);
+        throw e;
+      }
+    }
+    return ks.length;
+  }
+
+  /**
+   * Removes `keys`; returns how many were removed.
+   * @throws VmMapError (ENOENT for a missing key) whose `processed` says how many were removed before.
+   */
+  deleteBatch(keys: BatchInput, _opts: BatchOptions = {}): number {
+    this.checkWritable("delete batch");
+    const ks = this.batchItems(keys, this.keySize, "keys");
+    for (let i = 0; i < ks.length; i++) {
+      this.checkKey(ks[i]!, "delete batch");
+      const err = this.deleteRaw(ks[i]!, 0);
+      if (err < 0) throw new VmMapError(-err, `${this}: delete batch`, i);
+    }
+    return ks.length;
   }
 }
