@@ -1,8 +1,11 @@
 #!/bin/sh
-# Rebuilds every committed BPF object (examples/*/*.bpf.c, test/testdata/{elf,cli}/*.bpf.c,
-# src/cli/trace/bpf/*.bpf.c)
-# with clang, reproducibly: each object is compiled from its own directory with
-# -fdebug-prefix-map, so no absolute path ends up in its debug info or BTF.
+# Rebuilds the committed BPF objects of examples/*/*.bpf.c, test/testdata/{elf,cli}/*.bpf.c
+# and src/cli/trace/bpf/*.bpf.c with clang, reproducibly: each object is compiled from its
+# own directory with -fdebug-prefix-map, so no absolute path ends up in its debug info
+# or BTF. The objects built against a vmlinux.h generated from the running kernel have
+# their own scripts: test/testdata/core/build.sh and test/testdata/btf/build.sh (run too
+# when no OUTDIR is given). test/elf-collection.test.ts rebuilds every committed .bpf.o
+# with these scripts and compares the bytes.
 #
 # Usage: scripts/build-bpf.sh [OUTDIR]
 #   OUTDIR: write objects there (mirroring the source paths) instead of next to the
@@ -28,3 +31,7 @@ for src in examples/*/*.bpf.c test/testdata/elf/*.bpf.c test/testdata/cli/*.bpf.
     -fdebug-prefix-map="$PWD=." -c "$base.c" -o "$obj")
   echo "$dir/$base.o"
 done
+if [ -z "$OUT" ]; then
+  test/testdata/core/build.sh
+  test/testdata/btf/build.sh
+fi

@@ -1,8 +1,6 @@
 /* A CO-RE program against a generated vmlinux.h (tsbpf's dumpC of the kernel's BTF).
  * Built by test/btf-vmlinux-h.test.ts into a temporary directory; the committed
- * core.bpf.o was built the same way:
- *   clang-19 -g -O2 -target bpf -D__TARGET_ARCH_x86 -I<dir with vmlinux.h> \
- *     -fdebug-prefix-map=$PWD=. -c core.bpf.c -o core.bpf.o && llvm-strip-19 -g core.bpf.o
+ * core.bpf.o is built by ./build.sh (vmlinux.h generated, then llvm-strip-19 -g).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -1,5 +1,6 @@
 /* BTF kitchen sink: a small object whose BTF exercises most kinds and C-dump rules.
- * Built with: clang-19 -g -O2 -target bpf -fdebug-prefix-map=$PWD=. -c kitchen.bpf.c -o kitchen.bpf.o && llvm-strip-19 -g kitchen.bpf.o */
+ * Built by ./build.sh: clang-19 -g -O2 -target bpf -fdebug-prefix-map=$PWD=. -c kitchen.bpf.c
+ * -o kitchen.bpf.o && llvm-strip-19 -g kitchen.bpf.o */
 typedef unsigned int u32;
 typedef unsigned long long u64;
 typedef signed char s8;
