@@ -1,0 +1,112 @@
+/**
+ * The package's public surface: package.json "exports" lists one subpath per layer
+ * users import (".", uapi, isa, btf, spec, elf, vm, kernel), each pointing at the
+ * dist/ file built from a src/ index that exists and loads; every layer's index.ts
+ * has its subpath; the root entry gives DESIGN's `import { loadCollectionSpec } from
+ * "tsbpf"`. When dist/ is built and newer than every source file, each subpath is
+ * also imported through the package's own name (Node's self-reference).
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { test } from "node:test";
+import { pathToFileURL } from "node:url";
+
+const ROOT = join(import.meta.dirname, "..");
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  name: string;
+  exports: Record<string, string>;
+  bin: Record<string, string>;
+};
+
+/** The src/ file a dist/ .js path is built from. */
+const sourceOf = (distPath: string): string =>
+  join(ROOT, distPath.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts"));
+
+test("exports: one subpath per public layer, each built from an existing src/ index", async () => {
+  assert.deepEqual(Object.keys(pkg.exports).sort(), [
+    ".",
+    "./btf",
+    "./elf",
+    "./isa",
+    "./kernel",
+    "./spec",
+    "./uapi",
+    "./vm",
+  ]);
+  for (const [sub, target] of Object.entries(pkg.exports)) {
+    const want = sub === "." ? "./dist/index.js" : `./dist/${sub.slice(2)}/index.js`;
+    assert.equal(target, want, sub);
+    const src = sourceOf(target);
+    assert.ok(existsSync(src), `${sub}: ${relative(ROOT, src)} exists`);
+    const mod = (await import(pathToFileURL(src).href)) as Record<string, unknown>;
+    assert.ok(Object.keys(mod).length > 0, `${sub}: ${relative(ROOT, src)} exports something`);
+  }
+  for (const target of Object.values(pkg.bin)) {
+    assert.ok(existsSync(sourceOf(`./${target}`)), `bin ${target}`);
+  }
+});
+
+test("every layer with an index.ts is a subpath (cli is the bin)", () => {
+  const layers = readdirSync(join(ROOT, "src"), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(ROOT, "src", d.name, "index.ts")))
+    .map((d) => d.name)
+    .filter((d) => d !== "cli");
+  for (const l of layers) assert.ok(`./${l}` in pkg.exports, `src/${l}/index.ts has no export`);
+});
+
+test('the root entry: import { loadCollectionSpec } from "tsbpf" reads an object', async () => {
+  const root = await import(pathToFileURL(sourceOf(pkg.exports["."]!)).href);
+  assert.equal(typeof root.loadCollectionSpec, "function");
+  assert.equal(typeof root.ELFError, "function");
+  const spec = root.loadCollectionSpec(
+    new Uint8Array(readFileSync(join(ROOT, "test/testdata/elf/xdp-maps.bpf.o"))),
+  );
+  assert.ok(spec.programs.xdp_count);
+  assert.throws(() => root.loadCollectionSpec(new Uint8Array(8)), root.ELFError);
+});
+
+/** The newest modification time of the non-test .ts files under src/. */
+function newestSource(dir = join(ROOT, "src")): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) {
+      newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+function distFresh(): string | false {
+  const files = Object.values(pkg.exports).map((t) => join(ROOT, t));
+  const missing = files.find((f) => !existsSync(f));
+  if (missing) return `dist/ is not built (${relative(ROOT, missing)}): run npm run build`;
+  const oldest = Math.min(...files.map((f) => statSync(f).mtimeMs));
+  return oldest < newestSource() ? "dist/ is older than src/: run npm run build" : false;
+}
+
+test("self-reference: each subpath imports through the package name from dist/", {
+  skip: distFresh(),
+}, () => {
+  const script = `
+    const names = ${JSON.stringify(Object.keys(pkg.exports))};
+    const out = {};
+    for (const sub of names) {
+      const spec = sub === "." ? "${pkg.name}" : "${pkg.name}/" + sub.slice(2);
+      out[sub] = Object.keys(await import(spec)).length;
+    }
+    const root = await import("${pkg.name}");
+    out.loadCollectionSpec = typeof root.loadCollectionSpec;
+    console.log(JSON.stringify(out));`;
+  const got = JSON.parse(
+    execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }),
+  ) as Record<string, number | string>;
+  for (const sub of Object.keys(pkg.exports)) assert.ok((got[sub] as number) > 0, sub);
+  assert.equal(got.loadCollectionSpec, "function");
+});
