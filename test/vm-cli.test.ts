@@ -87,6 +87,20 @@ describe("tsbpf vm run OBJ PROG / vm load OBJ", () => {
     assert.match(one.stdout, /^0000000\t0000 0000 /);
     assert.match(one.stdout, /Return value: 0, duration: \d+ns\n$/);
   });
+  test("a tracepoint program takes its raw record as data_in", () => {
+    const rec = join(work, "record");
+    writeFileSync(rec, new Uint8Array(64));
+    const tp = join(ROOT, "examples/open-load-attach/open-load-attach.bpf.o");
+    const r = vm("", "run", tp, "count_openat", "data_in", rec);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Return value: 0, duration: \d+ns\n$/);
+  });
+  test("an XDP program without data_in says the packet is required", () => {
+    const xdp = join(ROOT, "test/testdata/elf/xdp-maps.bpf.o");
+    const r = vm("", "run", xdp, "xdp_count");
+    assert.equal(r.code, 255);
+    assert.match(r.stderr, /data \(the packet\) is required.*without data_in \(EINVAL\)/);
+  });
   test("run names a missing program and what the object has", () => {
     const r = vm("", "run", obj, "nope", "data_in", "/dev/null");
     assert.equal(r.code, 255);

@@ -20,6 +20,7 @@ import type { CollectionSpec } from "../src/spec/collection-spec.ts";
 import { MapType, ProgType, progTypeName } from "../src/uapi/index.ts";
 import { seededRandom, VirtualMachine, type VmMap } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { randomPacket } from "./vm-random-programs.ts";
 
 const skip = process.getuid?.() !== 0 ? "needs root for BPF_PROG_TEST_RUN" : false;
 const ROOT = join(import.meta.dirname, "..");
@@ -55,31 +56,6 @@ const PACKET_TYPES = new Set<number>([
   ProgType.SOCKET_FILTER,
   ProgType.CGROUP_SKB,
 ]);
-
-/** A packet: Ethernet, then IPv4 or IPv6, then TCP, UDP or ICMP, random fields and payload. */
-export function randomPacket(rand: () => number): Uint8Array {
-  const l4 = [6, 17, 1][rand() % 3]!;
-  const v6 = rand() % 4 === 0;
-  const payload = rand() % 64;
-  const l4len = l4 === 6 ? 20 : 8;
-  const l3len = v6 ? 40 : 20;
-  const len = 14 + l3len + l4len + payload;
-  const p = Uint8Array.from({ length: len }, () => rand() & 0xff);
-  const v = new DataView(p.buffer);
-  v.setUint16(12, v6 ? 0x86dd : 0x0800);
-  if (v6) {
-    p[14] = 0x60;
-    v.setUint16(18, l4len + payload);
-    p[20] = l4;
-  } else {
-    p[14] = 0x45;
-    v.setUint16(16, l3len + l4len + payload);
-    v.setUint16(20, 0); // not a fragment
-    p[23] = l4;
-  }
-  if (l4 === 6) p[14 + l3len + 12] = 0x50; // data offset 5
-  return p;
-}
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 

@@ -7,6 +7,7 @@
  * @module
  */
 export * from "./context.ts";
+export * from "./context-tracing.ts";
 export * from "./errors.ts";
 export * from "./format.ts";
 export * from "./helpers.ts";

@@ -314,12 +314,31 @@ export class VmProgram {
     m.env.input = input;
     m.env.redirect = undefined;
     if (input.mem) return prepareMem(m, input.mem);
-    if (this.type === ProgType.XDP && input.data) return prepareXdp(m, input.data, input.ctx);
-    if (isSkbProgType(this.type) && input.data)
-      return prepareSkb(m, this.type, input.data, input.ctx);
-    if (input.ctx) return prepareRawCtx(m, input.ctx);
+    const type = this.type;
+    if (type === ProgType.XDP) {
+      if (!input.data)
+        throw new RangeError(
+          `${this}: data (the packet) is required: BPF_PROG_TEST_RUN refuses XDP programs without data_in (EINVAL)`,
+        );
+      return prepareXdp(m, input.data, input.ctx);
+    }
+    if (isSkbProgType(type) && input.data) return prepareSkb(m, type, input.data, input.ctx);
+    // A tracepoint's context is its raw record: `data` and `ctx` mean the same.
+    const raw = input.ctx ?? (type === ProgType.TRACEPOINT ? input.data : undefined);
+    if (input.data && input.ctx && type === ProgType.TRACEPOINT)
+      throw new RangeError(`${this}: give the raw record as data or as ctx, not both`);
+    if (raw) {
+      const prepared = prepareRawCtx(m, raw);
+      if (type !== ProgType.RAW_TRACEPOINT) return prepared;
+      // raw_tp test runs have no ctx_out, as in the kernel.
+      return { finish: () => ({ ...prepared.finish(), ctxOut: undefined }) };
+    }
     if (input.data)
-      throw new RangeError(`${this}: the VM cannot pass data to this program type; use \`mem\``);
+      throw new RangeError(
+        `${this}: ${progTypeName(type) ?? "this"} programs take no packet: pass the context as ctx (ctx_in), or raw memory as mem`,
+      );
+    // No input: r1 = 0. The kernel refuses skb programs without data (EINVAL); the VM
+    // runs them, so pure computations need no packet (the default type is socket_filter).
     m.ldPacket = undefined;
     return { finish: () => ({ dataOut: new Uint8Array(0), ctxOut: undefined }) };
   }
