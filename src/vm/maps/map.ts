@@ -221,10 +221,11 @@ export abstract class VmMap implements MapShape, KeyValueMap {
   /**
    * Makes the map read-only from user space, as BPF_MAP_FREEZE: later user-side
    * updates and deletes fail with EPERM; programs may still write.
-   * @throws VmMapError EBUSY when the map is already frozen
+   * @throws VmMapError EPERM when the map is already frozen, as the kernel answers
    */
   freeze(): void {
-    if (this.#frozen) throw new VmMapError(Errno.EBUSY, `${this}: freeze`);
+    // A frozen map is not writable, so the kernel refuses a second freeze with EPERM.
+    if (this.#frozen) throw new VmMapError(Errno.EPERM, `${this}: freeze (already frozen)`);
     this.#frozen = true;
   }
 
