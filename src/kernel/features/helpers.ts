@@ -1,8 +1,9 @@
 /**
  * "Scanning eBPF helper functions": which helpers may a program of each type call?
  *
- * Each probe loads `call helper#N; exit` as a program of the type and reads the
- * verifier's answer. The verifier looks the helper up before it checks any argument,
+ * Each probe loads `call helper#N; r0 = *(u64 *)(r1 + 0); exit` as a program of the
+ * type and reads the verifier's answer (the read after the call fails, so no probe is
+ * ever JIT-compiled; the answer is decided at the call). The verifier looks the helper up before it checks any argument,
  * and says so in one of three ways when the helper is not there for this type:
  * - `invalid func unknown#N`: the id is beyond this kernel's last helper;
  * - `program of this type cannot use helper bpf_x#N` (Linux 6.x wording);
@@ -11,15 +12,15 @@
  * available. bpftool 7.1 only knows the first and last wordings, which is why it lists
  * every helper for every type on 6.x kernels.
  *
- * Cost: one load per (type, helper), with the verifier log, since nearly every probe
- * fails and the log decides. Helpers past the kernel's last id are not loaded at all,
+ * Cost: one load per (type, helper), with the verifier log (BPF_LOG_STATS in the scan:
+ * the messages without state dumps), since nearly every probe fails and the log decides. Helpers past the kernel's last id are not loaded at all,
  * and neither is any helper of a type the kernel cannot load.
  * @module
  */
 
 import { HelperId, helperName, ProgType } from "../../uapi/index.ts";
-import { call, encodeRaw, exit } from "./insns.ts";
-import { probeHelperMissing, probeLoad } from "./probe-load.ts";
+import { HELPER_PROBE_IMM_OFFSET, helperProbeProgram } from "./insns.ts";
+import { probeHelpersMissing, probeLoad } from "./probe-load.ts";
 import { haveProgType, progTypeLabel, progTypeProbe } from "./prog-types.ts";
 import { available, cached, type FeatureStatus, unavailable, undetermined } from "./status.ts";
 
@@ -42,11 +43,11 @@ export function lastKnownHelperId(): number {
   return Math.max(...Object.values(HelperId));
 }
 
-const program = encodeRaw([call(0), exit()]);
+const program = helperProbeProgram(0);
 const programView = new DataView(program.buffer);
 
 function loadCall(progType: number, helper: number): { ok: boolean; log: string } {
-  programView.setInt32(4, helper, true);
+  programView.setInt32(HELPER_PROBE_IMM_OFFSET, helper, true);
   const probe = progTypeProbe(progType);
   return probeLoad(progType, program, { ...probe, withLog: true });
 }
@@ -170,16 +171,18 @@ function scanHelpersUncached(progType: number, full: boolean): HelperScan {
       probed: 0,
     };
   }
-  // The hot loop (thousands of loads): no per-probe objects, the log tested in place.
-  const found: { id: number; name: string }[] = [];
-  let probed = 0;
+  // The hot loop (thousands of loads) runs in probe-load.ts over a list of ids.
   const last = Math.min(kernelLastHelperId(), lastKnownHelperId());
-  const attrs = progTypeProbe(progType);
+  const ids: number[] = [];
   for (let id = 1; id <= last; id++) {
-    if (!opts.full && NOISY_HELPERS.has(id as HelperId)) continue;
-    probed++;
-    if (!probeHelperMissing(progType, id, attrs))
-      found.push({ id, name: helperName(id) ?? `#${id}` });
+    if (opts.full || !NOISY_HELPERS.has(id as HelperId)) ids.push(id);
   }
+  const missing = probeHelpersMissing(progType, ids, progTypeProbe(progType));
+  const found: { id: number; name: string }[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    if (!missing[i]) found.push({ id, name: helperName(id) ?? `#${id}` });
+  }
+  const probed = ids.length;
   return { progType, typeName, state: "probed", available: found, probed };
 }

@@ -8,11 +8,14 @@
 import {
   BPF_ALU64,
   BPF_CALL,
+  BPF_DW,
   BPF_EXIT,
   BPF_JA,
   BPF_JMP,
   BPF_JMP32,
   BPF_K,
+  BPF_LDX,
+  BPF_MEM,
   BPF_MOV,
   INSN_SIZE,
 } from "../../uapi/index.ts";
@@ -62,3 +65,18 @@ export const jmp32Imm = (op: number, dst: number, imm: number, off: number): Raw
 ];
 /** `r0 = 0; exit`: the smallest valid program. */
 export const RETURN_ZERO = encodeRaw([movImm(0, 0), exit()]);
+
+/**
+ * `call helper#id; r0 = *(u64 *)(r1 + 0); exit`: the helper probe. The verifier looks
+ * the helper up before anything else, so a missing helper is refused at the call; any
+ * helper it finds either fails its argument checks or returns, and then the load (r1
+ * is clobbered by the call) fails on the read, so no probe is JIT-compiled and
+ * freed again for nothing. The helper id is the imm of the first instruction
+ * ({@link HELPER_PROBE_IMM_OFFSET}).
+ */
+export function helperProbeProgram(id: number): Uint8Array {
+  return encodeRaw([call(id), [BPF_LDX | BPF_MEM | BPF_DW, 0 | (1 << 4), 0, 0], exit()]);
+}
+
+/** Byte offset of the helper id in {@link helperProbeProgram}'s bytes. */
+export const HELPER_PROBE_IMM_OFFSET = 4;

@@ -7,8 +7,9 @@
  * @module
  */
 
-import { BPF_ATTR_SIZE, BpfCmd, bpfAttr, INSN_SIZE } from "../../uapi/index.ts";
+import { BPF_ATTR_SIZE, BpfCmd, bpfAttr, INSN_SIZE, LogLevel } from "../../uapi/index.ts";
 import { allocNative, bpfRaw, closeFd, type NativeMemory } from "../sys/index.ts";
+import { HELPER_PROBE_IMM_OFFSET, helperProbeProgram } from "./insns.ts";
 
 /** Largest program a probe loads (the large-program probe: BPF_MAXINSNS + 1). */
 const MAX_PROBE_INSNS = 4097;
@@ -151,50 +152,66 @@ export function probeBareCommand(cmd: number): ProbeOutcome {
   return { ok: r >= 0, errno: r >= 0 ? 0 : -r, log: "" };
 }
 
-/** The verifier's ways of saying a helper is not there (see helpers.ts). */
+/** The verifier's ways of saying a helper is not there (see helpers.ts), as bytes. */
 const MISSING_HELPER = [
   "program of this type cannot use helper ",
   "invalid func ",
   "unknown func ",
-];
+].map((m) => Buffer.from(m, "latin1"));
 
 /**
- * The helper-scan hot path: loads `call helperId; exit` as `type` and tells whether
- * the verifier said the helper is missing, searching the log in native memory without
- * decoding it (a full scan makes thousands of these calls).
+ * The helper-scan hot path: for each id in `ids`, loads {@link helperProbeProgram} as
+ * `type` and tells whether the verifier said the helper is missing; returns one flag
+ * per id (1: missing). A full scan makes thousands of loads, so the attribute and the
+ * program are written once per scan and only the helper id changes between loads; the
+ * log is BPF_LOG_STATS (the verifier's messages without the state dumps of level 1,
+ * which cost the kernel about a microsecond a load) and is searched in native memory,
+ * up to its end, without decoding it.
  */
-export function probeHelperMissing(type: number, helperId: number, attrs: ProbeLoadAttrs): boolean {
+export function probeHelpersMissing(
+  type: number,
+  ids: ArrayLike<number>,
+  attrs: ProbeLoadAttrs,
+): Uint8Array {
   const b = get();
   const v = b.view;
   const F = bpfAttr.progLoad.fields;
-  const iv = new DataView(b.insns.bytes.buffer, b.insns.bytes.byteOffset, 2 * INSN_SIZE);
-  iv.setBigUint64(0, 0n, true);
-  iv.setUint8(0, 0x85); // call
-  iv.setInt32(4, helperId, true);
-  iv.setBigUint64(INSN_SIZE, 0x95n, true); // exit
+  const program = helperProbeProgram(0);
+  b.insns.bytes.set(program);
+  const insnView = new DataView(b.insns.bytes.buffer, b.insns.bytes.byteOffset, program.length);
   b.attr.bytes.fill(0);
   v.setUint32(F.prog_type.offset, type, true);
-  v.setUint32(F.insn_cnt.offset, 2, true);
+  v.setUint32(F.insn_cnt.offset, program.length / INSN_SIZE, true);
   v.setBigUint64(F.insns.offset, b.insns.address, true);
   v.setBigUint64(F.license.offset, b.license.address, true);
   v.setUint32(F.expected_attach_type.offset, attrs.expectedAttachType ?? 0, true);
   v.setUint32(F.prog_flags.offset, attrs.flags ?? 0, true);
   v.setUint32(F.kern_version.offset, attrs.kernVersion ?? 0, true);
   v.setUint32(F.attach_btf_id.offset, attrs.attachBtfId ?? 0, true);
-  b.log.bytes[0] = 0;
-  v.setUint32(F.log_level.offset, 1, true);
+  v.setUint32(F.log_level.offset, LogLevel.STATS, true);
   v.setUint32(F.log_size.offset, PROBE_LOG_SIZE, true);
   v.setBigUint64(F.log_buf.offset, b.log.address, true);
-  const r = bpfRaw(BpfCmd.PROG_LOAD, b.attr);
-  if (r >= 0) {
-    closeFd(r);
-    return false;
+  const trueSize = F.log_true_size?.offset;
+  const log = b.logBuffer;
+  const logBytes = b.log.bytes;
+  const missing = new Uint8Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    insnView.setInt32(HELPER_PROBE_IMM_OFFSET, ids[i] as number, true);
+    logBytes[0] = 0;
+    if (trueSize !== undefined) v.setUint32(trueSize, 0, true);
+    const r = bpfRaw(BpfCmd.PROG_LOAD, b.attr);
+    if (r >= 0) {
+      closeFd(r);
+      continue;
+    }
+    const end = log.indexOf(0);
+    const text = end < 0 ? log : log.subarray(0, end);
+    for (let m = 0; m < MISSING_HELPER.length; m++) {
+      if (text.indexOf(MISSING_HELPER[m] as Buffer) >= 0) {
+        missing[i] = 1;
+        break;
+      }
+    }
   }
-  const end = b.logBuffer.indexOf(0);
-  const limit = end < 0 ? PROBE_LOG_SIZE : end;
-  for (const m of MISSING_HELPER) {
-    const at = b.logBuffer.indexOf(m, 0, "latin1");
-    if (at >= 0 && at < limit) return true;
-  }
-  return false;
+  return missing;
 }
