@@ -7,14 +7,12 @@
  */
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import {
-  ALL_BTF_FEATURES,
-  type BTF,
-  type BTFFeatures,
-  encodeBTF,
-  encodeTypes,
-  parseBTF,
-} from "../btf/index.ts";
+// From the modules rather than btf/index.ts: loading BTF into the kernel needs neither
+// the C dumper nor the value formatters (feature probes import this at start-up).
+import type { BTF } from "../btf/btf.ts";
+import { encodeBTF, encodeTypes } from "../btf/encode.ts";
+import { parseBTF } from "../btf/parse.ts";
+import { ALL_BTF_FEATURES, type BTFFeatures } from "../btf/sanitize.ts";
 import type { BTFType } from "../btf/types.ts";
 import { BpfCmd, bpfAttr, Errno } from "../uapi/index.ts";
 import { type BtfInfo, btfInfoByFd } from "./btf-info.ts";
