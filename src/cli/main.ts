@@ -12,7 +12,7 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command as Commander } from "commander";
+import type { Command as Commander } from "commander";
 import { Args, matchCommand } from "./args.ts";
 import { type Context, HELP_SPEC_OPTIONS, printHelp } from "./command.ts";
 import { CliError, EXIT_FAILURE, type GlobalOptions, Output, UsageError } from "./output.ts";
@@ -56,12 +56,23 @@ function mainHelp(ctx: Context): void {
   );
 }
 
-/** Splits argv into global options and the words after them, as bpftool's getopt does. */
-function parseGlobal(argv: readonly string[]): {
+type ParsedGlobal = {
   opts: GlobalOptions & { version: boolean; help: boolean };
   words: string[];
   unknown?: string;
-} {
+};
+
+/**
+ * Splits argv into global options and the words after them, as bpftool's getopt does.
+ * A line without options (no word starts with "-") is all words: commander, which
+ * costs a start-up its import, is loaded only when there is an option to read.
+ */
+async function parseGlobal(argv: readonly string[]): Promise<ParsedGlobal> {
+  if (!argv.some((w) => w.startsWith("-"))) {
+    const off = { json: false, pretty: false, bpffs: false, debug: false, baseBtf: undefined };
+    return { opts: { ...off, version: false, help: false }, words: [...argv] };
+  }
+  const { Command: Commander } = await import("commander");
   const cmd = new Commander(BIN)
     .helpOption(false)
     .option("-j, --json", "JSON output")
@@ -125,7 +136,7 @@ export async function main(
   argv: readonly string[],
   io: { out?: number; err?: number } = {},
 ): Promise<number> {
-  const { opts, words, unknown } = parseGlobal(argv);
+  const { opts, words, unknown } = await parseGlobal(argv);
   const out = new Output(opts, io);
   const ctx: Context = { out, opts, bin: BIN, help: () => mainHelp(ctx) };
   let code = 0;
