@@ -156,3 +156,140 @@ describe("contexts", () => {
     assert.equal(r.dataOut[0], 5);
   });
 });
+
+describe("helpers the kernel cannot test-run here, with named expectations", () => {
+  const kprobe = (insns: Instruction[], opts: ConstructorParameters<typeof VmProgram>[1] = {}) =>
+    new VmProgram(insns, { type: ProgType.KPROBE, ...opts });
+  const ctx = new Uint8Array(168);
+
+  test("trace_vprintk formats an array of u64 arguments", () => {
+    const insns = [
+      asm.st(64, R10, -40, 7),
+      asm.st(64, R10, -32, -1),
+      ...stackString("a=%d b=%lx"),
+      asm.mov64(R3, R10),
+      asm.add64(R3, -40),
+      asm.mov64(R4, 16),
+      asm.call("trace_vprintk"),
+      asm.exit(),
+    ];
+    const r = new VmProgram(insns).run();
+    assert.deepEqual(r.printk, ["a=7 b=ffffffffffffffff"]);
+    assert.equal(r.r0, BigInt("a=7 b=ffffffffffffffff".length));
+    const bad = [...stackString("x"), asm.mov64(R3, R10), asm.add64(R3, -8), asm.mov64(R4, 12)];
+    assert.equal(
+      BigInt.asIntN(64, new VmProgram([...bad, asm.call("trace_vprintk"), asm.exit()]).run().r0),
+      -22n,
+      "data_len not a multiple of 8: -EINVAL",
+    );
+  });
+
+  test("spin_lock/spin_unlock: a flag; taking a held lock is a deadlock", () => {
+    const lockTwice = [
+      asm.st(32, R10, -8, 0),
+      asm.mov64(R1, R10),
+      asm.add64(R1, -8),
+      asm.call("spin_lock"),
+      asm.mov64(R1, R10),
+      asm.add64(R1, -8),
+      asm.call("spin_lock"),
+      asm.exit(),
+    ];
+    assert.throws(() => new VmProgram(lockTwice).run(), /already held \(deadlock\)/);
+    const pair = [
+      asm.st(32, R10, -8, 0),
+      asm.mov64(R1, R10),
+      asm.add64(R1, -8),
+      asm.call("spin_lock"),
+      asm.ldx(32, R0, R10, -8),
+      asm.stx(64, R10, -16, R0),
+      asm.mov64(R1, R10),
+      asm.add64(R1, -8),
+      asm.call("spin_unlock"),
+      asm.ldx(32, R1, R10, -8),
+      asm.ldx(64, R0, R10, -16),
+      asm.lsh64(R0, 4),
+      asm.or64(R0, R1),
+      asm.exit(),
+    ];
+    assert.equal(new VmProgram(pair).run().r0, 0x10n, "held (1) inside, released (0) after");
+    const unlockFree = [
+      asm.st(32, R10, -8, 0),
+      asm.mov64(R1, R10),
+      asm.add64(R1, -8),
+      asm.call("spin_unlock"),
+      asm.exit(),
+    ];
+    assert.throws(() => new VmProgram(unlockFree).run(), /not held/);
+  });
+
+  test("get_stack copies the kernel (or user) stack of the run input", () => {
+    const insns = [
+      asm.mov64(R2, R10),
+      asm.add64(R2, -32),
+      asm.mov64(R3, 32),
+      asm.mov64(R4, 1), // skip 1 frame
+      asm.call("get_stack"),
+      asm.ldx(64, R1, R10, -32),
+      asm.add64(R0, R1),
+      asm.exit(),
+    ];
+    const stack = { kernel: [0x100n, 0x200n, 0x300n], user: [0x7000n] };
+    assert.equal(kprobe(insns).run({ ctx, stack }).r0, 16n + 0x200n, "2 frames after the skip");
+    const user = insns.map((i, n) => (n === 3 ? asm.mov64(R4, 1 << 8) : i));
+    assert.equal(kprobe(user).run({ ctx, stack }).r0, 8n + 0x7000n, "BPF_F_USER_STACK");
+  });
+
+  test("probe_read_kernel/user copy from the caller's memory, -EFAULT elsewhere", () => {
+    const insns = (helper: string) => [
+      asm.mov64(R1, R10),
+      asm.add64(R1, -8),
+      asm.mov64(R2, 8),
+      asm.lddw(R3, 0xffff_8880_0000_1000n),
+      asm.call(helper),
+      asm.ldx(64, R1, R10, -8),
+      asm.lsh64(R0, 32),
+      asm.or64(R0, R1),
+      asm.exit(),
+    ];
+    const probeMemory = [
+      {
+        address: 0xffff_8880_0000_0ffcn,
+        bytes: Uint8Array.of(0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8),
+        space: "kernel" as const,
+      },
+    ];
+    assert.equal(
+      kprobe(insns("probe_read_kernel")).run({ ctx, probeMemory }).r0,
+      0x0807_0605_0403_0201n,
+      "returns 0; the 8 bytes at the address",
+    );
+    const user =
+      BigInt.asIntN(64, kprobe(insns("probe_read_user")).run({ ctx, probeMemory }).r0) >> 32n;
+    assert.equal(user, -14n, "kernel memory through probe_read_user: -EFAULT");
+    assert.equal(
+      BigInt.asIntN(64, kprobe(insns("probe_read_kernel")).run({ ctx }).r0) >> 32n,
+      -14n,
+    );
+  });
+
+  test("get_current_uid_gid is gid << 32 | uid; get_current_task the given address", () => {
+    const task = { uid: 1000, gid: 100, task: 0xffff_8880_1234_0000n };
+    assert.equal(
+      kprobe([asm.call("get_current_uid_gid"), asm.exit()]).run({ ctx, task }).r0,
+      (100n << 32n) | 1000n,
+    );
+    assert.equal(
+      kprobe([asm.call("get_current_task"), asm.exit()]).run({ ctx, task }).r0,
+      task.task,
+    );
+    assert.equal(kprobe([asm.call("get_current_task"), asm.exit()]).run({ ctx }).r0, 0n);
+  });
+
+  test("ktime boot/coarse read the clock; jiffies64 is the clock at HZ=250", () => {
+    const clock = () => 1_000_000_123n;
+    for (const h of ["ktime_get_boot_ns", "ktime_get_coarse_ns", "ktime_get_ns"])
+      assert.equal(new VmProgram([asm.call(h), asm.exit()], { clock }).run().r0, 1_000_000_123n, h);
+    assert.equal(new VmProgram([asm.call("jiffies64"), asm.exit()], { clock }).run().r0, 250n);
+  });
+});

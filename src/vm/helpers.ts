@@ -142,7 +142,7 @@ function checkCpu(m: Machine, map: VmMap, cpu: number): number {
  * The default helpers for `settings`: map lookup/update/delete (per-CPU maps show the
  * running CPU's value; a map of maps gives the inner map), push/pop/peek, ring buffer
  * and perf output, redirect_map, ktime (ns, boot, coarse, tai), jiffies64, prandom,
- * smp_processor_id, trace_printk, snprintf, strtol/strtoul, xdp_adjust_head/meta/tail,
+ * smp_processor_id, trace_printk, trace_vprintk, snprintf, strtol/strtoul, xdp_adjust_head/meta/tail,
  * csum_diff, skb_load/store_bytes, l3/l4_csum_replace, redirect, current
  * pid_tgid/uid_gid/comm/task, probe_read (kernel/user, str), get_stack(id),
  * spin_lock/unlock, loop and for_each_map_elem. tail_call is part of the interpreter.
@@ -238,6 +238,27 @@ export function defaultHelpers(settings: HelperSettings = {}): Map<number, Helpe
     let fmt = "";
     for (let i = 0; i < size - 1 && bytes[i] !== 0; i++) fmt += String.fromCharCode(bytes[i]!);
     const text = formatPrintk(m, fmt, [m.arg(3), m.arg(4), m.arg(5)]);
+    m.printk.push(text.endsWith("\n") ? text.slice(0, -1) : text);
+    return text.length;
+  });
+  h.set(HelperId.trace_vprintk, (m) => {
+    // bpf_trace_vprintk(fmt, fmt_size, data, data_len): the arguments as an array of
+    // u64 (at most MAX_BPRINTF_VARARGS = 12), like trace_printk otherwise.
+    const size = m.argU32(2);
+    const dataLen = m.argU32(4);
+    if (size === 0 || dataLen % 8 !== 0 || dataLen > 12 * 8) return -Errno.EINVAL;
+    if (dataLen > 0 && m.arg(3) === 0n) return -Errno.EINVAL;
+    const bytes = m.argPtr(1, size, "read");
+    if (bytes[size - 1] !== 0) return -Errno.EINVAL;
+    let fmt = "";
+    for (let i = 0; i < size - 1 && bytes[i] !== 0; i++) fmt += String.fromCharCode(bytes[i]!);
+    const args: bigint[] = [];
+    if (dataLen > 0) {
+      const data = m.argPtr(3, dataLen, "read");
+      const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      for (let o = 0; o < dataLen; o += 8) args.push(dv.getBigUint64(o, true));
+    }
+    const text = formatPrintk(m, fmt, args);
     m.printk.push(text.endsWith("\n") ? text.slice(0, -1) : text);
     return text.length;
   });
