@@ -9,7 +9,64 @@ import { ProgType } from "../src/uapi/index.ts";
 import { VmProgram } from "../src/vm/index.ts";
 import { type BenchResult, median } from "./result.ts";
 
-const PROGRAMS: { name: string; text: string; repeat: number; goal: string }[] = [
+/** An Ethernet/IPv4/TCP parser: bounds checks, IHL, protocol, port and flags (XDP). */
+const PARSER = `
+r2 = *(u32 *)(r1 +0)
+r3 = *(u32 *)(r1 +4)
+r4 = r2
+r4 += 34
+if r4 > r3 goto drop
+r5 = *(u16 *)(r2 +12)
+if r5 != 8 goto pass
+r5 = *(u8 *)(r2 +14)
+r5 &= 15
+r5 <<= 2
+if r5 < 20 goto drop
+r6 = *(u8 *)(r2 +23)
+if r6 != 6 goto pass
+r4 = r2
+r4 += 14
+r4 += r5
+r7 = r4
+r7 += 20
+if r7 > r3 goto drop
+r0 = *(u16 *)(r4 +2)
+r0 = be16 r0
+r8 = *(u8 *)(r4 +13)
+if r0 == 22 goto drop
+r8 &= 2
+if r8 != 0 goto pass
+r9 = *(u32 *)(r2 +26)
+r9 = be32 r9
+r9 >>= 24
+if r9 == 10 goto drop
+pass:
+r0 = 2
+exit
+drop:
+r0 = 1
+exit`;
+
+/** A TCP segment to port 80 (ACK) over IPv4 over Ethernet. */
+function tcpPacket(): Uint8Array {
+  const p = new Uint8Array(64);
+  const v = new DataView(p.buffer);
+  v.setUint16(12, 0x0800);
+  p[14] = 0x45;
+  p[23] = 6;
+  v.setUint32(26, 0xc0a80001);
+  v.setUint16(36, 80);
+  p[47] = 0x10;
+  return p;
+}
+
+const PROGRAMS: {
+  name: string;
+  text: string;
+  repeat: number;
+  goal: string;
+  data?: Uint8Array;
+}[] = [
   { name: "2 instructions", text: "r0 = 2\nexit", repeat: 1_000_000, goal: "<= 50" },
   {
     name: "loop summing 0..999",
@@ -17,11 +74,18 @@ const PROGRAMS: { name: string; text: string; repeat: number; goal: string }[] =
     repeat: 20_000,
     goal: "<= 50",
   },
+  {
+    name: "Ethernet/IPv4/TCP parser",
+    text: PARSER,
+    repeat: 1_000_000,
+    goal: "<= 50",
+    data: tcpPacket(),
+  },
 ];
 
-const data = new Uint8Array(64);
+const zeros = new Uint8Array(64);
 
-function kernelNs(insns: Instruction[], repeat: number): number {
+function kernelNs(insns: Instruction[], repeat: number, data: Uint8Array): number {
   const prog = Program.load({
     name: "bench",
     type: ProgType.XDP,
@@ -37,7 +101,7 @@ function kernelNs(insns: Instruction[], repeat: number): number {
   }
 }
 
-function vmNs(insns: Instruction[], repeat: number): number {
+function vmNs(insns: Instruction[], repeat: number, data: Uint8Array): number {
   const prog = new VmProgram(insns, { type: ProgType.XDP });
   prog.run({ data, repeat }); // warm up: let V8 optimise the interpreter
   const samples: number[] = [];
@@ -51,8 +115,8 @@ export async function run(): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   for (const p of PROGRAMS) {
     const insns = assemble(p.text);
-    const baseline = kernelNs(insns, p.repeat);
-    const value = vmNs(insns, p.repeat);
+    const baseline = kernelNs(insns, p.repeat, p.data ?? zeros);
+    const value = vmNs(insns, p.repeat, p.data ?? zeros);
     out.push({
       name: `vm interpreter: ${p.name}, ns/run vs kernel JIT`,
       value,
