@@ -8,7 +8,6 @@
 import { type BTF, BTFError, type BTFExt, parseBTF, parseBTFExt } from "../btf/index.ts";
 import type {
   CollectionSpec,
-  ExternSpec,
   MapSpec,
   ProgramBtf,
   ProgramSpec,
@@ -18,7 +17,7 @@ import { ProgType } from "../uapi/index.ts";
 import { type ElfMap, readBtfMaps } from "./btf-maps.ts";
 import { EM_BPF } from "./constants.ts";
 import { ELFError } from "./errors.ts";
-import { KCONFIG_MAP, readExterns } from "./externs.ts";
+import { type Externs, KCONFIG_MAP, readExterns } from "./externs.ts";
 import { fixupDatasecs } from "./fixup-btf.ts";
 import { isGlobalDataSection, readGlobalData } from "./global-data.ts";
 import { readLegacyMaps } from "./legacy-maps.ts";
@@ -63,9 +62,7 @@ function load(bytes: Uint8Array): CollectionSpec {
   }
   const license = readLicense(elf);
   const kernelVersion = readVersion(elf);
-  const raw = readRawBTF(elf);
-  const externs = readExterns(elf, raw);
-  const { btf, btfBytes, ext } = readBTF(elf, externs.list);
+  const { btf, btfBytes, ext, externs } = readBTFAndExterns(elf);
 
   // Maps, in the object's order: .maps / maps, then global data, then .kconfig.
   const elfMaps: ElfMap[] = [];
@@ -180,40 +177,61 @@ function readVersion(elf: ElfFile): number | undefined {
   return new DataView(sec.data.buffer, sec.data.byteOffset, 4).getUint32(0, true);
 }
 
-/** `.BTF` as clang wrote it: enough to read map definitions and externs. */
-function readRawBTF(elf: ElfFile): BTF | undefined {
+/**
+ * `.BTF` with DATASEC sizes and offsets filled in from the ELF, the externs, and
+ * `.BTF.ext`. `.BTF` is parsed once: the externs read only what the DATASEC fixup
+ * leaves alone (names, types, sizes, FUNC linkage), so they are read from the fixed
+ * BTF. Only an object with `__kconfig` externs is parsed a second time, because the
+ * `.kconfig` DATASEC's layout comes from the externs' types.
+ */
+function readBTFAndExterns(elf: ElfFile): {
+  btf?: BTF;
+  btfBytes?: Uint8Array;
+  ext?: BTFExt;
+  externs: Externs;
+} {
   const sec = elf.section(".BTF");
-  return sec && wrapBTF(sec, () => parseBTF(sec.data));
-}
-
-/** `.BTF` with DATASEC sizes and offsets filled in from the ELF, and `.BTF.ext`. */
-function readBTF(
-  elf: ElfFile,
-  externs: readonly ExternSpec[],
-): { btf?: BTF; btfBytes?: Uint8Array; ext?: BTFExt } {
-  const sec = elf.section(".BTF");
-  if (sec === undefined) return {};
+  if (sec === undefined) return { externs: readExterns(elf, undefined) };
+  let btfBytes: Uint8Array;
+  try {
+    btfBytes = fixupDatasecs(sec.data, {
+      sectionSize: (name) => elf.section(name)?.size,
+      variable: (section, name) => {
+        const idx = elf.section(section)?.index;
+        const sym = elf.symbols.find(
+          (s) => s.name === name && s.shndx === idx && idx !== undefined,
+        );
+        return sym && { offset: sym.value, hidden: sym.visibility === 1 || sym.visibility === 2 };
+      },
+    });
+  } catch (e) {
+    // Malformed BTF trips the fixup's walk: the parser says precisely what is wrong.
+    if (!(e instanceof ELFError)) wrapBTF(sec, () => parseBTF(sec.data));
+    throw e;
+  }
+  let btf = wrapBTF(sec, () => parseBTF(btfBytes));
+  const externs = readExterns(elf, btf);
   const offsets = new Map<string, number>();
   let kconfigSize = 0;
-  for (const e of externs) {
+  for (const e of externs.list) {
     if (e.kind !== "kconfig") continue;
     offsets.set(e.name, e.offset!);
     kconfigSize = Math.max(kconfigSize, e.offset! + e.size!);
   }
-  const btfBytes = fixupDatasecs(sec.data, {
-    sectionSize: (name) => elf.section(name)?.size,
-    variable: (section, name) => {
-      const idx = elf.section(section)?.index;
-      const sym = elf.symbols.find((s) => s.name === name && s.shndx === idx && idx !== undefined);
-      return sym && { offset: sym.value, hidden: sym.visibility === 1 || sym.visibility === 2 };
-    },
-    ...(offsets.size > 0 && { kconfig: { size: kconfigSize, offsets } }),
-  });
-  const btf = wrapBTF(sec, () => parseBTF(btfBytes));
+  if (offsets.size > 0) {
+    btfBytes = fixupDatasecs(btfBytes, {
+      sectionSize: () => undefined,
+      variable: () => undefined,
+      kconfig: { size: kconfigSize, offsets },
+    });
+    const fixed = btfBytes;
+    btf = wrapBTF(sec, () => parseBTF(fixed));
+  }
   const extSec = elf.section(".BTF.ext");
-  if (extSec === undefined) return { btf, btfBytes };
-  const ext = wrapBTF(extSec, () => parseBTFExt(extSec.data, btf));
-  return { btf, btfBytes, ext };
+  if (extSec === undefined) return { btf, btfBytes, externs };
+  const parsed = btf;
+  const ext = wrapBTF(extSec, () => parseBTFExt(extSec.data, parsed));
+  return { btf, btfBytes, ext, externs };
 }
 
 function wrapBTF<T>(sec: ElfSection, f: () => T): T {
