@@ -7,6 +7,7 @@
 
 import { BTF } from "./btf.ts";
 import { BTFError } from "./errors.ts";
+import { RAW_FIXED_WORDS, RAW_WORDS_PER_VLEN } from "./raw-types.ts";
 import {
   ArrayRecord,
   CompositeRecord,
@@ -127,9 +128,9 @@ export interface ParseOptions {
   readonly base?: BTF;
 }
 
-/** Extra words after the 3-word `struct btf_type` for each kind, per vlen entry and fixed. */
-const PER_VLEN = [0, 0, 0, 0, 3, 3, 2, 0, 0, 0, 0, 0, 0, 2, 0, 3, 0, 0, 0, 3];
-const FIXED = [0, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0];
+/** Extra words after the 3-word `struct btf_type` for each kind (raw-types.ts). */
+const PER_VLEN = RAW_WORDS_PER_VLEN;
+const FIXED = RAW_FIXED_WORDS;
 const KIND_NAMES = [
   "UNKN",
   "INT",

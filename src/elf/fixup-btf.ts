@@ -12,22 +12,9 @@
  * @module
  */
 
-import { BTF_HEADER_SIZE } from "../btf/index.ts";
+import { forEachRawType, RawKind, rawKind, rawVlen } from "../btf/raw-types.ts";
 import { ELFError } from "./errors.ts";
 
-/** BTF_KIND_* numbers this walk needs. */
-const KIND = {
-  INT: 1,
-  ARRAY: 3,
-  STRUCT: 4,
-  UNION: 5,
-  ENUM: 6,
-  FUNC_PROTO: 13,
-  VAR: 14,
-  DATASEC: 15,
-  DECL_TAG: 17,
-  ENUM64: 19,
-} as const;
 /** `enum btf_var_linkage`. */
 const VAR_STATIC = 0;
 const VAR_GLOBAL_ALLOCATED = 1;
@@ -50,34 +37,22 @@ export interface DatasecFacts {
  */
 export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Array {
   const out = bytes.slice();
+  // Offsets of every type record, by id, so DATASEC entries can find their VARs.
+  const layout = forEachRawType(out);
+  if (layout === undefined) return out;
   const v = new DataView(out.buffer);
-  if (out.length < BTF_HEADER_SIZE || v.getUint16(0, true) !== 0xeb9f) return out;
-  const hdrLen = v.getUint32(4, true);
-  const typeStart = hdrLen + v.getUint32(8, true);
-  const typeEnd = typeStart + v.getUint32(12, true);
-  const strStart = hdrLen + v.getUint32(16, true);
-  const strEnd = strStart + v.getUint32(20, true);
+  const { strStart, strEnd, offsets: at } = layout;
   const name = (off: number): string => {
     let end = strStart + off;
     while (end < strEnd && out[end] !== 0) end++;
     return new TextDecoder().decode(out.subarray(strStart + off, end));
   };
-  // Offsets of every type record, by id, so DATASEC entries can find their VARs.
-  const at: number[] = [0];
-  let p = typeStart;
-  while (p + 12 <= typeEnd) {
-    at.push(p);
-    const info = v.getUint32(p + 4, true);
-    const kind = (info >>> 24) & 0x1f;
-    const vlen = info & 0xffff;
-    p += 12 + trailing(kind, vlen);
-  }
   for (const rec of at) {
     if (rec === 0) continue;
     const info = v.getUint32(rec + 4, true);
-    if (((info >>> 24) & 0x1f) !== KIND.DATASEC) continue;
+    if (rawKind(info) !== RawKind.DATASEC) continue;
     const sec = name(v.getUint32(rec, true));
-    const vlen = info & 0xffff;
+    const vlen = rawVlen(info);
     if (sec === ".ksyms") continue;
     const kconfig = sec === ".kconfig" ? facts.kconfig : undefined;
     if (sec === ".kconfig" && kconfig === undefined) continue;
@@ -89,7 +64,7 @@ export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Arra
       const vsi = rec + 12 + i * 12;
       const varRec = at[v.getUint32(vsi, true)];
       if (varRec === undefined) continue;
-      if (((v.getUint32(varRec + 4, true) >>> 24) & 0x1f) !== KIND.VAR) continue;
+      if (rawKind(v.getUint32(varRec + 4, true)) !== RawKind.VAR) continue;
       const varName = name(v.getUint32(varRec, true));
       if (kconfig) {
         const off = kconfig.offsets.get(varName);
@@ -113,26 +88,4 @@ export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Arra
     }
   }
   return out;
-}
-
-/** Bytes after the 12-byte `struct btf_type` for a kind. */
-function trailing(kind: number, vlen: number): number {
-  switch (kind) {
-    case KIND.INT:
-    case KIND.VAR:
-    case KIND.DECL_TAG:
-      return 4;
-    case KIND.ARRAY:
-      return 12;
-    case KIND.STRUCT:
-    case KIND.UNION:
-    case KIND.DATASEC:
-    case KIND.ENUM64:
-      return 12 * vlen;
-    case KIND.ENUM:
-    case KIND.FUNC_PROTO:
-      return 8 * vlen;
-    default:
-      return 0;
-  }
 }
