@@ -4,7 +4,7 @@
  * recent kernels, helpers are reported per program type as the verifier really
  * allows them.
  */
-import { probeKernelFeatures } from "../kernel/features/index.ts";
+import { probeKernelFeatures } from "../kernel/features/report.ts";
 import type { Args } from "./args.ts";
 import { type Command, type Context, dispatch, HELP_SPEC_OPTIONS, printHelp } from "./command.ts";
 import { formatFeatures } from "./format-feature.ts";
