@@ -33,7 +33,9 @@ import {
   toU64,
   udivmod64,
 } from "./int64.ts";
+import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
+import { VmMapOfMaps } from "./maps/map-of-maps.ts";
 import { REGION_HI_BASE as HI, REGION_LO_BASE as LO, type VmMemory } from "./memory.ts";
 
 /** Most nested bpf-to-bpf call frames (`MAX_CALL_FRAMES`). */
@@ -54,6 +56,26 @@ export const STACK_SIZE = 512;
 export const DEFAULT_BUDGET = 100_000_000;
 
 const TAIL_CALL_ID = 12;
+const MAP_LOOKUP_ELEM_ID = 1;
+
+/**
+ * A map that map_lookup_elem may answer inline, without the helper call (cached per
+ * region by {@link Machine.inlineTarget}): one value per key (not per-CPU with several
+ * CPUs, not a map of maps). For arrays the lookup is the kernel's inlined sequence —
+ * a bounds check and an address computation.
+ */
+export interface InlineLookup {
+  /** The map. */
+  readonly map: VmMap;
+  /** True for arrays: index from the 4-byte key, `index * stride`. */
+  readonly array: boolean;
+  /** Bytes between array values. */
+  readonly stride: number;
+  /** Entries of the array. */
+  readonly maxEntries: number;
+  /** Bytes of a key. */
+  readonly keySize: number;
+}
 
 /**
  * A program ready to run: instruction fields in typed arrays indexed by slot. For an
@@ -192,6 +214,13 @@ export class Machine {
   ldPacket: { id: number; start: number; end: number } | undefined;
   /** Anything the program type's context and helpers keep between calls. */
   env: Record<string, unknown> = {};
+  /**
+   * True when `helpers[map_lookup_elem]` is the default helper, so the interpreter may
+   * answer lookups on plain maps inline (the same result, without the call).
+   */
+  inlineLookup = false;
+  /** Per region id: its inline lookup, null when the region is not such a map. */
+  private readonly inlineTargets: (InlineLookup | null)[] = [];
 
   /** Allocates the 8 stack frames in `memory`. */
   constructor(memory: VmMemory) {
@@ -258,6 +287,32 @@ export class Machine {
     if (this.R[2 * i] !== 0 || owner === undefined || !("lookupSlot" in owner))
       throw this.error(`argument r${i} = 0x${this.arg(i).toString(16)} is not a map`);
     return owner as VmMap;
+  }
+
+  /** The inline lookup of region `id` (< memory.count), or null (computed once per region). */
+  inlineTarget(id: number): InlineLookup | null {
+    const cached = this.inlineTargets[id];
+    if (cached !== undefined) return cached;
+    const owner = this.memory.owners[id];
+    let t: InlineLookup | null = null;
+    if (
+      owner !== undefined &&
+      "lookupSlot" in owner &&
+      (owner as VmMap).cpus === 1 &&
+      !(owner instanceof VmMapOfMaps)
+    ) {
+      const map = owner as VmMap;
+      const array = map instanceof VmArrayMap;
+      t = {
+        map,
+        array,
+        stride: array ? map.stride : 0,
+        maxEntries: map.maxEntries,
+        keySize: map.keySize,
+      };
+    }
+    this.inlineTargets[id] = t;
+    return t;
   }
 
   /** Sets r0 to the address of byte `offset` of region `id`. */
@@ -1011,6 +1066,32 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
           if (kind === 0) {
             const id = IMM[pc]!;
             m.pc = pc;
+            if (id === MAP_LOOKUP_ELEM_ID && m.inlineLookup) {
+              // map_lookup_elem inline: what the default helper answers, without the call.
+              const rid = R[3]! - HI;
+              const t = R[2] === 0 && rid >>> 0 < nreg ? m.inlineTarget(rid) : null;
+              if (t !== null) {
+                const kid = R[5]! - HI;
+                const kat = (R[4]! >>> 0) - LO;
+                if (kid >>> 0 < nreg && kat >= rLo[kid]! && kat + t.keySize <= rHi[kid]!) {
+                  let at: number;
+                  if (t.array) {
+                    const i = views[kid]!.getUint32(kat, true);
+                    at = i < t.maxEntries ? i * t.stride : -1;
+                  } else {
+                    at = t.map.lookupSlot(mem.bytes[kid]!, kat, 0);
+                  }
+                  if (at < 0) {
+                    R[0] = 0;
+                    R[1] = 0;
+                  } else {
+                    R[0] = LO + at;
+                    R[1] = R[3]!;
+                  }
+                  break;
+                }
+              }
+            }
             if (id === TAIL_CALL_ID) {
               const map = m.argMap(2);
               const idx = R[6]! >>> 0;

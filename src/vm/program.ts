@@ -13,6 +13,7 @@ import {
   BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE,
+  HelperId,
   ProgType,
   progTypeName,
 } from "../uapi/index.ts";
@@ -155,11 +156,13 @@ export class VmProgram {
     this.machine = m;
     m.env.type = this.type;
     const table = defaultHelpers(opts);
+    const lookup = table.get(HelperId.map_lookup_elem);
     for (const [id, fn] of Object.entries(opts.helpers ?? {})) {
       if (fn) table.set(Number(id), fn);
       else table.delete(Number(id));
     }
     for (const [id, fn] of table) m.helpers[id] = fn;
+    m.inlineLookup = lookup !== undefined && table.get(HelperId.map_lookup_elem) === lookup;
     if (opts.budget !== undefined) m.budget = opts.budget;
     if (opts.mayGotoBudget !== undefined) m.mayGotoBudget = opts.mayGotoBudget;
     m.tailCall = (map, index) => this.tailCallTarget(map, index);
