@@ -15,7 +15,7 @@ import {
   R9,
   R10,
 } from "../isa/index.ts";
-import { MapType, ProgType } from "../uapi/index.ts";
+import { HelperId, MapType, ProgType } from "../uapi/index.ts";
 import { VmError } from "./errors.ts";
 import { VmArrayMap } from "./maps/array.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
@@ -579,4 +579,58 @@ describe("faults", () => {
     assert.throws(() => new VmProgram([asm.ja(5), asm.exit()]), /outside the program/));
   test("a program must end in exit or a jump", () =>
     assert.throws(() => new VmProgram([asm.mov64(R0, 0)]), /last instruction/));
+});
+
+describe("64-bit conditional jumps", () => {
+  const values = [
+    0n,
+    1n,
+    0x7fff_ffffn,
+    0x8000_0000n,
+    0xffff_ffffn,
+    0x1_0000_0000n,
+    MIN64,
+    U64(-1n),
+    U64(-2n),
+    U64(-0x8000_0000n),
+  ];
+  const S64 = (v: bigint) => BigInt.asIntN(64, v);
+  const ops: [JumpOp, (a: bigint, b: bigint) => boolean][] = [
+    ["jeq", (a, b) => a === b],
+    ["jne", (a, b) => a !== b],
+    ["jset", (a, b) => (a & b) !== 0n],
+    ["jgt", (a, b) => a > b],
+    ["jge", (a, b) => a >= b],
+    ["jlt", (a, b) => a < b],
+    ["jle", (a, b) => a <= b],
+    ["jsgt", (a, b) => S64(a) > S64(b)],
+    ["jsge", (a, b) => S64(a) >= S64(b)],
+    ["jslt", (a, b) => S64(a) < S64(b)],
+    ["jsle", (a, b) => S64(a) <= S64(b)],
+  ];
+  const taken = (a: bigint, jmp: Instruction, setup: Instruction[] = []) =>
+    run([asm.lddw(R1, a), ...setup, asm.mov64(R0, 0), jmp, asm.mov64(R0, 1), asm.exit()]) === 0n;
+  for (const [op, ref] of ops) {
+    test(`${op} against registers and sign-extended immediates`, () => {
+      for (const a of values)
+        for (const b of values) {
+          const msg = `${op} 0x${a.toString(16)}, 0x${b.toString(16)}`;
+          assert.equal(taken(a, asm.jmp(op, R1, R2, 1), [asm.lddw(R2, b)]), ref(a, b), msg);
+          const imm = Number(BigInt.asIntN(32, b));
+          if (U64(BigInt(imm)) === b)
+            assert.equal(taken(a, asm.jmp(op, R1, imm, 1)), ref(a, b), `${msg} (imm)`);
+        }
+    });
+  }
+});
+
+describe("registers", () => {
+  test("a program run from a helper of another run leaves the outer run's registers", () => {
+    const inner = new VmProgram([asm.mov64(R6, 99), asm.mov64(R0, 5), asm.exit()]);
+    const outer = new VmProgram(
+      [asm.mov64(R6, 42), asm.call("get_prandom_u32"), asm.alu64("add", R0, R6), asm.exit()],
+      { helpers: { [HelperId.get_prandom_u32]: () => inner.run().r0 } },
+    );
+    assert.equal(outer.run().r0, 47n);
+  });
 });

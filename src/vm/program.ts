@@ -353,6 +353,20 @@ export class VmProgram {
    */
   run(input: VmRunInput = {}): VmRunResult {
     const m = this.machine;
+    // The registers are shared by every machine: a run inside another (a helper that
+    // runs a program) keeps the outer run's registers.
+    const saved = Machine.active > 0 ? m.R.slice() : undefined;
+    Machine.active++;
+    try {
+      return this.runOnce(input);
+    } finally {
+      Machine.active--;
+      if (saved) m.R.set(saved);
+    }
+  }
+
+  private runOnce(input: VmRunInput): VmRunResult {
+    const m = this.machine;
     const prepared = this.prepare(input);
     const repeat = Math.max(1, input.repeat ?? 1);
     m.printk = [];
