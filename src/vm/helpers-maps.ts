@@ -1,7 +1,8 @@
 /**
- * Map helpers beyond lookup/update/delete: queue/stack/bloom push, pop and peek, ring
- * buffer reserve/submit/discard/output/query, perf_event_output and redirect_map, with
- * the kernel's return values.
+ * Map helpers: lookup (per-CPU maps show the running CPU's value; a map of maps gives
+ * the inner map), update and delete, queue/stack/bloom push, pop and peek, ring buffer
+ * reserve/submit/discard/output/query, perf_event_output and redirect_map, with the
+ * kernel's return values.
  *
  * Pure: no `node:` imports.
  * @module
@@ -11,10 +12,12 @@ import { Errno, HelperId, MapType, RingbufQuery, XdpAction } from "../uapi/index
 import type { HelperFunction, Machine } from "./interpreter.ts";
 import { VmBloomFilter } from "./maps/bloom-filter.ts";
 import type { VmMap } from "./maps/map.ts";
+import { VmMapOfMaps } from "./maps/map-of-maps.ts";
 import { VmPerfEventArray } from "./maps/perf-event-array.ts";
 import { VmQueueMap } from "./maps/queue.ts";
 import { VmRedirectMap } from "./maps/redirect-map.ts";
 import { VmRingBuf } from "./maps/ringbuf.ts";
+import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "./memory.ts";
 import { mapRegion } from "./run-env.ts";
 
 /** `BPF_F_INDEX_MASK` / `BPF_F_CURRENT_CPU`. */
@@ -50,8 +53,63 @@ function packetBytes(m: Machine): Uint8Array | undefined {
   return undefined;
 }
 
+/** The map's value for a program: per-CPU maps need the CPU to be one of theirs. */
+function checkCpu(m: Machine, map: VmMap, cpu: number): number {
+  if (map.cpus === 1) return 0;
+  if (cpu >= map.cpus)
+    throw m.error(`the program runs on CPU ${cpu}, but ${map} has ${map.cpus} virtual CPUs`);
+  return cpu;
+}
+
 /** The map helpers of this module, by id; `cpuOf` tells the running CPU. */
 export function mapHelpers(cpuOf: (m: Machine) => number): [number, HelperFunction][] {
+  const h = new Map<number, HelperFunction>();
+  h.set(HelperId.map_lookup_elem, (m) => {
+    const map = m.argMap(1);
+    // Hot path: the key read in place (no BigInt, no view), as lookupSlot takes an offset.
+    const R = m.R;
+    const mem = m.memory;
+    const kid = (R[5] as number) - HI;
+    const kat = ((R[4] as number) >>> 0) - LO;
+    if (
+      kid >= 0 &&
+      kid < mem.count &&
+      kat >= (mem.readLo[kid] as number) &&
+      kat + map.keySize <= (mem.readHi[kid] as number) &&
+      map.cpus === 1 &&
+      !(map instanceof VmMapOfMaps)
+    ) {
+      const at = map.lookupSlot(mem.bytes[kid] as Uint8Array, kat, 0);
+      if (at < 0) return 0;
+      R[0] = LO + at;
+      R[1] = (R[3] as number) | 0;
+      return undefined;
+    }
+    const key = m.argPtr(2, map.keySize, "read");
+    if (map instanceof VmMapOfMaps) {
+      const inner = map.innerAt(key, 0);
+      if (!inner) return 0;
+      m.setR0Pointer(mapRegion(m.memory, inner), 0);
+      m.R[0] = 0;
+      return undefined;
+    }
+    const at = map.lookupSlot(key, 0, checkCpu(m, map, cpuOf(m)));
+    if (at < 0) return 0;
+    m.setR0Pointer(m.R[3]! - HI, at);
+    return undefined;
+  });
+  h.set(HelperId.map_update_elem, (m) => {
+    const map = m.argMap(1);
+    const key = m.argPtr(2, map.keySize, "read");
+    const value = m.argPtr(3, map.valueSize, "read");
+    const flags = m.arg(4);
+    if (flags > 0xffff_ffffn) return -Errno.EINVAL;
+    return map.updateRaw(key, 0, value, 0, Number(flags), checkCpu(m, map, cpuOf(m)));
+  });
+  h.set(HelperId.map_delete_elem, (m) => {
+    const map = m.argMap(1);
+    return map.deleteRaw(m.argPtr(2, map.keySize, "read"), 0);
+  });
   const push: HelperFunction = (m) => {
     const map = queueOrBloom(m, m.argMap(1), "bpf_map_push_elem");
     const value = m.argPtr(2, map.valueSize, "read");
@@ -146,6 +204,7 @@ export function mapHelpers(cpuOf: (m: Machine) => number): [number, HelperFuncti
     return XdpAction.REDIRECT;
   };
   return [
+    ...h,
     [HelperId.map_push_elem, push],
     [HelperId.map_pop_elem, take(true, "bpf_map_pop_elem")],
     [HelperId.map_peek_elem, take(false, "bpf_map_peek_elem")],
