@@ -1219,12 +1219,130 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
         }
 
         // ---------------- loads ----------------
-        case 0x61:
-        case 0x69:
-        case 0x71:
-        case 0x79:
-        case 0x81:
-        case 0x89:
+        // One case per size: the fast path is a region bounds check and a DataView read;
+        // context fields and faults go to loadSlow.
+        case 0x61: {
+          const s = (w >> 11) & 30;
+          const d = (w >> 7) & 30;
+          const lo = R[s]!;
+          const hi = R[s + 1]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= rLo[id]! && o + 4 <= rHi[id]!) {
+            const v = views[id]!;
+            R[d] = v.getInt32(o, true);
+            R[d + 1] = 0;
+          } else {
+            m.loadSlow(pc, code, lo, hi, w >> 16, 32);
+            // The handler answers with the field's full value (a context pointer
+            // field is 64 bits even when read with a 4-byte load).
+            R[d] = S[0]!;
+            R[d + 1] = S[1]!;
+          }
+          break;
+        }
+        case 0x69: {
+          const s = (w >> 11) & 30;
+          const d = (w >> 7) & 30;
+          const lo = R[s]!;
+          const hi = R[s + 1]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= rLo[id]! && o + 2 <= rHi[id]!) {
+            const v = views[id]!;
+            R[d] = v.getUint16(o, true);
+            R[d + 1] = 0;
+          } else {
+            m.loadSlow(pc, code, lo, hi, w >> 16, 16);
+            // The handler answers with the field's full value (a context pointer
+            // field is 64 bits even when read with a 4-byte load).
+            R[d] = S[0]!;
+            R[d + 1] = S[1]!;
+          }
+          break;
+        }
+        case 0x71: {
+          const s = (w >> 11) & 30;
+          const d = (w >> 7) & 30;
+          const lo = R[s]!;
+          const hi = R[s + 1]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= rLo[id]! && o + 1 <= rHi[id]!) {
+            const v = views[id]!;
+            R[d] = v.getUint8(o);
+            R[d + 1] = 0;
+          } else {
+            m.loadSlow(pc, code, lo, hi, w >> 16, 8);
+            // The handler answers with the field's full value (a context pointer
+            // field is 64 bits even when read with a 4-byte load).
+            R[d] = S[0]!;
+            R[d + 1] = S[1]!;
+          }
+          break;
+        }
+        case 0x79: {
+          const s = (w >> 11) & 30;
+          const d = (w >> 7) & 30;
+          const lo = R[s]!;
+          const hi = R[s + 1]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= rLo[id]! && o + 8 <= rHi[id]!) {
+            const v = views[id]!;
+            R[d] = v.getInt32(o, true);
+            R[d + 1] = v.getInt32(o + 4, true);
+          } else {
+            m.loadSlow(pc, code, lo, hi, w >> 16, 64);
+            // The handler answers with the field's full value (a context pointer
+            // field is 64 bits even when read with a 4-byte load).
+            R[d] = S[0]!;
+            R[d + 1] = S[1]!;
+          }
+          break;
+        }
+        case 0x81: {
+          const s = (w >> 11) & 30;
+          const d = (w >> 7) & 30;
+          const lo = R[s]!;
+          const hi = R[s + 1]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= rLo[id]! && o + 4 <= rHi[id]!) {
+            const v = views[id]!;
+            const x = v.getInt32(o, true);
+            R[d] = x;
+            R[d + 1] = x >> 31;
+          } else {
+            m.loadSlow(pc, code, lo, hi, w >> 16, 32);
+            // The handler answers with the field's full value; sign-extend its low bytes.
+            const x = S[0]!;
+            R[d] = x;
+            R[d + 1] = x >> 31;
+          }
+          break;
+        }
+        case 0x89: {
+          const s = (w >> 11) & 30;
+          const d = (w >> 7) & 30;
+          const lo = R[s]!;
+          const hi = R[s + 1]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= rLo[id]! && o + 2 <= rHi[id]!) {
+            const v = views[id]!;
+            const x = v.getInt16(o, true);
+            R[d] = x;
+            R[d + 1] = x >> 31;
+          } else {
+            m.loadSlow(pc, code, lo, hi, w >> 16, 16);
+            // The handler answers with the field's full value; sign-extend its low bytes.
+            const x = sx16(S[0]!);
+            R[d] = x;
+            R[d + 1] = x >> 31;
+          }
+          break;
+        }
         case 0x91: {
           const s = (w >> 11) & 30;
           const d = (w >> 7) & 30;
@@ -1232,97 +1350,147 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
           const hi = R[s + 1]!;
           const id = hi - HI;
           const o = (lo >>> 0) - LO + (w >> 16);
-          const size = c & 0x18;
-          const bytes = size === 0x18 ? 8 : size === 0 ? 4 : size === 8 ? 2 : 1;
-          if (id >>> 0 < nreg && o >= rLo[id]! && o + bytes <= rHi[id]!) {
+          if (id >>> 0 < nreg && o >= rLo[id]! && o + 1 <= rHi[id]!) {
             const v = views[id]!;
-            switch (c) {
-              case 0x61:
-                R[d] = v.getInt32(o, true);
-                R[d + 1] = 0;
-                break;
-              case 0x69:
-                R[d] = v.getUint16(o, true);
-                R[d + 1] = 0;
-                break;
-              case 0x71:
-                R[d] = v.getUint8(o);
-                R[d + 1] = 0;
-                break;
-              case 0x79:
-                R[d] = v.getInt32(o, true);
-                R[d + 1] = v.getInt32(o + 4, true);
-                break;
-              case 0x81: {
-                const x = v.getInt32(o, true);
-                R[d] = x;
-                R[d + 1] = x >> 31;
-                break;
-              }
-              case 0x89: {
-                const x = v.getInt16(o, true);
-                R[d] = x;
-                R[d + 1] = x >> 31;
-                break;
-              }
-              default: {
-                const x = v.getInt8(o);
-                R[d] = x;
-                R[d + 1] = x >> 31;
-              }
-            }
-          } else {
-            m.loadSlow(pc, code, lo, hi, w >> 16, bytes * 8);
-            let x = S[0]!;
-            let xh = S[1]!;
-            // The handler answers with the field's full value (a context pointer
-            // field is 64 bits even when read with a 4-byte load).
-            if (c >= 0x81) {
-              x = bytes === 1 ? sx8(x) : bytes === 2 ? sx16(x) : x;
-              xh = x >> 31;
-            }
+            const x = v.getInt8(o);
             R[d] = x;
-            R[d + 1] = xh;
+            R[d + 1] = x >> 31;
+          } else {
+            m.loadSlow(pc, code, lo, hi, w >> 16, 8);
+            // The handler answers with the field's full value; sign-extend its low bytes.
+            const x = sx8(S[0]!);
+            R[d] = x;
+            R[d + 1] = x >> 31;
           }
           break;
         }
 
         // ---------------- stores ----------------
-        case 0x62:
-        case 0x6a:
-        case 0x72:
-        case 0x7a:
-        case 0x63:
-        case 0x6b:
-        case 0x73:
+        case 0x62: {
+          const d = (w >> 7) & 30;
+          const lo = R[d]!;
+          const hi = R[d + 1]!;
+          const vlo = IMM[pc]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= wLo[id]! && o + 4 <= wHi[id]!) {
+            const v = views[id]!;
+            v.setInt32(o, vlo, true);
+          } else {
+            m.storeSlow(pc, code, lo, hi, w >> 16, 32, vlo, vlo >> 31);
+          }
+          break;
+        }
+        case 0x6a: {
+          const d = (w >> 7) & 30;
+          const lo = R[d]!;
+          const hi = R[d + 1]!;
+          const vlo = IMM[pc]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= wLo[id]! && o + 2 <= wHi[id]!) {
+            const v = views[id]!;
+            v.setUint16(o, vlo, true);
+          } else {
+            m.storeSlow(pc, code, lo, hi, w >> 16, 16, vlo, vlo >> 31);
+          }
+          break;
+        }
+        case 0x72: {
+          const d = (w >> 7) & 30;
+          const lo = R[d]!;
+          const hi = R[d + 1]!;
+          const vlo = IMM[pc]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= wLo[id]! && o + 1 <= wHi[id]!) {
+            const v = views[id]!;
+            v.setUint8(o, vlo);
+          } else {
+            m.storeSlow(pc, code, lo, hi, w >> 16, 8, vlo, vlo >> 31);
+          }
+          break;
+        }
+        case 0x7a: {
+          const d = (w >> 7) & 30;
+          const lo = R[d]!;
+          const hi = R[d + 1]!;
+          const vlo = IMM[pc]!;
+          const vhi = vlo >> 31;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= wLo[id]! && o + 8 <= wHi[id]!) {
+            const v = views[id]!;
+            v.setInt32(o, vlo, true);
+            v.setInt32(o + 4, vhi, true);
+          } else {
+            m.storeSlow(pc, code, lo, hi, w >> 16, 64, vlo, vhi);
+          }
+          break;
+        }
+        case 0x63: {
+          const d = (w >> 7) & 30;
+          const lo = R[d]!;
+          const hi = R[d + 1]!;
+          const sr = (w >> 11) & 30;
+          const vlo = R[sr]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= wLo[id]! && o + 4 <= wHi[id]!) {
+            const v = views[id]!;
+            v.setInt32(o, vlo, true);
+          } else {
+            m.storeSlow(pc, code, lo, hi, w >> 16, 32, vlo, R[sr + 1]!);
+          }
+          break;
+        }
+        case 0x6b: {
+          const d = (w >> 7) & 30;
+          const lo = R[d]!;
+          const hi = R[d + 1]!;
+          const sr = (w >> 11) & 30;
+          const vlo = R[sr]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= wLo[id]! && o + 2 <= wHi[id]!) {
+            const v = views[id]!;
+            v.setUint16(o, vlo, true);
+          } else {
+            m.storeSlow(pc, code, lo, hi, w >> 16, 16, vlo, R[sr + 1]!);
+          }
+          break;
+        }
+        case 0x73: {
+          const d = (w >> 7) & 30;
+          const lo = R[d]!;
+          const hi = R[d + 1]!;
+          const sr = (w >> 11) & 30;
+          const vlo = R[sr]!;
+          const id = hi - HI;
+          const o = (lo >>> 0) - LO + (w >> 16);
+          if (id >>> 0 < nreg && o >= wLo[id]! && o + 1 <= wHi[id]!) {
+            const v = views[id]!;
+            v.setUint8(o, vlo);
+          } else {
+            m.storeSlow(pc, code, lo, hi, w >> 16, 8, vlo, R[sr + 1]!);
+          }
+          break;
+        }
         case 0x7b: {
           const d = (w >> 7) & 30;
           const lo = R[d]!;
           const hi = R[d + 1]!;
-          let vlo: number;
-          let vhi: number;
-          if (c & 1) {
-            const s = (w >> 11) & 30;
-            vlo = R[s]!;
-            vhi = R[s + 1]!;
-          } else {
-            vlo = IMM[pc]!;
-            vhi = vlo >> 31;
-          }
+          const sr = (w >> 11) & 30;
+          const vlo = R[sr]!;
+          const vhi = R[sr + 1]!;
           const id = hi - HI;
           const o = (lo >>> 0) - LO + (w >> 16);
-          const size = c & 0x18;
-          const bytes = size === 0x18 ? 8 : size === 0 ? 4 : size === 8 ? 2 : 1;
-          if (id >>> 0 < nreg && o >= wLo[id]! && o + bytes <= wHi[id]!) {
+          if (id >>> 0 < nreg && o >= wLo[id]! && o + 8 <= wHi[id]!) {
             const v = views[id]!;
-            if (bytes === 4) v.setInt32(o, vlo, true);
-            else if (bytes === 8) {
-              v.setInt32(o, vlo, true);
-              v.setInt32(o + 4, vhi, true);
-            } else if (bytes === 1) v.setUint8(o, vlo);
-            else v.setUint16(o, vlo, true);
+            v.setInt32(o, vlo, true);
+            v.setInt32(o + 4, vhi, true);
           } else {
-            m.storeSlow(pc, code, lo, hi, w >> 16, bytes * 8, vlo, vhi);
+            m.storeSlow(pc, code, lo, hi, w >> 16, 64, vlo, vhi);
           }
           break;
         }
