@@ -57,6 +57,18 @@ export class VmHashMap extends VmMap {
   private readonly next: Int32Array;
   private head = -1;
   private tail = -1;
+  /**
+   * Hash chains over the slots in use, for lookups of keys above 4 bytes (a program's,
+   * user-side peeks):
+   * bucket heads and the next slot of each slot, -1 ending a chain. The key's bytes
+   * are hashed and compared in place (no string or number built per lookup); the
+   * `index` Map above stays the source of truth for updates and iteration order.
+   */
+  private readonly heads: Int32Array;
+  private readonly chain: Int32Array;
+  private readonly mask: number;
+  /** Keys above 4 bytes use the chains; smaller keys are numbers, and the Map is as fast. */
+  private readonly chained: boolean;
 
   constructor(spec: MapSpec, opts: VmMapOptions = {}) {
     super({ ...spec, type: spec.type ?? MapType.HASH });
@@ -73,6 +85,78 @@ export class VmHashMap extends VmMap {
     for (let s = slots - 1; s >= 0; s--) this.free.push(s);
     this.prev = new Int32Array(this.lru ? slots : 0);
     this.next = new Int32Array(this.lru ? slots : 0);
+    this.chained = this.keySize > 4;
+    let buckets = 2;
+    while (this.chained && buckets < 2 * slots) buckets *= 2;
+    this.heads = new Int32Array(buckets).fill(-1);
+    this.chain = new Int32Array(this.chained ? slots : 0).fill(-1);
+    this.mask = buckets - 1;
+  }
+
+  /** A 32-bit hash of the key at `key[at..]` (four bytes at a time). */
+  private hashAt(key: Uint8Array, at: number): number {
+    const n = this.keySize;
+    let h = n;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const w =
+        (key[at + i] as number) |
+        ((key[at + i + 1] as number) << 8) |
+        ((key[at + i + 2] as number) << 16) |
+        ((key[at + i + 3] as number) << 24);
+      h = Math.imul(h ^ w, 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    for (; i < n; i++) {
+      h = Math.imul(h ^ (key[at + i] as number), 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    return h;
+  }
+
+  /** The slot holding the key at `key[at..]`, or -1 (through the hash chains). */
+  private find(key: Uint8Array, at: number): number {
+    if (!this.chained) return this.index.get(this.keyOf(key, at)) ?? -1;
+    const n = this.keySize;
+    const kb = this.keyBytes;
+    let s = this.heads[this.hashAt(key, at) & this.mask] as number;
+    while (s >= 0) {
+      const o = s * n;
+      let i = 0;
+      while (i < n && kb[o + i] === key[at + i]) i++;
+      if (i === n) return s;
+      s = this.chain[s] as number;
+    }
+    return -1;
+  }
+
+  /** Adds `slot` (its key already in keyBytes) to its hash chain. */
+  private link(slot: number): void {
+    if (!this.chained) return;
+    const b = this.hashAt(this.keyBytes, slot * this.keySize) & this.mask;
+    this.chain[slot] = this.heads[b] as number;
+    this.heads[b] = slot;
+  }
+
+  /** Removes `slot` from its hash chain, if it is on it. */
+  private unlinkHash(slot: number): void {
+    if (!this.chained) return;
+    const b = this.hashAt(this.keyBytes, slot * this.keySize) & this.mask;
+    let s = this.heads[b] as number;
+    if (s === slot) {
+      this.heads[b] = this.chain[slot] as number;
+      this.chain[slot] = -1;
+      return;
+    }
+    while (s >= 0) {
+      const next = this.chain[s] as number;
+      if (next === slot) {
+        this.chain[s] = this.chain[slot] as number;
+        this.chain[slot] = -1;
+        return;
+      }
+      s = next;
+    }
   }
 
   /** Number of keys in the map. */
@@ -95,8 +179,12 @@ export class VmHashMap extends VmMap {
       for (let i = n - 1; i >= 0; i--) v = v * 256 + (key[at + i] as number);
       return v;
     }
+    // Two bytes per UTF-16 code unit: half the characters to build and hash.
     let s = "";
-    for (let i = 0; i < n; i++) s += String.fromCharCode(key[at + i] as number);
+    let i = 0;
+    for (; i + 1 < n; i += 2)
+      s += String.fromCharCode((key[at + i] as number) | ((key[at + i + 1] as number) << 8));
+    if (i < n) s += String.fromCharCode(key[at + i] as number);
     return s;
   }
 
@@ -126,19 +214,19 @@ export class VmHashMap extends VmMap {
 
   /** The slot of the key at `key[at..]`, or -1. */
   slotOf(key: Uint8Array, at: number): number {
-    return this.index.get(this.keyOf(key, at)) ?? -1;
+    return this.find(key, at);
   }
 
   lookupSlot(key: Uint8Array, at: number, cpu = 0): number {
-    const slot = this.index.get(this.keyOf(key, at));
-    if (slot === undefined) return -1;
+    const slot = this.find(key, at);
+    if (slot < 0) return -1;
     if (this.lru) this.touch(slot);
     return slot * this.stride + (this.perCpu ? cpu * this.cpuBytes : 0);
   }
 
   override peekSlot(key: Uint8Array, at: number, cpu = 0): number {
-    const slot = this.index.get(this.keyOf(key, at));
-    if (slot === undefined) return -1;
+    const slot = this.find(key, at);
+    if (slot < 0) return -1;
     return slot * this.stride + (this.perCpu ? cpu * this.cpuBytes : 0);
   }
 
@@ -147,6 +235,7 @@ export class VmHashMap extends VmMap {
     if (this.lru && this.index.size >= this.maxEntries && this.head >= 0) {
       const victim = this.head;
       this.unlink(victim);
+      this.unlinkHash(victim);
       this.index.delete(this.keyOf(this.keyBytes, victim * this.keySize));
       this.free.push(victim);
     }
@@ -199,10 +288,16 @@ export class VmHashMap extends VmMap {
       return 0;
     }
     if (old === undefined && !this.lru && this.index.size >= this.maxEntries) return -Errno.E2BIG;
+    // The replaced slot leaves its chain first (take() may hand the same slot back).
+    if (old !== undefined) this.unlinkHash(old);
     const slot = this.take();
-    if (slot === undefined) return -Errno.E2BIG;
+    if (slot === undefined) {
+      if (old !== undefined) this.link(old);
+      return -Errno.E2BIG;
+    }
     write(slot, true);
     this.keyBytes.set(key.subarray(kat, kat + this.keySize), slot * this.keySize);
+    this.link(slot);
     if (old !== undefined) {
       this.free.push(old);
       if (this.lru) this.unlink(old);
@@ -217,6 +312,7 @@ export class VmHashMap extends VmMap {
     const k = this.keyOf(key, at);
     const slot = this.index.get(k);
     if (slot === undefined) return -Errno.ENOENT;
+    this.unlinkHash(slot);
     this.index.delete(k);
     if (this.lru) this.unlink(slot);
     this.free.push(slot);
