@@ -7,11 +7,33 @@
  *
  * ## How it runs
  * A program is predecoded into a {@link Code}: one typed array per field, indexed by
- * slot, so the loop reads `OP[pc]` and switches on the whole opcode byte (V8 compiles
- * the dense switch to a jump table). Registers are an `Int32Array` of low/high word
- * pairs (see int64.ts). Memory accesses check the region table of {@link VmMemory}
- * inline (one subtraction for the region, two comparisons for the bounds) and leave
+ * slot, plus `word` (opcode, 2*dst, 2*src and offset packed in one int32), so the loop
+ * reads `W[pc]` and switches on the whole opcode byte (V8 compiles the dense switch to
+ * a jump table). Memory accesses check the region table of {@link VmMemory} inline
+ * (one subtraction for the region, two comparisons for the bounds) and leave
  * everything unusual — context fields, faults — to a slow path.
+ *
+ * ## Representation choices (measured with bench/vm-interp.ts and bench/vm-maps.ts)
+ * - Registers are int32 low/high pairs in an `Int32Array` (see int64.ts: 3.3 ns per
+ *   loop iteration against 22 ns with BigInt registers). Every machine shares one
+ *   module-level array, `REGISTERS`: V8 embeds a module constant in the optimised
+ *   interpreter, where a per-machine array costs a map, detach and bounds check on each
+ *   access — 14.3-14.8 us -> 12.1-12.2 us on the 0..999 loop. A run nested in another
+ *   (a helper that runs a program) saves and restores the shared array.
+ * - The hottest forms have their own case: add64 with imm and with reg, each 64-bit
+ *   conditional jump (imm and reg), each load and store size. A second switch on the
+ *   condition or the size costs a few percent per instruction.
+ * - map_lookup_elem on a plain map (one value per key, not a map of maps) runs inline
+ *   while the default helper is installed: for arrays the kernel's verifier-inlined
+ *   sequence (index < max_entries ? values + index * stride : NULL), for the rest
+ *   `lookupSlot` without the helper-call protocol (65 -> 36-42 ns per array lookup,
+ *   most of what is left being the 7 other instructions around each lookup).
+ * - Tried and dropped (no gain within the noise of this 2-core machine): removing the
+ *   per-instruction budget compare altogether (so it stays per instruction, exact, and
+ *   checking only on backward jumps would not pay), fusing `add64 imm` with the
+ *   following conditional jump into one dispatch, interleaving `word` and `imm` in one
+ *   array, no try/finally around the loop, and (in a stand-alone model of the loop)
+ *   plain JS arrays of small integers instead of typed arrays.
  *
  * Pure: no `node:` imports.
  * @module
