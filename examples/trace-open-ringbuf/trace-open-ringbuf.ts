@@ -10,7 +10,8 @@
  *   -p PID       only this process
  *
  * Output: `TIME(s) COMM PID FILE` once attached, then a line per open (TIME in seconds
- * since the first event); `N events` on exit.
+ * since tracing started: bpf_ktime_get_ns and process.hrtime both read CLOCK_MONOTONIC);
+ * `N events` on exit.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -37,6 +38,9 @@ const eventType = btf.findByName("STRUCT", "event")!;
 
 using coll = Collection.load(spec, { objectName: "trace-open-ringbuf" });
 using reader = RingBufferReader.open(coll.map("events"));
+// Times are since this moment: per-CPU rings deliver events out of order across CPUs,
+// so "since the first event seen" could go negative.
+const start = process.hrtime.bigint();
 using _link = attachProgram(coll.program("trace_openat"), spec.programs.trace_openat!);
 
 const stop = () => reader.close();
@@ -45,14 +49,12 @@ process.once("SIGTERM", stop);
 const timer = values.d === undefined ? undefined : setTimeout(stop, Number(values.d) * 1000);
 
 console.log("TIME(s) COMM PID FILE");
-let first: bigint | undefined;
 let events = 0;
 for await (const data of reader) {
   const ev = decodeValue(btf, eventType.id, data) as unknown as OpenEvent;
   if (onlyPid !== undefined && ev.pid !== onlyPid) continue;
-  first ??= ev.ts_ns;
   events++;
-  const time = (Number(ev.ts_ns - first) / 1e9).toFixed(6);
+  const time = (Number(ev.ts_ns - start) / 1e9).toFixed(6);
   console.log(`${time} ${ev.comm} ${ev.pid} ${ev.file}`);
 }
 clearTimeout(timer);

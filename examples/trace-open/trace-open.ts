@@ -9,7 +9,8 @@
  *   -p PID       only this process
  *
  * Output: `TIME(s) COMM PID FILE` once attached, then a line per open (TIME in seconds
- * since the first event); `N events, M lost` on exit.
+ * since tracing started: bpf_ktime_get_ns and process.hrtime both read CLOCK_MONOTONIC);
+ * `N events, M lost` on exit.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -36,6 +37,9 @@ const eventType = btf.findByName("STRUCT", "event")!;
 
 using coll = Collection.load(spec, { objectName: "trace-open" });
 using reader = PerfBufferReader.open(coll.map("events"));
+// Times are since this moment: per-CPU rings deliver events out of order across CPUs,
+// so "since the first event seen" could go negative.
+const start = process.hrtime.bigint();
 using _link = attachProgram(coll.program("trace_openat"), spec.programs.trace_openat!);
 
 const stop = () => reader.close();
@@ -44,7 +48,6 @@ process.once("SIGTERM", stop);
 const timer = values.d === undefined ? undefined : setTimeout(stop, Number(values.d) * 1000);
 
 console.log("TIME(s) COMM PID FILE");
-let first: bigint | undefined;
 let events = 0;
 for await (const rec of reader) {
   if (rec.kind === "lost") {
@@ -53,9 +56,8 @@ for await (const rec of reader) {
   }
   const ev = decodeValue(btf, eventType.id, rec.data) as unknown as OpenEvent;
   if (onlyPid !== undefined && ev.pid !== onlyPid) continue;
-  first ??= ev.ts_ns;
   events++;
-  const time = (Number(ev.ts_ns - first) / 1e9).toFixed(6);
+  const time = (Number(ev.ts_ns - start) / 1e9).toFixed(6);
   console.log(`${time} ${ev.comm} ${ev.pid} ${ev.file}`);
 }
 clearTimeout(timer);
