@@ -1,9 +1,10 @@
 /**
  * A reader woken by data from ANOTHER process, with nothing else happening in this
- * one: the `for await` loop must resume at once. (koffi calls the poll callback
- * without draining the microtask queue, so a promise resolved there used to wait for
- * the next unrelated event — a timer, a signal — and a zero-copy record could be read
- * after close() had unmapped it.)
+ * one: the `for await` loop must resume promptly. This guards the wake-up path
+ * (FdWatch runs its callbacks from setImmediate, because koffi calls the poll callback
+ * outside Node's callback scope). It passed before that change too: what the change
+ * fixed — a record read after a signal handler had closed the ring — showed up in CI
+ * as an all-zero line from examples/trace-open-ringbuf, and is not reproduced here.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
