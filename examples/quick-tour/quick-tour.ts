@@ -36,4 +36,4 @@ using prog = Program.load(
 console.log(`verifier: ${prog.verifierLog?.trim().split("\n").at(-1)}`);
 const { retval, dataOut } = prog.run({ data: new Uint8Array(64), repeat: 1000 });
 console.log(`test run: retval ${retval}, ${dataOut.length} bytes out`);
-process.stdout.write(disassembleKernel(prog.info().xlatedInstructions));
+process.stdout.write(disassembleKernel(prog.info().xlatedInstructions, { xlated: true }));

@@ -4,6 +4,7 @@ import { asm, R0, R1, R2 } from "./builder.ts";
 import { decodeInstruction, decodeProgram } from "./decode.ts";
 import { encodeInstruction, encodeProgram } from "./encode.ts";
 import { InvalidInstructionError } from "./errors.ts";
+import { disassembleKernel } from "./format-kernel.ts";
 
 // Every opcode byte that has at least one valid encoding (RFC 9669 tables plus the
 // kernel's extensions: may_goto, load-acquire/store-release of bytes and halves).
@@ -106,6 +107,44 @@ describe("decode/encode", () => {
       [bytesOf(0xbc, 1, 2, 32, 0), /sign-extending move/],
     ];
     for (const [b, re] of cases) assert.throws(() => decodeInstruction(b), re);
+  });
+
+  it("reads every kernel-internal form of a translated program, and only with kernelInternal", () => {
+    const k = { kernelInternal: true };
+    // The verifier's zero-extension marker: w3 = w3 with imm 1.
+    const zext = bytesOf(0xbc, 3, 3, 0, 1);
+    assert.throws(() => decodeInstruction(zext), /reserved imm must be 0, is 1/);
+    const z = decodeInstruction(zext, 0, k);
+    assert.equal(z.kind, "alu");
+    assert.deepEqual(encodeInstruction(z), zext, "the marker encodes back unchanged");
+    assert.equal(disassembleKernel(zext, { xlated: true }), "   0: (bc) w3 = w3\n");
+    // PROBE_MEM / PROBE_MEMSX / PROBE_MEM32 loads, PROBE_MEM32 stores, PROBE_ATOMIC.
+    const forms: [Uint8Array, string, boolean?][] = [
+      [bytesOf(0x39, 1, 2, 8, 0), "load"], // ldx dw, PROBE_MEM
+      [bytesOf(0x51, 1, 2, 8, 0), "load", true], // ldx b, PROBE_MEMSX
+      [bytesOf(0xb9, 1, 2, 8, 0), "load"], // ldx dw, PROBE_MEM32
+      [bytesOf(0xd1, 1, 2, 8, 0), "load", true], // ldx b, PROBE_MEM32SX
+      [bytesOf(0xbb, 1, 2, 8, 0), "store"], // stx dw, PROBE_MEM32
+      [bytesOf(0xba, 1, 0, 8, 7), "store"], // st dw, PROBE_MEM32
+      [bytesOf(0xfb, 1, 2, 8, 0), "atomic"], // stx dw, PROBE_ATOMIC add
+    ];
+    for (const [b, kind, sx] of forms) {
+      assert.throws(() => decodeInstruction(b), InvalidInstructionError, `0x${b[0]?.toString(16)}`);
+      const insn = decodeInstruction(b, 0, k);
+      assert.equal(insn.kind, kind, `0x${b[0]?.toString(16)}`);
+      if (insn.kind === "load") assert.equal(insn.signExtend, sx === true);
+      assert.deepEqual(encodeInstruction(insn), b);
+    }
+    // Forms loadable programs also carry: addr_space_cast, may_goto, kfunc calls with a
+    // module BTF index in off, every lddw pseudo source.
+    assert.equal(decodeInstruction(bytesOf(0xbf, 1, 2, 1, 0x10000), 0, k).kind, "addr_space_cast");
+    assert.equal(decodeInstruction(bytesOf(0xe5, 0, 0, 3, 0), 0, k).kind, "may_goto");
+    assert.equal(decodeInstruction(bytesOf(0x85, 0, 2, 1, 1234), 0, k).kind, "call");
+    for (let src = 0; src <= 6; src++) {
+      const lddw = new Uint8Array(16);
+      lddw.set(bytesOf(0x18, 1, src, 0, 5));
+      assert.equal(decodeInstruction(lddw, 0, k).kind, "lddw");
+    }
   });
 
   it("reports truncated programs and lddw with a bad second slot", () => {

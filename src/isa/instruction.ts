@@ -218,11 +218,31 @@ export type Instruction =
   | NospecInstruction;
 
 /** Options for validating and decoding instructions. */
+// The verifier's internal access modes (include/linux/filter.h), seen only in
+// translated programs: each maps to the plain mode it stands for.
+const BPF_PROBE_MEM = 0x20;
+const BPF_PROBE_MEMSX = 0x40;
+const BPF_PROBE_MEM32 = 0xa0;
+const BPF_PROBE_MEM32SX = 0xc0;
+const BPF_PROBE_ATOMIC = 0xe0;
+const PROBE_LDX_MODES: ReadonlyMap<number, number> = new Map([
+  [BPF_PROBE_MEM, U.BPF_MEM],
+  [BPF_PROBE_MEMSX, U.BPF_MEMSX],
+  [BPF_PROBE_MEM32, U.BPF_MEM],
+  [BPF_PROBE_MEM32SX, U.BPF_MEMSX],
+]);
+const PROBE_STX_MODES: ReadonlyMap<number, number> = new Map([
+  [BPF_PROBE_MEM32, U.BPF_MEM],
+  [BPF_PROBE_ATOMIC, U.BPF_ATOMIC],
+]);
+
 export interface DecodeOptions {
   /**
    * Accept the kernel-internal forms that appear in translated (`xlated`) programs but
    * never in loadable ones: `nospec`, the per-CPU address move, the auxiliary register
-   * r11, and bpf-to-bpf calls that keep their offset in `off`. Default false.
+   * r11, bpf-to-bpf calls that keep their offset in `off`, the zero-extension marker
+   * (`w0 = w0` with imm 1) and the verifier's PROBE_* load/store/atomic modes.
+   * Default false: what users hand in is checked strictly.
    */
   kernelInternal?: boolean;
 }
@@ -420,6 +440,12 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
           zero("imm");
           return { ...base, kind: "percpu_addr" };
         }
+        // The verifier's zero-extension marker (`w_dst = w_src` with imm 1, inserted
+        // where a 32-bit result needs explicit zero extension): a plain 32-bit move;
+        // the raw imm stays in the instruction so it encodes back unchanged.
+        if (op === "mov" && cls === U.BPF_ALU && off === 0 && imm === 1 && opts.kernelInternal) {
+          return { ...base, kind: "alu", bits, op, source };
+        }
         zero("imm");
       } else {
         zero("src");
@@ -506,8 +532,12 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
     }
 
     case U.BPF_LDX: {
-      const mode = U.BPF_MODE(code);
       const size = sizeBits(code);
+      // Translated programs may keep the verifier's PROBE_* modes (older kernels do not
+      // turn all of them back into MEM when dumping): read them as the plain access.
+      const mode = opts.kernelInternal
+        ? (PROBE_LDX_MODES.get(U.BPF_MODE(code)) ?? U.BPF_MODE(code))
+        : U.BPF_MODE(code);
       if (mode !== U.BPF_MEM && mode !== U.BPF_MEMSX)
         fail(`${name}: ldx supports only the MEM and MEMSX modes, not ${hex8(mode)}`);
       if (mode === U.BPF_MEMSX && size === 64)
@@ -523,14 +553,17 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
       if (mode === 0xc0 && opts.kernelInternal && code === (U.BPF_ST | 0xc0)) {
         return { ...base, kind: "nospec" };
       }
-      if (mode !== U.BPF_MEM) fail(`${name}: st supports only the MEM mode, not ${hex8(mode)}`);
+      if (mode !== U.BPF_MEM && !(opts.kernelInternal && mode === BPF_PROBE_MEM32))
+        fail(`${name}: st supports only the MEM mode, not ${hex8(mode)}`);
       needDst();
       zero("src");
       return { ...base, kind: "store", size: sizeBits(code), source: "imm" };
     }
 
     case U.BPF_STX: {
-      const mode = U.BPF_MODE(code);
+      const mode = opts.kernelInternal
+        ? (PROBE_STX_MODES.get(U.BPF_MODE(code)) ?? U.BPF_MODE(code))
+        : U.BPF_MODE(code);
       const size = sizeBits(code);
       needDst();
       needSrc();
