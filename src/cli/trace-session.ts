@@ -12,6 +12,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadCollectionSpec } from "../elf/index.ts";
+import { Capability, effectiveCapabilities, hasCapability } from "../kernel/capabilities.ts";
 import { Collection } from "../kernel/collection.ts";
 import { haveMapType } from "../kernel/features/map-types.ts";
 import { NotSupportedError } from "../kernel/features/not-supported-error.ts";
@@ -66,26 +67,17 @@ export function traceObjectPath(object: string): string {
   return fileURLToPath(new URL(`./trace/bpf/${object}`, import.meta.url));
 }
 
-/** Capability bits in /proc/self/status `CapEff`. */
-const CAP_SYS_ADMIN = 21n;
-const CAP_PERFMON = 38n;
-const CAP_BPF = 39n;
-
 /**
  * True when this process may load tracing programs: root, CAP_SYS_ADMIN, or CAP_BPF
  * with CAP_PERFMON (Linux >= 5.8).
  */
 export function canTrace(): boolean {
   if (process.geteuid?.() === 0) return true;
-  let caps = 0n;
-  try {
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
-    if (m) caps = BigInt(`0x${m[1]}`);
-  } catch {
-    return false;
-  }
-  const has = (c: bigint) => ((caps >> c) & 1n) === 1n;
-  return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+  const caps = effectiveCapabilities();
+  return (
+    hasCapability(Capability.SYS_ADMIN, caps) ||
+    (hasCapability(Capability.BPF, caps) && hasCapability(Capability.PERFMON, caps))
+  );
 }
 
 function privilegeError(tool: string, detail?: string): CliError {

@@ -143,6 +143,13 @@ export {
 } from "./features/report.ts";
 export { type FeatureStatus, requireFeature } from "./features/status.ts";
 export { type BpfSysctls, probeSystemConfig, type SystemConfig } from "./features/system-config.ts";
+export {
+  Capability,
+  type CapabilityName,
+  effectiveCapabilities,
+  hasCapability,
+  missingCapabilities,
+} from "./capabilities.ts";
 
 // ---- CPUs ----------------------------------------------------------------------------
 export { possibleCpus } from "./cpus.ts";

@@ -15,7 +15,11 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { hasCapability } from "../../src/kernel/capabilities.ts";
+
+export { Capability } from "../../src/kernel/capabilities.ts";
+
 import type { FeatureStatus } from "../../src/kernel/features/status.ts";
 import { BpfMap } from "../../src/kernel/map.ts";
 import { MapType } from "../../src/uapi/index.ts";
@@ -29,28 +33,9 @@ export function needs(...reasons: ReadonlyArray<string | false | undefined>): st
   return false;
 }
 
-/** Effective capabilities of this process (bits of CapEff in /proc/self/status). */
-export function effectiveCaps(): bigint {
-  try {
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
-    return m ? BigInt(`0x${m[1]}`) : 0n;
-  } catch {
-    return 0n;
-  }
-}
-
-/** Capability numbers the tests ask about (linux/capability.h). */
-export const Cap = {
-  NET_ADMIN: 12,
-  SYS_ADMIN: 21,
-  SYS_RESOURCE: 24,
-  PERFMON: 38,
-  BPF: 39,
-} as const;
-
-/** Why a test needing capability `cap` cannot run, or false. */
+/** Why a test needing capability `cap` (from {@link Capability}) cannot run, or false. */
 export function capSkip(cap: number, name: string): string | false {
-  return (effectiveCaps() >> BigInt(cap)) & 1n ? false : `the process lacks CAP_${name}`;
+  return hasCapability(cap) ? false : `the process lacks CAP_${name}`;
 }
 
 function probeBpf(): string | false {

@@ -14,6 +14,7 @@
 
 import { Errno, MapFlags, MapType, mapTypeName } from "../../uapi/index.ts";
 import { KernelBTF } from "../btf.ts";
+import { epermExplanation } from "../capabilities.ts";
 import { closeFd, type Fd } from "../sys/index.ts";
 import { type ProbeMapAttrs, probeMapCreate } from "./probe-load.ts";
 import { configHint } from "./prog-types.ts";
@@ -201,7 +202,7 @@ function probeMapType(type: number): FeatureStatus {
       r.errno === Errno.EINVAL
         ? `the kernel does not accept ${mapTypeLabel(type)} maps (EINVAL)${configHint(CONFIG_HINTS[type])}`
         : r.errno === Errno.EPERM
-          ? `the kernel refused a ${mapTypeLabel(type)} map with EPERM${process.getuid?.() === 0 ? " although tsbpf runs as root" : ": not running as root"}`
+          ? `the kernel refused a ${mapTypeLabel(type)} map with EPERM ${epermExplanation()}`
           : `creating a minimal ${mapTypeLabel(type)} map failed with ${errnoWords(r.errno)}${configHint(CONFIG_HINTS[type])}`;
     return unavailable(feature, why, r.errno);
   } finally {

@@ -13,6 +13,7 @@
  */
 
 import { AttachType, Errno, ProgLoadFlags, ProgType, progTypeName } from "../../uapi/index.ts";
+import { epermExplanation } from "../capabilities.ts";
 import { runningKernelVersion } from "../kernel-version.ts";
 import { RETURN_ZERO } from "./insns.ts";
 import { type ProbeLoadAttrs, probeLoad } from "./probe-load.ts";
@@ -144,9 +145,7 @@ function refusal(type: number, errno: number, log: string, expected?: number): s
   const name = progTypeLabel(type);
   const detail = log.trim() ? `: ${log.trim().split("\n")[0]}` : "";
   if (errno === Errno.EPERM) {
-    return process.getuid?.() === 0
-      ? `the kernel refused a minimal ${name} program with EPERM although tsbpf runs as root${detail}`
-      : `the kernel refused a minimal ${name} program with EPERM: not running as root`;
+    return `the kernel refused a minimal ${name} program with EPERM ${epermExplanation()}${detail}`;
   }
   if (errno === Errno.EINVAL && expected === undefined) {
     return `the kernel does not accept ${name} programs (EINVAL${detail})${configHint(CONFIG_HINTS[type])}`;
