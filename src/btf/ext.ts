@@ -10,6 +10,7 @@
  * @module
  */
 
+import { plainBytes } from "../uapi/bytes.ts";
 import { CoreReloKind } from "../uapi/index.ts";
 import type { BTF } from "./btf.ts";
 import { BTFError } from "./errors.ts";
@@ -111,7 +112,8 @@ export interface BTFExt {
  * ```
  * @throws {BTFError} naming the offset in the `.BTF.ext` section and what is wrong
  */
-export function parseBTFExt(bytes: Uint8Array, btf: BTF): BTFExt {
+export function parseBTFExt(input: Uint8Array, btf: BTF): BTFExt {
+  const bytes = plainBytes(input);
   if (bytes.length < BTF_EXT_HEADER_MIN) {
     throw new BTFError(
       `.BTF.ext: truncated header: ${bytes.length} bytes, need at least ${BTF_EXT_HEADER_MIN}`,

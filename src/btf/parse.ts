@@ -5,6 +5,7 @@
  * @module
  */
 
+import { plainBytes } from "../uapi/bytes.ts";
 import { BTF } from "./btf.ts";
 import { BTFError } from "./errors.ts";
 import { RAW_FIXED_WORDS, RAW_WORDS_PER_VLEN } from "./raw-types.ts";
@@ -168,7 +169,8 @@ const KIND_NAMES = [
  * ```
  * @throws {BTFError} naming the offset and what is wrong
  */
-export function parseBTF(bytes: Uint8Array, options: ParseOptions = {}): BTF {
+export function parseBTF(input: Uint8Array, options: ParseOptions = {}): BTF {
+  const bytes = plainBytes(input);
   const header = parseHeader(bytes);
   const base = options.base;
   if (header.typeOff % 4 !== 0 || header.typeLen % 4 !== 0) {

@@ -13,6 +13,7 @@
  */
 
 import { forEachRawType, RawKind, rawKind, rawVlen } from "../btf/raw-types.ts";
+import { plainBytes, viewOf } from "../uapi/bytes.ts";
 import { ELFError } from "./errors.ts";
 
 /** `enum btf_var_linkage`. */
@@ -36,11 +37,11 @@ export interface DatasecFacts {
  * @throws {ELFError} when a variable of a data section has no ELF symbol to place it
  */
 export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Array {
-  const out = bytes.slice();
+  const out = plainBytes(bytes).slice();
   // Offsets of every type record, by id, so DATASEC entries can find their VARs.
   const layout = forEachRawType(out);
   if (layout === undefined) return out;
-  const v = new DataView(out.buffer);
+  const v = viewOf(out);
   const { strStart, strEnd, offsets: at } = layout;
   const name = (off: number): string => {
     let end = strStart + off;

@@ -13,6 +13,7 @@ import type {
   ProgramSpec,
   VariableSpec,
 } from "../spec/index.ts";
+import { plainBytes } from "../uapi/bytes.ts";
 import { ProgType } from "../uapi/index.ts";
 import { type ElfMap, readBtfMaps } from "./btf-maps.ts";
 import { EM_BPF } from "./constants.ts";
@@ -42,7 +43,7 @@ import { parseSectionName } from "./section-def.ts";
  */
 export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
   try {
-    return load(bytes);
+    return load(plainBytes(bytes));
   } catch (e) {
     // Type lookups in malformed BTF (a member naming a missing id...) end up here.
     if (e instanceof BTFError) {

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { plainBytes } from "../uapi/bytes.ts";
 import {
   EHDR_SIZE,
   ELF_MAGIC,
@@ -332,7 +333,9 @@ const DECODER = new TextDecoder("utf-8", { fatal: false });
  * ```
  * @throws {ELFError} naming the section and offset of the first problem
  */
-export function parseELF(bytes: Uint8Array): ElfFile {
+export function parseELF(input: Uint8Array): ElfFile {
+  // Sections are views of these bytes; a plain Uint8Array makes their slice() copy.
+  const bytes = plainBytes(input);
   if (bytes.length < EHDR_SIZE) {
     throw new ELFError(`truncated header: ${bytes.length} bytes, need ${EHDR_SIZE}`, {
       offset: 0,

@@ -1,5 +1,6 @@
 /** Binary instructions to the typed model. @module */
 
+import { plainBytes, viewOf } from "../uapi/bytes.ts";
 import { BPF_DW, BPF_IMM, BPF_LD, INSN_SIZE } from "../uapi/insn.ts";
 import { InvalidInstructionError } from "./errors.ts";
 import { type DecodeOptions, type Instruction, instructionFromFields } from "./instruction.ts";
@@ -22,8 +23,9 @@ export function decodeInstruction(
   slot = 0,
   opts: DecodeOptions = {},
 ): Instruction {
+  bytes = plainBytes(bytes); // so the raw bytes kept in errors are copies
   const at = slot * INSN_SIZE;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = viewOf(bytes);
   if (at + INSN_SIZE > bytes.length) {
     throw new InvalidInstructionError(
       slot,
@@ -83,6 +85,7 @@ export function decodeInstruction(
  * ```
  */
 export function decodeProgram(bytes: Uint8Array, opts: DecodeOptions = {}): Instruction[] {
+  bytes = plainBytes(bytes);
   const out: Instruction[] = [];
   if (bytes.length % INSN_SIZE !== 0) {
     const last = Math.floor(bytes.length / INSN_SIZE);

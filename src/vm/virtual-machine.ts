@@ -12,6 +12,7 @@ import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../btf/cor
 import type { CollectionSpec, VariableSpec } from "../spec/collection-spec.ts";
 import { describeMapType } from "../spec/map-spec.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
+import { plainBytes, viewOf } from "../uapi/bytes.ts";
 import { BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, MapFlags } from "../uapi/index.ts";
 import { VmError } from "./errors.ts";
 import type { HelperSettings } from "./helpers.ts";
@@ -250,8 +251,8 @@ function constantPatches(
  * weak kernel symbol reads as 0.
  */
 function link(ps: ProgramSpec, indexOf: ReadonlyMap<string, number>): Uint8Array {
-  const bytes = ps.instructions.slice();
-  const v = new DataView(bytes.buffer);
+  const bytes = plainBytes(ps.instructions).slice();
+  const v = viewOf(bytes);
   for (const ref of ps.references ?? []) {
     const at = ref.insn * 8;
     if (at + 8 > bytes.length)
