@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { bpftool, hasBpftool, kernelSkip, tsbpf, tsbpfProcess } from "./cli-run.ts";
+import { bpftool, compareSkip, hasBpftool, tsbpf, tsbpfProcess } from "./cli-run.ts";
 
 test("version: bpftool's layout, plain and JSON, also as -V and abbreviated", () => {
   const r = tsbpfProcess("version");
@@ -102,7 +102,7 @@ test("bad syntax gives bpftool's messages, plain on stderr and JSON on stdout", 
 });
 
 test("kernel errors: missing ids and pins, compared with bpftool", {
-  skip: kernelSkip,
+  skip: compareSkip,
 }, async () => {
   const cases: string[][] = [
     ["prog", "show", "id", "4000000000"],
@@ -121,7 +121,7 @@ test("kernel errors: missing ids and pins, compared with bpftool", {
   }
 });
 
-test("the bin exits with the code main() returns", { skip: kernelSkip }, () => {
+test("the bin exits with the code main() returns", { skip: compareSkip }, () => {
   const r = tsbpfProcess("p", "s", "id", "4000000000");
   assert.equal(r.code, 255);
   assert.equal(r.stderr, "Error: get by id (4000000000): No such file or directory\n");

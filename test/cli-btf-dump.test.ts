@@ -15,10 +15,10 @@ import { assertSameLines } from "./btf-compare.ts";
 import {
   assertSameRun,
   bpftool,
+  compareSkip,
   compareWithBpftool,
   fdSnapshot,
   hasBpftool,
-  kernelSkip,
   pinDir,
   type Run,
   tsbpf,
@@ -169,7 +169,7 @@ function moduleTypes(base: BTF): BTFType[] {
   ];
 }
 
-describe("btf dump of kernel objects (map, prog, id)", { skip: kernelSkip }, () => {
+describe("btf dump of kernel objects (map, prog, id)", { skip: compareSkip }, () => {
   let pins = { dir: "", cleanup: () => {} };
   before(() => {
     pins = pinDir("btf-dump");

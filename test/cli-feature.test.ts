@@ -6,12 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { bpftool, kernelSkip, tsbpf } from "./cli-run.ts";
+import { bpftool, compareSkip, tsbpf } from "./cli-run.ts";
 
 const sections = (text: string) => text.split("\n").filter((l) => l.startsWith("Scanning"));
 
 test("plain text: bpftool's sections and lines; helpers per program type", {
-  skip: kernelSkip,
+  skip: compareSkip,
 }, async () => {
   const t = await tsbpf("feature", "probe", "kernel");
   const b = bpftool("feature", "probe", "kernel");
@@ -41,7 +41,7 @@ test("plain text: bpftool's sections and lines; helpers per program type", {
   assert.ok(t.stdout.endsWith("is available\n\n"));
 });
 
-test("JSON: bpftool's keys and shapes", { skip: kernelSkip }, async () => {
+test("JSON: bpftool's keys and shapes", { skip: compareSkip }, async () => {
   const t = JSON.parse((await tsbpf("-j", "feature", "probe")).stdout);
   const b = JSON.parse(bpftool("-j", "feature", "probe").stdout);
   assert.deepEqual(Object.keys(t), Object.keys(b));
@@ -57,7 +57,7 @@ test("JSON: bpftool's keys and shapes", { skip: kernelSkip }, async () => {
   }
 });
 
-test("macros with a prefix: bpftool's #defines", { skip: kernelSkip }, async () => {
+test("macros with a prefix: bpftool's #defines", { skip: compareSkip }, async () => {
   const t = (await tsbpf("feature", "probe", "macros", "prefix", "FOO_")).stdout.split("\n");
   const b = bpftool("feature", "probe", "macros", "prefix", "FOO_").stdout.split("\n");
   const notHelpers = (l: string) => !l.includes("__HELPER_");
@@ -67,7 +67,7 @@ test("macros with a prefix: bpftool's #defines", { skip: kernelSkip }, async () 
   assert.ok(tl.has("#define FOO_BPF__PROG_TYPE_socket_filter__HELPER_bpf_redirect 0"));
 });
 
-test("argument errors as bpftool", { skip: kernelSkip }, async () => {
+test("argument errors as bpftool", { skip: compareSkip }, async () => {
   for (const args of [
     ["feature", "probe", "foo"],
     ["feature", "probe", "prefix", "X"],

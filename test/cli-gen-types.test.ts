@@ -11,7 +11,8 @@ import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type BTF, decodeValue, parseBTF } from "../src/btf/index.ts";
 import { parseELF } from "../src/elf/index.ts";
-import { fdSnapshot, isRoot, tsbpf, tsbpfProcess } from "./cli-run.ts";
+import { fdSnapshot, tsbpf, tsbpfProcess } from "./cli-run.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const TESTDATA = join(import.meta.dirname, "testdata");
@@ -156,7 +157,7 @@ describe("gen types", () => {
 });
 
 describe("gen types: load<Name>() in the kernel", {
-  skip: isRoot ? false : "needs root for bpf(2)",
+  skip: kernelSkip,
 }, () => {
   test("typed maps, per-CPU maps and variables; nothing left open", async () => {
     const mod = (await import(join(GEN, outName(VALUES_OBJ)))) as {

@@ -23,14 +23,14 @@ import { AttachType, ProgType } from "../src/uapi/index.ts";
 import {
   assertSameRun,
   bpftool,
+  compareSkip,
   fdSnapshot,
-  kernelSkip,
   pinDir,
   type Run,
   tsbpf,
 } from "./cli-run.ts";
 
-const skip = kernelSkip;
+const skip = compareSkip;
 const progs: Program[] = [];
 const links: Link[] = [];
 const ids: Record<string, number> = {};

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type CompositeType, parseBTF } from "../src/btf/index.ts";
 import { parseELF } from "../src/elf/index.ts";
-import { bpftool, compareWithBpftool, fdSnapshot, kernelSkip, pinDir, tsbpf } from "./cli-run.ts";
+import { bpftool, compareSkip, compareWithBpftool, fdSnapshot, pinDir, tsbpf } from "./cli-run.ts";
 
 const OBJ = join(import.meta.dirname, "testdata", "cli", "btf-values.bpf.o");
 
@@ -50,7 +50,7 @@ function randomBytes(next: () => number, n: number): number[] {
 
 const hex = (bytes: readonly number[]): string[] => ["hex", ...bytes.map((b) => b.toString(16))];
 
-describe("map dump and lookup through BTF, as bpftool", { skip: kernelSkip }, () => {
+describe("map dump and lookup through BTF, as bpftool", { skip: compareSkip }, () => {
   let pins = { dir: "", cleanup: () => {} };
   const map = (name: string, dir = "maps") => ["pinned", join(pins.dir, dir, name)];
   const keys: number[][] = [];

@@ -9,9 +9,9 @@ import { after, before, test } from "node:test";
 import {
   assertSameRun,
   bpftool,
+  compareSkip,
   compareWithBpftool,
   fdSnapshot,
-  kernelSkip,
   normalise,
   pinDir,
   type Run,
@@ -78,12 +78,12 @@ async function sameContents(m: { t: string; b: string }): Promise<void> {
 }
 
 before(() => {
-  if (!kernelSkip) pins = pinDir("map");
+  if (!compareSkip) pins = pinDir("map");
 });
 after(() => pins.cleanup());
 
 test("map show: maps created by tsbpf and by bpftool look the same to both", {
-  skip: kernelSkip,
+  skip: compareSkip,
 }, async () => {
   const before = fdSnapshot();
   const m = await twins("show", [
@@ -116,7 +116,7 @@ test("map show: maps created by tsbpf and by bpftool look the same to both", {
 });
 
 test("hash map: update, lookup, getnext, dump, delete as bpftool", {
-  skip: kernelSkip,
+  skip: compareSkip,
 }, async () => {
   const before = fdSnapshot();
   const m = await twins("h", ["type", "hash", "key", "4", "value", "8", "entries", "16"]);
@@ -276,7 +276,7 @@ test("hash map: update, lookup, getnext, dump, delete as bpftool", {
 });
 
 test("per-CPU array: one value per CPU, updates copied to every CPU", {
-  skip: kernelSkip,
+  skip: compareSkip,
 }, async () => {
   const before = fdSnapshot();
   const m = await twins("pc", ["type", "percpu_array", "key", "4", "value", "4", "entries", "4"]);
@@ -300,7 +300,7 @@ test("per-CPU array: one value per CPU, updates copied to every CPU", {
 });
 
 test("queue and stack: push, peek, pop, enqueue, dequeue and the empty map", {
-  skip: kernelSkip,
+  skip: compareSkip,
 }, async () => {
   const before = fdSnapshot();
   for (const type of ["queue", "stack"]) {
@@ -316,7 +316,7 @@ test("queue and stack: push, peek, pop, enqueue, dequeue and the empty map", {
   assert.deepEqual(fdSnapshot(), before);
 });
 
-test("map-in-map and program array values name other objects", { skip: kernelSkip }, async () => {
+test("map-in-map and program array values name other objects", { skip: compareSkip }, async () => {
   const before = fdSnapshot();
   const inner = join(pins.dir, "inner");
   assert.equal(
@@ -358,7 +358,7 @@ test("map-in-map and program array values name other objects", { skip: kernelSki
   assert.deepEqual(fdSnapshot(), before);
 });
 
-test("freeze, pin and create errors as bpftool", { skip: kernelSkip }, async () => {
+test("freeze, pin and create errors as bpftool", { skip: compareSkip }, async () => {
   const before = fdSnapshot();
   const m = await twins("fz", ["type", "array", "key", "4", "value", "4", "entries", "2"]);
   await both(m, "freeze");

@@ -13,13 +13,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bpftool, fdSnapshot, kernelSkip, pinDir, tsbpf } from "./cli-run.ts";
+import { bpftool, compareSkip, fdSnapshot, pinDir, tsbpf } from "./cli-run.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const OBJECTS = ["hello", "trace-open", "trace-open-ringbuf", "core-task", "open-load-attach"].map(
   (n) => join(ROOT, "examples", n, `${n}.bpf.o`),
 );
-const skip = kernelSkip;
+const skip = compareSkip;
 
 type Json = Record<string, unknown>;
 

@@ -14,9 +14,9 @@ import { after, before, test } from "node:test";
 import {
   assertSameRun,
   bpftool,
+  compareSkip,
   compareWithBpftool,
   fdSnapshot,
-  kernelSkip,
   pinDir,
   type Run,
   tsbpf,
@@ -44,7 +44,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 const clang = spawnSync("clang-19", ["--version"]).status === 0;
 const skip =
-  kernelSkip || (!clang && "clang-19 is not installed (needed to build the test program)");
+  compareSkip || (!clang && "clang-19 is not installed (needed to build the test program)");
 
 let work = "";
 let pins = { dir: "", cleanup: () => {} };

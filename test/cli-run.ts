@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { main } from "../src/cli/main.ts";
 import { ensureBpffs } from "../src/kernel/pin.ts";
 import { fdCounts } from "./leak-check.ts";
+import { kernelSkip, needs, toolSkip } from "./support/kernel.ts";
 
 /** What one CLI run gave. */
 export interface Run {
@@ -22,18 +23,13 @@ export interface Run {
 const ROOT = resolve(import.meta.dirname, "..");
 const MAIN = join(ROOT, "src/cli/main.ts");
 
-/** True when the kernel tests can run (root). */
-export const isRoot = process.getuid?.() === 0;
+export { isRoot } from "./support/kernel.ts";
 
 /** True when bpftool is installed. */
-export const hasBpftool = spawnSync("bpftool", ["version"], { encoding: "utf8" }).status === 0;
+export const hasBpftool = !toolSkip("bpftool");
 
-/** Why kernel comparisons skip here, or false when they can run. */
-export const kernelSkip: string | false = !isRoot
-  ? "needs root for bpf(2)"
-  : !hasBpftool
-    ? "bpftool is not installed (apt-get install bpftool)"
-    : false;
+/** Why CLI tests that compare with bpftool on the kernel skip here, or false. */
+export const compareSkip: string | false = needs(kernelSkip, toolSkip("bpftool"));
 
 /** Runs tsbpf in this process, capturing stdout and stderr through temporary files. */
 export async function tsbpf(...args: string[]): Promise<Run> {

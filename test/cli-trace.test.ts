@@ -16,11 +16,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TRACE_EXIT_FAILURE, TraceSession } from "../src/cli/trace-session.ts";
-import { bpftool, fdSnapshot, kernelSkip, tsbpf } from "./cli-run.ts";
+import { bpftool, compareSkip, fdSnapshot, tsbpf } from "./cli-run.ts";
+import { needs } from "./support/kernel.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const MAIN = join(ROOT, "src/cli/main.ts");
-const skip = kernelSkip;
+const skip = compareSkip;
 
 /** The tools' program names (what their links attach). */
 const OUR_PROGS = new Set([
@@ -356,7 +357,7 @@ describe("tsbpf trace exec", { skip }, () => {
 describe("tsbpf trace without privileges", () => {
   const setpriv = spawnSync("setpriv", ["--version"]).status === 0;
   test("as nobody: exit status 1 and a message saying root is needed", {
-    skip: process.getuid?.() !== 0 ? "needs root to switch to nobody" : !setpriv && "no setpriv",
+    skip: needs(compareSkip, !setpriv && "setpriv is not installed"),
   }, async () => {
     for (const obj of ["open", "exec"]) {
       const tool = start(

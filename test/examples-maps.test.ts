@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (creates BPF maps)" : false;
+const skip = kernelSkip;
 
 function run(file: string): string[] {
   return execFileSync(process.execPath, ["--import", "tsx", file], { encoding: "utf8" })

@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (loads a BPF program)" : false;
+const skip = kernelSkip;
 
 test("examples/verifier-log prints the level-2 log of r0 = 2; exit", { skip }, () => {
   const out = execFileSync(

@@ -5,8 +5,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (creates a map, loads a program)" : false;
+const skip = kernelSkip;
 
 test("examples/quick-tour: map, verifier log, test run, disassembly", { skip }, () => {
   const out = execFileSync(

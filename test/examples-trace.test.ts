@@ -21,9 +21,10 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { linkIds, progIds } from "../src/kernel/objects.ts";
 import { openFdCount } from "../src/kernel/sys/index.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const skip = process.getuid?.() !== 0 ? "needs root (loads and attaches BPF programs)" : false;
+const skip = kernelSkip;
 
 /** A running example: its output so far, line by line, and a way to wait for a line. */
 class Example {

@@ -12,16 +12,14 @@ import {
   formatKernel,
   type Instruction,
 } from "../src/isa/index.ts";
+import { kernelSkip, needs, toolSkip } from "./support/kernel.ts";
 
-const have = (cmd: string, arg = "--version") => spawnSync(cmd, [arg]).status === 0;
-const skip =
-  process.getuid?.() !== 0
-    ? "needs root to load programs"
-    : !have("bpftool", "version")
-      ? "bpftool not installed"
-      : !have("clang-19") || !have("llvm-objcopy-19")
-        ? "clang-19 or llvm-objcopy-19 not installed"
-        : false;
+const skip = needs(
+  kernelSkip,
+  toolSkip("bpftool"),
+  toolSkip("clang-19"),
+  toolSkip("llvm-objcopy-19"),
+);
 
 const uniq = `${process.pid}`;
 

@@ -4,7 +4,7 @@
  * a broken blob is refused with the kernel's log in the error. No fd is left behind.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import {
@@ -27,13 +27,9 @@ import {
 } from "../src/kernel/btf.ts";
 import { btfIds } from "../src/kernel/objects.ts";
 import { assertNoLeak } from "./leak-check.ts";
+import { kernelSkip, needs, pathSkip } from "./support/kernel.ts";
 
-const skip =
-  process.getuid?.() !== 0
-    ? "needs root (BPF_BTF_LOAD)"
-    : !existsSync("/sys/kernel/btf/vmlinux")
-      ? "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
-      : false;
+const skip = needs(kernelSkip, pathSkip("/sys/kernel/btf/vmlinux", "the kernel's BTF"));
 
 /** kitchen.bpf.o's BTF with its DATASECs laid out (what a loader does from the ELF symbols). */
 function kitchenBTF(): BTF {

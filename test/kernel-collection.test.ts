@@ -27,9 +27,10 @@ import {
 import type { CollectionSpec } from "../src/spec/index.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { assertNoLeak } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const root = process.getuid?.() === 0;
-const skip = !root ? "needs root (BPF_PROG_LOAD)" : false;
+const root = !kernelSkip;
+const skip = kernelSkip;
 const CORE = join(import.meta.dirname, "testdata/core");
 const ELF = join(import.meta.dirname, "testdata/elf");
 const BPFFS = "/sys/fs/bpf";

@@ -15,8 +15,9 @@ import { loadCollectionSpec } from "../src/elf/index.ts";
 import { Collection, ensureBpffs, NotSupportedError, vmlinuxBTF } from "../src/kernel/index.ts";
 import type { CollectionSpec } from "../src/spec/index.ts";
 import { assertNoLeak } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (BPF_MAP_CREATE, BPF_PROG_LOAD)" : false;
+const skip = kernelSkip;
 const DIR = join(import.meta.dirname, "testdata/elf");
 const CORE = join(import.meta.dirname, "testdata/core");
 

@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (creates maps)" : false;
+const skip = kernelSkip;
 
 test("forgotten maps are closed after GC, and openFdCount() comes back down", { skip }, () => {
   const out = execFileSync(

@@ -38,8 +38,9 @@ import { openFdCount } from "../src/kernel/sys/index.ts";
 import { VerifierError } from "../src/kernel/verifier-error.ts";
 import { Errno, HelperId, MapType, ProgType, progTypeName } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (feature probes load programs)" : false;
+const skip = kernelSkip;
 
 function bpftoolProbe(): Record<string, Record<string, unknown>> | undefined {
   try {

@@ -21,9 +21,9 @@ import { attachProgram, attachRawTracepoint, attachTracepoint } from "../src/ker
 import { Program } from "../src/kernel/program.ts";
 import { AttachType, BpfCmd, bpfAttr, ProgType } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const root = process.getuid?.() === 0;
-const skip = root ? false : "needs root (bpf)";
+const skip = kernelSkip;
 const ITER_OBJ = join(import.meta.dirname, "testdata/elf/iter-task.bpf.o");
 const R0 = (v: number) => encodeProgram(assemble(`r0 = ${v}\nexit`));
 

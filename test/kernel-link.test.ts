@@ -47,9 +47,10 @@ import { functionOffset } from "../src/kernel/uprobe-symbols.ts";
 import type { ProgramSpec } from "../src/spec/program-spec.ts";
 import { AttachType, MapType, ProgType, XdpFlags } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const root = process.getuid?.() === 0;
-const skip = root ? false : "needs root (bpf, perf_event_open)";
+const root = !kernelSkip;
+const skip = kernelSkip;
 const hasBpftool = spawnSync("bpftool", ["version"]).status === 0;
 const hasCc = spawnSync("cc", ["--version"]).status === 0;
 

@@ -23,8 +23,9 @@ import {
   PlainHashModel,
   QueueModel,
 } from "./map-model.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (creates BPF maps)" : false;
+const skip = kernelSkip;
 
 const SEEDS = process.env.TSBPF_MAP_SEED ? [Number(process.env.TSBPF_MAP_SEED)] : [1, 2, 3];
 const OPS = Number(process.env.TSBPF_MAP_OPS ?? 1500);

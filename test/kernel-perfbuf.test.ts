@@ -12,9 +12,9 @@ import { BpfMap } from "../src/kernel/map.ts";
 import { PerfBufferReader, type PerfRecord } from "../src/kernel/perfbuf.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { noLeak, PACKET, perfSeqProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip =
-  process.getuid?.() !== 0 ? "needs root (perf_event_open, BPF maps and programs)" : false;
+const skip = kernelSkip;
 
 const ENOENT = 2;
 const ENOSPC = 28;

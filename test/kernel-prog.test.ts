@@ -21,8 +21,9 @@ import { VerifierError } from "../src/kernel/verifier-error.ts";
 import { type ProgramSpec, ProgramSpecError } from "../src/spec/program-spec.ts";
 import { type ProgType, ProgType as PT, skBuff } from "../src/uapi/index.ts";
 import { assertNoLeak } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (BPF_PROG_LOAD)" : false;
+const skip = kernelSkip;
 
 const R0_2 = encodeRaw([
   [0xb7, 0x00, 0, 2], // r0 = 2

@@ -16,22 +16,9 @@ import { Collection } from "../src/kernel/collection.ts";
 import { decodeRecord, recordDecoder } from "../src/kernel/record-decode.ts";
 import { RingBufferReader } from "../src/kernel/ringbuf.ts";
 import { noLeak, PACKET } from "./kernel-ringbuf-programs.ts";
+import { kernelSkip, needs, toolSkip } from "./support/kernel.ts";
 
-function haveClang(): boolean {
-  try {
-    execFileSync("clang-19", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const skip =
-  process.getuid?.() !== 0
-    ? "needs root (BPF maps and programs)"
-    : !haveClang()
-      ? "needs clang-19 to build the test program"
-      : false;
+const skip = needs(kernelSkip, toolSkip("clang-19"));
 
 function build(): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-rbdecode-"));

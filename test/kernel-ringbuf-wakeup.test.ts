@@ -17,13 +17,10 @@ import { ensureBpffs } from "../src/kernel/pin.ts";
 import { RingBufferReader } from "../src/kernel/ringbuf.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { noLeak, PACKET, pattern, ringbufProgram } from "./kernel-ringbuf-programs.ts";
+import { kernelSkip, needs, toolSkip } from "./support/kernel.ts";
 
-const skip =
-  process.getuid?.() !== 0
-    ? "needs root (ring buffer, program load)"
-    : spawnSync("bpftool", ["version"]).status !== 0
-      ? "needs bpftool (runs the producer from another process)"
-      : false;
+// bpftool runs the producer from another process.
+const skip = needs(kernelSkip, toolSkip("bpftool"));
 
 test("the async iterator wakes for records another process produces", { skip }, () =>
   noLeak(async () => {

@@ -23,8 +23,9 @@ import {
   sleep,
   within,
 } from "./kernel-ringbuf-programs.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (BPF maps and programs)" : false;
+const skip = kernelSkip;
 
 function ringMap(name: string, size = 4096): BpfMap {
   return BpfMap.create({ name, type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: size });

@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseTraceLine, TracePipeReader, type TraceRecord } from "../src/kernel/trace-pipe.ts";
 import { noLeak, PACKET, printkProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root (tracefs, BPF programs)" : false;
+const skip = kernelSkip;
 
 describe("parseTraceLine", () => {
   test("the 6.x format: comm-pid, [cpu], five flag columns, timestamp, event, message", () => {

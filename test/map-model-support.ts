@@ -3,9 +3,10 @@
  * kernel test runs (tsbpf's own fd count and the process's /proc/self/fd entries).
  */
 import { assertNoLeak } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
 /** Why kernel map tests skip, or false when they can run. */
-export const skipUnlessRoot = process.getuid?.() !== 0 ? "needs root (creates BPF maps)" : false;
+export const skipUnlessRoot = kernelSkip;
 
 /** 4 little-endian bytes. */
 export const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);

@@ -14,10 +14,11 @@ import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapType, ProgType } from "../src/uapi/index.ts";
 import { createVmMap, VirtualMachine, VmArrayMap, VmMemory, VmProgram } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const spec = loadCollectionSpec(readFileSync(join(ROOT, "examples/xdp-count/xdp-count.bpf.o")));
-const skip = process.getuid?.() !== 0 ? "needs root for kernel maps" : false;
+const skip = kernelSkip;
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 

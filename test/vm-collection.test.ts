@@ -17,6 +17,7 @@ import { Collection } from "../src/kernel/index.ts";
 import type { CollectionSpec } from "../src/spec/collection-spec.ts";
 import { VirtualMachine, type VmArrayMap, type VmRingBuf } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
 const SOURCE = `
 #include <linux/bpf.h>
@@ -68,7 +69,6 @@ char LICENSE[] SEC("license") = "GPL";
 `;
 
 const clang = spawnSync("clang-19", ["--version"]).status === 0;
-const root = process.getuid?.() === 0;
 
 let objectCache: Uint8Array | undefined;
 function compiled(): Uint8Array {
@@ -163,11 +163,11 @@ describe("VirtualMachine.load", { skip: !clang && "clang-19 is not installed" },
     assert.equal(hex(rb.read()?.data), hex(data.subarray(0, 16)));
     assert.equal((vm.maps[".bss"] as VmArrayMap).values[0], 1);
   });
-  test("same results as the kernel's Collection", { skip: !root && "needs root" }, () => {
+  test("same results as the kernel's Collection", { skip: kernelSkip }, () => {
     compare(loadCollectionSpec(compiled()), "xdp_main", packets(12), ["arr", "h", ".bss"]);
   });
   test("map-in-map object: inner map lookups and tail calls as in the kernel", {
-    skip: !root && "needs root",
+    skip: kernelSkip,
   }, () => {
     const bytes = new Uint8Array(readFileSync("test/testdata/elf/map-in-map.bpf.o"));
     compare(loadCollectionSpec(bytes), "entry", packets(2), ["inner_a"]);

@@ -32,9 +32,10 @@ import {
   VmProgram,
 } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 import { randomPacket } from "./vm-random-programs.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root for BPF_PROG_TEST_RUN" : false;
+const skip = kernelSkip;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const OUT: MapSpec = { name: "out", type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 16 };
 

@@ -36,9 +36,10 @@ import {
   type VmRingBuf,
 } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 import { funcInfoFor, type RandomProgram, randomProgram } from "./vm-random-programs.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root for BPF_PROG_TEST_RUN" : false;
+const skip = kernelSkip;
 
 /** Loads `insns` in the kernel; undefined when the verifier rejects them. */
 function load(type: ProgType, insns: Instruction[]): Program | undefined {

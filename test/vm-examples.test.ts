@@ -20,9 +20,10 @@ import type { CollectionSpec } from "../src/spec/collection-spec.ts";
 import { MapType, ProgType, progTypeName } from "../src/uapi/index.ts";
 import { seededRandom, VirtualMachine, type VmMap } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 import { randomPacket } from "./vm-random-programs.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root for BPF_PROG_TEST_RUN" : false;
+const skip = kernelSkip;
 const ROOT = join(import.meta.dirname, "..");
 /** Maps pinned by name go here (removed after each object), not to a shared /sys/fs/bpf. */
 const PIN_DIR = `/sys/fs/bpf/tsbpf-vm-examples-${process.pid}`;

@@ -28,8 +28,8 @@ import {
 } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { hex, LruHashModel, QueueModel } from "./map-model.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const root = process.getuid?.() === 0;
 const k32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const v64 = (n: bigint) => new Uint8Array(new BigUint64Array([n]).buffer);
 
@@ -86,7 +86,7 @@ describe("LPM trie", () => {
   test(
     "lookups and the walk order match the kernel's on random prefixes",
     {
-      skip: !root && "needs root",
+      skip: kernelSkip,
     },
     () =>
       noLeaks(() => {
@@ -154,7 +154,7 @@ describe("bloom filter", () => {
     test(
       `with BPF_F_ZERO_SEED the same answers as the kernel (${valueSize}-byte values)`,
       {
-        skip: !root && "needs root",
+        skip: kernelSkip,
       },
       () =>
         noLeaks(() => {

@@ -31,8 +31,9 @@ import {
   VmProgram,
 } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { kernelSkip } from "./support/kernel.ts";
 
-const skip = process.getuid?.() !== 0 ? "needs root for kernel maps and BPF_PROG_TEST_RUN" : false;
+const skip = kernelSkip;
 
 const k32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const v64 = (n: bigint) => new Uint8Array(new BigUint64Array([n]).buffer);
