@@ -29,13 +29,14 @@ import {
   type Run,
   tsbpf,
 } from "./cli-run.ts";
+import { cgroup2Root, cgroupSkip, needs, testCgroupPath } from "./support/kernel.ts";
 
-const skip = compareSkip;
+const skip = needs(compareSkip, cgroupSkip());
 const progs: Program[] = [];
 const links: Link[] = [];
 const ids: Record<string, number> = {};
 let pins = { dir: "", cleanup: () => {} };
-const cgroup = `/sys/fs/cgroup/unified/tsbpf-cli-link-${process.pid}`;
+const cgroup = cgroup2Root() ? testCgroupPath("tsbpf-cli-link") : "";
 
 const ret = (v: number) => encodeProgram(assemble(`r0 = ${v}\nexit`));
 function load(name: string, type: ProgType, extra: { expectedAttachType?: AttachType } = {}) {

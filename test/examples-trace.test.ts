@@ -21,7 +21,7 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { linkIds, progIds } from "../src/kernel/objects.ts";
 import { openFdCount } from "../src/kernel/sys/index.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { cgroup2Root, kernelSkip } from "./support/kernel.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const skip = kernelSkip;
@@ -174,15 +174,6 @@ for (const name of ["trace-open", "trace-open-ringbuf"]) {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-}
-
-/** The cgroup2 mount point, if any. */
-function cgroup2Root(): string | undefined {
-  for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
-    const f = line.split(" ");
-    if (f[2] === "cgroup2") return f[1];
-  }
-  return undefined;
 }
 
 test("examples/core-task: parent pid and cgroup id read through CO-RE match /proc", {

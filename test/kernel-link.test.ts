@@ -47,7 +47,7 @@ import { functionOffset } from "../src/kernel/uprobe-symbols.ts";
 import type { ProgramSpec } from "../src/spec/program-spec.ts";
 import { AttachType, MapType, ProgType, XdpFlags } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { cgroupSkip, kernelSkip, needs, testCgroupPath } from "./support/kernel.ts";
 
 const root = !kernelSkip;
 const skip = kernelSkip;
@@ -600,10 +600,10 @@ describe("perf event sampling", { skip }, () => {
     }));
 });
 
-describe("cgroup links", { skip }, () => {
+describe("cgroup links", { skip: needs(skip, cgroupSkip()) }, () => {
   test("info, bpftool, update, pin, detach", () =>
     clean(() => {
-      const cg = `/sys/fs/cgroup/unified/tsbpf-link-${process.pid}`;
+      const cg = testCgroupPath("tsbpf-link");
       mkdirSync(cg);
       const skb = (v: number) =>
         loadOwn({

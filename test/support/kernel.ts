@@ -15,7 +15,8 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { hasCapability } from "../../src/kernel/capabilities.ts";
 
 export { Capability } from "../../src/kernel/capabilities.ts";
@@ -83,4 +84,32 @@ export function pathSkip(path: string, what = path): string | false {
 /** Why a test needing a probed kernel feature cannot run (the probe's reason), or false. */
 export function featureSkip(status: FeatureStatus): string | false {
   return status.available ? false : `${status.feature}: ${status.reason ?? "not available"}`;
+}
+
+/**
+ * Where cgroup2 is mounted (the first cgroup2 line of /proc/mounts: /sys/fs/cgroup on
+ * systemd machines, /sys/fs/cgroup/unified on hybrid ones), or undefined.
+ */
+export function cgroup2Root(): string | undefined {
+  try {
+    for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
+      const f = line.split(" ");
+      if (f[2] === "cgroup2" && f[1]) return f[1];
+    }
+  } catch {
+    // no /proc: no cgroup2 either
+  }
+  return undefined;
+}
+
+/** Why a test needing a cgroup2 hierarchy cannot run, or false. */
+export function cgroupSkip(): string | false {
+  return cgroup2Root() ? false : "cgroup2 is not mounted (mount -t cgroup2 none /sys/fs/cgroup)";
+}
+
+/** A path for a new test cgroup under the cgroup2 mount (to mkdirSync and rmdirSync). */
+export function testCgroupPath(name: string): string {
+  const root = cgroup2Root();
+  if (!root) throw new Error("cgroup2 is not mounted");
+  return join(root, `${name}-${process.pid}`);
 }
