@@ -4,11 +4,11 @@
  * or as C (a vmlinux.h). FILE is raw BTF (/sys/kernel/btf/vmlinux, a module's split
  * BTF — on vmlinux automatically, or on `-B FILE`) or an ELF object's `.BTF` section.
  */
-import { readFileSync } from "node:fs";
 import { type BTF, type BTFType, dumpC, dumpRaw, formatRawType, parseBTF } from "../btf/index.ts";
 import { parseELF } from "../elf/index.ts";
 import { KernelBTF, SYSFS_BTF_DIR, vmlinuxBTF } from "../kernel/btf.ts";
 import { btfInfoById } from "../kernel/btf-info.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import { BpfMap } from "../kernel/map.ts";
 import { programInfoByFd } from "../kernel/prog-info.ts";
 import type { Fd } from "../kernel/sys/index.ts";
@@ -37,7 +37,7 @@ function fileError(path: string, e: unknown): CliError {
 export function readBtfFile(path: string, base: BTF | undefined): BTF {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(readFileSync(path));
+    bytes = readInputFile(path, MAX_OBJECT_BYTES, "BTF file");
   } catch (e) {
     throw fileError(path, e);
   }

@@ -15,6 +15,7 @@ import { loadCollectionSpec } from "../elf/index.ts";
 import { Collection } from "../kernel/collection.ts";
 import { haveMapType } from "../kernel/features/map-types.ts";
 import { NotSupportedError } from "../kernel/features/not-supported-error.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import type { Link } from "../kernel/link.ts";
 import { attachTracepoint } from "../kernel/links/tracepoint.ts";
 import { PerfBufferReader, type PerfRecord } from "../kernel/perfbuf.ts";
@@ -183,7 +184,10 @@ export class TraceSession {
     const path = traceObjectPath(opts.object);
     let spec: CollectionSpec;
     try {
-      spec = forTransport(loadCollectionSpec(new Uint8Array(readFileSync(path))), transport);
+      spec = forTransport(
+        loadCollectionSpec(readInputFile(path, MAX_OBJECT_BYTES, "BPF object")),
+        transport,
+      );
     } catch (e) {
       throw new CliError(`${opts.tool}: cannot read ${path}: ${(e as Error).message}`);
     }
