@@ -4,7 +4,15 @@
  * or as C (a vmlinux.h). FILE is raw BTF (/sys/kernel/btf/vmlinux, a module's split
  * BTF — on vmlinux automatically, or on `-B FILE`) or an ELF object's `.BTF` section.
  */
-import { type BTF, type BTFType, dumpC, dumpRaw, formatRawType, parseBTF } from "../btf/index.ts";
+import {
+  type BTF,
+  BTFError,
+  type BTFType,
+  dumpCTo,
+  dumpRaw,
+  formatRawType,
+  parseBTF,
+} from "../btf/index.ts";
 import { parseELF } from "../elf/index.ts";
 import { KernelBTF, SYSFS_BTF_DIR, vmlinuxBTF } from "../kernel/btf.ts";
 import { btfInfoById } from "../kernel/btf-info.ts";
@@ -214,7 +222,23 @@ export async function dumpBtf(ctx: Context, args: Args): Promise<void> {
       );
     }
     const roots = source.roots.filter((id) => id !== 0);
-    ctx.out.write(dumpC(btf, source.roots.length ? { rootIds: roots } : {}));
+    // Streamed: each chunk goes to stdout as it is made (a 4 GiB struct is half a
+    // billion padding lines), and the dump stops when the reader is gone.
+    const stopped = new Error("stdout closed");
+    try {
+      dumpCTo(
+        btf,
+        (chunk) => {
+          ctx.out.write(chunk);
+          if (ctx.out.stdoutClosed) throw stopped;
+        },
+        source.roots.length ? { rootIds: roots } : {},
+      );
+    } catch (e) {
+      if (e === stopped) return;
+      if (e instanceof BTFError) throw new CliError(`failed to dump BTF as C: ${e.message}`);
+      throw e;
+    }
     return;
   }
   printRaw(ctx, btf, source.roots);
