@@ -203,6 +203,45 @@ test("prog run: bpftool's output, exit codes and data dump", { skip }, async () 
   await compare("prog", "run", "pinned", asmPin, "data_in", join(work, "missing"));
   await compare("prog", "run", "pinned", asmPin, "data_in", pkt, "d", out);
   await compare("prog", "run", "pinned", asmPin, "data_in", pkt, "bogus", "1");
+
+  // Hostile sizes: a u32 field parsed with a range check, a huge but valid size costs
+  // no huge buffer (the kernel writes what the program produced), devices are refused.
+  const huge = await tsbpf(
+    "prog",
+    "run",
+    "pinned",
+    asmPin,
+    "data_in",
+    pkt,
+    "data_size_out",
+    "99999999999999999999",
+  );
+  assert.equal(huge.code, 255);
+  assert.equal(
+    huge.stderr,
+    "Error: can't parse 99999999999999999999 as output data size: out of range (0 to 4294967295)\n",
+  );
+  const rss = process.memoryUsage().rss;
+  const max = await tsbpf(
+    "prog",
+    "run",
+    "pinned",
+    asmPin,
+    "data_in",
+    pkt,
+    "data_out",
+    out,
+    "data_size_out",
+    "4294967295",
+  );
+  assert.equal(max.code, 0, max.stderr);
+  assert.deepEqual(readFileSync(out), readFileSync(pkt));
+  assert.ok(process.memoryUsage().rss - rss < 256 << 20, "no 4 GiB output buffer");
+  const dev = await tsbpf("prog", "run", "pinned", asmPin, "data_in", "/dev/zero");
+  assert.equal(
+    dev.stderr,
+    "Error: failed to open /dev/zero: is a character device, not a regular file\n",
+  );
   assert.deepEqual(fdSnapshot(), before);
 });
 

@@ -56,11 +56,72 @@ const FOOTER =
  * @throws {BTFError} on a type cycle C cannot express or a kind that has no C form
  */
 export function dumpC(btf: BTF, options: DumpCOptions = {}): string {
-  const d = new CDumper(btf);
+  const parts: string[] = [];
+  dumpCTo(btf, (chunk) => parts.push(chunk), options);
+  return parts.join("");
+}
+
+/**
+ * {@link dumpC}, streamed: `write` receives the text in chunks of about 64 KiB as it is
+ * produced, so a dump costs the memory of one chunk however long it is (a struct of
+ * 4 GiB prints half a billion padding lines). A `write` that throws stops the dump.
+ *
+ * @example
+ * ```ts
+ * const fd = openSync("vmlinux.h", "w");
+ * dumpCTo(parseBTF(readFileSync("/sys/kernel/btf/vmlinux")), (s) => writeSync(fd, s));
+ * ```
+ * @throws {BTFError} as {@link dumpC}, and on a type nested deeper than
+ * {@link MAX_DUMP_DEPTH} (a chain of pointers or anonymous types that loops)
+ */
+export function dumpCTo(
+  btf: BTF,
+  write: (chunk: string) => void,
+  options: DumpCOptions = {},
+): void {
+  const d = new CDumper(btf, new Sink(write));
+  if (options.header !== false) d.out.push(HEADER);
   const ids = options.rootIds ?? range(1, btf.count);
   for (const id of ids) d.dumpType(id);
-  const body = d.out.join("");
-  return options.header === false ? body : HEADER + body + FOOTER;
+  if (options.header !== false) d.out.push(FOOTER);
+  d.out.flush();
+}
+
+/**
+ * Limits of the C dump: how deep the walk may nest (pointers to pointers, anonymous
+ * structs inside anonymous structs, typedef chains) before it stops with a BTFError.
+ * Real BTF nests a few levels (the kernel resolves at most 32 in a row); a loop of
+ * pointers or of anonymous types, which the parser lets through, ends here instead of
+ * in a stack overflow. Output is not limited: it is streamed ({@link dumpCTo}).
+ */
+export const MAX_DUMP_DEPTH = 1000;
+
+/** Text out in chunks of about {@link Sink.CHUNK} characters. */
+class Sink {
+  static readonly CHUNK = 1 << 16;
+  readonly #write: (chunk: string) => void;
+  #parts: string[] = [];
+  #size = 0;
+
+  constructor(write: (chunk: string) => void) {
+    this.#write = write;
+  }
+
+  push(...text: string[]): void {
+    for (const t of text) {
+      this.#parts.push(t);
+      this.#size += t.length;
+    }
+    if (this.#size >= Sink.CHUNK) this.flush();
+  }
+
+  flush(): void {
+    if (this.#parts.length === 0) return;
+    const chunk = this.#parts.join("");
+    this.#parts = [];
+    this.#size = 0;
+    this.#write(chunk);
+  }
 }
 
 function range(from: number, to: number): number[] {
@@ -93,7 +154,9 @@ const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 
 /** The dump's state; one per {@link dumpC} call. */
 class CDumper {
-  readonly out: string[] = [];
+  readonly out: Sink;
+  /** Nesting of the recursive walks, against {@link MAX_DUMP_DEPTH}. */
+  #depth = 0;
   readonly #types: readonly BTFType[];
   readonly #order: Uint8Array;
   readonly #emit: Uint8Array;
@@ -108,7 +171,8 @@ class CDumper {
   /** Memoised alignment per id (0 = not computed yet, -1 = none). */
   readonly #align: Int32Array;
 
-  constructor(btf: BTF) {
+  constructor(btf: BTF, out: Sink) {
+    this.out = out;
     this.#types = btf.types;
     const n = btf.count;
     this.#order = new Uint8Array(n);
@@ -119,6 +183,15 @@ class CDumper {
     this.#cachedIdent = new Array(n);
     this.#align = new Int32Array(n);
     this.#markReferenced();
+  }
+
+  /** One level deeper into a recursive walk; throws past {@link MAX_DUMP_DEPTH}. */
+  #enter(id: TypeId): void {
+    if (++this.#depth > MAX_DUMP_DEPTH) {
+      throw new BTFError(
+        `C dump: types nest deeper than ${MAX_DUMP_DEPTH} levels at type [${id}] (a loop of pointers or anonymous types?)`,
+      );
+    }
   }
 
   #t(id: TypeId): BTFType {
@@ -178,64 +251,70 @@ class CDumper {
    * declaration would do.
    */
   #orderType(id: TypeId, throughPtr: boolean): boolean {
-    // void counts as ordered, like any type already seen
-    if (id === 0) return true;
-    const st = this.#order[id];
-    if (st === ORDERED) return true;
-    const t = this.#t(id);
-    if (st === ORDERING) {
-      if ((t.kind === "STRUCT" || t.kind === "UNION") && throughPtr && t.name !== "") return false;
-      throw new BTFError(`C dump: unsatisfiable type cycle through type [${id}]`);
-    }
-    switch (t.kind) {
-      case "INT":
-      case "FLOAT":
-        this.#order[id] = ORDERED;
-        return false;
-      case "PTR":
-        return this.#orderType(t.type, true);
-      case "ARRAY":
-        return this.#orderType(t.type, false);
-      case "STRUCT":
-      case "UNION": {
-        if (throughPtr && t.name !== "") return false;
-        this.#order[id] = ORDERING;
-        for (const m of t.members) this.#orderType(m.type, false);
-        if (t.name !== "") this.#queue.push(id);
-        this.#order[id] = ORDERED;
-        return true;
+    this.#enter(id);
+    try {
+      // void counts as ordered, like any type already seen
+      if (id === 0) return true;
+      const st = this.#order[id];
+      if (st === ORDERED) return true;
+      const t = this.#t(id);
+      if (st === ORDERING) {
+        if ((t.kind === "STRUCT" || t.kind === "UNION") && throughPtr && t.name !== "")
+          return false;
+        throw new BTFError(`C dump: unsatisfiable type cycle through type [${id}]`);
       }
-      case "ENUM":
-      case "ENUM64":
-      case "FWD":
-        if (t.name !== "" || !this.#referenced[id]) this.#queue.push(id);
-        this.#order[id] = ORDERED;
-        return true;
-      case "TYPEDEF": {
-        const strong = this.#orderType(t.type, throughPtr);
-        if (throughPtr && !strong) return false;
-        this.#queue.push(id);
-        this.#order[id] = ORDERED;
-        return true;
+      switch (t.kind) {
+        case "INT":
+        case "FLOAT":
+          this.#order[id] = ORDERED;
+          return false;
+        case "PTR":
+          return this.#orderType(t.type, true);
+        case "ARRAY":
+          return this.#orderType(t.type, false);
+        case "STRUCT":
+        case "UNION": {
+          if (throughPtr && t.name !== "") return false;
+          this.#order[id] = ORDERING;
+          for (const m of t.members) this.#orderType(m.type, false);
+          if (t.name !== "") this.#queue.push(id);
+          this.#order[id] = ORDERED;
+          return true;
+        }
+        case "ENUM":
+        case "ENUM64":
+        case "FWD":
+          if (t.name !== "" || !this.#referenced[id]) this.#queue.push(id);
+          this.#order[id] = ORDERED;
+          return true;
+        case "TYPEDEF": {
+          const strong = this.#orderType(t.type, throughPtr);
+          if (throughPtr && !strong) return false;
+          this.#queue.push(id);
+          this.#order[id] = ORDERED;
+          return true;
+        }
+        case "VOLATILE":
+        case "CONST":
+        case "RESTRICT":
+        case "TYPE_TAG":
+          return this.#orderType(t.type, throughPtr);
+        case "FUNC_PROTO": {
+          let strong = this.#orderType(t.returnType, throughPtr);
+          for (const p of t.params) if (this.#orderType(p.type, throughPtr)) strong = true;
+          return strong;
+        }
+        case "FUNC":
+        case "VAR":
+        case "DATASEC":
+        case "DECL_TAG":
+          this.#order[id] = ORDERED;
+          return false;
+        default:
+          return false;
       }
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-        return this.#orderType(t.type, throughPtr);
-      case "FUNC_PROTO": {
-        let strong = this.#orderType(t.returnType, throughPtr);
-        for (const p of t.params) if (this.#orderType(p.type, throughPtr)) strong = true;
-        return strong;
-      }
-      case "FUNC":
-      case "VAR":
-      case "DATASEC":
-      case "DECL_TAG":
-        this.#order[id] = ORDERED;
-        return false;
-      default:
-        return false;
+    } finally {
+      this.#depth--;
     }
   }
 
@@ -243,85 +322,90 @@ class CDumper {
 
   /** Prints `id` if it is a definition that is due; `contId` is the type being defined (0 at top level). */
   #emitType(id: TypeId, contId: TypeId): void {
-    const topLevel = contId === 0;
-    if (id === 0 || this.#emit[id] === EMITTED) return;
-    const t = this.#t(id);
-    const out = this.out;
-    if (this.#emit[id] === EMITTING) {
-      if (this.#fwdEmitted[id]) return;
-      if (t.kind === "STRUCT" || t.kind === "UNION") {
-        if (id === contId) return;
-        if (t.name === "") return; // an anonymous loop: nothing C can say
-        out.push(this.#fwdName(t), ";\n\n");
-        this.#fwdEmitted[id] = 1;
-      } else if (t.kind === "TYPEDEF") {
-        if (!this.#skipTypedef(t.name)) {
-          this.#typedefDef(id, 0);
-          out.push(";\n\n");
-        }
-        this.#fwdEmitted[id] = 1;
-      }
-      return;
-    }
-    switch (t.kind) {
-      case "INT":
-      case "FLOAT":
-        this.#emit[id] = EMITTED;
-        break;
-      case "ENUM":
-      case "ENUM64":
-        if (topLevel) {
-          this.#enumDef(t, 0);
-          out.push(";\n\n");
-        }
-        this.#emit[id] = EMITTED;
-        break;
-      case "PTR":
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-      case "ARRAY":
-        this.#emitType(t.type, contId);
-        break;
-      case "FWD":
-        out.push(`${t.fwdKind} ${this.#typeName(id)}`, ";\n\n");
-        this.#emit[id] = EMITTED;
-        break;
-      case "TYPEDEF":
-        this.#emit[id] = EMITTING;
-        this.#emitType(t.type, id);
-        if (!this.#fwdEmitted[id] && !this.#skipTypedef(t.name)) {
-          this.#typedefDef(id, 0);
-          out.push(";\n\n");
-        }
-        this.#emit[id] = EMITTED;
-        break;
-      case "STRUCT":
-      case "UNION": {
-        this.#emit[id] = EMITTING;
-        if (topLevel || t.name === "") {
-          const inner = t.name === "" ? contId : id;
-          for (const m of t.members) this.#emitType(m.type, inner);
-        } else if (!this.#fwdEmitted[id] && id !== contId) {
+    this.#enter(id);
+    try {
+      const topLevel = contId === 0;
+      if (id === 0 || this.#emit[id] === EMITTED) return;
+      const t = this.#t(id);
+      const out = this.out;
+      if (this.#emit[id] === EMITTING) {
+        if (this.#fwdEmitted[id]) return;
+        if (t.kind === "STRUCT" || t.kind === "UNION") {
+          if (id === contId) return;
+          if (t.name === "") return; // an anonymous loop: nothing C can say
           out.push(this.#fwdName(t), ";\n\n");
           this.#fwdEmitted[id] = 1;
+        } else if (t.kind === "TYPEDEF") {
+          if (!this.#skipTypedef(t.name)) {
+            this.#typedefDef(id, 0);
+            out.push(";\n\n");
+          }
+          this.#fwdEmitted[id] = 1;
         }
-        if (topLevel) {
-          this.#structDef(t, 0);
-          out.push(";\n\n");
-          this.#emit[id] = EMITTED;
-        } else {
-          this.#emit[id] = NOT_EMITTED;
-        }
-        break;
+        return;
       }
-      case "FUNC_PROTO":
-        this.#emitType(t.returnType, contId);
-        for (const p of t.params) this.#emitType(p.type, contId);
-        break;
-      default:
-        break;
+      switch (t.kind) {
+        case "INT":
+        case "FLOAT":
+          this.#emit[id] = EMITTED;
+          break;
+        case "ENUM":
+        case "ENUM64":
+          if (topLevel) {
+            this.#enumDef(t, 0);
+            out.push(";\n\n");
+          }
+          this.#emit[id] = EMITTED;
+          break;
+        case "PTR":
+        case "VOLATILE":
+        case "CONST":
+        case "RESTRICT":
+        case "TYPE_TAG":
+        case "ARRAY":
+          this.#emitType(t.type, contId);
+          break;
+        case "FWD":
+          out.push(`${t.fwdKind} ${this.#typeName(id)}`, ";\n\n");
+          this.#emit[id] = EMITTED;
+          break;
+        case "TYPEDEF":
+          this.#emit[id] = EMITTING;
+          this.#emitType(t.type, id);
+          if (!this.#fwdEmitted[id] && !this.#skipTypedef(t.name)) {
+            this.#typedefDef(id, 0);
+            out.push(";\n\n");
+          }
+          this.#emit[id] = EMITTED;
+          break;
+        case "STRUCT":
+        case "UNION": {
+          this.#emit[id] = EMITTING;
+          if (topLevel || t.name === "") {
+            const inner = t.name === "" ? contId : id;
+            for (const m of t.members) this.#emitType(m.type, inner);
+          } else if (!this.#fwdEmitted[id] && id !== contId) {
+            out.push(this.#fwdName(t), ";\n\n");
+            this.#fwdEmitted[id] = 1;
+          }
+          if (topLevel) {
+            this.#structDef(t, 0);
+            out.push(";\n\n");
+            this.#emit[id] = EMITTED;
+          } else {
+            this.#emit[id] = NOT_EMITTED;
+          }
+          break;
+        }
+        case "FUNC_PROTO":
+          this.#emitType(t.returnType, contId);
+          for (const p of t.params) this.#emitType(p.type, contId);
+          break;
+        default:
+          break;
+      }
+    } finally {
+      this.#depth--;
     }
   }
 
@@ -387,37 +471,42 @@ class CDumper {
   }
 
   #structDef(t: CompositeType, lvl: number): void {
-    const out = this.out;
-    const isStruct = t.kind === "STRUCT";
-    const name = this.#typeName(t.id);
-    out.push(isStruct ? "struct" : "union", name === "" ? " {" : ` ${name} {`);
-    const packed = isStruct && this.#isPacked(t);
-    const members = t.members;
-    const ind = pfx(lvl + 1);
-    let off = 0;
-    let prevBitfield = false;
-    for (const m of members) {
-      const align = packed ? 1 : this.#alignOf(m.type);
-      const inBitfield = prevBitfield && m.bitfieldSize > 0;
-      this.#padding(off, m.bitOffset, align, inBitfield, lvl + 1);
-      out.push(`\n${ind}`);
-      this.#typeDecl(m.type, m.name, lvl + 1);
-      if (m.bitfieldSize) {
-        out.push(`: ${m.bitfieldSize}`);
-        off = m.bitOffset + m.bitfieldSize;
-        prevBitfield = true;
-      } else {
-        off = m.bitOffset + Math.max(0, this.#resolveSize(m.type)) * 8;
-        prevBitfield = false;
+    this.#enter(t.id);
+    try {
+      const out = this.out;
+      const isStruct = t.kind === "STRUCT";
+      const name = this.#typeName(t.id);
+      out.push(isStruct ? "struct" : "union", name === "" ? " {" : ` ${name} {`);
+      const packed = isStruct && this.#isPacked(t);
+      const members = t.members;
+      const ind = pfx(lvl + 1);
+      let off = 0;
+      let prevBitfield = false;
+      for (const m of members) {
+        const align = packed ? 1 : this.#alignOf(m.type);
+        const inBitfield = prevBitfield && m.bitfieldSize > 0;
+        this.#padding(off, m.bitOffset, align, inBitfield, lvl + 1);
+        out.push(`\n${ind}`);
+        this.#typeDecl(m.type, m.name, lvl + 1);
+        if (m.bitfieldSize) {
+          out.push(`: ${m.bitfieldSize}`);
+          off = m.bitOffset + m.bitfieldSize;
+          prevBitfield = true;
+        } else {
+          off = m.bitOffset + Math.max(0, this.#resolveSize(m.type)) * 8;
+          prevBitfield = false;
+        }
+        out.push(";");
       }
-      out.push(";");
+      if (isStruct) {
+        this.#padding(off, t.size * 8, packed ? 1 : this.#alignOf(t.id), false, lvl + 1);
+      }
+      if (members.length > 0 || t.size > 0) out.push(`\n${pfx(lvl)}}`);
+      else out.push("}");
+      if (packed) out.push(" __attribute__((packed))");
+    } finally {
+      this.#depth--;
     }
-    if (isStruct) {
-      this.#padding(off, t.size * 8, packed ? 1 : this.#alignOf(t.id), false, lvl + 1);
-    }
-    if (members.length > 0 || t.size > 0) out.push(`\n${pfx(lvl)}}`);
-    else out.push("}");
-    if (packed) out.push(" __attribute__((packed))");
   }
 
   /**
@@ -453,8 +542,10 @@ class CDumper {
     while (cur !== next) {
       const bits = Math.min(next - cur, padBits);
       if (bits === padBits) {
-        out.push(`\n${ind}${padType}: ${padBits};`);
-        cur += bits;
+        // Whole pad lines in batches: a struct of 4 GiB is half a billion of them.
+        const n = Math.min(Math.floor((next - cur) / padBits), 4096);
+        out.push(`\n${ind}${padType}: ${padBits};`.repeat(n));
+        cur += n * padBits;
         continue;
       }
       // The remainder: the smallest type that holds it.
@@ -489,35 +580,40 @@ class CDumper {
   }
 
   #computeAlign(id: TypeId): number {
-    const t = this.#t(id);
-    switch (t.kind) {
-      case "INT":
-      case "ENUM":
-      case "ENUM64":
-      case "FLOAT":
-        return Math.min(this.#ptrSize, t.size);
-      case "PTR":
-        return this.#ptrSize;
-      case "TYPEDEF":
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-      case "ARRAY":
-        return this.#alignOf(t.type);
-      case "STRUCT":
-      case "UNION": {
-        let maxAlign = 1;
-        for (const m of t.members) {
-          const align = this.#alignOf(m.type);
-          if (align <= 0) return 0;
-          maxAlign = Math.max(maxAlign, align);
-          if (m.bitfieldSize === 0 && m.bitOffset % (8 * align) !== 0) return 1;
+    this.#enter(id);
+    try {
+      const t = this.#t(id);
+      switch (t.kind) {
+        case "INT":
+        case "ENUM":
+        case "ENUM64":
+        case "FLOAT":
+          return Math.min(this.#ptrSize, t.size);
+        case "PTR":
+          return this.#ptrSize;
+        case "TYPEDEF":
+        case "VOLATILE":
+        case "CONST":
+        case "RESTRICT":
+        case "TYPE_TAG":
+        case "ARRAY":
+          return this.#alignOf(t.type);
+        case "STRUCT":
+        case "UNION": {
+          let maxAlign = 1;
+          for (const m of t.members) {
+            const align = this.#alignOf(m.type);
+            if (align <= 0) return 0;
+            maxAlign = Math.max(maxAlign, align);
+            if (m.bitfieldSize === 0 && m.bitOffset % (8 * align) !== 0) return 1;
+          }
+          return t.size % maxAlign !== 0 ? 1 : maxAlign;
         }
-        return t.size % maxAlign !== 0 ? 1 : maxAlign;
+        default:
+          return 0;
       }
-      default:
-        return 0;
+    } finally {
+      this.#depth--;
     }
   }
 
@@ -569,6 +665,11 @@ class CDumper {
     let cur = id;
     for (;;) {
       if (cur === 0) break;
+      if (stack.length > MAX_DUMP_DEPTH) {
+        throw new BTFError(
+          `C dump: the declarator of type [${id}] is deeper than ${MAX_DUMP_DEPTH} levels (a loop of pointers?)`,
+        );
+      }
       const t = this.#t(cur);
       if (
         t.kind === "PTR" ||
@@ -661,74 +762,79 @@ class CDumper {
 
   /** Prints the declarator chain, innermost entry (end of `stack`) first. */
   #chain(stack: TypeId[], name: string, lvl: number, lastWasPtr: boolean): void {
-    const out = this.out;
-    while (stack.length > 0) {
-      const id = stack.pop() as TypeId;
-      const t = this.#t(id);
-      switch (t.kind) {
-        case "PTR":
-          out.push(lastWasPtr ? "*" : " *");
-          lastWasPtr = true;
-          continue;
-        case "VOLATILE":
-          out.push(" volatile");
-          break;
-        case "CONST":
-          out.push(" const");
-          break;
-        case "RESTRICT":
-          out.push(" restrict");
-          break;
-        case "TYPE_TAG":
-          out.push(` __attribute__((btf_type_tag("${t.name}")))`);
-          break;
-        case "ARRAY": {
-          this.#dropMods(stack);
-          if (stack.length === 0) {
-            this.#name(name, lastWasPtr);
+    this.#enter(stack[stack.length - 1] ?? 0);
+    try {
+      const out = this.out;
+      while (stack.length > 0) {
+        const id = stack.pop() as TypeId;
+        const t = this.#t(id);
+        switch (t.kind) {
+          case "PTR":
+            out.push(lastWasPtr ? "*" : " *");
+            lastWasPtr = true;
+            continue;
+          case "VOLATILE":
+            out.push(" volatile");
+            break;
+          case "CONST":
+            out.push(" const");
+            break;
+          case "RESTRICT":
+            out.push(" restrict");
+            break;
+          case "TYPE_TAG":
+            out.push(` __attribute__((btf_type_tag("${t.name}")))`);
+            break;
+          case "ARRAY": {
+            this.#dropMods(stack);
+            if (stack.length === 0) {
+              this.#name(name, lastWasPtr);
+              out.push(`[${t.nelems}]`);
+              return;
+            }
+            const multidim = this.#t(stack[stack.length - 1] as TypeId).kind === "ARRAY";
+            if (name !== "" && !lastWasPtr) out.push(" ");
+            if (!multidim) out.push("(");
+            this.#chain(stack, name, lvl, true);
+            if (!multidim) out.push(")");
             out.push(`[${t.nelems}]`);
             return;
           }
-          const multidim = this.#t(stack[stack.length - 1] as TypeId).kind === "ARRAY";
-          if (name !== "" && !lastWasPtr) out.push(" ");
-          if (!multidim) out.push("(");
-          this.#chain(stack, name, lvl, true);
-          if (!multidim) out.push(")");
-          out.push(`[${t.nelems}]`);
-          return;
-        }
-        case "FUNC_PROTO": {
-          this.#dropMods(stack);
-          if (stack.length > 0) {
-            out.push(" (");
-            this.#chain(stack, name, lvl, true);
-            out.push(")");
-          } else {
-            this.#name(name, lastWasPtr);
-          }
-          const params = t.params;
-          out.push("(");
-          if (params.length === 0) {
-            out.push("void");
-          } else {
-            for (let i = 0; i < params.length; i++) {
-              const p = params[i] as (typeof params)[number];
-              if (i > 0) out.push(", ");
-              if (i === params.length - 1 && p.type === 0) {
-                out.push("...");
-                break;
-              }
-              this.#typeDecl(p.type, p.name, lvl);
+          case "FUNC_PROTO": {
+            this.#dropMods(stack);
+            if (stack.length > 0) {
+              out.push(" (");
+              this.#chain(stack, name, lvl, true);
+              out.push(")");
+            } else {
+              this.#name(name, lastWasPtr);
             }
+            const params = t.params;
+            out.push("(");
+            if (params.length === 0) {
+              out.push("void");
+            } else {
+              for (let i = 0; i < params.length; i++) {
+                const p = params[i] as (typeof params)[number];
+                if (i > 0) out.push(", ");
+                if (i === params.length - 1 && p.type === 0) {
+                  out.push("...");
+                  break;
+                }
+                this.#typeDecl(p.type, p.name, lvl);
+              }
+            }
+            out.push(")");
+            return;
           }
-          out.push(")");
-          return;
+          default:
+            throw new BTFError(`C dump: type [${id}] ${t.kind} in a declarator`);
         }
-        default:
-          throw new BTFError(`C dump: type [${id}] ${t.kind} in a declarator`);
+        lastWasPtr = false;
       }
-      lastWasPtr = false;
+      this.#name(name, lastWasPtr);
+    } finally {
+      this.#depth--;
     }
-    this.#name(name, lastWasPtr);
   }
 }

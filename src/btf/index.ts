@@ -8,7 +8,7 @@
 
 export { BTF, describeType, POINTER_SIZE } from "./btf.ts";
 export { type DecodedValue, decodeValue } from "./decode-value.ts";
-export { type DumpCOptions, dumpC } from "./dump-c.ts";
+export { type DumpCOptions, dumpC, dumpCTo, MAX_DUMP_DEPTH } from "./dump-c.ts";
 export { dumpRaw, formatRawType } from "./dump-raw.ts";
 export { type EncodeOptions, encodeBTF, encodeTypes } from "./encode.ts";
 export { BTFError } from "./errors.ts";

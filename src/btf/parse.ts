@@ -265,8 +265,23 @@ export function parseBTF(input: Uint8Array, options: ParseOptions = {}): BTF {
         break;
       case 4:
       case 5:
-        for (let i = 0, m = body; i < vlen; i++, m += 3)
+        for (let i = 0, m = body; i < vlen; i++, m += 3) {
           checkStr(words[m]!, strLimit, typeStart + m * 4);
+          // btf_struct_check_meta: a member starts inside its struct; a union's at 0.
+          const bitOff = kflag ? words[m + 2]! & 0xffffff : words[m + 2]!;
+          if (kindNum === 5 && bitOff !== 0) {
+            throw new BTFError(
+              `type [${id}] UNION '${strings.get(nameOff)}' member ${i} has bit offset ${bitOff}, not 0`,
+              typeStart + (m + 2) * 4,
+            );
+          }
+          if (Math.floor(bitOff / 8) > st) {
+            throw new BTFError(
+              `type [${id}] STRUCT '${strings.get(nameOff)}' member ${i} starts at bit ${bitOff}, past its ${st} bytes`,
+              typeStart + (m + 2) * 4,
+            );
+          }
+        }
         t = new CompositeRecord(src, id, nameOff, body, vlen, kindNum === 5, st, kflag);
         break;
       case 6:
@@ -348,6 +363,7 @@ export function parseBTF(input: Uint8Array, options: ParseOptions = {}): BTF {
   starts = starts.subarray(0, nStarts);
   if (options.checkReferences !== false) {
     checkReferences(words, starts, firstId, types.length, typeStart, strings);
+    checkMemberEnds(words, starts, firstId, types, typeStart, strings);
   }
   return new BTF(header, types, strings, { base, firstId, bytes, raw: { words, starts } });
 }
@@ -434,6 +450,160 @@ function checkReferences(
         break;
       default:
         break;
+    }
+  }
+}
+
+/**
+ * Sizes of types, resolved through modifiers, typedefs and arrays; -1 for types without
+ * one (void, FWD, FUNC_PROTO...). Iterative with memo, so the depth of a chain costs no
+ * stack; a chain that comes back to itself (a modifier loop the kernel refuses) is a
+ * BTFError.
+ */
+function typeSizes(
+  words: Uint32Array,
+  starts: Int32Array,
+  firstId: number,
+  types: readonly BTFType[],
+  typeStart: number,
+): Float64Array {
+  const n = types.length;
+  const size = new Float64Array(n).fill(Number.NaN);
+  const visiting = new Uint8Array(n);
+  size[0] = -1;
+  // What a type's size comes from: [next id, multiplier], or [-1, own size].
+  const step = (id: number): [number, number] => {
+    if (id < firstId) {
+      const t = types[id] as BTFType;
+      switch (t.kind) {
+        case "INT":
+        case "ENUM":
+        case "ENUM64":
+        case "FLOAT":
+        case "STRUCT":
+        case "UNION":
+          return [-1, t.size];
+        case "PTR":
+          return [-1, 8];
+        case "TYPEDEF":
+        case "VOLATILE":
+        case "CONST":
+        case "RESTRICT":
+        case "TYPE_TAG":
+          return [t.type, 1];
+        case "ARRAY":
+          return [t.type, t.nelems];
+        default:
+          return [-1, -1];
+      }
+    }
+    const w = starts[id - firstId]!;
+    const kind = (words[w + 1]! >>> 24) & 0x1f;
+    switch (kind) {
+      case 1:
+      case 4:
+      case 5:
+      case 6:
+      case 16:
+      case 19:
+        return [-1, words[w + 2]!];
+      case 2:
+        return [-1, 8];
+      case 8:
+      case 9:
+      case 10:
+      case 11:
+      case 18:
+        return [words[w + 2]!, 1];
+      case 3:
+        return [words[w + 3]!, words[w + 5]!];
+      default:
+        return [-1, -1];
+    }
+  };
+  const chain: number[] = [];
+  for (let id = 1; id < n; id++) {
+    if (!Number.isNaN(size[id]!)) continue;
+    let cur = id;
+    while (Number.isNaN(size[cur]!)) {
+      if (visiting[cur]) {
+        const at = cur >= firstId ? typeStart + starts[cur - firstId]! * 4 : 0;
+        throw new BTFError(`type [${cur}] is part of a loop of modifiers, typedefs or arrays`, at);
+      }
+      visiting[cur] = 1;
+      chain.push(cur);
+      const [next, v] = step(cur);
+      if (next < 0) {
+        size[cur] = v;
+        break;
+      }
+      cur = next;
+    }
+    // Unwind: each type's size from the one it refers to.
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const t = chain[i]!;
+      visiting[t] = 0;
+      if (!Number.isNaN(size[t]!)) continue;
+      const [next, mult] = step(t);
+      const inner = size[next]!;
+      size[t] = inner < 0 ? -1 : inner * mult;
+    }
+    chain.length = 0;
+  }
+  return size;
+}
+
+/**
+ * The kernel's "Member exceeds struct_size": every member of a struct ends inside it
+ * (a bitfield by its bit size, an old-style INT bitfield by its encoding, anything
+ * else by its type's size). Checked before anything lays the struct out, so a changed
+ * offset cannot make a C dump print gigabytes of padding.
+ */
+function checkMemberEnds(
+  words: Uint32Array,
+  starts: Int32Array,
+  firstId: number,
+  types: readonly BTFType[],
+  typeStart: number,
+  strings: StringTable,
+): void {
+  let sizes: Float64Array | undefined;
+  for (let i = 0; i < starts.length; i++) {
+    const w = starts[i]!;
+    const info = words[w + 1]!;
+    const kind = (info >>> 24) & 0x1f;
+    if (kind !== 4 && kind !== 5) continue;
+    sizes ??= typeSizes(words, starts, firstId, types, typeStart);
+    const vlen = info & 0xffff;
+    const kflag = info >>> 31 === 1;
+    const structBits = words[w + 2]! * 8;
+    for (let j = 0, m = w + 3; j < vlen; j++, m += 3) {
+      const type = words[m + 1]!;
+      const raw = words[m + 2]!;
+      const bitOff = kflag ? raw & 0xffffff : raw;
+      const bitfield = kflag ? raw >>> 24 : 0;
+      let end: number;
+      if (bitfield > 0) end = bitOff + bitfield;
+      else {
+        const sz = sizes[type]!;
+        if (sz < 0) continue;
+        end = bitOff + sz * 8;
+        // An old-style bitfield: an INT member whose encoding says how many bits.
+        const tw = type >= firstId ? starts[type - firstId] : undefined;
+        if (tw !== undefined && ((words[tw + 1]! >>> 24) & 0x1f) === 1) {
+          const enc = words[tw + 3]!;
+          const bits = enc & 0xff;
+          const off = (enc >>> 16) & 0xff;
+          end = bitOff - (bitOff % 8) + Math.ceil(((bitOff % 8) + off + bits) / 8) * 8;
+        }
+      }
+      if (Math.ceil(end / 8) * 8 > structBits) {
+        const name = strings.get(words[w]!);
+        throw new BTFError(
+          `type [${firstId + i}] ${kind === 4 ? "STRUCT" : "UNION"} '${name}' member '${strings.get(words[m]!)}' ends at bit ${end}, past its ${structBits / 8} bytes`,
+          typeStart + (m + 2) * 4,
+        );
+      }
     }
   }
 }

@@ -4,11 +4,19 @@
  * or as C (a vmlinux.h). FILE is raw BTF (/sys/kernel/btf/vmlinux, a module's split
  * BTF — on vmlinux automatically, or on `-B FILE`) or an ELF object's `.BTF` section.
  */
-import { readFileSync } from "node:fs";
-import { type BTF, type BTFType, dumpC, dumpRaw, formatRawType, parseBTF } from "../btf/index.ts";
+import {
+  type BTF,
+  BTFError,
+  type BTFType,
+  dumpCTo,
+  dumpRaw,
+  formatRawType,
+  parseBTF,
+} from "../btf/index.ts";
 import { parseELF } from "../elf/index.ts";
 import { KernelBTF, SYSFS_BTF_DIR, vmlinuxBTF } from "../kernel/btf.ts";
 import { btfInfoById } from "../kernel/btf-info.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import { BpfMap } from "../kernel/map.ts";
 import { programInfoByFd } from "../kernel/prog-info.ts";
 import type { Fd } from "../kernel/sys/index.ts";
@@ -37,7 +45,7 @@ function fileError(path: string, e: unknown): CliError {
 export function readBtfFile(path: string, base: BTF | undefined): BTF {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(readFileSync(path));
+    bytes = readInputFile(path, MAX_OBJECT_BYTES, "BTF file");
   } catch (e) {
     throw fileError(path, e);
   }
@@ -214,7 +222,23 @@ export async function dumpBtf(ctx: Context, args: Args): Promise<void> {
       );
     }
     const roots = source.roots.filter((id) => id !== 0);
-    ctx.out.write(dumpC(btf, source.roots.length ? { rootIds: roots } : {}));
+    // Streamed: each chunk goes to stdout as it is made (a 4 GiB struct is half a
+    // billion padding lines), and the dump stops when the reader is gone.
+    const stopped = new Error("stdout closed");
+    try {
+      dumpCTo(
+        btf,
+        (chunk) => {
+          ctx.out.write(chunk);
+          if (ctx.out.stdoutClosed) throw stopped;
+        },
+        source.roots.length ? { rootIds: roots } : {},
+      );
+    } catch (e) {
+      if (e === stopped) return;
+      if (e instanceof BTFError) throw new CliError(`failed to dump BTF as C: ${e.message}`);
+      throw e;
+    }
     return;
   }
   printRaw(ctx, btf, source.roots);

@@ -3,9 +3,10 @@
  * BPF object on stdout (see gen-types.ts). bpftool's `gen skeleton` writes C; tsbpf
  * writes TypeScript.
  */
-import { readFileSync } from "node:fs";
+
 import { basename } from "node:path";
 import { loadCollectionSpec } from "../elf/index.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import type { CollectionSpec } from "../spec/collection-spec.ts";
 import type { Args } from "./args.ts";
 import { type Command, type Context, dispatch, HELP_SPEC_OPTIONS, printHelp } from "./command.ts";
@@ -47,7 +48,7 @@ async function types(ctx: Context, args: Args): Promise<void> {
   }
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(readFileSync(file));
+    bytes = readInputFile(file, MAX_OBJECT_BYTES, "BPF object");
   } catch (e) {
     throw new CliError(
       `failed to open BPF object file ${file}: ${reason(e)}`,

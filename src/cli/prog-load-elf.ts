@@ -17,10 +17,11 @@
  * Whatever fails, nothing this command pinned stays pinned and every descriptor is
  * closed.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadCollectionSpec } from "../elf/index.ts";
 import { Collection, internalMapName } from "../kernel/collection.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import type { Link } from "../kernel/link.ts";
 import { attachProgram } from "../kernel/links/attach-program.ts";
 import { objectNameOf } from "../kernel/load-spec.ts";
@@ -285,7 +286,7 @@ export function loadElfObject(ctx: Context, req: ElfLoad): void {
   try {
     let spec: CollectionSpec;
     try {
-      spec = loadCollectionSpec(new Uint8Array(readFileSync(req.file)));
+      spec = loadCollectionSpec(readInputFile(req.file, MAX_OBJECT_BYTES, "BPF object"));
     } catch (e) {
       throw new CliError(`failed to open object file ${req.file}: ${reason(e)}`);
     }

@@ -11,9 +11,9 @@
  * [pinmaps MAP_DIR] [autoattach]`) is loaded whole, as bpftool does, and its first
  * program pinned at PATH: see prog-load-elf.ts.
  */
-import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import { assemble, decodeProgram, encodeProgram } from "../isa/index.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import { objectFdById } from "../kernel/objects.ts";
 import { Program } from "../kernel/program.ts";
 import type { Fd } from "../kernel/sys/index.ts";
@@ -115,7 +115,7 @@ export async function loadProg(ctx: Context, args: Args): Promise<void> {
   const opts = parseLoadArgs(args);
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(readFileSync(file));
+    bytes = readInputFile(file, MAX_OBJECT_BYTES, "BPF object");
   } catch (e) {
     closeAll(opts.maps.map((m) => m.fd));
     throw new CliError(`failed to open object file ${file}: ${reason(e)}`);

@@ -3,11 +3,12 @@
  * [ctx_out FILE|-] [ctx_size_out M] [repeat N]`: BPF_PROG_TEST_RUN as bpftool runs it
  * and prints it ("Return value: 2, duration: 13ns", the data out hex dump with `-`).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { NotSupportedError } from "../kernel/features/not-supported-error.ts";
+import { MAX_DATA_BYTES, readInputFile } from "../kernel/input-file.ts";
 import { Program } from "../kernel/program.ts";
 import type { RunResult } from "../kernel/test-run.ts";
-import { type Args, checkAmbiguous, parseU32 } from "./args.ts";
+import { type Args, checkAmbiguous, parseCUnsigned } from "./args.ts";
 import type { Context } from "./command.ts";
 import { hexDump } from "./hex.ts";
 import { CliError, exitForErrno } from "./output.ts";
@@ -33,9 +34,14 @@ function parseRunArgs(args: Args): RunArgs {
     args.skip();
     args.require(1);
     const w = args.next();
-    const v = parseU32(w);
+    // The attribute fields are u32: strtoul's wrap-around (bpftool turns
+    // 99999999999999999999 into 4294967295 and -1 into 4294967295) is refused here.
+    const v = parseCUnsigned(w);
     if (v === undefined) throw new CliError(`can't parse ${w} as ${what}`);
-    return v;
+    if (v < 0n || v > 0xffffffffn) {
+      throw new CliError(`can't parse ${w} as ${what}: out of range (0 to 4294967295)`);
+    }
+    return Number(v);
   };
   const file = (): string => {
     args.skip();
@@ -77,7 +83,7 @@ function parseRunArgs(args: Args): RunArgs {
 
 function readInput(name: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(name === "-" ? 0 : name));
+    return readInputFile(name, MAX_DATA_BYTES, "test-run input");
   } catch (e) {
     throw new CliError(`failed to open ${name}: ${reason(e)}`);
   }

@@ -4,6 +4,8 @@
  * Name and tag may match several objects (show/dump take them all; other commands
  * want exactly one).
  */
+
+import { InputFileError } from "../kernel/input-file.ts";
 import { mapInfoByFd } from "../kernel/map-info.ts";
 import { type ObjectKind, objectFdById, objectIds } from "../kernel/objects.ts";
 import { openPinned } from "../kernel/pin.ts";
@@ -18,6 +20,7 @@ const MAX_PROG_FULL_NAME = 128;
 
 /** strerror() text of a failed system call (bpf(2) or node's fs), else the message. */
 export function reason(e: unknown): string {
+  if (e instanceof InputFileError && e.code === undefined) return e.detail;
   if (e instanceof SyscallError) return errnoMessage(e.errno) ?? `Unknown error ${e.errno}`;
   const code = (e as { code?: unknown } | undefined)?.code;
   if (typeof code === "string") {

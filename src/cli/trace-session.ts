@@ -9,13 +9,14 @@
  * @module
  */
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadCollectionSpec } from "../elf/index.ts";
 import { Capability, effectiveCapabilities, hasCapability } from "../kernel/capabilities.ts";
 import { Collection } from "../kernel/collection.ts";
 import { haveMapType } from "../kernel/features/map-types.ts";
 import { NotSupportedError } from "../kernel/features/not-supported-error.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import type { Link } from "../kernel/link.ts";
 import { attachTracepoint } from "../kernel/links/tracepoint.ts";
 import { PerfBufferReader, type PerfRecord } from "../kernel/perfbuf.ts";
@@ -175,7 +176,10 @@ export class TraceSession {
     const path = traceObjectPath(opts.object);
     let spec: CollectionSpec;
     try {
-      spec = forTransport(loadCollectionSpec(new Uint8Array(readFileSync(path))), transport);
+      spec = forTransport(
+        loadCollectionSpec(readInputFile(path, MAX_OBJECT_BYTES, "BPF object")),
+        transport,
+      );
     } catch (e) {
       throw new CliError(`${opts.tool}: cannot read ${path}: ${(e as Error).message}`);
     }

@@ -2,21 +2,22 @@
  * `tsbpf vm load OBJ`: loads an ELF object into the userspace VM and lists what loaded
  * (programs with their type and size, maps with their shape), or says why it did not.
  */
-import { readFileSync } from "node:fs";
 import { loadCollectionSpec } from "../elf/index.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import { describeMapType } from "../spec/map-spec.ts";
 import { progTypeName } from "../uapi/index.ts";
 import { VirtualMachine } from "../vm/index.ts";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";
 import { CliError } from "./output.ts";
+import { reason } from "./selectors.ts";
 
 /** Reads an object file, or fails naming it. */
 export function readObject(path: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    return readInputFile(path, MAX_OBJECT_BYTES, "BPF object");
   } catch (e) {
-    throw new CliError(`failed to open ${path}: ${(e as Error).message}`);
+    throw new CliError(`failed to open ${path}: ${reason(e)}`);
   }
 }
 

@@ -11,8 +11,14 @@
  *   [repeat N]`: as `prog run` runs a kernel program, and printing what it prints
  *   ("Return value: 2, duration (average): 40ns").
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { loadCollectionSpec } from "../elf/index.ts";
+import {
+  InputFileError,
+  MAX_DATA_BYTES,
+  MAX_TEXT_BYTES,
+  readInputFile,
+} from "../kernel/input-file.ts";
 import { ProgType } from "../uapi/index.ts";
 import { VirtualMachine, VmProgram } from "../vm/index.ts";
 import { Args } from "./args.ts";
@@ -44,11 +50,16 @@ export function parseHexText(text: string, what: string): Uint8Array {
   return out;
 }
 
+/** Why an input file could not be read, without repeating its path. */
+function inputReason(e: unknown): string {
+  return e instanceof InputFileError ? e.detail : oneLine(e);
+}
+
 function readStdin(): string {
   try {
-    return readFileSync(0, "utf8");
+    return new TextDecoder().decode(readInputFile("-", MAX_TEXT_BYTES, "program text"));
   } catch (e) {
-    throw new CliError(`cannot read the program from stdin: ${oneLine(e)}`, VM_RUN_FAILURE);
+    throw new CliError(`cannot read the program from stdin: ${inputReason(e)}`, VM_RUN_FAILURE);
   }
 }
 
@@ -109,9 +120,9 @@ function parseObjRunArgs(args: Args): ObjRunArgs {
 
 function readInput(name: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(name === "-" ? 0 : name));
+    return readInputFile(name, MAX_DATA_BYTES, "test-run input");
   } catch (e) {
-    throw new CliError(`failed to open ${name}: ${oneLine(e)}`);
+    throw new CliError(`failed to open ${name}: ${inputReason(e)}`);
   }
 }
 
@@ -125,7 +136,7 @@ function emit(ctx: Context, data: Uint8Array, name: string | undefined, key: str
   try {
     writeFileSync(name, data);
   } catch (e) {
-    throw new CliError(`failed to open ${name}: ${oneLine(e)}`);
+    throw new CliError(`failed to open ${name}: ${inputReason(e)}`);
   }
 }
 

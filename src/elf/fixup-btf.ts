@@ -12,9 +12,22 @@
  * @module
  */
 
+import { parseHeader } from "../btf/parse.ts";
 import { forEachRawType, RawKind, rawKind, rawVlen } from "../btf/raw-types.ts";
 import { plainBytes, viewOf } from "../uapi/bytes.ts";
 import { ELFError } from "./errors.ts";
+
+/**
+ * Limits of the fixup's walk, checked before it reads a name or an entry:
+ *
+ * | what                     | limit                                          |
+ * |--------------------------|------------------------------------------------|
+ * | header                   | parseHeader: sections inside the blob          |
+ * | a name                   | KSYM_NAME_LEN (512) bytes, inside the strings  |
+ * | a DATASEC's entries      | inside the type section (a cut record ends it) |
+ * | a VAR record             | inside the type section                        |
+ */
+const MAX_NAME_BYTES = 512;
 
 /** `enum btf_var_linkage`. */
 const VAR_STATIC = 0;
@@ -37,23 +50,33 @@ export interface DatasecFacts {
  * @throws {ELFError} when a variable of a data section has no ELF symbol to place it
  */
 export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Array {
+  // The header first: no name is read and no record walked before the sections it
+  // points at are known to lie inside the blob (a str_len of 0x3fffffff made the name
+  // walk below crawl for 15 s).
+  parseHeader(bytes);
   const out = plainBytes(bytes).slice();
   // Offsets of every type record, by id, so DATASEC entries can find their VARs.
   const layout = forEachRawType(out);
   if (layout === undefined) return out;
   const v = viewOf(out);
-  const { strStart, strEnd, offsets: at } = layout;
+  const { strStart, offsets: at } = layout;
+  const strEnd = Math.min(layout.strEnd, out.length);
+  const typeEnd = Math.min(layout.typeEnd, out.length);
+  const decoder = new TextDecoder();
   const name = (off: number): string => {
-    let end = strStart + off;
-    while (end < strEnd && out[end] !== 0) end++;
-    return new TextDecoder().decode(out.subarray(strStart + off, end));
+    const start = strStart + off;
+    if (start >= strEnd) return "";
+    const stop = Math.min(strEnd, start + MAX_NAME_BYTES);
+    const nul = out.subarray(start, stop).indexOf(0);
+    return decoder.decode(out.subarray(start, nul < 0 ? stop : start + nul));
   };
   for (const rec of at) {
     if (rec === 0) continue;
     const info = v.getUint32(rec + 4, true);
     if (rawKind(info) !== RawKind.DATASEC) continue;
     const sec = name(v.getUint32(rec, true));
-    const vlen = rawVlen(info);
+    // Entries cut off by the end of the type section are left to the parser's error.
+    const vlen = Math.min(rawVlen(info), Math.floor((typeEnd - rec - 12) / 12));
     if (sec === ".ksyms") continue;
     const kconfig = sec === ".kconfig" ? facts.kconfig : undefined;
     if (sec === ".kconfig" && kconfig === undefined) continue;
@@ -64,7 +87,7 @@ export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Arra
     for (let i = 0; i < vlen; i++) {
       const vsi = rec + 12 + i * 12;
       const varRec = at[v.getUint32(vsi, true)];
-      if (varRec === undefined) continue;
+      if (varRec === undefined || varRec + 16 > typeEnd) continue;
       if (rawKind(v.getUint32(varRec + 4, true)) !== RawKind.VAR) continue;
       const varName = name(v.getUint32(varRec, true));
       if (kconfig) {

@@ -13,6 +13,13 @@ import { SectionFlags, SectionType, SymbolType } from "./constants.ts";
 import { ELFError } from "./errors.ts";
 import type { ElfFile, ElfSection } from "./read-elf.ts";
 
+/**
+ * The largest global-data section: its map is one ARRAY value, and the kernel refuses
+ * a value_size above KMALLOC_MAX_SIZE (4 MiB with 4 KiB pages) with E2BIG. Checked
+ * before anything allocates the value (a `.bss` of 0x7fffffff bytes).
+ */
+export const MAX_GLOBAL_DATA_BYTES = 4 << 20;
+
 /** True for a section that holds global data: `.data`, `.rodata.str1.1`, `.bss.foo`... */
 export function isGlobalDataSection(sec: ElfSection): boolean {
   return (
@@ -40,6 +47,12 @@ export interface GlobalData {
  * `.bss` has no initial contents (the kernel zeroes maps).
  */
 export function readGlobalData(elf: ElfFile, sec: ElfSection, btf: BTF | undefined): GlobalData {
+  if (sec.size > MAX_GLOBAL_DATA_BYTES) {
+    throw new ELFError(
+      `section is ${sec.size} bytes, more than an ARRAY map value may be (${MAX_GLOBAL_DATA_BYTES}, the kernel's KMALLOC_MAX_SIZE)`,
+      { section: sec.name },
+    );
+  }
   const readOnly = isReadOnlySection(sec.name);
   const datasec = btf?.findByName("DATASEC", sec.name);
   const nobits = sec.type === SectionType.NOBITS;

@@ -23,7 +23,7 @@ import { fixupDatasecs } from "./fixup-btf.ts";
 import { isGlobalDataSection, readGlobalData } from "./global-data.ts";
 import { readLegacyMaps } from "./legacy-maps.ts";
 import { findFunctions, Linker } from "./link-programs.ts";
-import { type ElfFile, type ElfSection, parseELF } from "./read-elf.ts";
+import { type ElfFile, type ElfSection, type ElfSymbol, parseELF } from "./read-elf.ts";
 import { parseSectionName } from "./section-def.ts";
 
 /**
@@ -194,21 +194,34 @@ function readBTFAndExterns(elf: ElfFile): {
   const sec = elf.section(".BTF");
   if (sec === undefined) return { externs: readExterns(elf, undefined) };
   let btfBytes: Uint8Array;
+  // Symbols by section and name (the first wins, as a search would find it): a DATASEC
+  // of 65,535 variables costs one lookup each, not a scan of the symbol table.
+  let byName: Map<string, ElfSymbol> | undefined;
+  const symbolIn = (shndx: number, name: string): ElfSymbol | undefined => {
+    if (byName === undefined) {
+      byName = new Map();
+      for (const s of elf.symbols) {
+        const k = `${s.shndx}\0${s.name}`;
+        if (!byName.has(k)) byName.set(k, s);
+      }
+    }
+    return byName.get(`${shndx}\0${name}`);
+  };
   try {
     btfBytes = fixupDatasecs(sec.data, {
       sectionSize: (name) => elf.section(name)?.size,
       variable: (section, name) => {
         const idx = elf.section(section)?.index;
-        const sym = elf.symbols.find(
-          (s) => s.name === name && s.shndx === idx && idx !== undefined,
-        );
+        const sym = idx === undefined ? undefined : symbolIn(idx, name);
         return sym && { offset: sym.value, hidden: sym.visibility === 1 || sym.visibility === 2 };
       },
     });
   } catch (e) {
     // Malformed BTF trips the fixup's walk: the parser says precisely what is wrong.
     if (!(e instanceof ELFError)) wrapBTF(sec, () => parseBTF(sec.data));
-    throw e;
+    return wrapBTF(sec, () => {
+      throw e;
+    });
   }
   let btf = wrapBTF(sec, () => parseBTF(btfBytes));
   const externs = readExterns(elf, btf);

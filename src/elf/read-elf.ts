@@ -177,9 +177,16 @@ export class ElfFile {
     }
   }
 
-  /** The first section named `name`, or undefined. */
+  /** The first section of each name, built on first use. */
+  #byName: Map<string, ElfSection> | undefined;
+
+  /** The first section named `name`, or undefined (a map lookup, not a scan). */
   section(name: string): ElfSection | undefined {
-    return this.sections.find((s) => s.name === name);
+    if (this.#byName === undefined) {
+      this.#byName = new Map();
+      for (const s of this.sections) if (!this.#byName.has(s.name)) this.#byName.set(s.name, s);
+    }
+    return this.#byName.get(name);
   }
 
   /**

@@ -4,10 +4,10 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { loadCollectionSpec } from "../elf/index.ts";
 import { Collection, type CollectionOptions } from "./collection.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "./input-file.ts";
 
 /**
  * The object name libbpf gives a file: its base name up to the first dot
@@ -35,6 +35,6 @@ export function loadCollection<
   P extends string = string,
   V extends string = string,
 >(path: string, opts: CollectionOptions = {}): Collection<M, P, V> {
-  const spec = loadCollectionSpec(new Uint8Array(readFileSync(path)));
+  const spec = loadCollectionSpec(readInputFile(path, MAX_OBJECT_BYTES, "BPF object"));
   return Collection.load<M, P, V>(spec, { objectName: objectNameOf(path), ...opts });
 }

@@ -11,6 +11,21 @@ import { BpfCall, SyscallError } from "./sys/index.ts";
 /** Room the output buffer has beyond the input, for programs that grow the packet. */
 export const DATA_OUT_HEADROOM = 256;
 
+/**
+ * The output buffer of a first try when the caller asked for more: 1 MiB, above what
+ * the kernel writes for any program type (a page of linear data, ~64 KiB with XDP
+ * fragments, 64 KiB of syscall context).
+ */
+const OUT_FIRST_TRY = 1 << 20;
+
+/** Sizes and counts are u32 attribute fields. */
+function checkSize(what: string, v: number | undefined): void {
+  if (v === undefined) return;
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new RangeError(`test run: ${what} ${v} is not a u32 (0 to 4294967295)`);
+  }
+}
+
 /** Input of one BPF_PROG_TEST_RUN. */
 export interface RunOptions {
   /** `data_in`: the packet (skb and XDP programs need at least an Ethernet header, 14 bytes). */
@@ -61,10 +76,29 @@ export function testRunProgram(
   opts: RunOptions = {},
 ): RunResult {
   const data = opts.data;
-  let dataOutSize = opts.dataOutSize ?? (data ? data.length + DATA_OUT_HEADROOM : 0);
+  checkSize("dataOutSize", opts.dataOutSize);
+  checkSize("ctxOutSize", opts.ctxOutSize);
+  checkSize("repeat", opts.repeat);
+  // The output buffers are sized for what the kernel can write, not for what was asked:
+  // it writes min(asked, produced) and answers ENOSPC with the size it needed when the
+  // buffer is short, which the retry below allocates. So `data_size_out 4294967295`
+  // costs a first try of OUT_FIRST_TRY bytes, not 4 GiB.
+  const firstTry = (asked: number, input: number): number =>
+    Math.min(asked, Math.max(input + DATA_OUT_HEADROOM, OUT_FIRST_TRY));
+  let dataOutSize =
+    opts.dataOutSize !== undefined
+      ? firstTry(opts.dataOutSize, data?.length ?? 0)
+      : data
+        ? data.length + DATA_OUT_HEADROOM
+        : 0;
   // raw_tp test runs refuse ctx_out (and repeat, which therefore defaults to 0: the
   // kernel treats 0 as 1 for the types that loop).
-  let ctxOutSize = opts.ctxOutSize ?? (typeName === "raw_tracepoint" ? 0 : (opts.ctx?.length ?? 0));
+  let ctxOutSize =
+    opts.ctxOutSize !== undefined
+      ? firstTry(opts.ctxOutSize, opts.ctx?.length ?? 0)
+      : typeName === "raw_tracepoint"
+        ? 0
+        : (opts.ctx?.length ?? 0);
   for (let tries = 0; ; tries++) {
     const call = new BpfCall(BpfCmd.PROG_TEST_RUN, bpfAttr.test);
     call.u32("prog_fd", progFd).u32("repeat", opts.repeat ?? 0);

@@ -7,6 +7,7 @@
  */
 
 import { Errno, HelperId } from "../uapi/index.ts";
+import { FIELD_WIDTH_MAX } from "./helpers-string.ts";
 import type { HelperFunction, Machine } from "./interpreter.ts";
 
 /** Reads a NUL-terminated string of at most `max` bytes at `addr` (fewer at a region's end). */
@@ -22,15 +23,30 @@ function readCString(m: Machine, addr: bigint, max: number): string {
 }
 
 /**
- * Formats like the kernel's bpf_trace_printk: %d %i %u %x %X %c %s %p with the l/ll
- * length modifiers, flags `-0+ ` and a width; at most 3 arguments.
+ * Limits of the formatting (the kernel's): a field width is at most FIELD_WIDTH_MAX
+ * (vsprintf's 24-bit field), and the line is cut at MAX_BPRINTF_BUF - 1 characters
+ * (bpf_trace_printk formats into a MAX_BPRINTF_BUF = 512 byte buffer). Padding is never
+ * built beyond the cut, so `%999999999d` costs no more than `%d`.
  */
-export function formatPrintk(m: Machine, fmt: string, args: readonly bigint[]): string {
+/** Characters of one trace_printk line (MAX_BPRINTF_BUF - 1). */
+export const PRINTK_LINE_MAX = 511;
+
+/**
+ * Formats like the kernel's bpf_trace_printk: %d %i %u %x %X %c %s %p with the l/ll
+ * length modifiers, flags `-0+ ` and a width; at most 3 arguments. The result is cut
+ * at `limit` characters (default {@link PRINTK_LINE_MAX}).
+ */
+export function formatPrintk(
+  m: Machine,
+  fmt: string,
+  args: readonly bigint[],
+  limit = PRINTK_LINE_MAX,
+): string {
   let out = "";
   let argi = 0;
   const re = /%([-0+ #]*)(\d*)(l{0,2}|h{0,2}|z)?([diuxXcsp%])/g;
   let last = 0;
-  for (let mt = re.exec(fmt); mt; mt = re.exec(fmt)) {
+  for (let mt = re.exec(fmt); mt && out.length < limit; mt = re.exec(fmt)) {
     out += fmt.slice(last, mt.index);
     last = re.lastIndex;
     const [, flags = "", width = "", len = "", conv] = mt;
@@ -65,7 +81,13 @@ export function formatPrintk(m: Machine, fmt: string, args: readonly bigint[]): 
       default:
         s = `0x${BigInt.asUintN(64, raw).toString(16)}`;
     }
-    const w = Number(width || 0);
+    // Only the digits that can matter are read (a 1,000-digit width is FIELD_WIDTH_MAX),
+    // and no padding is built past the cut.
+    const w = Math.min(
+      width.length > 8 ? FIELD_WIDTH_MAX : Number(width || 0),
+      FIELD_WIDTH_MAX,
+      limit - out.length,
+    );
     if (s.length < w) {
       if (flags.includes("-")) s = s.padEnd(w);
       else if (flags.includes("0") && conv !== "s" && conv !== "c") {
@@ -75,7 +97,8 @@ export function formatPrintk(m: Machine, fmt: string, args: readonly bigint[]): 
     }
     out += s;
   }
-  return out + fmt.slice(last);
+  out += fmt.slice(last);
+  return out.length > limit ? out.slice(0, limit) : out;
 }
 
 /** trace_printk and trace_vprintk, by id. */

@@ -11,6 +11,14 @@ import type { HelperFunction, Machine } from "./interpreter.ts";
 
 /** `MAX_BPF_FUNC_VARARGS`: most arguments of bpf_snprintf. */
 export const MAX_BPF_FUNC_VARARGS = 12;
+/** vsprintf's FIELD_WIDTH_MAX: the widest field (a 24-bit signed field). */
+export const FIELD_WIDTH_MAX = (1 << 23) - 1;
+/**
+ * Characters {@link formatBprintf} builds at most (1 MiB): bpf_snprintf writes at most
+ * str_size bytes, so text past this is never seen; the would-be length it returns is
+ * then this cap, not the kernel's (up to 12 fields of FIELD_WIDTH_MAX).
+ */
+export const BPRINTF_TEXT_MAX = 1 << 20;
 /** `MAX_BPRINTF_BUF`: room for the strings and IP addresses one format copies. */
 const MAX_BPRINTF_BUF = 512;
 /** `BPF_STRTOX_BASE_MASK`. */
@@ -79,7 +87,8 @@ export function parseBprintf(fmt: Uint8Array, numArgs: number): Spec[] | number 
     }
     let width = 0;
     if (at(i) >= 0x31 && at(i) <= 0x39) {
-      while (isDigit(at(i))) width = width * 10 + at(i++) - 0x30;
+      // vsprintf keeps a width in a 24-bit field: clamp as it does, whatever the digits.
+      while (isDigit(at(i))) width = Math.min(width * 10 + at(i++) - 0x30, FIELD_WIDTH_MAX);
     }
     const ch = String.fromCharCode(at(i));
     const next = at(i + 1);
@@ -129,14 +138,15 @@ export function parseBprintf(fmt: Uint8Array, numArgs: number): Spec[] | number 
   return specs;
 }
 
-function pad(s: string, spec: Spec, numeric: boolean): string {
-  if (s.length >= spec.width) return s;
-  if (spec.flags.includes("-")) return s.padEnd(spec.width);
+function pad(s: string, spec: Spec, numeric: boolean, room: number): string {
+  const width = Math.min(spec.width, room);
+  if (s.length >= width) return s;
+  if (spec.flags.includes("-")) return s.padEnd(width);
   if (numeric && spec.flags.includes("0")) {
     const sign = /^[-+ ]/.test(s) ? s.slice(0, 1) : "";
-    return sign + s.slice(sign.length).padStart(spec.width - sign.length, "0");
+    return sign + s.slice(sign.length).padStart(width - sign.length, "0");
   }
-  return s.padStart(spec.width);
+  return s.padStart(width);
 }
 
 /**
@@ -217,9 +227,10 @@ export function formatBprintf(
         s = raw.toString(16).padStart(16, "0");
         numeric = false;
     }
-    out += pad(s, spec, numeric);
+    out += pad(s, spec, numeric, Math.max(0, BPRINTF_TEXT_MAX - out.length));
   });
-  return out + text(last, fmt.length);
+  out += text(last, fmt.length);
+  return out.length > BPRINTF_TEXT_MAX ? out.slice(0, BPRINTF_TEXT_MAX) : out;
 }
 
 /** Reads VM memory (readable bytes of any region) for the formatter. */
