@@ -9,7 +9,7 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { release } from "node:os";
 import { gunzipSync } from "node:zlib";
 import type { BTF } from "../btf/btf.ts";
@@ -233,13 +233,41 @@ function setKconfig(
 
 // ---- ksyms and kfuncs --------------------------------------------------------------
 
-let kallsymsCache: Map<string, bigint> | undefined;
+let kallsymsCache: Map<string, string> | undefined;
 
-/** /proc/kallsyms as name → address (first occurrence), read once. */
-export function kallsyms(): Map<string, bigint> {
-  if (kallsymsCache) return kallsymsCache;
-  const m = new Map<string, bigint>();
-  const text = readFileSync("/proc/kallsyms", "latin1");
+/** Reads a /proc file in large chunks (procfs reports size 0, so readFileSync crawls). */
+function readProcText(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString("latin1");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * /proc/kallsyms as name → address as hex text (first occurrence), read once per
+ * process. Addresses become bigints only when looked up ({@link kallsymAddress}):
+ * 120,000 BigInt parses were most of a full scan.
+ */
+export function kallsyms(): Map<string, string> {
+  kallsymsCache ??= parseKallsyms(readProcText("/proc/kallsyms"));
+  return kallsymsCache;
+}
+
+/**
+ * Parses /proc/kallsyms text ("ADDR TYPE NAME" or "ADDR TYPE NAME\t[MODULE]" per line)
+ * into name → address hex, keeping each name's first occurrence. Linear in the text.
+ */
+export function parseKallsyms(text: string): Map<string, string> {
+  const m = new Map<string, string>();
   let pos = 0;
   while (pos < text.length) {
     let nl = text.indexOf("\n", pos);
@@ -247,15 +275,23 @@ export function kallsyms(): Map<string, bigint> {
     const sp1 = text.indexOf(" ", pos);
     const sp2 = text.indexOf(" ", sp1 + 1);
     if (sp1 > 0 && sp2 > 0 && sp2 < nl) {
-      let end = text.indexOf("\t", sp2 + 1);
-      if (end < 0 || end > nl) end = nl;
-      const name = text.slice(sp2 + 1, end);
-      if (!m.has(name)) m.set(name, BigInt(`0x${text.slice(pos, sp1)}`));
+      // A module symbol ends at a tab; search the line only: an indexOf over the whole
+      // text ran to the far-away module section from every vmlinux line (quadratic:
+      // 7.5 s for 120,000 symbols).
+      const line = text.slice(sp2 + 1, nl);
+      const tab = line.indexOf("\t");
+      const name = tab < 0 ? line : line.slice(0, tab);
+      if (!m.has(name)) m.set(name, text.slice(pos, sp1));
     }
     pos = nl + 1;
   }
-  kallsymsCache = m;
   return m;
+}
+
+/** The address of kernel symbol `name` in /proc/kallsyms, or undefined. */
+export function kallsymAddress(name: string): bigint | undefined {
+  const hex = kallsyms().get(name);
+  return hex === undefined ? undefined : BigInt(`0x${hex}`);
 }
 
 /** Finds a kernel VAR or FUNC named `name` in vmlinux, then in modules. */
@@ -292,7 +328,7 @@ export function resolveKsym(
     const typeless =
       local === undefined || e.typeId === 0 || local.resolve(e.typeId).kind === "VOID";
     if (typeless) {
-      const addr = kallsyms().get(e.name);
+      const addr = kallsymAddress(e.name);
       if (addr === undefined || addr === 0n) {
         if (e.weak) return { kind: "missing" };
         throw new ExternError(
