@@ -3,7 +3,7 @@
  * its variables at offset 0, and `.kconfig` variables as externs. The kernel refuses
  * such BTF, so, like libbpf's `btf_fixup_datasec`, the loader fills in each DATASEC's
  * size from its ELF section and each variable's offset from its ELF symbol, marks
- * variables of hidden symbols static, and gives `.kconfig` variables their place in
+ * variables and functions of hidden symbols static, and gives `.kconfig` variables their place in
  * the `.kconfig` map (as allocated globals).
  *
  * What is left for the writer of kernel BTF (src/btf): `.ksyms` externs (libbpf
@@ -29,6 +29,10 @@ import { ELFError } from "./errors.ts";
  */
 const MAX_NAME_BYTES = 512;
 
+/** `enum btf_func_linkage` (a FUNC's vlen). */
+const FUNC_STATIC = 0;
+const FUNC_GLOBAL = 1;
+
 /** `enum btf_var_linkage`. */
 const VAR_STATIC = 0;
 const VAR_GLOBAL_ALLOCATED = 1;
@@ -39,6 +43,12 @@ export interface DatasecFacts {
   sectionSize(name: string): number | undefined;
   /** The offset of variable `name` in section `section`, and whether its symbol is hidden. */
   variable(section: string, name: string): { offset: number; hidden: boolean } | undefined;
+  /**
+   * True when `name` is a global or weak function with hidden or internal visibility:
+   * its BTF FUNC becomes static, as libbpf does, so the verifier checks it in its
+   * callers' context instead of alone (libbpf's usdt.bpf.h relies on it).
+   */
+  hiddenFunction?(name: string): boolean;
   /** For `.kconfig`: its size and each extern's offset. */
   readonly kconfig?: { size: number; offsets: ReadonlyMap<string, number> };
 }
@@ -73,6 +83,12 @@ export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Arra
   for (const rec of at) {
     if (rec === 0) continue;
     const info = v.getUint32(rec + 4, true);
+    if (rawKind(info) === RawKind.FUNC) {
+      if (rawVlen(info) === FUNC_GLOBAL && facts.hiddenFunction?.(name(v.getUint32(rec, true)))) {
+        v.setUint32(rec + 4, (info & ~0xffff) | FUNC_STATIC, true);
+      }
+      continue;
+    }
     if (rawKind(info) !== RawKind.DATASEC) continue;
     const sec = name(v.getUint32(rec, true));
     // Entries cut off by the end of the type section are left to the parser's error.

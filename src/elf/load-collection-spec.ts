@@ -16,7 +16,7 @@ import type {
 import { plainBytes } from "../uapi/bytes.ts";
 import { ProgType } from "../uapi/index.ts";
 import { type ElfMap, readBtfMaps } from "./btf-maps.ts";
-import { EM_BPF } from "./constants.ts";
+import { EM_BPF, SymbolBinding, SymbolType } from "./constants.ts";
 import { ELFError } from "./errors.ts";
 import { type Externs, KCONFIG_MAP, readExterns } from "./externs.ts";
 import { fixupDatasecs } from "./fixup-btf.ts";
@@ -207,6 +207,7 @@ function readBTFAndExterns(elf: ElfFile): {
     }
     return byName.get(`${shndx}\0${name}`);
   };
+  let hidden: Set<string> | undefined;
   try {
     btfBytes = fixupDatasecs(sec.data, {
       sectionSize: (name) => elf.section(name)?.size,
@@ -214,6 +215,10 @@ function readBTFAndExterns(elf: ElfFile): {
         const idx = elf.section(section)?.index;
         const sym = idx === undefined ? undefined : symbolIn(idx, name);
         return sym && { offset: sym.value, hidden: sym.visibility === 1 || sym.visibility === 2 };
+      },
+      hiddenFunction: (name) => {
+        hidden ??= hiddenFunctions(elf);
+        return hidden.has(name);
       },
     });
   } catch (e) {
@@ -262,4 +267,16 @@ function wrapBTF<T>(sec: ElfSection, f: () => T): T {
     }
     throw e;
   }
+}
+
+/** Global and weak functions with hidden or internal visibility (STV_HIDDEN, STV_INTERNAL). */
+function hiddenFunctions(elf: ElfFile): Set<string> {
+  const out = new Set<string>();
+  for (const s of elf.symbols) {
+    const globalish = s.binding === SymbolBinding.GLOBAL || s.binding === SymbolBinding.WEAK;
+    if (s.type === SymbolType.FUNC && globalish && (s.visibility === 1 || s.visibility === 2)) {
+      out.add(s.name);
+    }
+  }
+  return out;
 }

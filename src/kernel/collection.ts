@@ -23,11 +23,10 @@
  */
 
 import { unlinkSync } from "node:fs";
-import { join } from "node:path";
 import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../btf/core.ts";
 import type { CollectionSpec, VariableSpec } from "../spec/collection-spec.ts";
 import { isGlobalDataName } from "../spec/collection-spec.ts";
-import { type MapSpec, sanitizeObjectName } from "../spec/map-spec.ts";
+import type { MapSpec } from "../spec/map-spec.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
 import {
   BPF_PSEUDO_BTF_ID,
@@ -47,7 +46,7 @@ import {
   resolveKsym,
 } from "./collection-externs.ts";
 import { encodeValue, GlobalDataMemory, Variable } from "./collection-variables.ts";
-import { BpfMap, wasReusedFromPin } from "./map.ts";
+import { BpfMap, pinByNamePath, wasReusedFromPin } from "./map.ts";
 import { effectiveMaxEntries } from "./map-create.ts";
 import { DEFAULT_BPFFS } from "./pin.ts";
 import { Program } from "./program.ts";
@@ -344,7 +343,7 @@ function loadInto(
     ms = btfFd === undefined ? withoutBTF(ms) : btfForType(ms);
     ms = numaAsLibbpf(ms);
     const pinned = ms.pinning === "byName";
-    const pinAt = pinned ? join(pinPath, sanitizeObjectName(ms.name)) : "";
+    const pinAt = pinned ? pinByNamePath(pinPath, ms.name) : "";
     const map = BpfMap.create(ms, {
       ...(btfFd !== undefined && { btfFd }),
       ...(pinned && { pinPath }),

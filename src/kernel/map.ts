@@ -12,6 +12,7 @@ import {
   isKeylessMapType,
   isPerCpuMapType,
   type MapSpec,
+  MapSpecError,
   sanitizeObjectName,
 } from "../spec/map-spec.ts";
 import { Errno } from "../uapi/errno.ts";
@@ -176,7 +177,7 @@ export class BpfMap implements MapApi, Disposable {
    */
   static create(spec: MapSpec, opts: BpfMapCreateOptions = {}): BpfMap {
     const pinned = spec.pinning === "byName" && opts.pinPath !== undefined;
-    const pinAt = pinned ? join(opts.pinPath as string, sanitizeObjectName(spec.name)) : "";
+    const pinAt = pinned ? pinByNamePath(opts.pinPath as string, spec.name) : "";
     if (pinned) {
       const existing = tryOpenPinned(pinAt);
       if (existing) {
@@ -674,6 +675,20 @@ export class BpfMap implements MapApi, Disposable {
 
 function openFlags(opts: BpfMapOpenOptions): number {
   return (opts.readOnly ? MapFlags.RDONLY : 0) | (opts.writeOnly ? MapFlags.WRONLY : 0);
+}
+
+/**
+ * Where a map pinned by name (LIBBPF_PIN_BY_NAME) lives: `<dir>/<name>` under its full
+ * name, as libbpf pins it — not the kernel's 15-character name, which would make
+ * `cilium_ratelimit` and `cilium_ratelimit_metrics` share one pin.
+ *
+ * @throws MapSpecError when the name cannot be a file name
+ */
+export function pinByNamePath(dir: string, name: string): string {
+  if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) {
+    throw new MapSpecError(name, "name", "cannot be pinned by name: it is not a valid file name");
+  }
+  return join(dir, name);
 }
 
 /** Maps that {@link BpfMap.create} opened from an existing pin rather than created. */
