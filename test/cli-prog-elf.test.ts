@@ -115,6 +115,28 @@ test("prog load OBJ PATH: every program loaded, the first one pinned, as bpftool
   assert.deepEqual(fdSnapshot(), before);
 });
 
+test("prog load of an object the kernel refuses: the API's detail, bpftool's exit status", {
+  skip,
+}, async () => {
+  const pins = pinDir("prog-elf-bad");
+  const before = fdSnapshot();
+  try {
+    const obj = join(import.meta.dirname, "testdata/cli/bad-map-flags.bpf.o");
+    const t = await tsbpf("prog", "load", obj, join(pins.dir, "t"));
+    const b = bpftool("prog", "load", obj, join(pins.dir, "b"));
+    assert.equal(b.code, 255, b.stderr);
+    assert.equal(t.code, b.code);
+    assert.match(
+      t.stderr,
+      /^Error: failed to load object file: create hash map "bad": Invalid argument \(key 4, value 4, max entries 4, flags 0x80000/,
+    );
+    assert.deepEqual(readdirSync(pins.dir), [], "nothing pinned");
+  } finally {
+    pins.cleanup();
+  }
+  assert.deepEqual(fdSnapshot(), before);
+});
+
 const hasClang = spawnSync("clang-19", ["--version"]).status === 0;
 
 test("prog loadall ... type TYPE for sections libbpf does not know; errors", {

@@ -315,7 +315,11 @@ export function loadElfObject(ctx: Context, req: ElfLoad): void {
         if (!ctx.out.json) ctx.out.stderr(`${e.log.trimEnd()}\n`);
         throw new CliError(`failed to load object file: ${e.message.split("\n")[0]}`);
       }
-      throw new CliError(`failed to load object file: ${reason(e)}`, exitForErrno(errnoOf(e)));
+      // The API's own first line names the object and the field (`create prog_array map
+      // "jmp": Invalid argument (key 4, ...)`), where errno words alone say too little;
+      // bpftool exits 255 for any failed object load.
+      const detail = e instanceof Error ? e.message.split("\n")[0] : String(e);
+      throw new CliError(`failed to load object file: ${detail}`);
     }
     if (ctx.opts.debug && !ctx.out.json) {
       for (const p of programs) {
