@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { bpftool, compareSkip, fdSnapshot, pinDir, tsbpf } from "./cli-run.ts";
+import { bpftool, compareSkip, fdSnapshot, pinDir, type Run, tsbpf } from "./cli-run.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const OBJECTS = ["hello", "trace-open", "trace-open-ringbuf", "core-task", "open-load-attach"].map(
@@ -131,6 +131,38 @@ test("prog load of an object the kernel refuses: the API's detail, bpftool's exi
       /^Error: failed to load object file: create hash map "bad": Invalid argument \(key 4, value 4, max entries 4, flags 0x80000/,
     );
     assert.deepEqual(readdirSync(pins.dir), [], "nothing pinned");
+  } finally {
+    pins.cleanup();
+  }
+  assert.deepEqual(fdSnapshot(), before);
+});
+
+test("prog show: the metadata section of .rodata's bpf_metadata_* variables, bound as libbpf binds it", {
+  skip,
+}, async () => {
+  const pins = pinDir("prog-elf-meta");
+  const before = fdSnapshot();
+  try {
+    const obj = join(import.meta.dirname, "testdata/cli/metadata.bpf.o");
+    // Loaded by tsbpf and by bpftool (libbpf): the same .rodata binding, the same output,
+    // also for meta_other, which reads no variable and so binds .rodata only through
+    // BPF_PROG_BIND_MAP.
+    assert.equal((await tsbpf("prog", "loadall", obj, join(pins.dir, "t"))).code, 0);
+    assert.equal(bpftool("prog", "loadall", obj, join(pins.dir, "b")).code, 0);
+    for (const prog of ["meta_prog", "meta_other"]) {
+      for (const flags of [[], ["-j"], ["-p"]]) {
+        const t = await tsbpf(...flags, "prog", "show", "pinned", join(pins.dir, "t", prog));
+        const b = bpftool(...flags, "prog", "show", "pinned", join(pins.dir, "b", prog));
+        const ids = (r: Run) =>
+          r.stdout.replace(
+            /\b(\d+): xdp|"id":\s*\d+|map_ids \d+|\[\d+\s*\]|"btf_id":\s*\d+|btf_id \d+|loaded_at \S+|"loaded_at":\s*\d+/g,
+            "X",
+          );
+        assert.equal(ids(t), ids(b), `${prog} ${flags.join(" ")}`);
+      }
+    }
+    const plain = await tsbpf("prog", "show", "pinned", join(pins.dir, "t", "meta_other"));
+    assert.match(plain.stdout, /\tmetadata:\n\t\tname = "tsbpf-meta"\n\t\tversion = 3\n$/);
   } finally {
     pins.cleanup();
   }

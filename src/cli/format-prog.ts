@@ -2,9 +2,13 @@
  * The one formatter for `prog show`: a {@link ProgView} printed as bpftool's plain text
  * or as its JSON object, so the two never drift apart.
  */
+
+import { formatValue } from "../btf/format-value.ts";
 import { progTypeName } from "../uapi/index.ts";
 import { epochSeconds, formatLocalIso } from "./boot-time.ts";
-import type { JsonWriter } from "./json-writer.ts";
+import { writerSink } from "./btf-value.ts";
+import { JsonWriter } from "./json-writer.ts";
+import type { MetadataVar } from "./prog-metadata.ts";
 
 /** Everything `prog show` prints about one program. */
 export interface ProgView {
@@ -34,6 +38,18 @@ export interface ProgView {
   readonly btfId: number;
   /** Pinned paths, when `-f` asked for them. */
   readonly pinned: readonly string[] | undefined;
+  /** `bpf_metadata_*` variables of the bound `.rodata`, when there are any. */
+  readonly metadata?: readonly MetadataVar[] | undefined;
+}
+
+/** A metadata value in bpftool's plain tokens, laid out as its pretty writer does. */
+function metadataPlain(m: MetadataVar): string {
+  let text = "";
+  const w = new JsonWriter((t) => {
+    text += t;
+  }, true);
+  formatValue(m.btf, m.typeId, m.value, writerSink(w), { plainText: true });
+  return text;
 }
 
 function typeText(type: number): string {
@@ -69,7 +85,13 @@ export function progPlain(v: ProgView): string {
   if (v.mapIds.length) s += `  map_ids ${v.mapIds.join(",")}`;
   for (const p of v.pinned ?? []) s += `\n\tpinned ${p}`;
   if (v.btfId) s += `\n\tbtf_id ${v.btfId}`;
-  return `${s}\n`;
+  s += "\n";
+  if (v.metadata) {
+    s += "\tmetadata:";
+    for (const m of v.metadata) s += `\n\t\t${m.name} = ${metadataPlain(m)}`;
+    s += "\n";
+  }
+  return s;
 }
 
 /** The header members of the JSON object (bpftool's print_prog_header_json). */
@@ -105,5 +127,13 @@ export function progJson(w: JsonWriter, v: ProgView): void {
   if (v.mapIds.length) w.field("map_ids", v.mapIds);
   if (v.btfId) w.field("btf_id", v.btfId);
   if (v.pinned) w.field("pinned", v.pinned);
+  if (v.metadata) {
+    w.name("metadata").startObject();
+    for (const m of v.metadata) {
+      w.name(m.name);
+      formatValue(m.btf, m.typeId, m.value, writerSink(w), { plainText: false });
+    }
+    w.endObject();
+  }
   w.endObject();
 }

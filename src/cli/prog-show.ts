@@ -10,6 +10,7 @@ import type { Context } from "./command.ts";
 import { type ProgView, progJson, progPlain } from "./format-prog.ts";
 import { pinnedFor } from "./pinned-paths.ts";
 import { progFullName } from "./prog-btf.ts";
+import { progMetadata } from "./prog-metadata.ts";
 import { openProgs } from "./selectors.ts";
 import { showObjects } from "./show-objects.ts";
 
@@ -40,6 +41,7 @@ export function progView(
     mapIds: info.mapIds,
     btfId: info.btfId,
     pinned: pinnedFor(pins, info.id),
+    metadata: info.mapIds.length > 0 ? progMetadata(info.mapIds) : undefined,
   };
 }
 

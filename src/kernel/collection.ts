@@ -46,6 +46,7 @@ import {
   resolveKsym,
 } from "./collection-externs.ts";
 import { encodeValue, GlobalDataMemory, Variable } from "./collection-variables.ts";
+import { NotSupportedError } from "./features/not-supported-error.ts";
 import { BpfMap, pinByNamePath, wasReusedFromPin } from "./map.ts";
 import { effectiveMaxEntries } from "./map-create.ts";
 import { DEFAULT_BPFFS } from "./pin.ts";
@@ -427,6 +428,10 @@ function loadInto(
       throw e;
     }
     res.programs.set(p.name, prog);
+    // As libbpf: .rodata is bound to every program, so it lives as long as any of them
+    // and `prog show` finds the object's bpf_metadata_* variables in it.
+    const rodata = res.maps.get(".rodata");
+    if (rodata) bindRodata(prog, rodata);
   }
 
   // 5. Program-array slots.
@@ -632,4 +637,13 @@ function constantValues(
     out.set(v.map, list);
   }
   return out;
+}
+
+/** Binds `.rodata` to `prog`; kernels before 5.10 have no BPF_PROG_BIND_MAP (libbpf then only warns). */
+function bindRodata(prog: Program, rodata: BpfMap): void {
+  try {
+    prog.bindMap(rodata);
+  } catch (e) {
+    if (!(e instanceof NotSupportedError)) throw e;
+  }
 }

@@ -6,12 +6,14 @@
  */
 
 import { describeProgram, type ProgramSpec } from "../spec/program-spec.ts";
-import { progTypeName } from "../uapi/index.ts";
+import { BpfCmd, bpfAttr, progTypeName } from "../uapi/index.ts";
+import { NotSupportedError } from "./features/not-supported-error.ts";
+import { kernelVersionCode, runningKernelVersion } from "./kernel-version.ts";
 import { objectFdById } from "./objects.ts";
 import { openPinned, pinObject } from "./pin.ts";
 import { type ProgramInfo, programInfoByFd } from "./prog-info.ts";
 import { type LoadOptions, loadProgramFd } from "./program-load.ts";
-import { Fd } from "./sys/index.ts";
+import { BpfCall, Fd, SyscallError } from "./sys/index.ts";
 import { type RunOptions, type RunResult, testRunProgram } from "./test-run.ts";
 
 /**
@@ -128,6 +130,27 @@ export class Program {
     pinObject(this.fd.value, path);
   }
 
+  /**
+   * Ties `map` to this program (BPF_PROG_BIND_MAP, Linux >= 5.10) so it lives as long
+   * as the program and shows in its `map_ids`, though no instruction uses it — as
+   * libbpf binds `.rodata` to every program so `bpf_metadata_*` variables show in
+   * `prog show`.
+   * @throws NotSupportedError when the kernel has no BPF_PROG_BIND_MAP
+   */
+  bindMap(map: { readonly fd: Fd | number }): void {
+    const mapFd = typeof map.fd === "number" ? map.fd : map.fd.value;
+    const call = new BpfCall(BpfCmd.PROG_BIND_MAP, bpfAttr.progBindMap);
+    call.u32("prog_fd", this.fd.value).u32("map_fd", mapFd);
+    try {
+      call.invoke(`bind a map to ${this}`);
+    } catch (e) {
+      if (e instanceof SyscallError && e.code === "EINVAL" && !haveBindMapCommand()) {
+        throw new NotSupportedError("BPF_PROG_BIND_MAP", "it needs Linux 5.10", e.errno);
+      }
+      throw e;
+    }
+  }
+
   /** The kernel's `bpf_prog_info` for this program, decoded (arrays included). */
   info(): ProgramInfo {
     return programInfoByFd(this.fd.value);
@@ -146,4 +169,9 @@ export class Program {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** Does the kernel know BPF_PROG_BIND_MAP (Linux >= 5.10)? An unknown command is EINVAL too. */
+function haveBindMapCommand(): boolean {
+  return runningKernelVersion() >= kernelVersionCode({ major: 5, minor: 10, patch: 0 });
 }
