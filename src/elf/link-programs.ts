@@ -32,6 +32,7 @@ import {
   SectionType,
   SHN_LORESERVE,
   SHN_UNDEF,
+  SymbolBinding,
   SymbolType,
 } from "./constants.ts";
 import { ELFError } from "./errors.ts";
@@ -120,10 +121,35 @@ export function findFunctions(elf: ElfFile, textIndex: number | undefined): Func
       out.push({ name: s.name, section: sec, start, end, subprogram: sec.index === textIndex });
     }
     if (syms.length === 0 && sec.size > 0) {
-      throw new ELFError("code without a function symbol", { section: sec.name, offset: 0 });
+      // Objects from before clang marked programs STT_FUNC (iproute2 and old kernel
+      // samples still ship them): one program per executable section, as iproute2
+      // loads them, named by a global symbol at its start or else by the section.
+      if (sec.index === textIndex) {
+        throw new ELFError("code without a function symbol", { section: sec.name, offset: 0 });
+      }
+      out.push({
+        name: legacyProgramName(elf, sec),
+        section: sec,
+        start: 0,
+        end: count,
+        subprogram: false,
+      });
     }
   }
   return out;
+}
+
+/** A global symbol at offset 0 of `sec`, or the section's name made an identifier. */
+function legacyProgramName(elf: ElfFile, sec: ElfSection): string {
+  const sym = elf.symbols.find(
+    (s) =>
+      s.shndx === sec.index &&
+      s.value === 0 &&
+      s.name !== "" &&
+      (s.binding === SymbolBinding.GLOBAL || s.binding === SymbolBinding.WEAK) &&
+      s.type !== SymbolType.SECTION,
+  );
+  return sym ? sym.name : sec.name.replace(/[^A-Za-z0-9_]/g, "_");
 }
 
 /** Executable PROGBITS sections. */
