@@ -11,13 +11,6 @@ export function hex2(b: number): string {
   return HEX[b & 0xff] as string;
 }
 
-/** Lowercase hex digits of all bytes, no separator (program tags). */
-export function hexString(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += hex2(b);
-  return s;
-}
-
 /**
  * bpftool's fprint_hex: bytes separated by `sep`, two spaces after every 8th byte and a
  * newline after every 16th.
@@ -36,11 +29,6 @@ export function fprintHex(bytes: Uint8Array, sep = " "): string {
 /** bpftool's print_hex_data_json: `["0x01","0x00"]`. */
 export function hexBytesJson(bytes: Uint8Array): string[] {
   return Array.from(bytes, (b) => `0x${hex2(b)}`);
-}
-
-/** bpftool's print_data_json: bytes as decimal numbers. */
-export function decimalBytesJson(bytes: Uint8Array): number[] {
-  return Array.from(bytes);
 }
 
 /**

@@ -641,23 +641,6 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
   }
 }
 
-/** The jump offset, in slots, of a jump-like instruction (goto, gotol, if, may_goto, bpf call). */
-export function branchOffset(insn: Instruction): number | undefined {
-  switch (insn.kind) {
-    case "goto":
-      return insn.long ? insn.imm : insn.off;
-    case "jump":
-    case "may_goto":
-      return insn.off;
-    case "call":
-      return insn.target === "bpf" ? insn.imm : undefined;
-    case "lddw":
-      return insn.pseudo === U.BPF_PSEUDO_FUNC ? insn.imm : undefined;
-    default:
-      return undefined;
-  }
-}
-
 /** Copies an instruction with new raw fields, re-validated (e.g. to patch a jump offset). */
 export function withFields(
   insn: Instruction,

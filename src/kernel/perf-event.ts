@@ -214,11 +214,6 @@ export function perfEventEnable(fd: number): void {
   ioctl(fd, PERF_EVENT_IOC_ENABLE, 0, `enable perf event (fd ${fd})`);
 }
 
-/** PERF_EVENT_IOC_DISABLE. */
-export function perfEventDisable(fd: number): void {
-  ioctl(fd, PERF_EVENT_IOC_DISABLE, 0, `disable perf event (fd ${fd})`);
-}
-
 /**
  * PERF_EVENT_IOC_SET_BPF: runs program `progFd` on every hit of the event (the way to
  * attach before BPF perf links, Linux < 5.15). Detached when the event's fd closes.

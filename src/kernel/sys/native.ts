@@ -11,14 +11,6 @@ import koffi from "koffi";
 
 const libc = koffi.load("libc.so.6");
 
-/** `long syscall(long nr, long a, void *b, unsigned long c)` with a pointer second argument. */
-export const syscall3p = libc.func("long syscall(long nr, long a, void *b, unsigned long c)") as (
-  nr: number,
-  a: number,
-  b: unknown,
-  c: number,
-) => number;
-
 /**
  * `long syscall(long nr, long a, long b, unsigned long c)` with integer arguments only,
  * pointers passed as addresses (a JS number: user-space addresses fit in 53 bits).
