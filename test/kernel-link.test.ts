@@ -351,7 +351,7 @@ describe("raw tracepoint links", { skip }, () => {
         rmSync(`${dir}/rawtp`);
         waitFor(() => ![...linkIds()].includes(id));
         assert.ok(![...linkIds()].includes(id), "unpinned and closed: gone");
-        assert.throws(() => Link.fromId(id), /no BPF link with id/);
+        assert.throws(() => Link.fromId(id), /no BPF link has id/);
       } finally {
         rmSync(dir, { recursive: true, force: true });
         c.close();

@@ -99,6 +99,7 @@ export { RecordReader, type RecordReaderOptions, type RecordSource } from "./pol
 export { decodeRecord, type RecordType, recordDecoder } from "./record-decode.ts";
 
 // ---- pins ----------------------------------------------------------------------------
+export { ObjectNotFoundError } from "./objects.ts";
 export { ensureBpffs, isOnBpffs, openPinned, pinObject } from "./pin.ts";
 
 // ---- walking the kernel's objects ----------------------------------------------------

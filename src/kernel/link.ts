@@ -14,7 +14,7 @@
 import { BpfCmd, bpfAttr } from "../uapi/index.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { type LinkInfo, linkInfoByFd } from "./link-info.ts";
-import { objectFdById } from "./objects.ts";
+import { requireObjectFdById } from "./objects.ts";
 import { openPinned, pinObject } from "./pin.ts";
 import type { Program } from "./program.ts";
 import { BpfCall, Fd, SyscallError } from "./sys/index.ts";
@@ -94,8 +94,7 @@ export class Link implements Disposable {
    * @throws Error when there is no such link; SyscallError without privileges.
    */
   static fromId(id: number): Link {
-    const fd = objectFdById("link", id);
-    if (!fd) throw new Error(`no BPF link with id ${id}`);
+    const fd = requireObjectFdById("link", id);
     try {
       return Link.fromFd(fd);
     } catch (e) {

@@ -22,7 +22,7 @@ import { batchCursorSize, deleteBatch, lookupBatch, updateBatch } from "./map-ba
 import { type CreateMapOptions, createMapFd, effectiveMaxEntries } from "./map-create.ts";
 import { type MapInfo, mapInfoByFd, mapShapeByFd } from "./map-info.ts";
 import { MapOpBuffers } from "./map-ops.ts";
-import { objectFdById } from "./objects.ts";
+import { requireObjectFdById } from "./objects.ts";
 import { isOnBpffs, openPinned, pinObject } from "./pin.ts";
 import { BpfCall, bpfRaw, Fd, SyscallError } from "./sys/index.ts";
 
@@ -236,9 +236,7 @@ export class BpfMap implements MapApi, Disposable {
    * @throws Error when no map has that id.
    */
   static fromId(id: number, opts: BpfMapOpenOptions = {}): BpfMap {
-    const fd = objectFdById("map", id, openFlags(opts));
-    if (!fd) throw new SyscallError(ENOENT, `open map by id ${id}`, "no map has this id");
-    return BpfMap.fromFd(fd);
+    return BpfMap.fromFd(requireObjectFdById("map", id, openFlags(opts)));
   }
 
   /**

@@ -67,6 +67,32 @@ export function btfIds(): Generator<number, void, undefined> {
 }
 
 /**
+ * No kernel object of that kind has that id (it never existed or was freed): the one
+ * error `BpfMap.fromId`, `Program.fromId` and `Link.fromId` throw for it. A
+ * {@link SyscallError} with ENOENT, so `e.code === "ENOENT"` also tells.
+ */
+export class ObjectNotFoundError extends SyscallError {
+  override readonly name: string = "ObjectNotFoundError";
+  /** "map", "prog", "link" or "btf". */
+  readonly kind: ObjectKind;
+  /** The id asked for. */
+  readonly id: number;
+
+  constructor(kind: ObjectKind, id: number) {
+    super(Errno.ENOENT, `open ${kind} by id ${id}`, `no BPF ${kind} has id ${id}`);
+    this.kind = kind;
+    this.id = id;
+  }
+}
+
+/** The descriptor of the object `kind` with `id`; throws {@link ObjectNotFoundError} when there is none. */
+export function requireObjectFdById(kind: ObjectKind, id: number, openFlags = 0): Fd {
+  const fd = objectFdById(kind, id, openFlags);
+  if (!fd) throw new ObjectNotFoundError(kind, id);
+  return fd;
+}
+
+/**
  * Opens the object of `kind` with `id`. Returns undefined when no such object exists
  * (it may have gone between finding its id and opening it: a normal race when walking).
  * `openFlags`: BPF_F_RDONLY / BPF_F_WRONLY for maps.

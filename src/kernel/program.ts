@@ -9,7 +9,7 @@ import { describeProgram, type ProgramSpec } from "../spec/program-spec.ts";
 import { BpfCmd, bpfAttr, progTypeName } from "../uapi/index.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { kernelVersionCode, runningKernelVersion } from "./kernel-version.ts";
-import { objectFdById } from "./objects.ts";
+import { requireObjectFdById } from "./objects.ts";
 import { openPinned, pinObject } from "./pin.ts";
 import { type ProgramInfo, programInfoByFd } from "./prog-info.ts";
 import { type LoadOptions, loadProgramFd } from "./program-load.ts";
@@ -97,8 +97,7 @@ export class Program {
    * @throws Error when there is no such program; SyscallError without privileges.
    */
   static fromId(id: number): Program {
-    const fd = objectFdById("prog", id);
-    if (!fd) throw new Error(`no BPF program with id ${id}`);
+    const fd = requireObjectFdById("prog", id);
     try {
       return Program.fromFd(fd);
     } catch (e) {
