@@ -51,6 +51,7 @@ import { BpfMap, pinByNamePath, wasReusedFromPin } from "./map.ts";
 import { effectiveMaxEntries } from "./map-create.ts";
 import { DEFAULT_BPFFS } from "./pin.ts";
 import { Program } from "./program.ts";
+import { SyscallError } from "./sys/index.ts";
 import { VerifierError } from "./verifier-error.ts";
 
 /** Options of {@link Collection.load}. */
@@ -302,8 +303,11 @@ function loadInto(
         what: objectName ? `object "${objectName}"` : "the object",
       });
       btfFd = res.btf.fd.value;
-    } catch {
-      // As libbpf: BTF is optional for maps and programs that do not need it.
+    } catch (e) {
+      // As libbpf: when the kernel refuses the object's BTF (an older kernel, even after
+      // sanitising), load without it — maps and programs that need it then fail with
+      // the kernel's own reason. Anything else is a bug to report, not to hide.
+      if (!(e instanceof SyscallError)) throw e;
       res.btf = undefined;
     }
   }
