@@ -318,7 +318,7 @@ test("prog loadall ... map name|idx MAP: an existing map stands in, as with bpft
       bad,
     );
     assert.equal(t.code, 255);
-    assert.match(t.stderr, /replacement for map "counts" does not match: type/);
+    assert.match(t.stderr, /replacement map does not match spec "counts": type/);
     assert.ok(!existsSync(join(pins.dir, "t_bad")));
     // Names that are not in the object.
     const n = await tsbpf(

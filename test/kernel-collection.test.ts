@@ -332,7 +332,7 @@ describe("the ELF loader's objects as collections", { skip }, () => {
       assert.throws(
         () =>
           loadCollection(join(ELF, "legacy.bpf.o"), { mapReplacements: { legacy_hash: counts } }),
-        /replacement for map "legacy_hash" does not match: maxEntries is 1024, the object says 16/,
+        /replacement map does not match spec "legacy_hash": maxEntries is 1024, the spec says 16/,
       );
     } finally {
       counts.close();

@@ -26,6 +26,7 @@ import { unlinkSync } from "node:fs";
 import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../btf/core.ts";
 import type { CollectionSpec, VariableSpec } from "../spec/collection-spec.ts";
 import { isGlobalDataName } from "../spec/collection-spec.ts";
+import { checkMapCompatible } from "../spec/map-compat.ts";
 import type { MapSpec } from "../spec/map-spec.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
 import {
@@ -47,8 +48,7 @@ import {
 } from "./collection-externs.ts";
 import { encodeValue, GlobalDataMemory, Variable } from "./collection-variables.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
-import { BpfMap, pinByNamePath, wasReusedFromPin } from "./map.ts";
-import { effectiveMaxEntries } from "./map-create.ts";
+import { BpfMap, pinByNamePath, specShape, wasReusedFromPin } from "./map.ts";
 import { DEFAULT_BPFFS } from "./pin.ts";
 import { Program } from "./program.ts";
 import { SyscallError } from "./sys/index.ts";
@@ -599,20 +599,7 @@ function withoutBTF(m: MapSpec): MapSpec {
 }
 
 function checkReplacement(map: BpfMap, spec: MapSpec): void {
-  const want: [string, number, number][] = [
-    ["type", map.type, spec.type],
-    ["keySize", map.keySize, spec.keySize],
-    ["valueSize", map.valueSize, spec.valueSize],
-    ["maxEntries", map.maxEntries, effectiveMaxEntries(spec)],
-    ["flags", map.flags, numaAsLibbpf(spec).flags ?? 0],
-  ];
-  for (const [field, have, wanted] of want) {
-    if (have !== wanted) {
-      throw new Error(
-        `replacement for map "${spec.name}" does not match: ${field} is ${have}, the object says ${wanted}`,
-      );
-    }
-  }
+  checkMapCompatible("replacement map", spec.name, map, specShape(numaAsLibbpf(spec)));
 }
 
 /** `constants` as byte patches per map: map name → [offset, bytes][]. */

@@ -7,6 +7,7 @@
 
 import { join } from "node:path";
 import type { BatchChunk, BatchInput, BatchOptions, MapApi } from "../spec/map-api.ts";
+import { checkMapCompatible, type MapLayout } from "../spec/map-compat.ts";
 import {
   describeMapType,
   isKeylessMapType,
@@ -720,23 +721,17 @@ function tryOpenPinned(path: string): BpfMap | undefined {
   return map;
 }
 
+/** The shape a map made from `spec` has: its flags with BPF_F_NUMA_NODE when it names a node. */
+export function specShape(spec: MapSpec): MapLayout {
+  return {
+    type: spec.type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: effectiveMaxEntries(spec),
+    flags: (spec.flags ?? 0) | (spec.numaNode !== undefined ? MapFlags.NUMA_NODE : 0),
+  };
+}
+
 function checkCompatible(map: BpfMap, spec: MapSpec, path: string): void {
-  const want: [string, number, number][] = [
-    ["type", map.type, spec.type],
-    ["keySize", map.keySize, spec.keySize],
-    ["valueSize", map.valueSize, spec.valueSize],
-    ["maxEntries", map.maxEntries, effectiveMaxEntries(spec)],
-    [
-      "flags",
-      map.flags,
-      (spec.flags ?? 0) | (spec.numaNode !== undefined ? MapFlags.NUMA_NODE : 0),
-    ],
-  ];
-  for (const [field, have, wanted] of want) {
-    if (have !== wanted) {
-      throw new Error(
-        `map pinned at ${path} does not match spec "${spec.name}": ${field} is ${have}, the spec says ${wanted}`,
-      );
-    }
-  }
+  checkMapCompatible(`map pinned at ${path}`, spec.name, map, specShape(spec));
 }
