@@ -8,6 +8,7 @@
  */
 
 import type { VariableSpec } from "../spec/collection-spec.ts";
+import { encodeVariableValue } from "../spec/variable-values.ts";
 import { MapFlags } from "../uapi/index.ts";
 import type { BpfMap } from "./map.ts";
 import { pageSize, SharedMapping } from "./sys/index.ts";
@@ -128,7 +129,7 @@ export class Variable {
         `variable "${this.name}" is read-only (in ${this.spec.map}, frozen at load): set it before loading with the \`constants\` option`,
       );
     }
-    const bytes = encodeValue(this.name, this.size, value);
+    const bytes = encodeVariableValue(this.name, this.size, value);
     const mem = this.memory;
     if (mem) {
       mem.set(bytes);
@@ -139,43 +140,4 @@ export class Variable {
     current.set(bytes, this.offset);
     this.map.update(KEY0, current);
   }
-}
-
-/**
- * `value` as `size` bytes: a Uint8Array of that length, or a number/bigint written
- * little-endian.
- *
- * @throws RangeError naming the variable when the value does not fit
- */
-export function encodeValue(
-  name: string,
-  size: number,
-  value: Uint8Array | number | bigint,
-): Uint8Array {
-  if (value instanceof Uint8Array) {
-    if (value.length !== size) {
-      throw new RangeError(
-        `variable "${name}" is ${size} bytes, the value given is ${value.length}`,
-      );
-    }
-    return value;
-  }
-  if (![1, 2, 4, 8].includes(size)) {
-    throw new RangeError(`variable "${name}" is ${size} bytes: give its value as bytes`);
-  }
-  if (typeof value === "number" && !Number.isInteger(value)) {
-    throw new RangeError(`variable "${name}": ${value} is not an integer`);
-  }
-  const v = BigInt(value);
-  const bits = BigInt(size * 8);
-  if (v < -(1n << (bits - 1n)) || v >= 1n << bits) {
-    throw new RangeError(`variable "${name}": ${value} does not fit in ${size} bytes`);
-  }
-  const out = new Uint8Array(size);
-  let u = BigInt.asUintN(size * 8, v);
-  for (let i = 0; i < size; i++) {
-    out[i] = Number(u & 0xffn);
-    u >>= 8n;
-  }
-  return out;
 }

@@ -29,6 +29,7 @@ import { isGlobalDataName } from "../spec/collection-spec.ts";
 import { checkMapCompatible } from "../spec/map-compat.ts";
 import type { MapSpec } from "../spec/map-spec.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
+import { constantPatches } from "../spec/variable-values.ts";
 import {
   BPF_PSEUDO_BTF_ID,
   BPF_PSEUDO_KFUNC_CALL,
@@ -46,7 +47,7 @@ import {
   type ResolvedKsym,
   resolveKsym,
 } from "./collection-externs.ts";
-import { encodeValue, GlobalDataMemory, Variable } from "./collection-variables.ts";
+import { GlobalDataMemory, Variable } from "./collection-variables.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { BpfMap, pinByNamePath, specShape, wasReusedFromPin } from "./map.ts";
 import { DEFAULT_BPFFS } from "./pin.ts";
@@ -313,7 +314,7 @@ function loadInto(
   }
 
   // 2. Maps.
-  const constants = constantValues(spec, opts.constants ?? {});
+  const constants = constantPatches(spec, opts.constants ?? {});
   const pinPath = opts.pinPath ?? DEFAULT_BPFFS;
   for (const m of Object.values(spec.maps)) {
     const replacement = opts.mapReplacements?.[m.name];
@@ -600,34 +601,6 @@ function withoutBTF(m: MapSpec): MapSpec {
 
 function checkReplacement(map: BpfMap, spec: MapSpec): void {
   checkMapCompatible("replacement map", spec.name, map, specShape(numaAsLibbpf(spec)));
-}
-
-/** `constants` as byte patches per map: map name → [offset, bytes][]. */
-function constantValues(
-  spec: CollectionSpec,
-  constants: Readonly<Record<string, Uint8Array | number | bigint>>,
-): Map<string, [number, Uint8Array][]> {
-  const out = new Map<string, [number, Uint8Array][]>();
-  for (const [name, value] of Object.entries(constants)) {
-    const v = spec.variables[name];
-    if (!v) {
-      const ro = Object.values(spec.variables)
-        .filter((x) => x.readOnly)
-        .map((x) => x.name);
-      throw new Error(
-        `constant "${name}": the object has no such variable (read-only variables: ${ro.join(", ") || "none"})`,
-      );
-    }
-    if (!v.readOnly) {
-      throw new Error(
-        `constant "${name}" is in ${v.map}, not .rodata: set it through coll.variables after loading`,
-      );
-    }
-    const list = out.get(v.map) ?? [];
-    list.push([v.offset, encodeValue(name, v.size, value)]);
-    out.set(v.map, list);
-  }
-  return out;
 }
 
 /** Binds `.rodata` to `prog`; kernels before 5.10 have no BPF_PROG_BIND_MAP (libbpf then only warns). */

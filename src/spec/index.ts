@@ -12,3 +12,4 @@ export type * from "./map-api.ts";
 export * from "./map-compat.ts";
 export * from "./map-spec.ts";
 export * from "./program-spec.ts";
+export * from "./variable-values.ts";

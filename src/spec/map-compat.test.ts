@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { MapType } from "../uapi/index.ts";
 import { checkMapCompatible, MapIncompatibleError, mapMismatches } from "./map-compat.ts";
 
-const base = { type: 1, keySize: 4, valueSize: 8, maxEntries: 16, flags: 0 };
+const base = { type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 16, flags: 0 };
 
 test("every mismatch is listed, in one typed error", () => {
   assert.deepEqual(mapMismatches(base, base), []);

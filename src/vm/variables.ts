@@ -9,42 +9,11 @@
  */
 
 import type { VariableSpec } from "../spec/collection-spec.ts";
+import { encodeVariableValue } from "../spec/variable-values.ts";
 import type { VmArrayMap } from "./maps/array.ts";
 
-/**
- * `value` as `size` bytes: a Uint8Array of that length, or a number/bigint written
- * little-endian in 1, 2, 4 or 8 bytes.
- *
- * @throws RangeError naming the variable when the value does not fit
- */
-export function encodeVariableValue(
-  name: string,
-  size: number,
-  value: Uint8Array | number | bigint,
-): Uint8Array {
-  if (value instanceof Uint8Array) {
-    if (value.length !== size)
-      throw new RangeError(
-        `variable "${name}" is ${size} bytes, the value given is ${value.length}`,
-      );
-    return value;
-  }
-  if (![1, 2, 4, 8].includes(size))
-    throw new RangeError(`variable "${name}" is ${size} bytes: give its value as bytes`);
-  if (typeof value === "number" && !Number.isInteger(value))
-    throw new RangeError(`variable "${name}": ${value} is not an integer`);
-  const v = BigInt(value);
-  const bits = BigInt(size * 8);
-  if (v < -(1n << (bits - 1n)) || v >= 1n << bits)
-    throw new RangeError(`variable "${name}": ${value} does not fit in ${size} bytes`);
-  const out = new Uint8Array(size);
-  let u = BigInt.asUintN(size * 8, v);
-  for (let i = 0; i < size; i++) {
-    out[i] = Number(u & 0xffn);
-    u >>= 8n;
-  }
-  return out;
-}
+// One encoder for both backends; re-exported here where the VM API has always had it.
+export { encodeVariableValue } from "../spec/variable-values.ts";
 
 /**
  * A global variable of a collection in the VM.

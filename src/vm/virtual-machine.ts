@@ -12,6 +12,7 @@ import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../btf/cor
 import type { CollectionSpec, VariableSpec } from "../spec/collection-spec.ts";
 import { describeMapType } from "../spec/map-spec.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
+import { constantPatches } from "../spec/variable-values.ts";
 import { plainBytes, viewOf } from "../uapi/bytes.ts";
 import { BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, MapFlags } from "../uapi/index.ts";
 import { VmError } from "./errors.ts";
@@ -24,7 +25,7 @@ import { VmMapOfMaps } from "./maps/map-of-maps.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
 import { VmMemory } from "./memory.ts";
 import { VmProgram } from "./program.ts";
-import { encodeVariableValue, VmVariable } from "./variables.ts";
+import { VmVariable } from "./variables.ts";
 
 /** How to load a collection into the VM. */
 export interface VirtualMachineOptions extends HelperSettings, Omit<VmMapOptions, "seed"> {
@@ -216,33 +217,6 @@ export class VirtualMachine<
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/** `constants` as byte patches per map: map name → [offset, bytes][]. */
-function constantPatches(
-  spec: CollectionSpec,
-  constants: Readonly<Record<string, Uint8Array | number | bigint>>,
-): Map<string, [number, Uint8Array][]> {
-  const out = new Map<string, [number, Uint8Array][]>();
-  for (const [name, value] of Object.entries(constants)) {
-    const v = spec.variables[name];
-    if (!v) {
-      const ro = Object.values(spec.variables)
-        .filter((x) => x.readOnly)
-        .map((x) => x.name);
-      throw new Error(
-        `constant "${name}": the object has no such variable (read-only variables: ${ro.join(", ") || "none"})`,
-      );
-    }
-    if (!v.readOnly)
-      throw new Error(
-        `constant "${name}" is in ${v.map}, not .rodata: set it through vm.variables after loading`,
-      );
-    const list = out.get(v.map) ?? [];
-    list.push([v.offset, encodeVariableValue(name, v.size, value)]);
-    out.set(v.map, list);
-  }
-  return out;
 }
 
 /**
