@@ -11,9 +11,9 @@ import { type BenchResult, meetsGoal } from "./result.ts";
 const filters = process.argv.slice(2);
 const here = import.meta.dirname;
 const modules = readdirSync(here)
-  // `_`-prefixed files are micro-benchmarks run by hand (no run(), and they start
-  // timing on import).
-  .filter((f) => f.endsWith(".ts") && !f.startsWith("_") && !["run.ts", "result.ts"].includes(f))
+  // Only the benchmarks beside this file: bench/micro/ holds micro-benchmarks run by
+  // hand (no run(), and they start timing on import).
+  .filter((f) => f.endsWith(".ts") && !["run.ts", "result.ts"].includes(f))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 

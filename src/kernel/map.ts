@@ -49,7 +49,7 @@ function copyIn(dst: Uint8Array, src: Uint8Array): void {
 /**
  * A fresh copy of `src`. The typed-array constructor is the cheapest copy of a short
  * value out of native memory: 25–31 ns for 8 bytes vs 40–45 ns for `new Uint8Array(n)`
- * and a loop, 44–60 ns for slice() (bench/_alloc-micro.ts, best of 50 × 100k).
+ * and a loop, 44–60 ns for slice() (bench/micro/value-copy.ts, best of 50 × 100k).
  */
 function copyOut(src: Uint8Array): Uint8Array {
   return new Uint8Array(src);

@@ -19,7 +19,7 @@ const libc = koffi.load("libc.so.6");
  * function whose parameters cannot hold a JS callback (no pointer type) through its
  * "fast call" path, which skips the per-call finalisation a `void *` parameter needs;
  * and a number converts faster than a pointer object. Measured on map lookups
- * (bench/_lookup-micro.ts, 2,000-call windows, best and 10th percentile): 373–408 ns
+ * (bench/micro/map-lookup-paths.ts, 2,000-call windows, best and 10th percentile): 373–408 ns
  * here vs 383–415 ns with `void *` and the koffi pointer; C makes the same call in
  * 341–346 ns.
  */

@@ -4,17 +4,27 @@
  * pointer or a Uint8Array vs an integer prototype with the address as a number), and
  * what each step of a lookup adds (key copy, value copy styles, BpfMap methods).
  * Windows of 2,000 calls, interleaved; prints best, 10th percentile and median ns.
- * Not part of `npm run bench` (bench/run.ts skips `_` files). Root:
- * `node --import tsx bench/_lookup-micro.ts [rounds] [variant filter]`.
+ * Not part of `npm run bench` (bench/run.ts runs only bench/*.ts). Root:
+ * `node --import tsx bench/micro/map-lookup-paths.ts [rounds] [variant filter]`.
  */
 import koffi from "koffi";
-import { BpfMap } from "../src/kernel/index.ts";
-import { allocNative } from "../src/kernel/sys/native.ts";
-import { BPF_ATTR_SIZE, bpfAttr, MapType } from "../src/uapi/index.ts";
+import { BpfMap } from "../../src/kernel/index.ts";
+import { allocNative } from "../../src/kernel/sys/native.ts";
+import { BPF_ATTR_SIZE, bpfAttr, MapType } from "../../src/uapi/index.ts";
 
 const libc = koffi.load("libc.so.6");
-const sysP = libc.func("long syscall(long nr, long a, void *b, unsigned long c)") as any;
-const sysI = libc.func("long syscall(long nr, long a, long b, unsigned long c)") as any;
+const sysP = libc.func("long syscall(long nr, long a, void *b, unsigned long c)") as (
+  nr: number,
+  a: number,
+  b: unknown,
+  c: number,
+) => number;
+const sysI = libc.func("long syscall(long nr, long a, long b, unsigned long c)") as (
+  nr: number,
+  a: number,
+  b: number,
+  c: number,
+) => number;
 const SYS_bpf = 321;
 const N = 2_000;
 const map = BpfMap.create({
@@ -169,3 +179,6 @@ for (const [name, s] of Object.entries(res)) {
   console.log(`${name.padEnd(20)} min ${s[0]!.toFixed(0)}  p10 ${q(0.1)}  p50 ${q(0.5)} ns`);
 }
 map.close();
+
+// Keeps the results that the loops store alive (so V8 cannot drop the work).
+if (sink === Symbol.for("never")) console.log(sink);

@@ -1,7 +1,13 @@
+/**
+ * Where an open+load of one object spends its time: reading the file, the spec, the
+ * load and the close, and inside the load each bpf(2) command (BpfCall.invoke is
+ * wrapped to time it). 400 rounds; prints medians per phase and per command.
+ * Root: `node --import tsx bench/micro/load-syscall-breakdown.ts OBJ`.
+ */
 import { readFileSync } from "node:fs";
-import { loadCollectionSpec } from "../src/elf/index.ts";
-import { Collection } from "../src/kernel/index.ts";
-import { BpfCall } from "../src/kernel/sys/bpf.ts";
+import { loadCollectionSpec } from "../../src/elf/index.ts";
+import { Collection } from "../../src/kernel/index.ts";
+import { BpfCall } from "../../src/kernel/sys/bpf.ts";
 
 const obj = process.argv[2] as string;
 let cur = new Map<string, number>();

@@ -1,10 +1,10 @@
 /**
  * Profile helper for bench/collection-load.ts: open+load of one object N times, with a
- * per-phase breakdown (read+spec, load). `node --cpu-prof --import tsx bench/_load-profile.ts [obj] [n]`.
+ * per-phase breakdown (read+spec, load). `node --cpu-prof --import tsx bench/micro/collection-load-profile.ts [obj] [n]`.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { loadCollectionSpec } from "../src/elf/index.ts";
-import { Collection } from "../src/kernel/index.ts";
+import { loadCollectionSpec } from "../../src/elf/index.ts";
+import { Collection } from "../../src/kernel/index.ts";
 
 const obj = process.argv[2] ?? "test/testdata/elf/xdp-maps.bpf.o";
 const n = Number(process.argv[3] ?? 200);

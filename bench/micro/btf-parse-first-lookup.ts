@@ -1,6 +1,6 @@
-/** Micro-benchmark: vmlinux BTF parse and first findByName. `node --import tsx bench/_btf-micro.ts` */
+/** Micro-benchmark: vmlinux BTF parse and first findByName. `node --import tsx bench/micro/btf-parse-first-lookup.ts` */
 import { readFileSync } from "node:fs";
-import { parseBTF } from "../src/btf/index.ts";
+import { parseBTF } from "../../src/btf/index.ts";
 
 const bytes = new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux"));
 for (let i = 0; i < 6; i++) {
