@@ -7,12 +7,14 @@
  */
 
 import { BpfCmd, bpfAttr, Errno } from "../uapi/index.ts";
-import { BpfCall, Fd, SyscallError } from "./sys/index.ts";
+import { BpfCall, Fd, type FieldName, SyscallError } from "./sys/index.ts";
 
 /** The kinds of kernel object that have ids. */
 export type ObjectKind = "prog" | "map" | "link" | "btf";
 
-const COMMANDS: Readonly<Record<ObjectKind, { next: BpfCmd; fd: BpfCmd; idField: string }>> = {
+type GetIdField = FieldName<typeof bpfAttr.getId>;
+
+const COMMANDS: Readonly<Record<ObjectKind, { next: BpfCmd; fd: BpfCmd; idField: GetIdField }>> = {
   prog: { next: BpfCmd.PROG_GET_NEXT_ID, fd: BpfCmd.PROG_GET_FD_BY_ID, idField: "prog_id" },
   map: { next: BpfCmd.MAP_GET_NEXT_ID, fd: BpfCmd.MAP_GET_FD_BY_ID, idField: "map_id" },
   link: { next: BpfCmd.LINK_GET_NEXT_ID, fd: BpfCmd.LINK_GET_FD_BY_ID, idField: "link_id" },

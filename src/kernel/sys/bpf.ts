@@ -64,9 +64,13 @@ export class OutBuffer {
   }
 }
 
+/** The field names of a generated layout: a misspelled bpf_attr field does not compile. */
+export type FieldName<L extends StructLayout> = keyof L["fields"] & string;
+
 /**
  * One bpf(2) call under construction. Set fields by their `union bpf_attr` name
- * (from the generated layout), then {@link invoke}.
+ * (from the generated layout, so only that command's field names typecheck), then
+ * {@link invoke}.
  *
  * @example
  * const call = new BpfCall(BpfCmd.MAP_LOOKUP_ELEM, bpfAttr.mapElem);
@@ -75,11 +79,11 @@ export class OutBuffer {
  * call.invoke("map lookup");
  * return value.copy();
  */
-export class BpfCall {
+export class BpfCall<L extends StructLayout = StructLayout> {
   readonly cmd: BpfCmd;
-  readonly layout: StructLayout;
+  readonly layout: L;
 
-  constructor(cmd: BpfCmd, layout: StructLayout) {
+  constructor(cmd: BpfCmd, layout: L) {
     this.cmd = cmd;
     this.layout = layout;
     arenaUsed = 0;
@@ -87,14 +91,14 @@ export class BpfCall {
     attrMem.bytes.fill(0);
   }
 
-  private field(name: string) {
+  private field(name: FieldName<L>) {
     const f = this.layout.fields[name];
     if (!f) throw new Error(`internal: bpf_attr has no field ${name} in this command's layout`);
     return f;
   }
 
   /** Sets an integer field of 1, 2, 4 or 8 bytes (or a bitfield). */
-  set(name: string, value: number | bigint): this {
+  set(name: FieldName<L>, value: number | bigint): this {
     const f = this.field(name);
     if (f.bitSize !== undefined) {
       const cur = readUnsigned(f.offset, f.size);
@@ -108,19 +112,19 @@ export class BpfCall {
   }
 
   /** Alias of {@link set} for 32-bit fields, for readability at call sites. */
-  u32(name: string, value: number): this {
+  u32(name: FieldName<L>, value: number): this {
     return this.set(name, value);
   }
 
   /** Copies `data` into native memory and stores its address in pointer field `name`. */
-  input(name: string, data: Uint8Array): this {
+  input(name: FieldName<L>, data: Uint8Array): this {
     const r = reserve(data.length);
     r.bytes.set(data);
     return this.set(name, r.address);
   }
 
   /** A NUL-terminated string in native memory, its address in `name`. */
-  string(name: string, s: string): this {
+  string(name: FieldName<L>, s: string): this {
     const enc = encoder.encode(s);
     const r = reserve(enc.length + 1);
     r.bytes.set(enc);
@@ -128,7 +132,7 @@ export class BpfCall {
   }
 
   /** Copies a string (truncated to fit, NUL-terminated) into an inline char array field. */
-  inlineString(name: string, s: string): this {
+  inlineString(name: FieldName<L>, s: string): this {
     const f = this.field(name);
     const enc = encoder.encode(s).subarray(0, f.size - 1);
     attrMem.bytes.set(enc, f.offset);
@@ -136,14 +140,14 @@ export class BpfCall {
   }
 
   /** Reserves `size` zeroed bytes for the kernel to write, its address in `name`. */
-  output(name: string, size: number): OutBuffer {
+  output(name: FieldName<L>, size: number): OutBuffer {
     const r = reserve(size);
     this.set(name, r.address);
     return new OutBuffer(r.bytes);
   }
 
   /** Like {@link output} but starting with a copy of `data`. */
-  inout(name: string, data: Uint8Array): OutBuffer {
+  inout(name: FieldName<L>, data: Uint8Array): OutBuffer {
     const r = reserve(data.length);
     r.bytes.set(data);
     this.set(name, r.address);
@@ -151,7 +155,7 @@ export class BpfCall {
   }
 
   /** Reads an integer field back after the call (the kernel writes some, e.g. retval). */
-  get(name: string): number {
+  get(name: FieldName<L>): number {
     const f = this.field(name);
     const v = readUnsigned(f.offset, f.size);
     if (f.bitSize !== undefined) {
@@ -161,7 +165,7 @@ export class BpfCall {
   }
 
   /** Reads a 64-bit field back after the call. */
-  get64(name: string): bigint {
+  get64(name: FieldName<L>): bigint {
     const f = this.field(name);
     return readUnsigned(f.offset, f.size);
   }

@@ -2,7 +2,7 @@
  * The syscall layer: the only code in tsbpf that touches native code (koffi).
  * @module
  */
-export { BpfCall, bpfRaw, OutBuffer } from "./bpf.ts";
+export { BpfCall, bpfRaw, type FieldName, OutBuffer } from "./bpf.ts";
 export { SyscallError } from "./errors.ts";
 export { Fd, openFdCount } from "./fd.ts";
 export { dupFd, type FdEvents, FdWatch } from "./fd-watch.ts";
