@@ -1,0 +1,29 @@
+/**
+ * The whole project typechecks (tsc --noEmit, strict) and passes Biome, as part of
+ * `npm test`: tests run through tsx, which strips types without checking them, so a
+ * type error in a test or a `@ts-expect-error` that no longer fires would otherwise
+ * only show in `npm run typecheck`.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { test } from "node:test";
+
+const ROOT = join(import.meta.dirname, "..");
+const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
+
+test("tsc --noEmit: no type errors anywhere in the project", () => {
+  const r = spawnSync(bin("tsc"), ["-p", "tsconfig.json", "--noEmit"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+});
+
+test("biome check: lint and format clean", () => {
+  const r = spawnSync(bin("biome"), ["check", "--error-on-warnings", "."], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`.slice(0, 4000));
+});
