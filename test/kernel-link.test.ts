@@ -21,6 +21,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { describeSection } from "../src/elf/index.ts";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
 import { vmlinuxBTF } from "../src/kernel/btf.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
@@ -269,6 +270,7 @@ describe("tracepoint links", { skip }, () => {
           instructions: R0(0),
           attachTo: "syscalls/sys_enter_openat",
           section: "tracepoint/syscalls/sys_enter_openat",
+          attach: describeSection("tracepoint/syscalls/sys_enter_openat"),
         };
         using link = attachProgram(c.prog, spec);
         const before = c.count();
@@ -457,6 +459,7 @@ int main(int argc, char **argv) {
           license: "GPL",
           instructions: R0(0),
           section: "uprobe/libc.so.6:getpid",
+          attach: describeSection("uprobe/libc.so.6:getpid"),
           attachTo: "libc.so.6:getpid",
         });
         const info = link.info();
@@ -495,6 +498,7 @@ describe("kprobes", { skip }, () => {
               license: "GPL",
               instructions: R0(0),
               section: "kretprobe/do_sys_openat2",
+              attach: describeSection("kretprobe/do_sys_openat2"),
               attachTo: "do_sys_openat2",
             }),
           /kretprobe do_sys_openat2 is not supported: kprobes are not available on this kernel/,
@@ -514,6 +518,7 @@ describe("BTF-attached programs", { skip }, () => {
         expectedAttachType: AttachType.TRACE_FENTRY,
         attachTo: "do_sys_openat2",
         section: "fentry/do_sys_openat2",
+        attach: describeSection("fentry/do_sys_openat2"),
         license: "GPL",
         instructions: R0(0),
       };
@@ -550,6 +555,7 @@ describe("BTF-attached programs", { skip }, () => {
           type: ProgType.TRACING,
           attachTo: section.slice(section.indexOf("/") + 1),
           section,
+          attach: describeSection(section),
           license: "GPL",
           instructions: R0(0),
         };
@@ -568,7 +574,12 @@ describe("BTF-attached programs", { skip }, () => {
           section,
         );
         // attachProgram refuses it the same way (with any program: nothing is attached).
-        using prog = loadOwn({ ...spec, type: ProgType.SOCKET_FILTER, section: "socket" });
+        using prog = loadOwn({
+          ...spec,
+          type: ProgType.SOCKET_FILTER,
+          section: "socket",
+          attach: describeSection("socket"),
+        });
         assert.throws(
           () => attachProgram(prog, spec),
           (e) => e instanceof NotSupportedError && /^attaching program "newer"/.test(e.feature),

@@ -8,6 +8,8 @@
  *   vm and kernel never import each other, and no layer imports the package entry
  *   (src/index.ts, which imports them all);
  * - only src/kernel/sys/ imports koffi;
+ * - only src/elf reads SEC() names: nothing else imports its section table or parser
+ *   (the loader writes an attach descriptor into each ProgramSpec instead);
  * - every module name is a literal, so the rules above can be checked.
  * A fixture with every import form (testdata/layering/) proves the scanner sees them.
  */
@@ -79,6 +81,23 @@ const ffiInSys: Rule = (rel, site) =>
     ? `${where(rel, site)} imports koffi; only src/kernel/sys/ may`
     : undefined;
 
+/** The modules that parse SEC() names; only src/elf may import them. */
+const SECTION_PARSING = new Set(["elf/section-def.ts", "elf/section-defs.generated.ts"]);
+
+const sectionNamesInElf: Rule = (rel, site) => {
+  if (layerOf(rel) === "elf" || site.specifier === undefined || !site.specifier.startsWith(".")) {
+    return undefined;
+  }
+  const target = relative(SRC, resolve(SRC, dirname(rel), site.specifier));
+  if (SECTION_PARSING.has(target)) {
+    return `${where(rel, site)} imports ${target}: only src/elf parses SEC() names (read spec.attach)`;
+  }
+  // The same parser through elf's index.
+  return target.startsWith("elf/") && /\b(parseSectionName|sectionMatches|SECTION_DEFS)\b/.test(site.text)
+    ? `${where(rel, site)} takes elf's section-name parser: only src/elf parses SEC() names`
+    : undefined;
+};
+
 /** Every source file of src/ (relative to it) and its module references, read once. */
 let scanned: [string, ImportSite[]][] | undefined;
 
@@ -113,6 +132,10 @@ test("the pure core imports no node: module and no package", () => {
 
 test("arrows point one way", () => {
   assert.deepEqual(check(oneWay), []);
+});
+
+test("only src/elf parses section names", () => {
+  assert.deepEqual(check(sectionNamesInElf), []);
 });
 
 test("only src/kernel/sys/ touches the FFI", () => {

@@ -8,6 +8,7 @@
  * @module
  */
 
+export { describeSection } from "./attach-descriptor.ts";
 export * from "./constants.ts";
 export { ELFError } from "./errors.ts";
 export { loadCollectionSpec } from "./load-collection-spec.ts";

@@ -15,6 +15,7 @@ import type {
 } from "../spec/index.ts";
 import { plainBytes } from "../uapi/bytes.ts";
 import { ProgType } from "../uapi/index.ts";
+import { attachDescriptor, unknownSectionDescriptor } from "./attach-descriptor.ts";
 import { type ElfMap, readBtfMaps } from "./btf-maps.ts";
 import { EM_BPF, SymbolBinding, SymbolType } from "./constants.ts";
 import { ELFError } from "./errors.ts";
@@ -142,6 +143,7 @@ function load(bytes: Uint8Array): CollectionSpec {
       ...(sec !== undefined && sec.flags !== 0 && { flags: sec.flags }),
       ...(programBtf !== undefined && { btf: programBtf }),
       section: f.section.name,
+      attach: sec ? attachDescriptor(sec) : unknownSectionDescriptor(f.section.name),
       references: linked.references,
       coreRelocations: linked.coreRelocations,
     };

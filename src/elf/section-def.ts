@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { SectionRequirement } from "../spec/attach.ts";
 import { type AttachType, ProgLoadFlags, type ProgType } from "../uapi/index.ts";
 import { SECTION_DEFS } from "./section-defs.generated.ts";
 
@@ -54,12 +55,7 @@ export interface SectionDef {
 }
 
 /** What a form newer than this uapi needs (see {@link SectionDef.requires}). */
-export interface SectionRequirement {
-  /** The C name of the attach type, e.g. `"BPF_TRACE_FENTRY_MULTI"`. */
-  readonly attachType: string;
-  /** Its value in `enum bpf_attach_type` of the libbpf release the table came from. */
-  readonly value?: number;
-}
+export type { SectionRequirement } from "../spec/attach.ts";
 
 /** What a section name says about the program in it. */
 export interface ProgramSection {

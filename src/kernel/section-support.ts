@@ -9,23 +9,23 @@
  * @module
  */
 
-import { parseSectionName, type SectionRequirement } from "../elf/section-def.ts";
+import type { SectionRequirement } from "../spec/attach.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
 import { vmlinuxBTF } from "./btf.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 
 /**
- * What the form of `spec.section` needs that tsbpf's uapi lacks, or undefined when
- * the spec is loadable as far as its section says (no section, a form the uapi knows,
- * or an expected attach type set by hand).
+ * What the form of `spec`'s section needs that tsbpf's uapi lacks (the ELF loader's
+ * attach descriptor says), or undefined when the spec is loadable as far as its
+ * section says (no descriptor, a form the uapi knows, or an expected attach type set
+ * by hand).
  */
 export function unsupportedSectionForm(
-  spec: Pick<ProgramSpec, "section" | "expectedAttachType">,
+  spec: Pick<ProgramSpec, "attach" | "expectedAttachType">,
 ): { form: string; requires: SectionRequirement } | undefined {
-  if (spec.section === undefined || spec.expectedAttachType !== undefined) return undefined;
-  const def = parseSectionName(spec.section)?.def;
-  if (!def?.requires) return undefined;
-  return { form: `${def.prefix}${def.target === "optional" ? "+" : ""}`, requires: def.requires };
+  const unsupported = spec.attach?.unsupported;
+  if (unsupported === undefined || spec.expectedAttachType !== undefined) return undefined;
+  return { form: spec.attach?.form ?? "", requires: unsupported };
 }
 
 /**

@@ -7,6 +7,7 @@
  * @module
  */
 
+export * from "./attach.ts";
 export * from "./collection-spec.ts";
 export type * from "./map-api.ts";
 export * from "./map-compat.ts";

@@ -10,6 +10,7 @@
  */
 
 import { type AttachType, INSN_SIZE, type ProgType, progTypeName } from "../uapi/index.ts";
+import type { AttachDescriptor } from "./attach.ts";
 
 /**
  * The most instructions a program may have (`BPF_COMPLEXITY_LIMIT_INSNS`, the limit
@@ -81,6 +82,12 @@ export interface ProgramSpec {
   readonly btf?: ProgramBtf;
   /** The ELF section the program came from (its `SEC()` name), when read from an object. */
   readonly section?: string;
+  /**
+   * Where it attaches, as the ELF loader read it from {@link section} (the only place
+   * that parses section names). Hand-built specs may leave it out: attaching then goes
+   * by {@link type}, {@link expectedAttachType} and {@link attachTo}.
+   */
+  readonly attach?: AttachDescriptor;
   /**
    * Instructions that name a map, a kernel symbol or a kfunc, to be filled in when the
    * program is loaded (the ELF loader writes the right `src_reg` and leaves `imm` 0).

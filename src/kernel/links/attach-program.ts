@@ -1,24 +1,26 @@
 /**
- * Attach chosen from the program's section: `attachProgram(prog, spec)` reads the
- * spec's type, expected attach type, `attachTo` and `SEC()` name the way libbpf's
- * auto-attach does, and calls the matching attach function.
+ * Attach chosen from the program's spec: `attachProgram(prog, spec)` reads the attach
+ * descriptor the ELF loader wrote from the `SEC()` name (or, for a spec built by hand,
+ * its type, expected attach type and `attachTo`), the way libbpf's auto-attach does,
+ * and calls the matching attach function.
  *
  * @module
  */
 
+import { type AttachHook, parseKprobeTarget, splitTracepoint } from "../../spec/attach.ts";
 import type { ProgramSpec } from "../../spec/program-spec.ts";
 import { AttachType, ProgType, progTypeName } from "../../uapi/index.ts";
 import type { Link } from "../link.ts";
 import type { Program } from "../program.ts";
 import { assertSectionSupported } from "../section-support.ts";
 import { attachCgroup } from "./cgroup.ts";
-import { attachKprobe, attachKsyscall, parseKprobeTarget } from "./kprobe.ts";
+import { attachKprobe, attachKsyscall } from "./kprobe.ts";
 import { attachKprobeMulti, kallsymsMatching } from "./kprobe-multi.ts";
 import { attachTcx, attachXdp } from "./netdev.ts";
 import { attachRawTracepoint } from "./raw-tracepoint.ts";
-import { attachTracepoint, splitTracepoint } from "./tracepoint.ts";
+import { attachTracepoint } from "./tracepoint.ts";
 import { attachIter, attachTracing } from "./tracing.ts";
-import { attachUprobe, parseUprobeTarget } from "./uprobe.ts";
+import { attachUprobe } from "./uprobe.ts";
 
 /** What a spec cannot say: where cgroup and network programs go, and filters. */
 export interface AttachTarget {
@@ -44,18 +46,63 @@ const CGROUP_TYPES = new Set<number>([
 
 function need<T>(value: T | undefined, spec: ProgramSpec, what: string): T {
   if (value === undefined || value === "") {
-    throw new Error(
-      `cannot attach program "${spec.name}" (${spec.section ?? progTypeName(spec.type)}): ${what}`,
-    );
+    throw new Error(`cannot attach program "${spec.name}" (${where(spec)}): ${what}`);
   }
   return value;
 }
 
 /**
- * Attaches `prog`, loaded from `spec`, where its section says: a tracepoint for
- * `tracepoint/GROUP/NAME`, a kprobe for `kprobe/FUNC`, a uprobe for
- * `uprobe/BINARY:FUNC`, the loaded BTF target for fentry/fexit/LSM/tp_btf, ...
- * cgroup and network programs need `target.cgroup` / `target.iface`.
+ * The hook of a spec built by hand (no descriptor from an ELF object): read from its
+ * type, expected attach type and `attachTo`, never from a section name.
+ */
+function handBuiltHook(spec: ProgramSpec): AttachHook {
+  const to = spec.attachTo;
+  const missing = (what: string): AttachHook => ({
+    kind: "manual",
+    reason: `no ${what} named (attachTo)`,
+  });
+  switch (spec.type) {
+    case ProgType.TRACEPOINT:
+      return to ? { kind: "tracepoint", ...splitTracepoint(to) } : missing("tracepoint");
+    case ProgType.RAW_TRACEPOINT:
+    case ProgType.RAW_TRACEPOINT_WRITABLE:
+      return to ? { kind: "raw_tracepoint", name: to } : missing("tracepoint");
+    case ProgType.KPROBE:
+      if (spec.expectedAttachType === AttachType.TRACE_KPROBE_MULTI) {
+        return to ? { kind: "kprobe_multi", retprobe: false, pattern: to } : missing("functions");
+      }
+      return to
+        ? { kind: "kprobe", retprobe: false, ...parseKprobeTarget(to) }
+        : missing("function");
+    case ProgType.TRACING:
+      if (spec.expectedAttachType === AttachType.TRACE_ITER)
+        return { kind: "iter", target: to ?? "" };
+      return { kind: "tracing", target: to ?? "" };
+    case ProgType.LSM:
+      return { kind: "lsm", hook: to ?? "" };
+    case ProgType.XDP:
+      return { kind: "xdp" };
+    case ProgType.SCHED_CLS:
+      if (spec.expectedAttachType === AttachType.TCX_INGRESS)
+        return { kind: "tcx", direction: "ingress" };
+      if (spec.expectedAttachType === AttachType.TCX_EGRESS)
+        return { kind: "tcx", direction: "egress" };
+      break;
+    default:
+      if (CGROUP_TYPES.has(spec.type)) return { kind: "cgroup" };
+  }
+  return {
+    kind: "manual",
+    reason: `${progTypeName(spec.type) ?? `type ${spec.type}`} programs are attached with their hook's own function`,
+  };
+}
+
+/**
+ * Attaches `prog`, loaded from `spec`, where its attach descriptor says (the ELF
+ * loader reads it from the SEC() name): a tracepoint for `tracepoint/GROUP/NAME`, a
+ * kprobe for `kprobe/FUNC`, a uprobe for `uprobe/BINARY:FUNC`, the loaded BTF target
+ * for fentry/fexit/LSM/tp_btf, ... cgroup and network programs need `target.cgroup` /
+ * `target.iface`. A spec built by hand goes by its type and `attachTo`.
  *
  * @throws NotSupportedError for a SEC() form newer than this uapi (`fentry.multi`,
  * `fsession`...), naming the form and the attach type it needs.
@@ -64,102 +111,74 @@ function need<T>(value: T | undefined, spec: ProgramSpec, what: string): T {
  * perf_event programs: use the hook's own function).
  * @example
  * ```ts
- * using link = attachProgram(prog, spec); // spec.attachTo = "syscalls/sys_enter_openat"
+ * using link = attachProgram(prog, spec); // SEC("tracepoint/syscalls/sys_enter_openat")
  * ```
  */
 export function attachProgram(prog: Program, spec: ProgramSpec, target: AttachTarget = {}): Link {
   assertSectionSupported(spec, "attaching");
-  const section = spec.section ?? "";
-  const to = spec.attachTo;
+  const hook = spec.attach?.hook ?? handBuiltHook(spec);
   const cookie = target.cookie === undefined ? {} : { cookie: target.cookie };
-  switch (spec.type) {
-    case ProgType.TRACEPOINT: {
-      const { group, name } = splitTracepoint(
-        need(to, spec, 'no tracepoint named (SEC("tracepoint/GROUP/NAME"))'),
-      );
-      return attachTracepoint(prog, group, name, cookie);
+  switch (hook.kind) {
+    case "tracepoint":
+      return attachTracepoint(prog, hook.group, hook.name, cookie);
+    case "raw_tracepoint":
+      return attachRawTracepoint(prog, hook.name, cookie);
+    case "kprobe_multi": {
+      const symbols = /[*?]/.test(hook.pattern) ? kallsymsMatching(hook.pattern) : [hook.pattern];
+      if (symbols.length === 0) throw new Error(`no kernel function matches "${hook.pattern}"`);
+      return attachKprobeMulti(prog, { symbols, retprobe: hook.retprobe });
     }
-    case ProgType.RAW_TRACEPOINT:
-    case ProgType.RAW_TRACEPOINT_WRITABLE:
-      return attachRawTracepoint(
-        prog,
-        need(to, spec, 'no tracepoint named (SEC("raw_tp/NAME"))'),
-        cookie,
-      );
-    case ProgType.KPROBE: {
-      if (
-        spec.expectedAttachType === AttachType.TRACE_KPROBE_MULTI ||
-        /^kretprobe\.multi|^kprobe\.multi/.test(section)
-      ) {
-        const pattern = need(to, spec, 'no functions named (SEC("kprobe.multi/PATTERN"))');
-        const symbols = /[*?]/.test(pattern) ? kallsymsMatching(pattern) : [pattern];
-        if (symbols.length === 0) throw new Error(`no kernel function matches "${pattern}"`);
-        return attachKprobeMulti(prog, { symbols, retprobe: section.startsWith("kretprobe") });
-      }
-      if (/^u(ret)?probe/.test(section)) {
-        const t = parseUprobeTarget(
-          need(to, spec, 'no binary and function named (SEC("uprobe/BINARY:FUNC"))'),
-        );
-        return attachUprobe(prog, t.binary, t.func, {
-          retprobe: section.startsWith("uretprobe"),
-          offset: t.offset,
-          ...(target.pid !== undefined && { pid: target.pid }),
-          ...cookie,
-        });
-      }
-      if (/^usdt/.test(section)) {
-        throw new Error(
-          `cannot attach program "${spec.name}": USDT probes are not supported by attachProgram yet`,
-        );
-      }
-      if (/^k(ret)?syscall/.test(section)) {
-        return attachKsyscall(prog, need(to, spec, 'no system call named (SEC("ksyscall/NAME"))'), {
-          retprobe: section.startsWith("kretsyscall"),
-          ...cookie,
-        });
-      }
-      const { symbol, offset } = parseKprobeTarget(
-        need(to, spec, 'no function named (SEC("kprobe/FUNC"))'),
-      );
-      return attachKprobe(prog, symbol, {
-        retprobe: section.startsWith("kretprobe"),
-        offset,
+    case "uprobe":
+      return attachUprobe(prog, hook.binary, hook.func, {
+        retprobe: hook.retprobe,
+        offset: hook.offset,
+        ...(target.pid !== undefined && { pid: target.pid }),
         ...cookie,
       });
-    }
-    case ProgType.TRACING:
-      if (spec.expectedAttachType === AttachType.TRACE_ITER) return attachIter(prog);
+    case "usdt":
+      throw new Error(
+        `cannot attach program "${spec.name}": USDT probes are not supported by attachProgram yet`,
+      );
+    case "ksyscall":
+      return attachKsyscall(prog, hook.syscall, { retprobe: hook.retprobe, ...cookie });
+    case "kprobe":
+      return attachKprobe(prog, hook.symbol, {
+        retprobe: hook.retprobe,
+        offset: hook.offset,
+        ...cookie,
+      });
+    case "iter":
+      return attachIter(prog);
+    case "tracing":
       return attachTracing(
         prog,
         need(spec.expectedAttachType, spec, "no expected attach type"),
         cookie,
       );
-    case ProgType.LSM:
+    case "lsm":
       return attachTracing(prog, AttachType.LSM_MAC, cookie);
-    case ProgType.XDP:
+    case "xdp":
       return attachXdp(prog, need(target.iface, spec, "XDP programs need target.iface"));
-    case ProgType.SCHED_CLS:
-      if (
-        spec.expectedAttachType === AttachType.TCX_INGRESS ||
-        spec.expectedAttachType === AttachType.TCX_EGRESS
-      ) {
-        return attachTcx(
-          prog,
-          need(target.iface, spec, "tcx programs need target.iface"),
-          spec.expectedAttachType === AttachType.TCX_INGRESS ? "ingress" : "egress",
-        );
-      }
-      break;
-    default:
-      if (CGROUP_TYPES.has(spec.type)) {
-        return attachCgroup(
-          prog,
-          need(target.cgroup, spec, "cgroup programs need target.cgroup"),
-          need(spec.expectedAttachType, spec, "no expected attach type"),
-        );
-      }
+    case "tcx":
+      return attachTcx(
+        prog,
+        need(target.iface, spec, "tcx programs need target.iface"),
+        hook.direction,
+      );
+    case "cgroup":
+      return attachCgroup(
+        prog,
+        need(target.cgroup, spec, "cgroup programs need target.cgroup"),
+        need(spec.expectedAttachType, spec, "no expected attach type"),
+      );
+    case "manual":
+      throw new Error(`cannot attach program "${spec.name}" (${where(spec)}): ${hook.reason}`);
   }
-  throw new Error(
-    `cannot attach program "${spec.name}" automatically: ${progTypeName(spec.type) ?? `type ${spec.type}`} programs${section ? ` (SEC("${section}"))` : ""} are attached with their hook's own function`,
-  );
+}
+
+/** How a message names a program's hook: its SEC() name, or its type. */
+function where(spec: ProgramSpec): string {
+  return spec.section !== undefined
+    ? `SEC("${spec.section}")`
+    : (progTypeName(spec.type) ?? `type ${spec.type}`);
 }

@@ -27,15 +27,8 @@ export interface KprobeOptions extends PerfAttachOptions {
   readonly offset?: number;
 }
 
-/**
- * Splits libbpf's kprobe target "FUNC" or "FUNC+OFFSET" (offset decimal or 0x hex).
- * @throws Error on a malformed target.
- */
-export function parseKprobeTarget(target: string): { symbol: string; offset: number } {
-  const m = /^([A-Za-z0-9_.$]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(target);
-  if (!m) throw new Error(`kprobe target "${target}" is not FUNC or FUNC+OFFSET`);
-  return { symbol: m[1] as string, offset: m[2] ? Number(m[2]) : 0 };
-}
+// The target text parser is pure and shared with the ELF loader.
+export { parseKprobeTarget } from "../../spec/attach.ts";
 
 /**
  * Attaches a kprobe program to kernel function `symbol` (at `opts.offset`), or to its

@@ -47,14 +47,5 @@ export function attachTracepoint(
   return attachToPerfEvent(prog, event, what, opts);
 }
 
-/**
- * Splits "GROUP/NAME" (libbpf's section form) or "GROUP:NAME" (perf's) into its parts.
- * @throws Error when there is no separator.
- */
-export function splitTracepoint(spec: string): { group: string; name: string } {
-  const i = spec.search(/[/:]/);
-  if (i <= 0 || i === spec.length - 1) {
-    throw new Error(`tracepoint "${spec}" is not GROUP/NAME (e.g. syscalls/sys_enter_openat)`);
-  }
-  return { group: spec.slice(0, i), name: spec.slice(i + 1) };
-}
+// The target text parser is pure and shared with the ELF loader.
+export { splitTracepoint } from "../../spec/attach.ts";

@@ -33,25 +33,8 @@ export interface UprobeOptions extends PerfAttachOptions {
   readonly refCtrOffset?: bigint;
 }
 
-/**
- * Splits libbpf's uprobe target "BINARY:FUNC", "BINARY:FUNC+OFFSET" or "BINARY:OFFSET".
- * @throws Error on a malformed target.
- */
-export function parseUprobeTarget(target: string): {
-  binary: string;
-  func: string | undefined;
-  offset: bigint;
-} {
-  const i = target.lastIndexOf(":");
-  if (i <= 0) throw new Error(`uprobe target "${target}" is not BINARY:FUNCTION[+OFFSET]`);
-  const binary = target.slice(0, i);
-  const rest = target.slice(i + 1);
-  const num = /^(0x[0-9a-fA-F]+|\d+)$/.exec(rest);
-  if (num) return { binary, func: undefined, offset: BigInt(rest) };
-  const m = /^([^+]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(rest);
-  if (!m) throw new Error(`uprobe target "${target}" is not BINARY:FUNCTION[+OFFSET]`);
-  return { binary, func: m[1], offset: m[2] ? BigInt(m[2]) : 0n };
-}
+// The target text parser is pure and shared with the ELF loader.
+export { parseUprobeTarget } from "../../spec/attach.ts";
 
 /**
  * Attaches a uprobe program to function `func` of `binary` (a path, a library name

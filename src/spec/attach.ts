@@ -1,0 +1,117 @@
+/**
+ * Where a program attaches, as plain data: the ELF loader reads a program's SEC() name
+ * once and writes an {@link AttachDescriptor} into its spec (as cilium/ebpf sets
+ * AttachType/AttachTo when reading the ELF); the kernel's attach code, the VM and the
+ * CLI read the descriptor and never parse a section name themselves.
+ *
+ * Also here: the parsers of the target text after a form's `/` (`FUNC+OFFSET`,
+ * `BINARY:FUNC`, `GROUP/NAME`), pure and shared with the attach functions that take
+ * the same text from users.
+ *
+ * Pure: no `node:` imports.
+ * @module
+ */
+
+/** A SEC() form newer than tsbpf's uapi: the attach type it needs, which the uapi lacks. */
+export interface SectionRequirement {
+  /** The C name of the attach type, e.g. `"BPF_TRACE_FENTRY_MULTI"`. */
+  readonly attachType: string;
+  /** Its value in `enum bpf_attach_type` of the libbpf release the table came from. */
+  readonly value?: number;
+}
+
+/**
+ * The hook a program goes to. Kinds that need something only the caller knows (an
+ * interface, a cgroup) say so in the attach call; `manual` is a program the loader
+ * cannot attach by itself, with the reason (a socket filter, a bare `SEC("kprobe")`
+ * without a function, a malformed target).
+ */
+export type AttachHook =
+  | { readonly kind: "tracepoint"; readonly group: string; readonly name: string }
+  | { readonly kind: "raw_tracepoint"; readonly name: string }
+  | {
+      readonly kind: "kprobe";
+      readonly retprobe: boolean;
+      readonly symbol: string;
+      readonly offset: number;
+    }
+  | { readonly kind: "kprobe_multi"; readonly retprobe: boolean; readonly pattern: string }
+  | { readonly kind: "ksyscall"; readonly retprobe: boolean; readonly syscall: string }
+  | {
+      readonly kind: "uprobe";
+      readonly retprobe: boolean;
+      readonly binary: string;
+      /** The function; undefined when the target is a file offset. */
+      readonly func: string | undefined;
+      readonly offset: bigint;
+    }
+  | { readonly kind: "usdt"; readonly target: string }
+  /** fentry, fexit, fmod_ret, tp_btf, freplace: the BTF-named function or tracepoint. */
+  | { readonly kind: "tracing"; readonly target: string }
+  | { readonly kind: "lsm"; readonly hook: string }
+  | { readonly kind: "iter"; readonly target: string }
+  /** A cgroup program: the cgroup comes from the caller, the attach type from the spec. */
+  | { readonly kind: "cgroup" }
+  /** XDP: the interface comes from the caller. */
+  | { readonly kind: "xdp" }
+  /** tcx (Linux >= 6.6): the interface comes from the caller. */
+  | { readonly kind: "tcx"; readonly direction: "ingress" | "egress" }
+  | { readonly kind: "manual"; readonly reason: string };
+
+/** What a program's SEC() name says about attaching it. */
+export interface AttachDescriptor {
+  /** The SEC() name it was read from. */
+  readonly section: string;
+  /** libbpf's form that matched: its prefix, with `+` when it takes a target (`kprobe+`). */
+  readonly form: string;
+  /** The hook. */
+  readonly hook: AttachHook;
+  /** True when libbpf's skeleton would attach it automatically (`__attach`). */
+  readonly autoAttach: boolean;
+  /** Loaded with BPF_F_SLEEPABLE (the `.s` forms). */
+  readonly sleepable: boolean;
+  /** Set for forms newer than tsbpf's uapi: loading and attaching refuse them. */
+  readonly unsupported?: SectionRequirement;
+}
+
+/**
+ * `GROUP/NAME` or `GROUP:NAME` (a tracepoint) as its two parts.
+ * @throws Error naming the text when it is not of that form
+ */
+export function splitTracepoint(spec: string): { group: string; name: string } {
+  const i = spec.search(/[/:]/);
+  if (i <= 0 || i === spec.length - 1) {
+    throw new Error(`tracepoint "${spec}" is not GROUP/NAME (e.g. syscalls/sys_enter_openat)`);
+  }
+  return { group: spec.slice(0, i), name: spec.slice(i + 1) };
+}
+
+/**
+ * `FUNC` or `FUNC+OFFSET` (a kprobe target; OFFSET decimal or 0x hex).
+ * @throws Error naming the text when it is not of that form
+ */
+export function parseKprobeTarget(target: string): { symbol: string; offset: number } {
+  const m = /^([A-Za-z0-9_.$]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(target);
+  if (!m) throw new Error(`kprobe target "${target}" is not FUNC or FUNC+OFFSET`);
+  return { symbol: m[1] as string, offset: m[2] ? Number(m[2]) : 0 };
+}
+
+/**
+ * `BINARY:FUNC[+OFFSET]` or `BINARY:OFFSET` (a uprobe target).
+ * @throws Error naming the text when it is not of that form
+ */
+export function parseUprobeTarget(target: string): {
+  binary: string;
+  func: string | undefined;
+  offset: bigint;
+} {
+  const i = target.lastIndexOf(":");
+  if (i <= 0) throw new Error(`uprobe target "${target}" is not BINARY:FUNCTION[+OFFSET]`);
+  const binary = target.slice(0, i);
+  const rest = target.slice(i + 1);
+  const num = /^(0x[0-9a-fA-F]+|\d+)$/.exec(rest);
+  if (num) return { binary, func: undefined, offset: BigInt(rest) };
+  const m = /^([^+]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(rest);
+  if (!m) throw new Error(`uprobe target "${target}" is not BINARY:FUNCTION[+OFFSET]`);
+  return { binary, func: m[1], offset: m[2] ? BigInt(m[2]) : 0n };
+}
