@@ -49,6 +49,9 @@ import {
 } from "./collection-externs.ts";
 import { GlobalDataMemory, Variable } from "./collection-variables.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
+import type { Link } from "./link.ts";
+import type { AttachTarget } from "./links/attach-program.ts";
+import { LinkSet } from "./links/link-set.ts";
 import { BpfMap, pinByNamePath, specShape, wasReusedFromPin } from "./map.ts";
 import { DEFAULT_BPFFS } from "./pin.ts";
 import { Program } from "./program.ts";
@@ -245,6 +248,32 @@ export class Collection<
       );
     }
     return p;
+  }
+
+  /**
+   * Attaches every program libbpf's skeleton would attach automatically (its SEC()
+   * names a hook and a target: tracepoints, kprobes, uprobes, fentry, LSM, iterators...),
+   * as `__attach` does; programs that need a target only the caller knows (XDP, tc,
+   * cgroups) or have no automatic hook are left alone. The links close together.
+   * @throws the first attach error; the links made before it are closed first
+   * @example
+   * ```ts
+   * using coll = Collection.load(spec);
+   * using links = coll.attachAll();
+   * ```
+   */
+  attachAll(target: AttachTarget = {}): LinkSet {
+    const links = new Map<string, Link>();
+    try {
+      for (const [name, prog] of this.#res.programs) {
+        if (!prog.spec?.attach?.autoAttach) continue;
+        links.set(name, prog.attach(target));
+      }
+    } catch (e) {
+      for (const l of links.values()) l.close();
+      throw e;
+    }
+    return new LinkSet(links);
   }
 
   /** Closes every descriptor the collection owns (not replacement maps; pins stay). */

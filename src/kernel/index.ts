@@ -43,6 +43,7 @@ export {
   type PerfEventLinkInfo,
 } from "./link-info.ts";
 export { type AttachTarget, attachProgram } from "./links/attach-program.ts";
+export { LinkSet } from "./links/link-set.ts";
 export { attachCgroup } from "./links/cgroup.ts";
 export {
   attachKprobe,

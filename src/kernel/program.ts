@@ -9,6 +9,8 @@ import { describeProgram, type ProgramSpec } from "../spec/program-spec.ts";
 import { BpfCmd, bpfAttr, progTypeName } from "../uapi/index.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { kernelVersionCode, runningKernelVersion } from "./kernel-version.ts";
+import type { Link } from "./link.ts";
+import { type AttachTarget, attachProgram } from "./links/attach-program.ts";
 import { requireObjectFdById } from "./objects.ts";
 import { openPinned, pinObject } from "./pin.ts";
 import { type ProgramInfo, programInfoByFd } from "./prog-info.ts";
@@ -40,12 +42,21 @@ export class Program {
   readonly name: string;
   /** The verifier log, when the program was loaded with a log level. */
   readonly verifierLog: string | undefined;
+  /** The spec it was loaded from (undefined for programs opened by fd, pin or id). */
+  readonly spec: ProgramSpec | undefined;
 
-  private constructor(fd: Fd, type: number, name: string, verifierLog: string | undefined) {
+  private constructor(
+    fd: Fd,
+    type: number,
+    name: string,
+    verifierLog: string | undefined,
+    spec?: ProgramSpec,
+  ) {
     this.fd = fd;
     this.type = type;
     this.name = name;
     this.verifierLog = verifierLog;
+    this.spec = spec;
   }
 
   /**
@@ -56,7 +67,7 @@ export class Program {
    */
   static load(spec: ProgramSpec, opts: LoadOptions = {}): Program {
     const { fd, log } = loadProgramFd(spec, opts);
-    return new Program(fd, spec.type, spec.name, log);
+    return new Program(fd, spec.type, spec.name, log, spec);
   }
 
   /**
@@ -122,6 +133,25 @@ export class Program {
    */
   run(opts: RunOptions = {}): RunResult {
     return testRunProgram(this.fd.value, this.toString(), this.typeName, opts);
+  }
+
+  /**
+   * Attaches the program to the hook its spec names (the attach descriptor the ELF
+   * loader read from its SEC() name); `target` gives what a spec cannot say (the
+   * interface, the cgroup, a pid, a cookie). See {@link attachProgram}.
+   * @throws Error for a program opened without a spec, or whose spec names no hook
+   * @example
+   * ```ts
+   * using link = coll.program("handle_openat").attach();
+   * ```
+   */
+  attach(target: AttachTarget = {}): Link {
+    if (!this.spec) {
+      throw new Error(
+        `${this} was opened, not loaded from a spec: attach it with its hook's function (attachTracepoint, attachKprobe, ...)`,
+      );
+    }
+    return attachProgram(this, this.spec, target);
   }
 
   /** Pins the program at `path` on bpffs (the directory must exist). */
