@@ -133,3 +133,15 @@ export function describeSection(section: string): AttachDescriptor {
   const sec = parseSectionName(section);
   return sec ? attachDescriptor(sec) : unknownSectionDescriptor(section);
 }
+
+/**
+ * The program type and expected attach type a SEC()-style name selects, by libbpf's
+ * table (libbpf_prog_type_by_name; what bpftool's `prog load ... type NAME` takes), or
+ * undefined for a name libbpf does not know.
+ */
+export function programTypeForSection(
+  name: string,
+): { type: ProgType; expectedAttachType: AttachType | undefined } | undefined {
+  const sec = parseSectionName(name);
+  return sec && { type: sec.type, expectedAttachType: sec.expectedAttachType };
+}

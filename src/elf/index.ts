@@ -8,7 +8,7 @@
  * @module
  */
 
-export { describeSection } from "./attach-descriptor.ts";
+export { describeSection, programTypeForSection } from "./attach-descriptor.ts";
 export * from "./constants.ts";
 export { ELFError } from "./errors.ts";
 export { loadCollectionSpec } from "./load-collection-spec.ts";
