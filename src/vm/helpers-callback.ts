@@ -34,7 +34,8 @@ export function callFunction(m: Machine, fn: bigint, args: readonly bigint[]): b
   if (offset < 0 || offset >= code.length)
     throw m.error(`function address 0x${fn.toString(16)} is outside the program`);
   const R = m.R;
-  const depth = m.stackIds.indexOf((R[21] as number) - HI);
+  // The frame of the helper's caller, as the interpreter recorded it (not from r10).
+  const depth = m.depth;
   if (depth + 1 >= MAX_CALL_FRAMES)
     throw m.error(`too many nested calls for a callback (the limit is ${MAX_CALL_FRAMES} frames)`);
   const saved = R.slice(12, 22);
@@ -51,6 +52,7 @@ export function callFunction(m: Machine, fn: bigint, args: readonly bigint[]): b
     R.set(saved, 12);
     m.code = savedCode;
     m.pc = savedPc;
+    m.depth = depth;
   }
   return toU64(R[0] as number, R[1] as number);
 }

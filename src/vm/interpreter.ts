@@ -242,6 +242,12 @@ export class Machine {
   /** Slot of the instruction being executed, kept current across helper calls. */
   pc = 0;
   /**
+   * Call depth of the function running now (0 for the program's entry), kept current
+   * across helper calls: a callback runs one frame deeper. Per run, never derived from
+   * a register the program controls.
+   */
+  depth = 0;
+  /**
    * Legacy packet access (ld_abs/ld_ind): the region and the byte range of the packet
    * as `skb->data .. skb->data + len`. Undefined when the program has no packet.
    */
@@ -569,6 +575,7 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
   loops[base] = m.mayGotoBudget;
   const S = m.S;
   if (base === 0) m.tailCalls = 0;
+  m.depth = base;
   m.code = code;
   mem.bytes[m.stackIds[base]!]!.fill(0);
   R[20] = LO + STACK_SIZE;
@@ -1188,6 +1195,7 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
               );
             }
             m.executed = n;
+            m.depth = depth;
             const r = h(m);
             n = m.executed;
             if (typeof r === "number") setNum(R, 0, r);

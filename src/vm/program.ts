@@ -6,7 +6,13 @@
  * @module
  */
 
-import { decodeProgram, type Instruction, slotCount } from "../isa/index.ts";
+import {
+  decodeProgram,
+  type Instruction,
+  InvalidInstructionError,
+  instructionFromFields,
+  slotCount,
+} from "../isa/index.ts";
 import {
   BPF_PSEUDO_FUNC,
   BPF_PSEUDO_MAP_FD,
@@ -111,6 +117,59 @@ export interface VmRunResult {
   readonly redirect: VmRedirect | undefined;
 }
 
+/**
+ * Hand-built instructions, checked as the decoder checks bytes: the interpreter trusts
+ * the raw fields (opcode, registers, offset, immediate), so an object literal with
+ * `dst: 12`, a 1-byte atomic add or a `kind` that disagrees with its opcode is refused
+ * here, not run. Returns the instructions the fields describe.
+ * @throws InvalidInstructionError naming the slot.
+ */
+function revalidate(program: readonly Instruction[]): Instruction[] {
+  const out: Instruction[] = [];
+  let slot = 0;
+  for (const i of program) {
+    if (i === null || typeof i !== "object")
+      throw new InvalidInstructionError(slot, new Uint8Array(0), `${i} is not an instruction`);
+    const fields = { code: i.code, dst: i.dst, src: i.src, off: i.off, imm: i.imm };
+    let checked: Instruction;
+    try {
+      checked = instructionFromFields(i.kind === "lddw" ? { ...fields, imm2: i.imm2 } : fields);
+    } catch (e) {
+      if (e instanceof InvalidInstructionError)
+        throw new InvalidInstructionError(slot, new Uint8Array(0), e.reason);
+      throw e;
+    }
+    if (checked.kind !== i.kind || checked.bytes !== i.bytes)
+      throw new InvalidInstructionError(
+        slot,
+        new Uint8Array(0),
+        `the fields encode a ${checked.kind} instruction, not the ${i.kind} its kind says`,
+      );
+    out.push(checked);
+    slot += checked.bytes / 8;
+  }
+  return out;
+}
+
+/** The register an instruction writes besides memory (r0 for calls is not counted), if any. */
+function writtenRegister(i: Instruction): number | undefined {
+  switch (i.kind) {
+    case "alu":
+    case "endian":
+    case "addr_space_cast":
+    case "percpu_addr":
+    case "load":
+    case "lddw":
+      return i.dst;
+    case "atomic":
+      if (i.op === "load_acquire") return i.dst;
+      if (i.op === "cmpxchg") return 0;
+      return i.fetch ? i.src : undefined;
+    default:
+      return undefined;
+  }
+}
+
 function isJumpLike(i: Instruction): boolean {
   return i.kind === "exit" || i.kind === "goto";
 }
@@ -148,7 +207,8 @@ export class VmProgram {
   constructor(program: Uint8Array | readonly Instruction[], opts: VmProgramOptions = {}) {
     this.type = opts.type ?? ProgType.SOCKET_FILTER;
     this.name = opts.name ?? "prog";
-    this.instructions = program instanceof Uint8Array ? decodeProgram(program) : [...program];
+    this.instructions =
+      program instanceof Uint8Array ? decodeProgram(program) : revalidate(program);
     this.memory = opts.memory ?? new VmMemory();
     this.maps = opts.maps ?? [];
     this.check();
@@ -181,6 +241,13 @@ export class VmProgram {
     let slot = 0;
     for (const i of insns) {
       starts.add(slot);
+      // As the kernel's verifier: r10 is the frame pointer and no instruction may write it.
+      if (writtenRegister(i) === 10)
+        throw new VmError(
+          `${this}: r10 is the frame pointer and is read-only`,
+          slot,
+          formatInstruction(i),
+        );
       slot += slotCount(i);
     }
     const total = slot;
