@@ -19,7 +19,16 @@ import {
   R10,
 } from "../src/isa/index.ts";
 import { MapType } from "../src/uapi/index.ts";
-import { VmError, VmMemory, VmProgArray, VmProgram } from "../src/vm/index.ts";
+import {
+  mapRegion,
+  VmArrayMap,
+  VmError,
+  VmHashMap,
+  VmMemory,
+  VmProgArray,
+  VmProgram,
+  VmRingBuf,
+} from "../src/vm/index.ts";
 
 /** Runs `fn`, which must end within 2 s; returns its value or its exception. */
 function timed<T>(fn: () => T): T | unknown {
@@ -179,4 +188,238 @@ describe("hand-built instructions are validated", () => {
         (e: unknown) => e instanceof InvalidInstructionError && e.index === 1 && re.test(e.message),
       ),
     );
+});
+
+describe("confinement per program", () => {
+  const arrayOf = (name: string, maxEntries = 4, valueSize = 16) =>
+    new VmArrayMap({ name, type: MapType.ARRAY, keySize: 4, valueSize, maxEntries });
+
+  /** Two programs in one space: `owner` references `secret`; the other forges its address. */
+  function twoPrograms(forger: (secretAddr: bigint) => Instruction[]) {
+    const memory = new VmMemory();
+    const secret = arrayOf("secret");
+    secret.update(new Uint8Array(4), new Uint8Array(16).fill(0x5a));
+    const owner = new VmProgram([asm.ldMapFd(R1, 0), asm.mov64(R0, 0), asm.exit()], {
+      memory,
+      maps: [secret],
+    });
+    owner.run();
+    const addr = memory.address(mapRegion(memory, secret), 0);
+    const thief = new VmProgram(forger(addr), { memory });
+    return { memory, secret, thief };
+  }
+
+  test("a forged lddw constant into another program's map faults, naming the region", () => {
+    const { thief } = twoPrograms((a) => [asm.lddw(R1, a), asm.ldx(64, R0, R1, 0), asm.exit()]);
+    const e = timed(() => thief.run());
+    assert.ok(isVmError(e, /invalid read of 8 bytes at 0x[0-9a-f]+: .*map secret/), String(e));
+    assert.ok(isVmError(e, /not a region of this program/), String(e));
+  });
+  test("a forged write into another program's map faults and changes nothing", () => {
+    const { thief, secret } = twoPrograms((a) => [
+      asm.lddw(R1, a),
+      asm.st(64, R1, 0, 0),
+      asm.exit(),
+    ]);
+    assert.ok(
+      isVmError(
+        timed(() => thief.run()),
+        /invalid write/,
+      ),
+    );
+    assert.deepEqual(secret.lookup(new Uint8Array(4)), new Uint8Array(16).fill(0x5a));
+  });
+  test("a forged map handle is not a map of this program", () => {
+    const { thief } = twoPrograms((a) => [
+      asm.lddw(R1, a),
+      asm.mov64(R2, R10),
+      asm.add64(R2, -4),
+      asm.st(32, R10, -4, 0),
+      asm.call("map_lookup_elem"),
+      asm.exit(),
+    ]);
+    assert.ok(
+      isVmError(
+        timed(() => thief.run()),
+        /is not a map of this program/,
+      ),
+    );
+  });
+  for (const kind of ["array", "hash"] as const)
+    test(`a ${kind} value pointer + value_size does not reach the next entry`, () => {
+      const map =
+        kind === "array"
+          ? arrayOf("m")
+          : new VmHashMap({
+              name: "m",
+              type: MapType.HASH,
+              keySize: 4,
+              valueSize: 16,
+              maxEntries: 4,
+            });
+      for (let k = 0; k < 2; k++)
+        map.update(new Uint8Array([k, 0, 0, 0]), new Uint8Array(16).fill(k + 1));
+      const lookup0 = (off: number, size: 8 | 64 = 64) => [
+        asm.ldMapFd(R1, 0),
+        asm.mov64(R2, R10),
+        asm.add64(R2, -4),
+        asm.st(32, R10, -4, 0),
+        asm.call("map_lookup_elem"),
+        asm.jmp("jeq", R0, 0, 1),
+        asm.ldx(size, R0, R0, off),
+        asm.exit(),
+      ];
+      // Inside the value: fine. Past it: a fault naming the window on the map.
+      assert.equal(new VmProgram(lookup0(8), { maps: [map] }).run().r0, 0x0101010101010101n);
+      const e = timed(() => new VmProgram(lookup0(16), { maps: [map] }).run());
+      assert.ok(isVmError(e, /invalid read of 8 bytes at .*map m bytes/), String(e));
+      const e2 = timed(() => new VmProgram(lookup0(-1, 8), { maps: [map] }).run());
+      assert.ok(isVmError(e2, /invalid read of 1 bytes/), String(e2));
+    });
+  test("r10 + 2^32 does not reach another stack frame", () => {
+    const prog = [
+      asm.mov64(R1, R10),
+      asm.lddw(R2, 1n << 32n),
+      asm.alu64("add", R1, R2),
+      asm.st(64, R1, -8, 1),
+      asm.exit(),
+    ];
+    const e = timed(() => new VmProgram(prog).run());
+    assert.ok(isVmError(e, /invalid write of 8 bytes .*stack frame 1 \(no bytes open/), String(e));
+    // A callee still reads its caller's frame through a pointer it was given.
+    const call = [
+      asm.st(64, R10, -8, 42),
+      asm.mov64(R1, R10),
+      asm.add64(R1, -8),
+      asm.callBpf(1),
+      asm.exit(),
+      asm.ldx(64, R0, R1, 0),
+      asm.exit(),
+    ];
+    assert.equal(new VmProgram(call).run().r0, 42n);
+    // ... but once the callee returned, its frame is closed to the caller.
+    const dead = [
+      asm.callBpf(4),
+      asm.lddw(R1, 1n << 32n),
+      asm.alu64("add", R1, R10),
+      asm.ldx(64, R0, R1, -8),
+      asm.exit(),
+      asm.st(64, R10, -8, 7),
+      asm.mov64(R0, 0),
+      asm.exit(),
+    ];
+    assert.ok(
+      isVmError(
+        timed(() => new VmProgram(dead).run()),
+        /stack frame 1/,
+      ),
+    );
+  });
+  test("unaligned atomics fault", () => {
+    for (const [size, off] of [
+      [64, -12],
+      [32, -6],
+    ] as const) {
+      const prog = [asm.mov64(R1, 1), asm.atomic("add", size, R10, off, R1), asm.exit()];
+      const e = timed(() => new VmProgram(prog).run());
+      assert.ok(isVmError(e, /misaligned atomic access/), String(e));
+    }
+    const ok = [
+      asm.st(64, R10, -16, 1),
+      asm.mov64(R1, 2),
+      asm.atomic("add", 64, R10, -16, R1),
+      asm.ldx(64, R0, R10, -16),
+      asm.exit(),
+    ];
+    assert.equal(new VmProgram(ok).run().r0, 3n);
+  });
+  test("ring buffer headers are out of a program's reach; available never goes negative", () => {
+    const newRing = () =>
+      new VmRingBuf({
+        name: "rb",
+        type: MapType.RINGBUF,
+        keySize: 0,
+        valueSize: 0,
+        maxEntries: 4096,
+      });
+    let rb = newRing();
+    // reserve 16 bytes, write a fake length into the header (ptr - 8), submit.
+    const prog = (hdrWrite: Instruction[]) => [
+      asm.ldMapFd(R1, 0),
+      asm.mov64(R2, 16),
+      asm.mov64(R3, 0),
+      asm.call("ringbuf_reserve"),
+      asm.jmp("jne", R0, 0, 2),
+      asm.mov64(R0, 1),
+      asm.exit(),
+      asm.mov64(R6, R0),
+      ...hdrWrite,
+      asm.st(64, R6, 8, 7),
+      asm.mov64(R1, R6),
+      asm.mov64(R2, 0),
+      asm.call("ringbuf_submit"),
+      asm.mov64(R0, 0),
+      asm.exit(),
+    ];
+    const hostile = new VmProgram(prog([asm.st(32, R6, -8, 0x3fff_fff0)]), { maps: [rb] });
+    const e = timed(() => hostile.run());
+    assert.ok(isVmError(e, /invalid write of 4 bytes .*map rb bytes 8\.\.24/), String(e));
+    // A forged address into the ring's data (the header, through the map handle) faults too.
+    const forged = new VmProgram(
+      [asm.ldMapFd(R1, 0), asm.st(32, R1, 0, 0x3fff_fff0), asm.mov64(R0, 0), asm.exit()],
+      { maps: [rb] },
+    );
+    assert.ok(
+      isVmError(
+        timed(() => forged.run()),
+        /no bytes open to this program/,
+      ),
+    );
+    // A well-behaved record: written, submitted, read; the record's pointer is closed after submit.
+    // (A fresh ring: the hostile run left its record reserved, which blocks a reader.)
+    rb = newRing();
+    const good = new VmProgram(prog([]), { maps: [rb] });
+    assert.equal(good.run().r0, 0n);
+    assert.ok(rb.available >= 0);
+    const recs = [...rb.drain()];
+    assert.equal(recs.length, 1);
+    assert.equal(rb.available, 0);
+    const late = new VmProgram(
+      prog([asm.mov64(R1, R6), asm.mov64(R2, 0), asm.call("ringbuf_submit")]),
+      { maps: [rb] },
+    );
+    assert.ok(
+      isVmError(
+        timed(() => late.run()),
+        /invalid write of 8 bytes/,
+      ),
+    );
+    // Even with a header corrupted from JavaScript, available stays >= 0.
+    const r2 = new VmProgram(prog([]), { maps: [rb] });
+    r2.run();
+    new DataView(rb.data.buffer).setUint32(rb.consumerPos & 4095, 0x3fff_fff0, true);
+    try {
+      [...rb.drain()];
+    } catch {}
+    assert.ok(rb.available >= 0, `available ${rb.available}`);
+  });
+  test("a callback address of another program is not a function of this one", () => {
+    const memory = new VmMemory();
+    const other = new VmProgram([asm.ldFunc(R2, 1), asm.exit(), asm.mov64(R0, 0), asm.exit()], {
+      memory,
+    });
+    other.run();
+    // The other program's callback region: the one region named "program code".
+    const id = memory.names.indexOf("program code");
+    const prog = [
+      asm.mov64(R1, 1),
+      asm.lddw(R2, memory.address(id, 3)),
+      asm.mov64(R3, 0),
+      asm.mov64(R4, 0),
+      asm.call("loop"),
+      asm.exit(),
+    ];
+    const e = timed(() => new VmProgram(prog, { memory }).run());
+    assert.ok(isVmError(e, /is not the address of a function of the program/), String(e));
+  });
 });

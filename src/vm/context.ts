@@ -49,6 +49,7 @@ function region(m: Machine, role: string, kind: "packet" | "ctx" | "mem"): numbe
   if (id === undefined) {
     id = m.memory.addRegion(role, new Uint8Array(0), { kind });
     m.env[key] = id;
+    m.access.grant(id);
   }
   return id;
 }

@@ -39,10 +39,11 @@ import { type BPF_MAX_LOOPS, Code, execute, type HelperFunction, Machine } from 
 import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
-import { REGION_HI_BASE, VmMemory } from "./memory.ts";
+import { ACCESS_FOLLOW, ACCESS_OWN, REGION_HI_BASE, VmMemory } from "./memory.ts";
 import {
   CallbackTarget,
   callbackAddress,
+  callbackRegion,
   type HelperInput,
   mapRegion,
   type VmRedirect,
@@ -297,6 +298,8 @@ export class VmProgram {
 
   private compile(memory: VmMemory, opts: VmProgramOptions): Code {
     const callbacks = new CallbackTarget();
+    // Regions the code names, granted to every machine that runs it (see Code.grants).
+    const grants: number[] = [];
     const code = new Code(
       this.instructions,
       this,
@@ -307,7 +310,9 @@ export class VmProgram {
           case BPF_PSEUDO_MAP_FD:
           case BPF_PSEUDO_MAP_IDX: {
             const map = this.resolveMap(opts, insn.pseudo, insn.imm, pc, insn);
-            return BigInt(REGION_HI_BASE + this.mapRegion(memory, map)) << 32n;
+            const id = this.mapRegion(memory, map);
+            grants.push(id, ACCESS_OWN);
+            return BigInt(REGION_HI_BASE + id) << 32n;
           }
           case BPF_PSEUDO_MAP_VALUE:
           case BPF_PSEUDO_MAP_IDX_VALUE: {
@@ -325,7 +330,10 @@ export class VmProgram {
                 pc,
                 formatInstruction(insn),
               );
-            return memory.address(this.mapRegion(memory, map), off);
+            const id = this.mapRegion(memory, map);
+            // A direct value (global data): the map's bytes, as its region allows.
+            grants.push(id, ACCESS_FOLLOW);
+            return memory.address(id, off);
           }
           case BPF_PSEUDO_FUNC: {
             // The function's address: its slot in the program's code region.
@@ -336,6 +344,7 @@ export class VmProgram {
                 pc,
                 formatInstruction(insn),
               );
+            grants.push(callbackRegion(memory, callbacks), ACCESS_OWN);
             return callbackAddress(memory, callbacks, target);
           }
           default:
@@ -349,6 +358,8 @@ export class VmProgram {
       formatInstruction,
     );
     callbacks.code = code;
+    code.grants = grants;
+    this.machine.grantCode(code);
     return code;
   }
 
@@ -374,6 +385,8 @@ export class VmProgram {
     if (!code) {
       code = target.code;
       this.tailCodes.set(target, code);
+      // The target runs on this machine: its maps and callbacks become reachable.
+      this.machine.grantCode(code);
     }
     return code;
   }
