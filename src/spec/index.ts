@@ -9,5 +9,6 @@
 
 export * from "./collection-spec.ts";
 export type * from "./map-api.ts";
+export * from "./map-iteration-error.ts";
 export * from "./map-spec.ts";
 export * from "./program-spec.ts";
