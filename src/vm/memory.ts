@@ -20,6 +20,16 @@
  * fields the kernel rewrites into pointer loads) has a {@link RegionHandler} and empty
  * fast bounds, so the interpreter's one bounds check sends it down the slow path.
  *
+ * ## Confinement per program
+ *
+ * Programs that share a space do not share what they may touch: each machine checks
+ * its accesses against its own {@link RegionAccess}, a copy of the four bound arrays in
+ * which regions that are not its own (another program's stack or maps, a map it never
+ * named, a frame whose call returned) are empty. Map values and ring-buffer records are
+ * handed out as windows: regions of their own over the same bytes with the bounds of
+ * one value or record. The interpreter's fast path is unchanged: it reads the machine's
+ * arrays instead of the space's.
+ *
  * Pure: no `node:` imports.
  * @module
  */

@@ -40,8 +40,9 @@ export interface RingbufRecord {
  * consumes with {@link read} / {@link drain}, or raw: {@link data} with
  * {@link consumerPos} / {@link producerPos}, committing with {@link setConsumerPos}.
  *
- * The bounds of the program's accesses are the whole data area (the kernel's verifier
- * limits a program to its own record; the VM has no verifier yet).
+ * A program reaches only the sample of a record it reserved (the VM hands it a window
+ * on those bytes, closed when the record is submitted or discarded), never the headers
+ * or the positions, as the kernel's verifier limits it to its own record.
  *
  * @example
  * ```ts
