@@ -158,7 +158,8 @@ describe("frame pointer and budgets", () => {
     // A loop around the failing tail call ends with the budget, not a hang.
     const loop = new VmProgram(
       [asm.ldMapFd(R2, 0), asm.mov64(R3, 0), asm.call(12), asm.ja(-5), asm.exit()],
-      { memory, maps: [jt] },
+      // (A budget of 10 million: 100 million takes 0.4 s on an idle machine, more on a busy one.)
+      { memory, maps: [jt], budget: 10_000_000 },
     );
     jt.set(0, loop);
     const e = timed(() => loop.run());

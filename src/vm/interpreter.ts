@@ -477,7 +477,7 @@ export class Machine {
 
   /** The inline lookup of region `id` (< memory.count), or null (computed once per region). */
   inlineTarget(id: number): InlineLookup | null {
-    if (this.access.mode[id] === 0) return null;
+    if (!this.access.has(id)) return null;
     const cached = this.inlineTargets[id];
     if (cached !== undefined) return cached;
     const owner = this.memory.owners[id];
@@ -714,6 +714,7 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
   // Bounds as this machine sees them (RegionAccess): other programs' regions, maps the
   // program does not name and dead frames are empty here, so they fault.
   const acc = m.access;
+  acc.ensure();
   let views = mem.views;
   let rLo = acc.readLo;
   let rHi = acc.readHi;
@@ -1332,6 +1333,7 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
                     R[1] = HI + (hit !== 0 ? hit - 1 : m.window(rid, at, t.valueSize));
                     if (mem.count !== nreg) {
                       // The window is a new region: the tables grew.
+                      acc.ensure();
                       views = mem.views;
                       rLo = acc.readLo;
                       rHi = acc.readHi;
@@ -1376,6 +1378,7 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
             if (typeof r === "number") setNum(R, 0, r);
             else if (typeof r === "bigint") setBig(R, 0, r);
             // A helper may have added regions.
+            acc.ensure();
             views = mem.views;
             rLo = acc.readLo;
             rHi = acc.readHi;

@@ -113,13 +113,6 @@ export class VmMemory {
   /** Number of regions. */
   count = 0;
   private readonly ids = new WeakMap<object, number>();
-  /** The per-program views of this space, kept in step as regions are added or move. */
-  private readonly accesses: RegionAccess[] = [];
-
-  /** Registers a per-program view (called by {@link RegionAccess}'s constructor). */
-  attach(access: RegionAccess): void {
-    this.accesses.push(access);
-  }
 
   /**
    * Adds a region over `bytes` (kept, not copied) and returns its id.
@@ -140,7 +133,6 @@ export class VmMemory {
       this.readHi = grow(this.readHi);
       this.writeLo = grow(this.writeLo);
       this.writeHi = grow(this.writeHi);
-      for (const a of this.accesses) a.grow(this.readLo.length);
     }
     this.bytes[id] = bytes;
     this.views[id] = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -171,13 +163,16 @@ export class VmMemory {
     this.views[id] = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  /** Sets the readable and writable byte ranges of region `id` (and of the views that follow it). */
+  /**
+   * Sets the readable and writable byte ranges of region `id`. A program that follows
+   * the region's bounds sees the change once it calls {@link RegionAccess.follow}
+   * (the space keeps no list of programs, so a dropped program is not kept alive).
+   */
   setBounds(id: number, read: readonly [number, number], write: readonly [number, number]): void {
     this.readLo[id] = read[0];
     this.readHi[id] = read[1];
     this.writeLo[id] = write[0];
     this.writeHi[id] = write[1];
-    for (const a of this.accesses) if (a.mode[id] === ACCESS_FOLLOW) a.copyBounds(id);
   }
 
   /** Makes region `id` show the bytes of region `base` (same buffer, same view). */
@@ -289,10 +284,19 @@ export class RegionAccess {
     this.readHi = new Int32Array(n);
     this.writeLo = new Int32Array(n);
     this.writeHi = new Int32Array(n);
-    memory.attach(this);
   }
 
-  /** Grows the per-region arrays to `n` entries (the space grew). */
+  /**
+   * Grows the per-region arrays to the space's capacity when regions were added since
+   * (by this program's helpers or by other programs): call before reading the arrays
+   * for a region id below `memory.count`.
+   */
+  ensure(): void {
+    const n = this.memory.readLo.length;
+    if (this.mode.length < n) this.grow(n);
+  }
+
+  /** Grows the per-region arrays to `n` entries. */
   grow(n: number): void {
     const g = <T extends Int32Array | Uint8Array>(a: T, b: T): T => {
       b.set(a);
@@ -314,14 +318,21 @@ export class RegionAccess {
     this.writeHi[id] = m.writeHi[id] as number;
   }
 
-  /** Grants region `id` with its own bounds, following them as they change. */
+  /** Grants region `id` with its own bounds, following them as they change ({@link follow}). */
   grant(id: number): void {
+    this.ensure();
     this.mode[id] = ACCESS_FOLLOW;
     this.copyBounds(id);
   }
 
+  /** Takes the space's new bounds of region `id` when this program follows it. */
+  follow(id: number): void {
+    if (this.mode[id] === ACCESS_FOLLOW) this.copyBounds(id);
+  }
+
   /** Grants region `id` with the given bounds (fixed until changed here). */
   grantBounds(id: number, read: readonly [number, number], write: readonly [number, number]): void {
+    this.ensure();
     this.mode[id] = ACCESS_OWN;
     this.readLo[id] = read[0];
     this.readHi[id] = read[1];
@@ -331,6 +342,7 @@ export class RegionAccess {
 
   /** Grants region `id` as a handle (a map the program names): no bytes, unless granted already. */
   grantHandle(id: number): void {
+    this.ensure();
     if (this.mode[id] === ACCESS_NONE) this.grantBounds(id, [0, 0], [0, 0]);
   }
 
@@ -342,7 +354,7 @@ export class RegionAccess {
 
   /** True when region `id` exists and is granted (with bytes or as a handle). */
   has(id: number): boolean {
-    return id >= 0 && id < this.memory.count && this.mode[id] !== ACCESS_NONE;
+    return id >= 0 && id < this.memory.count && (this.mode[id] ?? ACCESS_NONE) !== ACCESS_NONE;
   }
 
   /**
@@ -352,6 +364,7 @@ export class RegionAccess {
    */
   bytesAt(addr: bigint, len: number, access: "read" | "write" | "readwrite"): Uint8Array {
     const mem = this.memory;
+    this.ensure();
     const { id, offset } = mem.locate(addr);
     if (id < 0 || id >= mem.count || len < 0 || !Number.isSafeInteger(len))
       throw this.fault(addr, len, access);
@@ -370,7 +383,8 @@ export class RegionAccess {
   describe(id: number): string {
     const mem = this.memory;
     if (id < 0 || id >= mem.count) return "no region";
-    if (this.mode[id] === ACCESS_NONE) return `${mem.names[id]} (not a region of this program)`;
+    if ((this.mode[id] ?? ACCESS_NONE) === ACCESS_NONE)
+      return `${mem.names[id]} (not a region of this program)`;
     const lo = this.readLo[id] as number;
     const hi = this.readHi[id] as number;
     if (lo === hi && this.writeLo[id] === this.writeHi[id] && !mem.handlers[id])
