@@ -278,6 +278,24 @@ describe("confinement per program", () => {
       const e2 = timed(() => new VmProgram(lookup0(-1, 8), { maps: [map] }).run());
       assert.ok(isVmError(e2, /invalid read of 1 bytes/), String(e2));
     });
+  test("a for_each_map_elem callback's value + value_size faults too", () => {
+    const map = arrayOf("m");
+    // for_each(map, cb): cb reads *(u64 *)(value + off)
+    const prog = (off: number) => [
+      asm.ldMapFd(R1, 0),
+      asm.ldFunc(R2, 5),
+      asm.mov64(R3, 0),
+      asm.mov64(R4, 0),
+      asm.call("for_each_map_elem"),
+      asm.exit(),
+      asm.ldx(64, R0, R3, off),
+      asm.mov64(R0, 0),
+      asm.exit(),
+    ];
+    assert.equal(new VmProgram(prog(8), { maps: [map] }).run().r0, 4n);
+    const e = timed(() => new VmProgram(prog(16), { maps: [map] }).run());
+    assert.ok(isVmError(e, /invalid read of 8 bytes .*map m bytes 0\.\.16/), String(e));
+  });
   test("r10 + 2^32 does not reach another stack frame", () => {
     const prog = [
       asm.mov64(R1, R10),
