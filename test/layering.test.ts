@@ -93,7 +93,8 @@ const sectionNamesInElf: Rule = (rel, site) => {
     return `${where(rel, site)} imports ${target}: only src/elf parses SEC() names (read spec.attach)`;
   }
   // The same parser through elf's index.
-  return target.startsWith("elf/") && /\b(parseSectionName|sectionMatches|SECTION_DEFS)\b/.test(site.text)
+  return target.startsWith("elf/") &&
+    /\b(parseSectionName|sectionMatches|SECTION_DEFS)\b/.test(site.text)
     ? `${where(rel, site)} takes elf's section-name parser: only src/elf parses SEC() names`
     : undefined;
 };

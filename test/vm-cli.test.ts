@@ -131,6 +131,12 @@ describe("tsbpf vm run OBJ PROG / vm load OBJ", () => {
     assert.equal(r.code, 255);
     assert.match(r.stderr, /^Error: failed to load .*bad\.o: /);
   });
+  test("--mem without its value is a tsbpf error: `Error: ...`, exit 255", () => {
+    const r = vm("9500000000000000", "run", "--mem");
+    assert.equal(r.code, 255, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, "Error: option '--mem <hex>' argument missing\n");
+  });
   test("--mem belongs to vm run only", () => {
     const r = spawnSync(
       process.execPath,

@@ -60,6 +60,8 @@ type ParsedGlobal = {
   opts: GlobalOptions & { version: boolean; help: boolean };
   words: string[];
   unknown?: string;
+  /** commander's complaint (an option without its value), as tsbpf reports errors. */
+  invalid?: string;
 };
 
 /**
@@ -87,7 +89,19 @@ async function parseGlobal(argv: readonly string[]): Promise<ParsedGlobal> {
     .option("--elf", "vm run: stdin is an ELF object");
   // Global options end at an object that parses its own (its words pass unparsed).
   const split = ownOptionsAt(cmd, argv);
-  const { operands, unknown } = cmd.parseOptions(argv.slice(0, split));
+  // commander would print its own message and exit 1: report it as tsbpf does (255).
+  cmd.exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  let parsed: { operands: string[]; unknown: string[] };
+  try {
+    parsed = cmd.parseOptions(argv.slice(0, split));
+  } catch (e) {
+    const pretty = argv.includes("-p") || argv.includes("--pretty");
+    const json = pretty || argv.includes("-j") || argv.includes("--json");
+    const off = { json, pretty, bpffs: false, debug: false, baseBtf: undefined };
+    const invalid = (e as Error).message.replace(/^error: /, "");
+    return { opts: { ...off, version: false, help: false }, words: [], invalid };
+  }
+  const { operands, unknown } = parsed;
   const o = cmd.opts<Record<string, boolean | string | undefined>>();
   const pretty = o.pretty === true;
   return {
@@ -136,12 +150,15 @@ export async function main(
   argv: readonly string[],
   io: { out?: number; err?: number } = {},
 ): Promise<number> {
-  const { opts, words, unknown } = await parseGlobal(argv);
+  const { opts, words, unknown, invalid } = await parseGlobal(argv);
   const out = new Output(opts, io);
   const ctx: Context = { out, opts, bin: BIN, help: () => mainHelp(ctx) };
   let code = 0;
   try {
-    if (unknown !== undefined) {
+    if (invalid !== undefined) {
+      out.error(invalid);
+      code = EXIT_FAILURE;
+    } else if (unknown !== undefined) {
       out.error(`unrecognized option '${unknown}'`);
       if (!out.json) mainHelp(ctx);
       code = EXIT_FAILURE;

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { BatchChunk, BatchInput, BatchOptions, MapApi } from "../spec/map-api.ts";
 import { checkMapCompatible, type MapLayout } from "../spec/map-compat.ts";
+import { MapIterationAbortedError } from "../spec/map-iteration-error.ts";
 import {
   describeMapType,
   isKeylessMapType,
@@ -432,9 +433,7 @@ export class BpfMap implements MapApi, Disposable {
     let steps = 0;
     while (cur !== undefined) {
       if (++steps > limit) {
-        throw new Error(
-          `${this.#label}: walk aborted after ${limit} keys: the map changed under it (keys deleted elsewhere restart the kernel's walk)`,
-        );
+        throw new MapIterationAbortedError(this.#label, limit);
       }
       const next = this.nextKey(cur);
       yield cur;

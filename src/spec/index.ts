@@ -11,6 +11,7 @@ export * from "./attach.ts";
 export * from "./collection-spec.ts";
 export type * from "./map-api.ts";
 export * from "./map-compat.ts";
+export * from "./map-iteration-error.ts";
 export * from "./map-spec.ts";
 export * from "./program-spec.ts";
 export * from "./variable-values.ts";

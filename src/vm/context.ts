@@ -49,8 +49,20 @@ function region(m: Machine, role: string, kind: "packet" | "ctx" | "mem"): numbe
   if (id === undefined) {
     id = m.memory.addRegion(role, new Uint8Array(0), { kind });
     m.env[key] = id;
+    m.access.grant(id);
   }
   return id;
+}
+
+/** Sets a region's bounds in the space and in the machine's view, which follows them. */
+function setBounds(
+  m: Machine,
+  id: number,
+  read: readonly [number, number],
+  write: readonly [number, number],
+): void {
+  m.memory.setBounds(id, read, write);
+  m.access.follow(id);
 }
 
 function u32(ctx: Uint8Array | undefined, off: number): number {
@@ -103,7 +115,7 @@ export class XdpBuffer {
 
   /** Makes `[data_meta, data_end)` the readable and writable bytes. */
   sync(): void {
-    this.m.memory.setBounds(this.id, [this.dataMeta, this.dataEnd], [this.dataMeta, this.dataEnd]);
+    setBounds(this.m, this.id, [this.dataMeta, this.dataEnd], [this.dataMeta, this.dataEnd]);
   }
 }
 
@@ -154,7 +166,7 @@ function makeXdpSetup(m: Machine): XdpSetup {
   };
   const ctxId = region(m, "xdp_md context", "ctx");
   m.memory.setBytes(ctxId, new Uint8Array(xdpMd.size));
-  m.memory.setBounds(ctxId, [0, 0], [0, 0]);
+  setBounds(m, ctxId, [0, 0], [0, 0]);
   const setup = { xdp, bytes, ctxId, handler };
   m.env.xdpSetup = setup;
   return setup;
@@ -336,7 +348,7 @@ export function prepareSkb(
   m.memory.setBytes(id, bytes);
   const start = SKB_HEADROOM + (isL2 ? 0 : ETH_HLEN);
   const end = SKB_HEADROOM + data.length;
-  m.memory.setBounds(id, [start, end], [start, end]);
+  setBounds(m, id, [start, end], [start, end]);
   m.ldPacket = { id, start, end };
   m.env.xdp = undefined;
 
@@ -416,7 +428,7 @@ export function prepareSkb(
   };
   const ctxId = region(m, "__sk_buff context", "ctx");
   m.memory.setBytes(ctxId, skb);
-  m.memory.setBounds(ctxId, [0, 0], [0, 0]);
+  setBounds(m, ctxId, [0, 0], [0, 0]);
   m.memory.handlers[ctxId] = handler;
   m.R[2] = LO;
   m.R[3] = HI + ctxId;
@@ -447,7 +459,7 @@ export function prepareMem(m: Machine, mem: Uint8Array): PreparedInput {
   const id = region(m, "input memory", "mem");
   const bytes = mem.slice();
   m.memory.setBytes(id, bytes);
-  m.memory.setBounds(id, [0, bytes.length], [0, bytes.length]);
+  setBounds(m, id, [0, bytes.length], [0, bytes.length]);
   m.ldPacket = undefined;
   m.env.xdp = undefined;
   m.R[2] = LO;
@@ -462,7 +474,7 @@ export function prepareRawCtx(m: Machine, ctx: Uint8Array): PreparedInput {
   const id = region(m, "context", "ctx");
   const bytes = ctx.slice();
   m.memory.setBytes(id, bytes);
-  m.memory.setBounds(id, [0, bytes.length], [0, bytes.length]);
+  setBounds(m, id, [0, bytes.length], [0, bytes.length]);
   m.ldPacket = undefined;
   m.env.xdp = undefined;
   m.R[2] = LO;

@@ -27,14 +27,15 @@ export const BPF_LOOP_MAX = 1 << 23;
  */
 export function callFunction(m: Machine, fn: bigint, args: readonly bigint[]): bigint {
   const { id, offset } = m.memory.locate(fn);
-  const owner = id >= 0 && id < m.memory.count ? m.memory.owners[id] : undefined;
+  const owner = m.access.has(id) ? m.memory.owners[id] : undefined;
   if (!(owner instanceof CallbackTarget) || owner.code === undefined)
     throw m.error(`0x${fn.toString(16)} is not the address of a function of the program`);
   const code = owner.code;
   if (offset < 0 || offset >= code.length)
     throw m.error(`function address 0x${fn.toString(16)} is outside the program`);
   const R = m.R;
-  const depth = m.stackIds.indexOf((R[21] as number) - HI);
+  // The frame of the helper's caller, as the interpreter recorded it (not from r10).
+  const depth = m.depth;
   if (depth + 1 >= MAX_CALL_FRAMES)
     throw m.error(`too many nested calls for a callback (the limit is ${MAX_CALL_FRAMES} frames)`);
   const saved = R.slice(12, 22);
@@ -51,6 +52,7 @@ export function callFunction(m: Machine, fn: bigint, args: readonly bigint[]): b
     R.set(saved, 12);
     m.code = savedCode;
     m.pc = savedPc;
+    m.depth = depth;
   }
   return toU64(R[0] as number, R[1] as number);
 }
@@ -103,14 +105,17 @@ export function callbackHelpers(cpuOf: (m: Machine) => number): [number, HelperF
     const cpu = cpuOf(m);
     const values = mapRegion(m.memory, map);
     let count = 0;
+    // Each callback sees its value through a window of its own (value + value_size
+    // faults), its key read-only.
+    const valueAt = (v: number): bigint => addr(m.window(values, v, map.valueSize), v);
     if (map instanceof VmArrayMap) {
       const scratch = keyScratchRegion(m.memory, map);
+      m.access.grant(scratch.id);
       for (let i = 0; i < map.maxEntries; i++) {
         new DataView(scratch.bytes.buffer).setUint32(0, i, true);
         count++;
         const v = i * map.stride + (map.perCpu ? cpu * map.cpuBytes : 0);
-        if (callFunction(m, fn, [mapHandle, addr(scratch.id, 0), addr(values, v), ctx]) !== 0n)
-          break;
+        if (callFunction(m, fn, [mapHandle, addr(scratch.id, 0), valueAt(v), ctx]) !== 0n) break;
       }
       return count;
     }
@@ -118,11 +123,12 @@ export function callbackHelpers(cpuOf: (m: Machine) => number): [number, HelperF
       const keys = m.memory.regionFor(map.keyBytes, () =>
         m.memory.addRegion(`keys of ${map.name}`, map.keyBytes, { write: [0, 0] }),
       );
+      m.access.grant(keys);
       for (const slot of [...map.slots()]) {
         count++;
         const v = slot * map.stride + (map.perCpu ? cpu * (map.values.length / map.cpus) : 0);
         const k = addr(keys, slot * map.keySize);
-        if (callFunction(m, fn, [mapHandle, k, addr(values, v), ctx]) !== 0n) break;
+        if (callFunction(m, fn, [mapHandle, k, valueAt(v), ctx]) !== 0n) break;
       }
       return count;
     }

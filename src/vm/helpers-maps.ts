@@ -36,12 +36,14 @@ function ringbuf(m: Machine, map: VmMap, op: string): VmRingBuf {
 }
 
 /** The ring buffer and sample offset behind a pointer bpf_ringbuf_reserve returned. */
-function reserved(m: Machine, op: string): { rb: VmRingBuf; sample: number } {
+function reserved(m: Machine, op: string): { rb: VmRingBuf; sample: number; window: number } {
   const { id, offset } = m.memory.locate(m.arg(1));
-  const owner = id >= 0 && id < m.memory.count ? m.memory.owners[id] : undefined;
+  // A record is a window this machine opened on the ring's data (see rbReserve).
+  const base = m.access.has(id) ? m.windowBase(id) : -1;
+  const owner = base !== id ? m.memory.owners[base] : undefined;
   if (!(owner instanceof VmRingBuf))
     throw m.error(`${op}: r1 = 0x${m.arg(1).toString(16)} is not a ring buffer record`);
-  return { rb: owner, sample: offset };
+  return { rb: owner, sample: offset, window: id };
 }
 
 /** The packet bytes a perf sample may append, for skb and XDP programs. */
@@ -69,33 +71,37 @@ export function mapHelpers(cpuOf: (m: Machine) => number): [number, HelperFuncti
     // Hot path: the key read in place (no BigInt, no view), as lookupSlot takes an offset.
     const R = m.R;
     const mem = m.memory;
+    const acc = m.access;
     const kid = (R[5] as number) - HI;
     const kat = ((R[4] as number) >>> 0) - LO;
     if (
       kid >= 0 &&
       kid < mem.count &&
-      kat >= (mem.readLo[kid] as number) &&
-      kat + map.keySize <= (mem.readHi[kid] as number) &&
+      kat >= (acc.readLo[kid] as number) &&
+      kat + map.keySize <= (acc.readHi[kid] as number) &&
       map.cpus === 1 &&
       !(map instanceof VmMapOfMaps)
     ) {
       const at = map.lookupSlot(mem.bytes[kid] as Uint8Array, kat, 0);
       if (at < 0) return 0;
       R[0] = LO + at;
-      R[1] = (R[3] as number) | 0;
+      R[1] = HI + m.window((R[3] as number) - HI, at, map.valueSize);
       return undefined;
     }
     const key = m.argPtr(2, map.keySize, "read");
     if (map instanceof VmMapOfMaps) {
       const inner = map.innerAt(key, 0);
       if (!inner) return 0;
-      m.setR0Pointer(mapRegion(m.memory, inner), 0);
+      const id = mapRegion(m.memory, inner);
+      // The inner map becomes one of the program's maps (a handle, as lddw gives).
+      m.access.grantHandle(id);
+      m.setR0Pointer(id, 0);
       m.R[0] = 0;
       return undefined;
     }
     const at = map.lookupSlot(key, 0, checkCpu(m, map, cpuOf(m)));
     if (at < 0) return 0;
-    m.setR0Pointer(m.R[3]! - HI, at);
+    m.setR0Pointer(m.window(m.R[3]! - HI, at, map.valueSize), at);
     return undefined;
   });
   h.set(HelperId.map_update_elem, (m) => {
@@ -136,17 +142,19 @@ export function mapHelpers(cpuOf: (m: Machine) => number): [number, HelperFuncti
     if (m.arg(3) !== 0n || size > 0xffff_ffffn) return 0;
     const at = rb.reserve(Number(size));
     if (at < 0) return 0;
-    m.setR0Pointer(mapRegion(m.memory, rb), at);
+    // The record's sample only: its header and the ring's other bytes stay out of reach.
+    m.setR0Pointer(m.window(mapRegion(m.memory, rb), at, Number(size), false), at);
     return undefined;
   };
   const rbCommit =
     (discard: boolean, op: string): HelperFunction =>
     (m) => {
-      const { rb, sample } = reserved(m, op);
+      const { rb, sample, window } = reserved(m, op);
       if (!rb.commit(sample, discard))
         throw m.error(
           `${op}: the record at 0x${m.arg(1).toString(16)} is not reserved (submitted twice?)`,
         );
+      m.closeWindow(window);
       return 0;
     };
   const rbOutput: HelperFunction = (m) => {

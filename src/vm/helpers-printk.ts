@@ -14,8 +14,8 @@ import type { HelperFunction, Machine } from "./interpreter.ts";
 function readCString(m: Machine, addr: bigint, max: number): string {
   const { id, offset } = m.memory.locate(addr);
   if (id < 0 || id >= m.memory.count) return "(fault)";
-  const end = Math.min(offset + max, m.memory.readHi[id]!);
-  if (offset < m.memory.readLo[id]! || offset >= end) return "(fault)";
+  const end = Math.min(offset + max, m.access.readHi[id]!);
+  if (offset < m.access.readLo[id]! || offset >= end) return "(fault)";
   const b = m.memory.bytes[id]!;
   let s = "";
   for (let i = offset; i < end && b[i] !== 0; i++) s += String.fromCharCode(b[i]!);

@@ -237,7 +237,7 @@ export function formatBprintf(
 function vmReader(m: Machine): MemoryReader {
   return (addr, len) => {
     try {
-      return m.memory.bytesAt(addr, len, "read");
+      return m.access.bytesAt(addr, len, "read");
     } catch {
       return undefined;
     }
@@ -303,9 +303,9 @@ export function stringHelpers(): [number, HelperFunction][] {
       return -Errno.EINVAL;
     // The format is a constant string; read up to its NUL (at most the region's end).
     const { id, offset } = m.memory.locate(m.arg(3));
-    if (id < 0 || id >= m.memory.count)
+    if (id < 0 || id >= m.memory.count || offset < m.access.readLo[id]!)
       throw m.error("argument r3 is not a format string in VM memory");
-    const region = m.memory.bytes[id] as Uint8Array;
+    const region = (m.memory.bytes[id] as Uint8Array).subarray(0, m.access.readHi[id]!);
     const end = region.indexOf(0, offset);
     if (end < 0) throw m.error("argument r3: the format string has no NUL in its region");
     const fmt = m.argPtr(3, end - offset + 1, "read");

@@ -33,8 +33,8 @@ function probeReader(m: Machine, space: "kernel" | "user"): ByteAt {
       if (
         id >= 0 &&
         id < m.memory.count &&
-        offset >= (m.memory.readLo[id] as number) &&
-        offset < (m.memory.readHi[id] as number)
+        offset >= (m.access.readLo[id] as number) &&
+        offset < (m.access.readHi[id] as number)
       )
         return (m.memory.bytes[id] as Uint8Array)[offset] as number;
     }

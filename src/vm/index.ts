@@ -6,6 +6,7 @@
  * Pure: no `node:` imports.
  * @module
  */
+export { MapIterationAbortedError } from "../spec/map-iteration-error.ts";
 export * from "./context.ts";
 export * from "./context-tracing.ts";
 export * from "./errors.ts";

@@ -58,7 +58,13 @@ import {
 import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmMapOfMaps } from "./maps/map-of-maps.ts";
-import { REGION_HI_BASE as HI, REGION_LO_BASE as LO, type VmMemory } from "./memory.ts";
+import {
+  ACCESS_FOLLOW,
+  REGION_HI_BASE as HI,
+  REGION_LO_BASE as LO,
+  RegionAccess,
+  type VmMemory,
+} from "./memory.ts";
 
 /** Most nested bpf-to-bpf call frames (`MAX_CALL_FRAMES`). */
 export const MAX_CALL_FRAMES = 8;
@@ -76,6 +82,14 @@ export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
 export const STACK_SIZE = 512;
 /** Default instruction budget of one run. */
 export const DEFAULT_BUDGET = 100_000_000;
+/**
+ * Windows (regions over one map value or ring-buffer record) one machine keeps open;
+ * past this the oldest is reused, so a pointer kept across that many other lookups in
+ * one run may see another entry of the same map (never another program's memory).
+ */
+export const MAX_WINDOWS = 1024;
+/** Regions up to this many 8-byte words cache their windows in an array (else a Map). */
+const WINDOW_ARRAY_MAX = 1 << 16;
 
 const TAIL_CALL_ID = 12;
 /**
@@ -103,6 +117,10 @@ export interface InlineLookup {
   readonly maxEntries: number;
   /** Bytes of a key. */
   readonly keySize: number;
+  /** Bytes of a value. */
+  readonly valueSize: number;
+  /** This machine's windows on the map's values, by offset / 8 (id + 1), when cached in an array. */
+  readonly windows: Int32Array | null;
 }
 
 /**
@@ -135,6 +153,12 @@ export class Code {
   readonly owner: object;
   /** Disassembles the instruction at a slot, for error messages. */
   readonly format: (insn: Instruction) => string;
+  /**
+   * Regions this code names, as pairs (region id, access mode): maps as handles
+   * (`ACCESS_OWN`), direct map values (`ACCESS_FOLLOW`), callback targets. A machine
+   * running the code grants them ({@link Machine.grantCode}).
+   */
+  grants: number[] = [];
 
   /**
    * Predecodes `insns`. `lddw` resolves an lddw's 64-bit value (map pseudo sources
@@ -221,6 +245,12 @@ export class Machine {
   mayGotoBudget = BPF_MAX_LOOPS;
   /** Instructions executed by the last run. */
   executed = 0;
+  /**
+   * What this machine's runs may touch: its stack frames (frame `d` only while call
+   * depth `d` is live), its context and packet, windows on the map values and records
+   * helpers handed it, and the maps its code names (as handles). See {@link RegionAccess}.
+   */
+  readonly access: RegionAccess;
   /** Tail calls taken in the current run. */
   tailCalls = 0;
   /** Resolves tail call targets. */
@@ -242,6 +272,12 @@ export class Machine {
   /** Slot of the instruction being executed, kept current across helper calls. */
   pc = 0;
   /**
+   * Call depth of the function running now (0 for the program's entry), kept current
+   * across helper calls: a callback runs one frame deeper. Per run, never derived from
+   * a register the program controls.
+   */
+  depth = 0;
+  /**
    * Legacy packet access (ld_abs/ld_ind): the region and the byte range of the packet
    * as `skb->data .. skb->data + len`. Undefined when the program has no packet.
    */
@@ -255,15 +291,129 @@ export class Machine {
   inlineLookup = false;
   /** Per region id: its inline lookup, null when the region is not such a map. */
   private readonly inlineTargets: (InlineLookup | null)[] = [];
+  /** Window regions, by slot (see {@link window}). */
+  private readonly winIds: number[] = [];
+  /** Offset each window slot shows, when cached (-1: not cached). */
+  private readonly winOff: number[] = [];
+  /** Per base region: cached window ids + 1 by offset / 8 (null: too large, see winCache). */
+  private readonly winArr: (Int32Array | null | undefined)[] = [];
+  /** Slot of each window region id. */
+  private readonly winSlot = new Map<number, number>();
+  /** Region a window slot shows. */
+  private readonly winBase: number[] = [];
+  /** Cached windows: `base * 2^30 + offset` -> region id. */
+  private readonly winCache = new Map<number, number>();
+  private winNext = 0;
+  /** Codes whose regions are granted (the program's own and its tail-call targets). */
+  private readonly granted = new WeakSet<Code>();
 
-  /** Allocates the 8 stack frames in `memory`. */
+  /** Allocates the 8 stack frames in `memory`; frame 0 is open, the others open with their calls. */
   constructor(memory: VmMemory) {
     this.memory = memory;
+    this.access = new RegionAccess(memory);
     for (let i = 0; i < MAX_CALL_FRAMES; i++) {
-      this.stackIds.push(
-        memory.addRegion(`stack frame ${i}`, new Uint8Array(STACK_SIZE), { kind: "stack" }),
-      );
+      const id = memory.addRegion(`stack frame ${i}`, new Uint8Array(STACK_SIZE), {
+        kind: "stack",
+      });
+      this.stackIds.push(id);
+      const open = i === 0 ? STACK_SIZE : 0;
+      this.access.grantBounds(id, [0, open], [0, open]);
     }
+  }
+
+  /** Grants the regions `code` names (its maps as handles, its direct values, its callbacks), once. */
+  grantCode(code: Code): void {
+    if (this.granted.has(code)) return;
+    this.granted.add(code);
+    const g = code.grants;
+    for (let i = 0; i < g.length; i += 2) {
+      if (g[i + 1] === ACCESS_FOLLOW) this.access.grant(g[i]!);
+      else this.access.grantHandle(g[i]!);
+    }
+  }
+
+  /**
+   * A region showing bytes `[offset, offset + len)` of region `base` at the same
+   * offsets (so a pointer into it is `base`'s address with another region id), open
+   * to this machine only: what a map lookup, a for_each callback or a ring-buffer
+   * reservation hands the program, so that the value's pointer + its size faults
+   * instead of reaching the next entry or a record header. Writable when `base` is
+   * writable there. `cache`: reuse the window of the same (base, offset).
+   */
+  window(base: number, offset: number, len: number, cache = true): number {
+    // Fast path: map values sit at multiples of 8, so a small region caches its windows
+    // in an Int32Array by offset / 8 (id + 1; 0 for none); a large one in a Map.
+    let arr: Int32Array | null | undefined;
+    if (cache) {
+      arr = this.windowCache(base);
+      if (arr !== null && (offset & 7) === 0) {
+        const hit = arr[offset >>> 3]!;
+        if (hit !== 0) return hit - 1;
+      } else {
+        const hit = this.winCache.get(base * 0x4000_0000 + offset);
+        if (hit !== undefined) return hit;
+      }
+    }
+    const mem = this.memory;
+    const slot = this.winNext;
+    this.winNext = slot + 1 === MAX_WINDOWS ? 0 : slot + 1;
+    let id = this.winIds[slot];
+    if (id === undefined) {
+      id = mem.addRegion("window", new Uint8Array(0), { kind: mem.kinds[base], read: [0, 0] });
+      this.winIds[slot] = id;
+      this.winSlot.set(id, slot);
+    } else {
+      this.uncache(slot);
+    }
+    mem.alias(id, base);
+    mem.kinds[id] = mem.kinds[base]!;
+    mem.names[id] = `${mem.names[base]} bytes ${offset}..${offset + len}`;
+    this.winBase[slot] = base;
+    this.winOff[slot] = cache ? offset : -1;
+    const end = offset + len;
+    const writable = offset >= mem.writeLo[base]! && end <= mem.writeHi[base]!;
+    this.access.grantBounds(id, [offset, end], writable ? [offset, end] : [0, 0]);
+    if (cache) {
+      if (arr && (offset & 7) === 0) arr[offset >>> 3] = id + 1;
+      else this.winCache.set(base * 0x4000_0000 + offset, id);
+    }
+    return id;
+  }
+
+  /** The array caching windows on region `base` (null when the region is too large for one). */
+  private windowCache(base: number): Int32Array | null {
+    let arr = this.winArr[base];
+    if (arr === undefined) {
+      const n = this.memory.bytes[base]!.length >>> 3;
+      arr = n <= WINDOW_ARRAY_MAX ? new Int32Array(n + 1) : null;
+      this.winArr[base] = arr;
+    }
+    return arr;
+  }
+
+  /** Forgets the cache entry of window slot `slot`. */
+  private uncache(slot: number): void {
+    const off = this.winOff[slot]!;
+    if (off < 0) return;
+    const base = this.winBase[slot]!;
+    const arr = this.winArr[base];
+    if (arr && (off & 7) === 0) arr[off >>> 3] = 0;
+    else this.winCache.delete(base * 0x4000_0000 + off);
+    this.winOff[slot] = -1;
+  }
+
+  /** The region a window shows, or `id` itself when it is no window of this machine. */
+  windowBase(id: number): number {
+    const slot = this.winSlot.get(id);
+    return slot === undefined ? id : this.winBase[slot]!;
+  }
+
+  /** Closes the window `id` (a submitted ring-buffer record): its bytes fault from now on. */
+  closeWindow(id: number): void {
+    const slot = this.winSlot.get(id);
+    if (slot === undefined) return;
+    this.uncache(slot);
+    this.access.grantBounds(id, [0, 0], [0, 0]);
   }
 
   /** A VmError at the current instruction. */
@@ -307,7 +457,7 @@ export class Machine {
   argPtr(i: number, len: number, access: "read" | "write" | "readwrite"): Uint8Array {
     const addr = this.arg(i);
     try {
-      return this.memory.bytesAt(addr, len, access);
+      return this.access.bytesAt(addr, len, access);
     } catch (e) {
       if (e instanceof VmError) throw this.error(`argument r${i}: ${e.reason}`, addr);
       throw e;
@@ -317,14 +467,17 @@ export class Machine {
   /** The map whose handle (from lddw) is in argument `i`. */
   argMap(i: number): VmMap {
     const id = this.R[2 * i + 1]! - HI;
-    const owner = id >= 0 && id < this.memory.count ? this.memory.owners[id] : undefined;
+    const owner = this.access.has(id) ? this.memory.owners[id] : undefined;
     if (this.R[2 * i] !== 0 || owner === undefined || !("lookupSlot" in owner))
-      throw this.error(`argument r${i} = 0x${this.arg(i).toString(16)} is not a map`);
+      throw this.error(
+        `argument r${i} = 0x${this.arg(i).toString(16)} is not a map of this program`,
+      );
     return owner as VmMap;
   }
 
   /** The inline lookup of region `id` (< memory.count), or null (computed once per region). */
   inlineTarget(id: number): InlineLookup | null {
+    if (!this.access.has(id)) return null;
     const cached = this.inlineTargets[id];
     if (cached !== undefined) return cached;
     const owner = this.memory.owners[id];
@@ -343,6 +496,8 @@ export class Machine {
         stride: array ? map.stride : 0,
         maxEntries: map.maxEntries,
         keySize: map.keySize,
+        valueSize: map.valueSize,
+        windows: this.windowCache(id),
       };
     }
     this.inlineTargets[id] = t;
@@ -370,12 +525,12 @@ export class Machine {
     const mem = this.memory;
     const id = hi - HI;
     const o = (lo >>> 0) - LO + off;
-    if (id >= 0 && id < mem.count) {
+    if (id >= 0 && id < mem.count && this.access.mode[id] === ACCESS_FOLLOW) {
       const h = mem.handlers[id];
       if (h?.load(o, size / 8, this.S)) return;
     }
     this.pc = pc;
-    throw mem.fault(toU64(lo, hi) + BigInt(off), size / 8, "read", pc, code.text(pc));
+    throw this.access.fault(toU64(lo, hi) + BigInt(off), size / 8, "read", pc, code.text(pc));
   }
 
   /** Slow path of a store: context fields, then a fault. */
@@ -392,12 +547,12 @@ export class Machine {
     const mem = this.memory;
     const id = hi - HI;
     const o = (lo >>> 0) - LO + off;
-    if (id >= 0 && id < mem.count) {
+    if (id >= 0 && id < mem.count && this.access.mode[id] === ACCESS_FOLLOW) {
       const h = mem.handlers[id];
       if (h?.store(o, size / 8, vlo, vhi)) return;
     }
     this.pc = pc;
-    throw mem.fault(toU64(lo, hi) + BigInt(off), size / 8, "write", pc, code.text(pc));
+    throw this.access.fault(toU64(lo, hi) + BigInt(off), size / 8, "write", pc, code.text(pc));
   }
 
   /**
@@ -412,20 +567,26 @@ export class Machine {
     off: number,
     bytes: number,
   ): [number, number] {
-    const mem = this.memory;
+    const a = this.access;
     const id = hi - HI;
     const o = (lo >>> 0) - LO + off;
+    this.pc = pc;
     if (
       id >= 0 &&
-      id < mem.count &&
-      o >= mem.readLo[id]! &&
-      o + bytes <= mem.readHi[id]! &&
-      o >= mem.writeLo[id]! &&
-      o + bytes <= mem.writeHi[id]!
-    )
-      return [id, o];
-    this.pc = pc;
-    throw mem.fault(toU64(lo, hi) + BigInt(off), bytes, "atomic access", pc, code.text(pc));
+      id < this.memory.count &&
+      o >= a.readLo[id]! &&
+      o + bytes <= a.readHi[id]! &&
+      o >= a.writeLo[id]! &&
+      o + bytes <= a.writeHi[id]!
+    ) {
+      // As the kernel's verifier: atomics need naturally aligned addresses.
+      if ((o & (bytes - 1)) === 0) return [id, o];
+      throw this.error(
+        `misaligned atomic access of ${bytes} bytes at 0x${(toU64(lo, hi) + BigInt(off)).toString(16)} (byte ${o} of ${a.describe(id)})`,
+        toU64(lo, hi) + BigInt(off),
+      );
+    }
+    throw a.fault(toU64(lo, hi) + BigInt(off), bytes, "atomic access", pc, code.text(pc));
   }
 }
 
@@ -457,6 +618,8 @@ function atomic(m: Machine, code: Code, pc: number, bytes: 1 | 2 | 4 | 8): void 
     R[d + 1] = hi;
     return;
   }
+  if (bytes < 4 && op !== 0x110)
+    throw m.error(`atomic operation 0x${op.toString(16)} exists only for 4- and 8-byte words`);
   const [id, o] = m.atomicTarget(pc, code, R[d]!, R[d + 1]!, off, bytes);
   const v = mem.views[id]!;
   if (op === 0x110) {
@@ -548,11 +711,15 @@ function ldPacket(m: Machine, offset: number, bytes: number): boolean {
 export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
   const R = REGISTERS;
   const mem = m.memory;
+  // Bounds as this machine sees them (RegionAccess): other programs' regions, maps the
+  // program does not name and dead frames are empty here, so they fault.
+  const acc = m.access;
+  acc.ensure();
   let views = mem.views;
-  let rLo = mem.readLo;
-  let rHi = mem.readHi;
-  let wLo = mem.writeLo;
-  let wHi = mem.writeHi;
+  let rLo = acc.readLo;
+  let rHi = acc.readHi;
+  let wLo = acc.writeLo;
+  let wHi = acc.writeHi;
   let nreg = mem.count;
   let code = entry;
   let W = code.word;
@@ -569,10 +736,14 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
   loops[base] = m.mayGotoBudget;
   const S = m.S;
   if (base === 0) m.tailCalls = 0;
+  m.depth = base;
   m.code = code;
-  mem.bytes[m.stackIds[base]!]!.fill(0);
+  const sid0 = m.stackIds[base]!;
+  mem.bytes[sid0]!.fill(0);
+  rHi[sid0] = STACK_SIZE;
+  wHi[sid0] = STACK_SIZE;
   R[20] = LO + STACK_SIZE;
-  R[21] = HI + m.stackIds[base]!;
+  R[21] = HI + sid0;
 
   try {
     for (;;) {
@@ -1155,8 +1326,21 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
                     R[0] = 0;
                     R[1] = 0;
                   } else {
+                    // The value through a window of its own (value + value_size faults).
                     R[0] = LO + at;
-                    R[1] = R[3]!;
+                    const win = t.windows;
+                    const hit = win !== null ? win[at >>> 3]! : 0;
+                    R[1] = HI + (hit !== 0 ? hit - 1 : m.window(rid, at, t.valueSize));
+                    if (mem.count !== nreg) {
+                      // The window is a new region: the tables grew.
+                      acc.ensure();
+                      views = mem.views;
+                      rLo = acc.readLo;
+                      rHi = acc.readHi;
+                      wLo = acc.writeLo;
+                      wHi = acc.writeHi;
+                      nreg = mem.count;
+                    }
                   }
                   break;
                 }
@@ -1188,16 +1372,18 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
               );
             }
             m.executed = n;
+            m.depth = depth;
             const r = h(m);
             n = m.executed;
             if (typeof r === "number") setNum(R, 0, r);
             else if (typeof r === "bigint") setBig(R, 0, r);
             // A helper may have added regions.
+            acc.ensure();
             views = mem.views;
-            rLo = mem.readLo;
-            rHi = mem.readHi;
-            wLo = mem.writeLo;
-            wHi = mem.writeHi;
+            rLo = acc.readLo;
+            rHi = acc.readHi;
+            wLo = acc.writeLo;
+            wHi = acc.writeHi;
             nreg = mem.count;
             break;
           }
@@ -1214,6 +1400,8 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
             loops[depth] = m.mayGotoBudget;
             const sid = m.stackIds[depth]!;
             mem.bytes[sid]!.fill(0);
+            rHi[sid] = STACK_SIZE;
+            wHi[sid] = STACK_SIZE;
             R[20] = LO + STACK_SIZE;
             R[21] = HI + sid;
             pc += IMM[pc]!;
@@ -1224,6 +1412,10 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
         }
         case 0x95: {
           if (depth === base) return;
+          // The callee's frame is dead: its bytes fault from now on.
+          const dead = m.stackIds[depth]!;
+          rHi[dead] = 0;
+          wHi[dead] = 0;
           depth--;
           const b = depth * 8;
           for (let i = 0; i < 8; i++) R[12 + i] = saved[b + i]!;
@@ -1569,5 +1761,12 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
     }
   } finally {
     m.executed = n;
+    // Close the frames this call of execute opened (all of them when it ends in an
+    // error): a callback's frame, the bpf-to-bpf frames above `base`.
+    for (let d = base === 0 ? 1 : base; d <= depth; d++) {
+      const sid = m.stackIds[d]!;
+      acc.readHi[sid] = 0;
+      acc.writeHi[sid] = 0;
+    }
   }
 }

@@ -20,6 +20,16 @@
  * fields the kernel rewrites into pointer loads) has a {@link RegionHandler} and empty
  * fast bounds, so the interpreter's one bounds check sends it down the slow path.
  *
+ * ## Confinement per program
+ *
+ * Programs that share a space do not share what they may touch: each machine checks
+ * its accesses against its own {@link RegionAccess}, a copy of the four bound arrays in
+ * which regions that are not its own (another program's stack or maps, a map it never
+ * named, a frame whose call returned) are empty. Map values and ring-buffer records are
+ * handed out as windows: regions of their own over the same bytes with the bounds of
+ * one value or record. The interpreter's fast path is unchanged: it reads the machine's
+ * arrays instead of the space's.
+ *
  * Pure: no `node:` imports.
  * @module
  */
@@ -153,12 +163,22 @@ export class VmMemory {
     this.views[id] = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  /** Sets the readable and writable byte ranges of region `id`. */
+  /**
+   * Sets the readable and writable byte ranges of region `id`. A program that follows
+   * the region's bounds sees the change once it calls {@link RegionAccess.follow}
+   * (the space keeps no list of programs, so a dropped program is not kept alive).
+   */
   setBounds(id: number, read: readonly [number, number], write: readonly [number, number]): void {
     this.readLo[id] = read[0];
     this.readHi[id] = read[1];
     this.writeLo[id] = write[0];
     this.writeHi[id] = write[1];
+  }
+
+  /** Makes region `id` show the bytes of region `base` (same buffer, same view). */
+  alias(id: number, base: number): void {
+    this.bytes[id] = this.bytes[base] as Uint8Array;
+    this.views[id] = this.views[base] as DataView;
   }
 
   /** The address of byte `offset` of region `id`. */
@@ -211,6 +231,178 @@ export class VmMemory {
     let why: string;
     if (a === 0n) why = "null pointer";
     else if (id < 0 || id >= this.count) why = "not in any region";
+    else why = `byte ${offset}..${offset + len} of ${this.describe(id)}`;
+    return new VmError(`invalid ${access} of ${len} bytes at ${hex(a)}: ${why}`, pc, insn, a);
+  }
+}
+
+/** A region a {@link RegionAccess} does not grant: every access faults. */
+export const ACCESS_NONE = 0;
+/** Granted with the region's own bounds, followed as they change (context, packet, input). */
+export const ACCESS_FOLLOW = 1;
+/**
+ * Granted with bounds of the view's own: a stack frame (open only while its call is
+ * live), a window on one map value or ring-buffer record, a map handle (no bytes).
+ */
+export const ACCESS_OWN = 2;
+
+/**
+ * What one program's runs may touch in a shared {@link VmMemory}: per region, the
+ * bounds this program sees (empty for regions that are not its own). The interpreter
+ * checks these arrays instead of the space's, so confinement per program costs nothing
+ * on the fast path: a region of another program, a map the program never referenced,
+ * a dead stack frame all have empty bounds here, and the access takes the slow path
+ * to a fault.
+ *
+ * @example
+ * ```ts
+ * const access = new RegionAccess(mem);
+ * access.grant(stackId);              // the region's bounds
+ * access.bytesAt(addr, 8, "read");    // checked against this program's view
+ * ```
+ */
+export class RegionAccess {
+  /** The address space. */
+  readonly memory: VmMemory;
+  /** Per region: {@link ACCESS_NONE}, {@link ACCESS_FOLLOW} or {@link ACCESS_OWN}. */
+  mode: Uint8Array;
+  /** First readable byte of each region, for this program. */
+  readLo: Int32Array;
+  /** End of the readable bytes of each region, for this program. */
+  readHi: Int32Array;
+  /** First writable byte of each region, for this program. */
+  writeLo: Int32Array;
+  /** End of the writable bytes of each region, for this program. */
+  writeHi: Int32Array;
+
+  /** An empty view of `memory`: nothing granted. */
+  constructor(memory: VmMemory) {
+    this.memory = memory;
+    const n = memory.readLo.length;
+    this.mode = new Uint8Array(n);
+    this.readLo = new Int32Array(n);
+    this.readHi = new Int32Array(n);
+    this.writeLo = new Int32Array(n);
+    this.writeHi = new Int32Array(n);
+  }
+
+  /**
+   * Grows the per-region arrays to the space's capacity when regions were added since
+   * (by this program's helpers or by other programs): call before reading the arrays
+   * for a region id below `memory.count`.
+   */
+  ensure(): void {
+    const n = this.memory.readLo.length;
+    if (this.mode.length < n) this.grow(n);
+  }
+
+  /** Grows the per-region arrays to `n` entries. */
+  grow(n: number): void {
+    const g = <T extends Int32Array | Uint8Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.mode = g(this.mode, new Uint8Array(n));
+    this.readLo = g(this.readLo, new Int32Array(n));
+    this.readHi = g(this.readHi, new Int32Array(n));
+    this.writeLo = g(this.writeLo, new Int32Array(n));
+    this.writeHi = g(this.writeHi, new Int32Array(n));
+  }
+
+  /** Copies the space's bounds of region `id`. */
+  copyBounds(id: number): void {
+    const m = this.memory;
+    this.readLo[id] = m.readLo[id] as number;
+    this.readHi[id] = m.readHi[id] as number;
+    this.writeLo[id] = m.writeLo[id] as number;
+    this.writeHi[id] = m.writeHi[id] as number;
+  }
+
+  /** Grants region `id` with its own bounds, following them as they change ({@link follow}). */
+  grant(id: number): void {
+    this.ensure();
+    this.mode[id] = ACCESS_FOLLOW;
+    this.copyBounds(id);
+  }
+
+  /** Takes the space's new bounds of region `id` when this program follows it. */
+  follow(id: number): void {
+    if (this.mode[id] === ACCESS_FOLLOW) this.copyBounds(id);
+  }
+
+  /** Grants region `id` with the given bounds (fixed until changed here). */
+  grantBounds(id: number, read: readonly [number, number], write: readonly [number, number]): void {
+    this.ensure();
+    this.mode[id] = ACCESS_OWN;
+    this.readLo[id] = read[0];
+    this.readHi[id] = read[1];
+    this.writeLo[id] = write[0];
+    this.writeHi[id] = write[1];
+  }
+
+  /** Grants region `id` as a handle (a map the program names): no bytes, unless granted already. */
+  grantHandle(id: number): void {
+    this.ensure();
+    if (this.mode[id] === ACCESS_NONE) this.grantBounds(id, [0, 0], [0, 0]);
+  }
+
+  /** Takes region `id` away. */
+  revoke(id: number): void {
+    this.grantBounds(id, [0, 0], [0, 0]);
+    this.mode[id] = ACCESS_NONE;
+  }
+
+  /** True when region `id` exists and is granted (with bytes or as a handle). */
+  has(id: number): boolean {
+    return id >= 0 && id < this.memory.count && (this.mode[id] ?? ACCESS_NONE) !== ACCESS_NONE;
+  }
+
+  /**
+   * A view of `len` bytes at `addr`, checked against this program's bounds (both for
+   * "readwrite"). The view aliases VM memory.
+   * @throws VmError naming the address and the region.
+   */
+  bytesAt(addr: bigint, len: number, access: "read" | "write" | "readwrite"): Uint8Array {
+    const mem = this.memory;
+    this.ensure();
+    const { id, offset } = mem.locate(addr);
+    if (id < 0 || id >= mem.count || len < 0 || !Number.isSafeInteger(len))
+      throw this.fault(addr, len, access);
+    const end = offset + len;
+    const okRead =
+      access === "write" ||
+      (offset >= (this.readLo[id] as number) && end <= (this.readHi[id] as number));
+    const okWrite =
+      access === "read" ||
+      (offset >= (this.writeLo[id] as number) && end <= (this.writeHi[id] as number));
+    if (!okRead || !okWrite) throw this.fault(addr, len, access);
+    return (mem.bytes[id] as Uint8Array).subarray(offset, end);
+  }
+
+  /** Describes region `id` as this program sees it. */
+  describe(id: number): string {
+    const mem = this.memory;
+    if (id < 0 || id >= mem.count) return "no region";
+    if ((this.mode[id] ?? ACCESS_NONE) === ACCESS_NONE)
+      return `${mem.names[id]} (not a region of this program)`;
+    const lo = this.readLo[id] as number;
+    const hi = this.readHi[id] as number;
+    if (lo === hi && this.writeLo[id] === this.writeHi[id] && !mem.handlers[id])
+      return `${mem.names[id]} (no bytes open to this program)`;
+    const w =
+      this.writeLo[id] === this.writeHi[id]
+        ? "read-only"
+        : `writable ${this.writeLo[id]}..${this.writeHi[id]}`;
+    return `${mem.names[id]} (readable ${lo}..${hi}, ${w}${mem.handlers[id] ? ", fields" : ""})`;
+  }
+
+  /** The VmError for a bad access of `len` bytes at `addr`, naming the region as this program sees it. */
+  fault(addr: bigint, len: number, access: string, pc = -1, insn?: string): VmError {
+    const a = BigInt.asUintN(64, addr);
+    const { id, offset } = this.memory.locate(a);
+    let why: string;
+    if (a === 0n) why = "null pointer";
+    else if (id < 0 || id >= this.memory.count) why = "not in any region";
     else why = `byte ${offset}..${offset + len} of ${this.describe(id)}`;
     return new VmError(`invalid ${access} of ${len} bytes at ${hex(a)}: ${why}`, pc, insn, a);
   }

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { decodeProgram, type Instruction, slotCount } from "../isa/index.ts";
+import {
+  decodeProgram,
+  type Instruction,
+  InvalidInstructionError,
+  instructionFromFields,
+  slotCount,
+} from "../isa/index.ts";
 import {
   BPF_PSEUDO_FUNC,
   BPF_PSEUDO_MAP_FD,
@@ -33,10 +39,11 @@ import { type BPF_MAX_LOOPS, Code, execute, type HelperFunction, Machine } from 
 import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
-import { REGION_HI_BASE, VmMemory } from "./memory.ts";
+import { ACCESS_FOLLOW, ACCESS_OWN, REGION_HI_BASE, VmMemory } from "./memory.ts";
 import {
   CallbackTarget,
   callbackAddress,
+  callbackRegion,
   type HelperInput,
   mapRegion,
   type VmRedirect,
@@ -111,6 +118,59 @@ export interface VmRunResult {
   readonly redirect: VmRedirect | undefined;
 }
 
+/**
+ * Hand-built instructions, checked as the decoder checks bytes: the interpreter trusts
+ * the raw fields (opcode, registers, offset, immediate), so an object literal with
+ * `dst: 12`, a 1-byte atomic add or a `kind` that disagrees with its opcode is refused
+ * here, not run. Returns the instructions the fields describe.
+ * @throws InvalidInstructionError naming the slot.
+ */
+function revalidate(program: readonly Instruction[]): Instruction[] {
+  const out: Instruction[] = [];
+  let slot = 0;
+  for (const i of program) {
+    if (i === null || typeof i !== "object")
+      throw new InvalidInstructionError(slot, new Uint8Array(0), `${i} is not an instruction`);
+    const fields = { code: i.code, dst: i.dst, src: i.src, off: i.off, imm: i.imm };
+    let checked: Instruction;
+    try {
+      checked = instructionFromFields(i.kind === "lddw" ? { ...fields, imm2: i.imm2 } : fields);
+    } catch (e) {
+      if (e instanceof InvalidInstructionError)
+        throw new InvalidInstructionError(slot, new Uint8Array(0), e.reason);
+      throw e;
+    }
+    if (checked.kind !== i.kind || checked.bytes !== i.bytes)
+      throw new InvalidInstructionError(
+        slot,
+        new Uint8Array(0),
+        `the fields encode a ${checked.kind} instruction, not the ${i.kind} its kind says`,
+      );
+    out.push(checked);
+    slot += checked.bytes / 8;
+  }
+  return out;
+}
+
+/** The register an instruction writes besides memory (r0 for calls is not counted), if any. */
+function writtenRegister(i: Instruction): number | undefined {
+  switch (i.kind) {
+    case "alu":
+    case "endian":
+    case "addr_space_cast":
+    case "percpu_addr":
+    case "load":
+    case "lddw":
+      return i.dst;
+    case "atomic":
+      if (i.op === "load_acquire") return i.dst;
+      if (i.op === "cmpxchg") return 0;
+      return i.fetch ? i.src : undefined;
+    default:
+      return undefined;
+  }
+}
+
 function isJumpLike(i: Instruction): boolean {
   return i.kind === "exit" || i.kind === "goto";
 }
@@ -148,7 +208,8 @@ export class VmProgram {
   constructor(program: Uint8Array | readonly Instruction[], opts: VmProgramOptions = {}) {
     this.type = opts.type ?? ProgType.SOCKET_FILTER;
     this.name = opts.name ?? "prog";
-    this.instructions = program instanceof Uint8Array ? decodeProgram(program) : [...program];
+    this.instructions =
+      program instanceof Uint8Array ? decodeProgram(program) : revalidate(program);
     this.memory = opts.memory ?? new VmMemory();
     this.maps = opts.maps ?? [];
     this.check();
@@ -181,6 +242,13 @@ export class VmProgram {
     let slot = 0;
     for (const i of insns) {
       starts.add(slot);
+      // As the kernel's verifier: r10 is the frame pointer and no instruction may write it.
+      if (writtenRegister(i) === 10)
+        throw new VmError(
+          `${this}: r10 is the frame pointer and is read-only`,
+          slot,
+          formatInstruction(i),
+        );
       slot += slotCount(i);
     }
     const total = slot;
@@ -230,6 +298,8 @@ export class VmProgram {
 
   private compile(memory: VmMemory, opts: VmProgramOptions): Code {
     const callbacks = new CallbackTarget();
+    // Regions the code names, granted to every machine that runs it (see Code.grants).
+    const grants: number[] = [];
     const code = new Code(
       this.instructions,
       this,
@@ -240,7 +310,9 @@ export class VmProgram {
           case BPF_PSEUDO_MAP_FD:
           case BPF_PSEUDO_MAP_IDX: {
             const map = this.resolveMap(opts, insn.pseudo, insn.imm, pc, insn);
-            return BigInt(REGION_HI_BASE + this.mapRegion(memory, map)) << 32n;
+            const id = this.mapRegion(memory, map);
+            grants.push(id, ACCESS_OWN);
+            return BigInt(REGION_HI_BASE + id) << 32n;
           }
           case BPF_PSEUDO_MAP_VALUE:
           case BPF_PSEUDO_MAP_IDX_VALUE: {
@@ -258,7 +330,10 @@ export class VmProgram {
                 pc,
                 formatInstruction(insn),
               );
-            return memory.address(this.mapRegion(memory, map), off);
+            const id = this.mapRegion(memory, map);
+            // A direct value (global data): the map's bytes, as its region allows.
+            grants.push(id, ACCESS_FOLLOW);
+            return memory.address(id, off);
           }
           case BPF_PSEUDO_FUNC: {
             // The function's address: its slot in the program's code region.
@@ -269,6 +344,7 @@ export class VmProgram {
                 pc,
                 formatInstruction(insn),
               );
+            grants.push(callbackRegion(memory, callbacks), ACCESS_OWN);
             return callbackAddress(memory, callbacks, target);
           }
           default:
@@ -282,6 +358,8 @@ export class VmProgram {
       formatInstruction,
     );
     callbacks.code = code;
+    code.grants = grants;
+    this.machine.grantCode(code);
     return code;
   }
 
@@ -307,6 +385,8 @@ export class VmProgram {
     if (!code) {
       code = target.code;
       this.tailCodes.set(target, code);
+      // The target runs on this machine: its maps and callbacks become reachable.
+      this.machine.grantCode(code);
     }
     return code;
   }

@@ -40,8 +40,9 @@ export interface RingbufRecord {
  * consumes with {@link read} / {@link drain}, or raw: {@link data} with
  * {@link consumerPos} / {@link producerPos}, committing with {@link setConsumerPos}.
  *
- * The bounds of the program's accesses are the whole data area (the kernel's verifier
- * limits a program to its own record; the VM has no verifier yet).
+ * A program reaches only the sample of a record it reserved (the VM hands it a window
+ * on those bytes, closed when the record is submitted or discarded), never the headers
+ * or the positions, as the kernel's verifier limits it to its own record.
  *
  * @example
  * ```ts
@@ -82,9 +83,9 @@ export class VmRingBuf extends VmMap {
     return this.prod;
   }
 
-  /** Bytes between the consumer and producer positions (`BPF_RB_AVAIL_DATA`). */
+  /** Bytes between the consumer and producer positions (`BPF_RB_AVAIL_DATA`); never negative. */
   get available(): number {
-    return this.prod - this.cons;
+    return Math.max(0, this.prod - this.cons);
   }
 
   /** Moves the consumer position (a raw reader's commit); it may not pass the producer. */
@@ -111,7 +112,8 @@ export class VmRingBuf extends VmMap {
       if (hdrLen & RINGBUF_BUSY_BIT) break;
       pend += roundUp8((hdrLen & ~RINGBUF_DISCARD_BIT) + RINGBUF_HDR_SZ);
     }
-    this.pending = pend;
+    // A header rewritten from JavaScript cannot move the mark past the producer.
+    this.pending = Math.min(pend, this.prod);
     const next = this.prod + len;
     if (next - this.cons > mask || next - pend > mask) return -1;
     const off = this.prod & mask;
@@ -157,7 +159,14 @@ export class VmRingBuf extends VmMap {
       if (len & RINGBUF_BUSY_BIT) return undefined;
       const size = len & ~RINGBUF_DISCARD_BIT;
       const position = this.cons;
-      this.cons += roundUp8(size + RINGBUF_HDR_SZ);
+      const next = this.cons + roundUp8(size + RINGBUF_HDR_SZ);
+      if (next > this.prod)
+        // Only a write to `data` from JavaScript can do this (programs cannot reach headers).
+        throw new VmMapError(
+          Errno.EINVAL,
+          `${this}: read: record header at position ${position} says ${size} bytes, past the producer position ${this.prod}`,
+        );
+      this.cons = next;
       if (len & RINGBUF_DISCARD_BIT) continue;
       const start = off + RINGBUF_HDR_SZ;
       return { data: this.values.slice(start, start + size), position };
