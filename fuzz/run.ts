@@ -1,18 +1,61 @@
 /**
- * `npm run fuzz -- TARGET [--seconds N] [--seed S] ...`: runs one fuzz target and exits
- * non-zero when it found a failure. Each target is a module exporting
- * `main(args: string[]): Promise<number>` (the exit code).
+ * `npm run fuzz -- TARGET [--seconds N] [--seed S] ...`: runs one fuzzer and exits
+ * non-zero when it found a failure (an untyped error, a hang, a crash, or for the VM a
+ * cross-object access). Targets:
+ * - `vm` (fuzz/vm.ts: random and mutated programs; its own options, `--only I` replays);
+ * - `elf`, `btf`, `cli` (fuzz/TARGET.ts: mutated objects and arguments; `--inputs N`).
+ *
+ * A long campaign: the same command with `--seconds 3600`, one per core. Each failure
+ * prints its seed and how to reproduce it.
  */
-const targets: Record<string, () => Promise<{ main(args: string[]): Promise<number> }>> = {
-  vm: () => import("./vm.ts"),
+
+type Mutator = {
+  fuzz(opts: { seconds?: number; seed?: number; maxInputs?: number }): Promise<{
+    untyped: number;
+    hangs: number;
+    crashes?: number;
+  }>;
 };
 
-const [name, ...args] = process.argv.slice(2);
-const load = name === undefined ? undefined : targets[name];
-if (!load) {
+const argv = process.argv.slice(2);
+const target = argv[0];
+const rest = argv.slice(1);
+
+function opt(name: string): number | undefined {
+  const i = rest.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = Number(rest[i + 1]);
+  if (!Number.isFinite(v)) {
+    console.error(`--${name} needs a number`);
+    process.exit(2);
+  }
+  return v;
+}
+
+async function mutator(load: () => Promise<Mutator>): Promise<number> {
+  const seconds = opt("seconds");
+  const seed = opt("seed");
+  const inputs = opt("inputs");
+  const r = await (await load()).fuzz({
+    ...(seconds !== undefined && { seconds }),
+    ...(seed !== undefined && { seed }),
+    ...(inputs !== undefined && { maxInputs: inputs }),
+  });
+  return r.untyped + r.hangs + (r.crashes ?? 0) > 0 ? 1 : 0;
+}
+
+const targets: Record<string, () => Promise<number>> = {
+  vm: async () => (await import("./vm.ts")).main(rest),
+  elf: () => mutator(() => import("./elf.ts")),
+  btf: () => mutator(() => import("./btf.ts")),
+  cli: () => mutator(() => import("./cli.ts")),
+};
+
+const run = target === undefined ? undefined : targets[target];
+if (!run) {
   console.error(
     `usage: npm run fuzz -- { ${Object.keys(targets).join(" | ")} } [--seconds N] [--seed S]`,
   );
   process.exit(2);
 }
-process.exitCode = await (await load()).main(args);
+process.exitCode = await run();

@@ -47,7 +47,7 @@ describe("RingBufferReader", { skip }, () => {
       using map = ringMap("rb_sizes");
       const emits: Emit[] = SIZES.map((size) => ({ size, how: "output" }));
       using prog = ringbufProgram([map.fd], emits);
-      using reader = RingBufferReader.open(map);
+      using reader = RingBufferReader.open(map, { zeroCopy: true });
       assert.equal(reader.size, 4096);
       assert.deepEqual(reader.readAvailable(), []);
       prog.run({ data: PACKET, repeat: 3 });
@@ -95,7 +95,7 @@ describe("RingBufferReader", { skip }, () => {
       // 4 records of 1000 bytes take 4 * 1008 = 4032 bytes; the 5th spans 4032..5040
       const emits: Emit[] = [{ size: 1000, how: "submit" }];
       using prog = ringbufProgram([map.fd], emits);
-      using reader = RingBufferReader.open(map);
+      using reader = RingBufferReader.open(map, { zeroCopy: true });
       const want = expectedRecords(emits)[0]!;
       prog.run({ data: PACKET, repeat: 4 });
       assert.equal(reader.readAvailable().length, 4);
@@ -230,11 +230,11 @@ describe("RingBufferReader", { skip }, () => {
       assert.equal(reader.pendingBytes(), 0);
     }));
 
-  test("views read zeros after close (no crash)", () =>
+  test("zero-copy views read zeros after close (no crash)", () =>
     noLeak(() => {
       using map = ringMap("rb_stale");
       using prog = ringbufProgram([map.fd], [{ size: 8, how: "output" }]);
-      const reader = RingBufferReader.open(map);
+      const reader = RingBufferReader.open(map, { zeroCopy: true });
       prog.run({ data: PACKET });
       const [view] = reader.readAvailable();
       assert.ok(view);
@@ -242,6 +242,27 @@ describe("RingBufferReader", { skip }, () => {
       reader.close();
       assert.ok(view.every((b) => b === 0));
       assert.throws(() => reader.read(), /reader is closed/);
+    }));
+
+  test("records are copies by default: kept and written to after the reader moved on", () =>
+    noLeak(() => {
+      using map = ringMap("rb_copies");
+      using prog = ringbufProgram([map.fd], [{ size: 8, how: "output" }]);
+      using reader = RingBufferReader.open(map);
+      prog.run({ data: PACKET, repeat: 2 });
+      const got = reader.readAvailable();
+      assert.equal(got.length, 2);
+      // copies hold no ring space: released by the read itself
+      assert.equal(reader.raw.consumerPosition, reader.raw.producerPosition);
+      const first = got[0]!;
+      const want = hex(first);
+      assert.notEqual(first.buffer, reader.raw.data.buffer);
+      prog.run({ data: PACKET, repeat: 600 }); // overwrites the ring many times
+      reader.readAvailable();
+      assert.equal(hex(first), want);
+      first.fill(0xff); // a plain array: no crash
+      reader.close();
+      assert.ok(first.every((b) => b === 0xff));
     }));
 
   test("the map may be closed before the reader", () =>

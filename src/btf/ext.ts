@@ -23,6 +23,14 @@ export const BTF_EXT_HEADER_MIN = 24;
 /** Size of the header with the CO-RE relocation fields. */
 export const BTF_EXT_HEADER_CORE = 32;
 
+/*
+ * Limits, each checked before the work it bounds: the header inside the section; each
+ * info block (offset, length) inside the section; a record size of at least the fields
+ * decoded and a multiple of 4; a group's records (num_info x record size) inside its
+ * block; every type id below the BTF's count; every string offset inside the BTF's
+ * strings (looked up in O(log n), see strings.ts). The work is linear in the section.
+ */
+
 /** Smallest record sizes: the fields tsbpf decodes. */
 const FUNC_INFO_MIN = 8;
 const LINE_INFO_MIN = 16;
@@ -188,7 +196,8 @@ export function parseBTFExt(input: Uint8Array, btf: BTF): BTFExt {
       const recs: unknown[] = new Array(n);
       for (let i = 0; i < n; i++, p += recSize) recs[i] = read(p);
       const prev = map.get(name);
-      if (prev) prev.push(...recs);
+      // A loop, not push(...recs): 200,000 records spread as arguments overflow the stack.
+      if (prev) for (const r of recs) prev.push(r);
       else map.set(name, recs);
     }
     return { recSize, map };

@@ -2,6 +2,23 @@
  * Reading a BTF blob (`.BTF` section, `/sys/kernel/btf/vmlinux`, `BPF_BTF_GET_INFO`)
  * into the type model of `types.ts`.
  *
+ * Limits, each checked before the work it bounds (the kernel's btf.c checks the same):
+ *
+ * | what                  | limit                                                     |
+ * |-----------------------|-----------------------------------------------------------|
+ * | header                | magic, version 1, hdr_len >= 24 and inside the blob       |
+ * | type, string sections | inside the blob, not overlapping, types in 4-byte words   |
+ * | a type record         | whole inside the type section before its entries are read |
+ * | entries (vlen)        | 16 bits by encoding; bounded by the record check above    |
+ * | kinds, linkages       | known values only                                         |
+ * | string offsets        | inside the string section (which ends with a NUL)         |
+ * | INT                   | bits + bit offset within its size                         |
+ * | struct/union members  | start and end inside the struct; a union's at offset 0    |
+ * | type references       | below the type count                                      |
+ * | modifier chains       | any depth (iterative), a loop is an error                 |
+ *
+ * Work is linear in the blob; names are decoded on first use.
+ *
  * @module
  */
 

@@ -13,6 +13,13 @@ import { BTFError } from "./errors.ts";
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
 /**
+ * Limits: a string ends at the section's last byte (a NUL, checked); lookups scan at
+ * most LONG_SCAN bytes before the NUL positions are indexed (one pass, 4 bytes per
+ * string), so a lookup never costs more than the section's size once.
+ */
+const LONG_SCAN = 4096;
+
+/**
  * A read-only view of a BTF string section. Offset 0 is the empty string. For split
  * BTF the table continues its base's: offsets below `base.length` are the base's
  * strings, the rest are this section's, shifted by `base.length`.
@@ -27,6 +34,8 @@ export class StringTable {
   /** The whole section as one string when it is ASCII. */
   #ascii: string | undefined;
   #cache: Map<number, string> | undefined;
+  /** Positions of every NUL, once a lookup had to scan far (see #end). */
+  #nuls: Int32Array | undefined;
 
   /**
    * @param bytes the section (must start and end with a NUL byte unless empty)
@@ -49,6 +58,36 @@ export class StringTable {
     const all = decoder.decode(bytes);
     if (all.length === bytes.length) this.#ascii = all;
     else this.#cache = new Map();
+  }
+
+  /**
+   * The NUL ending the string at `off` (the section ends with one). A scan, until one
+   * scan runs past {@link LONG_SCAN} bytes: then every NUL's position is indexed once
+   * and each lookup is a binary search, so many offsets into one long string (records
+   * of a hostile .BTF.ext) cost a log each, not the string's length each.
+   */
+  #end(off: number): number {
+    const nuls = this.#nuls;
+    if (nuls !== undefined) {
+      let lo = 0;
+      let hi = nuls.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((nuls[mid] as number) < off) lo = mid + 1;
+        else hi = mid;
+      }
+      return nuls[lo] as number;
+    }
+    const end = this.#bytes.indexOf(0, off);
+    if (end - off > LONG_SCAN) {
+      const b = this.#bytes;
+      let n = 0;
+      for (let i = 0; i < b.length; i++) if (b[i] === 0) n++;
+      const idx = new Int32Array(n);
+      for (let i = 0, k = 0; i < b.length; i++) if (b[i] === 0) idx[k++] = i;
+      this.#nuls = idx;
+    }
+    return end;
   }
 
   /** Size of the section in bytes, counting the base's for split BTF (the first offset past the end). */
@@ -79,7 +118,7 @@ export class StringTable {
     const off = offset - this.#baseLen;
     const ascii = this.#ascii;
     if (ascii !== undefined && off < ascii.length) {
-      return ascii.slice(off, ascii.indexOf("\0", off));
+      return ascii.slice(off, this.#end(off));
     }
     if (off >= this.#bytes.length) {
       throw new BTFError(
@@ -90,8 +129,7 @@ export class StringTable {
     const cache = this.#cache as Map<number, string>;
     const cached = cache.get(off);
     if (cached !== undefined) return cached;
-    const end = this.#bytes.indexOf(0, off);
-    const s = decoder.decode(this.#bytes.subarray(off, end));
+    const s = decoder.decode(this.#bytes.subarray(off, this.#end(off)));
     cache.set(off, s);
     return s;
   }

@@ -30,6 +30,24 @@ import {
 } from "./constants.ts";
 import { ELFError } from "./errors.ts";
 
+/**
+ * Limits of the reader, each checked before the work it bounds:
+ *
+ * | what                          | limit                                             |
+ * |-------------------------------|---------------------------------------------------|
+ * | header, section/program table | inside the file (count x entry size <= file size) |
+ * | offsets and sizes (u64)       | below 2^53, and inside the file for file-backed   |
+ * | a section's contents          | inside the file (NOBITS: no contents)             |
+ * | a name (section, symbol)      | MAX_NAME_BYTES, NUL-terminated inside its table   |
+ * | symbols, relocations          | table size a multiple of the entry size           |
+ * | symbol/section indexes        | inside their tables                               |
+ *
+ * The work is then linear in the file: one pass over the headers, one per symbol and
+ * relocation table, and each distinct name decoded once.
+ */
+/** The longest section or symbol name: 16 KiB (long C++/Rust names in host binaries). */
+export const MAX_NAME_BYTES = 16 << 10;
+
 /** The parts of `Elf64_Ehdr` tsbpf uses. */
 export interface ElfHeader {
   /** e_type: ET_REL for objects from `clang -c`, ET_EXEC or ET_DYN for binaries. */
@@ -303,25 +321,43 @@ function u64(view: DataView, off: number, section?: string): number {
   return Number(v);
 }
 
-/** Reads a NUL-terminated string at `off` of a string table section. */
+/** Names already read, by string table and offset (many symbols share a name's bytes). */
+const nameCache = new WeakMap<Uint8Array, Map<number, string>>();
+
+/**
+ * Reads a NUL-terminated string at `off` of a string table section, at most
+ * {@link MAX_NAME_BYTES} long: without the cap, 40,000 symbols naming the start of one
+ * 1 MB string would decode 40 GB.
+ */
 function readString(table: ElfSection, off: number, what: string): string {
-  if (off >= table.data.length) {
-    if (off === 0 && table.data.length === 0) return "";
+  const d = table.data;
+  if (off >= d.length) {
+    if (off === 0 && d.length === 0) return "";
     throw new ELFError(
-      `${what}: string offset ${off} is out of range (${table.name || "string table"} has ${table.data.length} bytes)`,
+      `${what}: string offset ${off} is out of range (${table.name || "string table"} has ${d.length} bytes)`,
       { section: table.name || `#${table.index}`, offset: off },
     );
   }
-  let end = off;
-  const d = table.data;
-  while (end < d.length && d[end] !== 0) end++;
-  if (end === d.length) {
-    throw new ELFError(`${what}: string at ${off} is not NUL-terminated`, {
-      section: table.name || `#${table.index}`,
-      offset: off,
-    });
+  let cache = nameCache.get(d);
+  const hit = cache?.get(off);
+  if (hit !== undefined) return hit;
+  const stop = Math.min(d.length, off + MAX_NAME_BYTES + 1);
+  const nul = d.subarray(off, stop).indexOf(0);
+  if (nul < 0) {
+    throw new ELFError(
+      stop === d.length
+        ? `${what}: string at ${off} is not NUL-terminated`
+        : `${what}: string at ${off} is longer than ${MAX_NAME_BYTES} bytes`,
+      { section: table.name || `#${table.index}`, offset: off },
+    );
   }
-  return DECODER.decode(d.subarray(off, end));
+  const name = DECODER.decode(d.subarray(off, off + nul));
+  if (cache === undefined) {
+    cache = new Map();
+    nameCache.set(d, cache);
+  }
+  cache.set(off, name);
+  return name;
 }
 
 const DECODER = new TextDecoder("utf-8", { fatal: false });

@@ -25,6 +25,17 @@ import {
   parseMemoryType,
 } from "./operators.ts";
 
+/**
+ * Limits of the assembler, checked before parsing: at most MAX_ASM_LINE characters a
+ * line (bpftool and llvm-objdump lines are under 200; the patterns that strip their
+ * prefixes and annotations are quadratic in a hostile line) and MAX_ASM_LINES lines
+ * (the kernel takes at most 1,000,000 instructions, BPF_COMPLEXITY_LIMIT_INSNS, with
+ * room for labels, comments and objdump's lines). Everything after is linear.
+ */
+export const MAX_ASM_LINE = 4096;
+/** The most lines one text may have. */
+export const MAX_ASM_LINES = 4_000_000;
+
 interface Tok {
   t: "id" | "num" | "op";
   v: string;
@@ -257,6 +268,26 @@ export function assemble(text: string, opts: AssembleOptions = {}): Instruction[
   let slot = 0;
   const slotOf: number[] = [];
   const helperId = opts.helperId ?? resolveHelper;
+
+  // Limits first: the regular expressions below are linear in a line only up to a
+  // constant, and a program has at most MAX_ASM_INSNS instructions.
+  if (lines.length > MAX_ASM_LINES) {
+    throw new AssemblerError(
+      MAX_ASM_LINES + 1,
+      1,
+      `the text has ${lines.length} lines, more than ${MAX_ASM_LINES}`,
+    );
+  }
+  lines.forEach((raw, idx) => {
+    if (raw.length > MAX_ASM_LINE) {
+      throw new AssemblerError(
+        idx + 1,
+        MAX_ASM_LINE + 1,
+        `the line is ${raw.length} characters long, more than ${MAX_ASM_LINE}`,
+        raw.slice(0, 80),
+      );
+    }
+  });
 
   // First pass for label names only, so `call name` knows a label from a helper.
   const labelNames = new Set<string>();

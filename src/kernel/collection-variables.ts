@@ -28,19 +28,33 @@ export class GlobalDataMemory {
     this.readOnly = readOnly;
   }
 
-  /** The map's value as zero-copy bytes, or undefined when the map is not mmapable. */
+  /**
+   * The map's value as zero-copy bytes (shared with the programs), or undefined when
+   * the map is not mmapable. For a read-only map (frozen: neither side can write it)
+   * the bytes are a copy of the value: the kernel maps it read-only, and a JavaScript
+   * write to a view of that mapping would kill the process.
+   */
   bytes(): Uint8Array | undefined {
     if (this.#bytes) return this.#bytes;
     if ((this.map.flags & MapFlags.MMAPABLE) === 0) return undefined;
     const len = Math.ceil(Math.max(this.map.valueSize, 1) / pageSize()) * pageSize();
-    this.#mapping = SharedMapping.map(
+    const mapping = SharedMapping.map(
       this.map.fd,
       len,
       0,
       this.readOnly ? "read" : "read-write",
       `global data map "${this.map.name}" (fd ${this.map.fd})`,
     );
-    this.#bytes = new Uint8Array(this.#mapping.buffer, 0, this.map.valueSize);
+    if (this.readOnly) {
+      try {
+        this.#bytes = new Uint8Array(mapping.buffer, 0, this.map.valueSize).slice();
+      } finally {
+        mapping.close();
+      }
+      return this.#bytes;
+    }
+    this.#mapping = mapping;
+    this.#bytes = new Uint8Array(mapping.buffer, 0, this.map.valueSize);
     return this.#bytes;
   }
 
@@ -91,10 +105,14 @@ export class Variable {
 
   /**
    * Zero-copy bytes of the variable when its map is mmapable (reads see the program's
-   * writes; writes are seen by the program), else undefined.
+   * writes; writes are seen by the program), else undefined. For a read-only variable
+   * (frozen `.rodata`, `.kconfig`) a copy of its constant bytes.
    */
   get memory(): Uint8Array | undefined {
     const all = this.#memory.bytes();
+    // A read-only (frozen) variable never changes: a fresh copy each time, so a write
+    // to it can neither crash (the kernel's mapping is read-only) nor alter get().
+    if (this.#memory.readOnly) return all?.slice(this.offset, this.offset + this.size);
     return all?.subarray(this.offset, this.offset + this.size);
   }
 

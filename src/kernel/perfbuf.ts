@@ -41,8 +41,8 @@ export interface PerfSample {
   /** The CPU whose ring it came from. */
   readonly cpu: number;
   /**
-   * The raw bytes: a zero-copy view unless the reader copies or the record wrapped
-   * around the ring's end. The kernel pads raw data so that its u32 length and the data
+   * The raw bytes: a copy, or with `zeroCopy: true` a view of the ring (unless the
+   * record wrapped around the ring's end). The kernel pads raw data so that its u32 length and the data
    * end on 8 bytes, so up to 7 bytes of padding follow what the program wrote; the
    * kernel skips them without writing, so they hold whatever the ring held before.
    */
@@ -218,9 +218,10 @@ class PerfSource implements RecordSource<PerfRecord> {
  * Reads a perf event array: one ring per CPU, records tagged with their CPU, lost
  * records reported and counted.
  *
- * Samples are zero-copy views of the rings, valid until the next read from this
- * reader (see {@link RecordReader}); make the reader with `copy: true`, or `slice()`
- * what you keep.
+ * Samples are copies, safe to keep and to write to. `{ zeroCopy: true }` gives views
+ * of the rings instead, valid until the next read from this reader (see
+ * {@link RecordReader}); the kernel lets user space write only a perf ring's control
+ * page, so **a write to such a view kills the process (SIGBUS)**.
  *
  * @example
  * ```ts

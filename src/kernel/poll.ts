@@ -38,6 +38,11 @@ export interface RecordSource<T> {
   /** A copy of `rec` that stays valid after release. */
   copy(rec: T): T;
   /**
+   * {@link drain} delivering copies, when the source can copy more cheaply than
+   * `copy(rec)` of each record (one allocation instead of a view and a copy).
+   */
+  drainCopies?(cb: (rec: T) => void, max?: number): number;
+  /**
    * True when polling the descriptors consumes their readiness (perf events: each
    * wake-up is reported once). Such watches are never stopped and restarted while the
    * reader lives — re-arming a watch polls the descriptor twice, and the second poll
@@ -51,8 +56,17 @@ export interface RecordSource<T> {
 /** Options shared by every {@link RecordReader}. */
 export interface RecordReaderOptions {
   /**
-   * Deliver copies, safe to keep, instead of zero-copy views that are valid only until
-   * the next read (default false).
+   * Deliver zero-copy views of the kernel's memory instead of copies (default false:
+   * copies). A view is valid only until the next read from the reader, and it lies
+   * over pages the kernel does not let user space write (ring buffer data pages are
+   * mapped read-only, perf ring data pages fault on a write): **a write to it kills the
+   * process** (SIGSEGV, SIGBUS), which no JavaScript can catch. Opt in only for the last
+   * nanoseconds, in code that never writes to a record and never keeps one.
+   */
+  readonly zeroCopy?: boolean;
+  /**
+   * @deprecated copies are the default now; `copy: true` changes nothing, and
+   * `copy: false` does not give views (that takes {@link zeroCopy}).
    */
   readonly copy?: boolean;
 }
@@ -68,10 +82,11 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * - `onRecord(cb)`: `cb` runs for each record as the event loop sees the source ready;
  * - `for await (const rec of reader)`: waits on the event loop, ends on `close()`.
  *
- * **Lifetime of records.** Unless the reader was made with `copy: true`, a record's
- * bytes are a zero-copy view into the kernel's ring: valid until the next read from
- * this reader (the next `read()`, `readAvailable()`, iteration step, or the return of
- * the `onRecord` callback) or `release()`. Copy what you keep (`bytes.slice()`).
+ * **Records are copies** by default: plain arrays, safe to keep and to write to. With
+ * `zeroCopy: true` a record's bytes are a view into the kernel's ring instead: valid
+ * until the next read from this reader (the next `read()`, `readAvailable()`, iteration
+ * step, or the return of the `onRecord` callback) or `release()`, and read-only in a
+ * way JavaScript cannot enforce: a write to such a view kills the process.
  *
  * `close()` stops waiting, ends iteration, and releases the source; the reader holds
  * the event loop open only while it waits (callback mode, or an iteration step in
@@ -100,7 +115,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
   constructor(source: RecordSource<T>, label: string, opts: RecordReaderOptions = {}) {
     this.#source = source;
     this.#label = label;
-    this.#copy = opts.copy === true;
+    this.#copy = opts.zeroCopy !== true;
   }
 
   /** True once {@link close} has run. */
@@ -166,7 +181,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
   /**
    * Calls `cb` for each record from now on, as the event loop sees the source ready
    * (records already waiting come first, on a later tick). The record is valid during
-   * the call only (unless `copy`). An exception from `cb` goes to `onError` if given,
+   * the call only (with `zeroCopy`). An exception from `cb` goes to `onError` if given,
    * else it is rethrown as an uncaught exception; the record counts as read either way.
    * Keeps the process alive until {@link close} or {@link unref}.
    */
@@ -174,7 +189,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     this.#claim("callback", "onRecord()");
     if (this.#callback) throw new Error(`onRecord() on ${this.#label}: a callback is already set`);
     const src = this.#source;
-    this.#callback = this.#copy ? (r) => cb(src.copy(r)) : cb;
+    this.#callback = this.#copy && !src.drainCopies ? (r) => cb(src.copy(r)) : cb;
     this.#onError = onError;
     this.#startWatches();
     setImmediate(() => this.#deliver());
@@ -185,7 +200,9 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     const cb = this.#callback;
     if (!cb || this.#closed) return;
     try {
-      this.#source.drain(cb);
+      const src = this.#source;
+      if (this.#copy && src.drainCopies) src.drainCopies(cb);
+      else src.drain(cb);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       if (this.#onError) this.#onError(err);

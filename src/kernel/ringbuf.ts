@@ -1,8 +1,8 @@
 /**
  * Readers of BPF ring buffer maps (BPF_MAP_TYPE_RINGBUF, Linux >= 5.8), the way
  * cilium/ebpf's `ringbuf.Reader` and libbpf's `ring_buffer__poll` read them:
- * zero-copy records straight from the mmap'd ring, with the event loop waiting on the
- * map's descriptor for more.
+ * records copied out of the mmap'd ring (zero-copy views with `zeroCopy: true`), with
+ * the event loop waiting on the map's descriptor for more.
  *
  * - {@link RingBufferReader}: one ring; `for await (const bytes of reader)`,
  *   `reader.onRecord(cb)`, `reader.readAvailable()`.
@@ -73,6 +73,10 @@ class RingSource implements RecordSource<Uint8Array> {
     return rec.slice();
   }
 
+  drainCopies(cb: (rec: Uint8Array) => void, max = Infinity): number {
+    return this.raw.consume((data, off, len) => cb(data.slice(off, off + len)), max);
+  }
+
   close(): void {
     try {
       this.raw.close();
@@ -91,9 +95,10 @@ function labelOf(map: RingBufferMapLike): string {
  * `bpf_ringbuf_output` or `bpf_ringbuf_submit` (discarded records never show up), in
  * the order the producers reserved them.
  *
- * Records are zero-copy `Uint8Array` views of the ring: valid until the next read
- * from this reader (see {@link RecordReader}); make the reader with `copy: true`, or
- * `slice()` what you keep.
+ * Records are copies, safe to keep and to write to. `{ zeroCopy: true }` gives views
+ * of the ring instead (valid until the next read, see {@link RecordReader}): the ring's
+ * data pages are mapped read-only by the kernel, so a write to such a view kills the
+ * process with SIGSEGV. The same holds for {@link RingBufferReader.raw}'s `data`.
  *
  * @example
  * ```ts
@@ -104,7 +109,10 @@ function labelOf(map: RingBufferMapLike): string {
  * ```
  */
 export class RingBufferReader extends RecordReader<Uint8Array> {
-  /** The ring underneath, for zero-allocation reads (`raw.consume`). */
+  /**
+   * The ring underneath, for zero-allocation reads (`raw.consume`): an explicit
+   * zero-copy opt-in. Its `data` is the kernel's read-only mapping: never write to it.
+   */
   readonly raw: RawRingReader;
   /** The ring's data size in bytes. */
   readonly size: number;
@@ -189,6 +197,15 @@ class RingSetSource implements RecordSource<RingSetRecord> {
 
   copy(rec: RingSetRecord): RingSetRecord {
     return { ring: rec.ring, data: rec.data.slice() };
+  }
+
+  drainCopies(cb: (rec: RingSetRecord) => void, max = Infinity): number {
+    let total = 0;
+    for (const { name, source } of this.rings) {
+      if (total >= max) break;
+      total += source.drainCopies((data) => cb({ ring: name, data }), max - total);
+    }
+    return total;
   }
 
   close(): void {

@@ -5,10 +5,15 @@
  * A zero-copy view handed to JavaScript cannot be revoked: koffi's ArrayBuffers over
  * native memory do not detach. If `close()` simply unmapped the ring, a view kept by
  * mistake would crash the process on its next read. So `close()` replaces the ring's
- * pages, at the same address and in one step (`MAP_FIXED`), with an anonymous
- * read-only mapping of the zero page: the kernel object is released at once, stale
- * views read zeros, and the placeholder (address space only, no memory) is unmapped
- * when the last view is garbage-collected.
+ * pages, at the same address and in one step (`MAP_FIXED`), with an anonymous private
+ * mapping: the kernel object is released at once, stale views read zeros (the zero
+ * page) and a write to one lands in a private page instead of crashing, and the
+ * placeholder (address space only until written) is unmapped when the last view is
+ * garbage-collected.
+ *
+ * A view of a *live* read-only mapping (a ring buffer's data pages, which the kernel
+ * maps without write permission) still crashes the process on a write: such views
+ * are handed out only on explicit request (`zeroCopy`, `RawRingReader`).
  *
  * @module
  */
@@ -113,10 +118,12 @@ export class SharedMapping {
     if (ptr === null) return;
     this.#ptr = null;
     forgotten.unregister(this.#token);
+    // Private anonymous pages, writable: a view kept past close() reads zeros, and a
+    // write to it (even to a view of a read-only mapping) lands there harmlessly.
     const fixed = mmapFn(
       ptr,
       this.length,
-      PROT_READ,
+      PROT_READ | PROT_WRITE,
       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
       -1,
       0,
