@@ -266,7 +266,7 @@ export function initScript({ release, modules, cwd, command, env = {} }) {
     "echo init-start $(/bin/busybox cat /proc/uptime 2>/dev/null) >/dev/ttyS0",
     "/bin/busybox --install -s /bin",
     // The real ip, tc, mount and nm (brought from the host) win over busybox's applets.
-    "for t in /usr/sbin/* /usr/bin/*; do [ -e \"$t\" ] && rm -f \"/bin/$(basename \"$t\")\"; done",
+    'for t in /usr/sbin/* /usr/bin/*; do [ -e "$t" ] && rm -f "/bin/$(basename "$t")"; done',
     "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "mount -t proc proc /proc",
     "mount -t sysfs sysfs /sys",
