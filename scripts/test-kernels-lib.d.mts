@@ -54,3 +54,7 @@ export function parseGuestOutput(text: string): {
   output: string;
 };
 export function findKernelPayload(image: Uint8Array): { offset: number; tool: string } | undefined;
+export function tsxTransformOptions(
+  nodeVersion: string,
+  compilerOptions: Record<string, unknown>,
+): Record<string, unknown>;

@@ -343,3 +343,20 @@ export function findKernelPayload(image) {
   }
   return best;
 }
+
+/**
+ * esbuild's transform options for a project .ts file, as tsx 4 sets them (target the
+ * running node, inline source maps, whitespace minified, names kept), with the
+ * project's tsconfig compilerOptions. The guest's loader adds `sourcefile`.
+ */
+export function tsxTransformOptions(nodeVersion, compilerOptions) {
+  return {
+    loader: "ts",
+    format: "esm",
+    target: `node${nodeVersion}`,
+    sourcemap: process.env.TSBPF_GUEST_SOURCEMAP ? "inline" : false,
+    minifyWhitespace: true,
+    keepNames: true,
+    tsconfigRaw: { compilerOptions },
+  };
+}

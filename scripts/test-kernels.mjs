@@ -62,6 +62,7 @@ import {
   parseTestSummary,
   pickPackage,
   READY_MARK,
+  tsxTransformOptions,
   USAGE,
   UsageError,
 } from "./test-kernels-lib.mjs";
@@ -317,21 +318,39 @@ function ensureModules(k) {
   return { path, order: plain };
 }
 
-/** The repository and the /init that runs `command`: written for every run. */
-function projectArchive(path, k, modules, command) {
+/**
+ * The repository and the /init that runs `command`: written for every run. Every .ts
+ * file goes in compiled too (/tsbpf-js/<sha1 of its text>.js, esbuild with tsx's
+ * options), served by scripts/guest-tsx-loader.mjs in place of tsx's own loader.
+ */
+async function projectArchive(path, k, modules, command) {
   const w = new CpioWriter(path);
   const top = ROOT.replace(/^\/+/, "");
   const skipTop = new Set([".git", ".cache", "node_modules"]);
-  w.tree(ROOT, top, (p) => {
+  const tsFiles = [];
+  w.tree(ROOT, top, (p, e) => {
     const rel = relative(top, p);
+    if (e.isFile() && rel.endsWith(".ts") && !rel.endsWith(".d.ts")) tsFiles.push(join(ROOT, rel));
     return skipTop.has(rel);
   });
   const nm = join(ROOT, "node_modules");
+  const loaderAt = join(top, "node_modules", "tsx", "dist", "loader.mjs");
   if (existsSync(nm)) {
     w.tree(realpathSync(nm), join(top, "node_modules"), (p) => {
       const rel = relative(join(top, "node_modules"), p);
-      return SKIP_NODE_MODULES.has(rel);
+      return SKIP_NODE_MODULES.has(rel) || p === loaderAt;
     });
+    w.copy(join(ROOT, "scripts", "guest-tsx-loader.mjs"), loaderAt);
+  }
+  const esbuild = await import("esbuild");
+  const { compilerOptions } = JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8"));
+  const options = tsxTransformOptions(process.versions.node, compilerOptions);
+  w.file("tsbpf-js/options.json", Buffer.from(JSON.stringify(options)));
+  for (const file of tsFiles) {
+    const text = readFileSync(file, "utf8");
+    const hash = createHash("sha1").update(text).digest("hex");
+    const js = esbuild.transformSync(text, { ...options, sourcefile: file }).code;
+    w.file(`tsbpf-js/${hash}.js`, Buffer.from(js));
   }
   w.file(
     "init",
@@ -380,7 +399,7 @@ function boot(k, initrd, opts, accel) {
       "-no-reboot",
       ...(accel === "kvm"
         ? ["-accel", "kvm", "-cpu", "host"]
-        : ["-accel", "tcg,thread=multi", "-cpu", "max"]),
+        : ["-accel", `tcg,thread=${process.env.TSBPF_TCG_THREAD ?? "multi"}`, "-cpu", "max"]),
       "-smp",
       "2",
       "-m",
@@ -390,7 +409,7 @@ function boot(k, initrd, opts, accel) {
       "-initrd",
       initrd,
       "-append",
-      "console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init lsm=lockdown,capability,yama,bpf mitigations=off tsc=reliable no_timer_check",
+      "console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init lsm=lockdown,capability,yama,bpf mitigations=off",
       "-chardev",
       `file,id=con,path=${consoleLog}`,
       "-serial",
@@ -466,7 +485,7 @@ async function runGuest(k, command, opts) {
   mkdirSync(work, { recursive: true });
   try {
     const project = join(work, "project.cpio");
-    projectArchive(project, k, mods.order, command);
+    await projectArchive(project, k, mods.order, command);
     const initrd = join(work, "initrd.cpio");
     concat(initrd, [base, mods.path, project]);
     log(`${k.release}: initramfs ${(statSync(initrd).size / 1e6).toFixed(0)} MB`);
