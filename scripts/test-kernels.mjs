@@ -268,9 +268,13 @@ function ensureBase() {
   return path;
 }
 
-/** The modules tests need, decompressed, in load order: cached per kernel. */
+/**
+ * The modules tests need, decompressed, in load order, and the kernel's config at
+ * /boot/config-RELEASE (where Debian puts it; kconfig externs and feature probes read
+ * it): cached per kernel.
+ */
 function ensureModules(k) {
-  const path = join(k.dir, "modules.cpio");
+  const path = join(k.dir, "modules-v2.cpio");
   const orderPath = join(k.dir, "modules.order.json");
   if (existsSync(path) && existsSync(orderPath)) {
     return { path, order: JSON.parse(readFileSync(orderPath, "utf8")) };
@@ -306,6 +310,7 @@ function ensureModules(k) {
   });
   if (missing.length) log(`${k.release} has no module ${missing.join(", ")} (built in or absent)`);
   const w = new CpioWriter(`${path}.partial`);
+  w.copy(join(k.dir, "root", "boot", `config-${k.release}`), `boot/config-${k.release}`);
   const plain = [];
   for (const name of order) {
     const rel = `${relative(base, files.get(name)).replace(/\.(xz|zst)$/, "")}`;
