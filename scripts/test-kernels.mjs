@@ -7,9 +7,10 @@
 //
 // Kernels: `apt-get download` of the newest linux-image-6.1.0-*-cloud-amd64-unsigned and
 // linux-image-6.12.*+deb12-cloud-amd64-unsigned, extracted with dpkg-deb -x and cached
-// under .cache/kernels/ (gitignored). "host" runs natively on the running kernel: this
-// machine's kernel ships no bootable image in /boot (when it does, it is not booted
-// either; the point of "host" is the kernel the tests already run on).
+// under .cache/kernels/ (gitignored). "host" is the running kernel: booted under qemu
+// from /boot/vmlinuz-RELEASE (modules from /lib/modules) when /boot has it, else run
+// natively, without qemu — as on the machine this was written on, whose 6.18 kernel has
+// no image in /boot.
 //
 // Guest root: one uncompressed initramfs (no decompression under TCG), concatenated
 // from three cpio archives: busybox, node and the tools tests compare with (bpftool, ip,
@@ -131,6 +132,28 @@ function ensureKernel(kernel) {
     version: readFileSync(join(dir, "version"), "utf8").trim(),
     release,
     dir,
+    root: join(dir, "root"),
+    image: ensureVmlinux(dir, vmlinuz) ?? vmlinuz,
+  };
+}
+
+/**
+ * The running kernel, when /boot has its image: booted under qemu like the others, with
+ * its modules from /lib/modules. Undefined when there is no image (then "host" runs
+ * natively).
+ */
+function hostKernel(release) {
+  const vmlinuz = `/boot/vmlinuz-${release}`;
+  if (!existsSync(vmlinuz) || !existsSync(`/lib/modules/${release}`)) return undefined;
+  const dir = join(CACHE, `host-${release}`);
+  mkdirSync(dir, { recursive: true });
+  return {
+    kernel: "host",
+    pkg: "the running kernel's",
+    version: release,
+    release,
+    dir,
+    root: "/",
     image: ensureVmlinux(dir, vmlinuz) ?? vmlinuz,
   };
 }
@@ -279,7 +302,7 @@ function ensureModules(k) {
   if (existsSync(path) && existsSync(orderPath)) {
     return { path, order: JSON.parse(readFileSync(orderPath, "utf8")) };
   }
-  const base = join(k.dir, "root", "lib", "modules", k.release);
+  const base = join(k.root, "lib", "modules", k.release);
   // The package ships no modules.dep (its postinst runs depmod, which may be absent
   // here): dependencies come from each module's .modinfo.
   const files = new Map();
@@ -310,7 +333,8 @@ function ensureModules(k) {
   });
   if (missing.length) log(`${k.release} has no module ${missing.join(", ")} (built in or absent)`);
   const w = new CpioWriter(`${path}.partial`);
-  w.copy(join(k.dir, "root", "boot", `config-${k.release}`), `boot/config-${k.release}`);
+  const config = join(k.root, "boot", `config-${k.release}`);
+  if (existsSync(config)) w.copy(config, `boot/config-${k.release}`);
   const plain = [];
   for (const name of order) {
     const rel = `${relative(base, files.get(name)).replace(/\.(xz|zst)$/, "")}`;
@@ -522,9 +546,7 @@ function runHost(command) {
       output += d;
       process.stderr.write(d);
     });
-    c.on("close", (code) =>
-      res({ status: code ?? 1, output, ready: true, bootMs: 0, accel: "native" }),
-    );
+    c.on("close", (code) => res({ status: code ?? 1, output, ready: true, accel: "native" }));
   });
 }
 
@@ -554,11 +576,16 @@ async function main() {
     const kt0 = performance.now();
     let k;
     let r;
-    if (kernel === "host") {
-      const release = run("uname", ["-r"]).trim();
-      log(`host: ${release}, natively (no bootable image of it in /boot)`);
-      k = { kernel, release };
+    const hostRelease = kernel === "host" ? run("uname", ["-r"]).trim() : "";
+    const host = kernel === "host" ? hostKernel(hostRelease) : undefined;
+    if (kernel === "host" && !host) {
+      log(`host: ${hostRelease}, natively (/boot has no image of it to boot under qemu)`);
+      k = { kernel, release: hostRelease };
       r = await runHost(command);
+    } else if (host) {
+      k = host;
+      log(`host: ${k.release}, booting /boot/vmlinuz-${k.release} under qemu`);
+      r = await runGuest(k, command, opts);
     } else {
       k = ensureKernel(kernel);
       log(`${kernel}: ${k.pkg} ${k.version} (${k.release})`);
