@@ -264,7 +264,9 @@ function ensureBase() {
   }
   const bins = [process.execPath, ...TOOLS.map(which).filter(Boolean)];
   const key = createHash("sha256");
-  for (const b of [busybox, ...bins]) {
+  // ld.so.cache: tests resolve libraries by name ("c" -> libc.so.6) as the loader does.
+  const ldCache = existsSync("/etc/ld.so.cache") ? ["/etc/ld.so.cache"] : [];
+  for (const b of [busybox, ...bins, ...ldCache]) {
     const st = statSync(b);
     key.update(`${b} ${st.size} ${st.mtimeMs}\n`);
   }
@@ -280,6 +282,7 @@ function ensureBase() {
     for (const l of sharedLibs(b)) libs.add(l);
   }
   for (const l of libs) w.copy(l, l);
+  for (const f of ldCache) w.copy(f, f);
   w.file(
     "etc/passwd",
     Buffer.from("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"),
