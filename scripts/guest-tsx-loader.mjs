@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { isMainThread } from "node:worker_threads";
 
 if (isMainThread) {
-  if (process.env.TSBPF_GUEST_SOURCEMAP) process.setSourceMapsEnabled(true);
+  process.setSourceMapsEnabled(true);
   register(import.meta.url);
 }
 

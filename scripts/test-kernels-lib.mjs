@@ -354,7 +354,7 @@ export function tsxTransformOptions(nodeVersion, compilerOptions) {
     loader: "ts",
     format: "esm",
     target: `node${nodeVersion}`,
-    sourcemap: process.env.TSBPF_GUEST_SOURCEMAP ? "inline" : false,
+    sourcemap: "inline",
     minifyWhitespace: true,
     keepNames: true,
     tsconfigRaw: { compilerOptions },
