@@ -13,10 +13,11 @@
 // no image in /boot.
 //
 // Guest root: one uncompressed initramfs (no decompression under TCG), concatenated
-// from three cpio archives: busybox, node and the tools tests compare with (bpftool, ip,
-// tc, setpriv, nm) with their shared libraries (cached); the kernel's modules tests need
-// (veth, dummy, sch_ingress, cls_bpf, act_bpf, tun, decompressed and loaded at boot;
-// cached per kernel); and the repository (working tree without .git, dist/ and
+// from three cpio archives: busybox, node and the tools tests use (bpftool, ip, tc,
+// setpriv, nm; dash as sh, coreutils sleep) with their shared libraries (cached); the
+// kernel's modules tests need (veth, dummy, sch_ingress, cls_bpf, act_bpf, tun,
+// decompressed and loaded at boot) and its config in /boot (cached per kernel); and the
+// repository (working tree without .git, dist/ and
 // node_modules without Biome's binaries) at the same absolute path, written per run.
 // Everything lives in the guest's tmpfs, so tests can write anywhere. clang, llvm and
 // python3 are not aboard: tests needing them skip with the tool's name.
@@ -70,8 +71,12 @@ import {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CACHE = join(ROOT, ".cache", "kernels");
-/** Host programs brought into the guest with their shared libraries. */
-const TOOLS = ["bpftool", "ip", "tc", "setpriv", "nm"];
+/**
+ * Host programs brought into the guest with their shared libraries. sh (dash) and
+ * sleep replace busybox's: busybox sh runs `exec sleep` as its own applet, so a traced
+ * exec would show busybox, not the sleep tests look for.
+ */
+const TOOLS = ["bpftool", "ip", "tc", "setpriv", "nm", "sh", "sleep"];
 /** Kernel modules loaded at boot (with what they depend on). */
 const MODULES = ["veth", "dummy", "sch_ingress", "cls_bpf", "act_bpf", "tun"];
 /** What the guest's node_modules leaves out (Biome's native binaries: 97 MB, lint only). */
