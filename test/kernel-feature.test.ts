@@ -79,6 +79,8 @@ describe("feature probes", { skip }, () => {
       // kprobe events are configured out (see the kernel config section).
       ProgType.KPROBE,
     ]) {
+      const since = PROG_TYPE_SINCE[t];
+      if (since && !atLeast(runningKernel(), since)) continue; // netfilter: 6.4, not in 6.1
       const s = haveProgType(t);
       assert.ok(s.available, `${progTypeName(t)}: ${s.reason}`);
     }
@@ -104,6 +106,8 @@ describe("feature probes", { skip }, () => {
 
   test("every map type this kernel knows creates (all 31 of bpftool's, plus cgrp_storage and arena)", () => {
     for (const t of knownMapTypes()) {
+      const since = MAP_TYPE_SINCE[t];
+      if (since && !atLeast(runningKernel(), since)) continue; // e.g. cgrp_storage: 6.2
       const s = haveMapType(t);
       assert.ok(s.available, `${s.feature}: ${s.reason}`);
     }
