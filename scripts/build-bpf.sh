@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds the committed BPF objects of examples/*/*.bpf.c, test/testdata/{elf,cli}/*.bpf.c
+# Rebuilds the committed BPF objects of examples/*/*.bpf.c, test/testdata/{elf,cli,hooks}/*.bpf.c
 # and src/cli/trace/bpf/*.bpf.c with clang, reproducibly: each object is compiled from its
 # own directory with -fdebug-prefix-map, so no absolute path ends up in its debug info
 # or BTF. The objects built against a vmlinux.h generated from the running kernel have
@@ -16,7 +16,7 @@ CLANG=${CLANG:-clang-19}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-}
 cd "$ROOT"
-for src in examples/*/*.bpf.c test/testdata/elf/*.bpf.c test/testdata/cli/*.bpf.c src/cli/trace/bpf/*.bpf.c; do
+for src in examples/*/*.bpf.c test/testdata/elf/*.bpf.c test/testdata/cli/*.bpf.c test/testdata/hooks/*.bpf.c src/cli/trace/bpf/*.bpf.c; do
   [ -e "$src" ] || continue
   dir=$(dirname "$src")
   base=$(basename "$src" .c)

@@ -58,8 +58,11 @@ class Example {
     );
   }
 
-  /** The first line matching `re`, waiting up to `ms` for it. */
-  async waitFor(re: RegExp, ms = 15_000): Promise<string> {
+  /**
+   * The first line matching `re`, waiting up to `ms` for it (60 s: under qemu's TCG an
+   * example that reads vmlinux BTF for CO-RE needs more than 15 s to start).
+   */
+  async waitFor(re: RegExp, ms = 60_000): Promise<string> {
     const deadline = Date.now() + ms;
     for (;;) {
       const hit = this.lines.find((l) => re.test(l));

@@ -8,7 +8,9 @@
 
 import type { ProgramSpec } from "../spec/program-spec.ts";
 import { AttachType, ProgType } from "../uapi/index.ts";
-import { SYSFS_BTF_DIR, vmlinuxBTF } from "./btf.ts";
+import { KernelBTF, moduleBTF, moduleBTFNames, SYSFS_BTF_DIR, vmlinuxBTF } from "./btf.ts";
+import { btfInfoById } from "./btf-info.ts";
+import { btfIds } from "./objects.ts";
 
 const VMLINUX_BTF = `${SYSFS_BTF_DIR}/vmlinux`;
 
@@ -45,15 +47,60 @@ export function resolveAttachBtfId(
   spec: Pick<ProgramSpec, "type" | "expectedAttachType" | "attachTo" | "attachBtfId">,
 ): number | undefined {
   if (spec.attachBtfId !== undefined) return spec.attachBtfId;
+  return resolveAttachTarget(spec)?.id;
+}
+
+/** Where a BTF-attached program's target is: its type id, and the module when not vmlinux. */
+export interface AttachTarget {
+  readonly id: number;
+  /** The kernel module whose split BTF holds the target (fentry on a module function). */
+  readonly module?: string;
+}
+
+/**
+ * The target of a tracing or LSM spec naming it in `attachTo`: in vmlinux BTF, or for
+ * fentry/fexit/fmod_ret, in a loaded module's BTF (/sys/kernel/btf/MODULE), as libbpf
+ * looks it up. Undefined when the spec needs none.
+ * @throws Error naming the target when neither vmlinux nor a module has it.
+ */
+export function resolveAttachTarget(
+  spec: Pick<ProgramSpec, "type" | "expectedAttachType" | "attachTo">,
+): AttachTarget | undefined {
   const target = attachBtfName(spec);
   if (!target) return undefined;
-  const found = vmlinuxBTF()
-    .findAllByName(target.name)
-    .find((t) => t.kind === target.kind);
-  if (!found) {
-    throw new Error(
-      `cannot attach to "${spec.attachTo}": ${VMLINUX_BTF} has no ${target.kind === "FUNC" ? "function" : "typedef"} named ${target.name}`,
-    );
+  const find = (types: ReturnType<typeof vmlinuxBTF>) =>
+    types.findAllByName(target.name).find((t) => t.kind === target.kind);
+  const found = find(vmlinuxBTF());
+  if (found) return { id: found.id };
+  const moduleFunc =
+    spec.type === ProgType.TRACING &&
+    target.kind === "FUNC" &&
+    spec.expectedAttachType !== AttachType.TRACE_ITER;
+  if (moduleFunc) {
+    for (const name of moduleBTFNames()) {
+      let inModule: ReturnType<typeof find>;
+      try {
+        inModule = find(moduleBTF(name));
+      } catch {
+        continue; // unloaded meanwhile, or BTF this parser refuses: not the target
+      }
+      if (inModule) return { id: inModule.id, module: name };
+    }
   }
-  return found.id;
+  throw new Error(
+    `cannot attach to "${spec.attachTo}": ${VMLINUX_BTF} has no ${target.kind === "FUNC" ? "function" : "typedef"} named ${target.name}${moduleFunc ? ", nor has any loaded module's BTF" : ""}`,
+  );
+}
+
+/**
+ * Opens the kernel's BTF object of module `name` (for `attach_btf_obj_fd`).
+ * @throws Error when no loaded BTF object has that name.
+ */
+export function openModuleBTF(name: string): KernelBTF {
+  for (const id of btfIds()) {
+    if (btfInfoById(id)?.name !== name) continue;
+    const btf = KernelBTF.fromId(id);
+    if (btf) return btf;
+  }
+  throw new Error(`no BTF object of kernel module "${name}" is loaded`);
 }

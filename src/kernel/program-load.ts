@@ -20,7 +20,7 @@ import { BpfCmd, bpfAttr, Errno, ProgType, progTypeName } from "../uapi/index.ts
 import { KernelBTF } from "./btf.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { runningKernelVersion } from "./kernel-version.ts";
-import { resolveAttachBtfId } from "./program-attach-target.ts";
+import { openModuleBTF, resolveAttachTarget } from "./program-attach-target.ts";
 import { assertSectionSupported } from "./section-support.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "./sys/index.ts";
 import { VerifierError } from "./verifier-error.ts";
@@ -82,13 +82,15 @@ function readLog(out: OutBuffer): string {
 /**
  * Loads `spec` and returns the program's fd (and log). Throws:
  * - `ProgramSpecError` for a malformed spec (nothing reaches the kernel);
- * - `Error` when a tracing/LSM spec's `attachTo` names nothing in vmlinux BTF;
+ * - `Error` when a tracing/LSM spec's `attachTo` names nothing in vmlinux BTF (or, for
+ *   fentry/fexit/fmod_ret, in a loaded module's BTF);
  * - {@link VerifierError} when the verifier rejects the program (with its log);
  * - {@link NotSupportedError} when the kernel refuses the program type (EPERM as root),
  *   or the spec's SEC() form needs an attach type this uapi lacks (`fentry.multi`...);
  * - `SyscallError` otherwise, with the errno and what it likely means.
  */
-export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): LoadedProgram {
+export function loadProgramFd(specIn: ProgramSpec, optsIn: LoadOptions = {}): LoadedProgram {
+  let opts = optsIn;
   let spec = specIn;
   validateProgramSpec(spec);
   const label = describeProgram(spec);
@@ -99,13 +101,22 @@ export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): Load
   let size = firstLog;
 
   assertSectionSupported(spec, "loading");
-  const attachBtfId = resolveAttachBtfId(spec);
-  if (attachBtfId !== undefined && spec.attachBtfId === undefined) spec = { ...spec, attachBtfId };
-  const ownBtf =
-    spec.btf && opts.btfFd === undefined
-      ? KernelBTF.load(spec.btf.btf, { what: `BTF of ${label}` })
+  const target = spec.attachBtfId === undefined ? resolveAttachTarget(spec) : undefined;
+  if (target) spec = { ...spec, attachBtfId: target.id };
+  // A target in a module's BTF: the kernel finds it through that BTF object's fd.
+  const moduleBtf =
+    target?.module !== undefined &&
+    opts.attachBtfObjFd === undefined &&
+    spec.attachProgFd === undefined
+      ? openModuleBTF(target.module)
       : undefined;
+  if (moduleBtf) opts = { ...opts, attachBtfObjFd: moduleBtf.fd.value };
+  let ownBtf: KernelBTF | undefined;
   try {
+    ownBtf =
+      spec.btf && opts.btfFd === undefined
+        ? KernelBTF.load(spec.btf.btf, { what: `BTF of ${label}` })
+        : undefined;
     for (;;) {
       const r = attempt(spec, opts, level, size, opts.btfFd ?? ownBtf?.fd.value);
       if (r.fd >= 0) return { fd: new Fd(r.fd), log: wanted ? r.log : undefined };
@@ -129,6 +140,7 @@ export function loadProgramFd(specIn: ProgramSpec, opts: LoadOptions = {}): Load
     }
   } finally {
     ownBtf?.close();
+    moduleBtf?.close();
   }
 }
 
