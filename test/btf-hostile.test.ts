@@ -209,3 +209,27 @@ test("btf dump ... format c of a mutated object: one line, at once", async () =>
   assert.match(r.stderr, /^Error: failed to load BTF from .*member.*past its \d+ bytes.*\n$/);
   assert.equal(r.stderr.split("\n").length, 2);
 });
+
+test("a .bss of 0x7fffffff bytes: ELFError naming the section, also from vm load", async () => {
+  const bytes = new Uint8Array(readFileSync("test/testdata/elf/xdp-maps.bpf.o"));
+  const elf = parseELF(bytes);
+  const bss = elf.section(".bss");
+  assert.ok(bss);
+  new DataView(bytes.buffer).setBigUint64(
+    elf.header.shoff + bss.index * 64 + 32,
+    0x7fffffffn,
+    true,
+  );
+  assert.throws(
+    () => within(2000, () => loadCollectionSpec(bytes)),
+    (e: unknown) =>
+      e instanceof ELFError && e.section === ".bss" && /KMALLOC_MAX_SIZE/.test(e.message),
+  );
+  const file = join(tmpdir(), `tsbpf-bigbss-${process.pid}.o`);
+  tmp.push(file);
+  writeFileSync(file, bytes);
+  const r = await tsbpf("vm", "load", file);
+  assert.equal(r.code, 255);
+  assert.match(r.stderr, /^Error: failed to load .*section \.bss.*\n$/);
+  assert.doesNotMatch(r.stderr, /Invalid typed array length/);
+});
