@@ -11,22 +11,13 @@
 import {
   type AttachDescriptor,
   type AttachHook,
+  CGROUP_PROG_TYPES,
   parseKprobeTarget,
   parseUprobeTarget,
   splitTracepoint,
 } from "../spec/attach.ts";
 import { AttachType, ProgType } from "../uapi/index.ts";
 import { type ProgramSection, parseSectionName } from "./section-def.ts";
-
-const CGROUP_TYPES: ReadonlySet<number> = new Set([
-  ProgType.CGROUP_SKB,
-  ProgType.CGROUP_SOCK,
-  ProgType.CGROUP_DEVICE,
-  ProgType.CGROUP_SOCK_ADDR,
-  ProgType.CGROUP_SYSCTL,
-  ProgType.CGROUP_SOCKOPT,
-  ProgType.SOCK_OPS,
-]);
 
 /** The descriptor for a section libbpf's table matched. */
 export function attachDescriptor(sec: ProgramSection): AttachDescriptor {
@@ -108,7 +99,8 @@ function hookOf(sec: ProgramSection): AttachHook {
         reason: `tsbpf does not attach ${def.prefix} programs automatically yet`,
       };
   }
-  if (CGROUP_TYPES.has(def.type) && def.expectedAttachType !== undefined) return { kind: "cgroup" };
+  if (CGROUP_PROG_TYPES.has(def.type) && def.expectedAttachType !== undefined)
+    return { kind: "cgroup" };
   if (def.type === ProgType.XDP && def.expectedAttachType === AttachType.XDP)
     return { kind: "xdp" };
   if (def.expectedAttachType === AttachType.TCX_INGRESS)

@@ -12,6 +12,19 @@
  * @module
  */
 
+import { ProgType } from "../uapi/index.ts";
+
+/** Program types attached to a cgroup (with an expected attach type naming the hook). */
+export const CGROUP_PROG_TYPES: ReadonlySet<number> = new Set<number>([
+  ProgType.CGROUP_SKB,
+  ProgType.CGROUP_SOCK,
+  ProgType.CGROUP_DEVICE,
+  ProgType.CGROUP_SOCK_ADDR,
+  ProgType.CGROUP_SYSCTL,
+  ProgType.CGROUP_SOCKOPT,
+  ProgType.SOCK_OPS,
+]);
+
 /** A SEC() form newer than tsbpf's uapi: the attach type it needs, which the uapi lacks. */
 export interface SectionRequirement {
   /** The C name of the attach type, e.g. `"BPF_TRACE_FENTRY_MULTI"`. */

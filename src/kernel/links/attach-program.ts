@@ -7,7 +7,12 @@
  * @module
  */
 
-import { type AttachHook, parseKprobeTarget, splitTracepoint } from "../../spec/attach.ts";
+import {
+  type AttachHook,
+  CGROUP_PROG_TYPES,
+  parseKprobeTarget,
+  splitTracepoint,
+} from "../../spec/attach.ts";
 import type { ProgramSpec } from "../../spec/program-spec.ts";
 import { AttachType, ProgType, progTypeName } from "../../uapi/index.ts";
 import type { Link } from "../link.ts";
@@ -33,16 +38,6 @@ export interface AttachTarget {
   /** bpf_get_attach_cookie() value, where the hook takes one. */
   readonly cookie?: bigint;
 }
-
-const CGROUP_TYPES = new Set<number>([
-  ProgType.CGROUP_SKB,
-  ProgType.CGROUP_SOCK,
-  ProgType.CGROUP_DEVICE,
-  ProgType.CGROUP_SOCK_ADDR,
-  ProgType.CGROUP_SYSCTL,
-  ProgType.CGROUP_SOCKOPT,
-  ProgType.SOCK_OPS,
-]);
 
 function need<T>(value: T | undefined, spec: ProgramSpec, what: string): T {
   if (value === undefined || value === "") {
@@ -89,7 +84,7 @@ function handBuiltHook(spec: ProgramSpec): AttachHook {
         return { kind: "tcx", direction: "egress" };
       break;
     default:
-      if (CGROUP_TYPES.has(spec.type)) return { kind: "cgroup" };
+      if (CGROUP_PROG_TYPES.has(spec.type)) return { kind: "cgroup" };
   }
   return {
     kind: "manual",
