@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { MapSpecError } from "../../spec/map-spec.ts";
 import { MapType, UpdateFlags } from "../../uapi/index.ts";
 import { VmHashMap } from "./hash.ts";
 
@@ -57,4 +58,19 @@ describe("VmHashMap lookups through the hash chains", () => {
         }
       });
     }
+});
+
+test("a max_entries the VM cannot preallocate is a MapSpecError before any allocation", () => {
+  assert.throws(
+    () =>
+      new VmHashMap({
+        name: "huge",
+        type: MapType.HASH,
+        keySize: 4,
+        valueSize: 4,
+        maxEntries: 3188457488,
+      }),
+    (e: unknown) =>
+      e instanceof MapSpecError && /more than a VM map may preallocate/.test(e.message),
+  );
 });

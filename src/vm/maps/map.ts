@@ -16,8 +16,8 @@ import {
   type MapShape,
 } from "../../spec/map-api.ts";
 import { MapIterationAbortedError } from "../../spec/map-iteration-error.ts";
-import { type MapSpec, validateMapSpec } from "../../spec/map-spec.ts";
-import { Errno, errnoMessage, type MapType, mapTypeName, UpdateFlags } from "../../uapi/index.ts";
+import { type MapSpec, MapSpecError, validateMapSpec } from "../../spec/map-spec.ts";
+import { Errno, errnoMessage, MapType, mapTypeName, UpdateFlags } from "../../uapi/index.ts";
 
 /**
  * A failed map operation, with the errno name the kernel gives for the same failure
@@ -61,6 +61,21 @@ export interface VmMapOptions {
  * in one long loop alive (8,000 64 KiB maps: 451 MiB); dead entries leave through
  * the finalization registry.
  */
+/**
+ * The most memory one VM map may preallocate (keys and values of every entry, or a
+ * ring's data): the VM allocates a map's storage up front, as the kernel does for most
+ * types, and JavaScript typed arrays stop at a few GiB. Checked before any allocation,
+ * so a hostile max_entries is a MapSpecError, not a RangeError or an out-of-memory.
+ */
+export const VM_MAP_MAX_BYTES = 1 << 30;
+
+/** Bytes a map of `spec` preallocates (one CPU's copy; a ring's data is mapped twice). */
+function preallocatedBytes(spec: MapSpec): number {
+  if (spec.type === MapType.RINGBUF || spec.type === MapType.USER_RINGBUF)
+    return 2 * spec.maxEntries;
+  return spec.maxEntries * (((spec.keySize + 7) & ~7) + ((spec.valueSize + 7) & ~7));
+}
+
 const registry = new Map<number, WeakRef<VmMap>>();
 const unregister = new FinalizationRegistry<number>((id) => {
   if (registry.get(id)?.deref() === undefined) registry.delete(id);
@@ -112,6 +127,14 @@ export abstract class VmMap implements MapShape, KeyValueMap {
   /** Validates the spec the way the kernel would (MapSpecError otherwise). */
   constructor(spec: MapSpec) {
     validateMapSpec(spec);
+    const bytes = preallocatedBytes(spec);
+    if (bytes > VM_MAP_MAX_BYTES) {
+      throw new MapSpecError(
+        spec.name,
+        "maxEntries",
+        `${spec.maxEntries} needs ${bytes} bytes, more than a VM map may preallocate (${VM_MAP_MAX_BYTES})`,
+      );
+    }
     this.name = spec.name;
     this.type = spec.type;
     this.keySize = spec.keySize;
