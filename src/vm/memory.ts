@@ -77,6 +77,32 @@ function hex(n: bigint): string {
   return `0x${n.toString(16)}`;
 }
 
+/** Per-region read and write bounds, as VmMemory and each program's RegionAccess keep them. */
+interface RegionBounds {
+  readonly readLo: Int32Array;
+  readonly readHi: Int32Array;
+  readonly writeLo: Int32Array;
+  readonly writeHi: Int32Array;
+}
+
+/**
+ * True when bytes `offset..end` of region `id` lie within its read bounds (unless
+ * `access` is "write") and its write bounds (unless it is "read").
+ */
+function withinBounds(
+  b: RegionBounds,
+  id: number,
+  offset: number,
+  end: number,
+  access: "read" | "write" | "readwrite",
+): boolean {
+  const okRead =
+    access === "write" || (offset >= (b.readLo[id] as number) && end <= (b.readHi[id] as number));
+  const okWrite =
+    access === "read" || (offset >= (b.writeLo[id] as number) && end <= (b.writeHi[id] as number));
+  return okRead && okWrite;
+}
+
 /**
  * A flat address space of regions. Programs that share maps or tail-call each other
  * must share one `VmMemory`.
@@ -203,13 +229,7 @@ export class VmMemory {
     const { id, offset } = this.locate(addr);
     if (id < 0 || id >= this.count || len < 0) throw this.fault(addr, len, access);
     const end = offset + len;
-    const okRead =
-      access === "write" ||
-      (offset >= (this.readLo[id] as number) && end <= (this.readHi[id] as number));
-    const okWrite =
-      access === "read" ||
-      (offset >= (this.writeLo[id] as number) && end <= (this.writeHi[id] as number));
-    if (!okRead || !okWrite) throw this.fault(addr, len, access);
+    if (!withinBounds(this, id, offset, end, access)) throw this.fault(addr, len, access);
     return (this.bytes[id] as Uint8Array).subarray(offset, end);
   }
 
@@ -369,13 +389,7 @@ export class RegionAccess {
     if (id < 0 || id >= mem.count || len < 0 || !Number.isSafeInteger(len))
       throw this.fault(addr, len, access);
     const end = offset + len;
-    const okRead =
-      access === "write" ||
-      (offset >= (this.readLo[id] as number) && end <= (this.readHi[id] as number));
-    const okWrite =
-      access === "read" ||
-      (offset >= (this.writeLo[id] as number) && end <= (this.writeHi[id] as number));
-    if (!okRead || !okWrite) throw this.fault(addr, len, access);
+    if (!withinBounds(this, id, offset, end, access)) throw this.fault(addr, len, access);
     return (mem.bytes[id] as Uint8Array).subarray(offset, end);
   }
 
