@@ -36,9 +36,20 @@ import { BpfMap } from "../src/kernel/map.ts";
 import { Program } from "../src/kernel/program.ts";
 import { openFdCount } from "../src/kernel/sys/index.ts";
 import { VerifierError } from "../src/kernel/verifier-error.ts";
-import { Errno, HelperId, MapType, ProgType, progTypeName } from "../src/uapi/index.ts";
+import {
+  Errno,
+  HelperId,
+  KERNEL_RELEASE,
+  MapType,
+  ProgType,
+  progTypeName,
+} from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip } from "./support/kernel.ts";
+
+/** The kernel this repo's uapi was generated from (major, minor). */
+const [uapiMajor = 0, uapiMinor = 0] = KERNEL_RELEASE.split(".").map(Number);
+const UAPI_KERNEL: readonly [number, number] = [uapiMajor, uapiMinor];
 
 const skip = kernelSkip;
 
@@ -294,7 +305,11 @@ describe("feature probes", { skip }, () => {
 
   test("the kernel's last helper is found, and ids past it are not loaded", () => {
     const last = kernelLastHelperId();
-    assert.ok(last >= lastKnownHelperId() - 0, `kernel ${last}, headers ${lastKnownHelperId()}`);
+    // The headers are this repo's uapi (Linux 6.18): a kernel at least that new has every
+    // helper they name; an older one (6.1 has 209 of 211) has fewer, never none.
+    const msg = `kernel ${last}, headers ${lastKnownHelperId()}`;
+    if (atLeast(runningKernel(), UAPI_KERNEL)) assert.ok(last >= lastKnownHelperId(), msg);
+    else assert.ok(last > 0 && last <= lastKnownHelperId(), msg);
     const beyond = haveHelper(ProgType.XDP, last + 1);
     assert.equal(beyond.available, false);
     assert.match(beyond.reason ?? "", /helpers end at|invalid func/);
@@ -312,9 +327,13 @@ describe("feature probes", { skip }, () => {
       .available.map((h) => h.name)
       .filter((h) => bpftoolKnows.has(h));
     for (const h of xdpOurs) assert.ok(xdpTheirs.has(h), `${h} not in bpftool's list`);
-    assert.ok(
-      xdpOurs.length < xdpTheirs.size,
-      "bpftool lists more: it misreads this kernel's refusals",
-    );
+    // On 6.18 bpftool 7.1 misreads the verifier's "program of this type cannot use
+    // helper" refusals and lists more; on older kernels (6.1) it reads them right.
+    if (atLeast(runningKernel(), UAPI_KERNEL)) {
+      assert.ok(
+        xdpOurs.length < xdpTheirs.size,
+        "bpftool lists more: it misreads this kernel's refusals",
+      );
+    }
   });
 });
