@@ -2,9 +2,33 @@
 // Runs every *.test.ts under src/ and test/ with node:test through tsx.
 // Node 20 has no glob support in `node --test`, so the files are listed here.
 // Usage: node scripts/test.mjs [substring ...]  (only files whose path contains one)
+//
+// The suite must leave the BPF filesystem as it found it: a pin left in /sys/fs/bpf
+// outlives the run and holds its map or program in the kernel. After the tests, every
+// new top-level entry there fails the run, with the test files that were running when
+// it was made (from the timeline test/support/test-timeline.mjs writes).
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const BPFFS = "/sys/fs/bpf";
+
+/** The names in a directory, or an empty set when it cannot be read. */
+function namesIn(dir) {
+  try {
+    return new Set(readdirSync(dir));
+  } catch {
+    return new Set();
+  }
+}
+
+/** The test files whose process ran at time `ms` (with a second of slack each side). */
+function runningAt(timeline, ms) {
+  return timeline
+    .filter((t) => t.start - 1000 <= ms && ms <= t.end + 1000)
+    .map((t) => t.file.replace(`${process.cwd()}/`, ""));
+}
 
 function collect(dir, out) {
   let entries;
@@ -29,7 +53,41 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", ...files], {
-  stdio: "inherit",
-});
-process.exit(r.status ?? 1);
+const before = namesIn(BPFFS);
+const work = mkdtempSync(join(tmpdir(), "tsbpf-test-"));
+const timelinePath = join(work, "timeline.jsonl");
+const preload = resolve(import.meta.dirname, "../test/support/test-timeline.mjs");
+const r = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--import", preload, "--test", ...files],
+  { stdio: "inherit", env: { ...process.env, TSBPF_TEST_TIMELINE: timelinePath } },
+);
+let status = r.status ?? 1;
+
+const left = [...namesIn(BPFFS)].filter((n) => !before.has(n));
+if (left.length > 0) {
+  let timeline = [];
+  try {
+    timeline = readFileSync(timelinePath, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  } catch {}
+  console.error(
+    `\nthe tests left ${left.length} entr${left.length === 1 ? "y" : "ies"} in ${BPFFS}:`,
+  );
+  for (const name of left) {
+    let made = NaN;
+    try {
+      made = statSync(join(BPFFS, name)).ctimeMs;
+    } catch {}
+    const suspects = Number.isNaN(made) ? [] : runningAt(timeline, made);
+    const when = Number.isNaN(made) ? "" : ` (made ${new Date(made).toISOString()})`;
+    console.error(
+      `  ${join(BPFFS, name)}${when}: running then: ${suspects.join(", ") || "no test file"}`,
+    );
+  }
+  status = status || 1;
+}
+rmSync(work, { recursive: true, force: true });
+process.exit(status);
