@@ -51,8 +51,6 @@ import { HelperId, MapType, ProgType } from "../src/uapi/index.ts";
 import {
   defaultHelpers,
   type Machine,
-  mapRegion,
-  seededRandom,
   VmArrayMap,
   VmError,
   VmHashMap,
@@ -64,6 +62,8 @@ import {
   VmQueueMap,
   VmRingBuf,
 } from "../src/vm/index.ts";
+import { seededRandom } from "../src/vm/random.ts";
+import { mapRegion } from "../src/vm/run-env.ts";
 
 /** Wall-clock time one program may take before it counts as a hang. */
 export const HANG_MS = 2000;

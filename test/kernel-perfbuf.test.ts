@@ -7,9 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { onCpu } from "../src/kernel/cpus.ts";
 import { onlineCpus } from "../src/kernel/links/perf-sampling.ts";
 import { BpfMap } from "../src/kernel/map.ts";
 import { PerfBufferReader, type PerfRecord } from "../src/kernel/perfbuf.ts";
+import { threadAffinity } from "../src/kernel/sys/index.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { noLeak, PACKET, perfSeqProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
 import { kernelSkip } from "./support/kernel.ts";
@@ -56,59 +58,39 @@ describe("PerfBufferReader", { skip }, () => {
       using prog = perfSeqProgram(events.fd, seq.fd);
       using reader = PerfBufferReader.open(events);
       assert.deepEqual(reader.cpus, onlineCpus());
-      assert.equal(
-        prog.run({ data: PACKET, repeat: 50 }).retval,
-        0,
-        "bpf_perf_event_output succeeded",
-      );
+      const cpu = threadAffinity().at(-1)!;
+      const run = onCpu(cpu, () => prog.run({ data: PACKET, repeat: 50 }));
+      assert.equal(run.retval, 0, "bpf_perf_event_output succeeded");
       const recs = reader.readAvailable();
       assert.deepEqual(
         recs.map(seqOf),
         Array.from({ length: 50 }, (_, i) => i),
       );
-      // a test run stays on one CPU; that CPU's ring got them all
-      const cpus = new Set(recs.map((r) => r.cpu));
-      assert.equal(cpus.size, 1);
-      assert.ok(reader.cpus.includes([...cpus][0]!));
+      // the run stayed on the CPU it was pinned to; that CPU's ring got them all
+      assert.deepEqual(new Set(recs.map((r) => r.cpu)), new Set([cpu]));
       assert.equal(reader.lostRecords, 0);
       assert.equal(reader.pendingBytes(), 0);
     }));
 
   test("runs on several CPUs: each CPU's ring holds its runs", () =>
-    noLeak(async () => {
+    noLeak(() => {
       using events = perfMap();
       using seq = seqMap();
       using prog = perfSeqProgram(events.fd, seq.fd);
       using reader = PerfBufferReader.open(events, { copy: true });
-      // the scheduler moves this thread between CPUs now and then; run until two CPUs
-      // have seen runs, or give up after a while (one-CPU machines)
-      const seen = new Map<number, number[]>();
-      const deadline = Date.now() + 3000;
-      let total = 0;
-      while (
-        Date.now() < deadline &&
-        (seen.size < Math.min(2, reader.cpus.length) || total < 100)
-      ) {
-        prog.run({ data: PACKET, repeat: 20 });
-        for (const r of reader.readAvailable()) {
-          const list = seen.get(r.cpu) ?? [];
-          list.push(seqOf(r));
-          seen.set(r.cpu, list);
-          total++;
+      // 20 runs on each CPU this process may use, twice round, reading once at the end
+      const cpus = threadAffinity().filter((c) => reader.cpus.includes(c));
+      const expected = new Map<number, number[]>(cpus.map((c) => [c, []]));
+      let next = 0;
+      for (let round = 0; round < 2; round++) {
+        for (const cpu of cpus) {
+          onCpu(cpu, () => prog.run({ data: PACKET, repeat: 20 }));
+          for (let i = 0; i < 20; i++) expected.get(cpu)!.push(next++);
         }
-        await sleep(1);
       }
-      // all sequence numbers, none twice, increasing within each CPU
-      const all = [...seen.values()].flat().sort((a, b) => a - b);
-      assert.deepEqual(
-        all,
-        Array.from({ length: total }, (_, i) => i),
-      );
-      for (const list of seen.values())
-        assert.deepEqual(
-          list,
-          [...list].sort((a, b) => a - b),
-        );
+      const seen = new Map<number, number[]>(cpus.map((c) => [c, []]));
+      for (const r of reader.readAvailable()) seen.get(r.cpu)?.push(seqOf(r));
+      assert.deepEqual(seen, expected);
     }));
 
   test("records that wrap around the ring's end are copied whole", () =>
@@ -134,8 +116,12 @@ describe("PerfBufferReader", { skip }, () => {
       using seq = seqMap();
       using prog = perfSeqProgram(events.fd, seq.fd);
       using reader = PerfBufferReader.open(events, { pages: 1 });
-      // the last run's bpf_perf_event_output failed: -ENOSPC
-      assert.equal(prog.run({ data: PACKET, repeat: 1000 }).retval, -ENOSPC >>> 0);
+      // both runs on one CPU: the LOST record goes into the ring that was full
+      const cpu = threadAffinity()[0]!;
+      onCpu(cpu, () => {
+        // the last run's bpf_perf_event_output failed: -ENOSPC
+        assert.equal(prog.run({ data: PACKET, repeat: 1000 }).retval, -ENOSPC >>> 0);
+      });
       const first = reader.readAvailable();
       const samples = first.map(seqOf);
       assert.ok(samples.length > 100 && samples.length < 1000, `${samples.length} fit`);
@@ -143,20 +129,14 @@ describe("PerfBufferReader", { skip }, () => {
         samples,
         Array.from({ length: samples.length }, (_, i) => i),
       );
-      // the kernel writes the LOST record into the full ring, before the next sample
-      // that fits there; the scheduler may have moved this thread to another CPU since,
-      // so run once at a time until that CPU's ring has a sample again
+      assert.ok(first.every((r) => r.cpu === cpu));
+      // the kernel writes the LOST record before the next sample that fits
       reader.release();
-      const ringCpu = first[0]!.cpu;
-      const onRing: PerfRecord[] = [];
-      for (let tries = 0; tries < 200 && !onRing.some((r) => r.kind === "sample"); tries++) {
-        prog.run({ data: PACKET });
-        for (const rec of reader.readAvailable()) if (rec.cpu === ringCpu) onRing.push({ ...rec });
-      }
-      const [lost, after] = onRing;
-      assert.deepEqual(lost, { kind: "lost", cpu: ringCpu, lost: 1000 - samples.length });
+      onCpu(cpu, () => prog.run({ data: PACKET }));
+      const [lost, after] = reader.readAvailable();
+      assert.deepEqual(lost && { ...lost }, { kind: "lost", cpu, lost: 1000 - samples.length });
       assert.ok(after);
-      assert.ok(seqOf(after) >= 1000, `the sample after the loss is run ${seqOf(after)}`);
+      assert.equal(seqOf(after), 1000);
       assert.equal(reader.lostRecords, 1000 - samples.length);
     }));
 

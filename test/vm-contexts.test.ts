@@ -27,10 +27,10 @@ import {
   PT_REGS_X86_64,
   perfEventData,
   ptRegs,
-  seededRandom,
   VmError,
   VmProgram,
 } from "../src/vm/index.ts";
+import { seededRandom } from "../src/vm/random.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip } from "./support/kernel.ts";
 import { randomPacket } from "./vm-random-programs.ts";

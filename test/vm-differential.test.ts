@@ -27,14 +27,8 @@ import {
 import { BpfMap, Program, RingBufferReader, VerifierError } from "../src/kernel/index.ts";
 import type { KeyValueMap } from "../src/spec/map-api.ts";
 import { ProgType, progTypeName } from "../src/uapi/index.ts";
-import {
-  createVmMap,
-  seededRandom,
-  VmArrayMap,
-  VmHashMap,
-  VmProgram,
-  type VmRingBuf,
-} from "../src/vm/index.ts";
+import { createVmMap, VmArrayMap, VmHashMap, VmProgram, type VmRingBuf } from "../src/vm/index.ts";
+import { seededRandom } from "../src/vm/random.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip } from "./support/kernel.ts";
 import { funcInfoFor, type RandomProgram, randomProgram } from "./vm-random-programs.ts";

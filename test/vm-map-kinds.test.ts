@@ -12,9 +12,6 @@ import { BpfMap } from "../src/kernel/index.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapFlags, MapType, ProgType, UpdateFlags } from "../src/uapi/index.ts";
 import {
-  jhash,
-  jhash2,
-  seededRandom as rng,
   VmArrayMap,
   VmBloomFilter,
   VmHashMap,
@@ -26,6 +23,8 @@ import {
   VmRingBuf,
   VmStackTraceMap,
 } from "../src/vm/index.ts";
+import { jhash, jhash2 } from "../src/vm/maps/jhash.ts";
+import { seededRandom as rng } from "../src/vm/random.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { hex, LruHashModel, QueueModel } from "./map-model.ts";
 import { kernelSkip } from "./support/kernel.ts";

@@ -22,14 +22,8 @@ import {
 import { BpfMap, Program } from "../src/kernel/index.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapType, ProgType, UpdateFlags } from "../src/uapi/index.ts";
-import {
-  seededRandom as rng,
-  VmArrayMap,
-  VmHashMap,
-  type VmMap,
-  VmMapError,
-  VmProgram,
-} from "../src/vm/index.ts";
+import { VmArrayMap, VmHashMap, type VmMap, VmMapError, VmProgram } from "../src/vm/index.ts";
+import { seededRandom as rng } from "../src/vm/random.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip } from "./support/kernel.ts";
 

@@ -21,7 +21,6 @@ import {
 import { MapIterationAbortedError } from "../src/spec/index.ts";
 import { MapType } from "../src/uapi/index.ts";
 import {
-  mapRegion,
   VmArrayMap,
   VmError,
   VmHashMap,
@@ -30,6 +29,7 @@ import {
   VmProgram,
   VmRingBuf,
 } from "../src/vm/index.ts";
+import { mapRegion } from "../src/vm/run-env.ts";
 
 /** Runs `fn`, which must end within 2 s; returns its value or its exception. */
 function timed<T>(fn: () => T): T | unknown {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { BackendVariable } from "../spec/backend.ts";
 import type { VariableSpec } from "../spec/collection-spec.ts";
 import { encodeVariableValue } from "../spec/variable-values.ts";
 import { MapFlags } from "../uapi/index.ts";
@@ -76,7 +77,7 @@ export class GlobalDataMemory {
  * console.log(coll.variables.packets_seen.toBigInt()); // 1n
  * ```
  */
-export class Variable {
+export class Variable implements BackendVariable {
   /** The variable's name. */
   readonly name: string;
   /** Byte offset in its map's value. */

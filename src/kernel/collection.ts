@@ -24,6 +24,7 @@
 
 import { unlinkSync } from "node:fs";
 import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../btf/core.ts";
+import type { Backend, LoadedCollection, LoadOptions } from "../spec/backend.ts";
 import type { CollectionSpec, VariableSpec } from "../spec/collection-spec.ts";
 import { isGlobalDataName } from "../spec/collection-spec.ts";
 import { checkMapCompatible } from "../spec/map-compat.ts";
@@ -168,7 +169,7 @@ export class Collection<
   M extends string = string,
   P extends string = string,
   V extends string = string,
-> implements Disposable
+> implements LoadedCollection<M, P, V>
 {
   /** Maps by their spec name (global data maps as ".data", ".bss", ".rodata"...). */
   readonly maps: Readonly<Record<M, BpfMap>>;
@@ -248,6 +249,19 @@ export class Collection<
       );
     }
     return p;
+  }
+
+  /**
+   * The variable named `name`.
+   * @throws Error listing the collection's variables when there is none by that name
+   */
+  variable(name: string): Variable {
+    const v = (this.variables as Record<string, Variable>)[name];
+    if (!v)
+      throw new Error(
+        `no variable "${name}" in the collection (variables: ${Object.keys(this.variables).join(", ")})`,
+      );
+    return v;
   }
 
   /**
@@ -640,3 +654,17 @@ function bindRodata(prog: Program, rodata: BpfMap): void {
     if (!(e instanceof NotSupportedError)) throw e;
   }
 }
+
+/**
+ * The kernel as a {@link Backend}: `kernelBackend.load(spec)` is `Collection.load(spec)`,
+ * for code written once for the kernel and the VM (`vmBackend` from "tsbpf/vm").
+ */
+export const kernelBackend: Backend = {
+  name: "kernel",
+  load<M extends string = string, P extends string = string, V extends string = string>(
+    spec: CollectionSpec,
+    opts: LoadOptions = {},
+  ): Collection<M, P, V> {
+    return Collection.load<M, P, V>(spec, opts);
+  },
+};

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { parseCpuList, perCpuSlotSize, possibleCpus } from "./cpus.ts";
+import { onCpu, parseCpuList, perCpuSlotSize, possibleCpus } from "./cpus.ts";
+import { threadAffinity } from "./sys/index.ts";
 
 test("parseCpuList reads the kernel's CPU list syntax", () => {
   assert.deepEqual(parseCpuList("0"), [0]);
@@ -21,4 +23,23 @@ test("per-CPU slots are rounded up to 8 bytes", () => {
   assert.equal(perCpuSlotSize(1), 8);
   assert.equal(perCpuSlotSize(8), 8);
   assert.equal(perCpuSlotSize(12), 16);
+});
+
+/** The CPU the calling thread last ran on (field 39 of /proc/thread-self/stat). */
+function currentCpu(): number {
+  const stat = readFileSync("/proc/thread-self/stat", "utf8");
+  // the command name (field 2) may hold spaces: count fields after its closing paren
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[39 - 3]);
+}
+
+test("onCpu runs on the CPU it names and gives the thread its CPUs back", () => {
+  const before = threadAffinity();
+  assert.ok(before.length >= 1);
+  for (const cpu of before) assert.equal(onCpu(cpu, currentCpu), cpu);
+  assert.deepEqual(threadAffinity(), before);
+  assert.throws(() => onCpu(-1, () => 0), RangeError);
+  // a CPU this machine does not have: the kernel says EINVAL, and nothing changed
+  assert.throws(() => onCpu(8000, () => 0), /sched_setaffinity.*EINVAL|Invalid argument/);
+  assert.deepEqual(threadAffinity(), before);
 });

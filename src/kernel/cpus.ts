@@ -7,6 +7,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import { setThreadAffinity, threadAffinity } from "./sys/index.ts";
 
 const POSSIBLE = "/sys/devices/system/cpu/possible";
 
@@ -59,4 +60,25 @@ export function possibleCpus(): number {
 /** Bytes of one CPU's slot in a per-CPU value buffer: the value size rounded up to 8. */
 export function perCpuSlotSize(valueSize: number): number {
   return (valueSize + 7) & ~7;
+}
+
+/**
+ * Runs `fn` with the calling thread pinned to `cpu`, then gives the thread back the
+ * CPUs it had. BPF_PROG_TEST_RUN runs a program on the caller's CPU, so what the run
+ * writes per CPU (a perf ring's sample, a per-CPU map slot) lands in `cpu`'s slot.
+ *
+ * @example
+ * ```ts
+ * onCpu(1, () => prog.run({ data })); // the sample is in CPU 1's perf ring
+ * ```
+ * @throws SyscallError (EINVAL) when `cpu` is offline or not allowed to this process
+ */
+export function onCpu<T>(cpu: number, fn: () => T): T {
+  const before = threadAffinity();
+  setThreadAffinity([cpu]);
+  try {
+    return fn();
+  } finally {
+    setThreadAffinity(before);
+  }
 }

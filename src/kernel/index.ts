@@ -28,7 +28,7 @@ export { NotSupportedError } from "./features/not-supported-error.ts";
 export { BpfCall, Fd, type OutBuffer, openFdCount, SyscallError } from "./sys/index.ts";
 
 // ---- collections (an ELF object's maps, programs and variables, loaded) --------------
-export { Collection, type CollectionOptions } from "./collection.ts";
+export { Collection, type CollectionOptions, kernelBackend } from "./collection.ts";
 export { CoreRelocationUnsatisfiedError } from "./collection-errors.ts";
 export { ExternError } from "./collection-externs.ts";
 export { Variable } from "./collection-variables.ts";

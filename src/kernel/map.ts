@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import type { BackendMap } from "../spec/backend.ts";
 import type { BatchChunk, BatchInput, BatchOptions, MapApi } from "../spec/map-api.ts";
 import { checkMapCompatible, type MapLayout } from "../spec/map-compat.ts";
 import { MapIterationAbortedError } from "../spec/map-iteration-error.ts";
@@ -120,7 +121,7 @@ export interface BpfMapOpenOptions {
  * counts.lookup(new Uint8Array([1, 0, 0, 0])); // Uint8Array(8)
  * ```
  */
-export class BpfMap implements MapApi, Disposable {
+export class BpfMap implements MapApi, BackendMap, Disposable {
   /** The name as the kernel keeps it (sanitized, at most 15 characters). */
   readonly name: string;
   /** Map type (`MapType.HASH`, ...). */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { BackendProgram } from "../spec/backend.ts";
 import { describeProgram, type ProgramSpec } from "../spec/program-spec.ts";
 import { BpfCmd, bpfAttr, progTypeName } from "../uapi/index.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
@@ -33,7 +34,7 @@ import { type RunOptions, type RunResult, testRunProgram } from "./test-run.ts";
  * const { retval } = prog.run({ data: new Uint8Array(64) });
  * ```
  */
-export class Program {
+export class Program implements BackendProgram {
   /** The descriptor. */
   readonly fd: Fd;
   /** `enum bpf_prog_type`. */

@@ -8,6 +8,7 @@
  */
 
 export * from "./attach.ts";
+export type * from "./backend.ts";
 export * from "./collection-spec.ts";
 export type * from "./map-api.ts";
 export * from "./map-compat.ts";

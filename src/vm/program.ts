@@ -13,6 +13,7 @@ import {
   instructionFromFields,
   slotCount,
 } from "../isa/index.ts";
+import type { BackendProgram } from "../spec/backend.ts";
 import {
   BPF_PSEUDO_FUNC,
   BPF_PSEUDO_MAP_FD,
@@ -184,7 +185,7 @@ function isJumpLike(i: Instruction): boolean {
  * const { retval, dataOut } = prog.run({ data: new Uint8Array(64) });
  * ```
  */
-export class VmProgram {
+export class VmProgram implements BackendProgram {
   /** The program type. */
   readonly type: ProgType;
   /** The name, for messages. */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { BackendVariable } from "../spec/backend.ts";
 import type { VariableSpec } from "../spec/collection-spec.ts";
 import { encodeVariableValue } from "../spec/variable-values.ts";
 import type { VmArrayMap } from "./maps/array.ts";
@@ -25,7 +26,7 @@ export { encodeVariableValue } from "../spec/variable-values.ts";
  * console.log(vm.variables.packets_seen!.toBigInt()); // 1n
  * ```
  */
-export class VmVariable {
+export class VmVariable implements BackendVariable {
   /** The variable's name. */
   readonly name: string;
   /** Byte offset in its map's value. */

@@ -9,6 +9,7 @@
 
 import type { BTF } from "../btf/btf.ts";
 import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../btf/core.ts";
+import type { Backend, LoadedCollection, LoadOptions } from "../spec/backend.ts";
 import type { CollectionSpec, VariableSpec } from "../spec/collection-spec.ts";
 import { describeMapType } from "../spec/map-spec.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
@@ -71,7 +72,7 @@ export class VirtualMachine<
   M extends string = string,
   P extends string = string,
   V extends string = string,
-> implements Disposable
+> implements LoadedCollection<M, P, V>
 {
   /** Programs by name. */
   readonly programs: Readonly<Record<P, VmProgram>>;
@@ -125,6 +126,19 @@ export class VirtualMachine<
         `no program "${name}" in the collection (programs: ${Object.keys(this.programs).join(", ")})`,
       );
     return p;
+  }
+
+  /**
+   * The variable named `name`.
+   * @throws Error listing the collection's variables when there is none by that name
+   */
+  variable(name: string): VmVariable {
+    const v = (this.variables as Record<string, VmVariable>)[name];
+    if (!v)
+      throw new Error(
+        `no variable "${name}" in the collection (variables: ${Object.keys(this.variables).join(", ")})`,
+      );
+    return v;
   }
 
   /**
@@ -256,3 +270,17 @@ function link(ps: ProgramSpec, indexOf: ReadonlyMap<string, number>): Uint8Array
   }
   return bytes;
 }
+
+/**
+ * The VM as a {@link Backend}: `vmBackend.load(spec)` is `VirtualMachine.load(spec)`,
+ * for code written once for the VM and the kernel (`kernelBackend` from "tsbpf/kernel").
+ */
+export const vmBackend: Backend = {
+  name: "vm",
+  load<M extends string = string, P extends string = string, V extends string = string>(
+    spec: CollectionSpec,
+    opts: LoadOptions = {},
+  ): VirtualMachine<M, P, V> {
+    return VirtualMachine.load<M, P, V>(spec, opts);
+  },
+};

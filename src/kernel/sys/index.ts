@@ -2,6 +2,7 @@
  * The syscall layer: the only code in tsbpf that touches native code (koffi).
  * @module
  */
+export { setThreadAffinity, threadAffinity } from "./affinity.ts";
 export { BpfCall, bpfRaw, type FieldName, OutBuffer } from "./bpf.ts";
 export { SyscallError } from "./errors.ts";
 export { Fd, openFdCount } from "./fd.ts";

@@ -3,11 +3,28 @@
  * arch/x86/entry/syscalls/syscall_64.tbl and the generic table arm64 uses).
  */
 /** A system call tsbpf makes directly. */
-export type SyscallName = "bpf" | "perf_event_open" | "mount";
+export type SyscallName =
+  | "bpf"
+  | "perf_event_open"
+  | "mount"
+  | "sched_setaffinity"
+  | "sched_getaffinity";
 
 const TABLE: Partial<Record<string, Record<SyscallName, number>>> = {
-  x64: { bpf: 321, perf_event_open: 298, mount: 165 },
-  arm64: { bpf: 280, perf_event_open: 241, mount: 40 },
+  x64: {
+    bpf: 321,
+    perf_event_open: 298,
+    mount: 165,
+    sched_setaffinity: 203,
+    sched_getaffinity: 204,
+  },
+  arm64: {
+    bpf: 280,
+    perf_event_open: 241,
+    mount: 40,
+    sched_setaffinity: 122,
+    sched_getaffinity: 123,
+  },
 };
 
 /**

@@ -7,13 +7,13 @@
  * @module
  */
 
+import type { BackendMap } from "../../spec/backend.ts";
 import {
   BatchChunk,
   type BatchInput,
   type BatchOptions,
   type KeyValueMap,
   type MapErrorLike,
-  type MapShape,
 } from "../../spec/map-api.ts";
 import { MapIterationAbortedError } from "../../spec/map-iteration-error.ts";
 import { type MapSpec, MapSpecError, validateMapSpec } from "../../spec/map-spec.ts";
@@ -102,7 +102,7 @@ export function roundUp8(n: number): number {
  * points the helpers use, which report failures as negative errnos (as the kernel's
  * helpers return them) instead of throwing.
  */
-export abstract class VmMap implements MapShape, KeyValueMap {
+export abstract class VmMap implements BackendMap {
   readonly name: string;
   readonly type: MapType;
   readonly keySize: number;
