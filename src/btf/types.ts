@@ -68,6 +68,21 @@ export interface IntType extends TypeBase {
   readonly bits: number;
 }
 
+/** C's `int` (4 bytes, signed) as type `id`: what generated and probe BTF use for scalars. */
+export function cIntType(id: TypeId): IntType {
+  return {
+    kind: "INT",
+    id,
+    name: "int",
+    size: 4,
+    signed: true,
+    char: false,
+    bool: false,
+    bitOffset: 0,
+    bits: 32,
+  };
+}
+
 /** A pointer to `type`. */
 export interface PtrType extends TypeBase {
   readonly kind: "PTR";

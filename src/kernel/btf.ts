@@ -13,7 +13,7 @@ import type { BTF } from "../btf/btf.ts";
 import { encodeBTF, encodeTypes } from "../btf/encode.ts";
 import { parseBTF } from "../btf/parse.ts";
 import { ALL_BTF_FEATURES, type BTFFeatures } from "../btf/sanitize.ts";
-import type { BTFType } from "../btf/types.ts";
+import { type BTFType, cIntType } from "../btf/types.ts";
 import { BpfCmd, bpfAttr, Errno } from "../uapi/index.ts";
 import { type BtfInfo, btfInfoByFd } from "./btf-info.ts";
 import { objectFdById } from "./objects.ts";
@@ -257,17 +257,7 @@ let features: BTFFeatures | undefined;
 
 /** Tiny BTF blobs, one per feature, each using the kind in question (as libbpf probes). */
 function probeBlobs(): Record<keyof BTFFeatures, BTFType[]> {
-  const int = {
-    kind: "INT",
-    id: 1,
-    name: "int",
-    size: 4,
-    signed: true,
-    char: false,
-    bool: false,
-    bitOffset: 0,
-    bits: 32,
-  } as const;
+  const int = cIntType(1);
   return {
     func: [
       int,

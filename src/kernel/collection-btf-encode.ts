@@ -10,7 +10,7 @@
 import type { BTF } from "../btf/btf.ts";
 import { encodeTypes } from "../btf/encode.ts";
 import { type BTFFeatures, sanitizeTypes } from "../btf/sanitize.ts";
-import type { BTFType, IntType, TypeId } from "../btf/types.ts";
+import { type BTFType, cIntType, type TypeId } from "../btf/types.ts";
 import { DUMMY_KSYM_NAME as DUMMY_NAME } from "./collection-btf-patch.ts";
 
 /**
@@ -34,17 +34,7 @@ export function kernelBTFBytes(btf: BTF, features: BTFFeatures): Uint8Array {
       intId = found.id;
       return intId;
     }
-    const int: IntType = {
-      kind: "INT",
-      id: nextId++,
-      name: "int",
-      size: 4,
-      signed: true,
-      char: false,
-      bool: false,
-      bitOffset: 0,
-      bits: 32,
-    };
+    const int = cIntType(nextId++);
     types.push(int);
     intId = int.id;
     return intId;

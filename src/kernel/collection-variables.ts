@@ -7,9 +7,8 @@
  * @module
  */
 
-import type { BackendVariable } from "../spec/backend.ts";
 import type { VariableSpec } from "../spec/collection-spec.ts";
-import { encodeVariableValue } from "../spec/variable-values.ts";
+import { GlobalVariable } from "../spec/variable.ts";
 import { MapFlags } from "../uapi/index.ts";
 import type { BpfMap } from "./map.ts";
 import { pageSize, SharedMapping } from "./sys/index.ts";
@@ -77,25 +76,11 @@ export class GlobalDataMemory {
  * console.log(coll.variables.packets_seen.toBigInt()); // 1n
  * ```
  */
-export class Variable implements BackendVariable {
-  /** The variable's name. */
-  readonly name: string;
-  /** Byte offset in its map's value. */
-  readonly offset: number;
-  /** Size in bytes. */
-  readonly size: number;
-  /** True for `.rodata` and `.kconfig` variables: frozen once loaded. */
-  readonly readOnly: boolean;
-  /** The spec it came from (map name, BTF type id, linkage). */
-  readonly spec: VariableSpec;
+export class Variable extends GlobalVariable {
   readonly #memory: GlobalDataMemory;
 
   constructor(spec: VariableSpec, memory: GlobalDataMemory) {
-    this.name = spec.name;
-    this.offset = spec.offset;
-    this.size = spec.size;
-    this.readOnly = spec.readOnly || memory.readOnly;
-    this.spec = spec;
+    super(spec, memory.readOnly);
     this.#memory = memory;
   }
 
@@ -126,29 +111,7 @@ export class Variable implements BackendVariable {
     return value.slice(this.offset, this.offset + this.size);
   }
 
-  /** The value as an unsigned little-endian integer (variables of at most 8 bytes). */
-  toBigInt(): bigint {
-    const b = this.get();
-    if (b.length > 8)
-      throw new RangeError(`variable "${this.name}" is ${b.length} bytes, more than a u64`);
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-    return v;
-  }
-
-  /**
-   * Writes the variable: bytes of exactly its size, or a number/bigint stored
-   * little-endian in its size (1, 2, 4 or 8 bytes).
-   *
-   * @throws Error for a read-only variable; RangeError for a value of the wrong size
-   */
-  set(value: Uint8Array | number | bigint): void {
-    if (this.readOnly) {
-      throw new Error(
-        `variable "${this.name}" is read-only (in ${this.spec.map}, frozen at load): set it before loading with the \`constants\` option`,
-      );
-    }
-    const bytes = encodeVariableValue(this.name, this.size, value);
+  protected write(bytes: Uint8Array): void {
     const mem = this.memory;
     if (mem) {
       mem.set(bytes);

@@ -15,4 +15,5 @@ export * from "./map-compat.ts";
 export * from "./map-iteration-error.ts";
 export * from "./map-spec.ts";
 export * from "./program-spec.ts";
+export * from "./variable.ts";
 export * from "./variable-values.ts";

@@ -100,16 +100,6 @@ export class VmArrayMap extends VmMap {
     return out;
   }
 
-  override lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
-    if (this.perCpu) throw this.wrongKind("lookup()", "lookupPerCpu()");
-    return super.lookup(key, flags);
-  }
-
-  override update(key: Uint8Array, value: Uint8Array, flags = 0): void {
-    if (this.perCpu) throw this.wrongKind("update()", "updatePerCpu()");
-    super.update(key, value, flags);
-  }
-
   /** Arrays have no lookup-and-delete: ENOTSUPP, as the kernel answers. */
   override lookupAndDelete(key: Uint8Array, _flags = 0): Uint8Array | undefined {
     this.checkKey(key, "lookup and delete");

@@ -344,21 +344,6 @@ export class VmHashMap extends VmMap {
     yield* this.index.values();
   }
 
-  override lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
-    if (this.perCpu) throw this.wrongKind("lookup()", "lookupPerCpu()");
-    return super.lookup(key, flags);
-  }
-
-  override update(key: Uint8Array, value: Uint8Array, flags = 0): void {
-    if (this.perCpu) throw this.wrongKind("update()", "updatePerCpu()");
-    super.update(key, value, flags);
-  }
-
-  override lookupAndDelete(key: Uint8Array, flags = 0): Uint8Array | undefined {
-    if (this.perCpu) throw this.wrongKind("lookupAndDelete()", "lookupPerCpu() and delete()");
-    return super.lookupAndDelete(key, flags);
-  }
-
   protected override storePerCpu(
     key: Uint8Array,
     values: readonly Uint8Array[],

@@ -209,6 +209,7 @@ export abstract class VmMap implements BackendMap {
   }
 
   lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    if (this.perCpu) throw this.wrongKind("lookup()", "lookupPerCpu()");
     this.checkKey(key, "lookup");
     if (flags & ~UpdateFlags.LOCK) throw new VmMapError(Errno.EINVAL, `${this}: lookup`);
     const at = this.peekSlot(key, 0);
@@ -216,6 +217,7 @@ export abstract class VmMap implements BackendMap {
   }
 
   update(key: Uint8Array, value: Uint8Array, flags = 0): void {
+    if (this.perCpu) throw this.wrongKind("update()", "updatePerCpu()");
     this.checkWritable("update");
     this.checkKey(key, "update");
     this.checkValue(value, "update");
@@ -233,6 +235,7 @@ export abstract class VmMap implements BackendMap {
   }
 
   lookupAndDelete(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    if (this.perCpu) throw this.wrongKind("lookupAndDelete()", "lookupPerCpu() and delete()");
     this.checkWritable("lookup and delete");
     const v = this.lookup(key, flags);
     if (v === undefined) return undefined;
