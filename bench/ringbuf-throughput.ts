@@ -117,7 +117,7 @@ function cRound(
   const total = mode === "consume" ? TOTAL : DRAIN_TOTAL;
   return new Promise((resolve, reject) => {
     const child = spawn(exe, [mode, String(total)], {
-      stdio: ["ignore", "pipe", "inherit", ring.fd, prog.fd.value],
+      stdio: ["ignore", "pipe", "inherit", ring.fd, prog.fd],
     });
     let out = "";
     child.stdout?.on("data", (d: Buffer) => {
@@ -148,7 +148,7 @@ async function tsRound(
   const start = process.hrtime.bigint();
   let end = start;
   const child = spawn(exe, ["produce", String(TOTAL)], {
-    stdio: ["ignore", "ignore", "inherit", prog.fd.value],
+    stdio: ["ignore", "ignore", "inherit", prog.fd],
   });
   const exited = new Promise<void>((resolve, reject) => {
     child.on("error", reject);

@@ -59,7 +59,19 @@ const timelinePath = join(work, "timeline.jsonl");
 const preload = resolve(import.meta.dirname, "../test/support/test-timeline.mjs");
 const r = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--import", preload, "--test", ...files],
+  [
+    "--import",
+    "tsx",
+    "--import",
+    preload,
+    "--test",
+    // a test that waits for ever fails after 10 minutes instead of holding up the run,
+    // and a file whose tests are done exits even if a leaked handle (a reader's fd
+    // watch left open by a failed test) would keep its event loop alive
+    "--test-timeout=600000",
+    "--test-force-exit",
+    ...files,
+  ],
   { stdio: "inherit", env: { ...process.env, TSBPF_TEST_TIMELINE: timelinePath } },
 );
 let status = r.status ?? 1;

@@ -616,7 +616,7 @@ describe("creation options and info", { skip }, () => {
       blob.set(new Uint8Array(hdr.buffer), 0);
       blob.set(new Uint8Array(types.buffer), 24);
       blob.set(strings, 24 + types.byteLength);
-      const btf = KernelBTF.load(blob, { what: "test BTF" }).fd;
+      using btf = KernelBTF.load(blob, { what: "test BTF" });
       try {
         const m = BpfMap.create(
           {
@@ -628,7 +628,7 @@ describe("creation options and info", { skip }, () => {
             btfKeyTypeId: 1,
             btfValueTypeId: 1,
           },
-          { btfFd: btf.value },
+          { btfFd: btf.fd },
         );
         try {
           const info = m.info();

@@ -145,7 +145,9 @@ describe("PerfBufferReader", { skip }, () => {
       using events = perfMap();
       using seq = seqMap();
       using prog = perfSeqProgram(events.fd, seq.fd);
-      const reader = PerfBufferReader.open(events);
+      // `using`: a failed wait must not leave the reader watching its fds, which would
+      // keep this process alive after the test (the runner would wait for it forever)
+      using reader = PerfBufferReader.open(events);
       const timers = [30, 60, 90].map((ms) =>
         setTimeout(() => prog.run({ data: PACKET, repeat: 2 }), ms),
       );
@@ -160,7 +162,7 @@ describe("PerfBufferReader", { skip }, () => {
       timers.forEach(clearTimeout);
       assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
 
-      const cb = PerfBufferReader.open(events, { watermark: 100 });
+      using cb = PerfBufferReader.open(events, { watermark: 100 });
       const seen: number[] = [];
       cb.onRecord((rec) => seen.push(seqOf(rec)));
       await sleep(10); // the first delivery (of nothing) has run

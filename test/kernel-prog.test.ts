@@ -5,13 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, rmSync } from "node:fs";
 import { describe, test } from "node:test";
 import { vmlinuxBTF } from "../src/kernel/btf.ts";
 import { btfBytesById, btfInfoById } from "../src/kernel/btf-info.ts";
 import { encodeRaw, type RawInsn } from "../src/kernel/features/insns.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
 import { haveProgType } from "../src/kernel/features/prog-types.ts";
+import { Link } from "../src/kernel/link.ts";
+import { BpfMap } from "../src/kernel/map.ts";
 import { ensureBpffs } from "../src/kernel/pin.ts";
 import { Program } from "../src/kernel/program.ts";
 import { resolveAttachBtfId } from "../src/kernel/program-attach-target.ts";
@@ -412,14 +414,29 @@ describe("pin, open and info", { skip }, () => {
       assert.match(e2.message, /no BPF prog has id/);
     }));
 
-  test("fromFd of something that is not a program fails and leaves the fd to the caller", () =>
+  test("every fromFd: ownership passes only on success; fromPin of the wrong kind says so", () =>
     assertNoLeak(() => {
       const fd = openSync("/dev/null", "r");
       try {
-        const e = catchError(() => Program.fromFd(fd));
-        assert.ok(e instanceof SyscallError, String(e));
+        for (const fromFd of [Program.fromFd, BpfMap.fromFd, Link.fromFd]) {
+          const e = catchError(() => fromFd(fd));
+          assert.ok(e instanceof SyscallError, String(e));
+          fstatSync(fd); // still open: the caller's to close
+        }
       } finally {
         closeSync(fd);
+      }
+      ensureBpffs();
+      const path = `/sys/fs/bpf/tsbpf-fromfd-test-${process.pid}`;
+      using map = BpfMap.create({ name: "k", type: 2, keySize: 4, valueSize: 4, maxEntries: 1 });
+      map.pin(path);
+      try {
+        assert.throws(() => Program.fromPin(path), /is pinned but is not a BPF program/);
+        assert.throws(() => Link.fromPin(path), /is pinned but is not a BPF link/);
+        using again = BpfMap.fromPin(path);
+        assert.equal(again.name, "k");
+      } finally {
+        rmSync(path, { force: true });
       }
     }));
 

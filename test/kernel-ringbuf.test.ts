@@ -149,7 +149,7 @@ describe("RingBufferReader", { skip }, () => {
         { size: 17, how: "submit" },
       ];
       using prog = ringbufProgram([map.fd], emits);
-      const reader = RingBufferReader.open(map);
+      using reader = RingBufferReader.open(map); // closed even when a wait fails
       const want = expectedRecords(emits);
       const got: string[] = [];
       const timers = [50, 100, 150].map((ms) => setTimeout(() => prog.run({ data: PACKET }), ms));
@@ -170,7 +170,7 @@ describe("RingBufferReader", { skip }, () => {
   test("close() ends an iteration step that is waiting", () =>
     noLeak(async () => {
       using map = ringMap("rb_close");
-      const reader = RingBufferReader.open(map);
+      using reader = RingBufferReader.open(map); // closed even when a wait fails
       const it = reader[Symbol.asyncIterator]();
       const step = it.next();
       await sleep(20);
@@ -183,7 +183,7 @@ describe("RingBufferReader", { skip }, () => {
       using map = ringMap("rb_cb");
       const emits: Emit[] = [{ size: 11, how: "output" }];
       using prog = ringbufProgram([map.fd], emits);
-      const reader = RingBufferReader.open(map);
+      using reader = RingBufferReader.open(map); // closed even when a wait fails
       prog.run({ data: PACKET, repeat: 2 });
       const got: string[] = [];
       let done!: () => void;
@@ -269,7 +269,7 @@ describe("RingBufferReader", { skip }, () => {
     noLeak(() => {
       const map = ringMap("rb_order");
       const prog = ringbufProgram([map.fd], [{ size: 8, how: "output" }]);
-      const reader = RingBufferReader.open(map);
+      using reader = RingBufferReader.open(map); // closed even when a wait fails
       prog.run({ data: PACKET, repeat: 2 });
       prog.close();
       map.close();

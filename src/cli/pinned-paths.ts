@@ -5,10 +5,10 @@
  */
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fdKind } from "../kernel/fd-kind.ts";
 import { objInfoByFd } from "../kernel/obj-info.ts";
 import { openPinned } from "../kernel/pin.ts";
 import { bpfLinkInfo, bpfMapInfo, bpfProgInfo, type StructLayout } from "../uapi/index.ts";
-import { fdKind } from "./fd-kind.ts";
 
 const LAYOUTS: Record<"prog" | "map" | "link", StructLayout> = {
   prog: bpfProgInfo,

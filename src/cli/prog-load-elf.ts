@@ -331,7 +331,7 @@ export function loadElfObject(ctx: Context, req: ElfLoad): void {
     // Programs (or their links).
     const pinProgram = (p: ProgramSpec, path: string, mount: boolean): void => {
       const prog = coll!.program(p.name);
-      let fd = prog.fd.value;
+      let fd = prog.fd;
       let what = `program ${p.name}`;
       if (req.autoattach) {
         let link: Link | undefined;
@@ -345,7 +345,7 @@ export function loadElfObject(ctx: Context, req: ElfLoad): void {
         if (link) {
           links.push(link);
           if (link.isBpfLink) {
-            fd = link.fd.value;
+            fd = link.fd;
             what = `link of program ${p.name}`;
           } else {
             ctx.out.info(

@@ -168,7 +168,7 @@ export async function loadProg(ctx: Context, args: Args): Promise<void> {
     if (ctx.opts.debug && prog.verifierLog && !ctx.out.json) {
       ctx.out.stderr(`${prog.verifierLog.trimEnd()}\n`);
     }
-    pinAt(prog.fd.value, pinPath);
+    pinAt(prog.fd, pinPath);
   } finally {
     prog.close();
   }

@@ -5,6 +5,7 @@
  * want exactly one).
  */
 
+import { fdKind } from "../kernel/fd-kind.ts";
 import { InputFileError } from "../kernel/input-file.ts";
 import { mapInfoByFd } from "../kernel/map-info.ts";
 import { type ObjectKind, objectFdById, objectIds } from "../kernel/objects.ts";
@@ -12,7 +13,6 @@ import { openPinned } from "../kernel/pin.ts";
 import { type Fd, SyscallError } from "../kernel/sys/index.ts";
 import { BPF_OBJ_NAME_LEN, Errno, errnoMessage, errnoNumber } from "../uapi/index.ts";
 import { type Args, parseU32 } from "./args.ts";
-import { fdKind } from "./fd-kind.ts";
 import { CliError, UsageError } from "./output.ts";
 
 /** The longest program name bpftool accepts (its MAX_PROG_FULL_NAME - 1). */

@@ -113,15 +113,14 @@ function loadWithLog(bytes: Uint8Array, level: number, size: number): LoadAttemp
  * ```
  */
 export class KernelBTF {
-  /** The BTF object's descriptor. */
-  readonly fd: Fd;
+  readonly #fd: Fd;
   /** The log the kernel wrote when this was loaded with a log level, else "". */
   readonly log: string;
   #info: BtfInfo | undefined;
   #btf: BTF | undefined;
 
   private constructor(fd: Fd, log = "", btf?: BTF) {
-    this.fd = fd;
+    this.#fd = fd;
     this.log = log;
     this.#btf = btf;
   }
@@ -162,6 +161,11 @@ export class KernelBTF {
     return fd ? new KernelBTF(fd) : undefined;
   }
 
+  /** The descriptor's number (valid until close(); the object owns it). */
+  get fd(): number {
+    return this.#fd.value;
+  }
+
   /** The kernel's id of this BTF object. */
   get id(): number {
     return this.info().id;
@@ -169,13 +173,13 @@ export class KernelBTF {
 
   /** What the kernel says about this object (id, name, size, whether it is kernel BTF). */
   info(): BtfInfo {
-    if (!this.#info) this.#info = btfInfoByFd(this.fd.value);
+    if (!this.#info) this.#info = btfInfoByFd(this.fd);
     return this.#info;
   }
 
   /** The raw BTF as the kernel holds it (BPF_OBJ_GET_INFO_BY_FD with a buffer). */
   bytes(): Uint8Array {
-    const info = btfInfoByFd(this.fd.value, { withBytes: true });
+    const info = btfInfoByFd(this.fd, { withBytes: true });
     this.#info = { id: info.id, name: info.name, size: info.size, kernelBtf: info.kernelBtf };
     return info.bytes ?? new Uint8Array(0);
   }
@@ -196,7 +200,7 @@ export class KernelBTF {
 
   /** Closes the descriptor (the kernel frees the BTF once nothing else holds it). */
   close(): void {
-    this.fd.close();
+    this.#fd.close();
   }
 
   [Symbol.dispose](): void {

@@ -346,7 +346,7 @@ function loadInto(
       res.btf = KernelBTF.load(blob.bytes, {
         what: objectName ? `object "${objectName}"` : "the object",
       });
-      btfFd = res.btf.fd.value;
+      btfFd = res.btf.fd;
     } catch (e) {
       // As libbpf: when the kernel refuses the object's BTF (an older kernel, even after
       // sanitising), load without it — maps and programs that need it then fail with
@@ -495,7 +495,7 @@ function loadInto(
           `program array "${m.name}" slot ${ref.key} names program "${ref.name}", which the object does not define`,
         );
       }
-      arr.update(u32(ref.key), u32(prog.fd.value));
+      arr.update(u32(ref.key), u32(prog.fd));
     }
   }
 

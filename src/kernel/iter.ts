@@ -188,7 +188,7 @@ export function openIterator(link: Link, opts: IteratorOptions = {}): BpfIterato
     throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
   }
   if (link.closed) throw new Error(`cannot open an iterator on ${link}: it is closed`);
-  const linkFd = link.fd.value; // NotSupportedError for a link without bpf_link
+  const linkFd = link.fd; // NotSupportedError for a link without bpf_link
   let fd: Fd;
   try {
     fd = iterCreate(linkFd, link.description);

@@ -12,10 +12,11 @@
  */
 
 import { BpfCmd, bpfAttr } from "../uapi/index.ts";
+import { requireFdKind } from "./fd-kind.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { type LinkInfo, linkInfoByFd } from "./link-info.ts";
-import { requireObjectFdById } from "./objects.ts";
-import { openPinned, pinObject } from "./pin.ts";
+import { adoptOrClose, requireObjectFdById } from "./objects.ts";
+import { adoptPinned, pinObject } from "./pin.ts";
 import type { Program } from "./program.ts";
 import { BpfCall, Fd, SyscallError } from "./sys/index.ts";
 
@@ -65,6 +66,7 @@ export class Link implements Disposable {
   static fromFd(fd: number | Fd): Link {
     const owned = typeof fd === "number" ? new Fd(fd) : fd;
     try {
+      requireFdKind(owned.value, "link", "Link.fromFd");
       const info = linkInfoByFd(owned.value);
       return new Link({ fd: owned, description: `${info.typeName ?? "link"} link ${info.id}` });
     } catch (e) {
@@ -78,15 +80,7 @@ export class Link implements Disposable {
    * @throws SyscallError naming the path; Error when the object there is not a link.
    */
   static fromPin(path: string): Link {
-    const fd = openPinned(path);
-    try {
-      return Link.fromFd(fd);
-    } catch (e) {
-      fd.close();
-      throw new Error(`${path} is pinned but is not a BPF link: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
+    return adoptPinned(path, "BPF link", Link.fromFd);
   }
 
   /**
@@ -94,13 +88,7 @@ export class Link implements Disposable {
    * @throws Error when there is no such link; SyscallError without privileges.
    */
   static fromId(id: number): Link {
-    const fd = requireObjectFdById("link", id);
-    try {
-      return Link.fromFd(fd);
-    } catch (e) {
-      fd.close();
-      throw e;
-    }
+    return adoptOrClose(requireObjectFdById("link", id), Link.fromFd);
   }
 
   /** True when the attachment is a kernel bpf_link (it has an id, info and pins). */
@@ -109,16 +97,16 @@ export class Link implements Disposable {
   }
 
   /**
-   * The bpf_link's descriptor.
+   * The bpf_link's descriptor number (valid until close(); the link owns it).
    * @throws NotSupportedError for a perf event attached without a bpf_link.
    */
-  get fd(): Fd {
-    return this.#need("a link descriptor");
+  get fd(): number {
+    return this.#need("a link descriptor").value;
   }
 
-  /** The perf event behind a tracepoint, kprobe, uprobe or sampling link, if any. */
-  get perfEvent(): Fd | undefined {
-    return this.#perfEvent;
+  /** The descriptor of the perf event behind a tracepoint, kprobe, uprobe or sampling link, if any. */
+  get perfEvent(): number | undefined {
+    return this.#perfEvent?.value;
   }
 
   #need(what: string): Fd {
@@ -156,9 +144,8 @@ export class Link implements Disposable {
   update(prog: Program, expected?: Program): void {
     const fd = this.#need("update").value;
     const call = new BpfCall(BpfCmd.LINK_UPDATE, bpfAttr.linkUpdate);
-    call.u32("link_fd", fd).u32("new_prog_fd", prog.fd.value);
-    if (expected)
-      call.u32("flags", 1 << 2 /* BPF_F_REPLACE */).u32("old_prog_fd", expected.fd.value);
+    call.u32("link_fd", fd).u32("new_prog_fd", prog.fd);
+    if (expected) call.u32("flags", 1 << 2 /* BPF_F_REPLACE */).u32("old_prog_fd", expected.fd);
     try {
       call.invoke(`update ${this.description} to ${prog}`);
     } catch (e) {

@@ -21,12 +21,13 @@ import {
 import { Errno } from "../uapi/errno.ts";
 import { BpfCmd, bpfAttr, MapFlags, MapType, UpdateFlags } from "../uapi/index.ts";
 import { perCpuSlotSize, possibleCpus } from "./cpus.ts";
+import { requireFdKind } from "./fd-kind.ts";
 import { batchCursorSize, deleteBatch, lookupBatch, updateBatch } from "./map-batch.ts";
 import { type CreateMapOptions, createMapFd, effectiveMaxEntries } from "./map-create.ts";
 import { type MapInfo, mapInfoByFd, mapShapeByFd } from "./map-info.ts";
 import { MapOpBuffers } from "./map-ops.ts";
-import { requireObjectFdById } from "./objects.ts";
-import { isOnBpffs, openPinned, pinObject } from "./pin.ts";
+import { adoptOrClose, requireObjectFdById } from "./objects.ts";
+import { adoptPinned, isOnBpffs, pinObject } from "./pin.ts";
 import { BpfCall, bpfRaw, Fd, SyscallError } from "./sys/index.ts";
 
 /*
@@ -218,28 +219,29 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
   }
 
   /**
-   * Wraps a map descriptor, taking ownership of it (close() closes it). Its type and
-   * sizes are read from the kernel.
+   * Takes ownership of a map descriptor (a number or an {@link Fd}): close() closes
+   * it. Its type and sizes are read from the kernel.
+   * @throws SyscallError when `fd` is not a BPF map; the caller then still owns `fd`
+   * (the rule of every `fromFd`: ownership passes only on success).
    */
   static fromFd(fd: number | Fd): BpfMap {
     const owned = typeof fd === "number" ? new Fd(fd) : fd;
-    let info: MapInfo;
     try {
-      info = mapShapeByFd(owned.value);
+      requireFdKind(owned.value, "map", "BpfMap.fromFd");
+      return new BpfMap(owned, mapShapeByFd(owned.value));
     } catch (e) {
-      owned.close();
+      if (typeof fd === "number") owned.release();
       throw e;
     }
-    return new BpfMap(owned, info);
   }
 
   /**
    * Opens the map with system-wide id `id` (needs CAP_SYS_ADMIN).
    *
-   * @throws Error when no map has that id.
+   * @throws ObjectNotFoundError when no map has that id.
    */
   static fromId(id: number, opts: BpfMapOpenOptions = {}): BpfMap {
-    return BpfMap.fromFd(requireObjectFdById("map", id, openFlags(opts)));
+    return adoptOrClose(requireObjectFdById("map", id, openFlags(opts)), BpfMap.fromFd);
   }
 
   /**
@@ -249,7 +251,7 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
    * is on bpffs.
    */
   static fromPin(path: string, opts: BpfMapOpenOptions = {}): BpfMap {
-    return BpfMap.fromFd(openPinned(path, openFlags(opts)));
+    return adoptPinned(path, "BPF map", BpfMap.fromFd, openFlags(opts));
   }
 
   /** The descriptor (valid until close()). */

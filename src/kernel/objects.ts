@@ -112,3 +112,17 @@ export function objectFdById(kind: ObjectKind, id: number, openFlags = 0): Fd | 
     throw e;
   }
 }
+
+/**
+ * Hands a descriptor just opened (by id or pin) to a `fromFd`, closing it when that
+ * throws: `fromFd` leaves what it was given to its caller on failure, and here the
+ * caller is the opener.
+ */
+export function adoptOrClose<T>(fd: Fd, fromFd: (fd: Fd) => T): T {
+  try {
+    return fromFd(fd);
+  } catch (e) {
+    fd.close();
+    throw e;
+  }
+}

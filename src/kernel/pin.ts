@@ -106,3 +106,20 @@ export function ensureBpffs(dir: string = DEFAULT_BPFFS): void {
   const e = mountFs("bpf", dir, "bpf");
   if (e !== 0) throw new SyscallError(e, `mount bpffs at ${dir}`, "mounting needs root");
 }
+
+/**
+ * Opens the object pinned at `path` as a `what` ("BPF map", "BPF program"...) with
+ * that class's `fromFd`; closes the descriptor and says what is pinned there when it is
+ * something else.
+ */
+export function adoptPinned<T>(path: string, what: string, fromFd: (fd: Fd) => T, flags = 0): T {
+  const fd = openPinned(path, flags);
+  try {
+    return fromFd(fd);
+  } catch (e) {
+    fd.close();
+    throw new Error(`${path} is pinned but is not a ${what}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}

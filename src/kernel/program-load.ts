@@ -110,7 +110,7 @@ export function loadProgramFd(specIn: ProgramSpec, optsIn: LoadOptions = {}): Lo
     spec.attachProgFd === undefined
       ? openModuleBTF(target.module)
       : undefined;
-  if (moduleBtf) opts = { ...opts, attachBtfObjFd: moduleBtf.fd.value };
+  if (moduleBtf) opts = { ...opts, attachBtfObjFd: moduleBtf.fd };
   let ownBtf: KernelBTF | undefined;
   try {
     ownBtf =
@@ -118,7 +118,7 @@ export function loadProgramFd(specIn: ProgramSpec, optsIn: LoadOptions = {}): Lo
         ? KernelBTF.load(spec.btf.btf, { what: `BTF of ${label}` })
         : undefined;
     for (;;) {
-      const r = attempt(spec, opts, level, size, opts.btfFd ?? ownBtf?.fd.value);
+      const r = attempt(spec, opts, level, size, opts.btfFd ?? ownBtf?.fd);
       if (r.fd >= 0) return { fd: new Fd(r.fd), log: wanted ? r.log : undefined };
       if (r.errno === Errno.ENOSPC && level !== 0) {
         if (size >= maxLog) {

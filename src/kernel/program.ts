@@ -8,12 +8,13 @@
 import type { BackendProgram } from "../spec/backend.ts";
 import { describeProgram, type ProgramSpec } from "../spec/program-spec.ts";
 import { BpfCmd, bpfAttr, progTypeName } from "../uapi/index.ts";
+import { requireFdKind } from "./fd-kind.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { kernelVersionCode, runningKernelVersion } from "./kernel-version.ts";
 import type { Link } from "./link.ts";
 import { type AttachTarget, attachProgram } from "./links/attach-program.ts";
-import { requireObjectFdById } from "./objects.ts";
-import { openPinned, pinObject } from "./pin.ts";
+import { adoptOrClose, requireObjectFdById } from "./objects.ts";
+import { adoptPinned, pinObject } from "./pin.ts";
 import { type ProgramInfo, programInfoByFd } from "./prog-info.ts";
 import { type LoadOptions, loadProgramFd } from "./program-load.ts";
 import { BpfCall, Fd, SyscallError } from "./sys/index.ts";
@@ -35,8 +36,7 @@ import { type RunOptions, type RunResult, testRunProgram } from "./test-run.ts";
  * ```
  */
 export class Program implements BackendProgram {
-  /** The descriptor. */
-  readonly fd: Fd;
+  readonly #fd: Fd;
   /** `enum bpf_prog_type`. */
   readonly type: number;
   /** The name (as the spec gave it, or as the kernel keeps it for opened programs). */
@@ -53,11 +53,16 @@ export class Program implements BackendProgram {
     verifierLog: string | undefined,
     spec?: ProgramSpec,
   ) {
-    this.fd = fd;
+    this.#fd = fd;
     this.type = type;
     this.name = name;
     this.verifierLog = verifierLog;
     this.spec = spec;
+  }
+
+  /** The descriptor's number (valid until close(); the program owns it). */
+  get fd(): number {
+    return this.#fd.value;
   }
 
   /**
@@ -79,6 +84,7 @@ export class Program implements BackendProgram {
   static fromFd(fd: number | Fd): Program {
     const owned = typeof fd === "number" ? new Fd(fd) : fd;
     try {
+      requireFdKind(owned.value, "prog", "Program.fromFd");
       const info = programInfoByFd(owned.value);
       return new Program(owned, info.type, info.name, undefined);
     } catch (e) {
@@ -93,15 +99,7 @@ export class Program implements BackendProgram {
    * the object pinned there is not a program.
    */
   static fromPin(path: string): Program {
-    const fd = openPinned(path);
-    try {
-      return Program.fromFd(fd);
-    } catch (e) {
-      fd.close();
-      throw new Error(`${path} is pinned but is not a BPF program: ${(e as Error).message}`, {
-        cause: e,
-      });
-    }
+    return adoptPinned(path, "BPF program", Program.fromFd);
   }
 
   /**
@@ -109,13 +107,7 @@ export class Program implements BackendProgram {
    * @throws Error when there is no such program; SyscallError without privileges.
    */
   static fromId(id: number): Program {
-    const fd = requireObjectFdById("prog", id);
-    try {
-      return Program.fromFd(fd);
-    } catch (e) {
-      fd.close();
-      throw e;
-    }
+    return adoptOrClose(requireObjectFdById("prog", id), Program.fromFd);
   }
 
   /** bpftool's name for the type, e.g. "xdp". */
@@ -133,7 +125,7 @@ export class Program implements BackendProgram {
    * @throws NotSupportedError when this kernel cannot test-run this program type.
    */
   run(opts: RunOptions = {}): RunResult {
-    return testRunProgram(this.fd.value, this.toString(), this.typeName, opts);
+    return testRunProgram(this.fd, this.toString(), this.typeName, opts);
   }
 
   /**
@@ -157,7 +149,7 @@ export class Program implements BackendProgram {
 
   /** Pins the program at `path` on bpffs (the directory must exist). */
   pin(path: string): void {
-    pinObject(this.fd.value, path);
+    pinObject(this.fd, path);
   }
 
   /**
@@ -170,7 +162,7 @@ export class Program implements BackendProgram {
   bindMap(map: { readonly fd: Fd | number }): void {
     const mapFd = typeof map.fd === "number" ? map.fd : map.fd.value;
     const call = new BpfCall(BpfCmd.PROG_BIND_MAP, bpfAttr.progBindMap);
-    call.u32("prog_fd", this.fd.value).u32("map_fd", mapFd);
+    call.u32("prog_fd", this.fd).u32("map_fd", mapFd);
     try {
       call.invoke(`bind a map to ${this}`);
     } catch (e) {
@@ -183,7 +175,7 @@ export class Program implements BackendProgram {
 
   /** The kernel's `bpf_prog_info` for this program, decoded (arrays included). */
   info(): ProgramInfo {
-    return programInfoByFd(this.fd.value);
+    return programInfoByFd(this.fd);
   }
 
   /** The kernel id of the program. */
@@ -193,7 +185,7 @@ export class Program implements BackendProgram {
 
   /** Closes the descriptor. Safe to call more than once. */
   close(): void {
-    this.fd.close();
+    this.#fd.close();
   }
 
   [Symbol.dispose](): void {

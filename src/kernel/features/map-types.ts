@@ -15,7 +15,7 @@
 import { Errno, MapFlags, MapType, mapTypeName } from "../../uapi/index.ts";
 import { KernelBTF } from "../btf.ts";
 import { epermExplanation } from "../capabilities.ts";
-import { closeFd, type Fd } from "../sys/index.ts";
+import { closeFd } from "../sys/index.ts";
 import { type ProbeMapAttrs, probeMapCreate } from "./probe-load.ts";
 import { configHint } from "./prog-types.ts";
 import { available, cached, errnoWords, type FeatureStatus, unavailable } from "./status.ts";
@@ -155,12 +155,12 @@ export function haveMapType(type: number): FeatureStatus {
 function probeMapType(type: number): FeatureStatus {
   const feature = `map type ${mapTypeLabel(type)}`;
   const probe = mapTypeProbe(type);
-  let btf: Fd | undefined;
+  let btf: KernelBTF | undefined;
   let inner = -1;
   try {
     if (probe.needsBtf) {
       try {
-        btf = KernelBTF.load(localStorageBtf(), { what: "local storage probe BTF" }).fd;
+        btf = KernelBTF.load(localStorageBtf(), { what: "local storage probe BTF" });
       } catch (e) {
         return unavailable(
           feature,
@@ -185,7 +185,7 @@ function probeMapType(type: number): FeatureStatus {
     const r = probeMapCreate({
       ...probe.attrs,
       type,
-      ...(btf ? { btfFd: btf.value } : {}),
+      ...(btf ? { btfFd: btf.fd } : {}),
       ...(inner >= 0 ? { innerMapFd: inner } : {}),
     });
     if (probe.expectErrno !== undefined) {

@@ -26,7 +26,7 @@ export function linkCreate(
 ): Fd {
   const call = new BpfCall(BpfCmd.LINK_CREATE, bpfAttr.linkCreate);
   call
-    .u32("prog_fd", prog.fd.value)
+    .u32("prog_fd", prog.fd)
     .u32("target_fd", target)
     .u32("attach_type", attachType)
     .u32("flags", flags);

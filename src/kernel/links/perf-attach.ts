@@ -66,7 +66,7 @@ export function attachToPerfEvent(
         throw e;
       }
     }
-    if (!fd) perfEventSetBpf(event.value, prog.fd.value);
+    if (!fd) perfEventSetBpf(event.value, prog.fd);
     perfEventEnable(event.value);
     return newLink({
       ...(fd && { fd }),

@@ -23,7 +23,7 @@ export function rawTracepointOpen(
   cookie = 0n,
 ): Fd {
   const call = new BpfCall(BpfCmd.RAW_TRACEPOINT_OPEN, bpfAttr.rawTracepoint);
-  call.u32("prog_fd", prog.fd.value);
+  call.u32("prog_fd", prog.fd);
   if (name !== undefined) call.string("name", name);
   if (cookie) call.set("cookie", cookie);
   try {
