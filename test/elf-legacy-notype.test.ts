@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadCollectionSpec, parseELF } from "../src/elf/index.ts";
-import { Collection } from "../src/kernel/collection.ts";
+import { Collection } from "../src/kernel/collection/collection.ts";
 import { kernelSkip } from "./support/kernel.ts";
 
 const OBJ = join(import.meta.dirname, "testdata/elf/legacy.bpf.o");

@@ -10,7 +10,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
-import { Collection } from "../src/kernel/collection.ts";
+import { Collection } from "../src/kernel/collection/collection.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
 import { nextObjectId } from "../src/kernel/objects.ts";
 import { Program } from "../src/kernel/program.ts";

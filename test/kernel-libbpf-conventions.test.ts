@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
-import { Collection } from "../src/kernel/collection.ts";
+import { Collection } from "../src/kernel/collection/collection.ts";
 import { ensureBpffs } from "../src/kernel/pin.ts";
 import { Program } from "../src/kernel/program.ts";
 import { VerifierError } from "../src/kernel/verifier-error.ts";

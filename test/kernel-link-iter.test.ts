@@ -14,7 +14,7 @@ import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
 import { vmlinuxBTF } from "../src/kernel/btf.ts";
-import { Collection } from "../src/kernel/collection.ts";
+import { Collection } from "../src/kernel/collection/collection.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
 import { openIterator } from "../src/kernel/iter.ts";
 import { attachProgram, attachRawTracepoint, attachTracepoint } from "../src/kernel/links/index.ts";

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { BTFError } from "../src/btf/index.ts";
 import { loadCollectionSpec } from "../src/elf/index.ts";
-import { Collection } from "../src/kernel/collection.ts";
+import { Collection } from "../src/kernel/collection/collection.ts";
 import { decodeRecord, recordDecoder } from "../src/kernel/record-decode.ts";
 import { RingBufferReader } from "../src/kernel/ringbuf.ts";
 import { noLeak, PACKET } from "./kernel-ringbuf-programs.ts";

@@ -17,7 +17,7 @@ import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
-import { Collection } from "../src/kernel/collection.ts";
+import { Collection } from "../src/kernel/collection/collection.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
 import type { Link } from "../src/kernel/link.ts";
 import { attachKprobe, attachProgram } from "../src/kernel/links/index.ts";

@@ -20,7 +20,7 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadCollectionSpec } from "../elf/index.ts";
-import { Collection, internalMapName } from "../kernel/collection.ts";
+import { Collection, internalMapName } from "../kernel/collection/collection.ts";
 import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import type { Link } from "../kernel/link.ts";
 import { attachProgram } from "../kernel/links/attach-program.ts";

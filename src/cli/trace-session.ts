@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadCollectionSpec } from "../elf/index.ts";
 import { Capability, effectiveCapabilities, hasCapability } from "../kernel/capabilities.ts";
-import { Collection } from "../kernel/collection.ts";
+import { Collection } from "../kernel/collection/collection.ts";
 import { haveMapType } from "../kernel/features/map-types.ts";
 import { NotSupportedError } from "../kernel/features/not-supported-error.ts";
 import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";

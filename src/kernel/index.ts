@@ -28,10 +28,10 @@ export { NotSupportedError } from "./features/not-supported-error.ts";
 export { BpfCall, Fd, type OutBuffer, openFdCount, SyscallError } from "./sys/index.ts";
 
 // ---- collections (an ELF object's maps, programs and variables, loaded) --------------
-export { Collection, type CollectionOptions, kernelBackend } from "./collection.ts";
-export { CoreRelocationUnsatisfiedError } from "./collection-errors.ts";
-export { ExternError } from "./collection-externs.ts";
-export { Variable } from "./collection-variables.ts";
+export { Collection, type CollectionOptions, kernelBackend } from "./collection/collection.ts";
+export { CoreRelocationUnsatisfiedError } from "./collection/errors.ts";
+export { ExternError } from "./collection/externs.ts";
+export { Variable } from "./collection/variables.ts";
 export { loadCollection } from "./load-spec.ts";
 
 // ---- links: attaching programs -------------------------------------------------------

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseKallsyms } from "./collection-externs.ts";
+import { parseKallsyms } from "./collection/externs.ts";
 
 test("parseKallsyms: vmlinux and module lines, first occurrence wins, linear on many lines", () => {
   const text = [

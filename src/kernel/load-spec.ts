@@ -6,7 +6,7 @@
 
 import { basename } from "node:path";
 import { loadCollectionSpec } from "../elf/index.ts";
-import { Collection, type CollectionOptions } from "./collection.ts";
+import { Collection, type CollectionOptions } from "./collection/collection.ts";
 import { MAX_OBJECT_BYTES, readInputFile } from "./input-file.ts";
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Global variables of a collection loaded into the VM: a named range of a global-data
  * array map's single value (`.data`, `.bss`, `.rodata`...), in the shape of the kernel
- * backend's `Variable` (src/kernel/collection-variables.ts). VM arrays are addressable
+ * backend's `Variable` (src/kernel/collection/variables.ts). VM arrays are addressable
  * memory, so reads see the program's writes at once and writes are seen by the program.
  *
  * Pure: no `node:` imports.

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { loadCollectionSpec } from "../../src/elf/index.ts";
 import { BpfMap } from "../../src/kernel/map.ts";
-import { Collection } from "../../src/kernel/collection.ts";
+import { Collection } from "../../src/kernel/collection/collection.ts";
 import { PerfBufferReader } from "../../src/kernel/perfbuf.ts";
 import { RingBufferReader, RingBufferSet } from "../../src/kernel/ringbuf.ts";
 import { MapType } from "../../src/uapi/index.ts";

@@ -1,17 +1,17 @@
 /**
  * The object's BTF re-encoded for a kernel that lacks some kinds: src/btf's sanitiser
  * rewrites what the kernel does not know, the externs are rewritten as
- * collection-btf-patch.ts does on raw bytes (here on the type model), and the types
+ * btf-patch.ts does on raw bytes (here on the type model), and the types
  * are encoded with new strings.
  *
  * @module
  */
 
-import type { BTF } from "../btf/btf.ts";
-import { encodeTypes } from "../btf/encode.ts";
-import { type BTFFeatures, sanitizeTypes } from "../btf/sanitize.ts";
-import { type BTFType, cIntType, type TypeId } from "../btf/types.ts";
-import { DUMMY_KSYM_NAME as DUMMY_NAME } from "./collection-btf-patch.ts";
+import type { BTF } from "../../btf/btf.ts";
+import { encodeTypes } from "../../btf/encode.ts";
+import { type BTFFeatures, sanitizeTypes } from "../../btf/sanitize.ts";
+import { type BTFType, cIntType, type TypeId } from "../../btf/types.ts";
+import { DUMMY_KSYM_NAME as DUMMY_NAME } from "./btf-patch.ts";
 
 /**
  * Encodes `btf` for BPF_BTF_LOAD on a kernel with `features` (strings re-encoded).

@@ -8,8 +8,8 @@
  * @module
  */
 
-import { RawKind as K, rawKind, rawTypeOffsets, rawVlen } from "../btf/raw-types.ts";
-import { plainBytes, viewOf } from "../uapi/bytes.ts";
+import { RawKind as K, rawKind, rawTypeOffsets, rawVlen } from "../../btf/raw-types.ts";
+import { plainBytes, viewOf } from "../../uapi/bytes.ts";
 
 /** The name libbpf gives the dummy variable and unnamed extern parameters. */
 export const DUMMY_KSYM_NAME = "dummy_ksym";

@@ -1,16 +1,16 @@
 /**
  * The object's BTF as the kernel will take it: kinds this kernel lacks rewritten
  * (src/btf's sanitiser), and externs turned into what BPF_BTF_LOAD accepts, as libbpf
- * does before loading. Two ways: patch the raw bytes (collection-btf-patch.ts) when
- * the kernel knows every kind, else sanitise and re-encode (collection-btf-encode.ts).
+ * does before loading. Two ways: patch the raw bytes (btf-patch.ts) when
+ * the kernel knows every kind, else sanitise and re-encode (btf-encode.ts).
  *
  * @module
  */
 
-import type { BTF } from "../btf/btf.ts";
-import type { BTFFeatures } from "../btf/sanitize.ts";
-import { kernelBTFBytes } from "./collection-btf-encode.ts";
-import { patchExternsRaw } from "./collection-btf-patch.ts";
+import type { BTF } from "../../btf/btf.ts";
+import type { BTFFeatures } from "../../btf/sanitize.ts";
+import { kernelBTFBytes } from "./btf-encode.ts";
+import { patchExternsRaw } from "./btf-patch.ts";
 
 /** BTF ready for BPF_BTF_LOAD. */
 export interface KernelBTFBlob {

@@ -12,11 +12,11 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { release } from "node:os";
 import { gunzipSync } from "node:zlib";
-import type { BTF } from "../btf/btf.ts";
-import { typesCompatible } from "../btf/core-compat.ts";
-import type { BTFType } from "../btf/types.ts";
-import type { CollectionSpec, ExternSpec } from "../spec/collection-spec.ts";
-import { runningKernelVersion } from "./kernel-version.ts";
+import type { BTF } from "../../btf/btf.ts";
+import { typesCompatible } from "../../btf/core-compat.ts";
+import type { BTFType } from "../../btf/types.ts";
+import type { CollectionSpec, ExternSpec } from "../../spec/collection-spec.ts";
+import { runningKernelVersion } from "../kernel-version.ts";
 
 /** A `__ksym` or kfunc resolved to the kernel. */
 export type ResolvedKsym =

@@ -23,41 +23,41 @@
  */
 
 import { unlinkSync } from "node:fs";
-import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../btf/core.ts";
-import type { Backend, LoadedCollection, LoadOptions } from "../spec/backend.ts";
-import type { CollectionSpec, VariableSpec } from "../spec/collection-spec.ts";
-import { isGlobalDataName } from "../spec/collection-spec.ts";
-import { checkMapCompatible } from "../spec/map-compat.ts";
-import type { MapSpec } from "../spec/map-spec.ts";
-import type { ProgramSpec } from "../spec/program-spec.ts";
-import { constantPatches } from "../spec/variable-values.ts";
+import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../../btf/core.ts";
+import type { Backend, LoadedCollection, LoadOptions } from "../../spec/backend.ts";
+import type { CollectionSpec, VariableSpec } from "../../spec/collection-spec.ts";
+import { isGlobalDataName } from "../../spec/collection-spec.ts";
+import { checkMapCompatible } from "../../spec/map-compat.ts";
+import type { MapSpec } from "../../spec/map-spec.ts";
+import type { ProgramSpec } from "../../spec/program-spec.ts";
+import { constantPatches } from "../../spec/variable-values.ts";
 import {
   BPF_PSEUDO_BTF_ID,
   BPF_PSEUDO_KFUNC_CALL,
   MapFlags,
   MapType,
   ProgType,
-} from "../uapi/index.ts";
-import { KernelBTF, moduleBTF, moduleBTFNames, probeBTFFeatures, vmlinuxBTF } from "./btf.ts";
-import { kernelBTF } from "./collection-btf.ts";
-import { CoreRelocationUnsatisfiedError } from "./collection-errors.ts";
+} from "../../uapi/index.ts";
+import { KernelBTF, moduleBTF, moduleBTFNames, probeBTFFeatures, vmlinuxBTF } from "../btf.ts";
+import { NotSupportedError } from "../features/not-supported-error.ts";
+import type { Link } from "../link.ts";
+import type { AttachTarget } from "../links/attach-program.ts";
+import { LinkSet } from "../links/link-set.ts";
+import { BpfMap, pinByNamePath, specShape, wasReusedFromPin } from "../map.ts";
+import { DEFAULT_BPFFS } from "../pin.ts";
+import { Program } from "../program.ts";
+import { SyscallError } from "../sys/index.ts";
+import { VerifierError } from "../verifier-error.ts";
+import { CoreRelocationUnsatisfiedError } from "./errors.ts";
 import {
   ExternError,
   type KernelBTFSource,
   kconfigValue,
   type ResolvedKsym,
   resolveKsym,
-} from "./collection-externs.ts";
-import { GlobalDataMemory, Variable } from "./collection-variables.ts";
-import { NotSupportedError } from "./features/not-supported-error.ts";
-import type { Link } from "./link.ts";
-import type { AttachTarget } from "./links/attach-program.ts";
-import { LinkSet } from "./links/link-set.ts";
-import { BpfMap, pinByNamePath, specShape, wasReusedFromPin } from "./map.ts";
-import { DEFAULT_BPFFS } from "./pin.ts";
-import { Program } from "./program.ts";
-import { SyscallError } from "./sys/index.ts";
-import { VerifierError } from "./verifier-error.ts";
+} from "./externs.ts";
+import { kernelBTF } from "./object-btf.ts";
+import { GlobalDataMemory, Variable } from "./variables.ts";
 
 /** Options of {@link Collection.load}. */
 export interface CollectionOptions {

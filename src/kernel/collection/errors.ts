@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { CoreResolution } from "../btf/core.ts";
-import { VerifierError } from "./verifier-error.ts";
+import type { CoreResolution } from "../../btf/core.ts";
+import { VerifierError } from "../verifier-error.ts";
 
 /**
  * The verifier reached an instruction that a CO-RE relocation had poisoned because
