@@ -20,7 +20,8 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { loadCollectionSpec } from "../elf/index.ts";
-import { Collection, internalMapName } from "../kernel/collection/collection.ts";
+import { Collection } from "../kernel/collection/collection.ts";
+import { internalMapName } from "../kernel/collection/load-maps.ts";
 import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
 import type { Link } from "../kernel/link.ts";
 import { attachProgram } from "../kernel/links/attach-program.ts";
