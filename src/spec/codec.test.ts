@@ -369,6 +369,7 @@ describe("typed maps and variables", () => {
     const names = { maps: ["m"], programs: [], variables: ["origin"] };
     const t = typedCollection(coll, names, (c) => ({
       maps: { m: new TypedMap(c.maps.m, u32, P) },
+      programs: {},
       variables: { origin: new TypedVariable(c.variables.origin, P) },
     }));
     assert.deepEqual(t.variables.origin.get(), { x: 3, y: 4 });
@@ -377,7 +378,11 @@ describe("typed maps and variables", () => {
     assert.equal(closed, 1);
     assert.throws(
       () =>
-        typedCollection(coll, { ...names, maps: ["nope"] }, () => ({ maps: {}, variables: {} })),
+        typedCollection(coll, { ...names, maps: ["nope"] }, () => ({
+          maps: {},
+          programs: {},
+          variables: {},
+        })),
       /no map nope/,
     );
     assert.equal(closed, 2);

@@ -174,13 +174,13 @@ export interface CollectionNames {
  * `bind…()` returns. `C` is the collection underneath (the kernel's `Collection`, a
  * `VirtualMachine`, or any {@link LoadedCollection}); closing this closes it.
  */
-export interface TypedCollection<C extends LoadedCollection, M, V> extends Disposable {
+export interface TypedCollection<C extends LoadedCollection, M, P, V> extends Disposable {
   /** The collection underneath (untyped access and the backend's own members). */
   readonly collection: C;
   /** Maps by name: typed where BTF describes their keys and values, else the backend's map. */
   readonly maps: M;
   /** Programs by name (the backend's own program class). */
-  readonly programs: C["programs"];
+  readonly programs: P;
   /** Global variables by name, typed. */
   readonly variables: V;
   /** Closes the collection. */
@@ -188,7 +188,7 @@ export interface TypedCollection<C extends LoadedCollection, M, V> extends Dispo
 }
 
 /**
- * Wraps `collection` with the typed maps and variables `bind` makes from it, after
+ * Wraps `collection` with the typed maps, programs and variables `bind` picks from it, after
  * checking that it has every map, program and variable of `names` (each missing name
  * throws the collection's own error, which lists what it has). On any error the
  * collection is closed before the error is rethrown.
@@ -196,21 +196,21 @@ export interface TypedCollection<C extends LoadedCollection, M, V> extends Dispo
  * @throws {Error} when a name is missing; {@link RangeError} when a codec's size
  *   does not match its map or variable
  */
-export function typedCollection<C extends LoadedCollection, M, V>(
+export function typedCollection<C extends LoadedCollection, M, P, V>(
   collection: C,
   names: CollectionNames,
-  bind: (c: C) => { readonly maps: M; readonly variables: V },
-): TypedCollection<C, M, V> {
+  bind: (c: C) => { readonly maps: M; readonly programs: P; readonly variables: V },
+): TypedCollection<C, M, P, V> {
   try {
     for (const n of names.maps) collection.map(n);
     for (const n of names.programs) collection.program(n);
     for (const n of names.variables) collection.variable(n);
-    const { maps, variables } = bind(collection);
+    const { maps, programs, variables } = bind(collection);
     const close = () => collection.close();
     return {
       collection,
       maps,
-      programs: collection.programs,
+      programs,
       variables,
       close,
       [Symbol.dispose]: close,
