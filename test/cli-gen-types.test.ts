@@ -85,7 +85,7 @@ interface CodecLike {
 const USE = `import { type BpfMap, Collection, kernelBackend, type Program } from "../../src/kernel/index.ts";
 import type { BackendMap, CollectionSpec } from "../../src/spec/index.ts";
 import { VirtualMachine, type VmMap, vmBackend } from "../../src/vm/index.ts";
-import { bindBtfValues, type BtfValuesObject, Color, loadBtfValues, type Rich } from "./btf-values.ts";
+import { bindBtfValues, btfValuesConstants, type BtfValuesObject, Color, loadBtfValues, type Rich } from "./btf-values.ts";
 import { bindGenRecord, Kind, KindCodec, loadGenRecord, Sample } from "./gen-record.ts";
 
 export function records(bytes: Uint8Array): number {
@@ -103,7 +103,11 @@ export function records(bytes: Uint8Array): number {
 }
 
 export function both(spec: CollectionSpec): void {
-  using k = loadBtfValues(kernelBackend, spec);
+  using k = loadBtfValues(kernelBackend, spec, { constants: { limit: 5 } });
+  // @ts-expect-error: limit is a number
+  loadBtfValues(kernelBackend, spec, { constants: { limit: 5n } });
+  // @ts-expect-error: not a constant of the object
+  loadBtfValues(vmBackend, spec, { constants: { packets: 1n } });
   const r: Rich | undefined = k.maps.flows.lookup({ saddr: 1, daddr: 2, sport: 3, dport: 4, proto: 6, pad: "" });
   const raw: BackendMap = k.maps.counters.raw;
   k.maps.counters.update(1, 2n);
@@ -112,7 +116,7 @@ export function both(spec: CollectionSpec): void {
   // @ts-expect-error: not a map of the object
   k.maps.nope;
   k.variables.origin.set({ x: 1, y: 2 });
-  using kb = bindBtfValues(Collection.load(spec));
+  using kb = bindBtfValues(Collection.load(spec, { constants: btfValuesConstants({ limit: 1 }) }));
   const m: BpfMap = kb.maps.counters.raw;
   const p: Program = kb.programs.count;
   using v = bindBtfValues(VirtualMachine.load(spec));
@@ -274,7 +278,10 @@ describe("gen types", () => {
     assert.equal(dangling.code, 255);
     const named = await tsbpf("gen", "types", VALUES_OBJ, "name", "my_obj");
     assert.equal(named.code, 0);
-    assert.match(named.stdout, /export function loadMyObj\(backend: Backend, spec: CollectionSpec/);
+    assert.match(
+      named.stdout,
+      /export function loadMyObj\(\n {2}backend: Backend,\n {2}spec: CollectionSpec,/,
+    );
     assert.match(named.stdout, /export function bindMyObj</);
   });
 
@@ -303,10 +310,10 @@ describe("gen types", () => {
 async function typedAccess(backend: Backend): Promise<void> {
   const mod = (await import(join(GEN, outName(VALUES_OBJ)))) as {
     // biome-ignore lint/suspicious/noExplicitAny: the generated module's own types are checked by tsc above
-    loadBtfValues: (backend: Backend, spec: unknown) => any;
+    loadBtfValues: (backend: Backend, spec: unknown, opts?: unknown) => any;
   };
   const spec = loadCollectionSpec(readFileSync(VALUES_OBJ));
-  const obj = mod.loadBtfValues(backend, spec);
+  const obj = mod.loadBtfValues(backend, spec, { constants: { limit: 250 } });
   try {
     const key = { saddr: 1, daddr: 2, sport: 3, dport: 4, proto: 6, pad: "" };
     const value = {
@@ -359,7 +366,7 @@ async function typedAccess(backend: Backend): Promise<void> {
 
     assert.equal(obj.variables.packets.get(), 7n);
     assert.deepEqual(obj.variables.temps.get(), [-1, 0, 1]);
-    assert.equal(obj.variables.limit.get(), 100);
+    assert.equal(obj.variables.limit.get(), 250, "set by the typed constants option");
     assert.equal(obj.variables.greeting.get(), "hello");
     assert.equal(obj.variables.tagged.get(), 0xabcdef);
     obj.variables.origin.set({ x: 10, y: -20 });

@@ -10,8 +10,8 @@ import {
   chars,
   type Codec,
   type CollectionSpec,
+  encodeConstants,
   type LoadedCollection,
-  type LoadOptions,
   struct,
   typedCollection,
   type TypedCollection,
@@ -87,6 +87,21 @@ export interface CoreTaskVariables<C extends CoreTaskCollection = CoreTaskCollec
 /** core-task with typed maps and variables; `C` is the backend's collection. */
 export type CoreTaskObject<C extends CoreTaskCollection = CoreTaskCollection> = TypedCollection<C, CoreTaskMaps<C>, CoreTaskPrograms<C>, CoreTaskVariables<C>>;
 
+/** Values of core-task's `const volatile` (.rodata) variables, set before loading. */
+export interface CoreTaskConstants {
+}
+
+/** The `constants` load option (any backend's) from typed values, through their codecs. */
+export function coreTaskConstants(values: CoreTaskConstants): Record<string, Uint8Array> {
+  return encodeConstants(values, {});
+}
+
+/** Options of {@link loadCoreTask}. */
+export interface CoreTaskLoadOptions {
+  /** Values of `const volatile` variables. */
+  readonly constants?: CoreTaskConstants;
+}
+
 /**
  * Loads core-task with `backend` (`kernelBackend` from "tsbpf/kernel", `vmBackend` from
  * "tsbpf/vm"); the caller reads the object (`loadCollectionSpec(bytes)`, "tsbpf/elf").
@@ -96,8 +111,13 @@ export type CoreTaskObject<C extends CoreTaskCollection = CoreTaskCollection> = 
  * using obj = loadCoreTask(vmBackend, loadCollectionSpec(bytes));
  * ```
  */
-export function loadCoreTask(backend: Backend, spec: CollectionSpec, opts?: LoadOptions): CoreTaskObject {
-  return bindCoreTask(backend.load<CoreTaskMapName, CoreTaskProgramName, CoreTaskVariableName>(spec, opts));
+export function loadCoreTask(
+  backend: Backend,
+  spec: CollectionSpec,
+  opts: CoreTaskLoadOptions = {},
+): CoreTaskObject {
+  const constants = coreTaskConstants(opts.constants ?? {});
+  return bindCoreTask(backend.load<CoreTaskMapName, CoreTaskProgramName, CoreTaskVariableName>(spec, { constants }));
 }
 
 /**

@@ -9,8 +9,8 @@ import {
   type Backend,
   type Codec,
   type CollectionSpec,
+  encodeConstants,
   type LoadedCollection,
-  type LoadOptions,
   typedCollection,
   type TypedCollection,
   TypedMap,
@@ -87,6 +87,23 @@ export interface OpenLoadAttachVariables<C extends OpenLoadAttachCollection = Op
 /** open-load-attach with typed maps and variables; `C` is the backend's collection. */
 export type OpenLoadAttachObject<C extends OpenLoadAttachCollection = OpenLoadAttachCollection> = TypedCollection<C, OpenLoadAttachMaps<C>, OpenLoadAttachPrograms<C>, OpenLoadAttachVariables<C>>;
 
+/** Values of open-load-attach's `const volatile` (.rodata) variables, set before loading. */
+export interface OpenLoadAttachConstants {
+  /** `target_tgid` in .rodata. */
+  readonly target_tgid?: TargetTgidVar;
+}
+
+/** The `constants` load option (any backend's) from typed values, through their codecs. */
+export function openLoadAttachConstants(values: OpenLoadAttachConstants): Record<string, Uint8Array> {
+  return encodeConstants(values, { target_tgid: TargetTgidVar });
+}
+
+/** Options of {@link loadOpenLoadAttach}. */
+export interface OpenLoadAttachLoadOptions {
+  /** Values of `const volatile` variables. */
+  readonly constants?: OpenLoadAttachConstants;
+}
+
 /**
  * Loads open-load-attach with `backend` (`kernelBackend` from "tsbpf/kernel", `vmBackend` from
  * "tsbpf/vm"); the caller reads the object (`loadCollectionSpec(bytes)`, "tsbpf/elf").
@@ -96,8 +113,13 @@ export type OpenLoadAttachObject<C extends OpenLoadAttachCollection = OpenLoadAt
  * using obj = loadOpenLoadAttach(vmBackend, loadCollectionSpec(bytes));
  * ```
  */
-export function loadOpenLoadAttach(backend: Backend, spec: CollectionSpec, opts?: LoadOptions): OpenLoadAttachObject {
-  return bindOpenLoadAttach(backend.load<OpenLoadAttachMapName, OpenLoadAttachProgramName, OpenLoadAttachVariableName>(spec, opts));
+export function loadOpenLoadAttach(
+  backend: Backend,
+  spec: CollectionSpec,
+  opts: OpenLoadAttachLoadOptions = {},
+): OpenLoadAttachObject {
+  const constants = openLoadAttachConstants(opts.constants ?? {});
+  return bindOpenLoadAttach(backend.load<OpenLoadAttachMapName, OpenLoadAttachProgramName, OpenLoadAttachVariableName>(spec, { constants }));
 }
 
 /**

@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { loadCollectionSpec } from "../../src/elf/index.ts";
 import { attachProgram, Collection, type Link, linkIds, progIds } from "../../src/kernel/index.ts";
 import { mapTypeName, progTypeName } from "../../src/uapi/index.ts";
-import { bindOpenLoadAttach } from "./open-load-attach.gen.ts";
+import { bindOpenLoadAttach, openLoadAttachConstants } from "./open-load-attach.gen.ts";
 
 const { values } = parseArgs({ options: { self: { type: "boolean", default: false } } });
 const file = new URL("open-load-attach.bpf.o", import.meta.url);
@@ -51,7 +51,7 @@ for (const v of Object.values(spec.variables)) {
 const obj = bindOpenLoadAttach(
   Collection.load(spec, {
     objectName: "open-load-attach",
-    constants: values.self ? { target_tgid: process.pid } : {},
+    constants: openLoadAttachConstants(values.self ? { target_tgid: process.pid } : {}),
   }),
 );
 const coll = obj.collection;

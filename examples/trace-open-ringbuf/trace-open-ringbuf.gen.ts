@@ -10,8 +10,8 @@ import {
   chars,
   type Codec,
   type CollectionSpec,
+  encodeConstants,
   type LoadedCollection,
-  type LoadOptions,
   struct,
   typedCollection,
   type TypedCollection,
@@ -83,6 +83,21 @@ export interface TraceOpenRingbufVariables<C extends TraceOpenRingbufCollection 
 /** trace-open-ringbuf with typed maps and variables; `C` is the backend's collection. */
 export type TraceOpenRingbufObject<C extends TraceOpenRingbufCollection = TraceOpenRingbufCollection> = TypedCollection<C, TraceOpenRingbufMaps<C>, TraceOpenRingbufPrograms<C>, TraceOpenRingbufVariables<C>>;
 
+/** Values of trace-open-ringbuf's `const volatile` (.rodata) variables, set before loading. */
+export interface TraceOpenRingbufConstants {
+}
+
+/** The `constants` load option (any backend's) from typed values, through their codecs. */
+export function traceOpenRingbufConstants(values: TraceOpenRingbufConstants): Record<string, Uint8Array> {
+  return encodeConstants(values, {});
+}
+
+/** Options of {@link loadTraceOpenRingbuf}. */
+export interface TraceOpenRingbufLoadOptions {
+  /** Values of `const volatile` variables. */
+  readonly constants?: TraceOpenRingbufConstants;
+}
+
 /**
  * Loads trace-open-ringbuf with `backend` (`kernelBackend` from "tsbpf/kernel", `vmBackend` from
  * "tsbpf/vm"); the caller reads the object (`loadCollectionSpec(bytes)`, "tsbpf/elf").
@@ -92,8 +107,13 @@ export type TraceOpenRingbufObject<C extends TraceOpenRingbufCollection = TraceO
  * using obj = loadTraceOpenRingbuf(vmBackend, loadCollectionSpec(bytes));
  * ```
  */
-export function loadTraceOpenRingbuf(backend: Backend, spec: CollectionSpec, opts?: LoadOptions): TraceOpenRingbufObject {
-  return bindTraceOpenRingbuf(backend.load<TraceOpenRingbufMapName, TraceOpenRingbufProgramName, TraceOpenRingbufVariableName>(spec, opts));
+export function loadTraceOpenRingbuf(
+  backend: Backend,
+  spec: CollectionSpec,
+  opts: TraceOpenRingbufLoadOptions = {},
+): TraceOpenRingbufObject {
+  const constants = traceOpenRingbufConstants(opts.constants ?? {});
+  return bindTraceOpenRingbuf(backend.load<TraceOpenRingbufMapName, TraceOpenRingbufProgramName, TraceOpenRingbufVariableName>(spec, { constants }));
 }
 
 /**

@@ -10,8 +10,8 @@ import {
   chars,
   type Codec,
   type CollectionSpec,
+  encodeConstants,
   type LoadedCollection,
-  type LoadOptions,
   struct,
   typedCollection,
   type TypedCollection,
@@ -83,6 +83,21 @@ export interface TraceOpenVariables<C extends TraceOpenCollection = TraceOpenCol
 /** trace-open with typed maps and variables; `C` is the backend's collection. */
 export type TraceOpenObject<C extends TraceOpenCollection = TraceOpenCollection> = TypedCollection<C, TraceOpenMaps<C>, TraceOpenPrograms<C>, TraceOpenVariables<C>>;
 
+/** Values of trace-open's `const volatile` (.rodata) variables, set before loading. */
+export interface TraceOpenConstants {
+}
+
+/** The `constants` load option (any backend's) from typed values, through their codecs. */
+export function traceOpenConstants(values: TraceOpenConstants): Record<string, Uint8Array> {
+  return encodeConstants(values, {});
+}
+
+/** Options of {@link loadTraceOpen}. */
+export interface TraceOpenLoadOptions {
+  /** Values of `const volatile` variables. */
+  readonly constants?: TraceOpenConstants;
+}
+
 /**
  * Loads trace-open with `backend` (`kernelBackend` from "tsbpf/kernel", `vmBackend` from
  * "tsbpf/vm"); the caller reads the object (`loadCollectionSpec(bytes)`, "tsbpf/elf").
@@ -92,8 +107,13 @@ export type TraceOpenObject<C extends TraceOpenCollection = TraceOpenCollection>
  * using obj = loadTraceOpen(vmBackend, loadCollectionSpec(bytes));
  * ```
  */
-export function loadTraceOpen(backend: Backend, spec: CollectionSpec, opts?: LoadOptions): TraceOpenObject {
-  return bindTraceOpen(backend.load<TraceOpenMapName, TraceOpenProgramName, TraceOpenVariableName>(spec, opts));
+export function loadTraceOpen(
+  backend: Backend,
+  spec: CollectionSpec,
+  opts: TraceOpenLoadOptions = {},
+): TraceOpenObject {
+  const constants = traceOpenConstants(opts.constants ?? {});
+  return bindTraceOpen(backend.load<TraceOpenMapName, TraceOpenProgramName, TraceOpenVariableName>(spec, { constants }));
 }
 
 /**

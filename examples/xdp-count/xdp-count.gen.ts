@@ -9,8 +9,8 @@ import {
   type Backend,
   type Codec,
   type CollectionSpec,
+  encodeConstants,
   type LoadedCollection,
-  type LoadOptions,
   struct,
   typedCollection,
   type TypedCollection,
@@ -92,6 +92,23 @@ export interface XdpCountVariables<C extends XdpCountCollection = XdpCountCollec
 /** xdp-count with typed maps and variables; `C` is the backend's collection. */
 export type XdpCountObject<C extends XdpCountCollection = XdpCountCollection> = TypedCollection<C, XdpCountMaps<C>, XdpCountPrograms<C>, XdpCountVariables<C>>;
 
+/** Values of xdp-count's `const volatile` (.rodata) variables, set before loading. */
+export interface XdpCountConstants {
+  /** `drop_dns` in .rodata. */
+  readonly drop_dns?: DropDnsVar;
+}
+
+/** The `constants` load option (any backend's) from typed values, through their codecs. */
+export function xdpCountConstants(values: XdpCountConstants): Record<string, Uint8Array> {
+  return encodeConstants(values, { drop_dns: DropDnsVar });
+}
+
+/** Options of {@link loadXdpCount}. */
+export interface XdpCountLoadOptions {
+  /** Values of `const volatile` variables. */
+  readonly constants?: XdpCountConstants;
+}
+
 /**
  * Loads xdp-count with `backend` (`kernelBackend` from "tsbpf/kernel", `vmBackend` from
  * "tsbpf/vm"); the caller reads the object (`loadCollectionSpec(bytes)`, "tsbpf/elf").
@@ -101,8 +118,13 @@ export type XdpCountObject<C extends XdpCountCollection = XdpCountCollection> = 
  * using obj = loadXdpCount(vmBackend, loadCollectionSpec(bytes));
  * ```
  */
-export function loadXdpCount(backend: Backend, spec: CollectionSpec, opts?: LoadOptions): XdpCountObject {
-  return bindXdpCount(backend.load<XdpCountMapName, XdpCountProgramName, XdpCountVariableName>(spec, opts));
+export function loadXdpCount(
+  backend: Backend,
+  spec: CollectionSpec,
+  opts: XdpCountLoadOptions = {},
+): XdpCountObject {
+  const constants = xdpCountConstants(opts.constants ?? {});
+  return bindXdpCount(backend.load<XdpCountMapName, XdpCountProgramName, XdpCountVariableName>(spec, { constants }));
 }
 
 /**

@@ -73,11 +73,11 @@ const LIBRARY = [
   "Codec",
   "CollectionSpec",
   "LoadedCollection",
-  "LoadOptions",
   "TypedCollection",
   "TypedMap",
   "TypedPerCpuMap",
   "TypedVariable",
+  "encodeConstants",
   "typedCollection",
   "array",
   "asBigInt",
@@ -109,7 +109,6 @@ const TYPE_ONLY: ReadonlySet<LibraryName> = new Set([
   "Codec",
   "CollectionSpec",
   "LoadedCollection",
-  "LoadOptions",
   "TypedCollection",
 ]);
 
@@ -408,6 +407,9 @@ export function generateTypes(spec: CollectionSpec, opts: GenTypesOptions): stri
   const base = pascalCase(opts.name);
   const names = {
     obj: `${base}Object`,
+    constants: `${base}Constants`,
+    loadOptions: `${base}LoadOptions`,
+    encode: `${camel(base)}Constants`,
     maps: `${base}Maps`,
     programs: `${base}Programs`,
     variables: `${base}Variables`,
@@ -450,6 +452,8 @@ export function generateTypes(spec: CollectionSpec, opts: GenTypesOptions): stri
   }
   const varLines: string[] = [];
   const varInit: string[] = [];
+  const constLines: string[] = [];
+  const constCodecs: string[] = [];
   const varNames: string[] = [];
   for (const v of Object.values(spec.variables)) {
     if (!v.typeId) continue;
@@ -465,6 +469,10 @@ export function generateTypes(spec: CollectionSpec, opts: GenTypesOptions): stri
         `  readonly ${prop}: ${cls}<${codec}, ${C}["variables"][${JSON.stringify(v.name)}]>;\n`,
     );
     varInit.push(`      ${prop}: new ${cls}(${access}, ${codec}),\n`);
+    if (v.readOnly && v.map.startsWith(".rodata") && v.linkage !== "extern") {
+      constLines.push(`  /** \`${v.name}\` in ${v.map}. */\n  readonly ${prop}?: ${codec};\n`);
+      constCodecs.push(`${prop}: ${codec}`);
+    }
   }
   const progs = Object.keys(spec.programs);
   const progLines = progs.map(
@@ -481,9 +489,9 @@ export function generateTypes(spec: CollectionSpec, opts: GenTypesOptions): stri
     "Backend",
     "CollectionSpec",
     "LoadedCollection",
-    "LoadOptions",
     "TypedCollection",
     "typedCollection",
+    "encodeConstants",
   ] as const) {
     g.lib(n);
   }
@@ -525,11 +533,19 @@ export function generateTypes(spec: CollectionSpec, opts: GenTypesOptions): stri
     `export interface ${varLines.length ? `${names.variables}${param}` : names.variables} {\n${varLines.join("")}}\n\n` +
     `/** ${opts.name} with typed maps and variables; \`${C}\` is the backend's collection. */\n` +
     `export type ${names.obj}${param} = TypedCollection<${C}, ${mapsOf}, ${progsOf}, ${varsOf}>;\n\n` +
+    `/** Values of ${opts.name}'s \`const volatile\` (.rodata) variables, set before loading. */\n` +
+    `export interface ${names.constants} {\n${constLines.join("")}}\n\n` +
+    `/** The \`constants\` load option (any backend's) from typed values, through their codecs. */\n` +
+    `export function ${names.encode}(values: ${names.constants}): Record<string, Uint8Array> {\n` +
+    `  return encodeConstants(values, ${constCodecs.length ? `{ ${constCodecs.join(", ")} }` : "{}"});\n}\n\n` +
+    `/** Options of {@link ${names.load}}. */\n` +
+    `export interface ${names.loadOptions} {\n  /** Values of \`const volatile\` variables. */\n  readonly constants?: ${names.constants};\n}\n\n` +
     `/**\n * Loads ${opts.name} with \`backend\` (\`kernelBackend\` from "tsbpf/kernel", \`vmBackend\` from\n` +
     ` * "tsbpf/vm"); the caller reads the object (\`loadCollectionSpec(bytes)\`, "tsbpf/elf").\n *\n` +
     ` * @example\n * \`\`\`ts\n * using obj = ${names.load}(vmBackend, loadCollectionSpec(bytes));\n * \`\`\`\n */\n` +
-    `export function ${names.load}(backend: Backend, spec: CollectionSpec, opts?: LoadOptions): ${names.obj} {\n` +
-    `  return ${names.bind}(backend.load<${names.mapName}, ${names.progName}, ${names.varName}>(spec, opts));\n}\n\n` +
+    `export function ${names.load}(\n  backend: Backend,\n  spec: CollectionSpec,\n  opts: ${names.loadOptions} = {},\n): ${names.obj} {\n` +
+    `  const constants = ${names.encode}(opts.constants ?? {});\n` +
+    `  return ${names.bind}(backend.load<${names.mapName}, ${names.progName}, ${names.varName}>(spec, { constants }));\n}\n\n` +
     `/**\n * Types a collection of ${opts.name} already loaded, keeping its backend's own classes\n` +
     " * (the kernel's BpfMap and Program for readers and attach, the VM's maps); closes it if\n" +
     " * it lacks a name or a size differs.\n *\n" +

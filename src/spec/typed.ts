@@ -220,3 +220,26 @@ export function typedCollection<C extends LoadedCollection, M, P, V>(
     throw e;
   }
 }
+
+/**
+ * The `constants` load option from typed values: each value given is encoded with the
+ * codec of its name (values left undefined are not set).
+ *
+ * @example
+ * ```ts
+ * Collection.load(spec, { constants: encodeConstants({ limit: 5 }, { limit: u32 }) });
+ * ```
+ */
+export function encodeConstants<T extends object>(
+  values: T,
+  codecs: { readonly [K in keyof T]-?: Codec<Exclude<T[K], undefined>> },
+): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const codec = (codecs as Record<string, Codec<unknown> | undefined>)[name];
+    if (!codec) throw new Error(`constant "${name}": no codec for it`);
+    out[name] = codec.encode(value);
+  }
+  return out;
+}

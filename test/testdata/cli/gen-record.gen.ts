@@ -15,8 +15,8 @@ import {
   chars,
   type Codec,
   type CollectionSpec,
+  encodeConstants,
   type LoadedCollection,
-  type LoadOptions,
   s16,
   s32,
   s8,
@@ -164,6 +164,21 @@ export interface GenRecordVariables<C extends GenRecordCollection = GenRecordCol
 /** gen-record with typed maps and variables; `C` is the backend's collection. */
 export type GenRecordObject<C extends GenRecordCollection = GenRecordCollection> = TypedCollection<C, GenRecordMaps<C>, GenRecordPrograms<C>, GenRecordVariables<C>>;
 
+/** Values of gen-record's `const volatile` (.rodata) variables, set before loading. */
+export interface GenRecordConstants {
+}
+
+/** The `constants` load option (any backend's) from typed values, through their codecs. */
+export function genRecordConstants(values: GenRecordConstants): Record<string, Uint8Array> {
+  return encodeConstants(values, {});
+}
+
+/** Options of {@link loadGenRecord}. */
+export interface GenRecordLoadOptions {
+  /** Values of `const volatile` variables. */
+  readonly constants?: GenRecordConstants;
+}
+
 /**
  * Loads gen-record with `backend` (`kernelBackend` from "tsbpf/kernel", `vmBackend` from
  * "tsbpf/vm"); the caller reads the object (`loadCollectionSpec(bytes)`, "tsbpf/elf").
@@ -173,8 +188,13 @@ export type GenRecordObject<C extends GenRecordCollection = GenRecordCollection>
  * using obj = loadGenRecord(vmBackend, loadCollectionSpec(bytes));
  * ```
  */
-export function loadGenRecord(backend: Backend, spec: CollectionSpec, opts?: LoadOptions): GenRecordObject {
-  return bindGenRecord(backend.load<GenRecordMapName, GenRecordProgramName, GenRecordVariableName>(spec, opts));
+export function loadGenRecord(
+  backend: Backend,
+  spec: CollectionSpec,
+  opts: GenRecordLoadOptions = {},
+): GenRecordObject {
+  const constants = genRecordConstants(opts.constants ?? {});
+  return bindGenRecord(backend.load<GenRecordMapName, GenRecordProgramName, GenRecordVariableName>(spec, { constants }));
 }
 
 /**
