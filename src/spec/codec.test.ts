@@ -29,7 +29,13 @@ import {
   union,
 } from "./codec.ts";
 import type { KeyValueMap, PerCpuMap } from "./map-api.ts";
-import { TypedMap, TypedPerCpuMap, TypedVariable, typedCollection } from "./typed.ts";
+import {
+  encodeConstants,
+  TypedMap,
+  TypedPerCpuMap,
+  TypedVariable,
+  typedCollection,
+} from "./typed.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const from = (h: string) => new Uint8Array(Buffer.from(h.replace(/ /g, ""), "hex"));
@@ -395,4 +401,23 @@ describe("typed maps and variables", () => {
     );
     assert.equal(closed, 3);
   });
+});
+
+test("encodeConstants: typed values to the bytes a load's constants option takes", () => {
+  interface P {
+    x: number;
+    y: number;
+  }
+  const P = struct<P>("point", 8, { x: [0, s32], y: [4, s32] });
+  const got = encodeConstants<{ limit?: number; origin?: P; name?: string }>(
+    { limit: 7, origin: { x: -1, y: 2 }, name: undefined },
+    { limit: u32, origin: P, name: chars(4) },
+  );
+  assert.deepEqual(Object.keys(got), ["limit", "origin"]);
+  assert.equal(hex(got.limit as Uint8Array), "07000000");
+  assert.equal(hex(got.origin as Uint8Array), "ffffffff02000000");
+  assert.throws(
+    () => encodeConstants({ nope: 1 } as { limit?: number }, { limit: u32 }),
+    /constant "nope": no codec/,
+  );
 });
