@@ -20,13 +20,13 @@ function checkSize(what: string, bytes: number, codec: Codec<unknown>, role: str
   }
 }
 
-/** A key/value map whose keys and values go through codecs. */
-export class TypedMap<K, V, M extends KeyValueMap = KeyValueMap> {
+/** What both typed map kinds share: the map, its codecs, deleting and walking keys. */
+abstract class CodecMap<K, V, M extends KeyValueMap> {
   /** The map itself (raw bytes; the backend's own class). */
   readonly raw: M;
   /** The key codec. */
   readonly key: Codec<K>;
-  /** The value codec. */
+  /** The value codec (for a per-CPU map, of one CPU's value). */
   readonly value: Codec<V>;
 
   /** @throws {RangeError} when a codec's size is not the map's key or value size */
@@ -38,6 +38,19 @@ export class TypedMap<K, V, M extends KeyValueMap = KeyValueMap> {
     this.value = value;
   }
 
+  /** Deletes `key`; false when it was not there. */
+  delete(key: K): boolean {
+    return this.raw.delete(this.key.encode(key));
+  }
+
+  /** Every key, in the map's order. */
+  *keys(): IterableIterator<K> {
+    for (const k of this.raw.keys()) yield this.key.decode(k);
+  }
+}
+
+/** A key/value map whose keys and values go through codecs. */
+export class TypedMap<K, V, M extends KeyValueMap = KeyValueMap> extends CodecMap<K, V, M> {
   /** The value under `key`, or undefined. */
   lookup(key: K, flags?: number): V | undefined {
     const v = this.raw.lookup(this.key.encode(key), flags);
@@ -49,20 +62,10 @@ export class TypedMap<K, V, M extends KeyValueMap = KeyValueMap> {
     this.raw.update(this.key.encode(key), this.value.encode(value), flags);
   }
 
-  /** Deletes `key`; false when it was not there. */
-  delete(key: K): boolean {
-    return this.raw.delete(this.key.encode(key));
-  }
-
   /** Deletes `key` and returns its value, or undefined when it was not there. */
   lookupAndDelete(key: K): V | undefined {
     const v = this.raw.lookupAndDelete(this.key.encode(key));
     return v && this.value.decode(v);
-  }
-
-  /** Every key, in the map's order. */
-  *keys(): IterableIterator<K> {
-    for (const k of this.raw.keys()) yield this.key.decode(k);
   }
 
   /** Every element. */
@@ -76,23 +79,11 @@ export class TypedMap<K, V, M extends KeyValueMap = KeyValueMap> {
 }
 
 /** A per-CPU map (PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH): one value per possible CPU. */
-export class TypedPerCpuMap<K, V, M extends KeyValueMap & PerCpuMap = KeyValueMap & PerCpuMap> {
-  /** The map itself. */
-  readonly raw: M;
-  /** The key codec. */
-  readonly key: Codec<K>;
-  /** The codec of one CPU's value. */
-  readonly value: Codec<V>;
-
-  /** @throws {RangeError} when a codec's size is not the map's key or value size */
-  constructor(raw: M, key: Codec<K>, value: Codec<V>) {
-    checkSize(`map ${raw.name}`, raw.keySize, key, "its keys are");
-    checkSize(`map ${raw.name}`, raw.valueSize, value, "its values are");
-    this.raw = raw;
-    this.key = key;
-    this.value = value;
-  }
-
+export class TypedPerCpuMap<
+  K,
+  V,
+  M extends KeyValueMap & PerCpuMap = KeyValueMap & PerCpuMap,
+> extends CodecMap<K, V, M> {
   /** The values under `key` (index = CPU), or undefined. */
   lookup(key: K): V[] | undefined {
     return this.raw.lookupPerCpu(this.key.encode(key))?.map((v) => this.value.decode(v));
@@ -105,16 +96,6 @@ export class TypedPerCpuMap<K, V, M extends KeyValueMap & PerCpuMap = KeyValueMa
       values.map((v) => this.value.encode(v)),
       flags,
     );
-  }
-
-  /** Deletes `key`; false when it was not there. */
-  delete(key: K): boolean {
-    return this.raw.delete(this.key.encode(key));
-  }
-
-  /** Every key, in the map's order. */
-  *keys(): IterableIterator<K> {
-    for (const k of this.raw.keys()) yield this.key.decode(k);
   }
 
   /** Every element with its per-CPU values. */
