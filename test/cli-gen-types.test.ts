@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type BTF, decodeValue, parseBTF } from "../src/btf/index.ts";
+import { generateTypes } from "../src/cli/gen-types.ts";
 import { loadCollectionSpec, parseELF } from "../src/elf/index.ts";
 import { kernelBackend } from "../src/kernel/index.ts";
 import type { Backend } from "../src/spec/index.ts";
@@ -137,6 +138,18 @@ before(async () => {
     assert.equal(r.code, 0, `${obj}: ${r.stderr}`);
     writeFileSync(join(GEN, outName(obj)), r.stdout);
   }
+  // And every named type of every object (but typedefs of forward declarations).
+  for (const obj of OBJECTS) {
+    const spec = loadCollectionSpec(readFileSync(obj));
+    const btf = spec.btf;
+    if (!btf) continue;
+    const names = btf.ownTypes
+      .filter((t) => ["STRUCT", "UNION", "ENUM", "ENUM64", "TYPEDEF"].includes(t.kind) && t.name)
+      .filter((t) => t.kind !== "TYPEDEF" || !["FWD", "VOID"].includes(btf.resolve(t.id).kind))
+      .map((t) => t.name);
+    const code = generateTypes(spec, { name: "all", types: names, module: SPEC_MODULE });
+    writeFileSync(join(GEN, outName(obj).replace(/\.ts$/, "-all.ts")), code);
+  }
   writeFileSync(join(GEN, "use.ts"), USE);
   writeFileSync(
     join(GEN, "tsconfig.json"),
@@ -155,7 +168,7 @@ before(async () => {
 after(() => rmSync(GEN, { recursive: true, force: true }));
 
 describe("gen types", () => {
-  test("every test object's module, and a file using them, typecheck under tsc --strict", () => {
+  test("every test object's module (also with every named type), and a file using them, typecheck under tsc --strict", () => {
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
     const r = spawnSync(process.execPath, [tsc, "--noEmit", "-p", join(GEN, "tsconfig.json")], {
       cwd: ROOT,
@@ -273,6 +286,13 @@ describe("gen types", () => {
     assert.match(
       fwd.stderr,
       /type "opaque" is only declared in the object's BTF \(a forward declaration/,
+    );
+    const core = join(TESTDATA, "btf", "core.bpf.o");
+    const toFwd = await tsbpf("gen", "types", core, "type", "kernel_siginfo_t");
+    assert.equal(toFwd.code, 255);
+    assert.match(
+      toFwd.stderr,
+      /^Error: can't generate types for \S+core.bpf.o: type "kernel_siginfo_t": type \[\d+\] \(FWD kernel_siginfo\) has no TypeScript value\n$/,
     );
     const dangling = await tsbpf("gen", "types", VALUES_OBJ, "type");
     assert.equal(dangling.code, 255);

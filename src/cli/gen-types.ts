@@ -358,6 +358,15 @@ class Generator {
           : `no struct, union, enum or typedef named "${cname}" in ${what}`,
       );
     }
+    try {
+      this.#named(cname, t);
+    } catch (e) {
+      if (e instanceof GenTypesError) throw new GenTypesError(`type "${cname}": ${e.message}`);
+      throw e;
+    }
+  }
+
+  #named(cname: string, t: BTFType): void {
     const want = pascalCase(cname);
     if (t.kind === "ENUM" || t.kind === "ENUM64") {
       this.#enumConst(t, cname);
