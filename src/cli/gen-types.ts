@@ -12,9 +12,11 @@
  *   `FlowKey.decode(bytes)` gives a typed object;
  * - for every type a map key, map value or global variable uses, and every type named
  *   with `type NAME` (bpf2go's `-type`: ring/perf buffer records no map names);
- * - the object's map, program and variable names, the `Maps`/`Variables` shapes, and
- *   `load<Name>(backend, spec)` (kernelBackend or vmBackend) and `bind<Name>(coll)`
- *   (a collection already loaded, keeping the backend's own classes).
+ * - the object's map, program and variable names, the `Maps`/`Programs`/`Variables`
+ *   shapes, typed `.rodata` constants (`<name>Constants(values)` for any load options),
+ *   `load<Name>(backend, spec, { constants })` (kernelBackend or vmBackend; the caller
+ *   reads the object, so it works in a browser) and `bind<Name>(coll)` (a collection
+ *   already loaded, keeping the backend's own classes: the kernel's BpfMap for readers).
  *
  * Values follow `decodeValue`'s rules (src/btf/decode-value.ts); see src/spec/codec.ts.
  */
@@ -399,7 +401,7 @@ function describe(btf: BTF, id: TypeId): string {
   return t.name || t.kind.toLowerCase();
 }
 
-/** `load<Base>` → `loadBase`; names lower-camel: `btfValuesNames`. */
+/** `BtfValues` → `btfValues` (for `btfValuesNames`, `btfValuesConstants`). */
 function camel(base: string): string {
   return base[0]?.toLowerCase() + base.slice(1);
 }
