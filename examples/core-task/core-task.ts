@@ -5,7 +5,7 @@
  * (/sys/kernel/btf/vmlinux) — the offsets in the object are clang's guesses, the ones
  * loaded are the running kernel's. The example prints the relocations as resolved, then
  * a line per exec: the new process, its parent, its cgroup (v2 id: the inode number of
- * its cgroup directory) and what it runs.
+ * its cgroup directory) and what it runs, decoded by core-task.gen.ts (`tsbpf gen types`).
  *
  * Run (as root): node --import tsx examples/core-task/core-task.ts [-d SECONDS] [-n EVENTS]
  *   -d SECONDS   stop after this long (default: until Ctrl-C / SIGTERM)
@@ -16,19 +16,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { decodeValue } from "../../src/btf/index.ts";
 import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachProgram, Collection, RingBufferReader } from "../../src/kernel/index.ts";
-
-interface ExecEvent {
-  pid: number;
-  ppid: number;
-  cgroup_id: bigint;
-  helper_cgroup_id: bigint;
-  uid: number;
-  comm: string;
-  file: string;
-}
+import { Collection, RingBufferReader } from "../../src/kernel/index.ts";
+import { bindCoreTask, Event } from "./core-task.gen.ts";
 
 const { values } = parseArgs({
   options: { d: { type: "string", short: "d" }, n: { type: "string", short: "n" } },
@@ -36,11 +26,8 @@ const { values } = parseArgs({
 const maxEvents = values.n === undefined ? Infinity : Number(values.n);
 
 const spec = loadCollectionSpec(readFileSync(new URL("core-task.bpf.o", import.meta.url)));
-const btf = spec.btf!;
-const eventType = btf.findByName("STRUCT", "event")!;
-
-using coll = Collection.load(spec, { objectName: "core-task" });
-for (const r of coll.core.task_exec?.resolutions ?? []) {
+using obj = bindCoreTask(Collection.load(spec, { objectName: "core-task" }));
+for (const r of obj.collection.core.task_exec?.resolutions ?? []) {
   const change = r.poison
     ? `unsatisfied (${r.reason})`
     : r.origValue === r.newValue
@@ -48,8 +35,8 @@ for (const r of coll.core.task_exec?.resolutions ?? []) {
       : `${r.origValue} -> ${r.newValue}`;
   console.log(`core: ${r.description}: ${change}`);
 }
-using reader = RingBufferReader.open(coll.map("events"));
-using _link = attachProgram(coll.program("task_exec"), spec.programs.task_exec!);
+using reader = RingBufferReader.open(obj.maps.events);
+using _link = obj.programs.task_exec.attach();
 
 const stop = () => reader.close();
 process.once("SIGINT", stop);
@@ -59,7 +46,7 @@ const timer = values.d === undefined ? undefined : setTimeout(stop, Number(value
 console.log("PID PPID CGROUP UID COMM FILE");
 let events = 0;
 for await (const data of reader) {
-  const ev = decodeValue(btf, eventType.id, data) as unknown as ExecEvent;
+  const ev = Event.decode(data);
   // The two ways of reading the cgroup must agree; say so when they do not.
   const cgroup =
     ev.cgroup_id === ev.helper_cgroup_id

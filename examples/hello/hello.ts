@@ -6,7 +6,8 @@
  * attach fails with a NotSupportedError, which is printed, and the example goes on.
  *
  * Run (as root): node --import tsx examples/hello/hello.ts [--self] [-n LINES] [-t SECONDS]
- *   --self        only this process's opens (sets the `target_tgid` constant)
+ *   --self        only this process's opens (sets the `target_tgid` constant, typed by
+ *                 hello.gen.ts from `tsbpf gen types`)
  *   -n LINES      stop after this many lines (default 10)
  *   -t SECONDS    stop after this long (default 10)
  *
@@ -17,12 +18,12 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadCollectionSpec } from "../../src/elf/index.ts";
 import {
-  attachProgram,
   Collection,
   type Link,
   NotSupportedError,
   TracePipeReader,
 } from "../../src/kernel/index.ts";
+import { bindHello, helloConstants } from "./hello.gen.ts";
 
 const { values } = parseArgs({
   options: {
@@ -35,24 +36,27 @@ const maxLines = Number(values.n);
 const seconds = Number(values.t);
 
 const spec = loadCollectionSpec(readFileSync(new URL("hello.bpf.o", import.meta.url)));
-using coll = Collection.load(spec, {
-  objectName: "hello",
-  constants: values.self ? { target_tgid: process.pid } : {},
-});
+using obj = bindHello(
+  Collection.load(spec, {
+    objectName: "hello",
+    constants: helloConstants(values.self ? { target_tgid: process.pid } : {}),
+  }),
+);
 // Open trace_pipe before attaching, so no line is printed before anyone reads.
 using pipe = TracePipeReader.open();
 
 const links: Link[] = [];
 try {
-  for (const name of ["hello", "hello_kprobe"]) {
-    const progSpec = spec.programs[name]!;
+  for (const name of ["hello", "hello_kprobe"] as const) {
+    const prog = obj.programs[name];
+    const section = spec.programs[name]?.section;
     try {
-      const link = attachProgram(coll.program(name), progSpec);
+      const link = prog.attach();
       links.push(link);
-      console.log(`attached ${name} (SEC("${progSpec.section}")) to ${link.description}`);
+      console.log(`attached ${name} (SEC("${section}")) to ${link.description}`);
     } catch (e) {
       if (!(e instanceof NotSupportedError)) throw e;
-      console.log(`not attached ${name} (SEC("${progSpec.section}")): ${e.message}`);
+      console.log(`not attached ${name} (SEC("${section}")): ${e.message}`);
     }
   }
 

@@ -8,7 +8,7 @@
  * 2. load: `Collection.load` creates the maps, writes global data, loads each program;
  * 3. attach: `attachProgram` on each program picks the hook from its SEC() name;
  * 4. run: the example opens and closes a file 10 times, then reads the counter map and
- *    the `total_events` variable;
+ *    the `total_events` variable, typed by open-load-attach.gen.ts (`tsbpf gen types`);
  * 5. close: links detached, collection closed, and the kernel asked whether any of the
  *    object's programs or links is still there.
  *
@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import { loadCollectionSpec } from "../../src/elf/index.ts";
 import { attachProgram, Collection, type Link, linkIds, progIds } from "../../src/kernel/index.ts";
 import { mapTypeName, progTypeName } from "../../src/uapi/index.ts";
+import { bindOpenLoadAttach, openLoadAttachConstants } from "./open-load-attach.gen.ts";
 
 const { values } = parseArgs({ options: { self: { type: "boolean", default: false } } });
 const file = new URL("open-load-attach.bpf.o", import.meta.url);
@@ -47,10 +48,13 @@ for (const v of Object.values(spec.variables)) {
 }
 
 // 2. Load.
-const coll = Collection.load<"counts", "count_openat" | "count_close" | "count_syscalls">(spec, {
-  objectName: "open-load-attach",
-  constants: values.self ? { target_tgid: process.pid } : {},
-});
+const obj = bindOpenLoadAttach(
+  Collection.load(spec, {
+    objectName: "open-load-attach",
+    constants: openLoadAttachConstants(values.self ? { target_tgid: process.pid } : {}),
+  }),
+);
+const coll = obj.collection;
 const ids = new Map<string, number>();
 for (const p of programs) {
   const prog = coll.program(p.name);
@@ -74,20 +78,13 @@ try {
 
   // 4. Run: events from this process at least.
   for (let i = 0; i < 10; i++) closeSync(openSync("/proc/self/stat", "r"));
-  const counts = coll.maps.counts;
   const names = ["openat", "close", "syscalls"];
-  const read = names.map((n, i) => {
-    const key = new Uint8Array(new Uint32Array([i]).buffer);
-    const value = counts.lookup(key)!;
-    return `${n} ${new DataView(value.buffer, value.byteOffset).getBigUint64(0, true)}`;
-  });
-  console.log(
-    `run: counts: ${read.join(", ")}; total_events ${coll.variables.total_events!.toBigInt()}`,
-  );
+  const read = names.map((n, i) => `${n} ${obj.maps.counts.lookup(i)}`);
+  console.log(`run: counts: ${read.join(", ")}; total_events ${obj.variables.total_events.get()}`);
 } finally {
   // 5. Close.
   for (const link of links) link.close();
-  coll.close();
+  obj.close();
 }
 // The kernel frees a program once nothing holds it; some hooks (raw tracepoints) let go
 // only after an RCU grace period, so give it a moment.

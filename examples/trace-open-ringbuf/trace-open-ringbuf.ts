@@ -2,8 +2,8 @@
  * trace-open-ringbuf: trace-open over a ring buffer. Every openat(2) — time, command, pid and
  * file name — reserved and submitted by trace-open-ringbuf.bpf.c in one ring shared by all
  * CPUs (in order, no per-CPU rings), read zero-copy from the mmap'd ring and printed.
- * Records are decoded with the object's own BTF (`struct event`), so the C definition
- * is the only one.
+ * Records are decoded by the codec `tsbpf gen types` wrote from the object's BTF
+ * (trace-open-ringbuf.gen.ts: `Event.decode`, typed), so the C definition is the only one.
  *
  * Run (as root): node --import tsx examples/trace-open-ringbuf/trace-open-ringbuf.ts [-d SECONDS] [-p PID]
  *   -d SECONDS   stop after this long (default: until Ctrl-C / SIGTERM)
@@ -15,17 +15,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { decodeValue } from "../../src/btf/index.ts";
 import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachProgram, Collection, RingBufferReader } from "../../src/kernel/index.ts";
-
-interface OpenEvent {
-  ts_ns: bigint;
-  pid: number;
-  tid: number;
-  comm: string;
-  file: string;
-}
+import { Collection, RingBufferReader } from "../../src/kernel/index.ts";
+import { bindTraceOpenRingbuf, Event } from "./trace-open-ringbuf.gen.ts";
 
 const { values } = parseArgs({
   options: { d: { type: "string", short: "d" }, p: { type: "string", short: "p" } },
@@ -33,15 +25,12 @@ const { values } = parseArgs({
 const onlyPid = values.p === undefined ? undefined : Number(values.p);
 
 const spec = loadCollectionSpec(readFileSync(new URL("trace-open-ringbuf.bpf.o", import.meta.url)));
-const btf = spec.btf!;
-const eventType = btf.findByName("STRUCT", "event")!;
-
-using coll = Collection.load(spec, { objectName: "trace-open-ringbuf" });
-using reader = RingBufferReader.open(coll.map("events"));
+using obj = bindTraceOpenRingbuf(Collection.load(spec, { objectName: "trace-open-ringbuf" }));
+using reader = RingBufferReader.open(obj.maps.events);
 // Times are since this moment: per-CPU rings deliver events out of order across CPUs,
 // so "since the first event seen" could go negative.
 const start = process.hrtime.bigint();
-using _link = attachProgram(coll.program("trace_openat"), spec.programs.trace_openat!);
+using _link = obj.programs.trace_openat.attach();
 
 const stop = () => reader.close();
 process.once("SIGINT", stop);
@@ -51,7 +40,7 @@ const timer = values.d === undefined ? undefined : setTimeout(stop, Number(value
 console.log("TIME(s) COMM PID FILE");
 let events = 0;
 for await (const data of reader) {
-  const ev = decodeValue(btf, eventType.id, data) as unknown as OpenEvent;
+  const ev = Event.decode(data);
   if (onlyPid !== undefined && ev.pid !== onlyPid) continue;
   events++;
   const time = (Number(ev.ts_ns - start) / 1e9).toFixed(6);

@@ -1,8 +1,8 @@
 /**
  * trace-open: every openat(2) on the machine — time, command, pid and file name — sent
  * by trace-open.bpf.c through a perf event array (one ring per CPU) and printed here.
- * Records are decoded with the object's own BTF (`struct event`), so the C definition
- * is the only one.
+ * Records are decoded by the codec `tsbpf gen types` wrote from the object's BTF
+ * (trace-open.gen.ts: `Event.decode`, typed), so the C definition is the only one.
  *
  * Run (as root): node --import tsx examples/trace-open/trace-open.ts [-d SECONDS] [-p PID]
  *   -d SECONDS   stop after this long (default: until Ctrl-C / SIGTERM)
@@ -14,17 +14,9 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { decodeValue } from "../../src/btf/index.ts";
 import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachProgram, Collection, PerfBufferReader } from "../../src/kernel/index.ts";
-
-interface OpenEvent {
-  ts_ns: bigint;
-  pid: number;
-  tid: number;
-  comm: string;
-  file: string;
-}
+import { Collection, PerfBufferReader } from "../../src/kernel/index.ts";
+import { bindTraceOpen, Event } from "./trace-open.gen.ts";
 
 const { values } = parseArgs({
   options: { d: { type: "string", short: "d" }, p: { type: "string", short: "p" } },
@@ -32,15 +24,12 @@ const { values } = parseArgs({
 const onlyPid = values.p === undefined ? undefined : Number(values.p);
 
 const spec = loadCollectionSpec(readFileSync(new URL("trace-open.bpf.o", import.meta.url)));
-const btf = spec.btf!;
-const eventType = btf.findByName("STRUCT", "event")!;
-
-using coll = Collection.load(spec, { objectName: "trace-open" });
-using reader = PerfBufferReader.open(coll.map("events"));
+using obj = bindTraceOpen(Collection.load(spec, { objectName: "trace-open" }));
+using reader = PerfBufferReader.open(obj.maps.events);
 // Times are since this moment: per-CPU rings deliver events out of order across CPUs,
 // so "since the first event seen" could go negative.
 const start = process.hrtime.bigint();
-using _link = attachProgram(coll.program("trace_openat"), spec.programs.trace_openat!);
+using _link = obj.programs.trace_openat.attach();
 
 const stop = () => reader.close();
 process.once("SIGINT", stop);
@@ -54,7 +43,7 @@ for await (const rec of reader) {
     console.error(`lost ${rec.lost} events on CPU ${rec.cpu}`);
     continue;
   }
-  const ev = decodeValue(btf, eventType.id, rec.data) as unknown as OpenEvent;
+  const ev = Event.decode(rec.data);
   if (onlyPid !== undefined && ev.pid !== onlyPid) continue;
   events++;
   const time = (Number(ev.ts_ns - start) / 1e9).toFixed(6);

@@ -2,20 +2,23 @@
  * `tsbpf gen types`: a typed TypeScript module for a BPF object — what bpftool's
  * `gen skeleton` and cilium/ebpf's bpf2go give C and Go users.
  *
- * From the object's BTF it writes, for every type a map key, map value or global
- * variable uses:
- * - an interface per struct/union (`struct flow_key` → `FlowKey`) and a const object of
- *   the same name per enum (`enum color` → `Color.GREEN`);
- * - a codec per type (`FlowKey.decode(bytes, offset)`, `FlowKey.encode(value)`) over
- *   DataView at the BTF's offsets, bitfields included;
- * - `Maps`/`Programs`/`Variables` shapes with the object's names, maps typed by their
- *   key and value codecs, variables read and written through theirs;
- * - `load<Name>(path | spec, options)`: `Collection.load` wrapped with those types.
+ * The module is thin, like bpf2go's template: everything that runs lives in the
+ * library ("tsbpf/spec": codecs, TypedMap, TypedVariable, typedCollection), and the
+ * module holds, from the object's BTF:
+ * - an interface per struct/union (`struct flow_key` → `FlowKey`) and a const object
+ *   of the same name per enum (`enum color` → `Color.GREEN`);
+ * - a codec per type, declared as data from the library's blocks
+ *   (`struct<FlowKey>("flow_key", 16, { saddr: [0, u32], ... })`), so
+ *   `FlowKey.decode(bytes)` gives a typed object;
+ * - for every type a map key, map value or global variable uses, and every type named
+ *   with `type NAME` (bpf2go's `-type`: ring/perf buffer records no map names);
+ * - the object's map, program and variable names, the `Maps`/`Programs`/`Variables`
+ *   shapes, typed `.rodata` constants (`<name>Constants(values)` for any load options),
+ *   `load<Name>(backend, spec, { constants })` (kernelBackend or vmBackend; the caller
+ *   reads the object, so it works in a browser) and `bind<Name>(coll)` (a collection
+ *   already loaded, keeping the backend's own classes: the kernel's BpfMap for readers).
  *
- * JavaScript values follow `decodeValue`'s rules (src/btf/decode-value.ts): up to 32
- * bits → number, 64/128 bits and pointers → bigint, `_Bool` → boolean, `char` arrays →
- * string, other arrays → arrays, anonymous struct/union members hoisted. Members of a
- * union are optional: `encode` writes the first one given.
+ * Values follow `decodeValue`'s rules (src/btf/decode-value.ts); see src/spec/codec.ts.
  */
 import {
   type BTF,
@@ -25,19 +28,21 @@ import {
   type TypeId,
 } from "../btf/index.ts";
 import type { CollectionSpec } from "../spec/collection-spec.ts";
-import { MapType } from "../uapi/index.ts";
+import { MapType, mapTypeName } from "../uapi/index.ts";
 
 /** Options of {@link generateTypes}. */
 export interface GenTypesOptions {
   /** The object's name (identifiers derive from it: `load<Name>`). */
   readonly name: string;
-  /** Where the generated module imports tsbpf's kernel API from. Default "tsbpf/kernel". */
+  /** Where the generated module imports "tsbpf/spec" from. Default "tsbpf/spec". */
   readonly module?: string;
   /** The command line, quoted in the header. */
   readonly command?: string;
+  /** BTF type names (struct, union, enum or typedef) to emit even when nothing uses them. */
+  readonly types?: readonly string[];
 }
 
-/** Thrown when the object cannot be described in TypeScript (no BTF, odd types). */
+/** Thrown when the object cannot be described in TypeScript (no BTF, odd types, unknown names). */
 export class GenTypesError extends Error {
   override readonly name = "GenTypesError";
 }
@@ -64,44 +69,86 @@ const PER_CPU_TYPES: ReadonlySet<number> = new Set([
   MapType.LRU_PERCPU_HASH,
 ]);
 
-/** Identifiers the prelude and the loader use. */
-const RESERVED = new Set([
+/** What the module may import from the library (values and types). */
+const LIBRARY = [
+  "Backend",
   "Codec",
+  "CollectionSpec",
+  "LoadedCollection",
+  "TypedCollection",
   "TypedMap",
   "TypedPerCpuMap",
   "TypedVariable",
-  "Collection",
-  "CollectionOptions",
-  "BpfMap",
-  "Program",
-  "Variable",
-  "loadCollection",
+  "encodeConstants",
+  "typedCollection",
+  "array",
+  "asBigInt",
+  "asNumber",
+  "bigBits",
+  "bits",
+  "bool",
+  "boolBits",
+  "bytes",
+  "chars",
+  "f32",
+  "f64",
+  "s8",
+  "s16",
+  "s32",
+  "s64",
+  "s128",
+  "struct",
+  "u8",
+  "u16",
+  "u32",
+  "u64",
+  "u128",
+  "union",
+] as const;
+type LibraryName = (typeof LIBRARY)[number];
+const TYPE_ONLY: ReadonlySet<LibraryName> = new Set([
+  "Backend",
+  "Codec",
+  "CollectionSpec",
+  "LoadedCollection",
+  "TypedCollection",
 ]);
 
-/** Lays out the code of one codec: what decode returns, what encode writes. */
+/** A type as the module writes it: its TypeScript type and its codec expression. */
 interface Emitted {
-  /** TypeScript type of the JS value. */
-  ts: string;
-  /** Expression reading the value at `o + <off>` from `b`/`v`. */
-  read: (off: string) => string;
-  /** Statements writing `val` at `o + <off>`. */
-  write: (val: string, off: string, indent: string) => string;
+  readonly ts: string;
+  readonly codec: string;
 }
+
+const quote = (name: string): string =>
+  /^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name);
 
 class Generator {
   readonly #btf: BTF;
   readonly #out: string[] = [];
-  /** Codec name by type id, for composite and enum types already emitted or queued. */
+  /** Name by type id, for composite and enum types already emitted. */
   readonly #names = new Map<TypeId, string>();
-  readonly #used = new Set<string>(RESERVED);
-  #loop = 0;
+  /** Names taken: the library's types and the global types the module uses. */
+  readonly #used = new Set<string>([
+    ...LIBRARY.filter((n) => /^[A-Z]/.test(n)),
+    "Pick",
+    "Uint8Array",
+  ]);
+  readonly imports = new Set<LibraryName>();
 
-  constructor(btf: BTF) {
+  constructor(btf: BTF, reserved: readonly string[]) {
     this.#btf = btf;
+    for (const r of reserved) this.#used.add(r);
   }
 
   get code(): string {
     return this.#out.join("");
+  }
+
+  /** `name` from the library, imported. */
+  lib(name: LibraryName): string {
+    this.imports.add(name);
+    return name;
   }
 
   #unique(want: string): string {
@@ -127,77 +174,43 @@ class Generator {
   emit(id: TypeId, hint: string): Emitted {
     const { t, alias } = this.#resolve(id);
     switch (t.kind) {
-      case "INT":
-        return intCodec(t.bits, t.signed, t.bool, t.bitOffset);
+      case "INT": {
+        if (t.bool) return { ts: "boolean", codec: `${this.lib("bool")}(${t.size})` };
+        return this.#int(t.bits, t.signed, t.bitOffset, `INT ${t.name}`);
+      }
       case "ENUM":
       case "ENUM64": {
         if (t.name || alias) this.#enumConst(t, t.name || (alias as string));
-        const c = intCodec(t.size * 8, t.signed, false, 0);
+        const c = this.#int(t.size * 8, t.signed, 0, `enum ${t.name}`);
         if (t.kind === "ENUM64" && c.ts === "number") {
-          // An ENUM64 is a bigint whatever its size.
-          return {
-            ts: "bigint",
-            read: (off) => `BigInt(${c.read(off)})`,
-            write: (val, off, ind) => c.write(`Number(${val})`, off, ind),
-          };
+          return { ts: "bigint", codec: `${this.lib("asBigInt")}(${c.codec})` };
         }
         if (t.kind === "ENUM" && c.ts === "bigint") {
           // An 8-byte ENUM still holds 32-bit values: a number.
-          return {
-            ts: "number",
-            read: (off) => `Number(${c.read(off)})`,
-            write: (val, off, ind) => c.write(`BigInt(${val})`, off, ind),
-          };
+          return { ts: "number", codec: `${this.lib("asNumber")}(${c.codec})` };
         }
         return c;
       }
       case "PTR":
-        return intCodec(64, false, false, 0);
+        return { ts: "bigint", codec: this.lib("u64") };
       case "FLOAT":
-        if (t.size === 4) {
-          return {
-            ts: "number",
-            read: (off) => `v.getFloat32(o + ${off}, true)`,
-            write: (val, off, ind) => `${ind}v.setFloat32(o + ${off}, ${val}, true);\n`,
-          };
-        }
-        if (t.size === 8) {
-          return {
-            ts: "number",
-            read: (off) => `v.getFloat64(o + ${off}, true)`,
-            write: (val, off, ind) => `${ind}v.setFloat64(o + ${off}, ${val}, true);\n`,
-          };
-        }
-        return bytesCodec(t.size);
+        if (t.size === 4) return { ts: "number", codec: this.lib("f32") };
+        if (t.size === 8) return { ts: "number", codec: this.lib("f64") };
+        return { ts: "Uint8Array", codec: `${this.lib("bytes")}(${t.size})` };
       case "ARRAY": {
         if (isCharElement(this.#btf, t)) {
-          return {
-            ts: "string",
-            read: (off) => `getString(b, o + ${off}, ${t.nelems})`,
-            write: (val, off, ind) => `${ind}setString(b, o + ${off}, ${t.nelems}, ${val});\n`,
-          };
+          return { ts: "string", codec: `${this.lib("chars")}(${t.nelems})` };
         }
         const elem = this.emit(t.type, hint);
-        const size = this.#btf.sizeof(t.type);
-        const i = `i${this.#loop++}`;
-        const at = (off: string) => `${off} + ${i} * ${size}`;
         return {
           ts: `${/[ |]/.test(elem.ts) ? `(${elem.ts})` : elem.ts}[]`,
-          read: (off) => `Array.from({ length: ${t.nelems} }, (_, ${i}) => ${elem.read(at(off))})`,
-          write: (val, off, ind) =>
-            `${ind}for (let ${i} = 0; ${i} < ${t.nelems}; ${i}++) {\n` +
-            elem.write(`${val}[${i}]!`, at(off), `${ind}  `) +
-            `${ind}}\n`,
+          codec: `${this.lib("array")}(${elem.codec}, ${t.nelems})`,
         };
       }
       case "STRUCT":
       case "UNION": {
         const name = this.#composite(t, t.name || alias || hint);
-        return {
-          ts: name,
-          read: (off) => `${name}.decode(b, o + ${off})`,
-          write: (val, off, ind) => `${ind}${name}.encode(${val}, b, o + ${off});\n`,
-        };
+        return { ts: name, codec: name };
       }
       default:
         throw new GenTypesError(
@@ -206,13 +219,37 @@ class Generator {
     }
   }
 
-  #enumConst(t: BTFType & { kind: "ENUM" | "ENUM64" }, cname: string): void {
-    if (this.#names.has(t.id)) return;
+  /** An integer of `bits` bits at `shift` (whole-byte sizes get their own codec). */
+  #int(bits: number, signed: boolean, shift: number, what: string): Emitted {
+    if (shift > 7) throw new GenTypesError(`${what}: a bit offset of ${shift} is not supported`);
+    if (!shift && [8, 16, 32, 64, 128].includes(bits)) {
+      const name = `${signed ? "s" : "u"}${bits}` as LibraryName;
+      return { ts: bits > 32 ? "bigint" : "number", codec: this.lib(name) };
+    }
+    return this.#bits(shift, bits, signed, false);
+  }
+
+  #bits(shift: number, width: number, signed: boolean, bool: boolean): Emitted {
+    if (bool) return { ts: "boolean", codec: `${this.lib("boolBits")}(${shift}, ${width})` };
+    const big = width > 32;
+    const fn = this.lib(big ? "bigBits" : "bits");
+    return {
+      ts: big ? "bigint" : "number",
+      codec: `${fn}(${shift}, ${width}${signed ? ", true" : ""})`,
+    };
+  }
+
+  #enumConst(t: BTFType & { kind: "ENUM" | "ENUM64" }, cname: string): string {
+    const known = this.#names.get(t.id);
+    if (known) return known;
     const name = this.#unique(pascalCase(cname));
     this.#names.set(t.id, name);
     const big = t.kind === "ENUM64";
-    const lines = t.values.map((e) => `  ${e.name}: ${e.value}${big ? "n" : ""},\n`).join("");
+    const lines = t.values
+      .map((e) => `  ${quote(e.name)}: ${e.value}${big ? "n" : ""},\n`)
+      .join("");
     this.#out.push(`/** \`enum ${cname}\`. */\nexport const ${name} = {\n${lines}} as const;\n\n`);
+    return name;
   }
 
   /** Emits `interface NAME` and its codec; returns NAME. */
@@ -222,190 +259,132 @@ class Generator {
     const name = this.#unique(pascalCase(cname));
     this.#names.set(t.id, name);
     const fields: string[] = [];
-    const reads: string[] = [];
-    // Members first (nested types are emitted before this declaration).
-    const body = this.#members(t, "0", name, fields, reads, "x", "    ", false);
+    // Members first: the types they use are declared before this one.
+    const body = this.#members(t, name, fields, false, "  ");
     const kw = t.kind === "UNION" ? "union" : "struct";
     this.#out.push(
       `/** \`${kw} ${t.name || cname}\` (${t.size} bytes). */\n` +
-        `export interface ${name} {\n${fields.join("")}}\n\n` +
+        `export interface ${name} {\n${fields.map((f) => `  ${f};\n`).join("")}}\n\n` +
         `/** Codec of {@link ${name}}. */\n` +
-        `export const ${name}: Codec<${name}> = {\n` +
-        `  size: ${t.size},\n` +
-        `  decode(b: Uint8Array, o = 0): ${name} {\n` +
-        `    const v = view(b);\n` +
-        `    return {\n${reads.join("")}    };\n` +
-        "  },\n" +
-        `  encode(x: ${name}, b: Uint8Array = new Uint8Array(${t.size}), o = 0): Uint8Array {\n` +
-        "    const v = view(b);\n" +
-        `${body}` +
-        "    return b;\n" +
-        "  },\n" +
-        "};\n\n",
+        `export const ${name} = ${this.lib(kw)}<${name}>(${JSON.stringify(t.name)}, ${t.size}, {\n` +
+        `${body}});\n\n`,
     );
     return name;
   }
 
   /**
-   * Fields, decode entries and encode statements of a composite's members at byte
-   * offset `base`; anonymous struct/union members are hoisted (optional when they
-   * are union alternatives).
+   * The member declarations of `t` (one per line, indented by `ind`), pushing the
+   * interface fields (`name?: type`) to `fields`; anonymous struct/union members
+   * become `"...N"` entries whose fields are the owner's (optional when they are
+   * union alternatives).
    */
   #members(
     t: CompositeType,
-    base: string,
     owner: string,
     fields: string[],
-    reads: string[],
-    x: string,
-    ind: string,
     optional: boolean,
+    ind: string,
   ): string {
-    const union = t.kind === "UNION";
-    const parts: { cond: string; code: string }[] = [];
+    const opt = optional || t.kind === "UNION";
+    let out = "";
+    let anon = 0;
     for (const m of t.members) {
-      const off = `${base} + ${m.bitOffset >> 3}`.replace(/^0 \+ /, "");
-      const opt = optional || union;
+      const off = m.bitOffset >> 3;
       const inner = this.#resolve(m.type).t;
       if (m.name === "" && (inner.kind === "STRUCT" || inner.kind === "UNION")) {
-        const subFields: string[] = [];
-        const code = this.#members(inner, off, owner, subFields, reads, x, `${ind}  `, opt);
-        fields.push(...subFields);
-        const names = subFields.map((f) => /^ {2}(\w+)/.exec(f)?.[1] as string);
-        parts.push({ cond: names.map((n) => `${x}.${n} !== undefined`).join(" || "), code });
+        const sub: string[] = [];
+        const body = this.#members(inner, owner, sub, opt, `${ind}    `);
+        fields.push(...sub);
+        const keys = sub.map((f) => JSON.stringify(/^(\w+)/.exec(f)?.[1] as string)).join(" | ");
+        const kw = this.lib(inner.kind === "UNION" ? "union" : "struct");
+        out +=
+          `${ind}"...${anon++}": [\n${ind}  ${off},\n` +
+          `${ind}  ${kw}<Pick<${owner}, ${keys || "never"}>>(${JSON.stringify(inner.name)}, ${inner.size}, {\n` +
+          `${body}${ind}  }),\n${ind}],\n`;
         continue;
       }
       if (m.name === "") continue; // a nameless bitfield: padding
-      const name = m.name;
-      const c = this.#member(m.type, m.bitOffset, m.bitfieldSize, pascalCase(`${owner}_${name}`));
-      fields.push(`  ${name}${opt ? "?" : ""}: ${c.ts};\n`);
-      reads.push(`      ${name}: ${c.read(off)},\n`);
-      const val = `${x}.${name}`;
-      parts.push({
-        cond: `${val} !== undefined`,
-        code: c.write(opt ? `${val}!` : val, off, `${ind}  `),
-      });
+      const c = this.#member(m.type, m.bitOffset, m.bitfieldSize, pascalCase(`${owner}_${m.name}`));
+      fields.push(`${m.name}${opt ? "?" : ""}: ${c.ts}`);
+      out += `${ind}${quote(m.name)}: [${off}, ${c.codec}],\n`;
     }
-    if (union) {
-      // The first member given is written.
-      return parts
-        .map((p, i) => `${ind}${i ? "} else " : ""}if (${p.cond || "false"}) {\n${p.code}`)
-        .concat(parts.length ? [`${ind}}\n`] : [])
-        .join("");
-    }
-    if (optional) {
-      return parts.map((p) => `${ind}if (${p.cond || "false"}) {\n${p.code}${ind}}\n`).join("");
-    }
-    return parts.map((p) => dedent(p.code)).join("");
+    return out;
   }
 
-  /** A member's codec: bitfields and non-byte-aligned INTs through getBits/setBits. */
+  /** A member's codec: bitfields and non-byte-aligned INTs as bit ranges. */
   #member(type: TypeId, bitOffset: number, bitfieldSize: number, hint: string): Emitted {
     const shift = bitOffset & 7;
     const target = this.#resolve(type).t;
     const isInt = target.kind === "INT";
-    const bits =
+    const width =
       bitfieldSize ||
       (shift && isInt ? target.bits : 0) ||
       (isInt && target.bits % 8 ? target.bits : 0);
-    if (!bits) return this.emit(type, hint);
+    if (!width) return this.emit(type, hint);
+    if (target.kind === "ENUM" || target.kind === "ENUM64") this.emit(type, hint); // its const
     const signed = (isInt || target.kind === "ENUM") && (target as { signed: boolean }).signed;
-    const bool = isInt && target.bool;
-    const big = bits > 32;
-    return {
-      ts: bool ? "boolean" : big ? "bigint" : "number",
-      read: (off) => {
-        const e = `getBits(b, o + ${off}, ${shift}, ${bits}, ${signed})`;
-        return bool ? `${e} !== 0n` : big ? e : `Number(${e})`;
-      },
-      write: (val, off, ind) =>
-        `${ind}setBits(b, o + ${off}, ${shift}, ${bits}, BigInt(${bool ? `${val} ? 1 : 0` : val}));\n`,
-    };
+    return this.#bits(shift, width, signed, isInt && target.bool);
   }
 
-  /** A named codec for a root type (map key/value, variable): returns its name. */
+  /**
+   * A named codec for a root type (map key/value, variable, `type NAME`): returns its
+   * name. Structs and unions are their own; other types get `type NAME = ...` and a
+   * codec const.
+   */
   root(id: TypeId, name: string): string {
     const { t } = this.#resolve(id);
-    if (t.kind === "STRUCT" || t.kind === "UNION") {
-      return this.emit(id, name).ts;
-    }
+    if (t.kind === "STRUCT" || t.kind === "UNION") return this.emit(id, name).ts;
     const c = this.emit(id, name);
     const codec = this.#unique(name);
-    const size = this.#btf.sizeof(id);
-    const body = c.write("x", "0", "    ");
     this.#out.push(
       `/** \`${describe(this.#btf, id)}\`. */\n` +
         `export type ${codec} = ${c.ts};\n` +
         `/** Codec of {@link ${codec}}. */\n` +
-        `export const ${codec}: Codec<${codec}> = {\n` +
-        `  size: ${size},\n` +
-        `  decode(b: Uint8Array, o = 0): ${codec} {\n` +
-        `${c.read("0").includes("v.") ? "    const v = view(b);\n" : ""}` +
-        `    return ${c.read("0")};\n` +
-        "  },\n" +
-        `  encode(x: ${codec}, b: Uint8Array = new Uint8Array(${size}), o = 0): Uint8Array {\n` +
-        `${body.includes("v.") ? "    const v = view(b);\n" : ""}` +
-        body +
-        "    return b;\n" +
-        "  },\n" +
-        "};\n\n",
+        `export const ${codec}: ${this.lib("Codec")}<${codec}> = ${c.codec};\n\n`,
     );
     return codec;
   }
-}
 
-/** Code of an integer of `size` bytes (`bits` of them used at `bitOffset`). */
-function intCodec(bits: number, signed: boolean, bool: boolean, bitOffset: number): Emitted {
-  if (bitOffset || bits % 8 || ![8, 16, 32, 64, 128].includes(bits)) {
-    const big = bits > 32;
-    return {
-      ts: bool ? "boolean" : big ? "bigint" : "number",
-      read: (off) => {
-        const e = `getBits(b, o + ${off}, ${bitOffset}, ${bits}, ${signed})`;
-        return bool ? `${e} !== 0n` : big ? e : `Number(${e})`;
-      },
-      write: (val, off, ind) =>
-        `${ind}setBits(b, o + ${off}, ${bitOffset}, ${bits}, BigInt(${bool ? `${val} ? 1 : 0` : val}));\n`,
-    };
+  /** `type NAME`: a struct, union, enum or typedef by its C name. */
+  named(cname: string, what: string): void {
+    const all = this.#btf.findAllByName(cname);
+    const t =
+      all.find((x) => x.kind === "STRUCT" || x.kind === "UNION") ??
+      all.find((x) => x.kind === "ENUM" || x.kind === "ENUM64") ??
+      all.find((x) => x.kind === "TYPEDEF");
+    if (!t) {
+      const fwd = all.find((x) => x.kind === "FWD");
+      throw new GenTypesError(
+        fwd
+          ? `type "${cname}" is only declared in ${what} (a forward declaration, no members)`
+          : `no struct, union, enum or typedef named "${cname}" in ${what}`,
+      );
+    }
+    try {
+      this.#named(cname, t);
+    } catch (e) {
+      if (e instanceof GenTypesError) throw new GenTypesError(`type "${cname}": ${e.message}`);
+      throw e;
+    }
   }
-  if (bool) {
-    return {
-      ts: "boolean",
-      read: (off) => `getBits(b, o + ${off}, 0, ${bits}, false) !== 0n`,
-      write: (val, off, ind) => `${ind}setBits(b, o + ${off}, 0, ${bits}, ${val} ? 1n : 0n);\n`,
-    };
-  }
-  if (bits === 128) {
-    return {
-      ts: "bigint",
-      read: (off) => `getBits(b, o + ${off}, 0, 128, ${signed})`,
-      write: (val, off, ind) => `${ind}setBits(b, o + ${off}, 0, 128, ${val});\n`,
-    };
-  }
-  const method = {
-    8: signed ? "Int8" : "Uint8",
-    16: signed ? "Int16" : "Uint16",
-    32: signed ? "Int32" : "Uint32",
-    64: signed ? "BigInt64" : "BigUint64",
-  }[bits as 8 | 16 | 32 | 64];
-  const le = bits === 8 ? "" : ", true";
-  return {
-    ts: bits === 64 ? "bigint" : "number",
-    read: (off) => `v.get${method}(o + ${off}${le})`,
-    write: (val, off, ind) => `${ind}v.set${method}(o + ${off}, ${val}${le});\n`,
-  };
-}
 
-function bytesCodec(size: number): Emitted {
-  return {
-    ts: "Uint8Array",
-    read: (off) => `b.slice(o + ${off}, o + ${off} + ${size})`,
-    write: (val, off, ind) => `${ind}b.set(${val}.subarray(0, ${size}), o + ${off});\n`,
-  };
-}
-
-function dedent(code: string): string {
-  return code.replace(/^ {2}/gm, "");
+  #named(cname: string, t: BTFType): void {
+    const want = pascalCase(cname);
+    if (t.kind === "ENUM" || t.kind === "ENUM64") {
+      this.#enumConst(t, cname);
+      this.root(t.id, `${want}Codec`);
+      return;
+    }
+    const got = this.root(t.id, want);
+    if (got !== want && t.kind === "TYPEDEF" && !this.#used.has(want)) {
+      // `typedef struct event event_t`: EventT names the struct too.
+      this.#used.add(want);
+      this.#out.push(
+        `/** \`${cname}\`: {@link ${got}}. */\nexport type ${want} = ${got};\n` +
+          `/** Codec of {@link ${want}}. */\nexport const ${want} = ${got};\n\n`,
+      );
+    }
+  }
 }
 
 /** A C-like name for a type: `u64`, `char[8]`, `struct point[2]`. */
@@ -422,137 +401,41 @@ function describe(btf: BTF, id: TypeId): string {
   return t.name || t.kind.toLowerCase();
 }
 
-const PRELUDE = `/** Decodes and encodes one BTF type at a byte offset. */
-export interface Codec<T> {
-  /** Size in bytes. */
-  readonly size: number;
-  /** The value at \`offset\` of \`bytes\`. */
-  decode(bytes: Uint8Array, offset?: number): T;
-  /** Writes \`value\` at \`offset\` of \`bytes\` (a new zeroed buffer by default) and returns the buffer. */
-  encode(value: T, bytes?: Uint8Array, offset?: number): Uint8Array;
+/** `BtfValues` → `btfValues` (for `btfValuesNames`, `btfValuesConstants`). */
+function camel(base: string): string {
+  return base[0]?.toLowerCase() + base.slice(1);
 }
-
-function view(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function getString(b: Uint8Array, at: number, n: number): string {
-  let end = at;
-  while (end < at + n && b[end] !== 0) end++;
-  return String.fromCharCode(...b.subarray(at, end));
-}
-
-function setString(b: Uint8Array, at: number, n: number, s: string): void {
-  for (let i = 0; i < n; i++) b[at + i] = i < s.length ? s.charCodeAt(i) & 0xff : 0;
-}
-
-function getBits(b: Uint8Array, at: number, shift: number, bits: number, signed: boolean): bigint {
-  const n = (shift + bits + 7) >> 3;
-  let x = 0n;
-  for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[at + i] ?? 0);
-  x = (x >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n);
-  return signed ? BigInt.asIntN(bits, x) : x;
-}
-
-function setBits(b: Uint8Array, at: number, shift: number, bits: number, value: bigint): void {
-  const n = (shift + bits + 7) >> 3;
-  const mask = ((1n << BigInt(bits)) - 1n) << BigInt(shift);
-  let x = 0n;
-  for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[at + i] ?? 0);
-  x = (x & ~mask) | ((BigInt.asUintN(bits, value) << BigInt(shift)) & mask);
-  for (let i = 0; i < n; i++) {
-    b[at + i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
-}
-
-/** A map whose keys and values go through codecs. */
-export class TypedMap<K, V> {
-  constructor(
-    /** The map itself. */
-    readonly raw: BpfMap,
-    readonly key: Codec<K>,
-    readonly value: Codec<V>,
-  ) {}
-  /** The value under \`key\`, or undefined. */
-  lookup(key: K): V | undefined {
-    const v = this.raw.lookup(this.key.encode(key));
-    return v && this.value.decode(v);
-  }
-  /** Creates or replaces an element (\`flags\`: BPF_ANY, BPF_NOEXIST, BPF_EXIST). */
-  update(key: K, value: V, flags = 0): void {
-    this.raw.update(this.key.encode(key), this.value.encode(value), flags);
-  }
-  /** Deletes \`key\`; false when it was not there. */
-  delete(key: K): boolean {
-    return this.raw.delete(this.key.encode(key));
-  }
-  /** Every element. */
-  *entries(): IterableIterator<[K, V]> {
-    for (const [k, v] of this.raw.entries()) yield [this.key.decode(k), this.value.decode(v)];
-  }
-}
-
-/** A per-CPU map: one value per possible CPU. */
-export class TypedPerCpuMap<K, V> {
-  constructor(
-    /** The map itself. */
-    readonly raw: BpfMap,
-    readonly key: Codec<K>,
-    readonly value: Codec<V>,
-  ) {}
-  /** The values under \`key\` (index = CPU), or undefined. */
-  lookup(key: K): V[] | undefined {
-    return this.raw.lookupPerCpu(this.key.encode(key))?.map((v) => this.value.decode(v));
-  }
-  /** Sets the value of every CPU. */
-  update(key: K, values: readonly V[], flags = 0): void {
-    this.raw.updatePerCpu(this.key.encode(key), values.map((v) => this.value.encode(v)), flags);
-  }
-  /** Deletes \`key\`; false when it was not there. */
-  delete(key: K): boolean {
-    return this.raw.delete(this.key.encode(key));
-  }
-  /** Every element with its per-CPU values. */
-  *entries(): IterableIterator<[K, V[]]> {
-    for (const [k, vs] of this.raw.entriesPerCpu()) {
-      yield [this.key.decode(k), vs.map((v) => this.value.decode(v))];
-    }
-  }
-}
-
-/** A global variable read and written through its codec. */
-export class TypedVariable<T> {
-  constructor(
-    /** The variable itself. */
-    readonly raw: Variable,
-    readonly codec: Codec<T>,
-  ) {}
-  /** The current value. */
-  get(): T {
-    return this.codec.decode(this.raw.get());
-  }
-  /** Writes the value (not for read-only .rodata variables once loaded). */
-  set(value: T): void {
-    this.raw.set(this.codec.encode(value));
-  }
-}
-
-`;
-
-const quote = (name: string): string =>
-  /^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name);
 
 /**
  * The TypeScript module for `spec`.
  *
- * @throws {GenTypesError} when the object has no BTF or a type has no TypeScript form
+ * @throws {GenTypesError} when the object has no BTF, a type has no TypeScript form,
+ *   or a name of `opts.types` is not in the BTF
  */
 export function generateTypes(spec: CollectionSpec, opts: GenTypesOptions): string {
   const btf = spec.btf;
   if (!btf) throw new GenTypesError("the object has no BTF (.BTF section): compile it with -g");
-  const g = new Generator(btf);
   const base = pascalCase(opts.name);
+  const names = {
+    obj: `${base}Object`,
+    constants: `${base}Constants`,
+    loadOptions: `${base}LoadOptions`,
+    encode: `${camel(base)}Constants`,
+    maps: `${base}Maps`,
+    programs: `${base}Programs`,
+    variables: `${base}Variables`,
+    coll: `${base}Collection`,
+    mapName: `${base}MapName`,
+    progName: `${base}ProgramName`,
+    varName: `${base}VariableName`,
+    list: `${camel(base)}Names`,
+    load: `load${base}`,
+    bind: `bind${base}`,
+  };
+  const g = new Generator(btf, Object.values(names));
+  for (const t of opts.types ?? []) g.named(t, `the object's BTF`);
+
+  const C = "C";
   const mapLines: string[] = [];
   const mapInit: string[] = [];
   for (const m of Object.values(spec.maps)) {
@@ -560,41 +443,82 @@ export function generateTypes(spec: CollectionSpec, opts: GenTypesOptions): stri
     const value = m.btfValueTypeId ?? 0;
     const typed = key && value && (KEY_VALUE_TYPES.has(m.type) || PER_CPU_TYPES.has(m.type));
     const prop = quote(m.name);
-    const access = `c.maps[${JSON.stringify(m.name)}]`;
+    const raw = `${C}["maps"][${JSON.stringify(m.name)}]`;
+    const access = /^[A-Za-z_$][\w$]*$/.test(m.name)
+      ? `c.maps.${m.name}`
+      : `c.maps[${JSON.stringify(m.name)}]`;
+    const kind = mapTypeName(m.type) ?? `type ${m.type}`;
     if (typed) {
       const kc = g.root(key, `${pascalCase(m.name)}Key`);
       const vc = g.root(value, `${pascalCase(m.name)}Value`);
-      const cls = PER_CPU_TYPES.has(m.type) ? "TypedPerCpuMap" : "TypedMap";
+      const cls = g.lib(PER_CPU_TYPES.has(m.type) ? "TypedPerCpuMap" : "TypedMap");
       mapLines.push(
-        `  /** \`${m.name}\`: ${cls === "TypedMap" ? "" : "per-CPU "}${kc} → ${vc}. */\n  readonly ${prop}: ${cls}<${kc}, ${vc}>;\n`,
+        `  /** \`${m.name}\` (${kind}): ${kc} → ${vc}. */\n  readonly ${prop}: ${cls}<${kc}, ${vc}, ${raw}>;\n`,
       );
       mapInit.push(`      ${prop}: new ${cls}(${access}, ${kc}, ${vc}),\n`);
     } else {
-      mapLines.push(`  /** \`${m.name}\`. */\n  readonly ${prop}: BpfMap;\n`);
+      mapLines.push(`  /** \`${m.name}\` (${kind}). */\n  readonly ${prop}: ${raw};\n`);
       mapInit.push(`      ${prop}: ${access},\n`);
     }
   }
   const varLines: string[] = [];
   const varInit: string[] = [];
+  const constLines: string[] = [];
+  const constCodecs: string[] = [];
+  const varNames: string[] = [];
   for (const v of Object.values(spec.variables)) {
     if (!v.typeId) continue;
+    varNames.push(v.name);
     const codec = g.root(v.typeId, `${pascalCase(v.name)}Var`);
     const prop = quote(v.name);
+    const cls = g.lib("TypedVariable");
+    const access = /^[A-Za-z_$][\w$]*$/.test(v.name)
+      ? `c.variables.${v.name}`
+      : `c.variables[${JSON.stringify(v.name)}]`;
     varLines.push(
-      `  /** \`${v.name}\` in ${v.map}${v.readOnly ? " (read-only once loaded)" : ""}. */\n  readonly ${prop}: TypedVariable<${codec}>;\n`,
+      `  /** \`${v.name}\` in ${v.map}${v.readOnly ? " (read-only once loaded)" : ""}. */\n` +
+        `  readonly ${prop}: ${cls}<${codec}, ${C}["variables"][${JSON.stringify(v.name)}]>;\n`,
     );
-    varInit.push(
-      `      ${prop}: new TypedVariable(c.variables[${JSON.stringify(v.name)}], ${codec}),\n`,
-    );
+    varInit.push(`      ${prop}: new ${cls}(${access}, ${codec}),\n`);
+    if (v.readOnly && v.map.startsWith(".rodata") && v.linkage !== "extern") {
+      constLines.push(`  /** \`${v.name}\` in ${v.map}. */\n  readonly ${prop}?: ${codec};\n`);
+      constCodecs.push(`${prop}: ${codec}`);
+    }
   }
   const progs = Object.keys(spec.programs);
-  const union = (names: readonly string[]) =>
-    names.map((n) => JSON.stringify(n)).join(" | ") || "never";
+  const progLines = progs.map(
+    (p) => `  /** \`${p}\`. */\n  readonly ${quote(p)}: ${C}["programs"][${JSON.stringify(p)}];\n`,
+  );
+  const progInit = progs.map(
+    (p) =>
+      `      ${quote(p)}: ${/^[A-Za-z_$][\w$]*$/.test(p) ? `c.programs.${p}` : `c.programs[${JSON.stringify(p)}]`},\n`,
+  );
   const mapNames = Object.keys(spec.maps);
-  const varNames = Object.values(spec.variables)
-    .filter((v) => v.typeId)
-    .map((v) => v.name);
-  const module = opts.module ?? "tsbpf/kernel";
+  const list = (xs: readonly string[]) =>
+    xs.length ? `[${xs.map((x) => JSON.stringify(x)).join(", ")}]` : "[]";
+  for (const n of [
+    "Backend",
+    "CollectionSpec",
+    "LoadedCollection",
+    "TypedCollection",
+    "typedCollection",
+    "encodeConstants",
+  ] as const) {
+    g.lib(n);
+  }
+  const imports = LIBRARY.filter((n) => g.imports.has(n))
+    .map((n) => (TYPE_ONLY.has(n) ? `type ${n}` : n))
+    .sort((a, b) => a.replace(/^type /, "").localeCompare(b.replace(/^type /, "")))
+    .map((n) => `  ${n},\n`)
+    .join("");
+  const module = opts.module ?? "tsbpf/spec";
+  const { coll } = names;
+  // A type parameter only where it is used (a module checked with noUnusedParameters).
+  const mapsOf = mapLines.length ? `${names.maps}<${C}>` : names.maps;
+  const varsOf = varLines.length ? `${names.variables}<${C}>` : names.variables;
+  const progsOf = progLines.length ? `${names.programs}<${C}>` : names.programs;
+  const anything = mapLines.length + progLines.length + varLines.length > 0;
+  const param = `<${C} extends ${coll} = ${coll}>`;
   return (
     "/**\n" +
     ` * Types, codecs and a loader for the BPF object "${opts.name}".\n` +
@@ -602,30 +526,46 @@ export function generateTypes(spec: CollectionSpec, opts: GenTypesOptions): stri
     ` * @generated by \`${opts.command ?? "tsbpf gen types"}\`: do not edit, regenerate.\n` +
     " * @module\n" +
     " */\n" +
-    "/* eslint-disable */\n" +
     "// biome-ignore-all lint: generated code\n" +
-    `import {\n  type BpfMap,\n  Collection,\n  type CollectionOptions,\n  loadCollection,\n  type Program,\n  type Variable,\n} from ${JSON.stringify(module)};\n\n` +
-    PRELUDE +
+    `import {\n${imports}} from ${JSON.stringify(module)};\n\n` +
     g.code +
-    `/** Map names of ${opts.name}. */\nexport type ${base}MapName = ${union(mapNames)};\n` +
-    `/** Program names of ${opts.name}. */\nexport type ${base}ProgramName = ${union(progs)};\n` +
-    `/** Global variable names of ${opts.name}. */\nexport type ${base}VariableName = ${union(varNames)};\n\n` +
-    `/** The maps of ${opts.name}, typed by their BTF key and value types. */\nexport interface ${base}Maps {\n${mapLines.join("")}}\n\n` +
-    `/** The programs of ${opts.name}. */\nexport interface ${base}Programs {\n${progs.map((p) => `  readonly ${quote(p)}: Program;\n`).join("")}}\n\n` +
-    `/** The global variables of ${opts.name}, typed by their BTF types. */\nexport interface ${base}Variables {\n${varLines.join("")}}\n\n` +
-    `/** ${opts.name} loaded into the kernel. */\nexport interface ${base} extends Disposable {\n` +
-    `  /** The collection underneath (untyped access, BTF, CO-RE results). */\n  readonly collection: Collection<${base}MapName, ${base}ProgramName, ${base}VariableName>;\n` +
-    `  readonly maps: ${base}Maps;\n  readonly programs: ${base}Programs;\n  readonly variables: ${base}Variables;\n` +
-    "  /** Closes every descriptor the collection owns. */\n  close(): void;\n}\n\n" +
-    `/**\n * Loads ${opts.name} from its object file (or an already read spec) into the kernel.\n *\n` +
-    ` * @example\n * \`\`\`ts\n * using obj = load${base}("${opts.name}.bpf.o");\n * \`\`\`\n */\n` +
-    `export function load${base}(\n  source: string | Parameters<typeof Collection.load>[0],\n  options: CollectionOptions = {},\n): ${base} {\n` +
-    `  const c =\n    typeof source === "string"\n      ? loadCollection<${base}MapName, ${base}ProgramName, ${base}VariableName>(source, options)\n      : Collection.load<${base}MapName, ${base}ProgramName, ${base}VariableName>(source, options);\n` +
-    "  try {\n" +
-    `    const maps: ${base}Maps = {\n${mapInit.join("")}    };\n` +
-    `    const variables: ${base}Variables = {\n${varInit.join("")}    };\n` +
-    "    return {\n      collection: c,\n      maps,\n      programs: c.programs,\n      variables,\n" +
-    "      close: () => c.close(),\n      [Symbol.dispose]: () => c.close(),\n    };\n" +
-    "  } catch (e) {\n    c.close();\n    throw e;\n  }\n}\n"
+    `/** The names of ${opts.name}'s maps, programs and global variables. */\n` +
+    `export const ${names.list} = {\n  maps: ${list(mapNames)},\n  programs: ${list(progs)},\n  variables: ${list(varNames)},\n} as const;\n\n` +
+    `/** Map names of ${opts.name}. */\nexport type ${names.mapName} = (typeof ${names.list}.maps)[number];\n` +
+    `/** Program names of ${opts.name}. */\nexport type ${names.progName} = (typeof ${names.list}.programs)[number];\n` +
+    `/** Global variable names of ${opts.name}. */\nexport type ${names.varName} = (typeof ${names.list}.variables)[number];\n\n` +
+    `/** ${opts.name} loaded by either backend. */\n` +
+    `export type ${coll} = LoadedCollection<${names.mapName}, ${names.progName}, ${names.varName}>;\n\n` +
+    `/** The maps of ${opts.name}, typed by their BTF key and value types (\`${C}\`: the collection's own type). */\n` +
+    `export interface ${mapLines.length ? `${names.maps}${param}` : names.maps} {\n${mapLines.join("")}}\n\n` +
+    `/** The programs of ${opts.name} (\`${C}\`: the collection's own type). */\n` +
+    `export interface ${progLines.length ? `${names.programs}${param}` : names.programs} {\n${progLines.join("")}}\n\n` +
+    `/** The global variables of ${opts.name}, typed by their BTF types. */\n` +
+    `export interface ${varLines.length ? `${names.variables}${param}` : names.variables} {\n${varLines.join("")}}\n\n` +
+    `/** ${opts.name} with typed maps and variables; \`${C}\` is the backend's collection. */\n` +
+    `export type ${names.obj}${param} = TypedCollection<${C}, ${mapsOf}, ${progsOf}, ${varsOf}>;\n\n` +
+    `/** Values of ${opts.name}'s \`const volatile\` (.rodata) variables, set before loading. */\n` +
+    `export interface ${names.constants} {\n${constLines.join("")}}\n\n` +
+    `/** The \`constants\` load option (any backend's) from typed values, through their codecs. */\n` +
+    `export function ${names.encode}(values: ${names.constants}): Record<string, Uint8Array> {\n` +
+    `  return encodeConstants(values, ${constCodecs.length ? `{ ${constCodecs.join(", ")} }` : "{}"});\n}\n\n` +
+    `/** Options of {@link ${names.load}}. */\n` +
+    `export interface ${names.loadOptions} {\n  /** Values of \`const volatile\` variables. */\n  readonly constants?: ${names.constants};\n}\n\n` +
+    `/**\n * Loads ${opts.name} with \`backend\` (\`kernelBackend\` from "tsbpf/kernel", \`vmBackend\` from\n` +
+    ` * "tsbpf/vm"); the caller reads the object (\`loadCollectionSpec(bytes)\`, "tsbpf/elf").\n *\n` +
+    ` * @example\n * \`\`\`ts\n * using obj = ${names.load}(vmBackend, loadCollectionSpec(bytes));\n * \`\`\`\n */\n` +
+    `export function ${names.load}(\n  backend: Backend,\n  spec: CollectionSpec,\n  opts: ${names.loadOptions} = {},\n): ${names.obj} {\n` +
+    `  const constants = ${names.encode}(opts.constants ?? {});\n` +
+    `  return ${names.bind}(backend.load<${names.mapName}, ${names.progName}, ${names.varName}>(spec, { constants }));\n}\n\n` +
+    `/**\n * Types a collection of ${opts.name} already loaded, keeping its backend's own classes\n` +
+    " * (the kernel's BpfMap and Program for readers and attach, the VM's maps); closes it if\n" +
+    " * it lacks a name or a size differs.\n *\n" +
+    ` * @example\n * \`\`\`ts\n * using obj = ${names.bind}(Collection.load(spec));\n * \`\`\`\n */\n` +
+    `export function ${names.bind}<${C} extends ${coll}>(collection: ${C}): ${names.obj}<${C}> {\n` +
+    `  return typedCollection(collection, ${names.list}, (${anything ? "c" : ""}) => ({\n` +
+    `    maps: {\n${mapInit.join("")}    },\n` +
+    `    programs: {\n${progInit.join("")}    },\n` +
+    `    variables: {\n${varInit.join("")}    },\n` +
+    "  }));\n}\n"
   );
 }

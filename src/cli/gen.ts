@@ -1,7 +1,7 @@
 /**
- * `tsbpf gen types OBJ [name NAME] [module SPECIFIER]`: a typed TypeScript module for a
- * BPF object on stdout (see gen-types.ts). bpftool's `gen skeleton` writes C; tsbpf
- * writes TypeScript.
+ * `tsbpf gen types OBJ [type NAME]... [name NAME] [module SPECIFIER]`: a typed
+ * TypeScript module for a BPF object on stdout (see gen-types.ts). bpftool's `gen
+ * skeleton` writes C; tsbpf writes TypeScript.
  */
 
 import { basename } from "node:path";
@@ -18,10 +18,12 @@ function help(ctx: Context): void {
   const b = `${ctx.bin} gen`;
   printHelp(
     ctx,
-    `Usage: ${b} types       FILE [name OBJECT_NAME] [module SPECIFIER]\n` +
+    `Usage: ${b} types       FILE [type TYPE_NAME]... [name OBJECT_NAME] [module SPECIFIER]\n` +
       `       ${b} help\n` +
       "\n" +
-      "       SPECIFIER: where the module imports tsbpf's kernel API (default tsbpf/kernel)\n" +
+      "       TYPE_NAME: a struct, union, enum or typedef to emit even when no map or\n" +
+      "                  variable uses it (a ring or perf buffer record)\n" +
+      "       SPECIFIER: where the module imports tsbpf/spec from (default tsbpf/spec)\n" +
       `       ${HELP_SPEC_OPTIONS} }\n`,
   );
 }
@@ -33,17 +35,19 @@ function objectName(path: string): string {
   return dot < 0 ? base : base.slice(0, dot);
 }
 
-/** `gen types FILE [name NAME] [module SPECIFIER]`. */
+/** `gen types FILE [type NAME]... [name NAME] [module SPECIFIER]`. */
 async function types(ctx: Context, args: Args): Promise<void> {
   if (args.count < 1) throw new UsageError();
   const file = args.next();
   let name: string | undefined;
   let module: string | undefined;
+  const typeNames: string[] = [];
   while (args.count > 0) {
     const w = args.next();
     if (args.count < 1) throw new UsageError(`'${w}' needs a value`);
     if (w === "name") name = args.next();
     else if (w === "module") module = args.next();
+    else if (w === "type") typeNames.push(args.next());
     else throw new CliError(`unknown arg ${w}`);
   }
   let bytes: Uint8Array;
@@ -69,7 +73,14 @@ async function types(ctx: Context, args: Args): Promise<void> {
     code = generateTypes(spec, {
       name: objName,
       ...(module ? { module } : {}),
-      command: `tsbpf gen types ${basename(file)}${name ? ` name ${name}` : ""}`,
+      types: typeNames,
+      command: [
+        "tsbpf gen types",
+        file,
+        ...typeNames.map((t) => `type ${t}`),
+        ...(name ? [`name ${name}`] : []),
+        ...(module ? [`module ${module}`] : []),
+      ].join(" "),
     });
   } catch (e) {
     throw new CliError(`can't generate types for ${file}: ${e instanceof Error ? e.message : e}`);
