@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { applyCoreRelocations, CoreResolver } from "../src/btf/core.ts";
 import { CoreReloKind } from "../src/btf/index.ts";
 import { loadCollectionSpec } from "../src/elf/index.ts";
-import { vmlinuxBTF } from "../src/kernel/btf.ts";
+import { vmlinuxBTF } from "../src/kernel/btf/kernel-btf.ts";
 
 const skip = existsSync("/sys/kernel/btf/vmlinux") ? false : "no /sys/kernel/btf/vmlinux";
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type BTF, type BTFType, encodeTypes, parseBTF } from "../src/btf/index.ts";
-import { vmlinuxBTF } from "../src/kernel/btf.ts";
+import { vmlinuxBTF } from "../src/kernel/btf/kernel-btf.ts";
 import { assertSameLines } from "./btf-compare.ts";
 import {
   assertSameRun,

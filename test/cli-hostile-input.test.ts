@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { InputFileError, readInputFile } from "../src/kernel/input-file.ts";
+import { InputFileError, readInputFile } from "../src/kernel/system/input-file.ts";
 import { tsbpf } from "./cli-run.ts";
 
 const OBJ = "examples/xdp-count/xdp-count.bpf.o";

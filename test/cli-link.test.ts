@@ -10,8 +10,6 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
-import { kernelVersionCode, runningKernelRelease } from "../src/kernel/kernel-version.ts";
-import type { Link } from "../src/kernel/link.ts";
 import {
   attachCgroup,
   attachPerfEvent,
@@ -19,7 +17,9 @@ import {
   attachTracepoint,
   attachUprobe,
 } from "../src/kernel/links/index.ts";
-import { Program } from "../src/kernel/program.ts";
+import type { Link } from "../src/kernel/links/link.ts";
+import { Program } from "../src/kernel/programs/program.ts";
+import { kernelVersionCode, runningKernelRelease } from "../src/kernel/system/kernel-version.ts";
 import { AttachType, ProgType } from "../src/uapi/index.ts";
 import {
   assertSameRun,

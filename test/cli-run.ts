@@ -9,7 +9,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { main } from "../src/cli/main.ts";
-import { ensureBpffs } from "../src/kernel/pin.ts";
+import { ensureBpffs } from "../src/kernel/objects/pin.ts";
 import { fdCounts } from "./leak-check.ts";
 import { kernelSkip, needs, toolSkip } from "./support/kernel.ts";
 

@@ -16,8 +16,8 @@ import {
   parseELF,
   SegmentType,
 } from "../src/elf/index.ts";
-import { resolveBinary } from "../src/kernel/uprobe-library.ts";
-import { functionOffset, functionSymbols } from "../src/kernel/uprobe-symbols.ts";
+import { resolveBinary } from "../src/kernel/links/uprobe-library.ts";
+import { functionOffset, functionSymbols } from "../src/kernel/links/uprobe-symbols.ts";
 
 function have(tool: string): boolean {
   try {

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { linkIds, progIds } from "../src/kernel/objects.ts";
+import { linkIds, progIds } from "../src/kernel/objects/objects.ts";
 import { openFdCount } from "../src/kernel/sys/index.ts";
 import { cgroup2Root, kernelSkip } from "./support/kernel.ts";
 

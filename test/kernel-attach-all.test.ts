@@ -12,8 +12,8 @@ import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { Collection } from "../src/kernel/collection/collection.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
-import { nextObjectId } from "../src/kernel/objects.ts";
-import { Program } from "../src/kernel/program.ts";
+import { nextObjectId } from "../src/kernel/objects/objects.ts";
+import { Program } from "../src/kernel/programs/program.ts";
 import { kernelSkip } from "./support/kernel.ts";
 
 const ROOT = join(import.meta.dirname, "..");

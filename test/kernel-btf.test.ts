@@ -24,8 +24,8 @@ import {
   moduleBTFNames,
   probeBTFFeatures,
   vmlinuxBTF,
-} from "../src/kernel/btf.ts";
-import { btfIds } from "../src/kernel/objects.ts";
+} from "../src/kernel/btf/kernel-btf.ts";
+import { btfIds } from "../src/kernel/objects/objects.ts";
 import { assertNoLeak } from "./leak-check.ts";
 import { kernelSkip, needs, pathSkip } from "./support/kernel.ts";
 

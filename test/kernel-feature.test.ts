@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, test } from "node:test";
-import { missingCapabilities } from "../src/kernel/capabilities.ts";
 import {
   clearFeatureCache,
   formatFeatureReport,
@@ -32,10 +31,11 @@ import {
   PROG_TYPE_SINCE,
   runningKernel,
 } from "../src/kernel/features/since.ts";
-import { BpfMap } from "../src/kernel/map.ts";
-import { Program } from "../src/kernel/program.ts";
+import { BpfMap } from "../src/kernel/maps/map.ts";
+import { Program } from "../src/kernel/programs/program.ts";
+import { VerifierError } from "../src/kernel/programs/verifier-error.ts";
 import { openFdCount } from "../src/kernel/sys/index.ts";
-import { VerifierError } from "../src/kernel/verifier-error.ts";
+import { missingCapabilities } from "../src/kernel/system/capabilities.ts";
 import {
   Errno,
   HelperId,

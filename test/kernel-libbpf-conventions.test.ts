@@ -11,9 +11,9 @@ import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
 import { Collection } from "../src/kernel/collection/collection.ts";
-import { ensureBpffs } from "../src/kernel/pin.ts";
-import { Program } from "../src/kernel/program.ts";
-import { VerifierError } from "../src/kernel/verifier-error.ts";
+import { ensureBpffs } from "../src/kernel/objects/pin.ts";
+import { Program } from "../src/kernel/programs/program.ts";
+import { VerifierError } from "../src/kernel/programs/verifier-error.ts";
 import { ProgType } from "../src/uapi/index.ts";
 import { kernelSkip, needs, toolSkip } from "./support/kernel.ts";
 
@@ -85,7 +85,7 @@ describe("libbpf's loading conventions", { skip: kernelSkip }, () => {
 test("pinByNamePath refuses names that are not file names", {
   skip: needs(kernelSkip),
 }, async () => {
-  const { pinByNamePath } = await import("../src/kernel/map.ts");
+  const { pinByNamePath } = await import("../src/kernel/maps/map.ts");
   assert.equal(
     pinByNamePath("/sys/fs/bpf/x", "cilium_ratelimit_metrics"),
     "/sys/fs/bpf/x/cilium_ratelimit_metrics",

@@ -23,9 +23,8 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { describeSection } from "../src/elf/index.ts";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
-import { vmlinuxBTF } from "../src/kernel/btf.ts";
+import { vmlinuxBTF } from "../src/kernel/btf/kernel-btf.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
-import { Link } from "../src/kernel/link.ts";
 import {
   attachCgroup,
   attachKprobe,
@@ -37,14 +36,15 @@ import {
   attachXdp,
   KPROBES_UNAVAILABLE,
 } from "../src/kernel/links/index.ts";
-import { BpfMap } from "../src/kernel/map.ts";
-import { linkIds, progIds } from "../src/kernel/objects.ts";
-import { encodePerfEventAttr, PERF_EVENT_ATTR } from "../src/kernel/perf-event.ts";
-import { ensureBpffs } from "../src/kernel/pin.ts";
-import { Program } from "../src/kernel/program.ts";
+import { Link } from "../src/kernel/links/link.ts";
+import { encodePerfEventAttr, PERF_EVENT_ATTR } from "../src/kernel/links/perf-event.ts";
+import { tracefsDir } from "../src/kernel/links/tracefs.ts";
+import { functionOffset } from "../src/kernel/links/uprobe-symbols.ts";
+import { BpfMap } from "../src/kernel/maps/map.ts";
+import { linkIds, progIds } from "../src/kernel/objects/objects.ts";
+import { ensureBpffs } from "../src/kernel/objects/pin.ts";
+import { Program } from "../src/kernel/programs/program.ts";
 import { syscall5 } from "../src/kernel/sys/index.ts";
-import { tracefsDir } from "../src/kernel/tracefs.ts";
-import { functionOffset } from "../src/kernel/uprobe-symbols.ts";
 import type { ProgramSpec } from "../src/spec/program-spec.ts";
 import { AttachType, MapType, ProgType, XdpFlags } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { BpfMap } from "../src/kernel/map.ts";
+import { BpfMap } from "../src/kernel/maps/map.ts";
 import { MapSpecError } from "../src/spec/map-spec.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { noLeaks, skipUnlessRoot as skip, u32 } from "./map-model-support.ts";

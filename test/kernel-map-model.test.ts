@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { possibleCpus } from "../src/kernel/cpus.ts";
-import { BpfMap } from "../src/kernel/map.ts";
+import { BpfMap } from "../src/kernel/maps/map.ts";
+import { possibleCpus } from "../src/kernel/system/cpus.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapFlags, MapType, UpdateFlags } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";

@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { BpfMap } from "../src/kernel/map.ts";
-import { mapInfoById } from "../src/kernel/map-info.ts";
+import { BpfMap } from "../src/kernel/maps/map.ts";
+import { mapInfoById } from "../src/kernel/maps/map-info.ts";
 import {
   bpffsStatus,
   DEFAULT_BPFFS,
@@ -18,7 +18,7 @@ import {
   isOnBpffs,
   openPinned,
   pinObject,
-} from "../src/kernel/pin.ts";
+} from "../src/kernel/objects/pin.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { noLeaks, readU32, skipUnlessRoot as skip, u32 } from "./map-model-support.ts";

@@ -6,12 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { KernelBTF } from "../src/kernel/btf.ts";
-import { possibleCpus } from "../src/kernel/cpus.ts";
-import { BpfMap } from "../src/kernel/map.ts";
-import { MapBatchError } from "../src/kernel/map-batch.ts";
-import { mapInfoById } from "../src/kernel/map-info.ts";
+import { KernelBTF } from "../src/kernel/btf/kernel-btf.ts";
+import { BpfMap } from "../src/kernel/maps/map.ts";
+import { MapBatchError } from "../src/kernel/maps/map-batch.ts";
+import { mapInfoById } from "../src/kernel/maps/map-info.ts";
 import { SyscallError } from "../src/kernel/sys/index.ts";
+import { possibleCpus } from "../src/kernel/system/cpus.ts";
 import { MapFlags, MapType, UpdateFlags } from "../src/uapi/index.ts";
 import { lpm4, noLeaks, readU32, skipUnlessRoot as skip, u32, u64 } from "./map-model-support.ts";
 

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, test } from "node:test";
-import { BpfMap } from "../src/kernel/map.ts";
-import { mapInfoByFd } from "../src/kernel/map-info.ts";
-import { objInfoByFd } from "../src/kernel/obj-info.ts";
+import { BpfMap } from "../src/kernel/maps/map.ts";
+import { mapInfoByFd } from "../src/kernel/maps/map-info.ts";
+import { objInfoByFd } from "../src/kernel/objects/obj-info.ts";
 import {
   btfIds,
   linkIds,
@@ -15,7 +15,7 @@ import {
   nextObjectId,
   objectFdById,
   progIds,
-} from "../src/kernel/objects.ts";
+} from "../src/kernel/objects/objects.ts";
 import { bpfMapInfo, MapType } from "../src/uapi/index.ts";
 import { noLeaks, skipUnlessRoot as skip } from "./map-model-support.ts";
 

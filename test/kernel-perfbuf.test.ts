@@ -7,11 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { onCpu } from "../src/kernel/cpus.ts";
 import { onlineCpus } from "../src/kernel/links/perf-sampling.ts";
-import { BpfMap } from "../src/kernel/map.ts";
-import { PerfBufferReader, type PerfRecord } from "../src/kernel/perfbuf.ts";
+import { BpfMap } from "../src/kernel/maps/map.ts";
+import { PerfBufferReader, type PerfRecord } from "../src/kernel/readers/perfbuf.ts";
 import { threadAffinity } from "../src/kernel/sys/index.ts";
+import { onCpu } from "../src/kernel/system/cpus.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { noLeak, PACKET, perfSeqProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
 import { kernelSkip } from "./support/kernel.ts";

@@ -13,8 +13,8 @@ import { describe, test } from "node:test";
 import { BTFError } from "../src/btf/index.ts";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { Collection } from "../src/kernel/collection/collection.ts";
-import { decodeRecord, recordDecoder } from "../src/kernel/record-decode.ts";
-import { RingBufferReader } from "../src/kernel/ringbuf.ts";
+import { decodeRecord, recordDecoder } from "../src/kernel/readers/record-decode.ts";
+import { RingBufferReader } from "../src/kernel/readers/ringbuf.ts";
 import { noLeak, PACKET } from "./kernel-ringbuf-programs.ts";
 import { kernelSkip, needs, toolSkip } from "./support/kernel.ts";
 

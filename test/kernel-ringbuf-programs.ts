@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
-import { Program } from "../src/kernel/program.ts";
+import { Program } from "../src/kernel/programs/program.ts";
 import { ProgType } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 

@@ -10,9 +10,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { BpfMap } from "../src/kernel/map.ts";
-import { RingBufferReader, RingBufferSet } from "../src/kernel/ringbuf.ts";
-import { RING_EMPTY } from "../src/kernel/ringbuf-raw.ts";
+import { BpfMap } from "../src/kernel/maps/map.ts";
+import { RingBufferReader, RingBufferSet } from "../src/kernel/readers/ringbuf.ts";
+import { RING_EMPTY } from "../src/kernel/readers/ringbuf-raw.ts";
 import { MapType } from "../src/uapi/index.ts";
 import {
   type Emit,

@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseTraceLine, TracePipeReader, type TraceRecord } from "../src/kernel/trace-pipe.ts";
+import {
+  parseTraceLine,
+  TracePipeReader,
+  type TraceRecord,
+} from "../src/kernel/readers/trace-pipe.ts";
 import { noLeak, PACKET, printkProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
 import { kernelSkip } from "./support/kernel.ts";
 

@@ -19,8 +19,8 @@ import { type TestContext, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { Collection } from "../src/kernel/collection/collection.ts";
 import { NotSupportedError } from "../src/kernel/features/not-supported-error.ts";
-import type { Link } from "../src/kernel/link.ts";
 import { attachKprobe, attachProgram } from "../src/kernel/links/index.ts";
+import type { Link } from "../src/kernel/links/link.ts";
 import { kernelSkip, needs, toolSkip } from "./support/kernel.ts";
 
 const OBJ = join(import.meta.dirname, "testdata/hooks/hooks.bpf.o");

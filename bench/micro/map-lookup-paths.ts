@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark behind the map hot path's choices (src/kernel/map.ts, sys/bpf.ts):
+ * Micro-benchmark behind the map hot path's choices (src/kernel/maps/map.ts, sys/bpf.ts):
  * koffi call styles for bpf(BPF_MAP_LOOKUP_ELEM) (a `void *` prototype with the koffi
  * pointer or a Uint8Array vs an integer prototype with the address as a number), and
  * what each step of a lookup adds (key copy, value copy styles, BpfMap methods).

@@ -14,12 +14,12 @@ import {
   parseBTF,
 } from "../btf/index.ts";
 import { parseELF } from "../elf/index.ts";
-import { KernelBTF, SYSFS_BTF_DIR, vmlinuxBTF } from "../kernel/btf.ts";
-import { btfInfoById } from "../kernel/btf-info.ts";
-import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
-import { BpfMap } from "../kernel/map.ts";
-import { programInfoByFd } from "../kernel/prog-info.ts";
+import { btfInfoById } from "../kernel/btf/btf-info.ts";
+import { KernelBTF, SYSFS_BTF_DIR, vmlinuxBTF } from "../kernel/btf/kernel-btf.ts";
+import { BpfMap } from "../kernel/maps/map.ts";
+import { programInfoByFd } from "../kernel/programs/prog-info.ts";
 import type { Fd } from "../kernel/sys/index.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/system/input-file.ts";
 import { Errno } from "../uapi/index.ts";
 import { type Args, isPrefix, parseU32 } from "./args.ts";
 import type { Context } from "./command.ts";

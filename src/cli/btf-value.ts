@@ -8,8 +8,8 @@
 
 import { formatValue, type ValueSink } from "../btf/format-value.ts";
 import type { BTF } from "../btf/index.ts";
-import { KernelBTF, vmlinuxBTF } from "../kernel/btf.ts";
-import type { MapInfo } from "../kernel/map-info.ts";
+import { KernelBTF, vmlinuxBTF } from "../kernel/btf/kernel-btf.ts";
+import type { MapInfo } from "../kernel/maps/map-info.ts";
 import type { MapEntry } from "./format-map.ts";
 import type { JsonWriter } from "./json-writer.ts";
 import { CliError } from "./output.ts";

@@ -1,6 +1,6 @@
 /** `tsbpf btf show|list [id BTF_ID]`: the BTF objects the kernel holds, as bpftool prints them. */
-import { type BtfInfo, btfInfoByFd } from "../kernel/btf-info.ts";
-import { objInfoByFd } from "../kernel/obj-info.ts";
+import { type BtfInfo, btfInfoByFd } from "../kernel/btf/btf-info.ts";
+import { objInfoByFd } from "../kernel/objects/obj-info.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import { bpfMapInfo, bpfProgInfo, type StructLayout } from "../uapi/index.ts";
 import { type Args, parseU32 } from "./args.ts";

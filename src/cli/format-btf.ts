@@ -4,7 +4,7 @@
  * `dumpRaw` of src/btf).
  */
 import type { BTFType, IntType } from "../btf/index.ts";
-import type { BtfInfo } from "../kernel/btf-info.ts";
+import type { BtfInfo } from "../kernel/btf/btf-info.ts";
 import type { JsonWriter } from "./json-writer.ts";
 
 /** A BTF object with the programs and maps that use it. */

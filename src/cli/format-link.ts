@@ -8,7 +8,7 @@
  * or file and offset, or sampled event of a perf_event link, the interface of xdp and
  * tcx links, netfilter hooks, the functions of kprobe/uprobe multi links.
  */
-import type { LinkDetail, LinkInfo, PerfEventLinkInfo } from "../kernel/link-info.ts";
+import type { LinkDetail, LinkInfo, PerfEventLinkInfo } from "../kernel/links/link-info.ts";
 import { attachTypeName, progTypeName } from "../uapi/index.ts";
 import type { JsonWriter } from "./json-writer.ts";
 

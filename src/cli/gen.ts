@@ -6,7 +6,7 @@
 
 import { basename } from "node:path";
 import { loadCollectionSpec } from "../elf/index.ts";
-import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/system/input-file.ts";
 import type { CollectionSpec } from "../spec/collection-spec.ts";
 import type { Args } from "./args.ts";
 import { type Command, type Context, dispatch, HELP_SPEC_OPTIONS, printHelp } from "./command.ts";

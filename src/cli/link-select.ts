@@ -2,7 +2,7 @@
  * The LINK selector as bpftool parses it (link_parse_fd): `id N` or `pinned PATH`,
  * with bpftool's error messages.
  */
-import { objectFdById } from "../kernel/objects.ts";
+import { objectFdById } from "../kernel/objects/objects.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import { Errno, errnoMessage } from "../uapi/index.ts";
 import type { Args } from "./args.ts";

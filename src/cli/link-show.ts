@@ -3,9 +3,9 @@
  * names, as bpftool prints them.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { type LinkInfo, linkInfoByFd } from "../kernel/link-info.ts";
-import { objectFdById } from "../kernel/objects.ts";
-import { programInfoByFd } from "../kernel/prog-info.ts";
+import { type LinkInfo, linkInfoByFd } from "../kernel/links/link-info.ts";
+import { objectFdById } from "../kernel/objects/objects.ts";
+import { programInfoByFd } from "../kernel/programs/prog-info.ts";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";
 import { type LinkView, linkJson, linkPlain } from "./format-link.ts";

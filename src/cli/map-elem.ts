@@ -3,7 +3,7 @@
  * queue/stack forms push, enqueue, pop, dequeue, peek — with bpftool's argument grammar
  * (`key [hex] BYTES`, `value [hex] BYTES | MAP | PROG`, `any|exist|noexist`) and output.
  */
-import { BpfMap } from "../kernel/map.ts";
+import { BpfMap } from "../kernel/maps/map.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import { isMapInMapType, isPerCpuMapType } from "../spec/map-spec.ts";
 import { Errno, MapType, mapTypeName, UpdateFlags } from "../uapi/index.ts";

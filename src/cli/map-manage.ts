@@ -1,5 +1,5 @@
 /** `tsbpf map create|pin|freeze`, with bpftool's grammar and messages. */
-import { BpfMap } from "../kernel/map.ts";
+import { BpfMap } from "../kernel/maps/map.ts";
 import type { MapSpec } from "../spec/map-spec.ts";
 import { MapType, mapTypeName } from "../uapi/index.ts";
 import type { Args } from "./args.ts";

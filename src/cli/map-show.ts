@@ -1,5 +1,5 @@
 /** `tsbpf map show|list [MAP]`, as bpftool prints it. */
-import { type MapInfo, mapInfoByFd, readFdInfo } from "../kernel/map-info.ts";
+import { type MapInfo, mapInfoByFd, readFdInfo } from "../kernel/maps/map-info.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";

@@ -5,7 +5,7 @@
  */
 import { readdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ensureBpffs, isOnBpffs, pinObject } from "../kernel/pin.ts";
+import { ensureBpffs, isOnBpffs, pinObject } from "../kernel/objects/pin.ts";
 import { Errno } from "../uapi/index.ts";
 import type { Args } from "./args.ts";
 import { CliError, exitForErrno } from "./output.ts";

@@ -5,9 +5,9 @@
  */
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fdKind } from "../kernel/fd-kind.ts";
-import { objInfoByFd } from "../kernel/obj-info.ts";
-import { openPinned } from "../kernel/pin.ts";
+import { fdKind } from "../kernel/objects/fd-kind.ts";
+import { objInfoByFd } from "../kernel/objects/obj-info.ts";
+import { openPinned } from "../kernel/objects/pin.ts";
 import { bpfLinkInfo, bpfMapInfo, bpfProgInfo, type StructLayout } from "../uapi/index.ts";
 
 const LAYOUTS: Record<"prog" | "map" | "link", StructLayout> = {

@@ -4,8 +4,8 @@
  * `prog dump xlated`.
  */
 import { type BTF, type FuncProtoType, parseBTF, type TypeId } from "../btf/index.ts";
-import { btfBytesById } from "../kernel/btf-info.ts";
-import type { ProgramInfo } from "../kernel/prog-info.ts";
+import { btfBytesById } from "../kernel/btf/btf-info.ts";
+import type { ProgramInfo } from "../kernel/programs/prog-info.ts";
 import { BPF_OBJ_NAME_LEN } from "../uapi/index.ts";
 
 const cache = new Map<number, BTF | undefined>();

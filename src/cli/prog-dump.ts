@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import type { BTF } from "../btf/index.ts";
 import { decodeProgram, formatKernel, type Instruction } from "../isa/index.ts";
-import { type ProgramInfo, programInfoByFd } from "../kernel/prog-info.ts";
+import { type ProgramInfo, programInfoByFd } from "../kernel/programs/prog-info.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import { type Args, isPrefix } from "./args.ts";
 import type { Context } from "./command.ts";

@@ -13,11 +13,11 @@
  */
 import { basename, extname } from "node:path";
 import { assemble, decodeProgram, encodeProgram } from "../isa/index.ts";
-import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
-import { objectFdById } from "../kernel/objects.ts";
-import { Program } from "../kernel/program.ts";
+import { objectFdById } from "../kernel/objects/objects.ts";
+import { Program } from "../kernel/programs/program.ts";
+import { VerifierError } from "../kernel/programs/verifier-error.ts";
 import type { Fd } from "../kernel/sys/index.ts";
-import { VerifierError } from "../kernel/verifier-error.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/system/input-file.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
 import { INSN_SIZE, LogLevel, ProgType } from "../uapi/index.ts";
 import type { Args } from "./args.ts";

@@ -4,8 +4,8 @@
  * through their BTF as bpftool's show_prog_metadata does.
  */
 import type { BTF } from "../btf/index.ts";
-import { KernelBTF } from "../kernel/btf.ts";
-import { BpfMap } from "../kernel/map.ts";
+import { KernelBTF } from "../kernel/btf/kernel-btf.ts";
+import { BpfMap } from "../kernel/maps/map.ts";
 import { MapType } from "../uapi/index.ts";
 
 /** bpftool's prefix for metadata variables; it prints the names without it. */

@@ -1,5 +1,5 @@
 /** `tsbpf prog pin PROG FILE`. */
-import { programInfoByFd } from "../kernel/prog-info.ts";
+import { programInfoByFd } from "../kernel/programs/prog-info.ts";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";
 import { pinAt, requirePinArgs } from "./pin-path.ts";

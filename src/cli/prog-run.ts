@@ -5,9 +5,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { NotSupportedError } from "../kernel/features/not-supported-error.ts";
-import { MAX_DATA_BYTES, readInputFile } from "../kernel/input-file.ts";
-import { Program } from "../kernel/program.ts";
-import type { RunResult } from "../kernel/test-run.ts";
+import { Program } from "../kernel/programs/program.ts";
+import type { RunResult } from "../kernel/programs/test-run.ts";
+import { MAX_DATA_BYTES, readInputFile } from "../kernel/system/input-file.ts";
 import { type Args, checkAmbiguous, parseCUnsigned } from "./args.ts";
 import type { Context } from "./command.ts";
 import { hexDump } from "./hex.ts";

@@ -2,8 +2,8 @@
  * `tsbpf prog show|list [PROG]`: every program the kernel holds, or those a selector
  * names, as bpftool prints them.
  */
-import { readFdInfo } from "../kernel/map-info.ts";
-import { type ProgramInfo, programInfoByFd } from "../kernel/prog-info.ts";
+import { readFdInfo } from "../kernel/maps/map-info.ts";
+import { type ProgramInfo, programInfoByFd } from "../kernel/programs/prog-info.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";

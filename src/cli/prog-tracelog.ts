@@ -7,7 +7,7 @@
  *
  * Reading trace_pipe consumes it: two readers share the lines between them.
  */
-import { TracePipeReader } from "../kernel/trace-pipe.ts";
+import { TracePipeReader } from "../kernel/readers/trace-pipe.ts";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";
 import { CliError } from "./output.ts";

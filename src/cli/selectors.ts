@@ -5,12 +5,12 @@
  * want exactly one).
  */
 
-import { fdKind } from "../kernel/fd-kind.ts";
-import { InputFileError } from "../kernel/input-file.ts";
-import { mapInfoByFd } from "../kernel/map-info.ts";
-import { type ObjectKind, objectFdById, objectIds } from "../kernel/objects.ts";
-import { openPinned } from "../kernel/pin.ts";
+import { mapInfoByFd } from "../kernel/maps/map-info.ts";
+import { fdKind } from "../kernel/objects/fd-kind.ts";
+import { type ObjectKind, objectFdById, objectIds } from "../kernel/objects/objects.ts";
+import { openPinned } from "../kernel/objects/pin.ts";
 import { type Fd, SyscallError } from "../kernel/sys/index.ts";
+import { InputFileError } from "../kernel/system/input-file.ts";
 import { BPF_OBJ_NAME_LEN, Errno, errnoMessage, errnoNumber } from "../uapi/index.ts";
 import { type Args, parseU32 } from "./args.ts";
 import { CliError, UsageError } from "./output.ts";

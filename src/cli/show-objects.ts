@@ -5,7 +5,7 @@
  * whole listing, and around a selection only when it matched several — with `-f`'s
  * pinned paths.
  */
-import type { ObjectKind } from "../kernel/objects.ts";
+import type { ObjectKind } from "../kernel/objects/objects.ts";
 import type { Fd } from "../kernel/sys/index.ts";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";

@@ -3,7 +3,7 @@
  * (programs with their type and size, maps with their shape), or says why it did not.
  */
 import { loadCollectionSpec } from "../elf/index.ts";
-import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/input-file.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../kernel/system/input-file.ts";
 import { describeMapType } from "../spec/map-spec.ts";
 import { progTypeName } from "../uapi/index.ts";
 import { VirtualMachine } from "../vm/index.ts";

@@ -18,7 +18,7 @@ import {
   MAX_DATA_BYTES,
   MAX_TEXT_BYTES,
   readInputFile,
-} from "../kernel/input-file.ts";
+} from "../kernel/system/input-file.ts";
 import { ProgType } from "../uapi/index.ts";
 import { VirtualMachine, VmProgram } from "../vm/index.ts";
 import { Args } from "./args.ts";

@@ -10,18 +10,18 @@
 // biome-ignore-all assist/source/organizeImports: grouped by topic, a comment per group
 
 // ---- maps ----------------------------------------------------------------------------
-export { BpfMap, type BpfMapCreateOptions, type BpfMapOpenOptions } from "./map.ts";
-export { MapBatchError } from "./map-batch.ts";
-export { type MapInfo, mapInfoByFd, mapInfoById } from "./map-info.ts";
+export { BpfMap, type BpfMapCreateOptions, type BpfMapOpenOptions } from "./maps/map.ts";
+export { MapBatchError } from "./maps/map-batch.ts";
+export { type MapInfo, mapInfoByFd, mapInfoById } from "./maps/map-info.ts";
 
 // ---- programs ------------------------------------------------------------------------
-export { Program } from "./program.ts";
-export type { LoadOptions } from "./program-load.ts";
-export type { RunOptions, RunResult } from "./test-run.ts";
-export { type ProgramInfo, programInfoByFd } from "./prog-info.ts";
-export { VerifierError } from "./verifier-error.ts";
-export { parseVerifierLog, type VerifierVerdict } from "./verifier-log.ts";
-export { enableStats } from "./program-stats.ts";
+export { Program } from "./programs/program.ts";
+export type { LoadOptions } from "./programs/program-load.ts";
+export type { RunOptions, RunResult } from "./programs/test-run.ts";
+export { type ProgramInfo, programInfoByFd } from "./programs/prog-info.ts";
+export { VerifierError } from "./programs/verifier-error.ts";
+export { parseVerifierLog, type VerifierVerdict } from "./programs/verifier-log.ts";
+export { enableStats } from "./programs/program-stats.ts";
 
 // ---- errors and the raw bpf(2) escape hatch ------------------------------------------
 export { NotSupportedError } from "./features/not-supported-error.ts";
@@ -32,16 +32,16 @@ export { Collection, type CollectionOptions, kernelBackend } from "./collection/
 export { CoreRelocationUnsatisfiedError } from "./collection/errors.ts";
 export { ExternError } from "./collection/externs.ts";
 export { Variable } from "./collection/variables.ts";
-export { loadCollection } from "./load-spec.ts";
+export { loadCollection } from "./collection/load-spec.ts";
 
 // ---- links: attaching programs -------------------------------------------------------
-export { Link } from "./link.ts";
+export { Link } from "./links/link.ts";
 export {
   type LinkDetail,
   type LinkInfo,
   linkInfoByFd,
   type PerfEventLinkInfo,
-} from "./link-info.ts";
+} from "./links/link-info.ts";
 export { type AttachTarget, attachProgram } from "./links/attach-program.ts";
 export { LinkSet } from "./links/link-set.ts";
 export { attachCgroup } from "./links/cgroup.ts";
@@ -76,7 +76,7 @@ export {
   type IteratorOptions,
   iterCreate,
   openIterator,
-} from "./iter.ts";
+} from "./links/iter.ts";
 
 // ---- readers: ring buffers, perf buffers, trace_pipe, records ------------------------
 export {
@@ -84,8 +84,8 @@ export {
   RingBufferReader,
   RingBufferSet,
   type RingSetRecord,
-} from "./ringbuf.ts";
-export { RawRingReader, RING_EMPTY } from "./ringbuf-raw.ts";
+} from "./readers/ringbuf.ts";
+export { RawRingReader, RING_EMPTY } from "./readers/ringbuf-raw.ts";
 export {
   type PerfBufferOptions,
   PerfBufferReader,
@@ -93,15 +93,15 @@ export {
   type PerfLost,
   type PerfRecord,
   type PerfSample,
-} from "./perfbuf.ts";
-export { PerfRingStatus, RawPerfRing } from "./perfbuf-raw.ts";
-export { type TracePipeOptions, TracePipeReader, type TraceRecord } from "./trace-pipe.ts";
-export { RecordReader, type RecordReaderOptions, type RecordSource } from "./poll.ts";
-export { decodeRecord, type RecordType, recordDecoder } from "./record-decode.ts";
+} from "./readers/perfbuf.ts";
+export { PerfRingStatus, RawPerfRing } from "./readers/perfbuf-raw.ts";
+export { type TracePipeOptions, TracePipeReader, type TraceRecord } from "./readers/trace-pipe.ts";
+export { RecordReader, type RecordReaderOptions, type RecordSource } from "./readers/poll.ts";
+export { decodeRecord, type RecordType, recordDecoder } from "./readers/record-decode.ts";
 
 // ---- pins ----------------------------------------------------------------------------
-export { ObjectNotFoundError } from "./objects.ts";
-export { ensureBpffs, isOnBpffs, openPinned, pinObject } from "./pin.ts";
+export { ObjectNotFoundError } from "./objects/objects.ts";
+export { ensureBpffs, isOnBpffs, openPinned, pinObject } from "./objects/pin.ts";
 
 // ---- walking the kernel's objects ----------------------------------------------------
 export {
@@ -111,7 +111,7 @@ export {
   type ObjectKind,
   objectFdById,
   progIds,
-} from "./objects.ts";
+} from "./objects/objects.ts";
 
 // ---- kernel BTF ----------------------------------------------------------------------
 export {
@@ -121,8 +121,8 @@ export {
   moduleBTF,
   moduleBTFNames,
   vmlinuxBTF,
-} from "./btf.ts";
-export { type BtfInfo, btfInfoById } from "./btf-info.ts";
+} from "./btf/kernel-btf.ts";
+export { type BtfInfo, btfInfoById } from "./btf/btf-info.ts";
 
 // ---- feature probes ------------------------------------------------------------------
 export { type HelperScan, haveHelper, scanHelpers } from "./features/helpers.ts";
@@ -151,7 +151,7 @@ export {
   effectiveCapabilities,
   hasCapability,
   missingCapabilities,
-} from "./capabilities.ts";
+} from "./system/capabilities.ts";
 
 // ---- CPUs ----------------------------------------------------------------------------
-export { possibleCpus } from "./cpus.ts";
+export { possibleCpus } from "./system/cpus.ts";

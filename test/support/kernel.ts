@@ -17,12 +17,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hasCapability } from "../../src/kernel/capabilities.ts";
+import { hasCapability } from "../../src/kernel/system/capabilities.ts";
 
-export { Capability } from "../../src/kernel/capabilities.ts";
+export { Capability } from "../../src/kernel/system/capabilities.ts";
 
 import type { FeatureStatus } from "../../src/kernel/features/status.ts";
-import { BpfMap } from "../../src/kernel/map.ts";
+import { BpfMap } from "../../src/kernel/maps/map.ts";
 import { MapType } from "../../src/uapi/index.ts";
 
 /** True when this process runs as root. */

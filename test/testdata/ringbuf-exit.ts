@@ -3,8 +3,8 @@
  * leaves one reader idle (never waited on, never closed) and must then exit by
  * itself — no poll handle may keep the loop alive.
  */
-import { BpfMap } from "../../src/kernel/map.ts";
-import { RingBufferReader } from "../../src/kernel/ringbuf.ts";
+import { BpfMap } from "../../src/kernel/maps/map.ts";
+import { RingBufferReader } from "../../src/kernel/readers/ringbuf.ts";
 import { MapType } from "../../src/uapi/index.ts";
 import { PACKET, ringbufProgram } from "../kernel-ringbuf-programs.ts";
 

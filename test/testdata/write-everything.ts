@@ -7,10 +7,10 @@
  */
 import { readFileSync } from "node:fs";
 import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { BpfMap } from "../../src/kernel/map.ts";
+import { BpfMap } from "../../src/kernel/maps/map.ts";
 import { Collection } from "../../src/kernel/collection/collection.ts";
-import { PerfBufferReader } from "../../src/kernel/perfbuf.ts";
-import { RingBufferReader, RingBufferSet } from "../../src/kernel/ringbuf.ts";
+import { PerfBufferReader } from "../../src/kernel/readers/perfbuf.ts";
+import { RingBufferReader, RingBufferSet } from "../../src/kernel/readers/ringbuf.ts";
 import { MapType } from "../../src/uapi/index.ts";
 import { PACKET, perfSeqProgram, ringbufProgram } from "../kernel-ringbuf-programs.ts";
 

@@ -20,12 +20,12 @@
 import type { CoreApplied } from "../../btf/core.ts";
 import type { Backend, LoadedCollection, LoadOptions } from "../../spec/backend.ts";
 import type { CollectionSpec } from "../../spec/collection-spec.ts";
-import type { KernelBTF } from "../btf.ts";
-import type { Link } from "../link.ts";
+import type { KernelBTF } from "../btf/kernel-btf.ts";
 import type { AttachTarget } from "../links/attach-program.ts";
+import type { Link } from "../links/link.ts";
 import { LinkSet } from "../links/link-set.ts";
-import type { BpfMap } from "../map.ts";
-import type { Program } from "../program.ts";
+import type { BpfMap } from "../maps/map.ts";
+import type { Program } from "../programs/program.ts";
 import { loadObjectBTF } from "./load-btf.ts";
 import { createMaps, fillMapSlots } from "./load-maps.ts";
 import { fillProgramArrays, loadPrograms, selectPrograms } from "./load-programs.ts";

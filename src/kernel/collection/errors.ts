@@ -5,7 +5,7 @@
  */
 
 import type { CoreResolution } from "../../btf/core.ts";
-import { VerifierError } from "../verifier-error.ts";
+import { VerifierError } from "../programs/verifier-error.ts";
 
 /**
  * The verifier reached an instruction that a CO-RE relocation had poisoned because

@@ -16,7 +16,7 @@ import type { BTF } from "../../btf/btf.ts";
 import { typesCompatible } from "../../btf/core-compat.ts";
 import type { BTFType } from "../../btf/types.ts";
 import type { CollectionSpec, ExternSpec } from "../../spec/collection-spec.ts";
-import { runningKernelVersion } from "../kernel-version.ts";
+import { runningKernelVersion } from "../system/kernel-version.ts";
 
 /** A `__ksym` or kfunc resolved to the kernel. */
 export type ResolvedKsym =

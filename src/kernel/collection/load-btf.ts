@@ -4,7 +4,7 @@
  * @module
  */
 import type { CollectionSpec } from "../../spec/collection-spec.ts";
-import { KernelBTF, probeBTFFeatures } from "../btf.ts";
+import { KernelBTF, probeBTFFeatures } from "../btf/kernel-btf.ts";
 import { SyscallError } from "../sys/index.ts";
 import { kernelBTF } from "./object-btf.ts";
 import type { Resources } from "./resources.ts";

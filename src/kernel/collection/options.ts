@@ -2,8 +2,8 @@
  * The options of `Collection.load`, read by the load stages.
  * @module
  */
-import { moduleBTF, moduleBTFNames, vmlinuxBTF } from "../btf.ts";
-import type { BpfMap } from "../map.ts";
+import { moduleBTF, moduleBTFNames, vmlinuxBTF } from "../btf/kernel-btf.ts";
+import type { BpfMap } from "../maps/map.ts";
 import type { KernelBTFSource } from "./externs.ts";
 
 /** Options of {@link Collection.load}. */

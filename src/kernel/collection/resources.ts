@@ -5,9 +5,9 @@
  * @module
  */
 import { unlinkSync } from "node:fs";
-import type { KernelBTF } from "../btf.ts";
-import type { BpfMap } from "../map.ts";
-import type { Program } from "../program.ts";
+import type { KernelBTF } from "../btf/kernel-btf.ts";
+import type { BpfMap } from "../maps/map.ts";
+import type { Program } from "../programs/program.ts";
 import type { GlobalDataMemory } from "./variables.ts";
 
 /** What the load created, so a failure can undo it. */

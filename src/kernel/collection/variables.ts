@@ -10,7 +10,7 @@
 import type { VariableSpec } from "../../spec/collection-spec.ts";
 import { GlobalVariable } from "../../spec/variable.ts";
 import { MapFlags } from "../../uapi/index.ts";
-import type { BpfMap } from "../map.ts";
+import type { BpfMap } from "../maps/map.ts";
 import { pageSize, SharedMapping } from "../sys/index.ts";
 
 const KEY0 = new Uint8Array(4);

@@ -13,9 +13,9 @@
  */
 
 import { Errno, MapFlags, MapType, mapTypeName } from "../../uapi/index.ts";
-import { KernelBTF } from "../btf.ts";
-import { epermExplanation } from "../capabilities.ts";
+import { KernelBTF } from "../btf/kernel-btf.ts";
 import { closeFd } from "../sys/index.ts";
+import { epermExplanation } from "../system/capabilities.ts";
 import { type ProbeMapAttrs, probeMapCreate } from "./probe-load.ts";
 import { configHint } from "./prog-types.ts";
 import { available, cached, errnoWords, type FeatureStatus, unavailable } from "./status.ts";

@@ -13,8 +13,8 @@
  */
 
 import { AttachType, Errno, ProgLoadFlags, ProgType, progTypeName } from "../../uapi/index.ts";
-import { epermExplanation } from "../capabilities.ts";
-import { runningKernelVersion } from "../kernel-version.ts";
+import { epermExplanation } from "../system/capabilities.ts";
+import { runningKernelVersion } from "../system/kernel-version.ts";
 import { RETURN_ZERO } from "./insns.ts";
 import { type ProbeLoadAttrs, probeLoad } from "./probe-load.ts";
 import { available, cached, errnoWords, type FeatureStatus, unavailable } from "./status.ts";

@@ -7,7 +7,7 @@
  */
 
 import { MapType, ProgType } from "../../uapi/index.ts";
-import { runningKernelRelease } from "../kernel-version.ts";
+import { runningKernelRelease } from "../system/kernel-version.ts";
 
 /** A kernel version as [major, minor]. */
 export type KernelVersion = readonly [major: number, minor: number];

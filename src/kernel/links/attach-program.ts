@@ -15,12 +15,12 @@ import {
 } from "../../spec/attach.ts";
 import type { ProgramSpec } from "../../spec/program-spec.ts";
 import { AttachType, ProgType, progTypeName } from "../../uapi/index.ts";
-import type { Link } from "../link.ts";
-import type { Program } from "../program.ts";
-import { assertSectionSupported } from "../section-support.ts";
+import type { Program } from "../programs/program.ts";
+import { assertSectionSupported } from "../programs/section-support.ts";
 import { attachCgroup } from "./cgroup.ts";
 import { attachKprobe, attachKsyscall } from "./kprobe.ts";
 import { attachKprobeMulti, kallsymsMatching } from "./kprobe-multi.ts";
+import type { Link } from "./link.ts";
 import { attachTcx, attachXdp } from "./netdev.ts";
 import { attachRawTracepoint } from "./raw-tracepoint.ts";
 import { attachTracepoint } from "./tracepoint.ts";

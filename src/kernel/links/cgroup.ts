@@ -7,8 +7,8 @@
 
 import { closeSync, openSync } from "node:fs";
 import { attachTypeName } from "../../uapi/index.ts";
-import { type Link, newLink } from "../link.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../programs/program.ts";
+import { type Link, newLink } from "./link.ts";
 import { linkCreate } from "./link-create.ts";
 
 /**

@@ -8,9 +8,9 @@
 import { readFileSync } from "node:fs";
 import { AttachType, ProgType } from "../../uapi/index.ts";
 import { NotSupportedError } from "../features/not-supported-error.ts";
-import { type Link, newLink } from "../link.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../programs/program.ts";
 import { allocNative, freeNative, type NativeMemory, SyscallError } from "../sys/index.ts";
+import { type Link, newLink } from "./link.ts";
 import { expectProgType, linkCreate } from "./link-create.ts";
 
 /** `BPF_F_KPROBE_MULTI_RETURN`. */

@@ -6,7 +6,7 @@
  */
 
 import { BpfCmd, bpfAttr, progTypeName } from "../../uapi/index.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../programs/program.ts";
 import { BpfCall, Fd } from "../sys/index.ts";
 
 /**

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Link } from "../link.ts";
+import type { Link } from "./link.ts";
 
 /**
  * The links of one `attachAll`, by program name. `close()` (or `using`) detaches them

@@ -8,8 +8,8 @@
 
 import { readFileSync } from "node:fs";
 import { AttachType, ProgType } from "../../uapi/index.ts";
-import { type Link, newLink } from "../link.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../programs/program.ts";
+import { type Link, newLink } from "./link.ts";
 import { expectProgType, linkCreate } from "./link-create.ts";
 
 /** The ifindex of interface `name`, from /sys/class/net/NAME/ifindex. */

@@ -7,11 +7,11 @@
  */
 
 import { AttachType, Errno } from "../../uapi/index.ts";
-import { type Link, newLink } from "../link.ts";
-import { perfEventEnable, perfEventSetBpf } from "../perf-event.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../programs/program.ts";
 import { type Fd, SyscallError } from "../sys/index.ts";
+import { type Link, newLink } from "./link.ts";
 import { linkCreate } from "./link-create.ts";
+import { perfEventEnable, perfEventSetBpf } from "./perf-event.ts";
 
 /** Options shared by perf-event attachments. */
 export interface PerfAttachOptions {

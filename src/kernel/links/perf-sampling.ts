@@ -8,12 +8,12 @@
 
 import { readFileSync } from "node:fs";
 import { ProgType } from "../../uapi/index.ts";
-import { parseCpuList } from "../cpus.ts";
-import type { Link } from "../link.ts";
-import { PerfSoftwareConfig, PerfType, perfEventOpen } from "../perf-event.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../programs/program.ts";
+import { parseCpuList } from "../system/cpus.ts";
+import type { Link } from "./link.ts";
 import { expectProgType } from "./link-create.ts";
 import { attachToPerfEvent, type PerfAttachOptions } from "./perf-attach.ts";
+import { PerfSoftwareConfig, PerfType, perfEventOpen } from "./perf-event.ts";
 
 /** What to sample. */
 export interface SamplingOptions extends PerfAttachOptions {

@@ -6,9 +6,9 @@
  */
 
 import { BpfCmd, bpfAttr, ProgType } from "../../uapi/index.ts";
-import { type Link, newLink } from "../link.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../programs/program.ts";
 import { BpfCall, Fd, SyscallError } from "../sys/index.ts";
+import { type Link, newLink } from "./link.ts";
 import { expectProgType } from "./link-create.ts";
 
 /**

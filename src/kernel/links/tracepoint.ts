@@ -6,12 +6,12 @@
  */
 
 import { ProgType } from "../../uapi/index.ts";
-import type { Link } from "../link.ts";
-import { PERF_SAMPLE_RAW, PerfType, perfEventOpen } from "../perf-event.ts";
-import type { Program } from "../program.ts";
-import { tracepointId } from "../tracefs.ts";
+import type { Program } from "../programs/program.ts";
+import type { Link } from "./link.ts";
 import { expectProgType } from "./link-create.ts";
 import { attachToPerfEvent, type PerfAttachOptions } from "./perf-attach.ts";
+import { PERF_SAMPLE_RAW, PerfType, perfEventOpen } from "./perf-event.ts";
+import { tracepointId } from "./tracefs.ts";
 
 /**
  * Attaches a tracepoint program to trace event `group`/`name`

@@ -8,9 +8,9 @@
  */
 
 import { AttachType, attachTypeName, ProgType } from "../../uapi/index.ts";
-import { type Link, newLink } from "../link.ts";
-import type { Program } from "../program.ts";
+import type { Program } from "../programs/program.ts";
 import { allocNative, freeNative, SyscallError } from "../sys/index.ts";
+import { type Link, newLink } from "./link.ts";
 import { expectProgType, linkCreate } from "./link-create.ts";
 import { rawTracepointOpen } from "./raw-tracepoint.ts";
 

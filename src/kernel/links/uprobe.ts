@@ -10,14 +10,14 @@
 
 import { ProgType } from "../../uapi/index.ts";
 import { NotSupportedError } from "../features/not-supported-error.ts";
-import type { Link } from "../link.ts";
-import { PerfType, perfEventOpen, pmuRetprobeBit, pmuType } from "../perf-event.ts";
-import type { Program } from "../program.ts";
-import { addProbeEvent, tracefsHas } from "../tracefs.ts";
-import { resolveBinary } from "../uprobe-library.ts";
-import { functionOffset } from "../uprobe-symbols.ts";
+import type { Program } from "../programs/program.ts";
+import type { Link } from "./link.ts";
 import { expectProgType } from "./link-create.ts";
 import { attachToPerfEvent, type PerfAttachOptions } from "./perf-attach.ts";
+import { PerfType, perfEventOpen, pmuRetprobeBit, pmuType } from "./perf-event.ts";
+import { addProbeEvent, tracefsHas } from "./tracefs.ts";
+import { resolveBinary } from "./uprobe-library.ts";
+import { functionOffset } from "./uprobe-symbols.ts";
 
 /** Options of {@link attachUprobe}. */
 export interface UprobeOptions extends PerfAttachOptions {

@@ -16,7 +16,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 (cd "$ROOT" && node --import tsx -e '
   const { dumpC } = await import("./src/btf/index.ts");
-  const { vmlinuxBTF } = await import("./src/kernel/btf.ts");
+  const { vmlinuxBTF } = await import("./src/kernel/btf/kernel-btf.ts");
   process.stdout.write(dumpC(vmlinuxBTF()));
 ') > "$TMP/vmlinux.h"
 mkdir -p "$OUT"

@@ -1,0 +1,267 @@
+/**
+ * `RawRingReader`: the mmap'd memory of a BPF ring buffer map (BPF_MAP_TYPE_RINGBUF)
+ * and the consumer protocol, with nothing on top — no event loop, no allocation per
+ * record. {@link RingBufferReader} (ringbuf.ts) builds the safe API on it; use this
+ * one for the last nanoseconds or for what the wrapper does not do.
+ *
+ * Layout (kernel/bpf/ringbuf.c): page 0 holds the consumer position (mapped
+ * read-write), page 1 the producer position, and the data pages follow, mapped twice
+ * in a row so a record that wraps around the ring's end is contiguous in memory. Every
+ * record starts on an 8-byte boundary with an 8-byte header: a u32 length whose bit 31
+ * says "busy" (reserved, not yet committed: stop here) and bit 30 "discarded" (skip),
+ * then a u32 page offset for the kernel.
+ *
+ * Ordering: the producer position and each header are read with `Atomics.load`
+ * (sequentially consistent, at least the kernel's load-acquire), record bytes after
+ * the header that says they are committed, and the consumer position is published with
+ * `Atomics.store` only after the caller is done with the records it covers.
+ *
+ * Positions are byte counts that only grow (64-bit in the kernel); they are kept as
+ * doubles, exact up to 2^53 bytes (8 PiB) of traffic, and given out as bigint.
+ *
+ * @module
+ */
+import { RingbufHeader } from "../../uapi/index.ts";
+import { pageSize, SharedMapping } from "../sys/mapping.ts";
+
+const HDR_SZ = RingbufHeader.HDR_SZ;
+const BUSY = RingbufHeader.BUSY_BIT | 0; // the sign bit of an Int32
+const DISCARD = RingbufHeader.DISCARD_BIT;
+const LEN_MASK = ~(RingbufHeader.BUSY_BIT | RingbufHeader.DISCARD_BIT) >>> 0;
+const TWO32 = 2 ** 32;
+
+/** The length of {@link RawRingReader.next}'s answer when no committed record is there. */
+export const RING_EMPTY = -1;
+
+/**
+ * Reads a ring buffer map's records in place. Not thread-safe (one consumer per ring,
+ * as the kernel expects), not tied to the event loop.
+ *
+ * A *cursor* runs ahead of the published consumer position: {@link next} moves the
+ * cursor past one record, {@link commit} publishes it, which hands the space of every
+ * record before it back to the producer. Bytes of a record stay valid until the commit
+ * that covers it.
+ *
+ * @example
+ * ```ts
+ * using raw = RawRingReader.open(map.fd, map.maxEntries);
+ * raw.consume((data, offset, length) => handle(data.subarray(offset, offset + length)));
+ * ```
+ */
+export class RawRingReader implements Disposable {
+  /** Bytes of the data area (the map's max_entries: a power of two, whole pages). */
+  readonly size: number;
+  /**
+   * The data area mapped twice: `2 * size` bytes, so the record at any offset below
+   * `size` is contiguous. Zero-copy; read only between {@link next} and the
+   * {@link commit} that releases the record.
+   */
+  readonly data: Uint8Array;
+  /** Offset in {@link data} of the record {@link next} last returned. */
+  offset = 0;
+
+  readonly #consumer: SharedMapping;
+  readonly #producer: SharedMapping;
+  /** Consumer page as u32 words (for cheap 32-bit position stores). */
+  readonly #cons32: Uint32Array;
+  /** Consumer page as u64 words (for the rare store where the high word changes). */
+  readonly #cons64: BigUint64Array;
+  /** Producer mapping as i32 words: position at [0..1], headers from the data page on. */
+  readonly #prod32: Int32Array;
+  readonly #hdrBase: number;
+  readonly #mask: number;
+  /** Position of the cursor (bytes ever consumed by this reader, plus the start). */
+  #cursor: number;
+  /** Cursor's offset in the data area (cursor mod size). */
+  #off: number;
+  /** Last published consumer position, and its high word. */
+  #published: number;
+  #publishedHi: number;
+  #closed = false;
+  /** A record was returned since the last commit (its bytes must stay put). */
+  #holding = false;
+  /** The producer position last read (it only grows: reread when the cursor gets there). */
+  #prod = 0;
+  /** Uncommitted bytes after which {@link commitSome} publishes. */
+  readonly #lazyBytes: number;
+
+  private constructor(consumer: SharedMapping, producer: SharedMapping, size: number) {
+    const page = pageSize();
+    this.size = size;
+    this.#consumer = consumer;
+    this.#producer = producer;
+    this.#cons32 = new Uint32Array(consumer.buffer, 0, 2);
+    this.#cons64 = new BigUint64Array(consumer.buffer, 0, 1);
+    this.#prod32 = new Int32Array(producer.buffer);
+    this.data = new Uint8Array(producer.buffer, page, 2 * size);
+    this.#hdrBase = page >> 2;
+    this.#mask = size - 1;
+    this.#lazyBytes = size >> 4;
+    const lo = Atomics.load(this.#cons32, 0);
+    const hi = Atomics.load(this.#cons32, 1);
+    this.#cursor = hi * TWO32 + lo;
+    this.#off = lo & this.#mask;
+    this.#published = this.#cursor;
+    this.#publishedHi = hi;
+  }
+
+  /**
+   * Maps the ring buffer map behind `fd` (whose max_entries is `size`). The reader does
+   * not own `fd`; the mappings hold their own reference to the map.
+   *
+   * @param what names the map in errors.
+   * @throws RangeError for a size that is not a power of two of whole pages;
+   * SyscallError when mmap fails (e.g. ENODEV: `fd` is not a ring buffer map).
+   */
+  static open(fd: number, size: number, what = `ring buffer map (fd ${fd})`): RawRingReader {
+    const page = pageSize();
+    if (!Number.isInteger(size) || size < page || (size & (size - 1)) !== 0 || size > 2 ** 30) {
+      throw new RangeError(
+        `${what}: ring size ${size} is not a power of two between the page size ${page} and 2^30`,
+      );
+    }
+    const consumer = SharedMapping.map(fd, page, 0, "read-write", `consumer page of ${what}`);
+    let producer: SharedMapping;
+    try {
+      producer = SharedMapping.map(fd, page + 2 * size, page, "read", `data pages of ${what}`);
+    } catch (e) {
+      consumer.close();
+      throw e;
+    }
+    return new RawRingReader(consumer, producer, size);
+  }
+
+  /** The producer position: bytes ever reserved in the ring. */
+  get producerPosition(): bigint {
+    return BigInt(this.#loadProducer());
+  }
+
+  /** The published consumer position: bytes ever handed back to the producer. */
+  get consumerPosition(): bigint {
+    return BigInt(this.#published);
+  }
+
+  /** Bytes between the cursor and the producer position (records, headers, padding). */
+  pendingBytes(): number {
+    return this.#loadProducer() - this.#cursor;
+  }
+
+  /** True once {@link close} has run. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #loadProducer(): number {
+    const p = this.#prod32;
+    for (;;) {
+      const hi = Atomics.load(p, 1);
+      const lo = Atomics.load(p, 0) >>> 0;
+      if (Atomics.load(p, 1) === hi) return hi * TWO32 + lo;
+    }
+  }
+
+  /**
+   * Moves the cursor past the next committed record, skipping discarded ones, and
+   * returns its length (its bytes are `data[offset .. offset + length)`), or
+   * {@link RING_EMPTY} when the cursor has reached the producer or a record still being
+   * written (busy). Does not publish the consumer position past a record it returns:
+   * call {@link commit} (discarded records are handed back at once while no returned
+   * record is held).
+   *
+   * @throws Error if a header is impossible (a length beyond the ring): the ring is
+   * corrupt or is not a BPF ring buffer.
+   */
+  next(): number {
+    if (this.#closed) return RING_EMPTY; // the pages read zeros now: no records in them
+    const prod32 = this.#prod32;
+    const mask = this.#mask;
+    if (this.#cursor >= this.#prod) this.#prod = this.#loadProducer();
+    while (this.#cursor < this.#prod) {
+      const word = Atomics.load(prod32, this.#hdrBase + (this.#off >> 2));
+      if ((word & BUSY) !== 0) return RING_EMPTY;
+      const len = (word & LEN_MASK) >>> 0;
+      const total = (len + HDR_SZ + 7) & ~7;
+      if (total > this.size) this.#corrupt(len);
+      const start = this.#off + HDR_SZ;
+      this.#cursor += total;
+      this.#off = (this.#off + total) & mask;
+      if ((word & DISCARD) === 0) {
+        this.offset = start;
+        this.#holding = true;
+        return len;
+      }
+      // nothing held: hand the discarded space back at once
+      if (!this.#holding) this.commit();
+      if (this.#cursor >= this.#prod) this.#prod = this.#loadProducer();
+    }
+    return RING_EMPTY;
+  }
+
+  /** Publishes the cursor: the records before it may now be overwritten by the producer. */
+  commit(): void {
+    this.#holding = false;
+    const pos = this.#cursor;
+    if (pos === this.#published || this.#closed) return;
+    const hi = Math.floor(pos / TWO32);
+    if (hi === this.#publishedHi) {
+      Atomics.store(this.#cons32, 0, pos >>> 0);
+    } else {
+      Atomics.store(this.#cons64, 0, BigInt(pos));
+      this.#publishedHi = hi;
+    }
+    this.#published = pos;
+  }
+
+  /**
+   * Publishes the cursor if it is a sixteenth of the ring or more ahead of the
+   * published position: fewer stores to the cache line the producer reads on every
+   * reservation, at the price of holding up to that much space a little longer.
+   */
+  commitSome(): void {
+    if (this.#cursor - this.#published >= this.#lazyBytes) this.commit();
+  }
+
+  /**
+   * Calls `fn(data, offset, length)` for each committed record, in order, up to the
+   * producer position or the first busy record, at most `max` records; `data` and the
+   * record are valid only during the call. The consumer position is published every
+   * sixteenth of the ring and when the call returns (also when `fn` throws: the record
+   * that threw counts as read). Returns how many records were delivered.
+   */
+  consume(fn: (data: Uint8Array, offset: number, length: number) => void, max = Infinity): number {
+    const data = this.data;
+    let n = 0;
+    try {
+      while (n < max) {
+        const len = this.next();
+        if (len < 0) break;
+        n++;
+        fn(data, this.offset, len);
+        this.commitSome();
+      }
+    } finally {
+      this.commit();
+    }
+    return n;
+  }
+
+  #corrupt(len: number): never {
+    throw new Error(
+      `ring buffer record at position ${this.#cursor} claims ${len} bytes, more than the ring's ${this.size}: the ring is corrupt`,
+    );
+  }
+
+  /**
+   * Releases the mappings. Views of {@link data} read zeros afterwards (never freed
+   * memory). Safe to call more than once.
+   */
+  close(): void {
+    this.#closed = true;
+    this.#producer.close();
+    this.#consumer.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

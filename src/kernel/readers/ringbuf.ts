@@ -1,0 +1,265 @@
+/**
+ * Readers of BPF ring buffer maps (BPF_MAP_TYPE_RINGBUF, Linux >= 5.8), the way
+ * cilium/ebpf's `ringbuf.Reader` and libbpf's `ring_buffer__poll` read them:
+ * records copied out of the mmap'd ring (zero-copy views with `zeroCopy: true`), with
+ * the event loop waiting on the map's descriptor for more.
+ *
+ * - {@link RingBufferReader}: one ring; `for await (const bytes of reader)`,
+ *   `reader.onRecord(cb)`, `reader.readAvailable()`.
+ * - {@link RingBufferSet}: several rings read as one stream, each record tagged with
+ *   its ring.
+ * - {@link RawRingReader} (ringbuf-raw.ts) underneath, for zero-allocation loops.
+ *
+ * @module
+ */
+import { describeMapType } from "../../spec/map-spec.ts";
+import { MapType } from "../../uapi/index.ts";
+import { dupFd } from "../sys/fd-watch.ts";
+import type { Fd } from "../sys/index.ts";
+import { RecordReader, type RecordReaderOptions, type RecordSource } from "./poll.ts";
+import { RawRingReader } from "./ringbuf-raw.ts";
+
+/** A ring buffer map to read: a `BpfMap`, or its descriptor and size. */
+export interface RingBufferMapLike {
+  /** The map's descriptor (the reader takes its own duplicate). */
+  readonly fd: number;
+  /** The ring's size in bytes (the map's max_entries). */
+  readonly maxEntries: number;
+  /** `enum bpf_map_type`; checked when present. */
+  readonly type?: number;
+  /** For error messages and {@link RingSetRecord.ring}. */
+  readonly name?: string;
+}
+
+/** One ring, as a {@link RecordSource}: zero-copy subarrays of the double-mapped data. */
+class RingSource implements RecordSource<Uint8Array> {
+  readonly fds: readonly number[];
+  readonly raw: RawRingReader;
+  readonly #fd: Fd;
+
+  constructor(map: RingBufferMapLike, label: string) {
+    if (map.type !== undefined && map.type !== MapType.RINGBUF) {
+      throw new TypeError(
+        `${label} is a ${describeMapType(map.type)} map, not a ring buffer (BPF_MAP_TYPE_RINGBUF)`,
+      );
+    }
+    this.#fd = dupFd(map.fd, label);
+    try {
+      this.raw = RawRingReader.open(this.#fd.value, map.maxEntries, `${label} (fd ${map.fd})`);
+    } catch (e) {
+      this.#fd.close();
+      throw e;
+    }
+    this.fds = [this.#fd.value];
+  }
+
+  next(): Uint8Array | undefined {
+    const raw = this.raw;
+    const len = raw.next();
+    if (len < 0) return undefined;
+    return raw.data.subarray(raw.offset, raw.offset + len);
+  }
+
+  release(all = true): void {
+    if (all) this.raw.commit();
+    else this.raw.commitSome();
+  }
+
+  drain(cb: (rec: Uint8Array) => void, max = Infinity): number {
+    return this.raw.consume((data, off, len) => cb(data.subarray(off, off + len)), max);
+  }
+
+  copy(rec: Uint8Array): Uint8Array {
+    return rec.slice();
+  }
+
+  drainCopies(cb: (rec: Uint8Array) => void, max = Infinity): number {
+    return this.raw.consume((data, off, len) => cb(data.slice(off, off + len)), max);
+  }
+
+  close(): void {
+    try {
+      this.raw.close();
+    } finally {
+      this.#fd.close();
+    }
+  }
+}
+
+function labelOf(map: RingBufferMapLike): string {
+  return map.name ? `ring buffer "${map.name}"` : `ring buffer (fd ${map.fd})`;
+}
+
+/**
+ * Reads one ring buffer map. Records are the bytes a BPF program passed to
+ * `bpf_ringbuf_output` or `bpf_ringbuf_submit` (discarded records never show up), in
+ * the order the producers reserved them.
+ *
+ * Records are copies, safe to keep and to write to. `{ zeroCopy: true }` gives views
+ * of the ring instead (valid until the next read, see {@link RecordReader}): the ring's
+ * data pages are mapped read-only by the kernel, so a write to such a view kills the
+ * process with SIGSEGV. The same holds for {@link RingBufferReader.raw}'s `data`.
+ *
+ * @example
+ * ```ts
+ * using reader = RingBufferReader.open(coll.maps.events);
+ * for await (const bytes of reader) {
+ *   console.log(new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true));
+ * }
+ * ```
+ */
+export class RingBufferReader extends RecordReader<Uint8Array> {
+  /**
+   * The ring underneath, for zero-allocation reads (`raw.consume`): an explicit
+   * zero-copy opt-in. Its `data` is the kernel's read-only mapping: never write to it.
+   */
+  readonly raw: RawRingReader;
+  /** The ring's data size in bytes. */
+  readonly size: number;
+
+  private constructor(source: RingSource, label: string, opts: RecordReaderOptions) {
+    super(source, label, opts);
+    this.raw = source.raw;
+    this.size = source.raw.size;
+  }
+
+  /**
+   * Maps `map` for reading. The reader duplicates the map's descriptor, so closing the
+   * map first is harmless; `close()` the reader to unmap the ring.
+   *
+   * @throws TypeError when `map` is not a ring buffer; SyscallError when mmap fails.
+   */
+  static open(map: RingBufferMapLike, opts: RecordReaderOptions = {}): RingBufferReader {
+    const label = labelOf(map);
+    return new RingBufferReader(new RingSource(map, label), label, opts);
+  }
+
+  /** Bytes written by producers and not yet read (records, headers and padding). */
+  pendingBytes(): number {
+    return this.closed ? 0 : this.raw.pendingBytes();
+  }
+}
+
+/** A record from a {@link RingBufferSet}: its ring's name and its bytes. */
+export interface RingSetRecord {
+  /** The name the ring was given to {@link RingBufferSet.open}. */
+  readonly ring: string;
+  /** The record's bytes (a zero-copy view unless the set copies). */
+  readonly data: Uint8Array;
+}
+
+/** Several rings as one source: round-robin between rings that have records. */
+class RingSetSource implements RecordSource<RingSetRecord> {
+  readonly fds: readonly number[];
+  readonly rings: { name: string; source: RingSource }[];
+  #turn = 0;
+
+  constructor(maps: [string, RingBufferMapLike][]) {
+    this.rings = [];
+    try {
+      for (const [name, map] of maps) {
+        this.rings.push({ name, source: new RingSource(map, `ring buffer "${name}"`) });
+      }
+    } catch (e) {
+      for (const r of this.rings) r.source.close();
+      throw e;
+    }
+    this.fds = this.rings.flatMap((r) => r.source.fds);
+  }
+
+  next(): RingSetRecord | undefined {
+    const rings = this.rings;
+    const n = rings.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#turn + k) % n;
+      const ring = rings[i]!;
+      const data = ring.source.next();
+      if (data !== undefined) {
+        this.#turn = (i + 1) % n;
+        return { ring: ring.name, data };
+      }
+    }
+    return undefined;
+  }
+
+  release(all = true): void {
+    for (const r of this.rings) r.source.release(all);
+  }
+
+  drain(cb: (rec: RingSetRecord) => void, max = Infinity): number {
+    let total = 0;
+    for (const { name, source } of this.rings) {
+      if (total >= max) break;
+      total += source.drain((data) => cb({ ring: name, data }), max - total);
+    }
+    return total;
+  }
+
+  copy(rec: RingSetRecord): RingSetRecord {
+    return { ring: rec.ring, data: rec.data.slice() };
+  }
+
+  drainCopies(cb: (rec: RingSetRecord) => void, max = Infinity): number {
+    let total = 0;
+    for (const { name, source } of this.rings) {
+      if (total >= max) break;
+      total += source.drainCopies((data) => cb({ ring: name, data }), max - total);
+    }
+    return total;
+  }
+
+  close(): void {
+    let first: unknown;
+    for (const r of this.rings) {
+      try {
+        r.source.close();
+      } catch (e) {
+        first ??= e;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+}
+
+/**
+ * Several ring buffers read together — libbpf's `ring_buffer__add` — on the one event
+ * loop: every ring's descriptor is watched, and records come out tagged with their
+ * ring's name. Within a ring, order is kept; between rings, the set takes turns.
+ *
+ * @example
+ * ```ts
+ * using set = RingBufferSet.open({ opens: coll.maps.opens, execs: coll.maps.execs });
+ * set.onRecord(({ ring, data }) => console.log(ring, data.length));
+ * ```
+ */
+export class RingBufferSet extends RecordReader<RingSetRecord> {
+  /** The rings' names, in the order given. */
+  readonly names: readonly string[];
+
+  private constructor(source: RingSetSource, opts: RecordReaderOptions) {
+    super(source, `ring buffer set (${source.rings.map((r) => r.name).join(", ")})`, opts);
+    this.names = source.rings.map((r) => r.name);
+  }
+
+  /**
+   * Maps every ring. An array names rings by their map names (or their index when a map
+   * has none); an object names them by its keys.
+   *
+   * @throws TypeError for a map that is not a ring buffer, or no ring at all.
+   */
+  static open(
+    maps: readonly RingBufferMapLike[] | Readonly<Record<string, RingBufferMapLike>>,
+    opts: RecordReaderOptions = {},
+  ): RingBufferSet {
+    const entries: [string, RingBufferMapLike][] = Array.isArray(maps)
+      ? (maps as readonly RingBufferMapLike[]).map((m, i) => [m.name || String(i), m])
+      : Object.entries(maps as Record<string, RingBufferMapLike>);
+    if (entries.length === 0) throw new TypeError("RingBufferSet.open: no ring buffer given");
+    const seen = new Set<string>();
+    for (const [name] of entries) {
+      if (seen.has(name)) throw new TypeError(`RingBufferSet.open: two rings are named "${name}"`);
+      seen.add(name);
+    }
+    return new RingBufferSet(new RingSetSource(entries), opts);
+  }
+}
