@@ -12,14 +12,14 @@ import {
   parseBytes,
   parseCUnsigned,
 } from "../src/cli/args.ts";
-import { formatLocalIso } from "../src/cli/boot-time.ts";
-import { entryPlain, type MapView, mapPlain } from "../src/cli/format-map.ts";
-import { type ProgView, progPlain } from "../src/cli/format-prog.ts";
-import { fprintHex, hexDump } from "../src/cli/hex.ts";
-import { JsonWriter } from "../src/cli/json-writer.ts";
-import { CliError, exitForErrno } from "../src/cli/output.ts";
-import { programFileKind } from "../src/cli/prog-load.ts";
-import { progTypeByName } from "../src/cli/prog-type-names.ts";
+import { fprintHex, hexDump } from "../src/cli/format/hex.ts";
+import { JsonWriter } from "../src/cli/format/json-writer.ts";
+import { CliError, exitForErrno } from "../src/cli/format/output.ts";
+import { entryPlain, type MapView, mapPlain } from "../src/cli/map/format-map.ts";
+import { formatLocalIso } from "../src/cli/objects/boot-time.ts";
+import { type ProgView, progPlain } from "../src/cli/prog/format-prog.ts";
+import { programFileKind } from "../src/cli/prog/prog-load.ts";
+import { progTypeByName } from "../src/cli/prog/prog-type-names.ts";
 import { AttachType, MapType, ProgType } from "../src/uapi/index.ts";
 
 function json(pretty: boolean, f: (w: JsonWriter) => void): string {

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type BTF, decodeValue, parseBTF } from "../src/btf/index.ts";
-import { generateTypes } from "../src/cli/gen-types.ts";
+import { generateTypes } from "../src/cli/gen/gen-types.ts";
 import { loadCollectionSpec, parseELF } from "../src/elf/index.ts";
 import { kernelBackend } from "../src/kernel/index.ts";
 import type { Backend } from "../src/spec/index.ts";

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { TRACE_EXIT_FAILURE, TraceSession } from "../src/cli/trace-session.ts";
+import { TRACE_EXIT_FAILURE, TraceSession } from "../src/cli/trace/trace-session.ts";
 import { bpftool, compareSkip, fdSnapshot, tsbpf } from "./cli-run.ts";
 import { needs } from "./support/kernel.ts";
 

@@ -4,7 +4,7 @@
  * strtoul(…, 0) notation (decimal, `0x` hex, leading-zero octal), and the exact error
  * messages bpftool prints when something is missing.
  */
-import { CliError, UsageError } from "./output.ts";
+import { CliError, UsageError } from "./format/output.ts";
 
 /** True when `pfx` is a prefix of `word` (bpftool's is_prefix: "" matches everything). */
 export function isPrefix(pfx: string | undefined, word: string): boolean {

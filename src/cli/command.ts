@@ -4,7 +4,7 @@
  * word prints the object's help and fails.
  */
 import { type Args, matchCommand } from "./args.ts";
-import { type GlobalOptions, type Output, UsageError } from "./output.ts";
+import { type GlobalOptions, type Output, UsageError } from "./format/output.ts";
 
 /** What every command receives. */
 export interface Context {

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import type { Command as Commander } from "commander";
 import { Args, matchCommand } from "./args.ts";
 import { type Context, HELP_SPEC_OPTIONS, printHelp } from "./command.ts";
-import { CliError, EXIT_FAILURE, type GlobalOptions, Output, UsageError } from "./output.ts";
+import { CliError, EXIT_FAILURE, type GlobalOptions, Output, UsageError } from "./format/output.ts";
 
 const BIN = "tsbpf";
 
@@ -25,20 +25,20 @@ type ObjectRun = (ctx: Context, args: Args) => Promise<void>;
 const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "help", load: async () => async (ctx) => mainHelp(ctx) },
   { name: "batch" },
-  { name: "prog", load: async () => (await import("./prog.ts")).run },
-  { name: "map", load: async () => (await import("./map.ts")).run },
-  { name: "link", load: async () => (await import("./link.ts")).run },
+  { name: "prog", load: async () => (await import("./prog/prog.ts")).run },
+  { name: "map", load: async () => (await import("./map/map.ts")).run },
+  { name: "link", load: async () => (await import("./link/link.ts")).run },
   { name: "cgroup" },
   { name: "perf" },
   { name: "net" },
-  { name: "feature", load: async () => (await import("./feature.ts")).run },
-  { name: "btf", load: async () => (await import("./btf.ts")).run },
-  { name: "gen", load: async () => (await import("./gen.ts")).run },
+  { name: "feature", load: async () => (await import("./feature/feature.ts")).run },
+  { name: "btf", load: async () => (await import("./btf/btf.ts")).run },
+  { name: "gen", load: async () => (await import("./gen/gen.ts")).run },
   { name: "struct_ops" },
   { name: "iter" },
   { name: "version", load: async () => (await import("./version.ts")).run },
-  { name: "vm", load: async () => (await import("./vm.ts")).run },
-  { name: "trace", load: async () => (await import("./trace.ts")).run },
+  { name: "vm", load: async () => (await import("./vm/vm.ts")).run },
+  { name: "trace", load: async () => (await import("./trace/trace.ts")).run },
 ];
 
 /** Objects whose commands take their own options (`trace open -p PID -d 5`). */

@@ -1,0 +1,278 @@
+/**
+ * What every trace tool does around its own program: check privileges and
+ * tracepoints, load the tool's committed BPF object with its filters as `.rodata`
+ * constants, pick the event transport (a ring buffer, else a perf buffer — one cached
+ * feature probe), attach the tracepoints, hand each record to the tool until told to
+ * stop, and take everything down again: links detached first, records already in
+ * flight delivered, then the reader and the collection closed.
+ *
+ * @module
+ */
+
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { loadCollectionSpec } from "../../elf/index.ts";
+import { Collection } from "../../kernel/collection/collection.ts";
+import { haveMapType } from "../../kernel/features/map-types.ts";
+import { NotSupportedError } from "../../kernel/features/not-supported-error.ts";
+import type { Link } from "../../kernel/links/link.ts";
+import { tracefsDir } from "../../kernel/links/tracefs.ts";
+import { attachTracepoint } from "../../kernel/links/tracepoint.ts";
+import { PerfBufferReader, type PerfRecord } from "../../kernel/readers/perfbuf.ts";
+import type { RecordReader } from "../../kernel/readers/poll.ts";
+import { RingBufferReader } from "../../kernel/readers/ringbuf.ts";
+import { SyscallError } from "../../kernel/sys/index.ts";
+import {
+  Capability,
+  effectiveCapabilities,
+  hasCapability,
+} from "../../kernel/system/capabilities.ts";
+import { MAX_OBJECT_BYTES, readInputFile } from "../../kernel/system/input-file.ts";
+import type { CollectionSpec } from "../../spec/collection-spec.ts";
+import { MapType } from "../../uapi/index.ts";
+import { CliError } from "../format/output.ts";
+
+/** Exit status of a trace tool that cannot start (BCC's tools exit 1). */
+export const TRACE_EXIT_FAILURE = 1;
+
+/** A tracepoint a tool attaches one of its programs to. */
+export interface TraceAttachment {
+  /** The program's name in the object. */
+  readonly program: string;
+  /** Trace event group, e.g. "syscalls". */
+  readonly group: string;
+  /** Trace event name, e.g. "sys_enter_openat". */
+  readonly event: string;
+  /** Skip it when this kernel has no such event (sys_enter_open on arm64). */
+  readonly optional?: boolean;
+}
+
+/** How a tool's session is set up. */
+export interface TraceSessionOptions {
+  /** The tool's name in messages, e.g. "trace open". */
+  readonly tool: string;
+  /** The object's file name under src/cli/trace/bpf/ (or dist/cli/trace/bpf/). */
+  readonly object: string;
+  /** `.rodata` constants: filters and limits. */
+  readonly constants: Readonly<Record<string, number>>;
+  /** Tracepoints, entry before exit. */
+  readonly attachments: readonly TraceAttachment[];
+  /** Use a perf buffer even when the kernel has ring buffers. */
+  readonly perfBuffer?: boolean;
+}
+
+/** Data pages per CPU of the perf buffer (256 KiB with 4 KiB pages), as BCC's tools use. */
+const PERF_PAGES = 64;
+
+/** How events travel from the programs to the tool. */
+export type TraceTransport = "ringbuf" | "perf";
+
+/** The path of a committed trace object, from src/ (tsx) or dist/ (built) alike. */
+export function traceObjectPath(object: string): string {
+  return fileURLToPath(new URL(`./bpf/${object}`, import.meta.url));
+}
+
+/**
+ * True when this process may load tracing programs: root, CAP_SYS_ADMIN, or CAP_BPF
+ * with CAP_PERFMON (Linux >= 5.8).
+ */
+export function canTrace(): boolean {
+  if (process.geteuid?.() === 0) return true;
+  const caps = effectiveCapabilities();
+  return (
+    hasCapability(Capability.SYS_ADMIN, caps) ||
+    (hasCapability(Capability.BPF, caps) && hasCapability(Capability.PERFMON, caps))
+  );
+}
+
+function privilegeError(tool: string, detail?: string): CliError {
+  return new CliError(
+    `${tool} needs root (or CAP_BPF and CAP_PERFMON) to load and attach BPF programs; run it with sudo` +
+      (detail ? ` (${detail})` : ""),
+    TRACE_EXIT_FAILURE,
+  );
+}
+
+/** The transport this kernel supports, probed once: ring buffers since Linux 5.8. */
+export function defaultTransport(): TraceTransport {
+  return haveMapType(MapType.RINGBUF).available ? "ringbuf" : "perf";
+}
+
+/**
+ * The spec with the transport's map kept and the other made a one-entry placeholder
+ * array (a kernel without ring buffers cannot create one); the program's branch that
+ * names the placeholder is dead once `use_ringbuf` is frozen in `.rodata`.
+ */
+function forTransport(spec: CollectionSpec, transport: TraceTransport): CollectionSpec {
+  const drop = transport === "ringbuf" ? "perf_events" : "events";
+  const m = spec.maps[drop];
+  if (!m) throw new Error(`trace object has no map "${drop}"`);
+  const placeholder = {
+    name: m.name,
+    type: MapType.ARRAY,
+    keySize: 4,
+    valueSize: 4,
+    maxEntries: 1,
+  };
+  return { ...spec, maps: { ...spec.maps, [drop]: placeholder } };
+}
+
+/** A loaded, attached trace tool. */
+export class TraceSession {
+  /** The transport in use. */
+  readonly transport: TraceTransport;
+  /** The tracepoints attached ("syscalls:sys_enter_openat", ...). */
+  readonly attached: readonly string[];
+  readonly #coll: Collection;
+  readonly #links: Link[];
+  readonly #reader: RecordReader<Uint8Array> | RecordReader<PerfRecord>;
+  #lost = 0;
+
+  private constructor(
+    coll: Collection,
+    links: Link[],
+    reader: RecordReader<Uint8Array> | RecordReader<PerfRecord>,
+    transport: TraceTransport,
+    attached: string[],
+  ) {
+    this.#coll = coll;
+    this.#links = links;
+    this.#reader = reader;
+    this.transport = transport;
+    this.attached = attached;
+  }
+
+  /**
+   * Events dropped because the buffer was full: the perf buffer's lost records, or
+   * what the programs counted in `ringbuf_lost` (known once {@link run} returns).
+   */
+  get lost(): number {
+    return this.#lost;
+  }
+
+  /**
+   * Checks privileges and tracepoints, loads the object, attaches its programs and
+   * opens the reader. Nothing stays open when it fails.
+   *
+   * @throws CliError (exit status 1) when not privileged, when a tracepoint or tracefs
+   * is missing, or when the kernel refuses the programs
+   */
+  static open(opts: TraceSessionOptions): TraceSession {
+    if (!canTrace()) throw privilegeError(opts.tool);
+    let dir: string;
+    try {
+      dir = tracefsDir();
+    } catch (e) {
+      throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
+    }
+    const wanted: TraceAttachment[] = [];
+    for (const a of opts.attachments) {
+      if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
+      else if (!a.optional) {
+        throw new CliError(
+          `${opts.tool}: tracepoint ${a.group}:${a.event} is missing (no ${dir}/events/${a.group}/${a.event}); ` +
+            "the kernel needs CONFIG_FTRACE_SYSCALLS for syscall tracepoints",
+          TRACE_EXIT_FAILURE,
+        );
+      }
+    }
+    const transport: TraceTransport = opts.perfBuffer ? "perf" : defaultTransport();
+    const path = traceObjectPath(opts.object);
+    let spec: CollectionSpec;
+    try {
+      spec = forTransport(
+        loadCollectionSpec(readInputFile(path, MAX_OBJECT_BYTES, "BPF object")),
+        transport,
+      );
+    } catch (e) {
+      throw new CliError(`${opts.tool}: cannot read ${path}: ${(e as Error).message}`);
+    }
+    const objectName = opts.object.slice(0, opts.object.indexOf("."));
+    let coll: Collection | undefined;
+    const links: Link[] = [];
+    try {
+      coll = Collection.load(spec, {
+        objectName,
+        constants: { ...opts.constants, use_ringbuf: transport === "ringbuf" ? 1 : 0 },
+        programs: wanted.map((a) => a.program),
+      });
+      for (const a of wanted) {
+        links.push(attachTracepoint(coll.program(a.program), a.group, a.event));
+      }
+      const reader =
+        transport === "ringbuf"
+          ? RingBufferReader.open(coll.map("events"))
+          : PerfBufferReader.open(coll.map("perf_events"), { pages: PERF_PAGES });
+      return new TraceSession(
+        coll,
+        links,
+        reader,
+        transport,
+        wanted.map((a) => `${a.group}:${a.event}`),
+      );
+    } catch (e) {
+      for (const l of links) l.close();
+      coll?.close();
+      if (e instanceof SyscallError && (e.code === "EPERM" || e.code === "EACCES")) {
+        throw privilegeError(opts.tool, e.message);
+      }
+      if (e instanceof NotSupportedError) {
+        throw new CliError(`${opts.tool}: ${e.message}`, TRACE_EXIT_FAILURE);
+      }
+      throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
+    }
+  }
+
+  /**
+   * Hands each record to `onRecord` (the bytes are valid during the call only) until
+   * `until` settles, then detaches the programs, delivers the records already written,
+   * and closes everything. Resolves when done; an exception from `onRecord` stops the
+   * session and rejects.
+   */
+  async run(onRecord: (bytes: Uint8Array) => void, until: Promise<unknown>): Promise<void> {
+    const handle = (rec: Uint8Array | PerfRecord): void => {
+      if (rec instanceof Uint8Array) onRecord(rec);
+      else if (rec.kind === "sample") onRecord(rec.data);
+      else this.#lost += rec.lost;
+    };
+    let failed!: () => void;
+    const failure = new Promise<void>((resolve) => {
+      failed = resolve;
+    });
+    const reader = this.#reader as RecordReader<Uint8Array | PerfRecord>;
+    let error: unknown;
+    const loop = (async () => {
+      try {
+        for await (const rec of reader) handle(rec);
+      } catch (e) {
+        error = e;
+        failed();
+      }
+    })();
+    try {
+      await Promise.race([until, failure]);
+      // Nothing new arrives once the programs are detached; what is already in the
+      // buffer is delivered before the reader closes.
+      for (const l of this.#links) l.close();
+      // The iteration may have been handed a record whose step has not run yet (steps
+      // run as microtasks): let it finish before reading here, since a read releases
+      // the records before it. After one macrotask it waits for more, holding none.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (error === undefined && !reader.closed) {
+        for (const rec of reader.readAvailable()) handle(rec);
+      }
+      this.#lost += Number(this.#coll.variables.ringbuf_lost?.toBigInt() ?? 0n);
+    } finally {
+      this.close();
+      await loop;
+    }
+    if (error !== undefined) throw error;
+  }
+
+  /** Detaches the programs and closes the reader and the collection. Safe to call twice. */
+  close(): void {
+    for (const l of this.#links) l.close();
+    this.#reader.close();
+    this.#coll.close();
+  }
+}

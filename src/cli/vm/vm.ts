@@ -1,0 +1,34 @@
+/**
+ * `tsbpf vm`: run and load BPF programs in tsbpf's userspace VM (no root, no kernel).
+ * Each command's module is imported when it runs.
+ */
+import type { Args } from "../args.ts";
+import { type Command, type Context, dispatch, HELP_SPEC_OPTIONS, printHelp } from "../command.ts";
+
+function help(ctx: Context): void {
+  const b = `${ctx.bin} vm`;
+  printHelp(
+    ctx,
+    `Usage: ${b} run [--mem HEX] [--elf] < PROGRAM\n` +
+      `       ${b} run OBJ PROG data_in FILE [data_out FILE|-] [ctx_in FILE [ctx_out FILE|-]] [repeat N]\n` +
+      `       ${b} load OBJ\n` +
+      `       ${b} help\n` +
+      "\n" +
+      "       PROGRAM := hex text of 8-byte little-endian instructions (whitespace ignored),\n" +
+      "                  or with --elf a hex-encoded ELF object (its first program)\n" +
+      "       --mem HEX: bytes placed in VM memory; r1 points at them, r2 holds their length\n" +
+      "       OBJ := an ELF object file; PROG := a program name in it\n" +
+      `       ${HELP_SPEC_OPTIONS} }\n`,
+  );
+}
+
+const COMMANDS: readonly Command[] = [
+  { name: "run", run: async (c, a) => (await import("./vm-run.ts")).vmRun(c, a) },
+  { name: "load", run: async (c, a) => (await import("./vm-load.ts")).vmLoad(c, a) },
+  { name: "help", run: (c) => help(c) },
+];
+
+/** Runs `tsbpf vm ...`. */
+export async function run(ctx: Context, args: Args): Promise<void> {
+  return dispatch(ctx, COMMANDS, args, () => help(ctx));
+}
