@@ -66,6 +66,24 @@ export interface ProbeOutcome {
 
 const decoder = new TextDecoder();
 
+/**
+ * Writes a fresh BPF_PROG_LOAD attribute into `b` for `count` instructions already in
+ * `b.insns` (the log fields are left to the caller).
+ */
+function writeLoadAttr(b: Buffers, type: number, count: number, attrs: ProbeLoadAttrs): void {
+  const F = bpfAttr.progLoad.fields;
+  const v = b.view;
+  b.attr.bytes.fill(0);
+  v.setUint32(F.prog_type.offset, type, true);
+  v.setUint32(F.insn_cnt.offset, count, true);
+  v.setBigUint64(F.insns.offset, b.insns.address, true);
+  v.setBigUint64(F.license.offset, b.license.address, true);
+  v.setUint32(F.expected_attach_type.offset, attrs.expectedAttachType ?? 0, true);
+  v.setUint32(F.prog_flags.offset, attrs.flags ?? 0, true);
+  v.setUint32(F.kern_version.offset, attrs.kernVersion ?? 0, true);
+  v.setUint32(F.attach_btf_id.offset, attrs.attachBtfId ?? 0, true);
+}
+
 /** Loads a program of `type` made of `insns` and closes it again. */
 export function probeLoad(
   type: number,
@@ -78,15 +96,7 @@ export function probeLoad(
   b.insns.bytes.set(insns);
   const F = bpfAttr.progLoad.fields;
   const v = b.view;
-  b.attr.bytes.fill(0);
-  v.setUint32(F.prog_type.offset, type, true);
-  v.setUint32(F.insn_cnt.offset, insns.length / INSN_SIZE, true);
-  v.setBigUint64(F.insns.offset, b.insns.address, true);
-  v.setBigUint64(F.license.offset, b.license.address, true);
-  v.setUint32(F.expected_attach_type.offset, attrs.expectedAttachType ?? 0, true);
-  v.setUint32(F.prog_flags.offset, attrs.flags ?? 0, true);
-  v.setUint32(F.kern_version.offset, attrs.kernVersion ?? 0, true);
-  v.setUint32(F.attach_btf_id.offset, attrs.attachBtfId ?? 0, true);
+  writeLoadAttr(b, type, insns.length / INSN_SIZE, attrs);
   if (attrs.withLog) {
     b.log.bytes[0] = 0;
     v.setUint32(F.log_level.offset, 1, true);
@@ -179,15 +189,7 @@ export function probeHelpersMissing(
   const program = helperProbeProgram(0);
   b.insns.bytes.set(program);
   const insnView = new DataView(b.insns.bytes.buffer, b.insns.bytes.byteOffset, program.length);
-  b.attr.bytes.fill(0);
-  v.setUint32(F.prog_type.offset, type, true);
-  v.setUint32(F.insn_cnt.offset, program.length / INSN_SIZE, true);
-  v.setBigUint64(F.insns.offset, b.insns.address, true);
-  v.setBigUint64(F.license.offset, b.license.address, true);
-  v.setUint32(F.expected_attach_type.offset, attrs.expectedAttachType ?? 0, true);
-  v.setUint32(F.prog_flags.offset, attrs.flags ?? 0, true);
-  v.setUint32(F.kern_version.offset, attrs.kernVersion ?? 0, true);
-  v.setUint32(F.attach_btf_id.offset, attrs.attachBtfId ?? 0, true);
+  writeLoadAttr(b, type, program.length / INSN_SIZE, attrs);
   v.setUint32(F.log_level.offset, LogLevel.STATS, true);
   v.setUint32(F.log_size.offset, PROBE_LOG_SIZE, true);
   v.setBigUint64(F.log_buf.offset, b.log.address, true);
