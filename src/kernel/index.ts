@@ -154,4 +154,4 @@ export {
 } from "./system/capabilities.ts";
 
 // ---- CPUs ----------------------------------------------------------------------------
-export { possibleCpus } from "./system/cpus.ts";
+export { onCpu, possibleCpus } from "./system/cpus.ts";
