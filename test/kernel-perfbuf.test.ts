@@ -12,7 +12,7 @@ import { BpfMap } from "../src/kernel/map.ts";
 import { PerfBufferReader, type PerfRecord } from "../src/kernel/perfbuf.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { noLeak, PACKET, perfSeqProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, scaled } from "./support/kernel.ts";
 
 const skip = kernelSkip;
 
@@ -83,7 +83,7 @@ describe("PerfBufferReader", { skip }, () => {
       // the scheduler moves this thread between CPUs now and then; run until two CPUs
       // have seen runs, or give up after a while (one-CPU machines)
       const seen = new Map<number, number[]>();
-      const deadline = Date.now() + 3000;
+      const deadline = Date.now() + scaled(3000);
       let total = 0;
       while (
         Date.now() < deadline &&
@@ -165,7 +165,9 @@ describe("PerfBufferReader", { skip }, () => {
       using events = perfMap();
       using seq = seqMap();
       using prog = perfSeqProgram(events.fd, seq.fd);
-      const reader = PerfBufferReader.open(events);
+      // a reader left open holds the event loop (its iteration waits): closed on every
+      // path, so a failed wait fails the test instead of keeping the file from exiting
+      using reader = PerfBufferReader.open(events);
       const timers = [30, 60, 90].map((ms) =>
         setTimeout(() => prog.run({ data: PACKET, repeat: 2 }), ms),
       );
@@ -176,11 +178,15 @@ describe("PerfBufferReader", { skip }, () => {
           if (got.length === 6) setTimeout(() => reader.close(), 10);
         }
       })();
-      await within(5000, loop, "iteration");
-      timers.forEach(clearTimeout);
+      try {
+        await within(5000, loop, () => `iteration (records so far: ${got.join(", ") || "none"})`);
+      } finally {
+        timers.forEach(clearTimeout);
+        reader.close();
+      }
       assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
 
-      const cb = PerfBufferReader.open(events, { watermark: 100 });
+      using cb = PerfBufferReader.open(events, { watermark: 100 });
       const seen: number[] = [];
       cb.onRecord((rec) => seen.push(seqOf(rec)));
       await sleep(10); // the first delivery (of nothing) has run
@@ -189,9 +195,9 @@ describe("PerfBufferReader", { skip }, () => {
       assert.deepEqual(seen, []);
       prog.run({ data: PACKET, repeat: 3 }); // 120 bytes: wakes the reader
       // the wake-up is prompt, but a loaded machine may take a while to schedule us
-      for (let waited = 0; seen.length < 5 && waited < 3000; waited += 10) await sleep(10);
+      const until = Date.now() + scaled(3000);
+      while (seen.length < 5 && Date.now() < until) await sleep(10);
       assert.deepEqual(seen, [6, 7, 8, 9, 10]);
-      cb.close();
     }));
 
   test("close() empties the map slots: the program then gets ENOENT", () =>

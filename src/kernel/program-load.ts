@@ -30,6 +30,8 @@ import { parseVerifierLog } from "./verifier-log.ts";
 export const DEFAULT_LOG_SIZE = 64 * 1024;
 /** The kernel's cap on `log_size` (UINT_MAX >> 2 since Linux 5.2; 16 MiB - 1 before). */
 export const MAX_LOG_SIZE = 0xffffffff >>> 2;
+/** The smallest `log_size` every kernel takes: before Linux 6.4 a smaller one is EINVAL. */
+export const MIN_LOG_SIZE = 128;
 
 /** How to load a program. */
 export interface LoadOptions {
@@ -38,9 +40,15 @@ export interface LoadOptions {
    * 4 (BPF_LOG_STATS) or'ed in. With a level, a loaded program keeps its log.
    */
   readonly logLevel?: number;
-  /** The first log buffer size in bytes (default 64 KiB); it grows as needed. */
+  /**
+   * The first log buffer size in bytes (default 64 KiB); it grows as needed. At least
+   * 128: kernels before 6.4 refuse a smaller buffer, so a smaller size is raised.
+   */
   readonly logSize?: number;
-  /** The most the buffer may grow to (default and cap: the kernel's UINT_MAX >> 2). */
+  /**
+   * The most the buffer may grow to (default and cap: the kernel's UINT_MAX >> 2; at
+   * least 128, as for {@link logSize}).
+   */
   readonly maxLogSize?: number;
   /** Extra `prog_flags`, or'ed with the spec's. */
   readonly flags?: number;
@@ -94,8 +102,8 @@ export function loadProgramFd(specIn: ProgramSpec, optsIn: LoadOptions = {}): Lo
   let spec = specIn;
   validateProgramSpec(spec);
   const label = describeProgram(spec);
-  const maxLog = Math.min(opts.maxLogSize ?? MAX_LOG_SIZE, MAX_LOG_SIZE);
-  const firstLog = Math.max(1, Math.min(opts.logSize ?? DEFAULT_LOG_SIZE, maxLog));
+  const maxLog = Math.max(MIN_LOG_SIZE, Math.min(opts.maxLogSize ?? MAX_LOG_SIZE, MAX_LOG_SIZE));
+  const firstLog = Math.max(MIN_LOG_SIZE, Math.min(opts.logSize ?? DEFAULT_LOG_SIZE, maxLog));
   const wanted = opts.logLevel ?? 0;
   let level = wanted;
   let size = firstLog;
