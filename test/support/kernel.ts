@@ -21,6 +21,7 @@ import { hasCapability } from "../../src/kernel/capabilities.ts";
 
 export { Capability } from "../../src/kernel/capabilities.ts";
 
+import type { BTFType } from "../../src/btf/types.ts";
 import { vmlinuxBTF } from "../../src/kernel/btf.ts";
 import type { FeatureStatus } from "../../src/kernel/features/status.ts";
 import { BpfMap } from "../../src/kernel/map.ts";
@@ -148,4 +149,26 @@ export function kfuncSkip(name: string, since?: string): string | false {
     return `no kernel BTF to find kfunc ${name} in: ${(e as Error).message.split("\n")[0]}`;
   }
   return `the kernel has no kfunc ${name}${since ? ` (Linux ${since})` : ""}`;
+}
+
+/**
+ * Whether the kernel's struct `struct` has a member `member` (looked for through
+ * anonymous structs and unions too): a kernel feature that came with a uapi field,
+ * probed in the running kernel's BTF. False when there is no kernel BTF.
+ */
+export function kernelStructHas(struct: string, member: string): boolean {
+  let btf: ReturnType<typeof vmlinuxBTF>;
+  try {
+    btf = vmlinuxBTF();
+  } catch {
+    return false;
+  }
+  const s = btf.findByName("STRUCT", struct);
+  const has = (t: BTFType, depth: number): boolean =>
+    (t.kind === "STRUCT" || t.kind === "UNION") &&
+    t.members.some(
+      (m) =>
+        m.name === member || (m.name === "" && depth < 8 && has(btf.resolve(m.type), depth + 1)),
+    );
+  return s !== undefined && has(s, 0);
 }
