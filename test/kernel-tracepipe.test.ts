@@ -56,7 +56,7 @@ describe("TracePipeReader", { skip }, () => {
     noLeak(async () => {
       const nonce = `tsbpf-${process.pid}-${Date.now() % 100000}`;
       using prog = printkProgram(nonce);
-      const reader = TracePipeReader.open();
+      using reader = TracePipeReader.open();
       assert.match(reader.path, /trace_pipe$/);
       reader.readAvailable(); // whatever was there before
       const mine: TraceRecord[] = [];
@@ -91,7 +91,7 @@ describe("TracePipeReader", { skip }, () => {
         const got = reader.readAvailable().filter((r) => r.message === nonce);
         assert.equal(got.length, 2);
       }
-      const reader = TracePipeReader.open();
+      using reader = TracePipeReader.open();
       const seen: string[] = [];
       reader.onRecord((r) => {
         if (r.message === nonce) seen.push(r.message);
@@ -102,7 +102,7 @@ describe("TracePipeReader", { skip }, () => {
       reader.close();
       assert.deepEqual(seen, [nonce]);
 
-      const idle = TracePipeReader.open();
+      using idle = TracePipeReader.open();
       const step = idle[Symbol.asyncIterator]().next();
       await sleep(20);
       idle.close();
