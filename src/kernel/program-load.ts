@@ -16,8 +16,9 @@ import {
   type ProgramSpec,
   validateProgramSpec,
 } from "../spec/program-spec.ts";
-import { BpfCmd, bpfAttr, Errno, ProgType, progTypeName } from "../uapi/index.ts";
+import { attachTypeName, BpfCmd, bpfAttr, Errno, ProgType, progTypeName } from "../uapi/index.ts";
 import { KernelBTF } from "./btf.ts";
+import { missingFromKernel } from "./features/kernel-enum.ts";
 import { NotSupportedError } from "./features/not-supported-error.ts";
 import { runningKernelVersion } from "./kernel-version.ts";
 import { openModuleBTF, resolveAttachTarget } from "./program-attach-target.ts";
@@ -245,7 +246,30 @@ function loadError(spec: ProgramSpec, label: string, r: Attempt): Error {
         operation,
         `${instructionCount(spec)} instructions: more than this kernel accepts (1,000,000 for privileged loaders, 4096 otherwise)`,
       );
-    case Errno.EINVAL:
+    case Errno.EINVAL: {
+      // a type tsbpf knows but the running kernel does not (netfilter before 6.4)
+      const attach = spec.expectedAttachType;
+      const attachName = attach === undefined ? undefined : attachTypeName(attach);
+      const missing =
+        (typeName !== undefined
+          ? missingFromKernel(
+              "prog",
+              spec.type,
+              `loading ${typeName} programs`,
+              r.errno,
+              `${typeName} programs`,
+            )
+          : undefined) ??
+        (attach !== undefined && attachName !== undefined
+          ? missingFromKernel(
+              "attach",
+              attach,
+              `loading ${label} for attach type ${attachName}`,
+              r.errno,
+              `attach type ${attachName}`,
+            )
+          : undefined);
+      if (missing) return missing;
       return new SyscallError(
         r.errno,
         operation,
@@ -253,6 +277,7 @@ function loadError(spec: ProgramSpec, label: string, r: Attempt): Error {
           ? `program type ${spec.type} is unknown (tsbpf's headers know 1..${Math.max(...Object.values(ProgType))}; the kernel did not accept it)`
           : `the kernel gave no verifier log: check the expected attach type, prog flags (${spec.flags ?? 0}), attach BTF id and that the type exists on this kernel`,
       );
+    }
     case Errno.ENOTSUPP:
       return new NotSupportedError(
         `loading ${label}`,
