@@ -356,7 +356,9 @@ describe("RingBufferSet", { skip }, () => {
       const seen: string[] = [];
       set2.onRecord(({ ring }) => seen.push(ring));
       prog.run({ data: PACKET, repeat: 2 });
-      await sleep(50);
+      const until = Date.now() + scaled(1000);
+      while (seen.length < 4 && Date.now() < until) await sleep(10);
+      await sleep(20); // and nothing more comes
       set2.close();
       assert.deepEqual(seen.sort(), ["rb_x", "rb_x", "rb_y", "rb_y"]);
       assert.throws(() => RingBufferSet.open([]), /no ring buffer given/);

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseTraceLine, TracePipeReader, type TraceRecord } from "../src/kernel/trace-pipe.ts";
 import { noLeak, PACKET, printkProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, scaled } from "./support/kernel.ts";
 
 const skip = kernelSkip;
 
@@ -98,7 +98,9 @@ describe("TracePipeReader", { skip }, () => {
       });
       await sleep(20);
       prog.run({ data: PACKET });
-      await sleep(100);
+      const until = Date.now() + scaled(1000);
+      while (seen.length < 1 && Date.now() < until) await sleep(10);
+      await sleep(20); // and nothing more comes
       reader.close();
       assert.deepEqual(seen, [nonce]);
 
