@@ -36,10 +36,10 @@ import {
   type VmRingBuf,
 } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, needs, vmModelSkip } from "./support/kernel.ts";
 import { funcInfoFor, type RandomProgram, randomProgram } from "./vm-random-programs.ts";
 
-const skip = kernelSkip;
+const skip = needs(kernelSkip, !kernelSkip && vmModelSkip());
 
 /** Loads `insns` in the kernel; undefined when the verifier rejects them. */
 function load(type: ProgType, insns: Instruction[]): Program | undefined {

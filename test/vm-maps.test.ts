@@ -31,7 +31,7 @@ import {
   VmProgram,
 } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, needs, vmModelSkip } from "./support/kernel.ts";
 
 const skip = kernelSkip;
 
@@ -178,7 +178,9 @@ function opsProgram(
   return out;
 }
 
-describe("VM map helpers vs the kernel's maps", { skip }, () => {
+describe("VM map helpers vs the kernel's maps", {
+  skip: needs(skip, !skip && vmModelSkip()),
+}, () => {
   for (const spec of [HASH, ARRAY]) {
     test(`${spec.type === MapType.HASH ? "hash" : "array"}: random update/lookup/delete sequences`, () => {
       const seed = Number(process.env.TSBPF_SEED ?? Math.floor(Math.random() * 0x7fffffff));

@@ -151,3 +151,29 @@ export function kernelStructHas(struct: string, member: string): boolean {
     );
   return s !== undefined && has(s, 0);
 }
+
+/**
+ * Why a comparison of tsbpf's VM with this kernel cannot hold, or false. The VM models
+ * the semantics of Linux 6.4 and later: map helpers return a `long` (before 6.4 the
+ * kernel's map ops returned an `int`, so an inlined delete or update left -EINVAL
+ * zero-extended in r0) and BPF_ST stores into the context (6.3). Probed in the kernel's
+ * BTF: the return type of `struct bpf_map_ops`'s map_delete_elem.
+ */
+export function vmModelSkip(): string | false {
+  let btf: ReturnType<typeof vmlinuxBTF>;
+  try {
+    btf = vmlinuxBTF();
+  } catch {
+    return false; // cannot tell: compare
+  }
+  const ops = btf.findByName("STRUCT", "bpf_map_ops");
+  const m = ops?.members.find((x) => x.name === "map_delete_elem");
+  if (!m) return false;
+  const ptr = btf.resolve(m.type);
+  const proto = ptr.kind === "PTR" ? btf.resolve(ptr.type) : undefined;
+  if (proto?.kind !== "FUNC_PROTO" || proto.returnType === 0) return false;
+  const ret = btf.resolve(proto.returnType);
+  return ret.kind === "INT" && ret.size === 4
+    ? "the VM models Linux 6.4 and later (map ops return long, BPF_ST into ctx); this kernel's bpf_map_ops return int"
+    : false;
+}
