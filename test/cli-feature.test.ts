@@ -2,7 +2,8 @@
  * `tsbpf feature probe` against bpftool's on this kernel: the same sections, system
  * configuration lines, program and map types (tsbpf knows newer ones too), and helper
  * lists that are per program type — a subset of bpftool 7.1's, which claims every
- * helper for every type here — in plain text, JSON and macros.
+ * helper for every type on 6.18, and the same as its lists on 6.1, where its probe
+ * works — in plain text, JSON and macros.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -38,11 +39,20 @@ test("plain text: bpftool's sections and lines; helpers per program type", {
   const bs = helpers(b.stdout, "socket_filter");
   assert.ok(ts.includes("\t- bpf_map_lookup_elem"));
   assert.ok(!ts.includes("\t- bpf_redirect"), "socket filters cannot call bpf_redirect");
-  assert.ok(ts.length < bs.length);
+  assert.ok(ts.length <= bs.length);
   // (bpftool 7.1 does not know the helpers added since Linux 6.1.)
   const known = new Set(b.stdout.split("\n").filter((l) => l.startsWith("\t- ")));
   for (const h of ts) if (known.has(h)) assert.ok(bs.includes(h), `${h} not in bpftool's list`);
-  assert.ok(t.stdout.endsWith("is available\n\n"));
+  // Where bpftool's own probe reads the verifier right (Linux 6.1: it does not claim
+  // bpf_redirect for socket filters), the lists are the same.
+  if (!bs.includes("\t- bpf_redirect")) {
+    assert.deepEqual(
+      ts.filter((h) => known.has(h)),
+      bs,
+    );
+  }
+  // the last misc line (ISA extension v4: 6.6) is there either way
+  assert.match(t.stdout, /\nISA extension v4 is (NOT )?available\n\n$/);
 });
 
 test("JSON: bpftool's keys and shapes", { skip: compareSkip }, async () => {

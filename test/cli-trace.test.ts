@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TRACE_EXIT_FAILURE, TraceSession } from "../src/cli/trace/trace-session.ts";
 import { bpftool, compareSkip, fdSnapshot, tsbpf } from "./cli-run.ts";
-import { needs } from "./support/kernel.ts";
+import { needs, scaled } from "./support/kernel.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const MAIN = join(ROOT, "src/cli/main.ts");
@@ -64,14 +64,24 @@ function start(args: string[], prefix: string[] = []): Tool {
     stderr += d;
     if (stderr.includes("Tracing ")) onReady();
   });
+  // every wait on the tool ends: it is killed if it has not exited by the deadline
+  const limit = scaled(TOOL_DEADLINE_MS);
+  const watchdog = setTimeout(() => {
+    stderr += `\n[test: the tool had not exited after ${limit} ms: killed]`;
+    proc.kill("SIGKILL");
+  }, limit);
   const done = new Promise<Done>((res) => {
     proc.on("close", (code, signal) => {
+      clearTimeout(watchdog);
       onReady();
       res({ code, signal, stdout, stderr });
     });
   });
   return { proc, ready, done };
 }
+
+/** The longest a tool may run in a test on a real CPU (scaled for slow machines). */
+const TOOL_DEADLINE_MS = 30_000;
 
 /** Waits for `tool` to be attached, failing with its output if it exits first. */
 async function attached(tool: Tool): Promise<void> {
@@ -91,7 +101,16 @@ function opener(paths: string[]): { proc: ChildProcess; go: () => Promise<void> 
   const proc = spawn(process.execPath, ["-e", script, JSON.stringify(paths)], {
     stdio: ["pipe", "ignore", "inherit"],
   });
-  const exited = new Promise<void>((res) => proc.on("exit", () => res()));
+  const limit = scaled(TOOL_DEADLINE_MS);
+  const watchdog = setTimeout(() => proc.kill("SIGKILL"), limit);
+  const exited = new Promise<void>((res, rej) =>
+    proc.on("exit", (_code, signal) => {
+      clearTimeout(watchdog);
+      if (signal === "SIGKILL") rej(new Error(`the opener had not exited after ${limit} ms`));
+      else res();
+    }),
+  );
+  exited.catch(() => {}); // go() reports it; a test that never calls go() does not care
   return {
     proc,
     go: async () => {

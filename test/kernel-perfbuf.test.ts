@@ -14,7 +14,7 @@ import { threadAffinity } from "../src/kernel/sys/index.ts";
 import { onCpu } from "../src/kernel/system/cpus.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { noLeak, PACKET, perfSeqProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, scaled } from "./support/kernel.ts";
 
 const skip = kernelSkip;
 
@@ -158,8 +158,12 @@ describe("PerfBufferReader", { skip }, () => {
           if (got.length === 6) setTimeout(() => reader.close(), 10);
         }
       })();
-      await within(5000, loop, "iteration");
-      timers.forEach(clearTimeout);
+      try {
+        await within(5000, loop, () => `iteration (records so far: ${got.join(", ") || "none"})`);
+      } finally {
+        timers.forEach(clearTimeout);
+        reader.close();
+      }
       assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
 
       using cb = PerfBufferReader.open(events, { watermark: 100 });
@@ -171,9 +175,9 @@ describe("PerfBufferReader", { skip }, () => {
       assert.deepEqual(seen, []);
       prog.run({ data: PACKET, repeat: 3 }); // 120 bytes: wakes the reader
       // the wake-up is prompt, but a loaded machine may take a while to schedule us
-      for (let waited = 0; seen.length < 5 && waited < 3000; waited += 10) await sleep(10);
+      const until = Date.now() + scaled(3000);
+      while (seen.length < 5 && Date.now() < until) await sleep(10);
       assert.deepEqual(seen, [6, 7, 8, 9, 10]);
-      cb.close();
     }));
 
   test("close() empties the map slots: the program then gets ENOENT", () =>

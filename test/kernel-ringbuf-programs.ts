@@ -9,6 +9,7 @@ import { assemble, encodeProgram } from "../src/isa/index.ts";
 import { Program } from "../src/kernel/programs/program.ts";
 import { ProgType } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { scaled } from "./support/kernel.ts";
 
 /** The bytes record `index` of `size` bytes carries: distinct per record and size. */
 export function pattern(size: number, index: number): Uint8Array {
@@ -155,11 +156,24 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Rejects if `p` takes longer than `ms`. */
-export async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
+/**
+ * Rejects if `p` takes longer than `ms` on a real CPU: the deadline is scaled for this
+ * machine (10 times longer under qemu's TCG, see {@link scaled}). `what` (or what it
+ * returns, asked at the deadline) names the wait in the error.
+ */
+export async function within<T>(
+  ms: number,
+  p: Promise<T>,
+  what: string | (() => string),
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const limit = scaled(ms);
   const t = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    timer = setTimeout(
+      () =>
+        rej(new Error(`${typeof what === "string" ? what : what()}: no answer within ${limit} ms`)),
+      limit,
+    );
   });
   try {
     return await Promise.race([p, t]);

@@ -17,7 +17,7 @@ import { ensureBpffs } from "../src/kernel/objects/pin.ts";
 import { RingBufferReader } from "../src/kernel/readers/ringbuf.ts";
 import { MapType } from "../src/uapi/index.ts";
 import { noLeak, PACKET, pattern, ringbufProgram } from "./kernel-ringbuf-programs.ts";
-import { kernelSkip, needs, toolSkip } from "./support/kernel.ts";
+import { kernelSkip, needs, scaled, toolSkip } from "./support/kernel.ts";
 
 // bpftool runs the producer from another process.
 const skip = needs(kernelSkip, toolSkip("bpftool"));
@@ -50,7 +50,7 @@ test("the async iterator wakes for records another process produces", { skip }, 
       const start = performance.now();
       // The only timer here is the watchdog: if the loop needed it to wake, the
       // elapsed time says so.
-      const watchdog = setTimeout(() => reader.close(), 5000);
+      const watchdog = setTimeout(() => reader.close(), scaled(5000));
       const got: Uint8Array[] = [];
       for await (const rec of reader) {
         got.push(rec.slice());
@@ -60,7 +60,10 @@ test("the async iterator wakes for records another process produces", { skip }, 
       const elapsed = performance.now() - start;
       assert.equal(got.length, 3, "records before the watchdog closed the reader");
       for (const r of got) assert.deepEqual(r, pattern(16, 0));
-      assert.ok(elapsed < 3000, `woke after ${elapsed.toFixed(0)} ms (the watchdog is at 5000)`);
+      assert.ok(
+        elapsed < scaled(3000),
+        `woke after ${elapsed.toFixed(0)} ms (the watchdog is at ${scaled(5000)})`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });

@@ -23,7 +23,7 @@ import {
   sleep,
   within,
 } from "./kernel-ringbuf-programs.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, scaled } from "./support/kernel.ts";
 
 const skip = kernelSkip;
 
@@ -149,7 +149,7 @@ describe("RingBufferReader", { skip }, () => {
         { size: 17, how: "submit" },
       ];
       using prog = ringbufProgram([map.fd], emits);
-      using reader = RingBufferReader.open(map); // closed even when a wait fails
+      using reader = RingBufferReader.open(map);
       const want = expectedRecords(emits);
       const got: string[] = [];
       const timers = [50, 100, 150].map((ms) => setTimeout(() => prog.run({ data: PACKET }), ms));
@@ -183,7 +183,7 @@ describe("RingBufferReader", { skip }, () => {
       using map = ringMap("rb_cb");
       const emits: Emit[] = [{ size: 11, how: "output" }];
       using prog = ringbufProgram([map.fd], emits);
-      using reader = RingBufferReader.open(map); // closed even when a wait fails
+      using reader = RingBufferReader.open(map);
       prog.run({ data: PACKET, repeat: 2 });
       const got: string[] = [];
       let done!: () => void;
@@ -219,7 +219,9 @@ describe("RingBufferReader", { skip }, () => {
         },
         (e) => errors.push(e),
       );
-      await sleep(50);
+      const until = Date.now() + scaled(1000);
+      while (calls < 2 && Date.now() < until) await sleep(10);
+      await sleep(20); // and no third call
       // the throw ends the drain; the second record comes on the next readiness (the
       // ring is still readable: level-triggered)
       assert.equal(calls, 2);
@@ -314,7 +316,7 @@ describe("RingBufferSet", { skip }, () => {
         { size: 6, how: "discard", ring: 0 },
       ];
       using prog = ringbufProgram([a.fd, b.fd, c.fd], emits);
-      const set = RingBufferSet.open({ a, b, c });
+      using set = RingBufferSet.open({ a, b, c });
       assert.deepEqual(set.names, ["a", "b", "c"]);
       const got: Record<string, string[]> = { a: [], b: [], c: [] };
       let n = 0;
@@ -352,12 +354,14 @@ describe("RingBufferSet", { skip }, () => {
         const got = set.readAvailable().map((r) => r.ring);
         assert.deepEqual(got.sort(), ["rb_x", "rb_x", "rb_y", "rb_y"]);
       }
-      const set = RingBufferSet.open([a, b]);
+      using set2 = RingBufferSet.open([a, b]);
       const seen: string[] = [];
-      set.onRecord(({ ring }) => seen.push(ring));
+      set2.onRecord(({ ring }) => seen.push(ring));
       prog.run({ data: PACKET, repeat: 2 });
-      await sleep(50);
-      set.close();
+      const until = Date.now() + scaled(1000);
+      while (seen.length < 4 && Date.now() < until) await sleep(10);
+      await sleep(20); // and nothing more comes
+      set2.close();
       assert.deepEqual(seen.sort(), ["rb_x", "rb_x", "rb_y", "rb_y"]);
       assert.throws(() => RingBufferSet.open([]), /no ring buffer given/);
       assert.throws(() => RingBufferSet.open([a, a]), /two rings are named "rb_x"/);
@@ -369,7 +373,7 @@ describe("event loop", { skip }, () => {
     const script = fileURLToPath(new URL("./testdata/ringbuf-exit.ts", import.meta.url));
     const r = spawnSync(process.execPath, ["--import", "tsx", script], {
       encoding: "utf8",
-      timeout: 20_000,
+      timeout: scaled(20_000),
     });
     assert.equal(r.signal, null, `the child did not exit by itself: ${r.stderr}`);
     assert.equal(r.status, 0, r.stderr);

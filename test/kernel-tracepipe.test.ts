@@ -12,7 +12,7 @@ import {
   type TraceRecord,
 } from "../src/kernel/readers/trace-pipe.ts";
 import { noLeak, PACKET, printkProgram, sleep, within } from "./kernel-ringbuf-programs.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, scaled } from "./support/kernel.ts";
 
 const skip = kernelSkip;
 
@@ -60,7 +60,7 @@ describe("TracePipeReader", { skip }, () => {
     noLeak(async () => {
       const nonce = `tsbpf-${process.pid}-${Date.now() % 100000}`;
       using prog = printkProgram(nonce);
-      const reader = TracePipeReader.open();
+      using reader = TracePipeReader.open();
       assert.match(reader.path, /trace_pipe$/);
       reader.readAvailable(); // whatever was there before
       const mine: TraceRecord[] = [];
@@ -95,18 +95,20 @@ describe("TracePipeReader", { skip }, () => {
         const got = reader.readAvailable().filter((r) => r.message === nonce);
         assert.equal(got.length, 2);
       }
-      const reader = TracePipeReader.open();
+      using reader = TracePipeReader.open();
       const seen: string[] = [];
       reader.onRecord((r) => {
         if (r.message === nonce) seen.push(r.message);
       });
       await sleep(20);
       prog.run({ data: PACKET });
-      await sleep(100);
+      const until = Date.now() + scaled(1000);
+      while (seen.length < 1 && Date.now() < until) await sleep(10);
+      await sleep(20); // and nothing more comes
       reader.close();
       assert.deepEqual(seen, [nonce]);
 
-      const idle = TracePipeReader.open();
+      using idle = TracePipeReader.open();
       const step = idle[Symbol.asyncIterator]().next();
       await sleep(20);
       idle.close();

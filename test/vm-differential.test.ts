@@ -30,10 +30,10 @@ import { ProgType, progTypeName } from "../src/uapi/index.ts";
 import { createVmMap, VmArrayMap, VmHashMap, VmProgram, type VmRingBuf } from "../src/vm/index.ts";
 import { seededRandom } from "../src/vm/random.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, needs, vmModelSkip } from "./support/kernel.ts";
 import { funcInfoFor, type RandomProgram, randomProgram } from "./vm-random-programs.ts";
 
-const skip = kernelSkip;
+const skip = needs(kernelSkip, !kernelSkip && vmModelSkip());
 
 /** Loads `insns` in the kernel; undefined when the verifier rejects them. */
 function load(type: ProgType, insns: Instruction[]): Program | undefined {

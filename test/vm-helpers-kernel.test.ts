@@ -31,9 +31,9 @@ import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapFlags, MapType, ProgType, skBuff } from "../src/uapi/index.ts";
 import { createVmMap, type VmMap, VmProgram, type VmQueueMap } from "../src/vm/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, needs, vmModelSkip } from "./support/kernel.ts";
 
-const skip = kernelSkip;
+const skip = needs(kernelSkip, !kernelSkip && vmModelSkip());
 
 /** Results go to the stack at r10 + RES + 8 * i, then into the packet at RES_AT. */
 const RES = -256;

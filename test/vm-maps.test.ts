@@ -25,7 +25,7 @@ import { MapType, ProgType, UpdateFlags } from "../src/uapi/index.ts";
 import { VmArrayMap, VmHashMap, type VmMap, VmMapError, VmProgram } from "../src/vm/index.ts";
 import { seededRandom as rng } from "../src/vm/random.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
-import { kernelSkip } from "./support/kernel.ts";
+import { kernelSkip, needs, vmModelSkip } from "./support/kernel.ts";
 
 const skip = kernelSkip;
 
@@ -172,7 +172,9 @@ function opsProgram(
   return out;
 }
 
-describe("VM map helpers vs the kernel's maps", { skip }, () => {
+describe("VM map helpers vs the kernel's maps", {
+  skip: needs(skip, !skip && vmModelSkip()),
+}, () => {
   for (const spec of [HASH, ARRAY]) {
     test(`${spec.type === MapType.HASH ? "hash" : "array"}: random update/lookup/delete sequences`, () => {
       const seed = Number(process.env.TSBPF_SEED ?? Math.floor(Math.random() * 0x7fffffff));

@@ -20,7 +20,10 @@ import { join } from "node:path";
 import { hasCapability } from "../../src/kernel/system/capabilities.ts";
 
 export { Capability } from "../../src/kernel/system/capabilities.ts";
+export { scaled, timeScale } from "./time.ts";
 
+import type { BTFType } from "../../src/btf/types.ts";
+import { vmlinuxBTF } from "../../src/kernel/btf/kernel-btf.ts";
 import type { FeatureStatus } from "../../src/kernel/features/status.ts";
 import { BpfMap } from "../../src/kernel/maps/map.ts";
 import { MapType } from "../../src/uapi/index.ts";
@@ -112,4 +115,65 @@ export function testCgroupPath(name: string): string {
   const root = cgroup2Root();
   if (!root) throw new Error("cgroup2 is not mounted");
   return join(root, `${name}-${process.pid}`);
+}
+
+/**
+ * Why a test needing the kfunc `name` cannot run (the kernel's BTF has no function of
+ * that name: kfuncs are resolved by their BTF id), or false.
+ */
+export function kfuncSkip(name: string, since?: string): string | false {
+  try {
+    if (vmlinuxBTF().findByName("FUNC", name)) return false;
+  } catch (e) {
+    return `no kernel BTF to find kfunc ${name} in: ${(e as Error).message.split("\n")[0]}`;
+  }
+  return `the kernel has no kfunc ${name}${since ? ` (Linux ${since})` : ""}`;
+}
+
+/**
+ * Whether the kernel's struct `struct` has a member `member` (looked for through
+ * anonymous structs and unions too): a kernel feature that came with a uapi field,
+ * probed in the running kernel's BTF. False when there is no kernel BTF.
+ */
+export function kernelStructHas(struct: string, member: string): boolean {
+  let btf: ReturnType<typeof vmlinuxBTF>;
+  try {
+    btf = vmlinuxBTF();
+  } catch {
+    return false;
+  }
+  const s = btf.findByName("STRUCT", struct);
+  const has = (t: BTFType, depth: number): boolean =>
+    (t.kind === "STRUCT" || t.kind === "UNION") &&
+    t.members.some(
+      (m) =>
+        m.name === member || (m.name === "" && depth < 8 && has(btf.resolve(m.type), depth + 1)),
+    );
+  return s !== undefined && has(s, 0);
+}
+
+/**
+ * Why a comparison of tsbpf's VM with this kernel cannot hold, or false. The VM models
+ * the semantics of Linux 6.4 and later: map helpers return a `long` (before 6.4 the
+ * kernel's map ops returned an `int`, so an inlined delete or update left -EINVAL
+ * zero-extended in r0) and BPF_ST stores into the context (6.3). Probed in the kernel's
+ * BTF: the return type of `struct bpf_map_ops`'s map_delete_elem.
+ */
+export function vmModelSkip(): string | false {
+  let btf: ReturnType<typeof vmlinuxBTF>;
+  try {
+    btf = vmlinuxBTF();
+  } catch {
+    return false; // cannot tell: compare
+  }
+  const ops = btf.findByName("STRUCT", "bpf_map_ops");
+  const m = ops?.members.find((x) => x.name === "map_delete_elem");
+  if (!m) return false;
+  const ptr = btf.resolve(m.type);
+  const proto = ptr.kind === "PTR" ? btf.resolve(ptr.type) : undefined;
+  if (proto?.kind !== "FUNC_PROTO" || proto.returnType === 0) return false;
+  const ret = btf.resolve(proto.returnType);
+  return ret.kind === "INT" && ret.size === 4
+    ? "the VM models Linux 6.4 and later (map ops return long, BPF_ST into ctx); this kernel's bpf_map_ops return int"
+    : false;
 }

@@ -5,16 +5,18 @@
  * @module
  */
 
-import { BpfCmd, bpfAttr, progTypeName } from "../../uapi/index.ts";
+import { attachTypeName, BpfCmd, bpfAttr, progTypeName } from "../../uapi/index.ts";
+import { missingFromKernel } from "../features/kernel-enum.ts";
 import type { Program } from "../programs/program.ts";
-import { BpfCall, Fd } from "../sys/index.ts";
+import { BpfCall, Fd, SyscallError } from "../sys/index.ts";
 
 /**
  * Creates a bpf_link: `prog` to `target` (an fd or ifindex, 0 when the hook has none)
  * with `attachType`; `fill` sets the attach-type-specific fields. `what` names the hook
  * in errors ("tracepoint syscalls:sys_enter_getpid").
  *
- * @throws SyscallError naming the program and the hook.
+ * @throws SyscallError naming the program and the hook; NotSupportedError when the
+ *   kernel has no such attach type at all (its BTF's enum bpf_attach_type lacks it).
  */
 export function linkCreate(
   prog: Program,
@@ -31,7 +33,24 @@ export function linkCreate(
     .u32("attach_type", attachType)
     .u32("flags", flags);
   fill?.(call);
-  return new Fd(call.invoke(`link create (${prog} to ${what})`));
+  try {
+    return new Fd(call.invoke(`link create (${prog} to ${what})`));
+  } catch (e) {
+    // an attach type the kernel does not know at all (tcx before 6.6): say so
+    const typeName = attachTypeName(attachType);
+    if (e instanceof SyscallError && e.code === "EINVAL" && typeName !== undefined) {
+      const name = `attach type ${typeName}`;
+      const missing = missingFromKernel(
+        "attach",
+        attachType,
+        `attaching ${prog} to ${what}`,
+        e.errno,
+        name,
+      );
+      if (missing) throw missing;
+    }
+    throw e;
+  }
 }
 
 /**

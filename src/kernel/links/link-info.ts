@@ -96,7 +96,14 @@ export type PerfEventLinkInfo =
       readonly config: bigint;
       readonly cookie: bigint;
     }
-  | { readonly type: "unspec" };
+  | {
+      /**
+       * The kernel did not say: before Linux 6.6 it gives a perf_event link's type, id
+       * and program but not its event (`reason` says so).
+       */
+      readonly type: "unspec";
+      readonly reason: string;
+    };
 
 /** A link's `bpf_link_info`, decoded. */
 export interface LinkInfo {
@@ -294,6 +301,9 @@ export function linkInfoByFd(fd: number): LinkInfo {
   };
 }
 
+/** Why a perf_event link's info has no event: the kernel predates its report. */
+export const PERF_EVENT_UNSPEC = "the kernel reports a perf_event link's event since Linux 6.6";
+
 function perfEventInfo(fd: number, first: DataView): PerfEventLinkInfo {
   const pt = first.getUint32(F["perf_event.type"].offset, true);
   let buf: Uint8Array = new Uint8Array();
@@ -342,6 +352,6 @@ function perfEventInfo(fd: number, first: DataView): PerfEventLinkInfo {
         cookie: first.getBigUint64(F["perf_event.event.cookie"].offset, true),
       };
     default:
-      return { type: "unspec" };
+      return { type: "unspec", reason: PERF_EVENT_UNSPEC };
   }
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { readLdSoCache, resolveBinary } from "./uprobe-library.ts";
 import { functionOffset, functionSymbols } from "./uprobe-symbols.ts";
@@ -32,5 +34,12 @@ test("libc's getpid: one function in .dynsym, file offset inside the file", {
   const off = functionOffset(libc, "getpid");
   assert.ok(off > 0n);
   assert.throws(() => functionOffset(libc, "tsbpf_no_such_function"), /has no function named/);
-  assert.throws(() => functionSymbols("/etc/hostname"), /is not an ELF file/);
+  // a file of text (made here: /etc/hostname is not on every machine, e.g. the qemu guests)
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-uprobe-"));
+  try {
+    writeFileSync(join(dir, "text"), "tsbpf-guest\n");
+    assert.throws(() => functionSymbols(join(dir, "text")), /is not an ELF file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -11,7 +11,8 @@ import {
   sanitizeObjectName,
   validateMapSpec,
 } from "../../spec/map-spec.ts";
-import { BpfCmd, bpfAttr, MapFlags, MapType } from "../../uapi/index.ts";
+import { BpfCmd, bpfAttr, MapFlags, MapType, mapTypeName } from "../../uapi/index.ts";
+import { missingFromKernel } from "../features/kernel-enum.ts";
 import { BpfCall, Fd, SyscallError } from "../sys/index.ts";
 import { possibleCpus } from "../system/cpus.ts";
 
@@ -78,6 +79,17 @@ export function createMapFd(spec: MapSpec, opts: CreateMapOptions = {}): Fd {
       return new Fd(call.invoke(what, { retryEagain: true }));
     } catch (e) {
       if (!(e instanceof SyscallError)) throw e;
+      if (e.code === "EINVAL" && mapTypeName(spec.type) !== undefined) {
+        const type = describeMapType(spec.type);
+        const missing = missingFromKernel(
+          "map",
+          spec.type,
+          `map type ${type}`,
+          e.errno,
+          `${type} maps`,
+        );
+        if (missing) throw missing;
+      }
       throw new SyscallError(e.errno, what, createHint(e.code, spec, maxEntries, flags));
     }
   } finally {

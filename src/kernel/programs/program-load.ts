@@ -16,8 +16,16 @@ import {
   type ProgramSpec,
   validateProgramSpec,
 } from "../../spec/program-spec.ts";
-import { BpfCmd, bpfAttr, Errno, ProgType, progTypeName } from "../../uapi/index.ts";
+import {
+  attachTypeName,
+  BpfCmd,
+  bpfAttr,
+  Errno,
+  ProgType,
+  progTypeName,
+} from "../../uapi/index.ts";
 import { KernelBTF } from "../btf/kernel-btf.ts";
+import { missingFromKernel } from "../features/kernel-enum.ts";
 import { NotSupportedError } from "../features/not-supported-error.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "../sys/index.ts";
 import { runningKernelVersion } from "../system/kernel-version.ts";
@@ -30,6 +38,8 @@ import { parseVerifierLog } from "./verifier-log.ts";
 export const DEFAULT_LOG_SIZE = 64 * 1024;
 /** The kernel's cap on `log_size` (UINT_MAX >> 2 since Linux 5.2; 16 MiB - 1 before). */
 export const MAX_LOG_SIZE = 0xffffffff >>> 2;
+/** The smallest `log_size` every kernel takes: before Linux 6.4 a smaller one is EINVAL. */
+export const MIN_LOG_SIZE = 128;
 
 /** How to load a program. */
 export interface LoadOptions {
@@ -38,9 +48,15 @@ export interface LoadOptions {
    * 4 (BPF_LOG_STATS) or'ed in. With a level, a loaded program keeps its log.
    */
   readonly logLevel?: number;
-  /** The first log buffer size in bytes (default 64 KiB); it grows as needed. */
+  /**
+   * The first log buffer size in bytes (default 64 KiB); it grows as needed. At least
+   * 128: kernels before 6.4 refuse a smaller buffer, so a smaller size is raised.
+   */
   readonly logSize?: number;
-  /** The most the buffer may grow to (default and cap: the kernel's UINT_MAX >> 2). */
+  /**
+   * The most the buffer may grow to (default and cap: the kernel's UINT_MAX >> 2; at
+   * least 128, as for {@link logSize}).
+   */
   readonly maxLogSize?: number;
   /** Extra `prog_flags`, or'ed with the spec's. */
   readonly flags?: number;
@@ -94,8 +110,8 @@ export function loadProgramFd(specIn: ProgramSpec, optsIn: LoadOptions = {}): Lo
   let spec = specIn;
   validateProgramSpec(spec);
   const label = describeProgram(spec);
-  const maxLog = Math.min(opts.maxLogSize ?? MAX_LOG_SIZE, MAX_LOG_SIZE);
-  const firstLog = Math.max(1, Math.min(opts.logSize ?? DEFAULT_LOG_SIZE, maxLog));
+  const maxLog = Math.max(MIN_LOG_SIZE, Math.min(opts.maxLogSize ?? MAX_LOG_SIZE, MAX_LOG_SIZE));
+  const firstLog = Math.max(MIN_LOG_SIZE, Math.min(opts.logSize ?? DEFAULT_LOG_SIZE, maxLog));
   const wanted = opts.logLevel ?? 0;
   let level = wanted;
   let size = firstLog;
@@ -237,7 +253,30 @@ function loadError(spec: ProgramSpec, label: string, r: Attempt): Error {
         operation,
         `${instructionCount(spec)} instructions: more than this kernel accepts (1,000,000 for privileged loaders, 4096 otherwise)`,
       );
-    case Errno.EINVAL:
+    case Errno.EINVAL: {
+      // a type tsbpf knows but the running kernel does not (netfilter before 6.4)
+      const attach = spec.expectedAttachType;
+      const attachName = attach === undefined ? undefined : attachTypeName(attach);
+      const missing =
+        (typeName !== undefined
+          ? missingFromKernel(
+              "prog",
+              spec.type,
+              `loading ${typeName} programs`,
+              r.errno,
+              `${typeName} programs`,
+            )
+          : undefined) ??
+        (attach !== undefined && attachName !== undefined
+          ? missingFromKernel(
+              "attach",
+              attach,
+              `loading ${label} for attach type ${attachName}`,
+              r.errno,
+              `attach type ${attachName}`,
+            )
+          : undefined);
+      if (missing) return missing;
       return new SyscallError(
         r.errno,
         operation,
@@ -245,6 +284,7 @@ function loadError(spec: ProgramSpec, label: string, r: Attempt): Error {
           ? `program type ${spec.type} is unknown (tsbpf's headers know 1..${Math.max(...Object.values(ProgType))}; the kernel did not accept it)`
           : `the kernel gave no verifier log: check the expected attach type, prog flags (${spec.flags ?? 0}), attach BTF id and that the type exists on this kernel`,
       );
+    }
     case Errno.ENOTSUPP:
       return new NotSupportedError(
         `loading ${label}`,
