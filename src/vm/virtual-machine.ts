@@ -12,6 +12,7 @@ import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../btf/cor
 import type { Backend, LoadedCollection, LoadOptions } from "../spec/backend.ts";
 import type { CollectionSpec, VariableSpec } from "../spec/collection-spec.ts";
 import { describeMapType } from "../spec/map-spec.ts";
+import { named } from "../spec/named.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
 import { constantPatches } from "../spec/variable-values.ts";
 import { plainBytes, viewOf } from "../uapi/bytes.ts";
@@ -107,12 +108,7 @@ export class VirtualMachine<
    * @throws Error listing the collection's maps when there is none by that name
    */
   map(name: string): VmMap {
-    const m = (this.maps as Record<string, VmMap>)[name];
-    if (!m)
-      throw new Error(
-        `no map "${name}" in the collection (maps: ${Object.keys(this.maps).join(", ")})`,
-      );
-    return m;
+    return named("map", this.maps as Record<string, VmMap>, name);
   }
 
   /**
@@ -120,12 +116,7 @@ export class VirtualMachine<
    * @throws Error listing the collection's programs when there is none by that name
    */
   program(name: string): VmProgram {
-    const p = (this.programs as Record<string, VmProgram>)[name];
-    if (!p)
-      throw new Error(
-        `no program "${name}" in the collection (programs: ${Object.keys(this.programs).join(", ")})`,
-      );
-    return p;
+    return named("program", this.programs as Record<string, VmProgram>, name);
   }
 
   /**
@@ -133,12 +124,7 @@ export class VirtualMachine<
    * @throws Error listing the collection's variables when there is none by that name
    */
   variable(name: string): VmVariable {
-    const v = (this.variables as Record<string, VmVariable>)[name];
-    if (!v)
-      throw new Error(
-        `no variable "${name}" in the collection (variables: ${Object.keys(this.variables).join(", ")})`,
-      );
-    return v;
+    return named("variable", this.variables as Record<string, VmVariable>, name);
   }
 
   /**

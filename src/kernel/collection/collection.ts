@@ -20,6 +20,7 @@
 import type { CoreApplied } from "../../btf/core.ts";
 import type { Backend, LoadedCollection, LoadOptions } from "../../spec/backend.ts";
 import type { CollectionSpec } from "../../spec/collection-spec.ts";
+import { named } from "../../spec/named.ts";
 import type { KernelBTF } from "../btf/kernel-btf.ts";
 import type { AttachTarget } from "../links/attach-program.ts";
 import type { Link } from "../links/link.ts";
@@ -123,12 +124,7 @@ export class Collection<
    * @throws Error listing the collection's maps when there is none by that name
    */
   map(name: string): BpfMap {
-    const m = this.#res.maps.get(name);
-    if (!m)
-      throw new Error(
-        `no map "${name}" in the collection (maps: ${[...this.#res.maps.keys()].join(", ")})`,
-      );
-    return m;
+    return named("map", this.maps as Record<string, BpfMap>, name);
   }
 
   /**
@@ -137,13 +133,7 @@ export class Collection<
    * @throws Error listing the collection's programs when there is none by that name
    */
   program(name: string): Program {
-    const p = this.#res.programs.get(name);
-    if (!p) {
-      throw new Error(
-        `no program "${name}" in the collection (programs: ${[...this.#res.programs.keys()].join(", ")})`,
-      );
-    }
-    return p;
+    return named("program", this.programs as Record<string, Program>, name);
   }
 
   /**
@@ -151,12 +141,7 @@ export class Collection<
    * @throws Error listing the collection's variables when there is none by that name
    */
   variable(name: string): Variable {
-    const v = (this.variables as Record<string, Variable>)[name];
-    if (!v)
-      throw new Error(
-        `no variable "${name}" in the collection (variables: ${Object.keys(this.variables).join(", ")})`,
-      );
-    return v;
+    return named("variable", this.variables as Record<string, Variable>, name);
   }
 
   /**
