@@ -191,8 +191,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     const src = this.#source;
     this.#callback = this.#copy && !src.drainCopies ? (r) => cb(src.copy(r)) : cb;
     this.#onError = onError;
-    this.#startWatches();
-    setImmediate(() => this.#deliver());
+    this.#startWatches(); // its re-check delivers the records already waiting
     return this;
   }
 
@@ -275,6 +274,14 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     this.#onReady();
   }
 
+  /**
+   * Makes the loop wait on the source, then looks at the source once more after the
+   * loop has armed the watches. libuv adds a descriptor to its epoll only in its next
+   * poll phase, and for a perf event that poll is the one that takes the wake-up
+   * (perf_poll hands each out once): epoll_wait's own poll of it finds nothing, so
+   * records written between here and then would wait for the next wake-up, which may
+   * never come. An immediate runs after that poll phase, even when queued from one.
+   */
   #startWatches(): void {
     if (this.#watches.length === 0) {
       for (const fd of this.#source.fds) {
@@ -287,6 +294,9 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
       if (this.#refed) w.ref();
       else w.unref();
     }
+    setImmediate(() => {
+      if (this.#waiting) this.#onReady();
+    });
   }
 
   #stopWatches(): void {
