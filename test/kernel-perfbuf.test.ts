@@ -6,6 +6,7 @@
  * wake on the event loop, and on close empty its map slots and leave nothing behind.
  */
 import assert from "node:assert/strict";
+import { stat } from "node:fs";
 import { describe, test } from "node:test";
 import { onlineCpus } from "../src/kernel/links/perf-sampling.ts";
 import { BpfMap } from "../src/kernel/maps/map.ts";
@@ -202,6 +203,19 @@ describe("PerfBufferReader", { skip }, () => {
       const third = it.next();
       prog.run({ data: PACKET });
       assert.equal(seqOf((await within(3000, third, () => "the third record")).value!), 2);
+      reader.close();
+
+      // A reader that starts waiting from an I/O callback, in the loop's poll phase
+      // (after it added what it knew of to its epoll), and records written in that
+      // loop iteration's check phase: the watch is added in the next poll phase, and
+      // taking its wake-up there must not lose them either.
+      using late = PerfBufferReader.open(events);
+      const lateIt = late[Symbol.asyncIterator]();
+      await new Promise((done) => stat("/", done));
+      const fourth = lateIt.next();
+      setImmediate(() => prog.run({ data: PACKET }));
+      const got4 = await within(3000, fourth, () => "a record written in the check phase");
+      assert.equal(seqOf(got4.value!), 3);
     }));
 
   test("close() empties the map slots: the program then gets ENOENT", () =>

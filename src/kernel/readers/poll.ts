@@ -276,11 +276,14 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
 
   /**
    * Makes the loop wait on the source, then looks at the source once more after the
-   * loop has armed the watches. libuv adds a descriptor to its epoll only in its next
-   * poll phase, and for a perf event that poll is the one that takes the wake-up
-   * (perf_poll hands each out once): epoll_wait's own poll of it finds nothing, so
-   * records written between here and then would wait for the next wake-up, which may
-   * never come. An immediate runs after that poll phase, even when queued from one.
+   * loop has armed the watches. libuv adds a descriptor to its epoll only at the start
+   * of its next poll phase, and for a perf event that poll is the one that takes the
+   * wake-up (perf_poll hands each out once): epoll_wait's own poll of it finds
+   * nothing, so records written between here and then would wait for the next
+   * wake-up, which may never come. The look is an immediate queued from an immediate:
+   * the first runs after the current poll phase, which may have begun before this call
+   * (when it runs from an I/O callback), the second after the next one, which armed
+   * the watches.
    */
   #startWatches(): void {
     if (this.#watches.length === 0) {
@@ -294,9 +297,11 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
       if (this.#refed) w.ref();
       else w.unref();
     }
-    setImmediate(() => {
-      if (this.#waiting) this.#onReady();
-    });
+    setImmediate(() =>
+      setImmediate(() => {
+        if (this.#waiting) this.#onReady();
+      }),
+    );
   }
 
   #stopWatches(): void {
