@@ -27,13 +27,14 @@ function fdTarget(fd: string): string | undefined {
  * module (the CLI imports its subcommands lazily) would add esbuild's two descriptors
  * for the rest of the process: the machine's cache state, not the code under test.
  * Importing a module compiled for this process alone, once, before any count is taken,
- * makes that happen here, on every machine. (`.mts`: tsx compiles a CommonJS `.ts`
- * outside the package with another esbuild, in the main thread.)
+ * makes that happen here, on every machine. (An ES module, as the project's are: tsx
+ * compiles CommonJS with another esbuild, in the main thread.)
  */
 async function startTsxCompiler(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-leak-check-"));
   try {
-    const file = join(dir, "warm.mts");
+    writeFileSync(join(dir, "package.json"), '{"type":"module"}\n');
+    const file = join(dir, "warm.ts");
     writeFileSync(file, `export const pid: number = ${process.pid}; // ${Date.now()}\n`);
     await import(pathToFileURL(file).href);
   } finally {
@@ -43,8 +44,9 @@ async function startTsxCompiler(): Promise<void> {
 await startTsxCompiler();
 
 /**
- * Number of descriptors the process has open, from /proc/self/fd, leaving out the files tsx's
- * loader thread writes to its cache at any moment. The listing's own descriptor is gone by the time it is read.
+ * Number of descriptors the process has open, from /proc/self/fd, leaving out the files
+ * tsx's loader thread writes to its cache at any moment. The listing's own descriptor is
+ * gone by the time it is read.
  */
 export function procFdCount(): number {
   let n = 0;
