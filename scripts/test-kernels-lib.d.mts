@@ -6,6 +6,7 @@ export interface Options {
   kernels: string[];
   words: string[];
   command: string[] | undefined;
+  jobs: number | undefined;
   memory: number;
   timeout: number;
   verbose: boolean;
@@ -58,3 +59,7 @@ export function tsxTransformOptions(
   nodeVersion: string,
   compilerOptions: Record<string, unknown>,
 ): Record<string, unknown>;
+export function lineWriter(
+  prefix: string,
+  sink: (text: string) => void,
+): { write(text: string): void; end(): void };

@@ -11,10 +11,14 @@ export const USAGE = `usage: node scripts/test-kernels.mjs [--kernel 6.1|6.12|ho
 
 Boots each kernel (Debian's cloud kernel, fetched with apt and cached under
 .cache/kernels/) under qemu and runs \`node scripts/test.mjs WORD...\` in the
-repository root inside the guest, or CMD ARGS with --. Prints
+repository root inside the guest, or CMD ARGS with --. With no WORD a guest runs the
+test files that can reach the kernel and the host runs them all (the others never
+call bpf(2): their result is the same on every kernel). Prints
 "KERNEL <release>: N passed, N failed, N skipped" per kernel, the boot time and the
 total time; exits non-zero when any test or the command fails.
   --kernel K   6.1, 6.12, host (this machine's kernel, natively) or all (default: all)
+  --jobs N     kernels run at once (default: the host's CPU count, at most 2); with
+               more than one, each output line starts with [RELEASE]
   --memory MB  guest memory (default 3072)
   --timeout S  give up on a guest after S seconds (default 3600)
   --verbose    copy the guest's kernel console to stderr`;
@@ -25,14 +29,16 @@ export class UsageError extends Error {
 }
 
 /**
- * Reads the command line: `{ kernels, words, command, memory, timeout, verbose, help }`.
- * `command` is the argument list after `--` (undefined without `--`).
+ * Reads the command line: `{ kernels, words, command, jobs, memory, timeout, verbose,
+ * help }`. `command` is the argument list after `--` (undefined without `--`); `jobs`
+ * is undefined unless given.
  */
 export function parseArgs(argv) {
   const out = {
     kernels: [],
     words: [],
     command: undefined,
+    jobs: undefined,
     memory: 3072,
     timeout: 3600,
     verbose: false,
@@ -59,7 +65,8 @@ export function parseArgs(argv) {
         else if (KERNELS.includes(k)) out.kernels.push(k);
         else throw new UsageError(`--kernel ${k}: unknown kernel (6.1, 6.12, host or all)`);
       }
-    } else if (a === "--memory") out.memory = number(a, argv[++i]);
+    } else if (a === "--jobs") out.jobs = number(a, argv[++i]);
+    else if (a === "--memory") out.memory = number(a, argv[++i]);
     else if (a === "--timeout") out.timeout = number(a, argv[++i]);
     else if (a === "--verbose" || a === "-v") out.verbose = true;
     else if (a === "--help" || a === "-h") out.help = true;
@@ -358,5 +365,27 @@ export function tsxTransformOptions(nodeVersion, compilerOptions) {
     minifyWhitespace: true,
     keepNames: true,
     tsconfigRaw: { compilerOptions },
+  };
+}
+
+/**
+ * Output of one of several kernels running at once: `write(text)` passes on whole lines
+ * only, each starting with `prefix`, so lines of different guests never interleave
+ * mid-line; `end()` passes on a last unfinished line. Without a prefix, text passes
+ * through as it comes.
+ */
+export function lineWriter(prefix, sink) {
+  if (!prefix) return { write: sink, end: () => {} };
+  let partial = "";
+  return {
+    write(text) {
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      if (lines.length > 0) sink(lines.map((l) => `${prefix}${l}\n`).join(""));
+    },
+    end() {
+      if (partial) sink(`${prefix}${partial}\n`);
+      partial = "";
+    },
   };
 }

@@ -46,8 +46,10 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { kernelFacingTests, testFiles } from "./test-files.mjs";
 import {
   cpioRecord,
   cpioTrailer,
@@ -55,6 +57,7 @@ import {
   findKernelPayload,
   formatSummary,
   initScript,
+  lineWriter,
   missingParents,
   modinfoDepends,
   moduleLoadOrder,
@@ -426,7 +429,7 @@ function kvmUsable() {
  * Boots `k` with `initrd` and returns `{ status, output, bootMs, accel }`. Streams the
  * command's output to stdout as it arrives.
  */
-function boot(k, initrd, opts, accel) {
+function boot(k, initrd, opts, accel, out) {
   return new Promise((resolveBoot) => {
     const consoleLog = join(CACHE, `console-${k.kernel}.log`);
     const args = [
@@ -482,7 +485,7 @@ function boot(k, initrd, opts, accel) {
         printed += piece.length;
         const at = piece.indexOf(EXIT_MARK);
         if (at >= 0) piece = piece.slice(0, at);
-        process.stdout.write(Buffer.from(piece, "latin1"));
+        out.write(Buffer.from(piece, "latin1").toString());
       }
     });
     q.stderr.on("data", (chunk) => {
@@ -515,10 +518,10 @@ function boot(k, initrd, opts, accel) {
   });
 }
 
-async function runGuest(k, command, opts) {
+async function runGuest(k, command, opts, out) {
   const base = ensureBase();
   const mods = ensureModules(k);
-  const work = join(CACHE, `run-${process.pid}`);
+  const work = join(CACHE, `run-${process.pid}-${k.kernel}`);
   mkdirSync(work, { recursive: true });
   try {
     const project = join(work, "project.cpio");
@@ -528,13 +531,13 @@ async function runGuest(k, command, opts) {
     log(`${k.release}: initramfs ${(statSync(initrd).size / 1e6).toFixed(0)} MB`);
     let r;
     if (kvmUsable()) {
-      r = await boot(k, initrd, opts, "kvm");
+      r = await boot(k, initrd, opts, "kvm", out);
       if (r.kvmFailed || (r.status === undefined && !r.ready)) {
         log("KVM cannot run this guest (nested KVM emulation failure): falling back to TCG");
         r = undefined;
       }
     }
-    r ??= await boot(k, initrd, opts, "tcg");
+    r ??= await boot(k, initrd, opts, "tcg", out);
     return r;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -542,18 +545,16 @@ async function runGuest(k, command, opts) {
 }
 
 /** The host kernel: runs natively (this machine's kernel has no image to boot). */
-function runHost(command) {
+function runHost(command, out) {
   return new Promise((res) => {
     const c = spawn(command[0], command.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    c.stdout.on("data", (d) => {
+    const take = (d) => {
       output += d;
-      process.stdout.write(d);
-    });
-    c.stderr.on("data", (d) => {
-      output += d;
-      process.stderr.write(d);
-    });
+      out.write(d.toString());
+    };
+    c.stdout.on("data", take);
+    c.stderr.on("data", take);
     c.on("close", (code) => res({ status: code ?? 1, output, ready: true, accel: "native" }));
   });
 }
@@ -578,30 +579,47 @@ async function main() {
     return 0;
   }
   ensureDist();
-  const command = opts.command ?? ["node", "scripts/test.mjs", ...opts.words];
+  const all = testFiles(ROOT);
+  const facing = kernelFacingTests(ROOT, all);
+  const jobs = Math.min(opts.jobs ?? Math.min(2, availableParallelism()), opts.kernels.length);
   const results = [];
-  for (const kernel of opts.kernels) {
-    const kt0 = performance.now();
-    let k;
-    let r;
-    const hostRelease = kernel === "host" ? run("uname", ["-r"]).trim() : "";
-    const host = kernel === "host" ? hostKernel(hostRelease) : undefined;
-    if (kernel === "host" && !host) {
-      log(`host: ${hostRelease}, natively (/boot has no image of it to boot under qemu)`);
-      k = { kernel, release: hostRelease };
-      r = await runHost(command);
-    } else if (host) {
-      k = host;
-      log(`host: ${k.release}, booting /boot/vmlinuz-${k.release} under qemu`);
-      r = await runGuest(k, command, opts);
-    } else {
-      k = ensureKernel(kernel);
-      log(`${kernel}: ${k.pkg} ${k.version} (${k.release})`);
-      r = await runGuest(k, command, opts);
+  const queue = [...opts.kernels];
+  const worker = async () => {
+    for (let kernel = queue.shift(); kernel !== undefined; kernel = queue.shift()) {
+      const kt0 = performance.now();
+      const sink = (t) => process.stdout.write(t);
+      const out = lineWriter(jobs > 1 ? `[${kernel}] ` : "", sink);
+      let k;
+      let r;
+      let command = opts.command ?? ["node", "scripts/test.mjs", ...opts.words];
+      const hostRelease = kernel === "host" ? run("uname", ["-r"]).trim() : "";
+      const host = kernel === "host" ? hostKernel(hostRelease) : undefined;
+      if (kernel !== "host" && !opts.command && opts.words.length === 0) {
+        command = ["node", "scripts/test.mjs", ...facing];
+        log(
+          `${kernel}: the ${facing.length} test files that can reach the kernel (${all.length - facing.length} others run on the host only)`,
+        );
+      }
+      if (kernel === "host" && !host) {
+        log(`host: ${hostRelease}, natively (/boot has no image of it to boot under qemu)`);
+        k = { kernel, release: hostRelease };
+        r = await runHost(command, out);
+      } else if (host) {
+        k = host;
+        log(`host: ${k.release}, booting /boot/vmlinuz-${k.release} under qemu`);
+        r = await runGuest(k, command, opts, out);
+      } else {
+        k = ensureKernel(kernel);
+        log(`${kernel}: ${k.pkg} ${k.version} (${k.release})`);
+        r = await runGuest(k, command, opts, out);
+      }
+      out.end();
+      const ms = performance.now() - kt0;
+      results.push({ k, r, ms, summary: opts.command ? undefined : parseTestSummary(r.output) });
     }
-    const ms = performance.now() - kt0;
-    results.push({ k, r, ms, summary: opts.command ? undefined : parseTestSummary(r.output) });
-  }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+  results.sort((a, b) => opts.kernels.indexOf(a.k.kernel) - opts.kernels.indexOf(b.k.kernel));
   let failed = false;
   for (const { k, r, ms, summary } of results) {
     if (r.status !== 0) failed = true;

@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { testFiles } from "./test-files.mjs";
 
 const BPFFS = "/sys/fs/bpf";
 
@@ -30,25 +31,10 @@ function runningAt(timeline, ms) {
     .map((t) => t.file.replace(`${process.cwd()}/`, ""));
 }
 
-function collect(dir, out) {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory() && e.name !== "node_modules" && e.name !== "testdata") collect(p, out);
-    else if (e.isFile() && e.name.endsWith(".test.ts")) out.push(p);
-  }
-  return out;
-}
-
 const filters = process.argv.slice(2);
-const files = [...collect("src", []), ...collect("test", [])]
-  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
-  .sort();
+const files = testFiles(process.cwd()).filter(
+  (f) => filters.length === 0 || filters.some((s) => f.includes(s)),
+);
 if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);

@@ -16,6 +16,7 @@ import {
   findKernelPayload,
   formatSummary,
   initScript,
+  lineWriter,
   missingParents,
   modinfoDepends,
   moduleLoadOrder,
@@ -59,6 +60,28 @@ describe("parseArgs", () => {
     assert.throws(() => parseArgs(["--", "true"]), /runs on one kernel/);
     assert.throws(() => parseArgs(["x", "--kernel", "6.1", "--", "true"]), /exclude each other/);
   });
+});
+
+test("lineWriter: whole prefixed lines, the last one on end(); no prefix passes through", () => {
+  const out: string[] = [];
+  const w = lineWriter("[6.1] ", (t: string) => out.push(t));
+  w.write("ok 1 - a\nok 2");
+  w.write(" - b\n");
+  w.write("# pass 2");
+  assert.deepEqual(out, ["[6.1] ok 1 - a\n", "[6.1] ok 2 - b\n"]);
+  w.end();
+  assert.equal(out.at(-1), "[6.1] # pass 2\n");
+  const raw: string[] = [];
+  const p = lineWriter("", (t: string) => raw.push(t));
+  p.write("no newline");
+  p.end();
+  assert.deepEqual(raw, ["no newline"]);
+});
+
+test("parseArgs: --jobs takes a positive number", () => {
+  assert.equal(parseArgs(["--jobs", "2"]).jobs, 2);
+  assert.equal(parseArgs([]).jobs, undefined);
+  assert.throws(() => parseArgs(["--jobs", "0"]), /--jobs needs a positive whole number/);
 });
 
 test("pickPackage: the newest ABI (6.1) or upstream release (6.12), numerically", () => {
