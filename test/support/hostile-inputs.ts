@@ -41,6 +41,13 @@ export const info = (kind: number, vlen = 0, kflag = false): number =>
 /** An INT record named by string offset `name`, of `size` bytes. */
 export const INT = (name: number, size: number): number[] => [name, info(1), size, size * 8];
 
+/**
+ * `n` anonymous 4-byte INT records, appended to a hand-built blob so that parsing it is
+ * real work (the bench compares a hostile blob with its twin, not an Error's cost).
+ */
+export const filler = (n: number): number[][] =>
+  Array.from({ length: n }, () => [0, info(1), 4, 32]);
+
 /** An object's bytes (a fresh copy, free to mutate) and where its .BTF section starts. */
 export function objectWithBTF(path = KITCHEN_OBJ): { bytes: Uint8Array; btfAt: number } {
   const bytes = new Uint8Array(readFileSync(path));
@@ -68,26 +75,28 @@ export const HEADER_PAST_DATA: readonly (readonly [number, number])[] = [
 
 /**
  * `struct s { int a; int b; }` with b at bit `bOffset` (32 is benign; 0x7fff0000 lies
- * far past the struct, 48 ends past its 8 bytes).
+ * far past the struct, 48 ends past its 8 bytes), then `more` {@link filler} records.
  */
-export const structBTF = (bOffset: number): Uint8Array =>
-  rawBTF([INT(1, 4), [5, info(4, 2), 8, 7, 1, 0, 9, 1, bOffset]], "\0int\0s\0a\0b\0");
-
-/** `struct s { int a; }` whose member's type is const -> volatile -> const ... (a loop). */
-export const modifierLoopBTF = (): Uint8Array =>
+export const structBTF = (bOffset: number, more = 0): Uint8Array =>
   rawBTF(
-    [
-      [0, info(10), 2],
-      [0, info(9), 1],
-      [1, info(4, 1), 8, 3, 1, 0],
-    ],
+    [INT(1, 4), [5, info(4, 2), 8, 7, 1, 0, 9, 1, bOffset], ...filler(more)],
+    "\0int\0s\0a\0b\0",
+  );
+
+/**
+ * `struct s { int a; }` whose member's type is const -> volatile -> const ... (a loop),
+ * then `more` {@link filler} records.
+ */
+export const modifierLoopBTF = (more = 0): Uint8Array =>
+  rawBTF(
+    [[0, info(10), 2], [0, info(9), 1], [1, info(4, 1), 8, 3, 1, 0], ...filler(more)],
     "\0s\0a\0",
   );
 
 /** The benign twin of {@link modifierLoopBTF}: the chain ends at an int. */
-export const modifierChainBTF = (): Uint8Array =>
+export const modifierChainBTF = (more = 0): Uint8Array =>
   rawBTF(
-    [[0, info(10), 2], [0, info(9), 4], [1, info(4, 1), 8, 3, 1, 0], INT(5, 4)],
+    [[0, info(10), 2], [0, info(9), 4], [1, info(4, 1), 8, 3, 1, 0], INT(5, 4), ...filler(more)],
     "\0s\0a\0int\0",
   );
 
@@ -102,9 +111,16 @@ export const pointerLoopBTF = (): Uint8Array =>
     "\0t\0",
   );
 
-/** The benign twin of {@link pointerLoopBTF}: `typedef int **t`. */
-export const pointerChainBTF = (): Uint8Array =>
-  rawBTF([[0, info(2), 2], [0, info(2), 4], [1, info(8), 1], INT(3, 4)], "\0t\0int\0");
+/**
+ * The benign twin of {@link pointerLoopBTF}: `typedef int **...* t` with `depth`
+ * pointers (the dump's walk goes about as deep as the loop's, when `depth` is near
+ * MAX_DUMP_DEPTH).
+ */
+export function pointerChainBTF(depth = 2): Uint8Array {
+  // [1] typedef t -> [2]; [2..depth+1] pointers, each to the next; [depth+2] int.
+  const pointers = Array.from({ length: depth }, (_, i) => [0, info(2), i + 3]);
+  return rawBTF([[1, info(8), 2], ...pointers, INT(3, 4)], "\0t\0int\0");
+}
 
 /** An anonymous struct holding itself by value (parse it with checkReferences: false). */
 export const anonSelfStructBTF = (): Uint8Array =>
