@@ -492,6 +492,58 @@ const cases: Record<string, Case> = {
       res(b, 7);
     },
   },
+  "snprintf with fields wider than the buffer (padding fills it, digits dropped)": {
+    type: ProgType.XDP,
+    maps: [
+      {
+        name: "fmt",
+        type: MapType.ARRAY,
+        keySize: 4,
+        valueSize: 64,
+        maxEntries: 1,
+        flags: MapFlags.RDONLY_PROG,
+      },
+    ],
+    fill: [
+      {
+        map: 0,
+        key: k32(0),
+        value: (() => {
+          const v = new Uint8Array(64);
+          v.set(new TextEncoder().encode("a%99999999d|%-40d|"), 0);
+          v.set(new TextEncoder().encode("%030d"), 32);
+          return v;
+        })(),
+      },
+    ],
+    freeze: [0],
+    results: 10,
+    body(b, fd) {
+      for (let i = 0; i < 6; i++) b.st(64, R10, -128 + 8 * i, 0);
+      b.st(64, R10, -64, 42).st(64, R10, -56, 7);
+      b.mov64(R1, R10)
+        .add64(R1, -128)
+        .mov64(R2, 40)
+        .emit(asm.ldMapValue(R3, fd(0), 0));
+      b.mov64(R4, R10).add64(R4, -64).mov64(R5, 16).call("snprintf");
+      res(b, 0);
+      for (let i = 0; i < 5; i++) {
+        b.ldx(64, R0, R10, -128 + 8 * i);
+        res(b, 1 + i);
+      }
+      b.st(64, R10, -64, -12345);
+      b.mov64(R1, R10)
+        .add64(R1, -128)
+        .mov64(R2, 24)
+        .emit(asm.ldMapValue(R3, fd(0), 32));
+      b.mov64(R4, R10).add64(R4, -64).mov64(R5, 8).call("snprintf");
+      res(b, 6);
+      for (let i = 0; i < 3; i++) {
+        b.ldx(64, R0, R10, -128 + 8 * i);
+        res(b, 7 + i);
+      }
+    },
+  },
   "strtol and strtoul": {
     type: ProgType.XDP,
     results: 16,

@@ -7,7 +7,7 @@
  */
 
 import { Errno, HelperId } from "../uapi/index.ts";
-import { FIELD_WIDTH_MAX } from "./helpers-string.ts";
+import { FIELD_WIDTH_MAX, padField } from "./helpers-string.ts";
 import type { HelperFunction, Machine } from "./interpreter.ts";
 
 /** Reads a NUL-terminated string of at most `max` bytes at `addr` (fewer at a region's end). */
@@ -83,19 +83,8 @@ export function formatPrintk(
     }
     // Only the digits that can matter are read (a 1,000-digit width is FIELD_WIDTH_MAX),
     // and no padding is built past the cut.
-    const w = Math.min(
-      width.length > 8 ? FIELD_WIDTH_MAX : Number(width || 0),
-      FIELD_WIDTH_MAX,
-      limit - out.length,
-    );
-    if (s.length < w) {
-      if (flags.includes("-")) s = s.padEnd(w);
-      else if (flags.includes("0") && conv !== "s" && conv !== "c") {
-        const neg = s.startsWith("-") || s.startsWith("+");
-        s = neg ? s[0] + s.slice(1).padStart(w - 1, "0") : s.padStart(w, "0");
-      } else s = s.padStart(w);
-    }
-    out += s;
+    const w = width.length > 8 ? FIELD_WIDTH_MAX : Number(width || 0);
+    out += padField(s, w, flags, conv !== "s" && conv !== "c", limit - out.length);
   }
   out += fmt.slice(last);
   return out.length > limit ? out.slice(0, limit) : out;

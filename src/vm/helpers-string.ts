@@ -15,8 +15,8 @@ export const MAX_BPF_FUNC_VARARGS = 12;
 export const FIELD_WIDTH_MAX = (1 << 23) - 1;
 /**
  * Characters {@link formatBprintf} builds at most (1 MiB): bpf_snprintf writes at most
- * str_size bytes, so text past this is never seen; the would-be length it returns is
- * then this cap, not the kernel's (up to 12 fields of FIELD_WIDTH_MAX).
+ * str_size bytes, so text past this is never seen. The would-be length it returns is
+ * counted, not built: the kernel's, up to 12 fields of FIELD_WIDTH_MAX.
  */
 export const BPRINTF_TEXT_MAX = 1 << 20;
 /** `MAX_BPRINTF_BUF`: room for the strings and IP addresses one format copies. */
@@ -138,15 +138,40 @@ export function parseBprintf(fmt: Uint8Array, numArgs: number): Spec[] | number 
   return specs;
 }
 
-function pad(s: string, spec: Spec, numeric: boolean, room: number): string {
-  const width = Math.min(spec.width, room);
-  if (s.length >= width) return s;
-  if (spec.flags.includes("-")) return s.padEnd(width);
-  if (numeric && spec.flags.includes("0")) {
-    const sign = /^[-+ ]/.test(s) ? s.slice(0, 1) : "";
-    return sign + s.slice(sign.length).padStart(width - sign.length, "0");
+/**
+ * The first `room` characters of `s` padded to `width` (at most FIELD_WIDTH_MAX) as
+ * vsnprintf pads it: spaces before (or after, with `-`), zeros after the sign for a
+ * number with `0`. Only what fits is built: vsnprintf writes the padding up to the end
+ * of its buffer and drops the rest, so a field wider than the room shows its padding
+ * and none of its digits.
+ */
+export function padField(
+  s: string,
+  width: number,
+  flags: string,
+  numeric: boolean,
+  room: number,
+): string {
+  const fill = Math.max(0, Math.min(width, FIELD_WIDTH_MAX) - s.length);
+  let head = "";
+  let pad = " ";
+  let body = s;
+  let after = false;
+  if (flags.includes("-")) after = true;
+  else if (numeric && flags.includes("0")) {
+    head = /^[-+ ]/.test(s) ? s.slice(0, 1) : "";
+    body = s.slice(head.length);
+    pad = "0";
   }
-  return s.padStart(width);
+  const parts = after
+    ? [body, " ".repeat(Math.min(fill, room))]
+    : [head, pad.repeat(Math.min(fill, room)), body];
+  let out = "";
+  for (const part of parts) {
+    if (out.length >= room) break;
+    out += part.slice(0, room - out.length);
+  }
+  return out;
 }
 
 /**
@@ -160,8 +185,9 @@ export function formatBprintf(
   specs: readonly Spec[],
   args: readonly bigint[],
   read: MemoryReader,
-): string {
+): BprintfText {
   let out = "";
+  let length = 0; // the whole text's, as vsnprintf counts it past its buffer
   let last = 0;
   let budget = MAX_BPRINTF_BUF;
   const text = (from: number, to: number) => {
@@ -170,7 +196,9 @@ export function formatBprintf(
     return s.replace(/%%/g, "%");
   };
   specs.forEach((spec, k) => {
-    out += text(last, spec.start);
+    const literal = text(last, spec.start);
+    out += literal;
+    length += literal.length;
     last = spec.end;
     const raw = BigInt.asUintN(64, args[k] ?? 0n);
     let s: string;
@@ -227,10 +255,21 @@ export function formatBprintf(
         s = raw.toString(16).padStart(16, "0");
         numeric = false;
     }
-    out += pad(s, spec, numeric, Math.max(0, BPRINTF_TEXT_MAX - out.length));
+    out += padField(s, spec.width, spec.flags, numeric, Math.max(0, BPRINTF_TEXT_MAX - out.length));
+    length += Math.max(s.length, Math.min(spec.width, FIELD_WIDTH_MAX));
   });
-  out += text(last, fmt.length);
-  return out.length > BPRINTF_TEXT_MAX ? out.slice(0, BPRINTF_TEXT_MAX) : out;
+  const tail = text(last, fmt.length);
+  out += tail;
+  length += tail.length;
+  return { text: out.length > BPRINTF_TEXT_MAX ? out.slice(0, BPRINTF_TEXT_MAX) : out, length };
+}
+
+/** What {@link formatBprintf} makes. */
+export interface BprintfText {
+  /** The text, cut at {@link BPRINTF_TEXT_MAX} characters. */
+  readonly text: string;
+  /** The length of the whole text (bpf_snprintf returns it plus one for the NUL). */
+  readonly length: number;
 }
 
 /** Reads VM memory (readable bytes of any region) for the formatter. */
@@ -315,14 +354,14 @@ export function stringHelpers(): [number, HelperFunction][] {
     const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const args: bigint[] = [];
     for (let i = 0; i < dataLen; i += 8) args.push(v.getBigUint64(i, true));
-    const text = formatBprintf(fmt, specs, args, vmReader(m));
+    const { text, length } = formatBprintf(fmt, specs, args, vmReader(m));
     if (size > 0) {
       const out = m.argPtr(1, size, "write");
       const n = Math.min(text.length, size - 1);
       for (let i = 0; i < n; i++) out[i] = text.charCodeAt(i) & 0xff;
       out[n] = 0;
     }
-    return text.length + 1;
+    return length + 1;
   };
   const strto =
     (signed: boolean): HelperFunction =>
