@@ -400,7 +400,8 @@ async function projectArchive(path, k, modules, command) {
         modules,
         cwd: ROOT,
         command,
-        env: { CI: process.env.CI ?? "" },
+        // TSBPF_KERNEL_MATRIX: tests that cannot depend on the kernel skip (hostOnly)
+        env: { CI: process.env.CI ?? "", TSBPF_KERNEL_MATRIX: k.kernel },
       }),
     ),
     0o755,

@@ -31,6 +31,19 @@ import { MapType } from "../../src/uapi/index.ts";
 /** True when this process runs as root. */
 export const isRoot = process.getuid?.() === 0;
 
+/**
+ * Why a test whose result cannot depend on the kernel is left to the host, or false:
+ * scripts/test-kernels.mjs sets TSBPF_KERNEL_MATRIX in its guests, where such work (a
+ * tsc run, dumping files) takes minutes under TCG and shows nothing the host run does
+ * not. `what` names the work.
+ */
+export function hostOnly(what: string): string | false {
+  const kernel = process.env.TSBPF_KERNEL_MATRIX;
+  return kernel
+    ? `${what} does not depend on the kernel: left to the host run (guest ${kernel})`
+    : false;
+}
+
 /** The first reason among several, or false when none applies. */
 export function needs(...reasons: ReadonlyArray<string | false | undefined>): string | false {
   for (const r of reasons) if (r) return r;
