@@ -170,7 +170,9 @@ describe("PerfBufferReader", { skip }, () => {
       using cb = PerfBufferReader.open(events, { watermark: 100 });
       const seen: number[] = [];
       cb.onRecord((rec) => seen.push(seqOf(rec)));
-      await sleep(10); // the first delivery (of nothing) has run
+      // the reader's first look (two loop turns: after the poll phase that arms its
+      // watch) has run and found nothing; a timer could fire before it under TCG
+      await new Promise((turned) => setImmediate(() => setImmediate(turned)));
       prog.run({ data: PACKET, repeat: 2 }); // 48 bytes: below the watermark, no wake-up
       await sleep(30);
       assert.deepEqual(seen, []);
