@@ -132,10 +132,16 @@ const u32 = (n: number): Uint8Array => {
 
 type Emit = (b: ProgramBuilder, fds: readonly number[]) => void;
 
+/** What {@link randomProgram} may use. */
+export interface RandomProgramOptions {
+  /** Calls of bpf_csum_diff (default true; off where the kernel's result differs). */
+  readonly csumDiff?: boolean;
+}
+
 /**
  * One random program. `rand` gives unsigned 32-bit numbers (see seededRandom).
  */
-export function randomProgram(rand: () => number): RandomProgram {
+export function randomProgram(rand: () => number, opts: RandomProgramOptions = {}): RandomProgram {
   const pick = <T>(a: readonly T[]): T => a[rand() % a.length]!;
   const chance = (n: number): boolean => rand() % n === 0;
   const imm = (): number => {
@@ -494,7 +500,8 @@ export function randomProgram(rand: () => number): RandomProgram {
     const k = rand() % 40;
     if (k < 20) blocks.push(simple());
     else if (k < 23) blocks.push(mapBlock());
-    else if (k < 24 && type !== ProgType.SOCKET_FILTER) blocks.push(csumBlock());
+    else if (k < 24 && type !== ProgType.SOCKET_FILTER && opts.csumDiff !== false)
+      blocks.push(csumBlock());
     else if (k < 26 && type === ProgType.XDP) blocks.push(xdpBlock());
     else if (k < 26 && type !== ProgType.XDP) blocks.push(skbBlock());
     else if (k < 28) blocks.push(ringBlock());
