@@ -261,7 +261,7 @@ export const READY_MARK = "@@tsbpf-guest-ready@@";
 export const EXIT_MARK = "@@tsbpf-guest-exit ";
 
 /**
- * The guest's /init: mounts what tests expect (proc, sys, devtmpfs, tmpfs /tmp, bpffs,
+ * The guest's /init: mounts what tests expect (proc, sys, devtmpfs, bpffs,
  * tracefs, debugfs, cgroup2 at /sys/fs/cgroup/unified), loads `modules` (paths under
  * /lib/modules/<release>), brings lo up, runs `command` (words) in `cwd` with its output
  * piped to the output port /dev/ttyS1, writes the exit marker and powers off.
@@ -279,7 +279,9 @@ export function initScript({ release, modules, cwd, command, env = {} }) {
     "mount -t sysfs sysfs /sys",
     "mount -t devtmpfs devtmpfs /dev 2>/dev/null",
     "mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs shm /dev/shm",
-    "mount -t tmpfs -o mode=1777 tmpfs /tmp",
+    // /tmp stays on the root (the initramfs, in memory already): a mount there would
+    // hide a repository cloned under /tmp, which the guest has at the same path
+    "mkdir -p /tmp && chmod 1777 /tmp",
     "mount -t bpf bpf /sys/fs/bpf",
     "mount -t tracefs tracefs /sys/kernel/tracing",
     "mount -t debugfs debugfs /sys/kernel/debug",
@@ -290,7 +292,7 @@ export function initScript({ release, modules, cwd, command, env = {} }) {
     "hostname tsbpf-guest",
     ...Object.entries(env).map(([k, v]) => `export ${k}=${q(v)}`),
     "export HOME=/root",
-    `cd ${q(cwd)}`,
+    `cd ${q(cwd)} || { echo "the guest has no ${cwd.replaceAll('"', "")}" >/dev/ttyS1; echo "${EXIT_MARK}1@@" >/dev/ttyS1; reboot -f; }`,
     `echo ${READY_MARK} >/dev/ttyS1`,
     `{ ${command.map(q).join(" ")}; echo $? >/tmp/.tsbpf-status; } </dev/null 2>&1 | cat >/dev/ttyS1`,
     `echo "${EXIT_MARK}$(cat /tmp/.tsbpf-status)@@" >/dev/ttyS1`,
