@@ -22,7 +22,6 @@ import {
   R6,
   R7,
   R8,
-  R10,
 } from "../src/isa/index.ts";
 import { BpfMap, Program, RingBufferReader, VerifierError } from "../src/kernel/index.ts";
 import type { KeyValueMap } from "../src/spec/map-api.ts";
@@ -30,7 +29,13 @@ import { ProgType, progTypeName } from "../src/uapi/index.ts";
 import { createVmMap, VmArrayMap, VmHashMap, VmProgram, type VmRingBuf } from "../src/vm/index.ts";
 import { seededRandom } from "../src/vm/random.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
-import { csumDiffSkip, kernelSkip, needs, vmModelSkip } from "./support/kernel.ts";
+import {
+  csumDiffOfTwoWords,
+  csumDiffSkip,
+  kernelSkip,
+  needs,
+  vmModelSkip,
+} from "./support/kernel.ts";
 import { funcInfoFor, type RandomProgram, randomProgram } from "./vm-random-programs.ts";
 
 const skip = needs(kernelSkip, !kernelSkip && vmModelSkip());
@@ -196,19 +201,7 @@ describe("vm vs kernel: hand-written programs", { skip }, () => {
     },
     "csum_diff of two words": {
       type: ProgType.XDP,
-      insns: [
-        asm.st(64, R10, -8, 0x12345678),
-        asm.st(64, R10, -16, -0x789abcd),
-        asm.mov64(R1, R10),
-        asm.add64(R1, -8),
-        asm.mov64(R2, 8),
-        asm.mov64(R3, R10),
-        asm.add64(R3, -16),
-        asm.mov64(R4, 8),
-        asm.mov64(R5, 0x1234),
-        asm.call("csum_diff"),
-        asm.exit(),
-      ],
+      insns: csumDiffOfTwoWords(),
       data: packet(64),
     },
   };

@@ -54,6 +54,31 @@ interface Case {
   readonly data?: Uint8Array;
 }
 
+/**
+ * A frozen, program-read-only array map holding format strings (bpf_snprintf wants its
+ * format in read-only memory), as map 0 of a case: `texts` gives each string's offset.
+ */
+function formatMap(texts: Record<number, string>): Pick<Case, "maps" | "fill" | "freeze"> {
+  const value = new Uint8Array(64);
+  for (const [at, text] of Object.entries(texts)) {
+    value.set(new TextEncoder().encode(text), Number(at));
+  }
+  return {
+    maps: [
+      {
+        name: "fmt",
+        type: MapType.ARRAY,
+        keySize: 4,
+        valueSize: 64,
+        maxEntries: 1,
+        flags: MapFlags.RDONLY_PROG,
+      },
+    ],
+    fill: [{ map: 0, key: k32(0), value }],
+    freeze: [0],
+  };
+}
+
 function packet(len = 256): Uint8Array {
   const p = Uint8Array.from({ length: len }, (_, i) => (i * 29 + 7) & 0xff);
   p.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00], 0); // to host, IPv4
@@ -431,30 +456,7 @@ const cases: Record<string, Case> = {
   },
   "snprintf with numbers, strings, widths and IPv4 addresses": {
     type: ProgType.XDP,
-    maps: [
-      {
-        name: "fmt",
-        type: MapType.ARRAY,
-        keySize: 4,
-        valueSize: 64,
-        maxEntries: 1,
-        flags: MapFlags.RDONLY_PROG,
-      },
-    ],
-    fill: [
-      {
-        map: 0,
-        key: k32(0),
-        value: (() => {
-          const v = new Uint8Array(64);
-          v.set(new TextEncoder().encode("a=%d b=%05u c=%-4x| %lld %s%%"), 0);
-          v.set(new TextEncoder().encode("[%5s|%-3c]"), 40);
-          v.set(new TextEncoder().encode("%pI4 %c"), 52);
-          return v;
-        })(),
-      },
-    ],
-    freeze: [0],
+    ...formatMap({ 0: "a=%d b=%05u c=%-4x| %lld %s%%", 40: "[%5s|%-3c]", 52: "%pI4 %c" }),
     results: 8,
     body(b, fd) {
       for (let i = 0; i < 6; i++) b.st(64, R10, -128 + 8 * i, 0);
@@ -494,29 +496,7 @@ const cases: Record<string, Case> = {
   },
   "snprintf with fields wider than the buffer (padding fills it, digits dropped)": {
     type: ProgType.XDP,
-    maps: [
-      {
-        name: "fmt",
-        type: MapType.ARRAY,
-        keySize: 4,
-        valueSize: 64,
-        maxEntries: 1,
-        flags: MapFlags.RDONLY_PROG,
-      },
-    ],
-    fill: [
-      {
-        map: 0,
-        key: k32(0),
-        value: (() => {
-          const v = new Uint8Array(64);
-          v.set(new TextEncoder().encode("a%99999999d|%-40d|"), 0);
-          v.set(new TextEncoder().encode("%030d"), 32);
-          return v;
-        })(),
-      },
-    ],
-    freeze: [0],
+    ...formatMap({ 0: "a%99999999d|%-40d|", 32: "%030d" }),
     results: 10,
     body(b, fd) {
       for (let i = 0; i < 6; i++) b.st(64, R10, -128 + 8 * i, 0);

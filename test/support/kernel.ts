@@ -23,7 +23,17 @@ export { Capability } from "../../src/kernel/system/capabilities.ts";
 export { scaled, timeScale } from "./time.ts";
 
 import type { BTFType } from "../../src/btf/types.ts";
-import { asm, encodeProgram, R1, R2, R3, R4, R5, R10 } from "../../src/isa/index.ts";
+import {
+  asm,
+  encodeProgram,
+  type Instruction,
+  R1,
+  R2,
+  R3,
+  R4,
+  R5,
+  R10,
+} from "../../src/isa/index.ts";
 import { vmlinuxBTF } from "../../src/kernel/btf/kernel-btf.ts";
 import type { FeatureStatus } from "../../src/kernel/features/status.ts";
 import { BpfMap } from "../../src/kernel/maps/map.ts";
@@ -206,7 +216,22 @@ export function csumDiffSkip(): string | false {
   if (csumDiffReason !== undefined) return csumDiffReason;
   csumDiffReason = false;
   if (kernelSkip) return csumDiffReason;
-  const insns = [
+  using prog = Program.load({
+    name: "csum_probe",
+    type: ProgType.XDP,
+    license: "GPL",
+    instructions: encodeProgram(csumDiffOfTwoWords()),
+  });
+  const r = prog.run({ data: new Uint8Array(64) }).retval;
+  if (r > 0xffff) {
+    csumDiffReason = `this kernel's bpf_csum_diff returns the unfolded 32-bit sum (${r}; x86 before 6.13), the VM folds it to 16 bits as 6.13 and later do`;
+  }
+  return csumDiffReason;
+}
+
+/** A program returning bpf_csum_diff of two stack words, seeded 0x1234. */
+export function csumDiffOfTwoWords(): Instruction[] {
+  return [
     asm.st(64, R10, -8, 0x12345678),
     asm.st(64, R10, -16, -0x789abcd),
     asm.mov64(R1, R10),
@@ -219,15 +244,4 @@ export function csumDiffSkip(): string | false {
     asm.call("csum_diff"),
     asm.exit(),
   ];
-  using prog = Program.load({
-    name: "csum_probe",
-    type: ProgType.XDP,
-    license: "GPL",
-    instructions: encodeProgram(insns),
-  });
-  const r = prog.run({ data: new Uint8Array(64) }).retval;
-  if (r > 0xffff) {
-    csumDiffReason = `this kernel's bpf_csum_diff returns the unfolded 32-bit sum (${r}; x86 before 6.13), the VM folds it to 16 bits as 6.13 and later do`;
-  }
-  return csumDiffReason;
 }
