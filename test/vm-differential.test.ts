@@ -417,7 +417,13 @@ describe("vm vs kernel: random programs", { skip }, () => {
     const tally: Tally = { compared: 0, rejected: 0, executed: 0, features: new Map() };
     const t0 = performance.now();
     for (let i = 0; i < count; i++) {
-      const r = compareRandom(randomProgram(rand, { csumDiff: !csumDiffSkip() }), tally);
+      let r: ReturnType<typeof compareRandom>;
+      try {
+        r = compareRandom(randomProgram(rand, { csumDiff: !csumDiffSkip() }), tally);
+      } catch (e) {
+        // replay with TSBPF_SEED=<seed>: the same programs come in the same order
+        throw new Error(`seed ${seed}, program ${i}: ${(e as Error).message}`, { cause: e });
+      }
       if (r === "rejected") {
         tally.rejected++;
         continue;

@@ -496,7 +496,9 @@ const cases: Record<string, Case> = {
   },
   "snprintf with fields wider than the buffer (padding fills it, digits dropped)": {
     type: ProgType.XDP,
-    ...formatMap({ 0: "a%99999999d|%-40d|", 32: "%030d" }),
+    // 5000, not a width past FIELD_WIDTH_MAX (2^23 - 1): how vsnprintf treats those
+    // changed (6.12 kept 24 bits of it, so 99999999 printed no padding; 6.18 clamps)
+    ...formatMap({ 0: "a%5000d|%-40d|", 32: "%030d" }),
     results: 10,
     body(b, fd) {
       for (let i = 0; i < 6; i++) b.st(64, R10, -128 + 8 * i, 0);
