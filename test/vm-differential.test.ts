@@ -23,7 +23,13 @@ import {
   R7,
   R8,
 } from "../src/isa/index.ts";
-import { BpfMap, Program, RingBufferReader, VerifierError } from "../src/kernel/index.ts";
+import {
+  BpfMap,
+  Program,
+  RingBufferReader,
+  SyscallError,
+  VerifierError,
+} from "../src/kernel/index.ts";
 import type { KeyValueMap } from "../src/spec/map-api.ts";
 import { ProgType, progTypeName } from "../src/uapi/index.ts";
 import { createVmMap, VmArrayMap, VmHashMap, VmProgram, type VmRingBuf } from "../src/vm/index.ts";
@@ -40,7 +46,18 @@ import { funcInfoFor, type RandomProgram, randomProgram } from "./vm-random-prog
 
 const skip = needs(kernelSkip, !kernelSkip && vmModelSkip());
 
-/** Loads `insns` in the kernel; undefined when the verifier rejects them. */
+/**
+ * Programs the verifier passed but the kernel still failed to load with EFAULT, its
+ * "internal error": Debian's 6.12.118 does so for some programs with two bpf_loop
+ * callbacks (TSBPF_SEED=1364998396, program 111), where 6.18 loads and runs them.
+ * Nothing to compare them with; counted and reported.
+ */
+let kernelFaults = 0;
+
+/**
+ * Loads `insns` in the kernel; undefined when the verifier rejects them or the kernel
+ * fails with EFAULT after verifying them (counted in {@link kernelFaults}).
+ */
 function load(type: ProgType, insns: Instruction[]): Program | undefined {
   try {
     const btf = funcInfoFor(insns);
@@ -53,6 +70,10 @@ function load(type: ProgType, insns: Instruction[]): Program | undefined {
     });
   } catch (e) {
     if (e instanceof VerifierError) return undefined;
+    if (e instanceof SyscallError && e.code === "EFAULT" && /processed \d+ insns/.test(e.message)) {
+      kernelFaults++;
+      return undefined;
+    }
     throw e;
   }
 }
@@ -343,7 +364,11 @@ function compareRandom(p: RandomProgram, tally: Tally): string | undefined | "re
     }
     const fds = kmaps.map((m) => m.fd);
     const insns = p.build(fds);
-    prog = load(p.type, insns);
+    try {
+      prog = load(p.type, insns);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${disassembleKernel(insns)}`, { cause: e });
+    }
     if (!prog) return "rejected";
     const vmaps = p.maps.map((m) => {
       const vm = createVmMap(m.spec);
@@ -434,7 +459,7 @@ describe("vm vs kernel: random programs", { skip }, () => {
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const feats = [...tally.features].map(([f, n]) => `${f} ${n}`).join(", ");
     console.log(
-      `# seed ${seed}: ${tally.compared} programs agreed, ${tally.rejected} rejected by the verifier, ${(tally.executed / Math.max(1, tally.compared)).toFixed(1)} instructions per run (${secs} s); programs with: ${feats}`,
+      `# seed ${seed}: ${tally.compared} programs agreed, ${tally.rejected} rejected by the verifier (${kernelFaults} of them EFAULT after it passed them), ${(tally.executed / Math.max(1, tally.compared)).toFixed(1)} instructions per run (${secs} s); programs with: ${feats}`,
     );
     assert.ok(tally.compared >= count * 0.9, `too many rejected: ${tally.rejected} of ${count}`);
     assertFdCounts(fds0);
