@@ -165,7 +165,12 @@ describe("PerfBufferReader", { skip }, () => {
         timers.forEach(clearTimeout);
         reader.close();
       }
-      assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
+      // each CPU has its ring and the runs go where the scheduler puts this thread, so
+      // only the order within a CPU is defined (6.1 under TCG gave 4, 0, 5, 1, 2, 3)
+      assert.deepEqual(
+        got.toSorted((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5],
+      );
 
       using cb = PerfBufferReader.open(events, { watermark: 100 });
       const seen: number[] = [];
