@@ -747,7 +747,20 @@ export interface FuzzOptions {
   only?: number;
   /** Progress lines on stderr every this many seconds (0: none). */
   progressEvery?: number;
+  /** Worker threads run side by side, each on its own range of program indices (default 1). */
+  jobs?: number;
+  /** Stop after this many programs in all (split evenly between the jobs). */
+  programs?: number;
 }
+
+/**
+ * Job `k` of a campaign runs programs `k * LANE` and on, so every program keeps one
+ * index (`--seed S --only I` replays it) whatever the number of jobs. Indices stay
+ * below 2^31: the heartbeat is an Int32Array.
+ */
+export const LANE = 100_000_000;
+/** The most jobs a campaign can have with indices below 2^31. */
+export const MAX_JOBS = 21;
 
 /** How a worker ended: all its programs done, a program over the watchdog, or a crash. */
 interface WorkerEnd {
@@ -815,15 +828,8 @@ async function runWorker(
 export async function fuzzVm(opts: FuzzOptions): Promise<FuzzStats> {
   const total = emptyStats();
   const deadline = Date.now() + opts.seconds * 1000;
-  let next = opts.only ?? 0;
-  const end = opts.only === undefined ? Number.MAX_SAFE_INTEGER : opts.only + 1;
   const t0 = Date.now();
   let lastProgress = t0;
-  const onStats = (stats: FuzzStats, n: number) => {
-    merge(total, stats);
-    for (const f of stats.failures) process.stderr.write(`${f}\n`);
-    next = n;
-  };
   const tick = () => {
     if (opts.progressEvery && Date.now() - lastProgress > opts.progressEvery * 1000) {
       lastProgress = Date.now();
@@ -833,8 +839,38 @@ export async function fuzzVm(opts: FuzzOptions): Promise<FuzzStats> {
       );
     }
   };
-  while (next < end && (Date.now() < deadline || opts.only !== undefined)) {
-    const limit = opts.only === undefined ? deadline : Date.now() + 60_000;
+  if (opts.only !== undefined) {
+    await lane(opts, opts.only, opts.only + 1, deadline, total, tick);
+    return total;
+  }
+  const jobs = Math.max(1, Math.min(MAX_JOBS, Math.floor(opts.jobs ?? 1)));
+  const each = opts.programs === undefined ? LANE : Math.ceil(opts.programs / jobs);
+  await Promise.all(
+    Array.from({ length: jobs }, (_, k) =>
+      lane(opts, k * LANE, k * LANE + each, deadline, total, tick),
+    ),
+  );
+  return total;
+}
+
+/** One job of a campaign: programs `start` to `end` (exclusive) or until `deadline`. */
+async function lane(
+  opts: FuzzOptions,
+  start: number,
+  end: number,
+  deadline: number,
+  total: FuzzStats,
+  tick: () => void,
+): Promise<void> {
+  const replay = opts.only !== undefined;
+  let next = start;
+  const onStats = (stats: FuzzStats, n: number) => {
+    merge(total, stats);
+    for (const f of stats.failures) process.stderr.write(`${f}\n`);
+    next = n;
+  };
+  while (next < end && (Date.now() < deadline || replay)) {
+    const limit = replay ? Date.now() + 60_000 : deadline;
     const finished = await runWorker(
       { seed: opts.seed, start: next, end, deadline: limit },
       onStats,
@@ -873,10 +909,9 @@ export async function fuzzVm(opts: FuzzOptions): Promise<FuzzStats> {
       // A worker that never started cannot run the next program either.
       if (finished.error.startsWith("(before its first program)")) break;
       next++;
-    } else if (Date.now() >= deadline && opts.only === undefined) break;
+    } else if (Date.now() >= deadline && !replay) break;
     else if (next >= end) break;
   }
-  return total;
 }
 
 function flag(args: string[], name: string): string | undefined {
@@ -884,26 +919,52 @@ function flag(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-/** `npm run fuzz -- vm [--seconds N] [--seed S] [--only I]`; returns the exit code. */
+/**
+ * `npm run fuzz -- vm [--seconds N] [--programs N] [--jobs N] [--seed S] [--only I]`;
+ * returns the exit code. With `--programs` and no `--seconds` the campaign ends by count.
+ */
 export async function main(args: string[]): Promise<number> {
-  const seconds = Number(flag(args, "--seconds") ?? 20);
+  const programsText = flag(args, "--programs");
+  const programs = programsText === undefined ? undefined : Number(programsText);
+  const secondsText = flag(args, "--seconds");
+  const seconds =
+    secondsText !== undefined ? Number(secondsText) : programs !== undefined ? Infinity : 20;
   const seed = Number(flag(args, "--seed") ?? Date.now() % 1_000_000);
   const onlyText = flag(args, "--only");
   const only = onlyText === undefined ? undefined : Number(onlyText);
+  const jobs = Number(flag(args, "--jobs") ?? 1);
   for (const [n, v] of [
-    ["--seconds", seconds],
+    ["--seconds", Number.isFinite(seconds) ? seconds : 0],
     ["--seed", seed],
     ["--only", only ?? 0],
+    ["--programs", programs ?? 0],
   ] as const)
     if (!Number.isFinite(v) || v < 0) {
       console.error(`fuzz vm: ${n} must be a non-negative number`);
       return 2;
     }
-  console.error(
-    `fuzz vm: seed ${seed}, ${only === undefined ? `${seconds} s` : `program ${only}`}`,
-  );
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS) {
+    console.error(`fuzz vm: --jobs must be a whole number from 1 to ${MAX_JOBS}`);
+    return 2;
+  }
+  if (programs !== undefined && Math.ceil(programs / jobs) > LANE) {
+    console.error(`fuzz vm: at most ${LANE} programs per job; use more --jobs`);
+    return 2;
+  }
+  const what =
+    only !== undefined
+      ? `program ${only}`
+      : `${programs !== undefined ? `${programs} programs` : ""}${programs !== undefined && Number.isFinite(seconds) ? " or " : ""}${Number.isFinite(seconds) ? `${seconds} s` : ""}, ${jobs} job${jobs > 1 ? "s" : ""}`;
+  console.error(`fuzz vm: seed ${seed}, ${what}`);
   const t0 = performance.now();
-  const s = await fuzzVm({ seconds, seed, only, progressEvery: args.includes("--quiet") ? 0 : 30 });
+  const s = await fuzzVm({
+    seconds,
+    seed,
+    only,
+    jobs,
+    ...(programs !== undefined && { programs }),
+    progressEvery: args.includes("--quiet") ? 0 : 30,
+  });
   const secs = (performance.now() - t0) / 1000;
   const rss = process.resourceUsage().maxRSS / 1024;
   console.log(

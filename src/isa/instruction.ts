@@ -365,6 +365,24 @@ function fail(reason: string): never {
   throw new InvalidInstructionError(-1, new Uint8Array(0), reason);
 }
 
+// The checks below build their messages only when they fail: decoding is on the hot
+// path of loading, disassembling and fuzzing.
+
+/** Fails with the reason prefixed by the instruction's class and opcode. */
+function bad(code: number, reason: string): never {
+  fail(`${CLASS_NAMES[U.BPF_CLASS(code)]} opcode ${hex8(code)}: ${reason}`);
+}
+
+function needReg(code: number, which: "dst" | "src", reg: number, maxReg: number): void {
+  if (reg > maxReg) bad(code, `${which} register r${reg} does not exist (r0..r${maxReg})`);
+}
+
+function zero(code: number, what: "dst" | "src" | "off" | "imm", v: number, why = ""): void {
+  if (v === 0) return;
+  const field = what === "dst" || what === "src" ? `${what} register` : what;
+  bad(code, `reserved ${field} must be 0, is ${v}${why}`);
+}
+
 /**
  * Validates raw fields and returns the typed instruction, or throws
  * `InvalidInstructionError` (with index -1 and no bytes: the caller knows where it is)
@@ -382,21 +400,9 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
   if (!Number.isInteger(imm) || imm < -0x80000000 || imm > 0x7fffffff)
     fail(`immediate ${imm} does not fit in a signed 32-bit field`);
   const cls = U.BPF_CLASS(code);
-  const name = `${CLASS_NAMES[cls]} opcode ${hex8(code)}`;
   const base = { code, dst, src, off, imm, bytes: 8 as const };
   // Translated programs may use r11 (the kernel's auxiliary register BPF_REG_AX).
   const maxReg = opts.kernelInternal ? 11 : 10;
-  const needDst = (): void => {
-    if (dst > maxReg) fail(`${name}: dst register r${dst} does not exist (r0..r${maxReg})`);
-  };
-  const needSrc = (): void => {
-    if (src > maxReg) fail(`${name}: src register r${src} does not exist (r0..r${maxReg})`);
-  };
-  const zero = (what: "dst" | "src" | "off" | "imm", why = ""): void => {
-    const v = what === "dst" ? dst : what === "src" ? src : what === "off" ? off : imm;
-    const field = what === "dst" || what === "src" ? `${what} register` : what;
-    if (v !== 0) fail(`${name}: reserved ${field} must be 0, is ${v}${why}`);
-  };
 
   switch (cls) {
     case U.BPF_ALU:
@@ -404,31 +410,31 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
       const bits = cls === U.BPF_ALU64 ? 64 : 32;
       const opc = U.BPF_OP(code);
       const source: Source = U.BPF_SRC(code) === U.BPF_X ? "reg" : "imm";
-      needDst();
+      needReg(code, "dst", dst, maxReg);
       if (opc === U.BPF_END) {
         if (cls === U.BPF_ALU64 && source === "reg")
-          fail(`${name}: bswap has no big-endian form (BPF_ALU64|BPF_END|BPF_TO_BE is unassigned)`);
-        zero("src");
-        zero("off");
+          bad(code, `bswap has no big-endian form (BPF_ALU64|BPF_END|BPF_TO_BE is unassigned)`);
+        zero(code, "src", src);
+        zero(code, "off", off);
         if (imm !== 16 && imm !== 32 && imm !== 64)
-          fail(`${name}: byte swap width must be 16, 32 or 64, is ${imm}`);
+          bad(code, `byte swap width must be 16, 32 or 64, is ${imm}`);
         const order = cls === U.BPF_ALU64 ? "swap" : source === "reg" ? "be" : "le";
         return { ...base, kind: "endian", order, bits: imm };
       }
       const op = ALU_OPS[opc >> 4];
-      if (op === undefined) fail(`${name}: unknown ALU operation ${hex8(opc)}`);
+      if (op === undefined) bad(code, `unknown ALU operation ${hex8(opc)}`);
       if (op === "neg") {
-        if (source === "reg") fail(`${name}: neg takes no source register (only BPF_K is defined)`);
-        zero("src");
-        zero("off");
-        zero("imm");
+        if (source === "reg") bad(code, `neg takes no source register (only BPF_K is defined)`);
+        zero(code, "src", src);
+        zero(code, "off", off);
+        zero(code, "imm", imm);
         return { ...base, kind: "alu", bits, op, source };
       }
       if (source === "reg") {
-        needSrc();
+        needReg(code, "src", src, maxReg);
         if (op === "mov" && off === 1 && cls === U.BPF_ALU64) {
           if (imm !== 1 && imm !== 0x10000)
-            fail(`${name}: addr_space_cast supports only address spaces (1, 0) and (0, 1)`);
+            bad(code, `addr_space_cast supports only address spaces (1, 0) and (0, 1)`);
           return {
             ...base,
             kind: "addr_space_cast",
@@ -437,7 +443,7 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
           };
         }
         if (op === "mov" && off === -1 && cls === U.BPF_ALU64 && opts.kernelInternal) {
-          zero("imm");
+          zero(code, "imm", imm);
           return { ...base, kind: "percpu_addr" };
         }
         // The verifier's zero-extension marker (`w_dst = w_src` with imm 1, inserted
@@ -446,24 +452,25 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
         if (op === "mov" && cls === U.BPF_ALU && off === 0 && imm === 1 && opts.kernelInternal) {
           return { ...base, kind: "alu", bits, op, source };
         }
-        zero("imm");
+        zero(code, "imm", imm);
       } else {
-        zero("src");
+        zero(code, "src", src);
       }
       if (op === "div" || op === "mod") {
         if (off !== 0 && off !== 1)
-          fail(`${name}: offset of ${op} must be 0 (unsigned) or 1 (signed), is ${off}`);
+          bad(code, `offset of ${op} must be 0 (unsigned) or 1 (signed), is ${off}`);
         const sop: AluOp = off === 1 ? (op === "div" ? "sdiv" : "smod") : op;
         return { ...base, kind: "alu", bits, op: sop, source };
       }
       if (op === "mov" && source === "reg" && off !== 0) {
         if (off === 8 || off === 16 || (off === 32 && bits === 64))
           return { ...base, kind: "alu", bits, op: "movsx", source, extendFrom: off };
-        fail(
-          `${name}: offset of mov must be 0, or 8/16${bits === 64 ? "/32" : ""} for a sign-extending move, is ${off}`,
+        bad(
+          code,
+          `offset of mov must be 0, or 8/16${bits === 64 ? "/32" : ""} for a sign-extending move, is ${off}`,
         );
       }
-      zero("off");
+      zero(code, "off", off);
       return { ...base, kind: "alu", bits, op, source };
     }
 
@@ -473,60 +480,60 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
       const source: Source = U.BPF_SRC(code) === U.BPF_X ? "reg" : "imm";
       const is32 = cls === U.BPF_JMP32;
       if (opc === U.BPF_JA) {
-        if (source === "reg") fail(`${name}: indirect jump (gotox) is not supported`);
-        zero("dst");
-        zero("src");
+        if (source === "reg") bad(code, `indirect jump (gotox) is not supported`);
+        zero(code, "dst", dst);
+        zero(code, "src", src);
         if (is32) {
-          zero("off", " (gotol takes its target in imm)");
+          zero(code, "off", off, " (gotol takes its target in imm)");
           return { ...base, kind: "goto", long: true };
         }
-        zero("imm", " (goto takes its target in off; use gotol for a 32-bit target)");
+        zero(code, "imm", imm, " (goto takes its target in off; use gotol for a 32-bit target)");
         return { ...base, kind: "goto", long: false };
       }
       if (opc === U.BPF_CALL) {
-        if (is32) fail(`${name}: call exists only in the BPF_JMP class`);
-        if (source === "reg") fail(`${name}: call through a register (callx) is not valid eBPF`);
-        zero("dst");
+        if (is32) bad(code, `call exists only in the BPF_JMP class`);
+        if (source === "reg") bad(code, `call through a register (callx) is not valid eBPF`);
+        zero(code, "dst", dst);
         if (src === U.BPF_HELPER_CALL) {
-          zero("off");
+          zero(code, "off", off);
           return { ...base, kind: "call", target: "helper" };
         }
         if (src === U.BPF_PSEUDO_CALL) {
           // The kernel keeps the pc offset in off once a program is translated.
-          if (!opts.kernelInternal) zero("off");
+          if (!opts.kernelInternal) zero(code, "off", off);
           return { ...base, kind: "call", target: "bpf" };
         }
         if (src === U.BPF_PSEUDO_KFUNC_CALL) {
           // off selects the module BTF (index into fd_array); 0 is vmlinux.
           return { ...base, kind: "call", target: "kfunc" };
         }
-        fail(`${name}: call source ${src} is not 0 (helper), 1 (bpf-to-bpf) or 2 (kfunc)`);
+        bad(code, `call source ${src} is not 0 (helper), 1 (bpf-to-bpf) or 2 (kfunc)`);
       }
       if (opc === U.BPF_EXIT) {
-        if (is32) fail(`${name}: exit exists only in the BPF_JMP class`);
-        if (source === "reg") fail(`${name}: exit has no BPF_X form`);
-        zero("dst");
-        zero("src");
-        zero("off");
-        zero("imm");
+        if (is32) bad(code, `exit exists only in the BPF_JMP class`);
+        if (source === "reg") bad(code, `exit has no BPF_X form`);
+        zero(code, "dst", dst);
+        zero(code, "src", src);
+        zero(code, "off", off);
+        zero(code, "imm", imm);
         return { ...base, kind: "exit" };
       }
       if (opc === U.BPF_JCOND) {
         if (is32 || source === "reg")
-          fail(`${name}: may_goto is defined only as BPF_JMP|BPF_JCOND|BPF_K`);
-        if (src !== U.BPF_MAY_GOTO) fail(`${name}: unknown conditional pseudo jump ${src}`);
-        zero("dst");
-        zero("imm");
+          bad(code, `may_goto is defined only as BPF_JMP|BPF_JCOND|BPF_K`);
+        if (src !== U.BPF_MAY_GOTO) bad(code, `unknown conditional pseudo jump ${src}`);
+        zero(code, "dst", dst);
+        zero(code, "imm", imm);
         return { ...base, kind: "may_goto" };
       }
       const op = JUMP_OPS[opc >> 4];
-      if (op === undefined) fail(`${name}: unknown jump operation ${hex8(opc)}`);
-      needDst();
+      if (op === undefined) bad(code, `unknown jump operation ${hex8(opc)}`);
+      needReg(code, "dst", dst, maxReg);
       if (source === "reg") {
-        needSrc();
-        zero("imm");
+        needReg(code, "src", src, maxReg);
+        zero(code, "imm", imm);
       } else {
-        zero("src");
+        zero(code, "src", src);
       }
       return { ...base, kind: "jump", bits: is32 ? 32 : 64, op, source };
     }
@@ -539,12 +546,11 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
         ? (PROBE_LDX_MODES.get(U.BPF_MODE(code)) ?? U.BPF_MODE(code))
         : U.BPF_MODE(code);
       if (mode !== U.BPF_MEM && mode !== U.BPF_MEMSX)
-        fail(`${name}: ldx supports only the MEM and MEMSX modes, not ${hex8(mode)}`);
-      if (mode === U.BPF_MEMSX && size === 64)
-        fail(`${name}: there is no sign-extending 64-bit load`);
-      needDst();
-      needSrc();
-      zero("imm");
+        bad(code, `ldx supports only the MEM and MEMSX modes, not ${hex8(mode)}`);
+      if (mode === U.BPF_MEMSX && size === 64) bad(code, `there is no sign-extending 64-bit load`);
+      needReg(code, "dst", dst, maxReg);
+      needReg(code, "src", src, maxReg);
+      zero(code, "imm", imm);
       return { ...base, kind: "load", size, signExtend: mode === U.BPF_MEMSX };
     }
 
@@ -554,9 +560,9 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
         return { ...base, kind: "nospec" };
       }
       if (mode !== U.BPF_MEM && !(opts.kernelInternal && mode === BPF_PROBE_MEM32))
-        fail(`${name}: st supports only the MEM mode, not ${hex8(mode)}`);
-      needDst();
-      zero("src");
+        bad(code, `st supports only the MEM mode, not ${hex8(mode)}`);
+      needReg(code, "dst", dst, maxReg);
+      zero(code, "src", src);
       return { ...base, kind: "store", size: sizeBits(code), source: "imm" };
     }
 
@@ -565,14 +571,14 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
         ? (PROBE_STX_MODES.get(U.BPF_MODE(code)) ?? U.BPF_MODE(code))
         : U.BPF_MODE(code);
       const size = sizeBits(code);
-      needDst();
-      needSrc();
+      needReg(code, "dst", dst, maxReg);
+      needReg(code, "src", src, maxReg);
       if (mode === U.BPF_MEM) {
-        zero("imm");
+        zero(code, "imm", imm);
         return { ...base, kind: "store", size, source: "reg" };
       }
       if (mode !== U.BPF_ATOMIC)
-        fail(`${name}: stx supports only the MEM and ATOMIC modes, not ${hex8(mode)}`);
+        bad(code, `stx supports only the MEM and ATOMIC modes, not ${hex8(mode)}`);
       let op: AtomicOp;
       let fetch = false;
       switch (imm) {
@@ -602,10 +608,10 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
           op = "store_release";
           break;
         default:
-          fail(`${name}: unknown atomic operation imm=0x${(imm >>> 0).toString(16)}`);
+          bad(code, `unknown atomic operation imm=0x${(imm >>> 0).toString(16)}`);
       }
       if (op !== "load_acquire" && op !== "store_release" && size !== 32 && size !== 64)
-        fail(`${name}: atomic ${op} exists only for 32- and 64-bit words, not ${size}-bit`);
+        bad(code, `atomic ${op} exists only for 32- and 64-bit words, not ${size}-bit`);
       return { ...base, kind: "atomic", size, op, fetch };
     }
 
@@ -614,29 +620,28 @@ export function instructionFromFields(f: InstructionFields, opts: DecodeOptions 
       const mode = U.BPF_MODE(code);
       const size = sizeBits(code);
       if (mode === U.BPF_IMM) {
-        if (size !== 64) fail(`${name}: the IMM mode exists only with the DW size (lddw)`);
-        needDst();
-        zero("off");
-        if (src > U.BPF_PSEUDO_MAP_IDX_VALUE)
-          fail(`${name}: lddw pseudo source ${src} is not 0..6`);
+        if (size !== 64) bad(code, `the IMM mode exists only with the DW size (lddw)`);
+        needReg(code, "dst", dst, maxReg);
+        zero(code, "off", off);
+        if (src > U.BPF_PSEUDO_MAP_IDX_VALUE) bad(code, `lddw pseudo source ${src} is not 0..6`);
         const imm2 = f.imm2 ?? 0;
         if (!Number.isInteger(imm2) || imm2 < -0x80000000 || imm2 > 0x7fffffff)
-          fail(`${name}: second immediate ${imm2} does not fit in a signed 32-bit field`);
+          bad(code, `second immediate ${imm2} does not fit in a signed 32-bit field`);
         const value = (BigInt(imm2 >>> 0) << 32n) | BigInt(imm >>> 0);
         return { ...base, bytes: 16, kind: "lddw", pseudo: src, imm2, value };
       }
       if (mode === U.BPF_ABS || mode === U.BPF_IND) {
-        if (size === 64) fail(`${name}: legacy packet loads have no DW size`);
-        zero("dst", " (legacy packet loads always write r0)");
-        zero("off");
+        if (size === 64) bad(code, `legacy packet loads have no DW size`);
+        zero(code, "dst", dst, " (legacy packet loads always write r0)");
+        zero(code, "off", off);
         if (mode === U.BPF_ABS) {
-          zero("src");
+          zero(code, "src", src);
           return { ...base, kind: "ld_abs", size };
         }
-        needSrc();
+        needReg(code, "src", src, maxReg);
         return { ...base, kind: "ld_ind", size };
       }
-      fail(`${name}: ld supports only the IMM (with DW), ABS and IND modes, not ${hex8(mode)}`);
+      bad(code, `ld supports only the IMM (with DW), ABS and IND modes, not ${hex8(mode)}`);
     }
   }
 }
