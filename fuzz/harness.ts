@@ -33,7 +33,16 @@ export interface FuzzOptions {
   readonly quiet?: boolean;
   /** An input slower than this (ms) is a hang (default {@link HANG_MS}). */
   readonly hangMs?: number;
+  /**
+   * Worker threads run side by side (default 1). Job k runs inputs k * {@link LANE}
+   * and on, so an input keeps its index (and its reproduction) whatever the number of
+   * jobs; `maxInputs` is split evenly between them.
+   */
+  readonly jobs?: number;
 }
+
+/** The index distance between the jobs of one campaign. */
+export const LANE = 100_000_000;
 
 /** One failure, with what reproduces it. */
 export interface Failure {
@@ -120,9 +129,7 @@ export async function campaign(target: Target, opts: FuzzOptions = {}): Promise<
   let untyped = 0;
   let hangs = 0;
   let crashes = 0;
-  let next = 0;
   let slowest = 0;
-  let suspect = -1;
   let retries = 0;
   const log = (s: string) => {
     if (!opts.quiet) process.stdout.write(`${s}\n`);
@@ -136,88 +143,99 @@ export async function campaign(target: Target, opts: FuzzOptions = {}): Promise<
         (repro ? `  input: ${repro.file}\n  reproduce: ${repro.command}\n` : ""),
     );
   };
-  log(`fuzz ${target.name}: seed ${seed}, ${seconds} s`);
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
+  const t0 = performance.now();
+  log(
+    `fuzz ${target.name}: seed ${seed}, ${Number.isFinite(seconds) ? `${seconds} s` : `${maxInputs} inputs`}${jobs > 1 ? `, ${jobs} jobs` : ""}`,
+  );
 
-  while (!over() && next < maxInputs) {
-    const shared = new Float64Array(new SharedArrayBuffer(SLOTS * 8));
-    shared[S_INDEX] = -1;
-    const worker = new Worker(new URL("./boot.mjs", import.meta.url), {
-      workerData: {
-        worker: new URL("./worker.ts", import.meta.url).href,
-        target: target.module,
-        seed,
-        start: next,
-        end: maxInputs,
-        shared: shared.buffer,
-      },
-      resourceLimits: { maxOldGenerationSizeMb: 2048 },
-      stdout: true,
-      stderr: true,
-    });
-    worker.stdout.resume();
-    worker.stderr.resume();
-    let exited = false;
-    let exitError: Error | undefined;
-    worker.on("message", (m: { index: number; name: string; message: string }) => {
-      fail({ kind: "untyped", index: m.index, message: `${m.name}: ${m.message}` });
-    });
-    worker.on("error", (e) => {
-      exitError = e;
-    });
-    const exit = new Promise<void>((resolve) =>
-      worker.on("exit", () => {
-        exited = true;
-        resolve();
-      }),
-    );
-    let hung = -1;
-    while (!exited) {
-      await new Promise((r) => setTimeout(r, 50));
-      if (deadline === Number.POSITIVE_INFINITY && shared[S_INDEX]! >= 0) {
-        deadline = Date.now() + seconds * 1000;
+  /** Runs inputs `start` to `end` (exclusive) in workers, one after another. */
+  const lane = async (start: number, end: number): Promise<void> => {
+    let next = start;
+    let suspect = -1;
+    while (!over() && next < end) {
+      const shared = new Float64Array(new SharedArrayBuffer(SLOTS * 8));
+      shared[S_INDEX] = -1;
+      const worker = new Worker(new URL("./boot.mjs", import.meta.url), {
+        workerData: {
+          worker: new URL("./worker.ts", import.meta.url).href,
+          target: target.module,
+          seed,
+          start: next,
+          end,
+          shared: shared.buffer,
+        },
+        resourceLimits: { maxOldGenerationSizeMb: 2048 },
+        stdout: true,
+        stderr: true,
+      });
+      worker.stdout.resume();
+      worker.stderr.resume();
+      let exited = false;
+      let exitError: Error | undefined;
+      worker.on("message", (m: { index: number; name: string; message: string }) => {
+        fail({ kind: "untyped", index: m.index, message: `${m.name}: ${m.message}` });
+      });
+      worker.on("error", (e) => {
+        exitError = e;
+      });
+      const exit = new Promise<void>((resolve) =>
+        worker.on("exit", () => {
+          exited = true;
+          resolve();
+        }),
+      );
+      let hung = -1;
+      while (!exited) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (deadline === Number.POSITIVE_INFINITY && shared[S_INDEX]! >= 0) {
+          deadline = Date.now() + seconds * 1000;
+        }
+        if (over()) {
+          shared[S_STOP] = 1;
+        }
+        const started = shared[S_STARTED]!;
+        const index = shared[S_INDEX]!;
+        if (index >= 0 && started > 0 && shared[S_DONE] !== 1 && Date.now() - started > hangMs) {
+          hung = index;
+          await worker.terminate();
+          break;
+        }
       }
-      if (over()) {
-        shared[S_STOP] = 1;
-      }
-      const started = shared[S_STARTED]!;
-      const index = shared[S_INDEX]!;
-      if (index >= 0 && started > 0 && shared[S_DONE] !== 1 && Date.now() - started > hangMs) {
-        hung = index;
-        await worker.terminate();
+      await exit;
+      ok += shared[S_OK]!;
+      typed += shared[S_TYPED]!;
+      untyped += shared[S_UNTYPED]!;
+      slowest = Math.max(slowest, shared[S_SLOWEST]!);
+      const last = shared[S_INDEX]!;
+      if (hung >= 0) {
+        // On a loaded machine a slow start or a descheduled thread can look like a
+        // hang: an input counts as one only when it hangs twice, in fresh workers.
+        if (suspect !== hung) {
+          suspect = hung;
+          next = hung;
+          retries++;
+          continue;
+        }
+        hangs++;
+        fail({ kind: "hang", index: hung, message: `still running after ${hangMs} ms, twice` });
+        next = hung + 1;
+      } else if (exitError !== undefined || (shared[S_DONE] !== 1 && last >= 0)) {
+        crashes++;
+        fail({
+          kind: "crash",
+          index: last,
+          message: `the worker died: ${exitError?.message ?? "no reason given"}`,
+        });
+        next = last + 1;
+      } else {
+        next = last + 1;
         break;
       }
     }
-    await exit;
-    ok += shared[S_OK]!;
-    typed += shared[S_TYPED]!;
-    untyped += shared[S_UNTYPED]!;
-    slowest = Math.max(slowest, shared[S_SLOWEST]!);
-    const last = shared[S_INDEX]!;
-    if (hung >= 0) {
-      // On a loaded machine a slow start or a descheduled thread can look like a
-      // hang: an input counts as one only when it hangs twice, in fresh workers.
-      if (suspect !== hung) {
-        suspect = hung;
-        next = hung;
-        retries++;
-        continue;
-      }
-      hangs++;
-      fail({ kind: "hang", index: hung, message: `still running after ${hangMs} ms, twice` });
-      next = hung + 1;
-    } else if (exitError !== undefined || (shared[S_DONE] !== 1 && last >= 0)) {
-      crashes++;
-      fail({
-        kind: "crash",
-        index: last,
-        message: `the worker died: ${exitError?.message ?? "no reason given"}`,
-      });
-      next = last + 1;
-    } else {
-      next = last + 1;
-      break;
-    }
-  }
+  };
+  const each = jobs === 1 ? maxInputs : Math.min(LANE, Math.ceil(maxInputs / jobs));
+  await Promise.all(Array.from({ length: jobs }, (_, k) => lane(k * LANE, k * LANE + each)));
   const tried = ok + typed + untyped + hangs + crashes;
   const report: FuzzReport = {
     target: target.name,
@@ -234,7 +252,7 @@ export async function campaign(target: Target, opts: FuzzOptions = {}): Promise<
     failures,
   };
   log(
-    `fuzz ${target.name}: ${tried} inputs, ${ok} ok, ${typed} typed errors, ${untyped} untyped errors, ${hangs} hangs, ${crashes} crashes (${retries} slow inputs retried); slowest ${report.slowestMs} ms, peak RSS ${report.peakRssMB} MB (seed ${seed})`,
+    `fuzz ${target.name}: ${tried} inputs in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${ok} ok, ${typed} typed errors, ${untyped} untyped errors, ${hangs} hangs, ${crashes} crashes (${retries} slow inputs retried); slowest ${report.slowestMs} ms, peak RSS ${report.peakRssMB} MB (seed ${seed})`,
   );
   return report;
 }

@@ -5,12 +5,13 @@
  * - `vm` (fuzz/vm.ts: random and mutated programs; its own options, `--only I` replays);
  * - `elf`, `btf`, `cli` (fuzz/TARGET.ts: mutated objects and arguments; `--inputs N`).
  *
- * A long campaign: the same command with `--seconds 3600`, one per core. Each failure
- * prints its seed and how to reproduce it.
+ * A long campaign: the same command with `--seconds 3600` (or a count: `--programs N`
+ * for the VM, `--inputs N` for the others) and `--jobs N`, one job per free core. Each
+ * failure prints its seed and how to reproduce it.
  */
 
 type Mutator = {
-  fuzz(opts: { seconds?: number; seed?: number; maxInputs?: number }): Promise<{
+  fuzz(opts: { seconds?: number; seed?: number; maxInputs?: number; jobs?: number }): Promise<{
     untyped: number;
     hangs: number;
     crashes?: number;
@@ -33,13 +34,16 @@ function opt(name: string): number | undefined {
 }
 
 async function mutator(load: () => Promise<Mutator>): Promise<number> {
-  const seconds = opt("seconds");
-  const seed = opt("seed");
   const inputs = opt("inputs");
+  // A count alone ends the campaign by count, not after the default 10 s.
+  const seconds = opt("seconds") ?? (inputs !== undefined ? Number.POSITIVE_INFINITY : undefined);
+  const seed = opt("seed");
+  const jobs = opt("jobs");
   const r = await (await load()).fuzz({
     ...(seconds !== undefined && { seconds }),
     ...(seed !== undefined && { seed }),
     ...(inputs !== undefined && { maxInputs: inputs }),
+    ...(jobs !== undefined && { jobs }),
   });
   return r.untyped + r.hangs + (r.crashes ?? 0) > 0 ? 1 : 0;
 }

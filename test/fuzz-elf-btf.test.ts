@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fuzz as fuzzBtf } from "../fuzz/btf.ts";
 import { fuzz as fuzzElf } from "../fuzz/elf.ts";
-import { campaign } from "../fuzz/harness.ts";
+import { campaign, LANE } from "../fuzz/harness.ts";
 
 const seed = Date.now() % 2 ** 31;
 
@@ -45,6 +45,27 @@ test("the harness catches a hang, an untyped error, and names the input", async 
     [
       ["hang", 2, "selftest 7 2"],
       ["untyped", 4, "selftest 7 4"],
+    ],
+  );
+});
+
+test("a campaign with two jobs splits its inputs and keeps their indices", async () => {
+  const r = await campaign(
+    {
+      name: "selftest",
+      module: new URL("./testdata/fuzz-selftest-target.ts", import.meta.url).href,
+      reproduce: (s, i) => ({ file: "(none)", command: `selftest ${s} ${i}` }),
+    },
+    { seconds: 30, seed: 7, maxInputs: 12, jobs: 2, quiet: true, hangMs: 300 },
+  );
+  // Job 0 runs inputs 0..5, job 1 inputs LANE..LANE + 5.
+  assert.equal(r.tried, 12);
+  assert.deepEqual(
+    r.failures.map((f) => [f.kind, f.index]).sort((a, b) => Number(a[1]) - Number(b[1])),
+    [
+      ["hang", 2],
+      ["untyped", 4],
+      ["untyped", LANE + 3],
     ],
   );
 });

@@ -29,3 +29,11 @@ test(`fuzz vm for 20 s (seed ${seed}): no untyped errors, hangs or cross-object 
   assert.ok(s.programs > 100, summary);
   assert.ok(s.ok > 0 && s.typed > 0, summary);
 });
+
+test("a VM campaign by count with two jobs runs exactly that many programs", {
+  skip: slowSkip,
+}, async () => {
+  const s = await fuzzVm({ seconds: Number.POSITIVE_INFINITY, seed, jobs: 2, programs: 60 });
+  assert.equal(s.programs, 60);
+  assert.deepEqual(s.failures, []);
+});
