@@ -53,6 +53,7 @@ export {
 } from "./links/kprobe.ts";
 export { attachKprobeMulti, type KprobeMultiOptions } from "./links/kprobe-multi.ts";
 export { attachTcx, attachXdp, type XdpOptions } from "./links/netdev.ts";
+export { queryXdp, type XdpMode, type XdpPrograms } from "./links/xdp-netlink.ts";
 export { attachToPerfEvent, type PerfAttachOptions } from "./links/perf-attach.ts";
 export {
   attachPerfEvent,

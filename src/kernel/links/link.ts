@@ -26,8 +26,17 @@ export interface LinkParts {
   readonly fd?: Fd;
   /** A perf event the link is attached to (closed with the link). */
   readonly perfEvent?: Fd;
-  /** Runs once after the descriptors close (e.g. removes a tracefs probe event). */
+  /**
+   * Runs once after the descriptors close (e.g. removes a tracefs probe event); for an
+   * attachment with neither a link nor a perf event (XDP or tc through netlink) it is
+   * the detach itself.
+   */
   readonly cleanup?: () => void;
+  /**
+   * Why the attachment has no bpf_link, for the errors of what only a bpf_link can do
+   * (default: the perf event attached with PERF_EVENT_IOC_SET_BPF).
+   */
+  readonly noLinkReason?: string;
   /** What it is attached to, for messages: `tracepoint syscalls:sys_enter_getpid`. */
   readonly description: string;
 }
@@ -47,6 +56,8 @@ export class Link implements Disposable {
   readonly #fd: Fd | undefined;
   readonly #perfEvent: Fd | undefined;
   #cleanup: (() => void) | undefined;
+  #closed = false;
+  readonly #noLinkReason: string | undefined;
   readonly #dependents = new Set<{ close(): void }>();
   /** What the link attaches to, e.g. `tracepoint syscalls:sys_enter_getpid`. */
   readonly description: string;
@@ -56,6 +67,7 @@ export class Link implements Disposable {
     this.#fd = parts.fd;
     this.#perfEvent = parts.perfEvent;
     this.#cleanup = parts.cleanup;
+    this.#noLinkReason = parts.noLinkReason;
     this.description = parts.description;
   }
 
@@ -113,7 +125,8 @@ export class Link implements Disposable {
     if (this.#fd) return this.#fd;
     throw new NotSupportedError(
       `${what} for ${this.description}`,
-      "it was attached with PERF_EVENT_IOC_SET_BPF because this kernel has no BPF perf links (Linux >= 5.15); such an attachment has no bpf_link",
+      this.#noLinkReason ??
+        "it was attached with PERF_EVENT_IOC_SET_BPF because this kernel has no BPF perf links (Linux >= 5.15); such an attachment has no bpf_link",
     );
   }
 
@@ -198,7 +211,7 @@ export class Link implements Disposable {
 
   /** True once {@link close} has run. */
   get closed(): boolean {
-    return this.#fd ? this.#fd.closed : (this.#perfEvent?.closed ?? true);
+    return this.#closed || (this.#fd?.closed ?? false) || (this.#perfEvent?.closed ?? false);
   }
 
   /**
@@ -207,6 +220,7 @@ export class Link implements Disposable {
    * call more than once.
    */
   close(): void {
+    this.#closed = true;
     for (const d of [...this.#dependents]) d.close();
     this.#dependents.clear();
     this.#fd?.close();

@@ -1,16 +1,18 @@
 /**
- * Network-device links: XDP (BPF_LINK_CREATE with BPF_XDP on an ifindex) and tcx
- * (ingress/egress, Linux >= 6.6). Minimal forms; netlink attachment and tc's
- * clsact are elsewhere.
+ * Network-device attachments: XDP (a bpf_link, or netlink the way `ip link set ... xdp`
+ * does it: xdp-netlink.ts) and tcx (ingress/egress, Linux >= 6.6; tc's clsact is in
+ * tc-clsact.ts).
  *
  * @module
  */
 
 import { readFileSync } from "node:fs";
 import { AttachType, ProgType } from "../../uapi/index.ts";
+import { NotSupportedError } from "../features/not-supported-error.ts";
 import type { Program } from "../programs/program.ts";
 import { type Link, newLink } from "./link.ts";
 import { expectProgType, linkCreate } from "./link-create.ts";
+import { attachXdpNetlink, type XdpMode, xdpModeFlag } from "./xdp-netlink.ts";
 
 /** The ifindex of interface `name`, from /sys/class/net/NAME/ifindex. */
 export function ifindexOf(iface: string | number): number {
@@ -24,17 +26,66 @@ export function ifindexOf(iface: string | number): number {
 
 /** Options of {@link attachXdp}. */
 export interface XdpOptions {
-  /** `XdpFlags` (SKB_MODE for generic XDP, DRV_MODE...); default: the kernel's choice. */
+  /**
+   * Where the program runs: `generic` (any device, in the skb path), `driver` (the
+   * driver's own hook) or `offload` (on the NIC). Default: the driver's hook when it
+   * has one, else generic — the kernel's choice.
+   */
+  readonly mode?: XdpMode;
+  /**
+   * `link` makes a bpf_link (detached when its last descriptor closes: when the
+   * process exits too); `netlink` attaches as `ip link set dev X xdp...` does (stays
+   * until detached). Default: a link where the kernel has XDP links (Linux 5.9), else
+   * netlink; with `replace`, netlink.
+   */
+  readonly via?: "link" | "netlink";
+  /**
+   * Netlink only: swap out a program already attached in that mode (bpftool's
+   * `overwrite`). Without it the kernel refuses with EBUSY. A link never replaces a
+   * program attached through netlink.
+   */
+  readonly replace?: boolean;
+  /** Raw `XdpFlags` (SKB_MODE, DRV_MODE, HW_MODE...), for the mode bits `mode` sets. */
   readonly flags?: number;
 }
 
-/** Attaches an XDP program to interface `iface` (name or ifindex) as an xdp link. */
+/** `lo (ifindex 1)` or `ifindex 1`. */
+function ifaceName(iface: string | number, ifindex: number): string {
+  return typeof iface === "string" ? `${iface} (ifindex ${ifindex})` : `ifindex ${ifindex}`;
+}
+
+/**
+ * Attaches an XDP program to interface `iface` (name or ifindex): a bpf_link, or through
+ * netlink (see {@link XdpOptions}). Closing the returned link detaches the program.
+ *
+ * @example
+ * ```ts
+ * using link = attachXdp(prog, "veth0", { mode: "generic", via: "netlink" });
+ * ```
+ */
 export function attachXdp(prog: Program, iface: string | number, opts: XdpOptions = {}): Link {
   const ifindex = ifindexOf(iface);
-  const what = `xdp on ${typeof iface === "string" ? `${iface} (ifindex ${ifindex})` : `ifindex ${ifindex}`}`;
+  const modeFlag = xdpModeFlag(opts.mode) | (opts.flags ?? 0);
+  const mode = opts.mode ? ` (${opts.mode})` : "";
+  const what = `xdp${mode} on ${ifaceName(iface, ifindex)}`;
+  const netlink = () => attachXdpNetlink(prog, ifindex, what, modeFlag, opts.replace ?? false);
+  if (opts.via === "netlink") return netlink();
+  if (opts.replace) {
+    if (opts.via === "link")
+      throw new Error(
+        `attach ${prog} to ${what}: replace is for netlink attachments (via: "netlink")`,
+      );
+    return netlink();
+  }
   expectProgType(prog, [ProgType.XDP], what);
-  const fd = linkCreate(prog, ifindex, AttachType.XDP, what, undefined, opts.flags ?? 0);
-  return newLink({ fd, description: what });
+  try {
+    const fd = linkCreate(prog, ifindex, AttachType.XDP, what, undefined, modeFlag);
+    return newLink({ fd, description: what });
+  } catch (e) {
+    // A kernel without XDP links (before 5.9): netlink, unless a link was asked for.
+    if (e instanceof NotSupportedError && opts.via === undefined) return netlink();
+    throw e;
+  }
 }
 
 /**

@@ -25,4 +25,10 @@ export {
   syscall5,
   viewNative,
 } from "./native.ts";
+export {
+  NetlinkOption,
+  netlinkReceive,
+  netlinkSend,
+  openNetlinkSocket,
+} from "./netlink.ts";
 export { type SyscallName, syscallNumber } from "./numbers.ts";

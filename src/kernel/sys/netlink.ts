@@ -1,0 +1,155 @@
+/**
+ * AF_NETLINK sockets: the native half of src/kernel/netlink/. Opening a socket, sending
+ * one request and receiving one datagram; the messages themselves are built and parsed
+ * in plain TypeScript (src/kernel/netlink/message.ts).
+ *
+ * The libc functions are declared with integer parameters (addresses as numbers), like
+ * {@link syscall4}, so koffi calls them on its fast path: a netlink round trip is two
+ * calls, and `tsbpf net show` makes dozens.
+ */
+import koffi from "koffi";
+import { SyscallError } from "./errors.ts";
+import { Fd } from "./fd.ts";
+import { allocNative, freeNative, lastErrno, type NativeMemory } from "./native.ts";
+
+const libc = koffi.load("libc.so.6");
+
+const socket = libc.func("int socket(int domain, int type, int protocol)") as (
+  domain: number,
+  type: number,
+  protocol: number,
+) => number;
+const bind = libc.func("int bind(int fd, long addr, int len)") as (
+  fd: number,
+  addr: number,
+  len: number,
+) => number;
+const setsockopt = libc.func("int setsockopt(int fd, int level, int name, long val, int len)") as (
+  fd: number,
+  level: number,
+  name: number,
+  val: number,
+  len: number,
+) => number;
+const send = libc.func("long send(int fd, long buf, unsigned long len, int flags)") as (
+  fd: number,
+  buf: number,
+  len: number,
+  flags: number,
+) => number;
+const recv = libc.func("long recv(int fd, long buf, unsigned long len, int flags)") as (
+  fd: number,
+  buf: number,
+  len: number,
+  flags: number,
+) => number;
+
+// <sys/socket.h>, <linux/netlink.h>
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_RCVTIMEO = 20;
+const SOL_NETLINK = 270;
+const MSG_TRUNC = 0x20;
+const EINTR = 4;
+const EAGAIN = 11;
+
+/** Socket options tsbpf sets on a netlink socket (`SOL_NETLINK` level). */
+export const NetlinkOption = {
+  /** Acknowledgements carry no copy of the request's payload. */
+  CAP_ACK: 10,
+  /** Errors carry the kernel's extended ACK: a message and the offending attribute. */
+  EXT_ACK: 11,
+  /** Dump requests are checked strictly (unknown header fields are errors). */
+  GET_STRICT_CHK: 12,
+} as const;
+
+/**
+ * How long a receive waits before failing with EAGAIN. rtnetlink answers while the
+ * request is being sent, so a reply that takes this long is a bug, not a slow kernel:
+ * fail instead of blocking the event loop forever.
+ */
+const RECEIVE_TIMEOUT_S = 5;
+
+/** One scratch buffer for every send and receive (JavaScript is single-threaded). */
+let scratch: NativeMemory | undefined;
+
+function buffer(size: number): NativeMemory {
+  if (!scratch || scratch.size < size) {
+    if (scratch) freeNative(scratch);
+    scratch = allocNative(Math.max(size, 1 << 18));
+  }
+  return scratch;
+}
+
+/**
+ * Opens and binds a netlink socket of `protocol` (NETLINK_ROUTE is 0), the kernel
+ * choosing its port id, with each option in `options` turned on.
+ */
+export function openNetlinkSocket(protocol: number, options: readonly number[] = []): Fd {
+  const raw = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+  if (raw < 0) throw new SyscallError(lastErrno(), `netlink socket (protocol ${protocol})`);
+  const fd = new Fd(raw);
+  try {
+    const mem = buffer(16);
+    const v = new DataView(mem.bytes.buffer, mem.bytes.byteOffset, 16);
+    for (const opt of options) {
+      v.setInt32(0, 1, true);
+      if (setsockopt(raw, SOL_NETLINK, opt, mem.addr, 4) < 0)
+        throw new SyscallError(lastErrno(), `netlink socket option ${opt}`);
+    }
+    // struct timeval { long tv_sec; long tv_usec; }
+    v.setBigInt64(0, BigInt(RECEIVE_TIMEOUT_S), true);
+    v.setBigInt64(8, 0n, true);
+    if (setsockopt(raw, SOL_SOCKET, SO_RCVTIMEO, mem.addr, 16) < 0)
+      throw new SyscallError(lastErrno(), "netlink socket receive timeout");
+    // struct sockaddr_nl { sa_family_t nl_family; u16 pad; u32 nl_pid; u32 nl_groups; }
+    mem.bytes.fill(0, 0, 12);
+    v.setUint16(0, AF_NETLINK, true);
+    if (bind(raw, mem.addr, 12) < 0) throw new SyscallError(lastErrno(), "netlink bind");
+    return fd;
+  } catch (e) {
+    fd.close();
+    throw e;
+  }
+}
+
+/** Sends one request (whole netlink messages) on `fd`. */
+export function netlinkSend(fd: Fd, message: Uint8Array): void {
+  const mem = buffer(message.length);
+  mem.bytes.set(message);
+  for (;;) {
+    const n = send(fd.value, mem.addr, message.length, 0);
+    if (n >= 0) return;
+    const errno = lastErrno();
+    if (errno !== EINTR) throw new SyscallError(errno, "netlink send");
+  }
+}
+
+/**
+ * Receives one datagram (one or more netlink messages) from `fd`; the bytes are a copy.
+ * @throws SyscallError EAGAIN when nothing came within the receive timeout; Error when
+ * the datagram was larger than the buffer.
+ */
+export function netlinkReceive(fd: Fd): Uint8Array {
+  const mem = buffer(0);
+  for (;;) {
+    const n = recv(fd.value, mem.addr, mem.size, MSG_TRUNC);
+    if (n < 0) {
+      const errno = lastErrno();
+      if (errno === EINTR) continue;
+      throw new SyscallError(
+        errno,
+        "netlink receive",
+        errno === EAGAIN ? `no answer within ${RECEIVE_TIMEOUT_S} s` : undefined,
+      );
+    }
+    if (n > mem.size) {
+      // The rest of the datagram is gone; a bigger buffer helps the next request.
+      buffer(n * 2);
+      throw new Error(`netlink receive: a ${n}-byte message did not fit in ${mem.size} bytes`);
+    }
+    return mem.bytes.slice(0, n);
+  }
+}
