@@ -6,22 +6,31 @@
  * @module
  */
 
-import { readFileSync } from "node:fs";
 import { AttachType, ProgType } from "../../uapi/index.ts";
 import { NotSupportedError } from "../features/not-supported-error.ts";
+import { getLinkRequest, parseLink } from "../netlink/rtnl.ts";
+import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
 import type { Program } from "../programs/program.ts";
 import { type Link, newLink } from "./link.ts";
 import { expectProgType, linkCreate } from "./link-create.ts";
 import { attachXdpNetlink, type XdpMode, xdpModeFlag } from "./xdp-netlink.ts";
 
-/** The ifindex of interface `name`, from /sys/class/net/NAME/ifindex. */
+/**
+ * The ifindex of interface `name`, asked of the kernel through netlink: the answer is
+ * the calling thread's network namespace (sysfs shows the namespace it was mounted in).
+ */
 export function ifindexOf(iface: string | number): number {
   if (typeof iface === "number") return iface;
+  if (iface === "" || iface.length >= 16 || iface.includes("\0"))
+    throw new Error(`"${iface}" is not a network interface name (1 to 15 bytes)`);
+  using nl = new NetlinkSocket();
   try {
-    return Number.parseInt(readFileSync(`/sys/class/net/${iface}/ifindex`, "utf8"), 10);
-  } catch {
-    throw new Error(`no network interface named ${iface} (in this network namespace)`);
+    const link = nl.request(getLinkRequest(iface), `find interface ${iface}`).map(parseLink)[0];
+    if (link) return link.ifindex;
+  } catch (e) {
+    if (!(e instanceof NetlinkError && e.code === "ENODEV")) throw e;
   }
+  throw new Error(`no network interface named ${iface} (in this network namespace)`);
 }
 
 /** Options of {@link attachXdp}. */

@@ -65,9 +65,11 @@ export function getLinksRequest(): MessageWriter {
   return ifinfomsg(new MessageWriter(Rtm.GETLINK, NlmFlags.REQUEST | NlmFlags.DUMP), 0);
 }
 
-/** RTM_GETLINK for one device. */
-export function getLinkRequest(ifindex: number): MessageWriter {
-  return ifinfomsg(new MessageWriter(Rtm.GETLINK, NlmFlags.REQUEST | NlmFlags.ACK), ifindex);
+/** RTM_GETLINK for one device, by ifindex or by name. */
+export function getLinkRequest(device: number | string): MessageWriter {
+  const w = new MessageWriter(Rtm.GETLINK, NlmFlags.REQUEST | NlmFlags.ACK);
+  if (typeof device === "number") return ifinfomsg(w, device);
+  return ifinfomsg(w, 0).attrString(IFLA_IFNAME, device);
 }
 
 function ifinfomsg(w: MessageWriter, ifindex: number): MessageWriter {

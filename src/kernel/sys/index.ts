@@ -9,6 +9,7 @@ export { Fd, openFdCount } from "./fd.ts";
 export { dupFd, type FdEvents, FdWatch } from "./fd-watch.ts";
 export { type MappingAccess, pageSize, SharedMapping } from "./mapping.ts";
 export { mountFs } from "./mount.ts";
+export { unshareNetworkNamespace } from "./namespace.ts";
 export {
   addressOf,
   allocNative,

@@ -8,7 +8,8 @@ export type SyscallName =
   | "perf_event_open"
   | "mount"
   | "sched_setaffinity"
-  | "sched_getaffinity";
+  | "sched_getaffinity"
+  | "unshare";
 
 const TABLE: Partial<Record<string, Record<SyscallName, number>>> = {
   x64: {
@@ -17,6 +18,7 @@ const TABLE: Partial<Record<string, Record<SyscallName, number>>> = {
     mount: 165,
     sched_setaffinity: 203,
     sched_getaffinity: 204,
+    unshare: 272,
   },
   arm64: {
     bpf: 280,
@@ -24,6 +26,7 @@ const TABLE: Partial<Record<string, Record<SyscallName, number>>> = {
     mount: 40,
     sched_setaffinity: 122,
     sched_getaffinity: 123,
+    unshare: 97,
   },
 };
 
