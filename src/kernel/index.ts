@@ -52,7 +52,19 @@ export {
   type KsyscallOptions,
 } from "./links/kprobe.ts";
 export { attachKprobeMulti, type KprobeMultiOptions } from "./links/kprobe-multi.ts";
-export { attachTcx, attachXdp, type XdpOptions } from "./links/netdev.ts";
+export {
+  attachTc,
+  attachTcx,
+  attachXdp,
+  ifindexOf,
+  type TcOptions,
+  type XdpOptions,
+} from "./links/netdev.ts";
+export {
+  type ClsactOptions,
+  listClsactFilters,
+  type TcDirection,
+} from "./links/tc-clsact.ts";
 export { queryXdp, type XdpMode, type XdpPrograms } from "./links/xdp-netlink.ts";
 export { attachToPerfEvent, type PerfAttachOptions } from "./links/perf-attach.ts";
 export {

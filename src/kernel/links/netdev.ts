@@ -13,6 +13,7 @@ import { NetlinkError, NetlinkSocket } from "../netlink/socket.ts";
 import type { Program } from "../programs/program.ts";
 import { type Link, newLink } from "./link.ts";
 import { expectProgType, linkCreate } from "./link-create.ts";
+import { attachClsact, type ClsactOptions, type TcDirection } from "./tc-clsact.ts";
 import { attachXdpNetlink, type XdpMode, xdpModeFlag } from "./xdp-netlink.ts";
 
 /**
@@ -111,4 +112,53 @@ export function attachTcx(
   expectProgType(prog, [ProgType.SCHED_CLS], what);
   const type = direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
   return newLink({ fd: linkCreate(prog, ifindex, type, what), description: what });
+}
+
+/** Options of {@link attachTc}. */
+export interface TcOptions extends ClsactOptions {
+  /**
+   * `tcx` makes a tcx bpf_link (Linux 6.6; detached when its last descriptor closes);
+   * `clsact` adds a direct-action cls_bpf filter under the clsact qdisc, as `tc filter
+   * add ... bpf da` does (stays until deleted). Default: tcx where the kernel has it,
+   * else clsact; clsact when a priority, handle, chain or replace is given.
+   */
+  readonly via?: "tcx" | "clsact";
+}
+
+/**
+ * Attaches a sched_cls program to interface `iface`'s `direction` hook: a tcx link or a
+ * clsact filter (see {@link TcOptions}). Closing the returned link detaches it.
+ *
+ * @example
+ * ```ts
+ * using link = attachTc(prog, "veth0", "ingress", { via: "clsact" });
+ * ```
+ */
+export function attachTc(
+  prog: Program,
+  iface: string | number,
+  direction: TcDirection,
+  opts: TcOptions = {},
+): Link {
+  const ifindex = ifindexOf(iface);
+  const what = `tc ${direction} on ${ifaceName(iface, ifindex)}`;
+  const clsactOnly =
+    opts.priority !== undefined ||
+    opts.handle !== undefined ||
+    opts.chain !== undefined ||
+    opts.replace !== undefined ||
+    opts.name !== undefined;
+  if (opts.via === "tcx" && clsactOnly)
+    throw new Error(
+      `${what}: priority, handle, chain, name and replace are clsact options (via: "clsact")`,
+    );
+  const clsact = () => attachClsact(prog, ifindex, direction, what, opts);
+  if (opts.via === "clsact" || clsactOnly) return clsact();
+  try {
+    return attachTcx(prog, ifindex, direction);
+  } catch (e) {
+    // A kernel without tcx (before 6.6): clsact, unless tcx was asked for.
+    if (e instanceof NotSupportedError && opts.via === undefined) return clsact();
+    throw e;
+  }
 }
