@@ -46,6 +46,15 @@ export { type AttachTarget, attachProgram } from "./links/attach-program.ts";
 export { LinkSet } from "./links/link-set.ts";
 export { attachCgroup } from "./links/cgroup.ts";
 export {
+  type AttachMode,
+  attachModeFlags,
+  type ProgAttachOptions,
+  type ProgQuery,
+  progAttach,
+  progDetach,
+  progQuery,
+} from "./links/prog-attach.ts";
+export {
   attachKprobe,
   attachKsyscall,
   type KprobeOptions,
