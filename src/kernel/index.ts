@@ -45,6 +45,7 @@ export {
 export { type AttachTarget, attachProgram } from "./links/attach-program.ts";
 export { LinkSet } from "./links/link-set.ts";
 export { attachCgroup } from "./links/cgroup.ts";
+export { attachReuseport, attachSocketFilter, type SocketRef } from "./links/socket.ts";
 export {
   type AttachMode,
   attachModeFlags,

@@ -33,3 +33,4 @@ export {
   openNetlinkSocket,
 } from "./netlink.ts";
 export { type SyscallName, syscallNumber } from "./numbers.ts";
+export { openSocket, Socket, setSocketOptionInt } from "./socket.ts";

@@ -11,24 +11,13 @@ import koffi from "koffi";
 import { SyscallError } from "./errors.ts";
 import { Fd } from "./fd.ts";
 import { allocNative, freeNative, lastErrno, type NativeMemory } from "./native.ts";
+import { Socket, setsockopt, socket } from "./socket.ts";
 
 const libc = koffi.load("libc.so.6");
 
-const socket = libc.func("int socket(int domain, int type, int protocol)") as (
-  domain: number,
-  type: number,
-  protocol: number,
-) => number;
 const bind = libc.func("int bind(int fd, long addr, int len)") as (
   fd: number,
   addr: number,
-  len: number,
-) => number;
-const setsockopt = libc.func("int setsockopt(int fd, int level, int name, long val, int len)") as (
-  fd: number,
-  level: number,
-  name: number,
-  val: number,
   len: number,
 ) => number;
 const send = libc.func("long send(int fd, long buf, unsigned long len, int flags)") as (
@@ -44,11 +33,8 @@ const recv = libc.func("long recv(int fd, long buf, unsigned long len, int flags
   flags: number,
 ) => number;
 
-// <sys/socket.h>, <linux/netlink.h>
-const AF_NETLINK = 16;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
+const { AF_NETLINK, SOCK_RAW, SOCK_CLOEXEC, SOL_SOCKET } = Socket;
+// <asm-generic/socket.h>, <linux/netlink.h>
 const SO_RCVTIMEO = 20;
 const SOL_NETLINK = 270;
 const MSG_TRUNC = 0x20;

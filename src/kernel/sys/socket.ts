@@ -1,0 +1,68 @@
+/**
+ * Sockets at the level BPF needs them: opening one of any family (a raw packet socket
+ * for a socket filter, a netlink socket) and setting options that take a program fd.
+ * Node's own sockets keep their descriptors to themselves; these are plain fds.
+ */
+import koffi from "koffi";
+import { SyscallError } from "./errors.ts";
+import { Fd } from "./fd.ts";
+import { allocNative, freeNative, lastErrno } from "./native.ts";
+
+const libc = koffi.load("libc.so.6");
+
+/** socket(2), for this layer's modules. */
+export const socket = libc.func("int socket(int domain, int type, int protocol)") as (
+  domain: number,
+  type: number,
+  protocol: number,
+) => number;
+
+/** setsockopt(2) with the value's address as a number, for this layer's modules. */
+export const setsockopt = libc.func(
+  "int setsockopt(int fd, int level, int name, long val, int len)",
+) as (fd: number, level: number, name: number, val: number, len: number) => number;
+
+/** Address families, socket types and levels tsbpf uses (<sys/socket.h>, <linux/if_ether.h>). */
+export const Socket = {
+  AF_INET: 2,
+  AF_INET6: 10,
+  AF_NETLINK: 16,
+  AF_PACKET: 17,
+  SOCK_STREAM: 1,
+  SOCK_DGRAM: 2,
+  SOCK_RAW: 3,
+  SOCK_CLOEXEC: 0o2000000,
+  SOL_SOCKET: 1,
+  /** ETH_P_ALL in network byte order: every protocol, for AF_PACKET sockets. */
+  ETH_P_ALL_BE: 0x0300,
+} as const;
+
+/**
+ * Opens a socket (close-on-exec). `what` names it in errors.
+ * @throws SyscallError (EPERM/EACCES for a raw socket without CAP_NET_RAW).
+ */
+export function openSocket(domain: number, type: number, protocol: number, what: string): Fd {
+  const fd = socket(domain, type | Socket.SOCK_CLOEXEC, protocol);
+  if (fd < 0) throw new SyscallError(lastErrno(), `open ${what}`);
+  return new Fd(fd);
+}
+
+/**
+ * setsockopt(2) with a 32-bit integer value (SO_ATTACH_BPF takes the program's fd).
+ * @throws SyscallError naming `what`.
+ */
+export function setSocketOptionInt(
+  fd: number,
+  level: number,
+  name: number,
+  value: number,
+  what: string,
+): void {
+  const mem = allocNative(4);
+  try {
+    new DataView(mem.bytes.buffer, mem.bytes.byteOffset, 4).setInt32(0, value, true);
+    if (setsockopt(fd, level, name, mem.addr, 4) < 0) throw new SyscallError(lastErrno(), what);
+  } finally {
+    freeNative(mem);
+  }
+}
