@@ -45,6 +45,12 @@ export {
 export { type AttachTarget, attachProgram } from "./links/attach-program.ts";
 export { LinkSet } from "./links/link-set.ts";
 export { attachCgroup } from "./links/cgroup.ts";
+export {
+  attachFlowDissector,
+  attachSkLookup,
+  CURRENT_NETNS,
+  type NetnsRef,
+} from "./links/netns.ts";
 export { attachReuseport, attachSocketFilter, type SocketRef } from "./links/socket.ts";
 export {
   type AttachMode,

@@ -33,4 +33,10 @@ export {
   openNetlinkSocket,
 } from "./netlink.ts";
 export { type SyscallName, syscallNumber } from "./numbers.ts";
-export { openSocket, Socket, setSocketOptionInt } from "./socket.ts";
+export {
+  bindInet,
+  listenSocket,
+  openSocket,
+  Socket,
+  setSocketOptionInt,
+} from "./socket.ts";

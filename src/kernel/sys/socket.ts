@@ -66,3 +66,42 @@ export function setSocketOptionInt(
     freeNative(mem);
   }
 }
+
+const bind = libc.func("int bind(int fd, long addr, int len)") as (
+  fd: number,
+  addr: number,
+  len: number,
+) => number;
+const listen = libc.func("int listen(int fd, int backlog)") as (
+  fd: number,
+  backlog: number,
+) => number;
+
+/**
+ * Binds an AF_INET socket to `address` (dotted quad) and `port`.
+ * @throws SyscallError (EADDRINUSE...); RangeError for an address that is not IPv4.
+ */
+export function bindInet(fd: number, address: string, port: number): void {
+  const parts = address.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new RangeError(`${address} is not an IPv4 address`);
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff)
+    throw new RangeError(`${port} is not a port number`);
+  // struct sockaddr_in { sa_family_t family; in_port_t port (big-endian); struct in_addr addr; zero[8]; }
+  const mem = allocNative(16);
+  try {
+    const v = new DataView(mem.bytes.buffer, mem.bytes.byteOffset, 16);
+    v.setUint16(0, Socket.AF_INET, true);
+    v.setUint16(2, port, false);
+    mem.bytes.set(parts, 4);
+    if (bind(fd, mem.addr, 16) < 0)
+      throw new SyscallError(lastErrno(), `bind to ${address}:${port}`);
+  } finally {
+    freeNative(mem);
+  }
+}
+
+/** listen(2). */
+export function listenSocket(fd: number, backlog = 16): void {
+  if (listen(fd, backlog) < 0) throw new SyscallError(lastErrno(), "listen");
+}
