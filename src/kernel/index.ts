@@ -52,6 +52,7 @@ export {
   type NetnsRef,
 } from "./links/netns.ts";
 export { attachReuseport, attachSocketFilter, type SocketRef } from "./links/socket.ts";
+export { attachSockmap, SOCKMAP_HOOKS, type SockmapRef } from "./links/sockmap.ts";
 export {
   type AttachMode,
   attachModeFlags,
