@@ -7,13 +7,16 @@
  * namespaces are refused in one line.
  */
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadSkLookup } from "../examples/sk-lookup/sk-lookup.gen.ts";
 import { loadCollectionSpec } from "../src/elf/index.ts";
+import { kernelEnumHas } from "../src/kernel/features/kernel-enum.ts";
 import { kernelBackend, Program, progQuery } from "../src/kernel/index.ts";
+import { attachNetfilter } from "../src/kernel/links/netfilter.ts";
 import { attachFlowDissector, attachSkLookup, CURRENT_NETNS } from "../src/kernel/links/netns.ts";
 import { bindInet, listenSocket, openSocket, Socket } from "../src/kernel/sys/index.ts";
 import { AttachType, ProgType } from "../src/uapi/index.ts";
@@ -35,6 +38,26 @@ function tryConnect(port: number): Promise<string> {
     });
     c.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? String(e)));
   });
+}
+
+/** How many of `count` datagrams sent to 127.0.0.1 arrive. */
+async function udpToSelf(count: number): Promise<number> {
+  const rx = createSocket("udp4");
+  const tx = createSocket("udp4");
+  let n = 0;
+  rx.on("message", () => n++);
+  await new Promise<void>((resolve) => rx.bind(7300, "127.0.0.1", resolve));
+  try {
+    for (let i = 0; i < count; i++)
+      await new Promise<void>((resolve) =>
+        tx.send(Buffer.alloc(8), 7300, "127.0.0.1", () => resolve()),
+      );
+    await new Promise((r) => setTimeout(r, 200));
+    return n;
+  } finally {
+    rx.close();
+    tx.close();
+  }
 }
 
 describe("network-namespace hooks in the test's own namespace", { skip }, () => {
@@ -89,6 +112,29 @@ describe("network-namespace hooks in the test's own namespace", { skip }, () => 
     } finally {
       closeSync(ns);
     }
+  });
+
+  test("netfilter (Linux 6.4): NF_DROP at ipv4 local_in drops datagrams to 127.0.0.1 until closed", async (t) => {
+    if (kernelEnumHas("bpf_prog_type", ProgType.NETFILTER) === false)
+      return t.skip("this kernel has no netfilter programs (Linux 6.4)");
+    using drop = Program.load({
+      name: "nf_drop",
+      type: ProgType.NETFILTER,
+      expectedAttachType: AttachType.NETFILTER,
+      license: "GPL",
+      instructions: new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]),
+    });
+    assert.equal(await udpToSelf(3), 3);
+    {
+      using link = attachNetfilter(drop, { family: "ipv4", hook: "local_in", priority: -100 });
+      assert.equal(link.info().typeName, "netfilter");
+      assert.equal(await udpToSelf(3), 0);
+    }
+    assert.equal(await udpToSelf(3), 3);
+    assert.throws(
+      () => attachNetfilter(drop, { family: "ipv4", hook: "nope" as "local_in", priority: 0 }),
+      /^RangeError: netfilter ipv4 nope priority 0: the hook is one of prerouting, local_in/,
+    );
   });
 
   test("bad input: the wrong program type, a path that is no namespace", () => {

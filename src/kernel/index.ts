@@ -51,6 +51,13 @@ export {
   CURRENT_NETNS,
   type NetnsRef,
 } from "./links/netns.ts";
+export {
+  attachNetfilter,
+  NETFILTER_IP_DEFRAG,
+  NetfilterFamily,
+  NetfilterHook,
+  type NetfilterOptions,
+} from "./links/netfilter.ts";
 export { attachReuseport, attachSocketFilter, type SocketRef } from "./links/socket.ts";
 export { attachSockmap, SOCKMAP_HOOKS, type SockmapRef } from "./links/sockmap.ts";
 export {
