@@ -16,6 +16,7 @@ import { loadTcClsact } from "../examples/tc-clsact/tc-clsact.gen.ts";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { kernelEnumHas } from "../src/kernel/features/kernel-enum.ts";
 import {
+  attachProgram,
   attachTc,
   ifindexOf,
   kernelBackend,
@@ -140,6 +141,26 @@ describe("tc programs on a veth pair in test namespaces", { skip }, () => {
     } finally {
       tc("qdisc", "del", "dev", pair.name, "clsact");
     }
+  });
+
+  test('attachProgram: SEC("tc") goes to the interface and direction the caller names', async () => {
+    using obj = loadTcClsact(kernelBackend, spec);
+    const progSpec = spec.programs.tc_ingress;
+    assert.ok(progSpec);
+    assert.throws(
+      () => attachProgram(obj.programs.tc_ingress as Program, progSpec, { iface: pair.name }),
+      /tc programs need target.direction \(ingress or egress\)/,
+    );
+    {
+      using link = attachProgram(obj.programs.tc_ingress as Program, progSpec, {
+        iface: pair.name,
+        direction: "ingress",
+        tc: { via: "clsact" },
+      });
+      assert.equal(await received(pair, 53, () => pair.sendUdp(53, 2)), 0);
+      assert.ok(link);
+    }
+    assert.equal(hasClsact(pair.name), false);
   });
 
   test("tcx where the kernel has it, else a NotSupportedError naming 6.6; the default falls back to clsact", async (t) => {

@@ -35,6 +35,13 @@ test("SEC() names become attach descriptors: hook, target, auto-attach, sleepabl
     ["cgroup_skb/egress", { kind: "cgroup" }, false],
     ["xdp", { kind: "xdp" }, false],
     ["tcx/ingress", { kind: "tcx", direction: "ingress" }, false],
+    ["tc", { kind: "tc" }, false],
+    ["sk_lookup", { kind: "netns" }, false],
+    ["flow_dissector", { kind: "netns" }, false],
+    ["sk_msg", { kind: "sockmap" }, false],
+    ["sk_skb/stream_verdict", { kind: "sockmap" }, false],
+    ["socket", { kind: "socket" }, false],
+    ["netfilter", { kind: "netfilter" }, false],
   ];
   for (const [section, hook, auto] of cases) {
     const d = describeSection(section);
@@ -55,7 +62,7 @@ test("what cannot be attached by itself says why", () => {
     (describeSection("kprobe/a b").hook as { reason: string }).reason,
     /is not FUNC or FUNC\+OFFSET/,
   );
-  assert.match((describeSection("socket").hook as { reason: string }).reason, /own function/);
+  assert.match((describeSection("perf_event").hook as { reason: string }).reason, /own function/);
   assert.match(
     (describeSection("mysection").hook as { reason: string }).reason,
     /libbpf does not know/,

@@ -15,6 +15,7 @@ import {
   parseKprobeTarget,
   parseUprobeTarget,
   splitTracepoint,
+  typeHook,
 } from "../spec/attach.ts";
 import { AttachType, ProgType } from "../uapi/index.ts";
 import { type ProgramSection, parseSectionName } from "./section-def.ts";
@@ -106,6 +107,8 @@ function hookOf(sec: ProgramSection): AttachHook {
   if (def.expectedAttachType === AttachType.TCX_INGRESS)
     return { kind: "tcx", direction: "ingress" };
   if (def.expectedAttachType === AttachType.TCX_EGRESS) return { kind: "tcx", direction: "egress" };
+  const byType = typeHook(def.type, def.expectedAttachType);
+  if (byType) return byType;
   return {
     kind: "manual",
     reason: `${def.prefix} programs are attached with their hook's own function`,

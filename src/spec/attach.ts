@@ -69,6 +69,16 @@ export type AttachHook =
   | { readonly kind: "xdp" }
   /** tcx (Linux >= 6.6): the interface comes from the caller. */
   | { readonly kind: "tcx"; readonly direction: "ingress" | "egress" }
+  /** A tc classifier (`SEC("tc")`): the interface and direction come from the caller. */
+  | { readonly kind: "tc" }
+  /** sk_lookup or flow_dissector: on a network namespace (the caller's by default). */
+  | { readonly kind: "netns" }
+  /** sk_skb or sk_msg: the sockmap or sockhash comes from the caller. */
+  | { readonly kind: "sockmap" }
+  /** A socket filter: the socket comes from the caller. */
+  | { readonly kind: "socket" }
+  /** A netfilter program: family, hook and priority come from the caller. */
+  | { readonly kind: "netfilter" }
   | { readonly kind: "manual"; readonly reason: string };
 
 /** What a program's SEC() name says about attaching it. */
@@ -127,4 +137,29 @@ export function parseUprobeTarget(target: string): {
   const m = /^([^+]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(rest);
   if (!m) throw new Error(`uprobe target "${target}" is not BINARY:FUNCTION[+OFFSET]`);
   return { binary, func: m[1], offset: m[2] ? BigInt(m[2]) : 0n };
+}
+
+/** Hooks that follow from the program type alone, the target coming from the caller. */
+const TYPE_HOOKS = new Map<number, AttachHook>([
+  [ProgType.SCHED_CLS, { kind: "tc" }],
+  [ProgType.SK_LOOKUP, { kind: "netns" }],
+  [ProgType.FLOW_DISSECTOR, { kind: "netns" }],
+  [ProgType.SK_SKB, { kind: "sockmap" }],
+  [ProgType.SK_MSG, { kind: "sockmap" }],
+  [ProgType.SOCKET_FILTER, { kind: "socket" }],
+  [ProgType.NETFILTER, { kind: "netfilter" }],
+]);
+
+/**
+ * The hook of a network program whose type says where it goes (tc, netns, sockmap,
+ * socket, netfilter), or undefined. sk_skb and sk_msg need their attach type (which
+ * sockmap hook) too.
+ */
+export function typeHook(
+  type: number,
+  expectedAttachType: number | undefined,
+): AttachHook | undefined {
+  const hook = TYPE_HOOKS.get(type);
+  if (hook?.kind === "sockmap" && expectedAttachType === undefined) return undefined;
+  return hook;
 }

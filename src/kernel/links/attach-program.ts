@@ -12,6 +12,7 @@ import {
   CGROUP_PROG_TYPES,
   parseKprobeTarget,
   splitTracepoint,
+  typeHook,
 } from "../../spec/attach.ts";
 import type { ProgramSpec } from "../../spec/program-spec.ts";
 import { AttachType, ProgType, progTypeName } from "../../uapi/index.ts";
@@ -21,8 +22,13 @@ import { attachCgroup } from "./cgroup.ts";
 import { attachKprobe, attachKsyscall } from "./kprobe.ts";
 import { attachKprobeMulti, kallsymsMatching } from "./kprobe-multi.ts";
 import type { Link } from "./link.ts";
-import { attachTcx, attachXdp } from "./netdev.ts";
+import { attachTc, attachXdp, type TcOptions, type XdpOptions } from "./netdev.ts";
+import { attachNetfilter, type NetfilterOptions } from "./netfilter.ts";
+import { attachFlowDissector, attachSkLookup, type NetnsRef } from "./netns.ts";
 import { attachRawTracepoint } from "./raw-tracepoint.ts";
+import { attachSocketFilter, type SocketRef } from "./socket.ts";
+import { attachSockmap, type SockmapRef } from "./sockmap.ts";
+import type { TcDirection } from "./tc-clsact.ts";
 import { attachTracepoint } from "./tracepoint.ts";
 import { attachIter, attachTracing } from "./tracing.ts";
 import { attachUprobe } from "./uprobe.ts";
@@ -33,6 +39,20 @@ export interface AttachTarget {
   readonly cgroup?: string | number;
   /** For XDP and tc programs: the interface (name or ifindex). */
   readonly iface?: string | number;
+  /** For tc programs (`SEC("tc")`): the hook. */
+  readonly direction?: TcDirection;
+  /** For XDP programs: mode, link or netlink, replace. */
+  readonly xdp?: XdpOptions;
+  /** For tc programs: tcx or clsact, priority, handle... */
+  readonly tc?: TcOptions;
+  /** For sk_lookup and flow_dissector programs: the namespace (default: this one). */
+  readonly netns?: NetnsRef;
+  /** For sk_skb and sk_msg programs: the sockmap or sockhash. */
+  readonly sockmap?: SockmapRef;
+  /** For socket filters: the socket. */
+  readonly socket?: SocketRef;
+  /** For netfilter programs: family, hook and priority. */
+  readonly netfilter?: NetfilterOptions;
   /** For uprobes: only this process. */
   readonly pid?: number;
   /** bpf_get_attach_cookie() value, where the hook takes one. */
@@ -82,9 +102,12 @@ function handBuiltHook(spec: ProgramSpec): AttachHook {
         return { kind: "tcx", direction: "ingress" };
       if (spec.expectedAttachType === AttachType.TCX_EGRESS)
         return { kind: "tcx", direction: "egress" };
-      break;
-    default:
+      return { kind: "tc" };
+    default: {
       if (CGROUP_PROG_TYPES.has(spec.type)) return { kind: "cgroup" };
+      const byType = typeHook(spec.type, spec.expectedAttachType);
+      if (byType) return byType;
+    }
   }
   return {
     kind: "manual",
@@ -153,12 +176,48 @@ export function attachProgram(prog: Program, spec: ProgramSpec, target: AttachTa
     case "lsm":
       return attachTracing(prog, AttachType.LSM_MAC, cookie);
     case "xdp":
-      return attachXdp(prog, need(target.iface, spec, "XDP programs need target.iface"));
+      return attachXdp(
+        prog,
+        need(target.iface, spec, "XDP programs need target.iface"),
+        target.xdp,
+      );
     case "tcx":
-      return attachTcx(
+      return attachTc(
         prog,
         need(target.iface, spec, "tcx programs need target.iface"),
         hook.direction,
+        { via: "tcx", ...target.tc },
+      );
+    case "tc":
+      return attachTc(
+        prog,
+        need(target.iface, spec, "tc programs need target.iface"),
+        need(target.direction, spec, "tc programs need target.direction (ingress or egress)"),
+        target.tc,
+      );
+    case "netns":
+      return spec.type === ProgType.FLOW_DISSECTOR
+        ? attachFlowDissector(prog, target.netns)
+        : attachSkLookup(prog, target.netns);
+    case "sockmap":
+      return attachSockmap(
+        prog,
+        need(target.sockmap, spec, "sk_skb and sk_msg programs need target.sockmap"),
+        need(spec.expectedAttachType, spec, "no expected attach type"),
+      );
+    case "socket":
+      return attachSocketFilter(
+        prog,
+        need(target.socket, spec, "socket filters need target.socket"),
+      );
+    case "netfilter":
+      return attachNetfilter(
+        prog,
+        need(
+          target.netfilter,
+          spec,
+          "netfilter programs need target.netfilter (family, hook, priority)",
+        ),
       );
     case "cgroup":
       return attachCgroup(
