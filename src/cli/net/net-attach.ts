@@ -20,7 +20,7 @@
  * clsact qdisc created for a filter the kernel then refused is removed again.
  */
 import { missingFromKernel } from "../../kernel/features/kernel-enum.ts";
-import { progAttach, progDetach } from "../../kernel/links/prog-attach.ts";
+import { progAttach, progDetach, progQuery } from "../../kernel/links/prog-attach.ts";
 import {
   attachClsact,
   deleteClsactFilters,
@@ -116,7 +116,7 @@ function failed(t: NetAttachType, op: "attach" | "detach", e: unknown, detail?: 
 }
 
 /** A refusal with errno `errno` and tsbpf's explanation, before any system call. */
-function refused(t: NetAttachType, op: "attach" | "detach", errno: number, detail: string) {
+function refused(t: NetAttachType, op: "attach" | "detach", errno: number, detail?: string) {
   return failed(t, op, { errno }, detail);
 }
 
@@ -245,10 +245,27 @@ function attachTcx(t: NetAttachType, prog: Program, ifindex: number, prepend: bo
   }
 }
 
+/**
+ * Detaches the last program on the hook that no link holds (the kernel's own choice
+ * without a program, the last entry, is refused with EBUSY when a link holds it).
+ */
 function detachTcx(t: NetAttachType, ifindex: number): void {
   try {
-    progDetach(undefined, ifindex, t.value, `ifindex ${ifindex}`);
+    const q = progQuery(ifindex, t.value, `ifindex ${ifindex}`);
+    const i = q.progIds.findLastIndex((_, k) => !q.linkIds[k]);
+    if (i < 0) {
+      const linked = q.progIds.length > 0;
+      throw refused(
+        t,
+        "detach",
+        Errno.ENOENT,
+        linked ? 'only links hold programs there: "tsbpf link detach" detaches those' : undefined,
+      );
+    }
+    using prog = Program.fromId(q.progIds[i] as number);
+    progDetach(prog, ifindex, t.value, `ifindex ${ifindex}`);
   } catch (e) {
+    if (e instanceof CliError) throw e;
     throw failed(t, "detach", e, tcxMissing(t, e));
   }
 }
