@@ -32,6 +32,7 @@ import {
   pinDir,
   type Run,
   tsbpf,
+  tsbpfProcess,
 } from "./cli-run.ts";
 import { assertFdCounts } from "./leak-check.ts";
 import { needs } from "./support/kernel.ts";
@@ -175,6 +176,13 @@ describe("tsbpf net, side by side with bpftool in a test network namespace", { s
     assert.equal((await tsbpf("net", "attach", "xdpg", "pinned", xdpPin, "dev", p.name)).code, 0);
     await compareShow([p.name]);
     assert.equal(bpftool("net", "detach", "xdpgeneric", "dev", p.name).code, 0);
+    assert.deepEqual(queryXdp(ifindex), {});
+    // The real bin: the program stays after the process exits; its exit status is 0.
+    const pa = tsbpfProcess("net", "attach", "xdpgeneric", "pinned", xdpPin, "dev", p.name);
+    assert.deepEqual([pa.code, pa.stderr], [0, ""]);
+    assert.deepEqual(queryXdp(ifindex), { generic: id });
+    const pd = tsbpfProcess("net", "detach", "xdpgeneric", "dev", p.name);
+    assert.deepEqual([pd.code, pd.stderr], [0, ""]);
     assert.deepEqual(queryXdp(ifindex), {});
     // overwrite replaces in place, as bpftool's does.
     assert.equal(

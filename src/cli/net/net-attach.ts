@@ -10,7 +10,7 @@
  * tsbpf's own types (bpftool 7.1 has none of them):
  * - `tcx_ingress`, `tcx_egress`: BPF_PROG_ATTACH with the device's ifindex (Linux 6.6),
  *   which stays without a link or pin, as later bpftool versions do; `prepend` puts
- *   the program first; detach removes the last program attached that way;
+ *   the program first; detach removes the last program no link holds;
  * - `tc_ingress`, `tc_egress`: a direct-action cls_bpf filter under the device's clsact
  *   qdisc (created when missing), named `tsbpf:PROG_NAME` so detach knows its own;
  *   one per hook, `overwrite` replaces it; detach deletes tsbpf's filters and the

@@ -34,7 +34,8 @@ function help(ctx: Context): void {
       "\n" +
       `${ctx.bin}'s own (bpftool 7.1 has none of these):\n` +
       "      tcx_ingress, tcx_egress: BPF_PROG_ATTACH to the device's tcx hook\n" +
-      "        (Linux 6.6); 'prepend' puts the program first; detach removes the last.\n" +
+      "        (Linux 6.6); 'prepend' puts the program first; detach removes the\n" +
+      "        last one no link holds.\n" +
       "      tc_ingress, tc_egress: a direct-action cls_bpf filter named\n" +
       `        "tsbpf:PROG_NAME" under clsact (added when missing); 'overwrite' replaces\n` +
       "        it; detach deletes tsbpf's filters, and clsact once it is empty.\n" +
