@@ -30,7 +30,7 @@ const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "link", load: async () => (await import("./link/link.ts")).run },
   { name: "cgroup" },
   { name: "perf" },
-  { name: "net" },
+  { name: "net", load: async () => (await import("./net/net.ts")).run },
   { name: "feature", load: async () => (await import("./feature/feature.ts")).run },
   { name: "btf", load: async () => (await import("./btf/btf.ts")).run },
   { name: "gen", load: async () => (await import("./gen/gen.ts")).run },
@@ -50,7 +50,7 @@ function mainHelp(ctx: Context): void {
     `Usage: ${BIN} [OPTIONS] OBJECT { COMMAND | help }\n` +
       `       ${BIN} version\n` +
       "\n" +
-      "       OBJECT := { prog | map | link | feature | btf | gen | vm | trace }\n" +
+      "       OBJECT := { prog | map | link | net | feature | btf | gen | vm | trace }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
       "                    {-f|--bpffs} | {-V|--version} }\n",
   );

@@ -29,6 +29,11 @@ export interface ProgAttachOptions {
   readonly mode?: AttachMode;
   /** Replace this program atomically (BPF_F_REPLACE; multi mode only). */
   readonly replace?: Program;
+  /**
+   * More BPF_F_* bits, e.g. AttachFlags.BEFORE to put the program first on a tcx or
+   * netkit hook (Linux 6.6) rather than last.
+   */
+  readonly flags?: number;
 }
 
 const typeName = (attachType: number) => attachTypeName(attachType) ?? `attach type ${attachType}`;
@@ -47,7 +52,7 @@ export function progAttach(
   opts: ProgAttachOptions = {},
 ): void {
   const call = new BpfCall(BpfCmd.PROG_ATTACH, bpfAttr.progAttach);
-  let flags = attachModeFlags(opts.mode ?? "exclusive");
+  let flags = attachModeFlags(opts.mode ?? "exclusive") | (opts.flags ?? 0);
   call.u32("target_fd", targetFd).u32("attach_bpf_fd", prog.fd).u32("attach_type", attachType);
   if (opts.replace) {
     flags |= AttachFlags.REPLACE;

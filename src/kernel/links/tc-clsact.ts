@@ -165,6 +165,30 @@ export function attachClsact(
   });
 }
 
+/**
+ * Deletes cls_bpf filters from a clsact hook (one already gone is no error) and, with
+ * `removeEmptyQdisc`, then the device's clsact qdisc when neither hook has a filter
+ * left. `what` names the hook in errors.
+ * @throws NetlinkError when the kernel refuses a deletion.
+ */
+export function deleteClsactFilters(
+  ifindex: number,
+  direction: TcDirection,
+  filters: readonly TcFilterId[],
+  what: string,
+  opts: { readonly removeEmptyQdisc?: boolean } = {},
+): void {
+  using nl = new NetlinkSocket();
+  for (const f of filters) {
+    try {
+      nl.request(deleteFilterRequest(ifindex, direction, f), `delete a filter from ${what}`);
+    } catch (e) {
+      if (!(e instanceof NetlinkError && e.code === "ENOENT")) throw e;
+    }
+  }
+  if (opts.removeEmptyQdisc) removeClsactIfEmpty(nl, ifindex);
+}
+
 const key = (f: TcFilterId) => `${f.chain ?? 0}:${f.priority}:${f.handle}`;
 
 /** Deletes the device's clsact qdisc when neither hook has a filter left. */

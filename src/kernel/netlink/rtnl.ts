@@ -23,6 +23,8 @@ export const Rtm = {
   NEWQDISC: 36,
   DELQDISC: 37,
   GETQDISC: 38,
+  NEWTCLASS: 40,
+  GETTCLASS: 42,
   NEWTFILTER: 44,
   DELTFILTER: 45,
   GETTFILTER: 46,
@@ -147,6 +149,7 @@ const TCA_OPTIONS = 2;
 const TCA_CHAIN = 11;
 /** cls_bpf's options (`TCA_BPF_*`). */
 export const TcaBpf = {
+  ACT: 1,
   CLASSID: 3,
   FD: 6,
   NAME: 7,
@@ -155,6 +158,13 @@ export const TcaBpf = {
   TAG: 10,
   ID: 11,
 } as const;
+/** Attributes of one tc action (`TCA_ACT_*`). */
+export const TcaAct = { KIND: 1, OPTIONS: 2 } as const;
+/** act_bpf's options (`TCA_ACT_BPF_*`). */
+export const TcaActBpf = { PARMS: 2, NAME: 6, ID: 9 } as const;
+/** The highest action priority a filter's action list holds (`TCA_ACT_MAX_PRIO`). */
+export const TCA_ACT_MAX_PRIO = 32;
+
 /** TCA_BPF_FLAG_ACT_DIRECT: the program's return value is the tc action ("da"). */
 export const TCA_BPF_FLAG_ACT_DIRECT = 1;
 /** ETH_P_ALL in network byte order, as tc filters store it. */
@@ -189,22 +199,44 @@ export function deleteClsactRequest(ifindex: number): MessageWriter {
   return tcmsg(w, ifindex, tcHandle(TcHandle.CLSACT, 0), TcHandle.CLSACT, 0);
 }
 
-/** RTM_GETQDISC dump (every device's qdiscs). */
-export function getQdiscsRequest(): MessageWriter {
-  return tcmsg(new MessageWriter(Rtm.GETQDISC, NlmFlags.REQUEST | NlmFlags.DUMP), 0, 0, 0, 0);
+/**
+ * RTM_GETQDISC dump. The kernel lists every device's qdiscs whatever `ifindex` says
+ * (tc_dump_qdisc walks all devices); bpftool sends its device's ifindex all the same.
+ */
+export function getQdiscsRequest(ifindex = 0): MessageWriter {
+  return tcmsg(new MessageWriter(Rtm.GETQDISC, NlmFlags.REQUEST | NlmFlags.DUMP), ifindex, 0, 0, 0);
 }
 
-/** One qdisc from a dump. */
+/** RTM_GETTCLASS dump of the classes of device `ifindex` (this one the kernel filters). */
+export function getClassesRequest(ifindex: number): MessageWriter {
+  return tcmsg(
+    new MessageWriter(Rtm.GETTCLASS, NlmFlags.REQUEST | NlmFlags.DUMP),
+    ifindex,
+    0,
+    0,
+    0,
+  );
+}
+
+/** One qdisc (or class: the same `tcmsg` and `TCA_KIND`) from a dump. */
 export interface Qdisc {
   readonly ifindex: number;
   readonly handle: number;
   readonly parent: number;
+  /** The qdisc's kind (for a class, its qdisc's); "" when the kernel gave none. */
   readonly kind: string;
+  /** False when the message had no TCA_KIND at all. */
+  readonly hasKind: boolean;
 }
 
+/** Decodes an RTM_NEWQDISC (or RTM_NEWTCLASS) of a dump. */
 export function parseQdisc(m: NetlinkMessage): Qdisc {
-  const { ifindex, handle, parent, attrs } = parseTcmsg(m, "qdisc");
-  return { ifindex, handle, parent, kind: attrs.string(TCA_KIND) ?? "" };
+  const { ifindex, handle, parent, attrs } = parseTcmsg(
+    m,
+    m.type === Rtm.NEWTCLASS ? "class" : "qdisc",
+  );
+  const kind = attrs.string(TCA_KIND);
+  return { ifindex, handle, parent, kind: kind ?? "", hasKind: kind !== undefined };
 }
 
 /** What identifies a tc filter on a hook: priority, handle, chain. */
@@ -298,7 +330,55 @@ export interface TcFilter extends TcFilterId {
     readonly name?: string;
     readonly tag?: string;
     readonly directAction: boolean;
+    /** The filter's actions (TCA_BPF_ACT), when it has an action list. */
+    readonly actions?: readonly TcAction[];
   };
+}
+
+/** One action of a filter's action list. */
+export interface TcAction {
+  /** Its place in the list (the attribute's type, 0..TCA_ACT_MAX_PRIO). */
+  readonly prio: number;
+  /** `bpf`, `gact`, `mirred`... ("" when the kernel gave none). */
+  readonly kind: string;
+  /** For a `bpf` action: its program's name and id, when given. */
+  readonly bpf?: {
+    readonly name?: string;
+    readonly id?: number;
+    /** False when the action came without its TCA_ACT_BPF_PARMS (a malformed answer). */
+    readonly hasParms: boolean;
+  };
+}
+
+/**
+ * The actions nested in a TCA_BPF_ACT attribute, in priority order; an action listed
+ * twice keeps its last entry, priorities past TCA_ACT_MAX_PRIO are left out (as
+ * libbpf's attribute parser does for bpftool).
+ */
+function parseActions(list: Attrs): TcAction[] {
+  const out: TcAction[] = [];
+  for (let prio = 0; prio <= TCA_ACT_MAX_PRIO; prio++) {
+    const act = list.nested(prio, `action ${prio}`);
+    if (!act) continue;
+    const kind = act.string(TcaAct.KIND) ?? "";
+    const opts = kind === "bpf" ? act.nested(TcaAct.OPTIONS, "TCA_ACT_OPTIONS") : undefined;
+    if (!opts) {
+      out.push({ prio, kind });
+      continue;
+    }
+    const name = opts.string(TcaActBpf.NAME);
+    const id = opts.u32(TcaActBpf.ID);
+    out.push({
+      prio,
+      kind,
+      bpf: {
+        ...(name !== undefined && { name }),
+        ...(id !== undefined && { id }),
+        hasParms: opts.has(TcaActBpf.PARMS),
+      },
+    });
+  }
+  return out;
 }
 
 /**
@@ -324,6 +404,7 @@ export function parseFilter(m: NetlinkMessage): TcFilter {
   const name = opts.string(TcaBpf.NAME);
   const tagBytes = opts.bytes(TcaBpf.TAG);
   const tag = tagBytes && Array.from(tagBytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const actions = opts.nested(TcaBpf.ACT, "TCA_BPF_ACT");
   return {
     ...filter,
     bpf: {
@@ -331,6 +412,7 @@ export function parseFilter(m: NetlinkMessage): TcFilter {
       ...(name !== undefined && { name }),
       ...(tag !== undefined && { tag }),
       directAction: ((opts.u32(TcaBpf.FLAGS) ?? 0) & TCA_BPF_FLAG_ACT_DIRECT) !== 0,
+      ...(actions && { actions: parseActions(actions) }),
     },
   };
 }
