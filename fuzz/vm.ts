@@ -835,7 +835,7 @@ export async function fuzzVm(opts: FuzzOptions): Promise<FuzzStats> {
       lastProgress = Date.now();
       const rate = total.programs / ((Date.now() - t0) / 1000);
       process.stderr.write(
-        `fuzz vm: ${total.programs} programs (${rate.toFixed(0)}/s), typed ${total.typed}, untyped ${total.untyped}, hangs ${total.hangs}, cross ${total.cross}, stalls retried ${total.stalls}\n`,
+        `fuzz vm: ${total.programs} programs (${rate.toFixed(0)}/s), typed ${total.typed}, untyped ${total.untyped}, hangs ${total.hangs}, cross ${total.cross}, stalls retried ${total.stalls}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`,
       );
     }
   };
