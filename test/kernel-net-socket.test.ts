@@ -6,7 +6,6 @@
  * input is refused before or by the kernel in one line.
  */
 import assert from "node:assert/strict";
-import { createSocket } from "node:dgram";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -17,7 +16,7 @@ import { attachReuseport, attachSocketFilter } from "../src/kernel/links/socket.
 import { openSocket, Socket } from "../src/kernel/sys/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip, needs } from "./support/kernel.ts";
-import { enterTestNetns, type VethPair, vethPair } from "./support/netns.ts";
+import { enterTestNetns, receivedWhile, type VethPair, vethPair } from "./support/netns.ts";
 
 const skip = needs(kernelSkip, enterTestNetns());
 const spec = loadCollectionSpec(
@@ -25,19 +24,8 @@ const spec = loadCollectionSpec(
 );
 
 /** Sends `count` datagrams from the peer to a socket listening here (so no ICMP comes back). */
-async function deliver(pair: VethPair, count: number): Promise<number> {
-  const sock = createSocket("udp4");
-  let n = 0;
-  sock.on("message", () => n++);
-  await new Promise<void>((resolve) => sock.bind(7007, pair.addr, resolve));
-  try {
-    pair.sendUdp(7007, count);
-    await new Promise((r) => setTimeout(r, 200));
-    return n;
-  } finally {
-    sock.close();
-  }
-}
+const deliver = (pair: VethPair, count: number) =>
+  receivedWhile(pair, 7007, () => pair.sendUdp(7007, count));
 
 describe("a socket filter on a raw packet socket", { skip }, () => {
   let pair: VethPair;

@@ -28,26 +28,12 @@ import { NetlinkError } from "../src/kernel/netlink/socket.ts";
 import { AttachType } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip, needs } from "./support/kernel.ts";
-import { enterTestNetns, type VethPair, vethPair } from "./support/netns.ts";
+import { enterTestNetns, receivedWhile, type VethPair, vethPair } from "./support/netns.ts";
 
 const skip = needs(kernelSkip, enterTestNetns());
 const spec = loadCollectionSpec(
   readFileSync(join(import.meta.dirname, "../examples/tc-clsact/tc-clsact.bpf.o")),
 );
-
-async function received(pair: VethPair, port: number, send: () => void): Promise<number> {
-  const sock = createSocket("udp4");
-  let n = 0;
-  sock.on("message", () => n++);
-  await new Promise<void>((resolve) => sock.bind(port, pair.addr, resolve));
-  try {
-    send();
-    await new Promise((r) => setTimeout(r, 200));
-    return n;
-  } finally {
-    sock.close();
-  }
-}
 
 /** Sends `count` datagrams from here to the peer (out through this end's egress). */
 async function sendToPeer(pair: VethPair, count: number): Promise<void> {
@@ -97,8 +83,8 @@ describe("tc programs on a veth pair in test namespaces", { skip }, () => {
         assert.equal(f?.bpf?.id, egress.id);
         assert.equal(f?.bpf?.directAction, true);
 
-        assert.equal(await received(pair, 53, () => pair.sendUdp(53, 4)), 0);
-        assert.equal(await received(pair, 123, () => pair.sendUdp(123, 3)), 3);
+        assert.equal(await receivedWhile(pair, 53, () => pair.sendUdp(53, 4)), 0);
+        assert.equal(await receivedWhile(pair, 123, () => pair.sendUdp(123, 3)), 3);
         assert.equal(obj.variables.dropped.get(), 4n);
         assert.equal(obj.variables.ingress_packets.get(), 3n);
         assert.equal(obj.variables.egress_packets.get(), 0n);
@@ -107,7 +93,11 @@ describe("tc programs on a veth pair in test namespaces", { skip }, () => {
         assert.equal(obj.variables.egress_packets.get(), 2n);
       }
       assert.equal(hasClsact(pair.name), false, "the qdisc tsbpf added is gone");
-      assert.equal(await received(pair, 53, () => pair.sendUdp(53, 2)), 2, "detached: :53 passes");
+      assert.equal(
+        await receivedWhile(pair, 53, () => pair.sendUdp(53, 2)),
+        2,
+        "detached: :53 passes",
+      );
     }
     assertFdCounts(fds);
   });
@@ -157,7 +147,7 @@ describe("tc programs on a veth pair in test namespaces", { skip }, () => {
         direction: "ingress",
         tc: { via: "clsact" },
       });
-      assert.equal(await received(pair, 53, () => pair.sendUdp(53, 2)), 0);
+      assert.equal(await receivedWhile(pair, 53, () => pair.sendUdp(53, 2)), 0);
       assert.ok(link);
     }
     assert.equal(hasClsact(pair.name), false);
@@ -170,7 +160,7 @@ describe("tc programs on a veth pair in test namespaces", { skip }, () => {
     {
       using link = attachTc(ingress, pair.name, "ingress");
       assert.equal(link.isBpfLink, hasTcx, String(link));
-      assert.equal(await received(pair, 53, () => pair.sendUdp(53, 2)), 0);
+      assert.equal(await receivedWhile(pair, 53, () => pair.sendUdp(53, 2)), 0);
     }
     if (hasTcx) {
       t.diagnostic("this kernel has tcx: the default made a tcx link");

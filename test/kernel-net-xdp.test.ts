@@ -9,7 +9,6 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -21,28 +20,12 @@ import { NetlinkError } from "../src/kernel/netlink/socket.ts";
 import { ProgType } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip, needs } from "./support/kernel.ts";
-import { enterTestNetns, type VethPair, vethPair } from "./support/netns.ts";
+import { enterTestNetns, receivedWhile, type VethPair, vethPair } from "./support/netns.ts";
 
 const skip = needs(kernelSkip, enterTestNetns());
 const spec = loadCollectionSpec(
   readFileSync(join(import.meta.dirname, "../examples/xdp-count/xdp-count.bpf.o")),
 );
-
-/** Datagrams that reached `port` here while `send` ran. */
-async function received(pair: VethPair, port: number, send: () => void): Promise<number> {
-  const sock = createSocket("udp4");
-  let n = 0;
-  sock.on("message", () => n++);
-  await new Promise<void>((resolve) => sock.bind(port, pair.addr, resolve));
-  try {
-    send();
-    // The sender has exited; give the last datagrams a moment to be read.
-    await new Promise((r) => setTimeout(r, 200));
-    return n;
-  } finally {
-    sock.close();
-  }
-}
 
 /** What `ip -j link show` says is attached (xdp mode and program id), or undefined. */
 function ipLinkXdp(name: string): { mode: number; id: number } | undefined {
@@ -73,8 +56,8 @@ describe("XDP on a veth pair in test namespaces", { skip }, () => {
           assert.deepEqual(queryXdp(ifindexOf(pair.name)), { generic: prog.id });
           // XDP_ATTACHED_SKB (2) with our program, as iproute2 reads it
           assert.deepEqual(ipLinkXdp(pair.name), { mode: 2, id: prog.id });
-          const dns = await received(pair, 53, () => pair.sendUdp(53, 5));
-          const ntp = await received(pair, 123, () => pair.sendUdp(123, 3, 48));
+          const dns = await receivedWhile(pair, 53, () => pair.sendUdp(53, 5));
+          const ntp = await receivedWhile(pair, 123, () => pair.sendUdp(123, 3, 48));
           assert.equal(dns, 0, "datagrams to :53 must be dropped");
           assert.equal(ntp, 3, "datagrams to :123 must pass");
           assert.equal(obj.variables.dropped.get(), 5n);
@@ -84,7 +67,7 @@ describe("XDP on a veth pair in test namespaces", { skip }, () => {
         assert.deepEqual(queryXdp(ifindexOf(pair.name)), {});
         assert.equal(ipLinkXdp(pair.name), undefined);
         assert.equal(
-          await received(pair, 53, () => pair.sendUdp(53, 2)),
+          await receivedWhile(pair, 53, () => pair.sendUdp(53, 2)),
           2,
           "detached: DNS passes",
         );

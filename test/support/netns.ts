@@ -9,6 +9,7 @@
  * (no ping or netcat needed on the machine).
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { unshareNetworkNamespace } from "../../src/kernel/sys/index.ts";
 import { isRoot } from "./kernel.ts";
 
@@ -146,4 +147,26 @@ export function linkStats(name: string): { rxPackets: number; txPackets: number 
   }[];
   if (!link) throw new Error(`no link ${name}`);
   return { rxPackets: link.stats64.rx.packets, txPackets: link.stats64.tx.packets };
+}
+
+/**
+ * How many datagrams reach `port` on the pair's own address while `send` runs (and
+ * 200 ms after, for the last ones to be read).
+ */
+export async function receivedWhile(
+  pair: VethPair,
+  port: number,
+  send: () => void,
+): Promise<number> {
+  const sock = createSocket("udp4");
+  let n = 0;
+  sock.on("message", () => n++);
+  await new Promise<void>((resolve) => sock.bind(port, pair.addr, resolve));
+  try {
+    send();
+    await new Promise((r) => setTimeout(r, 200));
+    return n;
+  } finally {
+    sock.close();
+  }
 }

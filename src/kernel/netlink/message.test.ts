@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { hdr, u16, u32 } from "../../../test/support/netlink-bytes.ts";
 import { XdpFlags } from "../../uapi/index.ts";
 import {
   Attrs,
@@ -29,16 +30,6 @@ import {
   TcaBpf,
   XdpAttached,
 } from "./rtnl.ts";
-
-const u16 = (v: number) => [v & 0xff, v >> 8];
-const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
-const hdr = (len: number, type: number, flags: number, seq: number) => [
-  ...u32(len),
-  ...u16(type),
-  ...u16(flags),
-  ...u32(seq),
-  ...u32(0),
-];
 
 test("RTM_SETLINK with IFLA_XDP: ifinfomsg, then a nested attribute of fd, flags, expected fd", () => {
   const bytes = setXdpRequest(7, 42, XdpFlags.SKB_MODE | XdpFlags.REPLACE, 9).finish(0x1234);

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { hdr, u16, u32 } from "../../../test/support/netlink-bytes.ts";
 import { NLA_F_NESTED, NlmFlags, parseMessages } from "./message.ts";
 import {
   getClassesRequest,
@@ -19,15 +20,6 @@ import {
   TcaBpf,
 } from "./rtnl.ts";
 
-const u16 = (v: number) => [v & 0xff, v >> 8];
-const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
-const hdr = (len: number, type: number, flags: number, seq: number) => [
-  ...u32(len),
-  ...u16(type),
-  ...u16(flags),
-  ...u32(seq),
-  ...u32(0),
-];
 const pad = (b: number[]) => [...b, ...Array((4 - (b.length % 4)) % 4).fill(0)];
 const attr = (type: number, payload: number[]) => [
   ...u16(4 + payload.length),
