@@ -68,7 +68,7 @@ export function progAttach(
  * @throws SyscallError (ENOENT: not attached there).
  */
 export function progDetach(
-  prog: Program | undefined,
+  prog: Pick<Program, "fd"> | undefined,
   targetFd: number,
   attachType: number,
   what: string,
