@@ -10,7 +10,7 @@
  */
 
 import { closeSync, openSync, readlinkSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import {
   AttachFlags,
   AttachType,
@@ -96,13 +96,13 @@ interface OpenCgroup {
   readonly fd: number;
   readonly what: string;
   /** The directory's path, when known (to walk up its parents when explaining EPERM). */
-  readonly path: string | undefined;
+  path(): string | undefined;
   close(): void;
 }
 
 function openCgroup(cgroup: string | number): OpenCgroup {
   if (typeof cgroup === "number") {
-    return { fd: cgroup, what: `cgroup fd ${cgroup}`, path: fdPath(cgroup), close: () => {} };
+    return { fd: cgroup, what: `cgroup fd ${cgroup}`, path: () => fdPath(cgroup), close: () => {} };
   }
   let fd: number;
   try {
@@ -110,7 +110,7 @@ function openCgroup(cgroup: string | number): OpenCgroup {
   } catch (e) {
     throw new Error(`cannot open cgroup ${cgroup}: ${(e as Error).message}`, { cause: e });
   }
-  return { fd, what: `cgroup ${cgroup}`, path: cgroup, close: () => closeSync(fd) };
+  return { fd, what: `cgroup ${cgroup}`, path: () => cgroup, close: () => closeSync(fd) };
 }
 
 function fdPath(fd: number): string | undefined {
@@ -276,7 +276,14 @@ export function detachCgroup(prog: Program, cgroup: string | number, attachType:
         `program ${q.progIds[0]} is attached there, not this one`,
       );
     }
-    progDetach(prog, cg.fd, attachType, cg.what);
+    try {
+      progDetach(prog, cg.fd, attachType, cg.what);
+    } catch (e) {
+      if (e instanceof SyscallError && e.code === "ENOENT") {
+        throw new SyscallError(e.errno, e.operation, "it is not attached there");
+      }
+      throw e;
+    }
   } finally {
     cg.close();
   }
@@ -366,7 +373,7 @@ function cgroupAttachProblem(
   replace: Program | undefined,
 ): string | undefined {
   const type = typeLabel(attachType);
-  if (code === "EBADF") return `${cg.path ?? cg.what} is not a cgroup v2 directory`;
+  if (code === "EBADF") return `${cg.path() ?? cg.what} is not a cgroup v2 directory`;
   if (code === "E2BIG") return `the cgroup holds as many ${type} programs as the kernel allows`;
   if (code === "EINVAL") {
     const want = CGROUP_ATTACH_TYPES.get(attachType);
@@ -388,8 +395,9 @@ function cgroupAttachProblem(
   }
   // A parent forbids it: the nearest parent with programs decides (multi or override
   // allow programs below, exclusive does not).
-  if (!cg.path) return undefined;
-  for (let dir = dirname(cg.path); ; dir = dirname(dir)) {
+  const path = cg.path();
+  if (!path) return undefined;
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
     let q: ReturnType<typeof progQuery>;
     try {
       q = withFd(dir, (fd) => progQuery(fd, attachType, `cgroup ${dir}`));
