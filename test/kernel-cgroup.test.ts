@@ -2,7 +2,7 @@
  * cgroup programs through tsbpf's API, with real packets: examples/cgroup-firewall run
  * as its header says (a process in a test cgroup sends UDP; datagrams to the blocked
  * port and address fail with EPERM, the rest arrive), through a bpf_link and through
- * BPF_PROG_ATTACH. attachCgroup's modes and what close() detaches (only its own
+ * BPF_PROG_ATTACH; examples/cgroup-device (reading /dev/null fails in the cgroup). attachCgroup's modes and what close() detaches (only its own
  * program, also after someone else replaced or detached it), queryCgroup (effective
  * included), and the kernel's refusals explained.
  */
@@ -36,7 +36,7 @@ describe("examples/cgroup-firewall", { skip }, () => {
         { encoding: "utf8" },
       );
       const lines = out.trimEnd().split("\n");
-      assert.match(lines[0] ?? "", /^cgroup \S+ \(cgroup_inet_egress\).*: programs \d+$/);
+      assert.match(lines[0] ?? "", /^cgroup \S+ \(cgroup_inet_egress(, multi)?\): programs \d+$/);
       const port = /^blocking udp port (\d+) and address 127\.0\.0\.2$/.exec(lines[1] ?? "")?.[1];
       assert.ok(port, lines[1]);
       assert.match(lines[2] ?? "", /^from +to +send +received$/);
@@ -50,6 +50,32 @@ describe("examples/cgroup-firewall", { skip }, () => {
       assert.deepEqual(readdirSync(cgroup2Root() ?? "/"), before, "the example's cgroup is gone");
     });
   }
+});
+
+describe("examples/cgroup-device", { skip }, () => {
+  test("a process in the cgroup cannot read /dev/null; writes, /dev/zero and outsiders can", () => {
+    const before = readdirSync(cgroup2Root() ?? "/");
+    const out = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "examples/cgroup-device/cgroup-device.ts"],
+      { encoding: "utf8" },
+    );
+    const lines = out.trimEnd().split("\n");
+    assert.match(
+      lines[0] ?? "",
+      /^cgroup \S+ \(cgroup_device, exclusive\): denying reads of char device 1:3$/,
+    );
+    assert.deepEqual(lines.slice(1, 5), [
+      "cgroup   read  /dev/null  EPERM",
+      "cgroup   write /dev/null  ok",
+      "cgroup   read  /dev/zero  ok",
+      "outside  read  /dev/null  ok",
+    ]);
+    // the kernel may ask more than once per open (a denied open is asked again)
+    const [, denied, allowed] = /^denied (\d+) allowed (\d+)$/.exec(lines[5] ?? "") ?? [];
+    assert.ok(Number(denied) >= 1 && Number(allowed) >= 2, lines[5]);
+    assert.deepEqual(readdirSync(cgroup2Root() ?? "/"), before, "the example's cgroup is gone");
+  });
 });
 
 describe("attachCgroup, detachCgroup, queryCgroup", { skip }, () => {

@@ -168,7 +168,13 @@ export function attachCgroup(
     }
     const mode = opts.mode ?? "exclusive";
     cgroupProgAttach(prog, cg, attachType, mode, opts.replace);
-    return attachedLink(prog, cg, attachType, mode, what);
+    return attachedLink(
+      prog,
+      cg,
+      attachType,
+      mode,
+      `${cg.what} (${typeLabel(attachType)}, ${mode})`,
+    );
   } finally {
     cg.close();
   }
@@ -180,7 +186,7 @@ function attachedLink(
   cg: OpenCgroup,
   attachType: number,
   mode: AttachMode,
-  what: string,
+  description: string,
 ): Link {
   // Own descriptors of the program and the cgroup: detaching names them, whatever
   // the caller closed since.
@@ -196,7 +202,7 @@ function attachedLink(
   const label = `${prog}`;
   const own = { fd: ownProg.value, toString: () => label };
   return newLink({
-    description: `${what} (${mode})`,
+    description,
     noLinkReason:
       'it was attached with BPF_PROG_ATTACH, which makes no bpf_link; attach with via: "link" for one',
     cleanup: () => {
