@@ -138,9 +138,19 @@ async function compareShows(): Promise<void> {
     ["cgroup", "tree", root, "effective"],
     ["cgroup", "tree", `${root}//`],
     ["cgroup", "tree", child, "e"],
-    ["cgroup", "tree"],
   ];
   for (const c of commands) await compareWithBpftool(c);
+  // Without a root: the whole cgroup2 mount, where other tests come and go meanwhile;
+  // our cgroups print there as under their own root, one level deeper (indented).
+  const whole = await run("cgroup", "tree");
+  const ours = await run("cgroup", "tree", root);
+  assert.equal(whole.code, 0, whole.stderr);
+  const section = ours.stdout
+    .split("\n")
+    .slice(2)
+    .map((l) => (l === "" || l.startsWith("/") || l.startsWith("    ") ? l : `    ${l}`))
+    .join("\n");
+  assert.ok(whole.stdout.includes(section), `${whole.stdout} holds ${section}`);
 }
 
 describe("cgroup show and tree", { skip }, () => {
