@@ -98,6 +98,7 @@ describe("attachCgroup, detachCgroup, queryCgroup", { skip }, () => {
   let b: Program;
   let c: Program;
   let filter: Program;
+  let sock: Program;
   const ids = (dir: string, effective = false) =>
     queryCgroup(dir, E, { effective }).programs.map((p) => p.id);
 
@@ -107,6 +108,14 @@ describe("attachCgroup, detachCgroup, queryCgroup", { skip }, () => {
     b = load("b");
     c = load("c");
     filter = load("filter", ProgType.SOCKET_FILTER);
+    sock = Program.load({
+      name: "sock",
+      type: ProgType.CGROUP_SOCK,
+      license: "GPL",
+      instructions: ret(1),
+      expectedAttachType: AttachType.CGROUP_INET_SOCK_CREATE,
+    });
+    progs.push(sock);
   });
   after(() => {
     for (const p of progs) p.close();
@@ -238,6 +247,11 @@ describe("attachCgroup, detachCgroup, queryCgroup", { skip }, () => {
       () => attachCgroup(filter, root, E, { mode: "multi" }),
       "EINVAL",
       /a socket_filter program cannot attach to cgroup_inet_egress: that needs a cgroup_skb program/,
+    );
+    refused(
+      () => attachCgroup(sock, root, AttachType.CGROUP_INET4_POST_BIND, { mode: "multi" }),
+      "EINVAL",
+      /\(cgroup_inet4_post_bind\): Invalid argument \(a cgroup_sock program attaches only to the attach type it was loaded for, cgroup_inet_sock_create\)/,
     );
     refused(
       () => attachCgroup(a, "/proc", E, { mode: "multi" }),

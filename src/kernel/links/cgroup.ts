@@ -71,6 +71,14 @@ export const CGROUP_ATTACH_TYPES: ReadonlyMap<number, number> = new Map<number, 
   ).sort((a, b) => a[0] - b[0]),
 );
 
+/** Program types the kernel holds to the attach type they were loaded for. */
+const LOADED_FOR_ONE_TYPE: ReadonlySet<number> = new Set([
+  ProgType.CGROUP_SOCK,
+  ProgType.CGROUP_SOCK_ADDR,
+  ProgType.CGROUP_SOCKOPT,
+  ProgType.LSM,
+]);
+
 /** Options of {@link attachCgroup}. */
 export interface CgroupAttachOptions {
   /**
@@ -394,6 +402,13 @@ function cgroupAttachProblem(
     if (here.progIds.includes(prog.id)) return "this program is already attached there";
   }
   if (code === "ENOENT" && replace) return `${replace} (the one to replace) is not attached there`;
+  if (code === "EINVAL" && LOADED_FOR_ONE_TYPE.has(prog.type)) {
+    const loadedFor = prog.spec?.expectedAttachType;
+    if (loadedFor === undefined || loadedFor !== attachType) {
+      const was = loadedFor === undefined ? "" : `, ${typeLabel(loadedFor)}`;
+      return `a ${progTypeName(prog.type)} program attaches only to the attach type it was loaded for${was}`;
+    }
+  }
   if (code !== "EPERM") return undefined;
   const wanted = attachModeFlags(mode);
   if (here.progIds.length > 0 && here.attachFlags !== wanted) {
