@@ -266,6 +266,10 @@ describe("cgroup attach and detach", { skip }, () => {
     await failsAlike(["cgroup", "detach", nowhere, "egress", ...pin("egress_a")]);
     await failsAlike(["cgroup", "attach", root, "egres", "id", "0x7fffffff"]);
     await failsAlike(["cgroup", "attach", root, "no_such_type", ...pin("egress_a")]);
+    // which words name an attach type (the program is missing either way)
+    for (const word of ["eg", "", "i", "sock", "cgroup_inet_e", "egressx", "xdp", "lsm_cgroup"]) {
+      await failsAlike(["cgroup", "attach", root, word, "id", "0x7fffffff"]);
+    }
     await failsAlike(["cgroup", "attach", root, "egress", ...pin("egress_a"), "sideways"]);
     await failsAlike(["cgroup", "attach", root, "egress", "pinned", `${pins.dir}/none`]);
     await failsAlike(["cgroup", "show", nowhere]);
