@@ -175,14 +175,22 @@ export function attachCgroup(
       }
     }
     const mode = opts.mode ?? "exclusive";
-    cgroupProgAttach(prog, cg, attachType, mode, opts.replace);
-    return attachedLink(
-      prog,
-      cg,
-      attachType,
-      mode,
-      `${cg.what} (${typeLabel(attachType)}, ${mode})`,
-    );
+    // The link keeps its own descriptors of the program and the cgroup (detaching names
+    // them, whatever the caller closes meanwhile), made first: nothing to undo after.
+    const progId = prog.id;
+    const ownProg = dupFd(prog.fd, `${prog}`);
+    let ownCgroup: Fd | undefined;
+    try {
+      ownCgroup = dupFd(cg.fd, cg.what);
+      cgroupProgAttach(prog, cg, attachType, mode, opts.replace);
+    } catch (e) {
+      ownProg.close();
+      ownCgroup?.close();
+      throw e;
+    }
+    const description = `${cg.what} (${typeLabel(attachType)}, ${mode})`;
+    const own = { prog: ownProg, progId, label: `${prog}`, cgroup: ownCgroup };
+    return attachedLink(own, cg.what, attachType, mode, description);
   } finally {
     cg.close();
   }
@@ -190,25 +198,13 @@ export function attachCgroup(
 
 /** The Link of a BPF_PROG_ATTACH attachment: its cleanup detaches this program. */
 function attachedLink(
-  prog: Program,
-  cg: OpenCgroup,
+  own: { prog: Fd; progId: number; label: string; cgroup: Fd },
+  cgroupWhat: string,
   attachType: number,
   mode: AttachMode,
   description: string,
 ): Link {
-  // Own descriptors of the program and the cgroup: detaching names them, whatever
-  // the caller closed since.
-  const ownProg = dupFd(prog.fd, `${prog}`);
-  let ownCgroup: Fd;
-  try {
-    ownCgroup = dupFd(cg.fd, cg.what);
-  } catch (e) {
-    ownProg.close();
-    throw e;
-  }
-  const progId = prog.id;
-  const label = `${prog}`;
-  const own = { fd: ownProg.value, toString: () => label };
+  const ownProg = { fd: own.prog.value, toString: () => own.label };
   return newLink({
     description,
     noLinkReason:
@@ -218,17 +214,17 @@ function attachedLink(
         // One program per cgroup in exclusive and override mode: BPF_PROG_DETACH there
         // takes off whichever program is attached, so look first.
         if (mode !== "multi") {
-          const q = progQuery(ownCgroup.value, attachType, cg.what);
-          if (!q.progIds.includes(progId)) return;
+          const q = progQuery(own.cgroup.value, attachType, cgroupWhat);
+          if (!q.progIds.includes(own.progId)) return;
         }
-        progDetach(own, ownCgroup.value, attachType, cg.what);
+        progDetach(ownProg, own.cgroup.value, attachType, cgroupWhat);
       } catch (e) {
         // Detached by someone else, or the cgroup is gone: nothing of ours is left.
         const code = (e as { code?: string }).code;
         if (code !== "ENOENT" && code !== "EBADF" && code !== "ENODEV") throw e;
       } finally {
-        ownProg.close();
-        ownCgroup.close();
+        own.prog.close();
+        own.cgroup.close();
       }
     },
   });
