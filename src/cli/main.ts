@@ -28,7 +28,7 @@ const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "prog", load: async () => (await import("./prog/prog.ts")).run },
   { name: "map", load: async () => (await import("./map/map.ts")).run },
   { name: "link", load: async () => (await import("./link/link.ts")).run },
-  { name: "cgroup" },
+  { name: "cgroup", load: async () => (await import("./cgroup/cgroup.ts")).run },
   { name: "perf" },
   { name: "net", load: async () => (await import("./net/net.ts")).run },
   { name: "feature", load: async () => (await import("./feature/feature.ts")).run },
@@ -50,7 +50,7 @@ function mainHelp(ctx: Context): void {
     `Usage: ${BIN} [OPTIONS] OBJECT { COMMAND | help }\n` +
       `       ${BIN} version\n` +
       "\n" +
-      "       OBJECT := { prog | map | link | net | feature | btf | gen | vm | trace }\n" +
+      "       OBJECT := { prog | map | link | cgroup | net | feature | btf | gen | vm | trace }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
       "                    {-f|--bpffs} | {-V|--version} }\n",
   );

@@ -44,7 +44,16 @@ export {
 } from "./links/link-info.ts";
 export { type AttachTarget, attachProgram } from "./links/attach-program.ts";
 export { LinkSet } from "./links/link-set.ts";
-export { attachCgroup } from "./links/cgroup.ts";
+export {
+  attachCgroup,
+  attachCgroupPersistent,
+  CGROUP_ATTACH_TYPES,
+  type CgroupAttachOptions,
+  type CgroupProgram,
+  type CgroupQuery,
+  detachCgroup,
+  queryCgroup,
+} from "./links/cgroup.ts";
 export {
   attachFlowDissector,
   attachSkLookup,

@@ -68,7 +68,7 @@ export function progAttach(
  * @throws SyscallError (ENOENT: not attached there).
  */
 export function progDetach(
-  prog: Program | undefined,
+  prog: Pick<Program, "fd"> | undefined,
   targetFd: number,
   attachType: number,
   what: string,
@@ -85,7 +85,7 @@ export interface ProgQuery {
   readonly attachFlags: number;
   /** Program ids, in the order they run. */
   readonly progIds: number[];
-  /** Per-program attach flags (cgroup, Linux 6.3+ with `effective` unset); else empty. */
+  /** Per-program attach flags (cgroup, Linux 6.0+ with `effective` unset); else empty. */
   readonly progAttachFlags: number[];
   /** Ids of the links among them (tcx, netkit; Linux 6.6+); else empty. */
   readonly linkIds: number[];
@@ -106,9 +106,10 @@ export function progQuery(
   const operation = `query ${what} (${typeName(attachType)})`;
   const queryFlags = opts.effective ? QueryFlags.EFFECTIVE : 0;
   // First the count, then the ids (a program may come or go in between: ask again).
-  // Per-program flags (6.3) and link ids (6.6) are fields an older kernel refuses
-  // (EINVAL for a non-zero byte past what it knows): asked for, then done without.
-  let extras = true;
+  // Per-program flags (6.0) and link ids (6.6) are fields an older kernel refuses
+  // (EINVAL for a non-zero byte past what it knows): asked for, then done without,
+  // the newer first. `extras`: 2 = both, 1 = per-program flags only, 0 = neither.
+  let extras = 2;
   for (let attempt = 0; ; attempt++) {
     const count = new BpfCall(BpfCmd.PROG_QUERY, bpfAttr.query);
     count.u32("target_fd", targetFd).u32("attach_type", attachType).u32("query_flags", queryFlags);
@@ -119,8 +120,8 @@ export function progQuery(
     const size = Math.max(n, 1) * 4;
     const ids = call.output("prog_ids", size);
     const progFlags =
-      extras && !opts.effective ? call.output("prog_attach_flags", size) : undefined;
-    const links = extras ? call.output("link_ids", size) : undefined;
+      extras >= 1 && !opts.effective ? call.output("prog_attach_flags", size) : undefined;
+    const links = extras >= 2 ? call.output("link_ids", size) : undefined;
     call.u32("prog_cnt", n);
     try {
       call.invoke(operation);
@@ -128,8 +129,9 @@ export function progQuery(
       const code = (e as { code?: string }).code;
       // ENOSPC: more programs than a moment ago.
       if (code === "ENOSPC" && attempt < 3) continue;
-      if (code === "EINVAL" && extras) {
-        extras = false;
+      if (code === "EINVAL" && extras > 0) {
+        // a kernel with per-program flags but no link ids (6.0-6.5) keeps the flags
+        extras = extras === 2 && !opts.effective ? 1 : 0;
         continue;
       }
       throw e;
@@ -147,7 +149,7 @@ export function progQuery(
       progIds: read(ids),
       progAttachFlags: flags.some((f) => f !== 0) ? flags : [],
       linkIds: linkIds.some((id) => id !== 0) ? linkIds : [],
-      revision: extras ? call.get64("revision") : 0n,
+      revision: extras === 2 ? call.get64("revision") : 0n,
     };
   }
 }
