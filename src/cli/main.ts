@@ -29,7 +29,7 @@ const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "map", load: async () => (await import("./map/map.ts")).run },
   { name: "link", load: async () => (await import("./link/link.ts")).run },
   { name: "cgroup" },
-  { name: "perf" },
+  { name: "perf", load: async () => (await import("./perf/perf.ts")).run },
   { name: "net", load: async () => (await import("./net/net.ts")).run },
   { name: "feature", load: async () => (await import("./feature/feature.ts")).run },
   { name: "btf", load: async () => (await import("./btf/btf.ts")).run },
