@@ -49,7 +49,7 @@ const decoder = new TextDecoder();
  * BPF_TASK_FD_QUERY on descriptor `fd` of process `pid`.
  * @throws SyscallError: ENOTSUPP (524) when the descriptor holds no BPF program this
  * command can describe (the answer for most descriptors), EBADF when the process has
- * no such descriptor, ESRCH when there is no such process, EPERM without privilege.
+ * no such descriptor, ENOENT when there is no such process, EPERM without privilege.
  * @example
  * ```ts
  * const { progId, fdType, name } = taskFdQuery(pid, fd); // 42, TaskFdType.TRACEPOINT, "sys_enter_getpid"

@@ -1,0 +1,160 @@
+/**
+ * `tsbpf perf show|list` side by side with bpftool 7.1: a child process holds a
+ * tracepoint, a raw tracepoint, a uprobe and a uretprobe (test/testdata/perf-holder.ts);
+ * both tools list them with the same pids, descriptors, program ids, names and
+ * offsets, in plain text, -j and -p, byte for byte. Once the child is gone, neither
+ * lists it. Errors and help match bpftool's exit codes; BPF_TASK_FD_QUERY itself is
+ * checked on descriptors that hold no program, descriptors and processes that do not exist.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { closeSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { taskFdQuery } from "../src/kernel/links/task-fd-query.ts";
+import { SyscallError } from "../src/kernel/sys/index.ts";
+import { bpftool, compareSkip, fdSnapshot, OUTPUT_MODES, type Run, tsbpf } from "./cli-run.ts";
+
+const HOLDER = join(import.meta.dirname, "testdata/perf-holder.ts");
+
+let skip: string | false = compareSkip;
+let child: ChildProcess | undefined;
+let holder = { pid: 0, ids: {} as Record<string, number> };
+
+before(async () => {
+  if (skip) return;
+  child = spawn(process.execPath, ["--import", "tsx", HOLDER], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  let line = "";
+  for await (const chunk of child.stdout as NodeJS.ReadableStream) {
+    line += String(chunk);
+    if (line.includes("\n")) break;
+  }
+  const got = JSON.parse(line) as { skip?: string; pid: number; ids: Record<string, number> };
+  if (got.skip !== undefined) skip = `the holder could not attach: ${got.skip}`;
+  else holder = got;
+});
+
+/** Ends the holder (its stdin closes) and waits for it to exit. */
+async function stopHolder(): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = once(child, "exit");
+  child.stdin?.end();
+  await exited;
+}
+
+after(stopHolder);
+
+/** Runs tsbpf in-process and checks it leaks no descriptor. */
+async function run(...args: string[]): Promise<Run> {
+  const before = fdSnapshot();
+  const r = await tsbpf(...args);
+  assert.deepEqual(fdSnapshot(), before, `descriptors leaked by tsbpf ${args.join(" ")}`);
+  return r;
+}
+
+/**
+ * Runs `args` with both tools until two runs in a row agree (other processes on the
+ * machine may attach or detach between the two runs) and returns the last pair.
+ */
+async function bothAgreeing(args: string[]): Promise<{ t: Run; b: Run }> {
+  let t = await run(...args);
+  let b = bpftool(...args);
+  for (let i = 0; i < 5 && (t.stdout !== b.stdout || t.code !== b.code); i++) {
+    t = await run(...args);
+    b = bpftool(...args);
+  }
+  return { t, b };
+}
+
+describe("perf show", { skip }, () => {
+  test("lists the holder's tracepoint, raw tracepoint, uprobe and uretprobe as bpftool does", async () => {
+    for (const mode of OUTPUT_MODES) {
+      for (const cmd of ["show", "list"]) {
+        const args = [...mode, "perf", cmd];
+        const { t, b } = await bothAgreeing(args);
+        assert.equal(t.stdout, b.stdout, `${args.join(" ")}: stdout`);
+        assert.equal(t.stderr, b.stderr, `${args.join(" ")}: stderr`);
+        assert.equal(t.code, 0, args.join(" "));
+        assert.equal(b.code, 0, args.join(" "));
+      }
+    }
+    const plain = (await run("perf", "show")).stdout;
+    const mine = plain.split("\n").filter((l) => l.startsWith(`pid ${holder.pid}  `));
+    const { pp_tp, pp_raw, pp_up } = holder.ids;
+    assert.equal(mine.length, 4, plain);
+    assert.match(mine[0]!, new RegExp(`fd \\d+: prog_id ${pp_tp}  tracepoint  sys_enter_getpid$`));
+    assert.match(mine[1]!, new RegExp(`fd \\d+: prog_id ${pp_raw}  raw_tracepoint  sys_enter$`));
+    assert.match(
+      mine[2]!,
+      new RegExp(`: prog_id ${pp_up}  uprobe  filename /\\S+libc\\S+  offset [1-9]\\d*$`),
+    );
+    assert.match(
+      mine[3]!,
+      new RegExp(`: prog_id ${pp_up}  uretprobe  filename /\\S+libc\\S+  offset [1-9]\\d*$`),
+    );
+    const json = JSON.parse((await run("-j", "perf", "show")).stdout) as { pid: number }[];
+    const objs = json.filter((o) => o.pid === holder.pid);
+    assert.deepEqual(
+      objs.map((o) => Object.keys(o).join(",")),
+      [
+        "pid,fd,prog_id,fd_type,tracepoint",
+        "pid,fd,prog_id,fd_type,tracepoint",
+        "pid,fd,prog_id,fd_type,filename,offset",
+        "pid,fd,prog_id,fd_type,filename,offset",
+      ],
+    );
+  });
+
+  test("words after show are ignored; no command is show; help and unknown commands", async () => {
+    for (const args of [["perf"], ["perf", "show", "extra", "words"], ["-j", "perf", "sh"]]) {
+      const { t, b } = await bothAgreeing(args);
+      assert.equal(t.stdout, b.stdout, args.join(" "));
+      assert.equal(t.code, b.code, args.join(" "));
+    }
+    for (const mode of [[], ["-j"]]) {
+      for (const cmd of ["help", "bogus"]) {
+        const args = [...mode, "perf", cmd];
+        const t = await run(...args);
+        const b = bpftool(...args);
+        // bpftool prints help on stderr even with -j; stdout gets only the JSON end.
+        assert.equal(t.stdout, b.stdout, args.join(" "));
+        assert.equal(t.code, b.code, args.join(" "));
+        assert.match(t.stderr, /^Usage: tsbpf perf \{ show \| list \}\n {7}tsbpf perf help\n/);
+      }
+    }
+  });
+
+  test("BPF_TASK_FD_QUERY: ENOTSUPP without a program, EBADF, ENOENT without the process", () => {
+    const fd = openSync("/", "r");
+    try {
+      assert.throws(
+        () => taskFdQuery(process.pid, fd),
+        (e) => e instanceof SyscallError && e.code === "ENOTSUPP",
+      );
+    } finally {
+      closeSync(fd);
+    }
+    // A descriptor number no process here reaches (RLIMIT_NOFILE is far below it).
+    assert.throws(
+      () => taskFdQuery(process.pid, 0x3fffffff),
+      (e) => e instanceof SyscallError && e.code === "EBADF",
+    );
+    assert.throws(
+      () => taskFdQuery(0x3fffffff, 0),
+      (e) => e instanceof SyscallError && e.code === "ENOENT",
+    );
+  });
+
+  test("the holder's entries are gone once it exits", async () => {
+    await stopHolder();
+    for (const mode of OUTPUT_MODES) {
+      const args = [...mode, "perf", "show"];
+      const { t, b } = await bothAgreeing(args);
+      assert.equal(t.stdout, b.stdout, args.join(" "));
+      assert.doesNotMatch(t.stdout, new RegExp(`"pid":${holder.pid},|pid ${holder.pid} `));
+    }
+  });
+});
