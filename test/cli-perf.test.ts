@@ -7,16 +7,20 @@
  * checked on descriptors that hold no program, descriptors and processes that do not exist.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, openSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { JsonWriter } from "../src/cli/format/json-writer.ts";
+import { perfJson, perfPlain } from "../src/cli/perf/format-perf.ts";
 import { taskFdQuery } from "../src/kernel/links/task-fd-query.ts";
 import { SyscallError } from "../src/kernel/sys/index.ts";
+import { TaskFdType } from "../src/uapi/index.ts";
 import { bpftool, compareSkip, fdSnapshot, OUTPUT_MODES, type Run, tsbpf } from "./cli-run.ts";
 
 const HOLDER = join(import.meta.dirname, "testdata/perf-holder.ts");
+const ROOT = resolve(import.meta.dirname, "..");
 
 let skip: string | false = compareSkip;
 let child: ChildProcess | undefined;
@@ -156,5 +160,54 @@ describe("perf show", { skip }, () => {
       assert.equal(t.stdout, b.stdout, args.join(" "));
       assert.doesNotMatch(t.stdout, new RegExp(`"pid":${holder.pid},|pid ${holder.pid} `));
     }
+  });
+});
+
+describe("perf show without privilege", { skip: compareSkip }, () => {
+  test("bpftool's error and hint, plain and JSON, exit 255", () => {
+    const nobody = { uid: 65534, gid: 65534, encoding: "utf8" as const, cwd: ROOT };
+    for (const mode of [[], ["-j"]]) {
+      const args = [...mode, "perf", "show"];
+      const b = spawnSync("bpftool", args, nobody);
+      const t = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+        ...nobody,
+        env: { ...process.env, HOME: "/tmp" },
+      });
+      assert.equal(t.stdout, b.stdout, args.join(" "));
+      assert.equal(t.stderr, b.stderr, args.join(" "));
+      assert.equal(t.status, 255, args.join(" "));
+      assert.equal(b.status, 255, args.join(" "));
+    }
+  });
+});
+
+describe("perf show formats", () => {
+  const info = (fdType: number, name: string, probeOffset = 0n, probeAddr = 0n) => ({
+    pid: 7,
+    fd: 9,
+    info: { progId: 42, fdType, name, probeOffset, probeAddr },
+  });
+  const json = (e: ReturnType<typeof info>) => {
+    let text = "";
+    new JsonWriter((s) => {
+      text += s;
+    }, false).value(perfJson(e));
+    return text;
+  };
+  const head = "pid 7  fd 9: prog_id 42  ";
+  const jhead = '{"pid":7,"fd":9,"prog_id":42';
+
+  test("kprobes by function and offset, or by address (no kprobes on this kernel)", () => {
+    const byFunc = info(TaskFdType.KPROBE, "do_sys_openat2", 4n, 0n);
+    assert.equal(perfPlain(byFunc), `${head}kprobe  func do_sys_openat2  offset 4\n`);
+    assert.equal(json(byFunc), `${jhead},"fd_type":"kprobe","func":"do_sys_openat2","offset":4}`);
+    const byAddr = info(TaskFdType.KRETPROBE, "", 0n, 0xffffffff81000000n);
+    assert.equal(perfPlain(byAddr), `${head}kretprobe  addr 18446744071578845184\n`);
+    assert.equal(json(byAddr), `${jhead},"fd_type":"kretprobe","addr":18446744071578845184}`);
+  });
+
+  test("a type bpftool 7.1 does not know: the head only, as it prints it", () => {
+    assert.equal(perfPlain(info(6, "x")), head);
+    assert.equal(json(info(6, "x")), `${jhead}}`);
   });
 });
