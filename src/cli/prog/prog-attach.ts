@@ -12,6 +12,7 @@
  * cannot be opened fails as any selector does (255).
  */
 import { progAttach, progDetach } from "../../kernel/links/prog-attach.ts";
+import { mapInfoByFd } from "../../kernel/maps/map-info.ts";
 import { Program } from "../../kernel/programs/program.ts";
 import { type Fd, SyscallError } from "../../kernel/sys/index.ts";
 import { AttachType, attachTypeName, Errno } from "../../uapi/index.ts";
@@ -79,8 +80,8 @@ function parseArgs(args: Args): Parsed {
     throw e;
   }
   try {
-    const word = args.peek() ?? "";
-    const attachType = parseAttachType(word);
+    const word = args.peek();
+    const attachType = word === undefined ? undefined : parseAttachType(word);
     if (attachType === undefined) throw new CliError("invalid attach/detach type", EXIT_EINVAL);
     // Words after flow_dissector, or after the MAP, are ignored (as bpftool does).
     if (attachType === AttachType.FLOW_DISSECTOR) return { prog, attachType, map: undefined };
@@ -95,7 +96,9 @@ function parseArgs(args: Args): Parsed {
 
 /** Where the attachment goes, for error messages of the kernel layer. */
 function targetName(parsed: Parsed): string {
-  return parsed.map ? `map fd ${parsed.map.value}` : "this network namespace";
+  if (!parsed.map) return "this network namespace";
+  const { id, name, typeName } = mapInfoByFd(parsed.map.value);
+  return `${typeName} ${id}${name ? ` "${name}"` : ""}`;
 }
 
 /** `prog attach PROG ATTACH_TYPE [MAP]`. */
