@@ -11,7 +11,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, openSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { JsonWriter } from "../src/cli/format/json-writer.ts";
 import { perfJson, perfPlain } from "../src/cli/perf/format-perf.ts";
 import { taskFdQuery } from "../src/kernel/links/task-fd-query.ts";
@@ -22,12 +22,11 @@ import { bpftool, compareSkip, fdSnapshot, OUTPUT_MODES, type Run, tsbpf } from 
 const HOLDER = join(import.meta.dirname, "testdata/perf-holder.ts");
 const ROOT = resolve(import.meta.dirname, "..");
 
-let skip: string | false = compareSkip;
 let child: ChildProcess | undefined;
 let holder = { pid: 0, ids: {} as Record<string, number> };
 
-before(async () => {
-  if (skip) return;
+/** Starts the holder and waits for its line: a skip reason, or false once it holds. */
+async function startHolder(): Promise<string | false> {
   child = spawn(process.execPath, ["--import", "tsx", HOLDER], {
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -36,10 +35,17 @@ before(async () => {
     line += String(chunk);
     if (line.includes("\n")) break;
   }
+  if (!line.includes("\n")) {
+    throw new Error(`perf-holder exited (${child.exitCode}) before attaching`);
+  }
   const got = JSON.parse(line) as { skip?: string; pid: number; ids: Record<string, number> };
-  if (got.skip !== undefined) skip = `the holder could not attach: ${got.skip}`;
-  else holder = got;
-});
+  if (got.skip !== undefined) return `the holder could not attach: ${got.skip}`;
+  holder = got;
+  return false;
+}
+
+// Started before the tests are declared, so that a kernel where it cannot attach skips them.
+const skip: string | false = compareSkip || (await startHolder());
 
 /** Ends the holder (its stdin closes) and waits for it to exit. */
 async function stopHolder(): Promise<void> {
