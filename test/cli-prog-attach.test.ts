@@ -161,6 +161,11 @@ describe("prog attach and detach", { skip }, () => {
       bpftool("-j", "net", "show").stdout,
       new RegExp(`"flow_dissector":\\["id":${id}\\]`),
     );
+    // tsbpf's own net show agrees (plain and JSON).
+    for (const mode of [[], ["-j"]]) {
+      const args = [...mode, "net", "show"];
+      assertSameRun(await run(...args), bpftool(...args), args.join(" "));
+    }
     // The same program again: the kernel refuses (EINVAL), and both tools say so alike.
     const again = ["-j", "prog", "attach", ...pinned("pa_dissect"), "flow_dissector"];
     assertSameRun(await run(...again), bpftool(...again), again.join(" "));
