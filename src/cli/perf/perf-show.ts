@@ -5,7 +5,7 @@
  * order the directories list them (pids, then descriptors, ascending).
  */
 import { closeSync, type Dir, opendirSync, openSync } from "node:fs";
-import { taskFdQuery } from "../../kernel/links/task-fd-query.ts";
+import { taskFdQuery, tryTaskFdQuery } from "../../kernel/links/task-fd-query.ts";
 import { SyscallError } from "../../kernel/sys/index.ts";
 import { Errno } from "../../uapi/index.ts";
 import type { Args } from "../args.ts";
@@ -85,12 +85,9 @@ function* perfEntries(): Generator<PerfEntry> {
     for (const f of listDir(`/proc/${p}/fd`)) {
       if (!DIGITS.test(f)) continue;
       const fd = Number(f);
-      let info: PerfEntry["info"];
-      try {
-        info = taskFdQuery(pid, fd);
-      } catch {
-        continue; // not a perf event with a program, or closed meanwhile
-      }
+      const info = tryTaskFdQuery(pid, fd);
+      // Not a perf event with a program (ENOTSUPP), or closed meanwhile: not listed.
+      if (typeof info === "number") continue;
       yield { pid, fd, info };
     }
   }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { BpfCmd, bpfAttr, TaskFdType } from "../../uapi/index.ts";
+import { BpfCmd, bpfAttr, Errno, TaskFdType } from "../../uapi/index.ts";
 import { BpfCall, SyscallError } from "../sys/index.ts";
 
 /** What BPF_TASK_FD_QUERY says about one descriptor of one process. */
@@ -56,23 +56,30 @@ const decoder = new TextDecoder();
  * ```
  */
 export function taskFdQuery(pid: number, fd: number): TaskFdInfo {
-  const operation = `task fd query (pid ${pid}, fd ${fd})`;
+  const r = tryTaskFdQuery(pid, fd);
+  if (typeof r === "number") throw new SyscallError(r, `task fd query (pid ${pid}, fd ${fd})`);
+  return r;
+}
+
+/**
+ * {@link taskFdQuery} with a failure as its errno (a positive number) instead of an
+ * exception: for walks over every descriptor of every process, where most answers are
+ * ENOTSUPP and an exception each would cost more than the system call.
+ */
+export function tryTaskFdQuery(pid: number, fd: number): TaskFdInfo | number {
   let size = NAME_BUF;
   for (let attempt = 0; ; attempt++) {
     const call = new BpfCall(BpfCmd.TASK_FD_QUERY, bpfAttr.taskFdQuery);
     call.u32("pid", pid).u32("fd", fd);
     const buf = call.output("buf", size);
     call.u32("buf_len", size);
-    try {
-      call.invoke(operation);
-    } catch (e) {
-      // ENOSPC: a longer name than the buffer; buf_len says how long (without its NUL).
-      if (e instanceof SyscallError && e.code === "ENOSPC" && attempt === 0) {
-        size = call.get("buf_len") + 1;
-        continue;
-      }
-      throw e;
+    const r = call.tryInvoke();
+    // ENOSPC: a longer name than the buffer; buf_len says how long (without its NUL).
+    if (r === -Errno.ENOSPC && attempt === 0) {
+      size = call.get("buf_len") + 1;
+      continue;
     }
+    if (r < 0) return -r;
     const len = Math.min(call.get("buf_len"), size);
     return {
       progId: call.get("prog_id"),
