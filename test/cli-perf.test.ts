@@ -14,9 +14,9 @@ import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
 import { JsonWriter } from "../src/cli/format/json-writer.ts";
 import { perfJson, perfPlain } from "../src/cli/perf/format-perf.ts";
-import { taskFdQuery } from "../src/kernel/links/task-fd-query.ts";
+import { taskFdQuery, tryTaskFdQuery } from "../src/kernel/links/task-fd-query.ts";
 import { SyscallError } from "../src/kernel/sys/index.ts";
-import { TaskFdType } from "../src/uapi/index.ts";
+import { Errno, TaskFdType } from "../src/uapi/index.ts";
 import { bpftool, compareSkip, fdSnapshot, OUTPUT_MODES, type Run, tsbpf } from "./cli-run.ts";
 
 const HOLDER = join(import.meta.dirname, "testdata/perf-holder.ts");
@@ -144,6 +144,7 @@ describe("perf show", { skip }, () => {
         () => taskFdQuery(process.pid, fd),
         (e) => e instanceof SyscallError && e.code === "ENOTSUPP",
       );
+      assert.equal(tryTaskFdQuery(process.pid, fd), Errno.ENOTSUPP);
     } finally {
       closeSync(fd);
     }
