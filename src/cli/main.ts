@@ -29,7 +29,7 @@ const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "map", load: async () => (await import("./map/map.ts")).run },
   { name: "link", load: async () => (await import("./link/link.ts")).run },
   { name: "cgroup", load: async () => (await import("./cgroup/cgroup.ts")).run },
-  { name: "perf" },
+  { name: "perf", load: async () => (await import("./perf/perf.ts")).run },
   { name: "net", load: async () => (await import("./net/net.ts")).run },
   { name: "feature", load: async () => (await import("./feature/feature.ts")).run },
   { name: "btf", load: async () => (await import("./btf/btf.ts")).run },
@@ -50,7 +50,7 @@ function mainHelp(ctx: Context): void {
     `Usage: ${BIN} [OPTIONS] OBJECT { COMMAND | help }\n` +
       `       ${BIN} version\n` +
       "\n" +
-      "       OBJECT := { prog | map | link | cgroup | net | feature | btf | gen | vm | trace }\n" +
+      "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
       "                    {-f|--bpffs} | {-V|--version} }\n",
   );

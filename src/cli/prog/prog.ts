@@ -1,5 +1,5 @@
 /**
- * `tsbpf prog`: show, dump xlated, load, run and pin programs, with bpftool's grammar.
+ * `tsbpf prog`: show, dump xlated, load, attach, run and pin programs, with bpftool's grammar.
  * Each command's module is imported when it runs.
  */
 import type { Args } from "../args.ts";
@@ -25,6 +25,8 @@ function help(ctx: Context): void {
       "                         [pinmaps MAP_DIR]\n" +
       "                         [autoattach]\n" +
       `       ${b} load  FILE PATH [type TYPE]\n` +
+      `       ${b} attach PROG ATTACH_TYPE [MAP]\n` +
+      `       ${b} detach PROG ATTACH_TYPE [MAP]\n` +
       `       ${b} run PROG \\\n` +
       "                         data_in FILE \\\n" +
       "                         [data_out FILE [data_size_out L]] \\\n" +
@@ -48,6 +50,8 @@ function help(ctx: Context): void {
       "                 cgroup/sendmsg6 | cgroup/recvmsg4 | cgroup/recvmsg6 |\n" +
       "                 cgroup/getsockopt | cgroup/setsockopt | cgroup/sock_release |\n" +
       "                 sk_lookup | syscall | netfilter | PROGRAM_TYPE_NAME }\n" +
+      "       ATTACH_TYPE := { sk_msg_verdict | sk_skb_verdict | sk_skb_stream_verdict |\n" +
+      "                        sk_skb_stream_parser | flow_dissector }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
       "                    {-f|--bpffs} }\n",
   );
@@ -61,6 +65,8 @@ const COMMANDS: readonly Command[] = [
   { name: "pin", run: async (c, a) => (await import("./prog-pin.ts")).pinProg(c, a) },
   { name: "load", run: async (c, a) => (await import("./prog-load.ts")).loadProg(c, a) },
   { name: "loadall", run: async (c, a) => (await import("./prog-loadall.ts")).loadAllProgs(c, a) },
+  { name: "attach", run: async (c, a) => (await import("./prog-attach.ts")).attachProg(c, a) },
+  { name: "detach", run: async (c, a) => (await import("./prog-attach.ts")).detachProg(c, a) },
   { name: "run", run: async (c, a) => (await import("./prog-run.ts")).runProg(c, a) },
   {
     name: "tracelog",

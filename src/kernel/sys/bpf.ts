@@ -186,6 +186,15 @@ export class BpfCall<L extends StructLayout = StructLayout> {
       throw new SyscallError(e, operation, opts.detail);
     }
   }
+
+  /**
+   * Calls bpf(2) as {@link invoke} does, but a failure is a value: returns the
+   * non-negative result or `-errno`, for walks where most calls fail by design (asking
+   * every descriptor of every process what it is). EINTR is retried.
+   */
+  tryInvoke(): number {
+    return bpfRaw(this.cmd, attrMem);
+  }
 }
 
 function readUnsigned(offset: number, size: number): bigint {
