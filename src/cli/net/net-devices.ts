@@ -15,7 +15,7 @@ export function ifNameToIndex(name: string): number {
   if (name === "" || Buffer.byteLength(name) >= 16) return 0;
   try {
     using nl = new NetlinkSocket();
-    const link = nl.request(getLinkRequest(name), `find interface ${name}`).map(parseLink)[0];
+    const link = nl.request(getLinkRequest(name), `find interface ${name}`, parseLink)[0];
     return link?.ifindex ?? 0;
   } catch {
     return 0;

@@ -26,7 +26,7 @@ export function ifindexOf(iface: string | number): number {
     throw new Error(`"${iface}" is not a network interface name (1 to 15 bytes)`);
   using nl = new NetlinkSocket();
   try {
-    const link = nl.request(getLinkRequest(iface), `find interface ${iface}`).map(parseLink)[0];
+    const link = nl.request(getLinkRequest(iface), `find interface ${iface}`, parseLink)[0];
     if (link) return link.ifindex;
   } catch (e) {
     if (!(e instanceof NetlinkError && e.code === "ENODEV")) throw e;

@@ -41,8 +41,8 @@ export interface XdpPrograms {
 /** The XDP programs attached to interface `ifindex` (from RTM_GETLINK). */
 export function queryXdp(ifindex: number): XdpPrograms {
   using nl = new NetlinkSocket();
-  const answer = nl.request(getLinkRequest(ifindex), `query xdp on ifindex ${ifindex}`);
-  const link = answer.map(parseLink).find((l) => l.ifindex === ifindex);
+  const answer = nl.request(getLinkRequest(ifindex), `query xdp on ifindex ${ifindex}`, parseLink);
+  const link = answer.find((l) => l.ifindex === ifindex);
   return link?.xdp ?? {};
 }
 

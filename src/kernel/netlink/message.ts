@@ -65,7 +65,7 @@ export class NetlinkFormatError extends Error {
  * with the `u8`/`u16`/`u32`... writers, then attributes, then {@link finish}.
  */
 export class MessageWriter {
-  #buf = new Uint8Array(256);
+  #buf = new Uint8Array(64);
   #view = new DataView(this.#buf.buffer);
   #len = NLMSG_HDRLEN;
   readonly #type: number;

@@ -26,18 +26,17 @@ const send = libc.func("long send(int fd, long buf, unsigned long len, int flags
   len: number,
   flags: number,
 ) => number;
-const recv = libc.func("long recv(int fd, long buf, unsigned long len, int flags)") as (
-  fd: number,
-  buf: number,
-  len: number,
-  flags: number,
-) => number;
+const recvmmsg = libc.func(
+  "int recvmmsg(int fd, long msgvec, unsigned int vlen, int flags, long timeout)",
+) as (fd: number, msgvec: number, vlen: number, flags: number, timeout: number) => number;
 
 const { AF_NETLINK, SOCK_RAW, SOCK_CLOEXEC, SOL_SOCKET } = Socket;
 // <asm-generic/socket.h>, <linux/netlink.h>
 const SO_RCVTIMEO = 20;
 const SOL_NETLINK = 270;
 const MSG_TRUNC = 0x20;
+/** recvmmsg: wait for the first datagram only, then take what is already queued. */
+const MSG_WAITFORONE = 0x10000;
 const EINTR = 4;
 const EAGAIN = 11;
 
@@ -67,6 +66,47 @@ function buffer(size: number): NativeMemory {
     scratch = allocNative(Math.max(size, 1 << 18));
   }
   return scratch;
+}
+
+/**
+ * The receive side: SLOTS datagram buffers of SLOT_SIZE bytes and the `struct mmsghdr`
+ * array recvmmsg(2) fills, so one call takes an answer and its acknowledgement (two
+ * datagrams) together. The kernel never puts more than 32 KiB in one netlink datagram.
+ * Layouts (LP64: x86-64, arm64): iovec { base, len } 16 bytes; mmsghdr { msghdr (name,
+ * namelen, iov, iovlen, control, controllen, flags: 56 bytes), msg_len } 64 bytes.
+ */
+const SLOTS = 4;
+const SLOT_SIZE = 1 << 16;
+const IOVEC = 16;
+const MMSGHDR = 64;
+const MSGHDR_IOV = 16;
+const MSGHDR_IOVLEN = 24;
+const MSGHDR_FLAGS = 48;
+const MMSGHDR_LEN = 56;
+
+interface ReceiveArea {
+  readonly mem: NativeMemory;
+  readonly view: DataView;
+  readonly headers: number;
+}
+let receiveArea: ReceiveArea | undefined;
+
+function receiveBuffers(): ReceiveArea {
+  if (receiveArea) return receiveArea;
+  const iovecs = SLOTS * SLOT_SIZE;
+  const headers = iovecs + SLOTS * IOVEC;
+  const mem = allocNative(headers + SLOTS * MMSGHDR);
+  const view = new DataView(mem.bytes.buffer, mem.bytes.byteOffset, mem.size);
+  for (let i = 0; i < SLOTS; i++) {
+    const iov = iovecs + i * IOVEC;
+    view.setBigUint64(iov, mem.address + BigInt(i * SLOT_SIZE), true);
+    view.setBigUint64(iov + 8, BigInt(SLOT_SIZE), true);
+    const h = headers + i * MMSGHDR;
+    view.setBigUint64(h + MSGHDR_IOV, mem.address + BigInt(iov), true);
+    view.setBigUint64(h + MSGHDR_IOVLEN, 1n, true);
+  }
+  receiveArea = { mem, view, headers };
+  return receiveArea;
 }
 
 /**
@@ -114,14 +154,17 @@ export function netlinkSend(fd: Fd, message: Uint8Array): void {
 }
 
 /**
- * Receives one datagram (one or more netlink messages) from `fd`; the bytes are a copy.
- * @throws SyscallError EAGAIN when nothing came within the receive timeout; Error when
- * the datagram was larger than the buffer.
+ * Receives what the kernel has queued on `fd`: waits for one datagram (up to the receive
+ * timeout), then takes up to three more already there, in one recvmmsg(2). Each
+ * datagram holds one or more netlink messages. The bytes are views of a shared buffer,
+ * valid until the next receive on any netlink socket: copy what you keep.
+ * @throws SyscallError EAGAIN when nothing came within the receive timeout; Error when a
+ * datagram was larger than its buffer.
  */
-export function netlinkReceive(fd: Fd): Uint8Array {
-  const mem = buffer(0);
+export function netlinkReceive(fd: Fd): Uint8Array[] {
+  const { mem, view, headers } = receiveBuffers();
   for (;;) {
-    const n = recv(fd.value, mem.addr, mem.size, MSG_TRUNC);
+    const n = recvmmsg(fd.value, mem.addr + headers, SLOTS, MSG_WAITFORONE, 0);
     if (n < 0) {
       const errno = lastErrno();
       if (errno === EINTR) continue;
@@ -131,11 +174,15 @@ export function netlinkReceive(fd: Fd): Uint8Array {
         errno === EAGAIN ? `no answer within ${RECEIVE_TIMEOUT_S} s` : undefined,
       );
     }
-    if (n > mem.size) {
-      // The rest of the datagram is gone; a bigger buffer helps the next request.
-      buffer(n * 2);
-      throw new Error(`netlink receive: a ${n}-byte message did not fit in ${mem.size} bytes`);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const h = headers + i * MMSGHDR;
+      if ((view.getInt32(h + MSGHDR_FLAGS, true) & MSG_TRUNC) !== 0)
+        throw new Error(`netlink receive: a message did not fit in ${SLOT_SIZE} bytes`);
+      out.push(
+        mem.bytes.subarray(i * SLOT_SIZE, i * SLOT_SIZE + view.getUint32(h + MMSGHDR_LEN, true)),
+      );
     }
-    return mem.bytes.slice(0, n);
+    return out;
   }
 }
