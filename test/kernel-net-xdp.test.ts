@@ -18,6 +18,7 @@ import { attachXdp, kernelBackend, Program, queryXdp } from "../src/kernel/index
 import { ifindexOf } from "../src/kernel/links/netdev.ts";
 import { NetlinkError } from "../src/kernel/netlink/socket.ts";
 import { ProgType } from "../src/uapi/index.ts";
+import { tsbpf } from "./cli-run.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip, needs } from "./support/kernel.ts";
 import { enterTestNetns, receivedWhile, type VethPair, vethPair } from "./support/netns.ts";
@@ -53,6 +54,15 @@ describe("XDP on a veth pair in test namespaces", { skip }, () => {
         {
           using link = attachXdp(prog, pair.name, { mode: "generic", via });
           assert.equal(link.isBpfLink, via === "link");
+          if (via === "link") {
+            // The device's name comes from this namespace, as bpftool's if_indextoname.
+            const ours = await tsbpf("link", "show", "id", String(link.id));
+            assert.ok(
+              ours.stdout.includes(`ifindex ${pair.name}(${ifindexOf(pair.name)})`),
+              ours.stdout,
+            );
+            // (bpftool 7.1 prints no device for xdp links; newer ones print this line.)
+          }
           assert.deepEqual(queryXdp(ifindexOf(pair.name)), { generic: prog.id });
           // XDP_ATTACHED_SKB (2) with our program, as iproute2 reads it
           assert.deepEqual(ipLinkXdp(pair.name), { mode: 2, id: prog.id });

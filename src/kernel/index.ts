@@ -68,6 +68,12 @@ export {
   type NetfilterOptions,
 } from "./links/netfilter.ts";
 export { attachReuseport, attachSocketFilter, type SocketRef } from "./links/socket.ts";
+export {
+  type TaskFdInfo,
+  taskFdQuery,
+  taskFdTypeName,
+  tryTaskFdQuery,
+} from "./links/task-fd-query.ts";
 export { attachSockmap, SOCKMAP_HOOKS, type SockmapRef } from "./links/sockmap.ts";
 export {
   type AttachMode,
@@ -90,6 +96,7 @@ export {
   attachTcx,
   attachXdp,
   ifindexOf,
+  interfaceNameOf,
   type TcOptions,
   type XdpOptions,
 } from "./links/netdev.ts";

@@ -2,8 +2,9 @@
  * `tsbpf link show|list [LINK]`: every link the kernel holds, or the one a selector
  * names, as bpftool prints them.
  */
-import { readdirSync, readFileSync } from "node:fs";
+
 import { type LinkInfo, linkInfoByFd } from "../../kernel/links/link-info.ts";
+import { interfaceNameOf } from "../../kernel/links/netdev.ts";
 import { objectFdById } from "../../kernel/objects/objects.ts";
 import { programInfoByFd } from "../../kernel/programs/prog-info.ts";
 import type { Args } from "../args.ts";
@@ -15,20 +16,9 @@ import { showObjects } from "../objects/show-objects.ts";
 import { type LinkView, linkJson, linkPlain } from "./format-link.ts";
 import { openLink } from "./link-select.ts";
 
-/** The name of interface `ifindex` in this network namespace (if_indextoname). */
+/** The name of interface `ifindex` in this network namespace, as bpftool's if_indextoname. */
 export function interfaceName(ifindex: number): string | undefined {
-  try {
-    for (const name of readdirSync("/sys/class/net")) {
-      try {
-        if (Number(readFileSync(`/sys/class/net/${name}/ifindex`, "utf8")) === ifindex) return name;
-      } catch {
-        // gone meanwhile
-      }
-    }
-  } catch {
-    // no sysfs
-  }
-  return undefined;
+  return interfaceNameOf(ifindex);
 }
 
 function progTypeOf(progId: number): number {

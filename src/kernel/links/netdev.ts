@@ -34,6 +34,20 @@ export function ifindexOf(iface: string | number): number {
   throw new Error(`no network interface named ${iface} (in this network namespace)`);
 }
 
+/**
+ * The name of interface `ifindex` in the calling thread's network namespace (what
+ * if_indextoname(3) answers), or undefined when there is none.
+ */
+export function interfaceNameOf(ifindex: number): string | undefined {
+  using nl = new NetlinkSocket();
+  try {
+    return nl.request(getLinkRequest(ifindex), `find interface ${ifindex}`, parseLink)[0]?.name;
+  } catch (e) {
+    if (e instanceof NetlinkError && e.code === "ENODEV") return undefined;
+    throw e;
+  }
+}
+
 /** Options of {@link attachXdp}. */
 export interface XdpOptions {
   /**
