@@ -1,8 +1,9 @@
 /**
  * examples/tc-clsact run the way its header says, on a veth in namespaces this test
- * makes (the example inherits the test's network namespace): while it waits, the peer
- * sends 4 datagrams to port 53 and 3 to port 9999; the example must report them
- * dropped and counted, for each way of attaching, and leave nothing attached.
+ * makes (the example inherits the test's network namespace): once it has attached, the
+ * peer sends 4 datagrams to port 53 and 3 to port 9999, and Ctrl-C (SIGINT) ends it; it
+ * must report them dropped and counted, for each way of attaching, and leave nothing
+ * attached.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -16,12 +17,13 @@ import { enterTestNetns, type VethPair, vethPair } from "./support/netns.ts";
 const skip = needs(kernelSkip, enterTestNetns());
 const EXAMPLE = join(import.meta.dirname, "../examples/tc-clsact/tc-clsact.ts");
 
-/** Runs the example for a few seconds, sending traffic once it has attached. */
+/**
+ * Runs the example, sends the traffic once it has attached, then interrupts it (SIGINT)
+ * so it prints its counters and detaches: no fixed window to miss on a slow machine.
+ */
 function runExample(pair: VethPair, how: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    // 8 s: two node processes in the peer send the datagrams, and on a loaded machine each
-    // takes a second or more to start.
-    const child = spawn(process.execPath, ["--import", "tsx", EXAMPLE, pair.name, "8", how], {
+    const child = spawn(process.execPath, ["--import", "tsx", EXAMPLE, pair.name, "600", how], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -33,7 +35,10 @@ function runExample(pair: VethPair, how: string): Promise<{ code: number | null;
         try {
           pair.sendUdp(53, 4);
           pair.sendUdp(9999, 3);
+          // the last datagrams (and the ICMP answers) are through before it stops
+          setTimeout(() => child.kill("SIGINT"), 300);
         } catch (e) {
+          child.kill();
           reject(e);
         }
       }

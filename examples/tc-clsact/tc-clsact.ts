@@ -3,8 +3,9 @@
  * examples/tc-clsact's two programs to DEVICE's ingress and egress hooks (a direct-action
  * cls_bpf filter under clsact, as `tc filter add dev DEVICE ingress bpf da` makes, or tcx
  * links on Linux >= 6.6), or examples/xdp-count to its XDP hook (generic mode, through
- * netlink as `ip link set dev DEVICE xdpgeneric` does, or as an XDP link); waits SECONDS;
- * prints what was counted and dropped (UDP to port 53); and detaches everything.
+ * netlink as `ip link set dev DEVICE xdpgeneric` does, or as an XDP link); waits SECONDS
+ * (or until Ctrl-C); prints what was counted and dropped (UDP to port 53); and detaches
+ * everything.
  *
  * Run as root:
  *   node --import tsx examples/tc-clsact/tc-clsact.ts DEVICE [SECONDS] [clsact|tcx|xdp-netlink|xdp-link]
@@ -22,7 +23,19 @@ if (!device || !["clsact", "tcx", "xdp-netlink", "xdp-link"].includes(how)) {
   process.exit(2);
 }
 const seconds = Number(secondsText);
-const wait = () => new Promise((r) => setTimeout(r, seconds * 1000));
+/** SECONDS, or less when interrupted (SIGINT, SIGTERM): then the counters are printed all the same. */
+const wait = () =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    const timer = setTimeout(done, seconds * 1000);
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
 
 if (how === "clsact" || how === "tcx") {
   const spec = loadCollectionSpec(readFileSync(join(import.meta.dirname, "tc-clsact.bpf.o")));
