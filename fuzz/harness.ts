@@ -150,11 +150,29 @@ export async function campaign(target: Target, opts: FuzzOptions = {}): Promise<
   );
 
   /** Runs inputs `start` to `end` (exclusive) in workers, one after another. */
+  // Workers running now, for the progress lines (their counts join the totals at exit).
+  const running = new Set<Float64Array>();
+  const progress = setInterval(() => {
+    let [o, t, u] = [ok, typed, untyped];
+    for (const sh of running) {
+      o += sh[S_OK]!;
+      t += sh[S_TYPED]!;
+      u += sh[S_UNTYPED]!;
+    }
+    const n = o + t + u + hangs + crashes;
+    const secs = (performance.now() - t0) / 1000;
+    log(
+      `fuzz ${target.name}: ${n} inputs (${(n / secs).toFixed(0)}/s), typed ${t}, untyped ${u}, hangs ${hangs}, crashes ${crashes}; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`,
+    );
+  }, 30_000);
+  progress.unref();
+
   const lane = async (start: number, end: number): Promise<void> => {
     let next = start;
     let suspect = -1;
     while (!over() && next < end) {
       const shared = new Float64Array(new SharedArrayBuffer(SLOTS * 8));
+      running.add(shared);
       shared[S_INDEX] = -1;
       const worker = new Worker(new URL("./boot.mjs", import.meta.url), {
         workerData: {
@@ -203,6 +221,7 @@ export async function campaign(target: Target, opts: FuzzOptions = {}): Promise<
         }
       }
       await exit;
+      running.delete(shared);
       ok += shared[S_OK]!;
       typed += shared[S_TYPED]!;
       untyped += shared[S_UNTYPED]!;
@@ -236,6 +255,7 @@ export async function campaign(target: Target, opts: FuzzOptions = {}): Promise<
   };
   const each = jobs === 1 ? maxInputs : Math.min(LANE, Math.ceil(maxInputs / jobs));
   await Promise.all(Array.from({ length: jobs }, (_, k) => lane(k * LANE, k * LANE + each)));
+  clearInterval(progress);
   const tried = ok + typed + untyped + hangs + crashes;
   const report: FuzzReport = {
     target: target.name,
