@@ -57,7 +57,7 @@ export const NetlinkOption = {
  */
 const RECEIVE_TIMEOUT_S = 5;
 
-/** One scratch buffer for every send and receive (JavaScript is single-threaded). */
+/** One scratch buffer for requests and socket options (JavaScript is single-threaded); answers land in the receive area below. */
 let scratch: NativeMemory | undefined;
 
 function buffer(size: number): NativeMemory {
