@@ -7,9 +7,12 @@
  * and checks the acknowledgement (NetlinkSocket.request); C's sends a prebuilt request
  * and receives each datagram with recv(2), as libbpf and iproute2 do.
  *
- * Each native call through koffi costs about 1.5 µs more than the same call from C on
- * these machines (getppid(2): 1.6 µs against 0.2 µs, under load): that, for two calls
- * against C's three system calls, is most of the gap.
+ * Where the time goes (measured on the 2-core dev VM): a system call costs ~1 µs even
+ * from C there (getppid(2): 0.99 µs), and ~0.4 µs more through koffi (1.4 µs); tsbpf
+ * makes two (send, recvmmsg) where C makes three (send, recv, recv). The JavaScript
+ * between them is now ~0.2 µs: messages are written and read with byte operations,
+ * because a DataView over a fresh small array made V8 create an ArrayBuffer for it
+ * (~1 µs each, which once made building the request cost as much as sending it).
  *
  * Goal (issue 10): at least 0.8 of C's round trips per second. Timed in windows of
  * {@link WINDOW} round trips, each side's figure the rate of its 10th-percentile window

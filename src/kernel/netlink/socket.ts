@@ -113,7 +113,8 @@ export class NetlinkSocket {
     const out: T[] = [];
     for (;;) {
       // Views of the receive buffer, valid until the next receive.
-      for (const datagram of netlinkReceive(this.#fd)) {
+      // A request is answered by at most two datagrams (answer, acknowledgement).
+      for (const datagram of netlinkReceive(this.#fd, dump ? 4 : 2)) {
         for (const m of parseMessages(datagram)) {
           if (m.seq !== seq) continue; // an answer to an earlier, abandoned request
           if (m.type === NlmsgType.ERROR) {

@@ -155,16 +155,19 @@ export function netlinkSend(fd: Fd, message: Uint8Array): void {
 
 /**
  * Receives what the kernel has queued on `fd`: waits for one datagram (up to the receive
- * timeout), then takes up to three more already there, in one recvmmsg(2). Each
+ * timeout), then takes what else is already there, up to `max` datagrams in all (at
+ * most 4), in one recvmmsg(2). A request's answer and acknowledgement are two
+ * datagrams: asking for no more saves the kernel a third, empty receive. Each
  * datagram holds one or more netlink messages. The bytes are views of a shared buffer,
  * valid until the next receive on any netlink socket: copy what you keep.
  * @throws SyscallError EAGAIN when nothing came within the receive timeout; Error when a
  * datagram was larger than its buffer.
  */
-export function netlinkReceive(fd: Fd): Uint8Array[] {
+export function netlinkReceive(fd: Fd, max = SLOTS): Uint8Array[] {
   const { mem, view, headers } = receiveBuffers();
+  const vlen = Math.max(1, Math.min(max, SLOTS));
   for (;;) {
-    const n = recvmmsg(fd.value, mem.addr + headers, SLOTS, MSG_WAITFORONE, 0);
+    const n = recvmmsg(fd.value, mem.addr + headers, vlen, MSG_WAITFORONE, 0);
     if (n < 0) {
       const errno = lastErrno();
       if (errno === EINTR) continue;
