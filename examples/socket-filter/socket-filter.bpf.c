@@ -1,7 +1,7 @@
 // socket-filter: a socket filter for a raw packet socket (AF_PACKET). It counts the
 // packets the socket sees by IP protocol (TCP, UDP, ICMP, other) and direction, and
 // keeps none of them (returns 0): the socket is a counter, not a capture. Attach it
-// with tsbpf's attachSocketFilter (SO_ATTACH_BPF): see socket-filter.ts.
+// with tsbpf's attachSocketFilter (SO_ATTACH_BPF): see test/kernel-net-socket.test.ts.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>

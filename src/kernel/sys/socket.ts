@@ -33,6 +33,8 @@ export const Socket = {
   SOCK_RAW: 3,
   SOCK_CLOEXEC: 0o2000000,
   SOL_SOCKET: 1,
+  /** Sockets that set it before bind(2) may share an address: a reuseport group. */
+  SO_REUSEPORT: 15,
   /** ETH_P_ALL in network byte order: every protocol, for AF_PACKET sockets. */
   ETH_P_ALL_BE: 0x0300,
 } as const;
