@@ -1,0 +1,44 @@
+/**
+ * The VM's JIT (issue 12, first stage): a program's predecoded code compiled to a
+ * JavaScript function with the interpreter's exact semantics ({@link compileCode}),
+ * and the engine setting programs choose it with ({@link JitMode}).
+ *
+ * Pure: no `node:` imports.
+ * @module
+ */
+
+export { compileCode, generate, JIT_MAX_SLOTS, type JitCompileResult } from "./compile.ts";
+
+/**
+ * Which engine runs a program (`VmProgramOptions.jit`):
+ * - `"never"`: the interpreter;
+ * - `"always"`: the JIT from the first run (compiled when the program is built);
+ * - `"auto"`: the interpreter for the first `jitThreshold` runs, then the JIT.
+ * Where the JIT refuses a program (`new Function` forbidden by a Content-Security-Policy,
+ * a program above {@link JIT_MAX_SLOTS}), it runs in the interpreter and
+ * `VmProgram.jitRefusal` says why.
+ */
+export type JitMode = "always" | "never" | "auto";
+
+/** Runs (counting `repeat`) before "auto" compiles a program. */
+export const DEFAULT_JIT_THRESHOLD = 10;
+
+let defaultMode: JitMode = "auto";
+
+/**
+ * The engine of programs built without a `jit` option (initially "auto"). For test
+ * matrices that run whole suites under one engine.
+ */
+export function setDefaultJitMode(mode: JitMode): void {
+  if (mode !== "always" && mode !== "never" && mode !== "auto")
+    throw new RangeError(`jit mode must be "always", "never" or "auto", not ${String(mode)}`);
+  defaultMode = mode;
+}
+
+/** The engine of programs built without a `jit` option. */
+export function defaultJitMode(): JitMode {
+  return defaultMode;
+}
+
+/** Counts since the module loaded: programs compiled and refused, with the last refusal. */
+export const jitStats = { compiled: 0, refused: 0, lastRefusal: "" };
