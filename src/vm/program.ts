@@ -86,7 +86,7 @@ export interface VmProgramOptions extends HelperSettings {
   /**
    * Which engine runs the program (see {@link JitMode}): "never" (the interpreter),
    * "always" (the JIT, compiled now) or "auto" (the interpreter until
-   * {@link jitThreshold} runs, then the JIT). Default: `defaultJitMode()`, "auto"
+   * {@link jitThreshold} runs, then the JIT). Default: `defaultJitMode()`, "never"
    * unless changed with `setDefaultJitMode`. Both engines give the same results,
    * registers, memory and errors.
    */

@@ -90,6 +90,9 @@ const RUNTIME = {
   bswap32,
   atomic,
   ldPacket,
+  inlineLookup: (m: Machine, a: number, b: number, c: number, d: number): boolean =>
+    inlineLookup(m, a, b, c, d),
+  callHelper: (m: Machine, id: number, n: number): number => callHelper(m, id, n),
 };
 
 /** Slots that start a basic block. */
@@ -216,12 +219,20 @@ interface Gen {
   readonly code: Code;
   /** Registers the code names (loaded on entry, written back on the way out). */
   readonly used: readonly number[];
+  /** Whether a run may see its stack frames' bytes (else they need no zeroing). */
+  readonly stackReachable: boolean;
 }
 
 const spill = (g: Gen): string =>
   g.used.map((r) => `R[${2 * r}] = L${r}; R[${2 * r + 1}] = H${r};`).join(" ");
 const reload = (g: Gen): string =>
   g.used.map((r) => `L${r} = R[${2 * r}]; H${r} = R[${2 * r + 1}];`).join(" ");
+/** r0..r5 back from `m.R` after a helper (callbacks change them; r6..r10 come back as they were). */
+const reloadArgs = (g: Gen): string =>
+  g.used
+    .filter((r) => r <= 5)
+    .map((r) => `L${r} = R[${2 * r}]; H${r} = R[${2 * r + 1}];`)
+    .join(" ");
 const refresh =
   "acc.ensure(); views = mem.views; rLo = acc.readLo; rHi = acc.readHi; wLo = acc.writeLo; wHi = acc.writeHi; nreg = mem.count;";
 
@@ -387,13 +398,13 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     case 0x91: {
       const size = c === 0x79 ? 8 : c === 0x61 || c === 0x81 ? 4 : c === 0x69 || c === 0x89 ? 2 : 1;
       const signed = c >= 0x81;
-      const head = `t0 = ${Hs} - HI; t1 = (${Ls} >>> 0) - LO + ${lit(off)};`;
+      const head = `{ const t0 = ${Hs} - HI, t1 = (${Ls} >>> 0) - LO + ${lit(off)};`;
       const test = `(t0 >>> 0) < nreg && t1 >= rLo[t0] && t1 + ${size} <= rHi[t0]`;
       const slow = `m.loadSlow(${pc}, code, ${Ls}, ${Hs}, ${lit(off)}, ${size * 8});`;
       let fast: string;
       let after: string;
       if (size === 8) {
-        fast = `t2 = views[t0]; ${Ld} = t2.getInt32(t1, true); ${Hd} = t2.getInt32(t1 + 4, true);`;
+        fast = `const v = views[t0]; ${Ld} = v.getInt32(t1, true); ${Hd} = v.getInt32(t1 + 4, true);`;
         after = `${Ld} = S[0]; ${Hd} = S[1];`;
       } else if (!signed) {
         const get =
@@ -407,7 +418,7 @@ function emitInsn(g: Gen, pc: number, after: number): string {
         const ext = size === 4 ? "S[0]" : size === 2 ? "(S[0] << 16) >> 16" : "(S[0] << 24) >> 24";
         after = `${Ld} = ${ext}; ${Hd} = ${Ld} >> 31;`;
       }
-      return `${head} if (${test}) { ${fast} } else { ${slow} ${after} }`;
+      return `${head} if (${test}) { ${fast} } else { ${slow} ${after} } }`;
     }
 
     // ---------------- stores ----------------
@@ -423,17 +434,17 @@ function emitInsn(g: Gen, pc: number, after: number): string {
       const isReg = (c & 7) === 3;
       const vlo = isReg ? Ls : lit(imm);
       const vhi = isReg ? Hs : lit(imm >> 31);
-      const head = `t0 = ${Hd} - HI; t1 = (${Ld} >>> 0) - LO + ${lit(off)};`;
+      const head = `{ const t0 = ${Hd} - HI, t1 = (${Ld} >>> 0) - LO + ${lit(off)};`;
       const test = `(t0 >>> 0) < nreg && t1 >= wLo[t0] && t1 + ${size} <= wHi[t0]`;
       let fast: string;
       if (size === 8)
-        fast = `t2 = views[t0]; t2.setInt32(t1, ${vlo}, true); t2.setInt32(t1 + 4, ${vhi}, true);`;
+        fast = `const v = views[t0]; v.setInt32(t1, ${vlo}, true); v.setInt32(t1 + 4, ${vhi}, true);`;
       else if (size === 4) fast = `views[t0].setInt32(t1, ${vlo}, true);`;
       else if (size === 2) fast = `views[t0].setUint16(t1, ${vlo}, true);`;
       else fast = `views[t0].setUint8(t1, ${vlo});`;
       const slowHi = isReg && size !== 8 ? Hs : vhi;
       const slow = `m.storeSlow(${pc}, code, ${Ld}, ${Hd}, ${lit(off)}, ${size * 8}, ${vlo}, ${slowHi});`;
-      return `${head} if (${test}) { ${fast} } else { ${slow} }`;
+      return `${head} if (${test}) { ${fast} } else { ${slow} } }`;
     }
 
     // ---------------- atomics ----------------
@@ -474,44 +485,87 @@ function bswap16expr(v: string): string {
   return `(((${v} & 0xff) << 8) | ((${v} >>> 8) & 0xff))`;
 }
 
-/** A helper call: the inline lookup, a tail call, or the helper with the interpreter's protocol. */
+/**
+ * A helper call, as the interpreter makes it: map_lookup_elem inline when it can
+ * ({@link inlineLookup}), a tail call, or the helper through {@link callHelper}. The
+ * registers are written to `m.R` for the helper and read back after it (a callback
+ * may have run); the call itself is out of line, which keeps the generated function
+ * small for V8's optimising compiler.
+ */
 function emitHelperCall(g: Gen, pc: number, id: number, after: number): string {
-  const out: string[] = [`m.pc = ${pc};`];
   const fix = after > 0 ? ` - ${after}` : "";
   const unfix = after > 0 ? ` + ${after}` : "";
   if (id === TAIL_CALL_ID) {
-    out.push(
-      `${spill(g)} t3 = m.argMap(2); t1 = L3 >>> 0;`,
+    return [
+      `m.pc = ${pc}; ${spill(g)} t3 = m.argMap(2); t1 = L3 >>> 0;`,
       `if (t1 < t3.maxEntries && m.tailCalls < ${MAX_TAIL_CALL_CNT}) { m.tailCalls++; t3 = m.tailCall(t3, t1);`,
       ` if (t3) { loops[depth] = m.mayGotoBudget; n = n${fix}; pc = 0; if (t3 === code) continue main; hcode = t3; hand = 2; break main; } }`,
-    );
-    return out.join(" ");
+    ].join(" ");
   }
-  const name = helperName(id);
-  const unknown = `unknown helper ${name ? `${name}#${id}` : `#${id}`}: the VM has no implementation for it`;
-  const call = [
-    `t3 = m.helpers[${id}]; if (t3 === undefined) throw m.error(${str(unknown)});`,
-    `${spill(g)} m.executed = n${fix}; m.depth = depth; sp = 1; t3 = t3(m); sp = 0; n = m.executed${unfix};`,
-    `if (typeof t3 === "number") setNum(R, 0, t3); else if (typeof t3 === "bigint") setBig(R, 0, t3);`,
-    `${refresh} ${reload(g)}`,
+  // The call ends its block: the shared call site (case -1) returns to the next slot.
+  const call = `hid = ${id}; hret = ${pc + 1}; pc = -1; continue main;`;
+  if (id !== MAP_LOOKUP_ELEM_ID) return `m.pc = ${pc}; ${call}`;
+  return [
+    `m.pc = ${pc}; if (inlineLookup(m, L1, H1, L2, H2)) { L0 = T[0]; H0 = T[1]; if (mem.count !== nreg) { ${refresh} } }`,
+    `else { ${call} }`,
   ].join(" ");
-  if (id !== MAP_LOOKUP_ELEM_ID) {
-    out.push(call);
-    return out.join(" ");
+}
+
+/**
+ * map_lookup_elem inline, as the interpreter answers it while the default helper is
+ * installed (a plain map named by r1, the key in bounds at r2): r0 in `T`, true; false
+ * when the helper must answer.
+ */
+function inlineLookup(m: Machine, r1lo: number, r1hi: number, r2lo: number, r2hi: number): boolean {
+  if (!m.inlineLookup) return false;
+  const mem = m.memory;
+  const nreg = mem.count;
+  const rid = r1hi - REGION_HI_BASE;
+  const t = r1lo === 0 && rid >>> 0 < nreg ? m.inlineTarget(rid) : null;
+  if (t === null) return false;
+  const acc = m.access;
+  const kid = r2hi - REGION_HI_BASE;
+  const kat = (r2lo >>> 0) - REGION_LO_BASE;
+  if (!(kid >>> 0 < nreg && kat >= acc.readLo[kid]! && kat + t.keySize <= acc.readHi[kid]!))
+    return false;
+  let at: number;
+  if (t.array) {
+    const i = mem.views[kid]!.getUint32(kat, true);
+    at = i < t.maxEntries ? i * t.stride : -1;
+  } else {
+    at = t.map.lookupSlot(mem.bytes[kid]!, kat, 0);
   }
-  // map_lookup_elem inline, as the interpreter does it while the default helper is installed.
-  out.push(
-    `t4 = 0; if (m.inlineLookup) { t0 = H1 - HI; t3 = L1 === 0 && (t0 >>> 0) < nreg ? m.inlineTarget(t0) : null;`,
-    ` if (t3 !== null) { t1 = H2 - HI; t2 = (L2 >>> 0) - LO;`,
-    `  if ((t1 >>> 0) < nreg && t2 >= rLo[t1] && t2 + t3.keySize <= rHi[t1]) { t4 = 1;`,
-    `   if (t3.array) { t5 = views[t1].getUint32(t2, true); t5 = t5 < t3.maxEntries ? t5 * t3.stride : -1; }`,
-    `   else t5 = t3.map.lookupSlot(mem.bytes[t1], t2, 0);`,
-    `   if (t5 < 0) { L0 = 0; H0 = 0; } else { L0 = (LO + t5) | 0; t2 = t3.windows; t1 = t2 !== null ? t2[t5 >>> 3] : 0;`,
-    `    H0 = (HI + (t1 !== 0 ? t1 - 1 : m.window(t0, t5, t3.valueSize))) | 0;`,
-    `    if (mem.count !== nreg) { ${refresh} } } } } }`,
-    `if (t4 === 0) { ${call} }`,
-  );
-  return out.join(" ");
+  const T = RUNTIME.T;
+  if (at < 0) {
+    T[0] = 0;
+    T[1] = 0;
+  } else {
+    // The value through a window of its own (value + value_size faults).
+    T[0] = REGION_LO_BASE + at;
+    const win = t.windows;
+    const hit = win !== null ? win[at >>> 3]! : 0;
+    T[1] = REGION_HI_BASE + (hit !== 0 ? hit - 1 : m.window(rid, at, t.valueSize));
+  }
+  return true;
+}
+
+/**
+ * Calls helper `id` with the registers in `m.R` and `n` instructions executed so far;
+ * sets r0 in `m.R` from its answer and returns the count after it (callbacks count).
+ */
+function callHelper(m: Machine, id: number, n: number): number {
+  const h = m.helpers[id];
+  if (h === undefined) {
+    const name = helperName(id);
+    throw m.error(
+      `unknown helper ${name ? `${name}#${id}` : `#${id}`}: the VM has no implementation for it`,
+    );
+  }
+  m.executed = n;
+  const r = h(m);
+  if (typeof r === "number") setNum(m.R, 0, r);
+  else if (typeof r === "bigint") setBig(m.R, 0, r);
+  return m.executed;
 }
 
 /** Generates the body of the function for `code` (see the module header). */
@@ -530,7 +584,17 @@ export function generate(code: Code): string {
   if (helpers) for (let r = 0; r <= 5; r++) usedSet.add(r);
   for (const r of [...usedSet]) if (r > 10) usedSet.delete(r);
   const used = [...usedSet].sort((a, b) => a - b);
-  const g: Gen = { code, used };
+  // Whether a run can see its stack frame's bytes (so they must be zeroed on entry, as
+  // the interpreter does): only through r10, or in a tail-call target.
+  let stackReachable = false;
+  for (let pc = 0; pc < n; pc++) {
+    if (code.insns[pc] === undefined) continue;
+    const c = code.op[pc]!;
+    if (code.dst[pc] === 10 || (code.src[pc] === 10 && c !== 0x18 && c !== 0x85))
+      stackReachable = true;
+    if (c === 0x85 && code.src[pc] === 0 && code.imm[pc] === TAIL_CALL_ID) stackReachable = true;
+  }
+  const g: Gen = { code, used, stackReachable };
 
   const body: string[] = [];
   let pc = 0;
@@ -573,7 +637,7 @@ export function generate(code: Code): string {
   const regs = used.map((r) => `L${r} = R[${2 * r}] | 0, H${r} = R[${2 * r + 1}] | 0`).join(", ");
   const close = `for (let d = base === 0 ? 1 : base; d <= depth; d++) { const sid = m.stackIds[d]; acc.readHi[sid] = 0; acc.writeHi[sid] = 0; }`;
   return `"use strict";
-const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, setNum, setBig, bswap32, atomic, ldPacket } = rt;
+const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, callHelper } = rt;
 return function jit(m, start, base, resumeN, resumeDepth) {
   const R = m.R, mem = m.memory, acc = m.access;
   acc.ensure();
@@ -586,17 +650,18 @@ return function jit(m, start, base, resumeN, resumeDepth) {
     loops[base] = m.mayGotoBudget;
     if (base === 0) m.tailCalls = 0;
     const sid0 = m.stackIds[base];
-    mem.bytes[sid0].fill(0);
+    ${stackReachable ? "mem.bytes[sid0].fill(0);" : "// No instruction names r10 and no tail call leaves: the stack's bytes are unreachable."}
     rHi[sid0] = ${STACK_SIZE}; wHi[sid0] = ${STACK_SIZE};
     R[20] = LO + ${STACK_SIZE}; R[21] = HI + sid0;
   }
   m.depth = depth; m.code = code;
   let ${regs};
-  let pc = start, hand = 0, sp = 0, hcode = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
+  let pc = start, hand = 0, sp = 0, hid = 0, hret = 0, hcode = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
   try {
     main: for (;;) switch (pc) {
 ${body.join("\n")}
       case ${n}: pc = ${n}; hand = 1; break main;
+      case -1: ${spill(g)} m.depth = depth; sp = 1; n = callHelper(m, hid, n); sp = 0; ${refresh} ${reloadArgs(g)} pc = hret; continue main;
       default: hand = 1; break main;
     }
   } catch (e) {
@@ -623,7 +688,7 @@ function isJump(c: number): boolean {
 
 function endsBlock(code: Code, pc: number): boolean {
   const c = code.op[pc]!;
-  return isJump(c) || c === 0x95 || c === 0xe5 || (c === 0x85 && code.src[pc] !== 0);
+  return isJump(c) || c === 0x95 || c === 0xe5 || c === 0x85;
 }
 
 function targetOf(code: Code, pc: number): number {
@@ -682,7 +747,7 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
       `if (depth + 1 >= ${MAX_CALL_FRAMES}) { m.pc = ${pc}; throw m.error(${str(`too many nested calls (the limit is ${MAX_CALL_FRAMES} frames)`)}); }`,
       `retPc[depth] = ${pc}; retCode[depth] = code; t1 = depth * 8;`,
       keepSaved(g),
-      "depth++; loops[depth] = m.mayGotoBudget; t0 = m.stackIds[depth]; mem.bytes[t0].fill(0);",
+      `depth++; loops[depth] = m.mayGotoBudget; t0 = m.stackIds[depth];${g.stackReachable ? " mem.bytes[t0].fill(0);" : ""}`,
       `rHi[t0] = ${STACK_SIZE}; wHi[t0] = ${STACK_SIZE}; L10 = LO + ${STACK_SIZE}; H10 = HI + t0;`,
       `pc = ${target}; continue main;`,
     ].join(" ");

@@ -23,11 +23,20 @@ export type JitMode = "always" | "never" | "auto";
 /** Runs (counting `repeat`) before "auto" compiles a program. */
 export const DEFAULT_JIT_THRESHOLD = 10;
 
-let defaultMode: JitMode = "auto";
+/**
+ * "never" until the JIT's cost is bounded: V8 optimises a generated function in the
+ * background, and for memory-heavy code that takes long (about 4-8 ms per load or
+ * store on this 2-core machine: 200 instructions with 100 stack stores, 0.2-0.8 s),
+ * during which the unoptimised function runs slower than the (already optimised)
+ * interpreter; past 60 KB of bytecode V8 never optimises it (a program of 100 map
+ * lookups: ~1,000 ns per lookup against the interpreter's 75). Compute loops gain
+ * 8x at once; so the JIT is opt-in per program ("always"/"auto") for now.
+ */
+let defaultMode: JitMode = "never";
 
 /**
- * The engine of programs built without a `jit` option (initially "auto"). For test
- * matrices that run whole suites under one engine.
+ * The engine of programs built without a `jit` option (initially "never", see above).
+ * For test matrices that run whole suites under one engine.
  */
 export function setDefaultJitMode(mode: JitMode): void {
   if (mode !== "always" && mode !== "never" && mode !== "auto")

@@ -83,9 +83,11 @@ describe("jit: engines", () => {
     const real = globalThis.Function;
     const refused = jitStats.refused;
     // What a page without 'unsafe-eval' does to `new Function`.
-    globalThis.Function = (() => {
-      throw new EvalError("Refused to evaluate a string as JavaScript");
-    }) as unknown as FunctionConstructor;
+    globalThis.Function = class {
+      constructor() {
+        throw new EvalError("Refused to evaluate a string as JavaScript");
+      }
+    } as unknown as FunctionConstructor;
     let p: VmProgram;
     try {
       p = new VmProgram(SUM, { jit: "always" });
