@@ -66,6 +66,31 @@ export type JitCompileResult =
 export const JIT_MAX_SLOTS = 1_000_000;
 
 const TAIL_CALL_ID = 12;
+/** Typed arrays use the host's byte order; the direct stack path needs it to be the DataViews' (little-endian). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Typed-array views of one stack frame, for the direct stack path. */
+interface FrameViews {
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+}
+const frameViewCache = new WeakMap<Uint8Array, FrameViews>();
+
+/** The typed-array views of the stack frame at call depth `depth` of `m` (cached per frame). */
+function frameViews(m: Machine, depth: number): FrameViews {
+  const u8 = m.memory.bytes[m.stackIds[depth]!]!;
+  let v = frameViewCache.get(u8);
+  if (v === undefined) {
+    v = {
+      u8,
+      u16: new Uint16Array(u8.buffer, u8.byteOffset, u8.length >>> 1),
+      i32: new Int32Array(u8.buffer, u8.byteOffset, u8.length >>> 2),
+    };
+    frameViewCache.set(u8, v);
+  }
+  return v;
+}
 const MAP_LOOKUP_ELEM_ID = 1;
 
 /** Continues a run in `code`'s engine at `pc` (the hand-over between codes). */
@@ -93,6 +118,7 @@ const RUNTIME = {
   inlineLookup: (m: Machine, a: number, b: number, c: number, d: number): boolean =>
     inlineLookup(m, a, b, c, d),
   callHelper: (m: Machine, id: number, n: number): number => callHelper(m, id, n),
+  frameViews,
 };
 
 /** Slots that start a basic block. */
@@ -221,6 +247,8 @@ interface Gen {
   readonly used: readonly number[];
   /** Whether a run may see its stack frames' bytes (else they need no zeroing). */
   readonly stackReachable: boolean;
+  /** Whether r10-relative accesses go straight to the frame's typed arrays (`s8`, `s16`, `s32`). */
+  readonly directStack: boolean;
 }
 
 const spill = (g: Gen): string =>
@@ -395,6 +423,84 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     case 0x79:
     case 0x81:
     case 0x89:
+    case 0x91:
+    case 0x62:
+    case 0x6a:
+    case 0x72:
+    case 0x7a:
+    case 0x63:
+    case 0x6b:
+    case 0x73:
+    case 0x7b: {
+      const direct = stackAccess(g, pc);
+      if (direct !== undefined) return direct;
+      return memoryAccess(g, pc);
+    }
+    default:
+      return emitRest(g, pc, after);
+  }
+}
+
+/**
+ * A load or store at a constant offset from r10 inside the frame, naturally aligned:
+ * the current frame is always open (bytes 0..512 readable and writable while its call
+ * is live, and r10 is read-only), so the interpreter's bounds check always passes and
+ * the access is one typed-array element of the frame (little-endian hosts only, where
+ * the element order is the DataView's).
+ */
+function stackAccess(g: Gen, pc: number): string | undefined {
+  if (!g.directStack) return undefined;
+  const code = g.code;
+  const c = code.op[pc]!;
+  const load = (c & 7) === 1;
+  const base = load ? code.src[pc]! : code.dst[pc]!;
+  if (base !== 10) return undefined;
+  const size = (c & 0x18) === 0x18 ? 8 : (c & 0x18) === 0 ? 4 : (c & 0x18) === 8 ? 2 : 1;
+  const at = STACK_SIZE + code.off[pc]!;
+  if (at < 0 || at + size > STACK_SIZE || at % Math.min(size, 4) !== 0) return undefined;
+  const d = code.dst[pc]!;
+  const s = code.src[pc]!;
+  if (load) {
+    const signed = c >= 0x81;
+    if (size === 8) return `L${d} = s32[${at >> 2}]; H${d} = s32[${(at >> 2) + 1}];`;
+    if (size === 4) return `L${d} = s32[${at >> 2}]; H${d} = ${signed ? `L${d} >> 31` : "0"};`;
+    if (size === 2)
+      return signed
+        ? `L${d} = (s16[${at >> 1}] << 16) >> 16; H${d} = L${d} >> 31;`
+        : `L${d} = s16[${at >> 1}]; H${d} = 0;`;
+    return signed
+      ? `L${d} = (s8[${at}] << 24) >> 24; H${d} = L${d} >> 31;`
+      : `L${d} = s8[${at}]; H${d} = 0;`;
+  }
+  const imm = code.imm[pc]!;
+  const reg = (c & 7) === 3;
+  const vlo = reg ? `L${s}` : lit(imm);
+  const vhi = reg ? `H${s}` : lit(imm >> 31);
+  if (size === 8) return `s32[${at >> 2}] = ${vlo}; s32[${(at >> 2) + 1}] = ${vhi};`;
+  if (size === 4) return `s32[${at >> 2}] = ${vlo};`;
+  if (size === 2) return `s16[${at >> 1}] = ${vlo};`;
+  return `s8[${at}] = ${vlo};`;
+}
+
+/** A load or store through the region table, as the interpreter does it. */
+function memoryAccess(g: Gen, pc: number): string {
+  const code = g.code;
+  const c = code.op[pc]!;
+  const d = code.dst[pc]!;
+  const s = code.src[pc]!;
+  const off = code.off[pc]!;
+  const imm = code.imm[pc]!;
+  const Ld = `L${d}`;
+  const Hd = `H${d}`;
+  const Ls = `L${s}`;
+  const Hs = `H${s}`;
+  switch (c) {
+    case 0x61:
+    case 0x69:
+    case 0x71:
+    case 0x79:
+    case 0x81:
+    case 0x89:
     case 0x91: {
       const size = c === 0x79 ? 8 : c === 0x61 || c === 0x81 ? 4 : c === 0x69 || c === 0x89 ? 2 : 1;
       const signed = c >= 0x81;
@@ -446,7 +552,22 @@ function emitInsn(g: Gen, pc: number, after: number): string {
       const slow = `m.storeSlow(${pc}, code, ${Ld}, ${Hd}, ${lit(off)}, ${size * 8}, ${vlo}, ${slowHi});`;
       return `${head} if (${test}) { ${fast} } else { ${slow} } }`;
     }
+    default:
+      throw new Error(`memoryAccess: 0x${c.toString(16)} is no load or store`);
+  }
+}
 
+/** Atomics, lddw, ld_abs/ld_ind and helper calls. */
+function emitRest(g: Gen, pc: number, after: number): string {
+  const code = g.code;
+  const c = code.op[pc]!;
+  const d = code.dst[pc]!;
+  const s = code.src[pc]!;
+  const imm = code.imm[pc]!;
+  const Ld = `L${d}`;
+  const Hd = `H${d}`;
+  const Ls = `L${s}`;
+  switch (c) {
     // ---------------- atomics ----------------
     case 0xc3:
     case 0xdb:
@@ -494,7 +615,6 @@ function bswap16expr(v: string): string {
  */
 function emitHelperCall(g: Gen, pc: number, id: number, after: number): string {
   const fix = after > 0 ? ` - ${after}` : "";
-  const unfix = after > 0 ? ` + ${after}` : "";
   if (id === TAIL_CALL_ID) {
     return [
       `m.pc = ${pc}; ${spill(g)} t3 = m.argMap(2); t1 = L3 >>> 0;`,
@@ -594,7 +714,7 @@ export function generate(code: Code): string {
       stackReachable = true;
     if (c === 0x85 && code.src[pc] === 0 && code.imm[pc] === TAIL_CALL_ID) stackReachable = true;
   }
-  const g: Gen = { code, used, stackReachable };
+  const g: Gen = { code, used, stackReachable, directStack: stackReachable && LITTLE_ENDIAN };
 
   const body: string[] = [];
   let pc = 0;
@@ -637,7 +757,7 @@ export function generate(code: Code): string {
   const regs = used.map((r) => `L${r} = R[${2 * r}] | 0, H${r} = R[${2 * r + 1}] | 0`).join(", ");
   const close = `for (let d = base === 0 ? 1 : base; d <= depth; d++) { const sid = m.stackIds[d]; acc.readHi[sid] = 0; acc.writeHi[sid] = 0; }`;
   return `"use strict";
-const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, callHelper } = rt;
+const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, callHelper, frameViews } = rt;
 return function jit(m, start, base, resumeN, resumeDepth) {
   const R = m.R, mem = m.memory, acc = m.access;
   acc.ensure();
@@ -656,6 +776,7 @@ return function jit(m, start, base, resumeN, resumeDepth) {
   }
   m.depth = depth; m.code = code;
   let ${regs};
+  ${g.directStack ? "let fv = frameViews(m, depth), s8 = fv.u8, s16 = fv.u16, s32 = fv.i32;" : ""}
   let pc = start, hand = 0, sp = 0, hid = 0, hret = 0, hcode = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
   try {
     main: for (;;) switch (pc) {
@@ -735,6 +856,7 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
       `t0 = m.stackIds[depth]; rHi[t0] = 0; wHi[t0] = 0; depth--; t1 = depth * 8;`,
       restoreSaved(g),
       `L10 = LO + ${STACK_SIZE}; H10 = HI + m.stackIds[depth]; pc = retPc[depth] + 1;`,
+      g.directStack ? "fv = frameViews(m, depth); s8 = fv.u8; s16 = fv.u16; s32 = fv.i32;" : "",
       "if (retCode[depth] !== code) { hcode = retCode[depth]; hand = 2; break main; }",
       "continue main;",
     ].join(" ");
@@ -749,6 +871,7 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
       keepSaved(g),
       `depth++; loops[depth] = m.mayGotoBudget; t0 = m.stackIds[depth];${g.stackReachable ? " mem.bytes[t0].fill(0);" : ""}`,
       `rHi[t0] = ${STACK_SIZE}; wHi[t0] = ${STACK_SIZE}; L10 = LO + ${STACK_SIZE}; H10 = HI + t0;`,
+      g.directStack ? "fv = frameViews(m, depth); s8 = fv.u8; s16 = fv.u16; s32 = fv.i32;" : "",
       `pc = ${target}; continue main;`,
     ].join(" ");
   }
