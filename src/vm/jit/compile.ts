@@ -249,6 +249,10 @@ interface Gen {
   readonly stackReachable: boolean;
   /** Whether r10-relative accesses go straight to the frame's typed arrays (`s8`, `s16`, `s32`). */
   readonly directStack: boolean;
+  /** Slots that are cases of the dispatch loop. */
+  readonly entry: ReadonlySet<number>;
+  /** The first entry after slot `at` (the end of its region). */
+  readonly regionEnd: (at: number) => number;
 }
 
 const spill = (g: Gen): string =>
@@ -622,8 +626,8 @@ function emitHelperCall(g: Gen, pc: number, id: number, after: number): string {
       ` if (t3) { loops[depth] = m.mayGotoBudget; n = n${fix}; pc = 0; if (t3 === code) continue main; hcode = t3; hand = 2; break main; } }`,
     ].join(" ");
   }
-  // The call ends its block: the shared call site (case -1) returns to the next slot.
-  const call = `hid = ${id}; hret = ${pc + 1}; pc = -1; continue main;`;
+  const fix2 = after > 0 ? ` + ${after}` : "";
+  const call = `${spill(g)} m.depth = depth; sp = 1; n = callHelper(m, ${id}, n${fix})${fix2}; sp = 0; ${refresh} ${reloadArgs(g)}`;
   if (id !== MAP_LOOKUP_ELEM_ID) return `m.pc = ${pc}; ${call}`;
   return [
     `m.pc = ${pc}; if (inlineLookup(m, L1, H1, L2, H2)) { L0 = T[0]; H0 = T[1]; if (mem.count !== nreg) { ${refresh} } }`,
@@ -714,12 +718,15 @@ export function generate(code: Code): string {
       stackReachable = true;
     if (c === 0x85 && code.src[pc] === 0 && code.imm[pc] === TAIL_CALL_ID) stackReachable = true;
   }
-  const g: Gen = { code, used, stackReachable, directStack: stackReachable && LITTLE_ENDIAN };
 
-  const body: string[] = [];
-  let pc = 0;
-  while (pc < n) {
-    // One block: pc .. end (exclusive).
+  // Blocks, in slot order.
+  interface Block {
+    start: number;
+    end: number;
+    slots: number[];
+  }
+  const blocks: Block[] = [];
+  for (let pc = 0; pc < n; ) {
     const start = pc;
     const slots: number[] = [];
     let end = pc;
@@ -727,7 +734,85 @@ export function generate(code: Code): string {
       slots.push(end);
       end += code.op[end] === 0x18 ? 2 : 1;
     } while (end < n && !lead[end] && !endsBlock(code, slots[slots.length - 1]!));
+    blocks.push({ start, end, slots });
     pc = end;
+  }
+  // Entries: the cases of the dispatch loop — slot 0, targets of backward jumps (loop
+  // heads), functions (bpf-to-bpf and callback targets), return points after calls.
+  // Between two entries the code is one region of forward control flow: a forward
+  // jump inside it is a `break` out of a labelled block ending at its target, so V8
+  // sees few loop back edges (its optimising compile grows fast with them).
+  const entry = new Set<number>([0]);
+  for (let pc = 0; pc < n; pc++) {
+    const insn = code.insns[pc];
+    if (insn === undefined) continue;
+    const c = code.op[pc]!;
+    if (insn.kind === "lddw" && (insn as { pseudo?: number }).pseudo === BPF_PSEUDO_FUNC)
+      entry.add(pc + insn.imm + 1);
+    if (c === 0x85 && code.src[pc] === 1) {
+      entry.add(pc + code.imm[pc]! + 1);
+      entry.add(pc + 1);
+    }
+    if (isJump(c) || c === 0xe5) {
+      const t = targetOf(code, pc);
+      if (t <= pc) entry.add(t);
+    }
+  }
+  // A forward jump that crosses an entry goes through the dispatch: its target becomes
+  // an entry too (until nothing changes).
+  const entryOf = (): number[] => [...entry].filter((e) => e < n).sort((a, b) => a - b);
+  for (let changed = true; changed; ) {
+    changed = false;
+    const es = entryOf();
+    for (let pc = 0; pc < n; pc++) {
+      if (code.insns[pc] === undefined) continue;
+      const c = code.op[pc]!;
+      if (!(isJump(c) || c === 0xe5)) continue;
+      const t = targetOf(code, pc);
+      if (t <= pc || entry.has(t) || t >= n) continue;
+      if (es.some((e) => e > pc && e < t)) {
+        entry.add(t);
+        changed = true;
+      }
+    }
+  }
+  const entries = entryOf();
+  const regionEnd = (at: number): number => entries.find((e) => e > at) ?? n;
+  const g: Gen = {
+    code,
+    used,
+    stackReachable,
+    directStack: stackReachable && LITTLE_ENDIAN,
+    entry,
+    regionEnd,
+  };
+
+  const body: string[] = [];
+  let open: number[] = [];
+  for (const b of blocks) {
+    const { start, end, slots } = b;
+    if (entry.has(start)) {
+      // Close the previous region's labels (its targets are all at its end), open this one's.
+      for (const _ of open) body.push("}");
+      const stop = regionEnd(start);
+      const targets = new Set<number>();
+      for (let pc = start; pc < stop; pc++) {
+        if (code.insns[pc] === undefined) continue;
+        const c = code.op[pc]!;
+        if (!(isJump(c) || c === 0xe5)) continue;
+        const t = targetOf(code, pc);
+        if (t > pc && t <= stop && !(t === stop && entry.has(t))) targets.add(t);
+        else if (t > pc && t === stop) targets.add(t);
+      }
+      open = [...targets].sort((x, y) => y - x);
+      body.push(`case ${start}:`);
+      for (const t of open) body.push(`J${t}: {`);
+    }
+    // Labels whose target is this block close here (innermost first).
+    while (open.length > 0 && open[open.length - 1] === start) {
+      body.push("}");
+      open.pop();
+    }
     const len = slots.length;
     const last = slots[len - 1]!;
     const lc = code.op[last]!;
@@ -747,12 +832,11 @@ export function generate(code: Code): string {
         stmts.push(emitInsn(g, at, len - 1 - i));
       }
     }
-    if (selfLoop) {
-      body.push(`case ${start}: for (;;) { ${budget}\n${stmts.join("\n")}\n}`);
-    } else {
-      body.push(`case ${start}: ${budget}\n${stmts.join("\n")}`);
-    }
+    if (selfLoop) body.push(`for (;;) { ${budget}\n${stmts.join("\n")}\n}`);
+    else body.push(`${budget}\n${stmts.join("\n")}`);
   }
+  // Labels targeting the end of the program.
+  for (const _ of open) body.push("}");
 
   const regs = used.map((r) => `L${r} = R[${2 * r}] | 0, H${r} = R[${2 * r + 1}] | 0`).join(", ");
   const close = `for (let d = base === 0 ? 1 : base; d <= depth; d++) { const sid = m.stackIds[d]; acc.readHi[sid] = 0; acc.writeHi[sid] = 0; }`;
@@ -777,12 +861,11 @@ return function jit(m, start, base, resumeN, resumeDepth) {
   m.depth = depth; m.code = code;
   let ${regs};
   ${g.directStack ? "let fv = frameViews(m, depth), s8 = fv.u8, s16 = fv.u16, s32 = fv.i32;" : ""}
-  let pc = start, hand = 0, sp = 0, hid = 0, hret = 0, hcode = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
+  let pc = start, hand = 0, sp = 0, hcode = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
   try {
     main: for (;;) switch (pc) {
 ${body.join("\n")}
       case ${n}: pc = ${n}; hand = 1; break main;
-      case -1: ${spill(g)} m.depth = depth; sp = 1; n = callHelper(m, hid, n); sp = 0; ${refresh} ${reloadArgs(g)} pc = hret; continue main;
       default: hand = 1; break main;
     }
   } catch (e) {
@@ -847,7 +930,11 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   const imm = code.imm[pc]!;
   const go = (t: number): string => {
     if (selfLoop && t === targetOf(code, pc)) return "continue;";
-    return t === next && !selfLoop ? "" : `pc = ${t}; continue main;`;
+    if (t === next && !selfLoop) return "";
+    // Forward inside the region (or to its end): out of the labelled block.
+    if (t > pc && t <= g.regionEnd(pc) && !(g.entry.has(t) && t !== g.regionEnd(pc)))
+      return `break J${t};`;
+    return `pc = ${t}; continue main;`;
   };
   const fall = selfLoop ? "break;" : "";
   if (c === 0x95) {
@@ -877,7 +964,7 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   }
   if (c === 0xe5) {
     const t = targetOf(code, pc);
-    return `if (loops[depth] === 0) { pc = ${t}; continue main; } loops[depth]--; ${fall}`;
+    return `if (loops[depth] === 0) { ${go(t)} } else loops[depth]--; ${fall}`;
   }
   const t = targetOf(code, pc);
   if (c === 0x05 || c === 0x06) return selfLoop ? "continue;" : go(t);
