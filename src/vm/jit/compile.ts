@@ -64,6 +64,15 @@ export type JitCompileResult =
 
 /** Most slots the JIT compiles into one function (past this the program stays interpreted). */
 export const JIT_MAX_SLOTS = 1_000_000;
+/**
+ * Longest generated source the JIT keeps. V8 never optimises a function above 60 KB of
+ * bytecode (`--max-optimized-bytecode-size`), and unoptimised generated code runs
+ * slower than the (optimised) interpreter: measured on Node 20, a program of 50 map
+ * lookups (400 instructions, 75,000 chars) was optimised, one of 60 lookups (89,000
+ * chars) never was (~1,000 ns per lookup against the interpreter's 75). Until the JIT
+ * splits large programs into several functions, it refuses them.
+ */
+export const JIT_MAX_SOURCE = 80_000;
 
 const TAIL_CALL_ID = 12;
 /** Typed arrays use the host's byte order; the direct stack path needs it to be the DataViews' (little-endian). */
@@ -997,6 +1006,11 @@ export function compileCode(code: Code): JitCompileResult {
     };
   const t0 = performance.now();
   const source = generate(code);
+  if (source.length > JIT_MAX_SOURCE)
+    return {
+      ok: false,
+      reason: `the generated function (${source.length} chars for ${code.length} slots) is larger than V8 optimises (about ${JIT_MAX_SOURCE} chars); the interpreter runs it faster`,
+    };
   let make: (rt: typeof RUNTIME, code: Code) => JitFunction;
   try {
     make = new Function("rt", "code", source) as typeof make;

@@ -7,7 +7,13 @@
  * @module
  */
 
-export { compileCode, generate, JIT_MAX_SLOTS, type JitCompileResult } from "./compile.ts";
+export {
+  compileCode,
+  generate,
+  JIT_MAX_SLOTS,
+  JIT_MAX_SOURCE,
+  type JitCompileResult,
+} from "./compile.ts";
 
 /**
  * Which engine runs a program (`VmProgramOptions.jit`):
@@ -15,7 +21,7 @@ export { compileCode, generate, JIT_MAX_SLOTS, type JitCompileResult } from "./c
  * - `"always"`: the JIT from the first run (compiled when the program is built);
  * - `"auto"`: the interpreter for the first `jitThreshold` runs, then the JIT.
  * Where the JIT refuses a program (`new Function` forbidden by a Content-Security-Policy,
- * a program above {@link JIT_MAX_SLOTS}), it runs in the interpreter and
+ * a program whose function would be too large for V8 to optimise, {@link JIT_MAX_SOURCE}), it runs in the interpreter and
  * `VmProgram.jitRefusal` says why.
  */
 export type JitMode = "always" | "never" | "auto";

@@ -100,6 +100,15 @@ describe("jit: engines", () => {
     assert.equal(p.run().r0, 499500n);
     assert.equal(p.jitCompile(), false, "a refusal is not retried");
   });
+  test("a program too large for V8 to optimise is refused and interpreted", () => {
+    const insns: Instruction[] = [asm.mov64(R0, 0)];
+    for (let i = 0; i < 3000; i++) insns.push(asm.st(64, R10, -8 * (1 + (i % 64)), i));
+    insns.push(asm.ldx(64, R0, R10, -8), asm.exit());
+    const p = new VmProgram(insns, { jit: "always" });
+    assert.equal(p.engine, "interpreter");
+    assert.match(p.jitRefusal ?? "", /larger than V8 optimises/);
+    assert.equal(p.run().r0, 2944n);
+  });
   test("compileCode gives the source and the time it took", () => {
     const p = new VmProgram(SUM, { jit: "never" });
     const code = (p as unknown as { code: Parameters<typeof compileCode>[0] }).code;
