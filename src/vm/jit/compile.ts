@@ -75,6 +75,8 @@ export const JIT_MAX_SLOTS = 1_000_000;
 export const JIT_MAX_SOURCE = 80_000;
 
 const TAIL_CALL_ID = 12;
+/** Most labelled blocks (forward-jump targets) in one region of the generated code. */
+const MAX_LABELS = 64;
 /** Typed arrays use the host's byte order; the direct stack path needs it to be the DataViews' (little-endian). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -768,21 +770,40 @@ export function generate(code: Code): string {
     }
   }
   // A forward jump that crosses an entry goes through the dispatch: its target becomes
-  // an entry too (until nothing changes).
+  // an entry too (until nothing changes). A region keeps at most MAX_LABELS labelled
+  // blocks (they nest, and a parser recurses on nesting): the next target starts a
+  // new region.
   const entryOf = (): number[] => [...entry].filter((e) => e < n).sort((a, b) => a - b);
   for (let changed = true; changed; ) {
     changed = false;
     const es = entryOf();
+    let ei = 0;
+    const perRegion = new Map<number, Set<number>>();
     for (let pc = 0; pc < n; pc++) {
+      while (ei + 1 < es.length && es[ei + 1]! <= pc) ei++;
       if (code.insns[pc] === undefined) continue;
       const c = code.op[pc]!;
       if (!(isJump(c) || c === 0xe5)) continue;
       const t = targetOf(code, pc);
       if (t <= pc || entry.has(t) || t >= n) continue;
-      if (es.some((e) => e > pc && e < t)) {
+      const next = es[ei + 1] ?? n;
+      if (next < t) {
         entry.add(t);
         changed = true;
+        continue;
       }
+      let set = perRegion.get(ei);
+      if (set === undefined) {
+        set = new Set();
+        perRegion.set(ei, set);
+      }
+      set.add(t);
+    }
+    for (const set of perRegion.values()) {
+      if (set.size <= MAX_LABELS) continue;
+      const sorted = [...set].sort((a, b) => a - b);
+      for (let k = MAX_LABELS; k < sorted.length; k += MAX_LABELS) entry.add(sorted[k]!);
+      changed = true;
     }
   }
   const entries = entryOf();
