@@ -264,6 +264,8 @@ interface Gen {
   readonly entry: ReadonlySet<number>;
   /** The first entry after slot `at` (the end of its region). */
   readonly regionEnd: (at: number) => number;
+  /** Set when the code reads the region table (`views`, `rLo`.. `nreg`): loaded on entry only then. */
+  table: boolean;
 }
 
 const spill = (g: Gen): string =>
@@ -499,6 +501,7 @@ function stackAccess(g: Gen, pc: number): string | undefined {
 
 /** A load or store through the region table, as the interpreter does it. */
 function memoryAccess(g: Gen, pc: number): string {
+  g.table = true;
   const code = g.code;
   const c = code.op[pc]!;
   const d = code.dst[pc]!;
@@ -629,6 +632,7 @@ function bswap16expr(v: string): string {
  * small for V8's optimising compiler.
  */
 function emitHelperCall(g: Gen, pc: number, id: number, after: number): string {
+  g.table = true;
   const fix = after > 0 ? ` - ${after}` : "";
   if (id === TAIL_CALL_ID) {
     return [
@@ -815,6 +819,7 @@ export function generate(code: Code): string {
     directStack: stackReachable && LITTLE_ENDIAN,
     entry,
     regionEnd,
+    table: false,
   };
 
   const body: string[] = [];
@@ -874,8 +879,7 @@ export function generate(code: Code): string {
 const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, callHelper, frameViews } = rt;
 return function jit(m, start, base, resumeN, resumeDepth) {
   const R = m.R, mem = m.memory, acc = m.access;
-  acc.ensure();
-  let views = mem.views, rLo = acc.readLo, rHi = acc.readHi, wLo = acc.writeLo, wHi = acc.writeHi, nreg = mem.count;
+  ${g.table ? "acc.ensure();\n  let views = mem.views, rLo = acc.readLo, rHi = acc.readHi, wLo = acc.writeLo, wHi = acc.writeHi, nreg = mem.count;" : ""}
   const budget = m.budget, retPc = m.retPc, retCode = m.retCode, saved = m.saved, loops = m.loops, S = m.S;
   let n = 0, depth = base;
   if (resumeN >= 0) { n = resumeN; depth = resumeDepth; }
@@ -885,7 +889,7 @@ return function jit(m, start, base, resumeN, resumeDepth) {
     if (base === 0) m.tailCalls = 0;
     const sid0 = m.stackIds[base];
     ${stackReachable ? "mem.bytes[sid0].fill(0);" : "// No instruction names r10 and no tail call leaves: the stack's bytes are unreachable."}
-    rHi[sid0] = ${STACK_SIZE}; wHi[sid0] = ${STACK_SIZE};
+    acc.readHi[sid0] = ${STACK_SIZE}; acc.writeHi[sid0] = ${STACK_SIZE};
     R[20] = LO + ${STACK_SIZE}; R[21] = HI + sid0;
   }
   m.depth = depth; m.code = code;
@@ -970,7 +974,7 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   if (c === 0x95) {
     return [
       `if (depth === base) { ${spill(g)} return; }`,
-      `t0 = m.stackIds[depth]; rHi[t0] = 0; wHi[t0] = 0; depth--; t1 = depth * 8;`,
+      `t0 = m.stackIds[depth]; acc.readHi[t0] = 0; acc.writeHi[t0] = 0; depth--; t1 = depth * 8;`,
       restoreSaved(g),
       `L10 = LO + ${STACK_SIZE}; H10 = HI + m.stackIds[depth]; pc = retPc[depth] + 1;`,
       g.directStack ? "fv = frameViews(m, depth); s8 = fv.u8; s16 = fv.u16; s32 = fv.i32;" : "",
@@ -987,7 +991,7 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
       `retPc[depth] = ${pc}; retCode[depth] = code; t1 = depth * 8;`,
       keepSaved(g),
       `depth++; loops[depth] = m.mayGotoBudget; t0 = m.stackIds[depth];${g.stackReachable ? " mem.bytes[t0].fill(0);" : ""}`,
-      `rHi[t0] = ${STACK_SIZE}; wHi[t0] = ${STACK_SIZE}; L10 = LO + ${STACK_SIZE}; H10 = HI + t0;`,
+      `acc.readHi[t0] = ${STACK_SIZE}; acc.writeHi[t0] = ${STACK_SIZE}; L10 = LO + ${STACK_SIZE}; H10 = HI + t0;`,
       g.directStack ? "fv = frameViews(m, depth); s8 = fv.u8; s16 = fv.u16; s32 = fv.i32;" : "",
       `pc = ${target}; continue main;`,
     ].join(" ");
