@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
+import { loadCollectionSpec } from "../../elf/index.ts";
 import { asm, type Instruction, R0, R1, R2, R3, R4, R6, R10 } from "../../isa/index.ts";
 import { MapType, ProgType } from "../../uapi/index.ts";
 import { VmError } from "../errors.ts";
@@ -7,6 +10,7 @@ import { VmArrayMap } from "../maps/array.ts";
 import { VmProgArray } from "../maps/prog-array.ts";
 import { VmMemory } from "../memory.ts";
 import { VmProgram, type VmProgramOptions, type VmRunInput } from "../program.ts";
+import { VirtualMachine } from "../virtual-machine.ts";
 import { compileCode, defaultJitMode, jitStats, setDefaultJitMode } from "./index.ts";
 
 /** What a run did, as text: result or error, and the registers left behind. */
@@ -251,5 +255,29 @@ describe("jit: the interpreter's semantics", () => {
       { type: ProgType.XDP },
       { data: new Uint8Array(60) },
     );
+  });
+});
+
+describe("jit: collections", () => {
+  test("VirtualMachine.load passes the engine to every program; tail calls agree", () => {
+    const bytes = readFileSync(
+      join(import.meta.dirname, "../../../test/testdata/elf/map-in-map.bpf.o"),
+    );
+    const data = new Uint8Array(64).fill(1);
+    const results: string[][] = [];
+    for (const jit of ["never", "always"] as const) {
+      const vm = VirtualMachine.load(loadCollectionSpec(bytes), { jit });
+      const out: string[] = [];
+      for (const [name, p] of Object.entries(vm.programs)) {
+        assert.equal(
+          p.engine,
+          jit === "always" ? "jit" : "interpreter",
+          `${name}: ${p.jitRefusal}`,
+        );
+        out.push(`${name}: ${outcome(p, { data })}`);
+      }
+      results.push(out);
+    }
+    assert.deepEqual(results[1], results[0]);
   });
 });
