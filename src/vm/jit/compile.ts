@@ -198,6 +198,19 @@ function cond64(op: number, al: string, ah: string, bl: string, bh: string, bImm
     `((${ah} >>> 0) ${rel[0]} ${bhu} || (${ah} === ${bh} && (${al} >>> 0) ${rel} ${bu}))`;
   const scmp = (rel: string): string =>
     `(${ah} ${rel[0]} ${bh} || (${ah} === ${bh} && (${al} >>> 0) ${rel} ${bu}))`;
+  if (bImm && bh === "0") {
+    // A non-negative immediate: the high word must be 0 for "below", anything else is "above".
+    switch (op) {
+      case 0x20:
+        return `(${ah} !== 0 || (${al} >>> 0) > ${bu})`;
+      case 0x30:
+        return `(${ah} !== 0 || (${al} >>> 0) >= ${bu})`;
+      case 0xa0:
+        return `(${ah} === 0 && (${al} >>> 0) < ${bu})`;
+      case 0xb0:
+        return `(${ah} === 0 && (${al} >>> 0) <= ${bu})`;
+    }
+  }
   switch (op) {
     case 0x10:
       return `(${al} === ${bl} && ${ah} === ${bh})`;
@@ -306,6 +319,11 @@ function emitInsn(g: Gen, pc: number, after: number): string {
   switch (c) {
     // ---------------- ALU64 ----------------
     case 0x07:
+      // A positive immediate carries exactly when the new low word is below it.
+      if (imm > 0)
+        return `${Ld} = (${Ld} + ${imm}) | 0; if ((${Ld} >>> 0) < ${imm}) ${Hd} = (${Hd} + 1) | 0;`;
+      if (imm === 0) return "";
+      return `t0 = (${Ld} + ${BL}) | 0; ${Hd} = (${Hd} + ${BH} + ((t0 >>> 0) < (${Ld} >>> 0) ? 1 : 0)) | 0; ${Ld} = t0;`;
     case 0x0f:
       return `t0 = (${Ld} + ${BL}) | 0; ${Hd} = (${Hd} + ${BH} + ((t0 >>> 0) < (${Ld} >>> 0) ? 1 : 0)) | 0; ${Ld} = t0;`;
     case 0x17:
