@@ -829,7 +829,13 @@ export function generate(code: Code): string {
     }
   }
   const entries = entryOf();
-  const regionEnd = (at: number): number => entries.find((e) => e > at) ?? n;
+  // The first entry after each slot, precomputed (a search per jump was quadratic).
+  const endOf = new Int32Array(n + 1);
+  for (let at = n, next = n, ei = entries.length - 1; at >= 0; at--) {
+    while (ei >= 0 && entries[ei]! > at) next = entries[ei--]!;
+    endOf[at] = next;
+  }
+  const regionEnd = (at: number): number => endOf[at]!;
   const g: Gen = {
     code,
     used,
