@@ -30,13 +30,14 @@ export type JitMode = "always" | "never" | "auto";
 export const DEFAULT_JIT_THRESHOLD = 10;
 
 /**
- * "never" until the JIT's cost is bounded: V8 optimises a generated function in the
- * background, and for memory-heavy code that takes long (about 4-8 ms per load or
- * store on this 2-core machine: 200 instructions with 100 stack stores, 0.2-0.8 s),
- * during which the unoptimised function runs slower than the (already optimised)
- * interpreter; past 60 KB of bytecode V8 never optimises it (a program of 100 map
- * lookups: ~1,000 ns per lookup against the interpreter's 75). Compute loops gain
- * 8x at once; so the JIT is opt-in per program ("always"/"auto") for now.
+ * "never" for now: V8 optimises a generated function in the background, and until it
+ * has (measured on a loaded 2-core machine: ~50 ms for 200 instructions with 100 stack
+ * stores, ~230 ms for 40 map lookups in 320 instructions) the unoptimised function
+ * runs slower than the interpreter, which every program shares and which is therefore
+ * already optimised; a short-lived program would only lose. Once optimised, the JIT
+ * runs the 0..999 loop 6x, the packet parser 4x, the 2-instruction program 4x faster
+ * than the interpreter (bench/vm-interp.ts). Opt in per program ("always"/"auto") or
+ * with {@link setDefaultJitMode}.
  */
 let defaultMode: JitMode = "never";
 
