@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../../elf/index.ts";
-import { asm, type Instruction, R0, R1, R2, R3, R4, R6, R10 } from "../../isa/index.ts";
+import { asm, type Instruction, R0, R1, R2, R3, R4, R6, R7, R10 } from "../../isa/index.ts";
 import { MapType, ProgType } from "../../uapi/index.ts";
 import { VmError } from "../errors.ts";
 import { VmArrayMap } from "../maps/array.ts";
@@ -234,6 +234,34 @@ describe("jit: the interpreter's semantics", () => {
       assert.equal(r.instructions, 2 + 4 + 6 + 2, `${ja}/${jb}`);
       assert.equal(new DataView(counter.values.buffer).getBigUint64(0, true), 1n);
     }
+  });
+  test("more forward jumps than one region's labels, across loops and calls", () => {
+    // 140 blocks: r0 = r0 * 3 + i, skipped when bit i % 5 of r1 is set (a region of
+    // over 64 forward targets); a backward loop and a subprogram call split regions.
+    const insns: Instruction[] = [asm.mov64(R0, 1), asm.mov64(R1, 0x1b), asm.mov64(R6, 0)];
+    for (let i = 0; i < 140; i++) {
+      insns.push(
+        asm.mov64(R2, R1),
+        asm.rsh64(R2, i % 5),
+        asm.and64(R2, 1),
+        asm.jmp("jne", R2, 0, 2),
+        asm.mul64(R0, 3),
+        asm.add64(R0, i),
+      );
+      if (i === 99) insns.push(asm.add64(R6, 1), asm.jmp("jlt", R6, 3, -7));
+      if (i === 119)
+        insns.push(
+          asm.mov64(R7, R0),
+          asm.callBpf(1),
+          asm.ja(2),
+          asm.mov64(R0, 5),
+          asm.exit(),
+          asm.add64(R0, R7),
+        );
+    }
+    insns.push(asm.exit());
+    const x = both(insns);
+    assert.match(x, /^r0 \d+ insns \d+/);
   });
   test("ld_abs past the packet ends the run with r0 = 0 and the same count", () => {
     const x = both(
