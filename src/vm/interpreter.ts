@@ -609,8 +609,8 @@ export class Machine {
 }
 
 /** Sign-extending helpers for movsx and loads. */
-export const sx8 = (v: number): number => (v << 24) >> 24;
-export const sx16 = (v: number): number => (v << 16) >> 16;
+const sx8 = (v: number): number => (v << 24) >> 24;
+const sx16 = (v: number): number => (v << 16) >> 16;
 
 /** An atomic instruction (operands in `m.R`); exported for the JIT. */
 export function atomic(m: Machine, code: Code, pc: number, bytes: 1 | 2 | 4 | 8): void {
