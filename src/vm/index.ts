@@ -34,6 +34,13 @@ export {
   type Machine,
   STACK_SIZE,
 } from "./interpreter.ts";
+export {
+  defaultJitMode,
+  type JitCompileResult,
+  type JitMode,
+  jitStats,
+  setDefaultJitMode,
+} from "./jit/index.ts";
 export { VmArrayMap } from "./maps/array.ts";
 export { VmBloomFilter } from "./maps/bloom-filter.ts";
 export { createVmMap, VM_MAP_TYPES } from "./maps/create.ts";

@@ -159,6 +159,12 @@ export class Code {
    * running the code grants them ({@link Machine.grantCode}).
    */
   grants: number[] = [];
+  /**
+   * The JIT-compiled form of this code (src/vm/jit), when compiled: {@link execute}
+   * runs it instead of the interpreter. Same arguments as {@link interpret} minus the
+   * machine's code.
+   */
+  jit: JitFunction | undefined = undefined;
 
   /**
    * Predecodes `insns`. `lddw` resolves an lddw's 64-bit value (map pseudo sources
@@ -215,6 +221,18 @@ export class Code {
  * for errnos) or a bigint, or undefined when it set r0 itself (`m.setR0Pointer`).
  */
 export type HelperFunction = (m: Machine) => number | bigint | undefined;
+
+/**
+ * A compiled program function: runs from slot `start` with `base` as the outermost
+ * frame; `resumeN` >= 0 resumes a run at call depth `resumeDepth` (see {@link interpret}).
+ */
+export type JitFunction = (
+  m: Machine,
+  start: number,
+  base: number,
+  resumeN: number,
+  resumeDepth: number,
+) => void;
 
 /** Finds the program a tail call jumps to: map handle and index in, Code out. */
 export type TailCallResolver = (map: VmMap, index: number) => Code | undefined;
@@ -594,7 +612,8 @@ export class Machine {
 const sx8 = (v: number): number => (v << 24) >> 24;
 const sx16 = (v: number): number => (v << 16) >> 16;
 
-function atomic(m: Machine, code: Code, pc: number, bytes: 1 | 2 | 4 | 8): void {
+/** An atomic instruction (operands in `m.R`); exported for the JIT. */
+export function atomic(m: Machine, code: Code, pc: number, bytes: 1 | 2 | 4 | 8): void {
   const R = m.R;
   const d = code.dst[pc]! << 1;
   const s = code.src[pc]! << 1;
@@ -687,7 +706,7 @@ function atomic(m: Machine, code: Code, pc: number, bytes: 1 | 2 | 4 | 8): void 
 }
 
 /** Legacy ld_abs/ld_ind: big-endian packet load relative to skb->data; false when out of range. */
-function ldPacket(m: Machine, offset: number, bytes: number): boolean {
+export function ldPacket(m: Machine, offset: number, bytes: number): boolean {
   const p = m.ldPacket;
   if (!p) throw m.error("ld_abs/ld_ind need a packet (socket_filter or sched_cls with data)");
   const o = p.start + offset;
@@ -709,6 +728,26 @@ function ldPacket(m: Machine, offset: number, bytes: number): boolean {
  * @throws VmError on a fault, an unknown helper, too deep calls or an exhausted budget.
  */
 export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
+  const jit = entry.jit;
+  if (jit !== undefined) jit(m, start, base, -1, base);
+  else interpret(m, entry, start, base, -1, base);
+}
+
+/**
+ * The interpreter loop behind {@link execute}. With `resumeN` >= 0 it resumes a run
+ * another engine (the JIT) started and handed over at `start`: the registers are in
+ * `m.R`, the frames below `resumeDepth` in the machine's frame arrays, `resumeN`
+ * instructions executed so far; the entry prologue (stack zeroing, may_goto and tail
+ * call counters) is skipped.
+ */
+export function interpret(
+  m: Machine,
+  entry: Code,
+  start: number,
+  base: number,
+  resumeN: number,
+  resumeDepth: number,
+): void {
   const R = REGISTERS;
   const mem = m.memory;
   // Bounds as this machine sees them (RegionAccess): other programs' regions, maps the
@@ -725,25 +764,27 @@ export function execute(m: Machine, entry: Code, start = 0, base = 0): void {
   let W = code.word;
   let IMM = code.imm;
   const budget = m.budget;
-  let n = base === 0 ? 0 : m.executed;
+  let n = resumeN >= 0 ? resumeN : base === 0 ? 0 : m.executed;
   let pc = start;
-  let depth = base;
+  let depth = resumeN >= 0 ? resumeDepth : base;
   // Per frame: return pc, code, saved r6..r9 (8 words) and may_goto budget.
   const retPc = m.retPc;
   const retCode = m.retCode;
   const saved = m.saved;
   const loops = m.loops;
-  loops[base] = m.mayGotoBudget;
   const S = m.S;
-  if (base === 0) m.tailCalls = 0;
-  m.depth = base;
+  m.depth = depth;
   m.code = code;
-  const sid0 = m.stackIds[base]!;
-  mem.bytes[sid0]!.fill(0);
-  rHi[sid0] = STACK_SIZE;
-  wHi[sid0] = STACK_SIZE;
-  R[20] = LO + STACK_SIZE;
-  R[21] = HI + sid0;
+  if (resumeN < 0) {
+    loops[base] = m.mayGotoBudget;
+    if (base === 0) m.tailCalls = 0;
+    const sid0 = m.stackIds[base]!;
+    mem.bytes[sid0]!.fill(0);
+    rHi[sid0] = STACK_SIZE;
+    wHi[sid0] = STACK_SIZE;
+    R[20] = LO + STACK_SIZE;
+    R[21] = HI + sid0;
+  }
 
   try {
     for (;;) {

@@ -37,6 +37,13 @@ import { formatInstruction } from "./format.ts";
 import { defaultHelpers, type HelperSettings } from "./helpers.ts";
 import { toU64 } from "./int64.ts";
 import { type BPF_MAX_LOOPS, Code, execute, type HelperFunction, Machine } from "./interpreter.ts";
+import {
+  compileCode,
+  DEFAULT_JIT_THRESHOLD,
+  defaultJitMode,
+  type JitMode,
+  jitStats,
+} from "./jit/index.ts";
 import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
@@ -76,6 +83,16 @@ export interface VmProgramOptions extends HelperSettings {
    * time instead, about 658 million iterations on a 6.18 test machine).
    */
   mayGotoBudget?: number;
+  /**
+   * Which engine runs the program (see {@link JitMode}): "never" (the interpreter),
+   * "always" (the JIT, compiled now) or "auto" (the interpreter until
+   * {@link jitThreshold} runs, then the JIT). Default: `defaultJitMode()`, "never"
+   * unless changed with `setDefaultJitMode`. Both engines give the same results,
+   * registers, memory and errors.
+   */
+  jit?: JitMode;
+  /** Runs (counting `repeat`) before "auto" compiles (default 10). */
+  jitThreshold?: number;
 }
 
 /**
@@ -199,6 +216,12 @@ export class VmProgram implements BackendProgram {
   private readonly machine: Machine;
   private readonly code: Code;
   private readonly tailCodes = new WeakMap<VmProgram, Code>();
+  private readonly jitMode: JitMode;
+  private readonly jitThreshold: number;
+  private runs = 0;
+  private jitTried = false;
+  private jitWhy: string | undefined;
+  private jitText: string | undefined;
 
   /**
    * Decodes (when given bytes) and checks the program: jumps and calls land on
@@ -229,6 +252,49 @@ export class VmProgram implements BackendProgram {
     if (opts.mayGotoBudget !== undefined) m.mayGotoBudget = opts.mayGotoBudget;
     m.tailCall = (map, index) => this.tailCallTarget(map, index);
     this.code = this.compile(this.memory, opts);
+    this.jitMode = opts.jit ?? defaultJitMode();
+    if (this.jitMode !== "always" && this.jitMode !== "never" && this.jitMode !== "auto")
+      throw new RangeError(
+        `${this}: jit must be "always", "never" or "auto", not ${String(this.jitMode)}`,
+      );
+    this.jitThreshold = opts.jitThreshold ?? DEFAULT_JIT_THRESHOLD;
+    if (this.jitMode === "always") this.jitCompile();
+  }
+
+  /** The engine the next run uses: "jit" once compiled, else "interpreter". */
+  get engine(): "jit" | "interpreter" {
+    return this.code.jit !== undefined ? "jit" : "interpreter";
+  }
+
+  /** Why the JIT refused this program (it then runs in the interpreter), if it did. */
+  get jitRefusal(): string | undefined {
+    return this.jitWhy;
+  }
+
+  /** The JavaScript the JIT generated for this program, once compiled. */
+  get jitSource(): string | undefined {
+    return this.jitText;
+  }
+
+  /**
+   * Compiles the program with the JIT now (whatever the mode); returns true when it
+   * runs compiled from now on, false when the JIT refused ({@link jitRefusal} says why).
+   */
+  jitCompile(): boolean {
+    if (this.code.jit !== undefined) return true;
+    if (this.jitTried) return false;
+    this.jitTried = true;
+    const r = compileCode(this.code);
+    if (!r.ok) {
+      this.jitWhy = r.reason;
+      jitStats.refused++;
+      jitStats.lastRefusal = `${this}: ${r.reason}`;
+      return false;
+    }
+    this.code.jit = r.fn;
+    this.jitText = r.source;
+    jitStats.compiled++;
+    return true;
   }
 
   /** `xdp program "name"` for messages. */
@@ -450,6 +516,10 @@ export class VmProgram implements BackendProgram {
     const m = this.machine;
     const prepared = this.prepare(input);
     const repeat = Math.max(1, input.repeat ?? 1);
+    if (this.jitMode === "auto" && !this.jitTried) {
+      this.runs += repeat;
+      if (this.runs >= this.jitThreshold) this.jitCompile();
+    }
     m.printk = [];
     const r1lo = m.R[2]!;
     const r1hi = m.R[3]!;

@@ -20,13 +20,14 @@ import { BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, MapFlags } from "../uapi/
 import { VmError } from "./errors.ts";
 import type { HelperSettings } from "./helpers.ts";
 import type { HelperFunction } from "./interpreter.ts";
+import type { JitMode } from "./jit/index.ts";
 import { VmArrayMap } from "./maps/array.ts";
 import { createVmMap } from "./maps/create.ts";
 import type { VmMap, VmMapOptions } from "./maps/map.ts";
 import { VmMapOfMaps } from "./maps/map-of-maps.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
 import { VmMemory } from "./memory.ts";
-import { VmProgram } from "./program.ts";
+import { VmProgram, type VmProgramOptions } from "./program.ts";
 import { VmVariable } from "./variables.ts";
 
 /** How to load a collection into the VM. */
@@ -37,6 +38,10 @@ export interface VirtualMachineOptions extends HelperSettings, Omit<VmMapOptions
   readonly budget?: number;
   /** Iterations a function's may_goto allows (see {@link VmProgramOptions.mayGotoBudget}). */
   readonly mayGotoBudget?: number;
+  /** Which engine runs the programs (see {@link VmProgramOptions.jit}). */
+  readonly jit?: JitMode;
+  /** Runs before "auto" compiles a program (see {@link VmProgramOptions.jitThreshold}). */
+  readonly jitThreshold?: number;
   /**
    * New initial values of read-only global variables (`const volatile` in `.rodata`),
    * as the kernel backend's `constants` option: bytes of the variable's size, or a

@@ -10,6 +10,8 @@
  * - `tsbpf vm run OBJ PROG data_in FILE [data_out FILE|-] [ctx_in FILE [ctx_out FILE|-]]
  *   [repeat N]`: as `prog run` runs a kernel program, and printing what it prints
  *   ("Return value: 2, duration (average): 40ns").
+ * - Either form takes a last word `jit` (the default: the program compiled by the VM's
+ *   JIT, or interpreted where the JIT refuses it) or `interpret` (the interpreter).
  */
 import { writeFileSync } from "node:fs";
 import { loadCollectionSpec } from "../../elf/index.ts";
@@ -140,8 +142,13 @@ function emit(ctx: Context, data: Uint8Array, name: string | undefined, key: str
   }
 }
 
+/** Applies the engine word: `jit` compiles now (the interpreter stays where the JIT refuses). */
+function useEngine(prog: VmProgram, engine: "jit" | "interpret"): void {
+  if (engine === "jit") prog.jitCompile();
+}
+
 /** `vm run OBJ PROG ...`. */
-function runObject(ctx: Context, words: string[]): void {
+function runObject(ctx: Context, words: string[], engine: "jit" | "interpret"): void {
   const [path, name, ...rest] = words as [string, string, ...string[]];
   const vm = loadObject(readObject(path), path);
   const prog = vm.programs[name];
@@ -149,6 +156,7 @@ function runObject(ctx: Context, words: string[]): void {
     throw new CliError(
       `no program "${name}" in ${path} (it has: ${Object.keys(vm.programs).join(", ") || "none"})`,
     );
+  useEngine(prog, engine);
   const r = parseObjRunArgs(new Args(rest));
   const data = r.dataIn !== undefined ? readInput(r.dataIn) : undefined;
   const ctxIn = r.ctxIn !== undefined ? readInput(r.ctxIn) : undefined;
@@ -189,14 +197,22 @@ export async function vmRun(ctx: Context, args: Args): Promise<void> {
     } else if (w === "--elf") elf = true;
     else words.push(w);
   }
+  // The engine word comes last: alone (stdin form) or after OBJ PROG [...].
+  let engine: "jit" | "interpret" = "jit";
+  const last = words[words.length - 1];
+  if ((last === "jit" || last === "interpret") && (words.length === 1 || words.length > 2)) {
+    engine = last;
+    words.pop();
+  }
   if (words.length > 0) {
     if (mem || elf)
       throw new CliError("--mem and --elf go with a program on stdin, not with OBJ PROG");
     if (words.length < 2) throw new CliError(`'run' needs OBJ and PROG, ${words.length} found`);
-    runObject(ctx, words);
+    runObject(ctx, words, engine);
     return;
   }
   const prog = stdinProgram(elf);
+  useEngine(prog, engine);
   let r0: bigint;
   try {
     r0 = prog.run({ mem: mem ?? new Uint8Array(0) }).r0;

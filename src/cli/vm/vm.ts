@@ -9,8 +9,8 @@ function help(ctx: Context): void {
   const b = `${ctx.bin} vm`;
   printHelp(
     ctx,
-    `Usage: ${b} run [--mem HEX] [--elf] < PROGRAM\n` +
-      `       ${b} run OBJ PROG data_in FILE [data_out FILE|-] [ctx_in FILE [ctx_out FILE|-]] [repeat N]\n` +
+    `Usage: ${b} run [--mem HEX] [--elf] [ENGINE] < PROGRAM\n` +
+      `       ${b} run OBJ PROG data_in FILE [data_out FILE|-] [ctx_in FILE [ctx_out FILE|-]] [repeat N] [ENGINE]\n` +
       `       ${b} load OBJ\n` +
       `       ${b} help\n` +
       "\n" +
@@ -18,6 +18,8 @@ function help(ctx: Context): void {
       "                  or with --elf a hex-encoded ELF object (its first program)\n" +
       "       --mem HEX: bytes placed in VM memory; r1 points at them, r2 holds their length\n" +
       "       OBJ := an ELF object file; PROG := a program name in it\n" +
+      "       ENGINE := { jit | interpret } (default jit: compiled to JavaScript, or\n" +
+      "                 interpreted where the JIT refuses the program)\n" +
       `       ${HELP_SPEC_OPTIONS} }\n`,
   );
 }

@@ -1,0 +1,60 @@
+/**
+ * The VM's JIT (issue 12, first stage): a program's predecoded code compiled to a
+ * JavaScript function with the interpreter's exact semantics ({@link compileCode}),
+ * and the engine setting programs choose it with ({@link JitMode}).
+ *
+ * Pure: no `node:` imports.
+ * @module
+ */
+
+export {
+  compileCode,
+  generate,
+  JIT_MAX_SLOTS,
+  JIT_MAX_SOURCE,
+  type JitCompileResult,
+} from "./compile.ts";
+
+/**
+ * Which engine runs a program (`VmProgramOptions.jit`):
+ * - `"never"`: the interpreter;
+ * - `"always"`: the JIT from the first run (compiled when the program is built);
+ * - `"auto"`: the interpreter for the first `jitThreshold` runs, then the JIT.
+ * Where the JIT refuses a program (`new Function` forbidden by a Content-Security-Policy,
+ * a program whose function would be too large for V8 to optimise, {@link JIT_MAX_SOURCE}), it runs in the interpreter and
+ * `VmProgram.jitRefusal` says why.
+ */
+export type JitMode = "always" | "never" | "auto";
+
+/** Runs (counting `repeat`) before "auto" compiles a program. */
+export const DEFAULT_JIT_THRESHOLD = 10;
+
+/**
+ * "never" for now: V8 optimises a generated function in the background, and until it
+ * has (measured on a loaded 2-core machine: ~50 ms for 200 instructions with 100 stack
+ * stores, ~230 ms for 40 map lookups in 320 instructions) the unoptimised function
+ * runs slower than the interpreter, which every program shares and which is therefore
+ * already optimised; a short-lived program would only lose. Once optimised, the JIT
+ * runs the 0..999 loop 6x, the packet parser 4x, the 2-instruction program 4x faster
+ * than the interpreter (bench/vm-interp.ts). Opt in per program ("always"/"auto") or
+ * with {@link setDefaultJitMode}.
+ */
+let defaultMode: JitMode = "never";
+
+/**
+ * The engine of programs built without a `jit` option (initially "never", see above).
+ * For test matrices that run whole suites under one engine.
+ */
+export function setDefaultJitMode(mode: JitMode): void {
+  if (mode !== "always" && mode !== "never" && mode !== "auto")
+    throw new RangeError(`jit mode must be "always", "never" or "auto", not ${String(mode)}`);
+  defaultMode = mode;
+}
+
+/** The engine of programs built without a `jit` option. */
+export function defaultJitMode(): JitMode {
+  return defaultMode;
+}
+
+/** Counts since the module loaded: programs compiled and refused, with the last refusal. */
+export const jitStats = { compiled: 0, refused: 0, lastRefusal: "" };
