@@ -12,9 +12,11 @@
  * its taken side (`if ... goto +1; goto exit_label`).
  */
 
-import { asm, type Instruction, R0, R1, R6, R7, R8, type Reg } from "../../src/isa/index.ts";
+import { asm, type Instruction, R0, R1, R6, R7, R8, R10, type Reg } from "../../src/isa/index.ts";
 import type { JumpOp } from "../../src/isa/instruction.ts";
 import {
+  coerceToSize,
+  coerceToSizeSx,
   formatScalar,
   isBranchTaken,
   maybeForkScalars,
@@ -188,7 +190,7 @@ export function generate(seed: number, steps: number): ScalarProgram {
       let src: Scalar;
       let srcText: string;
       let insn: Instruction;
-      const srcRegNo = dst === 6 ? pick(r, [7, 8]) : 8;
+      const srcRegNo = r() < 0.1 ? dst : dst === 6 ? pick(r, [7, 8]) : 8;
       if (useReg) {
         src = state.get(srcRegNo)!;
         srcText = `${w}${srcRegNo}`;
@@ -245,7 +247,28 @@ export function generate(seed: number, steps: number): ScalarProgram {
         regs: new Map([[dst, fmt(dst)]]),
         what: `${text.at(-1)!} from ${before}`,
       });
-    } else if (k < 0.68) {
+    } else if (k < 0.65) {
+      // spill to the stack and fill back, narrower and maybe sign-extending (ldsx)
+      const size = pick(r, [1, 2, 4] as const);
+      const sx = r() < 0.5;
+      const bits = (size * 8) as 8 | 16 | 32;
+      emit(asm.stx(64, R10, -8, REGS[dst]!), `*(u64 *)(r10 -8) = r${dst}`);
+      const at = emit(
+        sx ? asm.ldxs(bits, REGS[dst]!, R10, -8) : asm.ldx(bits, REGS[dst]!, R10, -8),
+        `r${dst} = *(${sx ? "s" : "u"}${bits} *)(r10 -8)`,
+      );
+      const before = fmt(dst);
+      state.set(
+        dst,
+        sx ? coerceToSizeSx(state.get(dst)!, size) : coerceToSize(state.get(dst)!, size),
+      );
+      expect.push({
+        where: "insn",
+        at,
+        regs: new Map([[dst, fmt(dst)]]),
+        what: `${text.at(-1)!} from ${before}`,
+      });
+    } else if (k < 0.7) {
       const order = pick(r, ["le", "be", "swap"] as const);
       const bits = pick(r, [16, 32, 64] as const);
       const insn =
@@ -263,7 +286,7 @@ export function generate(seed: number, steps: number): ScalarProgram {
       const is32 = r() < 0.4;
       const a = dst;
       const useReg = r() < 0.35;
-      const bReg = a === 6 ? pick(r, [7, 8]) : 8;
+      const bReg = r() < 0.08 ? a : a === 6 ? pick(r, [7, 8]) : 8;
       const imm = interestingImm(r);
       const aS = state.get(a)!;
       const bS = useReg ? state.get(bReg)! : scalarConst(BigInt(imm));
@@ -274,7 +297,8 @@ export function generate(seed: number, steps: number): ScalarProgram {
         useReg
           ? (is32 ? asm.jmp32 : asm.jmp)(op, REGS[a]!, REGS[bReg]!, off)
           : (is32 ? asm.jmp32 : asm.jmp)(op, REGS[a]!, imm, off);
-      const pred = isBranchTaken(op, aS, bS, is32);
+      const same = useReg && bReg === a;
+      const pred = isBranchTaken(op, aS, bS, is32, same);
       let at: number;
       let exitAt: number;
       if (follow === "fall") {
@@ -287,10 +311,10 @@ export function generate(seed: number, steps: number): ScalarProgram {
         exitFixups.push({ index: insns.length - 1, at: exitAt, make: (off) => asm.ja(off) });
       }
       const setSide = (taken: boolean): Map<number, string> | undefined => {
-        const [na, nb] = refineBranch(op, aS, bS, is32, taken);
+        const [na, nb] = refineBranch(op, aS, bS, is32, taken, same);
         if (scalarIsEmpty(na) || (useReg && scalarIsEmpty(nb))) return undefined;
         const regs = new Map([[a, formatScalar(na)]]);
-        if (useReg) regs.set(bReg, formatScalar(nb));
+        if (useReg && !same) regs.set(bReg, formatScalar(nb));
         return regs;
       };
       if (pred === -1) {
@@ -298,9 +322,9 @@ export function generate(seed: number, steps: number): ScalarProgram {
         const tk = setSide(true);
         if (fall) expect.push({ where: "insn", at, regs: fall, what: `${desc} fall-through` });
         if (tk) expect.push({ where: "from", at, regs: tk, what: `${desc} taken` });
-        const [na, nb] = refineBranch(op, aS, bS, is32, follow === "taken");
+        const [na, nb] = refineBranch(op, aS, bS, is32, follow === "taken", same);
+        if (useReg && !same) state.set(bReg, nb);
         state.set(a, na);
-        if (useReg) state.set(bReg, nb);
         if (scalarIsEmpty(na) || scalarIsEmpty(nb)) alive = false;
       } else if ((pred === 1) !== (follow === "taken")) {
         alive = false; // the path we follow is dead: the kernel does not walk it
