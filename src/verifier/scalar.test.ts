@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { JumpOp } from "../isa/instruction.ts";
 import {
+  checkScalarInvariants,
   coerceToSize,
   coerceToSizeSx,
   formatScalar,
@@ -351,7 +352,7 @@ describe("scalar soundness on generated inputs", () => {
           );
         }
         // if r1 op r1
-        const same = isBranchTaken(op, a.s, a.s, is32, true);
+        const same = isBranchTaken(op, a.s, a.s, is32);
         if (same !== -1)
           assert.equal(same === 1, holds(op, a.x, a.x, is32), `${op} on one register`);
       }
@@ -510,6 +511,30 @@ describe("named cases, with the text of the 6.18 kernel's log", () => {
       text(s),
       "scalar(smin=umin=smin32=umin32=255,smax=umax=smax32=umax32=514,var_off=(0x0; 0x3ff))",
     );
+  });
+
+  it("if r6 s< r6 refines one register through both roles, and the dead side is reset", () => {
+    // r6 s>>= 63; if r6 s< r6 goto ...: 6.18 decides nothing for one register, refines
+    // it on the taken side into a contradiction, logs it and resets the bounds
+    const r6 = scalarAlu("arsh", unknown, scalarConst(63n), true);
+    assert.equal(isBranchTaken("jslt", r6, r6, false), -1);
+    const [taken] = refineBranch("jslt", r6, r6, false, true, true);
+    const checked = checkScalarInvariants(taken, "true_reg1");
+    assert.equal(
+      checked.message,
+      "verifier bug: REG INVARIANTS VIOLATION (true_reg1): range bounds violation u64=[0x0, 0xffffffffffffffff] s64=[0x0, 0xffffffffffffffff] u32=[0x0, 0xffffffff] s32=[0xffffffff, 0x0] var_off=(0x0, 0xffffffffffffffff)",
+    );
+    assert.equal(text(checked.scalar), "scalar()");
+    const [fall] = refineBranch("jslt", r6, r6, false, false, true);
+    assert.equal(checkScalarInvariants(fall, "false_reg1").message, undefined);
+    assert.equal(text(fall), "scalar(smin=smin32=-1,smax=smax32=0)");
+  });
+
+  it("a u64 range meeting the tnum in one value makes a constant, even past umax", () => {
+    // w6 &= 0x8000; if r6 >= r6: the fall-through (r6 < r6) is dead, the kernel says 0x8000
+    const r6 = scalarAlu("and", unknown, scalarConst(0x8000n), false);
+    const [fall] = refineBranch("jge", r6, r6, false, false, true);
+    assert.equal(text(fall), "0x8000");
   });
 
   it("w7 &= w8; w7 += w8 with r8 = 0x10000001", () => {

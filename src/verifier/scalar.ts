@@ -79,7 +79,8 @@ interface Reg {
 }
 
 const copy = (s: Scalar): Reg => ({ ...s });
-const freeze = (r: Reg): Scalar => Object.freeze({ ...r });
+/** Hands out a working copy as an immutable value (readonly by type; not frozen: that costs). */
+const freeze = (r: Reg): Scalar => r;
 
 // ---- constructors -------------------------------------------------------------------
 
@@ -170,13 +171,28 @@ function updateReg64Bounds(r: Reg): void {
   r.smax = minB(r.smax, s64(value | (mask & S64_MAX)));
   r.umin = maxB(r.umin, value);
   r.umax = minB(r.umax, value | mask);
-  // When the u64 range holds a single value the tnum allows, the value is known.
-  if (mask !== 0n && r.umin <= r.umax) {
-    const lo = T.minMemberAtLeast(r.varOff, r.umin);
-    if (lo !== undefined && lo <= r.umax && lo === T.maxMemberAtMost(r.varOff, r.umax)) {
-      markKnown(r, lo);
-    }
+  // When the u64 range and the tnum meet in a single value, the register is that
+  // constant: umin itself; or, umin not being a member, the tnum's largest member when
+  // that is the next one after umin (umax not consulted, as in the kernel); or the next
+  // member after umin when the one after it is beyond umax.
+  if (mask === 0n) return;
+  const tmax = value | mask;
+  const next = tnumStep(r.varOff, r.umin);
+  const uminIn = (r.umin & ~mask) === value;
+  if (uminIn) {
+    if (next > r.umax) markKnown(r, r.umin);
+  } else if (next === tmax) {
+    markKnown(r, tmax);
+  } else if (next <= r.umax && tnumStep(r.varOff, next) > r.umax) {
+    markKnown(r, next);
   }
+}
+
+/** The smallest member of `t` above `z`, or the largest member when none is above. */
+function tnumStep(t: Tnum, z: bigint): bigint {
+  const tmax = t.value | t.mask;
+  if (z >= tmax) return tmax;
+  return T.minMemberAtLeast(t, z + 1n) ?? tmax;
 }
 
 function updateRegBounds(r: Reg): void {
@@ -185,42 +201,43 @@ function updateRegBounds(r: Reg): void {
 }
 
 function reg32DeduceBounds(r: Reg): void {
+  // The 64-bit bounds do not change here: split them once.
+  const uminHi = r.umin >> 32n;
+  const umaxHi = r.umax >> 32n;
+  const sminHi = r.smin >> 32n;
+  const smaxHi = r.smax >> 32n;
+  const uminLo = lo32(r.umin);
+  const umaxLo = lo32(r.umax);
+  const sminLo = lo32(r.smin);
+  const smaxLo = lo32(r.smax);
   // The upper halves of the 64-bit range are equal: its low halves form a range.
-  if (r.umin >> 32n === r.umax >> 32n) {
-    r.u32min = Math.max(r.u32min, lo32(r.umin));
-    r.u32max = Math.min(r.u32max, lo32(r.umax));
-    if (slo32(r.umin) <= slo32(r.umax)) {
-      r.s32min = Math.max(r.s32min, slo32(r.umin));
-      r.s32max = Math.min(r.s32max, slo32(r.umax));
+  if (uminHi === umaxHi) {
+    r.u32min = Math.max(r.u32min, uminLo);
+    r.u32max = Math.min(r.u32max, umaxLo);
+    if (s32(uminLo) <= s32(umaxLo)) {
+      r.s32min = Math.max(r.s32min, s32(uminLo));
+      r.s32max = Math.min(r.s32max, s32(umaxLo));
     }
   }
-  if (r.smin >> 32n === r.smax >> 32n) {
-    if (lo32(r.smin) <= lo32(r.smax)) {
-      r.u32min = Math.max(r.u32min, lo32(r.smin));
-      r.u32max = Math.min(r.u32max, lo32(r.smax));
+  if (sminHi === smaxHi) {
+    if (sminLo <= smaxLo) {
+      r.u32min = Math.max(r.u32min, sminLo);
+      r.u32max = Math.min(r.u32max, smaxLo);
     }
-    if (slo32(r.smin) <= slo32(r.smax)) {
-      r.s32min = Math.max(r.s32min, slo32(r.smin));
-      r.s32max = Math.min(r.s32max, slo32(r.smax));
+    if (s32(sminLo) <= s32(smaxLo)) {
+      r.s32min = Math.max(r.s32min, s32(sminLo));
+      r.s32max = Math.min(r.s32max, s32(smaxLo));
     }
   }
   // The upper halves are two consecutive numbers and the low halves cross from
   // negative to positive: still one s32 range.
-  if (
-    u32(lo32(r.umin >> 32n) + 1) === lo32(r.umax >> 32n) &&
-    slo32(r.umin) < 0 &&
-    slo32(r.umax) >= 0
-  ) {
-    r.s32min = Math.max(r.s32min, slo32(r.umin));
-    r.s32max = Math.min(r.s32max, slo32(r.umax));
+  if (u32(lo32(uminHi) + 1) === lo32(umaxHi) && s32(uminLo) < 0 && s32(umaxLo) >= 0) {
+    r.s32min = Math.max(r.s32min, s32(uminLo));
+    r.s32max = Math.min(r.s32max, s32(umaxLo));
   }
-  if (
-    u32(lo32(r.smin >> 32n) + 1) === lo32(r.smax >> 32n) &&
-    slo32(r.smin) < 0 &&
-    slo32(r.smax) >= 0
-  ) {
-    r.s32min = Math.max(r.s32min, slo32(r.smin));
-    r.s32max = Math.min(r.s32max, slo32(r.smax));
+  if (u32(lo32(sminHi) + 1) === lo32(smaxHi) && s32(sminLo) < 0 && s32(smaxLo) >= 0) {
+    r.s32min = Math.max(r.s32min, s32(sminLo));
+    r.s32max = Math.min(r.s32max, s32(smaxLo));
   }
   // A u32 range that does not cross the sign bit is an s32 range too, and back.
   if (s32(r.u32min) <= s32(r.u32max)) {
@@ -853,7 +870,7 @@ export function scalarAlu(op: ScalarAluOp, dst: Scalar, src: Scalar, is64: boole
   }
   if (!safeToCompute(op, src, is64)) return scalarUnknown();
   const d = copy(dst);
-  const s = copy(src);
+  const s = src as Reg; // read only
   switch (op) {
     case "add":
       add32(d, s);
@@ -989,16 +1006,10 @@ function constValue(r: Scalar, is32: boolean): bigint {
 /**
  * Whether `if a op b goto` is always taken (1), never (0) or either (-1), for two
  * scalars compared in 64 bits or (`is32`) in their low 32 bits: the kernel's
- * is_scalar_branch_taken. `sameReg` says both operands are one register (`if r1 > r1`),
- * which the kernel decides from the operator alone.
+ * is_scalar_branch_taken. For `if r1 op r1` pass the same scalar twice: 6.18 has no
+ * special case for one register (later kernels decide it from the operator alone).
  */
-export function isBranchTaken(
-  op: JumpOp,
-  a: Scalar,
-  b: Scalar,
-  is32: boolean,
-  sameReg = false,
-): 1 | 0 | -1 {
+export function isBranchTaken(op: JumpOp, a: Scalar, b: Scalar, is32: boolean): 1 | 0 | -1 {
   let r1 = a;
   let r2 = b;
   let t1 = is32 ? T.subreg(a.varOff) : a.varOff;
@@ -1011,26 +1022,6 @@ export function isBranchTaken(
   const umax2 = is32 ? BigInt(b.u32max) : b.umax;
   const smin2 = is32 ? BigInt(b.s32min) : b.smin;
   const smax2 = is32 ? BigInt(b.s32max) : b.smax;
-
-  if (sameReg) {
-    switch (op) {
-      case "jge":
-      case "jle":
-      case "jsge":
-      case "jsle":
-      case "jeq":
-        return 1;
-      case "jgt":
-      case "jlt":
-      case "jsgt":
-      case "jslt":
-      case "jne":
-        return 0;
-      case "jset":
-        if (T.isConst(t1)) return t1.value !== 0n ? 1 : 0;
-        return smin1 <= 0n && smax1 >= 0n ? -1 : 1;
-    }
-  }
 
   switch (op) {
     case "jeq":
@@ -1260,9 +1251,13 @@ function refineCondOp(a: Reg, b: Reg, opIn: CondOp, is32: boolean): void {
  * jump side (`taken`) that `a op b` holds, on the fall-through side that it does not
  * (the kernel's reg_set_min_max, one side of it). Returns the refined `[a, b]`; for a
  * BPF_K jump pass `scalarConst(BigInt(imm))` as `b` and drop the second result.
- * With `sameReg` (`if rX op rX`) nothing is refined, as in the kernel.
+ * With `sameReg` (`if rX op rX`) both operands are one register, refined in place
+ * through both roles as 6.18 does (it has no same-register check here yet), so both
+ * results are the same scalar.
  *
- * The result can be empty ({@link scalarIsEmpty}) when that side is unreachable.
+ * The result can contradict itself when that side is unreachable: pass each of the
+ * kernel's four registers (true_reg1, true_reg2, false_reg1, false_reg2) through
+ * {@link checkScalarInvariants}, as reg_set_min_max does.
  */
 export function refineBranch(
   op: JumpOp,
@@ -1272,13 +1267,64 @@ export function refineBranch(
   taken: boolean,
   sameReg = false,
 ): [Scalar, Scalar] {
-  if (sameReg) return [a, b];
+  if (sameReg) {
+    const r = copy(a);
+    refineCondOp(r, r, taken ? op : reverse(op), is32);
+    regBoundsSync(r);
+    regBoundsSync(r);
+    return [freeze(r), freeze(r)];
+  }
   const r1 = copy(a);
   const r2 = copy(b);
   refineCondOp(r1, r2, taken ? op : reverse(op), is32);
   regBoundsSync(r1);
   regBoundsSync(r2);
   return [freeze(r1), freeze(r2)];
+}
+
+/** What {@link checkScalarInvariants} found. */
+export interface InvariantCheck {
+  /** The scalar to go on with: `s` itself, or `s` with its bounds reset. */
+  readonly scalar: Scalar;
+  /**
+   * The line the kernel logs for a violation, `verifier bug: REG INVARIANTS VIOLATION
+   * (ctx): ...`, or undefined when the bounds hold together.
+   */
+  readonly message?: string;
+}
+
+/**
+ * The kernel's reg_bounds_sanity_check after an ALU operation (`ctx` "alu") or a branch
+ * refinement ("true_reg1", "true_reg2", "false_reg1", "false_reg2"): when the bounds
+ * contradict each other or a constant tnum, the kernel logs a `verifier bug:` line and
+ * goes on with the bounds reset to unbounded (the tnum kept).
+ */
+export function checkScalarInvariants(s: Scalar, ctx: string): InvariantCheck {
+  let msg: string | undefined;
+  if (scalarIsEmpty(s)) msg = "range bounds violation";
+  else if (T.isConst(s.varOff)) {
+    const v = s.varOff.value;
+    if (s.umin !== v || s.umax !== v || s.smin !== s64(v) || s.smax !== s64(v)) {
+      msg = "const tnum out of sync with range bounds";
+    }
+  }
+  if (!msg && T.subregIsConst(s.varOff)) {
+    const v = lo32(s.varOff.value);
+    if (s.u32min !== v || s.u32max !== v || s.s32min !== s32(v) || s.s32max !== s32(v)) {
+      msg = "const subreg tnum out of sync with range bounds";
+    }
+  }
+  if (!msg) return { scalar: s };
+  const h = (x: bigint): string => T.hex(u64(x));
+  const h32 = (x: number): string => `0x${u32(x).toString(16)}`;
+  const message =
+    `verifier bug: REG INVARIANTS VIOLATION (${ctx}): ${msg} ` +
+    `u64=[${h(s.umin)}, ${h(s.umax)}] s64=[${h(s.smin)}, ${h(s.smax)}] ` +
+    `u32=[${h32(s.u32min)}, ${h32(s.u32max)}] s32=[${h32(s.s32min)}, ${h32(s.s32max)}] ` +
+    `var_off=(${h(s.varOff.value)}, ${h(s.varOff.mask)})`;
+  const r = copy(s);
+  markUnbounded(r);
+  return { scalar: freeze(r), message };
 }
 
 // ---- pruning and equality -------------------------------------------------------------

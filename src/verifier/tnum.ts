@@ -37,9 +37,12 @@ export function tnumConst(value: bigint): Tnum {
 /** The fully unknown tnum. */
 export const tnumUnknown: Tnum = Object.freeze({ value: 0n, mask: U64_MAX });
 
-/** Position of the highest set bit, 1-based (0 for 0): the kernel's fls64. */
-function fls64(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+/** Position of the highest set bit of a u64, 1-based (0 for 0): the kernel's fls64. */
+export function fls64(x: bigint): number {
+  if (x === 0n) return 0;
+  const hi = Number(x >> 32n);
+  if (hi !== 0) return 64 - Math.clz32(hi);
+  return 32 - Math.clz32(Number(x & 0xffff_ffffn));
 }
 
 /** The smallest tnum holding every value of the unsigned range [min, max]. */
@@ -208,7 +211,7 @@ export function minMemberAtLeast(a: Tnum, y: bigint): bigint | undefined {
   const fixed = ~a.mask & U64_MAX;
   const diff = (y ^ a.value) & fixed;
   if (diff === 0n) return y;
-  const p = BigInt(diff.toString(2).length - 1); // highest differing fixed bit
+  const p = BigInt(fls64(diff) - 1); // highest differing fixed bit
   const bit = 1n << p;
   if (a.value & bit) {
     // raise bit p: the bits above stay y's, the bits below take their minimum

@@ -15,6 +15,7 @@
 import { asm, type Instruction, R0, R1, R6, R7, R8, R10, type Reg } from "../../src/isa/index.ts";
 import type { JumpOp } from "../../src/isa/instruction.ts";
 import {
+  checkScalarInvariants,
   coerceToSize,
   coerceToSizeSx,
   formatScalar,
@@ -27,7 +28,6 @@ import {
   scalarConst,
   scalarEndian,
   scalarFromLoad,
-  scalarIsEmpty,
   scalarMovsx,
   scalarUnknown,
 } from "../../src/verifier/scalar.ts";
@@ -298,7 +298,7 @@ export function generate(seed: number, steps: number): ScalarProgram {
           ? (is32 ? asm.jmp32 : asm.jmp)(op, REGS[a]!, REGS[bReg]!, off)
           : (is32 ? asm.jmp32 : asm.jmp)(op, REGS[a]!, imm, off);
       const same = useReg && bReg === a;
-      const pred = isBranchTaken(op, aS, bS, is32, same);
+      const pred = isBranchTaken(op, aS, same ? aS : bS, is32);
       let at: number;
       let exitAt: number;
       if (follow === "fall") {
@@ -310,22 +310,28 @@ export function generate(seed: number, steps: number): ScalarProgram {
         exitAt = emit(asm.ja(0), "goto exit");
         exitFixups.push({ index: insns.length - 1, at: exitAt, make: (off) => asm.ja(off) });
       }
-      const setSide = (taken: boolean): Map<number, string> | undefined => {
-        const [na, nb] = refineBranch(op, aS, bS, is32, taken, same);
-        if (scalarIsEmpty(na) || (useReg && scalarIsEmpty(nb))) return undefined;
+      // One side as the kernel leaves it: refined, then each register checked (a
+      // contradiction on a dead side resets its bounds, as reg_bounds_sanity_check).
+      const side = (taken: boolean): [Scalar, Scalar] => {
+        let [na, nb] = refineBranch(op, aS, bS, is32, taken, same);
+        na = checkScalarInvariants(na, "reg1").scalar;
+        nb = same
+          ? checkScalarInvariants(na, "reg2").scalar
+          : checkScalarInvariants(nb, "reg2").scalar;
+        if (same) na = nb;
+        return [na, nb];
+      };
+      const texts = ([na, nb]: [Scalar, Scalar]): Map<number, string> => {
         const regs = new Map([[a, formatScalar(na)]]);
         if (useReg && !same) regs.set(bReg, formatScalar(nb));
         return regs;
       };
       if (pred === -1) {
-        const fall = setSide(false);
-        const tk = setSide(true);
-        if (fall) expect.push({ where: "insn", at, regs: fall, what: `${desc} fall-through` });
-        if (tk) expect.push({ where: "from", at, regs: tk, what: `${desc} taken` });
-        const [na, nb] = refineBranch(op, aS, bS, is32, follow === "taken", same);
+        expect.push({ where: "insn", at, regs: texts(side(false)), what: `${desc} fall-through` });
+        expect.push({ where: "from", at, regs: texts(side(true)), what: `${desc} taken` });
+        const [na, nb] = side(follow === "taken");
         if (useReg && !same) state.set(bReg, nb);
         state.set(a, na);
-        if (scalarIsEmpty(na) || scalarIsEmpty(nb)) alive = false;
       } else if ((pred === 1) !== (follow === "taken")) {
         alive = false; // the path we follow is dead: the kernel does not walk it
       }
