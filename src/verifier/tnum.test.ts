@@ -78,7 +78,7 @@ describe("tnum soundness", () => {
     });
   }
 
-  it("neg, shifts and casts are sound", () => {
+  it("neg, shifts, casts and byte swaps are sound", () => {
     for (let i = 0; i < 3000; i++) {
       const a = randTnum(r);
       const s = Math.floor(r() * 64);
@@ -95,6 +95,12 @@ describe("tnum soundness", () => {
           assert.ok(T.contains(T.cast(a, size), BigInt.asUintN(size * 8, x)));
         }
         assert.ok(T.contains(T.subreg(a), x & 0xffff_ffffn));
+        for (const bits of [16, 32, 64] as const) {
+          let swapped = 0n;
+          for (let b = 0; b < bits / 8; b++)
+            swapped = (swapped << 8n) | ((x >> BigInt(8 * b)) & 0xffn);
+          assert.ok(T.contains(T.bswap(a, bits), swapped));
+        }
         assert.ok(T.contains(T.clearSubreg(a), x & ~0xffff_ffffn & M64));
       }
     }

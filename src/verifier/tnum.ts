@@ -164,6 +164,18 @@ export function union(a: Tnum, b: Tnum): Tnum {
   return make(v & ~mu, mu);
 }
 
+function swab(x: bigint, bytes: number): bigint {
+  let out = 0n;
+  for (let i = 0; i < bytes; i++) out = (out << 8n) | ((x >> BigInt(8 * i)) & 0xffn);
+  return out;
+}
+
+/** `a` with its low `bits` bits byte-swapped and the rest cleared: tnum_bswap16/32/64. */
+export function bswap(a: Tnum, bits: 16 | 32 | 64): Tnum {
+  const n = bits / 8;
+  return { value: swab(a.value, n), mask: swab(a.mask, n) };
+}
+
 /** `a` truncated to its low `sizeBytes` bytes (1, 2, 4 or 8). */
 export function cast(a: Tnum, sizeBytes: number): Tnum {
   if (sizeBytes >= 8) return a;

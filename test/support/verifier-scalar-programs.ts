@@ -247,6 +247,17 @@ export function generate(seed: number, steps: number): ScalarProgram {
         regs: new Map([[dst, fmt(dst)]]),
         what: `${text.at(-1)!} from ${before}`,
       });
+    } else if (k < 0.57) {
+      // a register move: it links the two registers (ids) in the kernel, which the
+      // model leaves to the verifier's driver, so the comparison ends with it
+      const src = dst === 6 ? 7 : 6;
+      const at = emit(
+        (is64 ? asm.mov64 : asm.mov32)(REGS[dst]!, REGS[src]!),
+        `${w}${dst} = ${w}${src}`,
+      );
+      state.set(dst, scalarAlu("mov", state.get(dst)!, state.get(src)!, is64));
+      expect.push({ where: "insn", at, regs: new Map([[dst, fmt(dst)]]), what: text.at(-1)! });
+      alive = false;
     } else if (k < 0.65) {
       // spill to the stack and fill back, narrower and maybe sign-extending (ldsx)
       const size = pick(r, [1, 2, 4] as const);
