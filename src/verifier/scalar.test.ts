@@ -27,6 +27,7 @@ import {
   scalarMovsx,
   scalarSync,
   scalarUnknown,
+  scalarWithBounds,
   scalarWithin,
 } from "./scalar.ts";
 import * as T from "./tnum.ts";
@@ -397,6 +398,15 @@ describe("named cases, with the text of the 6.18 kernel's log", () => {
     assert.equal(formatScalar(scalarConst(5n), { precise: true }), "P5");
     assert.equal(text(unknown), "scalar()");
     assert.equal(formatScalar(unknown, { id: 1 }), "scalar(id=1)");
+  });
+
+  it("scalarWithBounds narrows an unknown scalar and syncs", () => {
+    assert.equal(
+      text(scalarWithBounds({ smin: 0n, smax: 127n })),
+      "scalar(smin=smin32=0,smax=umax=smax32=umax32=127,var_off=(0x0; 0x7f))",
+    );
+    assert.equal(text(scalarWithBounds({})), "scalar()");
+    assert.equal(text(scalarWithBounds({ umin: 5n, umax: 5n })), "5");
   });
 
   it("r6 &= 0xff", () => {

@@ -56,6 +56,8 @@ const S64_MAX = (1n << 63n) - 1n;
 const U64_MAX = T.U64_MAX;
 const S32_MIN = -0x8000_0000;
 const S32_MAX = 0x7fff_ffff;
+const S32_MIN_N = BigInt(S32_MIN);
+const S32_MAX_N = BigInt(S32_MAX);
 const U32_MAX = 0xffff_ffff;
 
 const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
@@ -144,6 +146,22 @@ export function scalarConst(v: bigint): Scalar {
 /** A scalar the verifier knows nothing about: the kernel's __mark_reg_unknown. */
 export function scalarUnknown(): Scalar {
   return freeze(unknownReg());
+}
+
+/**
+ * An unknown scalar narrowed to the given bounds and/or tnum, then synced: how the
+ * kernel builds a helper's return range (do_refine_retval_range sets some bounds on an
+ * unknown register and calls reg_bounds_sync). The bounds must hold together.
+ *
+ * @example
+ * ```ts
+ * scalarWithBounds({ smin: 0n, smax: 127n }); // scalar(smin=smin32=0,smax=umax=smax32=umax32=127,var_off=(0x0; 0x7f))
+ * ```
+ */
+export function scalarWithBounds(bounds: Partial<Scalar>): Scalar {
+  const r = { ...unknownReg(), ...bounds };
+  regBoundsSync(r);
+  return freeze(r);
 }
 
 /**
@@ -283,8 +301,11 @@ function reg64DeduceBounds(r: Reg): void {
   }
 }
 
+/** The upper half of a 64-bit value, as a mask (two's complement: ~0xffffffff). */
+const HI32 = ~0xffff_ffffn;
+
 function regDeduceMixedBounds(r: Reg): void {
-  const hi = ~0xffff_ffffn;
+  const hi = HI32;
   const newUmin = (r.umin & hi) | BigInt(r.u32min);
   const newUmax = (r.umax & hi) | BigInt(r.u32max);
   r.umin = maxB(r.umin, newUmin);
@@ -295,7 +316,7 @@ function regDeduceMixedBounds(r: Reg): void {
   r.smax = minB(r.smax, newSmax);
   // After a sign-extending load: the value lies in [S32_MIN, S32_MAX] as s64 and its
   // low half is non-negative, so the upper half cannot be all ones.
-  if (r.s32min >= 0 && r.smin >= BigInt(S32_MIN) && r.smax <= BigInt(S32_MAX)) {
+  if (r.s32min >= 0 && r.smin >= S32_MIN_N && r.smax <= S32_MAX_N) {
     r.smin = BigInt(r.s32min);
     r.smax = BigInt(r.s32max);
     r.umin = BigInt(r.s32min);
