@@ -196,8 +196,8 @@ function updateReg64Bounds(r: Reg): void {
   // When the u64 range and the tnum meet in a single value, the register is that
   // constant: umin itself; or, umin not being a member, the tnum's largest member when
   // that is the next one after umin (umax not consulted, as in the kernel); or the next
-  // member after umin when the one after it is beyond umax.
-  if (mask === 0n) return;
+  // member after umin when the one after it is beyond umax. (A constant tnum whose
+  // bounds disagree with it thus gets them back, as on the host.)
   const tmax = value | mask;
   const next = tnumStep(r.varOff, r.umin);
   const uminIn = (r.umin & ~mask) === value;
