@@ -139,14 +139,16 @@ const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>
   },
 };
 
+const NAMES = new Map(
+  Object.entries(HelperId).map(([k, v]) => [v as number, k as keyof typeof HelperId]),
+);
+
 /** The prototype of helper `id` as `progType` may call it, or why not. */
 export function helperProto(
   id: number,
   progType: number,
 ): { proto: HelperProto } | { unknown: true } | { notAllowed: string } {
-  const name = Object.entries(HelperId).find(([, v]) => v === id)?.[0] as
-    | keyof typeof HelperId
-    | undefined;
+  const name = NAMES.get(id);
   if (name === undefined || name === "unspec") return { unknown: true };
   const e = TABLE[name];
   if (!e || (e.progTypes && !e.progTypes.includes(progType))) return { notAllowed: `bpf_${name}` };

@@ -55,7 +55,9 @@ describe("verifier: the kernel's verdicts and messages", () => {
       message: "R0 invalid mem access 'map_value_or_null'",
       insn: 7,
     });
-    check(`${lookup}\nif r0 == 0 goto +1\nr1 = *(u64 *)(r0 + 0)\nr0 = 0\nexit`, SF, { accept: true });
+    check(`${lookup}\nif r0 == 0 goto +1\nr1 = *(u64 *)(r0 + 0)\nr0 = 0\nexit`, SF, {
+      accept: true,
+    });
     check(`${lookup}\nif r0 == 0 goto +1\nr1 = *(u64 *)(r0 + 8)\nr0 = 0\nexit`, SF, {
       message: "R0 min value is outside of the allowed memory range",
       insn: 8,
@@ -68,7 +70,10 @@ describe("verifier: the kernel's verdicts and messages", () => {
       insn: 0,
     });
     check("r0 = *(u64 *)(r10 - 8)\nexit", SF, { accept: true }); // root may read uninitialised stack
-    check("r0 = *(u64 *)(r10 - 4)\nexit", SF, { message: "misaligned stack access off 0+0+-4 size 8", insn: 0 });
+    check("r0 = *(u64 *)(r10 - 4)\nexit", SF, {
+      message: "misaligned stack access off 0+0+-4 size 8",
+      insn: 0,
+    });
     check("r2 = r10\nr2 -= 8\nr0 = 0\nexit", SF, {
       message: "R2 subtraction from stack pointer prohibited",
       insn: 1,

@@ -32,14 +32,18 @@ import {
 import { ctxRule, mayWritePacket } from "./ctx.ts";
 import {
   constValue,
+  invariants,
   isBranchTaken,
   isConst,
+  maybeFork,
   refineBranch,
   type Scalar,
   scalarAlu,
+  scalarCoerce,
   scalarConst,
+  scalarEndian,
+  scalarMovsx,
   scalarOfSize,
-  scalarSext,
   scalarUnknown,
   scalarZext32,
 } from "./domain.ts";
@@ -116,6 +120,7 @@ export interface VerifyResult {
 
 /** BPF_COMPLEXITY_LIMIT_INSNS. */
 export const COMPLEXITY_LIMIT = 1_000_000;
+const DEBUG = typeof process !== "undefined" && !!process.env.VDEBUG;
 const MAX_CALL_FRAMES = 8;
 const MAX_BPF_STACK = 512;
 /** BPF_MAX_VAR_OFF and BPF_MAX_VAR_SIZ: offsets and sizes the verifier tracks. */
@@ -157,6 +162,8 @@ interface Checkpoint {
   state: State;
   branches: number;
   parent: Checkpoint | null;
+  hits: number;
+  misses: number;
 }
 
 const tnumText = (s: Scalar) => `(${hex(s.varOff.value)}; ${hex(s.varOff.mask)})`;
@@ -327,6 +334,17 @@ class Walker {
     if (pc < 0 || pc >= this.slots.length)
       this.fail(`invalid insn idx ${pc} insn_cnt ${this.slots.length}`);
     const insn = this.slots[pc] as Instruction;
+    if (DEBUG && this.processed % 20000 === 0)
+      console.error(
+        "processed",
+        this.processed,
+        "pc",
+        pc,
+        "pending",
+        this.pending.length,
+        "frames",
+        this.state.frames.length,
+      );
     if (++this.processed > COMPLEXITY_LIMIT)
       this.fail(`BPF program is too large. Processed ${this.processed} insn`);
     if (this.prunePoints[pc] && this.visited(pc)) return true;
@@ -336,7 +354,7 @@ class Walker {
         this.alu(insn);
         break;
       case "endian":
-        this.endian(insn.dst);
+        this.endian(insn.dst, insn.order, insn.bits);
         break;
       case "load":
         this.load(insn);
@@ -382,25 +400,41 @@ class Walker {
   /** is_state_visited: prune against an equal explored state, or record this one. */
   visited(pc: number): boolean {
     const list = this.explored.get(pc) ?? [];
-    for (const cp of list) {
+    const force = this.slots[pc]?.kind === "may_goto" || this.callbackEntries.has(pc);
+    for (let k = 0; k < list.length; k++) {
+      const cp = list[k] as Checkpoint;
       if (cp.branches > 0) {
         // A callback's next iteration: covered by one still being explored is enough.
-        if (this.callbackEntries.has(pc)) {
-          if (statesEqual(cp.state, this.state)) return true;
-          continue;
+        if (this.callbackEntries.has(pc) && statesEqual(cp.state, this.state)) {
+          cp.hits++;
+          return true;
         }
-        if (statesEqual(cp.state, this.state, true))
+        if (!this.callbackEntries.has(pc) && statesEqual(cp.state, this.state, true))
           this.fail(`infinite loop detected at insn ${pc}`);
-        continue;
+      } else if (statesEqual(cp.state, this.state)) {
+        cp.hits++;
+        return true;
       }
-      if (statesEqual(cp.state, this.state)) return true;
+      // A state that keeps missing is unlikely to help: drop it, as the kernel does.
+      cp.misses++;
+      const n = force && cp.branches > 0 ? 64 : 3;
+      if (cp.misses > cp.hits * n + n) {
+        list.splice(k, 1);
+        k--;
+        this.curStates--;
+      }
     }
-    const force = this.slots[pc]?.kind === "may_goto" || this.callbackEntries.has(pc);
     if (!force && (this.jmpsProcessed - this.prevJmps < 2 || this.processed - this.prevInsns < 8))
       return false;
     this.prevJmps = this.jmpsProcessed;
     this.prevInsns = this.processed;
-    const cp: Checkpoint = { state: copyState(this.state), branches: 1, parent: this.parent };
+    const cp: Checkpoint = {
+      state: copyState(this.state),
+      branches: 1,
+      parent: this.parent,
+      hits: 0,
+      misses: 0,
+    };
     list.push(cp);
     this.explored.set(pc, list);
     this.parent = cp;
@@ -428,8 +462,10 @@ class Walker {
       }
       if (op === "movsx") {
         const from = insn.extendFrom ?? 32;
-        const v = src.type === "scalar" ? scalarSext(src.s, from) : scalarUnknown();
-        this.setReg(dst, scalarReg(bits === 64 ? v : scalarZext32(v)));
+        this.setReg(
+          dst,
+          src.type === "scalar" ? scalarReg(scalarMovsx(src.s, from, bits)) : UNKNOWN,
+        );
         return;
       }
       if (bits === 64) {
@@ -464,7 +500,17 @@ class Walker {
       this.fail(`invalid shift ${insn.imm}`);
     this.checkWritable(dst);
     if (d.type === "scalar" && src.type === "scalar") {
-      this.setReg(dst, scalarReg(scalarAlu(op, d.s, src.s, bits)));
+      const fork = maybeFork(op, d.s, src.s);
+      if (fork) {
+        // 6.18 splits `r &= K` / `r |= K` on a value in [-1, 0] into its two constants.
+        const other = copyState(this.state);
+        (other.frames[other.frames.length - 1] as Frame).regs[dst] = scalarReg(fork[0]);
+        this.push(other, this.pc);
+        this.setReg(dst, scalarReg(fork[1]));
+        this.setReg(dst, this.checked(scalarAlu(op, fork[1], src.s, bits), "alu"));
+        return;
+      }
+      this.setReg(dst, this.checked(scalarAlu(op, d.s, src.s, bits), "alu"));
       return;
     }
     if (d.type !== "scalar" && src.type !== "scalar") {
@@ -488,6 +534,13 @@ class Walker {
       return;
     }
     this.setReg(dst, this.ptrArith(insn, d, src, false));
+  }
+
+  /** A scalar after the kernel's invariant check (a violation is logged, the bounds reset). */
+  checked(s: Scalar, ctx: string): Reg {
+    const c = invariants(s, ctx);
+    if (c.message && this.opts.logLevel) this.log.push(c.message);
+    return scalarReg(c.scalar);
   }
 
   ptrArithOpFail(insn: AluInstruction, ptr: Reg): never {
@@ -574,10 +627,10 @@ class Walker {
       this.fail(`value ${r.s.smin} makes ${name} pointer be out of bounds`);
   }
 
-  endian(dst: number): void {
-    this.readReg(dst);
+  endian(dst: number, order: "le" | "be" | "swap", bits: 16 | 32 | 64): void {
+    const d = this.readReg(dst);
     this.checkWritable(dst);
-    this.setReg(dst, UNKNOWN);
+    this.setReg(dst, d.type === "scalar" ? scalarReg(scalarEndian(d.s, order, bits)) : UNKNOWN);
   }
 
   // ------------------------------------------------------------------ lddw
@@ -627,16 +680,7 @@ class Walker {
   /** A loaded scalar narrower than 8 bytes: zero- or sign-extended from its size. */
   sized(r: Reg, size: number, signExtend: boolean): Reg {
     if (r.type !== "scalar" || size >= 8) return r;
-    if (signExtend) {
-      const narrow = isConst(r.s)
-        ? scalarConst(constValue(r.s) & ((1n << BigInt(size * 8)) - 1n))
-        : scalarOfSize(size);
-      return scalarReg(scalarSext(narrow, (size * 8) as 8 | 16 | 32));
-    }
-    if (isConst(r.s))
-      return scalarReg(scalarConst(constValue(r.s) & ((1n << BigInt(size * 8)) - 1n)));
-    if (r.s.umax < 1n << BigInt(size * 8)) return scalarReg(r.s);
-    return scalarReg(scalarOfSize(size));
+    return scalarReg(scalarCoerce(r.s, size as 1 | 2 | 4, signExtend));
   }
 
   store(insn: StoreInstruction): void {
@@ -1026,9 +1070,10 @@ class Walker {
     this.state = st;
     try {
       if (d.type === "scalar" && s.type === "scalar") {
-        const [a, b] = refineBranch(op, d.s, s.s, bits, taken);
+        const same = insn.source === "reg" && insn.src === dst;
+        const [a, b] = refineBranch(op, d.s, s.s, bits, taken, same);
         this.updateLinked(dst, d, a);
-        if (insn.source === "reg") this.updateLinked(insn.src, s, b);
+        if (insn.source === "reg" && !same) this.updateLinked(insn.src, s, b);
         return;
       }
       // NULL checks: `if rX == 0` / `if rX != 0` on a maybe-NULL pointer.
