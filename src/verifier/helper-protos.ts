@@ -154,3 +154,10 @@ export function helperProto(
   if (!e || (e.progTypes && !e.progTypes.includes(progType))) return { notAllowed: `bpf_${name}` };
   return { proto: { ...e, name: `bpf_${name}` } };
 }
+
+/** How many argument registers helper `id` reads (5 when it is unknown: any may be). */
+export function helperArgCount(id: number): number {
+  const name = NAMES.get(id);
+  const e = name && TABLE[name];
+  return e ? e.args.length : 5;
+}

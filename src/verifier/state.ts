@@ -197,8 +197,14 @@ function slotSafe(old: Slot, now: Slot | undefined, ids: IdMap, exact: boolean):
 /**
  * Whether `now` is covered by `old`: every register and stack byte of `now` holds a
  * value `old` allowed. With `exact`, the two must be the same (loop detection).
+ * `live(frame)` gives the registers that matter in each frame (others are dead).
  */
-export function statesEqual(old: State, now: State, exact = false): boolean {
+export function statesEqual(
+  old: State,
+  now: State,
+  exact = false,
+  live?: (frame: number) => number,
+): boolean {
   if (old.frames.length !== now.frames.length || old.refs.length !== now.refs.length) return false;
   const ids: IdMap = new Map();
   for (let i = 0; i < old.refs.length; i++)
@@ -207,8 +213,9 @@ export function statesEqual(old: State, now: State, exact = false): boolean {
     const a = old.frames[f] as Frame;
     const b = now.frames[f] as Frame;
     if (a.callsite !== b.callsite) return false;
+    const mask = exact || !live ? 0xffff : live(f);
     for (let r = 0; r < a.regs.length; r++)
-      if (!regSafe(a.regs[r] as Reg, b.regs[r] as Reg, ids, exact)) return false;
+      if ((mask >> r) & 1 && !regSafe(a.regs[r] as Reg, b.regs[r] as Reg, ids, exact)) return false;
     for (let i = 0; i < a.stack.length; i++)
       if (!slotSafe(a.stack[i] as Slot, b.stack[i], ids, exact)) return false;
     if (exact)

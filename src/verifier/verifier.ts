@@ -44,11 +44,11 @@ import {
   scalarEndian,
   scalarMovsx,
   scalarOfSize,
-  scalarUnknown,
   scalarZext32,
 } from "./domain.ts";
 import { VerifyFailure } from "./failure.ts";
 import { type ArgKind, type HelperProto, helperProto } from "./helper-protos.ts";
+import { liveRegisters } from "./liveness.ts";
 import {
   checkCfg,
   checkSubprogs,
@@ -189,6 +189,7 @@ class Walker {
   /** First instructions of callbacks (bpf_loop...): their iterations converge by pruning. */
   readonly callbackEntries = new Set<number>();
   readonly prunePoints: Uint8Array;
+  live: Uint16Array = new Uint16Array(0);
   state!: State;
   parent: Checkpoint | null = null;
   pc = 0;
@@ -223,6 +224,7 @@ class Walker {
     this.subprogs.push(...findSubprogs(this.slots));
     checkSubprogs(this.slots, this.subprogs);
     checkCfg(this.slots, this.subprogs);
+    this.live = liveRegisters(this.slots);
     for (let pc = 0; pc < this.slots.length; pc++) {
       const i = this.slots[pc];
       if (!i) continue;
@@ -397,6 +399,13 @@ class Walker {
     return false;
   }
 
+  /** Live registers of frame `f` of the current state (the top frame at `pc`). */
+  readonly liveMask = (f: number): number => {
+    const frames = this.state.frames;
+    if (f === frames.length - 1) return (this.live[this.pc] as number) | (1 << 10);
+    return ((this.live[(frames[f + 1] as Frame).callsite + 1] as number) & ~0x3f) | (1 << 10);
+  };
+
   /** is_state_visited: prune against an equal explored state, or record this one. */
   visited(pc: number): boolean {
     const list = this.explored.get(pc) ?? [];
@@ -405,13 +414,16 @@ class Walker {
       const cp = list[k] as Checkpoint;
       if (cp.branches > 0) {
         // A callback's next iteration: covered by one still being explored is enough.
-        if (this.callbackEntries.has(pc) && statesEqual(cp.state, this.state)) {
+        if (
+          this.callbackEntries.has(pc) &&
+          statesEqual(cp.state, this.state, false, this.liveMask)
+        ) {
           cp.hits++;
           return true;
         }
         if (!this.callbackEntries.has(pc) && statesEqual(cp.state, this.state, true))
           this.fail(`infinite loop detected at insn ${pc}`);
-      } else if (statesEqual(cp.state, this.state)) {
+      } else if (statesEqual(cp.state, this.state, false, this.liveMask)) {
         cp.hits++;
         return true;
       }
