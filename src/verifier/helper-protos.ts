@@ -161,3 +161,9 @@ export function helperArgCount(id: number): number {
   const e = name && TABLE[name];
   return e ? e.args.length : 5;
 }
+
+/** Whether helper `id` runs a callback (bpf_loop...). */
+export function helperCallsBack(id: number): boolean {
+  const name = NAMES.get(id);
+  return !!(name && TABLE[name]?.callback);
+}

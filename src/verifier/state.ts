@@ -104,8 +104,8 @@ export interface Frame {
   stackDepth: number;
   /** A callback frame (bpf_loop...): its r0 is the helper's verdict, in [0, 1]. */
   readonly callback: boolean;
-  /** A callback's context argument (r2 at its entry), for its next iteration. */
-  readonly callbackCtx?: Reg;
+  /** How many times this frame has entered a callback at its current helper call (bpf_loop's bound). */
+  callbackDepth: number;
 }
 
 /** An acquired reference: a ringbuf record or socket that must be released. */
@@ -118,6 +118,8 @@ export interface Ref {
 export interface State {
   frames: Frame[];
   refs: Ref[];
+  /** Callback iterations entered on this path: states of different iterations are no loop. */
+  callbackUnrollDepth: number;
 }
 
 export function copyFrame(f: Frame): Frame {
@@ -125,7 +127,11 @@ export function copyFrame(f: Frame): Frame {
 }
 
 export function copyState(s: State): State {
-  return { frames: s.frames.map(copyFrame), refs: s.refs.slice() };
+  return {
+    frames: s.frames.map(copyFrame),
+    refs: s.refs.slice(),
+    callbackUnrollDepth: s.callbackUnrollDepth,
+  };
 }
 
 export const cur = (s: State): Frame => s.frames[s.frames.length - 1] as Frame;

@@ -47,7 +47,7 @@ import {
   scalarZext32,
 } from "./domain.ts";
 import { VerifyFailure } from "./failure.ts";
-import { type ArgKind, type HelperProto, helperProto } from "./helper-protos.ts";
+import { type ArgKind, type HelperProto, helperCallsBack, helperProto } from "./helper-protos.ts";
 import { liveRegisters } from "./liveness.ts";
 import {
   checkCfg,
@@ -186,8 +186,8 @@ class Walker {
   readonly explored = new Map<number, Checkpoint[]>();
   readonly stackDepth = new Map<number, number>();
   readonly pending: Pending[] = [];
-  /** First instructions of callbacks (bpf_loop...): their iterations converge by pruning. */
-  readonly callbackEntries = new Set<number>();
+  /** Calls of helpers that run callbacks (bpf_loop...): their iterations converge by pruning there. */
+  readonly callbackCalls = new Set<number>();
   readonly prunePoints: Uint8Array;
   live: Uint16Array = new Uint16Array(0);
   state!: State;
@@ -235,6 +235,10 @@ class Walker {
       } else if (i.kind === "call") {
         this.prunePoints[pc + 1] = 1;
         if (i.target === "bpf") this.prunePoints[pc] = 1;
+        if (i.target === "helper" && helperCallsBack(i.imm)) {
+          this.prunePoints[pc] = 1;
+          this.callbackCalls.add(pc);
+        }
       }
     }
   }
@@ -307,9 +311,19 @@ class Walker {
     regs[10] = pointerReg("stack", { frameno: 0 });
     return {
       frames: [
-        { regs, stack: [], subprog: 0, callsite: -1, frameno: 0, stackDepth: 0, callback: false },
+        {
+          regs,
+          stack: [],
+          subprog: 0,
+          callsite: -1,
+          frameno: 0,
+          stackDepth: 0,
+          callback: false,
+          callbackDepth: 0,
+        },
       ],
       refs: [],
+      callbackUnrollDepth: 0,
     };
   }
 
@@ -409,19 +423,20 @@ class Walker {
   /** is_state_visited: prune against an equal explored state, or record this one. */
   visited(pc: number): boolean {
     const list = this.explored.get(pc) ?? [];
-    const force = this.slots[pc]?.kind === "may_goto" || this.callbackEntries.has(pc);
+    const force = this.slots[pc]?.kind === "may_goto" || this.callbackCalls.has(pc);
     for (let k = 0; k < list.length; k++) {
       const cp = list[k] as Checkpoint;
       if (cp.branches > 0) {
         // A callback's next iteration: covered by one still being explored is enough.
-        if (
-          this.callbackEntries.has(pc) &&
-          statesEqual(cp.state, this.state, false, this.liveMask)
-        ) {
+        if (this.callbackCalls.has(pc) && statesEqual(cp.state, this.state, false, this.liveMask)) {
           cp.hits++;
           return true;
         }
-        if (!this.callbackEntries.has(pc) && statesEqual(cp.state, this.state, true))
+        if (
+          !this.callbackCalls.has(pc) &&
+          cp.state.callbackUnrollDepth === this.state.callbackUnrollDepth &&
+          statesEqual(cp.state, this.state, true)
+        )
           this.fail(`infinite loop detected at insn ${pc}`);
       } else if (statesEqual(cp.state, this.state, false, this.liveMask)) {
         cp.hits++;
@@ -1192,6 +1207,7 @@ class Walker {
       frameno,
       stackDepth: 0,
       callback: false,
+      callbackDepth: 0,
     });
     for (let r = 0; r <= 5; r++) caller.regs[r] = NOT_INIT;
     this.pc = target;
@@ -1221,15 +1237,11 @@ class Walker {
       frames.pop();
       const caller = this.frame;
       if (f.callback) {
-        // The helper returns now, or runs the callback once more from this state.
-        caller.regs[0] = UNKNOWN;
-        const again = copyState(this.state);
-        (again.frames[again.frames.length - 1] as Frame).regs[0] = NOT_INIT;
-        this.enterCallback(again, f.subprog, f.callsite, f.callbackCtx as Reg);
-        this.push(again, f.subprog);
-      } else {
-        caller.regs[0] = r0;
+        // Back to the helper's call, which runs the callback again or returns.
+        this.pc = f.callsite;
+        return false;
       }
+      caller.regs[0] = r0;
       this.pc = f.callsite + 1;
       return false;
     }
@@ -1332,12 +1344,22 @@ class Walker {
       case "void":
         this.setReg(0, NOT_INIT);
         break;
-      case "map_value_or_null":
+      case "map_value_or_null": {
+        // An array lookup with a constant key in range cannot fail (6.13+).
+        const m = meta.map;
+        const sure =
+          m !== undefined &&
+          (m.type === MapType.ARRAY || m.type === MapType.PERCPU_ARRAY) &&
+          meta.constKey !== undefined &&
+          meta.constKey < BigInt(m.maxEntries);
         this.setReg(
           0,
-          pointerReg("map_value", { map: meta.map, flags: { maybeNull: true }, id: this.newId() }),
+          sure
+            ? pointerReg("map_value", { map: m })
+            : pointerReg("map_value", { map: m, flags: { maybeNull: true }, id: this.newId() }),
         );
         break;
+      }
       case "ringbuf_mem_or_null": {
         const id = this.newId();
         this.state.refs = [...this.state.refs, { id, insn: this.pc }];
@@ -1359,19 +1381,26 @@ class Walker {
     }
   }
 
-  /** bpf_loop and friends: the callback runs in a new frame, then (maybe) again, then the helper returns. */
+  /**
+   * bpf_loop and friends (the kernel's push_callback_call): while the frame has run the
+   * callback fewer times than r1 allows, a new path enters the callback; its exit comes
+   * back to this call, which decides again. This path goes on as the helper's return.
+   */
   callbackCall(_proto: HelperProto, meta: CallMeta): void {
     const caller = this.frame;
-    const ctx = caller.regs[3] as Reg;
+    const nrLoops = caller.regs[1] as Reg;
+    if (BigInt(caller.callbackDepth) < nrLoops.s.umax) {
+      const cb = copyState(this.state);
+      (cb.frames[cb.frames.length - 1] as Frame).callbackDepth++;
+      cb.callbackUnrollDepth++;
+      this.enterCallback(cb, meta.func, this.pc, caller.regs[3] as Reg);
+      this.push(cb, meta.func);
+    } else if (this.opts.logLevel) {
+      this.log.push(`frame${this.state.frames.length - 1} bpf_loop iteration limit reached`);
+    }
+    caller.callbackDepth = 0;
     for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
-    // The helper may run the callback zero times: that path returns at once.
-    const skip = copyState(this.state);
-    (skip.frames[skip.frames.length - 1] as Frame).regs[0] = UNKNOWN;
-    this.push(skip, this.pc + 1);
-    this.enterCallback(this.state, meta.func, this.pc, ctx);
-    this.callbackEntries.add(meta.func);
-    this.prunePoints[meta.func] = 1;
-    this.pc = meta.func - 1; // step() adds one
+    caller.regs[0] = UNKNOWN;
   }
 
   /** Pushes the callback's frame on `st`: r1 the iteration (a u32), r2 the context it was given. */
@@ -1391,7 +1420,7 @@ class Walker {
       frameno,
       stackDepth: 0,
       callback: true,
-      callbackCtx: ctx,
+      callbackDepth: 0,
     });
   }
 
@@ -1439,6 +1468,7 @@ class Walker {
       case "map_key":
         if (!meta.map) this.fail("invalid map_ptr to access map->key");
         this.helperMem(regno, reg, meta.map.keySize, "read", false);
+        meta.constKey = this.constantKey(reg, meta.map.keySize);
         break;
       case "map_value":
         if (!meta.map) this.fail("invalid map_ptr to access map->value");
@@ -1466,6 +1496,27 @@ class Walker {
       default:
         break;
     }
+  }
+
+  /**
+   * get_constant_map_key: a key on the stack whose value is known (zeroed bytes, or a
+   * spilled constant of exactly the key's size).
+   */
+  constantKey(reg: Reg, keySize: number): bigint | undefined {
+    if (reg.type !== "stack" || !isConst(reg.s)) return undefined;
+    const at = reg.off + Number(BigInt.asIntN(64, constValue(reg.s)));
+    const slot = -at - 1;
+    const spi = Math.floor(slot / 8);
+    const off = slot % 8;
+    const st = this.slot(this.stackFrame(reg), spi);
+    let zeros = 0;
+    for (let i = off; i >= 0 && st.bytes[i] === "0"; i--) zeros++;
+    if (zeros >= keySize) return 0n;
+    if (st.bytes[7] !== "r" || st.spilled?.type !== "scalar") return undefined;
+    let spill = 0;
+    for (let i = off; i >= 0 && st.bytes[i] === "r"; i--) spill++;
+    if (spill !== keySize || !isConst(st.spilled.s)) return undefined;
+    return constValue(st.spilled.s);
   }
 
   /** check_mem_size_reg: the size argument after a memory argument. */
@@ -1525,6 +1576,8 @@ class Walker {
 
 interface CallMeta {
   map: MapRef | undefined;
+  /** The key, when the map_key argument's value is known. */
+  constKey?: bigint;
   refObjId: number;
   memSize: number;
   func: number;
