@@ -42,7 +42,15 @@ const PROCESSED = /^processed (\d+) insns/m;
  * Lines some verdicts are followed by, which describe state rather than the failure:
  * `infinite loop detected at insn 1` comes with `cur state: ...` and `old state: ...`.
  */
-const CONTEXT = [/^(cur|old) state: /, /^mark_precise: /, /^\d+: (R\d|frame\d|fp-?\d)/];
+const CONTEXT = [
+  /^(cur|old) state: /,
+  /^mark_precise: /,
+  /^\d+: (R\d|frame\d|fp-?\d)/,
+  // a source line from BTF line_info, printed before the instructions it covers
+  /^; /,
+  // level 2: the state a branch's other path starts from
+  /^from \d+ to \d+: /,
+];
 
 /** The log's lines, without blank ones (and without a NUL tail, if any slipped in). */
 export function logLines(log: string): string[] {
@@ -112,4 +120,98 @@ function stripState(text: string): string {
 export function logTail(log: string, count: number): string[] {
   const lines = logLines(log);
   return lines.slice(Math.max(0, lines.length - count));
+}
+
+/** Where a rejected program's log says it failed: see {@link kernelErrorLine}. */
+export interface KernelErrorLine {
+  /** The verifier's message, e.g. `R0 !read_ok`: the last line of {@link lines}. */
+  readonly message: string | undefined;
+  /**
+   * Every line of the message, in order: the lines between the failing instruction and
+   * the summary that are not state (usually one; some checks print two, such as
+   * `invalid access to map value, value_size=16 off=12 size=8` then
+   * `R0 min value is outside of the allowed memory range`).
+   */
+  readonly lines: readonly string[];
+  /** The index of the instruction it is about. */
+  readonly insn: number | undefined;
+}
+
+/**
+ * The error line of a rejected program's log, the one a userspace verifier must print
+ * to agree with the kernel. The rule, checked on the kernel selftests' logs:
+ *
+ * 1. drop the summary and statistics lines at the end (`processed N insns ...`,
+ *    `verification time`, `stack depth`, `max_states_per_insn`, `mark_read`);
+ * 2. drop what the verifier prints after its message to describe state rather than the
+ *    failure: `cur state:`/`old state:` (infinite loops), `mark_precise:` lines,
+ *    `N: R1=... R10=fp0` state dumps, `from N to M:` branch states and `; source`
+ *    lines;
+ * 3. the last line left is the message, unless it is an instruction (`N: (xx) ...`):
+ *    then the log ends mid-walk and has no message; the message's lines are it and the
+ *    lines before it back to the previous instruction or state line;
+ * 4. the instruction is the last `N: (xx) ...` line before the message, or, for checks
+ *    that run before the walk (`unreachable insn 2`, `back-edge from insn 3 to 1`),
+ *    the first `insn N` the message names.
+ */
+export function kernelErrorLine(log: string): KernelErrorLine {
+  const v = parseVerifierLog(log);
+  if (v.message === undefined) return { message: undefined, lines: [], insn: v.instruction };
+  const all = logLines(log);
+  let end = all.lastIndexOf(v.message);
+  const lines = [v.message];
+  while (end > 0) {
+    const prev = all[--end] as string;
+    if (INSN_LINE.test(prev) || CONTEXT.some((re) => re.test(prev)) || /^\s/.test(prev)) break;
+    if (/^(func#\d+ @\d+|Live regs before insn:|Validating |Func#\d+ )/.test(prev)) break;
+    lines.unshift(prev);
+  }
+  return { message: v.message, lines, insn: v.instruction };
+}
+
+/** The figures of the verifier's summary (`processed N insns ...`) and level-4 lines. */
+export interface VerifierStats {
+  /** Instructions processed (`processed N insns`). */
+  readonly processed: number;
+  /** `max_states_per_insn`. */
+  readonly maxStatesPerInsn: number;
+  /** `total_states`. */
+  readonly totalStates: number;
+  /** `peak_states`. */
+  readonly peakStates: number;
+  /** `mark_read` (0 on kernels whose liveness no longer marks reads). */
+  readonly markRead: number;
+  /** `verification time N usec` (log level 4 only). */
+  readonly verificationTimeUs?: number;
+  /** `stack depth` per subprogram (log level 4 only), e.g. [8, 0]. */
+  readonly stackDepth?: readonly number[];
+}
+
+const SUMMARY_FIGURES =
+  /^processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/m;
+
+/**
+ * The summary's figures, or undefined when the log has no summary (no log level, or a
+ * rejection before the walk on an old kernel).
+ *
+ * @example
+ * ```ts
+ * verifierStats("processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n");
+ * // { processed: 2, maxStatesPerInsn: 0, totalStates: 0, peakStates: 0, markRead: 0 }
+ * ```
+ */
+export function verifierStats(log: string): VerifierStats | undefined {
+  const m = SUMMARY_FIGURES.exec(log);
+  if (!m) return undefined;
+  const time = /^verification time (\d+) usec/m.exec(log);
+  const depth = /^stack depth ([\d+]+)/m.exec(log);
+  return {
+    processed: Number(m[1]),
+    maxStatesPerInsn: Number(m[2]),
+    totalStates: Number(m[3]),
+    peakStates: Number(m[4]),
+    markRead: Number(m[5]),
+    ...(time ? { verificationTimeUs: Number(time[1]) } : {}),
+    ...(depth ? { stackDepth: (depth[1] as string).split("+").map(Number) } : {}),
+  };
 }
