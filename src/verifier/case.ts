@@ -610,3 +610,26 @@ function sanitizeFuncName(name: string): string {
   const s = name.replace(/[^A-Za-z0-9_]/g, "_");
   return /^[A-Za-z_]/.test(s) ? s : `f_${s}`;
 }
+
+/** A verdict as {@link verdictLine} prints it. */
+export interface VerdictSummary {
+  readonly accepted: boolean;
+  readonly errorLine?: string;
+  readonly insn?: number;
+}
+
+/**
+ * The one line a verifier prints for its verdict, the same for the kernel's and for
+ * tsbpf's: `verified`, or the error line with its instruction (`insn 7: R0 invalid mem
+ * access 'map_value_or_null'`), or only the line when it names no instruction.
+ *
+ * @example
+ * ```ts
+ * verdictLine({ accepted: false, errorLine: "R0 !read_ok", insn: 0 }); // "insn 0: R0 !read_ok"
+ * ```
+ */
+export function verdictLine(v: VerdictSummary): string {
+  if (v.accepted) return "verified";
+  const line = v.errorLine ?? "rejected without a verifier message";
+  return v.insn === undefined ? line : `insn ${v.insn}: ${line}`;
+}
