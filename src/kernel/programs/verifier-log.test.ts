@@ -85,7 +85,7 @@ test("kernelErrorLine: a two-line message, source lines and state skipped", () =
     SUMMARY,
   ].join("\n");
   assert.deepEqual(kernelErrorLine(log), {
-    message: "R0 min value is outside of the allowed memory range",
+    message: "invalid access to map value, value_size=16 off=12 size=8",
     lines: [
       "invalid access to map value, value_size=16 off=12 size=8",
       "R0 min value is outside of the allowed memory range",
@@ -101,6 +101,12 @@ test("kernelErrorLine: a two-line message, source lines and state skipped", () =
   const loop =
     "1: (05) goto pc-1\ninfinite loop detected at insn 1\ncur state: R1=ctx() R10=fp0\nold state: R1=ctx() R10=fp0\n";
   assert.equal(kernelErrorLine(loop).message, "infinite loop detected at insn 1");
+  // a refusal without a reason (a struct_ops program without its attach BTF id)
+  assert.deepEqual(kernelErrorLine(`func#0 @0\nfunc#1 @7\n${SUMMARY}`), {
+    message: undefined,
+    lines: [],
+    insn: undefined,
+  });
 });
 
 test("verifierStats: the summary's figures and the level-4 lines", () => {
