@@ -36,6 +36,7 @@ import { basename, join, resolve } from "node:path";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { Collection } from "../src/kernel/collection/collection.ts";
 import type { KernelBTFSource } from "../src/kernel/collection/externs.ts";
+import { kernelVerdict } from "../src/kernel/programs/verdict.ts";
 import { VerifierError } from "../src/kernel/programs/verifier-error.ts";
 import {
   type KernelErrorLine,
@@ -45,6 +46,8 @@ import {
 } from "../src/kernel/programs/verifier-log.ts";
 import type { CollectionSpec } from "../src/spec/collection-spec.ts";
 import { attachTypeName, progTypeName } from "../src/uapi/index.ts";
+import { formatCase } from "../src/verifier/case.ts";
+import { legacyCase, legacyTests, legacyUnsupported } from "./verifier-corpus-legacy.ts";
 import {
   asLibbpfLoads,
   type Expectations,
@@ -114,6 +117,7 @@ function checkTools(): void {
     ["tar", "tar", "--version"],
     ["python3", "python3", "--version"],
     ["clang-19", "clang-19", "--version"],
+    ["gcc", "gcc", "--version"],
   ] as const) {
     const r = spawnSync(tool, [arg], { stdio: "ignore" });
     if (r.error || r.status !== 0) missing.push(`${tool} (Debian package ${pkg})`);
@@ -145,7 +149,7 @@ function sourcePackage(): string {
 /** The extracted tree (only what the corpus needs), once per package version. */
 function extract(deb: string, out: string): string {
   const src = join(out, "src");
-  const marker = join(src, `.extracted-${basename(deb)}`);
+  const marker = join(src, `.extracted-2-${basename(deb)}`);
   if (existsSync(marker)) return join(src, `${PACKAGE}`);
   mkdirSync(src, { recursive: true });
   console.log(`extracting the selftests from ${basename(deb)}`);
@@ -153,7 +157,7 @@ function extract(deb: string, out: string): string {
     `dpkg-deb --fsys-tarfile '${deb}'`,
     `tar -xO ./usr/src/${PACKAGE}.tar.xz`,
     "xz -dc -T2",
-    `tar -x -C '${src}' --wildcards '${PACKAGE}/${SELFTESTS}/progs/*' '${PACKAGE}/${SELFTESTS}/*.h' '${PACKAGE}/${SELFTESTS}/test_loader.c' '${PACKAGE}/tools/lib/bpf/*' '${PACKAGE}/tools/include/*' '${PACKAGE}/scripts/bpf_doc.py'`,
+    `tar -x -C '${src}' --wildcards '${PACKAGE}/${SELFTESTS}/progs/*' '${PACKAGE}/${SELFTESTS}/*.h' '${PACKAGE}/${SELFTESTS}/test_loader.c' '${PACKAGE}/${SELFTESTS}/verifier/*' '${PACKAGE}/tools/lib/bpf/*' '${PACKAGE}/tools/include/*' '${PACKAGE}/scripts/bpf_doc.py'`,
   ].join(" | ");
   run("bash", ["-c", `set -o pipefail; ${script}`]);
   writeFileSync(marker, "");
@@ -503,6 +507,7 @@ async function main(): Promise<void> {
     process.stdout.write(".");
   }
   process.stdout.write("\n");
+  const legacy = args.only === undefined ? runLegacy(tree, args.out) : undefined;
   // the corpus without the logs (they are in logs/FILE/PROG.log)
   const slim = entries.map((e) =>
     e.kernel ? { ...e, kernel: { ...e.kernel, log: undefined } } : e,
@@ -517,12 +522,109 @@ async function main(): Promise<void> {
         compileErrors,
         objectErrors,
         programs: slim,
+        ...(legacy ? { legacy: typeof legacy === "string" ? { error: legacy } : legacy } : {}),
       },
       null,
       1,
     )}\n`,
   );
   summary(args, files.length, compiled, compileErrors, objectErrors, entries, started);
+  if (typeof legacy === "string") console.log(`legacy verifier/*.c: not run: ${legacy}`);
+  else if (legacy) legacySummary(legacy, args.out);
+}
+
+/** One legacy test (verifier/*.c) in the corpus. */
+interface LegacyEntry {
+  readonly index: number;
+  readonly file: string;
+  readonly descr: string;
+  /** ACCEPT, REJECT or VERBOSE_ACCEPT. */
+  readonly result: string;
+  readonly errstr: readonly string[];
+  readonly skipped?: string;
+  /** The case file (CASE.json) under DIR/legacy/cases/. */
+  readonly case?: string;
+  readonly kernel?: {
+    readonly accepted: boolean;
+    readonly errno?: number;
+    readonly errorLine?: string;
+    readonly errorLines?: readonly string[];
+    readonly insn?: number;
+  };
+  readonly loadError?: string;
+  readonly verdictMatches?: boolean;
+  readonly errstrMatched?: number;
+}
+
+const RESULTS = ["UNDEF", "ACCEPT", "REJECT", "VERBOSE_ACCEPT"];
+
+/** The legacy tests as cases, each judged by the kernel through kernelVerdict. */
+function runLegacy(tree: string, out: string): LegacyEntry[] | string {
+  const tests = legacyTests(tree, out);
+  if (typeof tests === "string") return tests;
+  const caseDir = join(out, "legacy/cases");
+  mkdirSync(caseDir, { recursive: true });
+  return tests.map((t): LegacyEntry => {
+    const base = {
+      index: t.index,
+      file: t.file,
+      descr: t.descr,
+      result: RESULTS[t.result] ?? String(t.result),
+      errstr: t.errstr ? t.errstr.split("\t").filter((x) => x) : [],
+    };
+    const why = legacyUnsupported(t);
+    if (why) return { ...base, skipped: why };
+    const c = legacyCase(t);
+    const file = `${String(t.index).padStart(3, "0")}-${t.file.replace(/\.c$/, "")}.json`;
+    writeFileSync(join(caseDir, file), formatCase({ ...c, name: `legacy_${t.index}` }));
+    try {
+      const v = kernelVerdict(c, { logLevel: 1 | 4 });
+      return {
+        ...base,
+        case: file,
+        kernel: {
+          accepted: v.accepted,
+          ...(v.errno !== undefined ? { errno: v.errno } : {}),
+          ...(v.errorLine !== undefined
+            ? { errorLine: v.errorLine, errorLines: v.errorLines }
+            : {}),
+          ...(v.insn !== undefined ? { insn: v.insn } : {}),
+        },
+        verdictMatches: v.accepted === (t.result !== 2),
+        errstrMatched: msgsMatch(v.log, base.errstr),
+      };
+    } catch (e) {
+      return { ...base, case: file, loadError: (e as Error).message.split("\n")[0] ?? String(e) };
+    }
+  });
+}
+
+function legacySummary(entries: readonly LegacyEntry[], out: string): void {
+  const judged = entries.filter((e) => e.kernel);
+  const accepted = judged.filter((e) => e.kernel?.accepted).length;
+  const matches = judged.filter((e) => e.verdictMatches).length;
+  const withErr = judged.filter((e) => !e.kernel?.accepted && e.errstr.length > 0);
+  const errOk = withErr.filter((e) => e.errstrMatched === e.errstr.length).length;
+  const pct = (a: number, b: number) => (b === 0 ? "-" : `${((100 * a) / b).toFixed(1)}%`);
+  const skipped = new Map<string, number>();
+  for (const e of entries) if (e.skipped) skipped.set(e.skipped, (skipped.get(e.skipped) ?? 0) + 1);
+  const lines = [
+    `legacy verifier/*.c: ${entries.length} tests, ${entries.length - [...skipped.values()].reduce((a, b) => a + b, 0)} as cases (${join(out, "legacy/cases")}), not judged ${entries.filter((e) => e.loadError).length}`,
+    `  kernel: ${judged.length} judged, accepted ${accepted}, rejected ${judged.length - accepted}; result as the test expects ${matches}/${judged.length} (${pct(matches, judged.length)}); errstr met on rejected ${errOk}/${withErr.length} (${pct(errOk, withErr.length)})`,
+    ...[...skipped].map(([w, n]) => `  not a case (${n}): ${w}`),
+    ...entries
+      .filter((e) => e.loadError)
+      .slice(0, 5)
+      .map((e) => `  not judged ${e.file} #${e.index}: ${e.loadError}`),
+    ...judged
+      .filter((e) => !e.verdictMatches)
+      .slice(0, 8)
+      .map(
+        (e) =>
+          `  verdict differs ${e.file} #${e.index} "${e.descr}": expected ${e.result}, kernel ${e.kernel?.accepted ? "accepted" : `rejected: ${e.kernel?.errorLine}`}`,
+      ),
+  ];
+  console.log(lines.join("\n"));
 }
 
 function summary(

@@ -106,7 +106,10 @@ async function main(): Promise<void> {
     t.cases++;
     const kind = mutation?.split("@")[0] ?? "base";
     let k = byKind.get(kind);
-    if (!k) byKind.set(kind, (k = tally()));
+    if (!k) {
+      k = tally();
+      byKind.set(kind, k);
+    }
     k.cases++;
     let v: KernelVerdict | undefined;
     let error: string | undefined;
