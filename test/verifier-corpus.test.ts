@@ -1,9 +1,12 @@
 /**
  * scripts/verifier-corpus-lib.ts: a selftests program's expectations from its BTF decl
  * tags (the way test_loader.c reads them), `__msg` matching with `{{regex}}` parts, and
- * libbpf's load conventions (SEC("?...") and ring buffer sizes). No kernel needed.
+ * libbpf's load conventions (SEC("?...") and ring buffer sizes). No kernel needed. When
+ * the corpus has been built, kernelErrorLine's rule is checked on every rejected log.
  */
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import {
   asLibbpfLoads,
@@ -14,6 +17,7 @@ import {
 } from "../scripts/verifier-corpus-lib.ts";
 import { encodeTypes, parseBTF } from "../src/btf/index.ts";
 import type { BTFType } from "../src/btf/types.ts";
+import { kernelErrorLine } from "../src/kernel/programs/verifier-log.ts";
 import type { CollectionSpec } from "../src/spec/collection-spec.ts";
 import { AttachType, MapType, ProgLoadFlags, ProgType } from "../src/uapi/index.ts";
 
@@ -159,5 +163,42 @@ describe("libbpf's load conventions", () => {
     assert.equal(out.programs.r, spec.programs.r);
     assert.equal(out.maps.ring?.maxEntries, 4096);
     assert.equal(out.maps.arr, spec.maps.arr);
+  });
+});
+
+const CORPUS = join(import.meta.dirname, "../.cache/verifier-corpus/corpus.json");
+
+describe("the error-line rule on the kernel's own logs", {
+  skip: existsSync(CORPUS)
+    ? false
+    : "no .cache/verifier-corpus/corpus.json: run node --import tsx scripts/verifier-corpus.ts first",
+}, () => {
+  test("every rejected selftests program has an error line, and it (or its block) holds the last plain __msg", () => {
+    const corpus = JSON.parse(readFileSync(CORPUS, "utf8")) as {
+      programs: {
+        file: string;
+        program: string;
+        expect: { priv: { msgs: string[] } };
+        kernel?: { accepted: boolean };
+      }[];
+    };
+    let rejected = 0;
+    let plain = 0;
+    let held = 0;
+    for (const p of corpus.programs) {
+      if (!p.kernel || p.kernel.accepted) continue;
+      const logFile = join(dirname(CORPUS), "logs", p.file.replace(/\.c$/, ""), `${p.program}.log`);
+      const line = kernelErrorLine(readFileSync(logFile, "utf8"));
+      rejected++;
+      assert.ok(line.message, `${logFile}: no error line`);
+      assert.equal(line.message, line.lines[0]);
+      const last = p.expect.priv.msgs.at(-1);
+      if (last === undefined || last.includes("{{")) continue;
+      plain++;
+      if (line.lines.some((l) => l.includes(last))) held++;
+    }
+    assert.ok(rejected >= 400, `${rejected} rejected programs`);
+    // the rest are 6.12 wordings a newer kernel changed
+    assert.ok(held >= plain * 0.95, `${held} of ${plain}`);
   });
 });
