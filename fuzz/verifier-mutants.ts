@@ -2,8 +2,9 @@
  * The differential corpus for tsbpf's verifier (issue 11, Tests): programs as
  * {@link VerifierCase} values — the VM differential generator's random programs
  * (test/vm-random-programs.ts), the programs of every committed test and example
- * object — and mutants of them that a verifier must judge as the kernel does: a bounds
- * or null check dropped or inverted, a memory offset shifted, an access size changed, a
+ * object — and mutants of them that a verifier must judge as the kernel does: a null
+ * check after a call dropped, a register-register bounds check dropped, any check
+ * dropped, inverted or always taken, a memory offset shifted, an access size changed, a
  * base register swapped, an initialisation removed, an immediate pushed to a boundary.
  *
  * Every mutation edits one instruction in place (lddw pairs are left whole), so jump
@@ -35,6 +36,8 @@ export interface LabelledCase {
 
 /** The kinds of mutation {@link mutate} makes. */
 export const MUTATIONS = [
+  "drop-null-check",
+  "drop-bounds-check",
   "drop-check",
   "invert-check",
   "take-check",
@@ -266,10 +269,29 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A helper or function call in the `window` slots before slot `i`. */
+function callBefore(insns: Uint8Array, i: number, window: number): boolean {
+  for (let j = Math.max(0, i - window); j < i; j++) if (insns[j * INSN_SIZE] === 0x85) return true;
+  return false;
+}
+
 function applies(k: Mutation, insns: Uint8Array, i: number): boolean {
   const op = insns[i * INSN_SIZE] as number;
   if (op === LDDW) return false;
+  const imm = new DataView(insns.buffer, insns.byteOffset + i * INSN_SIZE + 4, 4).getInt32(0, true);
   switch (k) {
+    case "drop-null-check":
+      // if rX == 0 / != 0 soon after a call: the check of a lookup's or reserve's result
+      return (
+        isCondJump(op) &&
+        (op & 0x08) === 0 &&
+        ((op & 0xf0) === 0x10 || (op & 0xf0) === 0x50) &&
+        imm === 0 &&
+        callBefore(insns, i, 4)
+      );
+    case "drop-bounds-check":
+      // a register compared with a register by size (packet end, a loaded bound)
+      return isCondJump(op) && (op & 0x08) !== 0 && [0x20, 0x30, 0xa0, 0xb0].includes(op & 0xf0);
     case "drop-check":
     case "take-check":
       return isCondJump(op);
@@ -300,6 +322,8 @@ function apply(k: Mutation, insns: Uint8Array, i: number, rng: Rng): void {
     insns[at] = 0x05; // ja +0
   };
   switch (k) {
+    case "drop-null-check":
+    case "drop-bounds-check":
     case "drop-check":
     case "drop-insn":
       nop();

@@ -44,6 +44,7 @@ import {
   type VerifierStats,
   verifierStats,
 } from "../src/kernel/programs/verifier-log.ts";
+import { openFdCount } from "../src/kernel/sys/index.ts";
 import type { CollectionSpec } from "../src/spec/collection-spec.ts";
 import { attachTypeName, progTypeName } from "../src/uapi/index.ts";
 import { formatCase } from "../src/verifier/case.ts";
@@ -411,6 +412,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   checkTools();
   const started = performance.now();
+  const fds0 = openFdCount();
   const deb = sourcePackage();
   const tree = extract(deb, args.out);
   const inc = includeDir(tree, args.out);
@@ -529,6 +531,10 @@ async function main(): Promise<void> {
     )}\n`,
   );
   summary(args, files.length, compiled, compileErrors, objectErrors, entries, started);
+  if (openFdCount() !== fds0) {
+    console.error(`verifier-corpus: ${openFdCount() - fds0} descriptors left open`);
+    process.exitCode = 1;
+  }
   if (typeof legacy === "string") console.log(`legacy verifier/*.c: not run: ${legacy}`);
   else if (legacy) legacySummary(legacy, args.out);
 }
