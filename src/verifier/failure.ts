@@ -6,11 +6,11 @@
 export class VerifyFailure extends Error {
   override readonly name = "VerifyFailure";
   constructor(
-    /** The instruction being checked (an index in slots). */
-    readonly insn: number,
-    /** What the log says, in order; the last line is the verdict. */
+    /** The instruction being checked (an index in slots); undefined when the kernel names none. */
+    readonly insn: number | undefined,
+    /** What the log says, in order; the first line is the verdict's error line. */
     readonly lines: readonly string[],
   ) {
-    super(lines[lines.length - 1]);
+    super(lines[0]);
   }
 }

@@ -28,6 +28,7 @@ import {
   HelperId as HELPER_IDS,
   MapType,
   ProgType,
+  progTypeName,
 } from "../uapi/index.ts";
 import { ctxRule, mayWritePacket } from "./ctx.ts";
 import {
@@ -94,6 +95,10 @@ export interface VerifyOptions {
   readonly maps?: readonly VerifierMap[];
   /** The program's licence is GPL-compatible (default true). */
   readonly gpl?: boolean;
+  /** func_info: each function's first instruction (as BTF describes the program), when given. */
+  readonly funcs?: readonly number[];
+  /** Instructions the kernel refuses when reached (slot → its message); see verifyBytes. */
+  readonly invalid?: ReadonlyMap<number, string>;
   /** Whether to build the log: 0 none, 1 instructions and error, 2 with states (default 0). */
   readonly logLevel?: 0 | 1 | 2;
 }
@@ -108,11 +113,12 @@ export interface VerifyStats {
 
 export interface VerifyResult {
   readonly accepted: boolean;
-  /** For a rejection: the kernel's error line, the lines before it, and the instruction. */
+  /** For a rejection: the kernel's error line (the first of `lines`), every line, and the instruction. */
   readonly error?: {
     readonly message: string;
     readonly lines: readonly string[];
-    readonly insn: number;
+    /** Undefined when the kernel names none (an opcode it does not know). */
+    readonly insn?: number;
   };
   readonly log: string;
   readonly stats: VerifyStats;
@@ -222,6 +228,17 @@ class Walker {
   prepare(): void {
     if (this.slots.length === 0) throw new VerifyFailure(0, ["empty program"]);
     this.subprogs.push(...findSubprogs(this.slots));
+    const funcs = this.opts.funcs;
+    if (funcs && funcs.length > 0) {
+      if (funcs.length !== this.subprogs.length)
+        throw new VerifyFailure(undefined, [
+          "number of funcs in func_info doesn't match number of subprogs",
+        ]);
+      if (funcs.some((f, i) => f !== this.subprogs[i]))
+        throw new VerifyFailure(undefined, [
+          "func_info BTF section doesn't match subprog layout in BPF program",
+        ]);
+    }
     checkSubprogs(this.slots, this.subprogs);
     checkCfg(this.slots, this.subprogs);
     this.live = liveRegisters(this.slots);
@@ -365,6 +382,8 @@ class Walker {
       this.fail(`BPF program is too large. Processed ${this.processed} insn`);
     if (this.prunePoints[pc] && this.visited(pc)) return true;
     if (this.opts.logLevel) this.log.push(`${pc}: ${formatKernel(insn, {}, pc)}`);
+    const refused = this.opts.invalid?.get(pc);
+    if (refused) this.fail(refused);
     switch (insn.kind) {
       case "alu":
         this.alu(insn);
@@ -547,16 +566,8 @@ class Walker {
       }
       this.fail(`R${dst} pointer ${ALU_STRING[op]} pointer prohibited`);
     }
+    // scalar op pointer is checked as pointer op scalar (adjust_ptr_min_max_vals).
     if (d.type === "scalar") {
-      // scalar += pointer
-      if (op !== "add") {
-        if (bits === 32 && op === "sub") {
-          this.setReg(dst, scalarReg(scalarOfSize(4)));
-          return;
-        }
-        if (op === "sub") this.fail(`R${dst} tried to subtract pointer from scalar`);
-        this.ptrArithOpFail(insn, src);
-      }
       this.setReg(dst, this.ptrArith(insn, src, d, true));
       return;
     }
@@ -586,7 +597,7 @@ class Walker {
   ptrArith(insn: AluInstruction, ptr: Reg, off: Reg, scalarIsDst: boolean): Reg {
     const { dst, op, bits } = insn;
     if (bits === 32) {
-      if (op === "sub") return scalarReg(scalarOfSize(4));
+      if (op === "sub") return UNKNOWN;
       this.fail(`R${dst} 32-bit pointer arithmetic prohibited`);
     }
     const name = typeName(ptr.type, ptr.flags);
@@ -737,7 +748,6 @@ class Walker {
     const v = this.readReg(insn.src);
     const base = this.readReg(insn.dst);
     if (insn.op === "cmpxchg") this.readReg(0);
-    if (isPointer(v)) this.fail(`R${insn.src} leaks addr into mem`);
     if (base.type === "ctx" || isPacketPointer(base.type) || base.type === "flow_keys")
       this.fail(
         `BPF_ATOMIC stores into R${insn.dst} ${typeName(base.type, base.flags)} is not allowed`,
@@ -793,7 +803,11 @@ class Walker {
         return UNKNOWN;
       case "ctx": {
         this.ptrOffReg(regno, reg, false);
-        const a = this.ctx?.(off, size, kind === "write");
+        if (!this.ctx)
+          this.fail(
+            `tsbpf does not model the context of ${progTypeName(this.opts.progType) ?? this.opts.progType} programs yet (off=${off} size=${size})`,
+          );
+        const a = this.ctx(off, size, kind === "write");
         if (!a) this.fail(`invalid bpf_context access off=${off} size=${size}`);
         if (a.type === "scalar") return UNKNOWN;
         return pointerReg(a.type, {
@@ -1653,7 +1667,9 @@ export function verify(insns: readonly Instruction[], opts: VerifyOptions): Veri
     w.run();
   } catch (e) {
     if (!(e instanceof VerifyFailure)) throw e;
-    error = { message: e.lines[e.lines.length - 1] as string, lines: e.lines, insn: e.insn };
+    // The error line is the first of the block (a second line, when there is one, is
+    // the general consequence: "R0 min value is outside of the allowed memory range").
+    error = { message: e.lines[0] as string, lines: e.lines, insn: e.insn };
     if (opts.logLevel) w.log.push(...e.lines);
   }
   const stats: VerifyStats = {
