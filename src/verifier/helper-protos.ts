@@ -167,3 +167,44 @@ export function helperCallsBack(id: number): boolean {
   const name = NAMES.get(id);
   return !!(name && TABLE[name]?.callback);
 }
+
+/**
+ * Map types only some helpers may take (the map side of the kernel's
+ * check_map_func_compatibility); other map types go to any helper that takes a map.
+ */
+const MAP_ONLY: ReadonlyMap<number, readonly string[]> = new Map<number, readonly string[]>([
+  [MapType.PROG_ARRAY, ["tail_call"]],
+  [
+    MapType.PERF_EVENT_ARRAY,
+    ["perf_event_read", "perf_event_output", "skb_output", "perf_event_read_value", "xdp_output"],
+  ],
+  [
+    MapType.RINGBUF,
+    ["ringbuf_output", "ringbuf_reserve", "ringbuf_query", "ringbuf_reserve_dynptr"],
+  ],
+  [MapType.USER_RINGBUF, ["user_ringbuf_drain"]],
+  [MapType.STACK_TRACE, ["get_stackid"]],
+  [MapType.CGROUP_ARRAY, ["skb_under_cgroup", "current_task_under_cgroup"]],
+  [MapType.CGROUP_STORAGE, ["get_local_storage"]],
+  [MapType.PERCPU_CGROUP_STORAGE, ["get_local_storage"]],
+  [MapType.DEVMAP, ["redirect_map", "map_lookup_elem"]],
+  [MapType.DEVMAP_HASH, ["redirect_map", "map_lookup_elem"]],
+  [MapType.CPUMAP, ["redirect_map"]],
+  [MapType.XSKMAP, ["redirect_map", "map_lookup_elem"]],
+  [MapType.ARRAY_OF_MAPS, ["map_lookup_elem"]],
+  [MapType.HASH_OF_MAPS, ["map_lookup_elem"]],
+  [MapType.REUSEPORT_SOCKARRAY, ["sk_select_reuseport"]],
+  [MapType.QUEUE, ["map_peek_elem", "map_pop_elem", "map_push_elem"]],
+  [MapType.STACK, ["map_peek_elem", "map_pop_elem", "map_push_elem"]],
+  [MapType.BLOOM_FILTER, ["map_peek_elem", "map_push_elem"]],
+  [MapType.SK_STORAGE, ["sk_storage_get", "sk_storage_delete", "kptr_xchg"]],
+  [MapType.INODE_STORAGE, ["inode_storage_get", "inode_storage_delete", "kptr_xchg"]],
+  [MapType.TASK_STORAGE, ["task_storage_get", "task_storage_delete", "kptr_xchg"]],
+  [MapType.CGRP_STORAGE, ["cgrp_storage_get", "cgrp_storage_delete", "kptr_xchg"]],
+]);
+
+/** Whether a map of `mapType` may be passed to helper `name` (`bpf_` prefixed). */
+export function mapAllowsHelper(mapType: number, name: string): boolean {
+  const only = MAP_ONLY.get(mapType);
+  return !only || only.includes(name.replace(/^bpf_/, ""));
+}

@@ -20,6 +20,7 @@ import type {
 } from "../isa/index.ts";
 import { formatKernel } from "../isa/index.ts";
 import {
+  AttachType,
   BPF_PSEUDO_FUNC,
   BPF_PSEUDO_MAP_FD,
   BPF_PSEUDO_MAP_IDX,
@@ -48,7 +49,13 @@ import {
   scalarZext32,
 } from "./domain.ts";
 import { VerifyFailure } from "./failure.ts";
-import { type ArgKind, type HelperProto, helperCallsBack, helperProto } from "./helper-protos.ts";
+import {
+  type ArgKind,
+  type HelperProto,
+  helperCallsBack,
+  helperProto,
+  mapAllowsHelper,
+} from "./helper-protos.ts";
 import { liveRegisters } from "./liveness.ts";
 import {
   checkCfg,
@@ -95,6 +102,8 @@ export interface VerifyOptions {
   readonly maps?: readonly VerifierMap[];
   /** The program's licence is GPL-compatible (default true). */
   readonly gpl?: boolean;
+  /** `prog_flags`: BPF_F_STRICT_ALIGNMENT and BPF_F_ANY_ALIGNMENT change what is checked. */
+  readonly progFlags?: number;
   /** func_info: each function's first instruction (as BTF describes the program), when given. */
   readonly funcs?: readonly number[];
   /** Instructions the kernel refuses when reached (slot → its message); see verifyBytes. */
@@ -172,6 +181,21 @@ interface Checkpoint {
   misses: number;
 }
 
+/** BPF_F_STRICT_ALIGNMENT and BPF_F_ANY_ALIGNMENT (prog_flags). */
+const BPF_F_STRICT_ALIGNMENT = 1;
+const BPF_F_ANY_ALIGNMENT = 2;
+/** How alignment messages name each pointer. */
+const POINTER_DESC: Partial<Record<string, string>> = {
+  map_value: "value ",
+  map_key: "key ",
+  ctx: "context ",
+  stack: "stack ",
+  flow_keys: "flow keys ",
+  sock: "sock ",
+  sock_common: "sock_common ",
+  tcp_sock: "tcp_sock ",
+  xdp_sock: "xdp_sock ",
+};
 const tnumText = (s: Scalar) => `(${hex(s.varOff.value)}; ${hex(s.varOff.mask)})`;
 const hex = (v: bigint) => (v === 0n ? "0x0" : `0x${v.toString(16)}`);
 
@@ -195,6 +219,8 @@ class Walker {
   /** Calls of helpers that run callbacks (bpf_loop...): their iterations converge by pruning there. */
   readonly callbackCalls = new Set<number>();
   readonly prunePoints: Uint8Array;
+  /** The pointer type each load/store instruction used (the kernel's insn_aux ptr_type). */
+  readonly ptrTypes = new Map<number, string>();
   live: Uint16Array = new Uint16Array(0);
   state!: State;
   parent: Checkpoint | null = null;
@@ -711,8 +737,31 @@ class Walker {
     const base = this.readReg(insn.src);
     this.checkWritable(insn.dst);
     const size = insn.size / 8;
+    // The kernel rewrites context loads into loads of the real fields; it has no
+    // sign-extending form of them.
+    if (insn.signExtend && base.type === "ctx")
+      this.fail(`invalid bpf_context access off=${insn.off + base.off} size=${size}`);
     const value = this.access(insn.src, base, insn.off, size, "read", undefined);
+    this.samePointerType(base);
     this.setReg(insn.dst, this.sized(value, size, insn.signExtend));
+  }
+
+  /**
+   * save_aux_ptr_type: one load or store instruction is rewritten for the pointer it
+   * uses, so it may not see a context (or socket) pointer on one path and another
+   * pointer on another.
+   */
+  samePointerType(base: Reg): void {
+    const t = typeName(base.type, base.flags);
+    const prev = this.ptrTypes.get(this.pc);
+    if (prev === undefined) {
+      this.ptrTypes.set(this.pc, t);
+      return;
+    }
+    const special = (x: string) =>
+      ["ctx", "sock", "sock_common", "tcp_sock", "xdp_sock"].includes(x) || x.startsWith("ptr_");
+    if (prev !== t && (special(prev) || special(t)))
+      this.fail("same insn cannot be used with different pointers");
   }
 
   /** A loaded scalar narrower than 8 bytes: zero- or sign-extended from its size. */
@@ -726,6 +775,7 @@ class Walker {
     const base = this.readReg(insn.dst);
     const v = value ?? scalarReg(scalarConst(BigInt(insn.imm)));
     this.access(insn.dst, base, insn.off, insn.size / 8, "write", v, !value);
+    this.samePointerType(base);
   }
 
   atomic(insn: AtomicInstruction): void {
@@ -752,8 +802,8 @@ class Walker {
       this.fail(
         `BPF_ATOMIC stores into R${insn.dst} ${typeName(base.type, base.flags)} is not allowed`,
       );
-    const old = this.access(insn.dst, base, insn.off, size, "read", undefined);
-    this.access(insn.dst, base, insn.off, size, "write", UNKNOWN);
+    const old = this.access(insn.dst, base, insn.off, size, "read", undefined, false, true);
+    this.access(insn.dst, base, insn.off, size, "write", UNKNOWN, false, true);
     if (insn.fetch) {
       const target = insn.op === "cmpxchg" ? 0 : insn.src;
       this.checkWritable(target);
@@ -773,18 +823,11 @@ class Walker {
     kind: "read" | "write",
     value: Reg | undefined,
     immStore = false,
+    strictOnce = false,
   ): Reg {
     const off = insnOff + reg.off;
     const name = typeName(reg.type, reg.flags);
-    if (reg.type === "stack" && size > 1) {
-      // check_ptr_alignment: stack accesses are always checked (spill tracking needs it).
-      const t = reg.s.varOff;
-      const total = BigInt.asUintN(64, t.value + BigInt(off));
-      if (((total | t.mask) & BigInt(size - 1)) !== 0n) {
-        const v = isConst(reg.s) ? String(BigInt.asIntN(64, t.value)) : tnumText(reg.s);
-        this.fail(`misaligned stack access off ${v}+${reg.off}+${insnOff} size ${size}`);
-      }
-    }
+    this.alignment(reg, insnOff, size, strictOnce);
     if (reg.flags.maybeNull) this.fail(`R${regno} invalid mem access '${name}'`);
     switch (reg.type) {
       case "map_value": {
@@ -826,6 +869,33 @@ class Walker {
       default:
         this.fail(`R${regno} invalid mem access '${name}'`);
     }
+  }
+
+  /**
+   * check_ptr_alignment: stack accesses are always checked (spill tracking needs it),
+   * atomics too; the others only under BPF_F_STRICT_ALIGNMENT (x86 has efficient
+   * unaligned access). Packet offsets count NET_IP_ALIGN (2), as the kernel does.
+   */
+  alignment(reg: Reg, insnOff: number, size: number, strictOnce: boolean): void {
+    if (size === 1) return;
+    const flags = this.opts.progFlags ?? 0;
+    const strictFlag =
+      (flags & BPF_F_STRICT_ALIGNMENT) !== 0 && (flags & BPF_F_ANY_ALIGNMENT) === 0;
+    const strict = strictFlag || strictOnce || reg.type === "stack";
+    if (!strict) return;
+    const t = reg.s.varOff;
+    const v = isConst(reg.s) ? String(BigInt.asIntN(64, t.value)) : tnumText(reg.s);
+    if (isPacketPointer(reg.type)) {
+      const total = BigInt.asUintN(64, t.value + BigInt(2 + reg.off + insnOff));
+      if (((total | t.mask) & BigInt(size - 1)) !== 0n)
+        this.fail(`misaligned packet access off 2+${v}+${reg.off}+${insnOff} size ${size}`);
+      return;
+    }
+    const total = BigInt.asUintN(64, t.value + BigInt(reg.off + insnOff));
+    if (((total | t.mask) & BigInt(size - 1)) !== 0n)
+      this.fail(
+        `misaligned ${POINTER_DESC[reg.type] ?? ""}access off ${v}+${reg.off}+${insnOff} size ${size}`,
+      );
   }
 
   mapAccessType(
@@ -1207,7 +1277,7 @@ class Walker {
   bpfCall(insn: CallInstruction): boolean {
     const target = jumpTarget(insn, this.pc);
     if (this.state.frames.length >= MAX_CALL_FRAMES)
-      this.fail(`the call stack of ${this.state.frames.length + 1} frames is too deep !`);
+      this.fail(`the call stack of ${this.state.frames.length + 1} frames is too deep`);
     const caller = this.frame;
     const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
     for (let r = 1; r <= 5; r++) regs[r] = caller.regs[r] as Reg;
@@ -1269,7 +1339,7 @@ class Walker {
 
   /** check_return_code: the program types whose return value has a range. */
   returnCode(r0: Reg): void {
-    const range = returnRange(this.opts.progType);
+    const range = returnRange(this.opts.progType, this.opts.expectedAttachType);
     if (!range) return;
     if (r0.type !== "scalar")
       this.fail(
@@ -1305,16 +1375,22 @@ class Walker {
       }
       calls.set(start, callees);
     }
-    const walk = (sub: number, depth: number, frames: number, seen: Set<number>) => {
+    // Every chain of calls the code has, reached or not: recursion ends at 8 frames.
+    const walk = (sub: number, depth: number, frame: number) => {
       const total = depth + round(this.stackDepth.get(sub) ?? 0);
-      if (total > MAX_BPF_STACK) {
-        this.pc = sub;
-        this.fail(`combined stack size of ${frames} calls is ${total}. Too large`);
+      if (total > MAX_BPF_STACK)
+        throw new VerifyFailure(undefined, [
+          `combined stack size of ${frame + 1} calls is ${total}. Too large`,
+        ]);
+      for (const c of calls.get(sub) ?? []) {
+        if (frame + 1 >= MAX_CALL_FRAMES)
+          throw new VerifyFailure(undefined, [
+            `the call stack of ${frame + 1} frames is too deep !`,
+          ]);
+        walk(c, total, frame + 1);
       }
-      for (const c of calls.get(sub) ?? [])
-        if (!seen.has(c)) walk(c, total, frames + 1, new Set([...seen, c]));
     };
-    walk(0, 0, 1, new Set([0]));
+    walk(0, 0, 0);
   }
 
   // ------------------------------------------------------------------ helpers
@@ -1420,7 +1496,7 @@ class Walker {
   /** Pushes the callback's frame on `st`: r1 the iteration (a u32), r2 the context it was given. */
   enterCallback(st: State, subprog: number, callsite: number, ctx: Reg): void {
     if (st.frames.length >= MAX_CALL_FRAMES)
-      this.fail(`the call stack of ${st.frames.length + 1} frames is too deep !`);
+      this.fail(`the call stack of ${st.frames.length + 1} frames is too deep`);
     const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
     regs[1] = scalarReg(scalarOfSize(4));
     regs[2] = ctx;
@@ -1474,7 +1550,11 @@ class Walker {
     switch (kind) {
       case "map_ptr":
         meta.map = reg.map;
-        if (proto.mapTypes && reg.map && !proto.mapTypes.includes(reg.map.type))
+        if (
+          reg.map &&
+          ((proto.mapTypes && !proto.mapTypes.includes(reg.map.type)) ||
+            !mapAllowsHelper(reg.map.type, proto.name))
+        )
           this.fail(
             `cannot pass map_type ${reg.map.type} into func ${proto.name}#${helperIdOf(proto)}`,
           );
@@ -1634,21 +1714,41 @@ function helperIdOf(proto: HelperProto): number {
   return Number(Object.entries(HELPER_IDS).find(([k]) => `bpf_${k}` === proto.name)?.[1] ?? -1);
 }
 
-/** The return value ranges the kernel enforces for a privileged program of each type. */
-function returnRange(progType: number): [number, number] | undefined {
+/** The return value ranges the kernel enforces for a privileged program (check_return_code). */
+function returnRange(progType: number, attach: number | undefined): [number, number] | undefined {
   switch (progType) {
     case ProgType.CGROUP_SKB:
-    case ProgType.CGROUP_SOCK:
+      return attach === AttachType.CGROUP_INET_EGRESS ? [0, 3] : [0, 1];
     case ProgType.CGROUP_SOCK_ADDR:
+      if (attach !== undefined && ONE_ONLY_SOCK_ADDR.has(attach)) return [1, 1];
+      if (attach === AttachType.CGROUP_INET4_BIND || attach === AttachType.CGROUP_INET6_BIND)
+        return [0, 3];
+      return [0, 1];
+    case ProgType.CGROUP_SOCK:
     case ProgType.SOCK_OPS:
     case ProgType.CGROUP_DEVICE:
     case ProgType.CGROUP_SYSCTL:
     case ProgType.CGROUP_SOCKOPT:
+    case ProgType.SK_LOOKUP:
+    case ProgType.NETFILTER:
       return [0, 1];
     default:
       return undefined;
   }
 }
+
+/** cgroup sock_addr hooks whose programs must return 1. */
+const ONE_ONLY_SOCK_ADDR = new Set<number>([
+  AttachType.CGROUP_UDP4_RECVMSG,
+  AttachType.CGROUP_UDP6_RECVMSG,
+  AttachType.CGROUP_UNIX_RECVMSG,
+  AttachType.CGROUP_INET4_GETPEERNAME,
+  AttachType.CGROUP_INET6_GETPEERNAME,
+  AttachType.CGROUP_UNIX_GETPEERNAME,
+  AttachType.CGROUP_INET4_GETSOCKNAME,
+  AttachType.CGROUP_INET6_GETSOCKNAME,
+  AttachType.CGROUP_UNIX_GETSOCKNAME,
+]);
 
 /**
  * Verifies a program as the kernel would for root: the verdict, and for a rejection the
