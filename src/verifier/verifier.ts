@@ -795,7 +795,7 @@ class Walker {
       this.access(insn.dst, base, insn.off, size, "write", v);
       return;
     }
-    const v = this.readReg(insn.src);
+    this.readReg(insn.src);
     const base = this.readReg(insn.dst);
     if (insn.op === "cmpxchg") this.readReg(0);
     if (base.type === "ctx" || isPacketPointer(base.type) || base.type === "flow_keys")
