@@ -20,7 +20,19 @@ export type { LoadOptions } from "./programs/program-load.ts";
 export type { RunOptions, RunResult } from "./programs/test-run.ts";
 export { type ProgramInfo, programInfoByFd } from "./programs/prog-info.ts";
 export { VerifierError } from "./programs/verifier-error.ts";
-export { parseVerifierLog, type VerifierVerdict } from "./programs/verifier-log.ts";
+export {
+  type KernelVerdict,
+  type KernelVerdictOptions,
+  kernelVerdict,
+} from "./programs/verdict.ts";
+export {
+  type KernelErrorLine,
+  kernelErrorLine,
+  parseVerifierLog,
+  type VerifierStats,
+  type VerifierVerdict,
+  verifierStats,
+} from "./programs/verifier-log.ts";
 export { enableStats } from "./programs/program-stats.ts";
 
 // ---- errors and the raw bpf(2) escape hatch ------------------------------------------

@@ -53,7 +53,7 @@ describe("validateMapSpec", () => {
         valueSize: 4,
         innerMap: { ...base, type: MapType.HASH },
       },
-      { ...base, type: MapType.CGROUP_STORAGE, keySize: 12, maxEntries: 0 },
+      { ...base, type: MapType.CGROUP_STORAGE, keySize: 16, maxEntries: 0 },
       {
         ...base,
         type: MapType.TASK_STORAGE,
@@ -151,7 +151,12 @@ describe("validateMapSpec", () => {
       "innerMap",
       /only for/,
     );
-    fails({ ...base, type: MapType.CGROUP_STORAGE, keySize: 12 }, "maxEntries", /must be 0/);
+    fails({ ...base, type: MapType.CGROUP_STORAGE, keySize: 16 }, "maxEntries", /must be 0/);
+    fails(
+      { ...base, type: MapType.CGROUP_STORAGE, keySize: 12, maxEntries: 0 },
+      "keySize",
+      /8 or 16/,
+    );
     fails(
       { ...base, type: MapType.SK_STORAGE, maxEntries: 0, flags: MapFlags.NO_PREALLOC },
       "btfKeyTypeId",

@@ -267,10 +267,11 @@ const RULES: ReadonlyMap<number, TypeRules> = new Map<number, TypeRules>([
   ],
   [MapType.RINGBUF, ringbufRules],
   [MapType.USER_RINGBUF, ringbufRules],
-  [MapType.CGROUP_STORAGE, { key: [8, 12], value: ANY_SIZE, entries: "zero" }],
+  // a u64 cgroup id or struct bpf_cgroup_storage_key (u64 + u32, padded to 16 bytes)
+  [MapType.CGROUP_STORAGE, { key: [8, 16], value: ANY_SIZE, entries: "zero" }],
   [
     MapType.PERCPU_CGROUP_STORAGE,
-    { key: [8, 12], value: { min: 1, max: PCPU_MIN_UNIT_SIZE }, entries: "zero" },
+    { key: [8, 16], value: { min: 1, max: PCPU_MIN_UNIT_SIZE }, entries: "zero" },
   ],
   [MapType.SK_STORAGE, localStorageRules],
   [MapType.INODE_STORAGE, localStorageRules],

@@ -10,6 +10,9 @@
  * An ELF object (`prog load OBJ PATH [type TYPE] [map {idx IDX | name NAME} MAP]
  * [pinmaps MAP_DIR] [autoattach]`) is loaded whole, as bpftool does, and its first
  * program pinned at PATH: see prog-load-elf.ts.
+ *
+ * A case file (`prog load CASE.json [log_level N]`, a program as data with its maps)
+ * is loaded for the kernel's verdict and nothing is pinned: see prog-load-case.ts.
  */
 import { basename, extname } from "node:path";
 import { assemble, decodeProgram, encodeProgram } from "../../isa/index.ts";
@@ -25,6 +28,7 @@ import type { Context } from "../command.ts";
 import { CliError, exitForErrno } from "../format/output.ts";
 import { pinAt } from "../objects/pin-path.ts";
 import { closeAll, errnoOf, reason } from "../objects/selectors.ts";
+import { isCaseFile, loadCase } from "./prog-load-case.ts";
 import { loadElfObject, parseLoadArgs } from "./prog-load-elf.ts";
 
 const PSEUDO_MAP_FD = 1;
@@ -109,6 +113,7 @@ function resolveMapIds(insns: Uint8Array, file: string): Fd[] {
 
 /** `prog load FILE PATH [type TYPE] ...`: raw, assembly or (with more options) ELF. */
 export async function loadProg(ctx: Context, args: Args): Promise<void> {
+  if (isCaseFile(args.peek())) return loadCase(ctx, args);
   args.require(2);
   const file = args.next();
   const pinPath = args.next();

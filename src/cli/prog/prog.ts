@@ -25,6 +25,7 @@ function help(ctx: Context): void {
       "                         [pinmaps MAP_DIR]\n" +
       "                         [autoattach]\n" +
       `       ${b} load  FILE PATH [type TYPE]\n` +
+      `       ${b} load  CASE.json [log_level N]\n` +
       `       ${b} attach PROG ATTACH_TYPE [MAP]\n` +
       `       ${b} detach PROG ATTACH_TYPE [MAP]\n` +
       `       ${b} run PROG \\\n` +
@@ -39,6 +40,7 @@ function help(ctx: Context): void {
       `       ${HELP_SPEC_PROGRAM}\n` +
       "       OBJ := { ELF object file (clang -target bpf) }\n" +
       "       FILE := { raw instructions (8 bytes each) | assembly text }\n" +
+      "       CASE.json := { a program as data: prog_type, insns (hex), maps, ... }\n" +
       "       TYPE := { socket | kprobe | kretprobe | classifier | action | tracepoint |\n" +
       "                 raw_tracepoint | xdp | perf_event | cgroup/skb | cgroup/sock |\n" +
       "                 cgroup/dev | lwt_in | lwt_out | lwt_xmit | lwt_seg6local |\n" +

@@ -12,6 +12,7 @@ function help(ctx: Context): void {
     `Usage: ${b} run [--mem HEX] [--elf] [ENGINE] < PROGRAM\n` +
       `       ${b} run OBJ PROG data_in FILE [data_out FILE|-] [ctx_in FILE [ctx_out FILE|-]] [repeat N] [ENGINE]\n` +
       `       ${b} load OBJ\n` +
+      `       ${b} verify FILE [name PROG] [type TYPE] [log_level 1|2]\n` +
       `       ${b} help\n` +
       "\n" +
       "       PROGRAM := hex text of 8-byte little-endian instructions (whitespace ignored),\n" +
@@ -20,6 +21,8 @@ function help(ctx: Context): void {
       "       OBJ := an ELF object file; PROG := a program name in it\n" +
       "       ENGINE := { jit | interpret } (default jit: compiled to JavaScript, or\n" +
       "                 interpreted where the JIT refuses the program)\n" +
+      "       verify: the kernel's verdict without a kernel (as root would get it): FILE is a\n" +
+      "               CASE.json, an ELF object or assembly text (TYPE: socket_filter by default)\n" +
       `       ${HELP_SPEC_OPTIONS} }\n`,
   );
 }
@@ -27,6 +30,7 @@ function help(ctx: Context): void {
 const COMMANDS: readonly Command[] = [
   { name: "run", run: async (c, a) => (await import("./vm-run.ts")).vmRun(c, a) },
   { name: "load", run: async (c, a) => (await import("./vm-load.ts")).vmLoad(c, a) },
+  { name: "verify", run: async (c, a) => (await import("./vm-verify.ts")).vmVerify(c, a) },
   { name: "help", run: (c) => help(c) },
 ];
 

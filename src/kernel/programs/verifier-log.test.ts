@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { logTail, parseVerifierLog } from "./verifier-log.ts";
+import { kernelErrorLine, logTail, parseVerifierLog, verifierStats } from "./verifier-log.ts";
 
 const SUMMARY =
   "processed 1 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0";
@@ -72,4 +72,57 @@ test("a log cut mid-walk ends on an instruction: no message, that instruction", 
 
 test("logTail keeps the last lines without blanks or a NUL tail", () => {
   assert.deepEqual(logTail("a\n\nb\nc\n\0garbage", 2), ["b", "c"]);
+});
+
+test("kernelErrorLine: a two-line message, source lines and state skipped", () => {
+  const log = [
+    "func#0 @0",
+    "0: R1=ctx() R10=fp0",
+    "; return *(long *)(v + 12); @ t.c:9",
+    "8: (79) r0 = *(u64 *)(r0 +12)",
+    "invalid access to map value, value_size=16 off=12 size=8",
+    "R0 min value is outside of the allowed memory range",
+    SUMMARY,
+  ].join("\n");
+  assert.deepEqual(kernelErrorLine(log), {
+    message: "invalid access to map value, value_size=16 off=12 size=8",
+    lines: [
+      "invalid access to map value, value_size=16 off=12 size=8",
+      "R0 min value is outside of the allowed memory range",
+    ],
+    insn: 8,
+  });
+  assert.deepEqual(kernelErrorLine(`unreachable insn 2\n${SUMMARY}`), {
+    message: "unreachable insn 2",
+    lines: ["unreachable insn 2"],
+    insn: 2,
+  });
+  assert.deepEqual(kernelErrorLine(SUMMARY), { message: undefined, lines: [], insn: undefined });
+  const loop =
+    "1: (05) goto pc-1\ninfinite loop detected at insn 1\ncur state: R1=ctx() R10=fp0\nold state: R1=ctx() R10=fp0\n";
+  assert.equal(kernelErrorLine(loop).message, "infinite loop detected at insn 1");
+  // a refusal without a reason (a struct_ops program without its attach BTF id)
+  assert.deepEqual(kernelErrorLine(`func#0 @0\nfunc#1 @7\n${SUMMARY}`), {
+    message: undefined,
+    lines: [],
+    insn: undefined,
+  });
+});
+
+test("verifierStats: the summary's figures and the level-4 lines", () => {
+  assert.equal(verifierStats("R0 !read_ok\n"), undefined);
+  assert.deepEqual(
+    verifierStats(
+      "verification time 61 usec\nstack depth 8+0\nprocessed 20 insns (limit 1000000) max_states_per_insn 1 total_states 2 peak_states 3 mark_read 4\n",
+    ),
+    {
+      processed: 20,
+      maxStatesPerInsn: 1,
+      totalStates: 2,
+      peakStates: 3,
+      markRead: 4,
+      verificationTimeUs: 61,
+      stackDepth: [8, 0],
+    },
+  );
 });

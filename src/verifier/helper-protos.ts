@@ -1,0 +1,210 @@
+/**
+ * Helper prototypes as the verifier checks calls: each argument's kind and the return
+ * type (the kernel's `struct bpf_func_proto`: ARG_* and RET_* values). The kernel keeps
+ * them in C, not in BTF, so they are written here; the set grows with the program
+ * types this verifier models, and tests compare each with the kernel's verdicts.
+ * @module
+ */
+import { HelperId, MapType, ProgType } from "../uapi/index.ts";
+
+/** What an argument register must hold (`enum bpf_arg_type`, flags folded in). */
+export type ArgKind =
+  /** ARG_ANYTHING: any initialised value. */
+  | "anything"
+  /** ARG_CONST_MAP_PTR. */
+  | "map_ptr"
+  /** ARG_PTR_TO_MAP_KEY: key_size readable bytes. */
+  | "map_key"
+  /** ARG_PTR_TO_MAP_VALUE: value_size readable bytes. */
+  | "map_value"
+  /** ARG_PTR_TO_MEM | MEM_RDONLY: readable memory, sized by the next argument. */
+  | "mem"
+  /** The same, or NULL (PTR_MAYBE_NULL). */
+  | "mem_or_null"
+  /** ARG_PTR_TO_UNINIT_MEM: writable memory, sized by the next argument. */
+  | "uninit_mem"
+  /** ARG_CONST_SIZE: the size of the memory argument before it, > 0. */
+  | "const_size"
+  /** ARG_CONST_SIZE_OR_ZERO. */
+  | "const_size_or_zero"
+  /** ARG_CONST_ALLOC_SIZE_OR_ZERO: a constant size to allocate. */
+  | "alloc_size"
+  /** ARG_PTR_TO_CTX. */
+  | "ctx"
+  /** ARG_PTR_TO_FUNC: a callback (`ld_imm64` of a subprogram). */
+  | "func"
+  /** ARG_PTR_TO_STACK_OR_NULL: a callback's context. */
+  | "stack_or_null"
+  /** ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE: memory reserved in a ring buffer, released. */
+  | "ringbuf_mem_release";
+
+/** What a helper returns (`enum bpf_return_type`, flags folded in). */
+export type ReturnKind =
+  | "integer"
+  | "void"
+  | "map_value_or_null"
+  /** RET_PTR_TO_MEM | MEM_RINGBUF | PTR_MAYBE_NULL, with a reference to release. */
+  | "ringbuf_mem_or_null";
+
+export interface HelperProto {
+  readonly name: string;
+  readonly args: readonly ArgKind[];
+  readonly ret: ReturnKind;
+  /** Callable only from GPL-compatible programs. */
+  readonly gplOnly?: boolean;
+  /** Moves or resizes packet data: every packet pointer is invalid after the call. */
+  readonly changesPacket?: boolean;
+  /** Map types the map argument may be (any when absent). */
+  readonly mapTypes?: readonly number[];
+  /** The callback's frame: what r1..r5 hold when the callback runs. */
+  readonly callback?: "loop" | "for_each_map_elem";
+}
+
+const RINGBUF = [MapType.RINGBUF];
+const SKB_TYPES = [
+  ProgType.SOCKET_FILTER,
+  ProgType.SCHED_CLS,
+  ProgType.SCHED_ACT,
+  ProgType.CGROUP_SKB,
+];
+const TC_TYPES = [ProgType.SCHED_CLS, ProgType.SCHED_ACT];
+
+interface Entry extends HelperProto {
+  /** Program types that may call it (every type when absent). */
+  readonly progTypes?: readonly number[];
+}
+
+const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>>> = {
+  map_lookup_elem: { args: ["map_ptr", "map_key"], ret: "map_value_or_null" },
+  map_update_elem: { args: ["map_ptr", "map_key", "map_value", "anything"], ret: "integer" },
+  map_delete_elem: { args: ["map_ptr", "map_key"], ret: "integer" },
+  ktime_get_ns: { args: [], ret: "integer" },
+  ktime_get_boot_ns: { args: [], ret: "integer" },
+  trace_printk: { args: ["mem", "const_size"], ret: "integer", gplOnly: true },
+  get_prandom_u32: { args: [], ret: "integer" },
+  get_smp_processor_id: { args: [], ret: "integer" },
+  get_current_pid_tgid: { args: [], ret: "integer" },
+  get_current_uid_gid: { args: [], ret: "integer" },
+  get_current_comm: { args: ["uninit_mem", "const_size"], ret: "integer" },
+  skb_store_bytes: {
+    args: ["ctx", "anything", "mem", "const_size", "anything"],
+    ret: "integer",
+    changesPacket: true,
+    progTypes: TC_TYPES,
+  },
+  skb_load_bytes: {
+    args: ["ctx", "anything", "uninit_mem", "const_size"],
+    ret: "integer",
+    progTypes: SKB_TYPES,
+  },
+  csum_diff: {
+    args: ["mem_or_null", "const_size_or_zero", "mem_or_null", "const_size_or_zero", "anything"],
+    ret: "integer",
+  },
+  xdp_adjust_head: {
+    args: ["ctx", "anything"],
+    ret: "integer",
+    changesPacket: true,
+    progTypes: [ProgType.XDP],
+  },
+  xdp_adjust_meta: {
+    args: ["ctx", "anything"],
+    ret: "integer",
+    changesPacket: true,
+    progTypes: [ProgType.XDP],
+  },
+  xdp_adjust_tail: {
+    args: ["ctx", "anything"],
+    ret: "integer",
+    changesPacket: true,
+    progTypes: [ProgType.XDP],
+  },
+  ringbuf_output: {
+    args: ["map_ptr", "mem", "const_size_or_zero", "anything"],
+    ret: "integer",
+    mapTypes: RINGBUF,
+  },
+  ringbuf_reserve: {
+    args: ["map_ptr", "alloc_size", "anything"],
+    ret: "ringbuf_mem_or_null",
+    mapTypes: RINGBUF,
+  },
+  ringbuf_submit: { args: ["ringbuf_mem_release", "anything"], ret: "void" },
+  ringbuf_discard: { args: ["ringbuf_mem_release", "anything"], ret: "void" },
+  ringbuf_query: { args: ["map_ptr", "anything"], ret: "integer", mapTypes: RINGBUF },
+  loop: {
+    args: ["anything", "func", "stack_or_null", "anything"],
+    ret: "integer",
+    callback: "loop",
+  },
+};
+
+const NAMES = new Map(
+  Object.entries(HelperId).map(([k, v]) => [v as number, k as keyof typeof HelperId]),
+);
+
+/** The prototype of helper `id` as `progType` may call it, or why not. */
+export function helperProto(
+  id: number,
+  progType: number,
+): { proto: HelperProto } | { unknown: true } | { notAllowed: string } {
+  const name = NAMES.get(id);
+  if (name === undefined || name === "unspec") return { unknown: true };
+  const e = TABLE[name];
+  if (!e || (e.progTypes && !e.progTypes.includes(progType))) return { notAllowed: `bpf_${name}` };
+  return { proto: { ...e, name: `bpf_${name}` } };
+}
+
+/** How many argument registers helper `id` reads (5 when it is unknown: any may be). */
+export function helperArgCount(id: number): number {
+  const name = NAMES.get(id);
+  const e = name && TABLE[name];
+  return e ? e.args.length : 5;
+}
+
+/** Whether helper `id` runs a callback (bpf_loop...). */
+export function helperCallsBack(id: number): boolean {
+  const name = NAMES.get(id);
+  return !!(name && TABLE[name]?.callback);
+}
+
+/**
+ * Map types only some helpers may take (the map side of the kernel's
+ * check_map_func_compatibility); other map types go to any helper that takes a map.
+ */
+const MAP_ONLY: ReadonlyMap<number, readonly string[]> = new Map<number, readonly string[]>([
+  [MapType.PROG_ARRAY, ["tail_call"]],
+  [
+    MapType.PERF_EVENT_ARRAY,
+    ["perf_event_read", "perf_event_output", "skb_output", "perf_event_read_value", "xdp_output"],
+  ],
+  [
+    MapType.RINGBUF,
+    ["ringbuf_output", "ringbuf_reserve", "ringbuf_query", "ringbuf_reserve_dynptr"],
+  ],
+  [MapType.USER_RINGBUF, ["user_ringbuf_drain"]],
+  [MapType.STACK_TRACE, ["get_stackid"]],
+  [MapType.CGROUP_ARRAY, ["skb_under_cgroup", "current_task_under_cgroup"]],
+  [MapType.CGROUP_STORAGE, ["get_local_storage"]],
+  [MapType.PERCPU_CGROUP_STORAGE, ["get_local_storage"]],
+  [MapType.DEVMAP, ["redirect_map", "map_lookup_elem"]],
+  [MapType.DEVMAP_HASH, ["redirect_map", "map_lookup_elem"]],
+  [MapType.CPUMAP, ["redirect_map"]],
+  [MapType.XSKMAP, ["redirect_map", "map_lookup_elem"]],
+  [MapType.ARRAY_OF_MAPS, ["map_lookup_elem"]],
+  [MapType.HASH_OF_MAPS, ["map_lookup_elem"]],
+  [MapType.REUSEPORT_SOCKARRAY, ["sk_select_reuseport"]],
+  [MapType.QUEUE, ["map_peek_elem", "map_pop_elem", "map_push_elem"]],
+  [MapType.STACK, ["map_peek_elem", "map_pop_elem", "map_push_elem"]],
+  [MapType.BLOOM_FILTER, ["map_peek_elem", "map_push_elem"]],
+  [MapType.SK_STORAGE, ["sk_storage_get", "sk_storage_delete", "kptr_xchg"]],
+  [MapType.INODE_STORAGE, ["inode_storage_get", "inode_storage_delete", "kptr_xchg"]],
+  [MapType.TASK_STORAGE, ["task_storage_get", "task_storage_delete", "kptr_xchg"]],
+  [MapType.CGRP_STORAGE, ["cgrp_storage_get", "cgrp_storage_delete", "kptr_xchg"]],
+]);
+
+/** Whether a map of `mapType` may be passed to helper `name` (`bpf_` prefixed). */
+export function mapAllowsHelper(mapType: number, name: string): boolean {
+  const only = MAP_ONLY.get(mapType);
+  return !only || only.includes(name.replace(/^bpf_/, ""));
+}

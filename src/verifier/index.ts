@@ -1,0 +1,109 @@
+/**
+ * tsbpf's verifier: the Linux kernel's verdict on a program, and for a rejection its
+ * error line and instruction, without a kernel. Pure TypeScript: runs in a browser.
+ *
+ * @example
+ * ```ts
+ * import { assemble } from "tsbpf/isa";
+ * import { verify } from "tsbpf/verifier";
+ * const r = verify(assemble("exit"), { progType: ProgType.SOCKET_FILTER });
+ * r.accepted; // false
+ * r.error; // { message: "R0 !read_ok", insn: 0, lines: [...] }
+ * ```
+ * @module
+ */
+import { decodeInstruction, type Instruction, InvalidInstructionError } from "../isa/index.ts";
+import type { VerifierCase } from "./case.ts";
+import { kernelKnowsOpcode, reservedFieldsMessage } from "./opcodes.ts";
+import { type VerifyOptions, type VerifyResult, verify } from "./verifier.ts";
+
+export {
+  CaseError,
+  type CaseFunc,
+  type CaseMap,
+  formatCase,
+  parseCase,
+  type VerifierCase,
+  verdictLine,
+} from "./case.ts";
+export {
+  COMPLEXITY_LIMIT,
+  type VerifierMap,
+  type VerifyOptions,
+  type VerifyResult,
+  type VerifyStats,
+  verify,
+} from "./verifier.ts";
+
+/** Verifies a {@link VerifierCase} (a program as data, see case.ts). */
+export function verifyCase(
+  c: VerifierCase,
+  opts: Pick<VerifyOptions, "logLevel"> = {},
+): VerifyResult {
+  return verifyBytes(c.insns, {
+    progType: c.progType,
+    ...(c.expectedAttachType !== undefined && { expectedAttachType: c.expectedAttachType }),
+    maps: c.maps.map((m) => m.spec),
+    funcs: c.funcs.map((f) => f.insnOff),
+    progFlags: c.progFlags,
+    gpl: isGplCompatible(c.license),
+    ...opts,
+  });
+}
+
+/**
+ * Verifies raw instructions (8 bytes each). An opcode the kernel does not know rejects
+ * the program before the walk, as the kernel does; a known opcode with reserved fields
+ * set is refused when a path reaches it.
+ */
+export function verifyBytes(bytes: Uint8Array, opts: VerifyOptions): VerifyResult {
+  const empty = { processed: 0, maxStatesPerInsn: 0, totalStates: 0, peakStates: 0 };
+  for (let at = 0; at + 8 <= bytes.length; at += 8) {
+    const code = bytes[at] as number;
+    if (!kernelKnowsOpcode(code)) {
+      const message = `unknown opcode ${code.toString(16).padStart(2, "0")}`;
+      return { accepted: false, error: { message, lines: [message] }, log: message, stats: empty };
+    }
+    if (code === 0x18) at += 8;
+  }
+  const insns: Instruction[] = [];
+  const invalid = new Map<number, string>();
+  for (let at = 0; at + 8 <= bytes.length; ) {
+    try {
+      const i = decodeInstruction(bytes, at / 8);
+      insns.push(i);
+      at += i.bytes;
+    } catch (e) {
+      if (!(e instanceof InvalidInstructionError)) throw e;
+      const code = bytes[at] as number;
+      const imm = new DataView(bytes.buffer, bytes.byteOffset + at + 4, 4).getInt32(0, true);
+      invalid.set(at / 8, reservedFieldsMessage(code, imm));
+      // Stand-in the walk refuses when it reaches it (same size, so jumps still land).
+      insns.push({ ...PLACEHOLDER, code });
+      at += 8;
+    }
+  }
+  return verify(insns, { ...opts, invalid });
+}
+
+const PLACEHOLDER: Instruction = {
+  kind: "nospec",
+  bytes: 8,
+  code: 0xc2,
+  dst: 0,
+  src: 0,
+  off: 0,
+  imm: 0,
+};
+
+/** The licences the kernel counts as GPL-compatible (license_is_gpl_compatible). */
+export function isGplCompatible(license: string): boolean {
+  return [
+    "GPL",
+    "GPL v2",
+    "GPL and additional rights",
+    "Dual BSD/GPL",
+    "Dual MIT/GPL",
+    "Dual MPL/GPL",
+  ].includes(license);
+}

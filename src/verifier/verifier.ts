@@ -1,0 +1,1786 @@
+/**
+ * The verifier: walks every path of a program over abstract states, as the Linux
+ * kernel's verifier does (kernel/bpf/verifier.c, read as documentation), and gives the
+ * kernel's verdict and, for a rejection, the kernel's error line and instruction.
+ *
+ * It models a privileged loader (root: CAP_BPF + CAP_PERFMON), as the kernel sees
+ * `bpftool prog load` run by root: pointer values may be compared, stored and
+ * returned; uninitialised stack may be read.
+ * @module
+ */
+import type {
+  AluInstruction,
+  AtomicInstruction,
+  CallInstruction,
+  Instruction,
+  JumpInstruction,
+  JumpOp,
+  LoadInstruction,
+  StoreInstruction,
+} from "../isa/index.ts";
+import { formatKernel } from "../isa/index.ts";
+import {
+  AttachType,
+  BPF_PSEUDO_FUNC,
+  BPF_PSEUDO_MAP_FD,
+  BPF_PSEUDO_MAP_IDX,
+  BPF_PSEUDO_MAP_IDX_VALUE,
+  BPF_PSEUDO_MAP_VALUE,
+  HelperId as HELPER_IDS,
+  MapType,
+  ProgType,
+  progTypeName,
+} from "../uapi/index.ts";
+import { ctxRule, mayWritePacket } from "./ctx.ts";
+import {
+  constValue,
+  invariants,
+  isBranchTaken,
+  isConst,
+  maybeFork,
+  refineBranch,
+  type Scalar,
+  scalarAlu,
+  scalarCoerce,
+  scalarConst,
+  scalarEndian,
+  scalarMovsx,
+  scalarOfSize,
+  scalarZext32,
+} from "./domain.ts";
+import { VerifyFailure } from "./failure.ts";
+import {
+  type ArgKind,
+  type HelperProto,
+  helperCallsBack,
+  helperProto,
+  mapAllowsHelper,
+} from "./helper-protos.ts";
+import { liveRegisters } from "./liveness.ts";
+import {
+  checkCfg,
+  checkSubprogs,
+  findSubprogs,
+  jumpTarget,
+  type Slots,
+  toSlots,
+} from "./program.ts";
+import {
+  copyState,
+  cur,
+  EMPTY_SLOT,
+  type Frame,
+  isPointer,
+  type MapRef,
+  NOT_INIT,
+  pointerReg,
+  type Reg,
+  type Slot,
+  type SlotByte,
+  type State,
+  scalarReg,
+  statesEqual,
+  UNKNOWN,
+} from "./state.ts";
+import { isPacketPointer, typeName } from "./types.ts";
+
+/** A map the program's `lddw` instructions refer to by index (imm of BPF_PSEUDO_MAP_FD/VALUE). */
+export interface VerifierMap {
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags?: number;
+  readonly name?: string;
+}
+
+export interface VerifyOptions {
+  /** `enum bpf_prog_type`. */
+  readonly progType: number;
+  readonly expectedAttachType?: number;
+  /** Maps by index, as `lddw` immediates refer to them. */
+  readonly maps?: readonly VerifierMap[];
+  /** The program's licence is GPL-compatible (default true). */
+  readonly gpl?: boolean;
+  /** `prog_flags`: BPF_F_STRICT_ALIGNMENT and BPF_F_ANY_ALIGNMENT change what is checked. */
+  readonly progFlags?: number;
+  /** func_info: each function's first instruction (as BTF describes the program), when given. */
+  readonly funcs?: readonly number[];
+  /** Instructions the kernel refuses when reached (slot → its message); see verifyBytes. */
+  readonly invalid?: ReadonlyMap<number, string>;
+  /** Whether to build the log: 0 none, 1 instructions and error, 2 with states (default 0). */
+  readonly logLevel?: 0 | 1 | 2;
+}
+
+/** The kernel's statistics line: `processed N insns (limit 1000000) max_states_per_insn ...`. */
+export interface VerifyStats {
+  readonly processed: number;
+  readonly maxStatesPerInsn: number;
+  readonly totalStates: number;
+  readonly peakStates: number;
+}
+
+export interface VerifyResult {
+  readonly accepted: boolean;
+  /** For a rejection: the kernel's error line (the first of `lines`), every line, and the instruction. */
+  readonly error?: {
+    readonly message: string;
+    readonly lines: readonly string[];
+    /** Undefined when the kernel names none (an opcode it does not know). */
+    readonly insn?: number;
+  };
+  readonly log: string;
+  readonly stats: VerifyStats;
+}
+
+/** BPF_COMPLEXITY_LIMIT_INSNS. */
+export const COMPLEXITY_LIMIT = 1_000_000;
+const DEBUG = typeof process !== "undefined" && !!process.env.VDEBUG;
+const MAX_CALL_FRAMES = 8;
+const MAX_BPF_STACK = 512;
+/** BPF_MAX_VAR_OFF and BPF_MAX_VAR_SIZ: offsets and sizes the verifier tracks. */
+const MAX_VAR_OFF = 1 << 29;
+/** MAX_PACKET_OFF. */
+const MAX_PACKET_OFF = 0xffff;
+
+const S64_MIN = -(1n << 63n);
+
+/** `bpf_alu_string`, as messages name the operators. */
+const ALU_STRING: Record<string, string> = {
+  add: "+=",
+  sub: "-=",
+  mul: "*=",
+  or: "|=",
+  and: "&=",
+  div: "/=",
+  sdiv: "/=",
+  lsh: "<<=",
+  rsh: ">>=",
+  neg: "neg",
+  mod: "%=",
+  smod: "%=",
+  xor: "^=",
+  mov: "=",
+  movsx: "=",
+  arsh: "s>>=",
+};
+
+/** A path waiting to be explored: the state at `insn`, under checkpoint `parent`. */
+interface Pending {
+  state: State;
+  insn: number;
+  parent: Checkpoint | null;
+}
+
+/** A state kept at a prune point; `branches` counts paths from it still being explored. */
+interface Checkpoint {
+  state: State;
+  branches: number;
+  parent: Checkpoint | null;
+  hits: number;
+  misses: number;
+}
+
+/** BPF_F_STRICT_ALIGNMENT and BPF_F_ANY_ALIGNMENT (prog_flags). */
+const BPF_F_STRICT_ALIGNMENT = 1;
+const BPF_F_ANY_ALIGNMENT = 2;
+/** How alignment messages name each pointer. */
+const POINTER_DESC: Partial<Record<string, string>> = {
+  map_value: "value ",
+  map_key: "key ",
+  ctx: "context ",
+  stack: "stack ",
+  flow_keys: "flow keys ",
+  sock: "sock ",
+  sock_common: "sock_common ",
+  tcp_sock: "tcp_sock ",
+  xdp_sock: "xdp_sock ",
+};
+const tnumText = (s: Scalar) => `(${hex(s.varOff.value)}; ${hex(s.varOff.mask)})`;
+const hex = (v: bigint) => (v === 0n ? "0x0" : `0x${v.toString(16)}`);
+
+class Walker {
+  readonly slots: Slots;
+  readonly subprogs: number[];
+  readonly maps: MapRef[];
+  readonly ctx;
+  readonly log: string[] = [];
+  processed = 0;
+  idGen = 0;
+  totalStates = 0;
+  curStates = 0;
+  peakStates = 0;
+  jmpsProcessed = 0;
+  prevJmps = 0;
+  prevInsns = 0;
+  readonly explored = new Map<number, Checkpoint[]>();
+  readonly stackDepth = new Map<number, number>();
+  readonly pending: Pending[] = [];
+  /** Calls of helpers that run callbacks (bpf_loop...): their iterations converge by pruning there. */
+  readonly callbackCalls = new Set<number>();
+  readonly prunePoints: Uint8Array;
+  /** The pointer type each load/store instruction used (the kernel's insn_aux ptr_type). */
+  readonly ptrTypes = new Map<number, string>();
+  live: Uint16Array = new Uint16Array(0);
+  state!: State;
+  parent: Checkpoint | null = null;
+  pc = 0;
+
+  constructor(
+    insns: readonly Instruction[],
+    readonly opts: VerifyOptions,
+  ) {
+    this.slots = toSlots(insns);
+    this.maps = (opts.maps ?? []).map((m, index) => ({
+      index,
+      name: m.name ?? `map${index}`,
+      type: m.type,
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: m.maxEntries,
+      flags: m.flags ?? 0,
+    }));
+    this.subprogs = [];
+    this.ctx = ctxRule(opts.progType, opts.expectedAttachType);
+    this.prunePoints = new Uint8Array(this.slots.length + 1);
+  }
+
+  fail(...lines: string[]): never {
+    throw new VerifyFailure(this.pc, lines);
+  }
+
+  // ------------------------------------------------------------------ structure
+
+  prepare(): void {
+    if (this.slots.length === 0) throw new VerifyFailure(0, ["empty program"]);
+    this.subprogs.push(...findSubprogs(this.slots));
+    const funcs = this.opts.funcs;
+    if (funcs && funcs.length > 0) {
+      if (funcs.length !== this.subprogs.length)
+        throw new VerifyFailure(undefined, [
+          "number of funcs in func_info doesn't match number of subprogs",
+        ]);
+      if (funcs.some((f, i) => f !== this.subprogs[i]))
+        throw new VerifyFailure(undefined, [
+          "func_info BTF section doesn't match subprog layout in BPF program",
+        ]);
+    }
+    checkSubprogs(this.slots, this.subprogs);
+    checkCfg(this.slots, this.subprogs);
+    this.live = liveRegisters(this.slots);
+    for (let pc = 0; pc < this.slots.length; pc++) {
+      const i = this.slots[pc];
+      if (!i) continue;
+      if (i.kind === "jump" || i.kind === "may_goto") {
+        this.prunePoints[pc] = 1;
+      } else if (i.kind === "goto") {
+        this.prunePoints[jumpTarget(i, pc)] = 1;
+      } else if (i.kind === "call") {
+        this.prunePoints[pc + 1] = 1;
+        if (i.target === "bpf") this.prunePoints[pc] = 1;
+        if (i.target === "helper" && helperCallsBack(i.imm)) {
+          this.prunePoints[pc] = 1;
+          this.callbackCalls.add(pc);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ registers
+
+  get frame(): Frame {
+    return cur(this.state);
+  }
+
+  readReg(r: number): Reg {
+    const reg = this.frame.regs[r] as Reg;
+    if (reg.type === "not_init") this.fail(`R${r} !read_ok`);
+    return reg;
+  }
+
+  checkWritable(r: number): void {
+    if (r === 10) this.fail("frame pointer is read only");
+  }
+
+  setReg(r: number, reg: Reg): void {
+    this.frame.regs[r] = reg;
+  }
+
+  newId(): number {
+    return ++this.idGen;
+  }
+
+  /** Every register and spilled register of every frame, with a way to replace it. */
+  *allRegs(): Generator<[Reg, (r: Reg) => void]> {
+    for (const f of this.state.frames) {
+      for (let i = 0; i < f.regs.length; i++) {
+        const idx = i;
+        yield [f.regs[i] as Reg, (r) => (f.regs[idx] = r)];
+      }
+      for (let i = 0; i < f.stack.length; i++) {
+        const slot = f.stack[i] as Slot;
+        if (slot.spilled) {
+          const idx = i;
+          yield [slot.spilled, (r) => (f.stack[idx] = { ...slot, spilled: r })];
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ the walk
+
+  run(): void {
+    this.prepare();
+    this.state = this.initialState();
+    this.pc = 0;
+    for (;;) {
+      const ended = this.step();
+      if (ended) {
+        this.endPath();
+        const next = this.pending.pop();
+        if (!next) break;
+        this.state = next.state;
+        this.pc = next.insn;
+        this.parent = next.parent;
+        this.curStates--;
+      }
+    }
+    this.checkStackDepth();
+  }
+
+  initialState(): State {
+    const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
+    regs[1] = pointerReg("ctx");
+    regs[10] = pointerReg("stack", { frameno: 0 });
+    return {
+      frames: [
+        {
+          regs,
+          stack: [],
+          subprog: 0,
+          callsite: -1,
+          frameno: 0,
+          stackDepth: 0,
+          callback: false,
+          callbackDepth: 0,
+        },
+      ],
+      refs: [],
+      callbackUnrollDepth: 0,
+    };
+  }
+
+  /** Ends the current path: every checkpoint above it has one path fewer. */
+  endPath(): void {
+    let c = this.parent;
+    while (c) {
+      c.branches--;
+      if (c.branches > 0) break;
+      c = c.parent;
+    }
+  }
+
+  push(state: State, insn: number): void {
+    if (this.parent) this.parent.branches++;
+    this.pending.push({ state, insn, parent: this.parent });
+    this.curStates++;
+    if (this.curStates > this.peakStates) this.peakStates = this.curStates;
+  }
+
+  /** Runs one instruction; true when the path ended (exit from the main program, or pruned). */
+  step(): boolean {
+    const pc = this.pc;
+    if (pc < 0 || pc >= this.slots.length)
+      this.fail(`invalid insn idx ${pc} insn_cnt ${this.slots.length}`);
+    const insn = this.slots[pc] as Instruction;
+    if (DEBUG && this.processed % 20000 === 0)
+      console.error(
+        "processed",
+        this.processed,
+        "pc",
+        pc,
+        "pending",
+        this.pending.length,
+        "frames",
+        this.state.frames.length,
+      );
+    if (++this.processed > COMPLEXITY_LIMIT)
+      this.fail(`BPF program is too large. Processed ${this.processed} insn`);
+    if (this.prunePoints[pc] && this.visited(pc)) return true;
+    if (this.opts.logLevel) this.log.push(`${pc}: ${formatKernel(insn, {}, pc)}`);
+    const refused = this.opts.invalid?.get(pc);
+    if (refused) this.fail(refused);
+    switch (insn.kind) {
+      case "alu":
+        this.alu(insn);
+        break;
+      case "endian":
+        this.endian(insn.dst, insn.order, insn.bits);
+        break;
+      case "load":
+        this.load(insn);
+        break;
+      case "store":
+        this.store(insn);
+        break;
+      case "atomic":
+        this.atomic(insn);
+        break;
+      case "lddw":
+        this.lddw(insn);
+        this.pc += 2;
+        return false;
+      case "jump":
+        this.jmpsProcessed++;
+        return this.condJump(insn);
+      case "goto":
+        this.jmpsProcessed++;
+        this.pc = jumpTarget(insn, pc);
+        return false;
+      case "may_goto":
+        this.jmpsProcessed++;
+        this.push(copyState(this.state), jumpTarget(insn, pc));
+        break;
+      case "call":
+        this.jmpsProcessed++;
+        return this.call(insn);
+      case "exit":
+        this.jmpsProcessed++;
+        return this.exit();
+      case "ld_abs":
+      case "ld_ind":
+        this.legacyLoad(insn.kind === "ld_ind" ? insn.src : -1, insn.size);
+        break;
+      default:
+        this.fail(`unknown opcode ${insn.code.toString(16).padStart(2, "0")}`);
+    }
+    this.pc++;
+    return false;
+  }
+
+  /** Live registers of frame `f` of the current state (the top frame at `pc`). */
+  readonly liveMask = (f: number): number => {
+    const frames = this.state.frames;
+    if (f === frames.length - 1) return (this.live[this.pc] as number) | (1 << 10);
+    return ((this.live[(frames[f + 1] as Frame).callsite + 1] as number) & ~0x3f) | (1 << 10);
+  };
+
+  /** is_state_visited: prune against an equal explored state, or record this one. */
+  visited(pc: number): boolean {
+    const list = this.explored.get(pc) ?? [];
+    const force = this.slots[pc]?.kind === "may_goto" || this.callbackCalls.has(pc);
+    for (let k = 0; k < list.length; k++) {
+      const cp = list[k] as Checkpoint;
+      if (cp.branches > 0) {
+        // A callback's next iteration: covered by one still being explored is enough.
+        if (this.callbackCalls.has(pc) && statesEqual(cp.state, this.state, false, this.liveMask)) {
+          cp.hits++;
+          return true;
+        }
+        if (
+          !this.callbackCalls.has(pc) &&
+          cp.state.callbackUnrollDepth === this.state.callbackUnrollDepth &&
+          statesEqual(cp.state, this.state, true)
+        )
+          this.fail(`infinite loop detected at insn ${pc}`);
+      } else if (statesEqual(cp.state, this.state, false, this.liveMask)) {
+        cp.hits++;
+        return true;
+      }
+      // A state that keeps missing is unlikely to help: drop it, as the kernel does.
+      cp.misses++;
+      const n = force && cp.branches > 0 ? 64 : 3;
+      if (cp.misses > cp.hits * n + n) {
+        list.splice(k, 1);
+        k--;
+        this.curStates--;
+      }
+    }
+    if (!force && (this.jmpsProcessed - this.prevJmps < 2 || this.processed - this.prevInsns < 8))
+      return false;
+    this.prevJmps = this.jmpsProcessed;
+    this.prevInsns = this.processed;
+    const cp: Checkpoint = {
+      state: copyState(this.state),
+      branches: 1,
+      parent: this.parent,
+      hits: 0,
+      misses: 0,
+    };
+    list.push(cp);
+    this.explored.set(pc, list);
+    this.parent = cp;
+    this.totalStates++;
+    return false;
+  }
+
+  // ------------------------------------------------------------------ ALU
+
+  alu(insn: AluInstruction): void {
+    const { op, dst, bits } = insn;
+    if (op === "neg") {
+      const d = this.readReg(dst);
+      this.checkWritable(dst);
+      this.setReg(dst, d.type === "scalar" ? scalarReg(scalarAlu("neg", d.s, d.s, bits)) : UNKNOWN);
+      return;
+    }
+    if (op === "mov" || op === "movsx") {
+      const src = insn.source === "reg" ? this.readReg(insn.src) : undefined;
+      this.checkWritable(dst);
+      if (!src) {
+        const v = bits === 64 ? BigInt(insn.imm) : BigInt(insn.imm >>> 0);
+        this.setReg(dst, scalarReg(scalarConst(v)));
+        return;
+      }
+      if (op === "movsx") {
+        const from = insn.extendFrom ?? 32;
+        this.setReg(
+          dst,
+          src.type === "scalar" ? scalarReg(scalarMovsx(src.s, from, bits)) : UNKNOWN,
+        );
+        return;
+      }
+      if (bits === 64) {
+        let s = src;
+        if (s.type === "scalar" && s.id === 0 && !isConst(s.s)) {
+          s = { ...s, id: this.newId() };
+          this.setReg(insn.src, s);
+        }
+        this.setReg(dst, s);
+        return;
+      }
+      this.setReg(
+        dst,
+        src.type === "scalar" ? scalarReg(scalarZext32(src.s)) : scalarReg(scalarOfSize(4)),
+      );
+      return;
+    }
+    const src =
+      insn.source === "reg" ? this.readReg(insn.src) : scalarReg(scalarConst(BigInt(insn.imm)));
+    const d = this.readReg(dst);
+    if (
+      (op === "div" || op === "mod" || op === "sdiv" || op === "smod") &&
+      insn.source === "imm" &&
+      insn.imm === 0
+    )
+      this.fail("div by zero");
+    if (
+      (op === "lsh" || op === "rsh" || op === "arsh") &&
+      insn.source === "imm" &&
+      (insn.imm < 0 || insn.imm >= bits)
+    )
+      this.fail(`invalid shift ${insn.imm}`);
+    this.checkWritable(dst);
+    if (d.type === "scalar" && src.type === "scalar") {
+      const fork = maybeFork(op, d.s, src.s);
+      if (fork) {
+        // 6.18 splits `r &= K` / `r |= K` on a value in [-1, 0] into its two constants.
+        const other = copyState(this.state);
+        (other.frames[other.frames.length - 1] as Frame).regs[dst] = scalarReg(fork[0]);
+        this.push(other, this.pc);
+        this.setReg(dst, scalarReg(fork[1]));
+        this.setReg(dst, this.checked(scalarAlu(op, fork[1], src.s, bits), "alu"));
+        return;
+      }
+      this.setReg(dst, this.checked(scalarAlu(op, d.s, src.s, bits), "alu"));
+      return;
+    }
+    if (d.type !== "scalar" && src.type !== "scalar") {
+      if (op === "sub") {
+        this.setReg(dst, bits === 64 ? UNKNOWN : scalarReg(scalarOfSize(4)));
+        return;
+      }
+      this.fail(`R${dst} pointer ${ALU_STRING[op]} pointer prohibited`);
+    }
+    // scalar op pointer is checked as pointer op scalar (adjust_ptr_min_max_vals).
+    if (d.type === "scalar") {
+      this.setReg(dst, this.ptrArith(insn, src, d, true));
+      return;
+    }
+    this.setReg(dst, this.ptrArith(insn, d, src, false));
+  }
+
+  /** A scalar after the kernel's invariant check (a violation is logged, the bounds reset). */
+  checked(s: Scalar, ctx: string): Reg {
+    const c = invariants(s, ctx);
+    if (c.message && this.opts.logLevel) this.log.push(c.message);
+    return scalarReg(c.scalar);
+  }
+
+  ptrArithOpFail(insn: AluInstruction, ptr: Reg): never {
+    const { dst, op, bits } = insn;
+    if (bits === 32) this.fail(`R${dst} 32-bit pointer arithmetic prohibited`);
+    if (ptr.flags.maybeNull)
+      this.fail(
+        `R${dst} pointer arithmetic on ${typeName(ptr.type, ptr.flags)} prohibited, null-check it first`,
+      );
+    if (op === "and" || op === "or" || op === "xor")
+      this.fail(`R${dst} bitwise operator ${ALU_STRING[op]} on pointer prohibited`);
+    this.fail(`R${dst} pointer arithmetic with ${ALU_STRING[op]} operator prohibited`);
+  }
+
+  /** adjust_ptr_min_max_vals: pointer ± scalar. */
+  ptrArith(insn: AluInstruction, ptr: Reg, off: Reg, scalarIsDst: boolean): Reg {
+    const { dst, op, bits } = insn;
+    if (bits === 32) {
+      if (op === "sub") return UNKNOWN;
+      this.fail(`R${dst} 32-bit pointer arithmetic prohibited`);
+    }
+    const name = typeName(ptr.type, ptr.flags);
+    if (ptr.flags.maybeNull)
+      this.fail(`R${dst} pointer arithmetic on ${name} prohibited, null-check it first`);
+    const known = isConst(off.s);
+    const val = BigInt.asIntN(64, constValue(off.s));
+    switch (ptr.type) {
+      case "ctx":
+      case "map_value":
+      case "map_key":
+      case "stack":
+      case "pkt_meta":
+      case "pkt":
+      case "tp_buffer":
+      case "btf_id":
+      case "mem":
+      case "buf":
+      case "func":
+        break;
+      case "flow_keys":
+        if (known) break;
+        this.fail(`R${dst} pointer arithmetic on ${name} prohibited`);
+        break;
+      case "map_ptr":
+        if (known && val === 0n && op === "add") break;
+        this.fail(`R${dst} pointer arithmetic on ${name} prohibited`);
+        break;
+      default:
+        this.fail(`R${dst} pointer arithmetic on ${name} prohibited`);
+    }
+    this.saneOffset(off, name);
+    this.saneOffset(ptr, name);
+    if (op !== "add" && op !== "sub") this.ptrArithOpFail(insn, ptr);
+    if (op === "sub") {
+      if (scalarIsDst) this.fail(`R${dst} tried to subtract pointer from scalar`);
+      if (ptr.type === "stack") this.fail(`R${dst} subtraction from stack pointer prohibited`);
+    }
+    let result: Reg;
+    const fixed = op === "add" ? ptr.off + Number(val) : ptr.off - Number(val);
+    if (known && fixed === (fixed | 0) && val >= -(1n << 31n) && val < 1n << 31n) {
+      result = { ...ptr, off: fixed };
+    } else {
+      const s = scalarAlu(op, ptr.s, off.s, 64);
+      result = { ...ptr, s };
+      if (isPacketPointer(ptr.type)) result = { ...result, id: this.newId(), range: 0 };
+    }
+    this.saneOffset(result, name);
+    return result;
+  }
+
+  /** check_reg_sane_offset. */
+  saneOffset(r: Reg, name: string): void {
+    const known = isConst(r.s);
+    const val = BigInt.asIntN(64, r.s.varOff.value);
+    if (known && (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF))
+      this.fail(`math between ${name} pointer and ${val} is not allowed`);
+    if (r.off >= MAX_VAR_OFF || r.off <= -MAX_VAR_OFF)
+      this.fail(`${name} pointer offset ${r.off} is not allowed`);
+    if (r.s.smin === S64_MIN)
+      this.fail(
+        `math between ${name} pointer and register with unbounded min value is not allowed`,
+      );
+    if (r.s.smin >= MAX_VAR_OFF || r.s.smin <= -MAX_VAR_OFF)
+      this.fail(`value ${r.s.smin} makes ${name} pointer be out of bounds`);
+  }
+
+  endian(dst: number, order: "le" | "be" | "swap", bits: 16 | 32 | 64): void {
+    const d = this.readReg(dst);
+    this.checkWritable(dst);
+    this.setReg(dst, d.type === "scalar" ? scalarReg(scalarEndian(d.s, order, bits)) : UNKNOWN);
+  }
+
+  // ------------------------------------------------------------------ lddw
+
+  lddw(insn: Instruction & { kind: "lddw" }): void {
+    this.checkWritable(insn.dst);
+    switch (insn.pseudo) {
+      case 0:
+        this.setReg(insn.dst, scalarReg(scalarConst(insn.value)));
+        return;
+      case BPF_PSEUDO_MAP_FD:
+      case BPF_PSEUDO_MAP_IDX:
+      case BPF_PSEUDO_MAP_VALUE:
+      case BPF_PSEUDO_MAP_IDX_VALUE: {
+        const map = this.maps[insn.imm];
+        if (!map) this.fail(`fd ${insn.imm} is not pointing to valid bpf_map`);
+        if (insn.pseudo === BPF_PSEUDO_MAP_FD || insn.pseudo === BPF_PSEUDO_MAP_IDX) {
+          this.setReg(insn.dst, pointerReg("map_ptr", { map }));
+          return;
+        }
+        const off = insn.imm2;
+        if (map.type !== MapType.ARRAY || map.maxEntries !== 1)
+          this.fail("map_value pointer into a map that is not a single-element array");
+        if (off < 0 || off >= map.valueSize)
+          this.fail(`invalid access to map value pointer, value_size=${map.valueSize} off=${off}`);
+        this.setReg(insn.dst, pointerReg("map_value", { map, off }));
+        return;
+      }
+      case BPF_PSEUDO_FUNC:
+        this.setReg(insn.dst, pointerReg("func", { subprog: this.pc + insn.imm + 1 }));
+        return;
+      default:
+        this.fail("invalid bpf_ld_imm64 insn");
+    }
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  load(insn: LoadInstruction): void {
+    const base = this.readReg(insn.src);
+    this.checkWritable(insn.dst);
+    const size = insn.size / 8;
+    // The kernel rewrites context loads into loads of the real fields; it has no
+    // sign-extending form of them.
+    if (insn.signExtend && base.type === "ctx")
+      this.fail(`invalid bpf_context access off=${insn.off + base.off} size=${size}`);
+    const value = this.access(insn.src, base, insn.off, size, "read", undefined);
+    this.samePointerType(base);
+    this.setReg(insn.dst, this.sized(value, size, insn.signExtend));
+  }
+
+  /**
+   * save_aux_ptr_type: one load or store instruction is rewritten for the pointer it
+   * uses, so it may not see a context (or socket) pointer on one path and another
+   * pointer on another.
+   */
+  samePointerType(base: Reg): void {
+    const t = typeName(base.type, base.flags);
+    const prev = this.ptrTypes.get(this.pc);
+    if (prev === undefined) {
+      this.ptrTypes.set(this.pc, t);
+      return;
+    }
+    const special = (x: string) =>
+      ["ctx", "sock", "sock_common", "tcp_sock", "xdp_sock"].includes(x) || x.startsWith("ptr_");
+    if (prev !== t && (special(prev) || special(t)))
+      this.fail("same insn cannot be used with different pointers");
+  }
+
+  /** A loaded scalar narrower than 8 bytes: zero- or sign-extended from its size. */
+  sized(r: Reg, size: number, signExtend: boolean): Reg {
+    if (r.type !== "scalar" || size >= 8) return r;
+    return scalarReg(scalarCoerce(r.s, size as 1 | 2 | 4, signExtend));
+  }
+
+  store(insn: StoreInstruction): void {
+    const value = insn.source === "reg" ? this.readReg(insn.src) : undefined;
+    const base = this.readReg(insn.dst);
+    const v = value ?? scalarReg(scalarConst(BigInt(insn.imm)));
+    this.access(insn.dst, base, insn.off, insn.size / 8, "write", v, !value);
+    this.samePointerType(base);
+  }
+
+  atomic(insn: AtomicInstruction): void {
+    const size = insn.size / 8;
+    if (insn.op === "load_acquire") {
+      const base = this.readReg(insn.src);
+      this.checkWritable(insn.dst);
+      this.setReg(
+        insn.dst,
+        this.sized(this.access(insn.src, base, insn.off, size, "read", undefined), size, false),
+      );
+      return;
+    }
+    if (insn.op === "store_release") {
+      const v = this.readReg(insn.src);
+      const base = this.readReg(insn.dst);
+      this.access(insn.dst, base, insn.off, size, "write", v);
+      return;
+    }
+    this.readReg(insn.src);
+    const base = this.readReg(insn.dst);
+    if (insn.op === "cmpxchg") this.readReg(0);
+    if (base.type === "ctx" || isPacketPointer(base.type) || base.type === "flow_keys")
+      this.fail(
+        `BPF_ATOMIC stores into R${insn.dst} ${typeName(base.type, base.flags)} is not allowed`,
+      );
+    const old = this.access(insn.dst, base, insn.off, size, "read", undefined, false, true);
+    this.access(insn.dst, base, insn.off, size, "write", UNKNOWN, false, true);
+    if (insn.fetch) {
+      const target = insn.op === "cmpxchg" ? 0 : insn.src;
+      this.checkWritable(target);
+      this.setReg(target, this.sized(old.type === "scalar" ? old : UNKNOWN, size, false));
+    }
+  }
+
+  /**
+   * check_mem_access: `size` bytes at `off` from register `regno` (holding `reg`); reads
+   * give the loaded register, writes store `value`.
+   */
+  access(
+    regno: number,
+    reg: Reg,
+    insnOff: number,
+    size: number,
+    kind: "read" | "write",
+    value: Reg | undefined,
+    immStore = false,
+    strictOnce = false,
+  ): Reg {
+    const off = insnOff + reg.off;
+    const name = typeName(reg.type, reg.flags);
+    this.alignment(reg, insnOff, size, strictOnce);
+    if (reg.flags.maybeNull) this.fail(`R${regno} invalid mem access '${name}'`);
+    switch (reg.type) {
+      case "map_value": {
+        const map = reg.map as MapRef;
+        this.mapAccessType(regno, map, off, size, kind);
+        this.memRegion(regno, reg, off, size, map.valueSize, false, "map value");
+        return UNKNOWN;
+      }
+      case "map_key":
+        if (kind === "write") this.fail(`R${regno} cannot write into ${name}`);
+        this.memRegion(regno, reg, off, size, (reg.map as MapRef).keySize, false, "map key");
+        return UNKNOWN;
+      case "mem":
+        if (kind === "write" && reg.flags.rdonly) this.fail(`R${regno} cannot write into ${name}`);
+        this.memRegion(regno, reg, off, size, reg.memSize, false, "memory");
+        return UNKNOWN;
+      case "ctx": {
+        this.ptrOffReg(regno, reg, false);
+        if (!this.ctx)
+          this.fail(
+            `tsbpf does not model the context of ${progTypeName(this.opts.progType) ?? this.opts.progType} programs yet (off=${off} size=${size})`,
+          );
+        const a = this.ctx(off, size, kind === "write");
+        if (!a) this.fail(`invalid bpf_context access off=${off} size=${size}`);
+        if (a.type === "scalar") return UNKNOWN;
+        return pointerReg(a.type, {
+          flags: a.flags ?? {},
+          id: a.flags?.maybeNull ? this.newId() : 0,
+        });
+      }
+      case "stack":
+        return this.stackAccess(regno, reg, off, size, kind, value, immStore);
+      case "pkt":
+      case "pkt_meta":
+        if (kind === "write" && !mayWritePacket(this.opts.progType))
+          this.fail("cannot write into packet");
+        this.packetAccess(regno, reg, off, size, false);
+        return UNKNOWN;
+      default:
+        this.fail(`R${regno} invalid mem access '${name}'`);
+    }
+  }
+
+  /**
+   * check_ptr_alignment: stack accesses are always checked (spill tracking needs it),
+   * atomics too; the others only under BPF_F_STRICT_ALIGNMENT (x86 has efficient
+   * unaligned access). Packet offsets count NET_IP_ALIGN (2), as the kernel does.
+   */
+  alignment(reg: Reg, insnOff: number, size: number, strictOnce: boolean): void {
+    if (size === 1) return;
+    const flags = this.opts.progFlags ?? 0;
+    const strictFlag =
+      (flags & BPF_F_STRICT_ALIGNMENT) !== 0 && (flags & BPF_F_ANY_ALIGNMENT) === 0;
+    const strict = strictFlag || strictOnce || reg.type === "stack";
+    if (!strict) return;
+    const t = reg.s.varOff;
+    const v = isConst(reg.s) ? String(BigInt.asIntN(64, t.value)) : tnumText(reg.s);
+    if (isPacketPointer(reg.type)) {
+      const total = BigInt.asUintN(64, t.value + BigInt(2 + reg.off + insnOff));
+      if (((total | t.mask) & BigInt(size - 1)) !== 0n)
+        this.fail(`misaligned packet access off 2+${v}+${reg.off}+${insnOff} size ${size}`);
+      return;
+    }
+    const total = BigInt.asUintN(64, t.value + BigInt(reg.off + insnOff));
+    if (((total | t.mask) & BigInt(size - 1)) !== 0n)
+      this.fail(
+        `misaligned ${POINTER_DESC[reg.type] ?? ""}access off ${v}+${reg.off}+${insnOff} size ${size}`,
+      );
+  }
+
+  mapAccessType(
+    regno: number,
+    map: MapRef,
+    off: number,
+    size: number,
+    kind: "read" | "write",
+  ): void {
+    const BPF_F_RDONLY_PROG = 1 << 7;
+    const BPF_F_WRONLY_PROG = 1 << 8;
+    if (kind === "write" && map.flags & BPF_F_RDONLY_PROG)
+      this.fail(`write into map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
+    if (kind === "read" && map.flags & BPF_F_WRONLY_PROG)
+      this.fail(`read from map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
+    void regno;
+  }
+
+  /** __check_mem_access: the message for one out-of-bounds access, or undefined. */
+  memAccessError(
+    regno: number,
+    reg: Reg,
+    off: bigint,
+    size: number,
+    memSize: number,
+    zeroOk: boolean,
+  ): string | undefined {
+    const sizeOk = size > 0 || (size === 0 && zeroOk);
+    if (off >= 0n && sizeOk && off + BigInt(size) <= BigInt(memSize)) return undefined;
+    const o = BigInt.asIntN(32, off);
+    switch (reg.type) {
+      case "map_key":
+        return `invalid access to map key, key_size=${memSize} off=${o} size=${size}`;
+      case "map_value":
+        return `invalid access to map value, value_size=${memSize} off=${o} size=${size}`;
+      case "pkt":
+      case "pkt_meta":
+      case "pkt_end":
+        return `invalid access to packet, off=${o} size=${size}, R${regno}(id=${reg.id},off=${o},r=${memSize})`;
+      default:
+        return `invalid access to memory, mem_size=${memSize} off=${o} size=${size}`;
+    }
+  }
+
+  /** check_mem_region_access: a fixed offset plus the register's variable offset. */
+  memRegion(
+    regno: number,
+    reg: Reg,
+    off: number,
+    size: number,
+    memSize: number,
+    zeroOk: boolean,
+    _what: string,
+  ): void {
+    const { smin, umax } = reg.s;
+    const o = BigInt(off);
+    if (
+      smin < 0n &&
+      (smin === S64_MIN || o + smin !== BigInt.asIntN(32, o + smin) || smin + o < 0n)
+    )
+      this.fail(
+        `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`,
+      );
+    const lo = this.memAccessError(regno, reg, smin + o, size, memSize, zeroOk);
+    if (lo) this.fail(lo, `R${regno} min value is outside of the allowed memory range`);
+    if (umax >= BigInt(MAX_VAR_OFF))
+      this.fail(`R${regno} unbounded memory access, make sure to bounds check any such access`);
+    const hi = this.memAccessError(regno, reg, umax + o, size, memSize, zeroOk);
+    if (hi) this.fail(hi, `R${regno} max value is outside of the allowed memory range`);
+  }
+
+  packetAccess(regno: number, reg: Reg, off: number, size: number, zeroOk: boolean): void {
+    if (reg.s.smin < 0n)
+      this.fail(
+        `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`,
+      );
+    const e = this.memAccessError(regno, reg, BigInt(off), size, reg.range, zeroOk);
+    if (e) this.fail(e, `R${regno} offset is outside of the packet`);
+  }
+
+  /** __check_ptr_off_reg: a pointer that must be used unmodified. */
+  ptrOffReg(regno: number, reg: Reg, fixedOffOk: boolean): void {
+    const name = typeName(reg.type, reg.flags);
+    if (reg.off < 0) this.fail(`negative offset ${name} ptr R${regno} off=${reg.off} disallowed`);
+    if (!fixedOffOk && reg.off)
+      this.fail(`dereference of modified ${name} ptr R${regno} off=${reg.off} disallowed`);
+    if (!isConst(reg.s) || reg.s.umin !== 0n)
+      this.fail(`variable ${name} access var_off=${tnumText(reg.s)} disallowed`);
+  }
+
+  /** The frame a stack pointer points into. */
+  stackFrame(reg: Reg): Frame {
+    return this.state.frames[reg.frameno] as Frame;
+  }
+
+  stackBounds(regno: number, reg: Reg, off: number, size: number, what: string): [number, number] {
+    let min: number;
+    let max: number;
+    if (isConst(reg.s)) {
+      min = Number(BigInt.asIntN(64, reg.s.umin)) + off;
+      max = min + size;
+    } else {
+      if (reg.s.smax >= MAX_VAR_OFF || reg.s.smin <= -MAX_VAR_OFF)
+        this.fail(`invalid unbounded variable-offset${what} stack R${regno}`);
+      min = Number(reg.s.smin) + off;
+      max = Number(reg.s.smax) + off + size;
+    }
+    if (min < -MAX_BPF_STACK || min > -1 || max > 0 || size < 0) {
+      if (isConst(reg.s)) this.fail(`invalid${what} stack R${regno} off=${off} size=${size}`);
+      this.fail(
+        `invalid variable-offset${what} stack R${regno} var_off=${tnumText(reg.s)} off=${off} size=${size}`,
+      );
+    }
+    const f = this.stackFrame(reg);
+    if (-min > f.stackDepth) f.stackDepth = -min;
+    return [min, max];
+  }
+
+  stackAccess(
+    regno: number,
+    reg: Reg,
+    off: number,
+    size: number,
+    kind: "read" | "write",
+    value: Reg | undefined,
+    immStore: boolean,
+  ): Reg {
+    const [min, max] = this.stackBounds(
+      regno,
+      reg,
+      off,
+      size,
+      kind === "read" ? " read from" : " write to",
+    );
+    const f = this.stackFrame(reg);
+    if (!isConst(reg.s)) {
+      // Variable offset: every byte it may touch.
+      if (kind === "write") {
+        for (let a = min; a < max; a++) this.setStackByte(f, a, "m");
+        return UNKNOWN;
+      }
+      return UNKNOWN;
+    }
+    const spi = Math.floor((-min - 1) / 8);
+    if (kind === "write") {
+      const v = value as Reg;
+      this.stackWrite(f, min, size, v, immStore);
+      return UNKNOWN;
+    }
+    return this.stackRead(f, spi, min, size);
+  }
+
+  slot(f: Frame, spi: number): Slot {
+    return f.stack[spi] ?? EMPTY_SLOT;
+  }
+
+  setSlot(f: Frame, spi: number, s: Slot): void {
+    while (f.stack.length <= spi) f.stack.push(EMPTY_SLOT);
+    f.stack[spi] = s;
+  }
+
+  /** The byte at stack address `a` (negative) becomes `t`; a spill there is broken up. */
+  setStackByte(f: Frame, a: number, t: SlotByte): void {
+    const spi = Math.floor((-a - 1) / 8);
+    const idx = (-a - 1) % 8;
+    const s = this.slot(f, spi);
+    const bytes = s.bytes.map((b) => (b === "r" ? "m" : b)) as SlotByte[];
+    bytes[idx] = t;
+    this.setSlot(f, spi, { bytes });
+  }
+
+  stackWrite(f: Frame, a: number, size: number, v: Reg, immStore: boolean): void {
+    const spi = Math.floor((-a - 1) / 8);
+    const aligned = -a % 8 === 0;
+    if (aligned && v.type === "scalar") {
+      this.spill(f, spi, v, size);
+      return;
+    }
+    if (isPointer(v)) {
+      if (size !== 8) this.fail("invalid size of register spill");
+      if (v.type === "stack" && f !== this.frame && v.frameno === this.state.frames.length - 1)
+        this.fail("cannot spill pointers to stack into stack frame of the caller");
+      this.spill(f, spi, v, 8);
+      return;
+    }
+    const zero = v.type === "scalar" && isConst(v.s) && v.s.umin === 0n;
+    void immStore;
+    const old = this.slot(f, spi);
+    const bytes = old.bytes.map((b) => (b === "r" ? "m" : b)) as SlotByte[];
+    const idx = (-a - 1) % 8;
+    for (let i = 0; i < size; i++) bytes[idx - i] = zero ? "0" : "m";
+    this.setSlot(f, spi, { bytes });
+  }
+
+  spill(f: Frame, spi: number, v: Reg, size: number): void {
+    const old = this.slot(f, spi);
+    const bytes = old.bytes.slice() as SlotByte[];
+    for (let i = 7; i > 7 - size; i--) bytes[i] = "r";
+    for (let i = 7 - size; i >= 0; i--) if (bytes[i] === "r") bytes[i] = "m";
+    let spilled = v;
+    if (v.type === "scalar" && size < 8) {
+      const fits = v.s.umax < 1n << BigInt(size * 8);
+      spilled = fits ? v : { ...v, id: 0 };
+    }
+    this.setSlot(f, spi, { bytes, spilled });
+  }
+
+  stackRead(f: Frame, spi: number, a: number, size: number): Reg {
+    const s = this.slot(f, spi);
+    const idx = (-a - 1) % 8;
+    if (s.bytes[7] === "r" && s.spilled) {
+      let spillSize = 1;
+      for (let i = 7; i > 0 && s.bytes[i - 1] === "r"; i--) spillSize++;
+      if (size === 8 && spillSize === 8) return s.spilled;
+      if (s.spilled.type !== "scalar") this.fail("invalid size of register fill");
+      if (size <= spillSize && idx === 7) return this.sized(s.spilled, size, false);
+      return UNKNOWN;
+    }
+    let zeros = 0;
+    for (let i = 0; i < size; i++) {
+      const b = (this.slot(f, Math.floor((-(a + i) - 1) / 8)).bytes[(-(a + i) - 1) % 8] ??
+        "?") as SlotByte;
+      if (b === "0") zeros++;
+    }
+    return zeros === size ? scalarReg(scalarConst(0n)) : UNKNOWN;
+  }
+
+  legacyLoad(src: number, size: number): void {
+    const t = this.opts.progType;
+    if (t !== ProgType.SOCKET_FILTER && t !== ProgType.SCHED_CLS && t !== ProgType.SCHED_ACT)
+      this.fail("BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    const r6 = this.readReg(6);
+    if (src >= 0) this.readReg(src);
+    if (r6.type !== "ctx") this.fail("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+    for (let r = 1; r <= 5; r++) this.setReg(r, NOT_INIT);
+    this.setReg(0, scalarReg(scalarOfSize(size / 8)));
+  }
+
+  // ------------------------------------------------------------------ jumps
+
+  condJump(insn: JumpInstruction): boolean {
+    const { dst, op, bits } = insn;
+    const pc = this.pc;
+    const target = jumpTarget(insn, pc);
+    const src = insn.source === "reg" ? this.readReg(insn.src) : undefined;
+    const d = this.readReg(dst);
+    const s =
+      src ?? scalarReg(scalarConst(bits === 64 ? BigInt(insn.imm) : BigInt(insn.imm >>> 0)));
+    const taken = this.branchTaken(op, d, s, bits);
+    if (taken === 1) {
+      this.pc = target;
+      return false;
+    }
+    if (taken === 0) {
+      this.pc = pc + 1;
+      return false;
+    }
+    const other = copyState(this.state);
+    // Refine both: `this` falls through (not taken), `other` jumps.
+    this.refine(this.state, insn, d, s, false);
+    this.refine(other, insn, d, s, true);
+    this.push(other, target);
+    this.pc = pc + 1;
+    return false;
+  }
+
+  branchTaken(op: JumpOp, d: Reg, s: Reg, bits: 32 | 64): 1 | 0 | -1 {
+    if (d.type === "scalar" && s.type === "scalar") return isBranchTaken(op, d.s, s.s, bits);
+    // A pointer that cannot be NULL is never equal to 0.
+    const ptr = d.type === "scalar" ? s : d;
+    const other = d.type === "scalar" ? d : s;
+    if (other.type !== "scalar" || !isConst(other.s) || other.s.umin !== 0n) return -1;
+    if (ptr.flags.maybeNull || bits === 32) return -1;
+    if (op === "jeq") return 0;
+    if (op === "jne") return 1;
+    return -1;
+  }
+
+  /** The state on one side of a conditional jump. */
+  refine(st: State, insn: JumpInstruction, d: Reg, s: Reg, taken: boolean): void {
+    const { dst, op, bits } = insn;
+    const saved = this.state;
+    this.state = st;
+    try {
+      if (d.type === "scalar" && s.type === "scalar") {
+        const same = insn.source === "reg" && insn.src === dst;
+        const [a, b] = refineBranch(op, d.s, s.s, bits, taken, same);
+        this.updateLinked(dst, d, a);
+        if (insn.source === "reg" && !same) this.updateLinked(insn.src, s, b);
+        return;
+      }
+      // NULL checks: `if rX == 0` / `if rX != 0` on a maybe-NULL pointer.
+      if (
+        insn.source === "imm" &&
+        insn.imm === 0 &&
+        bits === 64 &&
+        (op === "jeq" || op === "jne") &&
+        d.flags.maybeNull
+      ) {
+        const isNull = (op === "jeq") === taken;
+        this.markNull(d, isNull);
+        return;
+      }
+      if (insn.source === "reg" && bits === 64) this.packetCompare(insn, d, s, taken);
+    } finally {
+      this.state = saved;
+    }
+  }
+
+  /** Every register with the same id as `old` (copies of it) learns `s`. */
+  updateLinked(regno: number, old: Reg, s: Scalar): void {
+    this.setReg(regno, { ...old, s });
+    if (old.id === 0) return;
+    for (const [r, set] of this.allRegs())
+      if (r.type === "scalar" && r.id === old.id) set({ ...r, s });
+  }
+
+  /** mark_ptr_or_null_regs: after a NULL check, every copy is NULL or a valid pointer. */
+  markNull(ptr: Reg, isNull: boolean): void {
+    const id = ptr.id;
+    for (const [r, set] of this.allRegs()) {
+      if (r.id !== id || !r.flags.maybeNull) continue;
+      if (isNull) set(scalarReg(scalarConst(0n)));
+      else set({ ...r, flags: { ...r.flags, maybeNull: false } });
+    }
+    if (isNull && ptr.refObjId) {
+      // A NULL reference holds nothing to release.
+      this.state.refs = this.state.refs.filter((x) => x.id !== ptr.refObjId);
+    }
+  }
+
+  /** try_match_pkt_pointers: `pkt + N` compared with pkt_end proves N bytes. */
+  packetCompare(insn: JumpInstruction, d: Reg, s: Reg, taken: boolean): void {
+    const op = insn.op;
+    const dataVsEnd = (a: Reg, b: Reg) =>
+      (a.type === "pkt" && b.type === "pkt_end") ||
+      (a.type === "pkt_meta" && b.type === "pkt" && b.off === 0 && isConst(b.s) && b.s.umin === 0n);
+    // When the jump is in the direction that proves `ptr <= end` (or `<`), record a range.
+    let good: Reg | undefined;
+    let open = false;
+    if (dataVsEnd(d, s)) {
+      // d op end
+      if ((op === "jgt" && !taken) || (op === "jle" && taken)) good = d;
+      else if ((op === "jlt" && taken) || (op === "jge" && !taken)) {
+        good = d;
+        open = true;
+      }
+    } else if (dataVsEnd(s, d)) {
+      // end op s
+      if ((op === "jlt" && !taken) || (op === "jge" && taken)) good = s;
+      else if ((op === "jgt" && taken) || (op === "jle" && !taken)) {
+        good = s;
+        open = true;
+      }
+    }
+    if (!good) return;
+    if (good.off < 0 || (good.off === 0 && open)) return;
+    if (
+      good.s.umax > BigInt(MAX_PACKET_OFF) ||
+      good.s.umax + BigInt(good.off) > BigInt(MAX_PACKET_OFF)
+    )
+      return;
+    const range = good.off + (open ? 1 : 0);
+    for (const [r, set] of this.allRegs())
+      if (r.type === good.type && r.id === good.id && r.range < range) set({ ...r, range });
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  call(insn: CallInstruction): boolean {
+    if (insn.target === "bpf") return this.bpfCall(insn);
+    if (insn.target === "kfunc")
+      this.fail("calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF");
+    this.helperCall(insn);
+    this.pc++;
+    return false;
+  }
+
+  bpfCall(insn: CallInstruction): boolean {
+    const target = jumpTarget(insn, this.pc);
+    if (this.state.frames.length >= MAX_CALL_FRAMES)
+      this.fail(`the call stack of ${this.state.frames.length + 1} frames is too deep`);
+    const caller = this.frame;
+    const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
+    for (let r = 1; r <= 5; r++) regs[r] = caller.regs[r] as Reg;
+    const frameno = this.state.frames.length;
+    regs[10] = pointerReg("stack", { frameno });
+    this.state.frames.push({
+      regs,
+      stack: [],
+      subprog: target,
+      callsite: this.pc,
+      frameno,
+      stackDepth: 0,
+      callback: false,
+      callbackDepth: 0,
+    });
+    for (let r = 0; r <= 5; r++) caller.regs[r] = NOT_INIT;
+    this.pc = target;
+    return false;
+  }
+
+  exit(): boolean {
+    const frames = this.state.frames;
+    const f = this.frame;
+    if (frames.length > 1) {
+      const r0 = this.readReg(0);
+      if (r0.type === "stack" && r0.frameno === frames.length - 1)
+        this.fail("cannot return stack pointer to the caller");
+      if (f.callback) {
+        if (r0.type !== "scalar") this.fail("R0 not a scalar value");
+        if (r0.s.smin < 0n || r0.s.smax > 1n) {
+          const parts = [
+            r0.s.smin > S64_MIN ? ` smin=${r0.s.smin}` : "",
+            r0.s.smax < (1n << 63n) - 1n ? ` smax=${r0.s.smax}` : "",
+          ].join("");
+          this.fail(
+            `At callback return the register R0 has${parts || " unknown scalar value"} should have been in [0, 1]`,
+          );
+        }
+      }
+      this.recordStackDepth(f);
+      frames.pop();
+      const caller = this.frame;
+      if (f.callback) {
+        // Back to the helper's call, which runs the callback again or returns.
+        this.pc = f.callsite;
+        return false;
+      }
+      caller.regs[0] = r0;
+      this.pc = f.callsite + 1;
+      return false;
+    }
+    const r0 = this.readReg(0);
+    const leaked = this.state.refs[0];
+    if (leaked) this.fail(`Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`);
+    this.returnCode(r0);
+    this.recordStackDepth(f);
+    return true;
+  }
+
+  /** check_return_code: the program types whose return value has a range. */
+  returnCode(r0: Reg): void {
+    const range = returnRange(this.opts.progType, this.opts.expectedAttachType);
+    if (!range) return;
+    if (r0.type !== "scalar")
+      this.fail(
+        `At program exit the register R0 is not a known value (${typeName(r0.type, r0.flags)})`,
+      );
+    const [lo, hi] = range;
+    if (r0.s.smin < BigInt(lo) || r0.s.smax > BigInt(hi)) {
+      let text = "";
+      if (r0.s.smin > S64_MIN) text += ` smin=${r0.s.smin}`;
+      if (r0.s.smax < (1n << 63n) - 1n) text += ` smax=${r0.s.smax}`;
+      this.fail(
+        `At program exit the register R0 has${text || " unknown scalar value"} should have been in [${lo}, ${hi}]`,
+      );
+    }
+  }
+
+  recordStackDepth(f: Frame): void {
+    const old = this.stackDepth.get(f.subprog) ?? 0;
+    if (f.stackDepth > old) this.stackDepth.set(f.subprog, f.stackDepth);
+  }
+
+  /** check_max_stack_depth: each chain of calls uses at most 512 bytes, 32-byte rounded. */
+  checkStackDepth(): void {
+    const round = (d: number) => Math.ceil(Math.max(d, 1) / 32) * 32;
+    const calls = new Map<number, Set<number>>();
+    for (let s = 0; s < this.subprogs.length; s++) {
+      const start = this.subprogs[s] as number;
+      const end = this.subprogs[s + 1] ?? this.slots.length;
+      const callees = new Set<number>();
+      for (let pc = start; pc < end; pc++) {
+        const i = this.slots[pc];
+        if (i?.kind === "call" && i.target === "bpf") callees.add(jumpTarget(i, pc));
+      }
+      calls.set(start, callees);
+    }
+    // Every chain of calls the code has, reached or not: recursion ends at 8 frames.
+    const walk = (sub: number, depth: number, frame: number) => {
+      const total = depth + round(this.stackDepth.get(sub) ?? 0);
+      if (total > MAX_BPF_STACK)
+        throw new VerifyFailure(undefined, [
+          `combined stack size of ${frame + 1} calls is ${total}. Too large`,
+        ]);
+      for (const c of calls.get(sub) ?? []) {
+        if (frame + 1 >= MAX_CALL_FRAMES)
+          throw new VerifyFailure(undefined, [
+            `the call stack of ${frame + 1} frames is too deep !`,
+          ]);
+        walk(c, total, frame + 1);
+      }
+    };
+    walk(0, 0, 0);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  helperCall(insn: CallInstruction): void {
+    const id = insn.imm;
+    const found = helperProto(id, this.opts.progType);
+    if ("unknown" in found) this.fail(`invalid func unknown#${id}`);
+    if ("notAllowed" in found)
+      this.fail(`program of this type cannot use helper ${found.notAllowed}#${id}`);
+    const proto = found.proto;
+    if (proto.gplOnly && this.opts.gpl === false)
+      this.fail("cannot call GPL-restricted function from non-GPL compatible program");
+    const meta: CallMeta = {
+      map: undefined,
+      refObjId: 0,
+      memSize: 0,
+      func: -1,
+      releaseRegno: 0,
+      rawMem: undefined,
+    };
+    for (const [i, kind] of proto.args.entries()) this.helperArg(proto, kind, i + 1, meta);
+    if (meta.rawMem) {
+      // The helper writes that memory: it is no longer what was there.
+      const { regno, size } = meta.rawMem;
+      const r = this.frame.regs[regno] as Reg;
+      if (r.type === "stack")
+        for (let i = 0; i < size; i++)
+          this.stackAccess(regno, r, r.off + i, 1, "write", UNKNOWN, false);
+    }
+    if (meta.releaseRegno) this.releaseReference(meta.refObjId);
+    if (proto.callback) {
+      this.callbackCall(proto, meta);
+      return;
+    }
+    for (let r = 1; r <= 5; r++) this.setReg(r, NOT_INIT);
+    switch (proto.ret) {
+      case "integer":
+        this.setReg(0, UNKNOWN);
+        break;
+      case "void":
+        this.setReg(0, NOT_INIT);
+        break;
+      case "map_value_or_null": {
+        // An array lookup with a constant key in range cannot fail (6.13+).
+        const m = meta.map;
+        const sure =
+          m !== undefined &&
+          (m.type === MapType.ARRAY || m.type === MapType.PERCPU_ARRAY) &&
+          meta.constKey !== undefined &&
+          meta.constKey < BigInt(m.maxEntries);
+        this.setReg(
+          0,
+          sure
+            ? pointerReg("map_value", { map: m })
+            : pointerReg("map_value", { map: m, flags: { maybeNull: true }, id: this.newId() }),
+        );
+        break;
+      }
+      case "ringbuf_mem_or_null": {
+        const id = this.newId();
+        this.state.refs = [...this.state.refs, { id, insn: this.pc }];
+        this.setReg(
+          0,
+          pointerReg("mem", {
+            flags: { ringbuf: true, maybeNull: true },
+            id: this.newId(),
+            refObjId: id,
+            memSize: meta.memSize,
+          }),
+        );
+        break;
+      }
+    }
+    if (proto.changesPacket) {
+      for (const [r, set] of this.allRegs())
+        if (isPacketPointer(r.type) || r.type === "pkt_end") set(UNKNOWN);
+    }
+  }
+
+  /**
+   * bpf_loop and friends (the kernel's push_callback_call): while the frame has run the
+   * callback fewer times than r1 allows, a new path enters the callback; its exit comes
+   * back to this call, which decides again. This path goes on as the helper's return.
+   */
+  callbackCall(_proto: HelperProto, meta: CallMeta): void {
+    const caller = this.frame;
+    const nrLoops = caller.regs[1] as Reg;
+    if (BigInt(caller.callbackDepth) < nrLoops.s.umax) {
+      const cb = copyState(this.state);
+      (cb.frames[cb.frames.length - 1] as Frame).callbackDepth++;
+      cb.callbackUnrollDepth++;
+      this.enterCallback(cb, meta.func, this.pc, caller.regs[3] as Reg);
+      this.push(cb, meta.func);
+    } else if (this.opts.logLevel) {
+      this.log.push(`frame${this.state.frames.length - 1} bpf_loop iteration limit reached`);
+    }
+    caller.callbackDepth = 0;
+    for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
+    caller.regs[0] = UNKNOWN;
+  }
+
+  /** Pushes the callback's frame on `st`: r1 the iteration (a u32), r2 the context it was given. */
+  enterCallback(st: State, subprog: number, callsite: number, ctx: Reg): void {
+    if (st.frames.length >= MAX_CALL_FRAMES)
+      this.fail(`the call stack of ${st.frames.length + 1} frames is too deep`);
+    const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
+    regs[1] = scalarReg(scalarOfSize(4));
+    regs[2] = ctx;
+    const frameno = st.frames.length;
+    regs[10] = pointerReg("stack", { frameno });
+    st.frames.push({
+      regs,
+      stack: [],
+      subprog,
+      callsite,
+      frameno,
+      stackDepth: 0,
+      callback: true,
+      callbackDepth: 0,
+    });
+  }
+
+  releaseReference(refObjId: number): void {
+    this.state.refs = this.state.refs.filter((r) => r.id !== refObjId);
+    for (const [r, set] of this.allRegs()) if (r.refObjId === refObjId) set(UNKNOWN);
+  }
+
+  helperArg(proto: HelperProto, kind: ArgKind, regno: number, meta: CallMeta): void {
+    const reg = this.readReg(regno);
+    if (kind === "anything") return;
+    const isNull = reg.type === "scalar" && isConst(reg.s) && reg.s.umin === 0n;
+    const mayBeNull = kind === "mem_or_null" || kind === "stack_or_null";
+    if (!(isNull && mayBeNull)) {
+      const expected = EXPECTED[kind];
+      const base = typeName(reg.type, { ringbuf: reg.flags.ringbuf });
+      if (!expected.includes(base) || (reg.flags.maybeNull && !mayBeNull))
+        this.fail(
+          `R${regno} type=${typeName(reg.type, reg.flags)} expected=${expected.join(", ")}`,
+        );
+      if (kind === "ringbuf_mem_release") {
+        if (reg.off)
+          this.fail(
+            `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`,
+          );
+        this.ptrOffReg(regno, reg, false);
+      } else if (!MEM_LIKE.has(reg.type) && reg.type !== "scalar") {
+        this.ptrOffReg(regno, reg, false);
+      }
+    }
+    if (kind === "ringbuf_mem_release") {
+      if (!reg.refObjId && !isNull)
+        this.fail(`R${regno} must be referenced when passed to release function`);
+      meta.releaseRegno = regno;
+    }
+    if (reg.refObjId) meta.refObjId = reg.refObjId;
+    switch (kind) {
+      case "map_ptr":
+        meta.map = reg.map;
+        if (
+          reg.map &&
+          ((proto.mapTypes && !proto.mapTypes.includes(reg.map.type)) ||
+            !mapAllowsHelper(reg.map.type, proto.name))
+        )
+          this.fail(
+            `cannot pass map_type ${reg.map.type} into func ${proto.name}#${helperIdOf(proto)}`,
+          );
+        break;
+      case "map_key":
+        if (!meta.map) this.fail("invalid map_ptr to access map->key");
+        this.helperMem(regno, reg, meta.map.keySize, "read", false);
+        meta.constKey = this.constantKey(reg, meta.map.keySize);
+        break;
+      case "map_value":
+        if (!meta.map) this.fail("invalid map_ptr to access map->value");
+        this.helperMem(regno, reg, meta.map.valueSize, "read", false);
+        break;
+      case "func":
+        meta.func = reg.subprog;
+        break;
+      case "const_size":
+      case "const_size_or_zero": {
+        const memKind = proto.args[regno - 2];
+        this.memSizeReg(
+          regno,
+          reg,
+          kind === "const_size_or_zero",
+          memKind === "uninit_mem" ? "write" : "read",
+          meta,
+        );
+        break;
+      }
+      case "alloc_size":
+        if (!isConst(reg.s)) this.fail(`R${regno} is not a known constant'`);
+        meta.memSize = Number(reg.s.umin);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * get_constant_map_key: a key on the stack whose value is known (zeroed bytes, or a
+   * spilled constant of exactly the key's size).
+   */
+  constantKey(reg: Reg, keySize: number): bigint | undefined {
+    if (reg.type !== "stack" || !isConst(reg.s)) return undefined;
+    const at = reg.off + Number(BigInt.asIntN(64, constValue(reg.s)));
+    const slot = -at - 1;
+    const spi = Math.floor(slot / 8);
+    const off = slot % 8;
+    const st = this.slot(this.stackFrame(reg), spi);
+    let zeros = 0;
+    for (let i = off; i >= 0 && st.bytes[i] === "0"; i--) zeros++;
+    if (zeros >= keySize) return 0n;
+    if (st.bytes[7] !== "r" || st.spilled?.type !== "scalar") return undefined;
+    let spill = 0;
+    for (let i = off; i >= 0 && st.bytes[i] === "r"; i--) spill++;
+    if (spill !== keySize || !isConst(st.spilled.s)) return undefined;
+    return constValue(st.spilled.s);
+  }
+
+  /** check_mem_size_reg: the size argument after a memory argument. */
+  memSizeReg(
+    regno: number,
+    reg: Reg,
+    zeroOk: boolean,
+    kind: "read" | "write",
+    meta: CallMeta,
+  ): void {
+    const { smin, umin, umax } = reg.s;
+    if (smin < 0n)
+      this.fail(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+    if (umin === 0n && !zeroOk)
+      this.fail(`R${regno} invalid zero-sized read: u64=[${umin},${umax}]`);
+    if (umax >= BigInt(MAX_VAR_OFF))
+      this.fail(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+    const mem = this.frame.regs[regno - 1] as Reg;
+    this.helperMem(regno - 1, mem, Number(umax), kind, zeroOk);
+    if (kind === "write" && isConst(reg.s)) meta.rawMem = { regno: regno - 1, size: Number(umax) };
+  }
+
+  /** check_helper_mem_access. */
+  helperMem(regno: number, reg: Reg, size: number, kind: "read" | "write", zeroOk: boolean): void {
+    const name = typeName(reg.type, reg.flags);
+    switch (reg.type) {
+      case "pkt":
+      case "pkt_meta":
+        this.packetAccess(regno, reg, reg.off, size, zeroOk);
+        return;
+      case "map_key":
+        if (kind === "write") this.fail(`R${regno} cannot write into ${name}`);
+        this.memRegion(regno, reg, reg.off, size, (reg.map as MapRef).keySize, false, "map key");
+        return;
+      case "map_value": {
+        const map = reg.map as MapRef;
+        this.mapAccessType(regno, map, reg.off, size, kind);
+        this.memRegion(regno, reg, reg.off, size, map.valueSize, zeroOk, "map value");
+        return;
+      }
+      case "mem":
+        if (reg.flags.rdonly && kind === "write") this.fail(`R${regno} cannot write into ${name}`);
+        this.memRegion(regno, reg, reg.off, size, reg.memSize, zeroOk, "memory");
+        return;
+      case "stack": {
+        if (size === 0 && zeroOk) return;
+        this.stackBounds(regno, reg, reg.off, size, kind === "read" ? " read from" : " write to");
+        return;
+      }
+      default:
+        if (zeroOk && size === 0 && reg.type === "scalar" && isConst(reg.s) && reg.s.umin === 0n)
+          return;
+        this.fail(`R${regno} type=${name} expected=fp`);
+    }
+  }
+}
+
+interface CallMeta {
+  map: MapRef | undefined;
+  /** The key, when the map_key argument's value is known. */
+  constKey?: bigint;
+  refObjId: number;
+  memSize: number;
+  func: number;
+  releaseRegno: number;
+  rawMem: { regno: number; size: number } | undefined;
+}
+
+const MEM_TYPES = [
+  "fp",
+  "pkt",
+  "pkt_meta",
+  "map_key",
+  "map_value",
+  "mem",
+  "ringbuf_mem",
+  "buf",
+  "trusted_ptr_",
+];
+const MEM_LIKE = new Set(["stack", "pkt", "pkt_meta", "map_key", "map_value", "mem", "buf"]);
+
+/** `compatible_reg_types` per argument kind, as the log names them. */
+const EXPECTED: Record<ArgKind, readonly string[]> = {
+  anything: [],
+  map_ptr: ["map_ptr"],
+  map_key: MEM_TYPES,
+  map_value: MEM_TYPES,
+  mem: MEM_TYPES,
+  mem_or_null: MEM_TYPES,
+  uninit_mem: MEM_TYPES,
+  const_size: ["scalar"],
+  const_size_or_zero: ["scalar"],
+  alloc_size: ["scalar"],
+  ctx: ["ctx"],
+  func: ["func"],
+  stack_or_null: ["fp"],
+  ringbuf_mem_release: ["ringbuf_mem"],
+};
+
+function helperIdOf(proto: HelperProto): number {
+  return Number(Object.entries(HELPER_IDS).find(([k]) => `bpf_${k}` === proto.name)?.[1] ?? -1);
+}
+
+/** The return value ranges the kernel enforces for a privileged program (check_return_code). */
+function returnRange(progType: number, attach: number | undefined): [number, number] | undefined {
+  switch (progType) {
+    case ProgType.CGROUP_SKB:
+      return attach === AttachType.CGROUP_INET_EGRESS ? [0, 3] : [0, 1];
+    case ProgType.CGROUP_SOCK_ADDR:
+      if (attach !== undefined && ONE_ONLY_SOCK_ADDR.has(attach)) return [1, 1];
+      if (attach === AttachType.CGROUP_INET4_BIND || attach === AttachType.CGROUP_INET6_BIND)
+        return [0, 3];
+      return [0, 1];
+    case ProgType.CGROUP_SOCK:
+    case ProgType.SOCK_OPS:
+    case ProgType.CGROUP_DEVICE:
+    case ProgType.CGROUP_SYSCTL:
+    case ProgType.CGROUP_SOCKOPT:
+    case ProgType.SK_LOOKUP:
+    case ProgType.NETFILTER:
+      return [0, 1];
+    default:
+      return undefined;
+  }
+}
+
+/** cgroup sock_addr hooks whose programs must return 1. */
+const ONE_ONLY_SOCK_ADDR = new Set<number>([
+  AttachType.CGROUP_UDP4_RECVMSG,
+  AttachType.CGROUP_UDP6_RECVMSG,
+  AttachType.CGROUP_UNIX_RECVMSG,
+  AttachType.CGROUP_INET4_GETPEERNAME,
+  AttachType.CGROUP_INET6_GETPEERNAME,
+  AttachType.CGROUP_UNIX_GETPEERNAME,
+  AttachType.CGROUP_INET4_GETSOCKNAME,
+  AttachType.CGROUP_INET6_GETSOCKNAME,
+  AttachType.CGROUP_UNIX_GETSOCKNAME,
+]);
+
+/**
+ * Verifies a program as the kernel would for root: the verdict, and for a rejection the
+ * kernel's error line and the instruction it stopped at.
+ *
+ * @example
+ * ```ts
+ * const r = verify(assemble("exit"), { progType: ProgType.SOCKET_FILTER });
+ * r.error?.message; // "R0 !read_ok"
+ * ```
+ */
+export function verify(insns: readonly Instruction[], opts: VerifyOptions): VerifyResult {
+  const w = new Walker(insns, opts);
+  let error: VerifyResult["error"];
+  try {
+    w.run();
+  } catch (e) {
+    if (!(e instanceof VerifyFailure)) throw e;
+    // The error line is the first of the block (a second line, when there is one, is
+    // the general consequence: "R0 min value is outside of the allowed memory range").
+    error = { message: e.lines[0] as string, lines: e.lines, insn: e.insn };
+    if (opts.logLevel) w.log.push(...e.lines);
+  }
+  const stats: VerifyStats = {
+    processed: w.processed,
+    maxStatesPerInsn: Math.max(0, ...[...w.explored.values()].map((l) => l.length)),
+    totalStates: w.totalStates,
+    peakStates: w.peakStates,
+  };
+  if (opts.logLevel)
+    w.log.push(
+      `processed ${stats.processed} insns (limit ${COMPLEXITY_LIMIT}) max_states_per_insn ${stats.maxStatesPerInsn} total_states ${stats.totalStates} peak_states ${stats.peakStates} mark_read 0`,
+    );
+  return { accepted: !error, ...(error && { error }), log: w.log.join("\n"), stats };
+}

@@ -1,0 +1,81 @@
+/**
+ * `tsbpf vm verify`: the verdict as `prog load CASE.json` prints the kernel's, for a
+ * CASE.json, an ELF object and assembly text; the exit status says which.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { tsbpf } from "./cli-run.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tsbpf-vm-verify-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe("vm verify", () => {
+  test("assembly: verified, or the error line with its instruction", async () => {
+    const ok = await tsbpf("vm", "verify", file("ok.s", "r0 = 2\nexit\n"));
+    assert.deepEqual([ok.code, ok.stdout], [0, "verified\n"]);
+    const bad = await tsbpf("vm", "verify", file("bad.s", "r0 = *(u64 *)(r10 - 520)\nexit\n"));
+    assert.deepEqual(
+      [bad.code, bad.stdout],
+      [1, "insn 0: invalid read from stack R10 off=-520 size=8\n"],
+    );
+    const xdp = await tsbpf("vm", "verify", file("x.s", "r0 = r1\nexit\n"), "type", "cgroup_skb");
+    assert.equal(
+      xdp.stdout,
+      "insn 1: At program exit the register R0 is not a known value (ctx)\n",
+    );
+  });
+
+  test("CASE.json: a map lookup without its NULL check", async () => {
+    const c = file(
+      "case.json",
+      JSON.stringify({
+        prog_type: "socket_filter",
+        // *(u32 *)(r10 -4) = 0; r2 = r10; r2 += -4; r1 = map[0]; call 1; r0 = *(u64 *)(r0 +0); exit
+        insns:
+          "62 0a fc ff 00 00 00 00 bf a2 00 00 00 00 00 00 07 02 00 00 fc ff ff ff 18 11 00 00 00 00 00 00 00 00 00 00 00 00 00 00 85 00 00 00 01 00 00 00 79 00 00 00 00 00 00 00 95 00 00 00 00 00 00 00",
+        maps: [{ type: "hash", key_size: 4, value_size: 8, max_entries: 16 }],
+      }),
+    );
+    const r = await tsbpf("vm", "verify", c);
+    assert.deepEqual(
+      [r.code, r.stdout],
+      [1, "insn 6: R0 invalid mem access 'map_value_or_null'\n"],
+    );
+    const j = await tsbpf("-j", "vm", "verify", c);
+    const v = JSON.parse(j.stdout) as { accepted: boolean; error: string; insn: number };
+    assert.deepEqual(
+      [v.accepted, v.error, v.insn],
+      [false, "R0 invalid mem access 'map_value_or_null'", 6],
+    );
+  });
+
+  test("an ELF object: each program by name", async () => {
+    const obj = join(import.meta.dirname, "../examples/tc-clsact/tc-clsact.bpf.o");
+    const r = await tsbpf("vm", "verify", obj);
+    assert.deepEqual([r.code, r.stdout], [0, "tc_ingress: verified\ntc_egress: verified\n"]);
+    const one = await tsbpf("vm", "verify", obj, "name", "tc_egress");
+    assert.equal(one.stdout, "verified\n");
+    const none = await tsbpf("vm", "verify", obj, "name", "nope");
+    assert.equal(none.code, 255);
+    assert.match(none.stderr, /no program named nope/);
+  });
+
+  test("bad input: a missing file, an unknown type, a case with a bad field", async () => {
+    const missing = await tsbpf("vm", "verify", join(dir, "nope.s"));
+    assert.equal(missing.code, 255);
+    assert.match(missing.stderr, /failed to open .*nope\.s/);
+    const type = await tsbpf("vm", "verify", file("t.s", "exit\n"), "type", "xdpp");
+    assert.match(type.stderr, /type xdpp: not a program type/);
+    const c = await tsbpf("vm", "verify", file("c.json", '{"prog_type": "hashh", "insns": ""}'));
+    assert.equal(c.code, 255);
+    assert.match(c.stderr, /prog_type/);
+  });
+});
