@@ -33,6 +33,7 @@ test("exports: one subpath per public layer, each built from an existing src/ in
     "./kernel",
     "./spec",
     "./uapi",
+    "./verifier",
     "./vm",
   ]);
   for (const [sub, target] of Object.entries(pkg.exports)) {
