@@ -181,6 +181,16 @@ interface Checkpoint {
   misses: number;
 }
 
+/** Pointer types reg_not_null trusts: a comparison of one with 0 is decided. */
+const NOT_NULL = new Set<string>([
+  "sock",
+  "tcp_sock",
+  "map_value",
+  "map_key",
+  "sock_common",
+  "mem",
+]);
+
 /** BPF_F_STRICT_ALIGNMENT and BPF_F_ANY_ALIGNMENT (prog_flags). */
 const BPF_F_STRICT_ALIGNMENT = 1;
 const BPF_F_ANY_ALIGNMENT = 2;
@@ -1076,7 +1086,7 @@ class Walker {
     }
     if (isPointer(v)) {
       if (size !== 8) this.fail("invalid size of register spill");
-      if (v.type === "stack" && f !== this.frame && v.frameno === this.state.frames.length - 1)
+      if (v.type === "stack" && f !== this.frame)
         this.fail("cannot spill pointers to stack into stack frame of the caller");
       this.spill(f, spi, v, 8);
       return;
@@ -1130,6 +1140,14 @@ class Walker {
     const r6 = this.readReg(6);
     if (src >= 0) this.readReg(src);
     if (r6.type !== "ctx") this.fail("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+    if (this.state.frames.length > 1 && !this.frame.callback) {
+      // A failed load ends the program with 0; in a subprogram the kernel lets its
+      // caller see that as a return of 0.
+      const early = copyState(this.state);
+      const f = early.frames.pop() as Frame;
+      (early.frames[early.frames.length - 1] as Frame).regs[0] = scalarReg(scalarConst(0n));
+      this.push(early, f.callsite + 1);
+    }
     for (let r = 1; r <= 5; r++) this.setReg(r, NOT_INIT);
     this.setReg(0, scalarReg(scalarOfSize(size / 8)));
   }
@@ -1168,7 +1186,9 @@ class Walker {
     const ptr = d.type === "scalar" ? s : d;
     const other = d.type === "scalar" ? d : s;
     if (other.type !== "scalar" || !isConst(other.s) || other.s.umin !== 0n) return -1;
-    if (ptr.flags.maybeNull || bits === 32) return -1;
+    // reg_not_null: only these pointers are known not to be NULL (a ctx or stack
+    // pointer compared with 0 still takes both ways).
+    if (ptr.flags.maybeNull || bits === 32 || !NOT_NULL.has(ptr.type)) return -1;
     if (op === "jeq") return 0;
     if (op === "jne") return 1;
     return -1;
@@ -1302,7 +1322,8 @@ class Walker {
     const frames = this.state.frames;
     const f = this.frame;
     if (frames.length > 1) {
-      const r0 = this.readReg(0);
+      // A subprogram's r0 goes back as it is, even unset: the caller fails if it reads it.
+      const r0 = f.regs[0] as Reg;
       if (r0.type === "stack" && r0.frameno === frames.length - 1)
         this.fail("cannot return stack pointer to the caller");
       if (f.callback) {
@@ -1435,8 +1456,15 @@ class Walker {
         this.setReg(0, NOT_INIT);
         break;
       case "map_value_or_null": {
-        // An array lookup with a constant key in range cannot fail (6.13+).
         const m = meta.map;
+        if (m && (m.type === MapType.SOCKMAP || m.type === MapType.SOCKHASH)) {
+          // A socket map's lookup gives a socket, a reference to release (bpf_sk_release).
+          const id = this.newId();
+          this.state.refs = [...this.state.refs, { id, insn: this.pc }];
+          this.setReg(0, pointerReg("sock", { flags: { maybeNull: true }, id, refObjId: id }));
+          break;
+        }
+        // An array lookup with a constant key in range cannot fail (6.13+).
         const sure =
           m !== undefined &&
           (m.type === MapType.ARRAY || m.type === MapType.PERCPU_ARRAY) &&
@@ -1522,6 +1550,8 @@ class Walker {
   helperArg(proto: HelperProto, kind: ArgKind, regno: number, meta: CallMeta): void {
     const reg = this.readReg(regno);
     if (kind === "anything") return;
+    if (isPacketPointer(reg.type) && !proto.pktAccess)
+      this.fail("helper access to the packet is not allowed");
     const isNull = reg.type === "scalar" && isConst(reg.s) && reg.s.umin === 0n;
     const mayBeNull = kind === "mem_or_null" || kind === "stack_or_null";
     if (!(isNull && mayBeNull)) {
