@@ -235,6 +235,8 @@ class Walker {
   state!: State;
   parent: Checkpoint | null = null;
   pc = 0;
+  /** The last instruction walked (on any path): where the kernel's log stands. */
+  lastPc = 0;
 
   constructor(
     insns: readonly Instruction[],
@@ -264,6 +266,7 @@ class Walker {
   prepare(): void {
     if (this.slots.length === 0) throw new VerifyFailure(0, ["empty program"]);
     this.subprogs.push(...findSubprogs(this.slots));
+    checkSubprogs(this.slots, this.subprogs);
     const funcs = this.opts.funcs;
     if (funcs && funcs.length > 0) {
       if (funcs.length !== this.subprogs.length)
@@ -275,7 +278,7 @@ class Walker {
           "func_info BTF section doesn't match subprog layout in BPF program",
         ]);
     }
-    checkSubprogs(this.slots, this.subprogs);
+    this.resolveLdImm64();
     checkCfg(this.slots, this.subprogs);
     this.live = liveRegisters(this.slots);
     for (let pc = 0; pc < this.slots.length; pc++) {
@@ -415,8 +418,11 @@ class Walker {
         this.state.frames.length,
       );
     if (++this.processed > COMPLEXITY_LIMIT)
-      this.fail(`BPF program is too large. Processed ${this.processed} insn`);
+      throw new VerifyFailure(this.lastPc, [
+        `BPF program is too large. Processed ${this.processed} insn`,
+      ]);
     if (this.prunePoints[pc] && this.visited(pc)) return true;
+    this.lastPc = pc;
     if (this.opts.logLevel) this.log.push(`${pc}: ${formatKernel(insn, {}, pc)}`);
     const refused = this.opts.invalid?.get(pc);
     if (refused) this.fail(refused);
@@ -468,6 +474,19 @@ class Walker {
     return false;
   }
 
+  /** resolve_pseudo_ldimm64: every lddw's pseudo source is known and names a map that exists. */
+  resolveLdImm64(): void {
+    for (const i of this.slots) {
+      if (i?.kind !== "lddw" || i.pseudo === 0 || i.pseudo === BPF_PSEUDO_FUNC) continue;
+      const mapFd = i.pseudo === BPF_PSEUDO_MAP_FD || i.pseudo === BPF_PSEUDO_MAP_IDX;
+      const mapValue = i.pseudo === BPF_PSEUDO_MAP_VALUE || i.pseudo === BPF_PSEUDO_MAP_IDX_VALUE;
+      if (!(mapValue || (mapFd && i.imm2 === 0)))
+        throw new VerifyFailure(undefined, ["unrecognized bpf_ld_imm64 insn"]);
+      if (!this.maps[i.imm])
+        throw new VerifyFailure(undefined, [`fd ${i.imm} is not pointing to valid bpf_map`]);
+    }
+  }
+
   /** Live registers of frame `f` of the current state (the top frame at `pc`). */
   readonly liveMask = (f: number): number => {
     const frames = this.state.frames;
@@ -492,7 +511,8 @@ class Walker {
           cp.state.callbackUnrollDepth === this.state.callbackUnrollDepth &&
           statesEqual(cp.state, this.state, true)
         )
-          this.fail(`infinite loop detected at insn ${pc}`);
+          // Found before this instruction is printed: the log's last instruction is the one before.
+          throw new VerifyFailure(this.lastPc, [`infinite loop detected at insn ${pc}`]);
       } else if (statesEqual(cp.state, this.state, false, this.liveMask)) {
         cp.hits++;
         return true;
