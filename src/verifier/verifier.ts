@@ -181,6 +181,17 @@ interface Checkpoint {
   misses: number;
 }
 
+/** Program types that may update or delete sockmap/sockhash entries (may_update_sockmap). */
+const SOCKMAP_UPDATERS = new Set<number>([
+  ProgType.SOCKET_FILTER,
+  ProgType.SCHED_CLS,
+  ProgType.SCHED_ACT,
+  ProgType.XDP,
+  ProgType.SK_REUSEPORT,
+  ProgType.FLOW_DISSECTOR,
+  ProgType.SK_LOOKUP,
+]);
+
 /** Pointer types reg_not_null trusts: a comparison of one with 0 is decided. */
 const NOT_NULL = new Set<string>([
   "sock",
@@ -1600,6 +1611,13 @@ class Walker {
     switch (kind) {
       case "map_ptr":
         meta.map = reg.map;
+        if (
+          reg.map &&
+          (reg.map.type === MapType.SOCKMAP || reg.map.type === MapType.SOCKHASH) &&
+          (proto.name === "bpf_map_update_elem" || proto.name === "bpf_map_delete_elem") &&
+          !SOCKMAP_UPDATERS.has(this.opts.progType)
+        )
+          this.fail("cannot update sockmap in this context");
         if (
           reg.map &&
           ((proto.mapTypes && !proto.mapTypes.includes(reg.map.type)) ||
