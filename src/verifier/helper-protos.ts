@@ -52,6 +52,8 @@ export interface HelperProto {
   readonly ret: ReturnKind;
   /** Callable only from GPL-compatible programs. */
   readonly gplOnly?: boolean;
+  /** May take packet pointers as memory arguments (`pkt_access`). */
+  readonly pktAccess?: boolean;
   /** Moves or resizes packet data: every packet pointer is invalid after the call. */
   readonly changesPacket?: boolean;
   /** Map types the map argument may be (any when absent). */
@@ -75,9 +77,13 @@ interface Entry extends HelperProto {
 }
 
 const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>>> = {
-  map_lookup_elem: { args: ["map_ptr", "map_key"], ret: "map_value_or_null" },
-  map_update_elem: { args: ["map_ptr", "map_key", "map_value", "anything"], ret: "integer" },
-  map_delete_elem: { args: ["map_ptr", "map_key"], ret: "integer" },
+  map_lookup_elem: { args: ["map_ptr", "map_key"], ret: "map_value_or_null", pktAccess: true },
+  map_update_elem: {
+    args: ["map_ptr", "map_key", "map_value", "anything"],
+    ret: "integer",
+    pktAccess: true,
+  },
+  map_delete_elem: { args: ["map_ptr", "map_key"], ret: "integer", pktAccess: true },
   ktime_get_ns: { args: [], ret: "integer" },
   ktime_get_boot_ns: { args: [], ret: "integer" },
   trace_printk: { args: ["mem", "const_size"], ret: "integer", gplOnly: true },
@@ -100,6 +106,7 @@ const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>
   csum_diff: {
     args: ["mem_or_null", "const_size_or_zero", "mem_or_null", "const_size_or_zero", "anything"],
     ret: "integer",
+    pktAccess: true,
   },
   xdp_adjust_head: {
     args: ["ctx", "anything"],

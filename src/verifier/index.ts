@@ -76,6 +76,16 @@ export function verifyBytes(bytes: Uint8Array, opts: VerifyOptions): VerifyResul
     } catch (e) {
       if (!(e instanceof InvalidInstructionError)) throw e;
       const code = bytes[at] as number;
+      if (code === 0x18) {
+        // The kernel checks lddw pairs before anything else.
+        const message = "invalid bpf_ld_imm64 insn";
+        return {
+          accepted: false,
+          error: { message, lines: [message] },
+          log: message,
+          stats: empty,
+        };
+      }
       const imm = new DataView(bytes.buffer, bytes.byteOffset + at + 4, 4).getInt32(0, true);
       invalid.set(at / 8, reservedFieldsMessage(code, imm));
       // Stand-in the walk refuses when it reaches it (same size, so jumps still land).

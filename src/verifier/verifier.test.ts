@@ -118,5 +118,35 @@ describe("verifier: the kernel's verdicts and messages", () => {
 
   test("loops: bounded ones are walked, endless ones detected", () => {
     check("r0 = 0\nr0 += 1\nif r0 < 10 goto -2\nexit", SF, { accept: true });
+    // A ctx pointer compared with 0 takes both ways (reg_not_null does not trust ctx),
+    // and the loop back is the same state: found before insn 3 is printed again.
+    check("r0 = r1\nr2 = r0\nr3 = r0\nif r1 == 0 goto -3\nexit", SF, {
+      message: "infinite loop detected at insn 3",
+      insn: 2,
+    });
+  });
+
+  test("subprograms: an unset r0 fails where the caller reads it", () => {
+    const src = `
+      r6 = r1
+      call pc+5
+      r1 = r0
+      r1 = r6
+      call pc+2
+      r1 = r0
+      exit
+      if r1 == 0 goto +1
+      r0 = 0
+      exit`;
+    check(src, SF, { message: "R0 !read_ok", insn: 5 });
+  });
+
+  test("lddw: pseudo sources and map indexes are checked before the walk", () => {
+    const r = verify(assemble("r1 = map_fd(3)\nr0 = 0\nexit"), { progType: SF, maps: [HASH] });
+    assert.deepEqual(r.error, {
+      message: "fd 3 is not pointing to valid bpf_map",
+      lines: ["fd 3 is not pointing to valid bpf_map"],
+      insn: undefined,
+    });
   });
 });

@@ -181,6 +181,27 @@ interface Checkpoint {
   misses: number;
 }
 
+/** Program types that may update or delete sockmap/sockhash entries (may_update_sockmap). */
+const SOCKMAP_UPDATERS = new Set<number>([
+  ProgType.SOCKET_FILTER,
+  ProgType.SCHED_CLS,
+  ProgType.SCHED_ACT,
+  ProgType.XDP,
+  ProgType.SK_REUSEPORT,
+  ProgType.FLOW_DISSECTOR,
+  ProgType.SK_LOOKUP,
+]);
+
+/** Pointer types reg_not_null trusts: a comparison of one with 0 is decided. */
+const NOT_NULL = new Set<string>([
+  "sock",
+  "tcp_sock",
+  "map_value",
+  "map_key",
+  "sock_common",
+  "mem",
+]);
+
 /** BPF_F_STRICT_ALIGNMENT and BPF_F_ANY_ALIGNMENT (prog_flags). */
 const BPF_F_STRICT_ALIGNMENT = 1;
 const BPF_F_ANY_ALIGNMENT = 2;
@@ -225,6 +246,8 @@ class Walker {
   state!: State;
   parent: Checkpoint | null = null;
   pc = 0;
+  /** The last instruction walked (on any path): where the kernel's log stands. */
+  lastPc = 0;
 
   constructor(
     insns: readonly Instruction[],
@@ -254,6 +277,7 @@ class Walker {
   prepare(): void {
     if (this.slots.length === 0) throw new VerifyFailure(0, ["empty program"]);
     this.subprogs.push(...findSubprogs(this.slots));
+    checkSubprogs(this.slots, this.subprogs);
     const funcs = this.opts.funcs;
     if (funcs && funcs.length > 0) {
       if (funcs.length !== this.subprogs.length)
@@ -265,7 +289,7 @@ class Walker {
           "func_info BTF section doesn't match subprog layout in BPF program",
         ]);
     }
-    checkSubprogs(this.slots, this.subprogs);
+    this.resolveLdImm64();
     checkCfg(this.slots, this.subprogs);
     this.live = liveRegisters(this.slots);
     for (let pc = 0; pc < this.slots.length; pc++) {
@@ -405,8 +429,11 @@ class Walker {
         this.state.frames.length,
       );
     if (++this.processed > COMPLEXITY_LIMIT)
-      this.fail(`BPF program is too large. Processed ${this.processed} insn`);
+      throw new VerifyFailure(this.lastPc, [
+        `BPF program is too large. Processed ${this.processed} insn`,
+      ]);
     if (this.prunePoints[pc] && this.visited(pc)) return true;
+    this.lastPc = pc;
     if (this.opts.logLevel) this.log.push(`${pc}: ${formatKernel(insn, {}, pc)}`);
     const refused = this.opts.invalid?.get(pc);
     if (refused) this.fail(refused);
@@ -458,6 +485,19 @@ class Walker {
     return false;
   }
 
+  /** resolve_pseudo_ldimm64: every lddw's pseudo source is known and names a map that exists. */
+  resolveLdImm64(): void {
+    for (const i of this.slots) {
+      if (i?.kind !== "lddw" || i.pseudo === 0 || i.pseudo === BPF_PSEUDO_FUNC) continue;
+      const mapFd = i.pseudo === BPF_PSEUDO_MAP_FD || i.pseudo === BPF_PSEUDO_MAP_IDX;
+      const mapValue = i.pseudo === BPF_PSEUDO_MAP_VALUE || i.pseudo === BPF_PSEUDO_MAP_IDX_VALUE;
+      if (!(mapValue || (mapFd && i.imm2 === 0)))
+        throw new VerifyFailure(undefined, ["unrecognized bpf_ld_imm64 insn"]);
+      if (!this.maps[i.imm])
+        throw new VerifyFailure(undefined, [`fd ${i.imm} is not pointing to valid bpf_map`]);
+    }
+  }
+
   /** Live registers of frame `f` of the current state (the top frame at `pc`). */
   readonly liveMask = (f: number): number => {
     const frames = this.state.frames;
@@ -482,7 +522,8 @@ class Walker {
           cp.state.callbackUnrollDepth === this.state.callbackUnrollDepth &&
           statesEqual(cp.state, this.state, true)
         )
-          this.fail(`infinite loop detected at insn ${pc}`);
+          // Found before this instruction is printed: the log's last instruction is the one before.
+          throw new VerifyFailure(this.lastPc, [`infinite loop detected at insn ${pc}`]);
       } else if (statesEqual(cp.state, this.state, false, this.liveMask)) {
         cp.hits++;
         return true;
@@ -1076,7 +1117,7 @@ class Walker {
     }
     if (isPointer(v)) {
       if (size !== 8) this.fail("invalid size of register spill");
-      if (v.type === "stack" && f !== this.frame && v.frameno === this.state.frames.length - 1)
+      if (v.type === "stack" && f !== this.frame)
         this.fail("cannot spill pointers to stack into stack frame of the caller");
       this.spill(f, spi, v, 8);
       return;
@@ -1130,6 +1171,14 @@ class Walker {
     const r6 = this.readReg(6);
     if (src >= 0) this.readReg(src);
     if (r6.type !== "ctx") this.fail("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+    if (this.state.frames.length > 1 && !this.frame.callback) {
+      // A failed load ends the program with 0; in a subprogram the kernel lets its
+      // caller see that as a return of 0.
+      const early = copyState(this.state);
+      const f = early.frames.pop() as Frame;
+      (early.frames[early.frames.length - 1] as Frame).regs[0] = scalarReg(scalarConst(0n));
+      this.push(early, f.callsite + 1);
+    }
     for (let r = 1; r <= 5; r++) this.setReg(r, NOT_INIT);
     this.setReg(0, scalarReg(scalarOfSize(size / 8)));
   }
@@ -1168,7 +1217,9 @@ class Walker {
     const ptr = d.type === "scalar" ? s : d;
     const other = d.type === "scalar" ? d : s;
     if (other.type !== "scalar" || !isConst(other.s) || other.s.umin !== 0n) return -1;
-    if (ptr.flags.maybeNull || bits === 32) return -1;
+    // reg_not_null: only these pointers are known not to be NULL (a ctx or stack
+    // pointer compared with 0 still takes both ways).
+    if (ptr.flags.maybeNull || bits === 32 || !NOT_NULL.has(ptr.type)) return -1;
     if (op === "jeq") return 0;
     if (op === "jne") return 1;
     return -1;
@@ -1302,7 +1353,8 @@ class Walker {
     const frames = this.state.frames;
     const f = this.frame;
     if (frames.length > 1) {
-      const r0 = this.readReg(0);
+      // A subprogram's r0 goes back as it is, even unset: the caller fails if it reads it.
+      const r0 = f.regs[0] as Reg;
       if (r0.type === "stack" && r0.frameno === frames.length - 1)
         this.fail("cannot return stack pointer to the caller");
       if (f.callback) {
@@ -1435,8 +1487,15 @@ class Walker {
         this.setReg(0, NOT_INIT);
         break;
       case "map_value_or_null": {
-        // An array lookup with a constant key in range cannot fail (6.13+).
         const m = meta.map;
+        if (m && (m.type === MapType.SOCKMAP || m.type === MapType.SOCKHASH)) {
+          // A socket map's lookup gives a socket, a reference to release (bpf_sk_release).
+          const id = this.newId();
+          this.state.refs = [...this.state.refs, { id, insn: this.pc }];
+          this.setReg(0, pointerReg("sock", { flags: { maybeNull: true }, id, refObjId: id }));
+          break;
+        }
+        // An array lookup with a constant key in range cannot fail (6.13+).
         const sure =
           m !== undefined &&
           (m.type === MapType.ARRAY || m.type === MapType.PERCPU_ARRAY) &&
@@ -1522,6 +1581,8 @@ class Walker {
   helperArg(proto: HelperProto, kind: ArgKind, regno: number, meta: CallMeta): void {
     const reg = this.readReg(regno);
     if (kind === "anything") return;
+    if (isPacketPointer(reg.type) && !proto.pktAccess)
+      this.fail("helper access to the packet is not allowed");
     const isNull = reg.type === "scalar" && isConst(reg.s) && reg.s.umin === 0n;
     const mayBeNull = kind === "mem_or_null" || kind === "stack_or_null";
     if (!(isNull && mayBeNull)) {
@@ -1550,6 +1611,13 @@ class Walker {
     switch (kind) {
       case "map_ptr":
         meta.map = reg.map;
+        if (
+          reg.map &&
+          (reg.map.type === MapType.SOCKMAP || reg.map.type === MapType.SOCKHASH) &&
+          (proto.name === "bpf_map_update_elem" || proto.name === "bpf_map_delete_elem") &&
+          !SOCKMAP_UPDATERS.has(this.opts.progType)
+        )
+          this.fail("cannot update sockmap in this context");
         if (
           reg.map &&
           ((proto.mapTypes && !proto.mapTypes.includes(reg.map.type)) ||
