@@ -132,6 +132,21 @@ const cgroupSkb: CtxRule = (off, size, write) => {
   return skbCommon(off, size, write, true);
 };
 
+/** sk_skb_is_valid_access: stream parser/verdict programs see data, not mark. */
+const skSkb: CtxRule = (off, size, write) => {
+  if (
+    u32Field(off, SKB.tc_classid) ||
+    u32Field(off, SKB.data_meta) ||
+    within(off, SKB.tstamp[0], SKB.tstamp[1]) ||
+    u32Field(off, SKB.wire_len) ||
+    within(off, SKB.hwtstamp[0], SKB.hwtstamp[1]) ||
+    u32Field(off, SKB.mark)
+  )
+    return undefined;
+  if (write && !u32Field(off, SKB.tc_index) && !u32Field(off, SKB.priority)) return undefined;
+  return skbCommon(off, size, write, true);
+};
+
 // ------------------------------------------------------------------ struct xdp_md
 /** xdp_md: data 0, data_end 4, data_meta 8, ingress_ifindex 12, rx_queue_index 16, egress_ifindex 20. */
 function xdpRule(devmap: boolean): CtxRule {
@@ -154,6 +169,17 @@ function readOnly(size: number): CtxRule {
 }
 /** sizeof(struct pt_regs) on x86-64. */
 const PT_REGS_SIZE = 168;
+const PERF_MAX_TRACE_SIZE = 8192;
+
+/**
+ * struct bpf_perf_event_data { pt_regs regs; u64 sample_period; u64 addr; }: read only;
+ * the registers as whole u64s, the two u64 fields narrow too.
+ */
+const perfEvent: CtxRule = (off, size, write) => {
+  if (write || off < 0 || off >= PT_REGS_SIZE + 16 || off % size !== 0) return undefined;
+  if (off >= PT_REGS_SIZE) return (size & (size - 1)) === 0 ? SCALAR : undefined;
+  return size === 8 ? SCALAR : undefined;
+};
 
 /** The context rule of a program type, or undefined for types this verifier does not model yet. */
 export function ctxRule(progType: number, attachType?: number): CtxRule | undefined {
@@ -170,10 +196,19 @@ export function ctxRule(progType: number, attachType?: number): CtxRule | undefi
     case ProgType.KPROBE:
       return readOnly(PT_REGS_SIZE);
     case ProgType.TRACEPOINT:
-      // The event record's size is known only to the kernel; any read is checked at run time there.
-      return readOnly(0x10000);
+      // The record's first 8 bytes (common fields) are off limits; its size is known only
+      // to the kernel, so any aligned read below PERF_MAX_TRACE_SIZE passes.
+      return (off, n, write) =>
+        !write && off >= 8 && off < PERF_MAX_TRACE_SIZE && off % n === 0 ? SCALAR : undefined;
     case ProgType.RAW_TRACEPOINT:
-      return readOnly(8 * 12);
+    case ProgType.RAW_TRACEPOINT_WRITABLE:
+      // Up to MAX_BPF_FUNC_ARGS (12) u64 arguments.
+      return (off, n, write) =>
+        !write && off >= 0 && off < 96 && off % n === 0 ? SCALAR : undefined;
+    case ProgType.PERF_EVENT:
+      return perfEvent;
+    case ProgType.SK_SKB:
+      return skSkb;
     default:
       return undefined;
   }

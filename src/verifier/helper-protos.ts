@@ -71,6 +71,20 @@ const SKB_TYPES = [
 ];
 const TC_TYPES = [ProgType.SCHED_CLS, ProgType.SCHED_ACT];
 
+const TRACING_TYPES = [
+  ProgType.KPROBE,
+  ProgType.TRACEPOINT,
+  ProgType.PERF_EVENT,
+  ProgType.RAW_TRACEPOINT,
+  ProgType.RAW_TRACEPOINT_WRITABLE,
+  ProgType.TRACING,
+];
+const PROBE_READ = {
+  args: ["uninit_mem", "const_size_or_zero", "anything"],
+  ret: "integer",
+  gplOnly: true,
+} as const satisfies Omit<HelperProto, "name">;
+
 interface Entry extends HelperProto {
   /** Program types that may call it (every type when absent). */
   readonly progTypes?: readonly number[];
@@ -139,6 +153,33 @@ const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>
   ringbuf_submit: { args: ["ringbuf_mem_release", "anything"], ret: "void" },
   ringbuf_discard: { args: ["ringbuf_mem_release", "anything"], ret: "void" },
   ringbuf_query: { args: ["map_ptr", "anything"], ret: "integer", mapTypes: RINGBUF },
+  // The probe_read family: any program type of a root loader (bpf_base_func_proto, CAP_PERFMON).
+  probe_read_user: PROBE_READ,
+  probe_read_kernel: PROBE_READ,
+  probe_read_user_str: PROBE_READ,
+  probe_read_kernel_str: PROBE_READ,
+  probe_read: { ...PROBE_READ, progTypes: TRACING_TYPES },
+  probe_read_str: { ...PROBE_READ, progTypes: TRACING_TYPES },
+  // A tail call that fails returns with the packet possibly changed by the callee's attempt.
+  tail_call: {
+    args: ["ctx", "map_ptr", "anything"],
+    ret: "void",
+    mapTypes: [MapType.PROG_ARRAY],
+    changesPacket: true,
+  },
+  perf_event_output: {
+    args: ["ctx", "map_ptr", "anything", "mem", "const_size_or_zero"],
+    ret: "integer",
+    gplOnly: true,
+    mapTypes: [MapType.PERF_EVENT_ARRAY],
+  },
+  get_cgroup_classid: { args: ["ctx"], ret: "integer", progTypes: TC_TYPES },
+  skb_vlan_push: {
+    args: ["ctx", "anything", "anything"],
+    ret: "integer",
+    changesPacket: true,
+    progTypes: TC_TYPES,
+  },
   loop: {
     args: ["anything", "func", "stack_or_null", "anything"],
     ret: "integer",

@@ -1724,7 +1724,6 @@ class Walker {
         this.memRegion(regno, reg, reg.off, size, reg.memSize, zeroOk, "memory");
         return;
       case "stack": {
-        if (size === 0 && zeroOk) return;
         this.stackBounds(regno, reg, reg.off, size, kind === "read" ? " read from" : " write to");
         return;
       }
