@@ -120,6 +120,8 @@ export interface State {
   refs: Ref[];
   /** Callback iterations entered on this path: states of different iterations are no loop. */
   callbackUnrollDepth: number;
+  /** may_goto loop levels entered on this path. */
+  mayGotoDepth: number;
 }
 
 export function copyFrame(f: Frame): Frame {
@@ -131,6 +133,7 @@ export function copyState(s: State): State {
     frames: s.frames.map(copyFrame),
     refs: s.refs.slice(),
     callbackUnrollDepth: s.callbackUnrollDepth,
+    mayGotoDepth: s.mayGotoDepth,
   };
 }
 

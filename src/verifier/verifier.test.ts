@@ -141,6 +141,26 @@ describe("verifier: the kernel's verdicts and messages", () => {
     check(src, SF, { message: "R0 !read_ok", insn: 5 });
   });
 
+  test("linked scalars: a 32-bit spill and fill keep the id, so a compare decides both", () => {
+    const src = `
+      call bpf_get_prandom_u32
+      w0 &= 0x80000000
+      *(u32 *)(r10 - 8) = r0
+      r1 = *(u32 *)(r10 - 8)
+      r2 = 0
+      if r1 != r2 goto +3
+      if r0 == r2 goto +2
+      r0 = *(u64 *)(r9 + 0)
+      exit
+      r0 = 0
+      exit`;
+    check(src, ProgType.XDP, { accept: true }); // the r9 load is dead code
+  });
+
+  test("may_goto: the loop body one level deeper converges", () => {
+    check("r0 = 0\nmay_goto +2\nr0 += 1\ngoto -3\nexit", SF, { accept: true });
+  });
+
   test("lddw: pseudo sources and map indexes are checked before the walk", () => {
     const r = verify(assemble("r1 = map_fd(3)\nr0 = 0\nexit"), { progType: SF, maps: [HASH] });
     assert.deepEqual(r.error, {

@@ -44,6 +44,7 @@ import {
   scalarCoerce,
   scalarConst,
   scalarEndian,
+  scalarEqual,
   scalarMovsx,
   scalarOfSize,
   scalarZext32,
@@ -175,6 +176,10 @@ interface Pending {
 /** A state kept at a prune point; `branches` counts paths from it still being explored. */
 interface Checkpoint {
   state: State;
+  /** The instruction it was taken at. */
+  insn: number;
+  /** The processed-instruction count when it was taken (its depth in the walk). */
+  at: number;
   branches: number;
   parent: Checkpoint | null;
   hits: number;
@@ -191,6 +196,24 @@ const SOCKMAP_UPDATERS = new Set<number>([
   ProgType.FLOW_DISSECTOR,
   ProgType.SK_LOOKUP,
 ]);
+
+/**
+ * widen_imprecise_scalars, without precision marks: a scalar that changed since the
+ * loop's last visit becomes unknown in the next iteration, so the loop converges.
+ * (The kernel widens only scalars no safety check depended on; widening them all is
+ * sound, and stricter where a check did.)
+ */
+function widenScalars(old: State, cur: State): void {
+  for (let f = 0; f < Math.min(old.frames.length, cur.frames.length); f++) {
+    const a = old.frames[f] as Frame;
+    const b = cur.frames[f] as Frame;
+    for (let r = 0; r < b.regs.length; r++) {
+      const x = a.regs[r] as Reg;
+      const y = b.regs[r] as Reg;
+      if (x.type === "scalar" && y.type === "scalar" && !scalarEqual(x.s, y.s)) b.regs[r] = UNKNOWN;
+    }
+  }
+}
 
 /** Pointer types reg_not_null trusts: a comparison of one with 0 is decided. */
 const NOT_NULL = new Set<string>([
@@ -246,6 +269,8 @@ class Walker {
   state!: State;
   parent: Checkpoint | null = null;
   pc = 0;
+  /** The register a store is writing (so a spill can link it with its stack slot). */
+  spillSource: number | undefined;
   /** The last instruction walked (on any path): where the kernel's log stands. */
   lastPc = 0;
 
@@ -391,6 +416,7 @@ class Walker {
       ],
       refs: [],
       callbackUnrollDepth: 0,
+      mayGotoDepth: 0,
     };
   }
 
@@ -464,10 +490,18 @@ class Walker {
         this.jmpsProcessed++;
         this.pc = jumpTarget(insn, pc);
         return false;
-      case "may_goto":
+      case "may_goto": {
+        // The loop body (fall through) is explored as a new path one level deeper; this
+        // path takes the jump, as when the budget is spent.
         this.jmpsProcessed++;
-        this.push(copyState(this.state), jumpTarget(insn, pc));
-        break;
+        const body = copyState(this.state);
+        body.mayGotoDepth++;
+        const prev = this.previousCheckpoint(pc);
+        if (prev) widenScalars(prev.state, body);
+        this.push(body, pc + 1);
+        this.pc = jumpTarget(insn, pc);
+        return false;
+      }
       case "call":
         this.jmpsProcessed++;
         return this.call(insn);
@@ -505,6 +539,13 @@ class Walker {
     return ((this.live[(frames[f + 1] as Frame).callsite + 1] as number) & ~0x3f) | (1 << 10);
   };
 
+  /** find_prev_entry: the checkpoint at `pc` on the current path, if any. */
+  previousCheckpoint(pc: number): Checkpoint | undefined {
+    for (let c = this.parent; c; c = c.parent)
+      if (c.insn === pc && c.branches > 0 && c.at < this.processed) return c;
+    return undefined;
+  }
+
   /** is_state_visited: prune against an equal explored state, or record this one. */
   visited(pc: number): boolean {
     const list = this.explored.get(pc) ?? [];
@@ -512,6 +553,15 @@ class Walker {
     for (let k = 0; k < list.length; k++) {
       const cp = list[k] as Checkpoint;
       if (cp.branches > 0) {
+        // A may_goto loop one level deeper, covered by a state still being explored, is done.
+        if (
+          this.slots[pc]?.kind === "may_goto" &&
+          cp.state.mayGotoDepth !== this.state.mayGotoDepth &&
+          statesEqual(cp.state, this.state, false, this.liveMask)
+        ) {
+          cp.hits++;
+          return true;
+        }
         // A callback's next iteration: covered by one still being explored is enough.
         if (this.callbackCalls.has(pc) && statesEqual(cp.state, this.state, false, this.liveMask)) {
           cp.hits++;
@@ -542,6 +592,8 @@ class Walker {
     this.prevJmps = this.jmpsProcessed;
     this.prevInsns = this.processed;
     const cp: Checkpoint = {
+      insn: pc,
+      at: this.processed,
       state: copyState(this.state),
       branches: 1,
       parent: this.parent,
@@ -808,6 +860,8 @@ class Walker {
   /** A loaded scalar narrower than 8 bytes: zero- or sign-extended from its size. */
   sized(r: Reg, size: number, signExtend: boolean): Reg {
     if (r.type !== "scalar" || size >= 8) return r;
+    // A value that already fits stays the same register (a filled spill keeps its id).
+    if (!signExtend && r.s.umax < 1n << BigInt(size * 8)) return r;
     return scalarReg(scalarCoerce(r.s, size as 1 | 2 | 4, signExtend));
   }
 
@@ -815,7 +869,9 @@ class Walker {
     const value = insn.source === "reg" ? this.readReg(insn.src) : undefined;
     const base = this.readReg(insn.dst);
     const v = value ?? scalarReg(scalarConst(BigInt(insn.imm)));
+    this.spillSource = value ? insn.src : undefined;
     this.access(insn.dst, base, insn.off, insn.size / 8, "write", v, !value);
+    this.spillSource = undefined;
     this.samePointerType(base);
   }
 
@@ -1137,9 +1193,13 @@ class Walker {
     for (let i = 7; i > 7 - size; i--) bytes[i] = "r";
     for (let i = 7 - size; i >= 0; i--) if (bytes[i] === "r") bytes[i] = "m";
     let spilled = v;
-    if (v.type === "scalar" && size < 8) {
-      const fits = v.s.umax < 1n << BigInt(size * 8);
-      spilled = fits ? v : { ...v, id: 0 };
+    if (v.type === "scalar") {
+      const fits = size === 8 || v.s.umax < 1n << BigInt(size * 8);
+      if (fits && v.id === 0 && !isConst(v.s) && this.spillSource !== undefined) {
+        // assign_scalar_id_before_mov: the register and its spill stay linked.
+        spilled = { ...v, id: this.newId() };
+        this.setReg(this.spillSource, spilled);
+      } else if (!fits) spilled = { ...v, id: 0 };
     }
     this.setSlot(f, spi, { bytes, spilled });
   }
@@ -1152,7 +1212,11 @@ class Walker {
       for (let i = 7; i > 0 && s.bytes[i - 1] === "r"; i--) spillSize++;
       if (size === 8 && spillSize === 8) return s.spilled;
       if (s.spilled.type !== "scalar") this.fail("invalid size of register fill");
-      if (size <= spillSize && idx === 7) return this.sized(s.spilled, size, false);
+      if (size <= spillSize && idx === 7) {
+        // A narrow fill of a value that fits keeps the register (and its id) whole.
+        if (s.spilled.s.umax < 1n << BigInt(size * 8)) return s.spilled;
+        return this.sized({ ...s.spilled, id: 0 }, size, false);
+      }
       return UNKNOWN;
     }
     let zeros = 0;
