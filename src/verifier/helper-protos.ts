@@ -48,6 +48,8 @@ export type ReturnKind =
 
 export interface HelperProto {
   readonly name: string;
+  /** `enum bpf_func_id`. */
+  readonly id: number;
   readonly args: readonly ArgKind[];
   readonly ret: ReturnKind;
   /** Callable only from GPL-compatible programs. */
@@ -83,9 +85,9 @@ const PROBE_READ = {
   args: ["uninit_mem", "const_size_or_zero", "anything"],
   ret: "integer",
   gplOnly: true,
-} as const satisfies Omit<HelperProto, "name">;
+} as const satisfies Omit<HelperProto, "name" | "id">;
 
-interface Entry extends HelperProto {
+interface Entry extends Omit<HelperProto, "id"> {
   /** Program types that may call it (every type when absent). */
   readonly progTypes?: readonly number[];
 }
@@ -200,7 +202,7 @@ export function helperProto(
   if (name === undefined || name === "unspec") return { unknown: true };
   const e = TABLE[name];
   if (!e || (e.progTypes && !e.progTypes.includes(progType))) return { notAllowed: `bpf_${name}` };
-  return { proto: { ...e, name: `bpf_${name}` } };
+  return { proto: { ...e, name: `bpf_${name}`, id } };
 }
 
 /** How many argument registers helper `id` reads (5 when it is unknown: any may be). */

@@ -26,7 +26,6 @@ import {
   BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE,
-  HelperId as HELPER_IDS,
   MapType,
   ProgType,
   progTypeName,
@@ -870,7 +869,7 @@ class Walker {
     const base = this.readReg(insn.dst);
     const v = value ?? scalarReg(scalarConst(BigInt(insn.imm)));
     this.spillSource = value ? insn.src : undefined;
-    this.access(insn.dst, base, insn.off, insn.size / 8, "write", v, !value);
+    this.access(insn.dst, base, insn.off, insn.size / 8, "write", v);
     this.spillSource = undefined;
     this.samePointerType(base);
   }
@@ -899,8 +898,8 @@ class Walker {
       this.fail(
         `BPF_ATOMIC stores into R${insn.dst} ${typeName(base.type, base.flags)} is not allowed`,
       );
-    const old = this.access(insn.dst, base, insn.off, size, "read", undefined, false, true);
-    this.access(insn.dst, base, insn.off, size, "write", UNKNOWN, false, true);
+    const old = this.access(insn.dst, base, insn.off, size, "read", undefined, true);
+    this.access(insn.dst, base, insn.off, size, "write", UNKNOWN, true);
     if (insn.fetch) {
       const target = insn.op === "cmpxchg" ? 0 : insn.src;
       this.checkWritable(target);
@@ -919,7 +918,6 @@ class Walker {
     size: number,
     kind: "read" | "write",
     value: Reg | undefined,
-    immStore = false,
     strictOnce = false,
   ): Reg {
     const off = insnOff + reg.off;
@@ -929,17 +927,17 @@ class Walker {
     switch (reg.type) {
       case "map_value": {
         const map = reg.map as MapRef;
-        this.mapAccessType(regno, map, off, size, kind);
-        this.memRegion(regno, reg, off, size, map.valueSize, false, "map value");
+        this.mapAccessType(map, off, size, kind);
+        this.memRegion(regno, reg, off, size, map.valueSize, false);
         return UNKNOWN;
       }
       case "map_key":
         if (kind === "write") this.fail(`R${regno} cannot write into ${name}`);
-        this.memRegion(regno, reg, off, size, (reg.map as MapRef).keySize, false, "map key");
+        this.memRegion(regno, reg, off, size, (reg.map as MapRef).keySize, false);
         return UNKNOWN;
       case "mem":
         if (kind === "write" && reg.flags.rdonly) this.fail(`R${regno} cannot write into ${name}`);
-        this.memRegion(regno, reg, off, size, reg.memSize, false, "memory");
+        this.memRegion(regno, reg, off, size, reg.memSize, false);
         return UNKNOWN;
       case "ctx": {
         this.ptrOffReg(regno, reg, false);
@@ -956,7 +954,7 @@ class Walker {
         });
       }
       case "stack":
-        return this.stackAccess(regno, reg, off, size, kind, value, immStore);
+        return this.stackAccess(regno, reg, off, size, kind, value);
       case "pkt":
       case "pkt_meta":
         if (kind === "write" && !mayWritePacket(this.opts.progType))
@@ -995,20 +993,13 @@ class Walker {
       );
   }
 
-  mapAccessType(
-    regno: number,
-    map: MapRef,
-    off: number,
-    size: number,
-    kind: "read" | "write",
-  ): void {
+  mapAccessType(map: MapRef, off: number, size: number, kind: "read" | "write"): void {
     const BPF_F_RDONLY_PROG = 1 << 7;
     const BPF_F_WRONLY_PROG = 1 << 8;
     if (kind === "write" && map.flags & BPF_F_RDONLY_PROG)
       this.fail(`write into map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
     if (kind === "read" && map.flags & BPF_F_WRONLY_PROG)
       this.fail(`read from map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
-    void regno;
   }
 
   /** __check_mem_access: the message for one out-of-bounds access, or undefined. */
@@ -1045,7 +1036,6 @@ class Walker {
     size: number,
     memSize: number,
     zeroOk: boolean,
-    _what: string,
   ): void {
     const { smin, umax } = reg.s;
     const o = BigInt(off);
@@ -1118,7 +1108,6 @@ class Walker {
     size: number,
     kind: "read" | "write",
     value: Reg | undefined,
-    immStore: boolean,
   ): Reg {
     const [min, max] = this.stackBounds(
       regno,
@@ -1139,7 +1128,7 @@ class Walker {
     const spi = Math.floor((-min - 1) / 8);
     if (kind === "write") {
       const v = value as Reg;
-      this.stackWrite(f, min, size, v, immStore);
+      this.stackWrite(f, min, size, v);
       return UNKNOWN;
     }
     return this.stackRead(f, spi, min, size);
@@ -1164,7 +1153,7 @@ class Walker {
     this.setSlot(f, spi, { bytes });
   }
 
-  stackWrite(f: Frame, a: number, size: number, v: Reg, immStore: boolean): void {
+  stackWrite(f: Frame, a: number, size: number, v: Reg): void {
     const spi = Math.floor((-a - 1) / 8);
     const aligned = -a % 8 === 0;
     if (aligned && v.type === "scalar") {
@@ -1179,7 +1168,6 @@ class Walker {
       return;
     }
     const zero = v.type === "scalar" && isConst(v.s) && v.s.umin === 0n;
-    void immStore;
     const old = this.slot(f, spi);
     const bytes = old.bytes.map((b) => (b === "r" ? "m" : b)) as SlotByte[];
     const idx = (-a - 1) % 8;
@@ -1423,15 +1411,10 @@ class Walker {
         this.fail("cannot return stack pointer to the caller");
       if (f.callback) {
         if (r0.type !== "scalar") this.fail("R0 not a scalar value");
-        if (r0.s.smin < 0n || r0.s.smax > 1n) {
-          const parts = [
-            r0.s.smin > S64_MIN ? ` smin=${r0.s.smin}` : "",
-            r0.s.smax < (1n << 63n) - 1n ? ` smax=${r0.s.smax}` : "",
-          ].join("");
+        if (r0.s.smin < 0n || r0.s.smax > 1n)
           this.fail(
-            `At callback return the register R0 has${parts || " unknown scalar value"} should have been in [0, 1]`,
+            `At callback return the register R0 has${boundsText(r0.s)} should have been in [0, 1]`,
           );
-        }
       }
       this.recordStackDepth(f);
       frames.pop();
@@ -1462,14 +1445,10 @@ class Walker {
         `At program exit the register R0 is not a known value (${typeName(r0.type, r0.flags)})`,
       );
     const [lo, hi] = range;
-    if (r0.s.smin < BigInt(lo) || r0.s.smax > BigInt(hi)) {
-      let text = "";
-      if (r0.s.smin > S64_MIN) text += ` smin=${r0.s.smin}`;
-      if (r0.s.smax < (1n << 63n) - 1n) text += ` smax=${r0.s.smax}`;
+    if (r0.s.smin < BigInt(lo) || r0.s.smax > BigInt(hi))
       this.fail(
-        `At program exit the register R0 has${text || " unknown scalar value"} should have been in [${lo}, ${hi}]`,
+        `At program exit the register R0 has${boundsText(r0.s)} should have been in [${lo}, ${hi}]`,
       );
-    }
   }
 
   recordStackDepth(f: Frame): void {
@@ -1534,8 +1513,7 @@ class Walker {
       const { regno, size } = meta.rawMem;
       const r = this.frame.regs[regno] as Reg;
       if (r.type === "stack")
-        for (let i = 0; i < size; i++)
-          this.stackAccess(regno, r, r.off + i, 1, "write", UNKNOWN, false);
+        for (let i = 0; i < size; i++) this.stackAccess(regno, r, r.off + i, 1, "write", UNKNOWN);
     }
     if (meta.releaseRegno) this.releaseReference(meta.refObjId);
     if (proto.callback) {
@@ -1687,9 +1665,7 @@ class Walker {
           ((proto.mapTypes && !proto.mapTypes.includes(reg.map.type)) ||
             !mapAllowsHelper(reg.map.type, proto.name))
         )
-          this.fail(
-            `cannot pass map_type ${reg.map.type} into func ${proto.name}#${helperIdOf(proto)}`,
-          );
+          this.fail(`cannot pass map_type ${reg.map.type} into func ${proto.name}#${proto.id}`);
         break;
       case "map_key":
         if (!meta.map) this.fail("invalid map_ptr to access map->key");
@@ -1775,17 +1751,17 @@ class Walker {
         return;
       case "map_key":
         if (kind === "write") this.fail(`R${regno} cannot write into ${name}`);
-        this.memRegion(regno, reg, reg.off, size, (reg.map as MapRef).keySize, false, "map key");
+        this.memRegion(regno, reg, reg.off, size, (reg.map as MapRef).keySize, false);
         return;
       case "map_value": {
         const map = reg.map as MapRef;
-        this.mapAccessType(regno, map, reg.off, size, kind);
-        this.memRegion(regno, reg, reg.off, size, map.valueSize, zeroOk, "map value");
+        this.mapAccessType(map, reg.off, size, kind);
+        this.memRegion(regno, reg, reg.off, size, map.valueSize, zeroOk);
         return;
       }
       case "mem":
         if (reg.flags.rdonly && kind === "write") this.fail(`R${regno} cannot write into ${name}`);
-        this.memRegion(regno, reg, reg.off, size, reg.memSize, zeroOk, "memory");
+        this.memRegion(regno, reg, reg.off, size, reg.memSize, zeroOk);
         return;
       case "stack": {
         this.stackBounds(regno, reg, reg.off, size, kind === "read" ? " read from" : " write to");
@@ -1841,8 +1817,12 @@ const EXPECTED: Record<ArgKind, readonly string[]> = {
   ringbuf_mem_release: ["ringbuf_mem"],
 };
 
-function helperIdOf(proto: HelperProto): number {
-  return Number(Object.entries(HELPER_IDS).find(([k]) => `bpf_${k}` === proto.name)?.[1] ?? -1);
+/** verbose_invalid_scalar's bounds: ` smin=N smax=M`, or ` unknown scalar value`. */
+function boundsText(s: Scalar): string {
+  let text = "";
+  if (s.smin > S64_MIN) text += ` smin=${s.smin}`;
+  if (s.smax < (1n << 63n) - 1n) text += ` smax=${s.smax}`;
+  return text || " unknown scalar value";
 }
 
 /** The return value ranges the kernel enforces for a privileged program (check_return_code). */
