@@ -6,6 +6,7 @@
  * @module
  */
 import { HelperId, MapType, ProgType } from "../uapi/index.ts";
+import { HELPER_AVAILABILITY } from "./helper-availability.generated.ts";
 
 /** What an argument register must hold (`enum bpf_arg_type`, flags folded in). */
 export type ArgKind =
@@ -36,7 +37,11 @@ export type ArgKind =
   /** ARG_PTR_TO_STACK_OR_NULL: a callback's context. */
   | "stack_or_null"
   /** ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE: memory reserved in a ring buffer, released. */
-  | "ringbuf_mem_release";
+  | "ringbuf_mem_release"
+  /** ARG_PTR_TO_SOCK_COMMON: any socket pointer, not NULL. */
+  | "sock_common"
+  /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE: a socket reference, released. */
+  | "sock_release";
 
 /** What a helper returns (`enum bpf_return_type`, flags folded in). */
 export type ReturnKind =
@@ -44,7 +49,13 @@ export type ReturnKind =
   | "void"
   | "map_value_or_null"
   /** RET_PTR_TO_MEM | MEM_RINGBUF | PTR_MAYBE_NULL, with a reference to release. */
-  | "ringbuf_mem_or_null";
+  | "ringbuf_mem_or_null"
+  /** RET_PTR_TO_SOCKET_OR_NULL. */
+  | "sock_or_null"
+  /** RET_PTR_TO_SOCK_COMMON_OR_NULL. */
+  | "sock_common_or_null"
+  /** RET_PTR_TO_TCP_SOCK_OR_NULL. */
+  | "tcp_sock_or_null";
 
 export interface HelperProto {
   readonly name: string;
@@ -60,6 +71,12 @@ export interface HelperProto {
   readonly changesPacket?: boolean;
   /** Map types the map argument may be (any when absent). */
   readonly mapTypes?: readonly number[];
+  /**
+   * What the returned pointer owes (the kernel's is_acquire_function and
+   * is_ptr_cast_function): "acquire" — a new reference the program must release;
+   * "cast" — a view of the argument's object, sharing its reference.
+   */
+  readonly ref?: "acquire" | "cast";
   /** The callback's frame: what r1..r5 hold when the callback runs. */
   readonly callback?: "loop" | "for_each_map_elem";
 }
@@ -87,8 +104,18 @@ const PROBE_READ = {
   gplOnly: true,
 } as const satisfies Omit<HelperProto, "name" | "id">;
 
+const SK_LOOKUP = {
+  args: ["ctx", "mem", "const_size_or_zero", "anything", "anything"],
+  ret: "sock_or_null",
+  ref: "acquire",
+  pktAccess: true,
+} as const satisfies Omit<HelperProto, "name" | "id">;
+
 interface Entry extends Omit<HelperProto, "id"> {
-  /** Program types that may call it (every type when absent). */
+  /**
+   * Program types that may call it (every type when absent), for types the probed
+   * availability table does not cover.
+   */
   readonly progTypes?: readonly number[];
 }
 
@@ -150,6 +177,7 @@ const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>
   ringbuf_reserve: {
     args: ["map_ptr", "alloc_size", "anything"],
     ret: "ringbuf_mem_or_null",
+    ref: "acquire",
     mapTypes: RINGBUF,
   },
   ringbuf_submit: { args: ["ringbuf_mem_release", "anything"], ret: "void" },
@@ -182,6 +210,14 @@ const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>
     changesPacket: true,
     progTypes: TC_TYPES,
   },
+  // Socket lookups (skb, xdp, sock_addr flavours share their prototype) and references.
+  sk_lookup_tcp: SK_LOOKUP,
+  sk_lookup_udp: SK_LOOKUP,
+  skc_lookup_tcp: { ...SK_LOOKUP, ret: "sock_common_or_null" },
+  sk_release: { args: ["sock_release"], ret: "integer" },
+  sk_fullsock: { args: ["sock_common"], ret: "sock_or_null", ref: "cast" },
+  tcp_sock: { args: ["sock_common"], ret: "tcp_sock_or_null", ref: "cast" },
+  get_listener_sock: { args: ["sock_common"], ret: "sock_or_null" },
   loop: {
     args: ["anything", "func", "stack_or_null", "anything"],
     ret: "integer",
@@ -193,15 +229,24 @@ const NAMES = new Map(
   Object.entries(HelperId).map(([k, v]) => [v as number, k as keyof typeof HelperId]),
 );
 
-/** The prototype of helper `id` as `progType` may call it, or why not. */
+/**
+ * The prototype of helper `id` as `progType` may call it, or why not: `unknown` (no
+ * such helper), `notAllowed` (the kernel refuses it for this program type, per the
+ * probed availability table), `unmodelled` (allowed, but this verifier has no prototype
+ * for it yet, so it cannot judge the call).
+ */
 export function helperProto(
   id: number,
   progType: number,
-): { proto: HelperProto } | { unknown: true } | { notAllowed: string } {
+): { proto: HelperProto } | { unknown: true } | { notAllowed: string } | { unmodelled: string } {
   const name = NAMES.get(id);
   if (name === undefined || name === "unspec") return { unknown: true };
+  const probed = HELPER_AVAILABILITY.get(progType);
+  if (probed && !probed.includes(id)) return { notAllowed: `bpf_${name}` };
   const e = TABLE[name];
-  if (!e || (e.progTypes && !e.progTypes.includes(progType))) return { notAllowed: `bpf_${name}` };
+  if (!e) return probed ? { unmodelled: `bpf_${name}` } : { notAllowed: `bpf_${name}` };
+  if (!probed && e.progTypes && !e.progTypes.includes(progType))
+    return { notAllowed: `bpf_${name}` };
   return { proto: { ...e, name: `bpf_${name}`, id } };
 }
 

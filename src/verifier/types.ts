@@ -60,6 +60,8 @@ export interface TypeFlags {
   readonly rdonly?: boolean;
   /** MEM_RINGBUF: memory reserved in a ring buffer (a reference to submit or discard). */
   readonly ringbuf?: boolean;
+  /** PTR_TRUSTED: a BTF pointer the kernel vouches for (`trusted_ptr_...`). */
+  readonly trusted?: boolean;
 }
 
 /** `reg_type_str`: e.g. `map_value_or_null`, `rdonly_mem`, `ringbuf_mem_or_null`. */
@@ -67,6 +69,7 @@ export function typeName(base: BaseType, flags: TypeFlags = {}): string {
   let prefix = "";
   if (flags.rdonly) prefix += "rdonly_";
   if (flags.ringbuf) prefix += "ringbuf_";
+  if (flags.trusted) prefix += "trusted_";
   return `${prefix}${BASE_NAMES[base]}${flags.maybeNull ? "_or_null" : ""}`;
 }
 

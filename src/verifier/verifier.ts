@@ -26,11 +26,19 @@ import {
   BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE,
+  HelperId,
   MapType,
   ProgType,
   progTypeName,
 } from "../uapi/index.ts";
-import { ctxRule, mayWritePacket } from "./ctx.ts";
+import {
+  bpfSockAccess,
+  ctxRule,
+  mayWritePacket,
+  sockCommonAccess,
+  tcpSockAccess,
+  xdpSockAccess,
+} from "./ctx.ts";
 import {
   constValue,
   invariants,
@@ -82,7 +90,7 @@ import {
   statesEqual,
   UNKNOWN,
 } from "./state.ts";
-import { isPacketPointer, typeName } from "./types.ts";
+import { type BaseType, isPacketPointer, typeName } from "./types.ts";
 
 /** A map the program's `lddw` instructions refer to by index (imm of BPF_PSEUDO_MAP_FD/VALUE). */
 export interface VerifierMap {
@@ -961,6 +969,20 @@ class Walker {
           this.fail("cannot write into packet");
         this.packetAccess(regno, reg, off, size, false);
         return UNKNOWN;
+      case "sock":
+      case "sock_common":
+      case "tcp_sock":
+      case "xdp_sock": {
+        // check_sock_access: the fields of struct bpf_sock / bpf_tcp_sock, read only.
+        if (kind === "write") this.fail(`R${regno} cannot write into ${name}`);
+        if (reg.s.smin < 0n)
+          this.fail(
+            `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`,
+          );
+        const valid = SOCK_ACCESS[reg.type](off, size);
+        if (!valid) this.fail(`R${regno} invalid ${name} access off=${off} size=${size}`);
+        return UNKNOWN;
+      }
       default:
         this.fail(`R${regno} invalid mem access '${name}'`);
     }
@@ -1220,6 +1242,7 @@ class Walker {
     const t = this.opts.progType;
     if (t !== ProgType.SOCKET_FILTER && t !== ProgType.SCHED_CLS && t !== ProgType.SCHED_ACT)
       this.fail("BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    this.resourceLeak("BPF_LD_[ABS|IND]");
     const r6 = this.readReg(6);
     if (src >= 0) this.readReg(src);
     if (r6.type !== "ctx") this.fail("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
@@ -1324,8 +1347,8 @@ class Walker {
       if (isNull) set(scalarReg(scalarConst(0n)));
       else set({ ...r, flags: { ...r.flags, maybeNull: false } });
     }
-    if (isNull && ptr.refObjId) {
-      // A NULL reference holds nothing to release.
+    if (isNull && ptr.refObjId && ptr.refObjId === id) {
+      // A NULL reference holds nothing to release (a NULL cast of one still does).
       this.state.refs = this.state.refs.filter((x) => x.id !== ptr.refObjId);
     }
   }
@@ -1429,8 +1452,7 @@ class Walker {
       return false;
     }
     const r0 = this.readReg(0);
-    const leaked = this.state.refs[0];
-    if (leaked) this.fail(`Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`);
+    this.resourceLeak();
     this.returnCode(r0);
     this.recordStackDepth(f);
     return true;
@@ -1496,6 +1518,8 @@ class Walker {
     if ("unknown" in found) this.fail(`invalid func unknown#${id}`);
     if ("notAllowed" in found)
       this.fail(`program of this type cannot use helper ${found.notAllowed}#${id}`);
+    if ("unmodelled" in found)
+      this.fail(`tsbpf does not model helper ${found.unmodelled}#${id} yet`);
     const proto = found.proto;
     if (proto.gplOnly && this.opts.gpl === false)
       this.fail("cannot call GPL-restricted function from non-GPL compatible program");
@@ -1508,6 +1532,7 @@ class Walker {
       rawMem: undefined,
     };
     for (const [i, kind] of proto.args.entries()) this.helperArg(proto, kind, i + 1, meta);
+    if (id === HelperId.tail_call) this.resourceLeak("tail_call");
     if (meta.rawMem) {
       // The helper writes that memory: it is no longer what was there.
       const { regno, size } = meta.rawMem;
@@ -1532,9 +1557,8 @@ class Walker {
         const m = meta.map;
         if (m && (m.type === MapType.SOCKMAP || m.type === MapType.SOCKHASH)) {
           // A socket map's lookup gives a socket, a reference to release (bpf_sk_release).
-          const id = this.newId();
-          this.state.refs = [...this.state.refs, { id, insn: this.pc }];
-          this.setReg(0, pointerReg("sock", { flags: { maybeNull: true }, id, refObjId: id }));
+          this.setReg(0, pointerReg("sock", { flags: { maybeNull: true } }));
+          this.returnRef(proto.name === "bpf_map_lookup_elem" ? "acquire" : undefined, meta);
           break;
         }
         // An array lookup with a constant key in range cannot fail (6.13+).
@@ -1551,25 +1575,47 @@ class Walker {
         );
         break;
       }
-      case "ringbuf_mem_or_null": {
-        const id = this.newId();
-        this.state.refs = [...this.state.refs, { id, insn: this.pc }];
+      case "ringbuf_mem_or_null":
         this.setReg(
           0,
-          pointerReg("mem", {
-            flags: { ringbuf: true, maybeNull: true },
-            id: this.newId(),
-            refObjId: id,
-            memSize: meta.memSize,
+          pointerReg("mem", { flags: { ringbuf: true, maybeNull: true }, memSize: meta.memSize }),
+        );
+        this.returnRef(proto.ref, meta);
+        break;
+      case "sock_or_null":
+      case "sock_common_or_null":
+      case "tcp_sock_or_null":
+        this.setReg(
+          0,
+          pointerReg(proto.ret.slice(0, -"_or_null".length) as BaseType, {
+            flags: { maybeNull: true },
           }),
         );
+        this.returnRef(proto.ref, meta);
         break;
-      }
     }
     if (proto.changesPacket) {
       for (const [r, set] of this.allRegs())
         if (isPacketPointer(r.type) || r.type === "pkt_end") set(UNKNOWN);
     }
+  }
+
+  /**
+   * The ids of a returned pointer that may be NULL (check_helper_call): a fresh id for
+   * the NULL check; an acquired reference then replaces it with the reference's own id
+   * (so the kernel's count of ids moves twice), a cast shares its argument's reference.
+   */
+  returnRef(ref: HelperProto["ref"], meta: CallMeta): void {
+    const r0 = this.frame.regs[0] as Reg;
+    let id = this.newId();
+    let refObjId = 0;
+    if (ref === "cast") refObjId = meta.refObjId;
+    else if (ref === "acquire") {
+      id = this.newId();
+      refObjId = id;
+      this.state.refs = [...this.state.refs, { id, insn: this.pc }];
+    }
+    this.frame.regs[0] = { ...r0, id, refObjId };
   }
 
   /**
@@ -1615,6 +1661,18 @@ class Walker {
     });
   }
 
+  /**
+   * check_resource_leak: a reference still held where the program may end (exit, a tail
+   * call, a legacy packet load that fails); `what` names the instruction that is not exit.
+   */
+  resourceLeak(what?: string): void {
+    const leaked = this.state.refs[0];
+    if (!leaked) return;
+    const line = `Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`;
+    if (what) this.fail(line, `${what} would lead to reference leak`);
+    this.fail(line);
+  }
+
   releaseReference(refObjId: number): void {
     this.state.refs = this.state.refs.filter((r) => r.id !== refObjId);
     for (const [r, set] of this.allRegs()) if (r.refObjId === refObjId) set(UNKNOWN);
@@ -1634,7 +1692,7 @@ class Walker {
         this.fail(
           `R${regno} type=${typeName(reg.type, reg.flags)} expected=${expected.join(", ")}`,
         );
-      if (kind === "ringbuf_mem_release") {
+      if (kind === "ringbuf_mem_release" || kind === "sock_release") {
         if (reg.off)
           this.fail(
             `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`,
@@ -1644,7 +1702,7 @@ class Walker {
         this.ptrOffReg(regno, reg, false);
       }
     }
-    if (kind === "ringbuf_mem_release") {
+    if (kind === "ringbuf_mem_release" || kind === "sock_release") {
       if (!reg.refObjId && !isNull)
         this.fail(`R${regno} must be referenced when passed to release function`);
       meta.releaseRegno = regno;
@@ -1786,6 +1844,13 @@ interface CallMeta {
   rawMem: { regno: number; size: number } | undefined;
 }
 
+const SOCK_ACCESS = {
+  sock: bpfSockAccess,
+  sock_common: sockCommonAccess,
+  tcp_sock: tcpSockAccess,
+  xdp_sock: xdpSockAccess,
+};
+
 const MEM_TYPES = [
   "fp",
   "pkt",
@@ -1815,6 +1880,8 @@ const EXPECTED: Record<ArgKind, readonly string[]> = {
   func: ["func"],
   stack_or_null: ["fp"],
   ringbuf_mem_release: ["ringbuf_mem"],
+  sock_common: ["sock_common", "sock", "tcp_sock", "xdp_sock"],
+  sock_release: ["sock_common", "sock", "tcp_sock", "xdp_sock", "ptr_", "trusted_ptr_"],
 };
 
 /** verbose_invalid_scalar's bounds: ` smin=N smax=M`, or ` unknown scalar value`. */
