@@ -12,14 +12,15 @@
  * @module
  */
 import { execFileSync } from "node:child_process";
-import { release } from "node:os";
 import { writeFileSync } from "node:fs";
+import { release } from "node:os";
 import { scanHelpers } from "../src/kernel/features/helpers.ts";
 import { ProgType } from "../src/uapi/index.ts";
 
 const argv = process.argv.slice(2);
 const outIdx = argv.indexOf("--out");
-const out = outIdx >= 0 ? (argv[outIdx + 1] as string) : "src/verifier/helper-availability.generated.ts";
+const out =
+  outIdx >= 0 ? (argv[outIdx + 1] as string) : "src/verifier/helper-availability.generated.ts";
 
 const rows: string[] = [];
 for (const [name, id] of Object.entries(ProgType)) {

@@ -303,8 +303,7 @@ const skMsg: CtxRule = (off, size, write) => {
 /** sk_lookup_is_valid_access: struct bpf_sk_lookup (72 bytes), read only. */
 const skLookup: CtxRule = (off, size, write) => {
   if (off < 0 || off >= 72 || off % size !== 0 || write) return undefined;
-  if (within(off, 0, 8))
-    return ok(size === 8, { type: "sock", flags: { maybeNull: true } }); // sk
+  if (within(off, 0, 8)) return ok(size === 8, { type: "sock", flags: { maybeNull: true } }); // sk
   if (within(off, 8, 36) || within(off, 40, 68)) return ok(narrowOk(size, 4));
   if (within(off, 36, 38)) return ok(size === 4 || narrowOk(size, 2)); // remote_port
   if (within(off, 38, 40)) return ok(narrowOk(size, 2)); // its zero padding
