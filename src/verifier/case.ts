@@ -27,7 +27,8 @@
  * - `prog_flags`: BPF_F_* load flags, a number or a list of names (`"ANY_ALIGNMENT"`,
  *   with or without `BPF_F_`).
  * - `funcs`: func_info records over a minimal BTF where every function is
- *   `int f(void)`: `[{ "insn_off": n, "linkage": "static" | "global" }]`.
+ *   `int f(void)` (or `void f(void)` with `"ret": "void"`):
+ *   `[{ "insn_off": n, "linkage": "static" | "global", "ret": "int" | "void" }]`.
  * - `license` (default "GPL") and `name` (default "case") are optional.
  *
  * Pure: no `node:` imports.
@@ -66,6 +67,8 @@ export interface CaseFunc {
   readonly insnOff: number;
   /** BTF linkage: a global function is verified on its own, a static one with its caller. */
   readonly linkage: "static" | "global";
+  /** What the function returns in its BTF prototype: `int` (the default) or `void`. */
+  readonly ret?: "int" | "void";
 }
 
 /** A map of a case: what to create, and where its value holds a spin lock. */
@@ -156,7 +159,7 @@ const MAP_FIELDS = new Set([
   "inner_map",
   "spin_lock_off",
 ]);
-const FUNC_FIELDS = new Set(["insn_off", "linkage"]);
+const FUNC_FIELDS = new Set(["insn_off", "linkage", "ret"]);
 
 function byName(values: Readonly<Record<string, number>>, name: (v: number) => string | undefined) {
   const m = new Map<string, number>();
@@ -249,7 +252,15 @@ export function parseCase(input: string | Json, opts: ParseCaseOptions = {}): Ve
     if (linkage !== "static" && linkage !== "global") {
       fail(`${where}.linkage`, `${JSON.stringify(linkage)} is neither "static" nor "global"`);
     }
-    return { insnOff, linkage: linkage as "static" | "global" };
+    const ret = o.ret === undefined ? "int" : string(o.ret, `${where}.ret`, fail);
+    if (ret !== "int" && ret !== "void") {
+      fail(`${where}.ret`, `${JSON.stringify(ret)} is neither "int" nor "void"`);
+    }
+    return {
+      insnOff,
+      linkage: linkage as "static" | "global",
+      ...(ret === "void" ? { ret: "void" as const } : {}),
+    };
   });
 
   checkMapReferences(insns, maps.length, fail);
@@ -477,7 +488,11 @@ export function formatCase(c: VerifierCase): string {
     license: c.license,
     insns: hex.join(" "),
     maps: c.maps.map((m) => mapJson(m.spec, m.spinLockOff)),
-    funcs: c.funcs.map((f) => ({ insn_off: f.insnOff, linkage: f.linkage })),
+    funcs: c.funcs.map((f) => ({
+      insn_off: f.insnOff,
+      linkage: f.linkage,
+      ...(f.ret === "void" ? { ret: "void" } : {}),
+    })),
   };
   return `${JSON.stringify(out, null, 2)}\n`;
 }
@@ -526,15 +541,19 @@ export function caseBtf(c: VerifierCase): CaseBtf | undefined {
   } as Omit<Extract<BTFType, { kind: "INT" }>, "id">);
   let funcInfo: Uint8Array | undefined;
   if (c.funcs.length > 0) {
-    const proto = add({ kind: "FUNC_PROTO", name: "", returnType: int, params: [] } as Omit<
-      Extract<BTFType, { kind: "FUNC_PROTO" }>,
-      "id"
-    >);
+    const protoOf = (returnType: number) =>
+      add({ kind: "FUNC_PROTO", name: "", returnType, params: [] } as Omit<
+        Extract<BTFType, { kind: "FUNC_PROTO" }>,
+        "id"
+      >);
+    const proto = protoOf(int);
+    const voidProto = c.funcs.some((f) => f.ret === "void") ? protoOf(0) : proto;
     funcInfo = new Uint8Array(c.funcs.length * FUNC_INFO_RECORD_SIZE);
     const view = new DataView(funcInfo.buffer);
     c.funcs.forEach((f, i) => {
       const name = i === 0 ? sanitizeFuncName(c.name) : `f${i}`;
-      const id = add({ kind: "FUNC", name, type: proto, linkage: f.linkage } as Omit<
+      const type = f.ret === "void" ? voidProto : proto;
+      const id = add({ kind: "FUNC", name, type, linkage: f.linkage } as Omit<
         Extract<BTFType, { kind: "FUNC" }>,
         "id"
       >);

@@ -38,6 +38,18 @@ export type ArgKind =
   | "stack_or_null"
   /** ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE: memory reserved in a ring buffer, released. */
   | "ringbuf_mem_release"
+  /** ARG_PTR_TO_CTX_OR_NULL. */
+  | "ctx_or_null"
+  /** ARG_PTR_TO_MEM without MEM_RDONLY: initialised memory the helper may also write. */
+  | "mem_rw"
+  /** ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED, 8 bytes: an aligned u64 out-parameter. */
+  | "u64_out"
+  /** The same, 4 bytes: an aligned u32 in/out-parameter (bpf_check_mtu's mtu_len). */
+  | "u32_out"
+  /** ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE: value_size bytes the helper fills. */
+  | "map_value_out"
+  /** ARG_PTR_TO_BTF_ID_SOCK_COMMON: a socket pointer (any flavour). */
+  | "btf_sock_common"
   /** ARG_PTR_TO_SOCK_COMMON: any socket pointer, not NULL. */
   | "sock_common"
   /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE: a socket reference, released. */
@@ -46,6 +58,8 @@ export type ArgKind =
 /** What a helper returns (`enum bpf_return_type`, flags folded in). */
 export type ReturnKind =
   | "integer"
+  /** RET_PTR_TO_MAP_VALUE: never NULL (bpf_get_local_storage). */
+  | "map_value"
   | "void"
   | "map_value_or_null"
   /** RET_PTR_TO_MEM | MEM_RINGBUF | PTR_MAYBE_NULL, with a reference to release. */
@@ -111,12 +125,28 @@ const SK_LOOKUP = {
   pktAccess: true,
 } as const satisfies Omit<HelperProto, "name" | "id">;
 
+const SOCK_REDIRECT = {
+  args: ["ctx", "map_ptr", "anything", "anything"],
+  ret: "integer",
+} as const satisfies Omit<HelperProto, "name" | "id">;
+const SOCK_REDIRECT_KEY = {
+  args: ["ctx", "map_ptr", "map_key", "anything"],
+  ret: "integer",
+} as const satisfies Omit<HelperProto, "name" | "id">;
+
 interface Entry extends Omit<HelperProto, "id"> {
   /**
    * Program types that may call it (every type when absent), for types the probed
    * availability table does not cover.
    */
   readonly progTypes?: readonly number[];
+  /**
+   * Prototypes that differ by program type (the kernel's per-type func_proto picks
+   * another `bpf_func_proto`): the first variant naming the type replaces the fields it sets.
+   */
+  readonly variants?: readonly (Partial<Omit<Entry, "variants" | "name">> & {
+    readonly for: readonly number[];
+  })[];
 }
 
 const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>>> = {
@@ -218,6 +248,195 @@ const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>
   sk_fullsock: { args: ["sock_common"], ret: "sock_or_null", ref: "cast" },
   tcp_sock: { args: ["sock_common"], ret: "tcp_sock_or_null", ref: "cast" },
   get_listener_sock: { args: ["sock_common"], ret: "sock_or_null" },
+  jiffies64: { args: [], ret: "integer" },
+  get_numa_node_id: { args: [], ret: "integer" },
+  ktime_get_coarse_ns: { args: [], ret: "integer" },
+  ktime_get_tai_ns: { args: [], ret: "integer" },
+  get_current_cgroup_id: { args: [], ret: "integer" },
+  get_current_ancestor_cgroup_id: { args: ["anything"], ret: "integer" },
+  get_current_task: { args: [], ret: "integer", gplOnly: true },
+  send_signal: { args: ["anything"], ret: "integer" },
+  send_signal_thread: { args: ["anything"], ret: "integer" },
+  probe_write_user: { args: ["anything", "mem", "const_size"], ret: "integer", gplOnly: true },
+  strtol: { args: ["mem", "const_size", "anything", "u64_out"], ret: "integer" },
+  strtoul: { args: ["mem", "const_size", "anything", "u64_out"], ret: "integer" },
+  get_stack: {
+    args: ["ctx", "uninit_mem", "const_size_or_zero", "anything"],
+    ret: "integer",
+    gplOnly: true,
+    variants: [
+      {
+        for: [ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE],
+        args: ["ctx", "mem", "const_size_or_zero", "anything"],
+      },
+    ],
+  },
+  get_stackid: {
+    args: ["ctx", "map_ptr", "anything"],
+    ret: "integer",
+    gplOnly: true,
+    mapTypes: [MapType.STACK_TRACE],
+    variants: [{ for: [ProgType.PERF_EVENT], gplOnly: false }],
+  },
+  perf_event_read: {
+    args: ["map_ptr", "anything"],
+    ret: "integer",
+    gplOnly: true,
+    mapTypes: [MapType.PERF_EVENT_ARRAY],
+  },
+  perf_event_read_value: {
+    args: ["map_ptr", "anything", "uninit_mem", "const_size"],
+    ret: "integer",
+    gplOnly: true,
+    mapTypes: [MapType.PERF_EVENT_ARRAY],
+  },
+  get_func_ip: { args: ["ctx"], ret: "integer", gplOnly: true },
+  get_attach_cookie: { args: ["ctx"], ret: "integer" },
+  current_task_under_cgroup: {
+    args: ["map_ptr", "anything"],
+    ret: "integer",
+    mapTypes: [MapType.CGROUP_ARRAY],
+  },
+  get_local_storage: {
+    args: ["map_ptr", "anything"],
+    ret: "map_value",
+    mapTypes: [MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE],
+  },
+  map_push_elem: {
+    args: ["map_ptr", "map_value", "anything"],
+    ret: "integer",
+    pktAccess: true,
+    mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER],
+  },
+  map_pop_elem: {
+    args: ["map_ptr", "map_value_out"],
+    ret: "integer",
+    mapTypes: [MapType.QUEUE, MapType.STACK],
+  },
+  map_peek_elem: {
+    args: ["map_ptr", "map_value_out"],
+    ret: "integer",
+    mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER],
+  },
+  // Socket buffers (tc, socket filters, lwt, sk_skb: the availability table says which).
+  csum_update: { args: ["ctx", "anything"], ret: "integer" },
+  get_hash_recalc: { args: ["ctx"], ret: "integer" },
+  set_hash: { args: ["ctx", "anything"], ret: "integer" },
+  get_route_realm: { args: ["ctx"], ret: "integer" },
+  skb_cgroup_id: { args: ["ctx"], ret: "integer" },
+  skb_ecn_set_ce: { args: ["ctx"], ret: "integer" },
+  skb_under_cgroup: {
+    args: ["ctx", "map_ptr", "anything"],
+    ret: "integer",
+    mapTypes: [MapType.CGROUP_ARRAY],
+  },
+  skb_pull_data: { args: ["ctx", "anything"], ret: "integer", changesPacket: true },
+  skb_change_head: { args: ["ctx", "anything", "anything"], ret: "integer", changesPacket: true },
+  skb_change_tail: { args: ["ctx", "anything", "anything"], ret: "integer", changesPacket: true },
+  skb_change_proto: { args: ["ctx", "anything", "anything"], ret: "integer", changesPacket: true },
+  skb_change_type: { args: ["ctx", "anything"], ret: "integer" },
+  skb_adjust_room: {
+    args: ["ctx", "anything", "anything", "anything"],
+    ret: "integer",
+    changesPacket: true,
+  },
+  skb_vlan_pop: { args: ["ctx"], ret: "integer", changesPacket: true },
+  l3_csum_replace: {
+    args: ["ctx", "anything", "anything", "anything", "anything"],
+    ret: "integer",
+    changesPacket: true,
+  },
+  l4_csum_replace: {
+    args: ["ctx", "anything", "anything", "anything", "anything"],
+    ret: "integer",
+    changesPacket: true,
+  },
+  clone_redirect: {
+    args: ["ctx", "anything", "anything"],
+    ret: "integer",
+    changesPacket: true,
+  },
+  skb_load_bytes_relative: {
+    args: ["ctx", "anything", "uninit_mem", "const_size", "anything"],
+    ret: "integer",
+  },
+  skb_get_tunnel_key: {
+    args: ["ctx", "uninit_mem", "const_size", "anything"],
+    ret: "integer",
+  },
+  skb_set_tunnel_key: { args: ["ctx", "mem", "const_size", "anything"], ret: "integer" },
+  redirect: { args: ["anything", "anything"], ret: "integer" },
+  redirect_peer: { args: ["anything", "anything"], ret: "integer" },
+  redirect_neigh: {
+    args: ["anything", "mem_or_null", "const_size_or_zero", "anything"],
+    ret: "integer",
+  },
+  redirect_map: {
+    args: ["map_ptr", "anything", "anything"],
+    ret: "integer",
+    mapTypes: [MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP],
+  },
+  check_mtu: {
+    args: ["ctx", "anything", "u32_out", "anything", "anything"],
+    ret: "integer",
+    gplOnly: true,
+  },
+  fib_lookup: { args: ["ctx", "mem_rw", "const_size", "anything"], ret: "integer", gplOnly: true },
+  xdp_load_bytes: { args: ["ctx", "anything", "uninit_mem", "const_size"], ret: "integer" },
+  xdp_store_bytes: { args: ["ctx", "anything", "mem", "const_size"], ret: "integer" },
+  xdp_get_buff_len: { args: ["ctx"], ret: "integer" },
+  // Sockets and socket maps.
+  get_socket_cookie: { args: ["ctx"], ret: "integer" },
+  get_netns_cookie: { args: ["ctx_or_null"], ret: "integer" },
+  sock_map_update: {
+    args: ["ctx", "map_ptr", "map_key", "anything"],
+    ret: "integer",
+    pktAccess: true,
+    mapTypes: [MapType.SOCKMAP],
+  },
+  sock_hash_update: {
+    args: ["ctx", "map_ptr", "map_key", "anything"],
+    ret: "integer",
+    pktAccess: true,
+    mapTypes: [MapType.SOCKHASH],
+  },
+  sk_redirect_map: { ...SOCK_REDIRECT, mapTypes: [MapType.SOCKMAP] },
+  msg_redirect_map: { ...SOCK_REDIRECT, mapTypes: [MapType.SOCKMAP] },
+  sk_redirect_hash: { ...SOCK_REDIRECT_KEY, mapTypes: [MapType.SOCKHASH] },
+  msg_redirect_hash: { ...SOCK_REDIRECT_KEY, mapTypes: [MapType.SOCKHASH] },
+  sk_select_reuseport: {
+    ...SOCK_REDIRECT_KEY,
+    mapTypes: [MapType.REUSEPORT_SOCKARRAY, MapType.SOCKMAP, MapType.SOCKHASH],
+  },
+  sock_ops_cb_flags_set: { args: ["ctx", "anything"], ret: "integer" },
+  bind: { args: ["ctx", "mem", "const_size"], ret: "integer" },
+  getsockopt: {
+    args: ["btf_sock_common", "anything", "anything", "uninit_mem", "const_size"],
+    ret: "integer",
+    variants: [
+      {
+        for: [ProgType.CGROUP_SOCK_ADDR, ProgType.SOCK_OPS],
+        args: ["ctx", "anything", "anything", "uninit_mem", "const_size"],
+      },
+    ],
+  },
+  setsockopt: {
+    args: ["btf_sock_common", "anything", "anything", "mem", "const_size"],
+    ret: "integer",
+    variants: [
+      {
+        for: [ProgType.CGROUP_SOCK_ADDR, ProgType.SOCK_OPS],
+        args: ["ctx", "anything", "anything", "mem", "const_size"],
+      },
+    ],
+  },
+  tcp_check_syncookie: {
+    args: ["btf_sock_common", "mem", "const_size", "mem", "const_size"],
+    ret: "integer",
+    gplOnly: true,
+    pktAccess: true,
+  },
+  sk_assign: { args: ["ctx", "btf_sock_common", "anything"], ret: "integer" },
   loop: {
     args: ["anything", "func", "stack_or_null", "anything"],
     ret: "integer",
@@ -247,7 +466,8 @@ export function helperProto(
   if (!e) return probed ? { unmodelled: `bpf_${name}` } : { notAllowed: `bpf_${name}` };
   if (!probed && e.progTypes && !e.progTypes.includes(progType))
     return { notAllowed: `bpf_${name}` };
-  return { proto: { ...e, name: `bpf_${name}`, id } };
+  const variant = e.variants?.find((v) => v.for.includes(progType));
+  return { proto: { ...e, ...variant, name: `bpf_${name}`, id } };
 }
 
 /** How many argument registers helper `id` reads (5 when it is unknown: any may be). */

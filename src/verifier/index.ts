@@ -45,6 +45,7 @@ export function verifyCase(
     ...(c.expectedAttachType !== undefined && { expectedAttachType: c.expectedAttachType }),
     maps: c.maps.map((m) => m.spec),
     funcs: c.funcs.map((f) => f.insnOff),
+    voidFuncs: c.funcs.filter((f) => f.ret === "void").map((f) => f.insnOff),
     progFlags: c.progFlags,
     gpl: isGplCompatible(c.license),
     ...opts,

@@ -70,9 +70,12 @@ export function objectCases(
       const v = new DataView(fi.buffer, fi.byteOffset, fi.byteLength);
       for (let o = 0; o + 8 <= fi.length; o += p.btf.funcInfoRecordSize) {
         const t = spec.btf.types[v.getUint32(o + 4, true)];
+        const proto = t?.kind === "FUNC" ? spec.btf.types[t.type] : undefined;
+        const returnsVoid = proto?.kind === "FUNC_PROTO" && proto.returnType === 0;
         funcs.push({
           insnOff: v.getUint32(o, true),
           linkage: t?.kind === "FUNC" && t.linkage === "global" ? "global" : "static",
+          ...(returnsVoid ? { ret: "void" as const } : {}),
         });
       }
     }

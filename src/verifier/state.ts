@@ -176,7 +176,9 @@ function regSafe(old: Reg, now: Reg, ids: IdMap, exact: boolean): boolean {
     return false;
   if (!(exact ? scalarEqual(old.s, now.s) : scalarWithin(old.s, now.s))) return false;
   if (old.type === "pkt" || old.type === "pkt_meta") {
-    if (exact ? old.range !== now.range : now.range < old.range) return false;
+    // A range at or beyond pkt_end (negative) matches only itself.
+    if (exact || old.range < 0 || now.range < 0 ? old.range !== now.range : now.range < old.range)
+      return false;
   }
   return idsMatch(ids, old.id, now.id) && idsMatch(ids, old.refObjId, now.refObjId);
 }

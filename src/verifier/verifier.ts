@@ -114,6 +114,8 @@ export interface VerifyOptions {
   readonly progFlags?: number;
   /** func_info: each function's first instruction (as BTF describes the program), when given. */
   readonly funcs?: readonly number[];
+  /** Of `funcs`, those whose BTF prototype returns void (not a scalar). */
+  readonly voidFuncs?: readonly number[];
   /** Instructions the kernel refuses when reached (slot → its message); see verifyBytes. */
   readonly invalid?: ReadonlyMap<number, string>;
   /** Whether to build the log: 0 none, 1 instructions and error, 2 with states (default 0). */
@@ -321,6 +323,7 @@ class Walker {
           "func_info BTF section doesn't match subprog layout in BPF program",
         ]);
     }
+    this.abnormalReturns();
     this.resolveLdImm64();
     checkCfg(this.slots, this.subprogs);
     this.live = liveRegisters(this.slots);
@@ -346,6 +349,38 @@ class Walker {
 
   get frame(): Frame {
     return cur(this.state);
+  }
+
+  /**
+   * check_btf_func / check_abnormal_return: a legacy packet load or a tail call can end
+   * the program from inside a subprogram, which then "returns" the program's verdict;
+   * so that subprogram must be described by BTF and return an int.
+   */
+  abnormalReturns(): void {
+    const funcs = this.opts.funcs ?? [];
+    const voids = new Set(this.opts.voidFuncs ?? []);
+    for (let i = 1; i < this.subprogs.length; i++) {
+      const start = this.subprogs[i] as number;
+      const end = this.subprogs[i + 1] ?? this.slots.length;
+      let ldAbs = false;
+      let tailCall = false;
+      for (let pc = start; pc < end; pc++) {
+        const insn = this.slots[pc];
+        if (insn?.kind === "ld_abs" || insn?.kind === "ld_ind") ldAbs = true;
+        if (insn?.kind === "call" && insn.target === "helper" && insn.imm === HelperId.tail_call)
+          tailCall = true;
+      }
+      const fail = (line: string) => {
+        throw new VerifyFailure(undefined, [line]);
+      };
+      if (funcs.length === 0) {
+        if (ldAbs) fail("LD_ABS is not allowed in subprogs without BTF");
+        if (tailCall) fail("tail_call is not allowed in subprogs without BTF");
+      } else if (voids.has(start)) {
+        if (ldAbs) fail("LD_ABS is only allowed in functions that return 'int'.");
+        if (tailCall) fail("tail_call is only allowed in functions that return 'int'.");
+      }
+    }
   }
 
   readReg(r: number): Reg {
@@ -1081,6 +1116,7 @@ class Walker {
       this.fail(
         `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`,
       );
+    if (reg.range < 0) this.fail(`R${regno} offset is outside of the packet`);
     const e = this.memAccessError(regno, reg, BigInt(off), size, reg.range, zeroOk);
     if (e) this.fail(e, `R${regno} offset is outside of the packet`);
   }
@@ -1286,8 +1322,32 @@ class Walker {
     return false;
   }
 
+  /**
+   * mark_pkt_end: the branch where a packet pointer compared with pkt_end is found at or
+   * beyond it records that in that register's range (-1 at the end, -2 beyond it), so a
+   * later access fails and a later comparison with pkt_end is decided.
+   */
+  markPacketEnd(insn: JumpInstruction, d: Reg, s: Reg, taken: boolean): void {
+    let beyond: boolean;
+    const endOnRight = s.type === "pkt_end";
+    if (!endOnRight && d.type !== "pkt_end") return;
+    // As `pkt OP end`: where the pointer is past (or at) the end.
+    const op = endOnRight ? insn.op : flipJump(insn.op);
+    const regno = endOnRight ? insn.dst : insn.src;
+    if (op === "jgt" && taken) beyond = true;
+    else if (op === "jge" && taken) beyond = false;
+    else if (op === "jle" && !taken) beyond = true;
+    else if (op === "jlt" && !taken) beyond = false;
+    else return;
+    const r = this.frame.regs[regno] as Reg;
+    if (r.type !== "pkt") return;
+    this.frame.regs[regno] = { ...r, range: beyond ? BEYOND_PKT_END : AT_PKT_END };
+  }
+
   branchTaken(op: JumpOp, d: Reg, s: Reg, bits: 32 | 64): 1 | 0 | -1 {
     if (d.type === "scalar" && s.type === "scalar") return isBranchTaken(op, d.s, s.s, bits);
+    const pktAny = (r: Reg) => r.type === "pkt" || r.type === "pkt_meta" || r.type === "pkt_end";
+    if (pktAny(d) && pktAny(s)) return bits === 64 ? packetBranchTaken(op, d, s) : -1;
     // A pointer that cannot be NULL is never equal to 0.
     const ptr = d.type === "scalar" ? s : d;
     const other = d.type === "scalar" ? d : s;
@@ -1312,6 +1372,26 @@ class Walker {
         this.updateLinked(dst, d, a);
         if (insn.source === "reg" && !same) this.updateLinked(insn.src, s, b);
         return;
+      }
+      // A maybe-NULL pointer found equal to one that cannot be NULL is not NULL either
+      // (that register only).
+      if (
+        insn.source === "reg" &&
+        bits === 64 &&
+        (op === "jeq" || op === "jne") &&
+        (op === "jeq") === taken &&
+        d.type !== "scalar" &&
+        s.type !== "scalar" &&
+        d.type !== "btf_id" &&
+        s.type !== "btf_id"
+      ) {
+        const notNull = (r: Reg) => !r.flags.maybeNull && NOT_NULL.has(r.type);
+        const lift = (regno: number) => {
+          const r = this.frame.regs[regno] as Reg;
+          this.frame.regs[regno] = { ...r, flags: { ...r.flags, maybeNull: false } };
+        };
+        if (notNull(d) && s.flags.maybeNull) lift(insn.src);
+        if (notNull(s) && d.flags.maybeNull) lift(dst);
       }
       // NULL checks: `if rX == 0` / `if rX != 0` on a maybe-NULL pointer.
       if (
@@ -1377,6 +1457,7 @@ class Walker {
         open = true;
       }
     }
+    this.markPacketEnd(insn, d, s, taken);
     if (!good) return;
     if (good.off < 0 || (good.off === 0 && open)) return;
     if (
@@ -1533,6 +1614,12 @@ class Walker {
     };
     for (const [i, kind] of proto.args.entries()) this.helperArg(proto, kind, i + 1, meta);
     if (id === HelperId.tail_call) this.resourceLeak("tail_call");
+    if (id === HelperId.get_local_storage) {
+      // It cannot fail, so it takes no flags that could make it.
+      const flags = this.frame.regs[2] as Reg;
+      if (!(flags.type === "scalar" && isConst(flags.s) && flags.s.umin === 0n))
+        this.fail("get_local_storage() doesn't support non-zero flags");
+    }
     if (meta.rawMem) {
       // The helper writes that memory: it is no longer what was there.
       const { regno, size } = meta.rawMem;
@@ -1575,6 +1662,9 @@ class Walker {
         );
         break;
       }
+      case "map_value":
+        this.setReg(0, pointerReg("map_value", { map: meta.map }));
+        break;
       case "ringbuf_mem_or_null":
         this.setReg(
           0,
@@ -1678,13 +1768,14 @@ class Walker {
     for (const [r, set] of this.allRegs()) if (r.refObjId === refObjId) set(UNKNOWN);
   }
 
-  helperArg(proto: HelperProto, kind: ArgKind, regno: number, meta: CallMeta): void {
+  helperArg(proto: HelperProto, argKind: ArgKind, regno: number, meta: CallMeta): void {
     const reg = this.readReg(regno);
+    const kind = this.resolveMapArg(proto, argKind, meta);
     if (kind === "anything") return;
     if (isPacketPointer(reg.type) && !proto.pktAccess)
       this.fail("helper access to the packet is not allowed");
     const isNull = reg.type === "scalar" && isConst(reg.s) && reg.s.umin === 0n;
-    const mayBeNull = kind === "mem_or_null" || kind === "stack_or_null";
+    const mayBeNull = kind === "mem_or_null" || kind === "stack_or_null" || kind === "ctx_or_null";
     if (!(isNull && mayBeNull)) {
       const expected = EXPECTED[kind];
       const base = typeName(reg.type, { ringbuf: reg.flags.ringbuf });
@@ -1715,7 +1806,9 @@ class Walker {
           reg.map &&
           (reg.map.type === MapType.SOCKMAP || reg.map.type === MapType.SOCKHASH) &&
           (proto.name === "bpf_map_update_elem" || proto.name === "bpf_map_delete_elem") &&
-          !SOCKMAP_UPDATERS.has(this.opts.progType)
+          !SOCKMAP_UPDATERS.has(this.opts.progType) &&
+          // sock_ops updates through its own helpers, but may delete.
+          !(this.opts.progType === ProgType.SOCK_OPS && proto.name === "bpf_map_delete_elem")
         )
           this.fail("cannot update sockmap in this context");
         if (
@@ -1734,6 +1827,20 @@ class Walker {
         if (!meta.map) this.fail("invalid map_ptr to access map->value");
         this.helperMem(regno, reg, meta.map.valueSize, "read", false);
         break;
+      case "map_value_out":
+        if (!meta.map) this.fail("invalid map_ptr to access map->value");
+        this.helperMem(regno, reg, meta.map.valueSize, "write", false);
+        meta.rawMem = { regno, size: meta.map.valueSize };
+        break;
+      case "u64_out":
+      case "u32_out": {
+        // A fixed-size out-parameter: written whole, and aligned to its size.
+        const size = kind === "u64_out" ? 8 : 4;
+        this.helperMem(regno, reg, size, "write", false);
+        this.alignment(reg, 0, size, true);
+        meta.rawMem = { regno, size };
+        break;
+      }
       case "func":
         meta.func = reg.subprog;
         break;
@@ -1756,6 +1863,22 @@ class Walker {
       default:
         break;
     }
+  }
+
+  /**
+   * resolve_map_arg_type: a socket map's "value" is a socket; a bloom filter's peek
+   * reads the value it is given instead of filling it.
+   */
+  resolveMapArg(proto: HelperProto, kind: ArgKind, meta: CallMeta): ArgKind {
+    if (kind !== "map_value" && kind !== "map_value_out") return kind;
+    if (!meta.map) this.fail("invalid map_ptr to access map->type");
+    const t = meta.map.type;
+    if (t === MapType.SOCKMAP || t === MapType.SOCKHASH) {
+      if (kind !== "map_value") this.fail("invalid arg_type for sockmap/sockhash");
+      return "btf_sock_common";
+    }
+    if (t === MapType.BLOOM_FILTER && proto.id === HelperId.map_peek_elem) return "map_value";
+    return kind;
   }
 
   /**
@@ -1844,6 +1967,47 @@ interface CallMeta {
   rawMem: { regno: number; size: number } | undefined;
 }
 
+/** A packet pointer's range once a comparison put it at pkt_end / beyond it. */
+const AT_PKT_END = -1;
+const BEYOND_PKT_END = -2;
+
+/** The jump that tests the same relation with its operands swapped. */
+function flipJump(op: JumpOp): JumpOp {
+  const FLIP: Partial<Record<JumpOp, JumpOp>> = {
+    jgt: "jlt",
+    jlt: "jgt",
+    jge: "jle",
+    jle: "jge",
+    jsgt: "jslt",
+    jslt: "jsgt",
+    jsge: "jsle",
+    jsle: "jsge",
+  };
+  return FLIP[op] ?? op;
+}
+
+/** is_pkt_ptr_branch_taken: a pointer known at/beyond pkt_end decides some comparisons. */
+function packetBranchTaken(op: JumpOp, d: Reg, s: Reg): 1 | 0 | -1 {
+  let pkt: Reg;
+  if (s.type === "pkt_end") pkt = d;
+  else if (d.type === "pkt_end") {
+    pkt = s;
+    op = flipJump(op);
+  } else return -1;
+  if (pkt.range >= 0) return -1;
+  switch (op) {
+    case "jle":
+    case "jgt":
+      if (pkt.range === BEYOND_PKT_END) return op === "jgt" ? 1 : 0;
+      return -1;
+    case "jlt":
+    case "jge":
+      return op === "jge" ? 1 : 0;
+    default:
+      return -1;
+  }
+}
+
 const SOCK_ACCESS = {
   sock: bpfSockAccess,
   sock_common: sockCommonAccess,
@@ -1881,6 +2045,12 @@ const EXPECTED: Record<ArgKind, readonly string[]> = {
   stack_or_null: ["fp"],
   ringbuf_mem_release: ["ringbuf_mem"],
   sock_common: ["sock_common", "sock", "tcp_sock", "xdp_sock"],
+  btf_sock_common: ["sock_common", "sock", "tcp_sock", "xdp_sock", "ptr_", "trusted_ptr_"],
+  ctx_or_null: ["ctx"],
+  mem_rw: MEM_TYPES,
+  u64_out: MEM_TYPES,
+  u32_out: MEM_TYPES,
+  map_value_out: MEM_TYPES,
   sock_release: ["sock_common", "sock", "tcp_sock", "xdp_sock", "ptr_", "trusted_ptr_"],
 };
 

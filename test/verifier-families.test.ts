@@ -1,0 +1,256 @@
+/**
+ * Named programs for the verifier's rule families (issue 11), each judged by tsbpf and
+ * by the running kernel: the same verdict, and for a rejection the same error line at
+ * the same instruction. One program per rule that a family adds: socket references and
+ * their leaks, socket field access, the socket-level contexts, packet pointers found at
+ * or beyond pkt_end, pointer equality that proves non-NULL, out-parameters, helper
+ * availability per program type, and legacy loads in subprograms.
+ * The verifier follows Linux 6.18, so other kernels skip.
+ */
+import assert from "node:assert/strict";
+import { release } from "node:os";
+import { describe, test } from "node:test";
+import { assemble, encodeProgram } from "../src/isa/index.ts";
+import { kernelVerdict } from "../src/kernel/programs/verdict.ts";
+import { parseCase, verifyCase } from "../src/verifier/index.ts";
+import { kernelSkip, needs } from "./support/kernel.ts";
+
+const MODEL_KERNEL = "6.18";
+const versionSkip: string | false = release().startsWith(`${MODEL_KERNEL}.`)
+  ? false
+  : `the verifier follows Linux ${MODEL_KERNEL}; this kernel is ${release()}`;
+
+interface Named {
+  readonly name: string;
+  /** `prog_type[:expected_attach_type]` as CASE.json names them. */
+  readonly type: string;
+  readonly asm: string;
+  readonly maps?: readonly object[];
+  readonly funcs?: readonly object[];
+  /** What the kernel says, for the reader (the test compares with the kernel itself). */
+  readonly expect: string;
+}
+
+/** A tuple of 36 zero bytes at fp-40 and a TCP lookup of it from r6's context. */
+const LOOKUP = `
+r6 = r1
+r1 = 0
+*(u64 *)(r10 -8) = r1
+*(u64 *)(r10 -16) = r1
+*(u64 *)(r10 -24) = r1
+*(u64 *)(r10 -32) = r1
+*(u64 *)(r10 -40) = r1
+r1 = r6
+r2 = r10
+r2 += -40
+r3 = 36
+r4 = 0
+r5 = 0
+call bpf_sk_lookup_tcp
+`;
+
+const NAMED: readonly Named[] = [
+  {
+    name: "socket lookup released",
+    type: "sched_cls",
+    asm: `${LOOKUP}if r0 == 0 goto out\nr1 = r0\ncall bpf_sk_release\nout:\nr0 = 0\nexit`,
+    expect: "verified",
+  },
+  {
+    name: "socket lookup leaked",
+    type: "sched_cls",
+    asm: `${LOOKUP}r0 = 0\nexit`,
+    expect: "Unreleased reference id=2 alloc_insn=13",
+  },
+  {
+    name: "release before the NULL check",
+    type: "sched_cls",
+    asm: `${LOOKUP}r1 = r0\ncall bpf_sk_release\nr0 = 0\nexit`,
+    expect: "R1 type=sock_or_null expected=sock_common, sock, ...",
+  },
+  {
+    name: "socket field read",
+    type: "sched_cls",
+    asm: `${LOOKUP}if r0 == 0 goto out\nr2 = *(u32 *)(r0 +4)\nr1 = r0\ncall bpf_sk_release\nout:\nr0 = 0\nexit`,
+    expect: "verified",
+  },
+  {
+    name: "socket field read too wide",
+    type: "sched_cls",
+    asm: `${LOOKUP}if r0 == 0 goto out\nr2 = *(u64 *)(r0 +0)\nr1 = r0\ncall bpf_sk_release\nout:\nr0 = 0\nexit`,
+    expect: "R0 invalid sock access off=0 size=8",
+  },
+  {
+    name: "socket field write",
+    type: "sched_cls",
+    asm: `${LOOKUP}if r0 == 0 goto out\nr2 = 1\n*(u32 *)(r0 +4) = r2\nr1 = r0\ncall bpf_sk_release\nout:\nr0 = 0\nexit`,
+    expect: "R0 cannot write into sock",
+  },
+  {
+    name: "reference held over a tail call",
+    type: "sched_cls",
+    asm: `${LOOKUP}r7 = r0\nr1 = r6\nr2 = map[id:0]\nr3 = 0\ncall bpf_tail_call\nif r7 == 0 goto out\nr1 = r7\ncall bpf_sk_release\nout:\nr0 = 0\nexit`,
+    maps: [{ type: "prog_array", key_size: 4, value_size: 4, max_entries: 1 }],
+    expect: "Unreleased reference id=2 alloc_insn=13 (tail_call would lead to reference leak)",
+  },
+  {
+    name: "skb->sk through bpf_sk_fullsock and bpf_tcp_sock",
+    type: "cgroup_skb:cgroup_inet_ingress",
+    asm: `r1 = *(u64 *)(r1 +168)\nif r1 == 0 goto out\ncall bpf_sk_fullsock\nif r0 == 0 goto out\nr1 = r0\ncall bpf_tcp_sock\nif r0 == 0 goto out\nr2 = *(u32 *)(r0 +0)\nout:\nr0 = 1\nexit`,
+    expect: "verified",
+  },
+  {
+    name: "ring buffer record leaked",
+    type: "xdp",
+    asm: "r1 = map[id:0]\nr2 = 8\nr3 = 0\ncall bpf_ringbuf_reserve\nr0 = 0\nexit",
+    maps: [{ type: "ringbuf", key_size: 0, value_size: 0, max_entries: 4096 }],
+    expect: "Unreleased reference id=2 alloc_insn=4",
+  },
+  {
+    name: "sock_addr: 8-byte store into user_ip6[0]",
+    type: "cgroup_sock_addr:cgroup_inet6_connect",
+    asm: "r2 = 0\n*(u64 *)(r1 +8) = r2\nr0 = 1\nexit",
+    expect: "verified",
+  },
+  {
+    name: "sock_addr: 8-byte store into user_ip6[1]",
+    type: "cgroup_sock_addr:cgroup_inet6_connect",
+    asm: "r2 = 0\n*(u64 *)(r1 +12) = r2\nr0 = 1\nexit",
+    expect: "invalid bpf_context access off=12 size=8",
+  },
+  {
+    name: "sock_addr: user_ip4 on an IPv6 hook",
+    type: "cgroup_sock_addr:cgroup_inet6_connect",
+    asm: "r2 = *(u32 *)(r1 +4)\nr0 = 1\nexit",
+    expect: "invalid bpf_context access off=4 size=4",
+  },
+  {
+    name: "sk_msg: family, data and data_end",
+    type: "sk_msg",
+    asm: "r2 = *(u32 *)(r1 +16)\nr2 = *(u64 *)(r1 +0)\nr3 = *(u64 *)(r1 +8)\nr0 = 1\nexit",
+    expect: "verified",
+  },
+  {
+    name: "sk_msg: a read at an odd offset",
+    type: "sk_msg",
+    asm: "r2 = *(u32 *)(r1 +17)\nr0 = 1\nexit",
+    expect: "invalid bpf_context access off=17 size=4",
+  },
+  {
+    name: "sk_lookup: 4-byte read of the 2-byte remote_port",
+    type: "sk_lookup:sk_lookup",
+    asm: "r2 = *(u32 *)(r1 +36)\nr0 = 1\nexit",
+    expect: "verified",
+  },
+  {
+    name: "sk_lookup: 8-byte read of family",
+    type: "sk_lookup:sk_lookup",
+    asm: "r2 = *(u64 *)(r1 +8)\nr0 = 1\nexit",
+    expect: "invalid bpf_context access off=8 size=8",
+  },
+  {
+    name: "sockopt: retval written by a setsockopt hook",
+    type: "cgroup_sockopt:cgroup_setsockopt",
+    asm: "r2 = 0\n*(u32 *)(r1 +36) = r2\nr0 = 1\nexit",
+    expect: "invalid bpf_context access off=36 size=4",
+  },
+  {
+    name: "sock_ops: skb_data and skb_data_end",
+    type: "sock_ops",
+    asm: "r2 = *(u64 *)(r1 +192)\nr3 = *(u64 *)(r1 +200)\nr4 = r2\nr4 += 1\nif r4 > r3 goto out\nr0 = *(u8 *)(r2 +0)\nout:\nr0 = 1\nexit",
+    expect: "verified",
+  },
+  {
+    name: "lwt_in: no packet writes",
+    type: "lwt_in",
+    asm: "r2 = *(u32 *)(r1 +76)\nr3 = *(u32 *)(r1 +80)\nr4 = r2\nr4 += 1\nif r4 > r3 goto out\nr5 = 0\n*(u8 *)(r2 +0) = r5\nout:\nr0 = 0\nexit",
+    expect: "cannot write into packet",
+  },
+  {
+    name: "packet pointer beyond pkt_end",
+    type: "xdp",
+    asm: "r2 = *(u32 *)(r1 +0)\nr3 = *(u32 *)(r1 +4)\nif r2 > r3 goto over\nr0 = 1\nexit\nover:\nr0 = *(u8 *)(r2 +0)\nr0 = 1\nexit",
+    expect: "R2 offset is outside of the packet",
+  },
+  {
+    name: "equal to a pointer that is not NULL",
+    type: "xdp",
+    asm: `r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:0]
+call bpf_map_lookup_elem
+if r0 == 0 goto out
+r7 = r0
+r2 = r10
+r2 += -4
+r1 = map[id:0]
+call bpf_map_lookup_elem
+if r0 != r7 goto out
+r0 = *(u32 *)(r0 +0)
+out:
+r0 = 0
+exit`,
+    maps: [{ type: "hash", key_size: 4, value_size: 8, max_entries: 4 }],
+    expect: "verified",
+  },
+  {
+    name: "strtol's result misaligned on the stack",
+    type: "cgroup_sysctl",
+    asm: "r1 = 0\n*(u64 *)(r10 -8) = r1\n*(u64 *)(r10 -24) = r1\n*(u64 *)(r10 -16) = r1\nr1 = r10\nr1 += -8\nr2 = 4\nr3 = 0\nr4 = r10\nr4 += -20\ncall bpf_strtol\nr0 = 1\nexit",
+    expect: "misaligned stack access off 0+-20+0 size 8",
+  },
+  {
+    name: "a socket-buffer helper from XDP",
+    type: "xdp",
+    asm: "r2 = 0\nr3 = r10\nr3 += -8\nr4 = 8\ncall bpf_skb_load_bytes\nr0 = 0\nexit",
+    expect: "program of this type cannot use helper bpf_skb_load_bytes#26",
+  },
+  {
+    name: "LD_ABS in a subprogram without BTF",
+    type: "socket_filter",
+    asm: "r6 = r1\ncall pc+2\nr0 = 0\nexit\nr0 = *(u8 *)skb[0]\nexit",
+    expect: "LD_ABS is not allowed in subprogs without BTF",
+  },
+  {
+    name: "LD_ABS in a subprogram returning void",
+    type: "socket_filter",
+    asm: "r6 = r1\ncall pc+2\nr0 = 0\nexit\nr0 = *(u8 *)skb[0]\nexit",
+    funcs: [
+      { insn_off: 0, linkage: "static" },
+      { insn_off: 4, linkage: "static", ret: "void" },
+    ],
+    expect: "LD_ABS is only allowed in functions that return 'int'.",
+  },
+];
+
+function caseOf(n: Named) {
+  const [progType, attach] = n.type.split(":");
+  return parseCase({
+    name: "named",
+    prog_type: progType as string,
+    ...(attach ? { expected_attach_type: attach } : {}),
+    insns: Buffer.from(encodeProgram(assemble(n.asm))).toString("hex"),
+    maps: (n.maps ?? []) as never,
+    ...(n.funcs ? { funcs: n.funcs as never } : {}),
+  });
+}
+
+describe("named programs of each rule family, against the kernel", {
+  skip: needs(kernelSkip, versionSkip),
+}, () => {
+  for (const n of NAMED) {
+    test(n.name, () => {
+      const c = caseOf(n);
+      const k = kernelVerdict(c);
+      const v = verifyCase(c);
+      const kernel = k.accepted ? "verified" : `${k.insn}: ${k.errorLine}`;
+      const tsbpf = v.accepted ? "verified" : `${v.error?.insn}: ${v.error?.message}`;
+      assert.equal(tsbpf, kernel, `expected like ${n.expect}`);
+      if (n.expect === "verified") assert.equal(kernel, "verified", "the example's premise");
+      else
+        assert.ok(kernel.includes(n.expect.split(" (")[0] as string) || n.expect.includes("..."));
+    });
+  }
+});
