@@ -27,8 +27,8 @@
  * - `prog_flags`: BPF_F_* load flags, a number or a list of names (`"ANY_ALIGNMENT"`,
  *   with or without `BPF_F_`).
  * - `funcs`: func_info records over a minimal BTF where every function is
- *   `int f(void)` (or `void f(void)` with `"ret": "void"`):
- *   `[{ "insn_off": n, "linkage": "static" | "global", "ret": "int" | "void" }]`.
+ *   `int f(void)`, or returns void with `"ret": "void"`, or takes `args` int parameters:
+ *   `[{ "insn_off": n, "linkage": "static" | "global", "ret": "int" | "void", "args": n }]`.
  * - `license` (default "GPL") and `name` (default "case") are optional.
  *
  * Pure: no `node:` imports.
@@ -69,6 +69,8 @@ export interface CaseFunc {
   readonly linkage: "static" | "global";
   /** What the function returns in its BTF prototype: `int` (the default) or `void`. */
   readonly ret?: "int" | "void";
+  /** How many `int` parameters its prototype declares (default 0). */
+  readonly args?: number;
 }
 
 /** A map of a case: what to create, and where its value holds a spin lock. */
@@ -159,7 +161,7 @@ const MAP_FIELDS = new Set([
   "inner_map",
   "spin_lock_off",
 ]);
-const FUNC_FIELDS = new Set(["insn_off", "linkage", "ret"]);
+const FUNC_FIELDS = new Set(["insn_off", "linkage", "ret", "args"]);
 
 function byName(values: Readonly<Record<string, number>>, name: (v: number) => string | undefined) {
   const m = new Map<string, number>();
@@ -256,10 +258,13 @@ export function parseCase(input: string | Json, opts: ParseCaseOptions = {}): Ve
     if (ret !== "int" && ret !== "void") {
       fail(`${where}.ret`, `${JSON.stringify(ret)} is neither "int" nor "void"`);
     }
+    const args = o.args === undefined ? 0 : u32(o.args, `${where}.args`, fail);
+    if (args > 5) fail(`${where}.args`, `${args} is more than the 5 argument registers`);
     return {
       insnOff,
       linkage: linkage as "static" | "global",
       ...(ret === "void" ? { ret: "void" as const } : {}),
+      ...(args > 0 ? { args } : {}),
     };
   });
 
@@ -492,6 +497,7 @@ export function formatCase(c: VerifierCase): string {
       insn_off: f.insnOff,
       linkage: f.linkage,
       ...(f.ret === "void" ? { ret: "void" } : {}),
+      ...(f.args ? { args: f.args } : {}),
     })),
   };
   return `${JSON.stringify(out, null, 2)}\n`;
@@ -541,18 +547,31 @@ export function caseBtf(c: VerifierCase): CaseBtf | undefined {
   } as Omit<Extract<BTFType, { kind: "INT" }>, "id">);
   let funcInfo: Uint8Array | undefined;
   if (c.funcs.length > 0) {
-    const protoOf = (returnType: number) =>
-      add({ kind: "FUNC_PROTO", name: "", returnType, params: [] } as Omit<
-        Extract<BTFType, { kind: "FUNC_PROTO" }>,
-        "id"
-      >);
-    const proto = protoOf(int);
-    const voidProto = c.funcs.some((f) => f.ret === "void") ? protoOf(0) : proto;
+    // One prototype per (return type, parameter count) the functions use.
+    const protos = new Map<string, number>();
+    const protoOf = (f: CaseFunc) => {
+      const key = `${f.ret ?? "int"}/${f.args ?? 0}`;
+      let id = protos.get(key);
+      if (id === undefined) {
+        const params = Array.from({ length: f.args ?? 0 }, (_, i) => ({
+          name: `a${i}`,
+          type: int,
+        }));
+        id = add({
+          kind: "FUNC_PROTO",
+          name: "",
+          returnType: f.ret === "void" ? 0 : int,
+          params,
+        } as Omit<Extract<BTFType, { kind: "FUNC_PROTO" }>, "id">);
+        protos.set(key, id);
+      }
+      return id;
+    };
     funcInfo = new Uint8Array(c.funcs.length * FUNC_INFO_RECORD_SIZE);
     const view = new DataView(funcInfo.buffer);
     c.funcs.forEach((f, i) => {
       const name = i === 0 ? sanitizeFuncName(c.name) : `f${i}`;
-      const type = f.ret === "void" ? voidProto : proto;
+      const type = protoOf(f);
       const id = add({ kind: "FUNC", name, type, linkage: f.linkage } as Omit<
         Extract<BTFType, { kind: "FUNC" }>,
         "id"

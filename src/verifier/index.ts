@@ -46,6 +46,9 @@ export function verifyCase(
     maps: c.maps.map((m) => m.spec),
     funcs: c.funcs.map((f) => f.insnOff),
     voidFuncs: c.funcs.filter((f) => f.ret === "void").map((f) => f.insnOff),
+    globalFuncs: new Map(
+      c.funcs.filter((f) => f.linkage === "global").map((f) => [f.insnOff, f.args ?? 0]),
+    ),
     progFlags: c.progFlags,
     gpl: isGplCompatible(c.license),
     ...opts,

@@ -65,6 +65,7 @@ export function objectCases(
     }
     const maps: CaseMap[] = order.map((m) => caseMap(spec, spec.maps[m] as MapSpec));
     const funcs: CaseFunc[] = [];
+    let unexpressible: string | undefined;
     const fi = p.btf?.funcInfo;
     if (fi && p.btf?.funcInfoRecordSize && spec.btf) {
       const v = new DataView(fi.buffer, fi.byteOffset, fi.byteLength);
@@ -72,12 +73,24 @@ export function objectCases(
         const t = spec.btf.types[v.getUint32(o + 4, true)];
         const proto = t?.kind === "FUNC" ? spec.btf.types[t.type] : undefined;
         const returnsVoid = proto?.kind === "FUNC_PROTO" && proto.returnType === 0;
+        // The entry program is never "global" to the verifier; its subprograms may be.
+        const global = o > 0 && t?.kind === "FUNC" && t.linkage === "global";
+        const params = proto?.kind === "FUNC_PROTO" ? proto.params : [];
+        // A case's BTF says `int` for each parameter; a global function's pointer
+        // parameters would change what the kernel checks.
+        if (global && !params.every((q) => isScalarType(spec.btf as BTF, q.type)))
+          unexpressible = "a global function with non-scalar parameters";
         funcs.push({
           insnOff: v.getUint32(o, true),
-          linkage: t?.kind === "FUNC" && t.linkage === "global" ? "global" : "static",
+          linkage: global ? "global" : "static",
           ...(returnsVoid ? { ret: "void" as const } : {}),
+          ...(global && params.length ? { args: params.length } : {}),
         });
       }
+    }
+    if (unexpressible) {
+      skipped.push({ program: name, reason: unexpressible });
+      continue;
     }
     cases.push({
       label: `object:${path}:${name}`,
@@ -94,6 +107,22 @@ export function objectCases(
     });
   }
   return { cases, skipped };
+}
+
+/** An int or enum after typedefs and qualifiers: what the kernel passes as a plain scalar. */
+function isScalarType(btf: BTF, id: number): boolean {
+  for (let t = btf.types[id], n = 0; t && n < 32; n++) {
+    if (t.kind === "INT" || t.kind === "ENUM" || t.kind === "ENUM64") return true;
+    if (
+      t.kind !== "TYPEDEF" &&
+      t.kind !== "CONST" &&
+      t.kind !== "VOLATILE" &&
+      t.kind !== "RESTRICT"
+    )
+      return false;
+    t = btf.types[t.type];
+  }
+  return false;
 }
 
 function unsupported(spec: CollectionSpec, p: ProgramSpec): string | undefined {

@@ -25,6 +25,8 @@ export interface MapRef {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
+  /** A map of maps' inner map template. */
+  readonly inner?: MapRef;
 }
 
 /** One register (`struct bpf_reg_state`). */

@@ -100,6 +100,8 @@ export interface VerifierMap {
   readonly maxEntries: number;
   readonly flags?: number;
   readonly name?: string;
+  /** For ARRAY_OF_MAPS and HASH_OF_MAPS: the template of the maps it holds. */
+  readonly innerMap?: VerifierMap;
 }
 
 export interface VerifyOptions {
@@ -114,6 +116,13 @@ export interface VerifyOptions {
   readonly progFlags?: number;
   /** func_info: each function's first instruction (as BTF describes the program), when given. */
   readonly funcs?: readonly number[];
+  /**
+   * Of `funcs`, the global ones (BTF linkage global) by first instruction, each with how
+   * many scalar (int) parameters its prototype declares: the kernel verifies a global
+   * function once, on its own, for any arguments of those types, and a call to one
+   * only checks the arguments.
+   */
+  readonly globalFuncs?: ReadonlyMap<number, number>;
   /** Of `funcs`, those whose BTF prototype returns void (not a scalar). */
   readonly voidFuncs?: readonly number[];
   /** Instructions the kernel refuses when reached (slot → its message); see verifyBytes. */
@@ -267,6 +276,9 @@ class Walker {
   prevJmps = 0;
   prevInsns = 0;
   readonly explored = new Map<number, Checkpoint[]>();
+  /** Global functions a verified path called, and those since verified on their own. */
+  readonly calledGlobals = new Set<number>();
+  readonly verifiedGlobals = new Set<number>();
   readonly stackDepth = new Map<number, number>();
   readonly pending: Pending[] = [];
   /** Calls of helpers that run callbacks (bpf_loop...): their iterations converge by pruning there. */
@@ -288,15 +300,17 @@ class Walker {
     readonly opts: VerifyOptions,
   ) {
     this.slots = toSlots(insns);
-    this.maps = (opts.maps ?? []).map((m, index) => ({
+    const ref = (m: VerifierMap, index: number, name: string): MapRef => ({
       index,
-      name: m.name ?? `map${index}`,
+      name,
       type: m.type,
       keySize: m.keySize,
       valueSize: m.valueSize,
       maxEntries: m.maxEntries,
       flags: m.flags ?? 0,
-    }));
+      ...(m.innerMap && { inner: ref(m.innerMap, -1, `${name}.inner`) }),
+    });
+    this.maps = (opts.maps ?? []).map((m, index) => ref(m, index, m.name ?? `map${index}`));
     this.subprogs = [];
     this.ctx = ctxRule(opts.progType, opts.expectedAttachType);
     this.prunePoints = new Uint8Array(this.slots.length + 1);
@@ -349,6 +363,44 @@ class Walker {
 
   get frame(): Frame {
     return cur(this.state);
+  }
+
+  /**
+   * A call to a global function (check_func_call): its arguments must match its
+   * prototype (scalars here); it is verified on its own later, so the caller goes on
+   * with an unknown scalar in r0 and r1-r5 unset.
+   */
+  globalCall(target: number, args: number): boolean {
+    const caller = this.frame;
+    const index = this.subprogs.indexOf(target);
+    for (let r = 1; r <= args; r++)
+      if ((caller.regs[r] as Reg).type !== "scalar")
+        this.fail(`R${r} is not a scalar`, `Caller passes invalid args into func#${index}`);
+    this.calledGlobals.add(target);
+    if (this.changesPacket(target))
+      for (const [r, set] of this.allRegs())
+        if (isPacketPointer(r.type) || r.type === "pkt_end") set(UNKNOWN);
+    for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
+    caller.regs[0] = UNKNOWN;
+    this.pc++;
+    return false;
+  }
+
+  /** Whether subprogram `start`, or one it calls, may move packet data (changes_pkt_data). */
+  changesPacket(start: number, seen = new Set<number>()): boolean {
+    if (seen.has(start)) return false;
+    seen.add(start);
+    const i = this.subprogs.indexOf(start);
+    const end = this.subprogs[i + 1] ?? this.slots.length;
+    for (let pc = start; pc < end; pc++) {
+      const insn = this.slots[pc];
+      if (insn?.kind !== "call") continue;
+      if (insn.target === "bpf" && this.changesPacket(jumpTarget(insn, pc), seen)) return true;
+      if (insn.target !== "helper") continue;
+      const found = helperProto(insn.imm, this.opts.progType);
+      if ("proto" in found && found.proto.changesPacket) return true;
+    }
+    return false;
   }
 
   /**
@@ -422,8 +474,28 @@ class Walker {
 
   run(): void {
     this.prepare();
-    this.state = this.initialState();
-    this.pc = 0;
+    this.walk(this.initialState(), 0);
+    // do_check_subprogs: each global function called from verified code, on its own,
+    // until no new one is reached.
+    const globals = this.opts.globalFuncs;
+    for (let again = true; globals && again; ) {
+      again = false;
+      for (const start of this.subprogs) {
+        if (!this.calledGlobals.has(start) || this.verifiedGlobals.has(start)) continue;
+        this.explored.clear();
+        this.walk(this.globalEntryState(start, globals.get(start) ?? 0), start);
+        this.verifiedGlobals.add(start);
+        again = true;
+      }
+    }
+    this.checkStackDepth();
+  }
+
+  /** do_check_common from one entry: every path from `state` at `pc` to its exit. */
+  walk(state: State, pc: number): void {
+    this.state = state;
+    this.pc = pc;
+    this.parent = null;
     for (;;) {
       const ended = this.step();
       if (ended) {
@@ -436,7 +508,15 @@ class Walker {
         this.curStates--;
       }
     }
-    this.checkStackDepth();
+  }
+
+  /** A global function's entry: its scalar parameters unknown, the other registers unset. */
+  globalEntryState(start: number, args: number): State {
+    const st = this.initialState();
+    const f = st.frames[0] as Frame;
+    f.regs[1] = NOT_INIT;
+    for (let r = 1; r <= args; r++) f.regs[r] = UNKNOWN;
+    return { ...st, frames: [{ ...f, subprog: start }] };
   }
 
   initialState(): State {
@@ -1483,6 +1563,8 @@ class Walker {
 
   bpfCall(insn: CallInstruction): boolean {
     const target = jumpTarget(insn, this.pc);
+    const globalArgs = this.opts.globalFuncs?.get(target);
+    if (globalArgs !== undefined) return this.globalCall(target, globalArgs);
     if (this.state.frames.length >= MAX_CALL_FRAMES)
       this.fail(`the call stack of ${this.state.frames.length + 1} frames is too deep`);
     const caller = this.frame;
@@ -1534,7 +1616,13 @@ class Walker {
     }
     const r0 = this.readReg(0);
     this.resourceLeak();
-    this.returnCode(r0);
+    if (f.subprog !== 0) {
+      // A global function returns a scalar, whatever the program type allows.
+      if (r0.type !== "scalar")
+        this.fail(
+          `At subprogram exit the register R0 is not a scalar value (${typeName(r0.type, r0.flags)})`,
+        );
+    } else this.returnCode(r0);
     this.recordStackDepth(f);
     return true;
   }
@@ -1646,6 +1734,14 @@ class Walker {
           // A socket map's lookup gives a socket, a reference to release (bpf_sk_release).
           this.setReg(0, pointerReg("sock", { flags: { maybeNull: true } }));
           this.returnRef(proto.name === "bpf_map_lookup_elem" ? "acquire" : undefined, meta);
+          break;
+        }
+        if (m?.inner) {
+          // A map of maps holds maps: a lookup gives a map pointer (or NULL) to use.
+          this.setReg(
+            0,
+            pointerReg("map_ptr", { map: m.inner, flags: { maybeNull: true }, id: this.newId() }),
+          );
           break;
         }
         // An array lookup with a constant key in range cannot fail (6.13+).
