@@ -64,30 +64,7 @@ export function objectCases(
       view.setInt32(r.insn * INSN_SIZE + 4, idx, true);
     }
     const maps: CaseMap[] = order.map((m) => caseMap(spec, spec.maps[m] as MapSpec));
-    const funcs: CaseFunc[] = [];
-    let unexpressible: string | undefined;
-    const fi = p.btf?.funcInfo;
-    if (fi && p.btf?.funcInfoRecordSize && spec.btf) {
-      const v = new DataView(fi.buffer, fi.byteOffset, fi.byteLength);
-      for (let o = 0; o + 8 <= fi.length; o += p.btf.funcInfoRecordSize) {
-        const t = spec.btf.types[v.getUint32(o + 4, true)];
-        const proto = t?.kind === "FUNC" ? spec.btf.types[t.type] : undefined;
-        const returnsVoid = proto?.kind === "FUNC_PROTO" && proto.returnType === 0;
-        // The entry program is never "global" to the verifier; its subprograms may be.
-        const global = o > 0 && t?.kind === "FUNC" && t.linkage === "global";
-        const params = proto?.kind === "FUNC_PROTO" ? proto.params : [];
-        // A case's BTF says `int` for each parameter; a global function's pointer
-        // parameters would change what the kernel checks.
-        if (global && !params.every((q) => isScalarType(spec.btf as BTF, q.type)))
-          unexpressible = "a global function with non-scalar parameters";
-        funcs.push({
-          insnOff: v.getUint32(o, true),
-          linkage: global ? "global" : "static",
-          ...(returnsVoid ? { ret: "void" as const } : {}),
-          ...(global && params.length ? { args: params.length } : {}),
-        });
-      }
-    }
+    const { funcs, unexpressible } = programFuncs(spec, p);
     if (unexpressible) {
       skipped.push({ program: name, reason: unexpressible });
       continue;
@@ -107,6 +84,42 @@ export function objectCases(
     });
   }
   return { cases, skipped };
+}
+
+/**
+ * A program's func_info as case functions (first instruction, linkage, void return,
+ * scalar parameter count of global functions), or why a case cannot describe them: a
+ * global function whose parameters are not all scalars.
+ */
+export function programFuncs(
+  spec: CollectionSpec,
+  p: ProgramSpec,
+): { funcs: CaseFunc[]; unexpressible?: string } {
+  const funcs: CaseFunc[] = [];
+  let unexpressible: string | undefined;
+  const fi = p.btf?.funcInfo;
+  if (fi && p.btf?.funcInfoRecordSize && spec.btf) {
+    const v = new DataView(fi.buffer, fi.byteOffset, fi.byteLength);
+    for (let o = 0; o + 8 <= fi.length; o += p.btf.funcInfoRecordSize) {
+      const t = spec.btf.types[v.getUint32(o + 4, true)];
+      const proto = t?.kind === "FUNC" ? spec.btf.types[t.type] : undefined;
+      const returnsVoid = proto?.kind === "FUNC_PROTO" && proto.returnType === 0;
+      // The entry program is never "global" to the verifier; its subprograms may be.
+      const global = o > 0 && t?.kind === "FUNC" && t.linkage === "global";
+      const params = proto?.kind === "FUNC_PROTO" ? proto.params : [];
+      // A case's BTF says `int` for each parameter; a global function's pointer
+      // parameters would change what the kernel checks.
+      if (global && !params.every((q) => isScalarType(spec.btf as BTF, q.type)))
+        unexpressible = "a global function with non-scalar parameters";
+      funcs.push({
+        insnOff: v.getUint32(o, true),
+        linkage: global ? "global" : "static",
+        ...(returnsVoid ? { ret: "void" as const } : {}),
+        ...(global && params.length ? { args: params.length } : {}),
+      });
+    }
+  }
+  return { funcs, ...(unexpressible && { unexpressible }) };
 }
 
 /** An int or enum after typedefs and qualifiers: what the kernel passes as a plain scalar. */

@@ -64,5 +64,6 @@ export type {
   VmTaskInfo,
 } from "./run-env.ts";
 export { VmVariable } from "./variables.ts";
+export { type VmVerification, VmVerifierError } from "./verify-load.ts";
 // ---- collections: an object's maps, programs and variables, loaded into the VM ------
 export { VirtualMachine, type VirtualMachineOptions, vmBackend } from "./virtual-machine.ts";

@@ -29,6 +29,7 @@ import { VmProgArray } from "./maps/prog-array.ts";
 import { VmMemory } from "./memory.ts";
 import { VmProgram, type VmProgramOptions } from "./program.ts";
 import { VmVariable } from "./variables.ts";
+import { type VmVerification, verifyForVm } from "./verify-load.ts";
 
 /** How to load a collection into the VM. */
 export interface VirtualMachineOptions extends HelperSettings, Omit<VmMapOptions, "seed"> {
@@ -54,6 +55,12 @@ export interface VirtualMachineOptions extends HelperSettings, Omit<VmMapOptions
    * instructions stay as compiled, laid out for the object's own BTF.
    */
   readonly coreTarget?: BTF;
+  /**
+   * Verify each program as Linux would before it may run (default true): a program the
+   * kernel would refuse throws {@link VmVerifierError} with the kernel's error line.
+   * `VirtualMachine.verification` says what was judged and what could not be.
+   */
+  readonly verify?: boolean;
 }
 
 /**
@@ -93,6 +100,8 @@ export class VirtualMachine<
    * without {@link VirtualMachineOptions.coreTarget} or relocations).
    */
   readonly core: Readonly<Record<P, CoreApplied | undefined>>;
+  /** What the verifier said about each program, by name (see {@link VirtualMachineOptions.verify}). */
+  readonly verification: Readonly<Record<P, VmVerification>>;
 
   private constructor(
     programs: Record<string, VmProgram>,
@@ -100,8 +109,10 @@ export class VirtualMachine<
     variables: Record<string, VmVariable>,
     memory: VmMemory,
     core: Record<string, CoreApplied | undefined>,
+    verification: Record<string, VmVerification>,
   ) {
     this.core = core as Record<P, CoreApplied | undefined>;
+    this.verification = verification as Record<P, VmVerification>;
     this.programs = programs as Record<P, VmProgram>;
     this.maps = maps as Record<M, VmMap>;
     this.variables = variables as Record<V, VmVariable>;
@@ -135,7 +146,8 @@ export class VirtualMachine<
   /**
    * Creates the maps and programs of `spec`.
    * @throws MapSpecError for a map the kernel would refuse; RangeError for a map type
-   * the VM lacks; VmError naming the program for references it cannot resolve.
+   * the VM lacks; VmError naming the program for references it cannot resolve;
+   * VmVerifierError for a program the verifier rejects (unless `verify: false`).
    */
   static load<M extends string = string, P extends string = string, V extends string = string>(
     spec: CollectionSpec,
@@ -179,6 +191,8 @@ export class VirtualMachine<
       target && spec.btf ? new CoreResolver(spec.btf, { vmlinux: target }) : undefined;
     const programs: Record<string, VmProgram> = {};
     const core: Record<string, CoreApplied | undefined> = {};
+    const verification: Record<string, VmVerification> = {};
+    const mapSpecs = Object.values(spec.maps);
     for (const [name, ps0] of Object.entries(spec.programs)) {
       let ps = ps0;
       if (resolver && ps.coreRelocations?.length) {
@@ -186,7 +200,12 @@ export class VirtualMachine<
         core[name] = applied;
         ps = { ...ps, instructions: applied.instructions };
       }
-      programs[name] = new VmProgram(link(ps, indexOf), {
+      const linked = link(ps, indexOf);
+      verification[name] =
+        opts.verify === false
+          ? { verdict: "unverified", reason: "verify: false" }
+          : verifyForVm(spec, ps, name, linked, mapSpecs);
+      programs[name] = new VmProgram(linked, {
         ...opts,
         type: ps.type,
         name,
@@ -213,7 +232,7 @@ export class VirtualMachine<
       if (!(map instanceof VmArrayMap)) continue;
       variables[v.name] = new VmVariable(v, map, map.frozen || (map.flags & MapFlags.RDONLY) !== 0);
     }
-    return new VirtualMachine<M, P, V>(programs, maps, variables, memory, core);
+    return new VirtualMachine<M, P, V>(programs, maps, variables, memory, core, verification);
   }
 
   /** Nothing to release in the VM; here so code can treat both backends alike. */
