@@ -49,6 +49,22 @@ r5 = 0
 call bpf_sk_lookup_tcp
 `;
 
+/** A hash map whose 16-byte value holds a bpf_spin_lock at offset 4. */
+const LOCK_MAP = { type: "hash", key_size: 4, value_size: 16, max_entries: 4, spin_lock_off: 4 };
+/** Looks up key 0 into r6 (to `out` when missing) and takes the value's lock. */
+const LOCKED = `r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:0]
+call bpf_map_lookup_elem
+if r0 == 0 goto out
+r6 = r0
+r1 = r6
+r1 += 4
+call bpf_spin_lock
+`;
+
 const NAMED: readonly Named[] = [
   {
     name: "socket lookup released",
@@ -206,6 +222,34 @@ exit`,
     type: "xdp",
     asm: "r2 = 0\nr3 = r10\nr3 += -8\nr4 = 8\ncall bpf_skb_load_bytes\nr0 = 0\nexit",
     expect: "program of this type cannot use helper bpf_skb_load_bytes#26",
+  },
+  {
+    name: "spin lock taken and released",
+    type: "sched_cls",
+    asm: `${LOCKED}r1 = r6\nr1 += 4\ncall bpf_spin_unlock\nout:\nr0 = 0\nexit`,
+    maps: [LOCK_MAP],
+    expect: "verified",
+  },
+  {
+    name: "a helper called under a spin lock",
+    type: "sched_cls",
+    asm: `${LOCKED}call bpf_ktime_get_ns\nr1 = r6\nr1 += 4\ncall bpf_spin_unlock\nout:\nr0 = 0\nexit`,
+    maps: [LOCK_MAP],
+    expect: "function calls are not allowed while holding a lock",
+  },
+  {
+    name: "exit under a spin lock",
+    type: "sched_cls",
+    asm: `${LOCKED}out:\nr0 = 0\nexit`,
+    maps: [LOCK_MAP],
+    expect: "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region",
+  },
+  {
+    name: "the lock's bytes read directly",
+    type: "sched_cls",
+    asm: `${LOCKED}r2 = *(u32 *)(r6 +4)\nr1 = r6\nr1 += 4\ncall bpf_spin_unlock\nout:\nr0 = 0\nexit`,
+    maps: [LOCK_MAP],
+    expect: "bpf_spin_lock cannot be accessed directly by load/store",
   },
   {
     name: "LD_ABS in a subprogram without BTF",

@@ -50,6 +50,8 @@ export type ArgKind =
   | "map_value_out"
   /** ARG_PTR_TO_BTF_ID_SOCK_COMMON: a socket pointer (any flavour). */
   | "btf_sock_common"
+  /** ARG_PTR_TO_SPIN_LOCK: a map value pointer at the value's `struct bpf_spin_lock`. */
+  | "spin_lock"
   /** ARG_PTR_TO_SOCK_COMMON: any socket pointer, not NULL. */
   | "sock_common"
   /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE: a socket reference, released. */
@@ -249,6 +251,8 @@ const TABLE: Readonly<Partial<Record<keyof typeof HelperId, Omit<Entry, "name">>
   tcp_sock: { args: ["sock_common"], ret: "tcp_sock_or_null", ref: "cast" },
   get_listener_sock: { args: ["sock_common"], ret: "sock_or_null" },
   jiffies64: { args: [], ret: "integer" },
+  spin_lock: { args: ["spin_lock"], ret: "void" },
+  spin_unlock: { args: ["spin_lock"], ret: "void" },
   get_numa_node_id: { args: [], ret: "integer" },
   ktime_get_coarse_ns: { args: [], ret: "integer" },
   ktime_get_tai_ns: { args: [], ret: "integer" },

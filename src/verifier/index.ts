@@ -43,7 +43,7 @@ export function verifyCase(
   return verifyBytes(c.insns, {
     progType: c.progType,
     ...(c.expectedAttachType !== undefined && { expectedAttachType: c.expectedAttachType }),
-    maps: c.maps.map((m) => m.spec),
+    maps: c.maps.map((m) => ({ ...m.spec, spinLockOff: m.spinLockOff ?? null })),
     funcs: c.funcs.map((f) => f.insnOff),
     voidFuncs: c.funcs.filter((f) => f.ret === "void").map((f) => f.insnOff),
     globalFuncs: new Map(

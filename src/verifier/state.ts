@@ -27,6 +27,8 @@ export interface MapRef {
   readonly flags: number;
   /** A map of maps' inner map template. */
   readonly inner?: MapRef;
+  /** Offset of the value's bpf_spin_lock; null: none; undefined: unknown. */
+  readonly spinLockOff?: number | null;
 }
 
 /** One register (`struct bpf_reg_state`). */
@@ -124,6 +126,8 @@ export interface State {
   callbackUnrollDepth: number;
   /** may_goto loop levels entered on this path. */
   mayGotoDepth: number;
+  /** The bpf_spin_lock held (active_lock): the map's index and the value pointer's id. */
+  lock?: { readonly map: number; readonly id: number };
 }
 
 export function copyFrame(f: Frame): Frame {
@@ -136,6 +140,7 @@ export function copyState(s: State): State {
     refs: s.refs.slice(),
     callbackUnrollDepth: s.callbackUnrollDepth,
     mayGotoDepth: s.mayGotoDepth,
+    ...(s.lock && { lock: s.lock }),
   };
 }
 
@@ -222,6 +227,10 @@ export function statesEqual(
   const ids: IdMap = new Map();
   for (let i = 0; i < old.refs.length; i++)
     if (!idsMatch(ids, (old.refs[i] as Ref).id, (now.refs[i] as Ref).id)) return false;
+  if (!!old.lock !== !!now.lock) return false;
+  if (old.lock && now.lock) {
+    if (old.lock.map !== now.lock.map || !idsMatch(ids, old.lock.id, now.lock.id)) return false;
+  }
   for (let f = 0; f < old.frames.length; f++) {
     const a = old.frames[f] as Frame;
     const b = now.frames[f] as Frame;

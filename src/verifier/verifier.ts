@@ -102,6 +102,11 @@ export interface VerifierMap {
   readonly name?: string;
   /** For ARRAY_OF_MAPS and HASH_OF_MAPS: the template of the maps it holds. */
   readonly innerMap?: VerifierMap;
+  /**
+   * Where the value's `struct bpf_spin_lock` is (its BTF says), null when the map has
+   * none; undefined when unknown (a program locking it cannot be judged).
+   */
+  readonly spinLockOff?: number | null;
 }
 
 export interface VerifyOptions {
@@ -309,6 +314,7 @@ class Walker {
       maxEntries: m.maxEntries,
       flags: m.flags ?? 0,
       ...(m.innerMap && { inner: ref(m.innerMap, -1, `${name}.inner`) }),
+      ...(m.spinLockOff !== undefined && { spinLockOff: m.spinLockOff }),
     });
     this.maps = (opts.maps ?? []).map((m, index) => ref(m, index, m.name ?? `map${index}`));
     this.subprogs = [];
@@ -649,8 +655,17 @@ class Walker {
       const mapValue = i.pseudo === BPF_PSEUDO_MAP_VALUE || i.pseudo === BPF_PSEUDO_MAP_IDX_VALUE;
       if (!(mapValue || (mapFd && i.imm2 === 0)))
         throw new VerifyFailure(undefined, ["unrecognized bpf_ld_imm64 insn"]);
-      if (!this.maps[i.imm])
+      const map = this.maps[i.imm];
+      if (!map)
         throw new VerifyFailure(undefined, [`fd ${i.imm} is not pointing to valid bpf_map`]);
+      // check_map_prog_compatibility: where a spin lock may not be taken at all.
+      if (typeof map.spinLockOff === "number") {
+        const t = this.opts.progType;
+        if (t === ProgType.SOCKET_FILTER)
+          throw new VerifyFailure(undefined, ["socket filter progs cannot use bpf_spin_lock yet"]);
+        if (TRACING_TYPES.has(t))
+          throw new VerifyFailure(undefined, ["tracing progs cannot use bpf_spin_lock yet"]);
+      }
     }
   }
 
@@ -1052,6 +1067,7 @@ class Walker {
         const map = reg.map as MapRef;
         this.mapAccessType(map, off, size, kind);
         this.memRegion(regno, reg, off, size, map.valueSize, false);
+        this.lockOverlap(reg, off, size);
         return UNKNOWN;
       }
       case "map_key":
@@ -1505,7 +1521,15 @@ class Walker {
     for (const [r, set] of this.allRegs()) {
       if (r.id !== id || !r.flags.maybeNull) continue;
       if (isNull) set(scalarReg(scalarConst(0n)));
-      else set({ ...r, flags: { ...r.flags, maybeNull: false } });
+      else {
+        // The id matters no more (pruning gains), unless a spin lock is known by it.
+        const keep = r.type === "map_value" && typeof r.map?.spinLockOff === "number";
+        set({
+          ...r,
+          flags: { ...r.flags, maybeNull: false },
+          ...(!keep && { id: 0 }),
+        });
+      }
     }
     if (isNull && ptr.refObjId && ptr.refObjId === id) {
       // A NULL reference holds nothing to release (a NULL cast of one still does).
@@ -1553,6 +1577,16 @@ class Walker {
   // ------------------------------------------------------------------ calls
 
   call(insn: CallInstruction): boolean {
+    if (this.state.lock) {
+      // Only bpf_spin_unlock and static functions may run while a lock is held.
+      if (insn.target === "helper" && insn.imm !== HelperId.spin_unlock)
+        this.fail("function calls are not allowed while holding a lock");
+      if (insn.target === "bpf" && this.opts.globalFuncs?.has(jumpTarget(insn, this.pc)))
+        this.fail(
+          "global function calls are not allowed while holding a lock,",
+          "use static function instead",
+        );
+    }
     if (insn.target === "bpf") return this.bpfCall(insn);
     if (insn.target === "kfunc")
       this.fail("calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF");
@@ -1615,7 +1649,7 @@ class Walker {
       return false;
     }
     const r0 = this.readReg(0);
-    this.resourceLeak();
+    this.resourceLeak("BPF_EXIT instruction in main prog");
     if (f.subprog !== 0) {
       // A global function returns a scalar, whatever the program type allows.
       if (r0.type !== "scalar")
@@ -1750,17 +1784,24 @@ class Walker {
           (m.type === MapType.ARRAY || m.type === MapType.PERCPU_ARRAY) &&
           meta.constKey !== undefined &&
           meta.constKey < BigInt(m.maxEntries);
+        // A value that cannot be NULL still gets an id when it holds a spin lock: the
+        // lock is known by the pointer it was taken through.
         this.setReg(
           0,
           sure
-            ? pointerReg("map_value", { map: m })
+            ? pointerReg("map_value", {
+                map: m,
+                id: typeof m.spinLockOff === "number" ? this.newId() : 0,
+              })
             : pointerReg("map_value", { map: m, flags: { maybeNull: true }, id: this.newId() }),
         );
         break;
       }
-      case "map_value":
-        this.setReg(0, pointerReg("map_value", { map: meta.map }));
+      case "map_value": {
+        const lock = typeof meta.map?.spinLockOff === "number";
+        this.setReg(0, pointerReg("map_value", { map: meta.map, id: lock ? this.newId() : 0 }));
         break;
+      }
       case "ringbuf_mem_or_null":
         this.setReg(
           0,
@@ -1851,12 +1892,15 @@ class Walker {
    * check_resource_leak: a reference still held where the program may end (exit, a tail
    * call, a legacy packet load that fails); `what` names the instruction that is not exit.
    */
-  resourceLeak(what?: string): void {
+  resourceLeak(what: string, checkLock = true): void {
+    if (checkLock && this.state.lock)
+      this.fail(`${what} cannot be used inside bpf_spin_lock-ed region`);
     const leaked = this.state.refs[0];
     if (!leaked) return;
-    const line = `Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`;
-    if (what) this.fail(line, `${what} would lead to reference leak`);
-    this.fail(line);
+    this.fail(
+      `Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`,
+      `${what} would lead to reference leak`,
+    );
   }
 
   releaseReference(refObjId: number): void {
@@ -1923,6 +1967,9 @@ class Walker {
         if (!meta.map) this.fail("invalid map_ptr to access map->value");
         this.helperMem(regno, reg, meta.map.valueSize, "read", false);
         break;
+      case "spin_lock":
+        this.spinLock(proto, regno, reg);
+        break;
       case "map_value_out":
         if (!meta.map) this.fail("invalid map_ptr to access map->value");
         this.helperMem(regno, reg, meta.map.valueSize, "write", false);
@@ -1959,6 +2006,46 @@ class Walker {
       default:
         break;
     }
+  }
+
+  /**
+   * process_spin_lock: the argument points at the map value's lock, at a constant
+   * offset; bpf_spin_lock takes it (one at a time), bpf_spin_unlock releases the same one.
+   */
+  spinLock(proto: HelperProto, regno: number, reg: Reg): void {
+    const map = reg.map as MapRef;
+    if (!isConst(reg.s))
+      this.fail(
+        `R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`,
+      );
+    if (map.spinLockOff === undefined)
+      this.fail(`tsbpf does not model the bpf_spin_lock of map '${map.name}' (no BTF given)`);
+    if (map.spinLockOff === null)
+      this.fail(`map '${map.name}' has to have BTF in order to use bpf_spin_lock`);
+    const off = Number(BigInt.asIntN(64, reg.s.umin)) + reg.off;
+    if (off !== map.spinLockOff)
+      this.fail(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${map.spinLockOff}`);
+    const held = this.state.lock;
+    if (proto.id === HelperId.spin_lock) {
+      if (held) this.fail("Locking two bpf_spin_locks are not allowed");
+      this.state.lock = { map: map.index, id: reg.id };
+      return;
+    }
+    if (!held) this.fail("bpf_spin_unlock without taking a lock");
+    if (held.map !== map.index || held.id !== reg.id)
+      this.fail("bpf_spin_unlock of different lock");
+    this.state.lock = undefined;
+  }
+
+  /** check_map_access: no load or store may touch the value's bpf_spin_lock. */
+  lockOverlap(reg: Reg, off: number, size: number): void {
+    const at = reg.map?.spinLockOff;
+    if (typeof at !== "number") return;
+    if (
+      reg.s.smin + BigInt(off) < BigInt(at + SPIN_LOCK_SIZE) &&
+      BigInt(at) < reg.s.umax + BigInt(off + size)
+    )
+      this.fail("bpf_spin_lock cannot be accessed directly by load/store");
   }
 
   /**
@@ -2034,6 +2121,7 @@ class Walker {
         const map = reg.map as MapRef;
         this.mapAccessType(map, reg.off, size, kind);
         this.memRegion(regno, reg, reg.off, size, map.valueSize, zeroOk);
+        this.lockOverlap(reg, reg.off, size);
         return;
       }
       case "mem":
@@ -2104,6 +2192,18 @@ function packetBranchTaken(op: JumpOp, d: Reg, s: Reg): 1 | 0 | -1 {
   }
 }
 
+/** sizeof(struct bpf_spin_lock). */
+const SPIN_LOCK_SIZE = 4;
+
+/** is_tracing_prog_type: the types that may not take a bpf_spin_lock. */
+const TRACING_TYPES = new Set<number>([
+  ProgType.KPROBE,
+  ProgType.TRACEPOINT,
+  ProgType.PERF_EVENT,
+  ProgType.RAW_TRACEPOINT,
+  ProgType.RAW_TRACEPOINT_WRITABLE,
+]);
+
 const SOCK_ACCESS = {
   sock: bpfSockAccess,
   sock_common: sockCommonAccess,
@@ -2142,6 +2242,7 @@ const EXPECTED: Record<ArgKind, readonly string[]> = {
   ringbuf_mem_release: ["ringbuf_mem"],
   sock_common: ["sock_common", "sock", "tcp_sock", "xdp_sock"],
   btf_sock_common: ["sock_common", "sock", "tcp_sock", "xdp_sock", "ptr_", "trusted_ptr_"],
+  spin_lock: ["map_value", "ptr_"],
   ctx_or_null: ["ctx"],
   mem_rw: MEM_TYPES,
   u64_out: MEM_TYPES,
