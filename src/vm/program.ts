@@ -44,6 +44,9 @@ import {
   type JitMode,
   jitStats,
 } from "./jit/index.ts";
+import { chooseTarget, defaultJitTarget, type JitTarget } from "./jit/wasm/choose.ts";
+import { compileWasm } from "./jit/wasm/compile-wasm.ts";
+import { instantiateWasm } from "./jit/wasm/runtime.ts";
 import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
@@ -93,6 +96,13 @@ export interface VmProgramOptions extends HelperSettings {
   jit?: JitMode;
   /** Runs (counting `repeat`) before "auto" compiles (default 10). */
   jitThreshold?: number;
+  /**
+   * What the JIT compiles to (see {@link JitTarget}): "auto" (default, from
+   * `defaultJitTarget()`) picks WebAssembly or JavaScript per program,
+   * "wasm" takes wasm whenever it compiles, "js" always JavaScript.
+   * `VmProgram.jitEngine` and `jitEngineReason` tell which and why.
+   */
+  jitTarget?: JitTarget;
 }
 
 /**
@@ -222,6 +232,9 @@ export class VmProgram implements BackendProgram {
   private jitTried = false;
   private jitWhy: string | undefined;
   private jitText: string | undefined;
+  private readonly jitTarget: JitTarget;
+  private jitTargetUsed: "wasm" | "js" | undefined;
+  private jitTargetWhy: string | undefined;
 
   /**
    * Decodes (when given bytes) and checks the program: jumps and calls land on
@@ -258,6 +271,11 @@ export class VmProgram implements BackendProgram {
         `${this}: jit must be "always", "never" or "auto", not ${String(this.jitMode)}`,
       );
     this.jitThreshold = opts.jitThreshold ?? DEFAULT_JIT_THRESHOLD;
+    this.jitTarget = opts.jitTarget ?? defaultJitTarget();
+    if (this.jitTarget !== "auto" && this.jitTarget !== "wasm" && this.jitTarget !== "js")
+      throw new RangeError(
+        `${this}: jitTarget must be "auto", "wasm" or "js", not ${String(this.jitTarget)}`,
+      );
     if (this.jitMode === "always") this.jitCompile();
   }
 
@@ -271,7 +289,17 @@ export class VmProgram implements BackendProgram {
     return this.jitWhy;
   }
 
-  /** The JavaScript the JIT generated for this program, once compiled. */
+  /** What the JIT compiled this program to ("wasm" or "js"), once compiled. */
+  get jitEngine(): "wasm" | "js" | undefined {
+    return this.jitTargetUsed;
+  }
+
+  /** Why the JIT chose {@link jitEngine} (or why wasm was refused), once compiled. */
+  get jitEngineReason(): string | undefined {
+    return this.jitTargetWhy;
+  }
+
+  /** The JavaScript the JIT generated for this program, once compiled to JS. */
   get jitSource(): string | undefined {
     return this.jitText;
   }
@@ -284,6 +312,26 @@ export class VmProgram implements BackendProgram {
     if (this.code.jit !== undefined) return true;
     if (this.jitTried) return false;
     this.jitTried = true;
+    let why: string | undefined;
+    if (this.jitTarget !== "js") {
+      const w = compileWasm(this.code);
+      if (w.ok) {
+        const pick =
+          this.jitTarget === "wasm"
+            ? { wasm: true, why: `wasm: jitTarget "wasm"` }
+            : chooseTarget(w.profile);
+        if (pick.wasm) {
+          const engine = instantiateWasm(w.module, this.code, this.machine);
+          this.code.jit = engine.fn;
+          this.code.jitLoop = engine.loop;
+          this.jitTargetUsed = "wasm";
+          this.jitTargetWhy = `${pick.why} (${w.bytes.length} bytes, compiled in ${w.ms.toFixed(2)} ms)`;
+          jitStats.compiled++;
+          return true;
+        }
+        why = pick.why;
+      } else why = `js: the wasm target refused (${w.reason})`;
+    }
     const r = compileCode(this.code);
     if (!r.ok) {
       this.jitWhy = r.reason;
@@ -293,6 +341,8 @@ export class VmProgram implements BackendProgram {
     }
     this.code.jit = r.fn;
     this.jitText = r.source;
+    this.jitTargetUsed = "js";
+    this.jitTargetWhy = why ?? `js: jitTarget "js"`;
     jitStats.compiled++;
     return true;
   }
@@ -525,13 +575,16 @@ export class VmProgram implements BackendProgram {
     const r1hi = m.R[3]!;
     const r2lo = m.R[4]!;
     const t0 = performance.now();
-    for (let i = 0; i < repeat; i++) {
-      m.R[2] = r1lo;
-      m.R[3] = r1hi;
-      m.R[4] = r2lo;
-      m.R[5] = 0;
-      execute(m, this.code);
-    }
+    const loop = this.code.jitLoop;
+    if (loop !== undefined) loop(m, repeat, r1lo, r1hi, r2lo);
+    else
+      for (let i = 0; i < repeat; i++) {
+        m.R[2] = r1lo;
+        m.R[3] = r1hi;
+        m.R[4] = r2lo;
+        m.R[5] = 0;
+        execute(m, this.code);
+      }
     const duration = ((performance.now() - t0) * 1e6) / repeat;
     const { dataOut, ctxOut } = prepared.finish();
     return {
