@@ -63,12 +63,20 @@ const REGS = 64;
 /** Context field cache: 64 entries (one per 4-byte offset) of value (i64) and valid (i32). */
 const CTX_CACHE = 256;
 const CTX_ENTRIES = 64;
-/** Region table: entries of base, readLo, readHi, writeLo, writeHi (i32), 32 bytes each. */
+/**
+ * Region table: 64-byte entries of i32s: T1 for reads and writes (-(LO + lo)), lim per
+ * size (1, 2, 4, 8) for reads, then for writes (hi - lo - size + 1, at least 0), and
+ * the arena address of byte lo for reads and writes. See emitMemory.
+ */
 const TABLE = 2048;
+const T_T1 = 0;
+const T_LIMR = 8;
+const T_LIMW = 24;
+const T_AB = 40;
 /** Region ids below this have a table entry; entry TABLE_CAP is always empty. */
 export const TABLE_CAP = 255;
 /** The 8 stack frames. */
-const STACKS = 16384;
+const STACKS = 20480;
 /** Input regions: {@link INPUT_SLOTS} slots of {@link INPUT_SLOT_SIZE} bytes. */
 const INPUT = STACKS + 8 * STACK_SIZE;
 const INPUT_SLOTS = 4;
@@ -91,6 +99,10 @@ export const ARENA = {
   CTX_CACHE,
   CTX_ENTRIES,
   TABLE,
+  T_T1,
+  T_LIMR,
+  T_LIMW,
+  T_AB,
   STACKS,
   INPUT,
   INPUT_SLOTS,
@@ -204,15 +216,16 @@ function targetOf(code: Code, pc: number): number {
 // Local indexes: params first (count), then registers r0..r10, then temporaries.
 const P_COUNT = 0;
 const L_REG = 1; // r0..r10: 1..11
+/** Fuel: the budget minus the instructions executed (counts down). */
 const L_N = 12;
 const L_BUDGET = 13;
 const L_LOOPS = 14;
-const L_O = 15; // i64 temporary: offset
-const L_X = 16; // i64 temporary
+const L_X = 16; // i64 temporary (15 is unused)
 const L_K = 17; // i32: runs done
 const L_ID = 18; // i32 temporary: region id
 const L_E = 19; // i32 temporary: table entry
 const L_HPC = 20; // i32: hand-over slot
+const L_T = 21; // i32 temporary: offset
 const LOCALS: ValType[] = [
   ...new Array<ValType>(11).fill(I64),
   I64,
@@ -220,6 +233,7 @@ const LOCALS: ValType[] = [
   I64,
   I64,
   I64,
+  I32,
   I32,
   I32,
   I32,
@@ -260,6 +274,11 @@ interface Gen {
   readonly merge: Uint8Array;
   readonly mergeChildren: number[][];
   readonly loopHeader: Uint8Array;
+  /**
+   * Per block: 0, or for a checkpoint (the entry, loop heads, blocks after a helper
+   * call) the most instructions a run executes from its start to the next checkpoint.
+   */
+  readonly check: Float64Array;
   readonly ctx: Ctx[];
   readonly stackReachable: boolean;
   readonly mayGoto: boolean;
@@ -639,40 +658,63 @@ function emitMemory(g: Gen, pc: number): void {
     return;
   }
   const b = reg(base);
-  // id = high word - HI; entry = table[id < CAP ? id : CAP]; o = low word - LO + off (exact, i64).
+  // id = high word - HI; entry = table[id < CAP ? id : CAP]. With x = low word + off +
+  // T1 = o - lo (o = low word - LO + off, the interpreter's offset, lo its bound), the
+  // interpreter's check `o >= lo && o + size <= hi` is `x <u lim` with lim = hi - lo -
+  // size + 1 (0 when negative): modulo 2^32 the arithmetic is exact, since |o| < 2^31
+  // for every low word and lo, hi <= 2^30 (see the table's layout in runtime.ts).
   w.local(Op.local_get, b).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(HI).op(Op.i32_sub);
-  w.local(Op.local_tee, L_ID)
+  w.local(Op.local_set, L_ID);
+  const col = load ? 0 : 1;
+  const sizeCol = size === 1 ? 0 : size === 2 ? 1 : size === 4 ? 2 : 3;
+  w.open(Op.block);
+  w.open(Op.block);
+  if (c === 0x61) {
+    // A cached context field (region H_CTX, offset a multiple of 4 below 256, valid):
+    // looked at first, as the parsers' first loads are context fields. Equivalent to
+    // the table first: an entry is cached only when the table's bounds refused it,
+    // and both change together (refresh and invalidate).
+    w.local(Op.local_get, L_ID).i32(0).mem(Op.i32_load, 2, H_CTX).op(Op.i32_eq).open(Op.if);
+    w.local(Op.local_get, b)
+      .op(Op.i32_wrap_i64)
+      .i32(off - LO)
+      .op(Op.i32_add)
+      .local(Op.local_tee, L_T);
+    w.i32(CTX_ENTRIES * 4)
+      .op(Op.i32_ge_u)
+      .br(Op.br_if, 1);
+    w.local(Op.local_get, L_T).i32(3).op(Op.i32_and).br(Op.br_if, 1);
+    w.local(Op.local_get, L_T)
+      .i32(2)
+      .op(Op.i32_shl)
+      .local(Op.local_tee, L_E)
+      .mem(Op.i32_load, 2, CTX_CACHE + 8);
+    w.op(Op.i32_eqz).br(Op.br_if, 1);
+    w.local(Op.local_get, L_E)
+      .mem(Op.i64_load, 3, CTX_CACHE)
+      .local(Op.local_set, reg(d))
+      .br(Op.br, 2);
+    w.op(Op.end);
+  }
+  w.local(Op.local_get, L_ID)
     .i32(TABLE_CAP)
     .local(Op.local_get, L_ID)
     .i32(TABLE_CAP)
     .op(Op.i32_lt_u);
-  w.op(Op.select).i32(5).op(Op.i32_shl).local(Op.local_set, L_E);
-  w.local(Op.local_get, b)
-    .i64(-1, 0)
-    .op(Op.i64_and)
-    .i64(off - LO)
-    .op(Op.i64_add)
-    .local(Op.local_set, L_O);
-  const lo = load ? 4 : 12;
-  w.open(Op.block);
-  w.open(Op.block);
-  // o >= lo && o + size <= hi
-  w.local(Op.local_get, L_O)
-    .local(Op.local_get, L_E)
-    .mem(Op.i64_load32_s, 2, TABLE + lo)
-    .op(Op.i64_ge_s);
-  w.local(Op.local_get, L_O)
-    .i64(size)
-    .op(Op.i64_add)
-    .local(Op.local_get, L_E)
-    .mem(Op.i64_load32_s, 2, TABLE + lo + 4)
-    .op(Op.i64_le_s)
-    .op(Op.i32_and);
+  w.op(Op.select).i32(6).op(Op.i32_shl).local(Op.local_set, L_E);
+  w.local(Op.local_get, b).op(Op.i32_wrap_i64);
+  if (off !== 0) w.i32(off).op(Op.i32_add);
+  w.local(Op.local_get, L_E)
+    .mem(Op.i32_load, 2, TABLE + T_T1 + 4 * col)
+    .op(Op.i32_add);
+  w.local(Op.local_tee, L_T);
+  w.local(Op.local_get, L_E)
+    .mem(Op.i32_load, 2, TABLE + (load ? T_LIMR : T_LIMW) + 4 * sizeCol)
+    .op(Op.i32_lt_u);
   w.open(Op.if);
   w.local(Op.local_get, L_E)
-    .mem(Op.i32_load, 2, TABLE)
-    .local(Op.local_get, L_O)
-    .op(Op.i32_wrap_i64)
+    .mem(Op.i32_load, 2, TABLE + T_AB + 4 * col)
+    .local(Op.local_get, L_T)
     .op(Op.i32_add);
   if (load) w.mem(LOAD_OP[c]![0], 0, 0).local(Op.local_set, reg(d));
   else {
@@ -680,30 +722,6 @@ function emitMemory(g: Gen, pc: number): void {
     w.mem(STORE_OP[size]!, 0, 0);
   }
   w.br(Op.br, 2).op(Op.end);
-  if (c === 0x61) {
-    // A cached context field: region H_CTX, offset a multiple of 4 below 256, valid.
-    w.local(Op.local_get, L_ID).i32(0).mem(Op.i32_load, 2, H_CTX).op(Op.i32_ne).br(Op.br_if, 0);
-    w.local(Op.local_get, L_O)
-      .i64(CTX_ENTRIES * 4)
-      .op(Op.i64_ge_u)
-      .br(Op.br_if, 0);
-    w.local(Op.local_get, L_O)
-      .op(Op.i32_wrap_i64)
-      .local(Op.local_tee, L_E)
-      .i32(3)
-      .op(Op.i32_and)
-      .br(Op.br_if, 0);
-    w.local(Op.local_get, L_E)
-      .i32(2)
-      .op(Op.i32_shl)
-      .local(Op.local_tee, L_E)
-      .mem(Op.i32_load, 2, CTX_CACHE + 8);
-    w.op(Op.i32_eqz).br(Op.br_if, 0);
-    w.local(Op.local_get, L_E)
-      .mem(Op.i64_load, 3, CTX_CACHE)
-      .local(Op.local_set, reg(d))
-      .br(Op.br, 1);
-  }
   w.op(Op.end);
   // The slow path: the interpreter's code in JS (map values, context fields, faults).
   spill(g);
@@ -717,11 +735,13 @@ function emitHelper(g: Gen, pc: number, after: number): void {
   const w = g.w;
   g.helperCalls++;
   // n as the helper sees it: the instructions of the block after the call not yet run.
-  w.i32(0).local(Op.local_get, L_N).i64(after).op(Op.i64_sub).mem(Op.i64_store, 3, H_N);
+  w.i32(0).local(Op.local_get, L_BUDGET).local(Op.local_get, L_N).op(Op.i64_sub);
+  w.i64(after).op(Op.i64_sub).mem(Op.i64_store, 3, H_N);
   spill(g);
   w.i32(pc).call(g.fnHelper);
   reload(g);
-  w.i32(0).mem(Op.i64_load, 3, H_N).i64(after).op(Op.i64_add).local(Op.local_set, L_N);
+  w.local(Op.local_get, L_BUDGET).i32(0).mem(Op.i64_load, 3, H_N).i64(after).op(Op.i64_add);
+  w.op(Op.i64_sub).local(Op.local_set, L_N);
 }
 
 /** One instruction that does not end its block. */
@@ -846,15 +866,18 @@ function emitBody(g: Gen, x: number, tasks: Task[]): void {
   const slots: number[] = [];
   for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1) slots.push(pc);
   const len = slots.length;
-  // n += len; if (n > budget) { n -= len; hand over at the block's first slot }
-  w.local(Op.local_get, L_N).i64(len).op(Op.i64_add).local(Op.local_tee, L_N);
-  w.local(Op.local_get, L_BUDGET).op(Op.i64_gt_s).open(Op.if);
-  g.ctx.push({ k: "if" });
+  const reach = g.check[x]!;
+  if (reach > 0) {
+    // A checkpoint: when the longest path to the next one could cross the budget,
+    // the interpreter takes over here and counts instruction by instruction.
+    w.local(Op.local_get, L_N).i64(reach).op(Op.i64_lt_s).open(Op.if);
+    g.ctx.push({ k: "if" });
+    spill(g);
+    handOver(g, b.start);
+    g.ctx.pop();
+    w.op(Op.end);
+  }
   w.local(Op.local_get, L_N).i64(len).op(Op.i64_sub).local(Op.local_set, L_N);
-  spill(g);
-  handOver(g, b.start);
-  g.ctx.pop();
-  w.op(Op.end);
   const last = slots[len - 1]!;
   const lc = code.op[last]!;
   const ends = lc === 0x95 || lc === 0x05 || lc === 0x06 || lc === 0xe5 || isCondJump(lc);
@@ -1015,6 +1038,34 @@ export function compileWasm(code: Code): WasmCompileResult {
       ok: false,
       reason: `irreducible control flow (the jump ${cfg.irreducible} enters a loop other than through its head); the JS target runs it`,
     };
+  // Checkpoints of the budget: the entry, loop heads and blocks after a helper call
+  // (a callback counts); every other block only counts down. The reach of a
+  // checkpoint is the longest path from it to the next checkpoint or an exit.
+  const nb = blocks.length;
+  const isCheck = new Uint8Array(nb);
+  isCheck[0] = 1;
+  const lengthOf = new Float64Array(nb);
+  for (let i = 0; i < nb; i++) {
+    const b = blocks[i]!;
+    if (cfg.loopHeader[i]) isCheck[i] = 1;
+    if (b.start >= n || handsOver(code, b.start)) continue;
+    let last = b.start;
+    for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1) {
+      lengthOf[i]!++;
+      last = pc;
+    }
+    if (code.op[last] === 0x85) for (const s of b.succs) isCheck[s] = 1;
+  }
+  const reach = new Float64Array(nb);
+  for (let k = cfg.order.length - 1; k >= 0; k--) {
+    const i = cfg.order[k]!;
+    let most = 0;
+    for (const s of blocks[i]!.succs)
+      if (blocks[s]!.rpo > blocks[i]!.rpo && !isCheck[s]) most = Math.max(most, reach[s]!);
+    reach[i] = lengthOf[i]! + most;
+  }
+  const check = new Float64Array(nb);
+  for (let i = 0; i < nb; i++) if (isCheck[i] && reach[i]! > 0) check[i] = reach[i]!;
   const mb = new ModuleBuilder();
   mb.importMemory("vm", "arena", ARENA_PAGES, ARENA_PAGES);
   const tPc = mb.type([I32], []);
@@ -1031,6 +1082,7 @@ export function compileWasm(code: Code): WasmCompileResult {
     merge: cfg.merge,
     mergeChildren: cfg.mergeChildren,
     loopHeader: cfg.loopHeader,
+    check,
     ctx: [],
     stackReachable,
     mayGoto,
@@ -1051,7 +1103,7 @@ export function compileWasm(code: Code): WasmCompileResult {
   // Each run: r1, r2 from the header, the count from 0, the stack zeroed.
   w.i32(0).mem(Op.i64_load, 3, H_R1).local(Op.local_set, reg(1));
   w.i32(0).mem(Op.i64_load, 3, H_R2).local(Op.local_set, reg(2));
-  w.i64(0).local(Op.local_set, L_N);
+  w.local(Op.local_get, L_BUDGET).local(Op.local_set, L_N);
   w.i32(0).mem(Op.i64_load, 3, H_LOOPS).local(Op.local_set, L_LOOPS);
   if (stackReachable) w.i32(STACKS).i32(0).i32(STACK_SIZE).memoryFill();
   emitProgram(g, 0);
@@ -1064,14 +1116,16 @@ export function compileWasm(code: Code): WasmCompileResult {
   w.op(Op.end);
   g.ctx.pop();
   spill(g);
-  w.i32(0).local(Op.local_get, L_N).mem(Op.i64_store, 3, H_N);
+  w.i32(0).local(Op.local_get, L_BUDGET).local(Op.local_get, L_N).op(Op.i64_sub);
+  w.mem(Op.i64_store, 3, H_N);
   w.i32(0).op(Op.return);
   w.op(Op.end);
   g.ctx.pop();
   // Hand-over: the slot, the count, the runs done, may_goto's budget left.
   w.i32(0).local(Op.local_get, L_HPC).mem(Op.i32_store, 2, H_PC);
   w.i32(0).local(Op.local_get, L_K).mem(Op.i32_store, 2, H_ITER);
-  w.i32(0).local(Op.local_get, L_N).mem(Op.i64_store, 3, H_N);
+  w.i32(0).local(Op.local_get, L_BUDGET).local(Op.local_get, L_N).op(Op.i64_sub);
+  w.mem(Op.i64_store, 3, H_N);
   w.i32(0).local(Op.local_get, L_LOOPS).mem(Op.i64_store, 3, H_LOOPS_LEFT);
   w.i32(1);
   mb.export("run", mb.func(mb.type([I32], [I32]), LOCALS, w));

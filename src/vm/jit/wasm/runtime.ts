@@ -43,6 +43,10 @@ const {
   CTX_CACHE,
   CTX_ENTRIES,
   TABLE,
+  T_T1,
+  T_LIMR,
+  T_LIMW,
+  T_AB,
   STACKS,
   INPUT,
   INPUT_SLOTS,
@@ -78,6 +82,30 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
   const acc = m.access;
   const R = m.R;
 
+  /**
+   * Sets region `id`'s table entry: bytes `[rLo, rHi)` readable and `[wLo, wHi)`
+   * writable, byte 0 at arena address `base` (see emitMemory in compile-wasm.ts).
+   */
+  const setEntry = (
+    id: number,
+    base: number,
+    rLo: number,
+    rHi: number,
+    wLo: number,
+    wHi: number,
+  ): void => {
+    const e = (TABLE + id * 64) >> 2;
+    i32[e + (T_T1 >> 2)] = -(LO + rLo);
+    i32[e + (T_T1 >> 2) + 1] = -(LO + wLo);
+    for (let k = 0; k < 4; k++) {
+      const size = 1 << k;
+      i32[e + (T_LIMR >> 2) + k] = Math.max(0, rHi - rLo - size + 1);
+      i32[e + (T_LIMW >> 2) + k] = Math.max(0, wHi - wLo - size + 1);
+    }
+    i32[e + (T_AB >> 2)] = base + rLo;
+    i32[e + (T_AB >> 2) + 1] = base + wLo;
+  };
+
   // The stack frames, moved into the arena (only the address space refers to them).
   for (let d = 0; d < m.stackIds.length; d++) {
     const sid = m.stackIds[d]!;
@@ -85,14 +113,9 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
     view.set(mem.bytes[sid]!);
     mem.setBytes(sid, view);
     if (sid < TABLE_CAP) {
-      const e = (TABLE + sid * 32) >> 2;
-      i32[e] = STACKS + d * STACK_SIZE;
       // Frame 0 is open during the module's runs (it makes no calls); the others are closed.
       const open = d === 0 ? STACK_SIZE : 0;
-      i32[e + 1] = 0;
-      i32[e + 2] = open;
-      i32[e + 3] = 0;
-      i32[e + 4] = open;
+      setEntry(sid, STACKS + d * STACK_SIZE, 0, open, 0, open);
     }
   }
   // Input regions: one slot each, while they fit.
@@ -121,27 +144,24 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
     for (let s = 0; s < slotId.length; s++) {
       const id = slotId[s]!;
       const view = slotView[s];
-      const e = (TABLE + id * 32) >> 2;
       if (view !== undefined && mem.bytes[id] === view) {
         const len = view.length;
         const rLo = acc.readLo[id]!;
         const rHi = acc.readHi[id]!;
         const wLo = acc.writeLo[id]!;
         const wHi = acc.writeHi[id]!;
-        i32[e] = INPUT + s * INPUT_SLOT_SIZE;
         // Bounds past the bytes stay with the JS path (which fails as the interpreter does).
         const rOk = rLo >= 0 && rHi <= len;
         const wOk = wLo >= 0 && wHi <= len;
-        i32[e + 1] = rOk ? rLo : 0;
-        i32[e + 2] = rOk ? rHi : 0;
-        i32[e + 3] = wOk ? wLo : 0;
-        i32[e + 4] = wOk ? wHi : 0;
-      } else {
-        i32[e + 1] = 0;
-        i32[e + 2] = 0;
-        i32[e + 3] = 0;
-        i32[e + 4] = 0;
-      }
+        setEntry(
+          id,
+          INPUT + s * INPUT_SLOT_SIZE,
+          rOk ? rLo : 0,
+          rOk ? rHi : 0,
+          wOk ? wLo : 0,
+          wOk ? wHi : 0,
+        );
+      } else setEntry(id, 0, 0, 0, 0, 0);
     }
   };
   /** Forgets the cached context fields. */
