@@ -113,8 +113,44 @@ export const Op = {
   i64_extend32_s: 0xc4,
 } as const;
 
+/** Where encoded bytes go: a `number[]` or a {@link ByteBuffer}. */
+export interface ByteSink {
+  push(b: number): unknown;
+}
+
+/** A growable byte array (the encoder's output: fewer copies than a `number[]`). */
+export class ByteBuffer implements ByteSink {
+  private buf = new Uint8Array(256);
+  /** Bytes written. */
+  length = 0;
+
+  /** Appends one byte. */
+  push(b: number): void {
+    if (this.length === this.buf.length) this.grow(this.length + 1);
+    this.buf[this.length++] = b;
+  }
+
+  /** Appends bytes. */
+  append(bytes: Uint8Array): void {
+    if (this.length + bytes.length > this.buf.length) this.grow(this.length + bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** The bytes written (a view, valid until the next write). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  private grow(min: number): void {
+    const b = new Uint8Array(Math.max(min, this.buf.length * 2));
+    b.set(this.buf.subarray(0, this.length));
+    this.buf = b;
+  }
+}
+
 /** Appends `v` (0 <= v < 2^32) as unsigned LEB128. */
-export function writeU32(out: number[], v: number): void {
+export function writeU32(out: ByteSink, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff)
     throw new RangeError(`LEB128 u32: ${v} is not an unsigned 32-bit integer`);
   do {
@@ -126,7 +162,7 @@ export function writeU32(out: number[], v: number): void {
 }
 
 /** Appends `v` (an int32) as signed LEB128. */
-export function writeI32(out: number[], v: number): void {
+export function writeI32(out: ByteSink, v: number): void {
   if (!Number.isInteger(v) || v < -0x8000_0000 || v > 0x7fff_ffff)
     throw new RangeError(`LEB128 i32: ${v} is not a signed 32-bit integer`);
   for (;;) {
@@ -141,7 +177,7 @@ export function writeI32(out: number[], v: number): void {
 }
 
 /** Appends the 64-bit value with low word `lo` and high word `hi` (int32s) as signed LEB128. */
-export function writeI64(out: number[], lo: number, hi: number): void {
+export function writeI64(out: ByteSink, lo: number, hi: number): void {
   // Small values (the high word is the low word's sign) take the int32 path.
   if (hi === lo >> 31) {
     writeI32(out, lo | 0);
@@ -160,7 +196,7 @@ export function writeI64(out: number[], lo: number, hi: number): void {
 }
 
 /** Appends a name (UTF-8 bytes, length-prefixed). */
-function writeName(out: number[], s: string): void {
+function writeName(out: ByteSink, s: string): void {
   const b = new TextEncoder().encode(s);
   writeU32(out, b.length);
   for (const x of b) out.push(x);
@@ -179,7 +215,7 @@ function writeSection(out: number[], id: number, body: number[]): void {
  */
 export class Code {
   /** The encoded instructions so far. */
-  readonly bytes: number[] = [];
+  readonly bytes = new ByteBuffer();
 
   /** An instruction without immediates. */
   op(op: number): this {
@@ -218,7 +254,8 @@ export class Code {
 
   /** `block`, `loop` or `if` without results. */
   open(op: typeof Op.block | typeof Op.loop | typeof Op.if): this {
-    this.bytes.push(op, VOID);
+    this.bytes.push(op);
+    this.bytes.push(VOID);
     return this;
   }
 
@@ -357,7 +394,7 @@ export class ModuleBuilder {
     );
     if (this.exports.length > 0) writeSection(out, 7, vec(this.exports));
     const bodies = this.funcs.map((f) => {
-      const b: number[] = [];
+      const head: number[] = [];
       // Locals, run-length encoded by type.
       const runs: [number, ValType][] = [];
       for (const t of f.locals) {
@@ -365,20 +402,29 @@ export class ModuleBuilder {
         if (last !== undefined && last[1] === t) last[0]++;
         else runs.push([1, t]);
       }
-      writeU32(b, runs.length);
+      writeU32(head, runs.length);
       for (const [count, t] of runs) {
-        writeU32(b, count);
-        b.push(t);
+        writeU32(head, count);
+        head.push(t);
       }
-      const code = f.body.bytes;
-      for (let i = 0; i < code.length; i++) b.push(code[i]!);
-      b.push(Op.end);
-      const sized: number[] = [];
-      writeU32(sized, b.length);
-      for (let i = 0; i < b.length; i++) sized.push(b[i]!);
-      return sized;
+      const size: number[] = [];
+      writeU32(size, head.length + f.body.bytes.length + 1);
+      return { size, head, code: f.body.bytes.view() };
     });
-    writeSection(out, 10, vec(bodies));
-    return new Uint8Array(out);
+    // The code section, written straight into the output.
+    const section = new ByteBuffer();
+    writeU32(section, bodies.length);
+    for (const b of bodies) {
+      for (const x of b.size) section.push(x);
+      for (const x of b.head) section.push(x);
+      section.append(b.code);
+      section.push(Op.end);
+    }
+    const result = new ByteBuffer();
+    result.append(new Uint8Array(out));
+    result.push(10);
+    writeU32(result, section.length);
+    result.append(section.view());
+    return result.view().slice();
   }
 }

@@ -54,6 +54,9 @@ const {
 } = ARENA;
 const TWO32 = 4294967296;
 
+/** Counts since the module loaded: modules instantiated (programs that run in wasm). */
+export const wasmStats = { instantiated: 0 };
+
 /** A compiled program bound to its machine: what {@link instantiateWasm} gives. */
 export interface WasmEngine {
   /** Runs from slot 0 on the machine (other entries go to the interpreter). */
@@ -344,6 +347,7 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
     vm: { arena, slow, helper, atomic: atomicOut },
   });
   const run = instance.exports.run as (count: number) => number;
+  wasmStats.instantiated++;
 
   /** The interpreter's prologue of a run at depth 0, then the registers into the arena. */
   const begin = (r1lo: number, r1hi: number, r2lo: number, r2hi: number): void => {
