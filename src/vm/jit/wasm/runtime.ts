@@ -124,6 +124,7 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
   // Input regions: one slot each, while they fit.
   const slotId: number[] = [];
   const slotView: (Uint8Array | undefined)[] = [];
+  i32[H_CTX >> 2] = -1;
   m.allocator = (id, size) => {
     if (size > INPUT_SLOT_SIZE || id >= TABLE_CAP) return undefined;
     let s = slotId.indexOf(id);
@@ -169,6 +170,7 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
   };
   /** Forgets the cached context fields. */
   const invalidate = (): void => {
+    if (i32[H_CTX >> 2] === -1) return;
     i32[H_CTX >> 2] = -1;
     u8.fill(0, CTX_CACHE, CTX_CACHE + CTX_ENTRIES * 16);
   };
