@@ -53,6 +53,7 @@ const {
   PAGES,
 } = ARENA;
 const TWO32 = 4294967296;
+const MAP_LOOKUP_ELEM_ID = 1;
 
 /** Counts since the module loaded: modules instantiated (programs that run in wasm). */
 export const wasmStats = { instantiated: 0 };
@@ -185,6 +186,15 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
     i32[(at >> 2) + 1] = Number(b >> 32n) | 0;
   };
 
+  // Registers between the arena and m.R: an element loop (TypedArray.set costs more
+  // for 22 elements: ~25 ns against ~17 ns on the project's machine).
+  const toR = (): void => {
+    for (let i = 0; i < 22; i++) R[i] = regs[i]!;
+  };
+  const fromR = (): void => {
+    for (let i = 0; i < 22; i++) regs[i] = R[i]!;
+  };
+
   /** True while a helper or an atomic runs with the registers in `m.R`. */
   let inCall = false;
 
@@ -308,9 +318,46 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
     invalidate();
   };
 
+  /**
+   * map_lookup_elem answered inline, as the interpreter does while the default helper
+   * is installed (a plain map in r1, the key in bounds at r2): r0 in the arena, true;
+   * false when the helper must answer. No register copies: only r1, r2 and r0 matter.
+   */
+  const lookupInline = (): boolean => {
+    acc.ensure();
+    const nreg = mem.count;
+    const rid = regs[3]! - HI;
+    const t = regs[2] === 0 && rid >>> 0 < nreg ? m.inlineTarget(rid) : null;
+    if (t === null) return false;
+    const kid = regs[5]! - HI;
+    const kat = (regs[4]! >>> 0) - LO;
+    if (!(kid >>> 0 < nreg && kat >= acc.readLo[kid]! && kat + t.keySize <= acc.readHi[kid]!))
+      return false;
+    let at: number;
+    if (t.array) {
+      const i = mem.views[kid]!.getUint32(kat, true);
+      at = i < t.maxEntries ? i * t.stride : -1;
+    } else at = t.map.lookupSlot(mem.bytes[kid]!, kat, 0);
+    if (at < 0) {
+      regs[0] = 0;
+      regs[1] = 0;
+    } else {
+      // The value through a window of its own (value + value_size faults).
+      const win = t.windows;
+      const hit = win !== null ? win[at >>> 3]! : 0;
+      regs[0] = LO + at;
+      regs[1] = HI + (hit !== 0 ? hit - 1 : m.window(rid, at, t.valueSize));
+    }
+    return true;
+  };
+
   const helper = (pc: number): void => {
     const id = code.imm[pc]!;
-    R.set(regs);
+    if (id === MAP_LOOKUP_ELEM_ID && m.inlineLookup) {
+      m.pc = pc;
+      if (lookupInline()) return;
+    }
+    toR();
     inCall = true;
     m.pc = pc;
     m.depth = 0;
@@ -329,19 +376,19 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
     // A callback may have run (in the interpreter, frames above 0); the run goes on at depth 0.
     m.depth = 0;
     m.code = code;
-    regs.set(R);
+    fromR();
     inCall = false;
     refresh();
     invalidate();
   };
 
   const atomicOut = (pc: number): void => {
-    R.set(regs);
+    toR();
     inCall = true;
     m.pc = pc;
     const c = code.op[pc]!;
     atomic(m, code, pc, c === 0xc3 ? 4 : c === 0xdb ? 8 : c === 0xd3 ? 1 : 2);
-    regs.set(R);
+    fromR();
     inCall = false;
   };
 
@@ -370,7 +417,7 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
     write64(H_LOOPS, m.mayGotoBudget);
     refresh();
     invalidate();
-    regs.set(R);
+    fromR();
   };
 
   /** `count` runs from slot 0, r1 and r2 reset for each; hand-overs finish in the interpreter. */
@@ -384,12 +431,12 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
       } catch (e) {
         // A fault in the module's code leaves the registers in the arena; a helper's,
         // in m.R as the helper left them.
-        if (!inCall) R.set(regs);
+        if (!inCall) toR();
         inCall = false;
         m.executed = readN();
         throw e;
       }
-      R.set(regs);
+      toR();
       m.executed = readN();
       if (st === 0) return;
       const done = i32[H_ITER >> 2]!;
