@@ -139,6 +139,13 @@ export interface WasmProfile {
   readonly loops: boolean;
 }
 
+/**
+ * Largest module the wasm target compiles: Chromium refuses a synchronous
+ * `new WebAssembly.Module` above 8 MB on a page's main thread (since Chrome 114; 4 KB
+ * before, where the compile error sends every program to the JS target).
+ */
+export const WASM_MAX_BYTES = 8 * 1024 * 1024;
+
 /** Most blocks the wasm target compiles (past this the JS target takes the program). */
 export const WASM_MAX_BLOCKS = 100_000;
 
@@ -1130,6 +1137,11 @@ export function compileWasm(code: Code): WasmCompileResult {
   w.i32(1);
   mb.export("run", mb.func(mb.type([I32], [I32]), LOCALS, w));
   const bytes = mb.build();
+  if (bytes.length > WASM_MAX_BYTES)
+    return {
+      ok: false,
+      reason: `the module would be ${bytes.length} bytes, above the ${WASM_MAX_BYTES} a browser compiles synchronously`,
+    };
   let module: WasmModule;
   try {
     module = new (wasmApi()!.Module)(bytes);
