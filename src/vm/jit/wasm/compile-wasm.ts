@@ -29,7 +29,12 @@
  * out to JS, which runs the interpreter's code for that access. Context fields that a
  * handler answers purely (`RegionHandler.pure`: xdp_md, __sk_buff) are cached per
  * 4-byte offset in the arena after their first load, until a helper or a store could
- * change them. Measured with bench/vm-interp.ts (Node 20): see the module's callers.
+ * change them.
+ *
+ * Measured on the bench's Ethernet/IPv4/TCP parser (Node 20, a loaded 2-core machine,
+ * medians of 500,000 runs): 11-25 ns per run with the arena; 290-1,020 ns with the
+ * packet outside it (every access a call out to JS, the "imported load/store" design);
+ * 185-660 ns with the arena but without the context cache (two calls out per run).
  *
  * Pure: no `node:` imports.
  * @module
