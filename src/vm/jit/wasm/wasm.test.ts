@@ -102,6 +102,25 @@ describe("wasm target: engine choice", () => {
   });
 });
 
+describe("wasm target: tiering", () => {
+  test("auto compiles mid-way; the XDP frame moves into the arena on the next run", () => {
+    const text =
+      "r2 = *(u32 *)(r1 +0)\nr3 = *(u32 *)(r1 +4)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +3\nr0 = *(u32 *)(r2 +0)\nr0 += 1\n*(u32 *)(r2 +0) = r0\nexit";
+    const a = new VmProgram(assemble(text), { type: ProgType.XDP, jit: "never" });
+    const b = new VmProgram(assemble(text), {
+      type: ProgType.XDP,
+      jit: "auto",
+      jitThreshold: 3,
+      jitTarget: "wasm",
+    });
+    const data = new Uint8Array(32).fill(5);
+    for (let i = 0; i < 5; i++) {
+      assert.equal(outcome(b, { data, repeat: 2 }), outcome(a, { data, repeat: 2 }), `run ${i}`);
+      assert.equal(b.jitEngine, i >= 1 ? "wasm" : undefined, `run ${i}`);
+    }
+  });
+});
+
 describe("wasm target: the interpreter's semantics", () => {
   test("ALU corners: division by zero and -1, shifts, byte swaps, sign extension", () => {
     const lines = [
