@@ -235,6 +235,7 @@ export class VmProgram implements BackendProgram {
   private readonly jitTarget: JitTarget;
   private jitTargetUsed: "wasm" | "js" | undefined;
   private jitTargetWhy: string | undefined;
+  private jitWasm: Uint8Array | undefined;
 
   /**
    * Decodes (when given bytes) and checks the program: jumps and calls land on
@@ -299,6 +300,11 @@ export class VmProgram implements BackendProgram {
     return this.jitTargetWhy;
   }
 
+  /** The WebAssembly module the JIT generated for this program, once compiled to wasm. */
+  get jitWasmModule(): Uint8Array | undefined {
+    return this.jitWasm?.slice();
+  }
+
   /** The JavaScript the JIT generated for this program, once compiled to JS. */
   get jitSource(): string | undefined {
     return this.jitText;
@@ -325,6 +331,7 @@ export class VmProgram implements BackendProgram {
           this.code.jit = engine.fn;
           this.code.jitLoop = engine.loop;
           this.jitTargetUsed = "wasm";
+          this.jitWasm = w.bytes;
           this.jitTargetWhy = `${pick.why} (${w.bytes.length} bytes, compiled in ${w.ms.toFixed(2)} ms)`;
           jitStats.compiled++;
           return true;

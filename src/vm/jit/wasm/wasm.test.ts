@@ -55,6 +55,11 @@ describe("wasm target: engine choice", () => {
     assert.equal(p.jitEngine, "wasm");
     assert.match(p.jitEngineReason ?? "", /^wasm: 6 instructions, 0 helper calls \(\d+ bytes/);
     assert.equal(p.run().r0, 499500n);
+    assert.deepEqual(
+      [...(p.jitWasmModule ?? new Uint8Array(0)).subarray(0, 4)],
+      [0, 0x61, 0x73, 0x6d],
+    );
+    assert.equal(p.jitSource, undefined);
     const j = new VmProgram(assemble(SUM), { jit: "always", jitTarget: "js" });
     assert.equal(j.jitEngine, "js");
     assert.equal(new VmProgram(assemble(SUM), { jit: "never" }).jitEngine, undefined);
