@@ -32,8 +32,8 @@ export function setDefaultJitTarget(target: JitTarget): void {
 
 /**
  * The heuristic behind "auto": wasm unless the program leaves the module often.
- * Instructions the module hands to the interpreter (bpf-to-bpf calls, tail calls,
- * ld_abs/ld_ind) run the rest of the run interpreted, so such programs take the JS
+ * Instructions the module hands to the interpreter (bpf-to-bpf calls, tail calls) run
+ * the rest of the run interpreted, so such programs take the JS
  * target, which compiles them. Each helper call from wasm is a call out to JS (measured
  * on Node 20: ~15 ns for the call and the registers through the arena, against ~0.5 ns
  * per wasm instruction; map_lookup_elem is then answered inline in JS, as the JS target
@@ -44,7 +44,7 @@ export function chooseTarget(p: WasmProfile): { readonly wasm: boolean; readonly
   if (p.handOvers > 0)
     return {
       wasm: false,
-      why: `js: ${p.handOvers} instruction(s) the wasm module would hand to the interpreter (bpf-to-bpf or tail calls, ld_abs/ld_ind)`,
+      why: `js: ${p.handOvers} instruction(s) the wasm module would hand to the interpreter (bpf-to-bpf or tail calls)`,
     };
   if (p.helperCalls * HELPER_DENSITY > p.insns)
     return {

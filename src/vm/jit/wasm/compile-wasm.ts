@@ -11,11 +11,13 @@
  *   run's `repeat` does: each run resets r1/r2 from the arena header, zeroes the stack
  *   frame (when the code can see it) and counts instructions from 0. The repeat loop
  *   lives in wasm, so a run costs no JS-to-wasm call.
- * - The instruction budget is charged per block on entry, as the JS target does; a
- *   block that would cross it hands the run to the interpreter at the block's first
- *   slot (the same `VmError` at the same instruction). Instructions the module does
- *   not implement (bpf-to-bpf calls, tail calls, kfunc calls, ld_abs/ld_ind, unknown
- *   opcodes) hand over the same way, before they run.
+ * - The instruction budget is fuel counted down per block. It is checked only at
+ *   checkpoints (the entry, loop heads, blocks after a helper call) against the
+ *   longest path to the next checkpoint; when that path could cross the budget, the
+ *   interpreter takes the run over at the checkpoint and counts instruction by
+ *   instruction (the same `VmError` at the same instruction). Instructions the module
+ *   does not implement (bpf-to-bpf calls, tail calls, kfunc calls, arena casts,
+ *   unknown opcodes) hand over the same way, before they run.
  *
  * ## Memory: the arena
  * Each program's machine gets one `WebAssembly.Memory` of one page, the arena (layout
@@ -138,7 +140,7 @@ export interface WasmProfile {
   readonly insns: number;
   /** Helper calls (each a call out to JS). */
   readonly helperCalls: number;
-  /** Instructions handed to the interpreter (bpf-to-bpf and tail calls, ld_abs...). */
+  /** Instructions handed to the interpreter (bpf-to-bpf and tail calls, kfuncs, unknown opcodes). */
   readonly handOvers: number;
   /** Whether the CFG has a loop. */
   readonly loops: boolean;
@@ -213,12 +215,11 @@ const NATIVE = new Set([
 function handsOver(code: Code, pc: number): boolean {
   const c = code.op[pc]!;
   if (c === 0x85) return code.src[pc] !== 0 || code.imm[pc] === TAIL_CALL_ID;
-  if (LD_ABS_IND.has(c)) return true;
   if (c === 0xbf) {
     const off = code.off[pc]!;
     return off !== 0 && off !== 8 && off !== 16 && off !== 32;
   }
-  return !NATIVE.has(c);
+  return !NATIVE.has(c) && !LD_ABS_IND.has(c);
 }
 
 function targetOf(code: Code, pc: number): number {
@@ -297,6 +298,7 @@ interface Gen {
   readonly fnSlow: number;
   readonly fnHelper: number;
   readonly fnAtomic: number;
+  readonly fnLdPacket: number;
   helperCalls: number;
 }
 
@@ -784,6 +786,23 @@ function emitInsn(g: Gen, pc: number, after: number): void {
     emitHelper(g, pc, after);
     return;
   }
+  if (LD_ABS_IND.has(c)) {
+    // ld_abs/ld_ind: the interpreter's ldPacket in JS, r0 in the arena; out of the
+    // packet the run ends with r0 = 0, the rest of the block not counted.
+    spill(g);
+    g.w.i32(pc).call(g.fnLdPacket).op(Op.i32_eqz).open(Op.if);
+    g.ctx.push({ k: "if" });
+    g.w.i64(0).local(Op.local_set, reg(0));
+    if (after > 0) g.w.local(Op.local_get, L_N).i64(after).op(Op.i64_add).local(Op.local_set, L_N);
+    g.w.br(
+      Op.br,
+      depthOf(g, (x) => x.k === "exit"),
+    );
+    g.ctx.pop();
+    g.w.op(Op.end);
+    reload(g, 0);
+    return;
+  }
   throw new Error(`wasm JIT: 0x${c.toString(16)} in a block body`);
 }
 
@@ -1084,6 +1103,7 @@ export function compileWasm(code: Code): WasmCompileResult {
   const fnSlow = mb.importFunc("vm", "slow", tPc);
   const fnHelper = mb.importFunc("vm", "helper", tPc);
   const fnAtomic = mb.importFunc("vm", "atomic", tPc);
+  const fnLdPacket = mb.importFunc("vm", "ldPacket", mb.type([I32], [I32]));
   const w = new WasmCode();
   const g: Gen = {
     code,
@@ -1101,6 +1121,7 @@ export function compileWasm(code: Code): WasmCompileResult {
     fnSlow,
     fnHelper,
     fnAtomic,
+    fnLdPacket,
     helperCalls: 0,
   };
   // Prologue: the budget, the registers as the arena holds them.

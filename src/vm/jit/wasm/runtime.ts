@@ -16,6 +16,7 @@ import {
   interpret,
   type JitFunction,
   type JitLoop,
+  ldPacket,
   type Machine,
   STACK_SIZE,
 } from "../../interpreter.ts";
@@ -392,8 +393,21 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
     inCall = false;
   };
 
+  /** ld_abs/ld_ind: 1 with r0 in the arena, 0 when out of the packet (the run ends, r0 = 0). */
+  const ldPacketOut = (pc: number): number => {
+    const c = code.op[pc]!;
+    m.pc = pc;
+    const bytes = c === 0x20 || c === 0x40 ? 4 : c === 0x28 || c === 0x48 ? 2 : 1;
+    let off = code.imm[pc]!;
+    if (c >= 0x40) off = (off + regs[code.src[pc]! << 1]!) | 0;
+    if (!ldPacket(m, off, bytes)) return 0;
+    regs[0] = R[0]!;
+    regs[1] = R[1]!;
+    return 1;
+  };
+
   const instance = new W.Instance(module, {
-    vm: { arena, slow, helper, atomic: atomicOut },
+    vm: { arena, slow, helper, atomic: atomicOut, ldPacket: ldPacketOut },
   });
   const run = instance.exports.run as (count: number) => number;
   wasmStats.instantiated++;

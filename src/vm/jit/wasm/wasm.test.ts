@@ -234,6 +234,29 @@ describe("wasm target: the interpreter's semantics", () => {
       { data: new Uint8Array(80) },
     ]);
   });
+  test("ld_abs/ld_ind in wasm: big-endian packet loads, and past the packet r0 = 0", () => {
+    const text = [
+      "r6 = r1",
+      "r0 = *(u8 *)skb[12]",
+      "r7 = r0",
+      "r0 = *(u16 *)skb[12]",
+      "r7 += r0",
+      "r2 = 20",
+      "r0 = *(u32 *)skb[r2 + 6]",
+      "r7 += r0",
+      "r2 = 1000",
+      "r0 = *(u32 *)skb[r2 + 0]",
+      "r0 = 5",
+      "exit",
+    ].join("\n");
+    const data = new Uint8Array(64).map((_, i) => i * 3);
+    for (const type of [ProgType.SOCKET_FILTER, ProgType.SCHED_CLS]) {
+      const outs = same(text, { type }, [{ data }, { data, repeat: 3 }]);
+      assert.match(outs[0]!, /^r0 0 insns 10 /);
+      const p = new VmProgram(assemble(text), { type, jit: "always" });
+      assert.equal(p.jitEngine, "wasm", p.jitEngineReason);
+    }
+  });
   test("raw memory: in the arena, larger than its slots, and faults past it", () => {
     const text =
       "r3 = r1\nr3 += r2\nr3 += -8\nr0 = *(u64 *)(r3 +0)\nr0 += 1\n*(u64 *)(r3 +0) = r0\nr4 = *(u8 *)(r3 +8)\nexit";
