@@ -319,28 +319,31 @@ export class VmProgram implements BackendProgram {
     if (this.jitTried) return false;
     this.jitTried = true;
     let why: string | undefined;
+    let wasm: Extract<ReturnType<typeof compileWasm>, { ok: true }> | undefined;
+    const useWasm = (w: NonNullable<typeof wasm>, reason: string): true => {
+      const engine = instantiateWasm(w.module, this.code, this.machine);
+      this.code.jit = engine.fn;
+      this.code.jitLoop = engine.loop;
+      this.jitTargetUsed = "wasm";
+      this.jitWasm = w.bytes;
+      this.jitTargetWhy = `${reason} (${w.bytes.length} bytes, compiled in ${w.ms.toFixed(2)} ms)`;
+      jitStats.compiled++;
+      return true;
+    };
     if (this.jitTarget !== "js") {
       const w = compileWasm(this.code);
       if (w.ok) {
-        const pick =
-          this.jitTarget === "wasm"
-            ? { wasm: true, why: `wasm: jitTarget "wasm"` }
-            : chooseTarget(w.profile);
-        if (pick.wasm) {
-          const engine = instantiateWasm(w.module, this.code, this.machine);
-          this.code.jit = engine.fn;
-          this.code.jitLoop = engine.loop;
-          this.jitTargetUsed = "wasm";
-          this.jitWasm = w.bytes;
-          this.jitTargetWhy = `${pick.why} (${w.bytes.length} bytes, compiled in ${w.ms.toFixed(2)} ms)`;
-          jitStats.compiled++;
-          return true;
-        }
+        if (this.jitTarget === "wasm") return useWasm(w, `wasm: jitTarget "wasm"`);
+        const pick = chooseTarget(w.profile);
+        if (pick.wasm) return useWasm(w, pick.why);
         why = pick.why;
+        wasm = w;
       } else why = `js: the wasm target refused (${w.reason})`;
     }
     const r = compileCode(this.code);
     if (!r.ok) {
+      // The JS target refused what "auto" gave it: wasm, where it compiled, beats the interpreter.
+      if (wasm !== undefined) return useWasm(wasm, `wasm: the JS target refused (${r.reason})`);
       this.jitWhy = r.reason;
       jitStats.refused++;
       jitStats.lastRefusal = `${this}: ${r.reason}`;
