@@ -239,6 +239,8 @@ const L_ID = 18; // i32 temporary: region id
 const L_E = 19; // i32 temporary: table entry
 const L_HPC = 20; // i32: hand-over slot
 const L_T = 21; // i32 temporary: offset
+/** r0..r10's region table entries (i32), valid where {@link Gen.avail} says. */
+const L_EREG = 22;
 const LOCALS: ValType[] = [
   ...new Array<ValType>(11).fill(I64),
   I64,
@@ -251,6 +253,7 @@ const LOCALS: ValType[] = [
   I32,
   I32,
   I32,
+  ...new Array<ValType>(11).fill(I32),
 ];
 
 const reg = (r: number): number => L_REG + r;
@@ -292,6 +295,10 @@ interface Gen {
    * call) the most instructions a run executes from its start to the next checkpoint.
    */
   readonly check: Float64Array;
+  /** Per block: registers whose table entry local is valid on entry (bit r). */
+  readonly availIn: Int32Array;
+  /** Registers whose table entry local is valid at the instruction being emitted. */
+  avail: number;
   readonly ctx: Ctx[];
   readonly stackReachable: boolean;
   readonly mayGoto: boolean;
@@ -677,8 +684,23 @@ function emitMemory(g: Gen, pc: number): void {
   // interpreter's check `o >= lo && o + size <= hi` is `x <u lim` with lim = hi - lo -
   // size + 1 (0 when negative): modulo 2^32 the arithmetic is exact, since |o| < 2^31
   // for every low word and lo, hi <= 2^30 (see the table's layout in runtime.ts).
-  w.local(Op.local_get, b).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(HI).op(Op.i32_sub);
-  w.local(Op.local_set, L_ID);
+  // The entry index depends only on the register's high word: computed once per value
+  // of the register (the dataflow in compileWasm says where it is still valid).
+  const E = L_EREG + base;
+  const cached = (g.avail & (1 << base)) !== 0;
+  if (!cached || c === 0x61) {
+    w.local(Op.local_get, b).i64(32).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(HI).op(Op.i32_sub);
+    w.local(Op.local_set, L_ID);
+  }
+  if (!cached) {
+    w.local(Op.local_get, L_ID)
+      .i32(TABLE_CAP)
+      .local(Op.local_get, L_ID)
+      .i32(TABLE_CAP)
+      .op(Op.i32_lt_u);
+    w.op(Op.select).i32(6).op(Op.i32_shl).local(Op.local_set, E);
+  }
+  g.avail |= 1 << base;
   const col = load ? 0 : 1;
   const sizeCol = size === 1 ? 0 : size === 2 ? 1 : size === 4 ? 2 : 3;
   w.open(Op.block);
@@ -710,23 +732,17 @@ function emitMemory(g: Gen, pc: number): void {
       .br(Op.br, 2);
     w.op(Op.end);
   }
-  w.local(Op.local_get, L_ID)
-    .i32(TABLE_CAP)
-    .local(Op.local_get, L_ID)
-    .i32(TABLE_CAP)
-    .op(Op.i32_lt_u);
-  w.op(Op.select).i32(6).op(Op.i32_shl).local(Op.local_set, L_E);
   w.local(Op.local_get, b).op(Op.i32_wrap_i64);
   if (off !== 0) w.i32(off).op(Op.i32_add);
-  w.local(Op.local_get, L_E)
+  w.local(Op.local_get, E)
     .mem(Op.i32_load, 2, TABLE + T_T1 + 4 * col)
     .op(Op.i32_add);
   w.local(Op.local_tee, L_T);
-  w.local(Op.local_get, L_E)
+  w.local(Op.local_get, E)
     .mem(Op.i32_load, 2, TABLE + (load ? T_LIMR : T_LIMW) + 4 * sizeCol)
     .op(Op.i32_lt_u);
   w.open(Op.if);
-  w.local(Op.local_get, L_E)
+  w.local(Op.local_get, E)
     .mem(Op.i32_load, 2, TABLE + T_AB + 4 * col)
     .local(Op.local_get, L_T)
     .op(Op.i32_add);
@@ -756,6 +772,38 @@ function emitHelper(g: Gen, pc: number, after: number): void {
   reload(g);
   w.local(Op.local_get, L_BUDGET).i32(0).mem(Op.i64_load, 3, H_N).i64(after).op(Op.i64_add);
   w.op(Op.i64_sub).local(Op.local_set, L_N);
+}
+
+/** Registers (bit r) the instruction at `pc` writes, for the table-entry dataflow. */
+function writes(code: Code, pc: number): number {
+  const c = code.op[pc]!;
+  const cls = c & 7;
+  if (cls === 4 || cls === 7 || cls === 1 || c === 0x18) return 1 << code.dst[pc]!;
+  if (cls === 3 && (c & 0xe0) === 0xc0) return 0x7ff; // atomics: registers reloaded
+  if (c === 0x85) return 0x3f; // r0..r5
+  if (LD_ABS_IND.has(c)) return 1;
+  return 0;
+}
+
+/** Whether the access at `pc` goes through the region table (not the open frame at a constant offset). */
+function tableAccess(code: Code, pc: number): number {
+  const c = code.op[pc]!;
+  const cls = c & 7;
+  if (cls !== 1 && cls !== 2 && cls !== 3) return -1;
+  if (cls === 3 && (c & 0xe0) === 0xc0) return -1;
+  const load = cls === 1;
+  const base = load ? code.src[pc]! : code.dst[pc]!;
+  const size = (c & 0x18) === 0x18 ? 8 : (c & 0x18) === 0 ? 4 : (c & 0x18) === 8 ? 2 : 1;
+  const at = STACK_SIZE + code.off[pc]!;
+  if (base === 10 && at >= 0 && at + size <= STACK_SIZE) return -1;
+  return base;
+}
+
+/** The dataflow's transfer over the instruction at `pc`. */
+function transfer(code: Code, pc: number, mask: number): number {
+  const base = tableAccess(code, pc);
+  if (base >= 0) mask |= 1 << base;
+  return mask & ~writes(code, pc);
 }
 
 /** One instruction that does not end its block. */
@@ -913,7 +961,11 @@ function emitBody(g: Gen, x: number, tasks: Task[]): void {
   const lc = code.op[last]!;
   const ends = lc === 0x95 || lc === 0x05 || lc === 0x06 || lc === 0xe5 || isCondJump(lc);
   const bodyEnd = ends ? len - 1 : len;
-  for (let i = 0; i < bodyEnd; i++) emitInsn(g, slots[i]!, len - 1 - i);
+  g.avail = g.availIn[x]!;
+  for (let i = 0; i < bodyEnd; i++) {
+    emitInsn(g, slots[i]!, len - 1 - i);
+    g.avail &= ~writes(code, slots[i]!);
+  }
   if (!ends) {
     // Falls through to the next block.
     tasks.push({ t: "branch", from: x, to: g.blockAt[b.end]! });
@@ -1097,6 +1149,30 @@ export function compileWasm(code: Code): WasmCompileResult {
   }
   const check = new Float64Array(nb);
   for (let i = 0; i < nb; i++) if (isCheck[i] && reach[i]! > 0) check[i] = reach[i]!;
+  // Registers whose table entry (a local per register) is valid on entry to each
+  // block: computed by an access through the table, invalid once the register is
+  // written; intersection over predecessors, from "all" to a fixpoint (the entry: none).
+  const availIn = new Int32Array(nb).fill(0x7ff);
+  availIn[0] = 0;
+  const availOut = new Int32Array(nb).fill(0x7ff);
+  const predsOf: number[][] = blocks.map(() => []);
+  for (const i of cfg.order) for (const t of blocks[i]!.succs) predsOf[t]!.push(i);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const i of cfg.order) {
+      const b = blocks[i]!;
+      let mask = i === 0 ? 0 : 0x7ff;
+      if (i !== 0) for (const p of predsOf[i]!) mask &= availOut[p]!;
+      availIn[i] = mask;
+      if (b.start < n && !handsOver(code, b.start))
+        for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1)
+          mask = transfer(code, pc, mask);
+      if (availOut[i] !== mask) {
+        availOut[i] = mask;
+        changed = true;
+      }
+    }
+  }
   const mb = new ModuleBuilder();
   mb.importMemory("vm", "arena", ARENA_PAGES, ARENA_PAGES);
   const tPc = mb.type([I32], []);
@@ -1115,6 +1191,8 @@ export function compileWasm(code: Code): WasmCompileResult {
     mergeChildren: cfg.mergeChildren,
     loopHeader: cfg.loopHeader,
     check,
+    availIn,
+    avail: 0,
     ctx: [],
     stackReachable,
     mayGoto,
