@@ -231,6 +231,33 @@ describe("wasm target: the interpreter's semantics", () => {
     // 62 bytes after adjust_head(2), the first of them 0x02.
     assert.match(outs[0]!, /^r0 15874 /);
   });
+  test("a pointer register moved to another region between accesses (branches, loops)", () => {
+    const branch =
+      "*(u64 *)(r10 -8) = 77\nr6 = r1\nr2 = *(u32 *)(r6 +0)\nr3 = *(u8 *)(r2 +0)\nif r3 > 100 goto l\nr2 = r10\nr2 += -8\nl:\nr0 = *(u8 *)(r2 +0)\nexit";
+    const data = new Uint8Array(20);
+    data[0] = 5;
+    assert.match(same(branch, { type: ProgType.XDP }, [{ data }])[0]!, /^r0 77 /);
+    data[0] = 200;
+    assert.match(same(branch, { type: ProgType.XDP }, [{ data }])[0]!, /^r0 200 /);
+    const loop = [
+      "*(u64 *)(r10 -8) = 77",
+      "r7 = *(u32 *)(r1 +0)",
+      "r8 = r10",
+      "r8 += -8",
+      "r0 = 0",
+      "r9 = 0",
+      "l:",
+      "r2 = r7",
+      "if r9 & 0x1 goto +1",
+      "r2 = r8",
+      "r3 = *(u8 *)(r2 +0)",
+      "r0 += r3",
+      "r9 += 1",
+      "if r9 < 6 goto l",
+      "exit",
+    ].join("\n");
+    assert.match(same(loop, { type: ProgType.XDP }, [{ data }])[0]!, /^r0 831 /);
+  });
   test("skb: a context field stored and read back, ld_abs past the packet", () => {
     const text = [
       "r6 = r1",
