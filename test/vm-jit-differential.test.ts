@@ -1,5 +1,5 @@
 /**
- * The JIT against the interpreter on seeded random programs (the generator of the
+ * The JIT (both targets, JavaScript and WebAssembly) against the interpreter on seeded random programs (the generator of the
  * kernel differential test, test/vm-random-programs.ts): the same retval, r0, every
  * register after the run, instruction count, packet and context out, printk lines,
  * map contents and ring-buffer records — or the same VmError (message, instruction)
@@ -31,6 +31,9 @@ const COUNT = Number(process.env.TSBPF_JIT_DIFF_COUNT ?? 2000);
 const SEED = Number(process.env.TSBPF_SEED ?? Math.floor(Math.random() * 0x7fff_ffff));
 const FDS = [101, 102, 103, 104];
 
+/** Why the wasm target refused programs (they run in the JS target). */
+const refusals: string[] = [];
+
 const hex = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString("hex") : "-");
 
 /** What one run in one engine did, as comparable text. */
@@ -39,6 +42,7 @@ function outcome(
   program: Uint8Array | Instruction[],
   jit: "never" | "always",
   budget: number | undefined,
+  jitTarget: "js" | "wasm" = "js",
 ): { text: string; executed: number; engine: string } {
   const maps: VmMap[] = p.maps.map((m) => {
     const vm = createVmMap(m.spec);
@@ -53,6 +57,7 @@ function outcome(
       type: p.type,
       resolveMap: (_pseudo, imm) => byFd.get(imm),
       jit,
+      jitTarget,
       seed: 7,
       clock: () => 1_000_000n,
       ...(budget !== undefined && { budget }),
@@ -60,7 +65,8 @@ function outcome(
   } catch (e) {
     return { text: `build: ${(e as Error).message}`, executed: 0, engine: "none" };
   }
-  const engine = prog.engine;
+  const engine = prog.engine === "jit" ? `jit ${prog.jitEngine}` : prog.engine;
+  if (jitTarget === "wasm" && prog.jitEngine === "js") refusals.push(prog.jitEngineReason ?? "");
   const lines: string[] = [];
   let executed = 0;
   try {
@@ -111,14 +117,20 @@ test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})
     const where = `TSBPF_SEED=${SEED}, program ${i}`;
     const a = outcome(p, insns, "never", undefined);
     const b = outcome(p, insns, "always", undefined);
+    const c = outcome(p, insns, "always", undefined, "wasm");
     assert.equal(a.engine, "interpreter", where);
-    assert.equal(b.engine, "jit", where);
+    assert.equal(b.engine, "jit js", where);
+    // The wasm target refuses irreducible control flow (random jumps make some): JS runs it.
+    assert.match(c.engine, /^jit (wasm|js)$/, where);
     assert.equal(b.text, a.text, `${where}: as generated`);
+    assert.equal(c.text, a.text, `${where}: as generated (wasm)`);
     if (a.executed > 1) {
       const budget = 1 + (rand() % (a.executed - 1));
       const x = outcome(p, insns, "never", budget);
       const y = outcome(p, insns, "always", budget);
+      const z = outcome(p, insns, "always", budget, "wasm");
       assert.equal(y.text, x.text, `${where}: budget ${budget}`);
+      assert.equal(z.text, x.text, `${where}: budget ${budget} (wasm)`);
       assert.match(x.text, /instruction budget of \d+ exhausted/, `${where}: budget ${budget}`);
       budgetCuts++;
     }
@@ -132,15 +144,19 @@ test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})
     if (decodes) {
       const x = outcome(p, bytes, "never", 200_000);
       const y = outcome(p, bytes, "always", 200_000);
+      const z = outcome(p, bytes, "always", 200_000, "wasm");
       assert.equal(y.text, x.text, `${where}: mutated\n${hex(bytes)}`);
+      assert.equal(z.text, x.text, `${where}: mutated (wasm)\n${hex(bytes)}`);
       if (x.text.includes("error pc")) errors++;
       mutants++;
     }
   }
-  assert.ok(jitStats.compiled - compiled0 >= COUNT, "every program was compiled");
+  assert.ok(jitStats.compiled - compiled0 >= 2 * COUNT, "every program was compiled, twice");
+  for (const r of refusals) assert.match(r, /irreducible control flow/);
+  assert.ok(refusals.length < COUNT / 10, `wasm refused ${refusals.length} of ${COUNT}`);
   assert.ok(budgetCuts > COUNT / 2, `budget cuts ${budgetCuts}`);
   assert.ok(errors > 0, "some mutants fail");
   console.log(
-    `# ${COUNT} programs, ${budgetCuts} budget cuts, ${mutants} mutants (${errors} failing alike)`,
+    `# ${COUNT} programs, ${budgetCuts} budget cuts, ${mutants} mutants (${errors} failing alike), wasm refused ${refusals.length} (irreducible)`,
   );
 });

@@ -129,11 +129,12 @@ interface XdpSetup {
 function makeXdpSetup(m: Machine): XdpSetup {
   const f = xdpMd.fields;
   const id = region(m, "xdp frame", "packet");
-  const bytes = new Uint8Array(XDP_FRAME_SIZE);
+  const bytes = m.allocate(id, XDP_FRAME_SIZE);
   m.memory.setBytes(id, bytes);
   const h = XDP_PACKET_HEADROOM;
   const xdp = new XdpBuffer(m, id, bytes, h, h, h);
   const handler: RegionHandler = {
+    pure: true,
     load(off, size, out) {
       if (size !== 4) return false;
       switch (off) {
@@ -343,7 +344,7 @@ export function prepareSkb(
     type === ProgType.LWT_XMIT ||
     type === ProgType.CGROUP_SKB;
   const id = region(m, "skb data", "packet");
-  const bytes = new Uint8Array(SKB_HEADROOM + data.length + SKB_SHARED_INFO_SIZE);
+  const bytes = m.allocate(id, SKB_HEADROOM + data.length + SKB_SHARED_INFO_SIZE);
   bytes.set(data, SKB_HEADROOM);
   m.memory.setBytes(id, bytes);
   const start = SKB_HEADROOM + (isL2 ? 0 : ETH_HLEN);
@@ -391,6 +392,7 @@ export function prepareSkb(
   }
 
   const handler: RegionHandler = {
+    pure: true,
     load(off, size, out) {
       if (direct && size === 4) {
         if (off === F.data.offset) {
@@ -457,7 +459,8 @@ export function prepareSkb(
 /** Raw memory: r1 points at a copy of `mem` (readable and writable), r2 holds its length. */
 export function prepareMem(m: Machine, mem: Uint8Array): PreparedInput {
   const id = region(m, "input memory", "mem");
-  const bytes = mem.slice();
+  const bytes = m.allocate(id, mem.length);
+  bytes.set(mem);
   m.memory.setBytes(id, bytes);
   setBounds(m, id, [0, bytes.length], [0, bytes.length]);
   m.ldPacket = undefined;
@@ -472,7 +475,8 @@ export function prepareMem(m: Machine, mem: Uint8Array): PreparedInput {
 /** A plain context struct (raw tracepoint args, syscall ctx...): r1 points at a copy. */
 export function prepareRawCtx(m: Machine, ctx: Uint8Array): PreparedInput {
   const id = region(m, "context", "ctx");
-  const bytes = ctx.slice();
+  const bytes = m.allocate(id, ctx.length);
+  bytes.set(ctx);
   m.memory.setBytes(id, bytes);
   setBounds(m, id, [0, bytes.length], [0, bytes.length]);
   m.ldPacket = undefined;

@@ -36,10 +36,13 @@ export {
 } from "./interpreter.ts";
 export {
   defaultJitMode,
+  defaultJitTarget,
   type JitCompileResult,
   type JitMode,
+  type JitTarget,
   jitStats,
   setDefaultJitMode,
+  setDefaultJitTarget,
 } from "./jit/index.ts";
 export { VmArrayMap } from "./maps/array.ts";
 export { VmBloomFilter } from "./maps/bloom-filter.ts";

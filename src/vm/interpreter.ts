@@ -165,6 +165,12 @@ export class Code {
    * machine's code.
    */
   jit: JitFunction | undefined = undefined;
+  /**
+   * Runs of this code from slot 0, `repeat` in a row (the test run's loop), when the
+   * JIT compiled one (the wasm target keeps the loop inside the module): see
+   * {@link JitLoop}. `VmProgram.run` calls it instead of {@link execute} per run.
+   */
+  jitLoop: JitLoop | undefined = undefined;
 
   /**
    * Predecodes `insns`. `lddw` resolves an lddw's 64-bit value (map pseudo sources
@@ -232,6 +238,19 @@ export type JitFunction = (
   base: number,
   resumeN: number,
   resumeDepth: number,
+) => void;
+
+/**
+ * `repeat` runs of a compiled program from slot 0 on machine `m`, each starting with
+ * r1 = (`r1lo`, `r1hi`), r2 = `r2lo` (zero-extended) and the other registers as the
+ * previous run left them: what `VmProgram.run` does with {@link execute} in a loop.
+ */
+export type JitLoop = (
+  m: Machine,
+  repeat: number,
+  r1lo: number,
+  r1hi: number,
+  r2lo: number,
 ) => void;
 
 /** Finds the program a tail call jumps to: map handle and index in, Code out. */
@@ -307,6 +326,12 @@ export class Machine {
    * answer lookups on plain maps inline (the same result, without the call).
    */
   inlineLookup = false;
+  /**
+   * Where the bytes of input regions (packet, context, raw memory) come from: the
+   * wasm JIT target places them in its own memory so its code reaches them directly.
+   * Undefined: plain `Uint8Array`s. Must return zeroed bytes.
+   */
+  allocator: ((id: number, size: number) => Uint8Array | undefined) | undefined;
   /** Per region id: its inline lookup, null when the region is not such a map. */
   private readonly inlineTargets: (InlineLookup | null)[] = [];
   /** Window regions, by slot (see {@link window}). */
@@ -337,6 +362,11 @@ export class Machine {
       const open = i === 0 ? STACK_SIZE : 0;
       this.access.grantBounds(id, [0, open], [0, open]);
     }
+  }
+
+  /** Zeroed bytes for input region `id` (see {@link allocator}). */
+  allocate(id: number, size: number): Uint8Array {
+    return this.allocator?.(id, size) ?? new Uint8Array(size);
   }
 
   /** Grants the regions `code` names (its maps as handles, its direct values, its callbacks), once. */

@@ -55,6 +55,12 @@ export type RegionKind = "stack" | "ctx" | "packet" | "map" | "mem" | "other";
  * true, or returns false to fault; `store` returns false to fault.
  */
 export interface RegionHandler {
+  /**
+   * True when `load` answers from state that changes only when a helper runs or the
+   * program stores through this handler, with no side effects: a JIT may then cache
+   * its answers between those (the wasm target does, for 4-byte loads).
+   */
+  readonly pure?: boolean;
   /** Loads `size` bytes at byte `offset`. */
   load(offset: number, size: number, out: Int32Array): boolean;
   /** Stores the low `size` bytes of the value (`lo`, `hi`) at byte `offset`. */

@@ -44,6 +44,9 @@ import {
   type JitMode,
   jitStats,
 } from "./jit/index.ts";
+import { chooseTarget, defaultJitTarget, type JitTarget } from "./jit/wasm/choose.ts";
+import { compileWasm } from "./jit/wasm/compile-wasm.ts";
+import { instantiateWasm } from "./jit/wasm/runtime.ts";
 import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
@@ -93,6 +96,13 @@ export interface VmProgramOptions extends HelperSettings {
   jit?: JitMode;
   /** Runs (counting `repeat`) before "auto" compiles (default 10). */
   jitThreshold?: number;
+  /**
+   * What the JIT compiles to (see {@link JitTarget}): "auto" (default, from
+   * `defaultJitTarget()`) picks WebAssembly or JavaScript per program,
+   * "wasm" takes wasm whenever it compiles, "js" always JavaScript.
+   * `VmProgram.jitEngine` and `jitEngineReason` tell which and why.
+   */
+  jitTarget?: JitTarget;
 }
 
 /**
@@ -222,6 +232,10 @@ export class VmProgram implements BackendProgram {
   private jitTried = false;
   private jitWhy: string | undefined;
   private jitText: string | undefined;
+  private readonly jitTarget: JitTarget;
+  private jitTargetUsed: "wasm" | "js" | undefined;
+  private jitTargetWhy: string | undefined;
+  private jitWasm: Uint8Array | undefined;
 
   /**
    * Decodes (when given bytes) and checks the program: jumps and calls land on
@@ -258,6 +272,11 @@ export class VmProgram implements BackendProgram {
         `${this}: jit must be "always", "never" or "auto", not ${String(this.jitMode)}`,
       );
     this.jitThreshold = opts.jitThreshold ?? DEFAULT_JIT_THRESHOLD;
+    this.jitTarget = opts.jitTarget ?? defaultJitTarget();
+    if (this.jitTarget !== "auto" && this.jitTarget !== "wasm" && this.jitTarget !== "js")
+      throw new RangeError(
+        `${this}: jitTarget must be "auto", "wasm" or "js", not ${String(this.jitTarget)}`,
+      );
     if (this.jitMode === "always") this.jitCompile();
   }
 
@@ -271,7 +290,22 @@ export class VmProgram implements BackendProgram {
     return this.jitWhy;
   }
 
-  /** The JavaScript the JIT generated for this program, once compiled. */
+  /** What the JIT compiled this program to ("wasm" or "js"), once compiled. */
+  get jitEngine(): "wasm" | "js" | undefined {
+    return this.jitTargetUsed;
+  }
+
+  /** Why the JIT chose {@link jitEngine} (or why wasm was refused), once compiled. */
+  get jitEngineReason(): string | undefined {
+    return this.jitTargetWhy;
+  }
+
+  /** The WebAssembly module the JIT generated for this program, once compiled to wasm. */
+  get jitWasmModule(): Uint8Array | undefined {
+    return this.jitWasm?.slice();
+  }
+
+  /** The JavaScript the JIT generated for this program, once compiled to JS. */
   get jitSource(): string | undefined {
     return this.jitText;
   }
@@ -284,8 +318,32 @@ export class VmProgram implements BackendProgram {
     if (this.code.jit !== undefined) return true;
     if (this.jitTried) return false;
     this.jitTried = true;
+    let why: string | undefined;
+    let wasm: Extract<ReturnType<typeof compileWasm>, { ok: true }> | undefined;
+    const useWasm = (w: NonNullable<typeof wasm>, reason: string): true => {
+      const engine = instantiateWasm(w.module, this.code, this.machine);
+      this.code.jit = engine.fn;
+      this.code.jitLoop = engine.loop;
+      this.jitTargetUsed = "wasm";
+      this.jitWasm = w.bytes;
+      this.jitTargetWhy = `${reason} (${w.bytes.length} bytes, compiled in ${w.ms.toFixed(2)} ms)`;
+      jitStats.compiled++;
+      return true;
+    };
+    if (this.jitTarget !== "js") {
+      const w = compileWasm(this.code);
+      if (w.ok) {
+        if (this.jitTarget === "wasm") return useWasm(w, `wasm: jitTarget "wasm"`);
+        const pick = chooseTarget(w.profile);
+        if (pick.wasm) return useWasm(w, pick.why);
+        why = pick.why;
+        wasm = w;
+      } else why = `js: the wasm target refused (${w.reason})`;
+    }
     const r = compileCode(this.code);
     if (!r.ok) {
+      // The JS target refused what "auto" gave it: wasm, where it compiled, beats the interpreter.
+      if (wasm !== undefined) return useWasm(wasm, `wasm: the JS target refused (${r.reason})`);
       this.jitWhy = r.reason;
       jitStats.refused++;
       jitStats.lastRefusal = `${this}: ${r.reason}`;
@@ -293,6 +351,8 @@ export class VmProgram implements BackendProgram {
     }
     this.code.jit = r.fn;
     this.jitText = r.source;
+    this.jitTargetUsed = "js";
+    this.jitTargetWhy = why ?? `js: jitTarget "js"`;
     jitStats.compiled++;
     return true;
   }
@@ -525,13 +585,16 @@ export class VmProgram implements BackendProgram {
     const r1hi = m.R[3]!;
     const r2lo = m.R[4]!;
     const t0 = performance.now();
-    for (let i = 0; i < repeat; i++) {
-      m.R[2] = r1lo;
-      m.R[3] = r1hi;
-      m.R[4] = r2lo;
-      m.R[5] = 0;
-      execute(m, this.code);
-    }
+    const loop = this.code.jitLoop;
+    if (loop !== undefined) loop(m, repeat, r1lo, r1hi, r2lo);
+    else
+      for (let i = 0; i < repeat; i++) {
+        m.R[2] = r1lo;
+        m.R[3] = r1hi;
+        m.R[4] = r2lo;
+        m.R[5] = 0;
+        execute(m, this.code);
+      }
     const duration = ((performance.now() - t0) * 1e6) / repeat;
     const { dataOut, ctxOut } = prepared.finish();
     return {

@@ -20,7 +20,7 @@ import { BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, MapFlags } from "../uapi/
 import { VmError } from "./errors.ts";
 import type { HelperSettings } from "./helpers.ts";
 import type { HelperFunction } from "./interpreter.ts";
-import type { JitMode } from "./jit/index.ts";
+import type { JitMode, JitTarget } from "./jit/index.ts";
 import { VmArrayMap } from "./maps/array.ts";
 import { createVmMap } from "./maps/create.ts";
 import type { VmMap, VmMapOptions } from "./maps/map.ts";
@@ -43,6 +43,8 @@ export interface VirtualMachineOptions extends HelperSettings, Omit<VmMapOptions
   readonly jit?: JitMode;
   /** Runs before "auto" compiles a program (see {@link VmProgramOptions.jitThreshold}). */
   readonly jitThreshold?: number;
+  /** What the JIT compiles to: wasm or JS per program (see {@link VmProgramOptions.jitTarget}). */
+  readonly jitTarget?: JitTarget;
   /**
    * New initial values of read-only global variables (`const volatile` in `.rodata`),
    * as the kernel backend's `constants` option: bytes of the variable's size, or a

@@ -1,7 +1,9 @@
 /**
- * The VM's JIT (issue 12, first stage): a program's predecoded code compiled to a
- * JavaScript function with the interpreter's exact semantics ({@link compileCode}),
- * and the engine setting programs choose it with ({@link JitMode}).
+ * The VM's JIT (issue 12): a program's predecoded code compiled to a JavaScript
+ * function ({@link compileCode}) or a WebAssembly module ({@link compileWasm}), both
+ * with the interpreter's exact semantics; the engine setting programs choose it with
+ * ({@link JitMode}) and the target ({@link JitTarget}, picked per program by
+ * {@link chooseTarget} under "auto").
  *
  * Pure: no `node:` imports.
  * @module
@@ -14,6 +16,19 @@ export {
   JIT_MAX_SOURCE,
   type JitCompileResult,
 } from "./compile.ts";
+export {
+  chooseTarget,
+  defaultJitTarget,
+  HELPER_DENSITY,
+  type JitTarget,
+  setDefaultJitTarget,
+} from "./wasm/choose.ts";
+export {
+  compileWasm,
+  type WasmCompileResult,
+  type WasmProfile,
+  wasmUnavailable,
+} from "./wasm/compile-wasm.ts";
 
 /**
  * Which engine runs a program (`VmProgramOptions.jit`):

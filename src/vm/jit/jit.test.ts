@@ -27,14 +27,17 @@ function outcome(p: VmProgram, input: VmRunInput = {}): string {
   return `${head}\nregs ${[...R].join(",")}`;
 }
 
-/** Runs `insns` in both engines; asserts the same outcome and returns it. */
+/** Runs `insns` in the interpreter and both JIT targets; asserts the same outcome and returns it. */
 function both(insns: Instruction[], opts: VmProgramOptions = {}, input: VmRunInput = {}): string {
   const a = new VmProgram(insns, { ...opts, jit: "never" });
-  const b = new VmProgram(insns, { ...opts, jit: "always" });
   assert.equal(a.engine, "interpreter");
-  assert.equal(b.engine, "jit", b.jitRefusal);
   const x = outcome(a, input);
-  assert.equal(outcome(b, input), x);
+  for (const jitTarget of ["js", "wasm"] as const) {
+    const b = new VmProgram(insns, { ...opts, jit: "always", jitTarget });
+    assert.equal(b.engine, "jit", b.jitRefusal);
+    assert.equal(b.jitEngine, jitTarget, b.jitEngineReason);
+    assert.equal(outcome(b, input), x, jitTarget);
+  }
   return x;
 }
 
@@ -50,7 +53,7 @@ const SUM = [
 describe("jit: engines", () => {
   test("never, always and auto pick the engine; auto compiles after the threshold", () => {
     assert.equal(new VmProgram(SUM, { jit: "never" }).engine, "interpreter");
-    const p = new VmProgram(SUM, { jit: "always" });
+    const p = new VmProgram(SUM, { jit: "always", jitTarget: "js" });
     assert.equal(p.engine, "jit");
     assert.match(p.jitSource ?? "", /function jit\(m, start, base/);
     const auto = new VmProgram(SUM, { jit: "auto", jitThreshold: 3 });
@@ -94,7 +97,7 @@ describe("jit: engines", () => {
     } as unknown as FunctionConstructor;
     let p: VmProgram;
     try {
-      p = new VmProgram(SUM, { jit: "always" });
+      p = new VmProgram(SUM, { jit: "always", jitTarget: "js" });
     } finally {
       globalThis.Function = real;
     }
@@ -108,7 +111,7 @@ describe("jit: engines", () => {
     const insns: Instruction[] = [asm.mov64(R0, 0)];
     for (let i = 0; i < 3000; i++) insns.push(asm.st(64, R10, -8 * (1 + (i % 64)), i));
     insns.push(asm.ldx(64, R0, R10, -8), asm.exit());
-    const p = new VmProgram(insns, { jit: "always" });
+    const p = new VmProgram(insns, { jit: "always", jitTarget: "js" });
     assert.equal(p.engine, "interpreter");
     assert.match(p.jitRefusal ?? "", /larger than V8 optimises/);
     assert.equal(p.run().r0, 2944n);
