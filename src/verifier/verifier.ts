@@ -18,7 +18,6 @@ import type {
   LoadInstruction,
   StoreInstruction,
 } from "../isa/index.ts";
-import { formatKernel } from "../isa/index.ts";
 import {
   AttachType,
   BPF_PSEUDO_FUNC,
@@ -57,6 +56,7 @@ import {
   mapAllowsHelper,
 } from "./helper-protos.ts";
 import { liveRegisters } from "./liveness.ts";
+import { VerifierLog } from "./log.ts";
 import {
   checkCfg,
   checkSubprogs,
@@ -170,6 +170,10 @@ interface Pending {
   state: State;
   insn: number;
   parent: Checkpoint | null;
+  /** The instruction that pushed it. */
+  from: number;
+  /** The log's length when it was pushed (level 1 rewinds to it). */
+  logPos: number;
 }
 
 /** A state kept at a prune point; `branches` counts paths from it still being explored. */
@@ -247,7 +251,8 @@ class Walker {
   readonly subprogs: number[];
   readonly maps: MapRef[];
   readonly ctx;
-  readonly log: string[] = [];
+  /** The kernel's log, when one was asked for. */
+  readonly vlog: VerifierLog | undefined;
   processed = 0;
   idGen = 0;
   totalStates = 0;
@@ -290,6 +295,7 @@ class Walker {
     this.subprogs = [];
     this.ctx = ctxRule(opts.progType, opts.expectedAttachType);
     this.prunePoints = new Uint8Array(this.slots.length + 1);
+    this.vlog = opts.logLevel ? new VerifierLog(opts.logLevel) : undefined;
   }
 
   fail(...lines: string[]): never {
@@ -385,12 +391,14 @@ class Walker {
       const ended = this.step();
       if (ended) {
         this.endPath();
+        this.vlog?.pathEnded();
         const next = this.pending.pop();
         if (!next) break;
         this.state = next.state;
         this.pc = next.insn;
         this.parent = next.parent;
         this.curStates--;
+        this.vlog?.popped(next.from, next.logPos);
       }
     }
     this.checkStackDepth();
@@ -431,7 +439,13 @@ class Walker {
 
   push(state: State, insn: number): void {
     if (this.parent) this.parent.branches++;
-    this.pending.push({ state, insn, parent: this.parent });
+    this.pending.push({
+      state,
+      insn,
+      parent: this.parent,
+      from: this.pc,
+      logPos: this.vlog?.end ?? 0,
+    });
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
   }
@@ -457,9 +471,12 @@ class Walker {
       throw new VerifyFailure(this.lastPc, [
         `BPF program is too large. Processed ${this.processed} insn`,
       ]);
-    if (this.prunePoints[pc] && this.visited(pc)) return true;
+    if (this.prunePoints[pc] && this.visited(pc)) {
+      this.vlog?.pruned(pc);
+      return true;
+    }
     this.lastPc = pc;
-    if (this.opts.logLevel) this.log.push(`${pc}: ${formatKernel(insn, {}, pc)}`);
+    this.vlog?.insn(pc, insn, this.state);
     const refused = this.opts.invalid?.get(pc);
     if (refused) this.fail(refused);
     switch (insn.kind) {
@@ -484,7 +501,9 @@ class Walker {
         return false;
       case "jump":
         this.jmpsProcessed++;
-        return this.condJump(insn);
+        this.condJump(insn);
+        this.vlog?.jumped(this.state);
+        return false;
       case "goto":
         this.jmpsProcessed++;
         this.pc = jumpTarget(insn, pc);
@@ -695,7 +714,7 @@ class Walker {
   /** A scalar after the kernel's invariant check (a violation is logged, the bounds reset). */
   checked(s: Scalar, ctx: string): Reg {
     const c = invariants(s, ctx);
-    if (c.message && this.opts.logLevel) this.log.push(c.message);
+    if (c.message) this.vlog?.lines([c.message]);
     return scalarReg(c.scalar);
   }
 
@@ -899,7 +918,7 @@ class Walker {
         `BPF_ATOMIC stores into R${insn.dst} ${typeName(base.type, base.flags)} is not allowed`,
       );
     const old = this.access(insn.dst, base, insn.off, size, "read", undefined, true);
-    this.access(insn.dst, base, insn.off, size, "write", UNKNOWN, true);
+    this.access(insn.dst, base, insn.off, size, "write", undefined, true);
     if (insn.fetch) {
       const target = insn.op === "cmpxchg" ? 0 : insn.src;
       this.checkWritable(target);
@@ -1117,6 +1136,7 @@ class Walker {
       kind === "read" ? " read from" : " write to",
     );
     const f = this.stackFrame(reg);
+    this.vlog?.touchStack(min, isConst(reg.s) ? min + 1 : max);
     if (!isConst(reg.s)) {
       // Variable offset: every byte it may touch.
       if (kind === "write") {
@@ -1127,8 +1147,7 @@ class Walker {
     }
     const spi = Math.floor((-min - 1) / 8);
     if (kind === "write") {
-      const v = value as Reg;
-      this.stackWrite(f, min, size, v);
+      this.stackWrite(f, min, size, value);
       return UNKNOWN;
     }
     return this.stackRead(f, spi, min, size);
@@ -1153,9 +1172,18 @@ class Walker {
     this.setSlot(f, spi, { bytes });
   }
 
-  stackWrite(f: Frame, a: number, size: number, v: Reg): void {
+  /** A write of `v` (undefined: bytes of unknown value, as atomics and helpers write). */
+  stackWrite(f: Frame, a: number, size: number, v: Reg | undefined): void {
     const spi = Math.floor((-a - 1) / 8);
     const aligned = -a % 8 === 0;
+    if (!v) {
+      const old = this.slot(f, spi);
+      const bytes = old.bytes.map((b) => (b === "r" ? "m" : b)) as SlotByte[];
+      const idx = (-a - 1) % 8;
+      for (let i = 0; i < size; i++) bytes[idx - i] = "m";
+      this.setSlot(f, spi, { bytes });
+      return;
+    }
     if (aligned && v.type === "scalar") {
       this.spill(f, spi, v, size);
       return;
@@ -1322,12 +1350,37 @@ class Walker {
     for (const [r, set] of this.allRegs()) {
       if (r.id !== id || !r.flags.maybeNull) continue;
       if (isNull) set(scalarReg(scalarConst(0n)));
-      else set({ ...r, flags: { ...r.flags, maybeNull: false } });
+      // The id served the NULL check; the kernel drops it (a spin lock's map value keeps it).
+      else set({ ...r, flags: { ...r.flags, maybeNull: false }, id: 0 });
     }
     if (isNull && ptr.refObjId) {
       // A NULL reference holds nothing to release.
       this.state.refs = this.state.refs.filter((x) => x.id !== ptr.refObjId);
     }
+  }
+
+  /**
+   * mark_pkt_end: on the side where a packet pointer is known to be at or beyond
+   * pkt_end, its range says so (AT_PKT_END -1, BEYOND_PKT_END -2; the log prints them).
+   */
+  markPktEnd(insn: JumpInstruction, d: Reg, s: Reg, taken: boolean): void {
+    if (insn.source !== "reg") return;
+    const op = insn.op;
+    let regno: number;
+    let beyond: boolean;
+    if (d.type === "pkt" && s.type === "pkt_end") {
+      regno = insn.dst;
+      if ((op === "jgt" && taken) || (op === "jle" && !taken)) beyond = true;
+      else if ((op === "jge" && taken) || (op === "jlt" && !taken)) beyond = false;
+      else return;
+    } else if (d.type === "pkt_end" && s.type === "pkt") {
+      regno = insn.src;
+      if ((op === "jlt" && taken) || (op === "jge" && !taken)) beyond = true;
+      else if ((op === "jle" && taken) || (op === "jgt" && !taken)) beyond = false;
+      else return;
+    } else return;
+    const r = this.frame.regs[regno] as Reg;
+    this.setReg(regno, { ...r, range: beyond ? -2 : -1 });
   }
 
   /** try_match_pkt_pointers: `pkt + N` compared with pkt_end proves N bytes. */
@@ -1354,7 +1407,10 @@ class Walker {
         open = true;
       }
     }
-    if (!good) return;
+    if (!good) {
+      this.markPktEnd(insn, d, s, taken);
+      return;
+    }
     if (good.off < 0 || (good.off === 0 && open)) return;
     if (
       good.s.umax > BigInt(MAX_PACKET_OFF) ||
@@ -1397,6 +1453,7 @@ class Walker {
       callbackDepth: 0,
     });
     for (let r = 0; r <= 5; r++) caller.regs[r] = NOT_INIT;
+    this.vlog?.called(this.state);
     this.pc = target;
     return false;
   }
@@ -1422,10 +1479,12 @@ class Walker {
       if (f.callback) {
         // Back to the helper's call, which runs the callback again or returns.
         this.pc = f.callsite;
+        this.vlog?.returned(this.state, f, this.pc);
         return false;
       }
       caller.regs[0] = r0;
       this.pc = f.callsite + 1;
+      this.vlog?.returned(this.state, f, this.pc);
       return false;
     }
     const r0 = this.readReg(0);
@@ -1513,7 +1572,7 @@ class Walker {
       const { regno, size } = meta.rawMem;
       const r = this.frame.regs[regno] as Reg;
       if (r.type === "stack")
-        for (let i = 0; i < size; i++) this.stackAccess(regno, r, r.off + i, 1, "write", UNKNOWN);
+        for (let i = 0; i < size; i++) this.stackAccess(regno, r, r.off + i, 1, "write", undefined);
     }
     if (meta.releaseRegno) this.releaseReference(meta.refObjId);
     if (proto.callback) {
@@ -1532,6 +1591,7 @@ class Walker {
         const m = meta.map;
         if (m && (m.type === MapType.SOCKMAP || m.type === MapType.SOCKHASH)) {
           // A socket map's lookup gives a socket, a reference to release (bpf_sk_release).
+          this.newId(); // The kernel numbers the maybe-NULL result first, then the reference.
           const id = this.newId();
           this.state.refs = [...this.state.refs, { id, insn: this.pc }];
           this.setReg(0, pointerReg("sock", { flags: { maybeNull: true }, id, refObjId: id }));
@@ -1552,13 +1612,14 @@ class Walker {
         break;
       }
       case "ringbuf_mem_or_null": {
+        this.newId(); // As above: the maybe-NULL result first, then the reference.
         const id = this.newId();
         this.state.refs = [...this.state.refs, { id, insn: this.pc }];
         this.setReg(
           0,
           pointerReg("mem", {
             flags: { ringbuf: true, maybeNull: true },
-            id: this.newId(),
+            id,
             refObjId: id,
             memSize: meta.memSize,
           }),
@@ -1586,8 +1647,9 @@ class Walker {
       cb.callbackUnrollDepth++;
       this.enterCallback(cb, meta.func, this.pc, caller.regs[3] as Reg);
       this.push(cb, meta.func);
-    } else if (this.opts.logLevel) {
-      this.log.push(`frame${this.state.frames.length - 1} bpf_loop iteration limit reached`);
+      this.vlog?.newFrame();
+    } else {
+      this.vlog?.lines([`frame${this.state.frames.length - 1} bpf_loop iteration limit reached`]);
     }
     caller.callbackDepth = 0;
     for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
@@ -1881,7 +1943,7 @@ export function verify(insns: readonly Instruction[], opts: VerifyOptions): Veri
     // The error line is the first of the block (a second line, when there is one, is
     // the general consequence: "R0 min value is outside of the allowed memory range").
     error = { message: e.lines[0] as string, lines: e.lines, insn: e.insn };
-    if (opts.logLevel) w.log.push(...e.lines);
+    w.vlog?.lines(e.lines);
   }
   const stats: VerifyStats = {
     processed: w.processed,
@@ -1889,9 +1951,13 @@ export function verify(insns: readonly Instruction[], opts: VerifyOptions): Veri
     totalStates: w.totalStates,
     peakStates: w.peakStates,
   };
-  if (opts.logLevel)
-    w.log.push(
-      `processed ${stats.processed} insns (limit ${COMPLEXITY_LIMIT}) max_states_per_insn ${stats.maxStatesPerInsn} total_states ${stats.totalStates} peak_states ${stats.peakStates} mark_read 0`,
-    );
-  return { accepted: !error, ...(error && { error }), log: w.log.join("\n"), stats };
+  // At level 1 an accepted program's log is only its statistics (the kernel rewinds it).
+  if (w.vlog && !error && w.vlog.level === 1) w.vlog.clear();
+  w.vlog?.lines([statsLine(stats)]);
+  return { accepted: !error, ...(error && { error }), log: w.vlog?.toString() ?? "", stats };
+}
+
+/** The kernel's last log line: `processed N insns (limit 1000000) max_states_per_insn ...`. */
+export function statsLine(stats: VerifyStats): string {
+  return `processed ${stats.processed} insns (limit ${COMPLEXITY_LIMIT}) max_states_per_insn ${stats.maxStatesPerInsn} total_states ${stats.totalStates} peak_states ${stats.peakStates} mark_read 0`;
 }
