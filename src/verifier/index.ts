@@ -14,6 +14,7 @@
  */
 import { decodeInstruction, type Instruction, InvalidInstructionError } from "../isa/index.ts";
 import type { VerifierCase } from "./case.ts";
+import { type ExplainOptions, formatExplanation } from "./explain.ts";
 import { kernelKnowsOpcode, reservedFieldsMessage } from "./opcodes.ts";
 import { type VerifyOptions, type VerifyResult, verify } from "./verifier.ts";
 
@@ -27,7 +28,24 @@ export {
   verdictLine,
 } from "./case.ts";
 export {
+  type ExplainOptions,
+  explain,
+  formatExplanation,
+  offendingRegister,
+} from "./explain.ts";
+export { formatInsn, formatRegister, formatSlot, VerifierLog } from "./log.ts";
+export type {
+  FrameState,
+  InsnState,
+  RegisterState,
+  StackSlotState,
+  StatesOptions,
+  ValueBounds,
+  VerifierStates,
+} from "./states.ts";
+export {
   COMPLEXITY_LIMIT,
+  statsLine,
   type VerifierMap,
   type VerifyOptions,
   type VerifyResult,
@@ -38,7 +56,7 @@ export {
 /** Verifies a {@link VerifierCase} (a program as data, see case.ts). */
 export function verifyCase(
   c: VerifierCase,
-  opts: Pick<VerifyOptions, "logLevel"> = {},
+  opts: Pick<VerifyOptions, "logLevel" | "states"> = {},
 ): VerifyResult {
   return verifyBytes(c.insns, {
     progType: c.progType,
@@ -94,6 +112,31 @@ export function verifyBytes(bytes: Uint8Array, opts: VerifyOptions): VerifyResul
     }
   }
   return verify(insns, { ...opts, invalid });
+}
+
+/**
+ * Verifies a case while recording states, and explains the verdict for a learner (see
+ * explain.ts): each instruction beside the state it uses, and for a rejection the path,
+ * its branches and where the offending register was set.
+ */
+export function explainCase(
+  c: VerifierCase,
+  opts: ExplainOptions = {},
+): { readonly result: VerifyResult; readonly text: string } {
+  const result = verifyCase(c, { states: true });
+  const insns: Instruction[] = [];
+  for (let at = 0; at + 8 <= c.insns.length; ) {
+    try {
+      const i = decodeInstruction(c.insns, at / 8);
+      insns.push(i);
+      at += i.bytes;
+    } catch (e) {
+      if (!(e instanceof InvalidInstructionError)) throw e;
+      insns.push({ ...PLACEHOLDER, code: c.insns[at] as number });
+      at += 8;
+    }
+  }
+  return { result, text: formatExplanation(insns, result, opts) };
 }
 
 const PLACEHOLDER: Instruction = {

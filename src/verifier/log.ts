@@ -254,6 +254,12 @@ export class VerifierLog {
     this.text += this.doPrintState ? `\nfrom ${this.prevInsn} to ${pc}: safe\n` : `${pc}: safe\n`;
   }
 
+  /** The functions found (check_subprogs, level 2): `func#1 @19`. */
+  subprogs(starts: readonly number[]): void {
+    if (this.level !== 2) return;
+    for (const [i, at] of starts.entries()) this.write(`func#${i} @${at}\n`);
+  }
+
   /** A new frame (a callback's): everything counts as touched for the next print (init_func_state). */
   newFrame(): void {
     this.scratchAll();
@@ -298,7 +304,7 @@ export class VerifierLog {
  * check_reg_arg, which marks them for the next state print. (Stack slots are marked
  * by the walker's stack accesses; an exit marks nothing.)
  */
-function touchedRegs(insn: Instruction): number {
+export function touchedRegs(insn: Instruction): number {
   switch (insn.kind) {
     case "alu":
     case "jump":

@@ -82,6 +82,14 @@ import {
   statesEqual,
   UNKNOWN,
 } from "./state.ts";
+import {
+  type InsnState,
+  StateRecorder,
+  type StatesOptions,
+  snapshot,
+  type VerifierStates,
+  type Visit,
+} from "./states.ts";
 import { isPacketPointer, typeName } from "./types.ts";
 
 /** A map the program's `lddw` instructions refer to by index (imm of BPF_PSEUDO_MAP_FD/VALUE). */
@@ -110,6 +118,11 @@ export interface VerifyOptions {
   readonly invalid?: ReadonlyMap<number, string>;
   /** Whether to build the log: 0 none, 1 instructions and error, 2 with states (default 0). */
   readonly logLevel?: 0 | 1 | 2;
+  /**
+   * Record the state at each instruction (see {@link VerifyResult.states}): true, or
+   * limits. Off by default (it costs a copy of the state per instruction walked).
+   */
+  readonly states?: boolean | StatesOptions;
 }
 
 /** The kernel's statistics line: `processed N insns (limit 1000000) max_states_per_insn ...`. */
@@ -131,6 +144,14 @@ export interface VerifyResult {
   };
   readonly log: string;
   readonly stats: VerifyStats;
+  /**
+   * With `states`: the registers and stack at each instruction, per path that reached
+   * it, and for a rejection the states along the path that led to it.
+   */
+  readonly states?: VerifierStates & {
+    /** For a rejection: the state before each instruction of the failing path, in order. */
+    readonly path?: readonly InsnState[];
+  };
 }
 
 /** BPF_COMPLEXITY_LIMIT_INSNS. */
@@ -253,6 +274,8 @@ class Walker {
   readonly ctx;
   /** The kernel's log, when one was asked for. */
   readonly vlog: VerifierLog | undefined;
+  /** The states per instruction, when asked for. */
+  readonly recorder: StateRecorder | undefined;
   processed = 0;
   idGen = 0;
   totalStates = 0;
@@ -296,6 +319,9 @@ class Walker {
     this.ctx = ctxRule(opts.progType, opts.expectedAttachType);
     this.prunePoints = new Uint8Array(this.slots.length + 1);
     this.vlog = opts.logLevel ? new VerifierLog(opts.logLevel) : undefined;
+    this.recorder = opts.states
+      ? new StateRecorder(this.slots.length, opts.states === true ? {} : opts.states)
+      : undefined;
   }
 
   fail(...lines: string[]): never {
@@ -307,6 +333,7 @@ class Walker {
   prepare(): void {
     if (this.slots.length === 0) throw new VerifyFailure(0, ["empty program"]);
     this.subprogs.push(...findSubprogs(this.slots));
+    this.vlog?.subprogs(this.subprogs);
     checkSubprogs(this.slots, this.subprogs);
     const funcs = this.opts.funcs;
     if (funcs && funcs.length > 0) {
@@ -399,6 +426,7 @@ class Walker {
         this.parent = next.parent;
         this.curStates--;
         this.vlog?.popped(next.from, next.logPos);
+        this.recorder?.popped(next.state);
       }
     }
     this.checkStackDepth();
@@ -439,6 +467,7 @@ class Walker {
 
   push(state: State, insn: number): void {
     if (this.parent) this.parent.branches++;
+    this.recorder?.pushed(state);
     this.pending.push({
       state,
       insn,
@@ -477,6 +506,7 @@ class Walker {
     }
     this.lastPc = pc;
     this.vlog?.insn(pc, insn, this.state);
+    this.recorder?.visit(pc, this.state);
     const refused = this.opts.invalid?.get(pc);
     if (refused) this.fail(refused);
     switch (insn.kind) {
@@ -1954,7 +1984,19 @@ export function verify(insns: readonly Instruction[], opts: VerifyOptions): Veri
   // At level 1 an accepted program's log is only its statistics (the kernel rewinds it).
   if (w.vlog && !error && w.vlog.level === 1) w.vlog.clear();
   w.vlog?.lines([statsLine(stats)]);
-  return { accepted: !error, ...(error && { error }), log: w.vlog?.toString() ?? "", stats };
+  let states: VerifyResult["states"];
+  if (w.recorder) {
+    const path: Visit[] = [];
+    if (error) for (let v = w.recorder.current; v; v = v.prev) path.push(v);
+    states = { ...w.recorder.result(), ...(error ? { path: path.reverse().map(snapshot) } : {}) };
+  }
+  return {
+    accepted: !error,
+    ...(error && { error }),
+    log: w.vlog?.toString() ?? "",
+    stats,
+    ...(states && { states }),
+  };
 }
 
 /** The kernel's last log line: `processed N insns (limit 1000000) max_states_per_insn ...`. */
