@@ -194,13 +194,14 @@ function slotAt(s: InsnState, spi: number): StackSlotState | undefined {
 
 /** `r2=pkt(r=0) -> pkt(off=48,r=0)  r1=pkt_end()` for the registers an instruction uses. */
 function operands(insn: Instruction, before: InsnState, after?: InsnState): string {
-  const mask = touchedRegs(insn) | (insn.kind === "call" ? 0b111110 : 0);
+  const mask =
+    touchedRegs(insn) | (insn.kind === "call" ? 0b111110 : 0) | (insn.kind === "exit" ? 1 : 0);
   const parts: string[] = [];
   for (let r = 0; r <= 10; r++) {
     if (!((mask >> r) & 1)) continue;
     const b = findReg(before, r);
     const a = after && after.frames.length === before.frames.length ? findReg(after, r) : undefined;
-    if (!b && !a) continue;
+    if (!b && !a && after) continue;
     let p = `r${r}=${b ? b.text : "(not set)"}`;
     if (
       after &&

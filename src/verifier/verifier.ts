@@ -1519,7 +1519,11 @@ class Walker {
     }
     const r0 = this.readReg(0);
     const leaked = this.state.refs[0];
-    if (leaked) this.fail(`Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`);
+    if (leaked)
+      this.fail(
+        `Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`,
+        "BPF_EXIT instruction in main prog would lead to reference leak",
+      );
     this.returnCode(r0);
     this.recordStackDepth(f);
     return true;

@@ -3,7 +3,7 @@
  *
  * Before comparing, both logs drop what tsbpf does not write by design: the kernel's
  * precision-tracking lines (`mark_precise: ...`), its 6.18 stack-liveness lines
- * (`(0) frame 0 insn 7 +live -8`) and the `Live regs before insn:` block (level 2). Map
+ * (`(0) frame 0 insn 7 +live -8`, `(0) live stack update done in 2 iterations`) and the `Live regs before insn:` block (level 2). Map
  * addresses the kernel prints in `lddw` lines (`r1 = 0xffff8881...`) and tsbpf's
  * `map[idx:N]` both become `<map>`.
  * @module
@@ -23,7 +23,7 @@ export function comparableLines(log: string): string[] {
       inLive = false;
     }
     if (raw.startsWith("mark_precise: ")) continue;
-    if (/^\(\d+\) frame \d+ insn \d+ [+-]/.test(raw)) continue;
+    if (/^\(\d+\) (?:frame \d+ insn \d+ [+-]|live stack update)/.test(raw)) continue;
     out.push(
       raw
         .replace(/= 0xffff[0-9a-f]{12}\b/g, "= <map>")
