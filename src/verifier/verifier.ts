@@ -279,8 +279,10 @@ class Walker {
   processed = 0;
   idGen = 0;
   totalStates = 0;
-  curStates = 0;
+  /** States kept at prune points now, their peak, and the most one instruction had when visited. */
+  exploredStates = 0;
   peakStates = 0;
+  maxStatesPerInsn = 0;
   jmpsProcessed = 0;
   prevJmps = 0;
   prevInsns = 0;
@@ -354,11 +356,16 @@ class Walker {
       if (!i) continue;
       if (i.kind === "jump" || i.kind === "may_goto") {
         this.prunePoints[pc] = 1;
+        // push_insn marks a branch's target too.
+        if (i.kind === "jump") this.prunePoints[jumpTarget(i, pc)] = 1;
       } else if (i.kind === "goto") {
         this.prunePoints[jumpTarget(i, pc)] = 1;
       } else if (i.kind === "call") {
         this.prunePoints[pc + 1] = 1;
-        if (i.target === "bpf") this.prunePoints[pc] = 1;
+        if (i.target === "bpf") {
+          this.prunePoints[pc] = 1;
+          this.prunePoints[jumpTarget(i, pc)] = 1;
+        }
         if (i.target === "helper" && helperCallsBack(i.imm)) {
           this.prunePoints[pc] = 1;
           this.callbackCalls.add(pc);
@@ -424,7 +431,6 @@ class Walker {
         this.state = next.state;
         this.pc = next.insn;
         this.parent = next.parent;
-        this.curStates--;
         this.vlog?.popped(next.from, next.logPos);
         this.recorder?.popped(next.state);
       }
@@ -475,8 +481,6 @@ class Walker {
       from: this.pc,
       logPos: this.vlog?.end ?? 0,
     });
-    this.curStates++;
-    if (this.curStates > this.peakStates) this.peakStates = this.curStates;
   }
 
   /** Runs one instruction; true when the path ended (exit from the main program, or pruned). */
@@ -597,6 +601,7 @@ class Walker {
   /** is_state_visited: prune against an equal explored state, or record this one. */
   visited(pc: number): boolean {
     const list = this.explored.get(pc) ?? [];
+    const statesCnt = list.length;
     const force = this.slots[pc]?.kind === "may_goto" || this.callbackCalls.has(pc);
     for (let k = 0; k < list.length; k++) {
       const cp = list[k] as Checkpoint;
@@ -632,9 +637,10 @@ class Walker {
       if (cp.misses > cp.hits * n + n) {
         list.splice(k, 1);
         k--;
-        this.curStates--;
+        if (cp.branches === 0) this.exploredStates--;
       }
     }
+    if (statesCnt > this.maxStatesPerInsn) this.maxStatesPerInsn = statesCnt;
     if (!force && (this.jmpsProcessed - this.prevJmps < 2 || this.processed - this.prevInsns < 8))
       return false;
     this.prevJmps = this.jmpsProcessed;
@@ -652,6 +658,7 @@ class Walker {
     this.explored.set(pc, list);
     this.parent = cp;
     this.totalStates++;
+    if (++this.exploredStates > this.peakStates) this.peakStates = this.exploredStates;
     return false;
   }
 
@@ -1981,7 +1988,7 @@ export function verify(insns: readonly Instruction[], opts: VerifyOptions): Veri
   }
   const stats: VerifyStats = {
     processed: w.processed,
-    maxStatesPerInsn: Math.max(0, ...[...w.explored.values()].map((l) => l.length)),
+    maxStatesPerInsn: w.maxStatesPerInsn,
     totalStates: w.totalStates,
     peakStates: w.peakStates,
   };
