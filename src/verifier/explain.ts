@@ -135,7 +135,8 @@ export function formatExplanation(
   const at = path[path.length - 1] as InsnState;
   const reg = why === undefined ? undefined : findReg(at, why);
   if (reg) {
-    out.push("", `Why: R${reg.regno} holds ${reg.text} at instruction ${at.insn}.`);
+    out.push("", `Why: R${reg.regno} holds ${reg.text} at instruction ${at.insn}:`);
+    out.push(`  ${describe(reg)}.`);
     if (reg.definedAt < 0) {
       out.push(`  It has held that since the program (or function) started.`);
     } else {
@@ -235,4 +236,54 @@ function operands(insn: Instruction, before: InsnState, after?: InsnState): stri
   if (after && insn.kind === "call" && after.frames.length > before.frames.length)
     parts.push(`-> enters frame ${after.frames.length - 1}`);
   return parts.join("  ");
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+const S64_MIN = -(1n << 63n);
+const S64_MAX = (1n << 63n) - 1n;
+
+/** A value's range in words: `between 4 and 35`, `any value`. */
+function range(b: RegisterState["bounds"]): string {
+  if (b.umin === b.umax) return `exactly ${b.umin}`;
+  if (b.umin === 0n && b.umax === U64_MAX && b.smin === S64_MIN && b.smax === S64_MAX)
+    return "any 64-bit value";
+  if (b.smin < 0n && b.smax >= 0n) return `between ${b.smin} and ${b.smax} (signed)`;
+  return `between ${b.umin} and ${b.umax}`;
+}
+
+/** What a register holds, in words a learner reads. */
+export function describe(r: RegisterState): string {
+  const variable = r.bounds.tnum.mask !== 0n;
+  const at = (what: string) =>
+    `${what} ${r.off ? `${r.off} bytes past its start` : "at its start"}${variable ? `, plus a variable offset ${range(r.bounds)}` : ""}`;
+  switch (r.base) {
+    case "scalar":
+      return r.constant !== undefined
+        ? `a number known exactly: ${BigInt.asIntN(64, r.constant)}`
+        : `a number the verifier only knows is ${range(r.bounds)}`;
+    case "pkt":
+    case "pkt_meta": {
+      const proven =
+        (r.range ?? 0) > 0
+          ? `${r.range} bytes from it are proven to be in the packet`
+          : r.range === -1 || r.range === -2
+            ? "it is known to be at or past the packet's end"
+            : "no byte from it is proven to be in the packet yet (compare it with pkt_end first)";
+      return `${at("a pointer into the packet")}; ${proven}`;
+    }
+    case "map_value":
+      return r.type.endsWith("_or_null")
+        ? "a map lookup's result, which may be NULL: compare it with 0 before using it"
+        : `${at(`a pointer into a value of map ${r.map?.name ?? "?"}`)} (values are ${r.map?.valueSize} bytes)`;
+    case "stack":
+      return variable ? at("a pointer into the stack") : `a pointer to the stack at fp${r.off}`;
+    case "ctx":
+      return at("the program's context");
+    case "not_init":
+      return "nothing: the register was never set";
+    default:
+      return r.type.endsWith("_or_null")
+        ? `a ${r.type} pointer, which may be NULL: compare it with 0 before using it`
+        : at(`a ${r.type} pointer`);
+  }
 }

@@ -293,6 +293,16 @@ export class VerifierLog {
     this.doPrintState = true;
   }
 
+  /**
+   * Where the kernel runs precision backtracking (a decided branch on a scalar, a
+   * helper's size argument, a constant map key): at level 2 it prints its
+   * `mark_precise:` lines there, which tsbpf leaves out, so the next state print goes on
+   * a line of its own as it does in the kernel's log.
+   */
+  precise(): void {
+    if (this.level === 2) this.prevLogPos = -1;
+  }
+
   /** A stack access of the bytes [from, to) (negative offsets): the slots it touches. */
   touchStack(from: number, to: number): void {
     for (let a = from; a < to; a++) this.scratchedSlots.add(Math.floor((-a - 1) / 8));

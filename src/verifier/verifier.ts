@@ -386,6 +386,19 @@ class Walker {
     return reg;
   }
 
+  /**
+   * assign_scalar_id_before_mov: a scalar copied to another register gets an id (if it
+   * has none and is not a constant), so a bounds check on either applies to both.
+   * Returns the id (0 for a constant or a pointer).
+   */
+  linkScalar(regno: number, r: Reg): number {
+    if (r.type !== "scalar" || isConst(r.s)) return r.type === "scalar" ? 0 : r.id;
+    if (r.id) return r.id;
+    const id = this.newId();
+    this.setReg(regno, { ...r, id });
+    return id;
+  }
+
   checkWritable(r: number): void {
     if (r === 10) this.fail("frame pointer is read only");
   }
@@ -682,25 +695,28 @@ class Walker {
       }
       if (op === "movsx") {
         const from = insn.extendFrom ?? 32;
-        this.setReg(
-          dst,
-          src.type === "scalar" ? scalarReg(scalarMovsx(src.s, from, bits)) : UNKNOWN,
-        );
+        if (src.type !== "scalar") {
+          this.setReg(dst, UNKNOWN);
+          return;
+        }
+        // A value the sign extension leaves as it is stays linked with its source.
+        const same = src.s.umax < 1n << BigInt(from - 1);
+        const id = same ? this.linkScalar(insn.src, src) : 0;
+        this.setReg(dst, scalarReg(scalarMovsx(src.s, from, bits), id));
         return;
       }
       if (bits === 64) {
-        let s = src;
-        if (s.type === "scalar" && s.id === 0 && !isConst(s.s)) {
-          s = { ...s, id: this.newId() };
-          this.setReg(insn.src, s);
-        }
-        this.setReg(dst, s);
+        this.linkScalar(insn.src, src);
+        this.setReg(dst, this.frame.regs[insn.src] as Reg);
         return;
       }
-      this.setReg(
-        dst,
-        src.type === "scalar" ? scalarReg(scalarZext32(src.s)) : scalarReg(scalarOfSize(4)),
-      );
+      if (src.type !== "scalar") {
+        this.setReg(dst, scalarReg(scalarOfSize(4)));
+        return;
+      }
+      // A value that fits in 32 bits is the same after the move: the two stay linked.
+      const id = src.s.umax <= 0xffff_ffffn ? this.linkScalar(insn.src, src) : 0;
+      this.setReg(dst, scalarReg(scalarZext32(src.s), id));
       return;
     }
     const src =
@@ -1311,6 +1327,8 @@ class Walker {
     const s =
       src ?? scalarReg(scalarConst(bits === 64 ? BigInt(insn.imm) : BigInt(insn.imm >>> 0)));
     const taken = this.branchTaken(op, d, s, bits);
+    if (taken !== -1 && (d.type === "scalar" || (src && src.type === "scalar")))
+      this.vlog?.precise();
     if (taken === 1) {
       this.pc = target;
       return false;
@@ -1773,7 +1791,11 @@ class Walker {
       case "map_key":
         if (!meta.map) this.fail("invalid map_ptr to access map->key");
         this.helperMem(regno, reg, meta.map.keySize, "read", false);
-        meta.constKey = this.constantKey(reg, meta.map.keySize);
+        meta.constKey = this.constantKey(
+          reg,
+          meta.map.keySize,
+          meta.map.type === MapType.ARRAY || meta.map.type === MapType.PERCPU_ARRAY,
+        );
         break;
       case "map_value":
         if (!meta.map) this.fail("invalid map_ptr to access map->value");
@@ -1797,6 +1819,7 @@ class Walker {
       case "alloc_size":
         if (!isConst(reg.s)) this.fail(`R${regno} is not a known constant'`);
         meta.memSize = Number(reg.s.umin);
+        this.vlog?.precise();
         break;
       default:
         break;
@@ -1805,9 +1828,10 @@ class Walker {
 
   /**
    * get_constant_map_key: a key on the stack whose value is known (zeroed bytes, or a
-   * spilled constant of exactly the key's size).
+   * spilled constant of exactly the key's size). For an array map the kernel marks a
+   * spilled key precise (`marksPrecise`: the log breaks the line there at level 2).
    */
-  constantKey(reg: Reg, keySize: number): bigint | undefined {
+  constantKey(reg: Reg, keySize: number, marksPrecise: boolean): bigint | undefined {
     if (reg.type !== "stack" || !isConst(reg.s)) return undefined;
     const at = reg.off + Number(BigInt.asIntN(64, constValue(reg.s)));
     const slot = -at - 1;
@@ -1821,6 +1845,7 @@ class Walker {
     let spill = 0;
     for (let i = off; i >= 0 && st.bytes[i] === "r"; i--) spill++;
     if (spill !== keySize || !isConst(st.spilled.s)) return undefined;
+    if (marksPrecise) this.vlog?.precise();
     return constValue(st.spilled.s);
   }
 
@@ -1842,6 +1867,7 @@ class Walker {
     const mem = this.frame.regs[regno - 1] as Reg;
     this.helperMem(regno - 1, mem, Number(umax), kind, zeroOk);
     if (kind === "write" && isConst(reg.s)) meta.rawMem = { regno: regno - 1, size: Number(umax) };
+    this.vlog?.precise();
   }
 
   /** check_helper_mem_access. */

@@ -22,8 +22,8 @@ export function comparableLines(log: string): string[] {
       if (/^[ \d]+: [.\d]{10} /.test(raw)) continue;
       inLive = false;
     }
-    if (raw.startsWith("mark_precise: ")) continue;
-    if (/^\(\d+\) (?:frame \d+ insn \d+ [+-]|live stack update)/.test(raw)) continue;
+    if (raw.startsWith("mark_precise: ") || /^SCC (?:enter|exit)/.test(raw)) continue;
+    if (/^\([\d,]+\) (?:frame \d+ insn \d+ [+-]|live stack update)/.test(raw)) continue;
     out.push(
       raw
         .replace(/= 0xffff[0-9a-f]{12}\b/g, "= <map>")
