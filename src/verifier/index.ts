@@ -107,7 +107,7 @@ export function verifyBytes(bytes: Uint8Array, opts: VerifyOptions): VerifyResul
       const imm = new DataView(bytes.buffer, bytes.byteOffset + at + 4, 4).getInt32(0, true);
       invalid.set(at / 8, reservedFieldsMessage(code, imm));
       // Stand-in the walk refuses when it reaches it (same size, so jumps still land).
-      insns.push({ ...PLACEHOLDER, code });
+      insns.push(placeholder(bytes, at));
       at += 8;
     }
   }
@@ -132,11 +132,28 @@ export function explainCase(
       at += i.bytes;
     } catch (e) {
       if (!(e instanceof InvalidInstructionError)) throw e;
-      insns.push({ ...PLACEHOLDER, code: c.insns[at] as number });
+      insns.push(placeholder(c.insns, at));
       at += 8;
     }
   }
   return { result, text: formatExplanation(insns, result, opts) };
+}
+
+/**
+ * The stand-in for an instruction with reserved fields set: a `nospec` that carries the
+ * raw fields, so the log can print the instruction as the kernel does.
+ */
+function placeholder(bytes: Uint8Array, at: number): Instruction {
+  const v = new DataView(bytes.buffer, bytes.byteOffset + at, 8);
+  const regs = bytes[at + 1] as number;
+  return {
+    ...PLACEHOLDER,
+    code: bytes[at] as number,
+    dst: regs & 0xf,
+    src: regs >> 4,
+    off: v.getInt16(2, true),
+    imm: v.getInt32(4, true),
+  };
 }
 
 const PLACEHOLDER: Instruction = {

@@ -20,7 +20,7 @@
  * @module
  */
 import type { Instruction, LoadImm64Instruction } from "../isa/index.ts";
-import { formatKernel } from "../isa/index.ts";
+import { decodeInstruction, formatKernel } from "../isa/index.ts";
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE } from "../uapi/index.ts";
 import { formatScalar } from "./scalar.ts";
 import type { Frame, Reg, Slot, State } from "./state.ts";
@@ -136,7 +136,43 @@ function immText(insn: LoadImm64Instruction): string | undefined {
 
 /** One instruction as the log prints it after `N: `: `(b7) r0 = 0`. */
 export function formatInsn(insn: Instruction, slot: number): string {
+  if (insn.kind === "nospec" && insn.code !== NOSPEC) {
+    // An instruction with reserved fields set (see verifyBytes): the kernel prints it
+    // without them.
+    const reserved = withoutReservedFields(insn);
+    if (reserved) return formatKernel(reserved, { rawImm: true, immText }, slot);
+  }
   return formatKernel(insn, { rawImm: true, immText }, slot);
+}
+
+const NOSPEC = 0xc2;
+
+function withoutReservedFields(insn: Instruction): Instruction | undefined {
+  const { code, dst, src, off, imm } = insn;
+  const variants: [number, number, number, number][] = [
+    [dst, 0, off, imm],
+    [dst, src, 0, imm],
+    [dst, 0, 0, imm],
+    [dst, src, off, 0],
+    [dst, 0, 0, 0],
+    [0, src, off, imm],
+    [0, 0, 0, imm],
+  ];
+  for (const [d, s, o, i] of variants) {
+    const b = new Uint8Array(8);
+    const v = new DataView(b.buffer);
+    b[0] = code;
+    b[1] = (s << 4) | d;
+    v.setInt16(2, o, true);
+    v.setInt32(4, i, true);
+    try {
+      const x = decodeInstruction(b, 0);
+      if (x.code === code) return x;
+    } catch {
+      // try the next
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -156,6 +192,7 @@ export class VerifierLog {
   private doPrintState = false;
   private prevInsn = -1;
   private pc = 0;
+  private scc: Int32Array | undefined;
 
   constructor(readonly level: 1 | 2) {}
 
@@ -232,6 +269,8 @@ export class VerifierLog {
       this.text += `\nfrom ${this.prevInsn} to ${pc}:${formatFrame(state, f)}\n`;
       this.doPrintState = false;
     }
+    // Entering a loop: the kernel prints `SCC enter` here at level 2 (tsbpf does not).
+    if (this.scc?.[pc] && this.scc[pc] !== this.scc[this.prevInsn]) this.precise();
     if (this.scratched) this.insnState(state);
     this.prevLogPos = this.text.length;
     this.text += `${pc}: ${formatInsn(insn, pc)}\n`;
@@ -258,6 +297,16 @@ export class VerifierLog {
   subprogs(starts: readonly number[]): void {
     if (this.level !== 2) return;
     for (const [i, at] of starts.entries()) this.write(`func#${i} @${at}\n`);
+  }
+
+  /**
+   * The program's loops (strongly connected components of its control flow, a call of a
+   * helper that runs a callback being a loop of its own), at level 2: where a path
+   * enters one, the kernel prints a line tsbpf leaves out, and the state print after it
+   * goes on a line of its own.
+   */
+  loops(slots: readonly (Instruction | undefined)[], callbackCalls: ReadonlySet<number>): void {
+    if (this.level === 2) this.scc = stronglyConnected(slots, callbackCalls);
   }
 
   /** A new frame (a callback's): everything counts as touched for the next print (init_func_state). */
@@ -336,4 +385,78 @@ export function touchedRegs(insn: Instruction): number {
     default:
       return 0;
   }
+}
+
+/** Each instruction's loop (strongly connected component with a cycle), 0 for none. */
+function stronglyConnected(
+  slots: readonly (Instruction | undefined)[],
+  callbackCalls: ReadonlySet<number>,
+): Int32Array {
+  const n = slots.length;
+  const succ = (pc: number): number[] => {
+    const i = slots[pc];
+    if (!i) return [];
+    switch (i.kind) {
+      case "exit":
+        return [];
+      case "goto":
+        return [pc + i.off + 1];
+      case "jump":
+      case "may_goto":
+        return [pc + 1, pc + i.off + 1];
+      case "lddw":
+        return [pc + 2];
+      case "call":
+        return callbackCalls.has(pc) ? [pc + 1, pc] : [pc + 1];
+      default:
+        return [pc + 1];
+    }
+  };
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const out = new Int32Array(n);
+  const stack: number[] = [];
+  let counter = 0;
+  let sccId = 0;
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1 || !slots[root]) continue;
+    const work: [number, number[], number][] = [[root, succ(root), 0]];
+    index[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    while (work.length) {
+      const top = work[work.length - 1] as [number, number[], number];
+      const [v, ss] = top;
+      if (top[2] < ss.length) {
+        const w = ss[top[2]++] as number;
+        if (w < 0 || w >= n || !slots[w]) continue;
+        if (index[w] === -1) {
+          index[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          work.push([w, succ(w), 0]);
+        } else if (onStack[w]) low[v] = Math.min(low[v] as number, index[w] as number);
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low[parent[0]] = Math.min(low[parent[0]] as number, low[v] as number);
+      if (low[v] === index[v]) {
+        const members: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop() as number;
+          onStack[w] = 0;
+          members.push(w);
+        } while (w !== v);
+        const cyclic = members.length > 1 || succ(v).includes(v);
+        if (cyclic) {
+          sccId++;
+          for (const m of members) out[m] = sccId;
+        }
+      }
+    }
+  }
+  return out;
 }

@@ -372,6 +372,7 @@ class Walker {
         }
       }
     }
+    this.vlog?.loops(this.slots, this.callbackCalls);
   }
 
   // ------------------------------------------------------------------ registers
@@ -1697,8 +1698,10 @@ class Walker {
    * callback fewer times than r1 allows, a new path enters the callback; its exit comes
    * back to this call, which decides again. This path goes on as the helper's return.
    */
-  callbackCall(_proto: HelperProto, meta: CallMeta): void {
+  callbackCall(proto: HelperProto, meta: CallMeta): void {
     const caller = this.frame;
+    // bpf_loop's count decides when the iterations end: the kernel marks it precise.
+    if (proto.name === "bpf_loop") this.vlog?.precise();
     const nrLoops = caller.regs[1] as Reg;
     if (BigInt(caller.callbackDepth) < nrLoops.s.umax) {
       const cb = copyState(this.state);
