@@ -193,6 +193,7 @@ export class VerifierLog {
   private prevInsn = -1;
   private pc = 0;
   private scc: Int32Array | undefined;
+  private readonly sccEntries = new Map<string, { readonly branches: number }>();
 
   constructor(readonly level: 1 | 2) {}
 
@@ -269,8 +270,6 @@ export class VerifierLog {
       this.text += `\nfrom ${this.prevInsn} to ${pc}:${formatFrame(state, f)}\n`;
       this.doPrintState = false;
     }
-    // Entering a loop: the kernel prints `SCC enter` here at level 2 (tsbpf does not).
-    if (this.scc?.[pc] && this.scc[pc] !== this.scc[this.prevInsn]) this.precise();
     if (this.scratched) this.insnState(state);
     this.prevLogPos = this.text.length;
     this.text += `${pc}: ${formatInsn(insn, pc)}\n`;
@@ -301,12 +300,26 @@ export class VerifierLog {
 
   /**
    * The program's loops (strongly connected components of its control flow, a call of a
-   * helper that runs a callback being a loop of its own), at level 2: where a path
-   * enters one, the kernel prints a line tsbpf leaves out, and the state print after it
-   * goes on a line of its own.
+   * helper that runs a callback being a loop of its own), at level 2 (see
+   * {@link checkpoint}).
    */
   loops(slots: readonly (Instruction | undefined)[], callbackCalls: ReadonlySet<number>): void {
     if (this.level === 2) this.scc = stronglyConnected(slots, callbackCalls);
+  }
+
+  /**
+   * A state kept at prune point `pc` (is_state_visited). The first one kept in a loop
+   * while no earlier one of that loop is still being explored is where the kernel
+   * prints `SCC enter` at level 2: the state print after it goes on a line of its own.
+   */
+  checkpoint(pc: number, state: State, cp: { readonly branches: number }): void {
+    const scc = this.scc?.[pc];
+    if (!scc) return;
+    const key = `${scc}:${state.frames.map((f) => f.callsite).join(",")}`;
+    const entry = this.sccEntries.get(key);
+    if (entry && entry.branches > 0) return;
+    this.sccEntries.set(key, cp);
+    this.precise();
   }
 
   /** A new frame (a callback's): everything counts as touched for the next print (init_func_state). */

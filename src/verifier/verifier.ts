@@ -670,6 +670,7 @@ class Walker {
     };
     list.push(cp);
     this.explored.set(pc, list);
+    this.vlog?.checkpoint(pc, this.state, cp);
     this.parent = cp;
     this.totalStates++;
     if (++this.exploredStates > this.peakStates) this.peakStates = this.exploredStates;
@@ -757,6 +758,8 @@ class Walker {
       }
       this.fail(`R${dst} pointer ${ALU_STRING[op]} pointer prohibited`);
     }
+    // The kernel marks the scalar of `ptr op reg` precise (its log breaks the line).
+    if (insn.source === "reg") this.vlog?.precise();
     // scalar op pointer is checked as pointer op scalar (adjust_ptr_min_max_vals).
     if (d.type === "scalar") {
       this.setReg(dst, this.ptrArith(insn, src, d, true));
