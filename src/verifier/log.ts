@@ -212,6 +212,11 @@ export class VerifierLog {
     this.text += s;
   }
 
+  /** Appends a line the kernel writes at level 2 only. */
+  detail(line: string): void {
+    if (this.level === 2) this.text += `${line}\n`;
+  }
+
   /** Appends whole lines. */
   lines(lines: readonly string[]): void {
     for (const l of lines) this.text += `${l}\n`;

@@ -1290,6 +1290,15 @@ class Walker {
         if (s.spilled.s.umax < 1n << BigInt(size * 8)) return s.spilled;
         return this.sized({ ...s.spilled, id: 0 }, size, false);
       }
+      // Part of a spilled zero, or zeroed bytes beside a spill, still read as zero.
+      let spill = 0;
+      let zero = 0;
+      for (let i = idx; i > idx - size && i >= 0; i--) {
+        if (s.bytes[i] === "r") spill++;
+        else if (s.bytes[i] === "0") zero++;
+      }
+      const spilledZero = isConst(s.spilled.s) && s.spilled.s.umin === 0n;
+      if ((spill === size && spilledZero) || zero === size) return scalarReg(scalarConst(0n));
       return UNKNOWN;
     }
     let zeros = 0;
@@ -1714,19 +1723,20 @@ class Walker {
       this.push(cb, meta.func);
       this.vlog?.newFrame();
     } else {
-      this.vlog?.lines([`frame${this.state.frames.length - 1} bpf_loop iteration limit reached`]);
+      this.vlog?.detail(`frame${this.state.frames.length - 1} bpf_loop iteration limit reached`);
     }
     caller.callbackDepth = 0;
     for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
     caller.regs[0] = UNKNOWN;
   }
 
-  /** Pushes the callback's frame on `st`: r1 the iteration (a u32), r2 the context it was given. */
+  /** Pushes the callback's frame on `st`: r1 the iteration (unknown, as the kernel has it), r2 the context it was given. */
   enterCallback(st: State, subprog: number, callsite: number, ctx: Reg): void {
     if (st.frames.length >= MAX_CALL_FRAMES)
       this.fail(`the call stack of ${st.frames.length + 1} frames is too deep`);
     const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
-    regs[1] = scalarReg(scalarOfSize(4));
+    // The kernel knows nothing of the iteration number's range (set_loop_callback_state).
+    regs[1] = UNKNOWN;
     regs[2] = ctx;
     const frameno = st.frames.length;
     regs[10] = pointerReg("stack", { frameno });
