@@ -27,6 +27,13 @@ import type { Frame, Reg, Slot, State } from "./state.ts";
 import { isConst as tnumIsConst } from "./tnum.ts";
 import { typeName } from "./types.ts";
 
+/**
+ * The most the log holds (characters): beyond it the oldest text goes, as the kernel's
+ * rotating log keeps the tail of a full buffer (libbpf's largest buffer is 16 MiB).
+ */
+const MAX_LOG = 16 << 20;
+const KEEP_LOG = 12 << 20;
+
 /** BPF_LOG_MIN_ALIGNMENT and BPF_LOG_ALIGNMENT: where `;` lines up after an instruction. */
 const MIN_ALIGNMENT = 8;
 const ALIGNMENT = 40;
@@ -183,7 +190,14 @@ function withoutReservedFields(insn: Instruction): Instruction | undefined {
  * {@link returned} at bpf-to-bpf calls.
  */
 export class VerifierLog {
-  private text = "";
+  /** The text, in the pieces it was written in (a rewind drops whole pieces, cheaply). */
+  private chunks: string[] = [];
+  /** The log position after each piece. */
+  private ends: number[] = [];
+  /** Where the log ends. */
+  private total = 0;
+  /** How many characters were dropped from the log's start (see {@link bound}). */
+  private base = 0;
   private prevLogPos = 0;
   private prevInsnPrintPos = 0;
   private scratchedRegs = 0;
@@ -199,37 +213,77 @@ export class VerifierLog {
 
   /** The log's length: where a path pushed now will rewind it to (level 1). */
   get end(): number {
-    return this.text.length;
+    return this.total;
+  }
+
+  private append(s: string): void {
+    if (!s) return;
+    this.chunks.push(s);
+    this.total += s.length;
+    this.ends.push(this.total);
   }
 
   /** The text so far, without the final newline the kernel ends each line with. */
   toString(): string {
-    return this.text.endsWith("\n") ? this.text.slice(0, -1) : this.text;
+    const text = this.chunks.join("");
+    return text.endsWith("\n") ? text.slice(0, -1) : text;
   }
 
   /** Appends text (the kernel's verbose()). */
   write(s: string): void {
-    this.text += s;
+    this.append(s);
   }
 
   /** Appends a line the kernel writes at level 2 only. */
   detail(line: string): void {
-    if (this.level === 2) this.text += `${line}\n`;
+    if (this.level === 2) this.append(`${line}\n`);
   }
 
   /** Appends whole lines. */
   lines(lines: readonly string[]): void {
-    for (const l of lines) this.text += `${l}\n`;
+    for (const l of lines) this.append(`${l}\n`);
   }
 
   /** Empties the log (the kernel rewinds an accepted program's level-1 log to its start). */
   clear(): void {
-    this.text = "";
+    this.chunks = [];
+    this.ends = [];
+    this.total = 0;
+    this.base = 0;
     this.prevLogPos = 0;
   }
 
   private reset(pos: number): void {
-    if (pos < this.text.length) this.text = this.text.slice(0, pos);
+    // A position before what the log still holds empties it (as the kernel's rotating log).
+    if (pos >= this.total) return;
+    if (pos <= this.base) {
+      this.chunks = [];
+      this.ends = [];
+      this.base = pos;
+      this.total = pos;
+      return;
+    }
+    const start = (i: number) => (i === 0 ? this.base : (this.ends[i - 1] as number));
+    while (this.chunks.length > 0 && start(this.chunks.length - 1) >= pos) {
+      this.chunks.pop();
+      this.ends.pop();
+    }
+    const last = this.chunks.length - 1;
+    if (last >= 0) {
+      this.chunks[last] = (this.chunks[last] as string).slice(0, pos - start(last));
+      this.ends[last] = pos;
+    }
+    this.total = pos;
+  }
+
+  /** Keeps the log's last MAX_LOG characters, as the kernel keeps the tail of a full buffer. */
+  private bound(): void {
+    if (this.total - this.base <= MAX_LOG) return;
+    let k = 0;
+    while (k < this.ends.length && (this.ends[k] as number) < this.total - KEEP_LOG) k++;
+    this.base = k > 0 ? (this.ends[k - 1] as number) : this.base;
+    this.chunks = this.chunks.slice(k);
+    this.ends = this.ends.slice(k);
   }
 
   private scratchAll(): void {
@@ -242,22 +296,21 @@ export class VerifierLog {
 
   /** print_insn_state: the touched registers and slots, after the instruction or on a line of their own. */
   private insnState(state: State): void {
-    if (this.prevLogPos && this.prevLogPos === this.text.length) {
+    if (this.prevLogPos && this.prevLogPos === this.end) {
       this.reset(this.prevLogPos - 1);
       const pad =
         Math.ceil(Math.max(this.prevInsnPrintPos + MIN_ALIGNMENT / 2, ALIGNMENT) / MIN_ALIGNMENT) *
           MIN_ALIGNMENT -
         this.prevInsnPrintPos -
         1;
-      this.text += `${" ".repeat(Math.max(pad, 1))};`;
+      this.append(`${" ".repeat(Math.max(pad, 1))};`);
     } else {
-      this.text += `${this.pc}:`;
+      this.append(`${this.pc}:`);
     }
     const f = state.frames[state.frames.length - 1] as Frame;
-    this.text += this.allScratched
-      ? formatFrame(state, f)
-      : formatFrame(state, f, this.scratchedRegs, this.scratchedSlots);
-    this.text += "\n";
+    this.append(
+      `${this.allScratched ? formatFrame(state, f) : formatFrame(state, f, this.scratchedRegs, this.scratchedSlots)}\n`,
+    );
     this.clean();
   }
 
@@ -272,17 +325,18 @@ export class VerifierLog {
     this.pc = pc;
     if (this.level === 2 && this.doPrintState) {
       const f = state.frames[state.frames.length - 1] as Frame;
-      this.text += `\nfrom ${this.prevInsn} to ${pc}:${formatFrame(state, f)}\n`;
+      this.append(`\nfrom ${this.prevInsn} to ${pc}:${formatFrame(state, f)}\n`);
       this.doPrintState = false;
     }
     if (this.scratched) this.insnState(state);
-    this.prevLogPos = this.text.length;
-    this.text += `${pc}: ${formatInsn(insn, pc)}\n`;
+    this.bound();
+    this.prevLogPos = this.end;
+    this.append(`${pc}: ${formatInsn(insn, pc)}\n`);
     // The kernel prints a map's address (0x and 16 digits) where tsbpf names the map: the
     // state after it lines up as the kernel's does.
     const widen = insn.kind === "lddw" ? (immText(insn)?.length ?? 18) : 18;
-    this.prevInsnPrintPos = this.text.length - this.prevLogPos + 18 - widen;
-    this.prevLogPos = this.text.length;
+    this.prevInsnPrintPos = this.end - this.prevLogPos + 18 - widen;
+    this.prevLogPos = this.end;
     this.prevInsn = pc;
     this.scratchedRegs |= touchedRegs(insn);
   }
@@ -294,7 +348,7 @@ export class VerifierLog {
 
   /** A path cut at `pc` by an equivalent explored state. */
   pruned(pc: number): void {
-    this.text += this.doPrintState ? `\nfrom ${this.prevInsn} to ${pc}: safe\n` : `${pc}: safe\n`;
+    this.append(this.doPrintState ? `\nfrom ${this.prevInsn} to ${pc}: safe\n` : `${pc}: safe\n`);
   }
 
   /** The functions found (check_subprogs, level 2): `func#1 @19`. */
@@ -349,14 +403,16 @@ export class VerifierLog {
     const n = state.frames.length;
     const caller = state.frames[n - 2] as Frame;
     const callee = state.frames[n - 1] as Frame;
-    this.text += `caller:\n${formatFrame(state, caller)}\ncallee:\n${formatFrame(state, callee)}\n`;
+    this.append(`caller:\n${formatFrame(state, caller)}\ncallee:\n${formatFrame(state, callee)}\n`);
     this.scratchAll();
   }
 
   /** A return from a called function to `to` (prepare_func_exit). */
   returned(state: State, callee: Frame, to: number): void {
     const caller = state.frames[state.frames.length - 1] as Frame;
-    this.text += `returning from callee:\n${formatFrame(state, callee)}\nto caller at ${to}:\n${formatFrame(state, caller)}\n`;
+    this.append(
+      `returning from callee:\n${formatFrame(state, callee)}\nto caller at ${to}:\n${formatFrame(state, caller)}\n`,
+    );
     this.doPrintState = true;
   }
 
