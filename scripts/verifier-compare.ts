@@ -63,6 +63,8 @@ interface Tally {
   stricter: string[];
   otherLine: string[];
   ms: number[];
+  /** The slowest program so far: its label and time. */
+  slowest: { label: string; ms: number };
 }
 const tally = (): Tally => ({
   judged: 0,
@@ -74,12 +76,15 @@ const tally = (): Tally => ({
   stricter: [],
   otherLine: [],
   ms: [],
+  slowest: { label: "", ms: 0 },
 });
 
 function judge(t: Tally, label: string, c: VerifierCase, k: KernelSide): void {
   const t0 = performance.now();
   const v = verifyCase(c);
-  t.ms.push(performance.now() - t0);
+  const ms = performance.now() - t0;
+  t.ms.push(ms);
+  if (ms > t.slowest.ms) t.slowest = { label, ms };
   t.judged++;
   const what = `${label}: kernel ${k.accepted ? "verified" : `insn ${k.insn}: ${k.errorLine}`} | tsbpf ${v.accepted ? "verified" : `insn ${v.error?.insn}: ${v.error?.message}`}`;
   if (k.accepted === v.accepted) t.agree++;
@@ -146,7 +151,7 @@ for (const [name, t] of [
     `${name}: ${t.judged} judged (${t.notCase} not a case): verdict ${t.agree}/${t.judged} (${pct(t.agree, t.judged)}); ` +
       `error line and insn ${t.sameLine}/${t.rejects} rejections (${pct(t.sameLine, t.rejects)}); ` +
       `kernel rejects, tsbpf accepts: ${t.unsound.length}; tsbpf rejects, kernel accepts: ${t.stricter.length}; ` +
-      `median ${median.toFixed(2)} ms, slowest ${(sorted[sorted.length - 1] ?? 0).toFixed(0)} ms`,
+      `median ${median.toFixed(2)} ms, slowest ${t.slowest.ms.toFixed(0)} ms (${t.slowest.label})`,
   );
   for (const [kind, list] of [
     ["UNSOUND", t.unsound],

@@ -78,4 +78,25 @@ describe("vm verify", () => {
     assert.equal(c.code, 255);
     assert.match(c.stderr, /prog_type/);
   });
+
+  test("log_level and explain", async () => {
+    const src = file("pkt.s", "r2 = *(u32 *)(r1 +0)\nr0 = *(u8 *)(r2 +0)\nexit\n");
+    const log = await tsbpf("vm", "verify", src, "type", "xdp", "log_level", "1");
+    assert.equal(log.code, 1);
+    assert.equal(
+      log.stdout,
+      "0: R1=ctx() R10=fp0\n" +
+        "0: (61) r2 = *(u32 *)(r1 +0)          ; R1=ctx() R2=pkt(r=0)\n" +
+        "1: (71) r0 = *(u8 *)(r2 +0)\n" +
+        "invalid access to packet, off=0 size=1, R2(id=0,off=0,r=0)\n" +
+        "R2 offset is outside of the packet\n" +
+        "processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n" +
+        "insn 1: invalid access to packet, off=0 size=1, R2(id=0,off=0,r=0)\n",
+    );
+    const ex = await tsbpf("vm", "verify", src, "type", "xdp", "explain");
+    assert.equal(ex.code, 1);
+    assert.match(ex.stdout, /^Verdict: rejected at instruction 1/);
+    assert.match(ex.stdout, /R2 was last set by instruction 0: r2 = \*\(u32 \*\)\(r1 \+0\)/);
+    assert.match(ex.stdout, /\ninsn 1: invalid access to packet/);
+  });
 });

@@ -14,6 +14,7 @@
  */
 import { decodeInstruction, type Instruction, InvalidInstructionError } from "../isa/index.ts";
 import type { VerifierCase } from "./case.ts";
+import { type ExplainOptions, formatExplanation } from "./explain.ts";
 import { kernelKnowsOpcode, reservedFieldsMessage } from "./opcodes.ts";
 import { type VerifyOptions, type VerifyResult, verify } from "./verifier.ts";
 
@@ -27,7 +28,24 @@ export {
   verdictLine,
 } from "./case.ts";
 export {
+  type ExplainOptions,
+  explain,
+  formatExplanation,
+  offendingRegister,
+} from "./explain.ts";
+export { formatInsn, formatRegister, formatSlot, VerifierLog } from "./log.ts";
+export type {
+  FrameState,
+  InsnState,
+  RegisterState,
+  StackSlotState,
+  StatesOptions,
+  ValueBounds,
+  VerifierStates,
+} from "./states.ts";
+export {
   COMPLEXITY_LIMIT,
+  statsLine,
   type VerifierMap,
   type VerifyOptions,
   type VerifyResult,
@@ -38,7 +56,7 @@ export {
 /** Verifies a {@link VerifierCase} (a program as data, see case.ts). */
 export function verifyCase(
   c: VerifierCase,
-  opts: Pick<VerifyOptions, "logLevel"> = {},
+  opts: Pick<VerifyOptions, "logLevel" | "states"> = {},
 ): VerifyResult {
   return verifyBytes(c.insns, {
     progType: c.progType,
@@ -93,11 +111,53 @@ export function verifyBytes(bytes: Uint8Array, opts: VerifyOptions): VerifyResul
       const imm = new DataView(bytes.buffer, bytes.byteOffset + at + 4, 4).getInt32(0, true);
       invalid.set(at / 8, reservedFieldsMessage(code, imm));
       // Stand-in the walk refuses when it reaches it (same size, so jumps still land).
-      insns.push({ ...PLACEHOLDER, code });
+      insns.push(placeholder(bytes, at));
       at += 8;
     }
   }
   return verify(insns, { ...opts, invalid });
+}
+
+/**
+ * Verifies a case while recording states, and explains the verdict for a learner (see
+ * explain.ts): each instruction beside the state it uses, and for a rejection the path,
+ * its branches and where the offending register was set.
+ */
+export function explainCase(
+  c: VerifierCase,
+  opts: ExplainOptions = {},
+): { readonly result: VerifyResult; readonly text: string } {
+  const result = verifyCase(c, { states: true });
+  const insns: Instruction[] = [];
+  for (let at = 0; at + 8 <= c.insns.length; ) {
+    try {
+      const i = decodeInstruction(c.insns, at / 8);
+      insns.push(i);
+      at += i.bytes;
+    } catch (e) {
+      if (!(e instanceof InvalidInstructionError)) throw e;
+      insns.push(placeholder(c.insns, at));
+      at += 8;
+    }
+  }
+  return { result, text: formatExplanation(insns, result, opts) };
+}
+
+/**
+ * The stand-in for an instruction with reserved fields set: a `nospec` that carries the
+ * raw fields, so the log can print the instruction as the kernel does.
+ */
+function placeholder(bytes: Uint8Array, at: number): Instruction {
+  const v = new DataView(bytes.buffer, bytes.byteOffset + at, 8);
+  const regs = bytes[at + 1] as number;
+  return {
+    ...PLACEHOLDER,
+    code: bytes[at] as number,
+    dst: regs & 0xf,
+    src: regs >> 4,
+    off: v.getInt16(2, true),
+    imm: v.getInt32(4, true),
+  };
 }
 
 const PLACEHOLDER: Instruction = {

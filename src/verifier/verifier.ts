@@ -18,7 +18,6 @@ import type {
   LoadInstruction,
   StoreInstruction,
 } from "../isa/index.ts";
-import { formatKernel } from "../isa/index.ts";
 import {
   AttachType,
   BPF_PSEUDO_FUNC,
@@ -65,6 +64,7 @@ import {
   mapAllowsHelper,
 } from "./helper-protos.ts";
 import { liveRegisters } from "./liveness.ts";
+import { VerifierLog } from "./log.ts";
 import {
   checkCfg,
   checkSubprogs,
@@ -90,6 +90,14 @@ import {
   statesEqual,
   UNKNOWN,
 } from "./state.ts";
+import {
+  type InsnState,
+  StateRecorder,
+  type StatesOptions,
+  snapshot,
+  type VerifierStates,
+  type Visit,
+} from "./states.ts";
 import { type BaseType, isPacketPointer, typeName } from "./types.ts";
 
 /** A map the program's `lddw` instructions refer to by index (imm of BPF_PSEUDO_MAP_FD/VALUE). */
@@ -134,6 +142,11 @@ export interface VerifyOptions {
   readonly invalid?: ReadonlyMap<number, string>;
   /** Whether to build the log: 0 none, 1 instructions and error, 2 with states (default 0). */
   readonly logLevel?: 0 | 1 | 2;
+  /**
+   * Record the state at each instruction (see {@link VerifyResult.states}): true, or
+   * limits. Off by default (it costs a copy of the state per instruction walked).
+   */
+  readonly states?: boolean | StatesOptions;
 }
 
 /** The kernel's statistics line: `processed N insns (limit 1000000) max_states_per_insn ...`. */
@@ -155,6 +168,14 @@ export interface VerifyResult {
   };
   readonly log: string;
   readonly stats: VerifyStats;
+  /**
+   * With `states`: the registers and stack at each instruction, per path that reached
+   * it, and for a rejection the states along the path that led to it.
+   */
+  readonly states?: VerifierStates & {
+    /** For a rejection: the state before each instruction of the failing path, in order. */
+    readonly path?: readonly InsnState[];
+  };
 }
 
 /** BPF_COMPLEXITY_LIMIT_INSNS. */
@@ -194,6 +215,10 @@ interface Pending {
   state: State;
   insn: number;
   parent: Checkpoint | null;
+  /** The instruction that pushed it. */
+  from: number;
+  /** The log's length when it was pushed (level 1 rewinds to it). */
+  logPos: number;
 }
 
 /** A state kept at a prune point; `branches` counts paths from it still being explored. */
@@ -271,12 +296,17 @@ class Walker {
   readonly subprogs: number[];
   readonly maps: MapRef[];
   readonly ctx;
-  readonly log: string[] = [];
+  /** The kernel's log, when one was asked for. */
+  readonly vlog: VerifierLog | undefined;
+  /** The states per instruction, when asked for. */
+  readonly recorder: StateRecorder | undefined;
   processed = 0;
   idGen = 0;
   totalStates = 0;
-  curStates = 0;
+  /** States kept at prune points now, their peak, and the most one instruction had when visited. */
+  exploredStates = 0;
   peakStates = 0;
+  maxStatesPerInsn = 0;
   jmpsProcessed = 0;
   prevJmps = 0;
   prevInsns = 0;
@@ -320,6 +350,10 @@ class Walker {
     this.subprogs = [];
     this.ctx = ctxRule(opts.progType, opts.expectedAttachType);
     this.prunePoints = new Uint8Array(this.slots.length + 1);
+    this.vlog = opts.logLevel ? new VerifierLog(opts.logLevel) : undefined;
+    this.recorder = opts.states
+      ? new StateRecorder(this.slots.length, opts.states === true ? {} : opts.states)
+      : undefined;
   }
 
   fail(...lines: string[]): never {
@@ -331,6 +365,7 @@ class Walker {
   prepare(): void {
     if (this.slots.length === 0) throw new VerifyFailure(0, ["empty program"]);
     this.subprogs.push(...findSubprogs(this.slots));
+    this.vlog?.subprogs(this.subprogs);
     checkSubprogs(this.slots, this.subprogs);
     const funcs = this.opts.funcs;
     if (funcs && funcs.length > 0) {
@@ -352,17 +387,23 @@ class Walker {
       if (!i) continue;
       if (i.kind === "jump" || i.kind === "may_goto") {
         this.prunePoints[pc] = 1;
+        // push_insn marks a branch's target too.
+        if (i.kind === "jump") this.prunePoints[jumpTarget(i, pc)] = 1;
       } else if (i.kind === "goto") {
         this.prunePoints[jumpTarget(i, pc)] = 1;
       } else if (i.kind === "call") {
         this.prunePoints[pc + 1] = 1;
-        if (i.target === "bpf") this.prunePoints[pc] = 1;
+        if (i.target === "bpf") {
+          this.prunePoints[pc] = 1;
+          this.prunePoints[jumpTarget(i, pc)] = 1;
+        }
         if (i.target === "helper" && helperCallsBack(i.imm)) {
           this.prunePoints[pc] = 1;
           this.callbackCalls.add(pc);
         }
       }
     }
+    this.vlog?.loops(this.slots, this.callbackCalls);
   }
 
   // ------------------------------------------------------------------ registers
@@ -447,6 +488,19 @@ class Walker {
     return reg;
   }
 
+  /**
+   * assign_scalar_id_before_mov: a scalar copied to another register gets an id (if it
+   * has none and is not a constant), so a bounds check on either applies to both.
+   * Returns the id (0 for a constant or a pointer).
+   */
+  linkScalar(regno: number, r: Reg): number {
+    if (r.type !== "scalar" || isConst(r.s)) return r.type === "scalar" ? 0 : r.id;
+    if (r.id) return r.id;
+    const id = this.newId();
+    this.setReg(regno, { ...r, id });
+    return id;
+  }
+
   checkWritable(r: number): void {
     if (r === 10) this.fail("frame pointer is read only");
   }
@@ -506,12 +560,14 @@ class Walker {
       const ended = this.step();
       if (ended) {
         this.endPath();
+        this.vlog?.pathEnded();
         const next = this.pending.pop();
         if (!next) break;
         this.state = next.state;
         this.pc = next.insn;
         this.parent = next.parent;
-        this.curStates--;
+        this.vlog?.popped(next.from, next.logPos);
+        this.recorder?.popped(next.state);
       }
     }
   }
@@ -560,9 +616,14 @@ class Walker {
 
   push(state: State, insn: number): void {
     if (this.parent) this.parent.branches++;
-    this.pending.push({ state, insn, parent: this.parent });
-    this.curStates++;
-    if (this.curStates > this.peakStates) this.peakStates = this.curStates;
+    this.recorder?.pushed(state);
+    this.pending.push({
+      state,
+      insn,
+      parent: this.parent,
+      from: this.pc,
+      logPos: this.vlog?.end ?? 0,
+    });
   }
 
   /** Runs one instruction; true when the path ended (exit from the main program, or pruned). */
@@ -586,9 +647,13 @@ class Walker {
       throw new VerifyFailure(this.lastPc, [
         `BPF program is too large. Processed ${this.processed} insn`,
       ]);
-    if (this.prunePoints[pc] && this.visited(pc)) return true;
+    if (this.prunePoints[pc] && this.visited(pc)) {
+      this.vlog?.pruned(pc);
+      return true;
+    }
     this.lastPc = pc;
-    if (this.opts.logLevel) this.log.push(`${pc}: ${formatKernel(insn, {}, pc)}`);
+    this.vlog?.insn(pc, insn, this.state);
+    this.recorder?.visit(pc, this.state);
     const refused = this.opts.invalid?.get(pc);
     if (refused) this.fail(refused);
     switch (insn.kind) {
@@ -613,7 +678,9 @@ class Walker {
         return false;
       case "jump":
         this.jmpsProcessed++;
-        return this.condJump(insn);
+        this.condJump(insn);
+        this.vlog?.jumped(this.state);
+        return false;
       case "goto":
         this.jmpsProcessed++;
         this.pc = jumpTarget(insn, pc);
@@ -686,6 +753,7 @@ class Walker {
   /** is_state_visited: prune against an equal explored state, or record this one. */
   visited(pc: number): boolean {
     const list = this.explored.get(pc) ?? [];
+    const statesCnt = list.length;
     const force = this.slots[pc]?.kind === "may_goto" || this.callbackCalls.has(pc);
     for (let k = 0; k < list.length; k++) {
       const cp = list[k] as Checkpoint;
@@ -721,9 +789,10 @@ class Walker {
       if (cp.misses > cp.hits * n + n) {
         list.splice(k, 1);
         k--;
-        this.curStates--;
+        if (cp.branches === 0) this.exploredStates--;
       }
     }
+    if (statesCnt > this.maxStatesPerInsn) this.maxStatesPerInsn = statesCnt;
     if (!force && (this.jmpsProcessed - this.prevJmps < 2 || this.processed - this.prevInsns < 8))
       return false;
     this.prevJmps = this.jmpsProcessed;
@@ -739,8 +808,10 @@ class Walker {
     };
     list.push(cp);
     this.explored.set(pc, list);
+    this.vlog?.checkpoint(pc, this.state, cp);
     this.parent = cp;
     this.totalStates++;
+    if (++this.exploredStates > this.peakStates) this.peakStates = this.exploredStates;
     return false;
   }
 
@@ -764,25 +835,28 @@ class Walker {
       }
       if (op === "movsx") {
         const from = insn.extendFrom ?? 32;
-        this.setReg(
-          dst,
-          src.type === "scalar" ? scalarReg(scalarMovsx(src.s, from, bits)) : UNKNOWN,
-        );
+        if (src.type !== "scalar") {
+          this.setReg(dst, UNKNOWN);
+          return;
+        }
+        // A value the sign extension leaves as it is stays linked with its source.
+        const same = src.s.umax < 1n << BigInt(from - 1);
+        const id = same ? this.linkScalar(insn.src, src) : 0;
+        this.setReg(dst, scalarReg(scalarMovsx(src.s, from, bits), id));
         return;
       }
       if (bits === 64) {
-        let s = src;
-        if (s.type === "scalar" && s.id === 0 && !isConst(s.s)) {
-          s = { ...s, id: this.newId() };
-          this.setReg(insn.src, s);
-        }
-        this.setReg(dst, s);
+        this.linkScalar(insn.src, src);
+        this.setReg(dst, this.frame.regs[insn.src] as Reg);
         return;
       }
-      this.setReg(
-        dst,
-        src.type === "scalar" ? scalarReg(scalarZext32(src.s)) : scalarReg(scalarOfSize(4)),
-      );
+      if (src.type !== "scalar") {
+        this.setReg(dst, scalarReg(scalarOfSize(4)));
+        return;
+      }
+      // A value that fits in 32 bits is the same after the move: the two stay linked.
+      const id = src.s.umax <= 0xffff_ffffn ? this.linkScalar(insn.src, src) : 0;
+      this.setReg(dst, scalarReg(scalarZext32(src.s), id));
       return;
     }
     const src =
@@ -822,6 +896,8 @@ class Walker {
       }
       this.fail(`R${dst} pointer ${ALU_STRING[op]} pointer prohibited`);
     }
+    // The kernel marks the scalar of `ptr op reg` precise (its log breaks the line).
+    if (insn.source === "reg") this.vlog?.precise();
     // scalar op pointer is checked as pointer op scalar (adjust_ptr_min_max_vals).
     if (d.type === "scalar") {
       this.setReg(dst, this.ptrArith(insn, src, d, true));
@@ -833,7 +909,7 @@ class Walker {
   /** A scalar after the kernel's invariant check (a violation is logged, the bounds reset). */
   checked(s: Scalar, ctx: string): Reg {
     const c = invariants(s, ctx);
-    if (c.message && this.opts.logLevel) this.log.push(c.message);
+    if (c.message) this.vlog?.lines([c.message]);
     return scalarReg(c.scalar);
   }
 
@@ -1037,7 +1113,7 @@ class Walker {
         `BPF_ATOMIC stores into R${insn.dst} ${typeName(base.type, base.flags)} is not allowed`,
       );
     const old = this.access(insn.dst, base, insn.off, size, "read", undefined, true);
-    this.access(insn.dst, base, insn.off, size, "write", UNKNOWN, true);
+    this.access(insn.dst, base, insn.off, size, "write", undefined, true);
     if (insn.fetch) {
       const target = insn.op === "cmpxchg" ? 0 : insn.src;
       this.checkWritable(target);
@@ -1271,6 +1347,7 @@ class Walker {
       kind === "read" ? " read from" : " write to",
     );
     const f = this.stackFrame(reg);
+    this.vlog?.touchStack(min, isConst(reg.s) ? min + 1 : max);
     if (!isConst(reg.s)) {
       // Variable offset: every byte it may touch.
       if (kind === "write") {
@@ -1281,8 +1358,7 @@ class Walker {
     }
     const spi = Math.floor((-min - 1) / 8);
     if (kind === "write") {
-      const v = value as Reg;
-      this.stackWrite(f, min, size, v);
+      this.stackWrite(f, min, size, value);
       return UNKNOWN;
     }
     return this.stackRead(f, spi, min, size);
@@ -1307,9 +1383,18 @@ class Walker {
     this.setSlot(f, spi, { bytes });
   }
 
-  stackWrite(f: Frame, a: number, size: number, v: Reg): void {
+  /** A write of `v` (undefined: bytes of unknown value, as atomics and helpers write). */
+  stackWrite(f: Frame, a: number, size: number, v: Reg | undefined): void {
     const spi = Math.floor((-a - 1) / 8);
     const aligned = -a % 8 === 0;
+    if (!v) {
+      const old = this.slot(f, spi);
+      const bytes = old.bytes.map((b) => (b === "r" ? "m" : b)) as SlotByte[];
+      const idx = (-a - 1) % 8;
+      for (let i = 0; i < size; i++) bytes[idx - i] = "m";
+      this.setSlot(f, spi, { bytes });
+      return;
+    }
     if (aligned && v.type === "scalar") {
       this.spill(f, spi, v, size);
       return;
@@ -1359,6 +1444,15 @@ class Walker {
         if (s.spilled.s.umax < 1n << BigInt(size * 8)) return s.spilled;
         return this.sized({ ...s.spilled, id: 0 }, size, false);
       }
+      // Part of a spilled zero, or zeroed bytes beside a spill, still read as zero.
+      let spill = 0;
+      let zero = 0;
+      for (let i = idx; i > idx - size && i >= 0; i--) {
+        if (s.bytes[i] === "r") spill++;
+        else if (s.bytes[i] === "0") zero++;
+      }
+      const spilledZero = isConst(s.spilled.s) && s.spilled.s.umin === 0n;
+      if ((spill === size && spilledZero) || zero === size) return scalarReg(scalarConst(0n));
       return UNKNOWN;
     }
     let zeros = 0;
@@ -1401,6 +1495,8 @@ class Walker {
     const s =
       src ?? scalarReg(scalarConst(bits === 64 ? BigInt(insn.imm) : BigInt(insn.imm >>> 0)));
     const taken = this.branchTaken(op, d, s, bits);
+    if (taken !== -1 && (d.type === "scalar" || (src && src.type === "scalar")))
+      this.vlog?.precise();
     if (taken === 1) {
       this.pc = target;
       return false;
@@ -1617,6 +1713,7 @@ class Walker {
       callbackDepth: 0,
     });
     for (let r = 0; r <= 5; r++) caller.regs[r] = NOT_INIT;
+    this.vlog?.called(this.state);
     this.pc = target;
     return false;
   }
@@ -1642,10 +1739,12 @@ class Walker {
       if (f.callback) {
         // Back to the helper's call, which runs the callback again or returns.
         this.pc = f.callsite;
+        this.vlog?.returned(this.state, f, this.pc);
         return false;
       }
       caller.regs[0] = r0;
       this.pc = f.callsite + 1;
+      this.vlog?.returned(this.state, f, this.pc);
       return false;
     }
     const r0 = this.readReg(0);
@@ -1747,7 +1846,7 @@ class Walker {
       const { regno, size } = meta.rawMem;
       const r = this.frame.regs[regno] as Reg;
       if (r.type === "stack")
-        for (let i = 0; i < size; i++) this.stackAccess(regno, r, r.off + i, 1, "write", UNKNOWN);
+        for (let i = 0; i < size; i++) this.stackAccess(regno, r, r.off + i, 1, "write", undefined);
     }
     if (meta.releaseRegno) this.releaseReference(meta.refObjId);
     if (proto.callback) {
@@ -1850,8 +1949,10 @@ class Walker {
    * callback fewer times than r1 allows, a new path enters the callback; its exit comes
    * back to this call, which decides again. This path goes on as the helper's return.
    */
-  callbackCall(_proto: HelperProto, meta: CallMeta): void {
+  callbackCall(proto: HelperProto, meta: CallMeta): void {
     const caller = this.frame;
+    // bpf_loop's count decides when the iterations end: the kernel marks it precise.
+    if (proto.name === "bpf_loop") this.vlog?.precise();
     const nrLoops = caller.regs[1] as Reg;
     if (BigInt(caller.callbackDepth) < nrLoops.s.umax) {
       const cb = copyState(this.state);
@@ -1859,20 +1960,22 @@ class Walker {
       cb.callbackUnrollDepth++;
       this.enterCallback(cb, meta.func, this.pc, caller.regs[3] as Reg);
       this.push(cb, meta.func);
-    } else if (this.opts.logLevel) {
-      this.log.push(`frame${this.state.frames.length - 1} bpf_loop iteration limit reached`);
+      this.vlog?.newFrame();
+    } else {
+      this.vlog?.detail(`frame${this.state.frames.length - 1} bpf_loop iteration limit reached`);
     }
     caller.callbackDepth = 0;
     for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
     caller.regs[0] = UNKNOWN;
   }
 
-  /** Pushes the callback's frame on `st`: r1 the iteration (a u32), r2 the context it was given. */
+  /** Pushes the callback's frame on `st`: r1 the iteration (unknown, as the kernel has it), r2 the context it was given. */
   enterCallback(st: State, subprog: number, callsite: number, ctx: Reg): void {
     if (st.frames.length >= MAX_CALL_FRAMES)
       this.fail(`the call stack of ${st.frames.length + 1} frames is too deep`);
     const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
-    regs[1] = scalarReg(scalarOfSize(4));
+    // The kernel knows nothing of the iteration number's range (set_loop_callback_state).
+    regs[1] = UNKNOWN;
     regs[2] = ctx;
     const frameno = st.frames.length;
     regs[10] = pointerReg("stack", { frameno });
@@ -1961,7 +2064,11 @@ class Walker {
       case "map_key":
         if (!meta.map) this.fail("invalid map_ptr to access map->key");
         this.helperMem(regno, reg, meta.map.keySize, "read", false);
-        meta.constKey = this.constantKey(reg, meta.map.keySize);
+        meta.constKey = this.constantKey(
+          reg,
+          meta.map.keySize,
+          meta.map.type === MapType.ARRAY || meta.map.type === MapType.PERCPU_ARRAY,
+        );
         break;
       case "map_value":
         if (!meta.map) this.fail("invalid map_ptr to access map->value");
@@ -2002,6 +2109,7 @@ class Walker {
       case "alloc_size":
         if (!isConst(reg.s)) this.fail(`R${regno} is not a known constant'`);
         meta.memSize = Number(reg.s.umin);
+        this.vlog?.precise();
         break;
       default:
         break;
@@ -2066,9 +2174,10 @@ class Walker {
 
   /**
    * get_constant_map_key: a key on the stack whose value is known (zeroed bytes, or a
-   * spilled constant of exactly the key's size).
+   * spilled constant of exactly the key's size). For an array map the kernel marks a
+   * spilled key precise (`marksPrecise`: the log breaks the line there at level 2).
    */
-  constantKey(reg: Reg, keySize: number): bigint | undefined {
+  constantKey(reg: Reg, keySize: number, marksPrecise: boolean): bigint | undefined {
     if (reg.type !== "stack" || !isConst(reg.s)) return undefined;
     const at = reg.off + Number(BigInt.asIntN(64, constValue(reg.s)));
     const slot = -at - 1;
@@ -2082,6 +2191,7 @@ class Walker {
     let spill = 0;
     for (let i = off; i >= 0 && st.bytes[i] === "r"; i--) spill++;
     if (spill !== keySize || !isConst(st.spilled.s)) return undefined;
+    if (marksPrecise) this.vlog?.precise();
     return constValue(st.spilled.s);
   }
 
@@ -2103,6 +2213,7 @@ class Walker {
     const mem = this.frame.regs[regno - 1] as Reg;
     this.helperMem(regno - 1, mem, Number(umax), kind, zeroOk);
     if (kind === "write" && isConst(reg.s)) meta.rawMem = { regno: regno - 1, size: Number(umax) };
+    this.vlog?.precise();
   }
 
   /** check_helper_mem_access. */
@@ -2315,17 +2426,33 @@ export function verify(insns: readonly Instruction[], opts: VerifyOptions): Veri
     // The error line is the first of the block (a second line, when there is one, is
     // the general consequence: "R0 min value is outside of the allowed memory range").
     error = { message: e.lines[0] as string, lines: e.lines, insn: e.insn };
-    if (opts.logLevel) w.log.push(...e.lines);
+    w.vlog?.lines(e.lines);
   }
   const stats: VerifyStats = {
     processed: w.processed,
-    maxStatesPerInsn: Math.max(0, ...[...w.explored.values()].map((l) => l.length)),
+    maxStatesPerInsn: w.maxStatesPerInsn,
     totalStates: w.totalStates,
     peakStates: w.peakStates,
   };
-  if (opts.logLevel)
-    w.log.push(
-      `processed ${stats.processed} insns (limit ${COMPLEXITY_LIMIT}) max_states_per_insn ${stats.maxStatesPerInsn} total_states ${stats.totalStates} peak_states ${stats.peakStates} mark_read 0`,
-    );
-  return { accepted: !error, ...(error && { error }), log: w.log.join("\n"), stats };
+  // At level 1 an accepted program's log is only its statistics (the kernel rewinds it).
+  if (w.vlog && !error && w.vlog.level === 1) w.vlog.clear();
+  w.vlog?.lines([statsLine(stats)]);
+  let states: VerifyResult["states"];
+  if (w.recorder) {
+    const path: Visit[] = [];
+    if (error) for (let v = w.recorder.current; v; v = v.prev) path.push(v);
+    states = { ...w.recorder.result(), ...(error ? { path: path.reverse().map(snapshot) } : {}) };
+  }
+  return {
+    accepted: !error,
+    ...(error && { error }),
+    log: w.vlog?.toString() ?? "",
+    stats,
+    ...(states && { states }),
+  };
+}
+
+/** The kernel's last log line: `processed N insns (limit 1000000) max_states_per_insn ...`. */
+export function statsLine(stats: VerifyStats): string {
+  return `processed ${stats.processed} insns (limit ${COMPLEXITY_LIMIT}) max_states_per_insn ${stats.maxStatesPerInsn} total_states ${stats.totalStates} peak_states ${stats.peakStates} mark_read 0`;
 }

@@ -1,5 +1,5 @@
 /**
- * `tsbpf vm verify FILE [name PROG] [type TYPE] [log_level 1|2]`: tsbpf's verifier on
+ * `tsbpf vm verify FILE [name PROG] [type TYPE] [log_level 1|2] [explain]`: tsbpf's verifier on
  * a program, without a kernel: the verdict Linux would give as root, printed the way
  * `tsbpf prog load CASE.json` prints the kernel's — `verified` (exit 0) or the
  * verifier's error line with its instruction (`insn 7: R0 invalid mem access
@@ -8,6 +8,10 @@
  * FILE is a CASE.json (one program as data, src/verifier/case.ts), an ELF object (every
  * program, or `name PROG`; each line then starts with `PROG: `), or assembly text
  * (bpftool or LLVM syntax; `type` names its program type, socket_filter by default).
+ *
+ * `explain` prints, before the verdict, each instruction beside the state the verifier
+ * holds for the registers it uses, and for a rejection the path and branches that reach
+ * it and the instruction that set the offending register (src/verifier/explain.ts).
  */
 import { loadCollectionSpec } from "../../elf/index.ts";
 import { assemble } from "../../isa/index.ts";
@@ -15,6 +19,8 @@ import { MAX_OBJECT_BYTES, readInputFile } from "../../kernel/system/input-file.
 import { ProgType, progTypeName } from "../../uapi/index.ts";
 import {
   CaseError,
+  explain,
+  explainCase,
   parseCase,
   type VerifierCase,
   type VerifyResult,
@@ -32,12 +38,17 @@ interface Options {
   name?: string;
   type?: number;
   logLevel?: 0 | 1 | 2;
+  explain?: boolean;
 }
 
 function parseOptions(args: Args): Options {
   const o: Options = {};
   while (args.count > 0) {
     const word = args.next();
+    if (word === "explain") {
+      o.explain = true;
+      continue;
+    }
     args.require(1);
     const value = args.next();
     if (word === "name") o.name = value;
@@ -49,12 +60,21 @@ function parseOptions(args: Args): Options {
       const n = parseU32(value);
       if (n !== 1 && n !== 2) throw new CliError(`log_level ${value}: expected 1 or 2`);
       o.logLevel = n;
-    } else throw new CliError(`'${word}' is not an option of 'vm verify': name, type or log_level`);
+    } else
+      throw new CliError(
+        `'${word}' is not an option of 'vm verify': name, type, log_level or explain`,
+      );
   }
   return o;
 }
 
-function print(ctx: Context, label: string, r: VerifyResult, logLevel: number | undefined): void {
+function print(
+  ctx: Context,
+  label: string,
+  r: VerifyResult,
+  logLevel: number | undefined,
+  explanation: string | undefined,
+): void {
   const line = verdictLine({
     accepted: r.accepted,
     ...(r.error && { errorLine: r.error.message, insn: r.error.insn }),
@@ -71,10 +91,12 @@ function print(ctx: Context, label: string, r: VerifyResult, logLevel: number | 
         peak_states: r.stats.peakStates,
       },
       ...(logLevel && { log: r.log }),
+      ...(explanation !== undefined && { explain: explanation }),
     });
     return;
   }
   if (logLevel && r.log) ctx.out.write(`${r.log}\n`);
+  if (explanation !== undefined) ctx.out.write(`${explanation}\n\n`);
   ctx.out.write(`${label ? `${label}: ` : ""}${line}\n`);
 }
 
@@ -91,7 +113,12 @@ export async function vmVerify(ctx: Context, args: Args): Promise<void> {
     throw new CliError(`failed to open ${file}: ${reason(e)}`);
   }
   const opts = logLevel ? { logLevel: logLevel as 1 | 2 } : {};
-  const results: [string, VerifyResult][] = [];
+  const results: [string, VerifyResult, string | undefined][] = [];
+  const judge = (c: VerifierCase): [VerifyResult, string | undefined] => {
+    if (!o.explain) return [verifyCase(c, opts), undefined];
+    const e = explainCase(c);
+    return [logLevel ? verifyCase(c, opts) : e.result, e.text];
+  };
   if (file.toLowerCase().endsWith(".json")) {
     let c: VerifierCase;
     try {
@@ -100,7 +127,7 @@ export async function vmVerify(ctx: Context, args: Args): Promise<void> {
       if (e instanceof CaseError) throw new CliError(e.message);
       throw e;
     }
-    results.push(["", verifyCase(c, opts)]);
+    results.push(["", ...judge(c)]);
   } else if (bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
     let spec: ReturnType<typeof loadCollectionSpec>;
     try {
@@ -116,7 +143,7 @@ export async function vmVerify(ctx: Context, args: Args): Promise<void> {
     if (o.name !== undefined && wanted.length === 0)
       throw new CliError(`${file}: no program named ${o.name}`);
     for (const c of wanted)
-      results.push([o.name === undefined ? c.case.name : "", verifyCase(c.case, opts)]);
+      results.push([o.name === undefined ? c.case.name : "", ...judge(c.case)]);
     if (o.name === undefined)
       for (const s of skipped) ctx.out.info(`${s.program}: not verified: ${s.reason}`);
   } else {
@@ -126,8 +153,12 @@ export async function vmVerify(ctx: Context, args: Args): Promise<void> {
     } catch (e) {
       throw new CliError(`${file}: ${reason(e)}`);
     }
-    results.push(["", verify(insns, { progType: o.type ?? ProgType.SOCKET_FILTER, ...opts })]);
+    const vopts = { progType: o.type ?? ProgType.SOCKET_FILTER, ...opts };
+    if (o.explain) {
+      const e = explain(insns, { progType: vopts.progType });
+      results.push(["", logLevel ? verify(insns, vopts) : e.result, e.text]);
+    } else results.push(["", verify(insns, vopts), undefined]);
   }
-  for (const [label, r] of results) print(ctx, label, r, logLevel);
+  for (const [label, r, text] of results) print(ctx, label, r, logLevel, text);
   if (results.some(([, r]) => !r.accepted)) throw new CliError("", 1);
 }

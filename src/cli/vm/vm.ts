@@ -12,7 +12,7 @@ function help(ctx: Context): void {
     `Usage: ${b} run [--mem HEX] [--elf] [ENGINE] < PROGRAM\n` +
       `       ${b} run OBJ PROG data_in FILE [data_out FILE|-] [ctx_in FILE [ctx_out FILE|-]] [repeat N] [ENGINE]\n` +
       `       ${b} load OBJ\n` +
-      `       ${b} verify FILE [name PROG] [type TYPE] [log_level 1|2]\n` +
+      `       ${b} verify FILE [name PROG] [type TYPE] [log_level 1|2] [explain]\n` +
       `       ${b} help\n` +
       "\n" +
       "       PROGRAM := hex text of 8-byte little-endian instructions (whitespace ignored),\n" +
@@ -22,7 +22,10 @@ function help(ctx: Context): void {
       "       ENGINE := { jit | interpret } (default jit: compiled to JavaScript, or\n" +
       "                 interpreted where the JIT refuses the program)\n" +
       "       verify: the kernel's verdict without a kernel (as root would get it): FILE is a\n" +
-      "               CASE.json, an ELF object or assembly text (TYPE: socket_filter by default)\n" +
+      "               CASE.json, an ELF object or assembly text (TYPE: socket_filter by default);\n" +
+      "               log_level prints the kernel's log text, explain each instruction beside\n" +
+      "               the verifier's state and, for a rejection, the path and where the\n" +
+      "               offending register was set\n" +
       `       ${HELP_SPEC_OPTIONS} }\n`,
   );
 }
