@@ -202,13 +202,18 @@ function compileMs(n: number): number {
   const samples: number[] = [];
   const prog = new VmProgram(insns, { jit: "never" });
   const code = (prog as unknown as { code: Parameters<typeof generate>[0] }).code;
-  for (let i = -3; i < (n > 10_000 ? 3 : 15); i++) {
-    // Generation and `new Function` (what compileCode does; programs this large are
-    // then refused as too large for V8 to optimise, but the cost is the same). The
-    // first three let V8 optimise the generator itself; not counted.
+  // Generation, `new Function` and making the function (which compiles it to V8's
+  // bytecode: the generated function is parenthesised, so V8 compiles it eagerly), as
+  // compileCode does. Each sample's source differs by a comment: V8 caches compiled
+  // sources, and the same source again would cost nothing. Warm (the generator
+  // optimised by V8) for 1 s, then the median of the samples after that.
+  const until = performance.now() + (n > 10_000 ? 0 : 1000);
+  for (let i = 0; samples.length < (n > 10_000 ? 3 : 15); i++) {
     const t0 = performance.now();
-    new Function("rt", "code", generate(code));
-    if (i >= 0) samples.push(performance.now() - t0);
+    const make = new Function("rt", "code", `${generate(code)}\n// sample ${i}`);
+    make({}, code);
+    const t = performance.now() - t0;
+    if (performance.now() > until && i >= 2) samples.push(t);
   }
   return median(samples);
 }

@@ -22,9 +22,15 @@
  *   typed arrays directly (the open frame's bounds always pass).
  * - A function above {@link JIT_MAX_SOURCE} chars is refused: V8 would never optimise
  *   it and the interpreter runs it faster.
- * - The instruction budget is charged per block on entry (`n += length`); when a block
- *   would cross the budget, the run is handed to the interpreter at the block's first
- *   slot, which counts instruction by instruction and fails at the same one.
+ * - The instruction budget is counted per block on entry (`n += length`) and checked
+ *   where a run enters forward control flow (an entry, after a call or a self-loop)
+ *   against the most it can spend before the next check (every slot to the region's
+ *   end); a run that might cross it is handed to the interpreter there, which counts
+ *   instruction by instruction and fails at the same one. (One check per block cost a
+ *   third of the source.)
+ * - The function is parenthesised, so V8 compiles it to bytecode when `new Function`'s
+ *   wrapper runs (in {@link compileCode}, counted in its `ms`) rather than preparsing it
+ *   there and parsing it again on the first run.
  * - Memory accesses are the interpreter's: the region table of the machine's
  *   {@link RegionAccess}, one subtraction and two comparisons, the slow path
  *   (`loadSlow`/`storeSlow`: context fields, then the fault with the same `VmError`).
@@ -142,13 +148,10 @@ const RUNTIME = {
 };
 
 /** Slots that start a basic block. */
-function leaders(code: Code): boolean[] {
+function leaders(code: Code): Uint8Array {
   const n = code.length;
-  const lead = new Array<boolean>(n + 1).fill(false);
-  const mark = (t: number): void => {
-    if (t >= 0 && t <= n) lead[t] = true;
-  };
-  mark(0);
+  const lead = new Uint8Array(n + 1);
+  lead[0] = 1;
   for (let pc = 0; pc < n; pc++) {
     const insn = code.insns[pc];
     if (insn === undefined) continue;
@@ -158,26 +161,29 @@ function leaders(code: Code): boolean[] {
       // A function address (a callback's entry): code.imm holds the resolved
       // address, so the target comes from the instruction.
       if ((insn as Instruction & { pseudo: number }).pseudo === BPF_PSEUDO_FUNC)
-        mark(pc + insn.imm + 1);
+        markLeader(lead, n, pc + insn.imm + 1);
       continue;
     }
     if (cls === 5 || cls === 6) {
       const op = c & 0xf0;
       if (c === 0x85) {
-        if (code.src[pc] === 1) mark(pc + code.imm[pc]! + 1);
-        mark(pc + 1);
+        if (code.src[pc] === 1) markLeader(lead, n, pc + code.imm[pc]! + 1);
+        markLeader(lead, n, pc + 1);
         continue;
       }
       if (c === 0x95) {
-        mark(pc + 1);
+        markLeader(lead, n, pc + 1);
         continue;
       }
-      if (c === 0x06) mark(pc + code.imm[pc]! + 1);
-      else mark(pc + code.off[pc]! + 1);
-      if (op !== 0x80) mark(pc + 1);
+      markLeader(lead, n, c === 0x06 ? pc + code.imm[pc]! + 1 : pc + code.off[pc]! + 1);
+      if (op !== 0x80) markLeader(lead, n, pc + 1);
     }
   }
   return lead;
+}
+
+function markLeader(lead: Uint8Array, n: number, t: number): void {
+  if (t >= 0 && t <= n) lead[t] = 1;
 }
 
 /** Whether the interpreter runs opcode `c` (anything else fails with "not supported"). */
@@ -199,26 +205,41 @@ const str = (s: string): string => JSON.stringify(s);
 /** A literal for an int32, parenthesised when negative. */
 const lit = (v: number): string => (v < 0 ? `(${v})` : `${v}`);
 
-/** The condition of a 64-bit jump `op` between (al, ah) and (bl, bh), as JS. */
-function cond64(op: number, al: string, ah: string, bl: string, bh: string, bImm: boolean): string {
-  const bu = bImm ? `${Number(bl.replace(/[()]/g, "")) >>> 0}` : `(${bl} >>> 0)`;
-  const bhu = bImm ? `${Number(bh.replace(/[()]/g, "")) >>> 0}` : `(${bh} >>> 0)`;
-  const ucmp = (rel: string): string =>
-    `((${ah} >>> 0) ${rel[0]} ${bhu} || (${ah} === ${bh} && (${al} >>> 0) ${rel} ${bu}))`;
-  const scmp = (rel: string): string =>
-    `(${ah} ${rel[0]} ${bh} || (${ah} === ${bh} && (${al} >>> 0) ${rel} ${bu}))`;
-  if (bImm && bh === "0") {
-    // A non-negative immediate: the high word must be 0 for "below", anything else is "above".
-    switch (op) {
-      case 0x20:
-        return `(${ah} !== 0 || (${al} >>> 0) > ${bu})`;
-      case 0x30:
-        return `(${ah} !== 0 || (${al} >>> 0) >= ${bu})`;
-      case 0xa0:
-        return `(${ah} === 0 && (${al} >>> 0) < ${bu})`;
-      case 0xb0:
-        return `(${ah} === 0 && (${al} >>> 0) <= ${bu})`;
+/**
+ * The condition of a 64-bit jump `op` between (al, ah) and register (bl, bh), or the
+ * immediate `imm` when it is a number (then bl and bh are unused).
+ */
+function cond64(
+  op: number,
+  al: string,
+  ah: string,
+  bl: string,
+  bh: string,
+  imm: number | null,
+): string {
+  let bu: string;
+  let bhu: string;
+  if (imm !== null) {
+    bl = lit(imm);
+    bh = lit(imm >> 31);
+    bu = `${imm >>> 0}`;
+    bhu = `${(imm >> 31) >>> 0}`;
+    if (imm >= 0) {
+      // A non-negative immediate: the high word must be 0 for "below", anything else is "above".
+      switch (op) {
+        case 0x20:
+          return `(${ah} !== 0 || (${al} >>> 0) > ${bu})`;
+        case 0x30:
+          return `(${ah} !== 0 || (${al} >>> 0) >= ${bu})`;
+        case 0xa0:
+          return `(${ah} === 0 && (${al} >>> 0) < ${bu})`;
+        case 0xb0:
+          return `(${ah} === 0 && (${al} >>> 0) <= ${bu})`;
+      }
     }
+  } else {
+    bu = `(${bl} >>> 0)`;
+    bhu = `(${bh} >>> 0)`;
   }
   switch (op) {
     case 0x10:
@@ -228,21 +249,21 @@ function cond64(op: number, al: string, ah: string, bl: string, bh: string, bImm
     case 0x40:
       return `((${al} & ${bl}) !== 0 || (${ah} & ${bh}) !== 0)`;
     case 0x20:
-      return ucmp(">");
+      return `((${ah} >>> 0) > ${bhu} || (${ah} === ${bh} && (${al} >>> 0) > ${bu}))`;
     case 0x30:
-      return ucmp(">=");
+      return `((${ah} >>> 0) > ${bhu} || (${ah} === ${bh} && (${al} >>> 0) >= ${bu}))`;
     case 0xa0:
-      return ucmp("<");
+      return `((${ah} >>> 0) < ${bhu} || (${ah} === ${bh} && (${al} >>> 0) < ${bu}))`;
     case 0xb0:
-      return ucmp("<=");
+      return `((${ah} >>> 0) < ${bhu} || (${ah} === ${bh} && (${al} >>> 0) <= ${bu}))`;
     case 0x60:
-      return scmp(">");
+      return `(${ah} > ${bh} || (${ah} === ${bh} && (${al} >>> 0) > ${bu}))`;
     case 0x70:
-      return scmp(">=");
+      return `(${ah} > ${bh} || (${ah} === ${bh} && (${al} >>> 0) >= ${bu}))`;
     case 0xc0:
-      return scmp("<");
+      return `(${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) < ${bu}))`;
     default:
-      return scmp("<=");
+      return `(${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) <= ${bu}))`;
   }
 }
 
@@ -284,24 +305,58 @@ interface Gen {
   readonly directStack: boolean;
   /** Slots that are cases of the dispatch loop. */
   readonly entry: ReadonlySet<number>;
-  /** The first entry after slot `at` (the end of its region). */
-  readonly regionEnd: (at: number) => number;
+  /** The first entry after each slot (the end of its region). */
+  readonly endOf: Int32Array;
+  /** The used registers written to `m.R`. */
+  readonly spill: string;
+  /** The used registers read back from `m.R`. */
+  readonly reload: string;
+  /** r0..r5 back from `m.R` after a helper (callbacks change them; r6..r10 come back as they were). */
+  readonly reloadArgs: string;
   /** Set when the code reads the region table (`views`, `rLo`.. `nreg`): loaded on entry only then. */
   table: boolean;
 }
 
-const spill = (g: Gen): string =>
-  g.used.map((r) => `R[${2 * r}] = L${r}; R[${2 * r + 1}] = H${r};`).join(" ");
-const reload = (g: Gen): string =>
-  g.used.map((r) => `L${r} = R[${2 * r}]; H${r} = R[${2 * r + 1}];`).join(" ");
-/** r0..r5 back from `m.R` after a helper (callbacks change them; r6..r10 come back as they were). */
-const reloadArgs = (g: Gen): string =>
-  g.used
-    .filter((r) => r <= 5)
-    .map((r) => `L${r} = R[${2 * r}]; H${r} = R[${2 * r + 1}];`)
-    .join(" ");
+/** The statements that write registers `regs` to `m.R`. */
+function spillOf(regs: readonly number[]): string {
+  let out = "";
+  for (const r of regs) out += `R[${2 * r}] = L${r}; R[${2 * r + 1}] = H${r}; `;
+  return out;
+}
+/** The statements that read registers `regs` back from `m.R`. */
+function reloadOf(regs: readonly number[]): string {
+  let out = "";
+  for (const r of regs) out += `L${r} = R[${2 * r}]; H${r} = R[${2 * r + 1}]; `;
+  return out;
+}
+/** A fault at `pc` with `reason`, as generated code. */
+function failAt(pc: number, reason: string): string {
+  return `m.pc = ${pc}; throw m.error(${str(reason)});`;
+}
+const isArgReg = (r: number): boolean => r <= 5;
 const refresh =
   "acc.ensure(); views = mem.views; rLo = acc.readLo; rHi = acc.readHi; wLo = acc.writeLo; wHi = acc.writeHi; nreg = mem.count;";
+
+/**
+ * A 64-bit shift (`c` is lsh, rsh or arsh) of (Ld, Hd) by `sh`: a constant 1..63, or
+ * `t0` holding 1..31 (-1) or 32..63 (-2).
+ */
+function shift64(c: number, Ld: string, Hd: string, sh: number): string {
+  const low = sh === -1 || (sh > 0 && sh < 32);
+  const by = sh < 0 ? "t0" : `${sh}`;
+  const rest = sh < 0 ? (low ? "(32 - t0)" : "(t0 - 32)") : low ? `${32 - sh}` : `${sh - 32}`;
+  if (c === 0x67 || c === 0x6f)
+    return low
+      ? `${Hd} = (${Hd} << ${by}) | (${Ld} >>> ${rest}); ${Ld} = ${Ld} << ${by};`
+      : `${Hd} = ${Ld} << ${rest}; ${Ld} = 0;`;
+  if (c === 0x77 || c === 0x7f)
+    return low
+      ? `${Ld} = (${Ld} >>> ${by}) | (${Hd} << ${rest}); ${Hd} = (${Hd} >>> ${by}) | 0;`
+      : `${Ld} = (${Hd} >>> ${rest}) | 0; ${Hd} = 0;`;
+  return low
+    ? `${Ld} = (${Ld} >>> ${by}) | (${Hd} << ${rest}); ${Hd} = ${Hd} >> ${by};`
+    : `${Ld} = ${Hd} >> ${rest}; ${Hd} = ${Hd} >> 31;`;
+}
 
 /**
  * The statements of the instruction at `pc`; `after` is how many instructions of its
@@ -323,8 +378,7 @@ function emitInsn(g: Gen, pc: number, after: number): string {
   const BL = reg ? Ls : lit(imm);
   const BH = reg ? Hs : lit(imm >> 31);
   const B32 = reg ? Ls : lit(imm);
-  const fail = (reason: string): string => `m.pc = ${pc}; throw m.error(${str(reason)});`;
-  if (!known(c)) return fail(`opcode 0x${c.toString(16).padStart(2, "0")} is not supported`);
+  if (!known(c)) return failAt(pc, `opcode 0x${c.toString(16).padStart(2, "0")} is not supported`);
   switch (c) {
     // ---------------- ALU64 ----------------
     case 0x07:
@@ -361,30 +415,12 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     case 0x7f:
     case 0xc7:
     case 0xcf: {
-      const shift = (sh: string): [string, string] => {
-        if (c === 0x67 || c === 0x6f)
-          return [
-            `${Hd} = (${Hd} << ${sh}) | (${Ld} >>> (32 - ${sh})); ${Ld} = ${Ld} << ${sh};`,
-            `${Hd} = ${Ld} << (${sh} - 32); ${Ld} = 0;`,
-          ];
-        if (c === 0x77 || c === 0x7f)
-          return [
-            `${Ld} = (${Ld} >>> ${sh}) | (${Hd} << (32 - ${sh})); ${Hd} = (${Hd} >>> ${sh}) | 0;`,
-            `${Ld} = (${Hd} >>> (${sh} - 32)) | 0; ${Hd} = 0;`,
-          ];
-        return [
-          `${Ld} = (${Ld} >>> ${sh}) | (${Hd} << (32 - ${sh})); ${Hd} = ${Hd} >> ${sh};`,
-          `${Ld} = ${Hd} >> (${sh} - 32); ${Hd} = ${Hd} >> 31;`,
-        ];
-      };
       if (!reg) {
         const sh = imm & 63;
         if (sh === 0) return "";
-        const [lo, hi] = shift(`${sh}`);
-        return sh < 32 ? lo : hi;
+        return shift64(c, Ld, Hd, sh);
       }
-      const [lo, hi] = shift("t0");
-      return `t0 = ${Ls} & 63; if (t0 !== 0) { if (t0 < 32) { ${lo} } else { ${hi} } }`;
+      return `t0 = ${Ls} & 63; if (t0 !== 0) { if (t0 < 32) { ${shift64(c, Ld, Hd, -1)} } else { ${shift64(c, Ld, Hd, -2)} } }`;
     }
     case 0x87:
       return `t0 = -${Ld} | 0; ${Hd} = (~${Hd} + (t0 === 0 ? 1 : 0)) | 0; ${Ld} = t0;`;
@@ -401,7 +437,7 @@ function emitInsn(g: Gen, pc: number, after: number): string {
         case 32:
           return `${Ld} = ${Ls}; ${Hd} = ${Ld} >> 31;`;
         default:
-          return fail("addr_space_cast (arena pointers) is not supported by the VM");
+          return failAt(pc, "addr_space_cast (arena pointers) is not supported by the VM");
       }
     case 0xd7:
     case 0xdc:
@@ -619,7 +655,7 @@ function emitRest(g: Gen, pc: number, after: number): string {
     case 0xd3:
     case 0xcb: {
       const bytes = c === 0xc3 ? 4 : c === 0xdb ? 8 : c === 0xd3 ? 1 : 2;
-      return `m.pc = ${pc}; ${spill(g)} atomic(m, code, ${pc}, ${bytes}); ${reload(g)}`;
+      return `m.pc = ${pc}; ${g.spill} atomic(m, code, ${pc}, ${bytes}); ${g.reload}`;
     }
 
     // ---------------- ld ----------------
@@ -634,7 +670,7 @@ function emitRest(g: Gen, pc: number, after: number): string {
       const bytes = c === 0x20 || c === 0x40 ? 4 : c === 0x28 || c === 0x48 ? 2 : 1;
       const at = c >= 0x40 ? `(${lit(imm)} + ${Ls}) | 0` : lit(imm);
       const fix = after > 0 ? ` n -= ${after};` : "";
-      return `m.pc = ${pc}; if (!ldPacket(m, ${at}, ${bytes})) { L0 = 0; H0 = 0; ${spill(g)}${fix} return; } L0 = R[0]; H0 = R[1];`;
+      return `m.pc = ${pc}; if (!ldPacket(m, ${at}, ${bytes})) { L0 = 0; H0 = 0; ${g.spill}${fix} return; } L0 = R[0]; H0 = R[1];`;
     }
 
     // ---------------- calls (jumps and exit are the block's business) ----------------
@@ -663,13 +699,13 @@ function emitHelperCall(g: Gen, pc: number, id: number, after: number): string {
   const fix = after > 0 ? ` - ${after}` : "";
   if (id === TAIL_CALL_ID) {
     return [
-      `m.pc = ${pc}; ${spill(g)} t3 = m.argMap(2); t1 = L3 >>> 0;`,
+      `m.pc = ${pc}; ${g.spill} t3 = m.argMap(2); t1 = L3 >>> 0;`,
       `if (t1 < t3.maxEntries && m.tailCalls < ${MAX_TAIL_CALL_CNT}) { m.tailCalls++; t3 = m.tailCall(t3, t1);`,
       ` if (t3) { loops[depth] = m.mayGotoBudget; n = n${fix}; pc = 0; if (t3 === code) continue main; hcode = t3; hand = 2; break main; } }`,
     ].join(" ");
   }
   const fix2 = after > 0 ? ` + ${after}` : "";
-  const call = `${spill(g)} m.depth = depth; sp = 1; n = callHelper(m, ${id}, n${fix})${fix2}; sp = 0; ${refresh} ${reloadArgs(g)}`;
+  const call = `${g.spill} m.depth = depth; sp = 1; n = callHelper(m, ${id}, n${fix})${fix2}; sp = 0; ${refresh} ${g.reloadArgs}`;
   if (id !== MAP_LOOKUP_ELEM_ID) return `m.pc = ${pc}; ${call}`;
   return [
     `m.pc = ${pc}; if (inlineLookup(m, L1, H1, L2, H2)) { L0 = T[0]; H0 = T[1]; if (mem.count !== nreg) { ${refresh} } }`,
@@ -844,25 +880,29 @@ export function generate(code: Code): string {
     while (ei >= 0 && entries[ei]! > at) next = entries[ei--]!;
     endOf[at] = next;
   }
-  const regionEnd = (at: number): number => endOf[at]!;
   const g: Gen = {
     code,
     used,
     stackReachable,
     directStack: stackReachable && LITTLE_ENDIAN,
     entry,
-    regionEnd,
+    endOf,
+    spill: spillOf(used),
+    reload: reloadOf(used),
+    reloadArgs: reloadOf(used.filter(isArgReg)),
     table: false,
   };
 
   const body: string[] = [];
   let open: number[] = [];
+  let check = true;
   for (const b of blocks) {
     const { start, end, slots } = b;
     if (entry.has(start)) {
+      check = true;
       // Close the previous region's labels (its targets are all at its end), open this one's.
       for (const _ of open) body.push("}");
-      const stop = regionEnd(start);
+      const stop = endOf[start]!;
       const targets = new Set<number>();
       for (let pc = start; pc < stop; pc++) {
         if (code.insns[pc] === undefined) continue;
@@ -886,8 +926,20 @@ export function generate(code: Code): string {
     const lc = code.op[last]!;
     const jumpTarget = isJump(lc) ? targetOf(code, last) : -1;
     const selfLoop = jumpTarget === start;
-    const budget = `if ((n += ${len}) > budget) { n -= ${len}; pc = ${start}; hand = 1; break main; }`;
-    const stmts: string[] = [];
+    // The budget: a block that loops on itself checks it on every pass; otherwise it is
+    // checked where a run enters forward control flow (an entry, after a call or a
+    // self-loop, which may have spent any amount) against the most the run can spend
+    // before it leaves it (every slot to the region's end: each block runs at most once
+    // on the way). A run that might cross the budget is handed to the interpreter
+    // there, which counts instruction by instruction and fails at the same one; the
+    // other blocks only count.
+    if (selfLoop)
+      body.push(`for (;;) { if (n > budget - ${len}) { pc = ${start}; hand = 1; break main; }`);
+    else if (check) {
+      const most = endOf[start]! - start;
+      body.push(`if (n > budget - ${most}) { pc = ${start}; hand = 1; break main; }`);
+    }
+    body.push(`n += ${len};`);
     for (let i = 0; i < len; i++) {
       const at = slots[i]!;
       const c = code.op[at]!;
@@ -895,13 +947,13 @@ export function generate(code: Code): string {
         i === len - 1 &&
         (isJump(c) || c === 0x95 || c === 0xe5 || (c === 0x85 && code.src[at] !== 0))
       ) {
-        stmts.push(emitEnd(g, at, end, selfLoop));
+        body.push(emitEnd(g, at, end, selfLoop));
       } else {
-        stmts.push(emitInsn(g, at, len - 1 - i));
+        body.push(emitInsn(g, at, len - 1 - i));
       }
     }
-    if (selfLoop) body.push(`for (;;) { ${budget}\n${stmts.join("\n")}\n}`);
-    else body.push(`${budget}\n${stmts.join("\n")}`);
+    if (selfLoop) body.push("}");
+    check = selfLoop || lc === 0x85;
   }
   // Labels targeting the end of the program.
   for (const _ of open) body.push("}");
@@ -910,7 +962,7 @@ export function generate(code: Code): string {
   const close = `for (let d = base === 0 ? 1 : base; d <= depth; d++) { const sid = m.stackIds[d]; acc.readHi[sid] = 0; acc.writeHi[sid] = 0; }`;
   return `"use strict";
 const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, callHelper, frameViews } = rt;
-return function jit(m, start, base, resumeN, resumeDepth) {
+return (function jit(m, start, base, resumeN, resumeDepth) {
   const R = m.R, mem = m.memory, acc = m.access;
   ${g.table ? "acc.ensure();\n  let views = mem.views, rLo = acc.readLo, rHi = acc.readHi, wLo = acc.writeLo, wHi = acc.writeHi, nreg = mem.count;" : ""}
   const budget = m.budget, retPc = m.retPc, retCode = m.retCode, saved = m.saved, loops = m.loops, S = m.S;
@@ -932,22 +984,24 @@ return function jit(m, start, base, resumeN, resumeDepth) {
   try {
     main: for (;;) switch (pc) {
 ${body.join("\n")}
+      ${returnCase(g)}
       case ${n}: pc = ${n}; hand = 1; break main;
       default: hand = 1; break main;
     }
   } catch (e) {
     // A fault in this function's code: the registers as the interpreter would leave
     // them. (A helper's fault leaves them as the helper did: spilled before the call.)
-    if (sp === 0) { ${spill(g)} }
+    if (sp === 0) { ${g.spill} }
     throw e;
   } finally {
     if (hand === 0) { m.executed = n; ${close} }
   }
-  ${spill(g)}
+  ${g.spill}
+  if (hand === 0) return;
   m.executed = n;
   if (hand === 1) interpret(m, code, pc, base, n, depth);
   else enter(m, hcode, pc, base, n, depth);
-};`;
+});`;
 }
 
 function isJump(c: number): boolean {
@@ -988,6 +1042,31 @@ function restoreSaved(g: Gen): string {
   return out.join(" ");
 }
 
+/**
+ * The return from a bpf-to-bpf call (an exit at a depth above the run's base): the
+ * dispatch loop's case -1, shared by every exit.
+ */
+function returnCase(g: Gen): string {
+  return [
+    "case -1: t0 = m.stackIds[depth]; acc.readHi[t0] = 0; acc.writeHi[t0] = 0; depth--; t1 = depth * 8;",
+    restoreSaved(g),
+    `L10 = LO + ${STACK_SIZE}; H10 = HI + m.stackIds[depth]; pc = retPc[depth] + 1;`,
+    g.directStack ? "fv = frameViews(m, depth); s8 = fv.u8; s16 = fv.u16; s32 = fv.i32;" : "",
+    "if (retCode[depth] !== code) { hcode = retCode[depth]; hand = 2; break main; }",
+    "continue main;",
+  ].join(" ");
+}
+
+/** Where a jump from `pc` (the last slot of a block ending before `next`) to `t` goes, as JS. */
+function go(g: Gen, pc: number, t: number, next: number, selfLoop: boolean): string {
+  if (selfLoop && t === targetOf(g.code, pc)) return "continue;";
+  if (t === next && !selfLoop) return "";
+  // Forward inside the region (or to its end): out of the labelled block.
+  const end = g.endOf[pc]!;
+  if (t > pc && t <= end && !(g.entry.has(t) && t !== end)) return `break J${t};`;
+  return `pc = ${t}; continue main;`;
+}
+
 /** The last instruction of a block: a jump, exit, may_goto or a bpf-to-bpf call. */
 function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   const code = g.code;
@@ -995,26 +1074,9 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   const d = code.dst[pc]!;
   const s = code.src[pc]!;
   const imm = code.imm[pc]!;
-  const go = (t: number): string => {
-    if (selfLoop && t === targetOf(code, pc)) return "continue;";
-    if (t === next && !selfLoop) return "";
-    // Forward inside the region (or to its end): out of the labelled block.
-    if (t > pc && t <= g.regionEnd(pc) && !(g.entry.has(t) && t !== g.regionEnd(pc)))
-      return `break J${t};`;
-    return `pc = ${t}; continue main;`;
-  };
   const fall = selfLoop ? "break;" : "";
-  if (c === 0x95) {
-    return [
-      `if (depth === base) { ${spill(g)} return; }`,
-      `t0 = m.stackIds[depth]; acc.readHi[t0] = 0; acc.writeHi[t0] = 0; depth--; t1 = depth * 8;`,
-      restoreSaved(g),
-      `L10 = LO + ${STACK_SIZE}; H10 = HI + m.stackIds[depth]; pc = retPc[depth] + 1;`,
-      g.directStack ? "fv = frameViews(m, depth); s8 = fv.u8; s16 = fv.u16; s32 = fv.i32;" : "",
-      "if (retCode[depth] !== code) { hcode = retCode[depth]; hand = 2; break main; }",
-      "continue main;",
-    ].join(" ");
-  }
+  // The return into a caller's frame is shared (case -1, see returnCase).
+  if (c === 0x95) return "if (depth === base) break main; pc = -1; continue main;";
   if (c === 0x85) {
     if (s !== 1)
       return `m.pc = ${pc}; throw m.error(${str("kfunc calls are not supported by the VM")});`;
@@ -1031,22 +1093,20 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   }
   if (c === 0xe5) {
     const t = targetOf(code, pc);
-    return `if (loops[depth] === 0) { ${go(t)} } else loops[depth]--; ${fall}`;
+    return `if (loops[depth] === 0) { ${go(g, pc, t, next, selfLoop)} } else loops[depth]--; ${fall}`;
   }
   const t = targetOf(code, pc);
-  if (c === 0x05 || c === 0x06) return selfLoop ? "continue;" : go(t);
+  if (c === 0x05 || c === 0x06) return selfLoop ? "continue;" : go(g, pc, t, next, selfLoop);
   const op = c & 0xf0;
   const reg = (c & 8) !== 0;
   let cond: string;
   if ((c & 7) === 5) {
-    cond = reg
-      ? cond64(op, `L${d}`, `H${d}`, `L${s}`, `H${s}`, false)
-      : cond64(op, `L${d}`, `H${d}`, lit(imm), lit(imm >> 31), true);
+    cond = cond64(op, `L${d}`, `H${d}`, `L${s}`, `H${s}`, reg ? null : imm);
   } else {
     cond = cond32(op, `L${d}`, reg ? `L${s}` : lit(imm));
   }
   if (selfLoop) return `if (${cond}) continue; ${fall}`;
-  const jump = go(t);
+  const jump = go(g, pc, t, next, selfLoop);
   return jump === "" ? "" : `if (${cond}) { ${jump} }`;
 }
 
