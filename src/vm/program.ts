@@ -284,7 +284,7 @@ export class VmProgram implements BackendProgram {
     if (this.code.jit !== undefined) return true;
     if (this.jitTried) return false;
     this.jitTried = true;
-    const r = compileCode(this.code);
+    const r = compileCode(this.code, this.machine);
     if (!r.ok) {
       this.jitWhy = r.reason;
       jitStats.refused++;

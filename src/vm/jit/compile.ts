@@ -58,6 +58,8 @@ import {
   type Machine,
   STACK_SIZE,
 } from "../interpreter.ts";
+import { VmArrayMap } from "../maps/array.ts";
+import { VmHashMap } from "../maps/hash.ts";
 import { REGION_HI_BASE, REGION_LO_BASE } from "../memory.ts";
 
 /** What {@link compileCode} gave: the function and its source, or why it refused. */
@@ -144,6 +146,7 @@ const RUNTIME = {
   inlineLookup: (m: Machine, a: number, b: number, c: number, d: number): boolean =>
     inlineLookup(m, a, b, c, d),
   callHelper: (m: Machine, id: number, n: number): number => callHelper(m, id, n),
+  lookupSite: (m: Machine, rid: number, ko: number): LookupSite => lookupSite(m, rid, ko),
   frameViews,
 };
 
@@ -297,6 +300,8 @@ function cond32(op: number, a: string, b: string): string {
 
 interface Gen {
   readonly code: Code;
+  /** The machine compiling it, when known (what its lookups see decides their inline form). */
+  readonly machine: Machine | undefined;
   /** Registers the code names (loaded on entry, written back on the way out). */
   readonly used: readonly number[];
   /** Whether a run may see its stack frames' bytes (else they need no zeroing). */
@@ -313,6 +318,16 @@ interface Gen {
   readonly reload: string;
   /** r0..r5 back from `m.R` after a helper (callbacks change them; r6..r10 come back as they were). */
   readonly reloadArgs: string;
+  /** Per register within the current block: what {@link track} knows of it. */
+  readonly kind: Int8Array;
+  /** Low words of known constants, or offsets from r10. */
+  readonly kl: Int32Array;
+  /** High words of known constants. */
+  readonly kh: Int32Array;
+  /** Slots of lookup sites with a cache variable (`K<pc>`). */
+  readonly sites: number[];
+  /** Set when the last helper call emitted was a lookup inlined for a known map (no call). */
+  inlined: boolean;
   /** Set when the code reads the region table (`views`, `rLo`.. `nreg`): loaded on entry only then. */
   table: boolean;
 }
@@ -707,10 +722,149 @@ function emitHelperCall(g: Gen, pc: number, id: number, after: number): string {
   const fix2 = after > 0 ? ` + ${after}` : "";
   const call = `${g.spill} m.depth = depth; sp = 1; n = callHelper(m, ${id}, n${fix})${fix2}; sp = 0; ${refresh} ${g.reloadArgs}`;
   if (id !== MAP_LOOKUP_ELEM_ID) return `m.pc = ${pc}; ${call}`;
+  const generic = `if (inlineLookup(m, L1, H1, L2, H2)) { L0 = T[0]; H0 = T[1]; if (mem.count !== nreg) { ${refresh} } } else { ${call} }`;
+  // r1 a constant (the map's handle from an lddw) and r2 = r10 + a constant in the frame
+  // (the key on the stack), as compilers emit a lookup: the map's kind resolved once per
+  // machine at this site (K<pc>), and the lookup inline — an array's address
+  // arithmetic, a hash map's slot from the key's words — with the value's window.
+  const ko = STACK_SIZE + g.kl[2]!;
+  if (
+    !g.directStack ||
+    g.kind[1] !== 1 ||
+    g.kl[1] !== 0 ||
+    g.kind[2] !== 2 ||
+    ko < 0 ||
+    ko + 4 > STACK_SIZE ||
+    ko % 4 !== 0
+  )
+    return `m.pc = ${pc}; ${generic}`;
+  const rid = g.kh[1]! - REGION_HI_BASE;
+  // The kind the compiling machine sees; another machine running this code (a tail
+  // call's) that sees another hands the run to the interpreter at the call.
+  const kind = g.machine === undefined ? 0 : lookupSite(g.machine, rid, ko).kind;
+  if (kind === 0) return `m.pc = ${pc}; ${generic}`;
+  g.sites.push(pc);
+  // Nothing but this lookup runs here (no callback spends the budget): the block after
+  // needs no check of its own.
+  g.inlined = true;
+  const w = ko >> 2;
+  const at =
+    kind === 1
+      ? `t1 = s32[${w}] >>> 0; t1 = t1 < ls.max ? t1 * ls.stride : -1;`
+      : kind === 2
+        ? `t1 = ls.hash.lookupSlotU32(s32[${w}] >>> 0);`
+        : `t1 = ls.hash.lookupSlotWords(s32, ${w});`;
   return [
-    `m.pc = ${pc}; if (inlineLookup(m, L1, H1, L2, H2)) { L0 = T[0]; H0 = T[1]; if (mem.count !== nreg) { ${refresh} } }`,
-    `else { ${call} }`,
+    `m.pc = ${pc}; ls = K${pc}; if (ls === null || ls.m !== m) ls = K${pc} = lookupSite(m, ${rid}, ${ko});`,
+    `if (ls.kind !== ${kind}) { n -= ${after + 1}; pc = ${pc}; hand = 1; break main; }`,
+    at,
+    `if (t1 >= 0) { L0 = LO + t1; t4 = ls.win[t1 >>> 3]; if (t4 === 0) { t4 = m.window(${rid}, t1, ls.valueSize) + 1; ${refresh} } H0 = HI + t4 - 1; }`,
+    "else { L0 = 0; H0 = 0; }",
   ].join(" ");
+}
+
+/**
+ * How a map_lookup_elem site whose map and key place are known at compile time looks
+ * up (cached per site and machine): 1 an array, 2 a hash map of 4-byte keys, 3 a hash
+ * map of longer keys in 32-bit words, 0 the generic path ({@link inlineLookup} or the
+ * helper). Only the exact classes: a subclass may answer otherwise.
+ */
+class LookupSite {
+  constructor(
+    readonly m: Machine,
+    readonly kind: number,
+    readonly max: number,
+    readonly stride: number,
+    readonly valueSize: number,
+    readonly win: Int32Array,
+    readonly hash: VmHashMap | null,
+  ) {}
+}
+const NO_WINDOWS = new Int32Array(0);
+
+/** The {@link LookupSite} of map region `rid` for a key at byte `ko` of the current frame. */
+function lookupSite(m: Machine, rid: number, ko: number): LookupSite {
+  const t = m.inlineLookup && rid >>> 0 < m.memory.count ? m.inlineTarget(rid) : null;
+  if (t === null || t.windows === null) return new LookupSite(m, 0, 0, 0, 0, NO_WINDOWS, null);
+  const map = t.map;
+  let kind = 0;
+  if (t.array && map.constructor === VmArrayMap && t.keySize === 4) kind = 1;
+  else if (map.constructor === VmHashMap) {
+    const hash = map as VmHashMap;
+    if (t.keySize === 4) kind = 2;
+    else if (t.keySize % 4 === 0 && hash.keyWords.length > 0 && ko + t.keySize <= STACK_SIZE)
+      kind = 3;
+  }
+  return new LookupSite(
+    m,
+    kind,
+    t.maxEntries,
+    t.stride,
+    t.valueSize,
+    t.windows,
+    kind >= 2 ? (map as VmHashMap) : null,
+  );
+}
+
+/**
+ * What the block so far left in registers, known at compile time (the key and map of a
+ * lookup): per register 0 unknown, 1 the constant (kl, kh), 2 r10 + kl.
+ */
+function track(g: Gen, pc: number): void {
+  const code = g.code;
+  const c = code.op[pc]!;
+  const d = code.dst[pc]!;
+  const s = code.src[pc]!;
+  const K = g.kind;
+  switch (c) {
+    case 0x18:
+      K[d] = 1;
+      g.kl[d] = code.imm[pc]!;
+      g.kh[d] = code.imm[pc + 1]!;
+      return;
+    case 0xb7:
+      K[d] = 1;
+      g.kl[d] = code.imm[pc]!;
+      g.kh[d] = code.imm[pc]! >> 31;
+      return;
+    case 0xbf:
+      if (code.off[pc] !== 0) K[d] = 0;
+      else if (s === 10) {
+        K[d] = 2;
+        g.kl[d] = 0;
+      } else {
+        K[d] = K[s]!;
+        g.kl[d] = g.kl[s]!;
+        g.kh[d] = g.kh[s]!;
+      }
+      return;
+    case 0x07:
+      // r10 + small constants stay in the frame's low word (no carry): only those count.
+      if (K[d] === 2 && Math.abs(g.kl[d]! + code.imm[pc]!) <= 4 * STACK_SIZE)
+        g.kl[d] = g.kl[d]! + code.imm[pc]!;
+      else K[d] = 0;
+      return;
+    case 0x85:
+      for (let r = 0; r <= 5; r++) K[r] = 0;
+      return;
+  }
+  const cls = c & 7;
+  if (cls === 2) return; // stores
+  if (cls === 3) {
+    // Atomics write their source (fetch) and r0 (cmpxchg); plain stores nothing.
+    if ((c & 0xe0) === 0xc0) {
+      K[s] = 0;
+      K[0] = 0;
+    }
+    return;
+  }
+  if (cls === 0 && c !== 0x18) {
+    // ld_abs / ld_ind: r0, and r1..r5 as the kernel clobbers them.
+    for (let r = 0; r <= 5; r++) K[r] = 0;
+    return;
+  }
+  if (cls === 5 || cls === 6) return;
+  if (d <= 10) K[d] = 0;
 }
 
 /**
@@ -771,7 +925,7 @@ function callHelper(m: Machine, id: number, n: number): number {
 }
 
 /** Generates the body of the function for `code` (see the module header). */
-export function generate(code: Code): string {
+export function generate(code: Code, machine?: Machine): string {
   const n = code.length;
   const lead = leaders(code);
   const usedSet = new Set<number>([0, 10]);
@@ -882,6 +1036,7 @@ export function generate(code: Code): string {
   }
   const g: Gen = {
     code,
+    machine,
     used,
     stackReachable,
     directStack: stackReachable && LITTLE_ENDIAN,
@@ -890,6 +1045,11 @@ export function generate(code: Code): string {
     spill: spillOf(used),
     reload: reloadOf(used),
     reloadArgs: reloadOf(used.filter(isArgReg)),
+    kind: new Int8Array(16),
+    kl: new Int32Array(16),
+    kh: new Int32Array(16),
+    sites: [],
+    inlined: false,
     table: false,
   };
 
@@ -922,6 +1082,8 @@ export function generate(code: Code): string {
       open.pop();
     }
     const len = slots.length;
+    g.kind.fill(0);
+    g.inlined = false;
     const last = slots[len - 1]!;
     const lc = code.op[last]!;
     const jumpTarget = isJump(lc) ? targetOf(code, last) : -1;
@@ -950,10 +1112,11 @@ export function generate(code: Code): string {
         body.push(emitEnd(g, at, end, selfLoop));
       } else {
         body.push(emitInsn(g, at, len - 1 - i));
+        track(g, at);
       }
     }
     if (selfLoop) body.push("}");
-    check = selfLoop || lc === 0x85;
+    check = selfLoop || (lc === 0x85 && !g.inlined);
   }
   // Labels targeting the end of the program.
   for (const _ of open) body.push("}");
@@ -961,7 +1124,8 @@ export function generate(code: Code): string {
   const regs = used.map((r) => `L${r} = R[${2 * r}] | 0, H${r} = R[${2 * r + 1}] | 0`).join(", ");
   const close = `for (let d = base === 0 ? 1 : base; d <= depth; d++) { const sid = m.stackIds[d]; acc.readHi[sid] = 0; acc.writeHi[sid] = 0; }`;
   return `"use strict";
-const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, callHelper, frameViews } = rt;
+const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, lookupSite, callHelper, frameViews } = rt;
+${g.sites.length > 0 ? `let ${g.sites.map((p) => `K${p} = null`).join(", ")};` : ""}
 return (function jit(m, start, base, resumeN, resumeDepth) {
   const R = m.R, mem = m.memory, acc = m.access;
   ${g.table ? "acc.ensure();\n  let views = mem.views, rLo = acc.readLo, rHi = acc.readHi, wLo = acc.writeLo, wHi = acc.writeHi, nreg = mem.count;" : ""}
@@ -980,7 +1144,7 @@ return (function jit(m, start, base, resumeN, resumeDepth) {
   m.depth = depth; m.code = code;
   let ${regs};
   ${g.directStack ? "let fv = frameViews(m, depth), s8 = fv.u8, s16 = fv.u16, s32 = fv.i32;" : ""}
-  let pc = start, hand = 0, sp = 0, hcode = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
+  let pc = start, hand = 0, sp = 0, hcode = null, ls = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
   try {
     main: for (;;) switch (pc) {
 ${body.join("\n")}
@@ -1116,14 +1280,14 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
  * code is too large or `new Function` is unavailable (a Content-Security-Policy
  * without 'unsafe-eval').
  */
-export function compileCode(code: Code): JitCompileResult {
+export function compileCode(code: Code, machine?: Machine): JitCompileResult {
   if (code.length > JIT_MAX_SLOTS)
     return {
       ok: false,
       reason: `the program has ${code.length} slots, above the JIT's limit of ${JIT_MAX_SLOTS}`,
     };
   const t0 = performance.now();
-  const source = generate(code);
+  const source = generate(code, machine);
   if (source.length > JIT_MAX_SOURCE)
     return {
       ok: false,
