@@ -13,91 +13,14 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeProgram, encodeProgram, type Instruction } from "../src/isa/index.ts";
-import {
-  createVmMap,
-  VmArrayMap,
-  VmError,
-  VmHashMap,
-  type VmMap,
-  VmProgram,
-  type VmRingBuf,
-} from "../src/vm/index.ts";
+import { decodeProgram } from "../src/isa/index.ts";
 import { jitStats } from "../src/vm/jit/index.ts";
 import { seededRandom } from "../src/vm/random.ts";
-import { type RandomProgram, randomProgram } from "./vm-random-programs.ts";
+import { FDS, hex, mutate, outcome } from "./vm-jit-compare.ts";
+import { randomProgram } from "./vm-random-programs.ts";
 
 const COUNT = Number(process.env.TSBPF_JIT_DIFF_COUNT ?? 2000);
 const SEED = Number(process.env.TSBPF_SEED ?? Math.floor(Math.random() * 0x7fff_ffff));
-const FDS = [101, 102, 103, 104];
-
-const hex = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString("hex") : "-");
-
-/** What one run in one engine did, as comparable text. */
-function outcome(
-  p: RandomProgram,
-  program: Uint8Array | Instruction[],
-  jit: "never" | "always",
-  budget: number | undefined,
-): { text: string; executed: number; engine: string } {
-  const maps: VmMap[] = p.maps.map((m) => {
-    const vm = createVmMap(m.spec);
-    if (vm instanceof VmArrayMap || vm instanceof VmHashMap)
-      for (const [k, v] of m.contents) vm.update(k, v);
-    return vm;
-  });
-  const byFd = new Map(FDS.map((fd, i) => [fd, maps[i]!]));
-  let prog: VmProgram;
-  try {
-    prog = new VmProgram(program, {
-      type: p.type,
-      resolveMap: (_pseudo, imm) => byFd.get(imm),
-      jit,
-      seed: 7,
-      clock: () => 1_000_000n,
-      ...(budget !== undefined && { budget }),
-    });
-  } catch (e) {
-    return { text: `build: ${(e as Error).message}`, executed: 0, engine: "none" };
-  }
-  const engine = prog.engine;
-  const lines: string[] = [];
-  let executed = 0;
-  try {
-    const r = prog.run({ data: p.data });
-    executed = r.instructions;
-    lines.push(
-      `retval ${r.retval} r0 ${r.r0} insns ${r.instructions}`,
-      `data ${hex(r.dataOut)}`,
-      `ctx ${hex(r.ctxOut)}`,
-      `printk ${r.printk.join("|")}`,
-    );
-  } catch (e) {
-    if (!(e instanceof VmError)) throw e;
-    lines.push(`error pc ${e.pc}: ${e.message}`);
-  }
-  // The registers every engine leaves in the machine (the shared register file).
-  const R = (prog as unknown as { machine: { R: Int32Array } }).machine.R;
-  lines.push(`regs ${[...R].join(",")}`);
-  for (let i = 0; i < 3; i++)
-    lines.push(
-      `map ${i}: ${[...maps[i]!.entries()]
-        .map(([k, v]) => `${hex(k)}=${hex(v)}`)
-        .sort()
-        .join(" ")}`,
-    );
-  lines.push(`ring ${[...(maps[3] as VmRingBuf).drain()].map((r) => hex(r.data)).join(" ")}`);
-  return { text: lines.join("\n"), executed, engine };
-}
-
-/** One instruction's offset or immediate changed (bytes 2..7 of a random slot). */
-function mutate(insns: Instruction[], rand: () => number): Uint8Array {
-  const bytes = encodeProgram(insns).slice();
-  const slot = rand() % (bytes.length / 8);
-  const at = slot * 8 + 2 + (rand() % 6);
-  bytes[at] = rand() & 0xff;
-  return bytes;
-}
 
 test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})`, () => {
   const rand = seededRandom(SEED);
