@@ -20,8 +20,11 @@
  *   (40 map lookups: 1,080 ms with a dispatch per jump, 230 ms with regions).
  * - Loads and stores at a constant offset from r10 inside the frame use the frame's
  *   typed arrays directly (the open frame's bounds always pass).
- * - A function above {@link JIT_MAX_SOURCE} chars is refused: V8 would never optimise
- *   it and the interpreter runs it faster.
+ * - A program is split at region boundaries (regions of at most 256 slots) into
+ *   functions (chunks) of up to {@link JIT_CHUNK_CHARS} chars of code, which V8
+ *   optimises (it never optimises a function above 60 KB of bytecode); a jump into
+ *   another chunk returns its target to a driver that runs that chunk, made by
+ *   `new Function` when a run first enters it (only chunk 0 at compile time).
  * - The instruction budget is counted per block on entry (`n += length`) and checked
  *   where a run enters forward control flow (an entry, after a call or a self-loop)
  *   against the most it can spend before the next check (every slot to the region's
@@ -68,9 +71,16 @@ export type JitCompileResult =
       readonly ok: true;
       /** The compiled function (also what `code.jit` should be set to). */
       readonly fn: JitFunction;
-      /** The generated JavaScript (the body of the function `new Function` made). */
+      /**
+       * The generated JavaScript (the body of the function `new Function` made; for a
+       * program in several chunks, theirs one after another, each after a comment line).
+       */
       readonly source: string;
-      /** Milliseconds spent generating and compiling the source. */
+      /**
+       * Milliseconds spent generating the source and compiling it to V8's bytecode (for
+       * a program in several chunks, the first chunk's; the others compile when a run
+       * first enters them).
+       */
       readonly ms: number;
     }
   | {
@@ -82,14 +92,18 @@ export type JitCompileResult =
 /** Most slots the JIT compiles into one function (past this the program stays interpreted). */
 export const JIT_MAX_SLOTS = 1_000_000;
 /**
- * Longest generated source the JIT keeps. V8 never optimises a function above 60 KB of
- * bytecode (`--max-optimized-bytecode-size`), and unoptimised generated code runs
- * slower than the (optimised) interpreter: measured on Node 20, a program of 50 map
- * lookups (400 instructions, 75,000 chars) was optimised, one of 60 lookups (89,000
- * chars) never was (~1,000 ns per lookup against the interpreter's 75). Until the JIT
- * splits large programs into several functions, it refuses them.
+ * Most chars of generated code per function (chunk). V8 never optimises a function
+ * above 60 KB of bytecode (`--max-optimized-bytecode-size`), and unoptimised
+ * generated code runs slower than the (optimised) interpreter (measured on Node 20: a
+ * program of 60 map lookups in one function, 89,000 chars, never was; ~1,000 ns per
+ * lookup against the interpreter's 75); smaller functions also ran faster once
+ * optimised (10 lookups: 10-13 ns each, 40 in one function: 15-35 ns). So a program
+ * is split at region boundaries into functions of up to this much code, each
+ * compiled when a run first enters it.
  */
-export const JIT_MAX_SOURCE = 80_000;
+export const JIT_CHUNK_CHARS = 30_000;
+/** Most slots of one region (between two entries): a longer one gets an entry added. */
+const MAX_REGION_SLOTS = 256;
 
 const TAIL_CALL_ID = 12;
 /** Most labelled blocks (forward-jump targets) in one region of the generated code. */
@@ -924,8 +938,8 @@ function callHelper(m: Machine, id: number, n: number): number {
   return m.executed;
 }
 
-/** Generates the body of the function for `code` (see the module header). */
-export function generate(code: Code, machine?: Machine): string {
+/** The chunks of `code`'s generated functions, in slot order (see the module header). */
+export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
   const n = code.length;
   const lead = leaders(code);
   const usedSet = new Set<number>([0, 10]);
@@ -965,7 +979,13 @@ export function generate(code: Code, machine?: Machine): string {
     do {
       slots.push(end);
       end += code.op[end] === 0x18 ? 2 : 1;
-    } while (end < n && !lead[end] && !endsBlock(code, slots[slots.length - 1]!));
+    } while (
+      end < n &&
+      !lead[end] &&
+      !endsBlock(code, slots[slots.length - 1]!) &&
+      // A long straight run is cut into blocks a region (and a chunk) can hold.
+      end - start < MAX_REGION_SLOTS
+    );
     blocks.push({ start, end, slots });
     pc = end;
   }
@@ -995,6 +1015,8 @@ export function generate(code: Code, machine?: Machine): string {
   // blocks (they nest, and a parser recurses on nesting): the next target starts a
   // new region.
   const entryOf = (): number[] => [...entry].filter((e) => e < n).sort((a, b) => a - b);
+  const blockStart = new Uint8Array(n + 1);
+  for (const b of blocks) blockStart[b.start] = 1;
   for (let changed = true; changed; ) {
     changed = false;
     const es = entryOf();
@@ -1026,6 +1048,19 @@ export function generate(code: Code, machine?: Machine): string {
       for (let k = MAX_LABELS; k < sorted.length; k += MAX_LABELS) entry.add(sorted[k]!);
       changed = true;
     }
+    // A region longer than MAX_REGION_SLOTS: the first block past that starts a new one
+    // (chunks are made of whole regions).
+    for (let k = 0; k < es.length; k++) {
+      const from = es[k]!;
+      const to = es[k + 1] ?? n;
+      if (to - from <= MAX_REGION_SLOTS) continue;
+      let at = from + MAX_REGION_SLOTS;
+      while (at < to && !blockStart[at]) at++;
+      if (at < to) {
+        entry.add(at);
+        changed = true;
+      }
+    }
   }
   const entries = entryOf();
   // The first entry after each slot, precomputed (a search per jump was quadratic).
@@ -1034,7 +1069,7 @@ export function generate(code: Code, machine?: Machine): string {
     while (ei >= 0 && entries[ei]! > at) next = entries[ei--]!;
     endOf[at] = next;
   }
-  const g: Gen = {
+  const shared: Omit<Gen, "sites" | "table" | "inlined"> = {
     code,
     machine,
     used,
@@ -1048,20 +1083,34 @@ export function generate(code: Code, machine?: Machine): string {
     kind: new Int8Array(16),
     kl: new Int32Array(16),
     kh: new Int32Array(16),
-    sites: [],
-    inlined: false,
-    table: false,
   };
 
-  const body: string[] = [];
+  // The regions' code, one text per region (from its entry to the next).
+  const regions: { start: number; end: number; text: string; table: boolean; sites: number[] }[] =
+    [];
+  let body: string[] = [];
+  let g: Gen = { ...shared, sites: [], inlined: false, table: false };
   let open: number[] = [];
   let check = true;
+  const closeRegion = (end: number): void => {
+    for (const _ of open) body.push("}");
+    const last = regions[regions.length - 1];
+    if (last !== undefined) {
+      last.end = end;
+      last.text = body.join("\n");
+      last.table = g.table;
+      last.sites = g.sites;
+    }
+    body = [];
+    g = { ...shared, sites: [], inlined: false, table: false };
+  };
   for (const b of blocks) {
     const { start, end, slots } = b;
     if (entry.has(start)) {
       check = true;
       // Close the previous region's labels (its targets are all at its end), open this one's.
-      for (const _ of open) body.push("}");
+      closeRegion(start);
+      regions.push({ start, end: n, text: "", table: false, sites: [] });
       const stop = endOf[start]!;
       const targets = new Set<number>();
       for (let pc = start; pc < stop; pc++) {
@@ -1069,8 +1118,7 @@ export function generate(code: Code, machine?: Machine): string {
         const c = code.op[pc]!;
         if (!(isJump(c) || c === 0xe5)) continue;
         const t = targetOf(code, pc);
-        if (t > pc && t <= stop && !(t === stop && entry.has(t))) targets.add(t);
-        else if (t > pc && t === stop) targets.add(t);
+        if (t > pc && t <= stop) targets.add(t);
       }
       open = [...targets].sort((x, y) => y - x);
       body.push(`case ${start}:`);
@@ -1119,10 +1167,76 @@ export function generate(code: Code, machine?: Machine): string {
     check = selfLoop || (lc === 0x85 && !g.inlined);
   }
   // Labels targeting the end of the program.
-  for (const _ of open) body.push("}");
+  closeRegion(n);
 
-  const regs = used.map((r) => `L${r} = R[${2 * r}] | 0, H${r} = R[${2 * r + 1}] | 0`).join(", ");
+  // Chunks: consecutive regions, up to JIT_CHUNK_CHARS of code each (one region may be more).
+  const chunks: JitChunk[] = [];
+  for (let i = 0; i < regions.length; ) {
+    let size = 0;
+    let j = i;
+    while (j < regions.length && (j === i || size + regions[j]!.text.length <= JIT_CHUNK_CHARS))
+      size += regions[j++]!.text.length;
+    const part = regions.slice(i, j);
+    const lo = part[0]!.start;
+    const hi = part[part.length - 1]!.end;
+    const single = i === 0 && j === regions.length;
+    chunks.push({
+      lo,
+      hi,
+      source: wrap(
+        {
+          ...shared,
+          sites: part.flatMap((r) => r.sites),
+          inlined: false,
+          table: part.some((r) => r.table),
+        },
+        part.map((r) => r.text).join("\n"),
+        lo,
+        hi,
+        single,
+      ),
+    });
+    i = j;
+  }
+  if (chunks.length === 0)
+    chunks.push({
+      lo: 0,
+      hi: n,
+      source: wrap({ ...shared, sites: [], inlined: false, table: false }, "", 0, n, true),
+    });
+  return chunks;
+}
+
+/** A part of a program compiled to one function: the entries in slots [lo, hi). */
+export interface JitChunk {
+  readonly lo: number;
+  readonly hi: number;
+  /** The body of the function `new Function("rt", "code", source)` makes. */
+  readonly source: string;
+}
+
+/**
+ * Generates the body of the function for `code` (see the module header); a program
+ * in several chunks gives theirs one after another, each headed by a comment line.
+ */
+export function generate(code: Code, machine?: Machine): string {
+  const chunks = generateChunks(code, machine);
+  if (chunks.length === 1) return chunks[0]!.source;
+  return chunks.map((c, k) => `// chunk ${k}: slots ${c.lo}..${c.hi - 1}\n${c.source}`).join("\n");
+}
+
+/**
+ * The function of one chunk around its regions' code `body`. A jump out of [lo, hi)
+ * returns the target (the driver, {@link compileCode}, runs the chunk that has it);
+ * the only chunk of a program hands anything else to the interpreter as before.
+ */
+function wrap(g: Gen, body: string, lo: number, hi: number, single: boolean): string {
+  const n = g.code.length;
+  const regs = g.used.map((r) => `L${r} = R[${2 * r}] | 0, H${r} = R[${2 * r + 1}] | 0`).join(", ");
   const close = `for (let d = base === 0 ? 1 : base; d <= depth; d++) { const sid = m.stackIds[d]; acc.readHi[sid] = 0; acc.writeHi[sid] = 0; }`;
+  const tail =
+    hi === n ? `case ${n}: pc = ${n}; hand = 1; break main;` : `pc = ${hi}; hand = 3; break main;`;
+  const other = single ? "hand = 1;" : `hand = pc >= ${lo} && pc < ${hi} ? 1 : 3;`;
   return `"use strict";
 const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, lookupSite, callHelper, frameViews } = rt;
 ${g.sites.length > 0 ? `let ${g.sites.map((p) => `K${p} = null`).join(", ")};` : ""}
@@ -1137,7 +1251,7 @@ return (function jit(m, start, base, resumeN, resumeDepth) {
     loops[base] = m.mayGotoBudget;
     if (base === 0) m.tailCalls = 0;
     const sid0 = m.stackIds[base];
-    ${stackReachable ? "mem.bytes[sid0].fill(0);" : "// No instruction names r10 and no tail call leaves: the stack's bytes are unreachable."}
+    ${g.stackReachable ? "mem.bytes[sid0].fill(0);" : "// No instruction names r10 and no tail call leaves: the stack's bytes are unreachable."}
     acc.readHi[sid0] = ${STACK_SIZE}; acc.writeHi[sid0] = ${STACK_SIZE};
     R[20] = LO + ${STACK_SIZE}; R[21] = HI + sid0;
   }
@@ -1147,10 +1261,10 @@ return (function jit(m, start, base, resumeN, resumeDepth) {
   let pc = start, hand = 0, sp = 0, hcode = null, ls = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
   try {
     main: for (;;) switch (pc) {
-${body.join("\n")}
+${body}
+      ${tail}
       ${returnCase(g)}
-      case ${n}: pc = ${n}; hand = 1; break main;
-      default: hand = 1; break main;
+      default: ${other} break main;
     }
   } catch (e) {
     // A fault in this function's code: the registers as the interpreter would leave
@@ -1161,10 +1275,12 @@ ${body.join("\n")}
     if (hand === 0) { m.executed = n; ${close} }
   }
   ${g.spill}
-  if (hand === 0) return;
+  if (hand === 0) return -1;
   m.executed = n;
+  if (hand === 3) { m.depth = depth; return pc; }
   if (hand === 1) interpret(m, code, pc, base, n, depth);
   else enter(m, hcode, pc, base, n, depth);
+  return -1;
 });`;
 }
 
@@ -1287,19 +1403,72 @@ export function compileCode(code: Code, machine?: Machine): JitCompileResult {
       reason: `the program has ${code.length} slots, above the JIT's limit of ${JIT_MAX_SLOTS}`,
     };
   const t0 = performance.now();
-  const source = generate(code, machine);
-  if (source.length > JIT_MAX_SOURCE)
-    return {
-      ok: false,
-      reason: `the generated function (${source.length} chars for ${code.length} slots) is larger than V8 optimises (about ${JIT_MAX_SOURCE} chars); the interpreter runs it faster`,
-    };
-  let make: (rt: typeof RUNTIME, code: Code) => JitFunction;
+  const chunks = generateChunks(code, machine);
+  const make = (k: number): ChunkFunction =>
+    (
+      new Function("rt", "code", chunks[k]!.source) as (
+        rt: typeof RUNTIME,
+        code: Code,
+      ) => ChunkFunction
+    )(RUNTIME, code);
+  let first: ChunkFunction;
   try {
-    make = new Function("rt", "code", source) as typeof make;
+    first = make(0);
   } catch (e) {
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return { ok: false, reason: `new Function is unavailable or failed (${what})` };
   }
-  const fn = make(RUNTIME, code);
+  const source =
+    chunks.length === 1
+      ? chunks[0]!.source
+      : chunks.map((c, k) => `// chunk ${k}: slots ${c.lo}..${c.hi - 1}\n${c.source}`).join("\n");
+  const fn = chunks.length === 1 ? first : driver(chunks, first, make);
   return { ok: true, fn, source, ms: performance.now() - t0 };
+}
+
+/** A chunk's function: a {@link JitFunction} that returns the slot to go on at in another chunk, or -1. */
+type ChunkFunction = (
+  m: Machine,
+  start: number,
+  base: number,
+  resumeN: number,
+  resumeDepth: number,
+) => number;
+
+/**
+ * The function of a program in several chunks: runs the chunk holding the slot to go
+ * on at until one finishes the run (each chunk's function made when first entered,
+ * chunk 0's already).
+ */
+function driver(
+  chunks: JitChunk[],
+  first: ChunkFunction,
+  make: (k: number) => ChunkFunction,
+): JitFunction {
+  const fns: (ChunkFunction | undefined)[] = [first];
+  const los = Int32Array.from(chunks, (c) => c.lo);
+  return (m, start, base, resumeN, resumeDepth) => {
+    let pc = start;
+    let n = resumeN;
+    let depth = resumeDepth;
+    for (;;) {
+      // The last chunk whose first slot is at or before pc.
+      let a = 0;
+      let b = los.length - 1;
+      while (a < b) {
+        const mid = (a + b + 1) >>> 1;
+        if (los[mid]! <= pc) a = mid;
+        else b = mid - 1;
+      }
+      let f = fns[a];
+      if (f === undefined) {
+        f = make(a);
+        fns[a] = f;
+      }
+      pc = f(m, pc, base, n, depth);
+      if (pc < 0) return;
+      n = m.executed;
+      depth = m.depth;
+    }
+  };
 }
