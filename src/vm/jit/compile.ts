@@ -42,6 +42,15 @@
  *   map_lookup_elem are the interpreter's, statement for statement. A tail call to
  *   another program and a return into another program's code hand over to that code's
  *   engine (its JIT function or the interpreter) with the run's state.
+ * - map_lookup_elem with its map (an lddw) and its key's place (r10 + a constant)
+ *   known in the block, on a map the compiling machine can answer inline (one value
+ *   per key, the default helper): the lookup itself is generated code — an array's
+ *   bounds check and `index * stride`, a hash map's slot from the key's 32-bit words
+ *   ({@link VmHashMap.lookupSlotU32}, {@link VmHashMap.lookupSlotWords}: the same
+ *   hash, chains and LRU touch) — and the value's window comes from the machine's
+ *   cache, as the interpreter's inline lookup gives it. The site resolves its map
+ *   once per machine (`K<pc>`); another machine that sees another kind of map there
+ *   hands the run to the interpreter at the call.
  *
  * Pure: no `node:` imports; runs wherever `new Function` is allowed.
  * @module
