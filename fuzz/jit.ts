@@ -1,6 +1,6 @@
 /**
  * The JIT campaign: `npm run fuzz -- jit [--from S] [--count N] [--seconds T]
- * [--every K] [--stop-after F]`.
+ * [--every K] [--stop-after F] [--tiny]`.
  *
  * Program `S` is generated from seed `S` alone (the kernel differential test's
  * generator, test/vm-random-programs.ts) and runs in the interpreter and in the JIT
@@ -13,6 +13,10 @@
  * `--from` its last progress line printed, and splits across cores as disjoint seed
  * ranges (one process each, e.g. `nice -n 19`).
  *
+ * `--tiny` compiles every region of at most 3 slots to a function of its own (the
+ * JIT's chunks, src/vm/jit/compile.ts), so that jumps, calls and returns cross
+ * chunks all the time.
+ *
  * Prints a progress line every `--every` programs (10,000) and a summary: programs,
  * comparisons, budget cuts, mutants, runs that failed alike, JIT refusals, failures
  * and throughput. A failure prints its seed (`--from S --count 1` replays it) and
@@ -20,6 +24,7 @@
  * @module
  */
 import { decodeProgram } from "../src/isa/index.ts";
+import { jitSizes } from "../src/vm/jit/index.ts";
 import { seededRandom } from "../src/vm/random.ts";
 import { FDS, hex, mutate, outcome } from "../test/vm-jit-compare.ts";
 import { randomProgram } from "../test/vm-random-programs.ts";
@@ -103,6 +108,10 @@ export async function main(args: string[]): Promise<number> {
   const count = opt(args, "count") ?? (seconds === undefined ? 1000 : Number.POSITIVE_INFINITY);
   const every = opt(args, "every") ?? 10_000;
   const stopAfter = opt(args, "stop-after") ?? 20;
+  if (args.includes("--tiny")) {
+    jitSizes.chunkChars = 1;
+    jitSizes.regionSlots = 3;
+  }
   const until = seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000;
   const c: Counts = {
     programs: 0,
@@ -140,7 +149,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const s = (performance.now() - t0) / 1000;
   console.log(
-    `jit campaign: seeds ${from}..${seed - 1}: ${c.programs} programs, ${c.comparisons} comparisons (${c.budgetCuts} budget cuts, ${c.mutants} mutants, ${c.errorsAlike} failing alike), ${c.refused} JIT refusals, ${c.failures} failures; ${s.toFixed(1)} s, ${(c.programs / s).toFixed(0)} programs/s (${((c.comparisons * 2) / s).toFixed(0)} runs/s); next: --from ${seed}`,
+    `jit campaign${args.includes("--tiny") ? " (--tiny)" : ""}: seeds ${from}..${seed - 1}: ${c.programs} programs, ${c.comparisons} comparisons (${c.budgetCuts} budget cuts, ${c.mutants} mutants, ${c.errorsAlike} failing alike), ${c.refused} JIT refusals, ${c.failures} failures; ${s.toFixed(1)} s, ${(c.programs / s).toFixed(0)} programs/s (${((c.comparisons * 2) / s).toFixed(0)} runs/s); next: --from ${seed}`,
   );
   return c.failures > 0 || c.refused > 0 ? 1 : 0;
 }

@@ -8,21 +8,29 @@
  * handing over to the interpreter mid-block); and with one instruction's offset or
  * immediate mutated (faults, unknown helpers, runaway loops under a small budget).
  *
+ * Then a quarter as many again with a function (chunk) per region of at most 3 slots,
+ * so that jumps, calls, returns and hand-overs cross chunks through the driver.
+ *
  * No kernel needed. TSBPF_SEED replays a seed, TSBPF_JIT_DIFF_COUNT sets how many
  * programs run (2,000).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodeProgram } from "../src/isa/index.ts";
-import { jitStats } from "../src/vm/jit/index.ts";
+import { jitSizes, jitStats, resetJitSizes } from "../src/vm/jit/index.ts";
 import { seededRandom } from "../src/vm/random.ts";
 import { FDS, hex, mutate, outcome } from "./vm-jit-compare.ts";
 import { randomProgram } from "./vm-random-programs.ts";
 
 const COUNT = Number(process.env.TSBPF_JIT_DIFF_COUNT ?? 2000);
+/** Programs of the run with tiny chunks. */
+const TINY = Math.ceil(COUNT / 4);
 const SEED = Number(process.env.TSBPF_SEED ?? Math.floor(Math.random() * 0x7fff_ffff));
 
-test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})`, () => {
+/** The differential run over `count` programs of seed `seed` (see the module header). */
+function agree(count: number, seed: number): void {
+  const COUNT = count;
+  const SEED = seed;
   const rand = seededRandom(SEED);
   const compiled0 = jitStats.compiled;
   let budgetCuts = 0;
@@ -66,4 +74,19 @@ test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})
   console.log(
     `# ${COUNT} programs, ${budgetCuts} budget cuts, ${mutants} mutants (${errors} failing alike)`,
   );
+}
+
+test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})`, () => {
+  agree(COUNT, SEED);
+});
+
+test(`... and with a function per region of at most 3 slots (${TINY} programs, TSBPF_SEED=${SEED})`, () => {
+  // Every jump, call and return then crosses chunks through the driver.
+  jitSizes.chunkChars = 1;
+  jitSizes.regionSlots = 3;
+  try {
+    agree(TINY, SEED + 1);
+  } finally {
+    resetJitSizes();
+  }
 });

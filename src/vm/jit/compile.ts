@@ -114,6 +114,19 @@ export const JIT_CHUNK_CHARS = 30_000;
 /** Most slots of one region (between two entries): a longer one gets an entry added. */
 const MAX_REGION_SLOTS = 256;
 
+/**
+ * The JIT's sizes, for tests that want many chunks from small programs (every region
+ * its own function, regions of a few slots) so that random programs cross chunks all
+ * the time; {@link resetJitSizes} restores the defaults.
+ */
+export const jitSizes = { chunkChars: JIT_CHUNK_CHARS, regionSlots: MAX_REGION_SLOTS };
+
+/** Restores {@link jitSizes} to the defaults. */
+export function resetJitSizes(): void {
+  jitSizes.chunkChars = JIT_CHUNK_CHARS;
+  jitSizes.regionSlots = MAX_REGION_SLOTS;
+}
+
 const TAIL_CALL_ID = 12;
 /** Most labelled blocks (forward-jump targets) in one region of the generated code. */
 const MAX_LABELS = 64;
@@ -993,7 +1006,7 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
       !lead[end] &&
       !endsBlock(code, slots[slots.length - 1]!) &&
       // A long straight run is cut into blocks a region (and a chunk) can hold.
-      end - start < MAX_REGION_SLOTS
+      end - start < jitSizes.regionSlots
     );
     blocks.push({ start, end, slots });
     pc = end;
@@ -1062,8 +1075,8 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
     for (let k = 0; k < es.length; k++) {
       const from = es[k]!;
       const to = es[k + 1] ?? n;
-      if (to - from <= MAX_REGION_SLOTS) continue;
-      let at = from + MAX_REGION_SLOTS;
+      if (to - from <= jitSizes.regionSlots) continue;
+      let at = from + jitSizes.regionSlots;
       while (at < to && !blockStart[at]) at++;
       if (at < to) {
         entry.add(at);
@@ -1183,7 +1196,7 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
   for (let i = 0; i < regions.length; ) {
     let size = 0;
     let j = i;
-    while (j < regions.length && (j === i || size + regions[j]!.text.length <= JIT_CHUNK_CHARS))
+    while (j < regions.length && (j === i || size + regions[j]!.text.length <= jitSizes.chunkChars))
       size += regions[j++]!.text.length;
     const part = regions.slice(i, j);
     const lo = part[0]!.start;

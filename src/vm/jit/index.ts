@@ -15,6 +15,8 @@ export {
   JIT_MAX_SLOTS,
   type JitChunk,
   type JitCompileResult,
+  jitSizes,
+  resetJitSizes,
 } from "./compile.ts";
 
 /**
