@@ -3,6 +3,8 @@
  * non-zero when it found a failure (an untyped error, a hang, a crash, or for the VM a
  * cross-object access). Targets:
  * - `vm` (fuzz/vm.ts: random and mutated programs; its own options, `--only I` replays);
+ * - `jit` (fuzz/jit.ts: the JIT against the interpreter on seeded random programs;
+ *   `--from S --count N`, resumable by seed);
  * - `elf`, `btf`, `cli` (fuzz/TARGET.ts: mutated objects and arguments; `--inputs N`).
  *
  * A long campaign: the same command with `--seconds 3600` (or a count: `--programs N`
@@ -50,6 +52,7 @@ async function mutator(load: () => Promise<Mutator>): Promise<number> {
 
 const targets: Record<string, () => Promise<number>> = {
   vm: async () => (await import("./vm.ts")).main(rest),
+  jit: async () => (await import("./jit.ts")).main(rest),
   elf: () => mutator(() => import("./elf.ts")),
   btf: () => mutator(() => import("./btf.ts")),
   cli: () => mutator(() => import("./cli.ts")),

@@ -8,104 +8,32 @@
  * handing over to the interpreter mid-block); and with one instruction's offset or
  * immediate mutated (faults, unknown helpers, runaway loops under a small budget).
  *
+ * Then a quarter as many again with a function (chunk) per region of at most 3 slots,
+ * so that jumps, calls, returns and hand-overs cross chunks through the driver.
+ *
  * No kernel needed. TSBPF_SEED replays a seed, TSBPF_JIT_DIFF_COUNT sets how many
  * programs run (2,000).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeProgram, encodeProgram, type Instruction } from "../src/isa/index.ts";
-import {
-  createVmMap,
-  VmArrayMap,
-  VmError,
-  VmHashMap,
-  type VmMap,
-  VmProgram,
-  type VmRingBuf,
-} from "../src/vm/index.ts";
-import { jitStats } from "../src/vm/jit/index.ts";
+import { decodeProgram } from "../src/isa/index.ts";
+import { jitSizes, jitStats, resetJitSizes } from "../src/vm/jit/index.ts";
 import { seededRandom } from "../src/vm/random.ts";
-import { type RandomProgram, randomProgram } from "./vm-random-programs.ts";
+import { FDS, hex, mutate, outcome } from "./vm-jit-compare.ts";
+import { randomProgram } from "./vm-random-programs.ts";
 
 const COUNT = Number(process.env.TSBPF_JIT_DIFF_COUNT ?? 2000);
+/** Programs of the run with tiny chunks. */
+const TINY = Math.ceil(COUNT / 4);
 const SEED = Number(process.env.TSBPF_SEED ?? Math.floor(Math.random() * 0x7fff_ffff));
-const FDS = [101, 102, 103, 104];
 
 /** Why the wasm target refused programs (they run in the JS target). */
 const refusals: string[] = [];
 
-const hex = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString("hex") : "-");
-
-/** What one run in one engine did, as comparable text. */
-function outcome(
-  p: RandomProgram,
-  program: Uint8Array | Instruction[],
-  jit: "never" | "always",
-  budget: number | undefined,
-  jitTarget: "js" | "wasm" = "js",
-): { text: string; executed: number; engine: string } {
-  const maps: VmMap[] = p.maps.map((m) => {
-    const vm = createVmMap(m.spec);
-    if (vm instanceof VmArrayMap || vm instanceof VmHashMap)
-      for (const [k, v] of m.contents) vm.update(k, v);
-    return vm;
-  });
-  const byFd = new Map(FDS.map((fd, i) => [fd, maps[i]!]));
-  let prog: VmProgram;
-  try {
-    prog = new VmProgram(program, {
-      type: p.type,
-      resolveMap: (_pseudo, imm) => byFd.get(imm),
-      jit,
-      jitTarget,
-      seed: 7,
-      clock: () => 1_000_000n,
-      ...(budget !== undefined && { budget }),
-    });
-  } catch (e) {
-    return { text: `build: ${(e as Error).message}`, executed: 0, engine: "none" };
-  }
-  const engine = prog.engine === "jit" ? `jit ${prog.jitEngine}` : prog.engine;
-  if (jitTarget === "wasm" && prog.jitEngine === "js") refusals.push(prog.jitEngineReason ?? "");
-  const lines: string[] = [];
-  let executed = 0;
-  try {
-    const r = prog.run({ data: p.data });
-    executed = r.instructions;
-    lines.push(
-      `retval ${r.retval} r0 ${r.r0} insns ${r.instructions}`,
-      `data ${hex(r.dataOut)}`,
-      `ctx ${hex(r.ctxOut)}`,
-      `printk ${r.printk.join("|")}`,
-    );
-  } catch (e) {
-    if (!(e instanceof VmError)) throw e;
-    lines.push(`error pc ${e.pc}: ${e.message}`);
-  }
-  // The registers every engine leaves in the machine (the shared register file).
-  const R = (prog as unknown as { machine: { R: Int32Array } }).machine.R;
-  lines.push(`regs ${[...R].join(",")}`);
-  for (let i = 0; i < 3; i++)
-    lines.push(
-      `map ${i}: ${[...maps[i]!.entries()]
-        .map(([k, v]) => `${hex(k)}=${hex(v)}`)
-        .sort()
-        .join(" ")}`,
-    );
-  lines.push(`ring ${[...(maps[3] as VmRingBuf).drain()].map((r) => hex(r.data)).join(" ")}`);
-  return { text: lines.join("\n"), executed, engine };
-}
-
-/** One instruction's offset or immediate changed (bytes 2..7 of a random slot). */
-function mutate(insns: Instruction[], rand: () => number): Uint8Array {
-  const bytes = encodeProgram(insns).slice();
-  const slot = rand() % (bytes.length / 8);
-  const at = slot * 8 + 2 + (rand() % 6);
-  bytes[at] = rand() & 0xff;
-  return bytes;
-}
-
-test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})`, () => {
+/** The differential run over `count` programs of seed `seed` (see the module header). */
+function agree(count: number, seed: number): void {
+  const COUNT = count;
+  const SEED = seed;
   const rand = seededRandom(SEED);
   const compiled0 = jitStats.compiled;
   let budgetCuts = 0;
@@ -118,6 +46,7 @@ test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})
     const a = outcome(p, insns, "never", undefined);
     const b = outcome(p, insns, "always", undefined);
     const c = outcome(p, insns, "always", undefined, "wasm");
+    if (c.engine === "jit js") refusals.push(c.reason);
     assert.equal(a.engine, "interpreter", where);
     assert.equal(b.engine, "jit js", where);
     // The wasm target refuses irreducible control flow (random jumps make some): JS runs it.
@@ -159,4 +88,19 @@ test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})
   console.log(
     `# ${COUNT} programs, ${budgetCuts} budget cuts, ${mutants} mutants (${errors} failing alike), wasm refused ${refusals.length} (irreducible)`,
   );
+}
+
+test(`JIT and interpreter agree on ${COUNT} random programs (TSBPF_SEED=${SEED})`, () => {
+  agree(COUNT, SEED);
+});
+
+test(`... and with a function per region of at most 3 slots (${TINY} programs, TSBPF_SEED=${SEED})`, () => {
+  // Every jump, call and return then crosses chunks through the driver.
+  jitSizes.chunkChars = 1;
+  jitSizes.regionSlots = 3;
+  try {
+    agree(TINY, SEED + 1);
+  } finally {
+    resetJitSizes();
+  }
 });

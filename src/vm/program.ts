@@ -340,7 +340,7 @@ export class VmProgram implements BackendProgram {
         wasm = w;
       } else why = `js: the wasm target refused (${w.reason})`;
     }
-    const r = compileCode(this.code);
+    const r = compileCode(this.code, this.machine);
     if (!r.ok) {
       // The JS target refused what "auto" gave it: wasm, where it compiled, beats the interpreter.
       if (wasm !== undefined) return useWasm(wasm, `wasm: the JS target refused (${r.reason})`);

@@ -6,7 +6,7 @@ import { loadCollectionSpec } from "../../elf/index.ts";
 import { MAX_OBJECT_BYTES, readInputFile } from "../../kernel/system/input-file.ts";
 import { describeMapType } from "../../spec/map-spec.ts";
 import { progTypeName } from "../../uapi/index.ts";
-import { VirtualMachine } from "../../vm/index.ts";
+import { VirtualMachine, type VirtualMachineOptions } from "../../vm/index.ts";
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { CliError } from "../format/output.ts";
@@ -22,9 +22,14 @@ export function readObject(path: string): Uint8Array {
 }
 
 /** The VM with `bytes` (an ELF object) loaded, or a CliError with the reason on one line. */
-export function loadObject(bytes: Uint8Array, what: string, exitCode?: number): VirtualMachine {
+export function loadObject(
+  bytes: Uint8Array,
+  what: string,
+  exitCode?: number,
+  opts: VirtualMachineOptions = {},
+): VirtualMachine {
   try {
-    return VirtualMachine.load(loadCollectionSpec(bytes));
+    return VirtualMachine.load(loadCollectionSpec(bytes), opts);
   } catch (e) {
     throw new CliError(`failed to load ${what}: ${oneLine(e)}`, exitCode);
   }

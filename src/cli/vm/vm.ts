@@ -13,6 +13,7 @@ function help(ctx: Context): void {
       `       ${b} run OBJ PROG data_in FILE [data_out FILE|-] [ctx_in FILE [ctx_out FILE|-]] [repeat N] [ENGINE]\n` +
       `       ${b} load OBJ\n` +
       `       ${b} verify FILE [name PROG] [type TYPE] [log_level 1|2] [explain]\n` +
+      `       ${b} dump jited OBJ PROG\n` +
       `       ${b} help\n` +
       "\n" +
       "       PROGRAM := hex text of 8-byte little-endian instructions (whitespace ignored),\n" +
@@ -26,6 +27,7 @@ function help(ctx: Context): void {
       "               log_level prints the kernel's log text, explain each instruction beside\n" +
       "               the verifier's state and, for a rejection, the path and where the\n" +
       "               offending register was set\n" +
+      "       dump jited: the JavaScript the VM's JIT generates for PROG\n" +
       `       ${HELP_SPEC_OPTIONS} }\n`,
   );
 }
@@ -34,6 +36,7 @@ const COMMANDS: readonly Command[] = [
   { name: "run", run: async (c, a) => (await import("./vm-run.ts")).vmRun(c, a) },
   { name: "load", run: async (c, a) => (await import("./vm-load.ts")).vmLoad(c, a) },
   { name: "verify", run: async (c, a) => (await import("./vm-verify.ts")).vmVerify(c, a) },
+  { name: "dump", run: async (c, a) => (await import("./vm-dump.ts")).vmDump(c, a) },
   { name: "help", run: (c) => help(c) },
 ];
 

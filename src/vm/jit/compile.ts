@@ -20,11 +20,20 @@
  *   (40 map lookups: 1,080 ms with a dispatch per jump, 230 ms with regions).
  * - Loads and stores at a constant offset from r10 inside the frame use the frame's
  *   typed arrays directly (the open frame's bounds always pass).
- * - A function above {@link JIT_MAX_SOURCE} chars is refused: V8 would never optimise
- *   it and the interpreter runs it faster.
- * - The instruction budget is charged per block on entry (`n += length`); when a block
- *   would cross the budget, the run is handed to the interpreter at the block's first
- *   slot, which counts instruction by instruction and fails at the same one.
+ * - A program is split at region boundaries (regions of at most 256 slots) into
+ *   functions (chunks) of up to {@link JIT_CHUNK_CHARS} chars of code, which V8
+ *   optimises (it never optimises a function above 60 KB of bytecode); a jump into
+ *   another chunk returns its target to a driver that runs that chunk, made by
+ *   `new Function` when a run first enters it (only chunk 0 at compile time).
+ * - The instruction budget is counted per block on entry (`n += length`) and checked
+ *   where a run enters forward control flow (an entry, after a call or a self-loop)
+ *   against the most it can spend before the next check (every slot to the region's
+ *   end); a run that might cross it is handed to the interpreter there, which counts
+ *   instruction by instruction and fails at the same one. (One check per block cost a
+ *   third of the source.)
+ * - The function is parenthesised, so V8 compiles it to bytecode when `new Function`'s
+ *   wrapper runs (in {@link compileCode}, counted in its `ms`) rather than preparsing it
+ *   there and parsing it again on the first run.
  * - Memory accesses are the interpreter's: the region table of the machine's
  *   {@link RegionAccess}, one subtraction and two comparisons, the slow path
  *   (`loadSlow`/`storeSlow`: context fields, then the fault with the same `VmError`).
@@ -33,6 +42,15 @@
  *   map_lookup_elem are the interpreter's, statement for statement. A tail call to
  *   another program and a return into another program's code hand over to that code's
  *   engine (its JIT function or the interpreter) with the run's state.
+ * - map_lookup_elem with its map (an lddw) and its key's place (r10 + a constant)
+ *   known in the block, on a map the compiling machine can answer inline (one value
+ *   per key, the default helper): the lookup itself is generated code — an array's
+ *   bounds check and `index * stride`, a hash map's slot from the key's 32-bit words
+ *   ({@link VmHashMap.lookupSlotU32}, {@link VmHashMap.lookupSlotWords}: the same
+ *   hash, chains and LRU touch) — and the value's window comes from the machine's
+ *   cache, as the interpreter's inline lookup gives it. The site resolves its map
+ *   once per machine (`K<pc>`); another machine that sees another kind of map there
+ *   hands the run to the interpreter at the call.
  *
  * Pure: no `node:` imports; runs wherever `new Function` is allowed.
  * @module
@@ -52,6 +70,8 @@ import {
   type Machine,
   STACK_SIZE,
 } from "../interpreter.ts";
+import { VmArrayMap } from "../maps/array.ts";
+import { VmHashMap } from "../maps/hash.ts";
 import { REGION_HI_BASE, REGION_LO_BASE } from "../memory.ts";
 
 /** What {@link compileCode} gave: the function and its source, or why it refused. */
@@ -60,9 +80,16 @@ export type JitCompileResult =
       readonly ok: true;
       /** The compiled function (also what `code.jit` should be set to). */
       readonly fn: JitFunction;
-      /** The generated JavaScript (the body of the function `new Function` made). */
+      /**
+       * The generated JavaScript (the body of the function `new Function` made; for a
+       * program in several chunks, theirs one after another, each after a comment line).
+       */
       readonly source: string;
-      /** Milliseconds spent generating and compiling the source. */
+      /**
+       * Milliseconds spent generating the source and compiling it to V8's bytecode (for
+       * a program in several chunks, the first chunk's; the others compile when a run
+       * first enters them).
+       */
       readonly ms: number;
     }
   | {
@@ -74,14 +101,31 @@ export type JitCompileResult =
 /** Most slots the JIT compiles into one function (past this the program stays interpreted). */
 export const JIT_MAX_SLOTS = 1_000_000;
 /**
- * Longest generated source the JIT keeps. V8 never optimises a function above 60 KB of
- * bytecode (`--max-optimized-bytecode-size`), and unoptimised generated code runs
- * slower than the (optimised) interpreter: measured on Node 20, a program of 50 map
- * lookups (400 instructions, 75,000 chars) was optimised, one of 60 lookups (89,000
- * chars) never was (~1,000 ns per lookup against the interpreter's 75). Until the JIT
- * splits large programs into several functions, it refuses them.
+ * Most chars of generated code per function (chunk). V8 never optimises a function
+ * above 60 KB of bytecode (`--max-optimized-bytecode-size`), and unoptimised
+ * generated code runs slower than the (optimised) interpreter (measured on Node 20: a
+ * program of 60 map lookups in one function, 89,000 chars, never was; ~1,000 ns per
+ * lookup against the interpreter's 75); smaller functions also ran faster once
+ * optimised (10 lookups: 10-13 ns each, 40 in one function: 15-35 ns). So a program
+ * is split at region boundaries into functions of up to this much code, each
+ * compiled when a run first enters it.
  */
-export const JIT_MAX_SOURCE = 80_000;
+export const JIT_CHUNK_CHARS = 30_000;
+/** Most slots of one region (between two entries): a longer one gets an entry added. */
+const MAX_REGION_SLOTS = 256;
+
+/**
+ * The JIT's sizes, for tests that want many chunks from small programs (every region
+ * its own function, regions of a few slots) so that random programs cross chunks all
+ * the time; {@link resetJitSizes} restores the defaults.
+ */
+export const jitSizes = { chunkChars: JIT_CHUNK_CHARS, regionSlots: MAX_REGION_SLOTS };
+
+/** Restores {@link jitSizes} to the defaults. */
+export function resetJitSizes(): void {
+  jitSizes.chunkChars = JIT_CHUNK_CHARS;
+  jitSizes.regionSlots = MAX_REGION_SLOTS;
+}
 
 const TAIL_CALL_ID = 12;
 /** Most labelled blocks (forward-jump targets) in one region of the generated code. */
@@ -138,17 +182,15 @@ const RUNTIME = {
   inlineLookup: (m: Machine, a: number, b: number, c: number, d: number): boolean =>
     inlineLookup(m, a, b, c, d),
   callHelper: (m: Machine, id: number, n: number): number => callHelper(m, id, n),
+  lookupSite: (m: Machine, rid: number, ko: number): LookupSite => lookupSite(m, rid, ko),
   frameViews,
 };
 
 /** Slots that start a basic block. */
-function leaders(code: Code): boolean[] {
+function leaders(code: Code): Uint8Array {
   const n = code.length;
-  const lead = new Array<boolean>(n + 1).fill(false);
-  const mark = (t: number): void => {
-    if (t >= 0 && t <= n) lead[t] = true;
-  };
-  mark(0);
+  const lead = new Uint8Array(n + 1);
+  lead[0] = 1;
   for (let pc = 0; pc < n; pc++) {
     const insn = code.insns[pc];
     if (insn === undefined) continue;
@@ -158,26 +200,29 @@ function leaders(code: Code): boolean[] {
       // A function address (a callback's entry): code.imm holds the resolved
       // address, so the target comes from the instruction.
       if ((insn as Instruction & { pseudo: number }).pseudo === BPF_PSEUDO_FUNC)
-        mark(pc + insn.imm + 1);
+        markLeader(lead, n, pc + insn.imm + 1);
       continue;
     }
     if (cls === 5 || cls === 6) {
       const op = c & 0xf0;
       if (c === 0x85) {
-        if (code.src[pc] === 1) mark(pc + code.imm[pc]! + 1);
-        mark(pc + 1);
+        if (code.src[pc] === 1) markLeader(lead, n, pc + code.imm[pc]! + 1);
+        markLeader(lead, n, pc + 1);
         continue;
       }
       if (c === 0x95) {
-        mark(pc + 1);
+        markLeader(lead, n, pc + 1);
         continue;
       }
-      if (c === 0x06) mark(pc + code.imm[pc]! + 1);
-      else mark(pc + code.off[pc]! + 1);
-      if (op !== 0x80) mark(pc + 1);
+      markLeader(lead, n, c === 0x06 ? pc + code.imm[pc]! + 1 : pc + code.off[pc]! + 1);
+      if (op !== 0x80) markLeader(lead, n, pc + 1);
     }
   }
   return lead;
+}
+
+function markLeader(lead: Uint8Array, n: number, t: number): void {
+  if (t >= 0 && t <= n) lead[t] = 1;
 }
 
 /** Whether the interpreter runs opcode `c` (anything else fails with "not supported"). */
@@ -199,26 +244,41 @@ const str = (s: string): string => JSON.stringify(s);
 /** A literal for an int32, parenthesised when negative. */
 const lit = (v: number): string => (v < 0 ? `(${v})` : `${v}`);
 
-/** The condition of a 64-bit jump `op` between (al, ah) and (bl, bh), as JS. */
-function cond64(op: number, al: string, ah: string, bl: string, bh: string, bImm: boolean): string {
-  const bu = bImm ? `${Number(bl.replace(/[()]/g, "")) >>> 0}` : `(${bl} >>> 0)`;
-  const bhu = bImm ? `${Number(bh.replace(/[()]/g, "")) >>> 0}` : `(${bh} >>> 0)`;
-  const ucmp = (rel: string): string =>
-    `((${ah} >>> 0) ${rel[0]} ${bhu} || (${ah} === ${bh} && (${al} >>> 0) ${rel} ${bu}))`;
-  const scmp = (rel: string): string =>
-    `(${ah} ${rel[0]} ${bh} || (${ah} === ${bh} && (${al} >>> 0) ${rel} ${bu}))`;
-  if (bImm && bh === "0") {
-    // A non-negative immediate: the high word must be 0 for "below", anything else is "above".
-    switch (op) {
-      case 0x20:
-        return `(${ah} !== 0 || (${al} >>> 0) > ${bu})`;
-      case 0x30:
-        return `(${ah} !== 0 || (${al} >>> 0) >= ${bu})`;
-      case 0xa0:
-        return `(${ah} === 0 && (${al} >>> 0) < ${bu})`;
-      case 0xb0:
-        return `(${ah} === 0 && (${al} >>> 0) <= ${bu})`;
+/**
+ * The condition of a 64-bit jump `op` between (al, ah) and register (bl, bh), or the
+ * immediate `imm` when it is a number (then bl and bh are unused).
+ */
+function cond64(
+  op: number,
+  al: string,
+  ah: string,
+  bl: string,
+  bh: string,
+  imm: number | null,
+): string {
+  let bu: string;
+  let bhu: string;
+  if (imm !== null) {
+    bl = lit(imm);
+    bh = lit(imm >> 31);
+    bu = `${imm >>> 0}`;
+    bhu = `${(imm >> 31) >>> 0}`;
+    if (imm >= 0) {
+      // A non-negative immediate: the high word must be 0 for "below", anything else is "above".
+      switch (op) {
+        case 0x20:
+          return `(${ah} !== 0 || (${al} >>> 0) > ${bu})`;
+        case 0x30:
+          return `(${ah} !== 0 || (${al} >>> 0) >= ${bu})`;
+        case 0xa0:
+          return `(${ah} === 0 && (${al} >>> 0) < ${bu})`;
+        case 0xb0:
+          return `(${ah} === 0 && (${al} >>> 0) <= ${bu})`;
+      }
     }
+  } else {
+    bu = `(${bl} >>> 0)`;
+    bhu = `(${bh} >>> 0)`;
   }
   switch (op) {
     case 0x10:
@@ -228,21 +288,21 @@ function cond64(op: number, al: string, ah: string, bl: string, bh: string, bImm
     case 0x40:
       return `((${al} & ${bl}) !== 0 || (${ah} & ${bh}) !== 0)`;
     case 0x20:
-      return ucmp(">");
+      return `((${ah} >>> 0) > ${bhu} || (${ah} === ${bh} && (${al} >>> 0) > ${bu}))`;
     case 0x30:
-      return ucmp(">=");
+      return `((${ah} >>> 0) > ${bhu} || (${ah} === ${bh} && (${al} >>> 0) >= ${bu}))`;
     case 0xa0:
-      return ucmp("<");
+      return `((${ah} >>> 0) < ${bhu} || (${ah} === ${bh} && (${al} >>> 0) < ${bu}))`;
     case 0xb0:
-      return ucmp("<=");
+      return `((${ah} >>> 0) < ${bhu} || (${ah} === ${bh} && (${al} >>> 0) <= ${bu}))`;
     case 0x60:
-      return scmp(">");
+      return `(${ah} > ${bh} || (${ah} === ${bh} && (${al} >>> 0) > ${bu}))`;
     case 0x70:
-      return scmp(">=");
+      return `(${ah} > ${bh} || (${ah} === ${bh} && (${al} >>> 0) >= ${bu}))`;
     case 0xc0:
-      return scmp("<");
+      return `(${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) < ${bu}))`;
     default:
-      return scmp("<=");
+      return `(${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) <= ${bu}))`;
   }
 }
 
@@ -276,6 +336,8 @@ function cond32(op: number, a: string, b: string): string {
 
 interface Gen {
   readonly code: Code;
+  /** The machine compiling it, when known (what its lookups see decides their inline form). */
+  readonly machine: Machine | undefined;
   /** Registers the code names (loaded on entry, written back on the way out). */
   readonly used: readonly number[];
   /** Whether a run may see its stack frames' bytes (else they need no zeroing). */
@@ -284,24 +346,68 @@ interface Gen {
   readonly directStack: boolean;
   /** Slots that are cases of the dispatch loop. */
   readonly entry: ReadonlySet<number>;
-  /** The first entry after slot `at` (the end of its region). */
-  readonly regionEnd: (at: number) => number;
+  /** The first entry after each slot (the end of its region). */
+  readonly endOf: Int32Array;
+  /** The used registers written to `m.R`. */
+  readonly spill: string;
+  /** The used registers read back from `m.R`. */
+  readonly reload: string;
+  /** r0..r5 back from `m.R` after a helper (callbacks change them; r6..r10 come back as they were). */
+  readonly reloadArgs: string;
+  /** Per register within the current block: what {@link track} knows of it. */
+  readonly kind: Int8Array;
+  /** Low words of known constants, or offsets from r10. */
+  readonly kl: Int32Array;
+  /** High words of known constants. */
+  readonly kh: Int32Array;
+  /** Slots of lookup sites with a cache variable (`K<pc>`). */
+  readonly sites: number[];
+  /** Set when the last helper call emitted was a lookup inlined for a known map (no call). */
+  inlined: boolean;
   /** Set when the code reads the region table (`views`, `rLo`.. `nreg`): loaded on entry only then. */
   table: boolean;
 }
 
-const spill = (g: Gen): string =>
-  g.used.map((r) => `R[${2 * r}] = L${r}; R[${2 * r + 1}] = H${r};`).join(" ");
-const reload = (g: Gen): string =>
-  g.used.map((r) => `L${r} = R[${2 * r}]; H${r} = R[${2 * r + 1}];`).join(" ");
-/** r0..r5 back from `m.R` after a helper (callbacks change them; r6..r10 come back as they were). */
-const reloadArgs = (g: Gen): string =>
-  g.used
-    .filter((r) => r <= 5)
-    .map((r) => `L${r} = R[${2 * r}]; H${r} = R[${2 * r + 1}];`)
-    .join(" ");
+/** The statements that write registers `regs` to `m.R`. */
+function spillOf(regs: readonly number[]): string {
+  let out = "";
+  for (const r of regs) out += `R[${2 * r}] = L${r}; R[${2 * r + 1}] = H${r}; `;
+  return out;
+}
+/** The statements that read registers `regs` back from `m.R`. */
+function reloadOf(regs: readonly number[]): string {
+  let out = "";
+  for (const r of regs) out += `L${r} = R[${2 * r}]; H${r} = R[${2 * r + 1}]; `;
+  return out;
+}
+/** A fault at `pc` with `reason`, as generated code. */
+function failAt(pc: number, reason: string): string {
+  return `m.pc = ${pc}; throw m.error(${str(reason)});`;
+}
+const isArgReg = (r: number): boolean => r <= 5;
 const refresh =
   "acc.ensure(); views = mem.views; rLo = acc.readLo; rHi = acc.readHi; wLo = acc.writeLo; wHi = acc.writeHi; nreg = mem.count;";
+
+/**
+ * A 64-bit shift (`c` is lsh, rsh or arsh) of (Ld, Hd) by `sh`: a constant 1..63, or
+ * `t0` holding 1..31 (-1) or 32..63 (-2).
+ */
+function shift64(c: number, Ld: string, Hd: string, sh: number): string {
+  const low = sh === -1 || (sh > 0 && sh < 32);
+  const by = sh < 0 ? "t0" : `${sh}`;
+  const rest = sh < 0 ? (low ? "(32 - t0)" : "(t0 - 32)") : low ? `${32 - sh}` : `${sh - 32}`;
+  if (c === 0x67 || c === 0x6f)
+    return low
+      ? `${Hd} = (${Hd} << ${by}) | (${Ld} >>> ${rest}); ${Ld} = ${Ld} << ${by};`
+      : `${Hd} = ${Ld} << ${rest}; ${Ld} = 0;`;
+  if (c === 0x77 || c === 0x7f)
+    return low
+      ? `${Ld} = (${Ld} >>> ${by}) | (${Hd} << ${rest}); ${Hd} = (${Hd} >>> ${by}) | 0;`
+      : `${Ld} = (${Hd} >>> ${rest}) | 0; ${Hd} = 0;`;
+  return low
+    ? `${Ld} = (${Ld} >>> ${by}) | (${Hd} << ${rest}); ${Hd} = ${Hd} >> ${by};`
+    : `${Ld} = ${Hd} >> ${rest}; ${Hd} = ${Hd} >> 31;`;
+}
 
 /**
  * The statements of the instruction at `pc`; `after` is how many instructions of its
@@ -323,8 +429,7 @@ function emitInsn(g: Gen, pc: number, after: number): string {
   const BL = reg ? Ls : lit(imm);
   const BH = reg ? Hs : lit(imm >> 31);
   const B32 = reg ? Ls : lit(imm);
-  const fail = (reason: string): string => `m.pc = ${pc}; throw m.error(${str(reason)});`;
-  if (!known(c)) return fail(`opcode 0x${c.toString(16).padStart(2, "0")} is not supported`);
+  if (!known(c)) return failAt(pc, `opcode 0x${c.toString(16).padStart(2, "0")} is not supported`);
   switch (c) {
     // ---------------- ALU64 ----------------
     case 0x07:
@@ -361,30 +466,12 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     case 0x7f:
     case 0xc7:
     case 0xcf: {
-      const shift = (sh: string): [string, string] => {
-        if (c === 0x67 || c === 0x6f)
-          return [
-            `${Hd} = (${Hd} << ${sh}) | (${Ld} >>> (32 - ${sh})); ${Ld} = ${Ld} << ${sh};`,
-            `${Hd} = ${Ld} << (${sh} - 32); ${Ld} = 0;`,
-          ];
-        if (c === 0x77 || c === 0x7f)
-          return [
-            `${Ld} = (${Ld} >>> ${sh}) | (${Hd} << (32 - ${sh})); ${Hd} = (${Hd} >>> ${sh}) | 0;`,
-            `${Ld} = (${Hd} >>> (${sh} - 32)) | 0; ${Hd} = 0;`,
-          ];
-        return [
-          `${Ld} = (${Ld} >>> ${sh}) | (${Hd} << (32 - ${sh})); ${Hd} = ${Hd} >> ${sh};`,
-          `${Ld} = ${Hd} >> (${sh} - 32); ${Hd} = ${Hd} >> 31;`,
-        ];
-      };
       if (!reg) {
         const sh = imm & 63;
         if (sh === 0) return "";
-        const [lo, hi] = shift(`${sh}`);
-        return sh < 32 ? lo : hi;
+        return shift64(c, Ld, Hd, sh);
       }
-      const [lo, hi] = shift("t0");
-      return `t0 = ${Ls} & 63; if (t0 !== 0) { if (t0 < 32) { ${lo} } else { ${hi} } }`;
+      return `t0 = ${Ls} & 63; if (t0 !== 0) { if (t0 < 32) { ${shift64(c, Ld, Hd, -1)} } else { ${shift64(c, Ld, Hd, -2)} } }`;
     }
     case 0x87:
       return `t0 = -${Ld} | 0; ${Hd} = (~${Hd} + (t0 === 0 ? 1 : 0)) | 0; ${Ld} = t0;`;
@@ -401,7 +488,7 @@ function emitInsn(g: Gen, pc: number, after: number): string {
         case 32:
           return `${Ld} = ${Ls}; ${Hd} = ${Ld} >> 31;`;
         default:
-          return fail("addr_space_cast (arena pointers) is not supported by the VM");
+          return failAt(pc, "addr_space_cast (arena pointers) is not supported by the VM");
       }
     case 0xd7:
     case 0xdc:
@@ -619,7 +706,7 @@ function emitRest(g: Gen, pc: number, after: number): string {
     case 0xd3:
     case 0xcb: {
       const bytes = c === 0xc3 ? 4 : c === 0xdb ? 8 : c === 0xd3 ? 1 : 2;
-      return `m.pc = ${pc}; ${spill(g)} atomic(m, code, ${pc}, ${bytes}); ${reload(g)}`;
+      return `m.pc = ${pc}; ${g.spill} atomic(m, code, ${pc}, ${bytes}); ${g.reload}`;
     }
 
     // ---------------- ld ----------------
@@ -634,7 +721,7 @@ function emitRest(g: Gen, pc: number, after: number): string {
       const bytes = c === 0x20 || c === 0x40 ? 4 : c === 0x28 || c === 0x48 ? 2 : 1;
       const at = c >= 0x40 ? `(${lit(imm)} + ${Ls}) | 0` : lit(imm);
       const fix = after > 0 ? ` n -= ${after};` : "";
-      return `m.pc = ${pc}; if (!ldPacket(m, ${at}, ${bytes})) { L0 = 0; H0 = 0; ${spill(g)}${fix} return; } L0 = R[0]; H0 = R[1];`;
+      return `m.pc = ${pc}; if (!ldPacket(m, ${at}, ${bytes})) { L0 = 0; H0 = 0; ${g.spill}${fix} return; } L0 = R[0]; H0 = R[1];`;
     }
 
     // ---------------- calls (jumps and exit are the block's business) ----------------
@@ -663,18 +750,157 @@ function emitHelperCall(g: Gen, pc: number, id: number, after: number): string {
   const fix = after > 0 ? ` - ${after}` : "";
   if (id === TAIL_CALL_ID) {
     return [
-      `m.pc = ${pc}; ${spill(g)} t3 = m.argMap(2); t1 = L3 >>> 0;`,
+      `m.pc = ${pc}; ${g.spill} t3 = m.argMap(2); t1 = L3 >>> 0;`,
       `if (t1 < t3.maxEntries && m.tailCalls < ${MAX_TAIL_CALL_CNT}) { m.tailCalls++; t3 = m.tailCall(t3, t1);`,
       ` if (t3) { loops[depth] = m.mayGotoBudget; n = n${fix}; pc = 0; if (t3 === code) continue main; hcode = t3; hand = 2; break main; } }`,
     ].join(" ");
   }
   const fix2 = after > 0 ? ` + ${after}` : "";
-  const call = `${spill(g)} m.depth = depth; sp = 1; n = callHelper(m, ${id}, n${fix})${fix2}; sp = 0; ${refresh} ${reloadArgs(g)}`;
+  const call = `${g.spill} m.depth = depth; sp = 1; n = callHelper(m, ${id}, n${fix})${fix2}; sp = 0; ${refresh} ${g.reloadArgs}`;
   if (id !== MAP_LOOKUP_ELEM_ID) return `m.pc = ${pc}; ${call}`;
+  const generic = `if (inlineLookup(m, L1, H1, L2, H2)) { L0 = T[0]; H0 = T[1]; if (mem.count !== nreg) { ${refresh} } } else { ${call} }`;
+  // r1 a constant (the map's handle from an lddw) and r2 = r10 + a constant in the frame
+  // (the key on the stack), as compilers emit a lookup: the map's kind resolved once per
+  // machine at this site (K<pc>), and the lookup inline — an array's address
+  // arithmetic, a hash map's slot from the key's words — with the value's window.
+  const ko = STACK_SIZE + g.kl[2]!;
+  if (
+    !g.directStack ||
+    g.kind[1] !== 1 ||
+    g.kl[1] !== 0 ||
+    g.kind[2] !== 2 ||
+    ko < 0 ||
+    ko + 4 > STACK_SIZE ||
+    ko % 4 !== 0
+  )
+    return `m.pc = ${pc}; ${generic}`;
+  const rid = g.kh[1]! - REGION_HI_BASE;
+  // The kind the compiling machine sees; another machine running this code (a tail
+  // call's) that sees another hands the run to the interpreter at the call.
+  const kind = g.machine === undefined ? 0 : lookupSite(g.machine, rid, ko).kind;
+  if (kind === 0) return `m.pc = ${pc}; ${generic}`;
+  g.sites.push(pc);
+  // Nothing but this lookup runs here (no callback spends the budget): the block after
+  // needs no check of its own.
+  g.inlined = true;
+  const w = ko >> 2;
+  const at =
+    kind === 1
+      ? `t1 = s32[${w}] >>> 0; t1 = t1 < ls.max ? t1 * ls.stride : -1;`
+      : kind === 2
+        ? `t1 = ls.hash.lookupSlotU32(s32[${w}] >>> 0);`
+        : `t1 = ls.hash.lookupSlotWords(s32, ${w});`;
   return [
-    `m.pc = ${pc}; if (inlineLookup(m, L1, H1, L2, H2)) { L0 = T[0]; H0 = T[1]; if (mem.count !== nreg) { ${refresh} } }`,
-    `else { ${call} }`,
+    `m.pc = ${pc}; ls = K${pc}; if (ls === null || ls.m !== m) ls = K${pc} = lookupSite(m, ${rid}, ${ko});`,
+    `if (ls.kind !== ${kind}) { n -= ${after + 1}; pc = ${pc}; hand = 1; break main; }`,
+    at,
+    `if (t1 >= 0) { L0 = LO + t1; t4 = ls.win[t1 >>> 3]; if (t4 === 0) { t4 = m.window(${rid}, t1, ls.valueSize) + 1; ${refresh} } H0 = HI + t4 - 1; }`,
+    "else { L0 = 0; H0 = 0; }",
   ].join(" ");
+}
+
+/**
+ * How a map_lookup_elem site whose map and key place are known at compile time looks
+ * up (cached per site and machine): 1 an array, 2 a hash map of 4-byte keys, 3 a hash
+ * map of longer keys in 32-bit words, 0 the generic path ({@link inlineLookup} or the
+ * helper). Only the exact classes: a subclass may answer otherwise.
+ */
+class LookupSite {
+  constructor(
+    readonly m: Machine,
+    readonly kind: number,
+    readonly max: number,
+    readonly stride: number,
+    readonly valueSize: number,
+    readonly win: Int32Array,
+    readonly hash: VmHashMap | null,
+  ) {}
+}
+const NO_WINDOWS = new Int32Array(0);
+
+/** The {@link LookupSite} of map region `rid` for a key at byte `ko` of the current frame. */
+function lookupSite(m: Machine, rid: number, ko: number): LookupSite {
+  const t = m.inlineLookup && rid >>> 0 < m.memory.count ? m.inlineTarget(rid) : null;
+  if (t === null || t.windows === null) return new LookupSite(m, 0, 0, 0, 0, NO_WINDOWS, null);
+  const map = t.map;
+  let kind = 0;
+  if (t.array && map.constructor === VmArrayMap && t.keySize === 4) kind = 1;
+  else if (map.constructor === VmHashMap) {
+    const hash = map as VmHashMap;
+    if (t.keySize === 4) kind = 2;
+    else if (t.keySize % 4 === 0 && hash.keyWords.length > 0 && ko + t.keySize <= STACK_SIZE)
+      kind = 3;
+  }
+  return new LookupSite(
+    m,
+    kind,
+    t.maxEntries,
+    t.stride,
+    t.valueSize,
+    t.windows,
+    kind >= 2 ? (map as VmHashMap) : null,
+  );
+}
+
+/**
+ * What the block so far left in registers, known at compile time (the key and map of a
+ * lookup): per register 0 unknown, 1 the constant (kl, kh), 2 r10 + kl.
+ */
+function track(g: Gen, pc: number): void {
+  const code = g.code;
+  const c = code.op[pc]!;
+  const d = code.dst[pc]!;
+  const s = code.src[pc]!;
+  const K = g.kind;
+  switch (c) {
+    case 0x18:
+      K[d] = 1;
+      g.kl[d] = code.imm[pc]!;
+      g.kh[d] = code.imm[pc + 1]!;
+      return;
+    case 0xb7:
+      K[d] = 1;
+      g.kl[d] = code.imm[pc]!;
+      g.kh[d] = code.imm[pc]! >> 31;
+      return;
+    case 0xbf:
+      if (code.off[pc] !== 0) K[d] = 0;
+      else if (s === 10) {
+        K[d] = 2;
+        g.kl[d] = 0;
+      } else {
+        K[d] = K[s]!;
+        g.kl[d] = g.kl[s]!;
+        g.kh[d] = g.kh[s]!;
+      }
+      return;
+    case 0x07:
+      // r10 + small constants stay in the frame's low word (no carry): only those count.
+      if (K[d] === 2 && Math.abs(g.kl[d]! + code.imm[pc]!) <= 4 * STACK_SIZE)
+        g.kl[d] = g.kl[d]! + code.imm[pc]!;
+      else K[d] = 0;
+      return;
+    case 0x85:
+      for (let r = 0; r <= 5; r++) K[r] = 0;
+      return;
+  }
+  const cls = c & 7;
+  if (cls === 2) return; // stores
+  if (cls === 3) {
+    // Atomics write their source (fetch) and r0 (cmpxchg); plain stores nothing.
+    if ((c & 0xe0) === 0xc0) {
+      K[s] = 0;
+      K[0] = 0;
+    }
+    return;
+  }
+  if (cls === 0 && c !== 0x18) {
+    // ld_abs / ld_ind: r0, and r1..r5 as the kernel clobbers them.
+    for (let r = 0; r <= 5; r++) K[r] = 0;
+    return;
+  }
+  if (cls === 5 || cls === 6) return;
+  if (d <= 10) K[d] = 0;
 }
 
 /**
@@ -734,8 +960,8 @@ function callHelper(m: Machine, id: number, n: number): number {
   return m.executed;
 }
 
-/** Generates the body of the function for `code` (see the module header). */
-export function generate(code: Code): string {
+/** The chunks of `code`'s generated functions, in slot order (see the module header). */
+export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
   const n = code.length;
   const lead = leaders(code);
   const usedSet = new Set<number>([0, 10]);
@@ -775,7 +1001,13 @@ export function generate(code: Code): string {
     do {
       slots.push(end);
       end += code.op[end] === 0x18 ? 2 : 1;
-    } while (end < n && !lead[end] && !endsBlock(code, slots[slots.length - 1]!));
+    } while (
+      end < n &&
+      !lead[end] &&
+      !endsBlock(code, slots[slots.length - 1]!) &&
+      // A long straight run is cut into blocks a region (and a chunk) can hold.
+      end - start < jitSizes.regionSlots
+    );
     blocks.push({ start, end, slots });
     pc = end;
   }
@@ -805,6 +1037,8 @@ export function generate(code: Code): string {
   // blocks (they nest, and a parser recurses on nesting): the next target starts a
   // new region.
   const entryOf = (): number[] => [...entry].filter((e) => e < n).sort((a, b) => a - b);
+  const blockStart = new Uint8Array(n + 1);
+  for (const b of blocks) blockStart[b.start] = 1;
   for (let changed = true; changed; ) {
     changed = false;
     const es = entryOf();
@@ -836,6 +1070,19 @@ export function generate(code: Code): string {
       for (let k = MAX_LABELS; k < sorted.length; k += MAX_LABELS) entry.add(sorted[k]!);
       changed = true;
     }
+    // A region longer than MAX_REGION_SLOTS: the first block past that starts a new one
+    // (chunks are made of whole regions).
+    for (let k = 0; k < es.length; k++) {
+      const from = es[k]!;
+      const to = es[k + 1] ?? n;
+      if (to - from <= jitSizes.regionSlots) continue;
+      let at = from + jitSizes.regionSlots;
+      while (at < to && !blockStart[at]) at++;
+      if (at < to) {
+        entry.add(at);
+        changed = true;
+      }
+    }
   }
   const entries = entryOf();
   // The first entry after each slot, precomputed (a search per jump was quadratic).
@@ -844,33 +1091,56 @@ export function generate(code: Code): string {
     while (ei >= 0 && entries[ei]! > at) next = entries[ei--]!;
     endOf[at] = next;
   }
-  const regionEnd = (at: number): number => endOf[at]!;
-  const g: Gen = {
+  const shared: Omit<Gen, "sites" | "table" | "inlined"> = {
     code,
+    machine,
     used,
     stackReachable,
     directStack: stackReachable && LITTLE_ENDIAN,
     entry,
-    regionEnd,
-    table: false,
+    endOf,
+    spill: spillOf(used),
+    reload: reloadOf(used),
+    reloadArgs: reloadOf(used.filter(isArgReg)),
+    kind: new Int8Array(16),
+    kl: new Int32Array(16),
+    kh: new Int32Array(16),
   };
 
-  const body: string[] = [];
+  // The regions' code, one text per region (from its entry to the next).
+  const regions: { start: number; end: number; text: string; table: boolean; sites: number[] }[] =
+    [];
+  let body: string[] = [];
+  let g: Gen = { ...shared, sites: [], inlined: false, table: false };
   let open: number[] = [];
+  let check = true;
+  const closeRegion = (end: number): void => {
+    for (const _ of open) body.push("}");
+    const last = regions[regions.length - 1];
+    if (last !== undefined) {
+      last.end = end;
+      last.text = body.join("\n");
+      last.table = g.table;
+      last.sites = g.sites;
+    }
+    body = [];
+    g = { ...shared, sites: [], inlined: false, table: false };
+  };
   for (const b of blocks) {
     const { start, end, slots } = b;
     if (entry.has(start)) {
+      check = true;
       // Close the previous region's labels (its targets are all at its end), open this one's.
-      for (const _ of open) body.push("}");
-      const stop = regionEnd(start);
+      closeRegion(start);
+      regions.push({ start, end: n, text: "", table: false, sites: [] });
+      const stop = endOf[start]!;
       const targets = new Set<number>();
       for (let pc = start; pc < stop; pc++) {
         if (code.insns[pc] === undefined) continue;
         const c = code.op[pc]!;
         if (!(isJump(c) || c === 0xe5)) continue;
         const t = targetOf(code, pc);
-        if (t > pc && t <= stop && !(t === stop && entry.has(t))) targets.add(t);
-        else if (t > pc && t === stop) targets.add(t);
+        if (t > pc && t <= stop) targets.add(t);
       }
       open = [...targets].sort((x, y) => y - x);
       body.push(`case ${start}:`);
@@ -882,12 +1152,26 @@ export function generate(code: Code): string {
       open.pop();
     }
     const len = slots.length;
+    g.kind.fill(0);
+    g.inlined = false;
     const last = slots[len - 1]!;
     const lc = code.op[last]!;
     const jumpTarget = isJump(lc) ? targetOf(code, last) : -1;
     const selfLoop = jumpTarget === start;
-    const budget = `if ((n += ${len}) > budget) { n -= ${len}; pc = ${start}; hand = 1; break main; }`;
-    const stmts: string[] = [];
+    // The budget: a block that loops on itself checks it on every pass; otherwise it is
+    // checked where a run enters forward control flow (an entry, after a call or a
+    // self-loop, which may have spent any amount) against the most the run can spend
+    // before it leaves it (every slot to the region's end: each block runs at most once
+    // on the way). A run that might cross the budget is handed to the interpreter
+    // there, which counts instruction by instruction and fails at the same one; the
+    // other blocks only count.
+    if (selfLoop)
+      body.push(`for (;;) { if (n > budget - ${len}) { pc = ${start}; hand = 1; break main; }`);
+    else if (check) {
+      const most = endOf[start]! - start;
+      body.push(`if (n > budget - ${most}) { pc = ${start}; hand = 1; break main; }`);
+    }
+    body.push(`n += ${len};`);
     for (let i = 0; i < len; i++) {
       const at = slots[i]!;
       const c = code.op[at]!;
@@ -895,22 +1179,90 @@ export function generate(code: Code): string {
         i === len - 1 &&
         (isJump(c) || c === 0x95 || c === 0xe5 || (c === 0x85 && code.src[at] !== 0))
       ) {
-        stmts.push(emitEnd(g, at, end, selfLoop));
+        body.push(emitEnd(g, at, end, selfLoop));
       } else {
-        stmts.push(emitInsn(g, at, len - 1 - i));
+        body.push(emitInsn(g, at, len - 1 - i));
+        track(g, at);
       }
     }
-    if (selfLoop) body.push(`for (;;) { ${budget}\n${stmts.join("\n")}\n}`);
-    else body.push(`${budget}\n${stmts.join("\n")}`);
+    if (selfLoop) body.push("}");
+    check = selfLoop || (lc === 0x85 && !g.inlined);
   }
   // Labels targeting the end of the program.
-  for (const _ of open) body.push("}");
+  closeRegion(n);
 
-  const regs = used.map((r) => `L${r} = R[${2 * r}] | 0, H${r} = R[${2 * r + 1}] | 0`).join(", ");
+  // Chunks: consecutive regions, up to JIT_CHUNK_CHARS of code each (one region may be more).
+  const chunks: JitChunk[] = [];
+  for (let i = 0; i < regions.length; ) {
+    let size = 0;
+    let j = i;
+    while (j < regions.length && (j === i || size + regions[j]!.text.length <= jitSizes.chunkChars))
+      size += regions[j++]!.text.length;
+    const part = regions.slice(i, j);
+    const lo = part[0]!.start;
+    const hi = part[part.length - 1]!.end;
+    const single = i === 0 && j === regions.length;
+    chunks.push({
+      lo,
+      hi,
+      source: wrap(
+        {
+          ...shared,
+          sites: part.flatMap((r) => r.sites),
+          inlined: false,
+          table: part.some((r) => r.table),
+        },
+        part.map((r) => r.text).join("\n"),
+        lo,
+        hi,
+        single,
+      ),
+    });
+    i = j;
+  }
+  if (chunks.length === 0)
+    chunks.push({
+      lo: 0,
+      hi: n,
+      source: wrap({ ...shared, sites: [], inlined: false, table: false }, "", 0, n, true),
+    });
+  return chunks;
+}
+
+/** A part of a program compiled to one function: the entries in slots [lo, hi). */
+export interface JitChunk {
+  readonly lo: number;
+  readonly hi: number;
+  /** The body of the function `new Function("rt", "code", source)` makes. */
+  readonly source: string;
+}
+
+/**
+ * Generates the body of the function for `code` (see the module header); a program
+ * in several chunks gives theirs one after another, each headed by a comment line.
+ */
+export function generate(code: Code, machine?: Machine): string {
+  const chunks = generateChunks(code, machine);
+  if (chunks.length === 1) return chunks[0]!.source;
+  return chunks.map((c, k) => `// chunk ${k}: slots ${c.lo}..${c.hi - 1}\n${c.source}`).join("\n");
+}
+
+/**
+ * The function of one chunk around its regions' code `body`. A jump out of [lo, hi)
+ * returns the target (the driver, {@link compileCode}, runs the chunk that has it);
+ * the only chunk of a program hands anything else to the interpreter as before.
+ */
+function wrap(g: Gen, body: string, lo: number, hi: number, single: boolean): string {
+  const n = g.code.length;
+  const regs = g.used.map((r) => `L${r} = R[${2 * r}] | 0, H${r} = R[${2 * r + 1}] | 0`).join(", ");
   const close = `for (let d = base === 0 ? 1 : base; d <= depth; d++) { const sid = m.stackIds[d]; acc.readHi[sid] = 0; acc.writeHi[sid] = 0; }`;
+  const tail =
+    hi === n ? `case ${n}: pc = ${n}; hand = 1; break main;` : `pc = ${hi}; hand = 3; break main;`;
+  const other = single ? "hand = 1;" : `hand = pc >= ${lo} && pc < ${hi} ? 1 : 3;`;
   return `"use strict";
-const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, callHelper, frameViews } = rt;
-return function jit(m, start, base, resumeN, resumeDepth) {
+const { LO, HI, T, interpret, enter, mul64, udivmod64, sdivmod64, bswap32, atomic, ldPacket, inlineLookup, lookupSite, callHelper, frameViews } = rt;
+${g.sites.length > 0 ? `let ${g.sites.map((p) => `K${p} = null`).join(", ")};` : ""}
+return (function jit(m, start, base, resumeN, resumeDepth) {
   const R = m.R, mem = m.memory, acc = m.access;
   ${g.table ? "acc.ensure();\n  let views = mem.views, rLo = acc.readLo, rHi = acc.readHi, wLo = acc.writeLo, wHi = acc.writeHi, nreg = mem.count;" : ""}
   const budget = m.budget, retPc = m.retPc, retCode = m.retCode, saved = m.saved, loops = m.loops, S = m.S;
@@ -921,33 +1273,37 @@ return function jit(m, start, base, resumeN, resumeDepth) {
     loops[base] = m.mayGotoBudget;
     if (base === 0) m.tailCalls = 0;
     const sid0 = m.stackIds[base];
-    ${stackReachable ? "mem.bytes[sid0].fill(0);" : "// No instruction names r10 and no tail call leaves: the stack's bytes are unreachable."}
+    ${g.stackReachable ? "mem.bytes[sid0].fill(0);" : "// No instruction names r10 and no tail call leaves: the stack's bytes are unreachable."}
     acc.readHi[sid0] = ${STACK_SIZE}; acc.writeHi[sid0] = ${STACK_SIZE};
     R[20] = LO + ${STACK_SIZE}; R[21] = HI + sid0;
   }
   m.depth = depth; m.code = code;
   let ${regs};
   ${g.directStack ? "let fv = frameViews(m, depth), s8 = fv.u8, s16 = fv.u16, s32 = fv.i32;" : ""}
-  let pc = start, hand = 0, sp = 0, hcode = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
+  let pc = start, hand = 0, sp = 0, hcode = null, ls = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
   try {
     main: for (;;) switch (pc) {
-${body.join("\n")}
-      case ${n}: pc = ${n}; hand = 1; break main;
-      default: hand = 1; break main;
+${body}
+      ${tail}
+      ${returnCase(g)}
+      default: ${other} break main;
     }
   } catch (e) {
     // A fault in this function's code: the registers as the interpreter would leave
     // them. (A helper's fault leaves them as the helper did: spilled before the call.)
-    if (sp === 0) { ${spill(g)} }
+    if (sp === 0) { ${g.spill} }
     throw e;
   } finally {
     if (hand === 0) { m.executed = n; ${close} }
   }
-  ${spill(g)}
+  ${g.spill}
+  if (hand === 0) return -1;
   m.executed = n;
+  if (hand === 3) { m.depth = depth; return pc; }
   if (hand === 1) interpret(m, code, pc, base, n, depth);
   else enter(m, hcode, pc, base, n, depth);
-};`;
+  return -1;
+});`;
 }
 
 function isJump(c: number): boolean {
@@ -988,6 +1344,31 @@ function restoreSaved(g: Gen): string {
   return out.join(" ");
 }
 
+/**
+ * The return from a bpf-to-bpf call (an exit at a depth above the run's base): the
+ * dispatch loop's case -1, shared by every exit.
+ */
+function returnCase(g: Gen): string {
+  return [
+    "case -1: t0 = m.stackIds[depth]; acc.readHi[t0] = 0; acc.writeHi[t0] = 0; depth--; t1 = depth * 8;",
+    restoreSaved(g),
+    `L10 = LO + ${STACK_SIZE}; H10 = HI + m.stackIds[depth]; pc = retPc[depth] + 1;`,
+    g.directStack ? "fv = frameViews(m, depth); s8 = fv.u8; s16 = fv.u16; s32 = fv.i32;" : "",
+    "if (retCode[depth] !== code) { hcode = retCode[depth]; hand = 2; break main; }",
+    "continue main;",
+  ].join(" ");
+}
+
+/** Where a jump from `pc` (the last slot of a block ending before `next`) to `t` goes, as JS. */
+function go(g: Gen, pc: number, t: number, next: number, selfLoop: boolean): string {
+  if (selfLoop && t === targetOf(g.code, pc)) return "continue;";
+  if (t === next && !selfLoop) return "";
+  // Forward inside the region (or to its end): out of the labelled block.
+  const end = g.endOf[pc]!;
+  if (t > pc && t <= end && !(g.entry.has(t) && t !== end)) return `break J${t};`;
+  return `pc = ${t}; continue main;`;
+}
+
 /** The last instruction of a block: a jump, exit, may_goto or a bpf-to-bpf call. */
 function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   const code = g.code;
@@ -995,26 +1376,9 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   const d = code.dst[pc]!;
   const s = code.src[pc]!;
   const imm = code.imm[pc]!;
-  const go = (t: number): string => {
-    if (selfLoop && t === targetOf(code, pc)) return "continue;";
-    if (t === next && !selfLoop) return "";
-    // Forward inside the region (or to its end): out of the labelled block.
-    if (t > pc && t <= g.regionEnd(pc) && !(g.entry.has(t) && t !== g.regionEnd(pc)))
-      return `break J${t};`;
-    return `pc = ${t}; continue main;`;
-  };
   const fall = selfLoop ? "break;" : "";
-  if (c === 0x95) {
-    return [
-      `if (depth === base) { ${spill(g)} return; }`,
-      `t0 = m.stackIds[depth]; acc.readHi[t0] = 0; acc.writeHi[t0] = 0; depth--; t1 = depth * 8;`,
-      restoreSaved(g),
-      `L10 = LO + ${STACK_SIZE}; H10 = HI + m.stackIds[depth]; pc = retPc[depth] + 1;`,
-      g.directStack ? "fv = frameViews(m, depth); s8 = fv.u8; s16 = fv.u16; s32 = fv.i32;" : "",
-      "if (retCode[depth] !== code) { hcode = retCode[depth]; hand = 2; break main; }",
-      "continue main;",
-    ].join(" ");
-  }
+  // The return into a caller's frame is shared (case -1, see returnCase).
+  if (c === 0x95) return "if (depth === base) break main; pc = -1; continue main;";
   if (c === 0x85) {
     if (s !== 1)
       return `m.pc = ${pc}; throw m.error(${str("kfunc calls are not supported by the VM")});`;
@@ -1031,22 +1395,20 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   }
   if (c === 0xe5) {
     const t = targetOf(code, pc);
-    return `if (loops[depth] === 0) { ${go(t)} } else loops[depth]--; ${fall}`;
+    return `if (loops[depth] === 0) { ${go(g, pc, t, next, selfLoop)} } else loops[depth]--; ${fall}`;
   }
   const t = targetOf(code, pc);
-  if (c === 0x05 || c === 0x06) return selfLoop ? "continue;" : go(t);
+  if (c === 0x05 || c === 0x06) return selfLoop ? "continue;" : go(g, pc, t, next, selfLoop);
   const op = c & 0xf0;
   const reg = (c & 8) !== 0;
   let cond: string;
   if ((c & 7) === 5) {
-    cond = reg
-      ? cond64(op, `L${d}`, `H${d}`, `L${s}`, `H${s}`, false)
-      : cond64(op, `L${d}`, `H${d}`, lit(imm), lit(imm >> 31), true);
+    cond = cond64(op, `L${d}`, `H${d}`, `L${s}`, `H${s}`, reg ? null : imm);
   } else {
     cond = cond32(op, `L${d}`, reg ? `L${s}` : lit(imm));
   }
   if (selfLoop) return `if (${cond}) continue; ${fall}`;
-  const jump = go(t);
+  const jump = go(g, pc, t, next, selfLoop);
   return jump === "" ? "" : `if (${cond}) { ${jump} }`;
 }
 
@@ -1056,26 +1418,79 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
  * code is too large or `new Function` is unavailable (a Content-Security-Policy
  * without 'unsafe-eval').
  */
-export function compileCode(code: Code): JitCompileResult {
+export function compileCode(code: Code, machine?: Machine): JitCompileResult {
   if (code.length > JIT_MAX_SLOTS)
     return {
       ok: false,
       reason: `the program has ${code.length} slots, above the JIT's limit of ${JIT_MAX_SLOTS}`,
     };
   const t0 = performance.now();
-  const source = generate(code);
-  if (source.length > JIT_MAX_SOURCE)
-    return {
-      ok: false,
-      reason: `the generated function (${source.length} chars for ${code.length} slots) is larger than V8 optimises (about ${JIT_MAX_SOURCE} chars); the interpreter runs it faster`,
-    };
-  let make: (rt: typeof RUNTIME, code: Code) => JitFunction;
+  const chunks = generateChunks(code, machine);
+  const make = (k: number): ChunkFunction =>
+    (
+      new Function("rt", "code", chunks[k]!.source) as (
+        rt: typeof RUNTIME,
+        code: Code,
+      ) => ChunkFunction
+    )(RUNTIME, code);
+  let first: ChunkFunction;
   try {
-    make = new Function("rt", "code", source) as typeof make;
+    first = make(0);
   } catch (e) {
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return { ok: false, reason: `new Function is unavailable or failed (${what})` };
   }
-  const fn = make(RUNTIME, code);
+  const source =
+    chunks.length === 1
+      ? chunks[0]!.source
+      : chunks.map((c, k) => `// chunk ${k}: slots ${c.lo}..${c.hi - 1}\n${c.source}`).join("\n");
+  const fn = chunks.length === 1 ? first : driver(chunks, first, make);
   return { ok: true, fn, source, ms: performance.now() - t0 };
+}
+
+/** A chunk's function: a {@link JitFunction} that returns the slot to go on at in another chunk, or -1. */
+type ChunkFunction = (
+  m: Machine,
+  start: number,
+  base: number,
+  resumeN: number,
+  resumeDepth: number,
+) => number;
+
+/**
+ * The function of a program in several chunks: runs the chunk holding the slot to go
+ * on at until one finishes the run (each chunk's function made when first entered,
+ * chunk 0's already).
+ */
+function driver(
+  chunks: JitChunk[],
+  first: ChunkFunction,
+  make: (k: number) => ChunkFunction,
+): JitFunction {
+  const fns: (ChunkFunction | undefined)[] = [first];
+  const los = Int32Array.from(chunks, (c) => c.lo);
+  return (m, start, base, resumeN, resumeDepth) => {
+    let pc = start;
+    let n = resumeN;
+    let depth = resumeDepth;
+    for (;;) {
+      // The last chunk whose first slot is at or before pc.
+      let a = 0;
+      let b = los.length - 1;
+      while (a < b) {
+        const mid = (a + b + 1) >>> 1;
+        if (los[mid]! <= pc) a = mid;
+        else b = mid - 1;
+      }
+      let f = fns[a];
+      if (f === undefined) {
+        f = make(a);
+        fns[a] = f;
+      }
+      pc = f(m, pc, base, n, depth);
+      if (pc < 0) return;
+      n = m.executed;
+      depth = m.depth;
+    }
+  };
 }

@@ -12,9 +12,13 @@
 export {
   compileCode,
   generate,
+  generateChunks,
+  JIT_CHUNK_CHARS,
   JIT_MAX_SLOTS,
-  JIT_MAX_SOURCE,
+  type JitChunk,
   type JitCompileResult,
+  jitSizes,
+  resetJitSizes,
 } from "./compile.ts";
 export {
   chooseTarget,
@@ -36,8 +40,9 @@ export {
  * - `"always"`: the JIT from the first run (compiled when the program is built);
  * - `"auto"`: the interpreter for the first `jitThreshold` runs, then the JIT.
  * Where the JIT refuses a program (`new Function` forbidden by a Content-Security-Policy,
- * a program whose function would be too large for V8 to optimise, {@link JIT_MAX_SOURCE}), it runs in the interpreter and
- * `VmProgram.jitRefusal` says why.
+ * more than {@link JIT_MAX_SLOTS} slots), it runs in the interpreter and
+ * `VmProgram.jitRefusal` says why. A large program is compiled in chunks of up to
+ * {@link JIT_CHUNK_CHARS} chars of code, each when a run first enters it.
  */
 export type JitMode = "always" | "never" | "auto";
 

@@ -4,9 +4,11 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../../elf/index.ts";
 import { asm, type Instruction, R0, R1, R2, R3, R4, R6, R7, R10 } from "../../isa/index.ts";
+import type { MapSpec } from "../../spec/map-spec.ts";
 import { MapType, ProgType } from "../../uapi/index.ts";
 import { VmError } from "../errors.ts";
 import { VmArrayMap } from "../maps/array.ts";
+import { createVmMap } from "../maps/create.ts";
 import { VmProgArray } from "../maps/prog-array.ts";
 import { VmMemory } from "../memory.ts";
 import { VmProgram, type VmProgramOptions, type VmRunInput } from "../program.ts";
@@ -107,14 +109,19 @@ describe("jit: engines", () => {
     assert.equal(p.run().r0, 499500n);
     assert.equal(p.jitCompile(), false, "a refusal is not retried");
   });
-  test("a program too large for V8 to optimise is refused and interpreted", () => {
-    const insns: Instruction[] = [asm.mov64(R0, 0)];
+  test("a large program runs in chunks, entered from each other, with the same results", () => {
+    // 3,000 stores, then a loop whose head and back edge sit in different chunks.
+    const insns: Instruction[] = [asm.mov64(R0, 0), asm.mov64(R6, 0)];
     for (let i = 0; i < 3000; i++) insns.push(asm.st(64, R10, -8 * (1 + (i % 64)), i));
-    insns.push(asm.ldx(64, R0, R10, -8), asm.exit());
+    insns.push(asm.ldx(64, R0, R10, -8), asm.add64(R6, 1));
+    for (let i = 0; i < 1500; i++) insns.push(asm.alu64("xor", R7, R6));
+    insns.push(asm.jmp("jlt", R6, 5, -(insns.length - 3001)), asm.add64(R0, R6), asm.exit());
+    const x = both(insns);
+    assert.match(x, /^r0 2949 /);
     const p = new VmProgram(insns, { jit: "always", jitTarget: "js" });
-    assert.equal(p.engine, "interpreter");
-    assert.match(p.jitRefusal ?? "", /larger than V8 optimises/);
-    assert.equal(p.run().r0, 2944n);
+    const chunks = (p.jitSource ?? "").match(/^\/\/ chunk \d+: slots \d+\.\.\d+$/gm) ?? [];
+    assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+    for (const budget of [100, 3001, 3010, 4600, 6000, 9000]) both(insns, { budget });
   });
   test("compileCode gives the source and the time it took", () => {
     const p = new VmProgram(SUM, { jit: "never" });
@@ -286,6 +293,109 @@ describe("jit: the interpreter's semantics", () => {
       { type: ProgType.XDP },
       { data: new Uint8Array(60) },
     );
+  });
+});
+
+describe("jit: map lookups inline", () => {
+  /**
+   * Lookups of `keys` (a 4-byte index, or that index in a 16-byte key), each hit adding
+   * its value to r6 and incrementing it in place; then `inserts` new keys through
+   * map_update_elem (evicting from a full LRU map). Runs in both engines on maps of its
+   * own and returns the outcome and the map's contents.
+   */
+  function lookups(spec: Omit<MapSpec, "name">, keys: number[], inserts: number[] = [], cpus = 1) {
+    const ks = spec.keySize;
+    const insns: Instruction[] = [asm.mov64(R6, 0)];
+    for (const k of keys) {
+      insns.push(asm.st(32, R10, -16, k));
+      if (ks === 16) insns.push(asm.st(32, R10, -12, 7), asm.st(64, R10, -8, -1));
+      insns.push(
+        asm.ldMapFd(R1, 1),
+        asm.mov64(R2, R10),
+        asm.add64(R2, -16),
+        asm.call("map_lookup_elem"),
+        asm.jmp("jeq", R0, 0, 4),
+        asm.ldx(64, R3, R0, 0),
+        asm.alu64("add", R6, R3),
+        asm.add64(R3, 1),
+        asm.stx(64, R0, 0, R3),
+      );
+    }
+    for (const k of inserts) {
+      insns.push(asm.st(32, R10, -16, k));
+      if (ks === 16) insns.push(asm.st(32, R10, -12, 7), asm.st(64, R10, -8, -1));
+      insns.push(
+        asm.st(64, R10, -24, k * 100),
+        asm.ldMapFd(R1, 1),
+        asm.mov64(R2, R10),
+        asm.add64(R2, -16),
+        asm.mov64(R3, R10),
+        asm.add64(R3, -24),
+        asm.mov64(R4, 0),
+        asm.call("map_update_elem"),
+      );
+    }
+    insns.push(asm.mov64(R0, R6), asm.exit());
+    const out: string[] = [];
+    const sources: string[] = [];
+    for (const jit of ["never", "always"] as const) {
+      const map = createVmMap({ name: "m", ...spec }, { cpus });
+      for (let k = 0; k < 6; k++) {
+        const key = new Uint8Array(ks);
+        new DataView(key.buffer).setUint32(0, k, true);
+        if (ks === 16) {
+          key[4] = 7;
+          key.fill(0xff, 8);
+        }
+        if (cpus > 1)
+          map.updatePerCpu(
+            key,
+            Array.from({ length: cpus }, () => new Uint8Array(8).fill(k)),
+          );
+        else map.update(key, new Uint8Array(8).fill(k));
+      }
+      const p = new VmProgram(insns, { jit, resolveMap: () => map });
+      assert.equal(p.engine, jit === "always" ? "jit" : "interpreter", p.jitRefusal);
+      sources.push(p.jitSource ?? "");
+      // Twice: the first run opens the values' windows, the second finds them cached.
+      const runs = [outcome(p), outcome(p)].join("\n");
+      const entries = [...map.keys()].map((k) => Buffer.from(k).toString("hex")).join(",");
+      out.push(`${runs}\nkeys ${entries}`);
+    }
+    assert.equal(out[1], out[0]);
+    return { outcome: out[0]!, source: sources[1]! };
+  }
+  const keys = [0, 3, 5, 9, 3, 0xffffffff, 1, 3];
+  test("arrays: address arithmetic, misses past the end", () => {
+    const r = lookups({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 6 }, keys);
+    assert.match(r.source, /lookupSite\(/);
+    assert.match(r.outcome, /^r0 \d+/);
+  });
+  test("hash maps of 4- and 16-byte keys, hits and misses", () => {
+    for (const keySize of [4, 16]) {
+      const r = lookups({ type: MapType.HASH, keySize, valueSize: 8, maxEntries: 8 }, keys);
+      assert.match(r.source, /lookupSite\(/);
+      assert.match(r.source, keySize === 4 ? /lookupSlotU32/ : /lookupSlotWords/);
+    }
+  });
+  test("LRU maps: inline lookups touch keys as the helper does (the same evictions)", () => {
+    for (const keySize of [4, 16]) {
+      const r = lookups(
+        { type: MapType.LRU_HASH, keySize, valueSize: 8, maxEntries: 6 },
+        [2, 0, 4, 1],
+        [10, 11, 12],
+      );
+      assert.match(r.outcome, /keys /);
+    }
+  });
+  test("per-CPU maps with several CPUs stay with the helper", () => {
+    const r = lookups(
+      { type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 6 },
+      keys,
+      [],
+      2,
+    );
+    assert.doesNotMatch(r.source, /lookupSite\(/);
   });
 });
 
