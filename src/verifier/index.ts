@@ -13,7 +13,7 @@
  * @module
  */
 import { decodeInstruction, type Instruction, InvalidInstructionError } from "../isa/index.ts";
-import type { VerifierCase } from "./case.ts";
+import type { CaseFunc, VerifierCase } from "./case.ts";
 import { type ExplainOptions, formatExplanation } from "./explain.ts";
 import { kernelKnowsOpcode, reservedFieldsMessage } from "./opcodes.ts";
 import { type VerifyOptions, type VerifyResult, verify } from "./verifier.ts";
@@ -53,6 +53,19 @@ export {
   verify,
 } from "./verifier.ts";
 
+/** The func_info options of {@link VerifyOptions} for a program's functions. */
+export function funcOptions(
+  funcs: readonly CaseFunc[],
+): Pick<VerifyOptions, "funcs" | "voidFuncs" | "globalFuncs"> {
+  return {
+    funcs: funcs.map((f) => f.insnOff),
+    voidFuncs: funcs.filter((f) => f.ret === "void").map((f) => f.insnOff),
+    globalFuncs: new Map(
+      funcs.filter((f) => f.linkage === "global").map((f) => [f.insnOff, f.args ?? 0]),
+    ),
+  };
+}
+
 /** Verifies a {@link VerifierCase} (a program as data, see case.ts). */
 export function verifyCase(
   c: VerifierCase,
@@ -62,11 +75,7 @@ export function verifyCase(
     progType: c.progType,
     ...(c.expectedAttachType !== undefined && { expectedAttachType: c.expectedAttachType }),
     maps: c.maps.map((m) => ({ ...m.spec, spinLockOff: m.spinLockOff ?? null })),
-    funcs: c.funcs.map((f) => f.insnOff),
-    voidFuncs: c.funcs.filter((f) => f.ret === "void").map((f) => f.insnOff),
-    globalFuncs: new Map(
-      c.funcs.filter((f) => f.linkage === "global").map((f) => [f.insnOff, f.args ?? 0]),
-    ),
+    ...funcOptions(c.funcs),
     progFlags: c.progFlags,
     gpl: isGplCompatible(c.license),
     ...opts,

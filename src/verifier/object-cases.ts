@@ -19,7 +19,8 @@ export interface LabelledCase {
 }
 
 /** Program types whose programs need an attach target a case cannot name. */
-const NEEDS_TARGET = new Set<number>([
+/** Program types whose context and helpers depend on an attach target's BTF. */
+export const NEEDS_TARGET: ReadonlySet<number> = new Set<number>([
   ProgType.TRACING,
   ProgType.LSM,
   ProgType.EXT,

@@ -313,6 +313,8 @@ class Walker {
   readonly explored = new Map<number, Checkpoint[]>();
   /** Global functions a verified path called, and those since verified on their own. */
   readonly calledGlobals = new Set<number>();
+  /** changesPacket's answers, by subprogram start. */
+  readonly movesPacket = new Map<number, boolean>();
   readonly verifiedGlobals = new Set<number>();
   readonly stackDepth = new Map<number, number>();
   readonly pending: Pending[] = [];
@@ -434,7 +436,16 @@ class Walker {
   }
 
   /** Whether subprogram `start`, or one it calls, may move packet data (changes_pkt_data). */
-  changesPacket(start: number, seen = new Set<number>()): boolean {
+  changesPacket(start: number): boolean {
+    let known = this.movesPacket.get(start);
+    if (known === undefined) {
+      known = this.scanMovesPacket(start, new Set());
+      this.movesPacket.set(start, known);
+    }
+    return known;
+  }
+
+  private scanMovesPacket(start: number, seen: Set<number>): boolean {
     if (seen.has(start)) return false;
     seen.add(start);
     const i = this.subprogs.indexOf(start);
@@ -442,7 +453,7 @@ class Walker {
     for (let pc = start; pc < end; pc++) {
       const insn = this.slots[pc];
       if (insn?.kind !== "call") continue;
-      if (insn.target === "bpf" && this.changesPacket(jumpTarget(insn, pc), seen)) return true;
+      if (insn.target === "bpf" && this.scanMovesPacket(jumpTarget(insn, pc), seen)) return true;
       if (insn.target !== "helper") continue;
       const found = helperProto(insn.imm, this.opts.progType);
       if ("proto" in found && found.proto.changesPacket) return true;
@@ -2267,17 +2278,17 @@ const AT_PKT_END = -1;
 const BEYOND_PKT_END = -2;
 
 /** The jump that tests the same relation with its operands swapped. */
+const FLIP: Partial<Record<JumpOp, JumpOp>> = {
+  jgt: "jlt",
+  jlt: "jgt",
+  jge: "jle",
+  jle: "jge",
+  jsgt: "jslt",
+  jslt: "jsgt",
+  jsge: "jsle",
+  jsle: "jsge",
+};
 function flipJump(op: JumpOp): JumpOp {
-  const FLIP: Partial<Record<JumpOp, JumpOp>> = {
-    jgt: "jlt",
-    jlt: "jgt",
-    jge: "jle",
-    jle: "jge",
-    jsgt: "jslt",
-    jslt: "jsgt",
-    jsge: "jsle",
-    jsle: "jsge",
-  };
   return FLIP[op] ?? op;
 }
 

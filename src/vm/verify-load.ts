@@ -12,14 +12,8 @@
 import type { CollectionSpec } from "../spec/collection-spec.ts";
 import type { MapSpec } from "../spec/map-spec.ts";
 import type { ProgramSpec } from "../spec/program-spec.ts";
-import { ProgType } from "../uapi/index.ts";
-import {
-  isGplCompatible,
-  type VerifierMap,
-  type VerifyStats,
-  verifyBytes,
-} from "../verifier/index.ts";
-import { programFuncs } from "../verifier/object-cases.ts";
+import { funcOptions, isGplCompatible, type VerifyStats, verifyBytes } from "../verifier/index.ts";
+import { NEEDS_TARGET, programFuncs } from "../verifier/object-cases.ts";
 import { VmError } from "./errors.ts";
 
 /** What the verifier said about a program the VM loaded. */
@@ -51,14 +45,6 @@ export class VmVerifierError extends VmError {
   }
 }
 
-/** Program types whose context and helpers depend on an attach target's BTF. */
-const NEEDS_TARGET = new Set<number>([
-  ProgType.TRACING,
-  ProgType.LSM,
-  ProgType.EXT,
-  ProgType.STRUCT_OPS,
-]);
-
 /** The verifier's message when it meets something it does not model. */
 const UNMODELLED = /^tsbpf does not model /;
 
@@ -81,12 +67,9 @@ export function verifyForVm(
   const r = verifyBytes(bytes, {
     progType: ps.type,
     ...(ps.expectedAttachType !== undefined && { expectedAttachType: ps.expectedAttachType }),
-    maps: maps.map(verifierMap),
-    funcs: funcs.map((f) => f.insnOff),
-    voidFuncs: funcs.filter((f) => f.ret === "void").map((f) => f.insnOff),
-    globalFuncs: new Map(
-      funcs.filter((f) => f.linkage === "global").map((f) => [f.insnOff, f.args ?? 0]),
-    ),
+    // A MapSpec is a VerifierMap (inner maps too); its spin lock offset stays unknown.
+    maps,
+    ...funcOptions(funcs),
     progFlags: ps.flags ?? 0,
     gpl: isGplCompatible(ps.license || "GPL"),
   });
@@ -94,16 +77,4 @@ export function verifyForVm(
   const e = r.error as NonNullable<typeof r.error>;
   if (UNMODELLED.test(e.message)) return { verdict: "unverified", reason: e.message };
   throw new VmVerifierError(name, e.message, e.lines, e.insn);
-}
-
-function verifierMap(m: MapSpec): VerifierMap {
-  return {
-    type: m.type,
-    keySize: m.keySize,
-    valueSize: m.valueSize,
-    maxEntries: m.maxEntries,
-    flags: m.flags ?? 0,
-    name: m.name,
-    ...(m.innerMap && { innerMap: verifierMap(m.innerMap) }),
-  };
 }
