@@ -29,6 +29,8 @@ interface Named {
   readonly funcs?: readonly object[];
   /** What the kernel says, for the reader (the test compares with the kernel itself). */
   readonly expect: string;
+  /** Also the kernel's count of processed instructions (pruning decided the same way). */
+  readonly sameProcessed?: boolean;
 }
 
 /** A tuple of 36 zero bytes at fp-40 and a TCP lookup of it from r6's context. */
@@ -48,6 +50,19 @@ r4 = 0
 r5 = 0
 call bpf_sk_lookup_tcp
 `;
+
+/** Looks up key 0 of map 0 into r0 (r1-r5 clobbered). */
+const LOOKUP_KEY0 = `r1 = 0
+*(u32 *)(r10 -4) = r1
+r2 = r10
+r2 += -4
+r1 = map[id:0]
+call bpf_map_lookup_elem
+`;
+/** An array of one 16-byte value. */
+const ARRAY16 = { type: "array", key_size: 4, value_size: 16, max_entries: 1 };
+/** Instructions that touch nothing the programs use: enough for the kernel to take a checkpoint. */
+const PAD = "r9 = 0\n".repeat(8);
 
 /** A hash map whose 16-byte value holds a bpf_spin_lock at offset 4. */
 const LOCK_MAP = { type: "hash", key_size: 4, value_size: 16, max_entries: 4, spin_lock_off: 4 };
@@ -267,6 +282,42 @@ exit`,
     ],
     expect: "LD_ABS is only allowed in functions that return 'int'.",
   },
+  {
+    name: "an atomic fetch into its own address register",
+    type: "sched_cls",
+    asm: `${LOOKUP_KEY0}if r0 == 0 goto out\nr0 = atomic_xchg((u32 *)(r0 +12), r0)\nout:\nr0 = 0\nexit`,
+    maps: [ARRAY16],
+    expect: "misaligned access off (0x0; 0xffffffffffffffff)+0+12 size 4",
+  },
+  {
+    name: "a ring buffer record of 2^32 bytes (the size wraps to 0)",
+    type: "sched_cls",
+    asm: `r1 = map[id:0]\nr2 = 1\nr2 <<= 32\nr3 = 0\ncall bpf_ringbuf_reserve\nif r0 == 0 goto out\nr1 = 0\n*(u64 *)(r0 +0) = r1\nr1 = r0\nr2 = 0\ncall bpf_ringbuf_discard\nout:\nr0 = 0\nexit`,
+    maps: [{ type: "ringbuf", key_size: 0, value_size: 0, max_entries: 4096 }],
+    expect: "invalid access to memory, mem_size=0 off=0 size=8",
+  },
+  // Precision tracking: a checkpoint compares by value only the scalars a check relied on.
+  {
+    name: "precision: a bound learnt through a linked copy keeps both precise",
+    type: "sched_cls",
+    asm: `call bpf_get_prandom_u32\nr7 = r0\ncall bpf_get_prandom_u32\n${PAD}if r0 > 10 goto a\nr8 = r7\ngoto b\na:\nr8 = r0\nb:\n${PAD}if r7 > 4 goto out\n${LOOKUP_KEY0}if r0 == 0 goto out\nr0 += r8\nr0 = *(u8 *)(r0 +0)\nout:\nr0 = 0\nexit`,
+    maps: [ARRAY16],
+    expect: "math between map_value pointer and register with unbounded min value is not allowed",
+  },
+  {
+    name: "precision: a constant spilled on one path and filled later is compared",
+    type: "sched_cls",
+    asm: `call bpf_get_prandom_u32\n${PAD}if r0 > 10 goto a\nr8 = 1\n*(u64 *)(r10 -16) = r8\ngoto b\na:\nr8 = 100\n*(u64 *)(r10 -16) = r8\nb:\n${PAD}r8 = 0\n${LOOKUP_KEY0}if r0 == 0 goto out\nr8 = *(u64 *)(r10 -16)\nr0 += r8\nr0 = *(u8 *)(r0 +0)\nout:\nr0 = 0\nexit`,
+    maps: [ARRAY16],
+    expect: "invalid access to map value, value_size=16 off=100 size=1",
+  },
+  {
+    name: "precision: constants no check used prune (the kernel's processed count)",
+    type: "socket_filter",
+    asm: `call bpf_get_prandom_u32\n${PAD}if r0 > 10 goto a\nr7 = 1\ngoto b\na:\nr7 = 2\nb:\n${PAD}${PAD}r0 = r7\nexit`,
+    expect: "verified",
+    sameProcessed: true,
+  },
 ];
 
 function caseOf(n: Named) {
@@ -292,6 +343,7 @@ describe("named programs of each rule family, against the kernel", {
       const kernel = k.accepted ? "verified" : `${k.insn}: ${k.errorLine}`;
       const tsbpf = v.accepted ? "verified" : `${v.error?.insn}: ${v.error?.message}`;
       assert.equal(tsbpf, kernel, `expected like ${n.expect}`);
+      if (n.sameProcessed) assert.equal(v.stats.processed, k.stats?.processed, "processed insns");
       if (n.expect === "verified") assert.equal(kernel, "verified", "the example's premise");
       else
         assert.ok(kernel.includes(n.expect.split(" (")[0] as string) || n.expect.includes("..."));

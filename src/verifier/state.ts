@@ -163,10 +163,12 @@ function idsMatch(map: IdMap, old: number, cur: number): boolean {
 }
 
 /** `cur` is safe wherever `old` was proven safe (the kernel's regsafe). */
-function regSafe(old: Reg, now: Reg, ids: IdMap, exact: boolean): boolean {
+function regSafe(old: Reg, now: Reg, ids: IdMap, exact: boolean, precise = true): boolean {
   if (old.type === "not_init") return !exact || now.type === "not_init";
   if (old.type !== now.type) return false;
   if (old.type === "scalar") {
+    // A scalar no check depended on matches any scalar.
+    if (!exact && !precise) return true;
     if (exact) return scalarEqual(old.s, now.s) && idsMatch(ids, old.id, now.id);
     return scalarWithin(old.s, now.s) && (old.id === 0 || idsMatch(ids, old.id, now.id));
   }
@@ -190,7 +192,13 @@ function regSafe(old: Reg, now: Reg, ids: IdMap, exact: boolean): boolean {
   return idsMatch(ids, old.id, now.id) && idsMatch(ids, old.refObjId, now.refObjId);
 }
 
-function slotSafe(old: Slot, now: Slot | undefined, ids: IdMap, exact: boolean): boolean {
+function slotSafe(
+  old: Slot,
+  now: Slot | undefined,
+  ids: IdMap,
+  exact: boolean,
+  precise: boolean,
+): boolean {
   const n = now ?? EMPTY_SLOT;
   for (let i = 0; i < 8; i++) {
     const o = old.bytes[i] as SlotByte;
@@ -207,7 +215,7 @@ function slotSafe(old: Slot, now: Slot | undefined, ids: IdMap, exact: boolean):
   }
   if (old.spilled || n.spilled) {
     if (!old.spilled || !n.spilled) return false;
-    return regSafe(old.spilled, n.spilled, ids, exact);
+    return regSafe(old.spilled, n.spilled, ids, exact, precise);
   }
   return true;
 }
@@ -216,12 +224,15 @@ function slotSafe(old: Slot, now: Slot | undefined, ids: IdMap, exact: boolean):
  * Whether `now` is covered by `old`: every register and stack byte of `now` holds a
  * value `old` allowed. With `exact`, the two must be the same (loop detection).
  * `live(frame)` gives the registers that matter in each frame (others are dead).
+ * `precise` names the scalars of `old` compared by value (src/verifier/precision.ts,
+ * locations frame * 128 + register or frame * 128 + 11 + slot); without it, all are.
  */
 export function statesEqual(
   old: State,
   now: State,
   exact = false,
   live?: (frame: number) => number,
+  precise?: ReadonlySet<number>,
 ): boolean {
   if (old.frames.length !== now.frames.length || old.refs.length !== now.refs.length) return false;
   const ids: IdMap = new Map();
@@ -236,13 +247,21 @@ export function statesEqual(
     const b = now.frames[f] as Frame;
     if (a.callsite !== b.callsite) return false;
     const mask = exact || !live ? 0xffff : live(f);
+    const base = f * 128;
     for (let r = 0; r < a.regs.length; r++)
-      if ((mask >> r) & 1 && !regSafe(a.regs[r] as Reg, b.regs[r] as Reg, ids, exact)) return false;
+      if (
+        (mask >> r) & 1 &&
+        !regSafe(a.regs[r] as Reg, b.regs[r] as Reg, ids, exact, precise?.has(base + r) ?? true)
+      )
+        return false;
     for (let i = 0; i < a.stack.length; i++)
-      if (!slotSafe(a.stack[i] as Slot, b.stack[i], ids, exact)) return false;
+      if (
+        !slotSafe(a.stack[i] as Slot, b.stack[i], ids, exact, precise?.has(base + 11 + i) ?? true)
+      )
+        return false;
     if (exact)
       for (let i = a.stack.length; i < b.stack.length; i++)
-        if (!slotSafe(EMPTY_SLOT, b.stack[i], ids, exact)) return false;
+        if (!slotSafe(EMPTY_SLOT, b.stack[i], ids, exact, true)) return false;
   }
   return true;
 }

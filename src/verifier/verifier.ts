@@ -66,6 +66,15 @@ import {
 import { liveRegisters } from "./liveness.ts";
 import { VerifierLog } from "./log.ts";
 import {
+  type Loc,
+  markAllPrecise,
+  markPrecise,
+  preciseScalars,
+  regLoc,
+  slotLoc,
+  Trail,
+} from "./precision.ts";
+import {
   checkCfg,
   checkSubprogs,
   findSubprogs,
@@ -219,6 +228,8 @@ interface Pending {
   from: number;
   /** The log's length when it was pushed (level 1 rewinds to it). */
   logPos: number;
+  /** The instructions since `parent`, for precision backtracking. */
+  trail: Trail;
 }
 
 /** A state kept at a prune point; `branches` counts paths from it still being explored. */
@@ -232,6 +243,10 @@ interface Checkpoint {
   parent: Checkpoint | null;
   hits: number;
   misses: number;
+  /** The instructions from `parent` up to this checkpoint. */
+  trail: Trail;
+  /** Scalars some check depended on: compared by value when pruning (precision.ts). */
+  precise: Set<Loc>;
 }
 
 /** Program types that may update or delete sockmap/sockhash entries (may_update_sockmap). */
@@ -326,6 +341,8 @@ class Walker {
   live: Uint16Array = new Uint16Array(0);
   state!: State;
   parent: Checkpoint | null = null;
+  /** The instructions the current path ran since `parent`. */
+  trail = new Trail();
   pc = 0;
   /** The register a store is writing (so a spill can link it with its stack slot). */
   spillSource: number | undefined;
@@ -524,6 +541,22 @@ class Walker {
     return ++this.idGen;
   }
 
+  /** Whether the function starting at `insn` is global (precision.ts's Program). */
+  isGlobal(insn: number): boolean {
+    return this.opts.globalFuncs?.has(insn) ?? false;
+  }
+
+  /**
+   * mark_chain_precision: a check of the instruction running now depended on the value
+   * of these registers of the current frame (scalars; others are left alone).
+   */
+  markRegsPrecise(...regs: number[]): void {
+    const frame = this.state.frames.length - 1;
+    const f = this.frame;
+    const locs = regs.filter((r) => f.regs[r]?.type === "scalar").map((r) => regLoc(frame, r));
+    markPrecise(this, locs, frame, this.trail, this.parent, true);
+  }
+
   /** Every register and spilled register of every frame, with a way to replace it. */
   *allRegs(): Generator<[Reg, (r: Reg) => void]> {
     for (const f of this.state.frames) {
@@ -567,6 +600,7 @@ class Walker {
     this.state = state;
     this.pc = pc;
     this.parent = null;
+    this.trail = new Trail();
     for (;;) {
       const ended = this.step();
       if (ended) {
@@ -577,6 +611,7 @@ class Walker {
         this.state = next.state;
         this.pc = next.insn;
         this.parent = next.parent;
+        this.trail = next.trail;
         this.vlog?.popped(next.from, next.logPos);
         this.recorder?.popped(next.state);
       }
@@ -634,6 +669,7 @@ class Walker {
       parent: this.parent,
       from: this.pc,
       logPos: this.vlog?.end ?? 0,
+      trail: this.trail.copy(),
     });
   }
 
@@ -663,6 +699,7 @@ class Walker {
       return true;
     }
     this.lastPc = pc;
+    this.trail.push(pc);
     this.vlog?.insn(pc, insn, this.state);
     this.recorder?.visit(pc, this.state);
     const refused = this.opts.invalid?.get(pc);
@@ -776,11 +813,14 @@ class Walker {
           statesEqual(cp.state, this.state, false, this.liveMask)
         ) {
           cp.hits++;
+          // Its precision marks are not final while it is explored: rely on every scalar.
+          markAllPrecise(this.parent);
           return true;
         }
         // A callback's next iteration: covered by one still being explored is enough.
         if (this.callbackCalls.has(pc) && statesEqual(cp.state, this.state, false, this.liveMask)) {
           cp.hits++;
+          markAllPrecise(this.parent);
           return true;
         }
         if (
@@ -790,8 +830,12 @@ class Walker {
         )
           // Found before this instruction is printed: the log's last instruction is the one before.
           throw new VerifyFailure(this.lastPc, [`infinite loop detected at insn ${pc}`]);
-      } else if (statesEqual(cp.state, this.state, false, this.liveMask)) {
+      } else if (statesEqual(cp.state, this.state, false, this.liveMask, cp.precise)) {
         cp.hits++;
+        // propagate_precision: this path is safe for what `cp`'s checks depended on.
+        const frame = this.state.frames.length - 1;
+        const locs = preciseScalars(cp.state, cp.precise);
+        markPrecise(this, locs, frame, this.trail, this.parent, false);
         return true;
       }
       // A state that keeps missing is unlikely to help: drop it, as the kernel does.
@@ -816,7 +860,10 @@ class Walker {
       parent: this.parent,
       hits: 0,
       misses: 0,
+      trail: this.trail,
+      precise: new Set(),
     };
+    this.trail = new Trail();
     list.push(cp);
     this.explored.set(pc, list);
     this.vlog?.checkpoint(pc, this.state, cp);
@@ -908,7 +955,10 @@ class Walker {
       this.fail(`R${dst} pointer ${ALU_STRING[op]} pointer prohibited`);
     }
     // The kernel marks the scalar of `ptr op reg` precise (its log breaks the line).
-    if (insn.source === "reg") this.vlog?.precise();
+    if (insn.source === "reg") {
+      this.vlog?.precise();
+      this.markRegsPrecise(d.type === "scalar" ? dst : insn.src);
+    }
     // scalar op pointer is checked as pointer op scalar (adjust_ptr_min_max_vals).
     if (d.type === "scalar") {
       this.setReg(dst, this.ptrArith(insn, src, d, true));
@@ -1123,13 +1173,18 @@ class Walker {
       this.fail(
         `BPF_ATOMIC stores into R${insn.dst} ${typeName(base.type, base.flags)} is not allowed`,
       );
-    const old = this.access(insn.dst, base, insn.off, size, "read", undefined, true);
-    this.access(insn.dst, base, insn.off, size, "write", undefined, true);
+    // The register that receives the old value is unknown before the memory is checked
+    // (check_reg_arg DST_OP first): fetching into the address register loses the address.
+    const target = insn.op === "cmpxchg" ? 0 : insn.src;
     if (insn.fetch) {
-      const target = insn.op === "cmpxchg" ? 0 : insn.src;
       this.checkWritable(target);
-      this.setReg(target, this.sized(old.type === "scalar" ? old : UNKNOWN, size, false));
+      this.setReg(target, UNKNOWN);
     }
+    const addr = this.frame.regs[insn.dst] as Reg;
+    const old = this.access(insn.dst, addr, insn.off, size, "read", undefined, true);
+    this.access(insn.dst, addr, insn.off, size, "write", undefined, true);
+    if (insn.fetch)
+      this.setReg(target, this.sized(old.type === "scalar" ? old : UNKNOWN, size, false));
   }
 
   /**
@@ -1418,6 +1473,8 @@ class Walker {
       return;
     }
     const zero = v.type === "scalar" && isConst(v.s) && v.s.umin === 0n;
+    // The zeroed bytes stand for the register's value from now on.
+    if (zero && this.spillSource !== undefined) this.markRegsPrecise(this.spillSource);
     const old = this.slot(f, spi);
     const bytes = old.bytes.map((b) => (b === "r" ? "m" : b)) as SlotByte[];
     const idx = (-a - 1) % 8;
@@ -1440,12 +1497,14 @@ class Walker {
       } else if (!fits) spilled = { ...v, id: 0 };
     }
     this.setSlot(f, spi, { bytes, spilled });
+    this.trail.note({ stack: slotLoc(f.frameno, spi) });
   }
 
   stackRead(f: Frame, spi: number, a: number, size: number): Reg {
     const s = this.slot(f, spi);
     const idx = (-a - 1) % 8;
     if (s.bytes[7] === "r" && s.spilled) {
+      this.trail.note({ stack: slotLoc(f.frameno, spi) });
       let spillSize = 1;
       for (let i = 7; i > 0 && s.bytes[i - 1] === "r"; i--) spillSize++;
       if (size === 8 && spillSize === 8) return s.spilled;
@@ -1506,8 +1565,11 @@ class Walker {
     const s =
       src ?? scalarReg(scalarConst(bits === 64 ? BigInt(insn.imm) : BigInt(insn.imm >>> 0)));
     const taken = this.branchTaken(op, d, s, bits);
-    if (taken !== -1 && (d.type === "scalar" || (src && src.type === "scalar")))
+    if (taken !== -1 && (d.type === "scalar" || (src && src.type === "scalar"))) {
       this.vlog?.precise();
+      this.markRegsPrecise(dst, ...(src ? [insn.src] : []));
+    }
+    this.noteLinked(d, src);
     if (taken === 1) {
       this.pc = target;
       return false;
@@ -1612,6 +1674,28 @@ class Walker {
     } finally {
       this.state = saved;
     }
+  }
+
+  /**
+   * collect_linked_regs: the scalars sharing an id with a jump's operands learn their
+   * bounds from it, so precision backtracking treats them as one.
+   */
+  noteLinked(d: Reg, src: Reg | undefined): void {
+    const ids: number[] = [];
+    if (d.type === "scalar" && d.id) ids.push(d.id);
+    if (src?.type === "scalar" && src.id) ids.push(src.id);
+    if (ids.length === 0) return;
+    const linked: Loc[] = [];
+    this.state.frames.forEach((f, fi) => {
+      f.regs.forEach((r, i) => {
+        if (r.type === "scalar" && ids.includes(r.id)) linked.push(regLoc(fi, i));
+      });
+      f.stack.forEach((sl, spi) => {
+        const r = sl.spilled;
+        if (r?.type === "scalar" && ids.includes(r.id)) linked.push(slotLoc(fi, spi));
+      });
+    });
+    if (linked.length > 1) this.trail.note({ linked });
   }
 
   /** Every register with the same id as `old` (copies of it) learns `s`. */
@@ -1739,6 +1823,8 @@ class Walker {
         this.fail("cannot return stack pointer to the caller");
       if (f.callback) {
         if (r0.type !== "scalar") this.fail("R0 not a scalar value");
+        this.markRegsPrecise(0);
+        this.trail.note({ hard: true });
         if (r0.s.smin < 0n || r0.s.smax > 1n)
           this.fail(
             `At callback return the register R0 has${boundsText(r0.s)} should have been in [0, 1]`,
@@ -1780,6 +1866,7 @@ class Walker {
         `At program exit the register R0 is not a known value (${typeName(r0.type, r0.flags)})`,
       );
     const [lo, hi] = range;
+    this.markRegsPrecise(0);
     if (r0.s.smin < BigInt(lo) || r0.s.smax > BigInt(hi))
       this.fail(
         `At program exit the register R0 has${boundsText(r0.s)} should have been in [${lo}, ${hi}]`,
@@ -1845,12 +1932,18 @@ class Walker {
       rawMem: undefined,
     };
     for (const [i, kind] of proto.args.entries()) this.helperArg(proto, kind, i + 1, meta);
-    if (id === HelperId.tail_call) this.resourceLeak("tail_call");
+    if (id === HelperId.tail_call) {
+      this.resourceLeak("tail_call");
+      // record_func_key: a constant index picks the program the call may be patched to.
+      const key = this.frame.regs[3] as Reg;
+      if (key.type === "scalar" && isConst(key.s)) this.markRegsPrecise(3);
+    }
     if (id === HelperId.get_local_storage) {
       // It cannot fail, so it takes no flags that could make it.
       const flags = this.frame.regs[2] as Reg;
       if (!(flags.type === "scalar" && isConst(flags.s) && flags.s.umin === 0n))
         this.fail("get_local_storage() doesn't support non-zero flags");
+      this.markRegsPrecise(2);
     }
     if (meta.rawMem) {
       // The helper writes that memory: it is no longer what was there.
@@ -1963,7 +2056,12 @@ class Walker {
   callbackCall(proto: HelperProto, meta: CallMeta): void {
     const caller = this.frame;
     // bpf_loop's count decides when the iterations end: the kernel marks it precise.
-    if (proto.name === "bpf_loop") this.vlog?.precise();
+    if (proto.name === "bpf_loop") {
+      this.vlog?.precise();
+      this.markRegsPrecise(1);
+    }
+    // The walk cannot follow values into or out of a callback.
+    this.trail.note({ hard: true });
     const nrLoops = caller.regs[1] as Reg;
     if (BigInt(caller.callbackDepth) < nrLoops.s.umax) {
       const cb = copyState(this.state);
@@ -2030,6 +2128,7 @@ class Walker {
       this.fail("helper access to the packet is not allowed");
     const isNull = reg.type === "scalar" && isConst(reg.s) && reg.s.umin === 0n;
     const mayBeNull = kind === "mem_or_null" || kind === "stack_or_null" || kind === "ctx_or_null";
+    if (isNull && mayBeNull) this.markRegsPrecise(regno);
     if (!(isNull && mayBeNull)) {
       const expected = EXPECTED[kind];
       const base = typeName(reg.type, { ringbuf: reg.flags.ringbuf });
@@ -2119,8 +2218,10 @@ class Walker {
       }
       case "alloc_size":
         if (!isConst(reg.s)) this.fail(`R${regno} is not a known constant'`);
-        meta.memSize = Number(reg.s.umin);
+        // meta->mem_size is an int: a size beyond 32 bits wraps (0x100000000 gives sz=0).
+        meta.memSize = Number(BigInt.asUintN(32, reg.s.umin));
         this.vlog?.precise();
+        this.markRegsPrecise(regno);
         break;
       default:
         break;
@@ -2202,7 +2303,12 @@ class Walker {
     let spill = 0;
     for (let i = off; i >= 0 && st.bytes[i] === "r"; i--) spill++;
     if (spill !== keySize || !isConst(st.spilled.s)) return undefined;
-    if (marksPrecise) this.vlog?.precise();
+    if (marksPrecise) {
+      this.vlog?.precise();
+      const frame = this.stackFrame(reg).frameno;
+      const at = slotLoc(frame, spi);
+      markPrecise(this, [at], this.state.frames.length - 1, this.trail, this.parent, true);
+    }
     return constValue(st.spilled.s);
   }
 
@@ -2225,6 +2331,7 @@ class Walker {
     this.helperMem(regno - 1, mem, Number(umax), kind, zeroOk);
     if (kind === "write" && isConst(reg.s)) meta.rawMem = { regno: regno - 1, size: Number(umax) };
     this.vlog?.precise();
+    this.markRegsPrecise(regno);
   }
 
   /** check_helper_mem_access. */
@@ -2255,8 +2362,10 @@ class Walker {
         return;
       }
       default:
-        if (zeroOk && size === 0 && reg.type === "scalar" && isConst(reg.s) && reg.s.umin === 0n)
+        if (zeroOk && size === 0 && reg.type === "scalar" && isConst(reg.s) && reg.s.umin === 0n) {
+          this.markRegsPrecise(regno);
           return;
+        }
         this.fail(`R${regno} type=${name} expected=fp`);
     }
   }
