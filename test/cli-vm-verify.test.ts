@@ -66,6 +66,17 @@ describe("vm verify", () => {
     const none = await tsbpf("vm", "verify", obj, "name", "nope");
     assert.equal(none.code, 255);
     assert.match(none.stderr, /no program named nope/);
+    // `type` sets every program's type (objects whose sections name none need it): these
+    // read __sk_buff fields, which an XDP context does not have.
+    const xdp = await tsbpf("vm", "verify", obj, "type", "xdp");
+    assert.deepEqual(
+      [xdp.code, xdp.stdout],
+      [
+        1,
+        "tc_ingress: insn 1: invalid bpf_context access off=76 size=4\n" +
+          "tc_egress: insn 0: invalid bpf_context access off=80 size=4\n",
+      ],
+    );
   });
 
   test("bad input: a missing file, an unknown type, a case with a bad field", async () => {

@@ -6,8 +6,9 @@
  * 'map_value_or_null'`, exit 1).
  *
  * FILE is a CASE.json (one program as data, src/verifier/case.ts), an ELF object (every
- * program, or `name PROG`; each line then starts with `PROG: `), or assembly text
- * (bpftool or LLVM syntax; `type` names its program type, socket_filter by default).
+ * program, or `name PROG`; each line then starts with `PROG: `; `type` sets every
+ * program's type, as bpftool's does), or assembly text (bpftool or LLVM syntax; `type`
+ * names its program type, socket_filter by default).
  *
  * `explain` prints, before the verdict, each instruction beside the state the verifier
  * holds for the registers it uses, and for a rejection the path and branches that reach
@@ -36,7 +37,7 @@ import { reason } from "../objects/selectors.ts";
 
 interface Options {
   name?: string;
-  type?: number;
+  type?: ProgType;
   logLevel?: 0 | 1 | 2;
   explain?: boolean;
 }
@@ -134,6 +135,15 @@ export async function vmVerify(ctx: Context, args: Args): Promise<void> {
       spec = loadCollectionSpec(bytes);
     } catch (e) {
       throw new CliError(`failed to read ${file}: ${reason(e)}`);
+    }
+    // `type` sets every program's type, as bpftool's does: objects whose section names
+    // predate libbpf's (cilium's "2/1", "from-container") name none.
+    if (o.type !== undefined) {
+      const type = o.type;
+      const programs = Object.fromEntries(
+        Object.entries(spec.programs).map(([name, p]) => [name, { ...p, type }]),
+      );
+      spec = { ...spec, programs };
     }
     const { cases, skipped } = objectCases(spec, file);
     const wanted = o.name === undefined ? cases : cases.filter((c) => c.case.name === o.name);

@@ -23,7 +23,8 @@ function help(ctx: Context): void {
       "       ENGINE := { jit | interpret } (default jit: compiled to JavaScript, or\n" +
       "                 interpreted where the JIT refuses the program)\n" +
       "       verify: the kernel's verdict without a kernel (as root would get it): FILE is a\n" +
-      "               CASE.json, an ELF object or assembly text (TYPE: socket_filter by default);\n" +
+      "               CASE.json, an ELF object (TYPE: every program's type, as bpftool's) or\n" +
+      "               assembly text (TYPE: socket_filter by default);\n" +
       "               log_level prints the kernel's log text, explain each instruction beside\n" +
       "               the verifier's state and, for a rejection, the path and where the\n" +
       "               offending register was set\n" +
