@@ -318,6 +318,13 @@ exit`,
     expect: "verified",
     sameProcessed: true,
   },
+  {
+    name: "precision: a spilled scalar and eight unknown stack bytes prune each other",
+    type: "socket_filter",
+    asm: `call bpf_get_prandom_u32\nr0 = -r0\n${PAD}if r0 > 10 goto a\n*(u64 *)(r10 -8) = r0\ngoto b\na:\n*(u32 *)(r10 -8) = r0\n*(u32 *)(r10 -4) = r0\nb:\n${PAD}${PAD}r0 = *(u64 *)(r10 -8)\nr0 = 0\nexit`,
+    expect: "verified",
+    sameProcessed: true,
+  },
 ];
 
 function caseOf(n: Named) {

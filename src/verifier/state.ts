@@ -200,6 +200,13 @@ function slotSafe(
   precise: boolean,
 ): boolean {
   const n = now ?? EMPTY_SLOT;
+  if (!exact) {
+    // scalar_reg_for_stack: eight bytes of unknown data read as an unknown scalar, so
+    // they compare with a 64-bit scalar spill as that register would.
+    const a = slotScalar(old);
+    const b = slotScalar(n);
+    if (a && b) return regSafe(a, b, ids, false, precise);
+  }
   for (let i = 0; i < 8; i++) {
     const o = old.bytes[i] as SlotByte;
     const c = n.bytes[i] as SlotByte;
@@ -207,17 +214,22 @@ function slotSafe(
       if (exact && c !== "?") return false;
       continue;
     }
-    if (o === "m" && !exact) {
-      if (c === "?") return false;
-      continue;
-    }
+    // Root may read any stack byte (allow_uninit_stack): unknown data in the old state
+    // covers whatever the current one holds there.
+    if (o === "m" && !exact) continue;
     if (o !== c) return false;
   }
-  if (old.spilled || n.spilled) {
-    if (!old.spilled || !n.spilled) return false;
+  if (old.bytes[7] === "r" && old.spilled) {
+    if (!n.spilled) return false;
     return regSafe(old.spilled, n.spilled, ids, exact, precise);
   }
-  return true;
+  return exact ? !n.spilled : true;
+}
+
+/** A slot as one scalar: a 64-bit scalar spill, or eight bytes of unknown data. */
+function slotScalar(s: Slot): Reg | undefined {
+  if (s.bytes.every((b) => b === "r")) return s.spilled?.type === "scalar" ? s.spilled : undefined;
+  return s.bytes.every((b) => b === "m") ? UNKNOWN : undefined;
 }
 
 /**
