@@ -325,6 +325,19 @@ exit`,
     expect: "verified",
     sameProcessed: true,
   },
+  {
+    name: "stack liveness: a slot read through a copy of the frame pointer stays live",
+    type: "socket_filter",
+    asm: `r6 = r1\ncall bpf_get_prandom_u32\n${PAD}if r0 > 10 goto a\n*(u64 *)(r10 -16) = r6\ngoto b\na:\n*(u64 *)(r10 -16) = r0\nb:\n${PAD}${PAD}r1 = r10\nr1 += -16\nr1 = *(u64 *)(r1 +0)\nr0 = *(u32 *)(r1 +0)\nr0 = 0\nexit`,
+    expect: "R1 invalid mem access 'scalar'",
+  },
+  {
+    name: "stack liveness: a slot written before it is read again is not compared",
+    type: "socket_filter",
+    asm: `r6 = r1\ncall bpf_get_prandom_u32\n${PAD}if r0 > 10 goto a\n*(u64 *)(r10 -16) = r6\ngoto b\na:\n*(u64 *)(r10 -16) = r0\nb:\n${PAD}${PAD}r1 = 0\n*(u64 *)(r10 -16) = r1\nr0 = *(u64 *)(r10 -16)\nr0 = 0\nexit`,
+    expect: "verified",
+    sameProcessed: true,
+  },
 ];
 
 function caseOf(n: Named) {

@@ -52,6 +52,7 @@ export {
   type VerifyStats,
   verify,
 } from "./verifier.ts";
+export { type KernelWording, reword, wordingFor } from "./wording.ts";
 
 /** The func_info options of {@link VerifyOptions} for a program's functions. */
 export function funcOptions(
@@ -69,7 +70,7 @@ export function funcOptions(
 /** Verifies a {@link VerifierCase} (a program as data, see case.ts). */
 export function verifyCase(
   c: VerifierCase,
-  opts: Pick<VerifyOptions, "logLevel" | "states"> = {},
+  opts: Pick<VerifyOptions, "logLevel" | "states" | "kernel"> = {},
 ): VerifyResult {
   return verifyBytes(c.insns, {
     progType: c.progType,

@@ -53,22 +53,33 @@ function useDef(insn: Instruction): [number, number] {
   }
 }
 
-/** Live registers before each slot (a bit mask per slot; 0 for the second slot of lddw). */
-export function liveRegisters(slots: Slots): Uint16Array {
-  const n = slots.length;
-  const use = new Uint16Array(n);
-  const def = new Uint16Array(n);
+/**
+ * Each slot's successors within its function: a call goes on at the next instruction,
+ * an exit has none.
+ */
+export function successors(slots: Slots): number[][] {
   const succ: number[][] = [];
-  for (let pc = 0; pc < n; pc++) {
+  for (let pc = 0; pc < slots.length; pc++) {
     const i = slots[pc];
-    succ.push([]);
+    const s: number[] = [];
+    succ.push(s);
     if (!i) continue;
-    [use[pc], def[pc]] = useDef(i);
     const next = pc + (i.bytes === 16 ? 2 : 1);
-    const s = succ[pc] as number[];
     if (i.kind === "goto") s.push(jumpTarget(i, pc));
     else if (i.kind === "jump" || i.kind === "may_goto") s.push(next, jumpTarget(i, pc));
     else if (i.kind !== "exit") s.push(next);
+  }
+  return succ;
+}
+
+/** Live registers before each slot (a bit mask per slot; 0 for the second slot of lddw). */
+export function liveRegisters(slots: Slots, succ: number[][] = successors(slots)): Uint16Array {
+  const n = slots.length;
+  const use = new Uint16Array(n);
+  const def = new Uint16Array(n);
+  for (let pc = 0; pc < n; pc++) {
+    const i = slots[pc];
+    if (i) [use[pc], def[pc]] = useDef(i);
   }
   const live = new Uint16Array(n + 2);
   for (let changed = true; changed; ) {

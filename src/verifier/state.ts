@@ -238,6 +238,8 @@ function slotScalar(s: Slot): Reg | undefined {
  * `live(frame)` gives the registers that matter in each frame (others are dead).
  * `precise` names the scalars of `old` compared by value (src/verifier/precision.ts,
  * locations frame * 128 + register or frame * 128 + 11 + slot); without it, all are.
+ * `topSlotLive(i)` says whether slot i of the top frame may still be read
+ * (src/verifier/stack-liveness.ts); without it, every slot is compared.
  */
 export function statesEqual(
   old: State,
@@ -245,6 +247,7 @@ export function statesEqual(
   exact = false,
   live?: (frame: number) => number,
   precise?: ReadonlySet<number>,
+  topSlotLive?: (spi: number) => boolean,
 ): boolean {
   if (old.frames.length !== now.frames.length || old.refs.length !== now.refs.length) return false;
   const ids: IdMap = new Map();
@@ -266,11 +269,13 @@ export function statesEqual(
         !regSafe(a.regs[r] as Reg, b.regs[r] as Reg, ids, exact, precise?.has(base + r) ?? true)
       )
         return false;
-    for (let i = 0; i < a.stack.length; i++)
-      if (
-        !slotSafe(a.stack[i] as Slot, b.stack[i], ids, exact, precise?.has(base + 11 + i) ?? true)
-      )
-        return false;
+    // A slot of the running function that nothing reads from here on is not compared.
+    const slotLive = !exact && f === old.frames.length - 1 ? topSlotLive : undefined;
+    for (let i = 0; i < a.stack.length; i++) {
+      if (slotLive && !slotLive(i)) continue;
+      const p = precise?.has(base + 11 + i) ?? true;
+      if (!slotSafe(a.stack[i] as Slot, b.stack[i], ids, exact, p)) return false;
+    }
     if (exact)
       for (let i = a.stack.length; i < b.stack.length; i++)
         if (!slotSafe(EMPTY_SLOT, b.stack[i], ids, exact, true)) return false;

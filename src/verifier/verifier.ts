@@ -63,7 +63,7 @@ import {
   helperProto,
   mapAllowsHelper,
 } from "./helper-protos.ts";
-import { liveRegisters } from "./liveness.ts";
+import { liveRegisters, successors } from "./liveness.ts";
 import { VerifierLog } from "./log.ts";
 import {
   type Loc,
@@ -82,6 +82,7 @@ import {
   type Slots,
   toSlots,
 } from "./program.ts";
+import { StackLiveness } from "./stack-liveness.ts";
 import {
   copyState,
   cur,
@@ -108,6 +109,7 @@ import {
   type Visit,
 } from "./states.ts";
 import { type BaseType, isPacketPointer, typeName } from "./types.ts";
+import { type KernelWording, reword } from "./wording.ts";
 
 /** A map the program's `lddw` instructions refer to by index (imm of BPF_PSEUDO_MAP_FD/VALUE). */
 export interface VerifierMap {
@@ -156,6 +158,11 @@ export interface VerifyOptions {
    * limits. Off by default (it costs a copy of the state per instruction walked).
    */
   readonly states?: boolean | StatesOptions;
+  /**
+   * Word the error line as this kernel's verifier does (default "6.18"; the verdict
+   * follows 6.18 either way). See src/verifier/wording.ts.
+   */
+  readonly kernel?: KernelWording;
 }
 
 /** The kernel's statistics line: `processed N insns (limit 1000000) max_states_per_insn ...`. */
@@ -339,6 +346,8 @@ class Walker {
   /** The pointer type each load/store instruction used (the kernel's insn_aux ptr_type). */
   readonly ptrTypes = new Map<number, string>();
   live: Uint16Array = new Uint16Array(0);
+  /** Which stack slots of the running function later instructions may read. */
+  stackLive = new StackLiveness([]);
   state!: State;
   parent: Checkpoint | null = null;
   /** The instructions the current path ran since `parent`. */
@@ -400,7 +409,9 @@ class Walker {
     this.abnormalReturns();
     this.resolveLdImm64();
     checkCfg(this.slots, this.subprogs);
-    this.live = liveRegisters(this.slots);
+    const succ = successors(this.slots);
+    this.live = liveRegisters(this.slots, succ);
+    this.stackLive = new StackLiveness(succ);
     for (let pc = 0; pc < this.slots.length; pc++) {
       const i = this.slots[pc];
       if (!i) continue;
@@ -438,6 +449,7 @@ class Walker {
    */
   globalCall(target: number, args: number): boolean {
     const caller = this.frame;
+    this.stackLive.readAll();
     const index = this.subprogs.indexOf(target);
     for (let r = 1; r <= args; r++)
       if ((caller.regs[r] as Reg).type !== "scalar")
@@ -700,6 +712,7 @@ class Walker {
     }
     this.lastPc = pc;
     this.trail.push(pc);
+    this.stackLive.begin(pc);
     this.vlog?.insn(pc, insn, this.state);
     this.recorder?.visit(pc, this.state);
     const refused = this.opts.invalid?.get(pc);
@@ -830,7 +843,11 @@ class Walker {
         )
           // Found before this instruction is printed: the log's last instruction is the one before.
           throw new VerifyFailure(this.lastPc, [`infinite loop detected at insn ${pc}`]);
-      } else if (statesEqual(cp.state, this.state, false, this.liveMask, cp.precise)) {
+      } else if (
+        statesEqual(cp.state, this.state, false, this.liveMask, cp.precise, (spi) =>
+          this.stackLive.isLive(pc, spi),
+        )
+      ) {
         cp.hits++;
         // propagate_precision: this path is safe for what `cp`'s checks depended on.
         const frame = this.state.frames.length - 1;
@@ -1394,6 +1411,8 @@ class Walker {
     }
     const f = this.stackFrame(reg);
     if (-min > f.stackDepth) f.stackDepth = -min;
+    if (f === this.frame && what.includes("read"))
+      this.stackLive.read(Math.floor(-max / 8), Math.floor((-min - 1) / 8));
     return [min, max];
   }
 
@@ -1461,6 +1480,7 @@ class Walker {
       this.setSlot(f, spi, { bytes });
       return;
     }
+    if (aligned && size === 8 && f === this.frame) this.stackLive.wrote(spi);
     if (aligned && v.type === "scalar") {
       this.spill(f, spi, v, size);
       return;
@@ -1793,6 +1813,7 @@ class Walker {
     if (this.state.frames.length >= MAX_CALL_FRAMES)
       this.fail(`the call stack of ${this.state.frames.length + 1} frames is too deep`);
     const caller = this.frame;
+    this.stackLive.readAll();
     const regs: Reg[] = Array.from({ length: 11 }, () => NOT_INIT);
     for (let r = 1; r <= 5; r++) regs[r] = caller.regs[r] as Reg;
     const frameno = this.state.frames.length;
@@ -2062,6 +2083,7 @@ class Walker {
     }
     // The walk cannot follow values into or out of a callback.
     this.trail.note({ hard: true });
+    this.stackLive.readAll();
     const nrLoops = caller.regs[1] as Reg;
     if (BigInt(caller.callbackDepth) < nrLoops.s.umax) {
       const cb = copyState(this.state);
@@ -2545,7 +2567,8 @@ export function verify(insns: readonly Instruction[], opts: VerifyOptions): Veri
     if (!(e instanceof VerifyFailure)) throw e;
     // The error line is the first of the block (a second line, when there is one, is
     // the general consequence: "R0 min value is outside of the allowed memory range").
-    error = { message: e.lines[0] as string, lines: e.lines, insn: e.insn };
+    const lines = opts.kernel ? reword(e.lines, opts.kernel) : e.lines;
+    error = { message: lines[0] as string, lines, insn: e.insn };
     w.vlog?.lines(e.lines);
   }
   const stats: VerifyStats = {
