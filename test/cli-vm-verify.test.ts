@@ -26,6 +26,15 @@ describe("vm verify", () => {
       [bad.code, bad.stdout],
       [1, "insn 0: invalid read from stack R10 off=-520 size=8\n"],
     );
+    // `kernel` words the line as an older kernel does (6.1 prints a known offset as a tnum).
+    const mis = file("mis.s", "r1 = r10\nr1 += -100\nr0 = *(u64 *)(r1 +0)\nexit\n");
+    const m18 = await tsbpf("vm", "verify", mis);
+    assert.equal(m18.stdout, "insn 2: misaligned stack access off 0+-100+0 size 8\n");
+    const m61 = await tsbpf("vm", "verify", mis, "kernel", "6.1");
+    assert.equal(m61.stdout, "insn 2: misaligned stack access off (0x0; 0x0)+-100+0 size 8\n");
+    const old = await tsbpf("vm", "verify", mis, "kernel", "5.4");
+    assert.equal(old.code, 255);
+    assert.match(old.stderr, /kernel 5\.4: tsbpf words messages as 6\.1, 6\.12 or 6\.18/);
     const xdp = await tsbpf("vm", "verify", file("x.s", "r0 = r1\nexit\n"), "type", "cgroup_skb");
     assert.equal(
       xdp.stdout,

@@ -15,7 +15,7 @@
 import { decodeInstruction, type Instruction, InvalidInstructionError } from "../isa/index.ts";
 import type { CaseFunc, VerifierCase } from "./case.ts";
 import { type ExplainOptions, formatExplanation } from "./explain.ts";
-import { kernelKnowsOpcode, reservedFieldsMessage } from "./opcodes.ts";
+import { kernelKnowsOpcode, knownTo61, reservedFieldsMessage } from "./opcodes.ts";
 import { type VerifyOptions, type VerifyResult, verify } from "./verifier.ts";
 
 export {
@@ -90,9 +90,15 @@ export function verifyCase(
  */
 export function verifyBytes(bytes: Uint8Array, opts: VerifyOptions): VerifyResult {
   const empty = { processed: 0, maxStatesPerInsn: 0, totalStates: 0, peakStates: 0 };
+  const v61 = opts.kernel === "6.1";
   for (let at = 0; at + 8 <= bytes.length; at += 8) {
     const code = bytes[at] as number;
-    if (!kernelKnowsOpcode(code)) {
+    // Linux 6.1 predates ISA v4 (6.6): sign-extending loads fail its first pass.
+    if (v61 && (code & 7) === 0x01 && ((code & 0xe0) !== 0x60 || readImm(bytes, at) !== 0)) {
+      const message = "BPF_LDX uses reserved fields";
+      return { accepted: false, error: { message, lines: [message] }, log: message, stats: empty };
+    }
+    if (!kernelKnowsOpcode(code) || (v61 && !knownTo61(code))) {
       const message = `unknown opcode ${code.toString(16).padStart(2, "0")}`;
       return { accepted: false, error: { message, lines: [message] }, log: message, stats: empty };
     }
@@ -118,15 +124,25 @@ export function verifyBytes(bytes: Uint8Array, opts: VerifyOptions): VerifyResul
           stats: empty,
         };
       }
-      const imm = new DataView(bytes.buffer, bytes.byteOffset + at + 4, 4).getInt32(0, true);
-      invalid.set(at / 8, reservedFieldsMessage(code, imm));
+      invalid.set(at / 8, reservedFieldsMessage(code, readImm(bytes, at)));
       // Stand-in the walk refuses when it reaches it (same size, so jumps still land).
       insns.push(placeholder(bytes, at));
       at += 8;
     }
   }
+  if (v61)
+    // ISA v4's signed division and sign-extending moves: fields 6.1 reserves.
+    for (let i = 0, pc = 0; i < insns.length; pc += (insns[i] as Instruction).bytes / 8, i++) {
+      const insn = insns[i] as Instruction;
+      if (insn.kind !== "alu" || invalid.has(pc)) continue;
+      if (insn.op === "movsx") invalid.set(pc, "BPF_MOV uses reserved fields");
+      if (insn.op === "sdiv" || insn.op === "smod") invalid.set(pc, "BPF_ALU uses reserved fields");
+    }
   return verify(insns, { ...opts, invalid });
 }
+
+const readImm = (bytes: Uint8Array, at: number) =>
+  new DataView(bytes.buffer, bytes.byteOffset + at + 4, 4).getInt32(0, true);
 
 /**
  * Verifies a case while recording states, and explains the verdict for a learner (see

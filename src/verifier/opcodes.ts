@@ -29,6 +29,12 @@ add(0x18, 0x30, 0x28, 0x20, 0x50, 0x48, 0x40, 0xc2);
 /** Whether the kernel knows opcode `code` at all. */
 export const kernelKnowsOpcode = (code: number): boolean => table[code] === 1;
 
+/** ISA v4's new opcodes (Linux 6.6), and may_goto (6.9): 64-bit byte swap, gotol. */
+const AFTER_61 = new Set([0xd7, 0x06, 0xe5]);
+
+/** Whether Linux 6.1 knows opcode `code` (one 6.18 knows). */
+export const knownTo61 = (code: number): boolean => !AFTER_61.has(code);
+
 /** The kernel's message for a known opcode whose other fields it refuses. */
 export function reservedFieldsMessage(code: number, imm: number): string {
   const cls = code & 7;

@@ -109,7 +109,7 @@ import {
   type Visit,
 } from "./states.ts";
 import { type BaseType, isPacketPointer, typeName } from "./types.ts";
-import { type KernelWording, reword } from "./wording.ts";
+import { type KernelWording, olderThan618, reword } from "./wording.ts";
 
 /** A map the program's `lddw` instructions refer to by index (imm of BPF_PSEUDO_MAP_FD/VALUE). */
 export interface VerifierMap {
@@ -1391,7 +1391,15 @@ class Walker {
     return this.state.frames[reg.frameno] as Frame;
   }
 
-  stackBounds(regno: number, reg: Reg, off: number, size: number, what: string): [number, number] {
+  /** check_stack_access_within_bounds; `reads`: the access reads the bytes (stack liveness). */
+  stackBounds(
+    regno: number,
+    reg: Reg,
+    off: number,
+    size: number,
+    what: string,
+    reads: boolean,
+  ): [number, number] {
     let min: number;
     let max: number;
     if (isConst(reg.s)) {
@@ -1411,7 +1419,7 @@ class Walker {
     }
     const f = this.stackFrame(reg);
     if (-min > f.stackDepth) f.stackDepth = -min;
-    if (f === this.frame && what.includes("read"))
+    if (f === this.frame && reads)
       this.stackLive.read(Math.floor(-max / 8), Math.floor((-min - 1) / 8));
     return [min, max];
   }
@@ -1430,6 +1438,7 @@ class Walker {
       off,
       size,
       kind === "read" ? " read from" : " write to",
+      kind === "read",
     );
     const f = this.stackFrame(reg);
     this.vlog?.touchStack(min, isConst(reg.s) ? min + 1 : max);
@@ -2380,7 +2389,13 @@ class Walker {
         this.memRegion(regno, reg, reg.off, size, reg.memSize, zeroOk);
         return;
       case "stack": {
-        this.stackBounds(regno, reg, reg.off, size, kind === "read" ? " read from" : " write to");
+        // Before 6.18 the kernel did not tell a helper's reads from its writes.
+        const what = olderThan618(this.opts.kernel)
+          ? " indirect access to"
+          : kind === "read"
+            ? " read from"
+            : " write to";
+        this.stackBounds(regno, reg, reg.off, size, what, kind === "read");
         return;
       }
       default:

@@ -17,6 +17,11 @@ export function wordingFor(release: string): KernelWording | undefined {
   return v === "6.1" || v === "6.12" || v === "6.18" ? v : undefined;
 }
 
+/** Whether `kernel` is 6.1 or 6.12 (wording some checks choose as they fail). */
+export function olderThan618(kernel: KernelWording | undefined): boolean {
+  return kernel === "6.1" || kernel === "6.12";
+}
+
 /** One difference: a 6.18 line matched by `from`, rewritten for older kernels. */
 interface Rule {
   /** The kernels (older than 6.18) that word it this way. */
@@ -25,18 +30,38 @@ interface Rule {
   readonly to: string | ((...groups: string[]) => string);
 }
 
-const RULES: readonly Rule[] = [];
+const hexTnum = (n: string) => `(0x${BigInt.asUintN(64, BigInt(n)).toString(16)}; 0x0)`;
 
-/** The error lines of a rejection as `kernel` words them (6.18's unchanged). */
+const RULES: readonly Rule[] = [
+  // A memory argument: 6.1 accepts (and lists) fewer pointer types.
+  {
+    kernels: ["6.1"],
+    from: /expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_$/,
+    to: "expected=fp, pkt, pkt_meta, map_key, map_value",
+  },
+  // 6.1 prints a known variable offset as a tnum, 6.18 as its value.
+  {
+    kernels: ["6.1"],
+    from: /^misaligned (packet access off 2\+|(?:\S+ )?access off )(-?\d+)\+/,
+    to: (lead, n) => `misaligned ${lead}${hexTnum(n as string)}+`,
+  },
+  // 6.1 names ring buffer memory by how it was allocated.
+  { kernels: ["6.1"], from: /ringbuf_mem/g, to: "alloc_mem" },
+];
+
+/** The error lines of a rejection as `kernel` words them (each rule in turn; 6.18's unchanged). */
 export function reword(lines: readonly string[], kernel: KernelWording): string[] {
   if (kernel === "6.18") return [...lines];
   return lines.map((line) => {
+    let out = line;
     for (const r of RULES) {
-      if (!r.kernels.includes(kernel) || !r.from.test(line)) continue;
-      return typeof r.to === "string"
-        ? line.replace(r.from, r.to)
-        : line.replace(r.from, (...a) => (r.to as (...g: string[]) => string)(...a.slice(1)));
+      if (!r.kernels.includes(kernel)) continue;
+      const to = r.to;
+      out =
+        typeof to === "string"
+          ? out.replace(r.from, to)
+          : out.replace(r.from, (...a: string[]) => to(...a.slice(1)));
     }
-    return line;
+    return out;
   });
 }

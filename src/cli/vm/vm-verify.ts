@@ -1,6 +1,6 @@
 /**
- * `tsbpf vm verify FILE [name PROG] [type TYPE] [log_level 1|2] [explain]`: tsbpf's verifier on
- * a program, without a kernel: the verdict Linux would give as root, printed the way
+ * `tsbpf vm verify FILE [name PROG] [type TYPE] [kernel VERSION] [log_level 1|2] [explain]`:
+ * tsbpf's verifier on a program, without a kernel: the verdict Linux would give as root, printed the way
  * `tsbpf prog load CASE.json` prints the kernel's — `verified` (exit 0) or the
  * verifier's error line with its instruction (`insn 7: R0 invalid mem access
  * 'map_value_or_null'`, exit 1).
@@ -9,6 +9,9 @@
  * program, or `name PROG`; each line then starts with `PROG: `; `type` sets every
  * program's type, as bpftool's does), or assembly text (bpftool or LLVM syntax; `type`
  * names its program type, socket_filter by default).
+ *
+ * `kernel 6.1|6.12|6.18` words the error line as that kernel's verifier does (the verdict
+ * follows 6.18's rules either way; src/verifier/wording.ts).
  *
  * `explain` prints, before the verdict, each instruction beside the state the verifier
  * holds for the registers it uses, and for a rejection the path and branches that reach
@@ -22,12 +25,14 @@ import {
   CaseError,
   explain,
   explainCase,
+  type KernelWording,
   parseCase,
   type VerifierCase,
   type VerifyResult,
   verdictLine,
   verify,
   verifyCase,
+  wordingFor,
 } from "../../verifier/index.ts";
 import { objectCases } from "../../verifier/object-cases.ts";
 import { type Args, parseU32 } from "../args.ts";
@@ -40,6 +45,7 @@ interface Options {
   type?: ProgType;
   logLevel?: 0 | 1 | 2;
   explain?: boolean;
+  kernel?: KernelWording;
 }
 
 function parseOptions(args: Args): Options {
@@ -57,13 +63,18 @@ function parseOptions(args: Args): Options {
       const t = Object.values(ProgType).find((v) => progTypeName(v) === value);
       if (t === undefined || t === 0) throw new CliError(`type ${value}: not a program type`);
       o.type = t;
+    } else if (word === "kernel") {
+      const k = wordingFor(value);
+      if (!k || k !== value)
+        throw new CliError(`kernel ${value}: tsbpf words messages as 6.1, 6.12 or 6.18`);
+      o.kernel = k;
     } else if (word === "log_level") {
       const n = parseU32(value);
       if (n !== 1 && n !== 2) throw new CliError(`log_level ${value}: expected 1 or 2`);
       o.logLevel = n;
     } else
       throw new CliError(
-        `'${word}' is not an option of 'vm verify': name, type, log_level or explain`,
+        `'${word}' is not an option of 'vm verify': name, type, kernel, log_level or explain`,
       );
   }
   return o;
@@ -113,7 +124,10 @@ export async function vmVerify(ctx: Context, args: Args): Promise<void> {
   } catch (e) {
     throw new CliError(`failed to open ${file}: ${reason(e)}`);
   }
-  const opts = logLevel ? { logLevel: logLevel as 1 | 2 } : {};
+  const opts = {
+    ...(logLevel ? { logLevel: logLevel as 1 | 2 } : {}),
+    ...(o.kernel ? { kernel: o.kernel } : {}),
+  };
   const results: [string, VerifyResult, string | undefined][] = [];
   const judge = (c: VerifierCase): [VerifyResult, string | undefined] => {
     if (!o.explain) return [verifyCase(c, opts), undefined];

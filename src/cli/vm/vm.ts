@@ -12,7 +12,7 @@ function help(ctx: Context): void {
     `Usage: ${b} run [--mem HEX] [--elf] [ENGINE] < PROGRAM\n` +
       `       ${b} run OBJ PROG data_in FILE [data_out FILE|-] [ctx_in FILE [ctx_out FILE|-]] [repeat N] [ENGINE]\n` +
       `       ${b} load OBJ\n` +
-      `       ${b} verify FILE [name PROG] [type TYPE] [log_level 1|2] [explain]\n` +
+      `       ${b} verify FILE [name PROG] [type TYPE] [kernel VERSION] [log_level 1|2] [explain]\n` +
       `       ${b} dump jited OBJ PROG\n` +
       `       ${b} help\n` +
       "\n" +
@@ -24,7 +24,8 @@ function help(ctx: Context): void {
       "                 interpreted where the JIT refuses the program)\n" +
       "       verify: the kernel's verdict without a kernel (as root would get it): FILE is a\n" +
       "               CASE.json, an ELF object (TYPE: every program's type, as bpftool's) or\n" +
-      "               assembly text (TYPE: socket_filter by default);\n" +
+      "               assembly text (TYPE: socket_filter by default); kernel words the\n" +
+      "               error line as Linux 6.1, 6.12 or 6.18 (the default) does;\n" +
       "               log_level prints the kernel's log text, explain each instruction beside\n" +
       "               the verifier's state and, for a rejection, the path and where the\n" +
       "               offending register was set\n" +
