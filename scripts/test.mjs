@@ -43,6 +43,7 @@ const before = namesIn(BPFFS);
 const work = mkdtempSync(join(tmpdir(), "tsbpf-test-"));
 const timelinePath = join(work, "timeline.jsonl");
 const preload = resolve(import.meta.dirname, "../test/support/test-timeline.mjs");
+const exitPreload = resolve(import.meta.dirname, "../test/support/test-exit.mjs");
 const r = spawnSync(
   process.execPath,
   [
@@ -52,10 +53,11 @@ const r = spawnSync(
     preload,
     "--test",
     // a test that waits for ever fails after 10 minutes instead of holding up the run,
-    // and a file whose tests are done exits even if a leaked handle (a reader's fd
-    // watch left open by a failed test) would keep its event loop alive
+    // and a file whose tests are done exits even if a leaked handle would keep its event
+    // loop alive (test/support/test-exit.mjs; not --test-force-exit, which lost tests)
     "--test-timeout=600000",
-    "--test-force-exit",
+    "--import",
+    exitPreload,
     ...files,
   ],
   { stdio: "inherit", env: { ...process.env, TSBPF_TEST_TIMELINE: timelinePath } },
