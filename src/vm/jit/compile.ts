@@ -246,7 +246,9 @@ const lit = (v: number): string => (v < 0 ? `(${v})` : `${v}`);
 
 /**
  * The condition of a 64-bit jump `op` between (al, ah) and register (bl, bh), or the
- * immediate `imm` when it is a number (then bl and bh are unused).
+ * immediate `imm` when it is a number (then bl and bh are unused). Written with as few
+ * tokens as JavaScript's precedence allows (V8's parse of the generated code is most of
+ * the compile time): `>>>` binds tighter than the comparisons, `===` tighter than `&&`.
  */
 function cond64(
   op: number,
@@ -266,47 +268,53 @@ function cond64(
     if (imm >= 0) {
       // A non-negative immediate: the high word must be 0 for "below", anything else is "above".
       switch (op) {
+        case 0x10:
+          return `${al} === ${imm} && ${ah} === 0`;
+        case 0x50:
+          return `${al} !== ${imm} || ${ah} !== 0`;
+        case 0x40:
+          return `(${al} & ${imm}) !== 0`;
         case 0x20:
-          return `(${ah} !== 0 || (${al} >>> 0) > ${bu})`;
+          return `${ah} !== 0 || ${al} >>> 0 > ${bu}`;
         case 0x30:
-          return `(${ah} !== 0 || (${al} >>> 0) >= ${bu})`;
+          return `${ah} !== 0 || ${al} >>> 0 >= ${bu}`;
         case 0xa0:
-          return `(${ah} === 0 && (${al} >>> 0) < ${bu})`;
+          return `${ah} === 0 && ${al} >>> 0 < ${bu}`;
         case 0xb0:
-          return `(${ah} === 0 && (${al} >>> 0) <= ${bu})`;
+          return `${ah} === 0 && ${al} >>> 0 <= ${bu}`;
       }
     }
   } else {
-    bu = `(${bl} >>> 0)`;
-    bhu = `(${bh} >>> 0)`;
+    bu = `${bl} >>> 0`;
+    bhu = `${bh} >>> 0`;
   }
   switch (op) {
     case 0x10:
-      return `(${al} === ${bl} && ${ah} === ${bh})`;
+      return `${al} === ${bl} && ${ah} === ${bh}`;
     case 0x50:
-      return `(${al} !== ${bl} || ${ah} !== ${bh})`;
+      return `${al} !== ${bl} || ${ah} !== ${bh}`;
     case 0x40:
-      return `((${al} & ${bl}) !== 0 || (${ah} & ${bh}) !== 0)`;
+      return `(${al} & ${bl}) !== 0 || (${ah} & ${bh}) !== 0`;
     case 0x20:
-      return `((${ah} >>> 0) > ${bhu} || (${ah} === ${bh} && (${al} >>> 0) > ${bu}))`;
+      return `${ah} >>> 0 > ${bhu} || ${ah} === ${bh} && ${al} >>> 0 > ${bu}`;
     case 0x30:
-      return `((${ah} >>> 0) > ${bhu} || (${ah} === ${bh} && (${al} >>> 0) >= ${bu}))`;
+      return `${ah} >>> 0 > ${bhu} || ${ah} === ${bh} && ${al} >>> 0 >= ${bu}`;
     case 0xa0:
-      return `((${ah} >>> 0) < ${bhu} || (${ah} === ${bh} && (${al} >>> 0) < ${bu}))`;
+      return `${ah} >>> 0 < ${bhu} || ${ah} === ${bh} && ${al} >>> 0 < ${bu}`;
     case 0xb0:
-      return `((${ah} >>> 0) < ${bhu} || (${ah} === ${bh} && (${al} >>> 0) <= ${bu}))`;
+      return `${ah} >>> 0 < ${bhu} || ${ah} === ${bh} && ${al} >>> 0 <= ${bu}`;
     case 0x60:
-      return `(${ah} > ${bh} || (${ah} === ${bh} && (${al} >>> 0) > ${bu}))`;
+      return `${ah} > ${bh} || ${ah} === ${bh} && ${al} >>> 0 > ${bu}`;
     case 0x70:
-      return `(${ah} > ${bh} || (${ah} === ${bh} && (${al} >>> 0) >= ${bu}))`;
+      return `${ah} > ${bh} || ${ah} === ${bh} && ${al} >>> 0 >= ${bu}`;
     case 0xc0:
-      return `(${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) < ${bu}))`;
+      return `${ah} < ${bh} || ${ah} === ${bh} && ${al} >>> 0 < ${bu}`;
     default:
-      return `(${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) <= ${bu}))`;
+      return `${ah} < ${bh} || ${ah} === ${bh} && ${al} >>> 0 <= ${bu}`;
   }
 }
 
-/** The condition of a 32-bit jump `op` between int32 `a` and `b`, as JS. */
+/** The condition of a 32-bit jump `op` between int32 `a` and `b`, as JS (see {@link cond64}). */
 function cond32(op: number, a: string, b: string): string {
   switch (op) {
     case 0x10:
@@ -316,13 +324,13 @@ function cond32(op: number, a: string, b: string): string {
     case 0x40:
       return `(${a} & ${b}) !== 0`;
     case 0x20:
-      return `(${a} >>> 0) > (${b} >>> 0)`;
+      return `${a} >>> 0 > ${b} >>> 0`;
     case 0x30:
-      return `(${a} >>> 0) >= (${b} >>> 0)`;
+      return `${a} >>> 0 >= ${b} >>> 0`;
     case 0xa0:
-      return `(${a} >>> 0) < (${b} >>> 0)`;
+      return `${a} >>> 0 < ${b} >>> 0`;
     case 0xb0:
-      return `(${a} >>> 0) <= (${b} >>> 0)`;
+      return `${a} >>> 0 <= ${b} >>> 0`;
     case 0x60:
       return `${a} > ${b}`;
     case 0x70:
@@ -395,18 +403,19 @@ const refresh =
 function shift64(c: number, Ld: string, Hd: string, sh: number): string {
   const low = sh === -1 || (sh > 0 && sh < 32);
   const by = sh < 0 ? "t0" : `${sh}`;
-  const rest = sh < 0 ? (low ? "(32 - t0)" : "(t0 - 32)") : low ? `${32 - sh}` : `${sh - 32}`;
+  const rest = sh < 0 ? (low ? "32 - t0" : "t0 - 32") : low ? `${32 - sh}` : `${sh - 32}`;
+  // Additive operators bind tighter than shifts: `x >>> 32 - t0` is `x >>> (32 - t0)`.
   if (c === 0x67 || c === 0x6f)
     return low
-      ? `${Hd} = (${Hd} << ${by}) | (${Ld} >>> ${rest}); ${Ld} = ${Ld} << ${by};`
+      ? `${Hd} = ${Hd} << ${by} | ${Ld} >>> ${rest}; ${Ld} <<= ${by};`
       : `${Hd} = ${Ld} << ${rest}; ${Ld} = 0;`;
   if (c === 0x77 || c === 0x7f)
     return low
-      ? `${Ld} = (${Ld} >>> ${by}) | (${Hd} << ${rest}); ${Hd} = (${Hd} >>> ${by}) | 0;`
-      : `${Ld} = (${Hd} >>> ${rest}) | 0; ${Hd} = 0;`;
+      ? `${Ld} = ${Ld} >>> ${by} | ${Hd} << ${rest}; ${Hd} = ${Hd} >>> ${by} | 0;`
+      : `${Ld} = ${Hd} >>> ${rest} | 0; ${Hd} = 0;`;
   return low
-    ? `${Ld} = (${Ld} >>> ${by}) | (${Hd} << ${rest}); ${Hd} = ${Hd} >> ${by};`
-    : `${Ld} = ${Hd} >> ${rest}; ${Hd} = ${Hd} >> 31;`;
+    ? `${Ld} = ${Ld} >>> ${by} | ${Hd} << ${rest}; ${Hd} >>= ${by};`
+    : `${Ld} = ${Hd} >> ${rest}; ${Hd} >>= 31;`;
 }
 
 /**
@@ -434,15 +443,21 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     // ---------------- ALU64 ----------------
     case 0x07:
       // A positive immediate carries exactly when the new low word is below it.
+      // (Generated code is written with as few tokens as precedence allows: V8's parse
+      // of it is most of the compile time. `a + b | 0` is `(a + b) | 0`.)
       if (imm > 0)
-        return `${Ld} = (${Ld} + ${imm}) | 0; if ((${Ld} >>> 0) < ${imm}) ${Hd} = (${Hd} + 1) | 0;`;
+        return `${Ld} = ${Ld} + ${imm} | 0; if (${Ld} >>> 0 < ${imm}) ${Hd} = ${Hd} + 1 | 0;`;
       if (imm === 0) return "";
-      return `t0 = (${Ld} + ${BL}) | 0; ${Hd} = (${Hd} + ${BH} + ((t0 >>> 0) < (${Ld} >>> 0) ? 1 : 0)) | 0; ${Ld} = t0;`;
+      return `t0 = ${Ld} + ${BL} | 0; ${Hd} = ${Hd} - 1 + (t0 >>> 0 < ${Ld} >>> 0 ? 1 : 0) | 0; ${Ld} = t0;`;
     case 0x0f:
-      return `t0 = (${Ld} + ${BL}) | 0; ${Hd} = (${Hd} + ${BH} + ((t0 >>> 0) < (${Ld} >>> 0) ? 1 : 0)) | 0; ${Ld} = t0;`;
+      return `t0 = ${Ld} + ${BL} | 0; ${Hd} = ${Hd} + ${BH} + (t0 >>> 0 < ${Ld} >>> 0 ? 1 : 0) | 0; ${Ld} = t0;`;
     case 0x17:
+      // Borrow exactly when the low word is below the immediate's (unsigned).
+      if (imm === 0) return "";
+      return `t0 = ${Ld}; ${Ld} = t0 - ${BL} | 0; ${Hd} = ${Hd} - ${BH} - (t0 >>> 0 < ${imm >>> 0} ? 1 : 0) | 0;`;
     case 0x1f:
-      return `t0 = ${BL}; t1 = ${BH}; t2 = ${Ld}; ${Ld} = (t2 - t0) | 0; ${Hd} = (${Hd} - t1 - ((t2 >>> 0) < (t0 >>> 0) ? 1 : 0)) | 0;`;
+      if (d === s) return `${Ld} = 0; ${Hd} = 0;`;
+      return `t0 = ${Ld}; ${Ld} = t0 - ${Ls} | 0; ${Hd} = ${Hd} - ${Hs} - (t0 >>> 0 < ${Ls} >>> 0 ? 1 : 0) | 0;`;
     case 0x27:
     case 0x2f:
       return `T[0] = ${Ld}; T[1] = ${Hd}; mul64(T, 0, ${BL}, ${BH}); ${Ld} = T[0]; ${Hd} = T[1];`;
@@ -451,15 +466,19 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     case 0x97:
     case 0x9f:
       return `T[0] = ${Ld}; T[1] = ${Hd}; ${off === 1 ? "sdivmod64" : "udivmod64"}(T, 0, ${BL}, ${BH}, ${c >= 0x97}); ${Ld} = T[0]; ${Hd} = T[1];`;
+    // An immediate's high word is 0 or -1: or/xor with 0 and and with -1 keep it.
     case 0x47:
+      return imm < 0 ? `${Ld} |= ${BL}; ${Hd} = -1;` : `${Ld} |= ${BL};`;
     case 0x4f:
-      return `${Ld} = ${Ld} | ${BL}; ${Hd} = ${Hd} | ${BH};`;
+      return `${Ld} |= ${Ls}; ${Hd} |= ${Hs};`;
     case 0x57:
+      return imm < 0 ? `${Ld} &= ${BL};` : `${Ld} &= ${BL}; ${Hd} = 0;`;
     case 0x5f:
-      return `${Ld} = ${Ld} & ${BL}; ${Hd} = ${Hd} & ${BH};`;
+      return `${Ld} &= ${Ls}; ${Hd} &= ${Hs};`;
     case 0xa7:
+      return imm < 0 ? `${Ld} ^= ${BL}; ${Hd} = ~${Hd};` : `${Ld} ^= ${BL};`;
     case 0xaf:
-      return `${Ld} = ${Ld} ^ ${BL}; ${Hd} = ${Hd} ^ ${BH};`;
+      return `${Ld} ^= ${Ls}; ${Hd} ^= ${Hs};`;
     case 0x67:
     case 0x6f:
     case 0x77:
@@ -471,7 +490,7 @@ function emitInsn(g: Gen, pc: number, after: number): string {
         if (sh === 0) return "";
         return shift64(c, Ld, Hd, sh);
       }
-      return `t0 = ${Ls} & 63; if (t0 !== 0) { if (t0 < 32) { ${shift64(c, Ld, Hd, -1)} } else { ${shift64(c, Ld, Hd, -2)} } }`;
+      return `t0 = ${Ls} & 63; if (t0 !== 0) if (t0 < 32) { ${shift64(c, Ld, Hd, -1)} } else { ${shift64(c, Ld, Hd, -2)} }`;
     }
     case 0x87:
       return `t0 = -${Ld} | 0; ${Hd} = (~${Hd} + (t0 === 0 ? 1 : 0)) | 0; ${Ld} = t0;`;
@@ -499,10 +518,10 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     // ---------------- ALU32 ----------------
     case 0x04:
     case 0x0c:
-      return `${Ld} = (${Ld} + ${B32}) | 0; ${Hd} = 0;`;
+      return `${Ld} = ${Ld} + ${B32} | 0; ${Hd} = 0;`;
     case 0x14:
     case 0x1c:
-      return `${Ld} = (${Ld} - ${B32}) | 0; ${Hd} = 0;`;
+      return `${Ld} = ${Ld} - ${B32} | 0; ${Hd} = 0;`;
     case 0x24:
     case 0x2c:
       return `${Ld} = Math.imul(${Ld}, ${B32}); ${Hd} = 0;`;
@@ -518,22 +537,23 @@ function emitInsn(g: Gen, pc: number, after: number): string {
         : `t0 = ${B32}; if (t0 !== 0) ${Ld} = ((${Ld} >>> 0) % (t0 >>> 0)) | 0; ${Hd} = 0;`;
     case 0x44:
     case 0x4c:
-      return `${Ld} = ${Ld} | ${B32}; ${Hd} = 0;`;
+      return `${Ld} |= ${B32}; ${Hd} = 0;`;
     case 0x54:
     case 0x5c:
-      return `${Ld} = ${Ld} & ${B32}; ${Hd} = 0;`;
+      return `${Ld} &= ${B32}; ${Hd} = 0;`;
     case 0xa4:
     case 0xac:
-      return `${Ld} = ${Ld} ^ ${B32}; ${Hd} = 0;`;
+      return `${Ld} ^= ${B32}; ${Hd} = 0;`;
+    // JavaScript's shifts take the count modulo 32, as these do.
     case 0x64:
     case 0x6c:
-      return `${Ld} = ${Ld} << (${B32} & 31); ${Hd} = 0;`;
+      return `${Ld} <<= ${reg ? Ls : imm & 31}; ${Hd} = 0;`;
     case 0x74:
     case 0x7c:
-      return `${Ld} = (${Ld} >>> (${B32} & 31)) | 0; ${Hd} = 0;`;
+      return `${Ld} = ${Ld} >>> ${reg ? Ls : imm & 31} | 0; ${Hd} = 0;`;
     case 0xc4:
     case 0xcc:
-      return `${Ld} = ${Ld} >> (${B32} & 31); ${Hd} = 0;`;
+      return `${Ld} >>= ${reg ? Ls : imm & 31}; ${Hd} = 0;`;
     case 0x84:
       return `${Ld} = -${Ld} | 0; ${Hd} = 0;`;
     case 0xb4:
@@ -637,7 +657,7 @@ function memoryAccess(g: Gen, pc: number): string {
       const size = c === 0x79 ? 8 : c === 0x61 || c === 0x81 ? 4 : c === 0x69 || c === 0x89 ? 2 : 1;
       const signed = c >= 0x81;
       const head = `{ const t0 = ${Hs} - HI, t1 = (${Ls} >>> 0) - LO + ${lit(off)};`;
-      const test = `(t0 >>> 0) < nreg && t1 >= rLo[t0] && t1 + ${size} <= rHi[t0]`;
+      const test = `t0 >>> 0 < nreg && t1 >= rLo[t0] && t1 + ${size} <= rHi[t0]`;
       const slow = `m.loadSlow(${pc}, code, ${Ls}, ${Hs}, ${lit(off)}, ${size * 8});`;
       let fast: string;
       let after: string;
@@ -673,7 +693,7 @@ function memoryAccess(g: Gen, pc: number): string {
       const vlo = isReg ? Ls : lit(imm);
       const vhi = isReg ? Hs : lit(imm >> 31);
       const head = `{ const t0 = ${Hd} - HI, t1 = (${Ld} >>> 0) - LO + ${lit(off)};`;
-      const test = `(t0 >>> 0) < nreg && t1 >= wLo[t0] && t1 + ${size} <= wHi[t0]`;
+      const test = `t0 >>> 0 < nreg && t1 >= wLo[t0] && t1 + ${size} <= wHi[t0]`;
       let fast: string;
       if (size === 8)
         fast = `const v = views[t0]; v.setInt32(t1, ${vlo}, true); v.setInt32(t1 + 4, ${vhi}, true);`;
@@ -1433,7 +1453,8 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   }
   if (selfLoop) return `if (${cond}) continue; ${fall}`;
   const jump = go(g, pc, t, next, selfLoop);
-  return jump === "" ? "" : `if (${cond}) { ${jump} }`;
+  if (jump === "") return "";
+  return jump.startsWith("break ") ? `if (${cond}) ${jump}` : `if (${cond}) { ${jump} }`;
 }
 
 /**
