@@ -348,6 +348,8 @@ interface Gen {
   readonly machine: Machine | undefined;
   /** Registers the code names (loaded on entry, written back on the way out). */
   readonly used: readonly number[];
+  /** Whether the code makes bpf-to-bpf calls (else it has no return case, see {@link returnCase}). */
+  readonly calls: boolean;
   /** Whether a run may see its stack frames' bytes (else they need no zeroing). */
   readonly stackReachable: boolean;
   /** Whether r10-relative accesses go straight to the frame's typed arrays (`s8`, `s16`, `s32`). */
@@ -369,7 +371,7 @@ interface Gen {
   /** High words of known constants. */
   readonly kh: Int32Array;
   /** Slots of lookup sites with a cache variable (`K<pc>`). */
-  readonly sites: number[];
+  sites: number[];
   /** Set when the last helper call emitted was a lookup inlined for a known map (no call). */
   inlined: boolean;
   /** Set when the code reads the region table (`views`, `rLo`.. `nreg`): loaded on entry only then. */
@@ -984,24 +986,24 @@ function callHelper(m: Machine, id: number, n: number): number {
 export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
   const n = code.length;
   const lead = leaders(code);
-  const usedSet = new Set<number>([0, 10]);
-  let helpers = false;
+  // Registers named (bit r): r0 and r10 always, r0..r5 where helpers (or ld_abs) run.
+  let usedBits = 0x401;
   for (let pc = 0; pc < n; pc++) {
     if (code.insns[pc] === undefined) continue;
-    usedSet.add(code.dst[pc]!);
-    usedSet.add(code.src[pc]!);
+    usedBits |= (1 << code.dst[pc]!) | (1 << code.src[pc]!);
     const c = code.op[pc]!;
-    if (c === 0x85 || (c & 0xe7) === 0x20 || (c & 0xe7) === 0x40) helpers = true;
+    if (c === 0x85 || (c & 0xe7) === 0x20 || (c & 0xe7) === 0x40) usedBits |= 0x3f;
   }
-  if (helpers) for (let r = 0; r <= 5; r++) usedSet.add(r);
-  for (const r of [...usedSet]) if (r > 10) usedSet.delete(r);
-  const used = [...usedSet].sort((a, b) => a - b);
+  const used: number[] = [];
+  for (let r = 0; r <= 10; r++) if ((usedBits & (1 << r)) !== 0) used.push(r);
   // Whether a run can see its stack frame's bytes (so they must be zeroed on entry, as
   // the interpreter does): only through r10, or in a tail-call target.
   let stackReachable = false;
+  let calls = false;
   for (let pc = 0; pc < n; pc++) {
     if (code.insns[pc] === undefined) continue;
     const c = code.op[pc]!;
+    if (c === 0x85 && code.src[pc] === 1) calls = true;
     if (code.dst[pc] === 10 || (code.src[pc] === 10 && c !== 0x18 && c !== 0x85))
       stackReachable = true;
     if (c === 0x85 && code.src[pc] === 0 && code.imm[pc] === TAIL_CALL_ID) stackReachable = true;
@@ -1139,6 +1141,7 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
     code,
     machine,
     used,
+    calls,
     stackReachable,
     directStack: stackReachable && LITTLE_ENDIAN,
     entry,
@@ -1155,7 +1158,9 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
   const regions: { start: number; end: number; text: string; table: boolean; sites: number[] }[] =
     [];
   let body: string[] = [];
-  let g: Gen = { ...shared, sites: [], inlined: false, table: false };
+  // One Gen for every region, its per-region fields reset at each (a spread of the
+  // shared fields per region was a tenth of the generation time).
+  const g: Gen = { ...shared, sites: [], inlined: false, table: false };
   let open: number[] = [];
   let check = true;
   const closeRegion = (end: number): void => {
@@ -1168,7 +1173,9 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
       last.sites = g.sites;
     }
     body = [];
-    g = { ...shared, sites: [], inlined: false, table: false };
+    g.sites = [];
+    g.inlined = false;
+    g.table = false;
   };
   for (const b of blocks) {
     const { start, end, slots } = b;
@@ -1324,12 +1331,12 @@ return (function jit(m, start, base, resumeN, resumeDepth) {
   m.depth = depth; m.code = code;
   let ${regs};
   ${g.directStack ? "let fv = frameViews(m, depth), s8 = fv.u8, s16 = fv.u16, s32 = fv.i32;" : ""}
-  let pc = start, hand = 0, sp = 0, hcode = null, ls = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
+  let pc = start, hand = 0, sp = 0, hcode = null, ls = null, t0 = 0, t1 = 0, t3 = null, t4 = 0;
   try {
     main: for (;;) switch (pc) {
 ${body}
       ${tail}
-      ${returnCase(g)}
+      ${g.calls ? returnCase(g) : ""}
       default: ${other} break main;
     }
   } catch (e) {
@@ -1421,8 +1428,14 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   const s = code.src[pc]!;
   const imm = code.imm[pc]!;
   const fall = selfLoop ? "break;" : "";
-  // The return into a caller's frame is shared (case -1, see returnCase).
-  if (c === 0x95) return "if (depth === base) break main; pc = -1; continue main;";
+  // The return into a caller's frame is shared (case -1, see returnCase). Code without
+  // bpf-to-bpf calls only returns into another code's frame (a tail call's target run
+  // from a function): the interpreter takes the run over at the exit, with the count
+  // before it, and returns.
+  if (c === 0x95)
+    return g.calls
+      ? "if (depth === base) break main; pc = -1; continue main;"
+      : `if (depth === base) break main; n--; pc = ${pc}; hand = 1; break main;`;
   if (c === 0x85) {
     if (s !== 1)
       return `m.pc = ${pc}; throw m.error(${str("kfunc calls are not supported by the VM")});`;
