@@ -246,7 +246,9 @@ const lit = (v: number): string => (v < 0 ? `(${v})` : `${v}`);
 
 /**
  * The condition of a 64-bit jump `op` between (al, ah) and register (bl, bh), or the
- * immediate `imm` when it is a number (then bl and bh are unused).
+ * immediate `imm` when it is a number (then bl and bh are unused). Written with as few
+ * tokens as JavaScript's precedence allows (V8's parse of the generated code is most of
+ * the compile time): `>>>` binds tighter than the comparisons, `===` tighter than `&&`.
  */
 function cond64(
   op: number,
@@ -266,47 +268,53 @@ function cond64(
     if (imm >= 0) {
       // A non-negative immediate: the high word must be 0 for "below", anything else is "above".
       switch (op) {
+        case 0x10:
+          return `${al} === ${imm} && ${ah} === 0`;
+        case 0x50:
+          return `${al} !== ${imm} || ${ah} !== 0`;
+        case 0x40:
+          return `(${al} & ${imm}) !== 0`;
         case 0x20:
-          return `(${ah} !== 0 || (${al} >>> 0) > ${bu})`;
+          return `${ah} !== 0 || ${al} >>> 0 > ${bu}`;
         case 0x30:
-          return `(${ah} !== 0 || (${al} >>> 0) >= ${bu})`;
+          return `${ah} !== 0 || ${al} >>> 0 >= ${bu}`;
         case 0xa0:
-          return `(${ah} === 0 && (${al} >>> 0) < ${bu})`;
+          return `${ah} === 0 && ${al} >>> 0 < ${bu}`;
         case 0xb0:
-          return `(${ah} === 0 && (${al} >>> 0) <= ${bu})`;
+          return `${ah} === 0 && ${al} >>> 0 <= ${bu}`;
       }
     }
   } else {
-    bu = `(${bl} >>> 0)`;
-    bhu = `(${bh} >>> 0)`;
+    bu = `${bl} >>> 0`;
+    bhu = `${bh} >>> 0`;
   }
   switch (op) {
     case 0x10:
-      return `(${al} === ${bl} && ${ah} === ${bh})`;
+      return `${al} === ${bl} && ${ah} === ${bh}`;
     case 0x50:
-      return `(${al} !== ${bl} || ${ah} !== ${bh})`;
+      return `${al} !== ${bl} || ${ah} !== ${bh}`;
     case 0x40:
-      return `((${al} & ${bl}) !== 0 || (${ah} & ${bh}) !== 0)`;
+      return `(${al} & ${bl}) !== 0 || (${ah} & ${bh}) !== 0`;
     case 0x20:
-      return `((${ah} >>> 0) > ${bhu} || (${ah} === ${bh} && (${al} >>> 0) > ${bu}))`;
+      return `${ah} >>> 0 > ${bhu} || ${ah} === ${bh} && ${al} >>> 0 > ${bu}`;
     case 0x30:
-      return `((${ah} >>> 0) > ${bhu} || (${ah} === ${bh} && (${al} >>> 0) >= ${bu}))`;
+      return `${ah} >>> 0 > ${bhu} || ${ah} === ${bh} && ${al} >>> 0 >= ${bu}`;
     case 0xa0:
-      return `((${ah} >>> 0) < ${bhu} || (${ah} === ${bh} && (${al} >>> 0) < ${bu}))`;
+      return `${ah} >>> 0 < ${bhu} || ${ah} === ${bh} && ${al} >>> 0 < ${bu}`;
     case 0xb0:
-      return `((${ah} >>> 0) < ${bhu} || (${ah} === ${bh} && (${al} >>> 0) <= ${bu}))`;
+      return `${ah} >>> 0 < ${bhu} || ${ah} === ${bh} && ${al} >>> 0 <= ${bu}`;
     case 0x60:
-      return `(${ah} > ${bh} || (${ah} === ${bh} && (${al} >>> 0) > ${bu}))`;
+      return `${ah} > ${bh} || ${ah} === ${bh} && ${al} >>> 0 > ${bu}`;
     case 0x70:
-      return `(${ah} > ${bh} || (${ah} === ${bh} && (${al} >>> 0) >= ${bu}))`;
+      return `${ah} > ${bh} || ${ah} === ${bh} && ${al} >>> 0 >= ${bu}`;
     case 0xc0:
-      return `(${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) < ${bu}))`;
+      return `${ah} < ${bh} || ${ah} === ${bh} && ${al} >>> 0 < ${bu}`;
     default:
-      return `(${ah} < ${bh} || (${ah} === ${bh} && (${al} >>> 0) <= ${bu}))`;
+      return `${ah} < ${bh} || ${ah} === ${bh} && ${al} >>> 0 <= ${bu}`;
   }
 }
 
-/** The condition of a 32-bit jump `op` between int32 `a` and `b`, as JS. */
+/** The condition of a 32-bit jump `op` between int32 `a` and `b`, as JS (see {@link cond64}). */
 function cond32(op: number, a: string, b: string): string {
   switch (op) {
     case 0x10:
@@ -316,13 +324,13 @@ function cond32(op: number, a: string, b: string): string {
     case 0x40:
       return `(${a} & ${b}) !== 0`;
     case 0x20:
-      return `(${a} >>> 0) > (${b} >>> 0)`;
+      return `${a} >>> 0 > ${b} >>> 0`;
     case 0x30:
-      return `(${a} >>> 0) >= (${b} >>> 0)`;
+      return `${a} >>> 0 >= ${b} >>> 0`;
     case 0xa0:
-      return `(${a} >>> 0) < (${b} >>> 0)`;
+      return `${a} >>> 0 < ${b} >>> 0`;
     case 0xb0:
-      return `(${a} >>> 0) <= (${b} >>> 0)`;
+      return `${a} >>> 0 <= ${b} >>> 0`;
     case 0x60:
       return `${a} > ${b}`;
     case 0x70:
@@ -340,6 +348,8 @@ interface Gen {
   readonly machine: Machine | undefined;
   /** Registers the code names (loaded on entry, written back on the way out). */
   readonly used: readonly number[];
+  /** Whether the code makes bpf-to-bpf calls (else it has no return case, see {@link returnCase}). */
+  readonly calls: boolean;
   /** Whether a run may see its stack frames' bytes (else they need no zeroing). */
   readonly stackReachable: boolean;
   /** Whether r10-relative accesses go straight to the frame's typed arrays (`s8`, `s16`, `s32`). */
@@ -361,7 +371,7 @@ interface Gen {
   /** High words of known constants. */
   readonly kh: Int32Array;
   /** Slots of lookup sites with a cache variable (`K<pc>`). */
-  readonly sites: number[];
+  sites: number[];
   /** Set when the last helper call emitted was a lookup inlined for a known map (no call). */
   inlined: boolean;
   /** Set when the code reads the region table (`views`, `rLo`.. `nreg`): loaded on entry only then. */
@@ -395,18 +405,19 @@ const refresh =
 function shift64(c: number, Ld: string, Hd: string, sh: number): string {
   const low = sh === -1 || (sh > 0 && sh < 32);
   const by = sh < 0 ? "t0" : `${sh}`;
-  const rest = sh < 0 ? (low ? "(32 - t0)" : "(t0 - 32)") : low ? `${32 - sh}` : `${sh - 32}`;
+  const rest = sh < 0 ? (low ? "32 - t0" : "t0 - 32") : low ? `${32 - sh}` : `${sh - 32}`;
+  // Additive operators bind tighter than shifts: `x >>> 32 - t0` is `x >>> (32 - t0)`.
   if (c === 0x67 || c === 0x6f)
     return low
-      ? `${Hd} = (${Hd} << ${by}) | (${Ld} >>> ${rest}); ${Ld} = ${Ld} << ${by};`
+      ? `${Hd} = ${Hd} << ${by} | ${Ld} >>> ${rest}; ${Ld} <<= ${by};`
       : `${Hd} = ${Ld} << ${rest}; ${Ld} = 0;`;
   if (c === 0x77 || c === 0x7f)
     return low
-      ? `${Ld} = (${Ld} >>> ${by}) | (${Hd} << ${rest}); ${Hd} = (${Hd} >>> ${by}) | 0;`
-      : `${Ld} = (${Hd} >>> ${rest}) | 0; ${Hd} = 0;`;
+      ? `${Ld} = ${Ld} >>> ${by} | ${Hd} << ${rest}; ${Hd} = ${Hd} >>> ${by} | 0;`
+      : `${Ld} = ${Hd} >>> ${rest} | 0; ${Hd} = 0;`;
   return low
-    ? `${Ld} = (${Ld} >>> ${by}) | (${Hd} << ${rest}); ${Hd} = ${Hd} >> ${by};`
-    : `${Ld} = ${Hd} >> ${rest}; ${Hd} = ${Hd} >> 31;`;
+    ? `${Ld} = ${Ld} >>> ${by} | ${Hd} << ${rest}; ${Hd} >>= ${by};`
+    : `${Ld} = ${Hd} >> ${rest}; ${Hd} >>= 31;`;
 }
 
 /**
@@ -434,15 +445,21 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     // ---------------- ALU64 ----------------
     case 0x07:
       // A positive immediate carries exactly when the new low word is below it.
+      // (Generated code is written with as few tokens as precedence allows: V8's parse
+      // of it is most of the compile time. `a + b | 0` is `(a + b) | 0`.)
       if (imm > 0)
-        return `${Ld} = (${Ld} + ${imm}) | 0; if ((${Ld} >>> 0) < ${imm}) ${Hd} = (${Hd} + 1) | 0;`;
+        return `${Ld} = ${Ld} + ${imm} | 0; if (${Ld} >>> 0 < ${imm}) ${Hd} = ${Hd} + 1 | 0;`;
       if (imm === 0) return "";
-      return `t0 = (${Ld} + ${BL}) | 0; ${Hd} = (${Hd} + ${BH} + ((t0 >>> 0) < (${Ld} >>> 0) ? 1 : 0)) | 0; ${Ld} = t0;`;
+      return `t0 = ${Ld} + ${BL} | 0; ${Hd} = ${Hd} - 1 + (t0 >>> 0 < ${Ld} >>> 0 ? 1 : 0) | 0; ${Ld} = t0;`;
     case 0x0f:
-      return `t0 = (${Ld} + ${BL}) | 0; ${Hd} = (${Hd} + ${BH} + ((t0 >>> 0) < (${Ld} >>> 0) ? 1 : 0)) | 0; ${Ld} = t0;`;
+      return `t0 = ${Ld} + ${BL} | 0; ${Hd} = ${Hd} + ${BH} + (t0 >>> 0 < ${Ld} >>> 0 ? 1 : 0) | 0; ${Ld} = t0;`;
     case 0x17:
+      // Borrow exactly when the low word is below the immediate's (unsigned).
+      if (imm === 0) return "";
+      return `t0 = ${Ld}; ${Ld} = t0 - ${BL} | 0; ${Hd} = ${Hd} - ${BH} - (t0 >>> 0 < ${imm >>> 0} ? 1 : 0) | 0;`;
     case 0x1f:
-      return `t0 = ${BL}; t1 = ${BH}; t2 = ${Ld}; ${Ld} = (t2 - t0) | 0; ${Hd} = (${Hd} - t1 - ((t2 >>> 0) < (t0 >>> 0) ? 1 : 0)) | 0;`;
+      if (d === s) return `${Ld} = 0; ${Hd} = 0;`;
+      return `t0 = ${Ld}; ${Ld} = t0 - ${Ls} | 0; ${Hd} = ${Hd} - ${Hs} - (t0 >>> 0 < ${Ls} >>> 0 ? 1 : 0) | 0;`;
     case 0x27:
     case 0x2f:
       return `T[0] = ${Ld}; T[1] = ${Hd}; mul64(T, 0, ${BL}, ${BH}); ${Ld} = T[0]; ${Hd} = T[1];`;
@@ -451,15 +468,19 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     case 0x97:
     case 0x9f:
       return `T[0] = ${Ld}; T[1] = ${Hd}; ${off === 1 ? "sdivmod64" : "udivmod64"}(T, 0, ${BL}, ${BH}, ${c >= 0x97}); ${Ld} = T[0]; ${Hd} = T[1];`;
+    // An immediate's high word is 0 or -1: or/xor with 0 and and with -1 keep it.
     case 0x47:
+      return imm < 0 ? `${Ld} |= ${BL}; ${Hd} = -1;` : `${Ld} |= ${BL};`;
     case 0x4f:
-      return `${Ld} = ${Ld} | ${BL}; ${Hd} = ${Hd} | ${BH};`;
+      return `${Ld} |= ${Ls}; ${Hd} |= ${Hs};`;
     case 0x57:
+      return imm < 0 ? `${Ld} &= ${BL};` : `${Ld} &= ${BL}; ${Hd} = 0;`;
     case 0x5f:
-      return `${Ld} = ${Ld} & ${BL}; ${Hd} = ${Hd} & ${BH};`;
+      return `${Ld} &= ${Ls}; ${Hd} &= ${Hs};`;
     case 0xa7:
+      return imm < 0 ? `${Ld} ^= ${BL}; ${Hd} = ~${Hd};` : `${Ld} ^= ${BL};`;
     case 0xaf:
-      return `${Ld} = ${Ld} ^ ${BL}; ${Hd} = ${Hd} ^ ${BH};`;
+      return `${Ld} ^= ${Ls}; ${Hd} ^= ${Hs};`;
     case 0x67:
     case 0x6f:
     case 0x77:
@@ -471,7 +492,7 @@ function emitInsn(g: Gen, pc: number, after: number): string {
         if (sh === 0) return "";
         return shift64(c, Ld, Hd, sh);
       }
-      return `t0 = ${Ls} & 63; if (t0 !== 0) { if (t0 < 32) { ${shift64(c, Ld, Hd, -1)} } else { ${shift64(c, Ld, Hd, -2)} } }`;
+      return `t0 = ${Ls} & 63; if (t0 !== 0) if (t0 < 32) { ${shift64(c, Ld, Hd, -1)} } else { ${shift64(c, Ld, Hd, -2)} }`;
     }
     case 0x87:
       return `t0 = -${Ld} | 0; ${Hd} = (~${Hd} + (t0 === 0 ? 1 : 0)) | 0; ${Ld} = t0;`;
@@ -499,10 +520,10 @@ function emitInsn(g: Gen, pc: number, after: number): string {
     // ---------------- ALU32 ----------------
     case 0x04:
     case 0x0c:
-      return `${Ld} = (${Ld} + ${B32}) | 0; ${Hd} = 0;`;
+      return `${Ld} = ${Ld} + ${B32} | 0; ${Hd} = 0;`;
     case 0x14:
     case 0x1c:
-      return `${Ld} = (${Ld} - ${B32}) | 0; ${Hd} = 0;`;
+      return `${Ld} = ${Ld} - ${B32} | 0; ${Hd} = 0;`;
     case 0x24:
     case 0x2c:
       return `${Ld} = Math.imul(${Ld}, ${B32}); ${Hd} = 0;`;
@@ -518,22 +539,23 @@ function emitInsn(g: Gen, pc: number, after: number): string {
         : `t0 = ${B32}; if (t0 !== 0) ${Ld} = ((${Ld} >>> 0) % (t0 >>> 0)) | 0; ${Hd} = 0;`;
     case 0x44:
     case 0x4c:
-      return `${Ld} = ${Ld} | ${B32}; ${Hd} = 0;`;
+      return `${Ld} |= ${B32}; ${Hd} = 0;`;
     case 0x54:
     case 0x5c:
-      return `${Ld} = ${Ld} & ${B32}; ${Hd} = 0;`;
+      return `${Ld} &= ${B32}; ${Hd} = 0;`;
     case 0xa4:
     case 0xac:
-      return `${Ld} = ${Ld} ^ ${B32}; ${Hd} = 0;`;
+      return `${Ld} ^= ${B32}; ${Hd} = 0;`;
+    // JavaScript's shifts take the count modulo 32, as these do.
     case 0x64:
     case 0x6c:
-      return `${Ld} = ${Ld} << (${B32} & 31); ${Hd} = 0;`;
+      return `${Ld} <<= ${reg ? Ls : imm & 31}; ${Hd} = 0;`;
     case 0x74:
     case 0x7c:
-      return `${Ld} = (${Ld} >>> (${B32} & 31)) | 0; ${Hd} = 0;`;
+      return `${Ld} = ${Ld} >>> ${reg ? Ls : imm & 31} | 0; ${Hd} = 0;`;
     case 0xc4:
     case 0xcc:
-      return `${Ld} = ${Ld} >> (${B32} & 31); ${Hd} = 0;`;
+      return `${Ld} >>= ${reg ? Ls : imm & 31}; ${Hd} = 0;`;
     case 0x84:
       return `${Ld} = -${Ld} | 0; ${Hd} = 0;`;
     case 0xb4:
@@ -637,7 +659,7 @@ function memoryAccess(g: Gen, pc: number): string {
       const size = c === 0x79 ? 8 : c === 0x61 || c === 0x81 ? 4 : c === 0x69 || c === 0x89 ? 2 : 1;
       const signed = c >= 0x81;
       const head = `{ const t0 = ${Hs} - HI, t1 = (${Ls} >>> 0) - LO + ${lit(off)};`;
-      const test = `(t0 >>> 0) < nreg && t1 >= rLo[t0] && t1 + ${size} <= rHi[t0]`;
+      const test = `t0 >>> 0 < nreg && t1 >= rLo[t0] && t1 + ${size} <= rHi[t0]`;
       const slow = `m.loadSlow(${pc}, code, ${Ls}, ${Hs}, ${lit(off)}, ${size * 8});`;
       let fast: string;
       let after: string;
@@ -673,7 +695,7 @@ function memoryAccess(g: Gen, pc: number): string {
       const vlo = isReg ? Ls : lit(imm);
       const vhi = isReg ? Hs : lit(imm >> 31);
       const head = `{ const t0 = ${Hd} - HI, t1 = (${Ld} >>> 0) - LO + ${lit(off)};`;
-      const test = `(t0 >>> 0) < nreg && t1 >= wLo[t0] && t1 + ${size} <= wHi[t0]`;
+      const test = `t0 >>> 0 < nreg && t1 >= wLo[t0] && t1 + ${size} <= wHi[t0]`;
       let fast: string;
       if (size === 8)
         fast = `const v = views[t0]; v.setInt32(t1, ${vlo}, true); v.setInt32(t1 + 4, ${vhi}, true);`;
@@ -964,24 +986,24 @@ function callHelper(m: Machine, id: number, n: number): number {
 export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
   const n = code.length;
   const lead = leaders(code);
-  const usedSet = new Set<number>([0, 10]);
-  let helpers = false;
+  // Registers named (bit r): r0 and r10 always, r0..r5 where helpers (or ld_abs) run.
+  let usedBits = 0x401;
   for (let pc = 0; pc < n; pc++) {
     if (code.insns[pc] === undefined) continue;
-    usedSet.add(code.dst[pc]!);
-    usedSet.add(code.src[pc]!);
+    usedBits |= (1 << code.dst[pc]!) | (1 << code.src[pc]!);
     const c = code.op[pc]!;
-    if (c === 0x85 || (c & 0xe7) === 0x20 || (c & 0xe7) === 0x40) helpers = true;
+    if (c === 0x85 || (c & 0xe7) === 0x20 || (c & 0xe7) === 0x40) usedBits |= 0x3f;
   }
-  if (helpers) for (let r = 0; r <= 5; r++) usedSet.add(r);
-  for (const r of [...usedSet]) if (r > 10) usedSet.delete(r);
-  const used = [...usedSet].sort((a, b) => a - b);
+  const used: number[] = [];
+  for (let r = 0; r <= 10; r++) if ((usedBits & (1 << r)) !== 0) used.push(r);
   // Whether a run can see its stack frame's bytes (so they must be zeroed on entry, as
   // the interpreter does): only through r10, or in a tail-call target.
   let stackReachable = false;
+  let calls = false;
   for (let pc = 0; pc < n; pc++) {
     if (code.insns[pc] === undefined) continue;
     const c = code.op[pc]!;
+    if (c === 0x85 && code.src[pc] === 1) calls = true;
     if (code.dst[pc] === 10 || (code.src[pc] === 10 && c !== 0x18 && c !== 0x85))
       stackReachable = true;
     if (c === 0x85 && code.src[pc] === 0 && code.imm[pc] === TAIL_CALL_ID) stackReachable = true;
@@ -1039,9 +1061,46 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
   const entryOf = (): number[] => [...entry].filter((e) => e < n).sort((a, b) => a - b);
   const blockStart = new Uint8Array(n + 1);
   for (const b of blocks) blockStart[b.start] = 1;
+  // Slots some forward jump from an earlier slot passes over (a cut there would make the
+  // jump's target an entry): the farthest forward target seen so far is beyond them.
+  const crossed = new Uint8Array(n + 1);
+  for (let pc = 0, far = 0; pc < n; pc++) {
+    if (far > pc) crossed[pc] = 1;
+    if (code.insns[pc] === undefined) continue;
+    const c = code.op[pc]!;
+    if (isJump(c) || c === 0xe5) far = Math.max(far, targetOf(code, pc));
+  }
   for (let changed = true; changed; ) {
     changed = false;
     const es = entryOf();
+    // A region longer than MAX_REGION_SLOTS is cut into regions of at most that many
+    // slots where it can (chunks are made of whole regions), all in this pass (one cut
+    // per pass was quadratic: 390 passes over a straight program of 100,000
+    // instructions): each cut at the last block start in the second half of the length
+    // that no forward jump crosses (a crossed cut makes the jump's target an entry too),
+    // else at the first block start past the length.
+    let cut = false;
+    for (let k = 0; k < es.length; k++) {
+      let from = es[k]!;
+      const to = es[k + 1] ?? n;
+      while (to - from > jitSizes.regionSlots) {
+        let at = from + jitSizes.regionSlots;
+        const least = from + (jitSizes.regionSlots >> 1);
+        let back = at;
+        while (back > least && (!blockStart[back] || crossed[back])) back--;
+        if (back > least) at = back;
+        else while (at < to && !blockStart[at]) at++;
+        if (at >= to) break;
+        entry.add(at);
+        cut = true;
+        from = at;
+      }
+    }
+    if (cut) {
+      // The cuts first: the labels are counted per region of the new cuts.
+      changed = true;
+      continue;
+    }
     let ei = 0;
     const perRegion = new Map<number, Set<number>>();
     for (let pc = 0; pc < n; pc++) {
@@ -1070,19 +1129,6 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
       for (let k = MAX_LABELS; k < sorted.length; k += MAX_LABELS) entry.add(sorted[k]!);
       changed = true;
     }
-    // A region longer than MAX_REGION_SLOTS: the first block past that starts a new one
-    // (chunks are made of whole regions).
-    for (let k = 0; k < es.length; k++) {
-      const from = es[k]!;
-      const to = es[k + 1] ?? n;
-      if (to - from <= jitSizes.regionSlots) continue;
-      let at = from + jitSizes.regionSlots;
-      while (at < to && !blockStart[at]) at++;
-      if (at < to) {
-        entry.add(at);
-        changed = true;
-      }
-    }
   }
   const entries = entryOf();
   // The first entry after each slot, precomputed (a search per jump was quadratic).
@@ -1095,6 +1141,7 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
     code,
     machine,
     used,
+    calls,
     stackReachable,
     directStack: stackReachable && LITTLE_ENDIAN,
     entry,
@@ -1111,7 +1158,9 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
   const regions: { start: number; end: number; text: string; table: boolean; sites: number[] }[] =
     [];
   let body: string[] = [];
-  let g: Gen = { ...shared, sites: [], inlined: false, table: false };
+  // One Gen for every region, its per-region fields reset at each (a spread of the
+  // shared fields per region was a tenth of the generation time).
+  const g: Gen = { ...shared, sites: [], inlined: false, table: false };
   let open: number[] = [];
   let check = true;
   const closeRegion = (end: number): void => {
@@ -1124,7 +1173,9 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
       last.sites = g.sites;
     }
     body = [];
-    g = { ...shared, sites: [], inlined: false, table: false };
+    g.sites = [];
+    g.inlined = false;
+    g.table = false;
   };
   for (const b of blocks) {
     const { start, end, slots } = b;
@@ -1280,12 +1331,12 @@ return (function jit(m, start, base, resumeN, resumeDepth) {
   m.depth = depth; m.code = code;
   let ${regs};
   ${g.directStack ? "let fv = frameViews(m, depth), s8 = fv.u8, s16 = fv.u16, s32 = fv.i32;" : ""}
-  let pc = start, hand = 0, sp = 0, hcode = null, ls = null, t0 = 0, t1 = 0, t2 = null, t3 = null, t4 = 0, t5 = 0;
+  let pc = start, hand = 0, sp = 0, hcode = null, ls = null, t0 = 0, t1 = 0, t3 = null, t4 = 0;
   try {
     main: for (;;) switch (pc) {
 ${body}
       ${tail}
-      ${returnCase(g)}
+      ${g.calls ? returnCase(g) : ""}
       default: ${other} break main;
     }
   } catch (e) {
@@ -1377,8 +1428,14 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   const s = code.src[pc]!;
   const imm = code.imm[pc]!;
   const fall = selfLoop ? "break;" : "";
-  // The return into a caller's frame is shared (case -1, see returnCase).
-  if (c === 0x95) return "if (depth === base) break main; pc = -1; continue main;";
+  // The return into a caller's frame is shared (case -1, see returnCase). Code without
+  // bpf-to-bpf calls only returns into another code's frame (a tail call's target run
+  // from a function): the interpreter takes the run over at the exit, with the count
+  // before it, and returns.
+  if (c === 0x95)
+    return g.calls
+      ? "if (depth === base) break main; pc = -1; continue main;"
+      : `if (depth === base) break main; n--; pc = ${pc}; hand = 1; break main;`;
   if (c === 0x85) {
     if (s !== 1)
       return `m.pc = ${pc}; throw m.error(${str("kfunc calls are not supported by the VM")});`;
@@ -1409,7 +1466,8 @@ function emitEnd(g: Gen, pc: number, next: number, selfLoop: boolean): string {
   }
   if (selfLoop) return `if (${cond}) continue; ${fall}`;
   const jump = go(g, pc, t, next, selfLoop);
-  return jump === "" ? "" : `if (${cond}) { ${jump} }`;
+  if (jump === "") return "";
+  return jump.startsWith("break ") ? `if (${cond}) ${jump}` : `if (${cond}) { ${jump} }`;
 }
 
 /**

@@ -120,9 +120,14 @@ export interface ByteSink {
 
 /** A growable byte array (the encoder's output: fewer copies than a `number[]`). */
 export class ByteBuffer implements ByteSink {
-  private buf = new Uint8Array(256);
+  private buf: Uint8Array;
   /** Bytes written. */
   length = 0;
+
+  /** A buffer with room for `capacity` bytes before it grows. */
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(Math.max(16, capacity));
+  }
 
   /** Appends one byte. */
   push(b: number): void {
@@ -151,6 +156,11 @@ export class ByteBuffer implements ByteSink {
 
 /** Appends `v` (0 <= v < 2^32) as unsigned LEB128. */
 export function writeU32(out: ByteSink, v: number): void {
+  // One byte (local indexes, depths, most alignments and offsets): no checks needed.
+  if (v >= 0 && v < 128 && (v | 0) === v) {
+    out.push(v);
+    return;
+  }
   if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff)
     throw new RangeError(`LEB128 u32: ${v} is not an unsigned 32-bit integer`);
   do {
@@ -163,6 +173,11 @@ export function writeU32(out: ByteSink, v: number): void {
 
 /** Appends `v` (an int32) as signed LEB128. */
 export function writeI32(out: ByteSink, v: number): void {
+  // One byte: -64..63.
+  if (v >= -64 && v < 64 && (v | 0) === v) {
+    out.push(v & 0x7f);
+    return;
+  }
   if (!Number.isInteger(v) || v < -0x8000_0000 || v > 0x7fff_ffff)
     throw new RangeError(`LEB128 i32: ${v} is not a signed 32-bit integer`);
   for (;;) {
@@ -215,7 +230,12 @@ function writeSection(out: number[], id: number, body: number[]): void {
  */
 export class Code {
   /** The encoded instructions so far. */
-  readonly bytes = new ByteBuffer();
+  readonly bytes: ByteBuffer;
+
+  /** A body with room for `capacity` bytes before its buffer grows. */
+  constructor(capacity = 256) {
+    this.bytes = new ByteBuffer(capacity);
+  }
 
   /** An instruction without immediates. */
   op(op: number): this {
