@@ -44,8 +44,11 @@ export interface TrailNote {
 
 /** The instructions one path executed since its last checkpoint, in order. */
 export class Trail {
-  readonly pcs: number[] = [];
-  readonly notes = new Map<number, TrailNote>();
+  constructor(
+    readonly pcs: number[] = [],
+    /** Notes by index into `pcs` (made on the first note: most trails have none). */
+    private notes?: Map<number, TrailNote>,
+  ) {}
 
   push(pc: number): void {
     this.pcs.push(pc);
@@ -54,15 +57,18 @@ export class Trail {
   /** Adds to the note of the last instruction. */
   note(n: TrailNote): void {
     const i = this.pcs.length - 1;
+    this.notes ??= new Map();
     const old = this.notes.get(i);
     this.notes.set(i, old ? { ...old, ...n } : n);
   }
 
+  /** The note of the instruction at index `i`, if any. */
+  noteAt(i: number): TrailNote | undefined {
+    return this.notes?.get(i);
+  }
+
   copy(): Trail {
-    const t = new Trail();
-    t.pcs.push(...this.pcs);
-    for (const [k, v] of this.notes) t.notes.set(k, v);
-    return t;
+    return new Trail(this.pcs.slice(), this.notes && new Map(this.notes));
   }
 }
 
@@ -109,7 +115,7 @@ export function markPrecise(
         skip = false;
         continue;
       }
-      frame = backtrackInsn(prog, t.pcs[i] as number, t.notes.get(i), bt, frame);
+      frame = backtrackInsn(prog, t.pcs[i] as number, t.noteAt(i), bt, frame);
       if (frame === GIVE_UP) {
         markAllPrecise(parent);
         return;

@@ -565,8 +565,9 @@ class Walker {
   markRegsPrecise(...regs: number[]): void {
     const frame = this.state.frames.length - 1;
     const f = this.frame;
-    const locs = regs.filter((r) => f.regs[r]?.type === "scalar").map((r) => regLoc(frame, r));
-    markPrecise(this, locs, frame, this.trail, this.parent, true);
+    const locs: Loc[] = [];
+    for (const r of regs) if (f.regs[r]?.type === "scalar") locs.push(regLoc(frame, r));
+    if (locs.length > 0) markPrecise(this, locs, frame, this.trail, this.parent, true);
   }
 
   /** Every register and spilled register of every frame, with a way to replace it. */
@@ -816,6 +817,7 @@ class Walker {
     const list = this.explored.get(pc) ?? [];
     const statesCnt = list.length;
     const force = this.slots[pc]?.kind === "may_goto" || this.callbackCalls.has(pc);
+    const slotLive = (spi: number) => this.stackLive.isLive(pc, spi);
     for (let k = 0; k < list.length; k++) {
       const cp = list[k] as Checkpoint;
       if (cp.branches > 0) {
@@ -843,11 +845,7 @@ class Walker {
         )
           // Found before this instruction is printed: the log's last instruction is the one before.
           throw new VerifyFailure(this.lastPc, [`infinite loop detected at insn ${pc}`]);
-      } else if (
-        statesEqual(cp.state, this.state, false, this.liveMask, cp.precise, (spi) =>
-          this.stackLive.isLive(pc, spi),
-        )
-      ) {
+      } else if (statesEqual(cp.state, this.state, false, this.liveMask, cp.precise, slotLive)) {
         cp.hits++;
         // propagate_precision: this path is safe for what `cp`'s checks depended on.
         const frame = this.state.frames.length - 1;
