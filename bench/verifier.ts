@@ -8,8 +8,7 @@
  *
  * Run alone with `node --import tsx bench/verifier.ts`, or `npm run bench -- verifier`.
  */
-import { Rng } from "../fuzz/rng.ts";
-import { type LabelledCase, mutate, randomCases } from "../fuzz/verifier-mutants.ts";
+import { casesWithMutants, type LabelledCase } from "../fuzz/verifier-mutants.ts";
 import { kernelVerdict } from "../src/kernel/programs/verdict.ts";
 import { verifyCase } from "../src/verifier/index.ts";
 import { type BenchResult, median } from "./result.ts";
@@ -20,15 +19,7 @@ const MUTANTS = 2;
 const STATS = 1 | 4;
 
 function corpus(): LabelledCase[] {
-  const base = randomCases(7, PROGRAMS);
-  const rng = new Rng(7);
-  const out = [...base];
-  for (const b of base)
-    for (let i = 0; i < MUTANTS; i++) {
-      const m = mutate(b.case, rng);
-      if (m) out.push({ label: `${b.label}/${m.mutation}`, case: m.case });
-    }
-  return out;
+  return casesWithMutants(7, PROGRAMS, MUTANTS);
 }
 
 export async function run(): Promise<BenchResult[]> {

@@ -21,7 +21,7 @@ import { INSN_SIZE } from "../src/uapi/index.ts";
 import type { CaseFunc, VerifierCase } from "../src/verifier/case.ts";
 import { seededRandom } from "../src/vm/random.ts";
 import { funcInfoFor, randomProgram } from "../test/vm-random-programs.ts";
-import type { Rng } from "./rng.ts";
+import { Rng } from "./rng.ts";
 
 export { type LabelledCase, objectCases } from "../src/verifier/object-cases.ts";
 
@@ -106,6 +106,23 @@ const INVERSE: Record<number, number> = {
 };
 const BOUNDARY = [0, 1, -1, 7, 8, 15, 16, 31, 32, 63, 64, 255, 256, 4096, 0x7fffffff, -0x80000000];
 const OFFSETS = [-512, -64, -16, -8, -4, -1, 1, 2, 4, 8, 16, 64, 4096];
+
+/**
+ * `count` random programs from `seed` and `mutants` mutants of each (labelled
+ * `BASE/MUTATION`), the mutations drawn from one Rng seeded with `seed`: the corpus
+ * the campaign, the verifier bench and the wording test judge.
+ */
+export function casesWithMutants(seed: number, count: number, mutants: number): LabelledCase[] {
+  const base = randomCases(seed, count);
+  const rng = new Rng(seed);
+  const out: LabelledCase[] = [...base];
+  for (const b of base)
+    for (let i = 0; i < mutants; i++) {
+      const m = mutate(b.case, rng);
+      if (m) out.push({ label: `${b.label}/${m.mutation}`, case: m.case });
+    }
+  return out;
+}
 
 /**
  * One mutant of `c`: a mutation of `kind` (or a random kind that applies) at a random

@@ -15,9 +15,9 @@
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { Rng } from "../fuzz/rng.ts";
+
 import { emptyTally, judge, pct, summary, type Tally } from "../fuzz/verifier-judge.ts";
-import { type LabelledCase, mutate, objectCases, randomCases } from "../fuzz/verifier-mutants.ts";
+import { casesWithMutants, type LabelledCase, objectCases } from "../fuzz/verifier-mutants.ts";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -69,15 +69,7 @@ if (argv.includes("--objects")) {
 }
 for (let seed = from; seed < from + count; seed += chunk) {
   const n = Math.min(chunk, from + count - seed);
-  const base = randomCases(seed, n);
-  const rng = new Rng(seed);
-  const cases: LabelledCase[] = [...base];
-  for (const b of base)
-    for (let i = 0; i < mutants; i++) {
-      const m = mutate(b.case, rng);
-      if (m) cases.push({ label: `${b.label}/${m.mutation}`, case: m.case });
-    }
-  const t = judge(cases);
+  const t = judge(casesWithMutants(seed, n, mutants));
   mergeInto(total, t);
   const secs = ((Date.now() - started) / 1000).toFixed(0);
   console.log(`seeds ${seed}..${seed + n - 1}: ${summary(t)} [${secs} s]`);

@@ -10,8 +10,7 @@
 import assert from "node:assert/strict";
 import { release } from "node:os";
 import { describe, test } from "node:test";
-import { Rng } from "../fuzz/rng.ts";
-import { type LabelledCase, mutate, randomCases } from "../fuzz/verifier-mutants.ts";
+import { casesWithMutants } from "../fuzz/verifier-mutants.ts";
 import { kernelVerdict } from "../src/kernel/programs/verdict.ts";
 import { type KernelWording, verifyCase, wordingFor } from "../src/verifier/index.ts";
 import { kernelSkip, needs } from "./support/kernel.ts";
@@ -24,18 +23,6 @@ const versionSkip: string | false = wording
 /** At least this share of the rejections both make must carry the kernel's line. */
 const GOAL = 0.9;
 
-function cases(seed: number, count: number, mutants: number): LabelledCase[] {
-  const base = randomCases(seed, count);
-  const rng = new Rng(seed);
-  const out: LabelledCase[] = [...base];
-  for (const b of base)
-    for (let i = 0; i < mutants; i++) {
-      const m = mutate(b.case, rng);
-      if (m) out.push({ label: `${b.label}/${m.mutation}`, case: m.case });
-    }
-  return out;
-}
-
 /** A line with its numbers taken out: the shape two differing lines share. */
 const shape = (line: string) => line.replace(/-?(0x)?[0-9a-f]+\b/gi, "N");
 
@@ -46,7 +33,7 @@ describe(`error lines in the running kernel's wording (${wording ?? "none"})`, {
     let both = 0;
     let same = 0;
     const differ = new Map<string, { n: number; example: string }>();
-    for (const { label, case: c } of cases(7_100_000, 150, 4)) {
+    for (const { label, case: c } of casesWithMutants(7_100_000, 150, 4)) {
       let k: ReturnType<typeof kernelVerdict>;
       try {
         k = kernelVerdict(c);
