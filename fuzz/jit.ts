@@ -1,12 +1,14 @@
 /**
  * The JIT campaign: `npm run fuzz -- jit [--from S] [--count N] [--seconds T]
- * [--every K] [--stop-after F] [--tiny]`.
+ * [--every K] [--stop-after F] [--tiny] [--target js|wasm|both]`.
  *
  * Program `S` is generated from seed `S` alone (the kernel differential test's
  * generator, test/vm-random-programs.ts) and runs in the interpreter and in the JIT
- * three times, as test/vm-jit-differential.test.ts does: as generated; with an
- * instruction budget cut somewhere inside the run; and with one instruction's offset
- * or immediate mutated (budget 200,000). Every pair must give the same registers,
+ * (`--target`: the JS target, the wasm target, or both, the default) three times, as
+ * test/vm-jit-differential.test.ts does: as generated; with an instruction budget cut
+ * somewhere inside the run; and with one instruction's offset or immediate mutated
+ * (budget 200,000). The wasm target refuses irreducible control flow; the JS target
+ * then runs the program (counted apart). Every pair must give the same registers,
  * memory out, map contents, ring records and printk lines, or the same VmError at the
  * same instruction. Seeds run from `--from` (0) for `--count` programs or `--seconds`
  * (whichever ends first; neither: 1,000 programs), so a campaign resumes with the
@@ -36,6 +38,8 @@ interface Counts {
   mutants: number;
   errorsAlike: number;
   refused: number;
+  /** Programs the wasm target refused (irreducible control flow): the JS target ran them. */
+  wasmToJs: number;
   failures: number;
 }
 
@@ -49,8 +53,8 @@ function firstDifference(a: string, b: string): string {
   return "  (same text)";
 }
 
-/** Runs program `seed` in both engines (three pairs); returns the failures it found. */
-function one(seed: number, c: Counts): string[] {
+/** Runs program `seed` in the interpreter and the JIT's `targets` (three runs each); returns the failures it found. */
+function one(seed: number, c: Counts, targets: readonly ("js" | "wasm")[]): string[] {
   const rand = seededRandom(seed);
   const p = randomProgram(rand);
   const insns = p.build(FDS);
@@ -62,16 +66,17 @@ function one(seed: number, c: Counts): string[] {
     else if (x.text.startsWith("error pc")) c.errorsAlike++;
   };
   const a = outcome(p, insns, "never", undefined);
-  const b = outcome(p, insns, "always", undefined);
-  if (!b.engine.startsWith("jit")) c.refused++;
-  compare("as generated", a, b);
+  for (const t of targets) {
+    const b = outcome(p, insns, "always", undefined, t);
+    if (!b.engine.startsWith("jit")) c.refused++;
+    else if (t === "wasm" && b.engine === "jit js") c.wasmToJs++;
+    compare(`as generated (${t})`, a, b);
+  }
   if (a.executed > 1) {
     const budget = 1 + (rand() % (a.executed - 1));
-    compare(
-      `budget ${budget}`,
-      outcome(p, insns, "never", budget),
-      outcome(p, insns, "always", budget),
-    );
+    const x = outcome(p, insns, "never", budget);
+    for (const t of targets)
+      compare(`budget ${budget} (${t})`, x, outcome(p, insns, "always", budget, t));
     c.budgetCuts++;
   }
   const bytes = mutate(insns, rand);
@@ -82,11 +87,9 @@ function one(seed: number, c: Counts): string[] {
     decodes = false;
   }
   if (decodes) {
-    compare(
-      `mutated ${hex(bytes)}`,
-      outcome(p, bytes, "never", 200_000),
-      outcome(p, bytes, "always", 200_000),
-    );
+    const x = outcome(p, bytes, "never", 200_000);
+    for (const t of targets)
+      compare(`mutated ${hex(bytes)} (${t})`, x, outcome(p, bytes, "always", 200_000, t));
     c.mutants++;
   }
   return failures;
@@ -112,6 +115,11 @@ export async function main(args: string[]): Promise<number> {
     jitSizes.chunkChars = 1;
     jitSizes.regionSlots = 3;
   }
+  const ti = args.indexOf("--target");
+  const target = ti < 0 ? "both" : args[ti + 1];
+  if (target !== "js" && target !== "wasm" && target !== "both")
+    throw new RangeError(`--target must be js, wasm or both, not ${target}`);
+  const targets: ("js" | "wasm")[] = target === "both" ? ["js", "wasm"] : [target];
   const until = seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000;
   const c: Counts = {
     programs: 0,
@@ -120,6 +128,7 @@ export async function main(args: string[]): Promise<number> {
     mutants: 0,
     errorsAlike: 0,
     refused: 0,
+    wasmToJs: 0,
     failures: 0,
   };
   const t0 = performance.now();
@@ -127,7 +136,7 @@ export async function main(args: string[]): Promise<number> {
   for (; c.programs < count && Date.now() < until && seed <= 0xffff_ffff; seed++) {
     let failures: string[];
     try {
-      failures = one(seed, c);
+      failures = one(seed, c, targets);
     } catch (e) {
       failures = [
         `seed ${seed}: untyped ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
@@ -149,7 +158,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const s = (performance.now() - t0) / 1000;
   console.log(
-    `jit campaign${args.includes("--tiny") ? " (--tiny)" : ""}: seeds ${from}..${seed - 1}: ${c.programs} programs, ${c.comparisons} comparisons (${c.budgetCuts} budget cuts, ${c.mutants} mutants, ${c.errorsAlike} failing alike), ${c.refused} JIT refusals, ${c.failures} failures; ${s.toFixed(1)} s, ${(c.programs / s).toFixed(0)} programs/s (${((c.comparisons * 2) / s).toFixed(0)} runs/s); next: --from ${seed}`,
+    `jit campaign${args.includes("--tiny") ? " (--tiny)" : ""}: seeds ${from}..${seed - 1}: ${c.programs} programs, ${c.comparisons} comparisons (${c.budgetCuts} budget cuts, ${c.mutants} mutants, ${c.errorsAlike} failing alike), targets ${targets.join("+")}, ${c.refused} JIT refusals, ${c.wasmToJs} wasm refusals run by js, ${c.failures} failures; ${s.toFixed(1)} s, ${(c.programs / s).toFixed(0)} programs/s (${((c.comparisons * 2) / s).toFixed(0)} runs/s); next: --from ${seed}`,
   );
   return c.failures > 0 || c.refused > 0 ? 1 : 0;
 }

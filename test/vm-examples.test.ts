@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { loadCollectionSpec } from "../src/elf/index.ts";
-import { type BpfMap, Collection, vmlinuxBTF } from "../src/kernel/index.ts";
+import { type BpfMap, Collection, ensureBpffs, vmlinuxBTF } from "../src/kernel/index.ts";
 import type { CollectionSpec } from "../src/spec/collection-spec.ts";
 import { MapType, ProgType, progTypeName } from "../src/uapi/index.ts";
 import { VirtualMachine, type VmMap } from "../src/vm/index.ts";
@@ -232,7 +232,10 @@ describe("vm vs kernel: the project's objects", { skip }, () => {
   for (const path of paths) {
     test(path, (t) => {
       const fds = fdCounts();
-      mkdirSync(PIN_DIR, { recursive: true });
+      // bpffs first: a fresh machine may have none mounted, and a recursive mkdir in
+      // sysfs's bare /sys/fs/bpf never returns (ENOENT, then EEXIST for the parent).
+      ensureBpffs();
+      mkdirSync(PIN_DIR);
       try {
         total += runObject(path, t);
       } finally {

@@ -332,8 +332,13 @@ export class Machine {
    * Undefined: plain `Uint8Array`s. Must return zeroed bytes.
    */
   allocator: ((id: number, size: number) => Uint8Array | undefined) | undefined;
+  /**
+   * Told when a window region opens or moves (`base` the region it shows, bytes
+   * `[lo, hi)`) or closes (`base` -1): the wasm JIT target keeps its region table in step.
+   */
+  onWindow: ((id: number, base: number, lo: number, hi: number) => void) | undefined;
   /** Per region id: its inline lookup, null when the region is not such a map. */
-  private readonly inlineTargets: (InlineLookup | null)[] = [];
+  private readonly inlineTargets: (InlineLookup | null | undefined)[] = [];
   /** Window regions, by slot (see {@link window}). */
   private readonly winIds: number[] = [];
   /** Offset each window slot shows, when cached (-1: not cached). */
@@ -421,6 +426,7 @@ export class Machine {
     const end = offset + len;
     const writable = offset >= mem.writeLo[base]! && end <= mem.writeHi[base]!;
     this.access.grantBounds(id, [offset, end], writable ? [offset, end] : [0, 0]);
+    this.onWindow?.(id, base, offset, end);
     if (cache) {
       if (arr && (offset & 7) === 0) arr[offset >>> 3] = id + 1;
       else this.winCache.set(base * 0x4000_0000 + offset, id);
@@ -462,6 +468,23 @@ export class Machine {
     if (slot === undefined) return;
     this.uncache(slot);
     this.access.grantBounds(id, [0, 0], [0, 0]);
+    this.onWindow?.(id, -1, 0, 0);
+  }
+
+  /**
+   * Keeps the windows cached for region `base` in `arr` from now on (the wasm JIT
+   * target's memory, where its code reads them), with those cached so far; `arr` has
+   * one entry per 8 bytes of the region, plus one. False when the region is too large
+   * for an array cache.
+   */
+  adoptWindowCache(base: number, arr: Int32Array): boolean {
+    const old = this.windowCache(base);
+    if (old === null || old.length !== arr.length) return false;
+    arr.set(old);
+    this.winArr[base] = arr;
+    // The inline lookup caches the array: made again on its next use.
+    this.inlineTargets[base] = undefined;
+    return true;
   }
 
   /** A VmError at the current instruction. */

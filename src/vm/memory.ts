@@ -145,6 +145,8 @@ export class VmMemory {
   /** Number of regions. */
   count = 0;
   private readonly ids = new WeakMap<object, number>();
+  /** Regions made to show another's bytes ({@link alias}): id -> base. */
+  private readonly aliases = new Map<number, number>();
 
   /**
    * Adds a region over `bytes` (kept, not copied) and returns its id.
@@ -211,6 +213,21 @@ export class VmMemory {
   alias(id: number, base: number): void {
     this.bytes[id] = this.bytes[base] as Uint8Array;
     this.views[id] = this.views[base] as DataView;
+    this.aliases.set(id, base);
+  }
+
+  /** The region id of `owner` when it has one here ({@link regionFor}). */
+  regionOf(owner: object): number | undefined {
+    return this.ids.get(owner);
+  }
+
+  /**
+   * Moves region `base` to new bytes (a map whose values moved, see
+   * `VmArrayMap.relocate`), with every region that {@link alias}es it.
+   */
+  rebind(base: number, bytes: Uint8Array): void {
+    this.setBytes(base, bytes);
+    for (const [id, b] of this.aliases) if (b === base) this.alias(id, base);
   }
 
   /** The address of byte `offset` of region `id`. */

@@ -44,9 +44,14 @@ import {
   type JitMode,
   jitStats,
 } from "./jit/index.ts";
-import { chooseTarget, defaultJitTarget, type JitTarget } from "./jit/wasm/choose.ts";
-import { compileWasm } from "./jit/wasm/compile-wasm.ts";
-import { instantiateWasm } from "./jit/wasm/runtime.ts";
+import {
+  chooseTarget,
+  defaultJitTarget,
+  describeProfile,
+  type JitTarget,
+} from "./jit/wasm/choose.ts";
+import { compileWasm, wasmUnavailable } from "./jit/wasm/compile-wasm.ts";
+import { instantiateWasm, type PreparedArena, prepareArena } from "./jit/wasm/runtime.ts";
 import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { VmProgArray } from "./maps/prog-array.ts";
@@ -320,8 +325,9 @@ export class VmProgram implements BackendProgram {
     this.jitTried = true;
     let why: string | undefined;
     let wasm: Extract<ReturnType<typeof compileWasm>, { ok: true }> | undefined;
+    let arena: PreparedArena | undefined;
     const useWasm = (w: NonNullable<typeof wasm>, reason: string): true => {
-      const engine = instantiateWasm(w.module, this.code, this.machine);
+      const engine = instantiateWasm(w.module, this.code, this.machine, arena);
       this.code.jit = engine.fn;
       this.code.jitLoop = engine.loop;
       this.jitTargetUsed = "wasm";
@@ -331,9 +337,13 @@ export class VmProgram implements BackendProgram {
       return true;
     };
     if (this.jitTarget !== "js") {
-      const w = compileWasm(this.code);
+      // The array maps the program names move into its arena here (VmArrayMap.relocate),
+      // whichever target ends up running it.
+      arena = wasmUnavailable() === undefined ? prepareArena(this.code, this.machine) : undefined;
+      const w = compileWasm(this.code, arena);
       if (w.ok) {
-        if (this.jitTarget === "wasm") return useWasm(w, `wasm: jitTarget "wasm"`);
+        if (this.jitTarget === "wasm")
+          return useWasm(w, `wasm: jitTarget "wasm"; ${describeProfile(w.profile)}`);
         const pick = chooseTarget(w.profile);
         if (pick.wasm) return useWasm(w, pick.why);
         why = pick.why;

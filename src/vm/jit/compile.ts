@@ -73,6 +73,7 @@ import {
 import { VmArrayMap } from "../maps/array.ts";
 import { VmHashMap } from "../maps/hash.ts";
 import { REGION_HI_BASE, REGION_LO_BASE } from "../memory.ts";
+import { KnownRegs } from "./known-regs.ts";
 
 /** What {@link compileCode} gave: the function and its source, or why it refused. */
 export type JitCompileResult =
@@ -364,12 +365,8 @@ interface Gen {
   readonly reload: string;
   /** r0..r5 back from `m.R` after a helper (callbacks change them; r6..r10 come back as they were). */
   readonly reloadArgs: string;
-  /** Per register within the current block: what {@link track} knows of it. */
-  readonly kind: Int8Array;
-  /** Low words of known constants, or offsets from r10. */
-  readonly kl: Int32Array;
-  /** High words of known constants. */
-  readonly kh: Int32Array;
+  /** What the current block has left in registers (a lookup's map and key). */
+  readonly known: KnownRegs;
   /** Slots of lookup sites with a cache variable (`K<pc>`). */
   sites: number[];
   /** Set when the last helper call emitted was a lookup inlined for a known map (no call). */
@@ -785,18 +782,9 @@ function emitHelperCall(g: Gen, pc: number, id: number, after: number): string {
   // (the key on the stack), as compilers emit a lookup: the map's kind resolved once per
   // machine at this site (K<pc>), and the lookup inline — an array's address
   // arithmetic, a hash map's slot from the key's words — with the value's window.
-  const ko = STACK_SIZE + g.kl[2]!;
-  if (
-    !g.directStack ||
-    g.kind[1] !== 1 ||
-    g.kl[1] !== 0 ||
-    g.kind[2] !== 2 ||
-    ko < 0 ||
-    ko + 4 > STACK_SIZE ||
-    ko % 4 !== 0
-  )
-    return `m.pc = ${pc}; ${generic}`;
-  const rid = g.kh[1]! - REGION_HI_BASE;
+  const key = g.directStack ? g.known.lookupKey() : undefined;
+  if (key === undefined) return `m.pc = ${pc}; ${generic}`;
+  const { rid, ko } = key;
   // The kind the compiling machine sees; another machine running this code (a tail
   // call's) that sees another hands the run to the interpreter at the call.
   const kind = g.machine === undefined ? 0 : lookupSite(g.machine, rid, ko).kind;
@@ -862,67 +850,6 @@ function lookupSite(m: Machine, rid: number, ko: number): LookupSite {
     t.windows,
     kind >= 2 ? (map as VmHashMap) : null,
   );
-}
-
-/**
- * What the block so far left in registers, known at compile time (the key and map of a
- * lookup): per register 0 unknown, 1 the constant (kl, kh), 2 r10 + kl.
- */
-function track(g: Gen, pc: number): void {
-  const code = g.code;
-  const c = code.op[pc]!;
-  const d = code.dst[pc]!;
-  const s = code.src[pc]!;
-  const K = g.kind;
-  switch (c) {
-    case 0x18:
-      K[d] = 1;
-      g.kl[d] = code.imm[pc]!;
-      g.kh[d] = code.imm[pc + 1]!;
-      return;
-    case 0xb7:
-      K[d] = 1;
-      g.kl[d] = code.imm[pc]!;
-      g.kh[d] = code.imm[pc]! >> 31;
-      return;
-    case 0xbf:
-      if (code.off[pc] !== 0) K[d] = 0;
-      else if (s === 10) {
-        K[d] = 2;
-        g.kl[d] = 0;
-      } else {
-        K[d] = K[s]!;
-        g.kl[d] = g.kl[s]!;
-        g.kh[d] = g.kh[s]!;
-      }
-      return;
-    case 0x07:
-      // r10 + small constants stay in the frame's low word (no carry): only those count.
-      if (K[d] === 2 && Math.abs(g.kl[d]! + code.imm[pc]!) <= 4 * STACK_SIZE)
-        g.kl[d] = g.kl[d]! + code.imm[pc]!;
-      else K[d] = 0;
-      return;
-    case 0x85:
-      for (let r = 0; r <= 5; r++) K[r] = 0;
-      return;
-  }
-  const cls = c & 7;
-  if (cls === 2) return; // stores
-  if (cls === 3) {
-    // Atomics write their source (fetch) and r0 (cmpxchg); plain stores nothing.
-    if ((c & 0xe0) === 0xc0) {
-      K[s] = 0;
-      K[0] = 0;
-    }
-    return;
-  }
-  if (cls === 0 && c !== 0x18) {
-    // ld_abs / ld_ind: r0, and r1..r5 as the kernel clobbers them.
-    for (let r = 0; r <= 5; r++) K[r] = 0;
-    return;
-  }
-  if (cls === 5 || cls === 6) return;
-  if (d <= 10) K[d] = 0;
 }
 
 /**
@@ -1149,9 +1076,7 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
     spill: spillOf(used),
     reload: reloadOf(used),
     reloadArgs: reloadOf(used.filter(isArgReg)),
-    kind: new Int8Array(16),
-    kl: new Int32Array(16),
-    kh: new Int32Array(16),
+    known: new KnownRegs(),
   };
 
   // The regions' code, one text per region (from its entry to the next).
@@ -1203,7 +1128,7 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
       open.pop();
     }
     const len = slots.length;
-    g.kind.fill(0);
+    g.known.reset();
     g.inlined = false;
     const last = slots[len - 1]!;
     const lc = code.op[last]!;
@@ -1233,7 +1158,7 @@ export function generateChunks(code: Code, machine?: Machine): JitChunk[] {
         body.push(emitEnd(g, at, end, selfLoop));
       } else {
         body.push(emitInsn(g, at, len - 1 - i));
-        track(g, at);
+        g.known.track(code, at);
       }
     }
     if (selfLoop) body.push("}");

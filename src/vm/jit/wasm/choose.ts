@@ -51,7 +51,13 @@ export function chooseTarget(p: WasmProfile): { readonly wasm: boolean; readonly
       wasm: false,
       why: `js: ${p.helperCalls} helper calls in ${p.insns} instructions (wasm calls out to JS for each)`,
     };
-  return { wasm: true, why: `wasm: ${p.insns} instructions, ${p.helperCalls} helper calls` };
+  return { wasm: true, why: `wasm: ${describeProfile(p)}` };
+}
+
+/** `N instructions, H helper calls[, L map lookups inline]`, for the engine's reason. */
+export function describeProfile(p: WasmProfile): string {
+  const inline = p.inlineLookups > 0 ? `, ${p.inlineLookups} map lookups inline` : "";
+  return `${p.insns} instructions, ${p.helperCalls} helper calls${inline}`;
 }
 
 /** "auto" takes wasm while helper calls are at most one per this many instructions. */

@@ -44,6 +44,7 @@
 
 import { type Code, STACK_SIZE } from "../../interpreter.ts";
 import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "../../memory.ts";
+import { KnownRegs } from "../known-regs.ts";
 import { I32, I64, ModuleBuilder, Op, type ValType, Code as WasmCode } from "./encode.ts";
 import { analyse, type CfgBlock } from "./structure.ts";
 
@@ -117,6 +118,7 @@ export const ARENA = {
 } as const;
 
 const TAIL_CALL_ID = 12;
+const MAP_LOOKUP_ELEM_ID = 1;
 const LD_ABS_IND = new Set([0x20, 0x28, 0x30, 0x40, 0x48, 0x50]);
 
 /** What {@link compileWasm} gave. */
@@ -135,11 +137,45 @@ export type WasmCompileResult =
   | { readonly ok: false; readonly reason: string };
 
 /** What a program does, as the wasm compiler saw it (for choosing between targets). */
+/**
+ * An array map whose values live in the arena (placed there by `planArena` in
+ * runtime.ts): its region's loads and stores go through the region table without a
+ * call out, and map_lookup_elem on it is answered in the module.
+ */
+export interface ArenaHome {
+  /** The map's region id. */
+  readonly rid: number;
+  /** Arena address of the values. */
+  readonly addr: number;
+  /** Arena address of the machine's window cache for the map (one i32 per 8 bytes), or -1. */
+  readonly win: number;
+  readonly maxEntries: number;
+  readonly stride: number;
+  readonly valueSize: number;
+  /** Whether the program may write the values (not BPF_F_RDONLY_PROG). */
+  readonly writable: boolean;
+}
+
+/** The arena a module is compiled for: its size and the maps placed in it. */
+export interface ArenaPlan {
+  /** Pages of the arena (the module's memory import, minimum and maximum). */
+  readonly pages: number;
+  /** Maps placed in the arena, by region id. */
+  readonly homes: ReadonlyMap<number, ArenaHome>;
+  /** Whether map_lookup_elem may be answered inline (the default helper is installed). */
+  readonly inlineLookups: boolean;
+}
+
+/** The arena of a module compiled without a plan: one page, no maps. */
+export const BARE_ARENA: ArenaPlan = { pages: 1, homes: new Map(), inlineLookups: false };
+
 export interface WasmProfile {
   /** Reachable instructions. */
   readonly insns: number;
   /** Helper calls (each a call out to JS). */
   readonly helperCalls: number;
+  /** map_lookup_elem calls answered in the module (on maps in the arena). */
+  readonly inlineLookups: number;
   /** Instructions handed to the interpreter (bpf-to-bpf and tail calls, kfuncs, unknown opcodes). */
   readonly handOvers: number;
   /** Whether the CFG has a loop. */
@@ -241,6 +277,11 @@ const L_HPC = 20; // i32: hand-over slot
 const L_T = 21; // i32 temporary: offset
 /** r0..r10's region table entries (i32), valid where {@link Gen.avail} says. */
 const L_EREG = 22;
+/**
+ * Arena address of the value an inline lookup found (0 when it found none), valid
+ * while {@link Gen.ptr} says r0 still holds that lookup's answer.
+ */
+const L_FB = 33;
 const LOCALS: ValType[] = [
   ...new Array<ValType>(11).fill(I64),
   I64,
@@ -254,6 +295,7 @@ const LOCALS: ValType[] = [
   I32,
   I32,
   ...new Array<ValType>(11).fill(I32),
+  I32,
 ];
 
 const reg = (r: number): number => L_REG + r;
@@ -301,6 +343,13 @@ interface Gen {
   readonly availIn: Int32Array;
   /** Registers whose table entry local is valid at the instruction being emitted. */
   avail: number;
+  /** Per block: {@link ptr} on entry. */
+  readonly ptrIn: Int32Array;
+  /**
+   * At the instruction being emitted: the map (region id + 1) whose inline lookup r0
+   * still holds, with no call since ({@link L_FB} is its value's address), or 0.
+   */
+  ptr: number;
   readonly ctx: Ctx[];
   readonly stackReachable: boolean;
   readonly mayGoto: boolean;
@@ -308,7 +357,21 @@ interface Gen {
   readonly fnHelper: number;
   readonly fnAtomic: number;
   readonly fnLdPacket: number;
+  /** The import that opens a window on a map value: (region id, offset) -> id + 1. */
+  readonly fnWindow: number;
+  /** map_lookup_elem calls answered in the module, by slot. */
+  readonly sites: ReadonlyMap<number, LookupSite>;
+  /** The arena the module is compiled for. */
+  readonly plan: ArenaPlan;
   helperCalls: number;
+}
+
+/** A map_lookup_elem call answered in the module: the map and the key's offset in the frame. */
+interface LookupSite {
+  readonly home: ArenaHome;
+  readonly ko: number;
+  /** The key's first word, when a constant store in the block left it. */
+  readonly word: number | undefined;
 }
 
 /** Spills the used registers to the arena. */
@@ -680,6 +743,27 @@ function emitMemory(g: Gen, pc: number): void {
     }
     return;
   }
+  const h = base === 0 && g.ptr > 0 ? g.plan.homes.get(g.ptr - 1) : undefined;
+  if (h !== undefined && off >= 0 && off + size <= h.valueSize && (load || h.writable)) {
+    // r0 is an inline lookup's answer: its value's window holds [0, value_size), so a
+    // found value is read or written at its arena address; none (0) takes the slow
+    // path, which faults as the interpreter does.
+    w.open(Op.block);
+    w.open(Op.block);
+    w.local(Op.local_get, L_FB).op(Op.i32_eqz).br(Op.br_if, 0);
+    w.local(Op.local_get, L_FB);
+    if (load) w.mem(LOAD_OP[c]![0], 0, off).local(Op.local_set, reg(d));
+    else {
+      value();
+      w.mem(STORE_OP[size]!, 0, off);
+    }
+    w.br(Op.br, 1).op(Op.end);
+    spill(g);
+    w.i32(pc).call(g.fnSlow).op(Op.drop);
+    if (load) reload(g, d);
+    w.op(Op.end);
+    return;
+  }
   const b = reg(base);
   // id = high word - HI; entry = table[id < CAP ? id : CAP]. With x = low word + off +
   // T1 = o - lo (o = low word - LO + off, the interpreter's offset, lo its bound), the
@@ -776,6 +860,66 @@ function emitHelper(g: Gen, pc: number, after: number): void {
   w.op(Op.i64_sub).local(Op.local_set, L_N);
 }
 
+/**
+ * map_lookup_elem on an array map in the arena, as the interpreter answers it inline:
+ * the index from the key on the frame; below max_entries, r0 = the value's address
+ * through its window (the machine's window cache in the arena; a call out opens a new
+ * window), else r0 = 0. Only r0 changes.
+ */
+function emitArrayLookup(g: Gen, site: LookupSite): void {
+  const w = g.w;
+  const h = site.home;
+  const found = (): void => {
+    // L_T = at: the window's id + 1 from the cache (or a new window), then r0.
+    w.local(Op.local_get, L_T).i32(1).op(Op.i32_shr_u).mem(Op.i32_load, 2, h.win);
+    w.local(Op.local_tee, L_E).op(Op.i32_eqz).open(Op.if);
+    w.i32(h.rid).local(Op.local_get, L_T).call(g.fnWindow).local(Op.local_set, L_E);
+    w.op(Op.end);
+    w.local(Op.local_get, L_T).i32(h.addr).op(Op.i32_add).local(Op.local_set, L_FB);
+    w.local(Op.local_get, L_T).i32(LO).op(Op.i32_add).op(Op.i64_extend_i32_u);
+    w.local(Op.local_get, L_E)
+      .i32(HI - 1)
+      .op(Op.i32_add)
+      .op(Op.i64_extend_i32_u);
+    w.i64(32).op(Op.i64_shl).op(Op.i64_or).local(Op.local_set, reg(0));
+  };
+  const none = (): void => {
+    w.i64(0).local(Op.local_set, reg(0));
+    w.i32(0).local(Op.local_set, L_FB);
+  };
+  if (site.word !== undefined) {
+    // A constant key (stored in this block): the index is known here.
+    const i = site.word >>> 0;
+    if (i >= h.maxEntries) none();
+    else {
+      w.i32(i * h.stride).local(Op.local_set, L_T);
+      found();
+    }
+    return;
+  }
+  w.i32(0)
+    .mem(Op.i32_load, 2, STACKS + site.ko)
+    .local(Op.local_tee, L_T);
+  w.i32(h.maxEntries).op(Op.i32_lt_u).open(Op.if);
+  w.local(Op.local_get, L_T).i32(h.stride).op(Op.i32_mul).local(Op.local_set, L_T);
+  found();
+  w.op(Op.else);
+  none();
+  w.op(Op.end);
+}
+
+/** {@link Gen.ptr} past the instruction at `pc`: set by an inline lookup, lost by any other write of r0 or call. */
+function ptrAfter(
+  g: { readonly code: Code; readonly sites: ReadonlyMap<number, LookupSite> },
+  pc: number,
+  ptr: number,
+): number {
+  const site = g.sites.get(pc);
+  if (site !== undefined) return site.home.rid + 1;
+  if (g.code.op[pc] === 0x85 || (writes(g.code, pc) & 1) !== 0) return 0;
+  return ptr;
+}
+
 /** Registers (bit r) the instruction at `pc` writes, for the table-entry dataflow. */
 function writes(code: Code, pc: number): number {
   const c = code.op[pc]!;
@@ -801,8 +945,12 @@ function tableAccess(code: Code, pc: number): number {
   return base;
 }
 
-/** The dataflow's transfer over the instruction at `pc`. */
-function transfer(code: Code, pc: number, mask: number): number {
+/**
+ * The dataflow's transfer over the instruction at `pc` (an inline lookup, `site`,
+ * writes r0 and nothing else: accesses through it use {@link L_FB}, see emitMemory).
+ */
+function transfer(code: Code, pc: number, mask: number, site: boolean): number {
+  if (site) return mask & ~1;
   const base = tableAccess(code, pc);
   if (base >= 0) mask |= 1 << base;
   return mask & ~writes(code, pc);
@@ -833,7 +981,9 @@ function emitInsn(g: Gen, pc: number, after: number): void {
     return;
   }
   if (c === 0x85) {
-    emitHelper(g, pc, after);
+    const site = g.sites.get(pc);
+    if (site !== undefined) emitArrayLookup(g, site);
+    else emitHelper(g, pc, after);
     return;
   }
   if (LD_ABS_IND.has(c)) {
@@ -964,9 +1114,11 @@ function emitBody(g: Gen, x: number, tasks: Task[]): void {
   const ends = lc === 0x95 || lc === 0x05 || lc === 0x06 || lc === 0xe5 || isCondJump(lc);
   const bodyEnd = ends ? len - 1 : len;
   g.avail = g.availIn[x]!;
+  g.ptr = g.ptrIn[x]!;
   for (let i = 0; i < bodyEnd; i++) {
     emitInsn(g, slots[i]!, len - 1 - i);
-    g.avail &= ~writes(code, slots[i]!);
+    g.ptr = ptrAfter(g, slots[i]!, g.ptr);
+    g.avail &= g.sites.has(slots[i]!) ? ~1 : ~writes(code, slots[i]!);
   }
   if (!ends) {
     // Falls through to the next block.
@@ -1035,7 +1187,7 @@ function emitBody(g: Gen, x: number, tasks: Task[]): void {
 }
 
 /** Compiles `code` to a wasm module (see the module header); refuses with a reason. */
-export function compileWasm(code: Code): WasmCompileResult {
+export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompileResult {
   const why = wasmUnavailable();
   if (why !== undefined) return { ok: false, reason: why };
   const t0 = performance.now();
@@ -1068,10 +1220,8 @@ export function compileWasm(code: Code): WasmCompileResult {
       continue;
     }
     const cls = c & 7;
-    // A helper ends its block: callbacks count instructions, so the next block's
-    // budget check must see them.
-    if (c === 0x85) lead[pc + 1] = 1;
-    else if (cls === 5 || cls === 6) {
+    // (A helper ends its block, below.)
+    if (cls === 5 || cls === 6) {
       if (c === 0x95) lead[pc + 1] = 1;
       else {
         const t = targetOf(code, pc);
@@ -1079,6 +1229,30 @@ export function compileWasm(code: Code): WasmCompileResult {
         lead[pc + 1] = 1;
       }
     }
+  }
+  // map_lookup_elem calls answered in the module: the map in the arena (with its
+  // window cache), the key at a constant place in the frame. Every other helper call
+  // ends its block (callbacks count instructions, so the next block's budget check
+  // must see them); an inline lookup runs no callback and ends nothing.
+  const sites = new Map<number, LookupSite>();
+  const inline = plan.inlineLookups && plan.homes.size > 0;
+  const known = new KnownRegs();
+  for (let pc = 0; pc < n; pc += code.op[pc] === 0x18 ? 2 : 1) {
+    if (lead[pc]) known.reset();
+    if (code.insns[pc] === undefined || hands[pc] === 1 || code.op[pc] !== 0x85) {
+      if (inline && code.insns[pc] !== undefined) known.track(code, pc);
+      continue;
+    }
+    if (inline && code.src[pc] === 0 && code.imm[pc] === MAP_LOOKUP_ELEM_ID) {
+      const key = known.lookupKey();
+      const home = key === undefined ? undefined : plan.homes.get(key.rid);
+      if (key !== undefined && home !== undefined && home.win >= 0) {
+        sites.set(pc, { home, ko: key.ko, word: key.word });
+        known.track(code, pc);
+        continue;
+      }
+    }
+    lead[pc + 1] = 1;
   }
   const used: number[] = [];
   for (let r = 0; r <= 10; r++) if ((usedBits & (1 << r)) !== 0) used.push(r);
@@ -1172,15 +1346,44 @@ export function compileWasm(code: Code): WasmCompileResult {
       availIn[i] = mask;
       if (b.start < n && hands[b.start] === 0)
         for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1)
-          mask = transfer(code, pc, mask);
+          mask = transfer(code, pc, mask, sites.has(pc));
       if (availOut[i] !== mask) {
         availOut[i] = mask;
         changed = true;
       }
     }
   }
+  // Which inline lookup's answer r0 holds on entry to each block (see Gen.ptr): -1
+  // not reached yet, 0 none or several, else the map's region id + 1.
+  const ptrIn = new Int32Array(nb).fill(sites.size > 0 ? -1 : 0);
+  if (sites.size > 0) {
+    const ptrOut = new Int32Array(nb).fill(-1);
+    const pg = { code, sites };
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const i of cfg.order) {
+        const b = blocks[i]!;
+        let p = i === 0 ? 0 : -1;
+        if (i !== 0)
+          for (const q of predsOf[i]!) {
+            const o = ptrOut[q]!;
+            if (o !== -1) p = p === -1 || p === o ? o : 0;
+          }
+        ptrIn[i] = p;
+        if (b.start >= n || hands[b.start] === 1) p = 0;
+        else if (p !== -1)
+          for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1)
+            p = ptrAfter(pg, pc, p);
+        if (ptrOut[i] !== p) {
+          ptrOut[i] = p;
+          changed = true;
+        }
+      }
+    }
+    for (let i = 0; i < nb; i++) if (ptrIn[i] === -1) ptrIn[i] = 0;
+  }
   const mb = new ModuleBuilder();
-  mb.importMemory("vm", "arena", ARENA_PAGES, ARENA_PAGES);
+  mb.importMemory("vm", "arena", plan.pages, plan.pages);
   // Every import and the export have one signature, (i32) -> i32 (slow, helper and
   // atomic answer undefined, which is 0; the calls drop it): V8 compiles a wrapper per
   // signature for each module, and one signature instead of two cut new
@@ -1190,6 +1393,8 @@ export function compileWasm(code: Code): WasmCompileResult {
   const fnHelper = mb.importFunc("vm", "helper", tPc);
   const fnAtomic = mb.importFunc("vm", "atomic", tPc);
   const fnLdPacket = mb.importFunc("vm", "ldPacket", tPc);
+  // (A second signature only where needed: see above.)
+  const fnWindow = sites.size > 0 ? mb.importFunc("vm", "window", mb.type([I32, I32], [I32])) : -1;
   // About 12 bytes per instruction (the bench's mix: 11.3-14.3): room for most programs.
   const w = new WasmCode(16 * n + 1024);
   const g: Gen = {
@@ -1205,6 +1410,9 @@ export function compileWasm(code: Code): WasmCompileResult {
     check,
     availIn,
     avail: 0,
+    ptrIn,
+    ptr: 0,
+    plan,
     ctx: [],
     stackReachable,
     mayGoto,
@@ -1212,6 +1420,8 @@ export function compileWasm(code: Code): WasmCompileResult {
     fnHelper,
     fnAtomic,
     fnLdPacket,
+    fnWindow,
+    sites,
     helperCalls: 0,
   };
   // Prologue: the budget, the registers as the arena holds them.
@@ -1276,6 +1486,7 @@ export function compileWasm(code: Code): WasmCompileResult {
     profile: {
       insns,
       helperCalls: g.helperCalls,
+      inlineLookups: sites.size,
       handOvers,
       loops: cfg.loopHeader.includes(1),
     },

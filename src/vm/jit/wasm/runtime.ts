@@ -20,9 +20,12 @@ import {
   type Machine,
   STACK_SIZE,
 } from "../../interpreter.ts";
+import { VmArrayMap } from "../../maps/array.ts";
 import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "../../memory.ts";
 import {
   ARENA,
+  type ArenaHome,
+  type ArenaPlan,
   INPUT_SLOT_SIZE,
   TABLE_CAP,
   type WasmMemory,
@@ -59,6 +62,69 @@ const MAP_LOOKUP_ELEM_ID = 1;
 /** Counts since the module loaded: modules instantiated (programs that run in wasm). */
 export const wasmStats = { instantiated: 0 };
 
+/** An {@link ArenaPlan} with the arena made for it ({@link prepareArena}). */
+export interface PreparedArena extends ArenaPlan {
+  readonly arena: WasmMemory;
+}
+
+/** Most pages an arena takes with the maps placed in it (16 MiB). */
+const ARENA_MAX_PAGES = 256;
+const PAGE = 65536;
+
+/**
+ * Makes machine `m`'s arena for `code`: the header page, then the array maps `code`
+ * names that fit (plain arrays, not per-CPU, not yet placed in another arena), each
+ * moved there ({@link VmArrayMap.relocate}) with the machine's cache of windows on it,
+ * so that the module reaches their values without calling out to JS. A map already
+ * in another program's arena stays there (this module calls out for it).
+ */
+export function prepareArena(code: Code, m: Machine): PreparedArena {
+  const W = wasmApi();
+  if (W === undefined) throw new Error("wasm JIT: WebAssembly is not available");
+  const mem = m.memory;
+  const picks: { map: VmArrayMap; home: ArenaHome; winLen: number }[] = [];
+  let next = PAGES * PAGE;
+  const g = code.grants;
+  for (let i = 0; i < g.length; i += 2) {
+    const rid = g[i]!;
+    const map = rid < TABLE_CAP ? mem.owners[rid] : undefined;
+    if (
+      !(map instanceof VmArrayMap) ||
+      map.constructor !== VmArrayMap ||
+      map.perCpu ||
+      map.home !== undefined ||
+      mem.bytes[rid] !== map.values ||
+      picks.some((p) => p.home.rid === rid)
+    )
+      continue;
+    const len = map.values.length;
+    // The window cache: one i32 per 8 bytes, plus one (Machine.adoptWindowCache).
+    const winLen = (len >>> 3) + 1;
+    const need = len + ((winLen * 4 + 7) & ~7);
+    if (next + need > ARENA_MAX_PAGES * PAGE) continue;
+    const home: ArenaHome = {
+      rid,
+      addr: next,
+      win: next + len,
+      maxEntries: map.maxEntries,
+      stride: map.stride,
+      valueSize: map.valueSize,
+      writable: mem.writeLo[rid] === 0 && mem.writeHi[rid]! >= len,
+    };
+    picks.push({ map, home, winLen });
+    next += need;
+  }
+  const pages = Math.ceil(next / PAGE);
+  const arena = new W.Memory({ initial: pages, maximum: pages });
+  const homes = new Map<number, ArenaHome>();
+  for (const { map, home, winLen } of picks) {
+    map.relocate(new Uint8Array(arena.buffer, home.addr, map.values.length), arena);
+    const cached = m.adoptWindowCache(home.rid, new Int32Array(arena.buffer, home.win, winLen));
+    homes.set(home.rid, cached ? home : { ...home, win: -1 });
+  }
+  return { pages, homes, inlineLookups: m.inlineLookup, arena };
+}
+
 /** A compiled program bound to its machine: what {@link instantiateWasm} gives. */
 export interface WasmEngine {
   /** Runs from slot 0 on the machine (other entries go to the interpreter). */
@@ -70,14 +136,21 @@ export interface WasmEngine {
 }
 
 /**
- * Instantiates `module` (compiled from `code`) for machine `m`: creates the arena,
- * moves the machine's stack frames into it and makes it the allocator of the machine's
- * input regions. Later runs of `code` on `m` from slot 0 run in wasm.
+ * Instantiates `module` (compiled from `code` for `plan`, made by {@link prepareArena}
+ * for `m`; without one, a bare arena) for machine `m`: moves the machine's stack frames
+ * into the arena and makes it the allocator of the machine's input regions. Later runs
+ * of `code` on `m` from slot 0 run in wasm.
  */
-export function instantiateWasm(module: WasmModule, code: Code, m: Machine): WasmEngine {
+export function instantiateWasm(
+  module: WasmModule,
+  code: Code,
+  m: Machine,
+  plan?: PreparedArena,
+): WasmEngine {
   const W = wasmApi();
   if (W === undefined) throw new Error("wasm JIT: WebAssembly is not available");
-  const arena = new W.Memory({ initial: PAGES, maximum: PAGES });
+  const arena = plan?.arena ?? new W.Memory({ initial: PAGES, maximum: PAGES });
+  const homes = plan?.homes ?? new Map<number, ArenaHome>();
   // The arena never grows, so its buffer and the views below stay attached.
   const buf = arena.buffer;
   const u8 = new Uint8Array(buf);
@@ -144,9 +217,39 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
   // An XDP frame made before the arena existed is made again, in it, on the next run.
   delete m.env.xdpSetup;
 
-  /** Copies this machine's bounds of the input regions into the table. */
+  /** Region `id`'s entry from this machine's bounds, its bytes at `h.addr` (a map in the arena). */
+  const homeEntry = (id: number, h: ArenaHome): void => {
+    const len = mem.bytes[id]!.length;
+    const rLo = acc.readLo[id]!;
+    const rHi = acc.readHi[id]!;
+    const wLo = acc.writeLo[id]!;
+    const wHi = acc.writeHi[id]!;
+    const rOk = rLo >= 0 && rHi <= len;
+    const wOk = wLo >= 0 && wHi <= len;
+    setEntry(id, h.addr, rOk ? rLo : 0, rOk ? rHi : 0, wOk ? wLo : 0, wOk ? wHi : 0);
+  };
+  // Windows on the maps in the arena (what a lookup hands out): entries as they open,
+  // move to another value or close; those open already, from the cache.
+  if (homes.size > 0) {
+    acc.ensure();
+    m.onWindow = (id, base, _lo, _hi) => {
+      if (id >= TABLE_CAP) return;
+      acc.ensure();
+      const h = base >= 0 ? homes.get(base) : undefined;
+      if (h !== undefined && mem.bytes[id] === mem.bytes[base]) homeEntry(id, h);
+      else setEntry(id, 0, 0, 0, 0, 0);
+    };
+    for (const h of homes.values()) {
+      if (h.win < 0) continue;
+      const cache = new Int32Array(arena.buffer, h.win, (mem.bytes[h.rid]!.length >>> 3) + 1);
+      for (const e of cache) if (e !== 0 && e - 1 < TABLE_CAP) homeEntry(e - 1, h);
+    }
+  }
+
+  /** Copies this machine's bounds of the input regions and the maps in the arena into the table. */
   const refresh = (): void => {
     acc.ensure();
+    for (const [id, h] of homes) homeEntry(id, h);
     for (let s = 0; s < slotId.length; s++) {
       const id = slotId[s]!;
       const view = slotView[s];
@@ -406,8 +509,12 @@ export function instantiateWasm(module: WasmModule, code: Code, m: Machine): Was
     return 1;
   };
 
+  /** A window on value `at` of map `rid` in the arena (an inline lookup's miss): id + 1. */
+  const window = (rid: number, at: number): number =>
+    m.window(rid, at, homes.get(rid)!.valueSize) + 1;
+
   const instance = new W.Instance(module, {
-    vm: { arena, slow, helper, atomic: atomicOut, ldPacket: ldPacketOut },
+    vm: { arena, slow, helper, atomic: atomicOut, ldPacket: ldPacketOut, window },
   });
   const run = instance.exports.run as (count: number) => number;
   wasmStats.instantiated++;

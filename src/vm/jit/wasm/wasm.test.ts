@@ -73,7 +73,8 @@ describe("wasm target: engine choice", () => {
     assert.equal(helpers.jitEngine, "js");
     assert.match(helpers.jitEngineReason ?? "", /2 helper calls in 3 instructions/);
     assert.deepEqual(
-      chooseTarget({ insns: 100, helperCalls: 1, handOvers: 0, loops: true }).wasm,
+      chooseTarget({ insns: 100, helperCalls: 1, inlineLookups: 0, handOvers: 0, loops: true })
+        .wasm,
       true,
     );
     // Helper-dense and large: the JS target takes it too (in chunks), with the same result.

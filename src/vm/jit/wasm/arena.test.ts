@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { assemble } from "../../../isa/index.ts";
+import { MapFlags, MapType } from "../../../uapi/index.ts";
+import { VmError } from "../../errors.ts";
+import { VmArrayMap } from "../../maps/array.ts";
+import { VmProgram, type VmRunInput } from "../../program.ts";
+
+// Array maps placed in the wasm target's arena (prepareArena in runtime.ts): lookups
+// answered in the module, values read and written at their arena addresses; every
+// case against the interpreter on a map of its own with the same contents.
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+function arrayMap(maxEntries: number, valueSize = 8, flags = 0): VmArrayMap {
+  const m = new VmArrayMap({
+    name: "a",
+    type: MapType.ARRAY,
+    keySize: 4,
+    valueSize,
+    maxEntries,
+    flags,
+  });
+  for (let i = 0; i < maxEntries; i++) {
+    const k = new Uint8Array(4);
+    new DataView(k.buffer).setUint32(0, i, true);
+    m.update(k, new Uint8Array(valueSize).fill(i & 0xff));
+  }
+  return m;
+}
+
+/** A run's result or error, the registers and the map's bytes, as text. */
+function outcome(p: VmProgram, map: VmArrayMap, input: VmRunInput): string {
+  let head: string;
+  try {
+    const r = p.run(input);
+    head = `r0 ${r.r0} insns ${r.instructions}`;
+  } catch (e) {
+    if (!(e instanceof VmError)) throw e;
+    head = `error at ${e.pc}: ${e.message}`;
+  }
+  const R = (p as unknown as { machine: { R: Int32Array } }).machine.R;
+  return `${head}\nregs ${[...R].join(",")}\nmap ${hex(map.values)}`;
+}
+
+/**
+ * Runs `text` on a fresh map in the interpreter and on the wasm target; asserts the
+ * same outcomes run after run and that the wasm program answered its lookups inline.
+ */
+function same(
+  text: string,
+  makeMap: () => VmArrayMap,
+  inputs: VmRunInput[] = [{}, { repeat: 3 }],
+): { out: string[]; map: VmArrayMap; prog: VmProgram } {
+  const insns = assemble(text);
+  const ma = makeMap();
+  const mb = makeMap();
+  const a = new VmProgram(insns, { maps: [ma], jit: "never" });
+  const b = new VmProgram(insns, { maps: [mb], jit: "always", jitTarget: "wasm" });
+  assert.equal(b.jitEngine, "wasm", b.jitEngineReason);
+  assert.equal(mb.home !== undefined, true, "the map moved into the arena");
+  if (text.includes("map_lookup_elem")) assert.match(b.jitEngineReason ?? "", /map lookups inline/);
+  const out: string[] = [];
+  for (const input of inputs) {
+    const x = outcome(a, ma, input);
+    assert.equal(outcome(b, mb, input), x);
+    out.push(x);
+  }
+  return { out, map: mb, prog: b };
+}
+
+const LOOKUP = (key: string) =>
+  [key, "r1 = map[idx:0]", "r2 = r10", "r2 += -4", "call map_lookup_elem"].join("\n");
+
+describe("wasm target: array maps in the arena", () => {
+  test("a constant key: found, read and written in place; out of range gives NULL", () => {
+    const text = [
+      LOOKUP("*(u32 *)(r10 -4) = 2"),
+      "if r0 == 0 goto miss",
+      "r6 = *(u64 *)(r0 +0)",
+      "r6 += 5",
+      "*(u64 *)(r0 +0) = r6",
+      LOOKUP("*(u32 *)(r10 -4) = 9"),
+      "if r0 != 0 goto miss",
+      "r0 = r6",
+      "exit",
+      "miss:",
+      "r0 = 99",
+      "exit",
+    ].join("\n");
+    const { out, prog } = same(text, () => arrayMap(4));
+    assert.match(out[0]!, /^r0 144680345676153351 /); // 0x0202..02 + 5
+    assert.match(prog.jitEngineReason ?? "", /2 map lookups inline/);
+  });
+
+  test("a key computed at run time, in a loop over every entry", () => {
+    const text = [
+      "r6 = 0",
+      "r7 = 0",
+      "l:",
+      "*(u32 *)(r10 -4) = r6",
+      "r1 = map[idx:0]",
+      "r2 = r10",
+      "r2 += -4",
+      "call map_lookup_elem",
+      "if r0 == 0 goto next",
+      "r1 = *(u32 *)(r0 +4)",
+      "r7 += r1",
+      "*(u32 *)(r0 +0) = r7",
+      "next:",
+      "r6 += 1",
+      "if r6 < 12 goto l",
+      "r0 = r7",
+      "exit",
+    ].join("\n");
+    same(text, () => arrayMap(10));
+  });
+
+  test("past the value's end faults as in the interpreter; a NULL answer faults too", () => {
+    const past = [
+      LOOKUP("*(u32 *)(r10 -4) = 1"),
+      "if r0 == 0 goto out",
+      "r0 = *(u64 *)(r0 +8)",
+      "out:",
+      "exit",
+    ];
+    const [x] = same(past.join("\n"), () => arrayMap(4)).out;
+    assert.match(x!, /^error at 7: /);
+    const nil = [LOOKUP("*(u32 *)(r10 -4) = 7"), "r0 = *(u64 *)(r0 +0)", "exit"];
+    const [y] = same(nil.join("\n"), () => arrayMap(4)).out;
+    assert.match(y!, /^error at 6: /);
+  });
+
+  test("a map the program may not write (BPF_F_RDONLY_PROG): the store faults alike", () => {
+    const text = [
+      LOOKUP("*(u32 *)(r10 -4) = 0"),
+      "if r0 == 0 goto out",
+      "*(u64 *)(r0 +0) = 1",
+      "out:",
+      "exit",
+    ];
+    const [x] = same(text.join("\n"), () => arrayMap(2, 8, MapFlags.RDONLY_PROG)).out;
+    assert.match(x!, /^error at 7: /);
+  });
+
+  test("more values than the machine keeps windows for (1,024): windows are reused alike", () => {
+    const text = [
+      "r6 = 0",
+      "l:",
+      "*(u32 *)(r10 -4) = r6",
+      "r1 = map[idx:0]",
+      "r2 = r10",
+      "r2 += -4",
+      "call map_lookup_elem",
+      "if r0 == 0 goto out",
+      "r1 = 1",
+      "lock *(u64 *)(r0 +0) += r1",
+      "r6 += 1",
+      "goto l",
+      "out:",
+      "r0 = r6",
+      "exit",
+    ].join("\n");
+    const [x] = same(text, () => arrayMap(1500), [{}, { repeat: 2 }]).out;
+    assert.match(x!, /^r0 1500 /);
+  });
+
+  test("global data (a map value in an lddw) is read and written in the arena", () => {
+    const text = [
+      "r1 = map[idx:0][0]+8",
+      "r2 = *(u64 *)(r1 +0)",
+      "r2 += 1",
+      "*(u64 *)(r1 +0) = r2",
+      "r0 = *(u64 *)(r1 +8)",
+      "exit",
+    ].join("\n");
+    same(text, () => arrayMap(1, 24), [{}, { repeat: 4 }, {}]);
+  });
+
+  test("the user side and a second program see the values where they moved", () => {
+    const map = arrayMap(4);
+    const before = map.values;
+    const text = [
+      LOOKUP("*(u32 *)(r10 -4) = 3"),
+      "if r0 == 0 goto out",
+      "r1 = 1",
+      "lock *(u64 *)(r0 +0) += r1",
+      "r0 = *(u64 *)(r0 +0)",
+      "out:",
+      "exit",
+    ].join("\n");
+    const insns = assemble(text);
+    const interp = new VmProgram(insns, { maps: [map], jit: "never" });
+    assert.equal(interp.run().r0, 0x0303030303030304n);
+    const wasm = new VmProgram(insns, { maps: [map], jit: "always", jitTarget: "wasm" });
+    assert.notEqual(map.values, before, "moved into the arena");
+    assert.equal(wasm.run().r0, 0x0303030303030305n);
+    // The interpreter's program, and a second wasm program (its map already placed:
+    // it calls out for it), go on from the same bytes.
+    assert.equal(interp.run().r0, 0x0303030303030306n);
+    const other = new VmProgram(insns, { maps: [map], jit: "always", jitTarget: "wasm" });
+    assert.equal(other.jitEngine, "wasm");
+    assert.equal(other.run({ repeat: 2 }).r0, 0x0303030303030308n);
+    const key = new Uint8Array([3, 0, 0, 0]);
+    assert.equal(hex(map.lookup(key)!), "0803030303030303");
+    map.update(key, new Uint8Array(8));
+    assert.equal(wasm.run().r0, 1n);
+  });
+});
