@@ -10,7 +10,6 @@
 
 import { MapFlags } from "../uapi/index.ts";
 import type { Code, Machine } from "./interpreter.ts";
-import { VmArrayMap } from "./maps/array.ts";
 import type { VmMap } from "./maps/map.ts";
 import { REGION_HI_BASE as HI, REGION_LO_BASE as LO, type VmMemory } from "./memory.ts";
 
@@ -101,7 +100,7 @@ export function callbackAddress(memory: VmMemory, target: CallbackTarget, pc: nu
 /** The region id of `map`'s values in `memory` (added the first time; read-only with BPF_F_RDONLY_PROG). */
 export function mapRegion(memory: VmMemory, map: VmMap): number {
   return memory.regionFor(map, () => {
-    if (map instanceof VmArrayMap) map.noteRegion(memory);
+    map.noteRegion(memory);
     return memory.addRegion(`map ${map.name}`, map.values, {
       kind: "map",
       write: map.flags & MapFlags.RDONLY_PROG ? [0, 0] : [0, map.values.length],

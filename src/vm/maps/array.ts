@@ -2,8 +2,8 @@
 
 import type { MapSpec } from "../../spec/map-spec.ts";
 import { Errno, MapType, UpdateFlags } from "../../uapi/index.ts";
-import type { VmMemory } from "../memory.ts";
 import { roundUp8, VmMap, VmMapError, type VmMapOptions } from "./map.ts";
+import { MovableBytes } from "./movable.ts";
 
 /**
  * An array map with the kernel's semantics: `maxEntries` values, zeroed at creation,
@@ -29,11 +29,6 @@ import { roundUp8, VmMap, VmMapError, type VmMapOptions } from "./map.ts";
  * ```
  */
 export class VmArrayMap extends VmMap {
-  #values: Uint8Array;
-  /** Address spaces that have a region over the values (told when they move). */
-  #spaces: WeakRef<VmMemory>[] = [];
-  /** Who holds the values since {@link relocate} (undefined: the map's own bytes). */
-  #home: object | undefined;
   /** Bytes between consecutive values. */
   readonly stride: number;
   /** Values per index (virtual CPUs for PERCPU_ARRAY, else 1). */
@@ -49,46 +44,12 @@ export class VmArrayMap extends VmMap {
     this.cpus = this.perCpu ? Math.max(1, opts.cpus ?? 1) : 1;
     this.stride = roundUp8(this.valueSize);
     this.cpuBytes = this.stride * this.maxEntries;
-    this.#values = new Uint8Array(this.cpuBytes * this.cpus);
+    this.storage = new MovableBytes(new Uint8Array(this.cpuBytes * this.cpus));
   }
 
   /** The value storage (see the class comment: it may move once). */
   get values(): Uint8Array {
-    return this.#values;
-  }
-
-  /** Who took the values with {@link relocate}, or undefined. */
-  get home(): object | undefined {
-    return this.#home;
-  }
-
-  /** Records that `space` has a region over the values (`mapRegion` in run-env.ts). */
-  noteRegion(space: VmMemory): void {
-    this.#spaces.push(new WeakRef(space));
-  }
-
-  /**
-   * Moves the values into `bytes` (as long as the values; copied), for `home`: every
-   * address space with a region over them follows (see the class comment). Once only.
-   */
-  relocate(bytes: Uint8Array, home: object): void {
-    if (this.#home !== undefined) throw new Error(`${this}: the values moved already`);
-    if (bytes.length !== this.#values.length)
-      throw new RangeError(
-        `${this}: relocate needs ${this.#values.length} bytes, not ${bytes.length}`,
-      );
-    bytes.set(this.#values);
-    this.#values = bytes;
-    this.#home = home;
-    const live: WeakRef<VmMemory>[] = [];
-    for (const ref of this.#spaces) {
-      const space = ref.deref();
-      if (space === undefined) continue;
-      live.push(ref);
-      const id = space.regionOf(this);
-      if (id !== undefined) space.rebind(id, bytes);
-    }
-    this.#spaces = live;
+    return (this.storage as MovableBytes).bytes;
   }
 
   /** The index in the 4-byte key at `key[at..]`. */

@@ -3,6 +3,7 @@
 import { isPerCpuMapType, type MapSpec } from "../../spec/map-spec.ts";
 import { Errno, MapType, UpdateFlags } from "../../uapi/index.ts";
 import { roundUp8, VmMap, type VmMapOptions } from "./map.ts";
+import { MovableBytes } from "./movable.ts";
 
 /** Whether typed arrays are little-endian here (the word paths need it). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -39,7 +40,6 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * ```
  */
 export class VmHashMap extends VmMap {
-  readonly values: Uint8Array;
   /** Bytes between consecutive value slots. */
   readonly stride: number;
   /** Values per key (virtual CPUs for per-CPU maps, else 1). */
@@ -78,6 +78,11 @@ export class VmHashMap extends VmMap {
    */
   readonly keyWords: Int32Array;
 
+  /** The value slots (they may move once: {@link VmMap.relocate}). */
+  get values(): Uint8Array {
+    return (this.storage as MovableBytes).bytes;
+  }
+
   constructor(spec: MapSpec, opts: VmMapOptions = {}) {
     super({ ...spec, type: spec.type ?? MapType.HASH });
     const t = this.type;
@@ -88,7 +93,7 @@ export class VmHashMap extends VmMap {
     // One spare element, as the kernel keeps spares for replacing a value in a full map.
     const slots = this.maxEntries + 1;
     this.cpuBytes = this.stride * slots;
-    this.values = new Uint8Array(this.cpuBytes * this.cpus);
+    this.storage = new MovableBytes(new Uint8Array(this.cpuBytes * this.cpus));
     this.keyBytes = new Uint8Array(this.keySize * slots);
     this.keyWords =
       this.keySize % 4 === 0 && LITTLE_ENDIAN

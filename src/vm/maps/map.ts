@@ -18,6 +18,8 @@ import {
 import { MapIterationAbortedError } from "../../spec/map-iteration-error.ts";
 import { type MapSpec, MapSpecError, validateMapSpec } from "../../spec/map-spec.ts";
 import { Errno, errnoMessage, MapType, mapTypeName, UpdateFlags } from "../../uapi/index.ts";
+import type { VmMemory } from "../memory.ts";
+import type { MovableBytes } from "./movable.ts";
 
 /**
  * A failed map operation, with the errno name the kernel gives for the same failure
@@ -120,9 +122,33 @@ export abstract class VmMap implements BackendMap {
   #frozen = false;
   /**
    * The value storage the VM maps as this map's region: `lookupSlot` answers byte
-   * offsets into it. Its length never changes.
+   * offsets into it. Its length never changes; for arrays and hash maps its bytes may
+   * move once ({@link relocate}).
    */
   abstract readonly values: Uint8Array;
+  /** Set by maps whose values may move ({@link relocate}): arrays and hash maps. */
+  protected storage: MovableBytes | undefined;
+
+  /** Who took the values with {@link relocate}, or undefined. */
+  get home(): object | undefined {
+    return this.storage?.home;
+  }
+
+  /** Records that `space` has a region over the values (`mapRegion` in run-env.ts). */
+  noteRegion(space: VmMemory): void {
+    this.storage?.note(space);
+  }
+
+  /**
+   * Moves the values into `bytes` (as long as the values; copied), for `home` (the
+   * wasm JIT target's arena): every address space with a region over them follows.
+   * Once only; arrays and hash maps only. Code that keeps `values` keeps the old bytes:
+   * read it afresh.
+   */
+  relocate(bytes: Uint8Array, home: object): void {
+    if (this.storage === undefined) throw new Error(`${this}: its values cannot move`);
+    this.storage.move(this, bytes, home);
+  }
 
   /** Validates the spec the way the kernel would (MapSpecError otherwise). */
   constructor(spec: MapSpec) {

@@ -4,6 +4,8 @@ import { assemble } from "../../../isa/index.ts";
 import { MapFlags, MapType } from "../../../uapi/index.ts";
 import { VmError } from "../../errors.ts";
 import { VmArrayMap } from "../../maps/array.ts";
+import { VmHashMap } from "../../maps/hash.ts";
+import type { VmMap } from "../../maps/map.ts";
 import { VmProgram, type VmRunInput } from "../../program.ts";
 
 // Array maps placed in the wasm target's arena (prepareArena in runtime.ts): lookups
@@ -11,6 +13,16 @@ import { VmProgram, type VmRunInput } from "../../program.ts";
 // case against the interpreter on a map of its own with the same contents.
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+function hashMap(type: MapType, keySize: number, entries: number): VmHashMap {
+  const m = new VmHashMap({ name: "h", type, keySize, valueSize: 16, maxEntries: 8 });
+  for (let i = 0; i < entries; i++) {
+    const k = new Uint8Array(keySize);
+    k[0] = i;
+    m.update(k, new Uint8Array(16).fill(i + 1));
+  }
+  return m;
+}
 
 function arrayMap(maxEntries: number, valueSize = 8, flags = 0): VmArrayMap {
   const m = new VmArrayMap({
@@ -30,7 +42,7 @@ function arrayMap(maxEntries: number, valueSize = 8, flags = 0): VmArrayMap {
 }
 
 /** A run's result or error, the registers and the map's bytes, as text. */
-function outcome(p: VmProgram, map: VmArrayMap, input: VmRunInput): string {
+function outcome(p: VmProgram, map: VmMap, input: VmRunInput): string {
   let head: string;
   try {
     const r = p.run(input);
@@ -40,18 +52,19 @@ function outcome(p: VmProgram, map: VmArrayMap, input: VmRunInput): string {
     head = `error at ${e.pc}: ${e.message}`;
   }
   const R = (p as unknown as { machine: { R: Int32Array } }).machine.R;
-  return `${head}\nregs ${[...R].join(",")}\nmap ${hex(map.values)}`;
+  const entries = [...map.entries()].map(([k, v]) => `${hex(k)}=${hex(v)}`).join(" ");
+  return `${head}\nregs ${[...R].join(",")}\nmap ${hex(map.values)}\nentries ${entries}`;
 }
 
 /**
  * Runs `text` on a fresh map in the interpreter and on the wasm target; asserts the
  * same outcomes run after run and that the wasm program answered its lookups inline.
  */
-function same(
+function same<M extends VmMap>(
   text: string,
-  makeMap: () => VmArrayMap,
+  makeMap: () => M,
   inputs: VmRunInput[] = [{}, { repeat: 3 }],
-): { out: string[]; map: VmArrayMap; prog: VmProgram } {
+): { out: string[]; map: M; prog: VmProgram } {
   const insns = assemble(text);
   const ma = makeMap();
   const mb = makeMap();
@@ -205,5 +218,69 @@ describe("wasm target: array maps in the arena", () => {
     assert.equal(hex(map.lookup(key)!), "0803030303030303");
     map.update(key, new Uint8Array(8));
     assert.equal(wasm.run().r0, 1n);
+  });
+
+  test("hash maps: 4- and 16-byte keys found and missing, values read and written in place", () => {
+    for (const keySize of [4, 16, 6]) {
+      const key =
+        keySize === 16
+          ? ["*(u64 *)(r10 -16) = 0", "*(u64 *)(r10 -8) = 0"]
+          : ["*(u64 *)(r10 -16) = 0"];
+      const text = [
+        "r6 = 0",
+        "r7 = 0",
+        "l:",
+        ...key,
+        `*(u8 *)(r10 -${keySize === 6 ? 16 : keySize}) = r6`,
+        "r1 = map[idx:0]",
+        "r2 = r10",
+        `r2 += -${keySize === 6 ? 16 : keySize}`,
+        "call map_lookup_elem",
+        "if r0 == 0 goto next",
+        "r1 = *(u64 *)(r0 +8)",
+        "r7 += r1",
+        "*(u32 *)(r0 +0) = r7",
+        "next:",
+        "r6 += 1",
+        "if r6 < 10 goto l",
+        "r0 = r7",
+        "exit",
+      ].join("\n");
+      same(text, () => hashMap(MapType.HASH, keySize, 6));
+    }
+  });
+
+  test("hash maps: an update or delete between lookups, and an LRU map's order, as the interpreter", () => {
+    const text = [
+      "*(u32 *)(r10 -4) = 2",
+      "r1 = map[idx:0]",
+      "r2 = r10",
+      "r2 += -4",
+      "call map_lookup_elem",
+      "if r0 == 0 goto out",
+      "r6 = r0",
+      // A new key in the full LRU map evicts the least recently used (not key 2).
+      "*(u32 *)(r10 -4) = 40",
+      "*(u64 *)(r10 -24) = 7",
+      "*(u64 *)(r10 -16) = 9",
+      "r1 = map[idx:0]",
+      "r2 = r10",
+      "r2 += -4",
+      "r3 = r10",
+      "r3 += -24",
+      "r4 = 0",
+      "call map_update_elem",
+      "*(u32 *)(r10 -4) = 2",
+      "r1 = map[idx:0]",
+      "r2 = r10",
+      "r2 += -4",
+      "call map_delete_elem",
+      // The pointer from before the delete still reads the old value.
+      "r0 = *(u64 *)(r6 +0)",
+      "out:",
+      "exit",
+    ].join("\n");
+    for (const type of [MapType.HASH, MapType.LRU_HASH])
+      same(text, () => hashMap(type, 4, 8), [{}, {}, { repeat: 2 }]);
   });
 });

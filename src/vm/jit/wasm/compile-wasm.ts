@@ -154,6 +154,10 @@ export interface ArenaHome {
   readonly valueSize: number;
   /** Whether the program may write the values (not BPF_F_RDONLY_PROG). */
   readonly writable: boolean;
+  /** A hash map (its lookups call out to the map's own), else an array. */
+  readonly hash: boolean;
+  /** Bytes of a key. */
+  readonly keySize: number;
 }
 
 /** The arena a module is compiled for: its size and the maps placed in it. */
@@ -359,6 +363,8 @@ interface Gen {
   readonly fnLdPacket: number;
   /** The import that opens a window on a map value: (region id, offset) -> id + 1. */
   readonly fnWindow: number;
+  /** The import that looks a key up in a hash map: (region id, key's frame offset) -> offset or -1. */
+  readonly fnHash: number;
   /** map_lookup_elem calls answered in the module, by slot. */
   readonly sites: ReadonlyMap<number, LookupSite>;
   /** The arena the module is compiled for. */
@@ -861,39 +867,57 @@ function emitHelper(g: Gen, pc: number, after: number): void {
 }
 
 /**
- * map_lookup_elem on an array map in the arena, as the interpreter answers it inline:
- * the index from the key on the frame; below max_entries, r0 = the value's address
- * through its window (the machine's window cache in the arena; a call out opens a new
- * window), else r0 = 0. Only r0 changes.
+ * r0 = the value at offset `L_T` of map `h` through its window (the machine's window
+ * cache in the arena; a call out opens a new window), `L_FB` = its arena address: a
+ * lookup that found its key.
  */
-function emitArrayLookup(g: Gen, site: LookupSite): void {
+function emitFound(g: Gen, h: ArenaHome): void {
+  const w = g.w;
+  // The cache entry of offset `at` (a multiple of 8) is the i32 at win + at / 2.
+  w.local(Op.local_get, L_T).i32(1).op(Op.i32_shr_u).mem(Op.i32_load, 2, h.win);
+  w.local(Op.local_tee, L_E).op(Op.i32_eqz).open(Op.if);
+  w.i32(h.rid).local(Op.local_get, L_T).call(g.fnWindow).local(Op.local_set, L_E);
+  w.op(Op.end);
+  w.local(Op.local_get, L_T).i32(h.addr).op(Op.i32_add).local(Op.local_set, L_FB);
+  w.local(Op.local_get, L_T).i32(LO).op(Op.i32_add).op(Op.i64_extend_i32_u);
+  w.local(Op.local_get, L_E)
+    .i32(HI - 1)
+    .op(Op.i32_add)
+    .op(Op.i64_extend_i32_u);
+  w.i64(32).op(Op.i64_shl).op(Op.i64_or).local(Op.local_set, reg(0));
+}
+
+/** r0 = 0 (and `L_FB`): a lookup that did not find its key. */
+function emitNone(g: Gen): void {
+  g.w.i64(0).local(Op.local_set, reg(0));
+  g.w.i32(0).local(Op.local_set, L_FB);
+}
+
+/**
+ * map_lookup_elem on a map in the arena, as the interpreter answers it inline. An
+ * array's index comes from the key on the frame (or, from a constant store, at compile
+ * time); a hash map's slot from a call out to the map's own lookup, which reads the key
+ * in the arena. Only r0 changes.
+ */
+function emitLookup(g: Gen, site: LookupSite): void {
   const w = g.w;
   const h = site.home;
-  const found = (): void => {
-    // L_T = at: the window's id + 1 from the cache (or a new window), then r0.
-    w.local(Op.local_get, L_T).i32(1).op(Op.i32_shr_u).mem(Op.i32_load, 2, h.win);
-    w.local(Op.local_tee, L_E).op(Op.i32_eqz).open(Op.if);
-    w.i32(h.rid).local(Op.local_get, L_T).call(g.fnWindow).local(Op.local_set, L_E);
+  if (h.hash) {
+    w.i32(h.rid).i32(site.ko).call(g.fnHash).local(Op.local_tee, L_T);
+    w.i32(0).op(Op.i32_lt_s).open(Op.if);
+    emitNone(g);
+    w.op(Op.else);
+    emitFound(g, h);
     w.op(Op.end);
-    w.local(Op.local_get, L_T).i32(h.addr).op(Op.i32_add).local(Op.local_set, L_FB);
-    w.local(Op.local_get, L_T).i32(LO).op(Op.i32_add).op(Op.i64_extend_i32_u);
-    w.local(Op.local_get, L_E)
-      .i32(HI - 1)
-      .op(Op.i32_add)
-      .op(Op.i64_extend_i32_u);
-    w.i64(32).op(Op.i64_shl).op(Op.i64_or).local(Op.local_set, reg(0));
-  };
-  const none = (): void => {
-    w.i64(0).local(Op.local_set, reg(0));
-    w.i32(0).local(Op.local_set, L_FB);
-  };
+    return;
+  }
   if (site.word !== undefined) {
     // A constant key (stored in this block): the index is known here.
     const i = site.word >>> 0;
-    if (i >= h.maxEntries) none();
+    if (i >= h.maxEntries) emitNone(g);
     else {
       w.i32(i * h.stride).local(Op.local_set, L_T);
-      found();
+      emitFound(g, h);
     }
     return;
   }
@@ -902,9 +926,9 @@ function emitArrayLookup(g: Gen, site: LookupSite): void {
     .local(Op.local_tee, L_T);
   w.i32(h.maxEntries).op(Op.i32_lt_u).open(Op.if);
   w.local(Op.local_get, L_T).i32(h.stride).op(Op.i32_mul).local(Op.local_set, L_T);
-  found();
+  emitFound(g, h);
   w.op(Op.else);
-  none();
+  emitNone(g);
   w.op(Op.end);
 }
 
@@ -982,7 +1006,7 @@ function emitInsn(g: Gen, pc: number, after: number): void {
   }
   if (c === 0x85) {
     const site = g.sites.get(pc);
-    if (site !== undefined) emitArrayLookup(g, site);
+    if (site !== undefined) emitLookup(g, site);
     else emitHelper(g, pc, after);
     return;
   }
@@ -1246,7 +1270,12 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
     if (inline && code.src[pc] === 0 && code.imm[pc] === MAP_LOOKUP_ELEM_ID) {
       const key = known.lookupKey();
       const home = key === undefined ? undefined : plan.homes.get(key.rid);
-      if (key !== undefined && home !== undefined && home.win >= 0) {
+      if (
+        key !== undefined &&
+        home !== undefined &&
+        home.win >= 0 &&
+        key.ko + home.keySize <= STACK_SIZE
+      ) {
         sites.set(pc, { home, ko: key.ko, word: key.word });
         known.track(code, pc);
         continue;
@@ -1394,7 +1423,11 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   const fnAtomic = mb.importFunc("vm", "atomic", tPc);
   const fnLdPacket = mb.importFunc("vm", "ldPacket", tPc);
   // (A second signature only where needed: see above.)
-  const fnWindow = sites.size > 0 ? mb.importFunc("vm", "window", mb.type([I32, I32], [I32])) : -1;
+  const tPair = sites.size > 0 ? mb.type([I32, I32], [I32]) : -1;
+  const fnWindow = sites.size > 0 ? mb.importFunc("vm", "window", tPair) : -1;
+  let hashSites = false;
+  for (const s of sites.values()) hashSites ||= s.home.hash;
+  const fnHash = hashSites ? mb.importFunc("vm", "hashLookup", tPair) : -1;
   // About 12 bytes per instruction (the bench's mix: 11.3-14.3): room for most programs.
   const w = new WasmCode(16 * n + 1024);
   const g: Gen = {
@@ -1421,6 +1454,7 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
     fnAtomic,
     fnLdPacket,
     fnWindow,
+    fnHash,
     sites,
     helperCalls: 0,
   };

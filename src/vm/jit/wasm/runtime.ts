@@ -21,6 +21,7 @@ import {
   STACK_SIZE,
 } from "../../interpreter.ts";
 import { VmArrayMap } from "../../maps/array.ts";
+import { VmHashMap } from "../../maps/hash.ts";
 import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "../../memory.ts";
 import {
   ARENA,
@@ -72,8 +73,8 @@ const ARENA_MAX_PAGES = 256;
 const PAGE = 65536;
 
 /**
- * Makes machine `m`'s arena for `code`: the header page, then the array maps `code`
- * names that fit (plain arrays, not per-CPU, not yet placed in another arena), each
+ * Makes machine `m`'s arena for `code`: the header page, then the array and hash maps
+ * `code` names that fit (not per-CPU, not yet placed in another arena), each
  * moved there ({@link VmArrayMap.relocate}) with the machine's cache of windows on it,
  * so that the module reaches their values without calling out to JS. A map already
  * in another program's arena stays there (this module calls out for it).
@@ -82,15 +83,16 @@ export function prepareArena(code: Code, m: Machine): PreparedArena {
   const W = wasmApi();
   if (W === undefined) throw new Error("wasm JIT: WebAssembly is not available");
   const mem = m.memory;
-  const picks: { map: VmArrayMap; home: ArenaHome; winLen: number }[] = [];
+  const picks: { map: VmArrayMap | VmHashMap; home: ArenaHome; winLen: number }[] = [];
   let next = PAGES * PAGE;
   const g = code.grants;
   for (let i = 0; i < g.length; i += 2) {
     const rid = g[i]!;
     const map = rid < TABLE_CAP ? mem.owners[rid] : undefined;
+    // Exact classes: a subclass may answer lookups otherwise.
+    const hash = map instanceof VmHashMap && map.constructor === VmHashMap;
     if (
-      !(map instanceof VmArrayMap) ||
-      map.constructor !== VmArrayMap ||
+      !((map instanceof VmArrayMap && map.constructor === VmArrayMap) || hash) ||
       map.perCpu ||
       map.home !== undefined ||
       mem.bytes[rid] !== map.values ||
@@ -110,6 +112,8 @@ export function prepareArena(code: Code, m: Machine): PreparedArena {
       stride: map.stride,
       valueSize: map.valueSize,
       writable: mem.writeLo[rid] === 0 && mem.writeHi[rid]! >= len,
+      hash,
+      keySize: map.keySize,
     };
     picks.push({ map, home, winLen });
     next += need;
@@ -509,12 +513,25 @@ export function instantiateWasm(
     return 1;
   };
 
+  /**
+   * A hash map's lookup of the key at byte `ko` of frame 0 (in the arena): the value's
+   * offset or -1, as the interpreter's inline lookup answers it (an LRU map's touch
+   * included).
+   */
+  const hashLookup = (rid: number, ko: number): number => {
+    const map = mem.owners[rid] as VmHashMap;
+    const at = STACKS + ko;
+    if (map.keySize === 4) return map.lookupSlotU32(i32[at >> 2]! >>> 0);
+    if (map.keyWords.length > 0 && map.keySize > 4) return map.lookupSlotWords(i32, at >> 2);
+    return map.lookupSlot(u8, at, 0);
+  };
+
   /** A window on value `at` of map `rid` in the arena (an inline lookup's miss): id + 1. */
   const window = (rid: number, at: number): number =>
     m.window(rid, at, homes.get(rid)!.valueSize) + 1;
 
   const instance = new W.Instance(module, {
-    vm: { arena, slow, helper, atomic: atomicOut, ldPacket: ldPacketOut, window },
+    vm: { arena, slow, helper, atomic: atomicOut, ldPacket: ldPacketOut, window, hashLookup },
   });
   const run = instance.exports.run as (count: number) => number;
   wasmStats.instantiated++;
