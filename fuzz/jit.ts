@@ -158,7 +158,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const s = (performance.now() - t0) / 1000;
   console.log(
-    `jit campaign${args.includes("--tiny") ? " (--tiny)" : ""}: seeds ${from}..${seed - 1}: ${c.programs} programs, ${c.comparisons} comparisons (${c.budgetCuts} budget cuts, ${c.mutants} mutants, ${c.errorsAlike} failing alike), targets ${targets.join("+")}, ${c.refused} JIT refusals, ${c.wasmToJs} wasm refusals run by js, ${c.failures} failures; ${s.toFixed(1)} s, ${(c.programs / s).toFixed(0)} programs/s (${((c.comparisons * 2) / s).toFixed(0)} runs/s); next: --from ${seed}`,
+    `jit campaign${args.includes("--tiny") ? " (--tiny)" : ""}: seeds ${from}..${seed - 1}: ${c.programs} programs, ${c.comparisons} comparisons (${c.budgetCuts} budget cuts, ${c.mutants} mutants, ${c.errorsAlike} failing alike), targets ${targets.join("+")}, ${c.refused} JIT refusals, ${c.wasmToJs} wasm refusals run by js, ${c.failures} failures; ${s.toFixed(1)} s, ${(c.programs / s).toFixed(0)} programs/s (${((c.comparisons * (1 + 1 / targets.length)) / s).toFixed(0)} runs/s); next: --from ${seed}`,
   );
   return c.failures > 0 || c.refused > 0 ? 1 : 0;
 }
