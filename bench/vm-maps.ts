@@ -5,14 +5,14 @@
  * hash lookups), which are quoted from bpftime's paper, not measured here.
  * `node --import tsx bench/vm-maps.ts` prints the results alone.
  */
-import { asm, encodeProgram, type Instruction, R0, R1, R2, R6, R10 } from "../src/isa/index.ts";
+import { encodeProgram } from "../src/isa/index.ts";
 import { BpfMap, Program } from "../src/kernel/index.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
 import { MapType, ProgType } from "../src/uapi/index.ts";
 import { createVmMap, VmProgram } from "../src/vm/index.ts";
 import { type BenchResult, median } from "./result.ts";
+import { LOOKUPS, lookupProgram as program } from "./vm-programs.ts";
 
-const LOOKUPS = 100;
 const REPEAT = 20_000;
 /** bpftime's published userspace lookup times (ns), for the second ratio. */
 const PUBLISHED = { array: 3, hash: 22 } as const;
@@ -22,29 +22,6 @@ const PUBLISHED = { array: 3, hash: 22 } as const;
  * functions larger than V8 optimises; large programs now compile in chunks).
  */
 const JIT_LOOKUPS = LOOKUPS;
-
-/**
- * `lookups` lookups of key (i & 15) (in the first 4 bytes of a 16-byte key, the rest
- * zero, for `keySize` 16), summing the first byte of each value found.
- */
-function program(fd: number, lookups = LOOKUPS, keySize = 4): Instruction[] {
-  const out: Instruction[] = [asm.mov64(R6, 0)];
-  if (keySize === 16) out.push(asm.st(32, R10, -12, 0), asm.st(64, R10, -8, 0));
-  for (let i = 0; i < lookups; i++) {
-    out.push(
-      asm.st(32, R10, -keySize, i & 15),
-      asm.ldMapFd(R1, fd),
-      asm.mov64(R2, R10),
-      asm.add64(R2, -keySize),
-      asm.call("map_lookup_elem"),
-      asm.jmp("jeq", R0, 0, 2),
-      asm.ldx(8, R0, R0, 0),
-      asm.alu64("add", R6, R0),
-    );
-  }
-  out.push(asm.mov64(R0, 2), asm.exit());
-  return out;
-}
 
 const data = new Uint8Array(64);
 

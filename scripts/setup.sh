@@ -3,8 +3,9 @@
 # npm packages, and the tools tests and benchmarks use: clang-19 and llvm-19 to build
 # BPF objects, bpftool and libbpf (headers and library) to compare with, gcc for the
 # C baselines and test targets, binutils (nm), python3 (a uprobe test's target),
-# iproute2 (network namespaces); and for the kernel matrix (scripts/test-kernels.mjs):
-# qemu-system-x86, busybox-static, and zstd/lz4/xz-utils to unpack the kernels.
+# iproute2 (network namespaces), chromium (the VM's browser bench, bench/vm-browser.ts);
+# and for the kernel matrix (scripts/test-kernels.mjs): qemu-system-x86,
+# busybox-static, and zstd/lz4/xz-utils to unpack the kernels.
 # Run as root (or with sudo).
 # Node.js >= 20.19 must already be installed (Debian 12's own nodejs is 18).
 set -euo pipefail
@@ -17,7 +18,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need=()
 for pkg in clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev binutils python3 iproute2 \
-  qemu-system-x86 busybox-static zstd lz4 xz-utils; do
+  chromium qemu-system-x86 busybox-static zstd lz4 xz-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
