@@ -91,6 +91,9 @@ interface RegionBounds {
   readonly writeHi: Int32Array;
 }
 
+/** The last serial number an address space took ({@link VmMemory.serial}). */
+let serials = 0;
+
 /**
  * True when bytes `offset..end` of region `id` lie within its read bounds (unless
  * `access` is "write") and its write bounds (unless it is "read").
@@ -122,6 +125,8 @@ function withinBounds(
  * ```
  */
 export class VmMemory {
+  /** A number no other address space of this process has (see `MovableBytes`). */
+  readonly serial = ++serials;
   /** Bytes of each region, by id. */
   bytes: Uint8Array[] = [];
   /** A DataView over each region's bytes. */

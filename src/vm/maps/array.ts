@@ -15,9 +15,10 @@ import { MovableBytes } from "./movable.ts";
  * Memory is stable and addressable, as a BPF_F_MMAPABLE array's is: a pointer a
  * program got stays valid for the map's life, and the user side may read and write
  * {@link values} directly (what an mmap of the map gives in the kernel; global data
- * lives there). The bytes may move once ({@link relocate}): when the JIT's WebAssembly
- * target compiles a program that names the map, it moves them into that program's
- * memory so its code reaches them directly. Read `values` afresh rather than keeping it.
+ * lives there). The bytes may move once ({@link VmMap.relocate}): when the JIT's
+ * WebAssembly target compiles a program that names the map, and no program of another
+ * address space maps it, it moves them into that program's memory so its code reaches
+ * them directly. Read `values` afresh rather than keeping it.
  *
  * PERCPU_ARRAY holds one copy of every value per virtual CPU
  * ({@link VmMapOptions.cpus}), laid out CPU by CPU; a program sees its CPU's copy.

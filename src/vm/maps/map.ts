@@ -140,14 +140,22 @@ export abstract class VmMap implements BackendMap {
   }
 
   /**
-   * Moves the values into `bytes` (as long as the values; copied), for `home` (the
-   * wasm JIT target's arena): every address space with a region over them follows.
-   * Once only; arrays and hash maps only. Code that keeps `values` keeps the old bytes:
-   * read it afresh.
+   * Whether {@link relocate} may move the values for a program of `space`: arrays and
+   * hash maps whose values never moved and that no other address space maps.
    */
-  relocate(bytes: Uint8Array, home: object): void {
+  canRelocate(space: VmMemory): boolean {
+    return this.storage?.canMove(space) ?? false;
+  }
+
+  /**
+   * Moves the values into `bytes` (as long as the values; copied), for `home` (the
+   * wasm JIT target's arena); `space`'s region over them follows. Only where
+   * {@link canRelocate} says so. Code that keeps `values` keeps the old bytes: read it
+   * afresh.
+   */
+  relocate(bytes: Uint8Array, home: object, space: VmMemory): void {
     if (this.storage === undefined) throw new Error(`${this}: its values cannot move`);
-    this.storage.move(this, bytes, home);
+    this.storage.move(this, bytes, home, space);
   }
 
   /** Validates the spec the way the kernel would (MapSpecError otherwise). */

@@ -1,17 +1,23 @@
 /**
  * A map's value storage that may move once (into the wasm JIT target's arena, see
- * `prepareArena` in src/vm/jit/wasm/runtime.ts), with the address spaces that must
- * follow it. @module
+ * `prepareArena` in src/vm/jit/wasm/runtime.ts), while only one address space has a
+ * region over it. @module
  */
 
 import type { VmMemory } from "../memory.ts";
 
-/** The bytes behind a map's `values`, and who must follow when they move. */
+/**
+ * The bytes behind a map's `values`, and which address space has a region over them.
+ * No reference to that space is kept (a map may outlive every program that used it):
+ * only its serial number, and whether a second space came.
+ */
 export class MovableBytes {
   #bytes: Uint8Array;
-  /** Address spaces that have a region over the bytes (told when they move). */
-  #spaces: WeakRef<VmMemory>[] = [];
   #home: object | undefined;
+  /** Serial of the first address space with a region over the bytes. */
+  #space: number | undefined;
+  /** Set once a second address space has a region over the bytes: they stay. */
+  #shared = false;
 
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes;
@@ -28,18 +34,28 @@ export class MovableBytes {
 
   /** Records that `space` has a region over the bytes. */
   note(space: VmMemory): void {
-    // Dropped spaces go here too, not only when the bytes move.
-    if (this.#spaces.length >= 64) this.#spaces = this.#spaces.filter((r) => r.deref());
-    this.#spaces.push(new WeakRef(space));
+    if (this.#space === undefined) this.#space = space.serial;
+    else if (this.#space !== space.serial) this.#shared = true;
+  }
+
+  /** Whether the bytes may move for a program of `space` (no other space has them, and they never moved). */
+  canMove(space: VmMemory): boolean {
+    return (
+      this.#home === undefined &&
+      !this.#shared &&
+      (this.#space === undefined || this.#space === space.serial)
+    );
   }
 
   /**
    * Copies the bytes into `bytes` (as long) and uses those from now on, for `home`;
-   * every address space with a region over the bytes of `owner` follows. Once only.
+   * `space`'s region over the bytes of `owner` (and its windows) follow. Only where
+   * {@link canMove} says so.
    */
-  move(owner: object, bytes: Uint8Array, home: object): void {
+  move(owner: object, bytes: Uint8Array, home: object, space: VmMemory): void {
     const what = String(owner);
-    if (this.#home !== undefined) throw new Error(`${what}: the values moved already`);
+    if (!this.canMove(space))
+      throw new Error(`${what}: the values moved already or another address space has them`);
     if (bytes.length !== this.#bytes.length)
       throw new RangeError(
         `${what}: relocate needs ${this.#bytes.length} bytes, not ${bytes.length}`,
@@ -47,14 +63,7 @@ export class MovableBytes {
     bytes.set(this.#bytes);
     this.#bytes = bytes;
     this.#home = home;
-    const live: WeakRef<VmMemory>[] = [];
-    for (const ref of this.#spaces) {
-      const space = ref.deref();
-      if (space === undefined) continue;
-      live.push(ref);
-      const id = space.regionOf(owner);
-      if (id !== undefined) space.rebind(id, bytes);
-    }
-    this.#spaces = live;
+    const id = space.regionOf(owner);
+    if (id !== undefined) space.rebind(id, bytes);
   }
 }

@@ -94,7 +94,7 @@ export function prepareArena(code: Code, m: Machine): PreparedArena {
     if (
       !((map instanceof VmArrayMap && map.constructor === VmArrayMap) || hash) ||
       map.perCpu ||
-      map.home !== undefined ||
+      !map.canRelocate(mem) ||
       mem.bytes[rid] !== map.values ||
       picks.some((p) => p.home.rid === rid)
     )
@@ -122,7 +122,7 @@ export function prepareArena(code: Code, m: Machine): PreparedArena {
   const arena = new W.Memory({ initial: pages, maximum: pages });
   const homes = new Map<number, ArenaHome>();
   for (const { map, home, winLen } of picks) {
-    map.relocate(new Uint8Array(arena.buffer, home.addr, map.values.length), arena);
+    map.relocate(new Uint8Array(arena.buffer, home.addr, map.values.length), arena, mem);
     const cached = m.adoptWindowCache(home.rid, new Int32Array(arena.buffer, home.win, winLen));
     homes.set(home.rid, cached ? home : { ...home, win: -1 });
   }
