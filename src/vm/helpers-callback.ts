@@ -120,7 +120,7 @@ export function callbackHelpers(cpuOf: (m: Machine) => number): [number, HelperF
       return count;
     }
     if (map instanceof VmHashMap) {
-      const keys = m.memory.regionFor(map.keyBytes, () =>
+      const keys = m.memory.regionFor(map.keysOwner, () =>
         m.memory.addRegion(`keys of ${map.name}`, map.keyBytes, { write: [0, 0] }),
       );
       m.access.grant(keys);

@@ -2,6 +2,7 @@
 
 import { isPerCpuMapType, type MapSpec } from "../../spec/map-spec.ts";
 import { Errno, MapType, UpdateFlags } from "../../uapi/index.ts";
+import type { VmMemory } from "../memory.ts";
 import { roundUp8, VmMap, type VmMapOptions } from "./map.ts";
 import { MovableBytes } from "./movable.ts";
 
@@ -50,8 +51,10 @@ export class VmHashMap extends VmMap {
   readonly lru: boolean;
   /** Bytes of one CPU's copy of all slots (per-CPU values are laid out CPU by CPU). */
   override readonly cpuBytes: number;
-  /** Keys, `keySize` bytes per slot (a program's for_each callback gets pointers into it). */
-  readonly keyBytes: Uint8Array;
+  /** Keys, `keySize` bytes per slot (see {@link keyBytes}). */
+  #keys: Uint8Array;
+  /** Stands for the keys' region in an address space (for_each's key pointers). */
+  readonly keysOwner: object = {};
   /** Key (as a number or string) → slot, in insertion order. */
   protected readonly index = new Map<number | string, number>();
   protected readonly free: number[] = [];
@@ -67,16 +70,28 @@ export class VmHashMap extends VmMap {
    * are hashed and compared in place (no string or number built per lookup); the
    * `index` Map above stays the source of truth for updates and iteration order.
    */
-  private readonly heads: Int32Array;
-  private readonly chain: Int32Array;
+  private heads: Int32Array;
+  private chain: Int32Array;
   private readonly mask: number;
   /** Keys above 4 bytes use the chains; smaller keys are numbers, and the Map is as fast. */
   private readonly chained: boolean;
+  #keyWords: Int32Array;
+
+  /**
+   * Keys, `keySize` bytes per slot (a program's for_each callback gets pointers into
+   * it). They may move once, with the chains ({@link moveChains}).
+   */
+  get keyBytes(): Uint8Array {
+    return this.#keys;
+  }
+
   /**
    * keyBytes as little-endian 32-bit words, when keys are a multiple of 4 bytes and
    * the host is little-endian (for {@link lookupSlotWords}); else empty.
    */
-  readonly keyWords: Int32Array;
+  get keyWords(): Int32Array {
+    return this.#keyWords;
+  }
 
   /** The value slots (they may move once: {@link VmMap.relocate}). */
   get values(): Uint8Array {
@@ -94,10 +109,10 @@ export class VmHashMap extends VmMap {
     const slots = this.maxEntries + 1;
     this.cpuBytes = this.stride * slots;
     this.storage = new MovableBytes(new Uint8Array(this.cpuBytes * this.cpus));
-    this.keyBytes = new Uint8Array(this.keySize * slots);
-    this.keyWords =
+    this.#keys = new Uint8Array(this.keySize * slots);
+    this.#keyWords =
       this.keySize % 4 === 0 && LITTLE_ENDIAN
-        ? new Int32Array(this.keyBytes.buffer, 0, this.keyBytes.length >>> 2)
+        ? new Int32Array(this.#keys.buffer, 0, this.#keys.length >>> 2)
         : new Int32Array(0);
     for (let s = slots - 1; s >= 0; s--) this.free.push(s);
     this.prev = new Int32Array(this.lru ? slots : 0);
@@ -279,6 +294,41 @@ export class VmHashMap extends VmMap {
       s = this.chain[s] as number;
     }
     return -1;
+  }
+
+  /**
+   * Where the chains of a map whose lookups a wasm module may walk itself live, as byte
+   * sizes (keys, bucket heads, next slots, the bucket mask): maps of chained keys in
+   * 32-bit words that are not LRU (a lookup touches those) nor per-CPU; else undefined.
+   */
+  chainLayout(): { keys: number; heads: number; chain: number; mask: number } | undefined {
+    if (!this.chained || this.#keyWords.length === 0 || this.lru || this.perCpu) return undefined;
+    return {
+      keys: this.#keys.length,
+      heads: this.heads.length * 4,
+      chain: this.chain.length * 4,
+      mask: this.mask,
+    };
+  }
+
+  /**
+   * Moves the keys and chains into `into` (sized by {@link chainLayout}; copied), with
+   * `space`'s region over the keys: the values' move ({@link VmMap.relocate}), for the
+   * keys. Only right after the values moved for `space`.
+   */
+  moveChains(
+    into: { keys: Uint8Array; heads: Int32Array; chain: Int32Array },
+    space: VmMemory,
+  ): void {
+    into.keys.set(this.#keys);
+    into.heads.set(this.heads);
+    into.chain.set(this.chain);
+    this.#keys = into.keys;
+    this.#keyWords = new Int32Array(into.keys.buffer, into.keys.byteOffset, into.keys.length >>> 2);
+    this.heads = into.heads;
+    this.chain = into.chain;
+    const id = space.regionOf(this.keysOwner);
+    if (id !== undefined) space.rebind(id, into.keys);
   }
 
   override peekSlot(key: Uint8Array, at: number, cpu = 0): number {

@@ -154,8 +154,18 @@ export interface ArenaHome {
   readonly valueSize: number;
   /** Whether the program may write the values (not BPF_F_RDONLY_PROG). */
   readonly writable: boolean;
-  /** A hash map (its lookups call out to the map's own), else an array. */
+  /** A hash map (its lookups call out to the map's own, or walk `chains`), else an array. */
   readonly hash: boolean;
+  /**
+   * A hash map's keys and chains in the arena (VmHashMap.chainLayout), which the
+   * module walks itself: arena addresses of the keys, bucket heads and next slots.
+   */
+  readonly chains?: {
+    readonly keys: number;
+    readonly heads: number;
+    readonly chain: number;
+    readonly mask: number;
+  };
   /** Bytes of a key. */
   readonly keySize: number;
 }
@@ -902,6 +912,50 @@ function emitNone(g: Gen): void {
 function emitLookup(g: Gen, site: LookupSite): void {
   const w = g.w;
   const h = site.home;
+  if (h.hash && h.chains !== undefined) {
+    // The map's own walk (VmHashMap.lookupSlotWords), here: the key's words hashed,
+    // the bucket's chain followed, each slot's key compared word by word.
+    const c = h.chains;
+    const nw = h.keySize >>> 2;
+    const word = (i: number): void => {
+      w.i32(0).mem(Op.i32_load, 2, STACKS + site.ko + 4 * i);
+    };
+    w.i32(h.keySize);
+    for (let i = 0; i < nw; i++) {
+      word(i);
+      w.op(Op.i32_xor)
+        .i32(0x9e3779b1 | 0)
+        .op(Op.i32_mul)
+        .local(Op.local_tee, L_T);
+      w.local(Op.local_get, L_T).i32(15).op(Op.i32_shr_u).op(Op.i32_xor);
+    }
+    w.i32(c.mask).op(Op.i32_and).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, c.heads);
+    w.local(Op.local_set, L_E);
+    w.i32(-1).local(Op.local_set, L_T);
+    w.open(Op.block); // done
+    w.open(Op.loop); // walk
+    w.local(Op.local_get, L_E).i32(0).op(Op.i32_lt_s).br(Op.br_if, 1);
+    w.open(Op.block); // next
+    w.local(Op.local_get, L_E).i32(h.keySize).op(Op.i32_mul).local(Op.local_set, L_ID);
+    for (let i = 0; i < nw; i++) {
+      w.local(Op.local_get, L_ID).mem(Op.i32_load, 2, c.keys + 4 * i);
+      word(i);
+      w.op(Op.i32_ne).br(Op.br_if, 0);
+    }
+    w.local(Op.local_get, L_E).i32(h.stride).op(Op.i32_mul).local(Op.local_set, L_T);
+    w.br(Op.br, 2);
+    w.op(Op.end); // next
+    w.local(Op.local_get, L_E).i32(2).op(Op.i32_shl).mem(Op.i32_load, 2, c.chain);
+    w.local(Op.local_set, L_E).br(Op.br, 0);
+    w.op(Op.end); // walk
+    w.op(Op.end); // done
+    w.local(Op.local_get, L_T).i32(0).op(Op.i32_lt_s).open(Op.if);
+    emitNone(g);
+    w.op(Op.else);
+    emitFound(g, h);
+    w.op(Op.end);
+    return;
+  }
   if (h.hash) {
     w.i32(h.rid).i32(site.ko).call(g.fnHash).local(Op.local_tee, L_T);
     w.i32(0).op(Op.i32_lt_s).open(Op.if);
@@ -1426,7 +1480,7 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   const tPair = sites.size > 0 ? mb.type([I32, I32], [I32]) : -1;
   const fnWindow = sites.size > 0 ? mb.importFunc("vm", "window", tPair) : -1;
   let hashSites = false;
-  for (const s of sites.values()) hashSites ||= s.home.hash;
+  for (const s of sites.values()) hashSites ||= s.home.hash && s.home.chains === undefined;
   const fnHash = hashSites ? mb.importFunc("vm", "hashLookup", tPair) : -1;
   // About 12 bytes per instruction (the bench's mix: 11.3-14.3): room for most programs.
   const w = new WasmCode(16 * n + 1024);

@@ -102,8 +102,17 @@ export function prepareArena(code: Code, m: Machine): PreparedArena {
     const len = map.values.length;
     // The window cache: one i32 per 8 bytes, plus one (Machine.adoptWindowCache).
     const winLen = (len >>> 3) + 1;
-    const need = len + ((winLen * 4 + 7) & ~7);
+    const layout = hash ? (map as VmHashMap).chainLayout() : undefined;
+    const chainBytes = layout ? layout.keys + layout.heads + layout.chain + 8 : 0;
+    const need = (len + ((winLen * 4 + 7) & ~7) + chainBytes + 7) & ~7;
     if (next + need > ARENA_MAX_PAGES * PAGE) continue;
+    const at = next + len + ((winLen * 4 + 7) & ~7);
+    const chains = layout && {
+      keys: at,
+      heads: (at + layout.keys + 3) & ~3,
+      chain: ((at + layout.keys + 3) & ~3) + layout.heads,
+      mask: layout.mask,
+    };
     const home: ArenaHome = {
       rid,
       addr: next,
@@ -114,6 +123,7 @@ export function prepareArena(code: Code, m: Machine): PreparedArena {
       writable: mem.writeLo[rid] === 0 && mem.writeHi[rid]! >= len,
       hash,
       keySize: map.keySize,
+      ...(chains && { chains }),
     };
     picks.push({ map, home, winLen });
     next += need;
@@ -123,6 +133,19 @@ export function prepareArena(code: Code, m: Machine): PreparedArena {
   const homes = new Map<number, ArenaHome>();
   for (const { map, home, winLen } of picks) {
     map.relocate(new Uint8Array(arena.buffer, home.addr, map.values.length), arena, mem);
+    const c = home.chains;
+    if (c !== undefined) {
+      const h = map as VmHashMap;
+      const lay = h.chainLayout()!;
+      h.moveChains(
+        {
+          keys: new Uint8Array(arena.buffer, c.keys, lay.keys),
+          heads: new Int32Array(arena.buffer, c.heads, lay.heads >>> 2),
+          chain: new Int32Array(arena.buffer, c.chain, lay.chain >>> 2),
+        },
+        mem,
+      );
+    }
     const cached = m.adoptWindowCache(home.rid, new Int32Array(arena.buffer, home.win, winLen));
     homes.set(home.rid, cached ? home : { ...home, win: -1 });
   }
