@@ -244,17 +244,23 @@ export function instantiateWasm(
   // An XDP frame made before the arena existed is made again, in it, on the next run.
   delete m.env.xdpSetup;
 
-  /** Region `id`'s entry from this machine's bounds, its bytes at `h.addr` (a map in the arena). */
-  const homeEntry = (id: number, h: ArenaHome): void => {
-    const len = mem.bytes[id]!.length;
+  /**
+   * Region `id`'s entry from this machine's bounds, byte 0 of its `len` bytes at arena
+   * address `base` (bounds past the bytes stay with the JS path, which fails as the
+   * interpreter does).
+   */
+  const boundsEntry = (id: number, base: number, len: number): void => {
     const rLo = acc.readLo[id]!;
     const rHi = acc.readHi[id]!;
     const wLo = acc.writeLo[id]!;
     const wHi = acc.writeHi[id]!;
     const rOk = rLo >= 0 && rHi <= len;
     const wOk = wLo >= 0 && wHi <= len;
-    setEntry(id, h.addr, rOk ? rLo : 0, rOk ? rHi : 0, wOk ? wLo : 0, wOk ? wHi : 0);
+    setEntry(id, base, rOk ? rLo : 0, rOk ? rHi : 0, wOk ? wLo : 0, wOk ? wHi : 0);
   };
+  /** Region `id`'s entry: a map in the arena (or a window on one) at `h.addr`. */
+  const homeEntry = (id: number, h: ArenaHome): void =>
+    boundsEntry(id, h.addr, mem.bytes[id]!.length);
   // Windows on the maps in the arena (what a lookup hands out): entries as they open,
   // move to another value or close; those open already, from the cache.
   if (homes.size > 0) {
@@ -280,24 +286,9 @@ export function instantiateWasm(
     for (let s = 0; s < slotId.length; s++) {
       const id = slotId[s]!;
       const view = slotView[s];
-      if (view !== undefined && mem.bytes[id] === view) {
-        const len = view.length;
-        const rLo = acc.readLo[id]!;
-        const rHi = acc.readHi[id]!;
-        const wLo = acc.writeLo[id]!;
-        const wHi = acc.writeHi[id]!;
-        // Bounds past the bytes stay with the JS path (which fails as the interpreter does).
-        const rOk = rLo >= 0 && rHi <= len;
-        const wOk = wLo >= 0 && wHi <= len;
-        setEntry(
-          id,
-          INPUT + s * INPUT_SLOT_SIZE,
-          rOk ? rLo : 0,
-          rOk ? rHi : 0,
-          wOk ? wLo : 0,
-          wOk ? wHi : 0,
-        );
-      } else setEntry(id, 0, 0, 0, 0, 0);
+      if (view !== undefined && mem.bytes[id] === view)
+        boundsEntry(id, INPUT + s * INPUT_SLOT_SIZE, view.length);
+      else setEntry(id, 0, 0, 0, 0, 0);
     }
   };
   /** Forgets the cached context fields. */
