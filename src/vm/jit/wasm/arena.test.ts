@@ -393,4 +393,33 @@ describe("wasm target: array maps in the arena", () => {
       same(lines.join("\n"), () => hashMap(MapType.HASH, 16, 5), [{}, {}, { repeat: 2 }]);
     }
   });
+
+  test("atomics on a looked-up value run in place: 4 and 8 bytes, fetch, xchg, through a copy of r0", () => {
+    const text = [
+      LOOKUP("*(u32 *)(r10 -4) = 1"),
+      "if r0 == 0 goto out",
+      "r6 = r0",
+      "r1 = 5",
+      "lock *(u64 *)(r6 +0) += r1",
+      "r2 = -1",
+      "r2 = atomic_fetch_add((u32 *)(r6 +8), r2)",
+      "r3 = 0xf0",
+      "r3 = atomic_fetch_or((u64 *)(r6 +0), r3)",
+      "r4 = 7",
+      "lock *(u32 *)(r6 +12) ^= r4",
+      "r5 = 99",
+      "r5 = xchg_64(r6 +0, r5)",
+      "r0 = r2",
+      "r0 += r3",
+      "r0 += r5",
+      "out:",
+      "exit",
+    ].join("\n");
+    const [x] = same(text, () => arrayMap(4, 16)).out;
+    assert.match(x!, /^r0 \d+ /);
+    // A NULL answer: the atomic faults as the interpreter's does.
+    const nil = [LOOKUP("*(u32 *)(r10 -4) = 9"), "r1 = 1", "lock *(u64 *)(r0 +0) += r1", "exit"];
+    const [y] = same(nil.join("\n"), () => arrayMap(4)).out;
+    assert.match(y!, /^error at 7: /);
+  });
 });

@@ -360,8 +360,9 @@ interface Gen {
   /** Per block: {@link ptr} on entry. */
   readonly ptrIn: Int32Array;
   /**
-   * At the instruction being emitted: the map (region id + 1) whose inline lookup r0
-   * still holds, with no call since ({@link L_FB} is its value's address), or 0.
+   * At the instruction being emitted: which registers still hold the last inline
+   * lookup's answer, with no call since ({@link L_FB} is its value's address), or 0:
+   * (map region id + 1) << 11 | the registers (bit r). See {@link ptrAfter}.
    */
   ptr: number;
   readonly ctx: Ctx[];
@@ -759,9 +760,9 @@ function emitMemory(g: Gen, pc: number): void {
     }
     return;
   }
-  const h = base === 0 && g.ptr > 0 ? g.plan.homes.get(g.ptr - 1) : undefined;
+  const h = ptrHome(g, base);
   if (h !== undefined && off >= 0 && off + size <= h.valueSize && (load || h.writable)) {
-    // r0 is an inline lookup's answer: its value's window holds [0, value_size), so a
+    // The base is an inline lookup's answer: its value's window holds [0, value_size), so a
     // found value is read or written at its arena address; none (0) takes the slow
     // path, which faults as the interpreter does.
     w.open(Op.block);
@@ -986,16 +987,97 @@ function emitLookup(g: Gen, site: LookupSite): void {
   w.op(Op.end);
 }
 
-/** {@link Gen.ptr} past the instruction at `pc`: set by an inline lookup, lost by any other write of r0 or call. */
+/** The ops {@link emitAtomicInPlace} takes: add, or, and, xor (with or without fetch), xchg. */
+const IN_PLACE_ATOMICS: Record<number, number> = {
+  0: Op.i64_add,
+  64: Op.i64_or,
+  80: Op.i64_and,
+  160: Op.i64_xor,
+};
+
+/**
+ * An atomic add/or/and/xor (fetch or not) or xchg of 4 or 8 bytes on a value an inline
+ * lookup found ({@link Gen.ptr}), at its arena address, as the interpreter's `atomic`
+ * does it (the VM runs one thread: a load, the op, a store; a 4-byte fetch
+ * zero-extends). Its slow path, a NULL answer, calls out as before. False when it does
+ * not apply (the caller calls out).
+ */
+function emitAtomicInPlace(g: Gen, pc: number): boolean {
+  const code = g.code;
+  const c = code.op[pc]!;
+  const op = code.imm[pc]!;
+  const size = c === 0xdb ? 8 : c === 0xc3 ? 4 : 0;
+  const off = code.off[pc]!;
+  const h = ptrHome(g, code.dst[pc]!);
+  const arith = IN_PLACE_ATOMICS[op & ~1];
+  if (
+    h === undefined ||
+    size === 0 ||
+    !h.writable ||
+    off < 0 ||
+    off + size > h.valueSize ||
+    off % size !== 0 ||
+    (arith === undefined && op !== 0xe1)
+  )
+    return false;
+  const w = g.w;
+  const src = reg(code.src[pc]!);
+  w.open(Op.block);
+  w.open(Op.block);
+  w.local(Op.local_get, L_FB).op(Op.i32_eqz).br(Op.br_if, 0);
+  w.local(Op.local_get, L_FB);
+  w.local(Op.local_get, L_FB).mem(
+    size === 8 ? Op.i64_load : Op.i64_load32_u,
+    size === 8 ? 3 : 2,
+    off,
+  );
+  w.local(Op.local_tee, L_X);
+  if (op === 0xe1) w.op(Op.drop).local(Op.local_get, src);
+  else w.local(Op.local_get, src).op(arith!);
+  w.mem(size === 8 ? Op.i64_store : Op.i64_store32, size === 8 ? 3 : 2, off);
+  if (op & 1) w.local(Op.local_get, L_X).local(Op.local_set, src);
+  w.br(Op.br, 1).op(Op.end);
+  spill(g);
+  w.i32(pc).call(g.fnAtomic).op(Op.drop);
+  reload(g);
+  w.op(Op.end);
+  return true;
+}
+
+/** The map whose value {@link Gen.ptr}'s registers point into, if `r` is one of them. */
+function ptrHome(g: Gen, r: number): ArenaHome | undefined {
+  return (g.ptr >> r) & 1 ? g.plan.homes.get((g.ptr >> 11) - 1) : undefined;
+}
+
+/** Registers (bit r) an atomic instruction writes (its slow path reloads them all). */
+function atomicWrites(code: Code, pc: number): number {
+  const op = code.imm[pc]!;
+  if (op === 0xf1) return 1; // cmpxchg: r0
+  if (op === 0x100) return 1 << code.dst[pc]!; // load_acquire
+  if (op & 1) return 1 << code.src[pc]!; // fetch, xchg
+  return 0;
+}
+
+/**
+ * {@link Gen.ptr} past the instruction at `pc`: an inline lookup sets it (r0), a move
+ * copies it, any other write of a register drops that register, any call drops all.
+ */
 function ptrAfter(
   g: { readonly code: Code; readonly sites: ReadonlyMap<number, LookupSite> },
   pc: number,
   ptr: number,
 ): number {
   const site = g.sites.get(pc);
-  if (site !== undefined) return site.home.rid + 1;
-  if (g.code.op[pc] === 0x85 || (writes(g.code, pc) & 1) !== 0) return 0;
-  return ptr;
+  if (site !== undefined) return ((site.home.rid + 1) << 11) | 1;
+  if (ptr === 0) return 0;
+  const code = g.code;
+  const c = code.op[pc]!;
+  if (c === 0x85) return 0;
+  const d = code.dst[pc]!;
+  if (c === 0xbf && code.off[pc] === 0 && (ptr >> code.src[pc]!) & 1) return ptr | (1 << d);
+  const w = (c & 7) === 3 && (c & 0xe0) === 0xc0 ? atomicWrites(code, pc) : writes(code, pc);
+  const left = ptr & ~w;
+  return (left & 0x7ff) === 0 ? 0 : left;
 }
 
 /** Registers (bit r) the instruction at `pc` writes, for the table-entry dataflow. */
@@ -1045,6 +1127,7 @@ function emitInsn(g: Gen, pc: number, after: number): void {
   }
   if (cls === 1 || cls === 2 || cls === 3) {
     if ((c & 0xe0) === 0xc0 && cls === 3) {
+      if (emitAtomicInPlace(g, pc)) return;
       // Atomics: the interpreter's code, in JS.
       spill(g);
       g.w.i32(pc).call(g.fnAtomic).op(Op.drop);
@@ -1450,7 +1533,9 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
         if (i !== 0)
           for (const q of predsOf[i]!) {
             const o = ptrOut[q]!;
-            if (o !== -1) p = p === -1 || p === o ? o : 0;
+            // Meet: the same map's pointer in the registers both sides have it in.
+            if (o !== -1) p = p === -1 ? o : p >> 11 === o >> 11 ? p & o : 0;
+            if ((p & 0x7ff) === 0 && p !== -1) p = 0;
           }
         ptrIn[i] = p;
         if (b.start >= n || hands[b.start] === 1) p = 0;
