@@ -1,6 +1,6 @@
 /**
  * The JIT campaign: `npm run fuzz -- jit [--from S] [--count N] [--seconds T]
- * [--every K] [--stop-after F] [--tiny] [--target js|wasm|both]`.
+ * [--every K] [--stop-after F] [--tiny] [--target js|wasm|both] [--hash-key BYTES]`.
  *
  * Program `S` is generated from seed `S` alone (the kernel differential test's
  * generator, test/vm-random-programs.ts) and runs in the interpreter and in the JIT
@@ -15,6 +15,9 @@
  * `--from` its last progress line printed, and splits across cores as disjoint seed
  * ranges (one process each, e.g. `nice -n 19`).
  *
+ * `--hash-key 16` gives the programs' hash map keys of 16 bytes (4 by default): the
+ * program writes their first word, the stack the rest.
+ *
  * `--tiny` compiles every region of at most 3 slots to a function of its own (the
  * JIT's chunks, src/vm/jit/compile.ts), so that jumps, calls and returns cross
  * chunks all the time.
@@ -26,10 +29,11 @@
  * @module
  */
 import { decodeProgram } from "../src/isa/index.ts";
+import { MapType } from "../src/uapi/index.ts";
 import { jitSizes } from "../src/vm/jit/index.ts";
 import { seededRandom } from "../src/vm/random.ts";
 import { FDS, hex, mutate, outcome } from "../test/vm-jit-compare.ts";
-import { randomProgram } from "../test/vm-random-programs.ts";
+import { type RandomProgram, randomProgram } from "../test/vm-random-programs.ts";
 
 interface Counts {
   programs: number;
@@ -53,10 +57,38 @@ function firstDifference(a: string, b: string): string {
   return "  (same text)";
 }
 
+/**
+ * `p` with its hash map's keys `bytes` long (`--hash-key`; the generator's are 4): the
+ * program still writes a key's first 4 bytes, and the rest come from its stack, so
+ * lookups take the paths of longer keys (the wasm target walks their chains itself).
+ */
+function withHashKey(p: RandomProgram, bytes: number): RandomProgram {
+  if (bytes === 4) return p;
+  const pad = (k: Uint8Array): Uint8Array => {
+    const out = new Uint8Array(bytes);
+    out.set(k);
+    return out;
+  };
+  const maps = p.maps.map((m) =>
+    m.spec.type === MapType.HASH
+      ? {
+          spec: { ...m.spec, keySize: bytes },
+          contents: m.contents.map(([k, v]) => [pad(k), v] as [Uint8Array, Uint8Array]),
+        }
+      : m,
+  );
+  return { ...p, maps };
+}
+
 /** Runs program `seed` in the interpreter and the JIT's `targets` (three runs each); returns the failures it found. */
-function one(seed: number, c: Counts, targets: readonly ("js" | "wasm")[]): string[] {
+function one(
+  seed: number,
+  c: Counts,
+  targets: readonly ("js" | "wasm")[],
+  hashKey: number,
+): string[] {
   const rand = seededRandom(seed);
-  const p = randomProgram(rand);
+  const p = withHashKey(randomProgram(rand), hashKey);
   const insns = p.build(FDS);
   const failures: string[] = [];
   const compare = (what: string, x: { text: string }, y: { text: string }): void => {
@@ -120,6 +152,9 @@ export async function main(args: string[]): Promise<number> {
   if (target !== "js" && target !== "wasm" && target !== "both")
     throw new RangeError(`--target must be js, wasm or both, not ${target}`);
   const targets: ("js" | "wasm")[] = target === "both" ? ["js", "wasm"] : [target];
+  const hashKey = opt(args, "hash-key") ?? 4;
+  if (hashKey < 4 || hashKey > 24 || hashKey % 4 !== 0)
+    throw new RangeError(`--hash-key must be 4, 8, ... 24 bytes, not ${hashKey}`);
   const until = seconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + seconds * 1000;
   const c: Counts = {
     programs: 0,
@@ -136,7 +171,7 @@ export async function main(args: string[]): Promise<number> {
   for (; c.programs < count && Date.now() < until && seed <= 0xffff_ffff; seed++) {
     let failures: string[];
     try {
-      failures = one(seed, c, targets);
+      failures = one(seed, c, targets, hashKey);
     } catch (e) {
       failures = [
         `seed ${seed}: untyped ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
@@ -158,7 +193,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const s = (performance.now() - t0) / 1000;
   console.log(
-    `jit campaign${args.includes("--tiny") ? " (--tiny)" : ""}: seeds ${from}..${seed - 1}: ${c.programs} programs, ${c.comparisons} comparisons (${c.budgetCuts} budget cuts, ${c.mutants} mutants, ${c.errorsAlike} failing alike), targets ${targets.join("+")}, ${c.refused} JIT refusals, ${c.wasmToJs} wasm refusals run by js, ${c.failures} failures; ${s.toFixed(1)} s, ${(c.programs / s).toFixed(0)} programs/s (${((c.comparisons * (1 + 1 / targets.length)) / s).toFixed(0)} runs/s); next: --from ${seed}`,
+    `jit campaign${args.includes("--tiny") ? " (--tiny)" : ""}: seeds ${from}..${seed - 1}: ${c.programs} programs, ${c.comparisons} comparisons (${c.budgetCuts} budget cuts, ${c.mutants} mutants, ${c.errorsAlike} failing alike), targets ${targets.join("+")}${hashKey !== 4 ? `, ${hashKey}-byte hash keys` : ""}, ${c.refused} JIT refusals, ${c.wasmToJs} wasm refusals run by js, ${c.failures} failures; ${s.toFixed(1)} s, ${(c.programs / s).toFixed(0)} programs/s (${((c.comparisons * (1 + 1 / targets.length)) / s).toFixed(0)} runs/s); next: --from ${seed}`,
   );
   return c.failures > 0 || c.refused > 0 ? 1 : 0;
 }
