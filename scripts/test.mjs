@@ -56,9 +56,12 @@ if (files.length === 0) {
 // Tests mount bpffs when it is not (ensureBpffs), and mounting makes the kernel's own
 // entries (bpf_preload's maps.debug and progs.debug): mount it first, as root, so that
 // those are there before the listing and only what the tests pin counts.
+// The run unmounts it again at the end, leaving the machine as it found it.
+let mountedHere = false;
 if (process.getuid?.() === 0 && !bpffsMounted()) {
   const m = spawnSync("mount", ["-t", "bpf", "bpf", BPFFS], { stdio: "inherit" });
   if (m.status !== 0) console.error(`could not mount bpffs at ${BPFFS}; pin tests will say so`);
+  else mountedHere = true;
 }
 const before = namesIn(BPFFS);
 const work = mkdtempSync(join(tmpdir(), "tsbpf-test-"));
@@ -111,4 +114,6 @@ if (left.length > 0) {
   status = status || 1;
 }
 rmSync(work, { recursive: true, force: true });
+if (mountedHere && spawnSync("umount", [BPFFS], { stdio: "inherit" }).status !== 0)
+  console.error(`could not unmount the bpffs this run mounted at ${BPFFS}`);
 process.exit(status);
