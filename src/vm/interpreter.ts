@@ -333,10 +333,11 @@ export class Machine {
    */
   allocator: ((id: number, size: number) => Uint8Array | undefined) | undefined;
   /**
-   * Told when a window region opens or moves (`base` the region it shows, bytes
-   * `[lo, hi)`) or closes (`base` -1): the wasm JIT target keeps its region table in step.
+   * Told when a window region opens or moves (`base` the region it shows; its bounds
+   * in {@link access}) or closes (`base` -1): the wasm JIT target keeps its region
+   * table in step.
    */
-  onWindow: ((id: number, base: number, lo: number, hi: number) => void) | undefined;
+  onWindow: ((id: number, base: number) => void) | undefined;
   /** Per region id: its inline lookup, null when the region is not such a map. */
   private readonly inlineTargets: (InlineLookup | null | undefined)[] = [];
   /** Window regions, by slot (see {@link window}). */
@@ -426,7 +427,7 @@ export class Machine {
     const end = offset + len;
     const writable = offset >= mem.writeLo[base]! && end <= mem.writeHi[base]!;
     this.access.grantBounds(id, [offset, end], writable ? [offset, end] : [0, 0]);
-    this.onWindow?.(id, base, offset, end);
+    this.onWindow?.(id, base);
     if (cache) {
       if (arr && (offset & 7) === 0) arr[offset >>> 3] = id + 1;
       else this.winCache.set(base * 0x4000_0000 + offset, id);
@@ -468,7 +469,7 @@ export class Machine {
     if (slot === undefined) return;
     this.uncache(slot);
     this.access.grantBounds(id, [0, 0], [0, 0]);
-    this.onWindow?.(id, -1, 0, 0);
+    this.onWindow?.(id, -1);
   }
 
   /**

@@ -765,20 +765,22 @@ function emitMemory(g: Gen, pc: number): void {
     // The base is an inline lookup's answer: its value's window holds [0, value_size), so a
     // found value is read or written at its arena address; none (0) takes the slow
     // path, which faults as the interpreter does.
-    w.open(Op.block);
-    w.open(Op.block);
-    w.local(Op.local_get, L_FB).op(Op.i32_eqz).br(Op.br_if, 0);
-    w.local(Op.local_get, L_FB);
-    if (load) w.mem(LOAD_OP[c]![0], 0, off).local(Op.local_set, reg(d));
-    else {
-      value();
-      w.mem(STORE_OP[size]!, 0, off);
-    }
-    w.br(Op.br, 1).op(Op.end);
-    spill(g);
-    w.i32(pc).call(g.fnSlow).op(Op.drop);
-    if (load) reload(g, d);
-    w.op(Op.end);
+    emitAtFound(
+      g,
+      () => {
+        w.local(Op.local_get, L_FB);
+        if (load) w.mem(LOAD_OP[c]![0], 0, off).local(Op.local_set, reg(d));
+        else {
+          value();
+          w.mem(STORE_OP[size]!, 0, off);
+        }
+      },
+      () => {
+        spill(g);
+        w.i32(pc).call(g.fnSlow).op(Op.drop);
+        if (load) reload(g, d);
+      },
+    );
     return;
   }
   const b = reg(base);
@@ -987,6 +989,21 @@ function emitLookup(g: Gen, site: LookupSite): void {
   w.op(Op.end);
 }
 
+/**
+ * `inPlace` where the last inline lookup found a value ({@link L_FB} not 0), else
+ * `slow` (a NULL answer: the interpreter's code in JS, which faults as it does).
+ */
+function emitAtFound(g: Gen, inPlace: () => void, slow: () => void): void {
+  const w = g.w;
+  w.open(Op.block);
+  w.open(Op.block);
+  w.local(Op.local_get, L_FB).op(Op.i32_eqz).br(Op.br_if, 0);
+  inPlace();
+  w.br(Op.br, 1).op(Op.end);
+  slow();
+  w.op(Op.end);
+}
+
 /** The ops {@link emitAtomicInPlace} takes: add, or, and, xor (with or without fetch), xchg. */
 const IN_PLACE_ATOMICS: Record<number, number> = {
   0: Op.i64_add,
@@ -1022,25 +1039,24 @@ function emitAtomicInPlace(g: Gen, pc: number): boolean {
     return false;
   const w = g.w;
   const src = reg(code.src[pc]!);
-  w.open(Op.block);
-  w.open(Op.block);
-  w.local(Op.local_get, L_FB).op(Op.i32_eqz).br(Op.br_if, 0);
-  w.local(Op.local_get, L_FB);
-  w.local(Op.local_get, L_FB).mem(
-    size === 8 ? Op.i64_load : Op.i64_load32_u,
-    size === 8 ? 3 : 2,
-    off,
+  const align = size === 8 ? 3 : 2;
+  emitAtFound(
+    g,
+    () => {
+      w.local(Op.local_get, L_FB);
+      w.local(Op.local_get, L_FB).mem(size === 8 ? Op.i64_load : Op.i64_load32_u, align, off);
+      w.local(Op.local_tee, L_X);
+      if (op === 0xe1) w.op(Op.drop).local(Op.local_get, src);
+      else w.local(Op.local_get, src).op(arith!);
+      w.mem(STORE_OP[size]!, align, off);
+      if (op & 1) w.local(Op.local_get, L_X).local(Op.local_set, src);
+    },
+    () => {
+      spill(g);
+      w.i32(pc).call(g.fnAtomic).op(Op.drop);
+      reload(g);
+    },
   );
-  w.local(Op.local_tee, L_X);
-  if (op === 0xe1) w.op(Op.drop).local(Op.local_get, src);
-  else w.local(Op.local_get, src).op(arith!);
-  w.mem(size === 8 ? Op.i64_store : Op.i64_store32, size === 8 ? 3 : 2, off);
-  if (op & 1) w.local(Op.local_get, L_X).local(Op.local_set, src);
-  w.br(Op.br, 1).op(Op.end);
-  spill(g);
-  w.i32(pc).call(g.fnAtomic).op(Op.drop);
-  reload(g);
-  w.op(Op.end);
   return true;
 }
 

@@ -106,13 +106,9 @@ export function prepareArena(code: Code, m: Machine): PreparedArena {
     const chainBytes = layout ? layout.keys + layout.heads + layout.chain + 8 : 0;
     const need = (len + ((winLen * 4 + 7) & ~7) + chainBytes + 7) & ~7;
     if (next + need > ARENA_MAX_PAGES * PAGE) continue;
-    const at = next + len + ((winLen * 4 + 7) & ~7);
-    const chains = layout && {
-      keys: at,
-      heads: (at + layout.keys + 3) & ~3,
-      chain: ((at + layout.keys + 3) & ~3) + layout.heads,
-      mask: layout.mask,
-    };
+    const keys = next + len + ((winLen * 4 + 7) & ~7);
+    const heads = (keys + (layout?.keys ?? 0) + 3) & ~3;
+    const chains = layout && { keys, heads, chain: heads + layout.heads, mask: layout.mask };
     const home: ArenaHome = {
       rid,
       addr: next,
@@ -265,7 +261,7 @@ export function instantiateWasm(
   // move to another value or close; those open already, from the cache.
   if (homes.size > 0) {
     acc.ensure();
-    m.onWindow = (id, base, _lo, _hi) => {
+    m.onWindow = (id, base) => {
       if (id >= TABLE_CAP) return;
       acc.ensure();
       const h = base >= 0 ? homes.get(base) : undefined;
