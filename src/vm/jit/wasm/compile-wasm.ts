@@ -46,7 +46,7 @@ import { type Code, STACK_SIZE } from "../../interpreter.ts";
 import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "../../memory.ts";
 import { KnownRegs } from "../known-regs.ts";
 import { I32, I64, ModuleBuilder, Op, type ValType, Code as WasmCode } from "./encode.ts";
-import { analyse, type CfgBlock } from "./structure.ts";
+import { analyse, type Cfg } from "./structure.ts";
 
 // ---------------- arena layout (byte offsets) ----------------
 /** Slot of a hand-over (i32). */
@@ -119,7 +119,13 @@ export const ARENA = {
 
 const TAIL_CALL_ID = 12;
 const MAP_LOOKUP_ELEM_ID = 1;
-const LD_ABS_IND = new Set([0x20, 0x28, 0x30, 0x40, 0x48, 0x50]);
+/** Opcodes as a table: 1 where the opcode is in `list` (a Set costs the compile a hash per instruction). */
+function opcodes(list: readonly number[]): Uint8Array {
+  const t = new Uint8Array(256);
+  for (const c of list) t[c] = 1;
+  return t;
+}
+const LD_ABS_IND = opcodes([0x20, 0x28, 0x30, 0x40, 0x48, 0x50]);
 
 /** What {@link compileWasm} gave. */
 export type WasmCompileResult =
@@ -250,7 +256,7 @@ function isCondJump(c: number): boolean {
 }
 
 /** Opcodes the module implements natively (anything else hands over to the interpreter). */
-const NATIVE = new Set([
+const NATIVE = opcodes([
   0x07, 0x0f, 0x17, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x97, 0x9f, 0x47, 0x4f, 0x57, 0x5f, 0xa7, 0xaf,
   0x67, 0x6f, 0x77, 0x7f, 0xc7, 0xcf, 0x87, 0xb7, 0xbf, 0xd7, 0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c,
   0x34, 0x3c, 0x94, 0x9c, 0x44, 0x4c, 0x54, 0x5c, 0xa4, 0xac, 0x64, 0x6c, 0x74, 0x7c, 0xc4, 0xcc,
@@ -269,7 +275,7 @@ function handsOver(code: Code, pc: number): boolean {
     const off = code.off[pc]!;
     return off !== 0 && off !== 8 && off !== 16 && off !== 32;
   }
-  return !NATIVE.has(c) && !LD_ABS_IND.has(c);
+  return NATIVE[c] === 0 && LD_ABS_IND[c] === 0;
 }
 
 function targetOf(code: Code, pc: number): number {
@@ -314,18 +320,20 @@ const LOCALS: ValType[] = [
 
 const reg = (r: number): number => L_REG + r;
 
-/** Control context entries: what a `br` depth counts. */
-type Ctx =
-  | { readonly k: "hand" }
-  | { readonly k: "iter" }
-  | { readonly k: "exit" }
-  | { readonly k: "loop"; readonly node: number }
-  | { readonly k: "block"; readonly node: number }
-  | { readonly k: "if" };
+/** Control context entries: what a `br` depth counts (`node`: a loop's or block's block, else -1). */
+interface Ctx {
+  readonly k: "hand" | "iter" | "exit" | "loop" | "block" | "if";
+  readonly node: number;
+}
+const HAND: Ctx = { k: "hand", node: -1 };
+const ITER: Ctx = { k: "iter", node: -1 };
+const EXIT: Ctx = { k: "exit", node: -1 };
+const IF: Ctx = { k: "if", node: -1 };
 
 type Task =
   | { readonly t: "tree"; readonly node: number }
-  | { readonly t: "within"; readonly node: number; readonly ys: readonly number[] }
+  /** Blocks for the merge children of `node` from its `k`-th on, then its body. */
+  | { readonly t: "within"; readonly node: number; readonly k: number }
   | {
       readonly t: "open";
       readonly op: typeof Op.block | typeof Op.loop | typeof Op.if;
@@ -343,11 +351,15 @@ interface Gen {
   readonly hands: Uint8Array;
   readonly w: WasmCode;
   readonly used: readonly number[];
-  readonly blocks: CfgBlock[];
+  /** Per block: its first slot, the slot past its end, its last instruction's slot. */
+  readonly bStart: Int32Array;
+  readonly bEnd: Int32Array;
+  readonly bLast: Int32Array;
+  /** Per block: its number of instructions. */
+  readonly bLen: Int32Array;
+  /** Per slot: the block starting there, or -1. */
   readonly blockAt: Int32Array;
-  readonly merge: Uint8Array;
-  readonly mergeChildren: number[][];
-  readonly loopHeader: Uint8Array;
+  readonly cfg: Cfg;
   /**
    * Per block: 0, or for a checkpoint (the entry, loop heads, blocks after a helper
    * call) the most instructions a run executes from its start to the next checkpoint.
@@ -409,21 +421,19 @@ function reload(g: Gen, r?: number): void {
       .local(Op.local_set, reg(x));
 }
 
-/** `br` depth of the innermost context entry matching `pred`. */
-function depthOf(g: Gen, pred: (c: Ctx) => boolean): number {
-  for (let i = g.ctx.length - 1; i >= 0; i--) if (pred(g.ctx[i]!)) return g.ctx.length - 1 - i;
+/** `br` depth of the innermost context entry of kind `k` (and block `node`, for loops and blocks). */
+function depthOf(g: Gen, k: Ctx["k"], node = -1): number {
+  const ctx = g.ctx;
+  for (let i = ctx.length - 1; i >= 0; i--) {
+    const c = ctx[i]!;
+    if (c.k === k && c.node === node) return ctx.length - 1 - i;
+  }
   throw new Error("wasm JIT: branch target not in context");
 }
 
 /** Hands the run over to the interpreter at slot `pc` (n already what the interpreter should see). */
 function handOver(g: Gen, pc: number): void {
-  g.w
-    .i32(pc)
-    .local(Op.local_set, L_HPC)
-    .br(
-      Op.br,
-      depthOf(g, (c) => c.k === "hand"),
-    );
+  g.w.i32(pc).local(Op.local_set, L_HPC).br(Op.br, depthOf(g, "hand"));
 }
 
 /** The operand of an ALU64/JMP instruction: src register or sign-extended imm. */
@@ -728,6 +738,13 @@ const STORE_OP: Record<number, number> = {
 };
 
 /** A load or store (class 1, 2 or 3). */
+/** A store's value: its source register (STX) or immediate (ST), as an i64. */
+function storedValue(g: Gen, pc: number): void {
+  const code = g.code;
+  if ((code.op[pc]! & 7) === 3) g.w.local(Op.local_get, reg(code.src[pc]!));
+  else g.w.i64(code.imm[pc]!);
+}
+
 function emitMemory(g: Gen, pc: number): void {
   const code = g.code;
   const w = g.w;
@@ -745,17 +762,13 @@ function emitMemory(g: Gen, pc: number): void {
   const base = load ? code.src[pc]! : code.dst[pc]!;
   const off = code.off[pc]!;
   const d = code.dst[pc]!;
-  const value = (): void => {
-    if ((c & 7) === 3) w.local(Op.local_get, reg(code.src[pc]!));
-    else w.i64(code.imm[pc]!);
-  };
   const at = STACK_SIZE + off;
   if (base === 10 && at >= 0 && at + size <= STACK_SIZE) {
     // The open frame at a constant offset: the interpreter's check always passes.
     w.i32(STACKS + at);
     if (load) w.mem(LOAD_OP[c]![0], 0, 0).local(Op.local_set, reg(d));
     else {
-      value();
+      storedValue(g, pc);
       w.mem(STORE_OP[size]!, 0, 0);
     }
     return;
@@ -771,7 +784,7 @@ function emitMemory(g: Gen, pc: number): void {
         w.local(Op.local_get, L_FB);
         if (load) w.mem(LOAD_OP[c]![0], 0, off).local(Op.local_set, reg(d));
         else {
-          value();
+          storedValue(g, pc);
           w.mem(STORE_OP[size]!, 0, off);
         }
       },
@@ -853,7 +866,7 @@ function emitMemory(g: Gen, pc: number): void {
     .op(Op.i32_add);
   if (load) w.mem(LOAD_OP[c]![0], 0, 0).local(Op.local_set, reg(d));
   else {
-    value();
+    storedValue(g, pc);
     w.mem(STORE_OP[size]!, 0, 0);
   }
   w.br(Op.br, 2).op(Op.end);
@@ -1103,7 +1116,7 @@ function writes(code: Code, pc: number): number {
   if (cls === 4 || cls === 7 || cls === 1 || c === 0x18) return 1 << code.dst[pc]!;
   if (cls === 3 && (c & 0xe0) === 0xc0) return 0x7ff; // atomics: registers reloaded
   if (c === 0x85) return 0x3f; // r0..r5
-  if (LD_ABS_IND.has(c)) return 1;
+  if (LD_ABS_IND[c] === 1) return 1;
   return 0;
 }
 
@@ -1119,17 +1132,6 @@ function tableAccess(code: Code, pc: number): number {
   const at = STACK_SIZE + code.off[pc]!;
   if (base === 10 && at >= 0 && at + size <= STACK_SIZE) return -1;
   return base;
-}
-
-/**
- * The dataflow's transfer over the instruction at `pc` (an inline lookup, `site`,
- * writes r0 and nothing else: accesses through it use {@link L_FB}, see emitMemory).
- */
-function transfer(code: Code, pc: number, mask: number, site: boolean): number {
-  if (site) return mask & ~1;
-  const base = tableAccess(code, pc);
-  if (base >= 0) mask |= 1 << base;
-  return mask & ~writes(code, pc);
 }
 
 /** One instruction that does not end its block. */
@@ -1163,18 +1165,15 @@ function emitInsn(g: Gen, pc: number, after: number): void {
     else emitHelper(g, pc, after);
     return;
   }
-  if (LD_ABS_IND.has(c)) {
+  if (LD_ABS_IND[c] === 1) {
     // ld_abs/ld_ind: the interpreter's ldPacket in JS, r0 in the arena; out of the
     // packet the run ends with r0 = 0, the rest of the block not counted.
     spill(g);
     g.w.i32(pc).call(g.fnLdPacket).op(Op.i32_eqz).open(Op.if);
-    g.ctx.push({ k: "if" });
+    g.ctx.push(IF);
     g.w.i64(0).local(Op.local_set, reg(0));
     if (after > 0) g.w.local(Op.local_get, L_N).i64(after).op(Op.i64_add).local(Op.local_set, L_N);
-    g.w.br(
-      Op.br,
-      depthOf(g, (x) => x.k === "exit"),
-    );
+    g.w.br(Op.br, depthOf(g, "exit"));
     g.ctx.pop();
     g.w.op(Op.end);
     reload(g, 0);
@@ -1187,27 +1186,27 @@ function emitInsn(g: Gen, pc: number, after: number): void {
 function emitProgram(g: Gen, entry: number): void {
   const w = g.w;
   const tasks: Task[] = [{ t: "tree", node: entry }];
-  const blocks = g.blocks;
+  const { rpo, loopHeader, merge, mergeChildren: mc } = g.cfg;
   while (tasks.length > 0) {
     const task = tasks.pop()!;
     switch (task.t) {
       case "tree": {
         const x = task.node;
-        const inner: Task = { t: "within", node: x, ys: g.mergeChildren[x]! };
-        if (g.loopHeader[x])
+        const inner: Task = { t: "within", node: x, k: mc.start[x]! };
+        if (loopHeader[x])
           tasks.push({ t: "end" }, inner, { t: "open", op: Op.loop, ctx: { k: "loop", node: x } });
         else tasks.push(inner);
         break;
       }
       case "within": {
-        const { node, ys } = task;
-        if (ys.length === 0) tasks.push({ t: "body", node });
+        const { node, k } = task;
+        if (k === mc.start[node + 1]) tasks.push({ t: "body", node });
         else {
-          const y = ys[0]!;
+          const y = mc.list[k]!;
           tasks.push(
             { t: "tree", node: y },
             { t: "end" },
-            { t: "within", node, ys: ys.slice(1) },
+            { t: "within", node, k: k + 1 },
             { t: "open", op: Op.block, ctx: { k: "block", node: y } },
           );
         }
@@ -1229,16 +1228,8 @@ function emitProgram(g: Gen, entry: number): void {
         break;
       case "branch": {
         const { from, to } = task;
-        if (blocks[to]!.rpo <= blocks[from]!.rpo)
-          w.br(
-            Op.br,
-            depthOf(g, (c) => c.k === "loop" && c.node === to),
-          );
-        else if (g.merge[to])
-          w.br(
-            Op.br,
-            depthOf(g, (c) => c.k === "block" && c.node === to),
-          );
+        if (rpo[to]! <= rpo[from]!) w.br(Op.br, depthOf(g, "loop", to));
+        else if (merge[to]) w.br(Op.br, depthOf(g, "block", to));
         else tasks.push({ t: "tree", node: to });
         break;
       }
@@ -1251,65 +1242,62 @@ function emitProgram(g: Gen, entry: number): void {
 
 /** Whether a branch from `from` to `to` is a plain `br` (no code of its own). */
 function isBr(g: Gen, from: number, to: number): boolean {
-  return g.blocks[to]!.rpo <= g.blocks[from]!.rpo || g.merge[to] === 1;
+  return g.cfg.rpo[to]! <= g.cfg.rpo[from]! || g.cfg.merge[to] === 1;
 }
 
 function brDepth(g: Gen, from: number, to: number): number {
-  return g.blocks[to]!.rpo <= g.blocks[from]!.rpo
-    ? depthOf(g, (c) => c.k === "loop" && c.node === to)
-    : depthOf(g, (c) => c.k === "block" && c.node === to);
+  return g.cfg.rpo[to]! <= g.cfg.rpo[from]! ? depthOf(g, "loop", to) : depthOf(g, "block", to);
 }
 
 /** A block's code: the budget charge, its instructions, then its way out (pushed as tasks). */
 function emitBody(g: Gen, x: number, tasks: Task[]): void {
   const code = g.code;
   const w = g.w;
-  const b = g.blocks[x]!;
-  if (b.start >= code.length || g.hands[b.start] === 1) {
+  const start = g.bStart[x]!;
+  const end = g.bEnd[x]!;
+  if (start >= code.length || g.hands[start] === 1) {
     // The interpreter runs this instruction (it counts it itself).
     spill(g);
-    handOver(g, b.start);
+    handOver(g, start);
     return;
   }
-  const slots: number[] = [];
-  for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1) slots.push(pc);
-  const len = slots.length;
+  const len = g.bLen[x]!;
   const reach = g.check[x]!;
   if (reach > 0) {
     // A checkpoint: when the longest path to the next one could cross the budget,
     // the interpreter takes over here and counts instruction by instruction.
     w.local(Op.local_get, L_N).i64(reach).op(Op.i64_lt_s).open(Op.if);
-    g.ctx.push({ k: "if" });
+    g.ctx.push(IF);
     spill(g);
-    handOver(g, b.start);
+    handOver(g, start);
     g.ctx.pop();
     w.op(Op.end);
   }
   w.local(Op.local_get, L_N).i64(len).op(Op.i64_sub).local(Op.local_set, L_N);
-  const last = slots[len - 1]!;
+  const last = g.bLast[x]!;
   const lc = code.op[last]!;
   const ends = lc === 0x95 || lc === 0x05 || lc === 0x06 || lc === 0xe5 || isCondJump(lc);
-  const bodyEnd = ends ? len - 1 : len;
   g.avail = g.availIn[x]!;
   g.ptr = g.ptrIn[x]!;
-  for (let i = 0; i < bodyEnd; i++) {
-    emitInsn(g, slots[i]!, len - 1 - i);
-    g.ptr = ptrAfter(g, slots[i]!, g.ptr);
-    g.avail &= g.sites.has(slots[i]!) ? ~1 : ~writes(code, slots[i]!);
+  for (
+    let pc = start, i = 0;
+    ends ? pc < last : pc < end;
+    pc += code.op[pc] === 0x18 ? 2 : 1, i++
+  ) {
+    emitInsn(g, pc, len - 1 - i);
+    g.ptr = ptrAfter(g, pc, g.ptr);
+    g.avail &= g.sites.has(pc) ? ~1 : ~writes(code, pc);
   }
   if (!ends) {
     // Falls through to the next block.
-    tasks.push({ t: "branch", from: x, to: g.blockAt[b.end]! });
+    tasks.push({ t: "branch", from: x, to: g.blockAt[end]! });
     return;
   }
   if (lc === 0x95) {
-    w.br(
-      Op.br,
-      depthOf(g, (c) => c.k === "exit"),
-    );
+    w.br(Op.br, depthOf(g, "exit"));
     return;
   }
-  const fall = g.blockAt[b.end]!;
+  const fall = g.blockAt[end]!;
   if (lc === 0x05 || lc === 0x06) {
     tasks.push({ t: "branch", from: x, to: g.blockAt[targetOf(code, last)]! });
     return;
@@ -1335,7 +1323,7 @@ function emitBody(g: Gen, x: number, tasks: Task[]): void {
       },
       { t: "else" },
       { t: "branch", from: x, to: taken },
-      { t: "open", op: Op.if, ctx: { k: "if" } },
+      { t: "open", op: Op.if, ctx: IF },
     );
     return;
   }
@@ -1359,7 +1347,7 @@ function emitBody(g: Gen, x: number, tasks: Task[]): void {
     { t: "branch", from: x, to: fall },
     { t: "else" },
     { t: "branch", from: x, to: taken },
-    { t: "open", op: Op.if, ctx: { k: "if" } },
+    { t: "open", op: Op.if, ctx: IF },
   );
 }
 
@@ -1415,7 +1403,7 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   const inline = plan.inlineLookups && plan.homes.size > 0;
   const known = new KnownRegs();
   for (let pc = 0; pc < n; pc += code.op[pc] === 0x18 ? 2 : 1) {
-    if (lead[pc]) known.reset();
+    if (lead[pc] && inline) known.reset();
     if (code.insns[pc] === undefined || hands[pc] === 1 || code.op[pc] !== 0x85) {
       if (inline && code.insns[pc] !== undefined) known.track(code, pc);
       continue;
@@ -1438,102 +1426,141 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   }
   const used: number[] = [];
   for (let r = 0; r <= 10; r++) if ((usedBits & (1 << r)) !== 0) used.push(r);
-  const blocks: CfgBlock[] = [];
-  const blockAt = new Int32Array(n + 1).fill(-1);
-  for (let pc = 0; pc < n; ) {
-    let end = pc + (code.op[pc] === 0x18 ? 2 : 1);
-    while (end < n && !lead[end]) end += code.op[end] === 0x18 ? 2 : 1;
-    blockAt[pc] = blocks.length;
-    blocks.push({ start: pc, end, succs: [], rpo: -1 });
-    pc = end;
-  }
-  // A pseudo-block at slot n (falling off the end): the interpreter decides.
-  blockAt[n] = blocks.length;
-  blocks.push({ start: n, end: n, succs: [], rpo: -1 });
-  if (blocks.length > WASM_MAX_BLOCKS)
+  // Blocks: one per leader, plus a pseudo-block at slot n (falling off the end: the
+  // interpreter decides).
+  let nb = 1;
+  for (let pc = 0; pc < n; pc++) nb += lead[pc]!;
+  if (nb > WASM_MAX_BLOCKS)
     return {
       ok: false,
-      reason: `the program has ${blocks.length} basic blocks, above the wasm target's ${WASM_MAX_BLOCKS}`,
+      reason: `the program has ${nb} basic blocks, above the wasm target's ${WASM_MAX_BLOCKS}`,
     };
+  const bStart = new Int32Array(nb);
+  const bEnd = new Int32Array(nb);
+  const bLast = new Int32Array(nb);
+  const bLen = new Int32Array(nb);
+  const blockAt = new Int32Array(n + 1).fill(-1);
+  let x = 0;
+  for (let pc = 0; pc < n; x++) {
+    let last = pc;
+    let len = 1;
+    let end = pc + (code.op[pc] === 0x18 ? 2 : 1);
+    while (end < n && !lead[end]) {
+      last = end;
+      len++;
+      end += code.op[end] === 0x18 ? 2 : 1;
+    }
+    blockAt[pc] = x;
+    bStart[x] = pc;
+    bEnd[x] = end;
+    bLast[x] = last;
+    bLen[x] = len;
+    pc = end;
+  }
+  blockAt[n] = x;
+  bStart[x] = n;
+  bEnd[x] = n;
+  bLast[x] = n;
+  // Successors: a jump's target first, then its fall-through.
+  const succ0 = new Int32Array(nb).fill(-1);
+  const succ1 = new Int32Array(nb).fill(-1);
+  const addSucc = (i: number, t: number): void => {
+    const s = blockAt[t]!;
+    if (s < 0) throw new Error(`wasm JIT: no block at slot ${t}`);
+    if (succ0[i] === -1) succ0[i] = s;
+    else if (succ0[i] !== s) succ1[i] = s;
+  };
   let handOvers = 0;
-  for (const b of blocks) {
-    if (b.start >= n) continue;
-    if (hands[b.start] === 1) {
+  for (let i = 0; i < nb; i++) {
+    const start = bStart[i]!;
+    if (start >= n) continue;
+    if (hands[start] === 1) {
       handOvers++;
       continue;
     }
-    let last = b.start;
-    for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1) last = pc;
+    const last = bLast[i]!;
     const c = code.op[last]!;
-    const add = (t: number): void => {
-      const i = blockAt[t]!;
-      if (i < 0) throw new Error(`wasm JIT: no block at slot ${t}`);
-      if (!b.succs.includes(i)) b.succs.push(i);
-    };
     if (c === 0x95) continue;
-    if (c === 0x05 || c === 0x06) add(targetOf(code, last));
-    else if (c === 0xe5 || isCondJump(c)) {
-      add(targetOf(code, last));
-      add(b.end);
-    } else add(b.end);
+    if (c === 0x05 || c === 0x06 || c === 0xe5 || isCondJump(c)) addSucc(i, targetOf(code, last));
+    if (c !== 0x05 && c !== 0x06) addSucc(i, bEnd[i]!);
   }
-  const cfg = analyse(blocks);
+  const cfg = analyse({ n: nb, succ0, succ1 });
   if (cfg.irreducible !== undefined)
     return {
       ok: false,
-      reason: `irreducible control flow (the jump ${cfg.irreducible} enters a loop other than through its head); the JS target runs it`,
+      reason: `irreducible control flow (the jump ${bStart[cfg.irreducible[0]]} -> ${bStart[cfg.irreducible[1]]} enters a loop other than through its head); the JS target runs it`,
     };
+  const { order, rpo, preds } = cfg;
   // Checkpoints of the budget: the entry, loop heads and blocks after a helper call
   // (a callback counts); every other block only counts down. The reach of a
   // checkpoint is the longest path from it to the next checkpoint or an exit.
-  const nb = blocks.length;
   const isCheck = new Uint8Array(nb);
   isCheck[0] = 1;
-  const lengthOf = new Float64Array(nb);
   for (let i = 0; i < nb; i++) {
-    const b = blocks[i]!;
     if (cfg.loopHeader[i]) isCheck[i] = 1;
-    if (b.start >= n || hands[b.start] === 1) continue;
-    let last = b.start;
-    for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1) {
-      lengthOf[i]!++;
-      last = pc;
+    if (bStart[i]! >= n || hands[bStart[i]!] === 1) continue;
+    if (code.op[bLast[i]!] === 0x85) {
+      if (succ0[i]! >= 0) isCheck[succ0[i]!] = 1;
+      if (succ1[i]! >= 0) isCheck[succ1[i]!] = 1;
     }
-    if (code.op[last] === 0x85) for (const s of b.succs) isCheck[s] = 1;
   }
   const reach = new Float64Array(nb);
-  for (let k = cfg.order.length - 1; k >= 0; k--) {
-    const i = cfg.order[k]!;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k]!;
     let most = 0;
-    for (const s of blocks[i]!.succs)
-      if (blocks[s]!.rpo > blocks[i]!.rpo && !isCheck[s]) most = Math.max(most, reach[s]!);
-    reach[i] = lengthOf[i]! + most;
+    const s0 = succ0[i]!;
+    const s1 = succ1[i]!;
+    if (s0 >= 0 && rpo[s0]! > k && !isCheck[s0]) most = reach[s0]!;
+    if (s1 >= 0 && rpo[s1]! > k && !isCheck[s1]) most = Math.max(most, reach[s1]!);
+    reach[i] = (bStart[i]! >= n || hands[bStart[i]!] === 1 ? 0 : bLen[i]!) + most;
   }
   const check = new Float64Array(nb);
   for (let i = 0; i < nb; i++) if (isCheck[i] && reach[i]! > 0) check[i] = reach[i]!;
   // Registers whose table entry (a local per register) is valid on entry to each
   // block: computed by an access through the table, invalid once the register is
-  // written; intersection over predecessors, from "all" to a fixpoint (the entry: none).
+  // written; intersection over predecessors, from "all" to a fixpoint (the entry:
+  // none). Over one instruction: an access through the table makes its base's entry
+  // valid, then writing a register invalidates it; an inline lookup writes r0 and
+  // nothing else (accesses through it use L_FB, see emitMemory). That is gen/kill, so
+  // each block's is summarised once: out = (in & ~kill) | gen.
+  const gen = new Int32Array(nb);
+  const kill = new Int32Array(nb);
+  for (let i = 0; i < nb; i++) {
+    const start = bStart[i]!;
+    if (start >= n || hands[start] === 1) continue;
+    let G = 0;
+    let K = 0;
+    for (let pc = start; pc < bEnd[i]!; pc += code.op[pc] === 0x18 ? 2 : 1) {
+      const site = sites.has(pc);
+      const base = site ? -1 : tableAccess(code, pc);
+      const k = site ? 1 : writes(code, pc);
+      if (base >= 0) G |= 1 << base;
+      G &= ~k;
+      K |= k;
+    }
+    gen[i] = G;
+    kill[i] = K;
+  }
   const availIn = new Int32Array(nb).fill(0x7ff);
   availIn[0] = 0;
   const availOut = new Int32Array(nb).fill(0x7ff);
-  const predsOf: number[][] = blocks.map(() => []);
-  for (const i of cfg.order) for (const t of blocks[i]!.succs) predsOf[t]!.push(i);
   for (let changed = true; changed; ) {
     changed = false;
-    for (const i of cfg.order) {
-      const b = blocks[i]!;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
       let mask = i === 0 ? 0 : 0x7ff;
-      if (i !== 0) for (const p of predsOf[i]!) mask &= availOut[p]!;
+      if (i !== 0)
+        for (let e = preds.start[i]!; e < preds.start[i + 1]!; e++)
+          mask &= availOut[preds.list[e]!]!;
       availIn[i] = mask;
-      if (b.start < n && hands[b.start] === 0)
-        for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1)
-          mask = transfer(code, pc, mask, sites.has(pc));
+      mask = (mask & ~kill[i]!) | gen[i]!;
       if (availOut[i] !== mask) {
         availOut[i] = mask;
         changed = true;
       }
     }
+    // Without loops, one pass in reverse postorder has seen every predecessor first.
+    if (!cfg.loops) break;
   }
   // Which inline lookup's answer r0 holds on entry to each block (see Gen.ptr): -1
   // not reached yet, 0 none or several, else the map's region id + 1.
@@ -1543,26 +1570,27 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
     const pg = { code, sites };
     for (let changed = true; changed; ) {
       changed = false;
-      for (const i of cfg.order) {
-        const b = blocks[i]!;
+      for (let k = 0; k < order.length; k++) {
+        const i = order[k]!;
         let p = i === 0 ? 0 : -1;
         if (i !== 0)
-          for (const q of predsOf[i]!) {
-            const o = ptrOut[q]!;
+          for (let e = preds.start[i]!; e < preds.start[i + 1]!; e++) {
+            const o = ptrOut[preds.list[e]!]!;
             // Meet: the same map's pointer in the registers both sides have it in.
             if (o !== -1) p = p === -1 ? o : p >> 11 === o >> 11 ? p & o : 0;
             if ((p & 0x7ff) === 0 && p !== -1) p = 0;
           }
         ptrIn[i] = p;
-        if (b.start >= n || hands[b.start] === 1) p = 0;
+        if (bStart[i]! >= n || hands[bStart[i]!] === 1) p = 0;
         else if (p !== -1)
-          for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1)
+          for (let pc = bStart[i]!; pc < bEnd[i]!; pc += code.op[pc] === 0x18 ? 2 : 1)
             p = ptrAfter(pg, pc, p);
         if (ptrOut[i] !== p) {
           ptrOut[i] = p;
           changed = true;
         }
       }
+      if (!cfg.loops) break;
     }
     for (let i = 0; i < nb; i++) if (ptrIn[i] === -1) ptrIn[i] = 0;
   }
@@ -1590,11 +1618,12 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
     hands,
     w,
     used,
-    blocks,
+    bStart,
+    bEnd,
+    bLast,
+    bLen,
     blockAt,
-    merge: cfg.merge,
-    mergeChildren: cfg.mergeChildren,
-    loopHeader: cfg.loopHeader,
+    cfg,
     check,
     availIn,
     avail: 0,
@@ -1617,11 +1646,11 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   w.i32(0).mem(Op.i64_load, 3, H_BUDGET).local(Op.local_set, L_BUDGET);
   reload(g);
   w.open(Op.block);
-  g.ctx.push({ k: "hand" });
+  g.ctx.push(HAND);
   w.open(Op.loop);
-  g.ctx.push({ k: "iter" });
+  g.ctx.push(ITER);
   w.open(Op.block);
-  g.ctx.push({ k: "exit" });
+  g.ctx.push(EXIT);
   // Each run: r1, r2 from the header, the count from 0, the stack zeroed.
   w.i32(0).mem(Op.i64_load, 3, H_R1).local(Op.local_set, reg(1));
   w.i32(0).mem(Op.i64_load, 3, H_R2).local(Op.local_set, reg(2));
@@ -1665,8 +1694,10 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
     return { ok: false, reason: `WebAssembly compile failed or is forbidden (${what})` };
   }
   let insns = 0;
-  for (const b of blocks)
-    if (b.rpo >= 0) for (let pc = b.start; pc < b.end; pc += code.op[pc] === 0x18 ? 2 : 1) insns++;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    if (bStart[i]! < n) insns += bLen[i]!;
+  }
   return {
     ok: true,
     module,
@@ -1677,7 +1708,7 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
       helperCalls: g.helperCalls,
       inlineLookups: sites.size,
       handOvers,
-      loops: cfg.loopHeader.includes(1),
+      loops: cfg.loops,
     },
   };
 }
