@@ -13,6 +13,7 @@ import { Program } from "../src/kernel/index.ts";
 import { ProgType } from "../src/uapi/index.ts";
 import { VmProgram } from "../src/vm/index.ts";
 import { generateChunks, type JitMode } from "../src/vm/jit/index.ts";
+import { callTable } from "../src/vm/jit/wasm/calls.ts";
 import type { JitTarget } from "../src/vm/jit/wasm/choose.ts";
 import { ARENA, compileWasm, wasmApi } from "../src/vm/jit/wasm/compile-wasm.ts";
 import { type BenchResult, median } from "./result.ts";
@@ -179,10 +180,7 @@ function compileMs(n: number, target: "js" | "wasm"): number {
       if (!r.ok) throw new Error(`vm-interp: wasm refused ${n} instructions: ${r.reason}`);
       const W = wasmApi()!;
       const arena = new W.Memory({ initial: ARENA.PAGES, maximum: ARENA.PAGES });
-      const none = (): number => 0;
-      const instance = new W.Instance(r.module, {
-        vm: { arena, slow: none, helper: none, atomic: none, ldPacket: none },
-      });
+      const instance = new W.Instance(r.module, { vm: { arena, calls: callTable(W) } });
       (instance.exports.run as (count: number) => number)(1);
     }
     const t = performance.now() - t0;

@@ -18,6 +18,8 @@
  *   instruction (the same `VmError` at the same instruction). Instructions the module
  *   does not implement (bpf-to-bpf calls, tail calls, kfunc calls, arena casts,
  *   unknown opcodes) hand over the same way, before they run.
+ * - Calls out to JS go through the realm's call table (calls.ts) with
+ *   `call_indirect`: the module imports no function, so V8 compiles no wrappers for it.
  *
  * ## Memory: the arena
  * Each program's machine gets one `WebAssembly.Memory` of one page, the arena (layout
@@ -45,6 +47,7 @@
 import { type Code, STACK_SIZE } from "../../interpreter.ts";
 import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "../../memory.ts";
 import { KnownRegs } from "../known-regs.ts";
+import { CALL, CALL_SLOTS } from "./calls.ts";
 import { I32, I64, ModuleBuilder, Op, type ValType, Code as WasmCode } from "./encode.ts";
 import { analyse, type Cfg } from "./structure.ts";
 
@@ -222,6 +225,11 @@ export interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 
+/** A `WebAssembly.Table` of functions, as far as the JIT uses it. */
+export interface WasmTable {
+  set(index: number, fn: unknown): void;
+}
+
 /**
  * The part of the `WebAssembly` global the JIT uses (typed here: the project's
  * TypeScript libraries, ES2023 without DOM, do not declare it).
@@ -233,6 +241,7 @@ export interface WasmApi {
     imports: Record<string, Record<string, unknown>>,
   ) => { readonly exports: Record<string, unknown> };
   readonly Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
+  readonly Table: new (d: { element: "anyfunc"; initial: number }) => WasmTable;
 }
 
 /** The engine's `WebAssembly`, or undefined where there is none. */
@@ -380,14 +389,9 @@ interface Gen {
   readonly ctx: Ctx[];
   readonly stackReachable: boolean;
   readonly mayGoto: boolean;
-  readonly fnSlow: number;
-  readonly fnHelper: number;
-  readonly fnAtomic: number;
-  readonly fnLdPacket: number;
-  /** The import that opens a window on a map value: (region id, offset) -> id + 1. */
-  readonly fnWindow: number;
-  /** The import that looks a key up in a hash map: (region id, key's frame offset) -> offset or -1. */
-  readonly fnHash: number;
+  /** Type indexes of the call table's functions of one and of two arguments (see {@link callOut}). */
+  readonly tOne: number;
+  readonly tTwo: number;
   /** map_lookup_elem calls answered in the module, by slot. */
   readonly sites: ReadonlyMap<number, LookupSite>;
   /** The arena the module is compiled for. */
@@ -790,7 +794,7 @@ function emitMemory(g: Gen, pc: number): void {
       },
       () => {
         spill(g);
-        w.i32(pc).call(g.fnSlow).op(Op.drop);
+        w.i32(pc).i32(CALL.slow).callIndirect(g.tOne).op(Op.drop);
         if (load) reload(g, d);
       },
     );
@@ -873,7 +877,7 @@ function emitMemory(g: Gen, pc: number): void {
   w.op(Op.end);
   // The slow path: the interpreter's code in JS (map values, context fields, faults).
   spill(g);
-  w.i32(pc).call(g.fnSlow).op(Op.drop);
+  w.i32(pc).i32(CALL.slow).callIndirect(g.tOne).op(Op.drop);
   if (load) reload(g, d);
   w.op(Op.end);
 }
@@ -886,7 +890,7 @@ function emitHelper(g: Gen, pc: number, after: number): void {
   w.i32(0).local(Op.local_get, L_BUDGET).local(Op.local_get, L_N).op(Op.i64_sub);
   w.i64(after).op(Op.i64_sub).mem(Op.i64_store, 3, H_N);
   spill(g);
-  w.i32(pc).call(g.fnHelper).op(Op.drop);
+  w.i32(pc).i32(CALL.helper).callIndirect(g.tOne).op(Op.drop);
   reload(g);
   w.local(Op.local_get, L_BUDGET).i32(0).mem(Op.i64_load, 3, H_N).i64(after).op(Op.i64_add);
   w.op(Op.i64_sub).local(Op.local_set, L_N);
@@ -902,7 +906,11 @@ function emitFound(g: Gen, h: ArenaHome): void {
   // The cache entry of offset `at` (a multiple of 8) is the i32 at win + at / 2.
   w.local(Op.local_get, L_T).i32(1).op(Op.i32_shr_u).mem(Op.i32_load, 2, h.win);
   w.local(Op.local_tee, L_E).op(Op.i32_eqz).open(Op.if);
-  w.i32(h.rid).local(Op.local_get, L_T).call(g.fnWindow).local(Op.local_set, L_E);
+  w.i32(h.rid)
+    .local(Op.local_get, L_T)
+    .i32(CALL.window)
+    .callIndirect(g.tTwo)
+    .local(Op.local_set, L_E);
   w.op(Op.end);
   w.local(Op.local_get, L_T).i32(h.addr).op(Op.i32_add).local(Op.local_set, L_FB);
   w.local(Op.local_get, L_T).i32(LO).op(Op.i32_add).op(Op.i64_extend_i32_u);
@@ -973,7 +981,7 @@ function emitLookup(g: Gen, site: LookupSite): void {
     return;
   }
   if (h.hash) {
-    w.i32(h.rid).i32(site.ko).call(g.fnHash).local(Op.local_tee, L_T);
+    w.i32(h.rid).i32(site.ko).i32(CALL.hashLookup).callIndirect(g.tTwo).local(Op.local_tee, L_T);
     w.i32(0).op(Op.i32_lt_s).open(Op.if);
     emitNone(g);
     w.op(Op.else);
@@ -1066,7 +1074,7 @@ function emitAtomicInPlace(g: Gen, pc: number): boolean {
     },
     () => {
       spill(g);
-      w.i32(pc).call(g.fnAtomic).op(Op.drop);
+      w.i32(pc).i32(CALL.atomic).callIndirect(g.tOne).op(Op.drop);
       reload(g);
     },
   );
@@ -1148,7 +1156,7 @@ function emitInsn(g: Gen, pc: number, after: number): void {
       if (emitAtomicInPlace(g, pc)) return;
       // Atomics: the interpreter's code, in JS.
       spill(g);
-      g.w.i32(pc).call(g.fnAtomic).op(Op.drop);
+      g.w.i32(pc).i32(CALL.atomic).callIndirect(g.tOne).op(Op.drop);
       reload(g);
       return;
     }
@@ -1169,7 +1177,7 @@ function emitInsn(g: Gen, pc: number, after: number): void {
     // ld_abs/ld_ind: the interpreter's ldPacket in JS, r0 in the arena; out of the
     // packet the run ends with r0 = 0, the rest of the block not counted.
     spill(g);
-    g.w.i32(pc).call(g.fnLdPacket).op(Op.i32_eqz).open(Op.if);
+    g.w.i32(pc).i32(CALL.ldPacket).callIndirect(g.tOne).op(Op.i32_eqz).open(Op.if);
     g.ctx.push(IF);
     g.w.i64(0).local(Op.local_set, reg(0));
     if (after > 0) g.w.local(Op.local_get, L_N).i64(after).op(Op.i64_add).local(Op.local_set, L_N);
@@ -1595,22 +1603,13 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
     for (let i = 0; i < nb; i++) if (ptrIn[i] === -1) ptrIn[i] = 0;
   }
   const mb = new ModuleBuilder();
+  // The arena and the realm's call table (calls.ts): no imported functions, whose
+  // wrappers V8 would compile for every module.
   mb.importMemory("vm", "arena", plan.pages, plan.pages);
-  // Every import and the export have one signature, (i32) -> i32 (slow, helper and
-  // atomic answer undefined, which is 0; the calls drop it): V8 compiles a wrapper per
-  // signature for each module, and one signature instead of two cut new
-  // WebAssembly.Module + instantiation from ~0.60 to ~0.37 ms per module (Node 20).
-  const tPc = mb.type([I32], [I32]);
-  const fnSlow = mb.importFunc("vm", "slow", tPc);
-  const fnHelper = mb.importFunc("vm", "helper", tPc);
-  const fnAtomic = mb.importFunc("vm", "atomic", tPc);
-  const fnLdPacket = mb.importFunc("vm", "ldPacket", tPc);
-  // (A second signature only where needed: see above.)
-  const tPair = sites.size > 0 ? mb.type([I32, I32], [I32]) : -1;
-  const fnWindow = sites.size > 0 ? mb.importFunc("vm", "window", tPair) : -1;
-  let hashSites = false;
-  for (const s of sites.values()) hashSites ||= s.home.hash && s.home.chains === undefined;
-  const fnHash = hashSites ? mb.importFunc("vm", "hashLookup", tPair) : -1;
+  mb.importTable("vm", "calls", CALL_SLOTS);
+  // The export's signature, and the call table's one-argument functions'.
+  const tOne = mb.type([I32], [I32]);
+  const tTwo = sites.size > 0 ? mb.type([I32, I32], [I32]) : -1;
   // About 12 bytes per instruction (the bench's mix: 11.3-14.3): room for most programs.
   const w = new WasmCode(16 * n + 1024);
   const g: Gen = {
@@ -1633,12 +1632,8 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
     ctx: [],
     stackReachable,
     mayGoto,
-    fnSlow,
-    fnHelper,
-    fnAtomic,
-    fnLdPacket,
-    fnWindow,
-    fnHash,
+    tOne,
+    tTwo,
     sites,
     helperCalls: 0,
   };
@@ -1679,7 +1674,7 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   w.mem(Op.i64_store, 3, H_N);
   w.i32(0).local(Op.local_get, L_LOOPS).mem(Op.i64_store, 3, H_LOOPS_LEFT);
   w.i32(1);
-  mb.export("run", mb.func(tPc, LOCALS, w));
+  mb.export("run", mb.func(tOne, LOCALS, w));
   const bytes = mb.build();
   if (bytes.length > WASM_MAX_BYTES)
     return {

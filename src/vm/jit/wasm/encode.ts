@@ -33,6 +33,7 @@ export const Op = {
   br_if: 0x0d,
   return: 0x0f,
   call: 0x10,
+  call_indirect: 0x11,
   drop: 0x1a,
   select: 0x1b,
   local_get: 0x20,
@@ -293,6 +294,14 @@ export class Code {
     return this;
   }
 
+  /** `call_indirect` through table 0 with signature `type` (the element index on the stack). */
+  callIndirect(type: number): this {
+    this.bytes.push(Op.call_indirect);
+    writeU32(this.bytes, type);
+    this.bytes.push(0);
+    return this;
+  }
+
   /** `memory.fill` on memory 0 (bulk memory: destination, value, length on the stack). */
   memoryFill(): this {
     this.bytes.push(0xfc);
@@ -310,8 +319,8 @@ interface FuncDef {
 }
 
 /**
- * Builds one module: types, imported functions and at most one imported memory,
- * functions, exports.
+ * Builds one module: types, imported functions, at most one imported memory and one
+ * imported table, functions, exports.
  *
  * @example
  * ```ts
@@ -375,6 +384,16 @@ export class ModuleBuilder {
     this.imports.push(b);
   }
 
+  /** Imports table `module.name` of function references, at least `min` elements. */
+  importTable(module: string, name: string, min: number): void {
+    const b: number[] = [];
+    writeName(b, module);
+    writeName(b, name);
+    b.push(0x01, 0x70, 0x00);
+    writeU32(b, min);
+    this.imports.push(b);
+  }
+
   /** Defines a function; returns its index (after the imported ones). */
   func(type: number, locals: readonly ValType[], body: Code): number {
     this.funcs.push({ type, locals, body });
@@ -431,8 +450,11 @@ export class ModuleBuilder {
       writeU32(size, head.length + f.body.bytes.length + 1);
       return { size, head, code: f.body.bytes.view() };
     });
-    // The code section, written straight into the output.
-    const section = new ByteBuffer();
+    // The code section, written straight into the output (sized once: growing it
+    // copied a 1,000-instruction program's code several times).
+    let total = 16;
+    for (const b of bodies) total += b.size.length + b.head.length + b.code.length + 1;
+    const section = new ByteBuffer(total);
     writeU32(section, bodies.length);
     for (const b of bodies) {
       for (const x of b.size) section.push(x);
@@ -440,7 +462,7 @@ export class ModuleBuilder {
       section.append(b.code);
       section.push(Op.end);
     }
-    const result = new ByteBuffer();
+    const result = new ByteBuffer(out.length + 6 + section.length);
     result.append(new Uint8Array(out));
     result.push(10);
     writeU32(result, section.length);

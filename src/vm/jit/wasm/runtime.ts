@@ -23,6 +23,7 @@ import {
 import { VmArrayMap } from "../../maps/array.ts";
 import { VmHashMap } from "../../maps/hash.ts";
 import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "../../memory.ts";
+import { type Callouts, callTable, enterCallouts, leaveCallouts } from "./calls.ts";
 import {
   ARENA,
   type ArenaHome,
@@ -540,9 +541,15 @@ export function instantiateWasm(
   const window = (rid: number, at: number): number =>
     m.window(rid, at, homes.get(rid)!.valueSize) + 1;
 
-  const instance = new W.Instance(module, {
-    vm: { arena, slow, helper, atomic: atomicOut, ldPacket: ldPacketOut, window, hashLookup },
-  });
+  const callouts: Callouts = {
+    slow,
+    helper,
+    atomic: atomicOut,
+    ldPacket: ldPacketOut,
+    window,
+    hashLookup,
+  };
+  const instance = new W.Instance(module, { vm: { arena, calls: callTable(W) } });
   const run = instance.exports.run as (count: number) => number;
   wasmStats.instantiated++;
 
@@ -574,6 +581,7 @@ export function instantiateWasm(
     let left = count;
     for (;;) {
       let st: number;
+      const outer = enterCallouts(callouts);
       try {
         st = run(left);
       } catch (e) {
@@ -583,6 +591,8 @@ export function instantiateWasm(
         inCall = false;
         m.executed = readN();
         throw e;
+      } finally {
+        leaveCallouts(outer);
       }
       toR();
       m.executed = readN();

@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { assemble, type Instruction } from "../../../isa/index.ts";
 import { MapType, ProgType } from "../../../uapi/index.ts";
 import { VmError } from "../../errors.ts";
+import type { Code, Machine } from "../../interpreter.ts";
 import { VmArrayMap } from "../../maps/array.ts";
 import { VmProgram, type VmProgramOptions, type VmRunInput } from "../../program.ts";
 import { chooseTarget } from "./choose.ts";
 import { compileWasm } from "./compile-wasm.ts";
+import { instantiateWasm } from "./runtime.ts";
 
 const hex = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString("hex") : "-");
 
@@ -114,6 +118,35 @@ describe("wasm target: engine choice", () => {
     const code = (p as unknown as { code: Parameters<typeof compileWasm>[0] }).code;
     const r = compileWasm(code);
     assert.equal(r.ok, false);
+  });
+});
+
+describe("wasm target: instances", () => {
+  test("a program's instance, arena and call table are collected once it is dropped", async () => {
+    // V8 keeps an instance alive as long as a table it imports: one call table shared by
+    // every instance kept every arena (WebAssembly.Memory could not allocate after a few
+    // thousand programs). Each instance has its own table (calls.ts).
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    let collected = 0;
+    const registry = new FinalizationRegistry(() => {
+      collected++;
+    });
+    const insns = assemble("r0 = 7\nexit");
+    for (let i = 0; i < 40; i++) {
+      const p = new VmProgram(insns, { jit: "never" });
+      const { code, machine } = p as unknown as { code: Code; machine: Machine };
+      const w = compileWasm(code);
+      assert.ok(w.ok);
+      const engine = instantiateWasm(w.module, code, machine);
+      engine.loop(machine, 2, 0, 0, 0);
+      registry.register(engine.arena, i);
+    }
+    for (let i = 0; i < 20 && collected < 40; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(collected >= 36, `${collected} of 40 arenas collected`);
   });
 });
 
