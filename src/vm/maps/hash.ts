@@ -64,8 +64,8 @@ export class VmHashMap extends VmMap {
   private head = -1;
   private tail = -1;
   /**
-   * Hash chains over the slots in use, for lookups of keys above 4 bytes (a program's,
-   * user-side peeks):
+   * Hash chains over the slots in use, for lookups of keys of 4 bytes or more (a
+   * program's, user-side peeks):
    * bucket heads and the next slot of each slot, -1 ending a chain. The key's bytes
    * are hashed and compared in place (no string or number built per lookup); the
    * `index` Map above stays the source of truth for updates and iteration order.
@@ -73,7 +73,10 @@ export class VmHashMap extends VmMap {
   private heads: Int32Array;
   private chain: Int32Array;
   private readonly mask: number;
-  /** Keys above 4 bytes use the chains; smaller keys are numbers, and the Map is as fast. */
+  /**
+   * Keys of 4 bytes or more use the chains (a wasm module walks them for 4-byte keys
+   * too, with no call out to JS); smaller keys are numbers, and the Map is as fast.
+   */
   private readonly chained: boolean;
   #keyWords: Int32Array;
 
@@ -117,7 +120,7 @@ export class VmHashMap extends VmMap {
     for (let s = slots - 1; s >= 0; s--) this.free.push(s);
     this.prev = new Int32Array(this.lru ? slots : 0);
     this.next = new Int32Array(this.lru ? slots : 0);
-    this.chained = this.keySize > 4;
+    this.chained = this.keySize >= 4;
     let buckets = 2;
     while (this.chained && buckets < 2 * slots) buckets *= 2;
     this.heads = new Int32Array(buckets).fill(-1);
@@ -262,10 +265,22 @@ export class VmHashMap extends VmMap {
    * reading bytes (the JIT's inline lookup). Only for maps of 4-byte keys.
    */
   lookupSlotU32(k: number): number {
-    const slot = this.index.get(k);
-    if (slot === undefined) return -1;
-    if (this.lru) this.touch(slot);
-    return slot * this.stride;
+    const kw = this.#keyWords;
+    if (kw.length === 0) {
+      const slot = this.index.get(k);
+      if (slot === undefined) return -1;
+      if (this.lru) this.touch(slot);
+      return slot * this.stride;
+    }
+    // The chain walk of lookupSlotWords for one word.
+    const w = k | 0;
+    let h = Math.imul(4 ^ w, 0x9e3779b1);
+    h ^= h >>> 15;
+    let s = this.heads[h & this.mask] as number;
+    while (s >= 0 && kw[s] !== w) s = this.chain[s] as number;
+    if (s < 0) return -1;
+    if (this.lru) this.touch(s);
+    return s * this.stride;
   }
 
   /**
