@@ -49,6 +49,7 @@ import { REGION_HI_BASE as HI, REGION_LO_BASE as LO } from "../../memory.ts";
 import { KnownRegs } from "../known-regs.ts";
 import { CALL, CALL_SLOTS } from "./calls.ts";
 import { I32, I64, ModuleBuilder, Op, type ValType, Code as WasmCode } from "./encode.ts";
+import { scratchBody, scratchI32, scratchReset, scratchU8 } from "./scratch.ts";
 import { analyse, type Cfg } from "./structure.ts";
 
 // ---------------- arena layout (byte offsets) ----------------
@@ -373,7 +374,7 @@ interface Gen {
    * Per block: 0, or for a checkpoint (the entry, loop heads, blocks after a helper
    * call) the most instructions a run executes from its start to the next checkpoint.
    */
-  readonly check: Float64Array;
+  readonly check: Int32Array;
   /** Per block: registers whose table entry local is valid on entry (bit r). */
   readonly availIn: Int32Array;
   /** Registers whose table entry local is valid at the instruction being emitted. */
@@ -1364,17 +1365,18 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   const why = wasmUnavailable();
   if (why !== undefined) return { ok: false, reason: why };
   const t0 = performance.now();
+  scratchReset();
   const n = code.length;
   // Leaders: slot 0, jump targets and the slots after jumps and exits; a hand-over
   // instruction is a block of its own.
-  const lead = new Uint8Array(n + 1);
+  const lead = scratchU8(n + 1);
   lead[0] = 1;
   lead[n] = 1;
   let mayGoto = false;
   let stackReachable = false;
   // Registers named (bit r), r0, r1, r2 and r10 always; bits above 10 are dropped below.
   let usedBits = 0x407;
-  const hands = new Uint8Array(n + 1);
+  const hands = scratchU8(n + 1);
   for (let pc = 0; pc < n; pc++) {
     if (code.insns[pc] === undefined) continue;
     const c = code.op[pc]!;
@@ -1443,11 +1445,11 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
       ok: false,
       reason: `the program has ${nb} basic blocks, above the wasm target's ${WASM_MAX_BLOCKS}`,
     };
-  const bStart = new Int32Array(nb);
-  const bEnd = new Int32Array(nb);
-  const bLast = new Int32Array(nb);
-  const bLen = new Int32Array(nb);
-  const blockAt = new Int32Array(n + 1).fill(-1);
+  const bStart = scratchI32(nb);
+  const bEnd = scratchI32(nb);
+  const bLast = scratchI32(nb);
+  const bLen = scratchI32(nb);
+  const blockAt = scratchI32(n + 1, -1);
   let x = 0;
   for (let pc = 0; pc < n; x++) {
     let last = pc;
@@ -1470,8 +1472,8 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   bEnd[x] = n;
   bLast[x] = n;
   // Successors: a jump's target first, then its fall-through.
-  const succ0 = new Int32Array(nb).fill(-1);
-  const succ1 = new Int32Array(nb).fill(-1);
+  const succ0 = scratchI32(nb, -1);
+  const succ1 = scratchI32(nb, -1);
   const addSucc = (i: number, t: number): void => {
     const s = blockAt[t]!;
     if (s < 0) throw new Error(`wasm JIT: no block at slot ${t}`);
@@ -1502,7 +1504,7 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   // Checkpoints of the budget: the entry, loop heads and blocks after a helper call
   // (a callback counts); every other block only counts down. The reach of a
   // checkpoint is the longest path from it to the next checkpoint or an exit.
-  const isCheck = new Uint8Array(nb);
+  const isCheck = scratchU8(nb);
   isCheck[0] = 1;
   for (let i = 0; i < nb; i++) {
     if (cfg.loopHeader[i]) isCheck[i] = 1;
@@ -1512,7 +1514,7 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
       if (succ1[i]! >= 0) isCheck[succ1[i]!] = 1;
     }
   }
-  const reach = new Float64Array(nb);
+  const reach = scratchI32(nb);
   for (let k = order.length - 1; k >= 0; k--) {
     const i = order[k]!;
     let most = 0;
@@ -1522,7 +1524,7 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
     if (s1 >= 0 && rpo[s1]! > k && !isCheck[s1]) most = Math.max(most, reach[s1]!);
     reach[i] = (bStart[i]! >= n || hands[bStart[i]!] === 1 ? 0 : bLen[i]!) + most;
   }
-  const check = new Float64Array(nb);
+  const check = scratchI32(nb);
   for (let i = 0; i < nb; i++) if (isCheck[i] && reach[i]! > 0) check[i] = reach[i]!;
   // Registers whose table entry (a local per register) is valid on entry to each
   // block: computed by an access through the table, invalid once the register is
@@ -1531,8 +1533,8 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   // valid, then writing a register invalidates it; an inline lookup writes r0 and
   // nothing else (accesses through it use L_FB, see emitMemory). That is gen/kill, so
   // each block's is summarised once: out = (in & ~kill) | gen.
-  const gen = new Int32Array(nb);
-  const kill = new Int32Array(nb);
+  const gen = scratchI32(nb);
+  const kill = scratchI32(nb);
   for (let i = 0; i < nb; i++) {
     const start = bStart[i]!;
     if (start >= n || hands[start] === 1) continue;
@@ -1549,9 +1551,9 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
     gen[i] = G;
     kill[i] = K;
   }
-  const availIn = new Int32Array(nb).fill(0x7ff);
+  const availIn = scratchI32(nb, 0x7ff);
   availIn[0] = 0;
-  const availOut = new Int32Array(nb).fill(0x7ff);
+  const availOut = scratchI32(nb, 0x7ff);
   for (let changed = true; changed; ) {
     changed = false;
     for (let k = 0; k < order.length; k++) {
@@ -1572,9 +1574,9 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   }
   // Which inline lookup's answer r0 holds on entry to each block (see Gen.ptr): -1
   // not reached yet, 0 none or several, else the map's region id + 1.
-  const ptrIn = new Int32Array(nb).fill(sites.size > 0 ? -1 : 0);
+  const ptrIn = scratchI32(nb, sites.size > 0 ? -1 : 0);
   if (sites.size > 0) {
-    const ptrOut = new Int32Array(nb).fill(-1);
+    const ptrOut = scratchI32(nb, -1);
     const pg = { code, sites };
     for (let changed = true; changed; ) {
       changed = false;
@@ -1611,7 +1613,7 @@ export function compileWasm(code: Code, plan: ArenaPlan = BARE_ARENA): WasmCompi
   const tOne = mb.type([I32], [I32]);
   const tTwo = sites.size > 0 ? mb.type([I32, I32], [I32]) : -1;
   // About 12 bytes per instruction (the bench's mix: 11.3-14.3): room for most programs.
-  const w = new WasmCode(16 * n + 1024);
+  const w = new WasmCode(scratchBody(16 * n + 1024));
   const g: Gen = {
     code,
     hands,

@@ -125,9 +125,12 @@ export class ByteBuffer implements ByteSink {
   /** Bytes written. */
   length = 0;
 
-  /** A buffer with room for `capacity` bytes before it grows. */
-  constructor(capacity = 256) {
-    this.buf = new Uint8Array(Math.max(16, capacity));
+  /**
+   * A buffer with room for `capacity` bytes before it grows, or writing into `capacity`
+   * itself (its bytes overwritten; it is replaced if it fills up).
+   */
+  constructor(capacity: number | Uint8Array = 256) {
+    this.buf = typeof capacity === "number" ? new Uint8Array(Math.max(16, capacity)) : capacity;
   }
 
   /** Appends one byte. */
@@ -233,8 +236,8 @@ export class Code {
   /** The encoded instructions so far. */
   readonly bytes: ByteBuffer;
 
-  /** A body with room for `capacity` bytes before its buffer grows. */
-  constructor(capacity = 256) {
+  /** A body with room for `capacity` bytes before its buffer grows, or written into `capacity`. */
+  constructor(capacity: number | Uint8Array = 256) {
     this.bytes = new ByteBuffer(capacity);
   }
 
@@ -450,23 +453,28 @@ export class ModuleBuilder {
       writeU32(size, head.length + f.body.bytes.length + 1);
       return { size, head, code: f.body.bytes.view() };
     });
-    // The code section, written straight into the output (sized once: growing it
-    // copied a 1,000-instruction program's code several times).
-    let total = 16;
-    for (const b of bodies) total += b.size.length + b.head.length + b.code.length + 1;
-    const section = new ByteBuffer(total);
-    writeU32(section, bodies.length);
-    for (const b of bodies) {
-      for (const x of b.size) section.push(x);
-      for (const x of b.head) section.push(x);
-      section.append(b.code);
-      section.push(Op.end);
-    }
-    const result = new ByteBuffer(out.length + 6 + section.length);
+    // The code section, written straight into the module's bytes, allocated once at
+    // their exact size (growing and copying cost a 1,000-instruction program's compile
+    // several copies of its code).
+    const count: number[] = [];
+    writeU32(count, bodies.length);
+    let sectionLength = count.length;
+    for (const b of bodies) sectionLength += b.size.length + b.head.length + b.code.length + 1;
+    const lengthBytes: number[] = [];
+    writeU32(lengthBytes, sectionLength);
+    const total = out.length + 1 + lengthBytes.length + sectionLength;
+    const result = new ByteBuffer(total);
     result.append(new Uint8Array(out));
     result.push(10);
-    writeU32(result, section.length);
-    result.append(section.view());
-    return result.view().slice();
+    for (const x of lengthBytes) result.push(x);
+    for (const x of count) result.push(x);
+    for (const b of bodies) {
+      for (const x of b.size) result.push(x);
+      for (const x of b.head) result.push(x);
+      result.append(b.code);
+      result.push(Op.end);
+    }
+    const bytes = result.view();
+    return bytes.length === bytes.buffer.byteLength ? bytes : bytes.slice();
   }
 }

@@ -11,9 +11,13 @@
  * 100,000 instructions is mostly this analysis, and arrays of small arrays cost it
  * allocations and garbage collection.
  *
+ * The arrays are the compile's scratch (scratch.ts): valid until the next compile.
+ *
  * Pure: no `node:` imports.
  * @module
  */
+
+import { scratchI32, scratchU8 } from "./scratch.ts";
 
 /** Basic blocks: at most two successors each (a jump's target, then its fall-through). */
 export interface CfgEdges {
@@ -55,11 +59,12 @@ export interface Cfg {
 
 /** Fills rows from (key, value) pairs given in the order each row should list them. */
 function rows(n: number, keys: Int32Array, values: Int32Array, count: number): Rows {
-  const start = new Int32Array(n + 1);
+  const start = scratchI32(n + 1);
   for (let i = 0; i < count; i++) start[keys[i]! + 1]!++;
   for (let b = 0; b < n; b++) start[b + 1]! += start[b]!;
-  const at = start.slice(0, n);
-  const list = new Int32Array(count);
+  const at = scratchI32(n);
+  at.set(start.subarray(0, n));
+  const list = scratchI32(count);
   for (let i = 0; i < count; i++) list[at[keys[i]!]!++] = values[i]!;
   return { start, list };
 }
@@ -72,11 +77,11 @@ export function analyse(g: CfgEdges): Cfg {
   const { n, succ0, succ1 } = g;
   // Depth-first postorder from block 0, with an explicit stack; `next` is how many of
   // a block's successors the walk has taken.
-  const post = new Int32Array(n);
+  const post = scratchI32(n);
   let posts = 0;
-  const state = new Uint8Array(n); // 0 new, 1 on stack, 2 done
-  const next = new Uint8Array(n);
-  const stack = new Int32Array(n);
+  const state = scratchU8(n); // 0 new, 1 on stack, 2 done
+  const next = scratchU8(n);
+  const stack = scratchI32(n);
   let top = 0;
   stack[top++] = 0;
   state[0] = 1;
@@ -97,13 +102,13 @@ export function analyse(g: CfgEdges): Cfg {
       top--;
     }
   }
-  const order = new Int32Array(posts);
+  const order = scratchI32(posts);
   for (let i = 0; i < posts; i++) order[i] = post[posts - 1 - i]!;
-  const rpo = new Int32Array(n).fill(-1);
+  const rpo = scratchI32(n, -1);
   for (let i = 0; i < posts; i++) rpo[order[i]!] = i;
   // Predecessors, in the order of `order`.
-  const ek = new Int32Array(2 * posts);
-  const ev = new Int32Array(2 * posts);
+  const ek = scratchI32(2 * posts);
+  const ev = scratchI32(2 * posts);
   let edges = 0;
   for (let i = 0; i < posts; i++) {
     const b = order[i]!;
@@ -118,7 +123,7 @@ export function analyse(g: CfgEdges): Cfg {
   }
   const preds = rows(n, ek, ev, edges);
   // Dominators (Cooper, Harvey and Kennedy's iterative algorithm over RPO).
-  const idom = new Int32Array(n).fill(-1);
+  const idom = scratchI32(n, -1);
   idom[0] = 0;
   for (let changed = true; changed; ) {
     changed = false;
@@ -151,8 +156,8 @@ export function analyse(g: CfgEdges): Cfg {
       b = idom[b]!;
     }
   };
-  const loopHeader = new Uint8Array(n);
-  const forwardIn = new Int32Array(n);
+  const loopHeader = scratchU8(n);
+  const forwardIn = scratchI32(n);
   let loops = false;
   let irreducible: [number, number] | undefined;
   for (let i = 0; i < posts; i++) {
@@ -167,10 +172,10 @@ export function analyse(g: CfgEdges): Cfg {
       } else forwardIn[s]!++;
     }
   }
-  const merge = new Uint8Array(n);
+  const merge = scratchU8(n);
   // Merge children by dominator, latest first: walk the order backwards.
-  const mk = new Int32Array(posts);
-  const mv = new Int32Array(posts);
+  const mk = scratchI32(posts);
+  const mv = scratchI32(posts);
   let merges = 0;
   for (let i = posts - 1; i >= 1; i--) {
     const b = order[i]!;
