@@ -107,14 +107,19 @@ export async function run(): Promise<BenchResult[]> {
     );
   }
   for (const n of [100, 1000, 100_000]) {
+    const insns = straightMix(n);
+    // The goal holds for the target auto picks (as the run goals above), the other
+    // is a breakdown.
+    const auto = new VmProgram(insns, { jit: "always" }).jitEngine;
     for (const target of ["js", "wasm"] as const) {
-      const ms = compileMs(n, target);
+      const ms = compileMs(insns, target);
+      const picked = target === auto;
       out.push({
-        name: `vm JIT (${target}): compile ${n} instructions, ms per 1,000 vs the goal's 1 ms`,
+        name: `vm JIT (${target}${picked ? ", as auto picks" : " forced"}): compile ${n} instructions, ms per 1,000 vs the goal's 1 ms`,
         value: (ms * 1000) / n,
         baseline: 1,
         ratio: (ms * 1000) / n,
-        goal: "<= 1",
+        goal: picked ? "<= 1" : "(breakdown)",
         unit: "ms",
       });
     }
@@ -122,11 +127,8 @@ export async function run(): Promise<BenchResult[]> {
   return out;
 }
 
-/**
- * A straight-line mix of `n` instructions (ALU, stack stores and loads, forward
- * branches), as compiled code would have; the median of the JIT's compile time.
- */
-function compileMs(n: number, target: "js" | "wasm"): number {
+/** A straight-line mix of `n` instructions (ALU, stack stores and loads, forward branches), as compiled code would have. */
+function straightMix(n: number): Instruction[] {
   const lines = ["r0 = 0", "r1 = 1", "r2 = 2"];
   for (let i = 0; lines.length < n - 1; i++) {
     switch (i % 6) {
@@ -150,7 +152,12 @@ function compileMs(n: number, target: "js" | "wasm"): number {
     }
   }
   lines.push("exit");
-  const insns = assemble(lines.join("\n"));
+  return assemble(lines.join("\n"));
+}
+
+/** The median of the JIT's compile time for `insns` on `target`. */
+function compileMs(insns: Instruction[], target: "js" | "wasm"): number {
+  const n = insns.length;
   const samples: number[] = [];
   const prog = new VmProgram(insns, { jit: "never" });
   const code = (prog as unknown as { code: Parameters<typeof generateChunks>[0] }).code;
