@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import { type BenchResult, median } from "./result.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const BIN = join(ROOT, "dist/cli/main.js");
+const BIN = join(ROOT, "dist/cli/tsbpf.js");
 
 /** Newest modification time (ms) of the files under `dir`. */
 function newestMtime(dir: string): number {
@@ -28,7 +28,7 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Runs `npm run build` when dist/cli/main.js is missing or older than src/. */
+/** Runs `npm run build` when dist/cli/tsbpf.js is missing or older than src/. */
 function ensureFreshBuild(): void {
   const built = existsSync(BIN) ? statSync(BIN).mtimeMs : 0;
   const source = newestMtime(join(ROOT, "src"));

@@ -7,7 +7,7 @@
  * also imported through the package's own name (Node's self-reference).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { test } from "node:test";
@@ -16,6 +16,7 @@ import { pathToFileURL } from "node:url";
 const ROOT = join(import.meta.dirname, "..");
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   name: string;
+  version: string;
   exports: Record<string, string>;
   bin: Record<string, string>;
 };
@@ -44,8 +45,28 @@ test("exports: one subpath per public layer, each built from an existing src/ in
     const mod = (await import(pathToFileURL(src).href)) as Record<string, unknown>;
     assert.ok(Object.keys(mod).length > 0, `${sub}: ${relative(ROOT, src)} exports something`);
   }
-  for (const target of Object.values(pkg.bin)) {
-    assert.ok(existsSync(sourceOf(`./${target}`)), `bin ${target}`);
+  // The bin is the bundled CLI's launcher (scripts/bundle-cli.mjs bundles src/cli/main.ts).
+  assert.deepEqual(pkg.bin, { tsbpf: "dist/cli/tsbpf.js" });
+  assert.ok(existsSync(join(ROOT, "scripts/bundle-cli.mjs")));
+  assert.ok(existsSync(join(ROOT, "src/cli/main.ts")));
+});
+
+test("the bin: the bundled CLI runs and finds the files it reads (package.json, trace objects)", {
+  skip: distFresh(join(ROOT, "dist/cli/tsbpf.js")),
+}, () => {
+  const bin = join(ROOT, "dist/cli/tsbpf.js");
+  const version = execFileSync(process.execPath, [bin, "-j", "version"], { encoding: "utf8" });
+  assert.equal(JSON.parse(version).version, pkg.version);
+  const bad = spawnSync(process.execPath, [bin, "prog", "shwo"], { encoding: "utf8" });
+  assert.notEqual(bad.status, 0);
+  // A chunk of the bundle finds the trace objects from the package's root (as root:
+  // the tool loads them into the kernel).
+  if (process.getuid?.() === 0) {
+    const trace = spawnSync(process.execPath, [bin, "trace", "exec", "-d", "1"], {
+      encoding: "utf8",
+    });
+    assert.equal(trace.status, 0, trace.stderr);
+    assert.match(trace.stdout, /^PCOMM\s+PID/);
   }
 });
 
@@ -81,8 +102,8 @@ function newestSource(dir = join(ROOT, "src")): number {
   return newest;
 }
 
-function distFresh(): string | false {
-  const files = Object.values(pkg.exports).map((t) => join(ROOT, t));
+function distFresh(...more: string[]): string | false {
+  const files = [...Object.values(pkg.exports).map((t) => join(ROOT, t)), ...more];
   const missing = files.find((f) => !existsSync(f));
   if (missing) return `dist/ is not built (${relative(ROOT, missing)}): run npm run build`;
   const oldest = Math.min(...files.map((f) => statSync(f).mtimeMs));

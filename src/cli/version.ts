@@ -11,8 +11,10 @@
  * JSON: `{"version":"0.1.0","node_version":"20.20.2","features":{"kernel":true,...}}`.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Args } from "./args.ts";
 import type { Context } from "./command.ts";
+import { packageRoot } from "./package-files.ts";
 
 /** What this build of tsbpf can do; `false` features are listed in JSON only. */
 export interface VersionInfo {
@@ -21,10 +23,12 @@ export interface VersionInfo {
   readonly features: Readonly<Record<string, boolean>>;
 }
 
-/** tsbpf's version from package.json (two levels above both src/cli/ and dist/cli/). */
+/** tsbpf's version from its package.json. */
 export function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    const root = packageRoot();
+    if (root === undefined) return "unknown";
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
     return typeof pkg.version === "string" ? pkg.version : "unknown";
   } catch {
     return "unknown";

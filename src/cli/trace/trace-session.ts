@@ -10,7 +10,6 @@
  */
 
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { loadCollectionSpec } from "../../elf/index.ts";
 import { Collection } from "../../kernel/collection/collection.ts";
 import { haveMapType } from "../../kernel/features/map-types.ts";
@@ -31,6 +30,7 @@ import { MAX_OBJECT_BYTES, readInputFile } from "../../kernel/system/input-file.
 import type { CollectionSpec } from "../../spec/collection-spec.ts";
 import { MapType } from "../../uapi/index.ts";
 import { CliError } from "../format/output.ts";
+import { cliFile } from "../package-files.ts";
 
 /** Exit status of a trace tool that cannot start (BCC's tools exit 1). */
 export const TRACE_EXIT_FAILURE = 1;
@@ -67,9 +67,9 @@ const PERF_PAGES = 64;
 /** How events travel from the programs to the tool. */
 export type TraceTransport = "ringbuf" | "perf";
 
-/** The path of a committed trace object, from src/ (tsx) or dist/ (built) alike. */
+/** The path of a committed trace object, from src/ (tsx), dist/ (built) or the bundled CLI alike. */
 export function traceObjectPath(object: string): string {
-  return fileURLToPath(new URL(`./bpf/${object}`, import.meta.url));
+  return cliFile(`trace/bpf/${object}`);
 }
 
 /**
