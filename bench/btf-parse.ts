@@ -90,12 +90,14 @@ export async function run(): Promise<BenchResult[]> {
     const ours = best(5, dump);
     const theirs = bpftoolMs(format, 5);
     if (theirs === undefined) continue;
+    // In-process (the dump alone, against bpftool's whole process): a breakdown of
+    // cli-walltime's whole-process comparison, which is the headline.
     results.push({
-      name: `btf dump vmlinux format ${format} vs bpftool`,
+      name: `btf dump vmlinux format ${format}, in process, vs bpftool's whole process`,
       value: ours,
       baseline: theirs,
       ratio: ours / theirs,
-      goal: "<= 2",
+      goal: "(breakdown)",
       unit: "ms",
     });
   }
