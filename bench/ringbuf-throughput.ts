@@ -191,7 +191,7 @@ async function tsRound(
   });
 }
 
-type DrainWay = Way | "raw consume";
+type DrainWay = Way | "raw consume" | "drainBatches";
 
 /** Fills the ring, then times one drain of it. */
 async function tsDrain(
@@ -210,6 +210,15 @@ async function tsDrain(
     reader.raw.consume((data, off) => {
       checksum += data[off]! | (data[off + 1]! << 8) | (data[off + 2]! << 16);
       consumed++;
+    });
+  } else if (way === "drainBatches") {
+    reader.drainBatches((b) => {
+      const d = b.data;
+      for (let i = 0; i < b.count; i++) {
+        const off = b.offsets[i]!;
+        checksum += d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16);
+      }
+      consumed += b.count;
     });
   } else if (way === "onRecord") {
     const want = DRAIN_TOTAL - drops(counters);
@@ -285,7 +294,14 @@ export async function run(): Promise<BenchResult[]> {
     });
     const drainProg = makeProgram(drainRing, counters);
     try {
-      const drainWays: DrainWay[] = ["onRecord", "async iterator", "raw consume"];
+      const drainWays: DrainWay[] = ["drainBatches", "onRecord", "async iterator", "raw consume"];
+      // Issue 13: the batch API >= 0.8x C, onRecord >= 0.5x; the others are shown.
+      const drainGoal: Record<DrainWay, string> = {
+        drainBatches: ">= 0.8",
+        onRecord: ">= 0.5",
+        "async iterator": "(breakdown)",
+        "raw consume": "(breakdown)",
+      };
       const cd: Round[] = [];
       const td = new Map<DrainWay, Round[]>(drainWays.map((w) => [w, []]));
       for (const w of drainWays) await tsDrain(drainRing, drainProg, counters, w); // warm up
@@ -302,7 +318,7 @@ export async function run(): Promise<BenchResult[]> {
           value: rate(r),
           baseline: rate(dbase),
           ratio: rate(r) / rate(dbase),
-          goal: ">= 0.8",
+          goal: drainGoal[w],
           unit: "rec/s",
         });
       }

@@ -116,6 +116,68 @@ describe("RingBufferReader", { skip }, () => {
       assert.equal(raw.consumerPosition, 5040n);
     }));
 
+  test("drainBatches: every record in order, in batches, the space handed back per batch", () =>
+    noLeak(() => {
+      using map = ringMap("rb_batch", 8192);
+      const emits: Emit[] = SIZES.map((size) => ({ size, how: "output" }));
+      emits.splice(3, 0, { size: 9, how: "discard" }, { size: 20, how: "submit" });
+      using prog = ringbufProgram([map.fd], emits);
+      using reader = RingBufferReader.open(map);
+      assert.equal(
+        reader.drainBatches(() => assert.fail("no records yet")),
+        0,
+      );
+      prog.run({ data: PACKET, repeat: 5 });
+      const want = expectedRecords(emits);
+      const got: string[] = [];
+      const counts: number[] = [];
+      const consumerAt: bigint[] = [];
+      const n = reader.drainBatches(
+        (b) => {
+          counts.push(b.count);
+          // The space of the records seen so far, not of this batch, is handed back.
+          consumerAt.push(reader.raw.consumerPosition);
+          for (let i = 0; i < b.count; i++) {
+            const rec = b.record(i);
+            assert.equal(rec.length, b.lengths[i]);
+            assert.equal(rec.byteOffset - b.data.byteOffset, b.offsets[i]);
+            got.push(hex(rec));
+          }
+          assert.throws(() => b.record(b.count), RangeError);
+        },
+        Infinity,
+        7,
+      );
+      assert.equal(n, 5 * want.length);
+      assert.deepEqual(got, Array(5).fill(want.map(hex)).flat());
+      assert.deepEqual(counts, [7, 7, 7, 7, 7, 7, 7, 6]);
+      assert.equal(consumerAt[0], 0n);
+      assert.ok(consumerAt[1]! > 0n && consumerAt[1]! < consumerAt[2]!);
+      assert.equal(reader.pendingBytes(), 0);
+      assert.equal(reader.raw.consumerPosition, reader.raw.producerPosition);
+      // max, and a throw: the batch counts as read, the rest stay for the next drain.
+      prog.run({ data: PACKET, repeat: 2 });
+      assert.equal(
+        reader.drainBatches(() => {}, 3),
+        3,
+      );
+      assert.throws(
+        () =>
+          reader.drainBatches(() => {
+            throw new Error("boom");
+          }, 4),
+        /boom/,
+      );
+      let rest = 0;
+      reader.drainBatches((b) => {
+        rest += b.count;
+      });
+      assert.equal(rest, 2 * want.length - 7);
+      assert.throws(() => reader.drainBatches(() => {}, Infinity, 0), /batch size 0/);
+      reader.onRecord(() => {});
+      assert.throws(() => reader.drainBatches(() => {}), /already used with onRecord/);
+    }));
+
   test("a full ring drops records (the program sees the error); the reader gets the rest", () =>
     noLeak(() => {
       using map = ringMap("rb_full");

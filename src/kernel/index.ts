@@ -145,6 +145,7 @@ export {
 
 // ---- readers: ring buffers, perf buffers, trace_pipe, records ------------------------
 export {
+  RingBatch,
   type RingBufferMapLike,
   RingBufferReader,
   RingBufferSet,

@@ -160,6 +160,17 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
   }
 
   /**
+   * The source, for a subclass's own synchronous read (as {@link readAvailable}: not
+   * while a callback reads; every record read before released).
+   */
+  protected syncSource(what: string): RecordSource<T> {
+    this.#ensureOpen(what);
+    if (this.#mode === "callback") this.#claim("idle", what);
+    this.#source.release();
+    return this.#source;
+  }
+
+  /**
    * Every record available now, in order (at most `max`). Never waits. Views stay
    * valid until the next read or {@link release}, so they hold ring space meanwhile.
    */

@@ -84,6 +84,9 @@ export class RawRingReader implements Disposable {
   #prod = 0;
   /** Uncommitted bytes after which {@link commitSome} publishes. */
   readonly #lazyBytes: number;
+  /** {@link consumeBatches}' arrays, grown to the largest batch asked for. */
+  #batchOffsets = new Int32Array(0);
+  #batchLengths = new Int32Array(0);
 
   private constructor(consumer: SharedMapping, producer: SharedMapping, size: number) {
     const page = pageSize();
@@ -241,6 +244,52 @@ export class RawRingReader implements Disposable {
       }
     } finally {
       this.commit();
+    }
+    return n;
+  }
+
+  /**
+   * Hands out the committed records in batches: `fn(data, offsets, lengths, count)`
+   * with up to `batch` records at a time, record i being
+   * `data[offsets[i] .. offsets[i] + lengths[i])`. The records and the two arrays
+   * (reused from batch to batch) are valid only during the call; nothing is allocated
+   * per record or per batch. The consumer position is published once per batch, when
+   * `fn` returns (also when it throws: the whole batch counts as read). At most `max`
+   * records; returns how many were delivered.
+   *
+   * @throws RangeError for a batch size that is not a positive integer
+   */
+  consumeBatches(
+    fn: (data: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number) => void,
+    max = Infinity,
+    batch = 256,
+  ): number {
+    if (!Number.isInteger(batch) || batch < 1)
+      throw new RangeError(`ring buffer batch size ${batch} is not a positive integer`);
+    if (this.#batchOffsets.length < batch) {
+      this.#batchOffsets = new Int32Array(batch);
+      this.#batchLengths = new Int32Array(batch);
+    }
+    const offsets = this.#batchOffsets;
+    const lengths = this.#batchLengths;
+    let n = 0;
+    while (n < max) {
+      const limit = Math.min(batch, max - n);
+      let count = 0;
+      while (count < limit) {
+        const len = this.next();
+        if (len < 0) break;
+        offsets[count] = this.offset;
+        lengths[count] = len;
+        count++;
+      }
+      if (count === 0) break;
+      n += count;
+      try {
+        fn(this.data, offsets, lengths, count);
+      } finally {
+        this.commit();
+      }
     }
     return n;
   }
