@@ -98,7 +98,7 @@ function wallMs(cmds: readonly Cmd[], runs: number, outFile: string): number[] {
   const samples = cmds.map((): number[] => []);
   for (const c of cmds) once(c, outFile, false);
   for (let i = 0; i < runs; i++)
-    cmds.forEach((c, k) => samples[k]!.push(once(c, outFile, false).ms));
+    for (let k = 0; k < cmds.length; k++) samples[k]!.push(once(cmds[k]!, outFile, false).ms);
   return samples.map((s) => median(s));
 }
 

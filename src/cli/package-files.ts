@@ -19,7 +19,10 @@ export function packageRoot(): string | undefined {
     const file = join(dir, "package.json");
     if (existsSync(file)) {
       try {
-        if (JSON.parse(readFileSync(file, "utf8")).name === "tsbpf") return (root = dir);
+        if (JSON.parse(readFileSync(file, "utf8")).name === "tsbpf") {
+          root = dir;
+          return root;
+        }
       } catch {
         // Not ours (or unreadable): keep looking above.
       }

@@ -156,7 +156,8 @@ export class RingBufferReader extends RecordReader<Uint8Array> {
    */
   drainBatches(cb: (batch: RingBatch) => void, max = Infinity, batch = 256): number {
     this.syncSource("drainBatches()");
-    const b = (this.#batch ??= new RingBatch(this.raw.data));
+    this.#batch ??= new RingBatch(this.raw.data);
+    const b = this.#batch;
     return this.raw.consumeBatches(
       (_data, offsets, lengths, count) => {
         b.offsets = offsets;
