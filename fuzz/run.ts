@@ -5,6 +5,8 @@
  * - `vm` (fuzz/vm.ts: random and mutated programs; its own options, `--only I` replays);
  * - `jit` (fuzz/jit.ts: the JIT against the interpreter on seeded random programs;
  *   `--from S --count N`, resumable by seed);
+ * - `jit-digest` (fuzz/jit-digest.ts: a digest of the wasm modules the JIT compiles for
+ *   the campaign's seeds, to tell whether a campaign run on one commit counts for another);
  * - `elf`, `btf`, `cli` (fuzz/TARGET.ts: mutated objects and arguments; `--inputs N`).
  *
  * A long campaign: the same command with `--seconds 3600` (or a count: `--programs N`
@@ -53,6 +55,7 @@ async function mutator(load: () => Promise<Mutator>): Promise<number> {
 const targets: Record<string, () => Promise<number>> = {
   vm: async () => (await import("./vm.ts")).main(rest),
   jit: async () => (await import("./jit.ts")).main(rest),
+  "jit-digest": async () => (await import("./jit-digest.ts")).main(rest),
   elf: () => mutator(() => import("./elf.ts")),
   btf: () => mutator(() => import("./btf.ts")),
   cli: () => mutator(() => import("./cli.ts")),
