@@ -5,7 +5,8 @@
  * Why: V8 gives every typed array above 64 bytes a backing store of its own, which
  * costs ~1.5-2.5 us to allocate (Node 20: `new Int32Array(340)` ~2.5 us, a view on a
  * kept buffer ~0.07 us), and the control-flow analysis and the dataflows make about
- * 40 per program: a fifth of the compile time of a program of 1,000 instructions.
+ * 40 per program. Measured on a program of 1,000 instructions (medians): blocks 25 ->
+ * 17 us, analysis 62 -> 46 us, dataflow 34 -> 30 us, of a compile of ~600 us.
  *
  * One compile at a time: compileWasm is synchronous, and a view handed out during one
  * compile is overwritten by the next. Arrays above {@link SCRATCH_MAX} elements, or
