@@ -184,7 +184,6 @@ export function analyse(g: CfgEdges): Cfg {
     mk[merges] = idom[b]!;
     mv[merges++] = b;
   }
-  if (forwardIn[0]! >= 2) merge[0] = 1;
   const mergeChildren = rows(n, mk, mv, merges);
   return { order, rpo, preds, idom, loopHeader, loops, merge, mergeChildren, irreducible };
 }
