@@ -5,8 +5,16 @@
  */
 
 import { BTFError } from "./errors.ts";
+import { decodeRecord, type RecordSource, VOID_TYPE } from "./records.ts";
 import type { StringTable } from "./strings.ts";
-import type { BTFHeader, BTFKind, BTFType, TypeId, TypeOfKind } from "./types.ts";
+import {
+  type BTFHeader,
+  type BTFKind,
+  BTFKindNumber,
+  type BTFType,
+  type TypeId,
+  type TypeOfKind,
+} from "./types.ts";
 
 /** Kinds that only name or qualify another type; {@link BTF.resolve} skips them. */
 const MODIFIERS: ReadonlySet<BTFKind> = new Set([
@@ -24,8 +32,10 @@ const MAX_CHAIN = 64;
 export const POINTER_SIZE = 8;
 
 /**
- * Parsed BTF: `types[id]` is the type with that id (`types[0]` is `void`).
- * Build one with `parseBTF`.
+ * Parsed BTF. `type(id)` is the type with that id (id 0 is `void`). Parsed from a
+ * blob, types are decoded from the raw records on first use, so a lookup by name in
+ * vmlinux decodes the few types it touches, not all of them. Build one with
+ * `parseBTF`.
  *
  * @example
  * ```ts
@@ -37,50 +47,73 @@ export const POINTER_SIZE = 8;
 export class BTF {
   /** The header the blob started with. */
   readonly header: BTFHeader;
-  /** Every type, indexed by id; index 0 is `void`. */
-  readonly types: readonly BTFType[];
   /** The string section. */
   readonly strings: StringTable;
   /** The base BTF (vmlinux) this one is split from, for a kernel module's BTF. */
   readonly base: BTF | undefined;
   /** The first type id this blob defines: 1, or the base's {@link count} for split BTF. */
   readonly firstId: TypeId;
+  /** Number of type ids, counting `void` (so the last id is `count - 1`). */
+  readonly count: number;
   /** The blob this was parsed from, when there is one. */
   readonly bytes: Uint8Array | undefined;
-  /** The raw type records, when parsed from a blob: the name index is built from them. */
+  /** The raw type records, when parsed from a blob: types and the name index come from them. */
   readonly #raw: RawTypes | undefined;
+  readonly #src: RecordSource | undefined;
+  /** This blob's types decoded so far, by `id - firstId`. */
+  readonly #decoded: (BTFType | undefined)[];
+  /** Every type, once someone asked for {@link types}. */
+  #all: readonly BTFType[] | undefined;
   #nameIndex: NameIndex | undefined;
   /** Answers of {@link findAllByName} already given (the same array for the same name). */
   readonly #found = new Map<string, readonly BTFType[]>();
   #byName: Map<string, BTFType[]> | undefined;
 
   /**
-   * Prefer `parseBTF`. `types` must hold every id from 0 (the base's types first for
-   * split BTF).
+   * Prefer `parseBTF`. Either `types` holds every id from 0 (the base's types first
+   * for split BTF), or it is undefined and `opts.raw` holds this blob's records.
    */
   constructor(
     header: BTFHeader,
-    types: readonly BTFType[],
+    types: readonly BTFType[] | undefined,
     strings: StringTable,
     opts: { base?: BTF | undefined; firstId?: TypeId; bytes?: Uint8Array; raw?: RawTypes } = {},
   ) {
     this.header = header;
-    this.types = types;
     this.strings = strings;
     this.base = opts.base;
     this.firstId = opts.firstId ?? (opts.base ? opts.base.count : 1);
     this.bytes = opts.bytes;
     this.#raw = opts.raw;
+    if (types !== undefined) {
+      this.#all = types;
+      this.count = types.length;
+      this.#decoded = [];
+    } else {
+      const raw = opts.raw;
+      if (raw === undefined) throw new BTFError("BTF needs either its types or its raw records");
+      this.count = this.firstId + raw.starts.length;
+      this.#src = { words: raw.words, strings };
+      this.#decoded = new Array(raw.starts.length);
+    }
+  }
+
+  /**
+   * Every type, indexed by id; index 0 is `void`. Decodes every type the first time:
+   * prefer {@link type}, {@link findByName} and {@link ofKind} on large BTF.
+   */
+  get types(): readonly BTFType[] {
+    if (this.#all === undefined) {
+      const all: BTFType[] = new Array(this.count);
+      for (let id = 0; id < this.count; id++) all[id] = this.type(id);
+      this.#all = all;
+    }
+    return this.#all;
   }
 
   /** The types this blob defines itself (from {@link firstId}), without the base's. */
   get ownTypes(): readonly BTFType[] {
-    return this.firstId <= 1 ? this.types.slice(1) : this.types.slice(this.firstId);
-  }
-
-  /** Number of type ids, counting `void` (so the last id is `count - 1`). */
-  get count(): number {
-    return this.types.length;
+    return this.types.slice(Math.max(this.firstId, 1));
   }
 
   /**
@@ -89,11 +122,37 @@ export class BTF {
    * @throws {BTFError} when there is no such id
    */
   type(id: TypeId): BTFType {
-    const t = this.types[id];
-    if (t === undefined) {
-      throw new BTFError(`no type [${id}]: ids go from 0 to ${this.types.length - 1}`);
+    const all = this.#all;
+    if (all !== undefined) {
+      const t = all[id];
+      if (t !== undefined) return t;
+    } else if (id >= this.firstId && id < this.count) {
+      const i = id - this.firstId;
+      let t = this.#decoded[i];
+      if (t === undefined) {
+        const raw = this.#raw as RawTypes;
+        t = decodeRecord(this.#src as RecordSource, id, raw.starts[i] as number);
+        this.#decoded[i] = t;
+      }
+      return t;
+    } else if (id === 0) return VOID_TYPE;
+    else if (id > 0 && id < this.firstId && this.base) return this.base.type(id);
+    throw new BTFError(`no type [${id}]: ids go from 0 to ${this.count - 1}`);
+  }
+
+  /**
+   * The kind number (`BTF_KIND_*`, 0 for void) of type `id`, read from the raw record
+   * without decoding the type.
+   */
+  kindNumber(id: TypeId): number {
+    const raw = this.#raw;
+    if (raw !== undefined && id >= this.firstId && id < this.count) {
+      return ((raw.words[(raw.starts[id - this.firstId] as number) + 1] as number) >>> 24) & 0x1f;
     }
-    return t;
+    if (raw !== undefined && id > 0 && id < this.firstId && this.base) {
+      return this.base.kindNumber(id);
+    }
+    return BTFKindNumber[this.type(id).kind as keyof typeof BTFKindNumber] ?? 0;
   }
 
   /**
@@ -169,7 +228,7 @@ export class BTF {
       this.#nameIndex ??= new NameIndex(this.#raw, this.strings);
       const own = this.#nameIndex.lookup(name);
       const base = this.base?.findAllByName(name) ?? [];
-      found = [...base, ...own.map((i) => this.types[this.firstId + i] as BTFType)];
+      found = [...base, ...own.map((i) => this.type(this.firstId + i))];
       this.#found.set(name, found);
     }
     return found;
@@ -177,7 +236,10 @@ export class BTF {
 
   /** Every type of kind `kind`, in id order. */
   *ofKind<K extends BTFKind>(kind: K): IterableIterator<TypeOfKind<K>> {
-    for (const t of this.types) if (t.kind === kind) yield t as TypeOfKind<K>;
+    const want = kind === "VOID" ? 0 : BTFKindNumber[kind as keyof typeof BTFKindNumber];
+    for (let id = 0; id < this.count; id++) {
+      if (this.kindNumber(id) === want) yield this.type(id) as TypeOfKind<K>;
+    }
   }
 
   /** The name index of BTF built without raw records: a map over the type objects. */
@@ -206,89 +268,61 @@ export interface RawTypes {
   readonly starts: Int32Array;
 }
 
-const utf8 = new TextEncoder();
-
 /**
- * Types by name, built from the raw records without touching a type object or making
- * a string: each named type's name bytes are hashed (FNV-1a) in the string section,
- * and types with the same hash are chained in typed arrays. A lookup hashes the UTF-8
- * bytes of the name, walks its chain and compares bytes. On vmlinux (~127k types) this
- * takes a few milliseconds where a Map of strings to arrays took 90–160 ms.
+ * Types by name offset. BTF writers (pahole, clang, libbpf) store each distinct
+ * string once, so a lookup by name finds the name's offset(s) in the string section
+ * with one native substring search ({@link StringTable.offsetsOf}) and then the types
+ * whose record points there, chained by offset in typed arrays. Building it reads one
+ * word per type and no string: about a millisecond on vmlinux (~126k types), where
+ * hashing every name's bytes took ~20 ms cold and a Map of strings 90-160 ms.
  */
 class NameIndex {
   /** First type (index into `starts`) per bucket, -1 when empty. */
   readonly #head: Int32Array;
   /** Next type in the same bucket, in id order; -1 at the end. */
   readonly #next: Int32Array;
-  readonly #hash: Uint32Array;
   readonly #mask: number;
   readonly #raw: RawTypes;
-  readonly #own: Uint8Array;
-  readonly #baseBytes: Uint8Array | undefined;
-  readonly #baseLen: number;
+  readonly #strings: StringTable;
 
   constructor(raw: RawTypes, strings: StringTable) {
     this.#raw = raw;
-    this.#own = strings.bytes;
-    this.#baseBytes = strings.base?.bytes;
-    this.#baseLen = strings.base?.length ?? 0;
+    this.#strings = strings;
     const n = raw.starts.length;
     let size = 16;
     while (size < 2 * n) size *= 2;
     this.#mask = size - 1;
-    this.#head = new Int32Array(size).fill(-1);
-    this.#next = new Int32Array(n).fill(-1);
-    this.#hash = new Uint32Array(n);
+    const head = new Int32Array(size).fill(-1);
+    const next = new Int32Array(n).fill(-1);
     const { words, starts } = raw;
+    const mask = this.#mask;
     // Backwards, so that each chain comes out in id order.
     for (let i = n - 1; i >= 0; i--) {
       const off = words[starts[i] as number] as number;
       if (off === 0) continue;
-      const h = this.#hashAt(off);
-      this.#hash[i] = h;
-      const b = h & this.#mask;
-      this.#next[i] = this.#head[b] as number;
-      this.#head[b] = i;
+      const b = Math.imul(off, 0x9e3779b1) & mask;
+      next[i] = head[b] as number;
+      head[b] = i;
     }
+    this.#head = head;
+    this.#next = next;
   }
 
   /** Indexes (into `starts`) of the types named `name`, in id order. */
   lookup(name: string): number[] {
     const out: number[] = [];
     if (name === "") return out;
-    const q = utf8.encode(name);
-    let h = 0x811c9dc5;
-    for (let k = 0; k < q.length; k++) h = Math.imul(h ^ (q[k] as number), 0x01000193);
-    h >>>= 0;
-    for (let i = this.#head[h & this.#mask] as number; i >= 0; i = this.#next[i] as number) {
-      if (this.#hash[i] !== h) continue;
-      if (this.#equals(this.#raw.words[this.#raw.starts[i] as number] as number, q)) out.push(i);
+    const { words, starts } = this.#raw;
+    const offs = this.#strings.offsetsOf(name);
+    for (const off of offs) {
+      const b = Math.imul(off, 0x9e3779b1) & this.#mask;
+      for (let i = this.#head[b] as number; i >= 0; i = this.#next[i] as number) {
+        if (words[starts[i] as number] === off) out.push(i);
+      }
     }
+    // Several copies of one string (BTF written without deduplication): merge by id.
+    if (offs.length > 1) out.sort((x, y) => x - y);
     return out;
-  }
-
-  #hashAt(off: number): number {
-    const [bytes, at] = this.#locate(off);
-    let h = 0x811c9dc5;
-    for (let k = at; k < bytes.length; k++) {
-      const c = bytes[k] as number;
-      if (c === 0) break;
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    return h >>> 0;
-  }
-
-  #equals(off: number, q: Uint8Array): boolean {
-    const [bytes, at] = this.#locate(off);
-    if (at + q.length >= bytes.length || bytes[at + q.length] !== 0) return false;
-    for (let k = 0; k < q.length; k++) if (bytes[at + k] !== q[k]) return false;
-    return true;
-  }
-
-  /** The section holding string offset `off` and the position in it. */
-  #locate(off: number): [Uint8Array, number] {
-    if (off < this.#baseLen) return [this.#baseBytes as Uint8Array, off];
-    return [this.#own, off - this.#baseLen];
   }
 }
 

@@ -141,28 +141,19 @@ const flavouredNames = new WeakMap<BTF, Map<string, string[]>>();
 
 /**
  * The strings of `btf`'s own string section that have a `___flavour` suffix, by
- * essential name. One pass over the bytes: kernels rarely have any.
+ * essential name. One substring search over the section: kernels rarely have any.
  */
 function flavoured(btf: BTF): Map<string, string[]> {
   let m = flavouredNames.get(btf);
   if (m === undefined) {
     m = new Map();
-    const b = btf.strings.bytes;
-    const dec = new TextDecoder();
-    for (let i = 0; i + 2 < b.length; i++) {
-      if (b[i] !== 0x5f || b[i + 1] !== 0x5f || b[i + 2] !== 0x5f) continue;
-      let s = i;
-      while (s > 0 && b[s - 1] !== 0) s--;
-      let e = i;
-      while (e < b.length && b[e] !== 0) e++;
-      const name = dec.decode(b.subarray(s, e));
+    for (const name of btf.strings.stringsContaining("___")) {
       const ess = essentialName(name);
       if (ess !== name) {
         const list = m.get(ess);
         if (list === undefined) m.set(ess, [name]);
         else if (!list.includes(name)) list.push(name);
       }
-      i = e;
     }
     flavouredNames.set(btf, m);
   }

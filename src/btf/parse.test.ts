@@ -312,6 +312,44 @@ describe("parseBTF rejects bad input with the offset and the reason", () => {
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 
+describe("types are decoded on demand and found by name", () => {
+  test("a name stored twice, and a name that is another string's tail, are both found", () => {
+    // Strings: "" "int" "xint" "int" — [1] names offset 1 ("int"), [2] offset 6 (the
+    // tail of "xint"), [3] offset 10 (the second copy), [4] "xint" itself.
+    const btf = parseBTF(
+      blob(
+        [1, info(1), 4, 32, 6, info(8), 1, 10, info(8), 1, 5, info(8), 1],
+        ["int", "xint", "int"],
+      ),
+    );
+    assert.deepEqual(
+      btf.findAllByName("int").map((t) => t.id),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      btf.findAllByName("xint").map((t) => t.id),
+      [4],
+    );
+    assert.equal(btf.findByName("TYPEDEF", "int")?.id, 2);
+    assert.deepEqual(btf.findAllByName("nt"), []);
+    assert.equal(btf.kindNumber(2), 8);
+    assert.equal(btf.type(2), btf.types[2], "one object per type, whichever way it is reached");
+  });
+
+  test("kernelChecked skips the checks the kernel made, and only those", () => {
+    // A struct of 4 bytes whose member of type int (4 bytes) starts at bit 16.
+    const words = [S.int, info(1), 4, 32, S.s, info(4, 1), 4, S.a, 1, 16];
+    assert.throws(() => parseBTF(blob(words, STRS)), /member 'a' ends at bit 48, past its 4 bytes/);
+    const btf = parseBTF(blob(words, STRS), { kernelChecked: true });
+    assert.equal(btf.findByName("STRUCT", "s")?.members[0]?.bitOffset, 16);
+    // The walk itself still runs: an unknown kind is refused either way.
+    assert.throws(
+      () => parseBTF(blob([S.int, info(25), 4], STRS), { kernelChecked: true }),
+      /unknown kind 25/,
+    );
+  });
+});
+
 describe("parseBTF on the running kernel's BTF", () => {
   const skip = existsSync(VMLINUX) ? false : `${VMLINUX} does not exist (kernel built without BTF)`;
 

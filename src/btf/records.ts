@@ -12,6 +12,7 @@
 import type { StringTable } from "./strings.ts";
 import type {
   ArrayType,
+  BTFType,
   CompositeType,
   DatasecType,
   DeclTagType,
@@ -387,5 +388,69 @@ export class DeclTagRecord extends Named implements DeclTagType {
     this.kind = "DECL_TAG";
     this.type = type;
     this.componentIdx = componentIdx;
+  }
+}
+
+/** The shared `void` (type id 0). */
+export const VOID_TYPE: BTFType = Object.freeze({ kind: "VOID", id: 0, name: "" });
+
+const REF_KINDS: Readonly<Record<number, RefType["kind"]>> = {
+  8: "TYPEDEF",
+  9: "VOLATILE",
+  10: "CONST",
+  11: "RESTRICT",
+  18: "TYPE_TAG",
+};
+
+/**
+ * The type object for the record at word `w` of `src.words`, as type `id`. The record
+ * must have passed parseBTF's checks (kind, lengths, linkage); nothing is checked here.
+ */
+export function decodeRecord(src: RecordSource, id: TypeId, w: number): BTFType {
+  const words = src.words;
+  const nameOff = words[w] as number;
+  const info = words[w + 1] as number;
+  const st = words[w + 2] as number;
+  const body = w + 3;
+  const vlen = info & 0xffff;
+  const kflag = info >>> 31 === 1;
+  const kind = (info >>> 24) & 0x1f;
+  switch (kind) {
+    case 1:
+      return new IntRecord(src, id, nameOff, st, words[body] as number);
+    case 2:
+      return new PtrRecord(src, id, nameOff, st);
+    case 3:
+      return new ArrayRecord(
+        src,
+        id,
+        nameOff,
+        words[body] as number,
+        words[body + 1] as number,
+        words[body + 2] as number,
+      );
+    case 4:
+    case 5:
+      return new CompositeRecord(src, id, nameOff, body, vlen, kind === 5, st, kflag);
+    case 6:
+      return new EnumRecord(src, id, nameOff, body, vlen, st, kflag);
+    case 7:
+      return new FwdRecord(src, id, nameOff, kflag);
+    case 12:
+      return new FuncRecord(src, id, nameOff, st, LINKAGES[vlen] as FuncLinkage);
+    case 13:
+      return new FuncProtoRecord(src, id, nameOff, body, vlen, st);
+    case 14:
+      return new VarRecord(src, id, nameOff, st, LINKAGES[words[body] as number] as VarLinkage);
+    case 15:
+      return new DatasecRecord(src, id, nameOff, body, vlen, st);
+    case 16:
+      return new FloatRecord(src, id, nameOff, st);
+    case 17:
+      return new DeclTagRecord(src, id, nameOff, st, (words[body] as number) | 0);
+    case 19:
+      return new Enum64Record(src, id, nameOff, body, vlen, st, kflag);
+    default:
+      return new RefRecord(src, id, nameOff, REF_KINDS[kind] as RefType["kind"], st);
   }
 }

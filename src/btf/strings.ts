@@ -11,6 +11,7 @@
 import { BTFError } from "./errors.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
+const utf8 = new TextEncoder();
 
 /**
  * Limits: a string ends at the section's last byte (a NUL, checked); lookups scan at
@@ -103,6 +104,62 @@ export class StringTable {
   /** True when `offset` is inside the table (base included). */
   has(offset: number): boolean {
     return offset < this.#baseLen + this.#bytes.length;
+  }
+
+  /**
+   * Every offset (base included, for split BTF) at which the string `name` can be
+   * read, in increasing order: where it is stored, and where it is the tail of a longer
+   * string (a writer may point a name into another string's tail). A native substring
+   * search when the section is ASCII.
+   */
+  offsetsOf(name: string): number[] {
+    const out = this.base ? this.base.offsetsOf(name) : [];
+    if (name === "" || name.includes("\0")) return out;
+    const ascii = this.#ascii;
+    if (ascii !== undefined) {
+      const needle = `${name}\0`;
+      for (let i = ascii.indexOf(needle); i >= 0; i = ascii.indexOf(needle, i + 1)) {
+        out.push(this.#baseLen + i);
+      }
+      return out;
+    }
+    const q = utf8.encode(name);
+    const b = this.#bytes;
+    for (let end = b.indexOf(0, q.length); end >= 0; end = b.indexOf(0, end + 1)) {
+      const off = end - q.length;
+      let k = 0;
+      while (k < q.length && b[off + k] === q[k]) k++;
+      if (k === q.length) out.push(this.#baseLen + off);
+    }
+    return out;
+  }
+
+  /**
+   * Every string of this section (not its base's) that contains `needle`, once each,
+   * in section order. On an ASCII section it is a native substring search over the
+   * whole section, a millisecond on vmlinux's 2.5 MB.
+   */
+  stringsContaining(needle: string): string[] {
+    const out: string[] = [];
+    if (needle === "") return out;
+    const ascii = this.#ascii;
+    if (ascii !== undefined) {
+      for (let i = ascii.indexOf(needle); i >= 0; ) {
+        const start = ascii.lastIndexOf("\0", i) + 1;
+        const end = ascii.indexOf("\0", i);
+        out.push(ascii.slice(start, end));
+        i = ascii.indexOf(needle, end);
+      }
+      return out;
+    }
+    const b = this.#bytes;
+    for (let off = 1; off < b.length; ) {
+      const end = b.indexOf(0, off);
+      const s = this.get(this.#baseLen + off);
+      if (s.includes(needle)) out.push(s);
+      off = end + 1;
+    }
+    return out;
   }
 
   /**

@@ -193,7 +193,11 @@ export class KernelBTF {
       const bytes = this.bytes();
       const info = this.info();
       const split = info.kernelBtf && info.name !== "vmlinux";
-      this.#btf = parseBTF(bytes, split ? { base: vmlinuxBTF() } : {});
+      // The kernel checked these bytes when it took them in.
+      this.#btf = parseBTF(
+        bytes,
+        split ? { base: vmlinuxBTF(), kernelChecked: true } : { kernelChecked: true },
+      );
     }
     return this.#btf;
   }
@@ -224,7 +228,8 @@ export function vmlinuxBTF(): BTF {
         `${path} does not exist: this kernel was built without CONFIG_DEBUG_INFO_BTF`,
       );
     }
-    vmlinux = parseBTF(new Uint8Array(readFileSync(path)));
+    // The kernel checked its own BTF when it booted: parse it without checking again.
+    vmlinux = parseBTF(new Uint8Array(readFileSync(path)), { kernelChecked: true });
   }
   return vmlinux;
 }
@@ -249,7 +254,7 @@ export function moduleBTF(name: string): BTF {
     if (name.includes("/") || !existsSync(path)) {
       throw new Error(`no BTF for kernel module "${name}" (no ${path})`);
     }
-    b = parseBTF(new Uint8Array(readFileSync(path)), { base: vmlinuxBTF() });
+    b = parseBTF(new Uint8Array(readFileSync(path)), { base: vmlinuxBTF(), kernelChecked: true });
     modules.set(name, b);
   }
   return b;
