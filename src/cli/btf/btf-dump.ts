@@ -4,6 +4,8 @@
  * or as C (a vmlinux.h). FILE is raw BTF (/sys/kernel/btf/vmlinux, a module's split
  * BTF — on vmlinux automatically, or on `-B FILE`) or an ELF object's `.BTF` section.
  */
+
+import { dirname, resolve } from "node:path";
 import {
   type BTF,
   BTFError,
@@ -49,7 +51,9 @@ export function readBtfFile(path: string, base: BTF | undefined): BTF {
   } catch (e) {
     throw fileError(path, e);
   }
-  const opts = base ? { base } : {};
+  // What the kernel publishes in /sys/kernel/btf it checked when it took it in.
+  const kernelChecked = dirname(resolve(path)) === SYSFS_BTF_DIR;
+  const opts = base ? { base, kernelChecked } : { kernelChecked };
   try {
     if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
       const sec = parseELF(bytes).section(".BTF");
