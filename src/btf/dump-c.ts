@@ -27,8 +27,11 @@
  */
 
 import type { BTF } from "./btf.ts";
+import { encodeBTF } from "./encode.ts";
 import { BTFError } from "./errors.ts";
-import type { BTFType, CompositeType, Enum64Type, EnumType, TypeId } from "./types.ts";
+import { parseBTF } from "./parse.ts";
+import type { StringTable } from "./strings.ts";
+import { BTFKindNumber, type TypeId } from "./types.ts";
 
 /** Options for {@link dumpC}. */
 export interface DumpCOptions {
@@ -136,6 +139,16 @@ const NOT_EMITTED = 0;
 const EMITTING = 1;
 const EMITTED = 2;
 
+// BTF_KIND_* numbers the dumper switches on.
+const K = BTFKindNumber;
+
+/** Kind names by number, for error messages. */
+const KIND_NAME: readonly string[] = (() => {
+  const names: string[] = [];
+  for (const [name, num] of Object.entries(BTFKindNumber)) names[num] = name;
+  return names;
+})();
+
 const PADS: readonly (readonly [string, number])[] = [
   ["long", 64],
   ["int", 32],
@@ -151,16 +164,54 @@ function pfx(lvl: number): string {
 
 const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 
+/**
+ * The records the dump reads: every type's record start by id (-1 for void) in one
+ * array of words, base types first for split BTF. Types are never decoded into
+ * objects: on vmlinux that saves ~125,000 objects and their member lists.
+ */
+interface RawView {
+  readonly words: Uint32Array;
+  readonly starts: Int32Array;
+}
+
+function rawView(btf: BTF): RawView {
+  const words = btf.rawWords;
+  if (words === undefined) {
+    // Built from objects: write it out and read it back.
+    return rawView(parseBTF(encodeBTF(btf), btf.base ? { base: btf.base } : {}));
+  }
+  const starts = new Int32Array(btf.count);
+  starts[0] = -1;
+  if (btf.base === undefined) {
+    for (let id = 1; id < btf.count; id++) starts[id] = btf.recordStart(id);
+    return { words, starts };
+  }
+  const base = rawView(btf.base);
+  const all = new Uint32Array(base.words.length + words.length);
+  all.set(base.words);
+  all.set(words, base.words.length);
+  starts.set(base.starts.subarray(0, btf.firstId));
+  for (let id = btf.firstId; id < btf.count; id++) {
+    starts[id] = btf.recordStart(id) + base.words.length;
+  }
+  return { words: all, starts };
+}
+
 /** The dump's state; one per {@link dumpC} call. */
 class CDumper {
   readonly out: Sink;
   /** Nesting of the recursive walks, against {@link MAX_DUMP_DEPTH}. */
   #depth = 0;
-  readonly #btf: BTF;
+  readonly #n: number;
+  readonly #w: Uint32Array;
+  readonly #at: Int32Array;
+  readonly #strings: StringTable;
   readonly #order: Uint8Array;
   readonly #emit: Uint8Array;
   readonly #fwdEmitted: Uint8Array;
   readonly #referenced: Uint8Array;
+  /** Per id: 0 not looked at yet, 1 named, 2 anonymous. */
+  readonly #namedMemo: Uint8Array;
   readonly #queue: TypeId[] = [];
   readonly #typeNames = new Map<string, number>();
   readonly #identNames = new Map<string, number>();
@@ -172,12 +223,17 @@ class CDumper {
 
   constructor(btf: BTF, out: Sink) {
     this.out = out;
-    this.#btf = btf;
+    const view = rawView(btf);
+    this.#w = view.words;
+    this.#at = view.starts;
+    this.#strings = btf.strings;
     const n = btf.count;
+    this.#n = n;
     this.#order = new Uint8Array(n);
     this.#emit = new Uint8Array(n);
     this.#fwdEmitted = new Uint8Array(n);
     this.#referenced = new Uint8Array(n);
+    this.#namedMemo = new Uint8Array(n);
     this.#cachedType = new Array(n);
     this.#cachedIdent = new Array(n);
     this.#align = new Int32Array(n);
@@ -193,53 +249,100 @@ class CDumper {
     }
   }
 
-  #t(id: TypeId): BTFType {
-    if (id >= 0 && id < this.#btf.count) return this.#btf.type(id);
+  // ---- the records ----------------------------------------------------------------
+
+  /** Word index of `id`'s record (not void). */
+  #rec(id: TypeId): number {
+    if (id > 0 && id < this.#n) return this.#at[id] as number;
     throw new BTFError(`C dump: no type [${id}]`);
   }
 
-  /**
-   * Types referred to by another type (an anonymous enum that is only a typedef's is
-   * printed there). Read from the raw records where there are some: most of vmlinux's
-   * types are functions and prototypes the dump never decodes.
-   */
+  /** Kind number of `id` (0 for void). */
+  #kind(id: TypeId): number {
+    if (id === 0) return 0;
+    return ((this.#w[this.#rec(id) + 1] as number) >>> 24) & 0x1f;
+  }
+
+  #vlen(id: TypeId): number {
+    return (this.#w[this.#rec(id) + 1] as number) & 0xffff;
+  }
+
+  #kflag(id: TypeId): boolean {
+    return (this.#w[this.#rec(id) + 1] as number) >>> 31 === 1;
+  }
+
+  /** The size or type word (`size_type`). */
+  #st(id: TypeId): number {
+    return this.#w[this.#rec(id) + 2] as number;
+  }
+
+  /** Whether `id` has a name (a name offset that is not 0 and not an empty string). */
+  #named(id: TypeId): boolean {
+    if (id === 0) return false;
+    let m = this.#namedMemo[id] as number;
+    if (m === 0) {
+      const off = this.#w[this.#rec(id)] as number;
+      m = off !== 0 && this.#strings.get(off) !== "" ? 1 : 2;
+      this.#namedMemo[id] = m;
+    }
+    return m === 1;
+  }
+
+  #rawName(id: TypeId): string {
+    return this.#strings.get(this.#w[this.#rec(id)] as number);
+  }
+
+  /** Member `i` of struct/union `id`: its words start at the returned index (name, type, offset). */
+  #member(id: TypeId, i: number): number {
+    return this.#rec(id) + 3 + 3 * i;
+  }
+
+  #memberBitOffset(id: TypeId, m: number): number {
+    const off = this.#w[m + 2] as number;
+    return this.#kflag(id) ? off & 0xffffff : off;
+  }
+
+  #memberBitfield(id: TypeId, m: number): number {
+    return this.#kflag(id) ? (this.#w[m + 2] as number) >>> 24 : 0;
+  }
+
+  #isComposite(kind: number): boolean {
+    return kind === K.STRUCT || kind === K.UNION;
+  }
+
+  /** Types referred to by another type (an anonymous enum that is only a typedef's is printed there). */
   #markReferenced(): void {
     const r = this.#referenced;
-    const btf = this.#btf;
-    const words = btf.rawWords;
-    for (let id = 1; id < btf.count; id++) {
-      const w = btf.recordStart(id);
-      if (w < 0 || words === undefined) {
-        this.#markFrom(btf.type(id));
-        continue;
-      }
+    const words = this.#w;
+    for (let id = 1; id < this.#n; id++) {
+      const w = this.#at[id] as number;
       const info = words[w + 1] as number;
       const vlen = info & 0xffff;
       switch ((info >>> 24) & 0x1f) {
-        case 2: // PTR
-        case 8: // TYPEDEF
-        case 9: // VOLATILE
-        case 10: // CONST
-        case 11: // RESTRICT
-        case 12: // FUNC
-        case 14: // VAR
-        case 17: // DECL_TAG
-        case 18: // TYPE_TAG
+        case K.PTR:
+        case K.TYPEDEF:
+        case K.VOLATILE:
+        case K.CONST:
+        case K.RESTRICT:
+        case K.FUNC:
+        case K.VAR:
+        case K.DECL_TAG:
+        case K.TYPE_TAG:
           r[words[w + 2] as number] = 1;
           break;
-        case 3: // ARRAY: element, index
+        case K.ARRAY: // element, index
           r[words[w + 3] as number] = 1;
           r[words[w + 4] as number] = 1;
           break;
-        case 4: // STRUCT, UNION: name, type, offset per member
-        case 5:
+        case K.STRUCT: // name, type, offset per member
+        case K.UNION:
           for (let i = 0, m = w + 4; i < vlen; i++, m += 3) r[words[m] as number] = 1;
           break;
-        case 13: // FUNC_PROTO: return type, then name, type per parameter
+        case K.FUNC_PROTO: // return type, then name, type per parameter
           r[words[w + 2] as number] = 1;
           for (let i = 0, m = w + 4; i < vlen; i++, m += 2) r[words[m] as number] = 1;
           break;
-        case 15: // DATASEC: type, offset, size per variable
+        case K.DATASEC: // type, offset, size per variable
           for (let i = 0, m = w + 3; i < vlen; i++, m += 3) r[words[m] as number] = 1;
           break;
         default:
@@ -248,50 +351,7 @@ class CDumper {
     }
   }
 
-  /** {@link markReferenced} for a type that is an object (a base's, or built BTF). */
-  #markFrom(t: BTFType): void {
-    const r = this.#referenced;
-    switch (t.kind) {
-      case "PTR":
-      case "TYPEDEF":
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-      case "FUNC":
-      case "VAR":
-      case "DECL_TAG":
-        r[t.type] = 1;
-        break;
-      case "ARRAY":
-        r[t.type] = 1;
-        r[t.indexType] = 1;
-        break;
-      case "STRUCT":
-      case "UNION":
-        for (const m of t.members) r[m.type] = 1;
-        break;
-      case "FUNC_PROTO":
-        r[t.returnType] = 1;
-        for (const p of t.params) r[p.type] = 1;
-        break;
-      case "DATASEC":
-        for (const v of t.vars) r[v.type] = 1;
-        break;
-      default:
-        break;
-    }
-  }
-
   dumpType(id: TypeId): void {
-    // Functions, variables, sections and tags print nothing at top level: skip them
-    // without decoding them.
-    const k = id > 0 && id < this.#btf.count ? this.#btf.kindNumber(id) : -1;
-    if (k === 12 || k === 14 || k === 15 || k === 17) {
-      this.#order[id] = ORDERED;
-      return;
-    }
-
     this.#queue.length = 0;
     this.#orderType(id, false);
     for (const q of this.#queue) this.#emitType(q, 0);
@@ -311,57 +371,63 @@ class CDumper {
       if (id === 0) return true;
       const st = this.#order[id];
       if (st === ORDERED) return true;
-      const t = this.#t(id);
+      const kind = this.#kind(id);
       if (st === ORDERING) {
-        if ((t.kind === "STRUCT" || t.kind === "UNION") && throughPtr && t.name !== "")
-          return false;
+        if (this.#isComposite(kind) && throughPtr && this.#named(id)) return false;
         throw new BTFError(`C dump: unsatisfiable type cycle through type [${id}]`);
       }
-      switch (t.kind) {
-        case "INT":
-        case "FLOAT":
+      switch (kind) {
+        case K.INT:
+        case K.FLOAT:
           this.#order[id] = ORDERED;
           return false;
-        case "PTR":
-          return this.#orderType(t.type, true);
-        case "ARRAY":
-          return this.#orderType(t.type, false);
-        case "STRUCT":
-        case "UNION": {
-          if (throughPtr && t.name !== "") return false;
+        case K.PTR:
+          return this.#orderType(this.#st(id), true);
+        case K.ARRAY:
+          return this.#orderType(this.#w[this.#rec(id) + 3] as number, false);
+        case K.STRUCT:
+        case K.UNION: {
+          const named = this.#named(id);
+          if (throughPtr && named) return false;
           this.#order[id] = ORDERING;
-          for (const m of t.members) this.#orderType(m.type, false);
-          if (t.name !== "") this.#queue.push(id);
+          const vlen = this.#vlen(id);
+          for (let i = 0; i < vlen; i++) {
+            this.#orderType(this.#w[this.#member(id, i) + 1] as number, false);
+          }
+          if (named) this.#queue.push(id);
           this.#order[id] = ORDERED;
           return true;
         }
-        case "ENUM":
-        case "ENUM64":
-        case "FWD":
-          if (t.name !== "" || !this.#referenced[id]) this.#queue.push(id);
+        case K.ENUM:
+        case K.ENUM64:
+        case K.FWD:
+          if (this.#named(id) || !this.#referenced[id]) this.#queue.push(id);
           this.#order[id] = ORDERED;
           return true;
-        case "TYPEDEF": {
-          const strong = this.#orderType(t.type, throughPtr);
+        case K.TYPEDEF: {
+          const strong = this.#orderType(this.#st(id), throughPtr);
           if (throughPtr && !strong) return false;
           this.#queue.push(id);
           this.#order[id] = ORDERED;
           return true;
         }
-        case "VOLATILE":
-        case "CONST":
-        case "RESTRICT":
-        case "TYPE_TAG":
-          return this.#orderType(t.type, throughPtr);
-        case "FUNC_PROTO": {
-          let strong = this.#orderType(t.returnType, throughPtr);
-          for (const p of t.params) if (this.#orderType(p.type, throughPtr)) strong = true;
+        case K.VOLATILE:
+        case K.CONST:
+        case K.RESTRICT:
+        case K.TYPE_TAG:
+          return this.#orderType(this.#st(id), throughPtr);
+        case K.FUNC_PROTO: {
+          let strong = this.#orderType(this.#st(id), throughPtr);
+          const vlen = this.#vlen(id);
+          for (let i = 0, p = this.#rec(id) + 3; i < vlen; i++, p += 2) {
+            if (this.#orderType(this.#w[p + 1] as number, throughPtr)) strong = true;
+          }
           return strong;
         }
-        case "FUNC":
-        case "VAR":
-        case "DATASEC":
-        case "DECL_TAG":
+        case K.FUNC:
+        case K.VAR:
+        case K.DATASEC:
+        case K.DECL_TAG:
           this.#order[id] = ORDERED;
           return false;
         default:
@@ -380,17 +446,17 @@ class CDumper {
     try {
       const topLevel = contId === 0;
       if (id === 0 || this.#emit[id] === EMITTED) return;
-      const t = this.#t(id);
+      const kind = this.#kind(id);
       const out = this.out;
       if (this.#emit[id] === EMITTING) {
         if (this.#fwdEmitted[id]) return;
-        if (t.kind === "STRUCT" || t.kind === "UNION") {
+        if (this.#isComposite(kind)) {
           if (id === contId) return;
-          if (t.name === "") return; // an anonymous loop: nothing C can say
-          out.push(`${this.#fwdName(t)};\n\n`);
+          if (!this.#named(id)) return; // an anonymous loop: nothing C can say
+          out.push(`${this.#fwdName(id)};\n\n`);
           this.#fwdEmitted[id] = 1;
-        } else if (t.kind === "TYPEDEF") {
-          if (!this.#skipTypedef(t.name)) {
+        } else if (kind === K.TYPEDEF) {
+          if (!this.#skipTypedef(id)) {
             this.#typedefDef(id, 0);
             out.push(";\n\n");
           }
@@ -398,52 +464,58 @@ class CDumper {
         }
         return;
       }
-      switch (t.kind) {
-        case "INT":
-        case "FLOAT":
+      switch (kind) {
+        case K.INT:
+        case K.FLOAT:
           this.#emit[id] = EMITTED;
           break;
-        case "ENUM":
-        case "ENUM64":
+        case K.ENUM:
+        case K.ENUM64:
           if (topLevel) {
-            this.#enumDef(t, 0);
+            this.#enumDef(id, 0);
             out.push(";\n\n");
           }
           this.#emit[id] = EMITTED;
           break;
-        case "PTR":
-        case "VOLATILE":
-        case "CONST":
-        case "RESTRICT":
-        case "TYPE_TAG":
-        case "ARRAY":
-          this.#emitType(t.type, contId);
+        case K.PTR:
+        case K.VOLATILE:
+        case K.CONST:
+        case K.RESTRICT:
+        case K.TYPE_TAG:
+          this.#emitType(this.#st(id), contId);
           break;
-        case "FWD":
-          out.push(`${t.fwdKind} ${this.#typeName(id)};\n\n`);
+        case K.ARRAY:
+          this.#emitType(this.#w[this.#rec(id) + 3] as number, contId);
+          break;
+        case K.FWD:
+          out.push(`${this.#kflag(id) ? "union" : "struct"} ${this.#typeName(id)};\n\n`);
           this.#emit[id] = EMITTED;
           break;
-        case "TYPEDEF":
+        case K.TYPEDEF:
           this.#emit[id] = EMITTING;
-          this.#emitType(t.type, id);
-          if (!this.#fwdEmitted[id] && !this.#skipTypedef(t.name)) {
+          this.#emitType(this.#st(id), id);
+          if (!this.#fwdEmitted[id] && !this.#skipTypedef(id)) {
             this.#typedefDef(id, 0);
             out.push(";\n\n");
           }
           this.#emit[id] = EMITTED;
           break;
-        case "STRUCT":
-        case "UNION": {
+        case K.STRUCT:
+        case K.UNION: {
           this.#emit[id] = EMITTING;
-          if (topLevel || t.name === "") {
-            const inner = t.name === "" ? contId : id;
-            for (const m of t.members) this.#emitType(m.type, inner);
+          const named = this.#named(id);
+          if (topLevel || !named) {
+            const inner = named ? id : contId;
+            const vlen = this.#vlen(id);
+            for (let i = 0; i < vlen; i++) {
+              this.#emitType(this.#w[this.#member(id, i) + 1] as number, inner);
+            }
           } else if (!this.#fwdEmitted[id] && id !== contId) {
-            out.push(`${this.#fwdName(t)};\n\n`);
+            out.push(`${this.#fwdName(id)};\n\n`);
             this.#fwdEmitted[id] = 1;
           }
           if (topLevel) {
-            this.#structDef(t, 0);
+            this.#structDef(id, 0);
             out.push(";\n\n");
             this.#emit[id] = EMITTED;
           } else {
@@ -451,10 +523,14 @@ class CDumper {
           }
           break;
         }
-        case "FUNC_PROTO":
-          this.#emitType(t.returnType, contId);
-          for (const p of t.params) this.#emitType(p.type, contId);
+        case K.FUNC_PROTO: {
+          this.#emitType(this.#st(id), contId);
+          const vlen = this.#vlen(id);
+          for (let i = 0, p = this.#rec(id) + 3; i < vlen; i++, p += 2) {
+            this.#emitType(this.#w[p + 1] as number, contId);
+          }
           break;
+        }
         default:
           break;
       }
@@ -463,8 +539,8 @@ class CDumper {
     }
   }
 
-  #skipTypedef(name: string): boolean {
-    return name === "__builtin_va_list";
+  #skipTypedef(id: TypeId): boolean {
+    return this.#rawName(id) === "__builtin_va_list";
   }
 
   // ---- names ----------------------------------------------------------------------
@@ -472,8 +548,8 @@ class CDumper {
   #resolveName(id: TypeId, cache: (string | undefined)[], names: Map<string, number>): string {
     const cached = cache[id];
     if (cached !== undefined) return cached;
-    const orig = this.#t(id).name;
-    if (orig === "") return "";
+    if (!this.#named(id)) return "";
+    const orig = this.#rawName(id);
     const n = (names.get(orig) ?? 0) + 1;
     names.set(orig, n);
     const s = n > 1 ? `${orig}___${n}` : orig;
@@ -489,75 +565,94 @@ class CDumper {
     return this.#resolveName(id, this.#cachedIdent, this.#identNames);
   }
 
-  #fwdName(t: CompositeType): string {
-    return `${t.kind === "STRUCT" ? "struct" : "union"} ${this.#typeName(t.id)}`;
+  #fwdName(id: TypeId): string {
+    return `${this.#kind(id) === K.STRUCT ? "struct" : "union"} ${this.#typeName(id)}`;
   }
 
   // ---- definitions ----------------------------------------------------------------
 
   #typedefDef(id: TypeId, lvl: number): void {
-    const t = this.#t(id) as BTFType & { type: TypeId };
     const name = this.#identName(id);
-    if (t.type === 0 && name === "__gnuc_va_list") {
+    const type = this.#st(id);
+    if (type === 0 && name === "__gnuc_va_list") {
       this.out.push("typedef __builtin_va_list __gnuc_va_list");
       return;
     }
     this.out.push("typedef ");
-    this.#typeDecl(t.type, name, lvl);
+    this.#typeDecl(type, name, lvl);
   }
 
-  #enumDef(t: EnumType | Enum64Type, lvl: number): void {
+  #enumDef(id: TypeId, lvl: number): void {
     const out = this.out;
-    const name = this.#typeName(t.id);
-    out.push(name === "" ? "enum" : `enum ${name}`);
-    const values = t.values;
-    if (values.length === 0) return;
-    out.push(" {");
-    const ind = pfx(lvl + 1);
-    const suffix = t.kind === "ENUM64" ? (t.signed ? "LL" : "ULL") : "";
-    for (const v of values) {
-      const n = (this.#identNames.get(v.name) ?? 0) + 1;
-      this.#identNames.set(v.name, n);
-      const vn = n > 1 ? `${v.name}___${n}` : v.name;
-      out.push(`\n${ind}${vn} = ${v.value}${suffix},`);
+    const name = this.#typeName(id);
+    const vlen = this.#vlen(id);
+    if (vlen === 0) {
+      out.push(name === "" ? "enum" : `enum ${name}`);
+      return;
     }
-    out.push(`\n${pfx(lvl)}}`);
+    const ind = pfx(lvl + 1);
+    const is64 = this.#kind(id) === K.ENUM64;
+    const signed = this.#kflag(id);
+    const suffix = is64 ? (signed ? "LL" : "ULL") : "";
+    const words = this.#w;
+    const stride = is64 ? 3 : 2;
+    let text = name === "" ? "enum {" : `enum ${name} {`;
+    for (let i = 0, e = this.#rec(id) + 3; i < vlen; i++, e += stride) {
+      const vname = this.#strings.get(words[e] as number);
+      const n = (this.#identNames.get(vname) ?? 0) + 1;
+      this.#identNames.set(vname, n);
+      const vn = n > 1 ? `${vname}___${n}` : vname;
+      const lo = words[e + 1] as number;
+      let value: number | bigint;
+      if (!is64) value = signed ? lo | 0 : lo;
+      else {
+        const raw = (BigInt(words[e + 2] as number) << 32n) | BigInt(lo);
+        value = signed ? BigInt.asIntN(64, raw) : raw;
+      }
+      text += `\n${ind}${vn} = ${value}${suffix},`;
+    }
+    out.push(`${text}\n${pfx(lvl)}}`);
   }
 
-  #structDef(t: CompositeType, lvl: number): void {
-    this.#enter(t.id);
+  #structDef(id: TypeId, lvl: number): void {
+    this.#enter(id);
     try {
       const out = this.out;
-      const isStruct = t.kind === "STRUCT";
-      const name = this.#typeName(t.id);
+      const isStruct = this.#kind(id) === K.STRUCT;
+      const name = this.#typeName(id);
       out.push(`${isStruct ? "struct" : "union"}${name === "" ? " {" : ` ${name} {`}`);
-      const packed = isStruct && this.#isPacked(t);
-      const members = t.members;
+      const packed = isStruct && this.#isPacked(id);
+      const vlen = this.#vlen(id);
+      const size = this.#st(id);
       const ind = pfx(lvl + 1);
+      const words = this.#w;
       let off = 0;
       let prevBitfield = false;
-      for (const m of members) {
-        const align = packed ? 1 : this.#alignOf(m.type);
-        const inBitfield = prevBitfield && m.bitfieldSize > 0;
-        this.#padding(off, m.bitOffset, align, inBitfield, lvl + 1);
+      for (let i = 0; i < vlen; i++) {
+        const m = this.#member(id, i);
+        const type = words[m + 1] as number;
+        const bitOffset = this.#memberBitOffset(id, m);
+        const bitfield = this.#memberBitfield(id, m);
+        const align = packed ? 1 : this.#alignOf(type);
+        this.#padding(off, bitOffset, align, prevBitfield && bitfield > 0, lvl + 1);
         out.push(`\n${ind}`);
-        this.#typeDecl(m.type, m.name, lvl + 1);
-        if (m.bitfieldSize) {
-          out.push(`: ${m.bitfieldSize}`);
-          off = m.bitOffset + m.bitfieldSize;
+        this.#typeDecl(type, this.#strings.get(words[m] as number), lvl + 1);
+        if (bitfield) {
+          out.push(`: ${bitfield};`);
+          off = bitOffset + bitfield;
           prevBitfield = true;
         } else {
-          off = m.bitOffset + Math.max(0, this.#resolveSize(m.type)) * 8;
+          out.push(";");
+          off = bitOffset + Math.max(0, this.#resolveSize(type)) * 8;
           prevBitfield = false;
         }
-        out.push(";");
       }
       if (isStruct) {
-        this.#padding(off, t.size * 8, packed ? 1 : this.#alignOf(t.id), false, lvl + 1);
+        this.#padding(off, size * 8, packed ? 1 : this.#alignOf(id), false, lvl + 1);
       }
-      if (members.length > 0 || t.size > 0) out.push(`\n${pfx(lvl)}}`);
-      else out.push("}");
-      if (packed) out.push(" __attribute__((packed))");
+      let end = vlen > 0 || size > 0 ? `\n${pfx(lvl)}}` : "}";
+      if (packed) end += " __attribute__((packed))";
+      out.push(end);
     } finally {
       this.#depth--;
     }
@@ -614,14 +709,22 @@ class CDumper {
   }
 
   /** A struct is packed when a member is not at a multiple of its alignment, or the size is not. */
-  #isPacked(t: CompositeType): boolean {
+  #isPacked(id: TypeId): boolean {
     let maxAlign = 1;
-    for (const m of t.members) {
-      const align = this.#alignOf(m.type);
-      if (align && m.bitfieldSize === 0 && m.bitOffset % (8 * align) !== 0) return true;
+    const vlen = this.#vlen(id);
+    for (let i = 0; i < vlen; i++) {
+      const m = this.#member(id, i);
+      const align = this.#alignOf(this.#w[m + 1] as number);
+      if (
+        align &&
+        this.#memberBitfield(id, m) === 0 &&
+        this.#memberBitOffset(id, m) % (8 * align) !== 0
+      ) {
+        return true;
+      }
       maxAlign = Math.max(align, maxAlign);
     }
-    return t.size % maxAlign !== 0;
+    return this.#st(id) % maxAlign !== 0;
   }
 
   /** Natural alignment in bytes, as a compiler for a 64-bit target sees it (0 when there is none). */
@@ -636,32 +739,39 @@ class CDumper {
   #computeAlign(id: TypeId): number {
     this.#enter(id);
     try {
-      const t = this.#t(id);
-      switch (t.kind) {
-        case "INT":
-        case "ENUM":
-        case "ENUM64":
-        case "FLOAT":
-          return Math.min(this.#ptrSize, t.size);
-        case "PTR":
+      switch (this.#kind(id)) {
+        case K.INT:
+        case K.ENUM:
+        case K.ENUM64:
+        case K.FLOAT:
+          return Math.min(this.#ptrSize, this.#st(id));
+        case K.PTR:
           return this.#ptrSize;
-        case "TYPEDEF":
-        case "VOLATILE":
-        case "CONST":
-        case "RESTRICT":
-        case "TYPE_TAG":
-        case "ARRAY":
-          return this.#alignOf(t.type);
-        case "STRUCT":
-        case "UNION": {
+        case K.TYPEDEF:
+        case K.VOLATILE:
+        case K.CONST:
+        case K.RESTRICT:
+        case K.TYPE_TAG:
+          return this.#alignOf(this.#st(id));
+        case K.ARRAY:
+          return this.#alignOf(this.#w[this.#rec(id) + 3] as number);
+        case K.STRUCT:
+        case K.UNION: {
           let maxAlign = 1;
-          for (const m of t.members) {
-            const align = this.#alignOf(m.type);
+          const vlen = this.#vlen(id);
+          for (let i = 0; i < vlen; i++) {
+            const m = this.#member(id, i);
+            const align = this.#alignOf(this.#w[m + 1] as number);
             if (align <= 0) return 0;
             maxAlign = Math.max(maxAlign, align);
-            if (m.bitfieldSize === 0 && m.bitOffset % (8 * align) !== 0) return 1;
+            if (
+              this.#memberBitfield(id, m) === 0 &&
+              this.#memberBitOffset(id, m) % (8 * align) !== 0
+            ) {
+              return 1;
+            }
           }
-          return t.size % maxAlign !== 0 ? 1 : maxAlign;
+          return this.#st(id) % maxAlign !== 0 ? 1 : maxAlign;
         }
         default:
           return 0;
@@ -676,30 +786,31 @@ class CDumper {
     let mult = 1;
     let cur = id;
     for (let depth = 0; depth < 64; depth++) {
-      const t = this.#t(cur);
-      switch (t.kind) {
-        case "INT":
-        case "ENUM":
-        case "ENUM64":
-        case "FLOAT":
-        case "STRUCT":
-        case "UNION":
-        case "DATASEC":
-          return mult * t.size;
-        case "PTR":
+      switch (this.#kind(cur)) {
+        case K.INT:
+        case K.ENUM:
+        case K.ENUM64:
+        case K.FLOAT:
+        case K.STRUCT:
+        case K.UNION:
+        case K.DATASEC:
+          return mult * this.#st(cur);
+        case K.PTR:
           return mult * this.#ptrSize;
-        case "TYPEDEF":
-        case "VOLATILE":
-        case "CONST":
-        case "RESTRICT":
-        case "TYPE_TAG":
-        case "VAR":
-          cur = t.type;
+        case K.TYPEDEF:
+        case K.VOLATILE:
+        case K.CONST:
+        case K.RESTRICT:
+        case K.TYPE_TAG:
+        case K.VAR:
+          cur = this.#st(cur);
           break;
-        case "ARRAY":
-          mult *= t.nelems;
-          cur = t.type;
+        case K.ARRAY: {
+          const w = this.#rec(cur);
+          mult *= this.#w[w + 5] as number;
+          cur = this.#w[w + 3] as number;
           break;
+        }
         default:
           return -1;
       }
@@ -724,44 +835,44 @@ class CDumper {
           `C dump: the declarator of type [${id}] is deeper than ${MAX_DUMP_DEPTH} levels (a loop of pointers?)`,
         );
       }
-      const t = this.#t(cur);
+      const kind = this.#kind(cur);
       if (
-        t.kind === "PTR" ||
-        t.kind === "CONST" ||
-        t.kind === "VOLATILE" ||
-        t.kind === "RESTRICT" ||
-        t.kind === "TYPE_TAG"
+        kind === K.PTR ||
+        kind === K.CONST ||
+        kind === K.VOLATILE ||
+        kind === K.RESTRICT ||
+        kind === K.TYPE_TAG ||
+        kind === K.FUNC_PROTO
       ) {
         stack.push(cur);
-        cur = t.type;
-      } else if (t.kind === "FUNC_PROTO") {
+        cur = this.#st(cur);
+      } else if (kind === K.ARRAY) {
         stack.push(cur);
-        cur = t.returnType;
-      } else if (t.kind === "ARRAY") {
-        stack.push(cur);
-        cur = t.type;
+        cur = this.#w[this.#rec(cur) + 3] as number;
       } else if (
-        t.kind === "INT" ||
-        t.kind === "FLOAT" ||
-        t.kind === "STRUCT" ||
-        t.kind === "UNION" ||
-        t.kind === "ENUM" ||
-        t.kind === "ENUM64" ||
-        t.kind === "FWD" ||
-        t.kind === "TYPEDEF"
+        kind === K.INT ||
+        kind === K.FLOAT ||
+        kind === K.STRUCT ||
+        kind === K.UNION ||
+        kind === K.ENUM ||
+        kind === K.ENUM64 ||
+        kind === K.FWD ||
+        kind === K.TYPEDEF
       ) {
         break;
       } else {
-        throw new BTFError(`C dump: type [${cur}] ${t.kind} cannot appear in a declaration`);
+        throw new BTFError(
+          `C dump: type [${cur}] ${KIND_NAME[kind]} cannot appear in a declaration`,
+        );
       }
     }
     // Qualifiers right on the base type are printed before it.
     const out = this.out;
     while (stack.length > 0) {
-      const top = this.#t(stack[stack.length - 1] as TypeId);
-      if (top.kind === "VOLATILE") out.push("volatile ");
-      else if (top.kind === "CONST") out.push("const ");
-      else if (top.kind === "RESTRICT") out.push("restrict ");
+      const top = this.#kind(stack[stack.length - 1] as TypeId);
+      if (top === K.VOLATILE) out.push("volatile ");
+      else if (top === K.CONST) out.push("const ");
+      else if (top === K.RESTRICT) out.push("restrict ");
       else break;
       stack.pop();
     }
@@ -774,38 +885,38 @@ class CDumper {
       this.out.push("void");
       return;
     }
-    const t = this.#t(id);
-    switch (t.kind) {
-      case "INT":
-      case "FLOAT":
-        this.out.push(t.name);
+    const kind = this.#kind(id);
+    switch (kind) {
+      case K.INT:
+      case K.FLOAT:
+        this.out.push(this.#rawName(id));
         return;
-      case "STRUCT":
-      case "UNION":
-        if (t.name === "") this.#structDef(t, lvl);
-        else this.out.push(this.#fwdName(t));
+      case K.STRUCT:
+      case K.UNION:
+        if (!this.#named(id)) this.#structDef(id, lvl);
+        else this.out.push(this.#fwdName(id));
         return;
-      case "ENUM":
-      case "ENUM64":
-        if (t.name === "") this.#enumDef(t, lvl);
+      case K.ENUM:
+      case K.ENUM64:
+        if (!this.#named(id)) this.#enumDef(id, lvl);
         else this.out.push(`enum ${this.#typeName(id)}`);
         return;
-      case "FWD":
-        this.out.push(`${t.fwdKind} ${this.#typeName(id)}`);
+      case K.FWD:
+        this.out.push(`${this.#kflag(id) ? "union" : "struct"} ${this.#typeName(id)}`);
         return;
-      case "TYPEDEF":
+      case K.TYPEDEF:
         this.out.push(this.#identName(id));
         return;
       default:
-        throw new BTFError(`C dump: type [${id}] ${t.kind} cannot be a base type`);
+        throw new BTFError(`C dump: type [${id}] ${KIND_NAME[kind]} cannot be a base type`);
     }
   }
 
   /** Drops qualifiers directly outside an array or a function prototype (compiler quirks). */
   #dropMods(stack: TypeId[]): void {
     while (stack.length > 0) {
-      const k = this.#t(stack[stack.length - 1] as TypeId).kind;
-      if (k === "VOLATILE" || k === "CONST" || k === "RESTRICT" || k === "TYPE_TAG") stack.pop();
+      const k = this.#kind(stack[stack.length - 1] as TypeId);
+      if (k === K.VOLATILE || k === K.CONST || k === K.RESTRICT || k === K.TYPE_TAG) stack.pop();
       else break;
     }
   }
@@ -821,40 +932,41 @@ class CDumper {
       const out = this.out;
       while (stack.length > 0) {
         const id = stack.pop() as TypeId;
-        const t = this.#t(id);
-        switch (t.kind) {
-          case "PTR":
+        const kind = this.#kind(id);
+        switch (kind) {
+          case K.PTR:
             out.push(lastWasPtr ? "*" : " *");
             lastWasPtr = true;
             continue;
-          case "VOLATILE":
+          case K.VOLATILE:
             out.push(" volatile");
             break;
-          case "CONST":
+          case K.CONST:
             out.push(" const");
             break;
-          case "RESTRICT":
+          case K.RESTRICT:
             out.push(" restrict");
             break;
-          case "TYPE_TAG":
-            out.push(` __attribute__((btf_type_tag("${t.name}")))`);
+          case K.TYPE_TAG:
+            out.push(` __attribute__((btf_type_tag("${this.#rawName(id)}")))`);
             break;
-          case "ARRAY": {
+          case K.ARRAY: {
+            const nelems = this.#w[this.#rec(id) + 5] as number;
             this.#dropMods(stack);
             if (stack.length === 0) {
               this.#name(name, lastWasPtr);
-              out.push(`[${t.nelems}]`);
+              out.push(`[${nelems}]`);
               return;
             }
-            const multidim = this.#t(stack[stack.length - 1] as TypeId).kind === "ARRAY";
+            const multidim = this.#kind(stack[stack.length - 1] as TypeId) === K.ARRAY;
             if (name !== "" && !lastWasPtr) out.push(" ");
             if (!multidim) out.push("(");
             this.#chain(stack, name, lvl, true);
             if (!multidim) out.push(")");
-            out.push(`[${t.nelems}]`);
+            out.push(`[${nelems}]`);
             return;
           }
-          case "FUNC_PROTO": {
+          case K.FUNC_PROTO: {
             this.#dropMods(stack);
             if (stack.length > 0) {
               out.push(" (");
@@ -863,26 +975,26 @@ class CDumper {
             } else {
               this.#name(name, lastWasPtr);
             }
-            const params = t.params;
+            const vlen = this.#vlen(id);
             out.push("(");
-            if (params.length === 0) {
+            if (vlen === 0) {
               out.push("void");
             } else {
-              for (let i = 0; i < params.length; i++) {
-                const p = params[i] as (typeof params)[number];
+              for (let i = 0, p = this.#rec(id) + 3; i < vlen; i++, p += 2) {
+                const type = this.#w[p + 1] as number;
                 if (i > 0) out.push(", ");
-                if (i === params.length - 1 && p.type === 0) {
+                if (i === vlen - 1 && type === 0) {
                   out.push("...");
                   break;
                 }
-                this.#typeDecl(p.type, p.name, lvl);
+                this.#typeDecl(type, this.#strings.get(this.#w[p] as number), lvl);
               }
             }
             out.push(")");
             return;
           }
           default:
-            throw new BTFError(`C dump: type [${id}] ${t.kind} in a declarator`);
+            throw new BTFError(`C dump: type [${id}] ${KIND_NAME[kind]} in a declarator`);
         }
         lastWasPtr = false;
       }
