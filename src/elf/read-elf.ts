@@ -311,14 +311,16 @@ function viewOf(b: Uint8Array): DataView {
 
 /** A u64 field as a number, refusing values past 2^53 (no real object has them). */
 function u64(view: DataView, off: number, section?: string): number {
-  const v = view.getBigUint64(off, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+  // Two 32-bit halves: getBigUint64 allocates a BigInt per field read.
+  const hi = view.getUint32(off + 4, true);
+  if (hi > 0x1fffff) {
+    const v = view.getBigUint64(off, true);
     throw new ELFError(`64-bit value 0x${v.toString(16)} is too large to be an offset or size`, {
       ...(section !== undefined && { section }),
       offset: off,
     });
   }
-  return Number(v);
+  return hi * 0x1_0000_0000 + view.getUint32(off, true);
 }
 
 /** Names already read, by string table and offset (many symbols share a name's bytes). */

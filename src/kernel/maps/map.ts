@@ -140,7 +140,12 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
   /** Bytes of one value in the kernel's buffers (per-CPU maps: every CPU's slot). */
   readonly batchValueSize: number;
   readonly #fd: Fd;
+  /**
+   * The native attribute and data buffers of element operations, made on the first
+   * one: a collection creates its maps by the dozen and most are never used from here.
+   */
   #buf: MapOpBuffers | undefined;
+  #closed = false;
   readonly #kind: Kind;
   readonly #label: string;
 
@@ -168,8 +173,6 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
     this.batchValueSize =
       this.#kind === Kind.PerCpu ? perCpuSlotSize(shape.valueSize) * this.cpus : shape.valueSize;
     this.#label = `${describeMapType(shape.type)} map "${shape.name}"`;
-    this.#buf = new MapOpBuffers(fd.value, shape.keySize, this.batchValueSize);
-    buffersRegistry.register(this, this.#buf, this);
   }
 
   /**
@@ -261,12 +264,16 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
 
   /** True once close() has run. */
   get closed(): boolean {
-    return this.#buf === undefined;
+    return this.#closed;
   }
 
   #buffers(): MapOpBuffers {
-    const b = this.#buf;
-    if (b === undefined) throw new Error(`${this.#label} is closed`);
+    let b = this.#buf;
+    if (b !== undefined) return b;
+    if (this.#closed) throw new Error(`${this.#label} is closed`);
+    b = new MapOpBuffers(this.#fd.value, this.keySize, this.batchValueSize);
+    this.#buf = b;
+    buffersRegistry.register(this, b, this);
     return b;
   }
 
@@ -320,8 +327,8 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
    * Map-in-map and program arrays return the inner object's id (4 bytes).
    */
   lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
-    const b = this.#buf;
-    if (b === undefined || this.#kind !== Kind.KeyValue) throw this.#unusable("lookup()");
+    if (this.#kind !== Kind.KeyValue) throw this.#unusable("lookup()");
+    const b = this.#buf ?? this.#buffers();
     if (key.length !== this.keySize) throw this.#keyError(key);
     copyIn(b.key, key);
     if (flags !== b.flags) b.setFlags(flags);
@@ -359,8 +366,8 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
    * Map-in-map and program arrays take the inner object's fd (4 bytes).
    */
   update(key: Uint8Array, value: Uint8Array, flags = 0): void {
-    const b = this.#buf;
-    if (b === undefined || this.#kind !== Kind.KeyValue) throw this.#unusable("update()");
+    if (this.#kind !== Kind.KeyValue) throw this.#unusable("update()");
+    const b = this.#buf ?? this.#buffers();
     if (key.length !== this.keySize) throw this.#keyError(key);
     if (value.length !== this.valueSize) throw this.#valueError(value);
     copyIn(b.key, key);
@@ -656,11 +663,14 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
 
   /** Closes the descriptor and frees the native buffers. Safe to call twice. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     const b = this.#buf;
-    if (b === undefined) return;
-    this.#buf = undefined;
-    buffersRegistry.unregister(this);
-    b.free();
+    if (b !== undefined) {
+      this.#buf = undefined;
+      buffersRegistry.unregister(this);
+      b.free();
+    }
     this.#fd.close();
   }
 
