@@ -14,48 +14,15 @@
  * stale build would time yesterday's code), and the run fails if the build fails.
  */
 import { spawnSync } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { BIN, ensureFreshBuild } from "./fresh-build.ts";
 import { type BenchResult, median } from "./result.ts";
 
-const ROOT = resolve(import.meta.dirname, "..");
-const BIN = join(ROOT, "dist/cli/tsbpf.js");
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 /** GNU time (Debian's `time`), for peak RSS. */
 const GNU_TIME = "/usr/bin/time";
-
-/** Newest modification time (ms) of the files under `dir`. */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** Runs `npm run build` when dist/cli/tsbpf.js is missing or older than src/. */
-function ensureFreshBuild(): void {
-  const built = existsSync(BIN) ? statSync(BIN).mtimeMs : 0;
-  const source = newestMtime(join(ROOT, "src"));
-  if (built >= source) return;
-  process.stderr.write(
-    `cli-walltime: ${built === 0 ? "no build" : "dist/ is older than src/"}: npm run build\n`,
-  );
-  const r = spawnSync("npm", ["run", "build"], { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
-  if (!existsSync(BIN) || statSync(BIN).mtimeMs < source) {
-    throw new Error(`npm run build did not refresh ${BIN}:\n${r.stdout}${r.stderr}`);
-  }
-}
 
 /** A command line, run with its standard output into `out` (a file, as a user's `>`). */
 interface Cmd {
@@ -114,7 +81,7 @@ export async function run(): Promise<BenchResult[]> {
   if (process.getuid?.() !== 0) throw new Error("cli-walltime needs root (bpf(2))");
   if (spawnSync("bpftool", ["version"]).status !== 0) throw new Error("bpftool is not installed");
   if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing (Debian's time package)`);
-  ensureFreshBuild();
+  ensureFreshBuild("cli-walltime");
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-cli-bench-"));
   const out = join(dir, "out");
   try {

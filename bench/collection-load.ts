@@ -9,14 +9,18 @@
  * reported on its own row against the same libbpf median: the median of first loads in
  * fresh processes (one sample per process, so one slow start does not decide it).
  *
+ * tsbpf's side runs in child processes (collection-load-child.mjs) on the built
+ * package, dist/ (rebuilt first when older than src/), as a user's program loads it:
+ * under tsx every imported binding goes through a getter, ~15-20% on these loads.
+ *
  * Needs root and libbpf-dev. Run alone with `node --import tsx bench/collection-load.ts`.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadCollectionSpec } from "../src/elf/index.ts";
-import { Collection, ensureBpffs } from "../src/kernel/index.ts";
+import { ensureBpffs } from "../src/kernel/index.ts";
+import { ensureFreshBuild } from "./fresh-build.ts";
 import { type BenchResult, median } from "./result.ts";
 
 /** Loads measured per object (after WARMUP unmeasured ones), on each side. */
@@ -26,7 +30,7 @@ const ROUNDS = 100;
  * (an agent) is what the first row compares; the cold row is the first load of a
  * fresh process.
  */
-const WARMUP = 20;
+const WARMUP = 200;
 const ROOT = join(import.meta.dirname, "..");
 const OBJECTS = [
   {
@@ -50,33 +54,24 @@ function libbpfMs(exe: string, obj: string, pinDir: string): number {
   return median(out.trim().split(/\s+/).map(Number)) / 1000;
 }
 
-/** One open + load in ms (the file read included, as libbpf's open reads it). */
-function tsbpfOnce(obj: string, pinDir: string): number {
-  const t0 = performance.now();
-  const spec = loadCollectionSpec(new Uint8Array(readFileSync(obj)));
-  const coll = Collection.load(spec, { pinPath: pinDir, objectName: "bench" });
-  const t1 = performance.now();
-  coll.close();
-  return t1 - t0;
-}
-
+const CHILD = join(import.meta.dirname, "collection-load-child.mjs");
+/** Fresh processes whose first load makes the cold row. */
 const COLD_RUNS = 7;
 
-/**
- * The first open+load of a process (vmlinux BTF read and parsed, code not yet
- * optimised): the median of COLD_RUNS fresh processes, each timing its one load.
- */
-function coldMs(obj: string, pinDir: string): number {
-  const samples: number[] = [];
-  for (let i = 0; i < COLD_RUNS; i++) {
-    const out = execFileSync(
-      process.execPath,
-      ["--import", "tsx", import.meta.filename, "--cold", obj, pinDir],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
-    );
-    samples.push(Number(out.trim()));
-  }
-  return median(samples);
+interface ChildResult {
+  /** The process's first load, ms. */
+  readonly first: number;
+  /** Its loads after the warm-up, ms. */
+  readonly samples: number[];
+}
+
+/** Runs one child process: `warmup` + `rounds` loads after its first. */
+function child(obj: string, pinDir: string, warmup: number, rounds: number): ChildResult {
+  const out = execFileSync(process.execPath, [CHILD, obj, pinDir, String(warmup), String(rounds)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return JSON.parse(out) as ChildResult;
 }
 
 /** Runs the benchmark; skipped (empty) without root or libbpf. */
@@ -86,17 +81,18 @@ export async function run(): Promise<BenchResult[]> {
     return [];
   }
   ensureBpffs();
+  ensureFreshBuild("collection-load");
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-bench-load-"));
   const pinDir = mkdtempSync("/sys/fs/bpf/tsbpf-bench-load-");
   const results: BenchResult[] = [];
   try {
     const exe = compile(dir);
     for (const { label, core, path } of OBJECTS) {
-      const cold = core ? coldMs(path, pinDir) : 0;
-      const samples: number[] = [];
-      for (let i = 0; i < WARMUP; i++) tsbpfOnce(path, pinDir);
-      for (let i = 0; i < ROUNDS; i++) samples.push(tsbpfOnce(path, pinDir));
-      const ts = median(samples);
+      const steady = child(path, pinDir, WARMUP, ROUNDS);
+      const firsts = [steady.first];
+      while (core && firsts.length < COLD_RUNS) firsts.push(child(path, pinDir, 0, 0).first);
+      const cold = median(firsts);
+      const ts = median(steady.samples);
       const c = libbpfMs(exe, path, pinDir);
       results.push({
         name: `open+load ${label} vs C libbpf`,
@@ -124,9 +120,7 @@ export async function run(): Promise<BenchResult[]> {
   return results;
 }
 
-if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === "--cold") {
-  process.stdout.write(`${tsbpfOnce(process.argv[3] as string, process.argv[4] as string)}\n`);
-} else if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}`) {
   for (const r of await run()) {
     console.log(
       `${r.name}: ${r.value.toFixed(2)} ${r.unit} vs ${r.baseline.toFixed(2)} ${r.unit} (ratio ${r.ratio.toFixed(2)}, goal ${r.goal})`,

@@ -229,7 +229,9 @@ export function vmlinuxBTF(): BTF {
       );
     }
     // The kernel checked its own BTF when it booted: parse it without checking again.
-    vmlinux = parseBTF(new Uint8Array(readFileSync(path)), { kernelChecked: true });
+    // The Buffer as it is (parseBTF views it): a copy of 5 MB is a millisecond and,
+    // being external memory, pushes V8 into an early full GC.
+    vmlinux = parseBTF(readFileSync(path), { kernelChecked: true });
   }
   return vmlinux;
 }
@@ -254,7 +256,7 @@ export function moduleBTF(name: string): BTF {
     if (name.includes("/") || !existsSync(path)) {
       throw new Error(`no BTF for kernel module "${name}" (no ${path})`);
     }
-    b = parseBTF(new Uint8Array(readFileSync(path)), { base: vmlinuxBTF(), kernelChecked: true });
+    b = parseBTF(readFileSync(path), { base: vmlinuxBTF(), kernelChecked: true });
     modules.set(name, b);
   }
   return b;
