@@ -352,6 +352,15 @@ class CDumper {
   }
 
   dumpType(id: TypeId): void {
+    // Functions, variables, sections and tags print nothing at top level (most of
+    // vmlinux's ids): skip them without the walk.
+    if (id > 0 && id < this.#n) {
+      const k = this.#kind(id);
+      if (k === K.FUNC || k === K.VAR || k === K.DATASEC || k === K.DECL_TAG) {
+        this.#order[id] = ORDERED;
+        return;
+      }
+    }
     this.#queue.length = 0;
     this.#orderType(id, false);
     for (const q of this.#queue) this.#emitType(q, 0);
