@@ -142,20 +142,18 @@ export class BTF {
 
   /**
    * The type section as native-endian words, when parsed from a blob: with
-   * {@link recordStart}, for code that walks many types without decoding them.
+   * {@link rawStarts}, for code that walks many types without decoding them.
    */
   get rawWords(): Uint32Array | undefined {
     return this.#raw?.words;
   }
 
   /**
-   * The word index in {@link rawWords} where type `id`'s record starts, or -1 when it
-   * is not one of this blob's records (void, a base's type, BTF built from objects).
+   * Where each of this blob's own records starts in {@link rawWords}: entry `i` is type
+   * `firstId + i`. Undefined for BTF built from objects.
    */
-  recordStart(id: TypeId): number {
-    const raw = this.#raw;
-    if (raw === undefined || id < this.firstId || id >= this.count) return -1;
-    return raw.starts[id - this.firstId] as number;
+  get rawStarts(): Int32Array | undefined {
+    return this.#raw?.starts;
   }
 
   /**

@@ -176,24 +176,24 @@ interface RawView {
 
 function rawView(btf: BTF): RawView {
   const words = btf.rawWords;
-  if (words === undefined) {
+  const own = btf.rawStarts;
+  if (words === undefined || own === undefined) {
     // Built from objects: write it out and read it back.
     return rawView(parseBTF(encodeBTF(btf), btf.base ? { base: btf.base } : {}));
   }
   const starts = new Int32Array(btf.count);
   starts[0] = -1;
   if (btf.base === undefined) {
-    for (let id = 1; id < btf.count; id++) starts[id] = btf.recordStart(id);
+    starts.set(own, 1);
     return { words, starts };
   }
   const base = rawView(btf.base);
-  const all = new Uint32Array(base.words.length + words.length);
+  const shift = base.words.length;
+  const all = new Uint32Array(shift + words.length);
   all.set(base.words);
-  all.set(words, base.words.length);
+  all.set(words, shift);
   starts.set(base.starts.subarray(0, btf.firstId));
-  for (let id = btf.firstId; id < btf.count; id++) {
-    starts[id] = btf.recordStart(id) + base.words.length;
-  }
+  for (let i = 0; i < own.length; i++) starts[btf.firstId + i] = (own[i] as number) + shift;
   return { words: all, starts };
 }
 
