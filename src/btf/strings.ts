@@ -79,9 +79,12 @@ export class StringTable {
       }
       return nuls[lo] as number;
     }
-    const end = this.#bytes.indexOf(0, off);
+    // Names are short: a loop finds their NUL faster than a call of indexOf does.
+    const b = this.#bytes;
+    const near = Math.min(b.length, off + 64);
+    for (let i = off; i < near; i++) if (b[i] === 0) return i;
+    const end = b.indexOf(0, off);
     if (end - off > LONG_SCAN) {
-      const b = this.#bytes;
       let n = 0;
       for (let i = 0; i < b.length; i++) if (b[i] === 0) n++;
       const idx = new Int32Array(n);
