@@ -455,7 +455,7 @@ export function parseELF(input: Uint8Array): ElfFile {
   const segments = readSegments(bytes, view, phoff, phentsize, phnum);
 
   // Headers first, names once the name table is known.
-  const raw: Omit<ElfSection, "name">[] = [];
+  const sections: { -readonly [K in keyof ElfSection]: ElfSection[K] }[] = [];
   for (let i = 0; i < shnum; i++) {
     const o = shoff + i * SHDR_SIZE;
     const where = `section header ${i}`;
@@ -470,10 +470,11 @@ export function parseELF(input: Uint8Array): ElfFile {
         );
       }
     }
-    raw.push({
+    sections.push({
       index: i,
+      name: "",
       type: secType,
-      flags: Number(view.getBigUint64(o + 8, true) & 0xffff_ffffn),
+      flags: view.getUint32(o + 8, true), // the low half: no flag lives above bit 31
       offset,
       size,
       link: view.getUint32(o + 40, true),
@@ -486,7 +487,7 @@ export function parseELF(input: Uint8Array): ElfFile {
           : bytes.subarray(offset, offset + size),
     });
   }
-  const shstr = { ...raw[shstrndx]!, name: "" };
+  const shstr = sections[shstrndx]!;
   // Name the name table itself first, so its errors can say which section it is.
   const ownName = view.getUint32(shoff + shstrndx * SHDR_SIZE, true);
   if (ownName < shstr.data.length && shstr.data.indexOf(0, ownName) >= 0) {
@@ -497,14 +498,14 @@ export function parseELF(input: Uint8Array): ElfFile {
       offset: shoff + shstrndx * SHDR_SIZE + 4,
     });
   }
-  const sections: ElfSection[] = raw.map((r) => ({
-    ...r,
-    name: readString(
+  for (const sec of sections) {
+    if (sec === shstr && shstr.name !== "") continue;
+    sec.name = readString(
       shstr,
-      view.getUint32(shoff + r.index * SHDR_SIZE, true),
-      `section ${r.index} name`,
-    ),
-  }));
+      view.getUint32(shoff + sec.index * SHDR_SIZE, true),
+      `section ${sec.index} name`,
+    );
+  }
 
   const symbols = readSymbols(sections, SectionType.SYMTAB);
   const dynamicSymbols = readSymbols(sections, SectionType.DYNSYM);

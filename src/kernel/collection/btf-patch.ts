@@ -114,6 +114,11 @@ export function patchExternsRaw(bytes: Uint8Array): Uint8Array | undefined {
     const p = at[id]!;
     if (kindAt(p) !== K.DATASEC) continue;
     const n = v.getUint32(p + 4, true) & 0xffff;
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) {
+      sorted = v.getUint32(p + 16 + (i - 1) * 12, true) <= v.getUint32(p + 16 + i * 12, true);
+    }
+    if (sorted) continue;
     const entries = Array.from({ length: n }, (_, i) =>
       [0, 4, 8].map((o) => v.getUint32(p + 12 + i * 12 + o, true)),
     );
