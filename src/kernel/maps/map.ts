@@ -210,7 +210,7 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
       for (const { key, value } of spec.contents ?? []) {
         if (map.#kind === Kind.PerCpu) map.updatePerCpu(key, new Array(map.cpus).fill(value));
         else if (map.#kind === Kind.Queue || map.#kind === Kind.Bloom) map.push(value);
-        else map.update(key, value);
+        else map.#updateOnce(key, value);
       }
       if (spec.freeze) map.freeze();
       if (pinned) map.pin(pinAt);
@@ -375,6 +375,24 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
     if (flags !== b.flags) b.setFlags(flags);
     const r = raw(UPDATE, b.elem);
     if (r < 0) throw this.#fail(-r, "update", flags);
+  }
+
+  /**
+   * {@link update} through the shared bpf(2) call buffers, for the writes of a map's
+   * creation (global data): a map's own native buffers are made only when it is used.
+   */
+  #updateOnce(key: Uint8Array, value: Uint8Array): void {
+    if (this.#buf !== undefined) return this.update(key, value);
+    if (key.length !== this.keySize) throw this.#keyError(key);
+    if (value.length !== this.valueSize) throw this.#valueError(value);
+    const call = new BpfCall(BpfCmd.MAP_UPDATE_ELEM, bpfAttr.mapElem);
+    call.u32("map_fd", this.#fd.value).input("key", key).input("value", value);
+    try {
+      call.invoke("update");
+    } catch (e) {
+      if (e instanceof SyscallError) throw this.#fail(e.errno, "update");
+      throw e;
+    }
   }
 
   /** Removes `key`; false if it was not there. (Arrays cannot delete: EINVAL.) */
