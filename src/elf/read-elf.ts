@@ -344,7 +344,18 @@ function readString(table: ElfSection, off: number, what: string): string {
   const hit = cache?.get(off);
   if (hit !== undefined) return hit;
   const stop = Math.min(d.length, off + MAX_NAME_BYTES + 1);
-  const nul = d.subarray(off, stop).indexOf(0);
+  // Find the NUL, noting whether the name is ASCII (symbol and section names are):
+  // those are made from their char codes, cheaper than a TextDecoder call.
+  let nul = -1;
+  let ascii = true;
+  for (let i = off; i < stop; i++) {
+    const c = d[i] as number;
+    if (c === 0) {
+      nul = i - off;
+      break;
+    }
+    if (c >= 0x80) ascii = false;
+  }
   if (nul < 0) {
     throw new ELFError(
       stop === d.length
@@ -353,7 +364,10 @@ function readString(table: ElfSection, off: number, what: string): string {
       { section: table.name || `#${table.index}`, offset: off },
     );
   }
-  const name = DECODER.decode(d.subarray(off, off + nul));
+  const name =
+    ascii && nul <= 64
+      ? String.fromCharCode.apply(null, d.subarray(off, off + nul) as unknown as number[])
+      : DECODER.decode(d.subarray(off, off + nul));
   if (cache === undefined) {
     cache = new Map();
     nameCache.set(d, cache);
