@@ -4,7 +4,7 @@
  * @module
  */
 
-import { errnoMessage } from "../../uapi/index.ts";
+import { Errno, errnoMessage } from "../../uapi/index.ts";
 import { SyscallError } from "../sys/index.ts";
 import { logLines, logTail, parseVerifierLog } from "./verifier-log.ts";
 
@@ -69,7 +69,12 @@ export class VerifierError extends SyscallError {
       verdict.instruction === undefined || verdict.instructionText === undefined
         ? ""
         : ` (insn ${verdict.instruction}: ${verdict.instructionText})`;
-    const first = `${verdict.message ?? "the verifier rejected the program"}${where} in ${init.program}`;
+    // The verifier gives up with EAGAIN when a signal is pending (a profiler's, a
+    // timer's): the program was not judged, and the load was already retried.
+    const first =
+      init.errno === Errno.EAGAIN && verdict.message === undefined
+        ? `the verifier was interrupted by signals${where} in ${init.program} and gave up after retries: the program was not judged (load it again, or block the signal while loading)`
+        : `${verdict.message ?? "the verifier rejected the program"}${where} in ${init.program}`;
     const lines = [
       first,
       `verifier: ${this.code} (${errnoMessage(init.errno) ?? `errno ${init.errno}`}); ${
