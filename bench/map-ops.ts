@@ -2,7 +2,9 @@
  * Map operations from TypeScript vs C making the same bpf(2) calls (bench/c/map-ops.c,
  * compiled here with `cc -O2`), and batched operations vs single ones.
  *
- * Goals (issue 2): BpfMap.lookup/update at least 0.8 of C's operations per second;
+ * Goals (issue 13, after issue 2): the operations on caller-owned buffers, lookupInto
+ * and update, at least 0.8 of C's operations per second (C's lookup writes into the
+ * caller's buffer too); `lookup`, which returns a fresh copy, is shown beside them;
  * one batch lookup, update or delete of 10k entries at least 5x faster than 10k single
  * operations. The "(C)" rows make the batch comparisons in C, for reference: what
  * batching can gain on this kernel at all.
@@ -207,7 +209,7 @@ export async function run(): Promise<BenchResult[]> {
           value,
           baseline,
           ratio: value / baseline,
-          goal: ">= 0.8",
+          goal: op === "lookup" ? "(breakdown)" : ">= 0.8",
           unit: "ops/s",
         });
       }
