@@ -16,18 +16,13 @@ import {
   parseBTF,
 } from "../../btf/index.ts";
 import { parseELF } from "../../elf/index.ts";
-import { btfInfoById } from "../../kernel/btf/btf-info.ts";
-import { KernelBTF, SYSFS_BTF_DIR, vmlinuxBTF } from "../../kernel/btf/kernel-btf.ts";
-import { BpfMap } from "../../kernel/maps/map.ts";
-import { programInfoByFd } from "../../kernel/programs/prog-info.ts";
-import type { Fd } from "../../kernel/sys/index.ts";
+import { SYSFS_BTF_DIR } from "../../kernel/btf/sysfs.ts";
 import { MAX_OBJECT_BYTES, readInputFile } from "../../kernel/system/input-file.ts";
 import { Errno } from "../../uapi/index.ts";
 import { type Args, isPrefix, parseU32 } from "../args.ts";
 import type { Context } from "../command.ts";
 import { CliError, exitForErrno, UsageError } from "../format/output.ts";
-import { errnoOf, openMap, openProg, reason } from "../objects/selectors.ts";
-import { identifyProg } from "../prog/prog-pin.ts";
+import { errnoOf, reason } from "../objects/error-text.ts";
 import { rawTypeJson } from "./format-btf.ts";
 
 const VMLINUX = `${SYSFS_BTF_DIR}/vmlinux`;
@@ -73,95 +68,23 @@ function baseFromOption(ctx: Context): BTF | undefined {
   return readBtfFile(file, undefined);
 }
 
-function vmlinux(): BTF {
+/**
+ * The running kernel's BTF, read here rather than through the kernel backend's
+ * vmlinuxBTF(): `btf dump file` then never loads the syscall layer.
+ */
+export function vmlinux(): BTF {
   try {
-    return vmlinuxBTF();
+    return parseBTF(readInputFile(VMLINUX, MAX_OBJECT_BYTES, "BTF file"), { kernelChecked: true });
   } catch (e) {
     throw new CliError(`failed to load vmlinux BTF from ${VMLINUX}: ${reason(e)}`);
   }
 }
 
-/**
- * bpftool's btf_is_kernel_module: a failure is reported and counts as "no" (loading
- * the BTF then fails with its own error, as in bpftool).
- */
-function isKernelModule(ctx: Context, id: number): boolean {
-  let info: ReturnType<typeof btfInfoById>;
-  try {
-    info = btfInfoById(id);
-  } catch (e) {
-    ctx.out.error(`can't get BTF object by id (${id}): ${reason(e)}`);
-    return false;
-  }
-  if (!info) {
-    ctx.out.error(`can't get BTF object by id (${id}): No such file or directory`);
-    return false;
-  }
-  return info.kernelBtf && info.name !== "vmlinux";
-}
-
-/** The BTF object `id`, split on `base` when given. */
-function btfFromKernel(id: number, base: BTF | undefined): BTF {
-  let k: KernelBTF | undefined;
-  try {
-    k = KernelBTF.fromId(id);
-    if (!k) throw Object.assign(new Error("No such file or directory"), { errno: 2 });
-    return parseBTF(k.bytes(), base ? { base } : {});
-  } catch (e) {
-    throw new CliError(`get btf by id (${id}): ${reason(e)}`, exitForErrno(errnoOf(e)));
-  } finally {
-    k?.close();
-  }
-}
-
 /** Where the BTF comes from and which types to print. */
-interface Source {
+export interface Source {
   btf?: BTF;
   btfId: number;
   roots: number[];
-}
-
-function fromMap(args: Args): Source {
-  if (args.count < 2) throw new UsageError(`'map' needs at least 2 arguments, ${args.count} found`);
-  const fd = openMap(args);
-  let info: ReturnType<BpfMap["info"]>;
-  try {
-    const map = BpfMap.fromFd(fd);
-    try {
-      info = map.info();
-    } finally {
-      map.close();
-    }
-  } catch (e) {
-    fd.close();
-    throw new CliError(`can't get map info: ${reason(e)}`);
-  }
-  const key = info.btfKeyTypeId;
-  const value = info.btfValueTypeId;
-  let roots = [key, value];
-  const w = args.peek();
-  if (w !== undefined) {
-    if (isPrefix(w, "key")) roots = [key];
-    else if (isPrefix(w, "value")) roots = [value];
-    else if (isPrefix(w, "all")) roots = [];
-    else if (!isPrefix(w, "kv")) return { btfId: info.btfId, roots };
-    args.skip();
-  }
-  return { btfId: info.btfId, roots };
-}
-
-function fromProg(args: Args): Source {
-  if (args.count < 2) {
-    throw new UsageError(`'prog' needs at least 2 arguments, ${args.count} found`);
-  }
-  const fd: Fd = openProg(args, identifyProg);
-  try {
-    return { btfId: programInfoByFd(fd.value).btfId, roots: [] };
-  } catch (e) {
-    throw new CliError(`can't get prog info: ${reason(e)}`);
-  } finally {
-    fd.close();
-  }
 }
 
 function fromFile(ctx: Context, path: string): Source {
@@ -177,8 +100,10 @@ export async function dumpBtf(ctx: Context, args: Args): Promise<void> {
   }
   const src = args.next();
   let source: Source;
-  if (isPrefix(src, "map")) source = fromMap(args);
-  else if (isPrefix(src, "prog")) source = fromProg(args);
+  // Sources in the kernel load the syscall layer; a file does not need it.
+  const kernel = isPrefix(src, "file") ? undefined : await import("./btf-dump-kernel.ts");
+  if (kernel && isPrefix(src, "map")) source = kernel.fromMap(args);
+  else if (kernel && isPrefix(src, "prog")) source = kernel.fromProg(args);
   else if (isPrefix(src, "id")) {
     const w = args.next();
     const id = parseU32(w);
@@ -209,13 +134,14 @@ export async function dumpBtf(ctx: Context, args: Args): Promise<void> {
   let btf = source.btf;
   if (!btf) {
     let base = baseFromOption(ctx);
-    if (!base && isKernelModule(ctx, source.btfId)) {
+    const k = kernel ?? (await import("./btf-dump-kernel.ts"));
+    if (!base && k.isKernelModule(ctx, source.btfId)) {
       ctx.out.info(
         `Warning: valid base BTF was not specified with -B option, falling back to standard base BTF (${VMLINUX})`,
       );
       base = vmlinux();
     }
-    btf = btfFromKernel(source.btfId, base);
+    btf = k.btfFromKernel(source.btfId, base);
   }
 
   if (formatC) {

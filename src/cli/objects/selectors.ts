@@ -10,35 +10,16 @@ import { fdKind } from "../../kernel/objects/fd-kind.ts";
 import { type ObjectKind, objectFdById, objectIds } from "../../kernel/objects/objects.ts";
 import { openPinned } from "../../kernel/objects/pin.ts";
 import { type Fd, SyscallError } from "../../kernel/sys/index.ts";
-import { InputFileError } from "../../kernel/system/input-file.ts";
-import { BPF_OBJ_NAME_LEN, Errno, errnoMessage, errnoNumber } from "../../uapi/index.ts";
+import { BPF_OBJ_NAME_LEN, Errno, errnoMessage } from "../../uapi/index.ts";
 import { type Args, parseU32 } from "../args.ts";
 import { CliError, UsageError } from "../format/output.ts";
 
 /** The longest program name bpftool accepts (its MAX_PROG_FULL_NAME - 1). */
 const MAX_PROG_FULL_NAME = 128;
 
-/** strerror() text of a failed system call (bpf(2) or node's fs), else the message. */
-export function reason(e: unknown): string {
-  if (e instanceof InputFileError && e.code === undefined) return e.detail;
-  if (e instanceof SyscallError) return errnoMessage(e.errno) ?? `Unknown error ${e.errno}`;
-  const code = (e as { code?: unknown } | undefined)?.code;
-  if (typeof code === "string") {
-    const n = errnoNumber(code);
-    const m = n === undefined ? undefined : errnoMessage(n);
-    if (m) return m;
-  }
-  return e instanceof Error ? e.message : String(e);
-}
+import { reason } from "./error-text.ts";
 
-/** The errno of a failed system call, if `e` is one. */
-export function errnoOf(e: unknown): number | undefined {
-  if (e instanceof SyscallError) return e.errno;
-  const errno = (e as { errno?: unknown } | undefined)?.errno;
-  if (typeof errno === "number" && errno > 0) return errno;
-  const code = (e as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" ? errnoNumber(code) : undefined;
-}
+export { errnoOf, reason } from "./error-text.ts";
 
 /** Closes every descriptor (after an error or when done). */
 export function closeAll(fds: readonly Fd[]): void {

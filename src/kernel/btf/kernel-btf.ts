@@ -19,8 +19,10 @@ import { objectFdById } from "../objects/objects.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "../sys/index.ts";
 import { type BtfInfo, btfInfoByFd } from "./btf-info.ts";
 
-/** Where the kernel publishes its BTF. */
-export const SYSFS_BTF_DIR = "/sys/kernel/btf";
+import { SYSFS_BTF_DIR } from "./sysfs.ts";
+
+export { SYSFS_BTF_DIR };
+
 /** First log buffer size when a load fails and is retried for its log. */
 const FIRST_LOG_SIZE = 64 * 1024;
 /** The kernel refuses log buffers larger than this (UINT_MAX >> 2 in the kernel; we cap lower). */
