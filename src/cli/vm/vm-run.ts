@@ -11,7 +11,8 @@
  *   [repeat N]`: as `prog run` runs a kernel program, and printing what it prints
  *   ("Return value: 2, duration (average): 40ns").
  * - Either form takes a last word `jit` (the default: the program compiled by the VM's
- *   JIT, or interpreted where the JIT refuses it) or `interpret` (the interpreter).
+ *   JIT to WebAssembly or JavaScript, or interpreted where the JIT refuses it) or
+ *   `interpret` (the interpreter).
  */
 import { writeFileSync } from "node:fs";
 import { loadCollectionSpec } from "../../elf/index.ts";

@@ -20,8 +20,8 @@ function help(ctx: Context): void {
       "                  or with --elf a hex-encoded ELF object (its first program)\n" +
       "       --mem HEX: bytes placed in VM memory; r1 points at them, r2 holds their length\n" +
       "       OBJ := an ELF object file; PROG := a program name in it\n" +
-      "       ENGINE := { jit | interpret } (default jit: compiled to JavaScript, or\n" +
-      "                 interpreted where the JIT refuses the program)\n" +
+      "       ENGINE := { jit | interpret } (default jit: compiled to WebAssembly or\n" +
+      "                 JavaScript, or interpreted where the JIT refuses the program)\n" +
       "       verify: the kernel's verdict without a kernel (as root would get it): FILE is a\n" +
       "               CASE.json, an ELF object (TYPE: every program's type, as bpftool's) or\n" +
       "               assembly text (TYPE: socket_filter by default); kernel words the\n" +
