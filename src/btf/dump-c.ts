@@ -297,13 +297,20 @@ class CDumper {
     return this.#rec(id) + 3 + 3 * i;
   }
 
-  #memberBitOffset(id: TypeId, m: number): number {
+  /** The bit offset of the member at word `m`; `kf` is its struct's kind_flag. */
+  #bitOffset(m: number, kf: boolean): number {
     const off = this.#w[m + 2] as number;
-    return this.#kflag(id) ? off & 0xffffff : off;
+    return kf ? off & 0xffffff : off;
   }
 
-  #memberBitfield(id: TypeId, m: number): number {
-    return this.#kflag(id) ? (this.#w[m + 2] as number) >>> 24 : 0;
+  /** The bitfield size of the member at word `m` (0: not a bitfield). */
+  #bitfield(m: number, kf: boolean): number {
+    return kf ? (this.#w[m + 2] as number) >>> 24 : 0;
+  }
+
+  /** A member that is not a bitfield and does not sit at a multiple of `align` bytes. */
+  #misaligned(m: number, kf: boolean, align: number): boolean {
+    return this.#bitfield(m, kf) === 0 && this.#bitOffset(m, kf) % (8 * align) !== 0;
   }
 
   #isComposite(kind: number): boolean {
@@ -635,13 +642,14 @@ class CDumper {
       const size = this.#st(id);
       const ind = pfx(lvl + 1);
       const words = this.#w;
+      const kf = this.#kflag(id);
       let off = 0;
       let prevBitfield = false;
       for (let i = 0; i < vlen; i++) {
         const m = this.#member(id, i);
         const type = words[m + 1] as number;
-        const bitOffset = this.#memberBitOffset(id, m);
-        const bitfield = this.#memberBitfield(id, m);
+        const bitOffset = this.#bitOffset(m, kf);
+        const bitfield = this.#bitfield(m, kf);
         const align = packed ? 1 : this.#alignOf(type);
         this.#padding(off, bitOffset, align, prevBitfield && bitfield > 0, lvl + 1);
         out.push(`\n${ind}`);
@@ -721,16 +729,11 @@ class CDumper {
   #isPacked(id: TypeId): boolean {
     let maxAlign = 1;
     const vlen = this.#vlen(id);
+    const kf = this.#kflag(id);
     for (let i = 0; i < vlen; i++) {
       const m = this.#member(id, i);
       const align = this.#alignOf(this.#w[m + 1] as number);
-      if (
-        align &&
-        this.#memberBitfield(id, m) === 0 &&
-        this.#memberBitOffset(id, m) % (8 * align) !== 0
-      ) {
-        return true;
-      }
+      if (align && this.#misaligned(m, kf, align)) return true;
       maxAlign = Math.max(align, maxAlign);
     }
     return this.#st(id) % maxAlign !== 0;
@@ -768,17 +771,13 @@ class CDumper {
         case K.UNION: {
           let maxAlign = 1;
           const vlen = this.#vlen(id);
+          const kf = this.#kflag(id);
           for (let i = 0; i < vlen; i++) {
             const m = this.#member(id, i);
             const align = this.#alignOf(this.#w[m + 1] as number);
             if (align <= 0) return 0;
             maxAlign = Math.max(maxAlign, align);
-            if (
-              this.#memberBitfield(id, m) === 0 &&
-              this.#memberBitOffset(id, m) % (8 * align) !== 0
-            ) {
-              return 1;
-            }
+            if (this.#misaligned(m, kf, align)) return 1;
           }
           return this.#st(id) % maxAlign !== 0 ? 1 : maxAlign;
         }

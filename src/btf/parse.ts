@@ -197,12 +197,12 @@ export function parseBTF(input: Uint8Array, options: ParseOptions = {}): BTF {
   const firstId = base ? base.count : 1;
   const nWords = words.length;
   const strLimit = strings.length;
-  /**
-   * Word index of each new type's record, for the reference check's error offsets and
-   * the name index (BTF.findByName hashes names straight from the records).
-   */
   const trusted = options.kernelChecked === true;
-  // Every record is at least 3 words, so this many starts always suffice.
+  /**
+   * Word index of each new type's record: how BTF.type(id) decodes it, and where the
+   * name index and the checks' error offsets read it. Every record is at least 3
+   * words, so this many always suffice.
+   */
   const starts = new Int32Array(Math.ceil(nWords / 3));
   let nStarts = 0;
 
@@ -285,7 +285,8 @@ function checkFields(
   const kflag = info >>> 31 === 1;
   const strLimit = strings.length;
   const at = typeStart + w * 4;
-  switch ((info >>> 24) & 0x1f) {
+  const kind = (info >>> 24) & 0x1f;
+  switch (kind) {
     case 1: {
       const enc = words[body]!;
       const bits = enc & 0xff;
@@ -300,7 +301,7 @@ function checkFields(
     }
     case 4:
     case 5: {
-      const union = ((info >>> 24) & 0x1f) === 5;
+      const union = kind === 5;
       for (let i = 0, m = body; i < vlen; i++, m += 3) {
         checkStr(words[m]!, strLimit, typeStart + m * 4);
         // btf_struct_check_meta: a member starts inside its struct; a union's at 0.

@@ -83,7 +83,7 @@ export class StringTable {
     const b = this.#bytes;
     const near = Math.min(b.length, off + 64);
     for (let i = off; i < near; i++) if (b[i] === 0) return i;
-    const end = b.indexOf(0, off);
+    const end = b.indexOf(0, near);
     if (end - off > LONG_SCAN) {
       let n = 0;
       for (let i = 0; i < b.length; i++) if (b[i] === 0) n++;
@@ -156,7 +156,8 @@ export class StringTable {
       return out;
     }
     const b = this.#bytes;
-    for (let off = 1; off < b.length; ) {
+    // From 0: a split section's first string starts there.
+    for (let off = 0; off < b.length; ) {
       const end = b.indexOf(0, off);
       const s = this.get(this.#baseLen + off);
       if (s.includes(needle)) out.push(s);

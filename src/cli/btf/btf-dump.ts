@@ -16,7 +16,7 @@ import {
   parseBTF,
 } from "../../btf/index.ts";
 import { parseELF } from "../../elf/index.ts";
-import { SYSFS_BTF_DIR } from "../../kernel/btf/sysfs.ts";
+import { SYSFS_BTF_DIR, vmlinuxBTF } from "../../kernel/btf/sysfs.ts";
 import { MAX_OBJECT_BYTES, readInputFile } from "../../kernel/system/input-file.ts";
 import { Errno } from "../../uapi/index.ts";
 import { type Args, isPrefix, parseU32 } from "../args.ts";
@@ -68,13 +68,9 @@ function baseFromOption(ctx: Context): BTF | undefined {
   return readBtfFile(file, undefined);
 }
 
-/**
- * The running kernel's BTF, read here rather than through the kernel backend's
- * vmlinuxBTF(): `btf dump file` then never loads the syscall layer.
- */
-export function vmlinux(): BTF {
+function vmlinux(): BTF {
   try {
-    return parseBTF(readInputFile(VMLINUX, MAX_OBJECT_BYTES, "BTF file"), { kernelChecked: true });
+    return vmlinuxBTF();
   } catch (e) {
     throw new CliError(`failed to load vmlinux BTF from ${VMLINUX}: ${reason(e)}`);
   }

@@ -14,12 +14,12 @@ import { BPF_OBJ_NAME_LEN, Errno, errnoMessage } from "../../uapi/index.ts";
 import { type Args, parseU32 } from "../args.ts";
 import { CliError, UsageError } from "../format/output.ts";
 
-/** The longest program name bpftool accepts (its MAX_PROG_FULL_NAME - 1). */
-const MAX_PROG_FULL_NAME = 128;
-
 import { reason } from "./error-text.ts";
 
 export { errnoOf, reason } from "./error-text.ts";
+
+/** The longest program name bpftool accepts (its MAX_PROG_FULL_NAME - 1). */
+const MAX_PROG_FULL_NAME = 128;
 
 /** Closes every descriptor (after an error or when done). */
 export function closeAll(fds: readonly Fd[]): void {

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 // From the modules rather than btf/index.ts: loading BTF into the kernel needs neither
 // the C dumper nor the value formatters (feature probes import this at start-up).
 import type { BTF } from "../../btf/btf.ts";
@@ -18,10 +17,11 @@ import { BpfCmd, bpfAttr, Errno } from "../../uapi/index.ts";
 import { objectFdById } from "../objects/objects.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "../sys/index.ts";
 import { type BtfInfo, btfInfoByFd } from "./btf-info.ts";
+import { vmlinuxBTF } from "./sysfs.ts";
 
-import { SYSFS_BTF_DIR } from "./sysfs.ts";
-
-export { SYSFS_BTF_DIR };
+// The kernel's published BTF is read by a module without native code (sysfs.ts), so
+// that `btf dump file` can use it without loading the syscall layer.
+export { moduleBTF, moduleBTFNames, SYSFS_BTF_DIR, vmlinuxBTF } from "./sysfs.ts";
 
 /** First log buffer size when a load fails and is retried for its log. */
 const FIRST_LOG_SIZE = 64 * 1024;
@@ -212,56 +212,6 @@ export class KernelBTF {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-let vmlinux: BTF | undefined;
-const modules = new Map<string, BTF>();
-
-/**
- * The running kernel's BTF, read once from /sys/kernel/btf/vmlinux.
- *
- * @throws Error when the kernel has no BTF (CONFIG_DEBUG_INFO_BTF off)
- */
-export function vmlinuxBTF(): BTF {
-  if (!vmlinux) {
-    const path = `${SYSFS_BTF_DIR}/vmlinux`;
-    if (!existsSync(path)) {
-      throw new Error(
-        `${path} does not exist: this kernel was built without CONFIG_DEBUG_INFO_BTF`,
-      );
-    }
-    // The kernel checked its own BTF when it booted: parse it without checking again.
-    // The Buffer as it is (parseBTF views it): a copy of 5 MB is a millisecond and,
-    // being external memory, pushes V8 into an early full GC.
-    vmlinux = parseBTF(readFileSync(path), { kernelChecked: true });
-  }
-  return vmlinux;
-}
-
-/** Names of the kernel modules that publish BTF in /sys/kernel/btf (vmlinux excluded). */
-export function moduleBTFNames(): string[] {
-  if (!existsSync(SYSFS_BTF_DIR)) return [];
-  return readdirSync(SYSFS_BTF_DIR)
-    .filter((n) => n !== "vmlinux")
-    .sort();
-}
-
-/**
- * A kernel module's BTF, split on top of vmlinux's, read from /sys/kernel/btf/NAME.
- *
- * @throws Error when the module is not loaded or has no BTF
- */
-export function moduleBTF(name: string): BTF {
-  let b = modules.get(name);
-  if (!b) {
-    const path = `${SYSFS_BTF_DIR}/${name}`;
-    if (name.includes("/") || !existsSync(path)) {
-      throw new Error(`no BTF for kernel module "${name}" (no ${path})`);
-    }
-    b = parseBTF(readFileSync(path), { base: vmlinuxBTF(), kernelChecked: true });
-    modules.set(name, b);
-  }
-  return b;
 }
 
 // ---- which kinds this kernel accepts ---------------------------------------------------

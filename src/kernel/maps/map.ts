@@ -382,10 +382,6 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
    * creation (global data): a map's own native buffers are made only when it is used.
    */
   #updateOnce(key: Uint8Array, value: Uint8Array): void {
-    if (this.#buf !== undefined) {
-      this.update(key, value);
-      return;
-    }
     if (key.length !== this.keySize) throw this.#keyError(key);
     if (value.length !== this.valueSize) throw this.#valueError(value);
     const call = new BpfCall(BpfCmd.MAP_UPDATE_ELEM, bpfAttr.mapElem);
