@@ -6,21 +6,41 @@
  */
 import { probeKernelFeatures } from "../../kernel/features/report.ts";
 import type { Args } from "../args.ts";
-import { type Command, type Context, dispatch, HELP_SPEC_OPTIONS, printHelp } from "../command.ts";
+import {
+  type Context,
+  commandTable,
+  dispatch,
+  HELP_SPEC_OPTIONS,
+  helpCommand,
+  type ObjectDescription,
+} from "../command.ts";
 import { CliError } from "../format/output.ts";
 import { formatFeatures } from "./format-feature.ts";
 
-function help(ctx: Context): void {
-  const b = `${ctx.bin} feature`;
-  printHelp(
-    ctx,
-    `Usage: ${b} probe [COMPONENT] [full] [macros [prefix PREFIX]]\n` +
+/** `tsbpf feature`, as data: help, completion and the man page read it. */
+export const DESCRIPTION = {
+  name: "feature",
+  summary: "probe what the running kernel supports for BPF",
+  usage: (bin: string) => {
+    const b = `${bin} feature`;
+    return (
+      `Usage: ${b} probe [COMPONENT] [full] [macros [prefix PREFIX]]\n` +
       `       ${b} help\n` +
       "\n" +
       "       COMPONENT := { kernel }\n" +
-      `       ${HELP_SPEC_OPTIONS} }\n`,
-  );
-}
+      `       ${HELP_SPEC_OPTIONS} }\n`
+    );
+  },
+  commands: [
+    {
+      name: "probe",
+      summary: "list the kernel's BPF program types, map types, helpers and settings",
+      keywords: ["kernel", "full", "macros", "prefix PREFIX"],
+    },
+    { name: "list_builtins", summary: "list the names bpftool knows", unsupported: true },
+    { name: "help", summary: "print this usage" },
+  ],
+} as const satisfies ObjectDescription;
 
 /** `feature probe`. */
 async function probe(ctx: Context, args: Args): Promise<void> {
@@ -77,18 +97,16 @@ async function probe(ctx: Context, args: Args): Promise<void> {
   }
 }
 
-const COMMANDS: readonly Command[] = [
-  { name: "probe", run: probe },
-  {
-    name: "list_builtins",
-    run: () => {
-      throw new CliError("feature list_builtins is not supported by tsbpf yet");
-    },
+/** feature's dispatch table, built from {@link DESCRIPTION}. */
+export const COMMANDS = commandTable(DESCRIPTION, {
+  probe: probe,
+  list_builtins: () => {
+    throw new CliError("feature list_builtins is not supported by tsbpf yet");
   },
-  { name: "help", run: (c) => help(c) },
-];
+  help: helpCommand,
+});
 
 /** Runs `tsbpf feature ...`. */
 export async function run(ctx: Context, args: Args): Promise<void> {
-  return dispatch(ctx, COMMANDS, args, () => help(ctx));
+  return dispatch(ctx, COMMANDS, args, DESCRIPTION);
 }

@@ -9,24 +9,44 @@ import { loadCollectionSpec } from "../../elf/index.ts";
 import { MAX_OBJECT_BYTES, readInputFile } from "../../kernel/system/input-file.ts";
 import type { CollectionSpec } from "../../spec/collection-spec.ts";
 import type { Args } from "../args.ts";
-import { type Command, type Context, dispatch, HELP_SPEC_OPTIONS, printHelp } from "../command.ts";
+import {
+  type Context,
+  commandTable,
+  dispatch,
+  HELP_SPEC_OPTIONS,
+  helpCommand,
+  type ObjectDescription,
+} from "../command.ts";
 import { CliError, exitForErrno, UsageError } from "../format/output.ts";
 import { errnoOf, reason } from "../objects/selectors.ts";
 import { generateTypes } from "./gen-types.ts";
 
-function help(ctx: Context): void {
-  const b = `${ctx.bin} gen`;
-  printHelp(
-    ctx,
-    `Usage: ${b} types       FILE [type TYPE_NAME]... [name OBJECT_NAME] [module SPECIFIER]\n` +
+/** `tsbpf gen`, as data: help, completion and the man page read it. */
+export const DESCRIPTION = {
+  name: "gen",
+  summary: "generate code for a BPF object",
+  usage: (bin: string) => {
+    const b = `${bin} gen`;
+    return (
+      `Usage: ${b} types       FILE [type TYPE_NAME]... [name OBJECT_NAME] [module SPECIFIER]\n` +
       `       ${b} help\n` +
       "\n" +
       "       TYPE_NAME: a struct, union, enum or typedef to emit even when no map or\n" +
       "                  variable uses it (a ring or perf buffer record)\n" +
       "       SPECIFIER: where the module imports tsbpf/spec from (default tsbpf/spec)\n" +
-      `       ${HELP_SPEC_OPTIONS} }\n`,
-  );
-}
+      `       ${HELP_SPEC_OPTIONS} }\n`
+    );
+  },
+  commands: [
+    {
+      name: "types",
+      summary: "a typed TypeScript module for an object's maps, programs and types",
+      keywords: ["type TYPE_NAME", "name OBJECT_NAME", "module SPECIFIER"],
+      files: true,
+    },
+    { name: "help", summary: "print this usage" },
+  ],
+} as const satisfies ObjectDescription;
 
 /** libbpf's object name for a file: its base name up to the first dot. */
 function objectName(path: string): string {
@@ -89,12 +109,13 @@ async function types(ctx: Context, args: Args): Promise<void> {
   else ctx.out.write(code);
 }
 
-const COMMANDS: readonly Command[] = [
-  { name: "types", run: types },
-  { name: "help", run: (c) => help(c) },
-];
+/** gen's dispatch table, built from {@link DESCRIPTION}. */
+export const COMMANDS = commandTable(DESCRIPTION, {
+  types: types,
+  help: helpCommand,
+});
 
 /** Runs `tsbpf gen ...`. */
 export async function run(ctx: Context, args: Args): Promise<void> {
-  return dispatch(ctx, COMMANDS, args, () => help(ctx));
+  return dispatch(ctx, COMMANDS, args, DESCRIPTION);
 }
