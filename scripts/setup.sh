@@ -4,7 +4,8 @@
 # BPF objects, bpftool and libbpf (headers and library) to compare with, gcc for the
 # C baselines and test targets, binutils (nm), python3 (a uprobe test's target),
 # iproute2 (network namespaces), chromium (the VM's browser bench, bench/vm-browser.ts),
-# time (GNU time: the CLI bench's peak RSS);
+# time (GNU time: the CLI bench's peak RSS), zsh, groff-base and man-db (the
+# completion script and man page tests);
 # and for the kernel matrix (scripts/test-kernels.mjs): qemu-system-x86,
 # busybox-static, and zstd/lz4/xz-utils to unpack the kernels.
 # Run as root (or with sudo).
@@ -19,7 +20,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need=()
 for pkg in clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev binutils python3 iproute2 \
-  chromium time qemu-system-x86 busybox-static zstd lz4 xz-utils; do
+  chromium time zsh groff-base man-db qemu-system-x86 busybox-static zstd lz4 xz-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

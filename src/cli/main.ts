@@ -75,7 +75,7 @@ const OBJECTS: readonly ObjectEntry[] = [
 ];
 
 /** The whole command table, handed to what describes the CLI (completion, man page). */
-const CLI: CliTable = { bin: BIN, objects: OBJECTS, options: GLOBAL_OPTIONS };
+export const CLI: CliTable = { bin: BIN, objects: OBJECTS, options: GLOBAL_OPTIONS };
 
 /** An object whose module exports `run` and `DESCRIPTION`, imported when first used. */
 function object(

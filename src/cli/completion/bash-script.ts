@@ -52,6 +52,7 @@ _${model.bin}() {
       ${f}_level ""
       ${f}_select "\${args[0]}" $all
       obj=$REPLY
+      [[ -z $obj ]] && return 0 # no such object: nothing follows it
     fi
     ${f}_level "$obj"
     COMPREPLY=($(compgen -W "$offered" -- "$cur"))

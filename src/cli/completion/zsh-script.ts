@@ -46,6 +46,7 @@ _${model.bin}() {
       ${f}_level ""
       ${f}_select "\${args[1]}" \${=all}
       obj=$REPLY
+      [[ -z $obj ]] && return # no such object: nothing follows it
     fi
     ${f}_level "$obj"
     compadd -- \${=offered}
