@@ -126,7 +126,10 @@ export async function dispatch(
   const word = args.next();
   if (word === "--help" || word === "-h") return printHelp(ctx, ctx.usage());
   const cmd = matchCommand(table, word);
-  if (!cmd) throw await unknownWord(ctx.bin, "command", word, table, `${object.name} help`);
+  if (!cmd) {
+    const offered = table.filter((c) => !c.description?.unsupported).map((c) => c.name);
+    throw await unknownWord(ctx.bin, "command", word, offered, `${object.name} help`);
+  }
   const own = cmd.description?.usage;
   if (own) {
     ctx.usage = () => own(ctx.bin);
@@ -136,18 +139,18 @@ export async function dispatch(
 }
 
 /**
- * The error for a word that names nothing in `table`, with the closest names (by edit
- * distance, or a name the word starts with) and the help command to run.
+ * The error for a word that names nothing at its level, with the closest of `names`
+ * (the words offered there: by edit distance, or a name the word starts with) and the
+ * help command that lists them.
  */
 export async function unknownWord(
   bin: string,
   what: "command" | "object",
   word: string,
-  table: readonly { readonly name: string; readonly description?: CommandDescription }[],
+  names: readonly string[],
   helpCommand: string,
 ): Promise<UnknownWordError> {
   const { closestWords } = await import("./closest-words.ts");
-  const names = table.filter((t) => !t.description?.unsupported).map((t) => t.name);
   const near = closestWords(word, names);
   const guess = near.length ? `; did you mean '${near.join("' or '")}'?` : "";
   return new UnknownWordError(

@@ -4,6 +4,9 @@
  *
  * `tsbpf [-j|--json] [-p|--pretty] [-f|--bpffs] [-d|--debug] [-V|--version] OBJECT COMMAND ...`
  *
+ * Each object module describes itself as data (see command.ts); help, `tsbpf completion`
+ * and `tsbpf man` are built from those descriptions and this file's tables.
+ *
  * commander reads the global options (anywhere on the line, as bpftool's getopt does);
  * the objects and commands follow bpftool's own rules: any prefix selects the first
  * match in bpftool's order (`tsbpf p s` is `tsbpf prog show`). Each object's module is
@@ -74,6 +77,9 @@ const OBJECTS: readonly ObjectEntry[] = [
   object("man", () => import("./man/man.ts")),
 ];
 
+/** The top-level words tsbpf runs: what an unknown word is compared with. */
+const SUPPORTED = OBJECTS.filter((o) => o.load).map((o) => o.name);
+
 /** The whole command table, handed to what describes the CLI (completion, man page). */
 export const CLI: CliTable = { bin: BIN, objects: OBJECTS, options: GLOBAL_OPTIONS };
 
@@ -118,7 +124,7 @@ async function helpFor(ctx: Context, words: readonly string[]): Promise<void> {
   const [objWord, cmdWord] = words;
   if (objWord === undefined) return printHelp(ctx, mainUsage());
   const obj = matchCommand(OBJECTS, objWord);
-  if (!obj) throw await unknownWord(BIN, "object", objWord, OBJECTS, "help");
+  if (!obj) throw await unknownWord(BIN, "object", objWord, SUPPORTED, "help");
   if (!obj.describe) return printHelp(ctx, mainUsage());
   const d = await obj.describe();
   const cmd = cmdWord === undefined ? undefined : matchCommand(d.commands, cmdWord);
@@ -239,7 +245,7 @@ export async function main(
       } else {
         const word = args.next();
         const obj = matchCommand(OBJECTS, word);
-        if (!obj) throw await unknownWord(BIN, "object", word, OBJECTS, "help");
+        if (!obj) throw await unknownWord(BIN, "object", word, SUPPORTED, "help");
         if (!obj.load) {
           throw new CliError(`object '${obj.name}' is not supported by ${BIN} yet`);
         }
