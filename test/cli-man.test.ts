@@ -31,6 +31,7 @@ test("the page names every object, command and global option of the table", asyn
     }
   }
   for (const o of CLI.options) assert.ok(page.includes(`\\fB\\-\\-${o.long}\\fR`), `--${o.long}`);
+  assert.equal(JSON.parse((await tsbpf("-j", "man")).stdout), page); // one JSON string
   const extra = await tsbpf("man", "extra");
   assert.equal(extra.code, 255);
   assert.equal(extra.stderr, "Error: what is 'extra'?\n");

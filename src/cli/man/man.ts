@@ -18,5 +18,7 @@ export const DESCRIPTION = {
 export async function run(ctx: Context, args: Args, cli: CliTable): Promise<void> {
   args.end();
   const { manPage } = await import("./man-page.ts");
-  ctx.out.write(await manPage(cli));
+  const page = await manPage(cli);
+  if (ctx.out.json) ctx.out.value(page);
+  else ctx.out.write(page);
 }
