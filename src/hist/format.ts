@@ -250,32 +250,29 @@ function firstNonZero(counts: readonly bigint[]): number {
   return counts.findIndex((c) => c > 0n);
 }
 
-function bpftraceLog2(values: readonly bigint[], slots: Log2Slots): string {
+/** bpftrace's rows, from the first non-zero slot to the last, each labelled by `label`. */
+function bpftraceRows(values: readonly bigint[], label: (i: number) => string): string {
   const first = firstNonZero(values);
   if (first < 0) return "";
   const last = lastNonZero(values);
   const max = maxOf(values);
   let out = "";
-  for (let i = first; i <= last; i++) {
-    const [low, high] = log2SlotRange(i, slots);
-    const label = low === high ? `[${low}]` : `[${powerLabel(low)}, ${powerLabel(high + 1n)})`;
-    out += bpftraceRow(label, values[i] ?? 0n, max);
-  }
+  for (let i = first; i <= last; i++) out += bpftraceRow(label(i), values[i] ?? 0n, max);
   return out;
 }
 
+function bpftraceLog2(values: readonly bigint[], slots: Log2Slots): string {
+  return bpftraceRows(values, (i) => {
+    const [low, high] = log2SlotRange(i, slots);
+    return low === high ? `[${low}]` : `[${powerLabel(low)}, ${powerLabel(high + 1n)})`;
+  });
+}
+
 function bpftraceLinear(values: readonly bigint[], min: number, step: number): string {
-  const first = firstNonZero(values);
-  if (first < 0) return "";
-  const last = lastNonZero(values);
-  const max = maxOf(values);
-  let out = "";
-  for (let i = first; i <= last; i++) {
+  return bpftraceRows(values, (i) => {
     const lo = min + i * step;
-    const label = `[${linearLabel(lo, step)}, ${linearLabel(lo + step, step)})`;
-    out += bpftraceRow(label, values[i] ?? 0n, max);
-  }
-  return out;
+    return `[${linearLabel(lo, step)}, ${linearLabel(lo + step, step)})`;
+  });
 }
 
 /** A histogram as JSON: the fields of BCC's `print_json_hist`, as valid JSON values. */
