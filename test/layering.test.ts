@@ -5,7 +5,8 @@
  * - the pure core (uapi, isa, btf, elf, spec, hist, verifier, vm) imports no `node:` module and no
  *   package, so it runs in a browser;
  * - arrows point one way: uapi <- isa <- btf <- spec <- elf <- verifier <- (vm | kernel)
- *   <- cli, with hist (histograms over spec's map interface) beside elf,
+ *   <- cli, with hist (histograms over spec's map interface) beside elf, and compile
+ *   (Node, not the kernel backend) between elf and cli,
  *   vm and kernel never import each other, and no layer imports the package entry
  *   (src/index.ts, which imports them all);
  * - only src/kernel/sys/ imports koffi;
@@ -34,7 +35,9 @@ const ALLOWED: Record<string, string[]> = {
   verifier: ["uapi", "isa", "btf", "elf", "spec"],
   vm: ["uapi", "isa", "btf", "elf", "spec", "hist", "verifier"],
   kernel: ["uapi", "isa", "btf", "elf", "spec", "hist", "verifier"],
-  cli: ["uapi", "isa", "btf", "elf", "spec", "hist", "verifier", "vm", "kernel"],
+  // Node-only (it runs clang) but not the kernel backend: compiling needs no root.
+  compile: ["uapi", "isa", "btf", "elf", "spec"],
+  cli: ["uapi", "isa", "btf", "elf", "spec", "hist", "verifier", "vm", "kernel", "compile"],
 };
 
 function sources(dir: string): string[] {
