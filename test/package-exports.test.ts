@@ -4,7 +4,8 @@
  * dist/ file built from a src/ index that exists and loads; every layer's index.ts
  * has its subpath; the root entry gives DESIGN's `import { loadCollectionSpec } from
  * "tsbpf"`. When dist/ is built and newer than every source file, each subpath is
- * also imported through the package's own name (Node's self-reference).
+ * also imported through the package's own name (Node's self-reference). Under the
+ * test runner (scripts/test.mjs) the tsbpf-source condition resolves the name to src/.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -17,7 +18,7 @@ const ROOT = join(import.meta.dirname, "..");
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   name: string;
   version: string;
-  exports: Record<string, string>;
+  exports: Record<string, { "tsbpf-source": string; types: string; default: string }>;
   bin: Record<string, string>;
 };
 
@@ -38,9 +39,13 @@ test("exports: one subpath per public layer, each built from an existing src/ in
     "./vm",
   ]);
   for (const [sub, target] of Object.entries(pkg.exports)) {
-    const want = sub === "." ? "./dist/index.js" : `./dist/${sub.slice(2)}/index.js`;
-    assert.equal(target, want, sub);
-    const src = sourceOf(target);
+    const dir = sub === "." ? "" : `${sub.slice(2)}/`;
+    // the condition order matters: Node and TypeScript take the first that applies
+    assert.deepEqual(Object.keys(target), ["tsbpf-source", "types", "default"], sub);
+    assert.equal(target.default, `./dist/${dir}index.js`, sub);
+    assert.equal(target.types, `./dist/${dir}index.d.ts`, sub);
+    assert.equal(target["tsbpf-source"], `./src/${dir}index.ts`, sub);
+    const src = sourceOf(target.default);
     assert.ok(existsSync(src), `${sub}: ${relative(ROOT, src)} exists`);
     const mod = (await import(pathToFileURL(src).href)) as Record<string, unknown>;
     assert.ok(Object.keys(mod).length > 0, `${sub}: ${relative(ROOT, src)} exports something`);
@@ -79,7 +84,7 @@ test("every layer with an index.ts is a subpath (cli is the bin)", () => {
 });
 
 test('the root entry: import { loadCollectionSpec } from "tsbpf" reads an object', async () => {
-  const root = await import(pathToFileURL(sourceOf(pkg.exports["."]!)).href);
+  const root = await import(pathToFileURL(sourceOf(pkg.exports["."]!.default)).href);
   assert.equal(typeof root.loadCollectionSpec, "function");
   assert.equal(typeof root.ELFError, "function");
   const spec = root.loadCollectionSpec(
@@ -103,7 +108,7 @@ function newestSource(dir = join(ROOT, "src")): number {
 }
 
 function distFresh(...more: string[]): string | false {
-  const files = [...Object.values(pkg.exports).map((t) => join(ROOT, t)), ...more];
+  const files = [...Object.values(pkg.exports).map((t) => join(ROOT, t.default)), ...more];
   const missing = files.find((f) => !existsSync(f));
   if (missing) return `dist/ is not built (${relative(ROOT, missing)}): run npm run build`;
   const oldest = Math.min(...files.map((f) => statSync(f).mtimeMs));
@@ -131,4 +136,15 @@ test("self-reference: each subpath imports through the package name from dist/",
   ) as Record<string, number | string>;
   for (const sub of Object.keys(pkg.exports)) assert.ok((got[sub] as number) > 0, sub);
   assert.equal(got.loadCollectionSpec, "function");
+});
+
+test("the test runner's tsbpf-source condition: the package name resolves to src/, one module with the relative imports", async () => {
+  for (const sub of Object.keys(pkg.exports)) {
+    const name = sub === "." ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
+    const want = pathToFileURL(join(ROOT, pkg.exports[sub]!["tsbpf-source"])).href;
+    assert.equal(import.meta.resolve(name), want, name);
+  }
+  const byName = await import("tsbpf/kernel");
+  const byPath = await import("../src/kernel/index.ts");
+  assert.equal(byName.BpfMap, byPath.BpfMap);
 });

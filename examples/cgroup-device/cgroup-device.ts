@@ -12,9 +12,9 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachCgroup, kernelBackend, type Program } from "../../src/kernel/index.ts";
-import { AttachType } from "../../src/uapi/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { attachCgroup, kernelBackend, type Program } from "tsbpf/kernel";
+import { AttachType } from "tsbpf/uapi";
 import { loadCgroupDevice } from "./cgroup-device.gen.ts";
 
 /** Where cgroup2 is mounted. */

@@ -15,9 +15,9 @@ import { execFileSync } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachCgroup, kernelBackend, type Program, queryCgroup } from "../../src/kernel/index.ts";
-import { AttachType } from "../../src/uapi/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { attachCgroup, kernelBackend, type Program, queryCgroup } from "tsbpf/kernel";
+import { AttachType } from "tsbpf/uapi";
 import { loadCgroupFirewall } from "./cgroup-firewall.gen.ts";
 
 const via = process.argv[2] === "attach" ? "attach" : "link";

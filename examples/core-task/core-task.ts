@@ -16,8 +16,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { Collection, RingBufferReader } from "../../src/kernel/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { Collection, RingBufferReader } from "tsbpf/kernel";
 import { bindCoreTask, Event } from "./core-task.gen.ts";
 
 const { values } = parseArgs({

@@ -16,13 +16,8 @@
  */
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import {
-  Collection,
-  type Link,
-  NotSupportedError,
-  TracePipeReader,
-} from "../../src/kernel/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { Collection, type Link, NotSupportedError, TracePipeReader } from "tsbpf/kernel";
 import { bindHello, helloConstants } from "./hello.gen.ts";
 
 const { values } = parseArgs({

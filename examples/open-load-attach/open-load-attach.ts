@@ -18,9 +18,9 @@
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachProgram, Collection, type Link, linkIds, progIds } from "../../src/kernel/index.ts";
-import { mapTypeName, progTypeName } from "../../src/uapi/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { attachProgram, Collection, type Link, linkIds, progIds } from "tsbpf/kernel";
+import { mapTypeName, progTypeName } from "tsbpf/uapi";
 import { bindOpenLoadAttach, openLoadAttachConstants } from "./open-load-attach.gen.ts";
 
 const { values } = parseArgs({ options: { self: { type: "boolean", default: false } } });

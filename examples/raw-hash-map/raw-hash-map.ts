@@ -8,8 +8,8 @@
  *
  * Run (as root): node --import tsx examples/raw-hash-map/raw-hash-map.ts
  */
-import { BpfCall, BpfMap, Fd, SyscallError } from "../../src/kernel/index.ts";
-import { BpfCmd, bpfAttr, MapType, UpdateFlags } from "../../src/uapi/index.ts";
+import { BpfCall, BpfMap, Fd, SyscallError } from "tsbpf/kernel";
+import { BpfCmd, bpfAttr, MapType, UpdateFlags } from "tsbpf/uapi";
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const readU32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(0, true);

@@ -12,8 +12,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachTc, attachXdp, kernelBackend, type Program } from "../../src/kernel/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { attachTc, attachXdp, kernelBackend, type Program } from "tsbpf/kernel";
 import { loadXdpCount } from "../xdp-count/xdp-count.gen.ts";
 import { loadTcClsact } from "./tc-clsact.gen.ts";
 

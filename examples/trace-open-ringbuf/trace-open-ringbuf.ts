@@ -15,8 +15,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { Collection, RingBufferReader } from "../../src/kernel/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { Collection, RingBufferReader } from "tsbpf/kernel";
 import { bindTraceOpenRingbuf, Event } from "./trace-open-ringbuf.gen.ts";
 
 const { values } = parseArgs({

@@ -14,8 +14,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { Collection, PerfBufferReader } from "../../src/kernel/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { Collection, PerfBufferReader } from "tsbpf/kernel";
 import { bindTraceOpen, Event } from "./trace-open.gen.ts";
 
 const { values } = parseArgs({

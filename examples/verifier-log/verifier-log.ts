@@ -4,9 +4,9 @@
  *
  * Run (as root): node --import tsx examples/verifier-log/verifier-log.ts
  */
-import { assemble, encodeProgram } from "../../src/isa/index.ts";
-import { Program } from "../../src/kernel/index.ts";
-import { ProgType } from "../../src/uapi/index.ts";
+import { assemble, encodeProgram } from "tsbpf/isa";
+import { Program } from "tsbpf/kernel";
+import { ProgType } from "tsbpf/uapi";
 
 const instructions = encodeProgram(assemble("r0 = 2\nexit"));
 

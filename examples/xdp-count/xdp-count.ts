@@ -11,9 +11,9 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { kernelBackend } from "../../src/kernel/index.ts";
-import { vmBackend } from "../../src/vm/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { kernelBackend } from "tsbpf/kernel";
+import { vmBackend } from "tsbpf/vm";
 import { loadXdpCount, type XdpCountObject } from "./xdp-count.gen.ts";
 
 const ACTIONS = ["ABORTED", "DROP", "PASS", "TX", "REDIRECT"];
