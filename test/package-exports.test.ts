@@ -15,12 +15,24 @@ import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 
 const ROOT = join(import.meta.dirname, "..");
+/** One layer's entry in package.json "exports": source, typings, built code. */
+interface LayerExport {
+  "tsbpf-source": string;
+  types: string;
+  default: string;
+}
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   name: string;
   version: string;
-  exports: Record<string, { "tsbpf-source": string; types: string; default: string }>;
+  exports: Record<string, LayerExport | string>;
   bin: Record<string, string>;
+  files: string[];
 };
+/** The examples' files, built into dist/examples (objects beside compiled loaders). */
+const EXAMPLES = "./examples/*";
+const layers = Object.fromEntries(
+  Object.entries(pkg.exports).filter((e): e is [string, LayerExport] => e[0] !== EXAMPLES),
+);
 
 /** The src/ file a dist/ .js path is built from. */
 const sourceOf = (distPath: string): string =>
@@ -31,6 +43,7 @@ test("exports: one subpath per public layer, each built from an existing src/ in
     ".",
     "./btf",
     "./elf",
+    EXAMPLES,
     "./isa",
     "./kernel",
     "./spec",
@@ -38,7 +51,9 @@ test("exports: one subpath per public layer, each built from an existing src/ in
     "./verifier",
     "./vm",
   ]);
-  for (const [sub, target] of Object.entries(pkg.exports)) {
+  assert.equal(pkg.exports[EXAMPLES], "./dist/examples/*");
+  assert.deepEqual(pkg.files, ["dist", "examples"]);
+  for (const [sub, target] of Object.entries(layers)) {
     const dir = sub === "." ? "" : `${sub.slice(2)}/`;
     // the condition order matters: Node and TypeScript take the first that applies
     assert.deepEqual(Object.keys(target), ["tsbpf-source", "types", "default"], sub);
@@ -76,15 +91,15 @@ test("the bin: the bundled CLI runs and finds the files it reads (package.json, 
 });
 
 test("every layer with an index.ts is a subpath (cli is the bin)", () => {
-  const layers = readdirSync(join(ROOT, "src"), { withFileTypes: true })
+  const dirs = readdirSync(join(ROOT, "src"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(ROOT, "src", d.name, "index.ts")))
     .map((d) => d.name)
     .filter((d) => d !== "cli");
-  for (const l of layers) assert.ok(`./${l}` in pkg.exports, `src/${l}/index.ts has no export`);
+  for (const l of dirs) assert.ok(`./${l}` in layers, `src/${l}/index.ts has no export`);
 });
 
 test('the root entry: import { loadCollectionSpec } from "tsbpf" reads an object', async () => {
-  const root = await import(pathToFileURL(sourceOf(pkg.exports["."]!.default)).href);
+  const root = await import(pathToFileURL(sourceOf(layers["."]!.default)).href);
   assert.equal(typeof root.loadCollectionSpec, "function");
   assert.equal(typeof root.ELFError, "function");
   const spec = root.loadCollectionSpec(
@@ -108,7 +123,7 @@ function newestSource(dir = join(ROOT, "src")): number {
 }
 
 function distFresh(...more: string[]): string | false {
-  const files = [...Object.values(pkg.exports).map((t) => join(ROOT, t.default)), ...more];
+  const files = [...Object.values(layers).map((t) => join(ROOT, t.default)), ...more];
   const missing = files.find((f) => !existsSync(f));
   if (missing) return `dist/ is not built (${relative(ROOT, missing)}): run npm run build`;
   const oldest = Math.min(...files.map((f) => statSync(f).mtimeMs));
@@ -119,7 +134,7 @@ test("self-reference: each subpath imports through the package name from dist/",
   skip: distFresh(),
 }, () => {
   const script = `
-    const names = ${JSON.stringify(Object.keys(pkg.exports))};
+    const names = ${JSON.stringify(Object.keys(layers))};
     const out = {};
     for (const sub of names) {
       const spec = sub === "." ? "${pkg.name}" : "${pkg.name}/" + sub.slice(2);
@@ -134,14 +149,14 @@ test("self-reference: each subpath imports through the package name from dist/",
       encoding: "utf8",
     }),
   ) as Record<string, number | string>;
-  for (const sub of Object.keys(pkg.exports)) assert.ok((got[sub] as number) > 0, sub);
+  for (const sub of Object.keys(layers)) assert.ok((got[sub] as number) > 0, sub);
   assert.equal(got.loadCollectionSpec, "function");
 });
 
 test("the test runner's tsbpf-source condition: the package name resolves to src/, one module with the relative imports", async () => {
-  for (const sub of Object.keys(pkg.exports)) {
+  for (const [sub, target] of Object.entries(layers)) {
     const name = sub === "." ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
-    const want = pathToFileURL(join(ROOT, pkg.exports[sub]!["tsbpf-source"])).href;
+    const want = pathToFileURL(join(ROOT, target["tsbpf-source"])).href;
     assert.equal(import.meta.resolve(name), want, name);
   }
   const byName = await import("tsbpf/kernel");

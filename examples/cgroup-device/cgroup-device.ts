@@ -5,7 +5,8 @@
  * /dev/null. The program's counters say how many accesses it denied and allowed.
  *
  * Run as root, with cgroup2 mounted:
- *   node --import tsx examples/cgroup-device/cgroup-device.ts
+ *   node node_modules/tsbpf/dist/examples/cgroup-device/cgroup-device.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/cgroup-device/cgroup-device.ts)
  * The program is attached with BPF_PROG_ATTACH (exclusive: no cgroup below may attach
  * another device program), detached and the cgroup removed when the script ends.
  */

@@ -6,7 +6,8 @@
  * say how many packets it dropped and passed.
  *
  * Run as root, with cgroup2 mounted:
- *   node --import tsx examples/cgroup-firewall/cgroup-firewall.ts [link|attach]
+ *   node node_modules/tsbpf/dist/examples/cgroup-firewall/cgroup-firewall.js [link|attach]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/cgroup-firewall/cgroup-firewall.ts [link|attach])
  * `link` (the default) attaches through a bpf_link; `attach` with BPF_PROG_ATTACH in
  * multi mode, as `tsbpf cgroup attach CGROUP egress PROG multi` does. Either way the
  * program is detached and the cgroup removed when the script ends.

@@ -7,7 +7,8 @@
  * a line per exec: the new process, its parent, its cgroup (v2 id: the inode number of
  * its cgroup directory) and what it runs, decoded by core-task.gen.ts (`tsbpf gen types`).
  *
- * Run (as root): node --import tsx examples/core-task/core-task.ts [-d SECONDS] [-n EVENTS]
+ * Run (as root): node node_modules/tsbpf/dist/examples/core-task/core-task.js [-d SECONDS] [-n EVENTS]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/core-task/core-task.ts [-d SECONDS] [-n EVENTS])
  *   -d SECONDS   stop after this long (default: until Ctrl-C / SIGTERM)
  *   -n EVENTS    stop after this many execs
  *

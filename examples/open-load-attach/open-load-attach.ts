@@ -12,7 +12,8 @@
  * 5. close: links detached, collection closed, and the kernel asked whether any of the
  *    object's programs or links is still there.
  *
- * Run (as root): node --import tsx examples/open-load-attach/open-load-attach.ts [--self]
+ * Run (as root): node node_modules/tsbpf/dist/examples/open-load-attach/open-load-attach.js [--self]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/open-load-attach/open-load-attach.ts [--self])
  *   --self   count only this process (sets the `target_tgid` constant before loading)
  */
 import { closeSync, openSync, readFileSync } from "node:fs";

@@ -3,7 +3,8 @@
  * back, then `r0 = 2; exit` loaded as XDP with the verifier's log, test-run on a packet,
  * and disassembled from the kernel's translated instructions.
  *
- * Run (as root): node --import tsx examples/quick-tour/quick-tour.ts
+ * Run (as root): node node_modules/tsbpf/dist/examples/quick-tour/quick-tour.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/quick-tour/quick-tour.ts)
  */
 import { assemble, disassembleKernel, encodeProgram } from "tsbpf/isa";
 import { BpfMap, Program } from "tsbpf/kernel";

@@ -7,7 +7,8 @@
  * and prints it. Looking up key 1000 fails: the array has 256 slots, and the kernel
  * answers ENOENT ("No such file or directory") for an index out of range.
  *
- * Run (as root): node --import tsx examples/raw-array-map/raw-array-map.ts
+ * Run (as root): node node_modules/tsbpf/dist/examples/raw-array-map/raw-array-map.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/raw-array-map/raw-array-map.ts)
  */
 import { BpfCall, BpfMap, Fd, SyscallError } from "tsbpf/kernel";
 import { BpfCmd, bpfAttr, MapType, UpdateFlags } from "tsbpf/uapi";

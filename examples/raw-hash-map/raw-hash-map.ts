@@ -6,7 +6,8 @@
  * Then a lookup of key 7 finds its value, and a lookup of key 1000, which was never
  * added, fails with ENOENT ("No such file or directory").
  *
- * Run (as root): node --import tsx examples/raw-hash-map/raw-hash-map.ts
+ * Run (as root): node node_modules/tsbpf/dist/examples/raw-hash-map/raw-hash-map.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/raw-hash-map/raw-hash-map.ts)
  */
 import { BpfCall, BpfMap, Fd, SyscallError } from "tsbpf/kernel";
 import { BpfCmd, bpfAttr, MapType, UpdateFlags } from "tsbpf/uapi";

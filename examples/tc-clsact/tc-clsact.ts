@@ -8,7 +8,8 @@
  * everything.
  *
  * Run as root:
- *   node --import tsx examples/tc-clsact/tc-clsact.ts DEVICE [SECONDS] [clsact|tcx|xdp-netlink|xdp-link]
+ *   node node_modules/tsbpf/dist/examples/tc-clsact/tc-clsact.js DEVICE [SECONDS] [clsact|tcx|xdp-netlink|xdp-link]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/tc-clsact/tc-clsact.ts DEVICE [SECONDS] [clsact|tcx|xdp-netlink|xdp-link])
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

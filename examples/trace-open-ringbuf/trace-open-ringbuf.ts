@@ -5,7 +5,8 @@
  * Records are decoded by the codec `tsbpf gen types` wrote from the object's BTF
  * (trace-open-ringbuf.gen.ts: `Event.decode`, typed), so the C definition is the only one.
  *
- * Run (as root): node --import tsx examples/trace-open-ringbuf/trace-open-ringbuf.ts [-d SECONDS] [-p PID]
+ * Run (as root): node node_modules/tsbpf/dist/examples/trace-open-ringbuf/trace-open-ringbuf.js [-d SECONDS] [-p PID]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/trace-open-ringbuf/trace-open-ringbuf.ts [-d SECONDS] [-p PID])
  *   -d SECONDS   stop after this long (default: until Ctrl-C / SIGTERM)
  *   -p PID       only this process
  *

@@ -7,7 +7,8 @@
  * xdp-count.gen.ts (`tsbpf gen types`), loads it into either backend.
  *
  * Run (as root for the kernel column; without root only the VM runs):
- *   node --import tsx examples/xdp-count/xdp-count.ts
+ *   node node_modules/tsbpf/dist/examples/xdp-count/xdp-count.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/xdp-count/xdp-count.ts)
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
