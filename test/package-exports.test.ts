@@ -9,10 +9,11 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { distSkip } from "./support/dist.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 /** One layer's entry in package.json "exports": source, typings, built code. */
@@ -109,25 +110,8 @@ test('the root entry: import { loadCollectionSpec } from "tsbpf" reads an object
   assert.throws(() => root.loadCollectionSpec(new Uint8Array(8)), root.ELFError);
 });
 
-/** The newest modification time of the non-test .ts files under src/. */
-function newestSource(dir = join(ROOT, "src")): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) {
-      newest = Math.max(newest, statSync(p).mtimeMs);
-    }
-  }
-  return newest;
-}
-
 function distFresh(...more: string[]): string | false {
-  const files = [...Object.values(layers).map((t) => join(ROOT, t.default)), ...more];
-  const missing = files.find((f) => !existsSync(f));
-  if (missing) return `dist/ is not built (${relative(ROOT, missing)}): run npm run build`;
-  const oldest = Math.min(...files.map((f) => statSync(f).mtimeMs));
-  return oldest < newestSource() ? "dist/ is older than src/: run npm run build" : false;
+  return distSkip([...Object.values(layers).map((t) => join(ROOT, t.default)), ...more]);
 }
 
 test("self-reference: each subpath imports through the package name from dist/", {
@@ -153,7 +137,11 @@ test("self-reference: each subpath imports through the package name from dist/",
   assert.equal(got.loadCollectionSpec, "function");
 });
 
-test("the test runner's tsbpf-source condition: the package name resolves to src/, one module with the relative imports", async () => {
+test("the test runner's tsbpf-source condition: the package name resolves to src/, one module with the relative imports", {
+  skip: process.execArgv.includes("--conditions=tsbpf-source")
+    ? false
+    : "node runs without --conditions=tsbpf-source (scripts/test.mjs passes it)",
+}, async () => {
   for (const [sub, target] of Object.entries(layers)) {
     const name = sub === "." ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
     const want = pathToFileURL(join(ROOT, target["tsbpf-source"])).href;
