@@ -81,6 +81,10 @@ test("bash: objects, commands and keywords by bpftool's prefix rule", () => {
     ["tsbpf trace open --p", ["--perf-buffer", "--pid"]],
     ["tsbpf -", CLI.options.flatMap((o) => [`-${o.short}`, `--${o.long}`]).sort()],
     ["tsbpf nosuch ", []],
+    // An object that is one command: its options and file names, no commands.
+    ["tsbpf compile --t", ["--target"]],
+    ["tsbpf compile -D ", []],
+    ["tsbpf compl", ["completion"]],
   ];
   for (const [line, expected] of cases) assert.deepEqual(bashComplete(line), expected, line);
   // Under trace, only trace's own options: -p and -d are not offered there.
@@ -93,12 +97,15 @@ test("bash: file names after path keywords and for file operands", () => {
   assert.deepEqual(bashComplete("tsbpf prog show pinned files/p"), ["files/prog.o"]);
   assert.deepEqual(bashComplete("tsbpf prog load files/"), ["files/prog.o"]);
   assert.deepEqual(bashComplete("tsbpf -B files/p"), ["files/prog.o"]);
+  assert.deepEqual(bashComplete("tsbpf compile files/"), ["files/prog.o"]);
+  assert.deepEqual(bashComplete("tsbpf compile x.bpf.c -I files/p"), ["files/prog.o"]);
   assert.deepEqual(bashComplete("tsbpf vm run files/prog.o x data_in files/"), ["files/prog.o"]);
 });
 
 test("bash: every object's supported commands are offered, from the command table", async () => {
   for (const o of await describeObjects(CLI)) {
-    if (!o.description || o.name === "help") continue;
+    // (help's words are objects; compile, an object that is one command, takes files.)
+    if (!o.description?.commands.length || o.name === "help") continue;
     const commands = o.description.commands.filter((c) => !c.unsupported).map((c) => c.name);
     assert.deepEqual(bashComplete(`tsbpf ${o.name} `), commands.sort(), o.name);
   }
@@ -151,6 +158,7 @@ describe("zsh", { skip: zshSkip }, () => {
       ],
       ["tsbpf trace open --p", ["--perf-buffer", "--pid"]],
       ["tsbpf completion ", ["bash", "zsh"]],
+      ["tsbpf compile -o ", ["FILES"]],
     ];
     for (const [line, expected] of cases) assert.deepEqual(zshComplete(line), expected, line);
   });

@@ -53,11 +53,23 @@ test("every command offered is in its object's usage; own usages are about their
 
 test("the main usage names every described object", async () => {
   const usage = (await tsbpf("help")).stdout;
-  const listed = /OBJECT := \{ ([^}]*) \}/.exec(usage)?.[1]?.split(" | ") ?? [];
+  const listed =
+    /OBJECT := \{ ([^}]*) \}/
+      .exec(usage)?.[1]
+      ?.split("|")
+      .map((w) => w.trim()) ?? [];
   for (const o of await describeObjects(CLI)) {
     if (!o.description) continue;
     const ownLine = new RegExp(`\\n {7}tsbpf ${o.name}\\b`).test(usage);
     assert.ok(listed.includes(o.name) || ownLine, `${o.name} in the main usage`);
   }
   for (const name of listed) assert.ok(CLI.objects.some((o) => o.name === name && o.describe));
+});
+
+test("compile's described options are the ones its parser takes", async () => {
+  const { DESCRIPTION, OPTIONS } = await import("../src/cli/compile/compile.ts");
+  assert.deepEqual(
+    DESCRIPTION.options.map((o) => [o.long, "short" in o ? o.short : undefined]),
+    Object.entries(OPTIONS).map(([long, o]) => [long, "short" in o ? o.short : undefined]),
+  );
 });

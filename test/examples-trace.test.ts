@@ -21,10 +21,14 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { linkIds, progIds } from "../src/kernel/objects/objects.ts";
 import { openFdCount } from "../src/kernel/sys/index.ts";
+import { FROM_SOURCE } from "./support/examples.ts";
 import { cgroup2Root, kernelSkip } from "./support/kernel.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const skip = kernelSkip;
+/** compile()'s cache for the inline-C examples: vmlinux.h made once, kept out of $HOME. */
+const COMPILE_CACHE = join(tmpdir(), `tsbpf-examples-cache-${process.pid}`);
+process.on("exit", () => rmSync(COMPILE_CACHE, { recursive: true, force: true }));
 
 /** A running example: its output so far, line by line, and a way to wait for a line. */
 class Example {
@@ -35,11 +39,16 @@ class Example {
   #partial = "";
   #waiters: (() => void)[] = [];
 
-  constructor(name: string, args: string[]) {
+  /** Runs examples/NAME/SCRIPT.ts (SCRIPT: NAME, or its inline-C variant). */
+  constructor(name: string, args: string[], script = name) {
     this.child = spawn(
       process.execPath,
-      ["--import", "tsx", join("examples", name, `${name}.ts`), ...args],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+      [...FROM_SOURCE, join("examples", name, `${script}.ts`), ...args],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, XDG_CACHE_HOME: COMPILE_CACHE },
+      },
     );
     this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
       const parts = (this.#partial + chunk).split("\n");
@@ -87,8 +96,13 @@ class Example {
 }
 
 /** Runs an example to its end (with a time limit) and returns its stdout and code. */
-async function runToEnd(name: string, args: string[], ms = 30_000): Promise<Example> {
-  const ex = new Example(name, args);
+async function runToEnd(
+  name: string,
+  args: string[],
+  ms = 30_000,
+  script = name,
+): Promise<Example> {
+  const ex = new Example(name, args, script);
   const timer = setTimeout(() => ex.child.kill("SIGKILL"), ms);
   try {
     await ex.exited;
@@ -107,49 +121,55 @@ function hasKprobes(): boolean {
   );
 }
 
-test("examples/hello: bpf_printk lines from trace_pipe; the kprobe variant says kprobes are missing", {
-  skip,
-}, async () => {
-  const ex = await runToEnd("hello", ["--self", "-n", "3", "-t", "20"]);
-  assert.equal(ex.child.exitCode, 0, ex.stderr);
-  const pid = ex.child.pid;
-  const lines = ex.lines;
-  assert.equal(
-    lines[0],
-    'attached hello (SEC("tracepoint/syscalls/sys_enter_openat")) to tracepoint syscalls:sys_enter_openat',
-  );
-  if (hasKprobes()) {
-    assert.match(
-      lines[1] ?? "",
-      /^attached hello_kprobe \(SEC\("kprobe\/do_sys_openat2"\)\) to kprobe/,
-    );
-  } else {
-    assert.equal(
-      lines[1],
-      'not attached hello_kprobe (SEC("kprobe/do_sys_openat2")): attaching kprobe do_sys_openat2 is not supported: kprobes are not available on this kernel (no kprobe PMU, no kprobe_events in tracefs)',
-    );
-  }
-  // --self: only the example's own opens, from the tracepoint program (and from the
-  // kprobe one where kprobes exist).
-  const printed = lines.slice(2, 5);
-  assert.equal(printed.length, 3);
-  for (const l of printed) {
-    assert.match(l, new RegExp(`^hello from node \\(pid ${pid}\\) via (tracepoint|kprobe)$`));
-  }
-  assert.ok(printed.some((l) => l.endsWith("via tracepoint")));
-  assert.equal(lines[5], "3 lines");
-  assert.equal(ex.stderr, "");
-});
-
-for (const name of ["trace-open", "trace-open-ringbuf"]) {
-  test(`examples/${name}: a file the test opens shows up with its opener's pid and comm`, {
+for (const script of ["hello", "hello-inline"])
+  test(`examples/hello/${script}: bpf_printk lines from trace_pipe; the kprobe variant says kprobes are missing`, {
     skip,
   }, async () => {
-    const dir = join(tmpdir(), `tsbpf-${name}-${process.pid}-${Date.now()}`);
+    // The inline variant compiles first (clang, and vmlinux.h the first time): more time.
+    const ex = await runToEnd("hello", ["--self", "-n", "3", "-t", "20"], 60_000, script);
+    assert.equal(ex.child.exitCode, 0, ex.stderr);
+    const pid = ex.child.pid;
+    const lines = ex.lines;
+    assert.equal(
+      lines[0],
+      'attached hello (SEC("tracepoint/syscalls/sys_enter_openat")) to tracepoint syscalls:sys_enter_openat',
+    );
+    if (hasKprobes()) {
+      assert.match(
+        lines[1] ?? "",
+        /^attached hello_kprobe \(SEC\("kprobe\/do_sys_openat2"\)\) to kprobe/,
+      );
+    } else {
+      assert.equal(
+        lines[1],
+        'not attached hello_kprobe (SEC("kprobe/do_sys_openat2")): attaching kprobe do_sys_openat2 is not supported: kprobes are not available on this kernel (no kprobe PMU, no kprobe_events in tracefs)',
+      );
+    }
+    // --self: only the example's own opens, from the tracepoint program (and from the
+    // kprobe one where kprobes exist).
+    const printed = lines.slice(2, 5);
+    assert.equal(printed.length, 3);
+    for (const l of printed) {
+      assert.match(l, new RegExp(`^hello from node \\(pid ${pid}\\) via (tracepoint|kprobe)$`));
+    }
+    assert.ok(printed.some((l) => l.endsWith("via tracepoint")));
+    assert.equal(lines[5], "3 lines");
+    assert.equal(ex.stderr, "");
+  });
+
+for (const [name, script] of [
+  ["trace-open", "trace-open"],
+  ["trace-open", "trace-open-inline"],
+  ["trace-open-ringbuf", "trace-open-ringbuf"],
+] as const) {
+  test(`examples/${name}/${script}: a file the test opens shows up with its opener's pid and comm`, {
+    skip,
+  }, async () => {
+    const dir = join(tmpdir(), `tsbpf-${script}-${process.pid}-${Date.now()}`);
     mkdirSync(dir);
     const file = join(dir, "unique-file-to-open");
     writeFileSync(file, "x");
-    const ex = new Example(name, []);
+    const ex = new Example(name, [], script);
     try {
       await ex.waitFor(/^TIME\(s\) COMM PID FILE$/);
       assert.equal(ex.lines[0], "TIME(s) COMM PID FILE");

@@ -77,6 +77,10 @@ export interface ObjectDescription {
   readonly commands: readonly CommandDescription[];
   /** The usage `OBJECT help` prints. */
   readonly usage: (bin: string) => string;
+  /** Options of an object that is one command (`compile FILE -o OUT`): no commands. */
+  readonly options?: readonly OptionDescription[];
+  /** True when such an object takes file names as operands. */
+  readonly files?: boolean;
 }
 
 /** A runner for each command an object describes, keyed by command name. */
@@ -176,7 +180,9 @@ export function printUsage(ctx: Context, text: string): void {
 
 /** Placeholders whose value is a path, so completion offers file names after them. */
 export function isPathPlaceholder(placeholder: string | undefined): boolean {
-  return placeholder !== undefined && /(^|_)(FILE|PATH|OBJ|DIR|ROOT)$|^CGROUP/.test(placeholder);
+  return (
+    placeholder !== undefined && /(^|_)(FILE|PATH|OBJ|DIR|ROOT|OUT)$|^CGROUP/.test(placeholder)
+  );
 }
 
 /** `PROG := ...` as keywords. */

@@ -73,6 +73,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   { name: "version", load: async () => (await import("./version.ts")).run },
   object("vm", () => import("./vm/vm.ts")),
   object("trace", () => import("./trace/trace.ts")),
+  object("compile", () => import("./compile/compile.ts")),
   object("completion", () => import("./completion/completion.ts")),
   object("man", () => import("./man/man.ts")),
 ];
@@ -99,7 +100,7 @@ function object(
 }
 
 /** Objects whose commands take their own options (`trace open --pid PID`). */
-const OWN_OPTIONS = new Set(["trace"]);
+const OWN_OPTIONS = new Set(["trace", "compile"]);
 
 function mainUsage(): string {
   return (
@@ -109,7 +110,8 @@ function mainUsage(): string {
     `       ${BIN} completion { bash | zsh }\n` +
     `       ${BIN} man\n` +
     "\n" +
-    "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace }\n" +
+    "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace |\n" +
+    "                  compile }\n" +
     `       ${HELP_SPEC_OPTIONS} |\n` +
     "                    {-f|--bpffs} | {-V|--version} | {-h|--help} }\n"
   );

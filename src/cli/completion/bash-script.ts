@@ -43,27 +43,33 @@ _${model.bin}() {
         return 0
         ;;
     esac
-    if [[ $cur == -* ]]; then
-      COMPREPLY=($(compgen -W "$globals" -- "$cur"))
-      return 0
-    fi
-    obj=
-    if ((\${#args[@]} == 1)); then
-      ${f}_level ""
-      ${f}_select "\${args[0]}" $all
-      obj=$REPLY
-      [[ -z $obj ]] && return 0 # no such object: nothing follows it
-    fi
-    ${f}_level "$obj"
-    COMPREPLY=($(compgen -W "$offered" -- "$cur"))
-    return 0
   fi
   ${f}_level ""
+  if ((\${#args[@]} == 0)); then
+    if [[ $cur == -* ]]; then
+      COMPREPLY=($(compgen -W "$globals" -- "$cur"))
+    else
+      COMPREPLY=($(compgen -W "$offered" -- "$cur"))
+    fi
+    return 0
+  fi
   ${f}_select "\${args[0]}" $all
   obj=$REPLY
+  [[ -z $obj ]] && return 0 # no such object: nothing follows it
   ${f}_level "$obj"
-  ${f}_select "\${args[1]}" $all
-  cmd=$REPLY
+  cmd= # stays empty for an object that is one command (compile)
+  if [[ -n $all ]]; then
+    if ((\${#args[@]} == 1)); then
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$globals" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "$offered" -- "$cur"))
+      fi
+      return 0
+    fi
+    ${f}_select "\${args[1]}" $all
+    cmd=$REPLY
+  fi
   ${f}_command "$obj" "$cmd"
   if [[ -n $prev && " $pathw " == *" $prev "* ]]; then
     ${f}_files
@@ -71,7 +77,7 @@ _${model.bin}() {
   fi
   [[ -n $prev && " $valuew " == *" $prev "* ]] && return 0
   if [[ $cur == -* ]]; then
-    # An object that parses its own options (trace) takes only those after a command.
+    # An object that parses its own options (trace, compile) takes only those.
     COMPREPLY=($(compgen -W "\${opts:-$globals}" -- "$cur"))
     return 0
   fi

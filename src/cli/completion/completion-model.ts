@@ -29,6 +29,8 @@ export interface CompletedObject {
   readonly name: string;
   readonly offered: boolean;
   readonly commands: readonly CompletedCommand[];
+  /** What follows an object that is one command (`compile FILE -o OUT`). */
+  readonly own?: CompletedCommand;
 }
 
 /** Everything a completion script is generated from. */
@@ -56,53 +58,56 @@ function optionWords(o: OptionDescription): string[] {
   return [...(o.short ? [`-${o.short}`] : []), `--${o.long}`];
 }
 
+/** What may follow a command (or an object that is one command, with the name ""). */
+function completedCommand(c: {
+  readonly name: string;
+  readonly keywords?: readonly string[];
+  readonly options?: readonly OptionDescription[];
+  readonly files?: boolean;
+  readonly unsupported?: boolean;
+}): CompletedCommand {
+  const keywords = (c.keywords ?? []).map(splitKeyword);
+  const options = c.options ?? [];
+  return {
+    name: c.name,
+    offered: c.unsupported !== true,
+    keywords: checked(keywords.map((k) => k.word)),
+    options: checked(options.flatMap(optionWords)),
+    pathWords: checked([
+      ...keywords.filter((k) => isPathPlaceholder(k.value)).map((k) => k.word),
+      ...options.filter((x) => isPathPlaceholder(x.value)).flatMap(optionWords),
+    ]),
+    valueWords: checked([
+      ...keywords.filter((k) => k.value && !isPathPlaceholder(k.value)).map((k) => k.word),
+      ...options.filter((x) => x.value && !isPathPlaceholder(x.value)).flatMap(optionWords),
+    ]),
+    files: c.files === true,
+  };
+}
+
 /** The completion model of `cli`. */
 export async function completionModel(cli: CliTable): Promise<CompletionModel> {
   const described = await describeObjects(cli);
   const objectNames = described.filter((o) => o.description).map((o) => o.name);
   const objects = described.map((o): CompletedObject => {
+    const name = checked([o.name])[0] as string;
     if (o.name === "help") {
       // `tsbpf help OBJECT`: the described objects are help's "commands".
-      const commands = objectNames.map((name) => plainCommand(name));
-      return { name: o.name, offered: true, commands };
-    }
-    const commands = (o.description?.commands ?? []).map((c): CompletedCommand => {
-      const keywords = (c.keywords ?? []).map(splitKeyword);
-      const options = c.options ?? [];
       return {
-        name: c.name,
-        offered: c.unsupported !== true,
-        keywords: checked(keywords.map((k) => k.word)),
-        options: checked(options.flatMap(optionWords)),
-        pathWords: checked([
-          ...keywords.filter((k) => isPathPlaceholder(k.value)).map((k) => k.word),
-          ...options.filter((x) => isPathPlaceholder(x.value)).flatMap(optionWords),
-        ]),
-        valueWords: checked([
-          ...keywords.filter((k) => k.value && !isPathPlaceholder(k.value)).map((k) => k.word),
-          ...options.filter((x) => x.value && !isPathPlaceholder(x.value)).flatMap(optionWords),
-        ]),
-        files: c.files === true,
+        name,
+        offered: true,
+        commands: objectNames.map((n) => completedCommand({ name: n })),
       };
-    });
-    return { name: checked([o.name])[0] as string, offered: o.supported, commands };
+    }
+    const d = o.description;
+    const commands = (d?.commands ?? []).map(completedCommand);
+    const own = d && (d.options || d.files) ? { own: completedCommand({ ...d, name: "" }) } : {};
+    return { name, offered: o.supported, commands, ...own };
   });
   return {
     bin: checked([cli.bin])[0] as string,
     options: checked(cli.options.flatMap(optionWords)),
     valueOptions: checked(cli.options.filter((o) => o.value).flatMap(optionWords)),
     objects,
-  };
-}
-
-function plainCommand(name: string): CompletedCommand {
-  return {
-    name,
-    offered: true,
-    keywords: [],
-    options: [],
-    pathWords: [],
-    valueWords: [],
-    files: false,
   };
 }

@@ -18,11 +18,14 @@ function levelArms(model: CompletionModel): string {
   ].join("\n");
 }
 
-/** Arms of `case "$1 $2" in` for every command that takes keywords, options or files. */
+/**
+ * Arms of `case "$1 $2" in` for every command that takes keywords, options or files
+ * (`"compile "`, with no command, for an object that is one command).
+ */
 function commandArms(model: CompletionModel): string {
   const arms: string[] = [];
   for (const o of model.objects) {
-    for (const c of o.commands) {
+    for (const c of o.own ? [o.own, ...o.commands] : o.commands) {
       const sets = [
         c.keywords.length ? `kw="${c.keywords.join(" ")}"` : "",
         c.options.length ? `opts="${c.options.join(" ")}"` : "",

@@ -37,27 +37,33 @@ _${model.bin}() {
         return
         ;;
     esac
-    if [[ $cur == -* ]]; then
-      compadd -- \${=globals}
-      return
-    fi
-    obj=
-    if ((\${#args} == 1)); then
-      ${f}_level ""
-      ${f}_select "\${args[1]}" \${=all}
-      obj=$REPLY
-      [[ -z $obj ]] && return # no such object: nothing follows it
-    fi
-    ${f}_level "$obj"
-    compadd -- \${=offered}
-    return
   fi
   ${f}_level ""
+  if ((\${#args} == 0)); then
+    if [[ $cur == -* ]]; then
+      compadd -- \${=globals}
+    else
+      compadd -- \${=offered}
+    fi
+    return
+  fi
   ${f}_select "\${args[1]}" \${=all}
   obj=$REPLY
+  [[ -z $obj ]] && return # no such object: nothing follows it
   ${f}_level "$obj"
-  ${f}_select "\${args[2]}" \${=all}
-  cmd=$REPLY
+  cmd= # stays empty for an object that is one command (compile)
+  if [[ -n $all ]]; then
+    if ((\${#args} == 1)); then
+      if [[ $cur == -* ]]; then
+        compadd -- \${=globals}
+      else
+        compadd -- \${=offered}
+      fi
+      return
+    fi
+    ${f}_select "\${args[2]}" \${=all}
+    cmd=$REPLY
+  fi
   ${f}_command "$obj" "$cmd"
   if [[ -n $prev && " $pathw " == *" $prev "* ]]; then
     _files
@@ -65,7 +71,7 @@ _${model.bin}() {
   fi
   [[ -n $prev && " $valuew " == *" $prev "* ]] && return
   if [[ $cur == -* ]]; then
-    # An object that parses its own options (trace) takes only those after a command.
+    # An object that parses its own options (trace, compile) takes only those.
     compadd -- \${=\${opts:-$globals}}
     return
   fi

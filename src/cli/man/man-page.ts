@@ -25,6 +25,7 @@ function optionItem(o: OptionDescription): string {
 
 function objectSection(bin: string, d: ObjectDescription): string {
   let s = `.SS ${bin} ${d.name}\n${troffText(d.summary)}.\n`;
+  for (const o of d.options ?? []) s += optionItem(o);
   for (const c of d.commands) {
     if (c.unsupported) continue;
     s += `.TP\n.B ${c.name}\n${troffText(c.summary)}\n`;
