@@ -41,10 +41,11 @@ int log_openat(struct sys_enter_openat_args *ctx)
 		return 0;
 	bpf_get_current_comm(comm, sizeof(comm));
 	log_info(ctx, "pid=%d comm=%s", pid, comm);
-	log_debug(ctx, "openat(%lld, \"%s\")", (__s64)ctx->dfd, TSBPF_USTR(ctx->filename));
+	// The event stores the int dfd zero-extended: AT_FDCWD is 0xffffff9c.
+	log_debug(ctx, "openat(%d, \"%s\")", (__s32)ctx->dfd, TSBPF_USTR(ctx->filename));
 	log_flags(ctx, ctx->flags, ctx->mode);
-	if ((__s64)ctx->dfd < -100)
-		log_error(ctx, "bad dfd %lld", (__s64)ctx->dfd);
+	if ((__s32)ctx->dfd < -100)
+		log_error(ctx, "bad dfd %d", (__s32)ctx->dfd);
 	return 0;
 }
 
