@@ -133,7 +133,9 @@ function pad(s: string, c: FormatConversion, numeric: boolean): string {
 }
 
 function integer(c: FormatConversion, a: LogArg): string {
-  const bits = BITS[a.type] ?? 64;
+  // C's integer promotion: narrower arguments become an int (their value kept), so
+  // %x of an s8 -1 is ffffffff and %d of a u8 255 is 255.
+  const bits = Math.max(32, BITS[a.type] ?? 64);
   const raw = BigInt(a.value as number | bigint);
   const conv = c.conv;
   if (conv === "c") return String.fromCharCode(Number(BigInt.asUintN(8, raw)));
