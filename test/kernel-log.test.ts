@@ -30,6 +30,12 @@ function load(level: string): Collection {
   });
 }
 
+/** A new directory under the system's temporary one, removed on dispose. */
+function tempDir(): { readonly path: string } & Disposable {
+  const path = mkdtempSync(join(tmpdir(), "tsbpf-log-"));
+  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+}
+
 /** Creates (O_CREAT) and closes a new file; its path. */
 function createFile(dir: string, name: string): string {
   const path = join(dir, name);
@@ -50,41 +56,38 @@ test(
   { skip: kernelSkip },
   () =>
     noLeak(() => {
-      const dir = mkdtempSync(join(tmpdir(), "tsbpf-log-"));
-      try {
-        const lines: string[] = [];
-        using coll = load("trace");
-        using logger = BpfLogger.open(coll, { write: (l) => lines.push(l) });
-        let path: string;
-        {
-          using _link = coll.programs.log_openat!.attach();
-          path = createFile(dir, "created");
-        }
-        assert.ok(logger.drain() >= 4);
-        const got = linesOf(lines, path);
-        const flags = Number.parseInt(/flags=0x([0-9a-f]+)$/.exec(got.at(-1)!)?.[1] ?? "", 16);
-        assert.deepEqual(got, [
-          `[INFO  log_openat] pid=${process.pid} comm=${comm}`,
-          `[DEBUG log_openat] openat(-100, "${path}")`,
-          "[WARN  log_flags] creating, mode 0640",
-          `[TRACE log_flags] flags=0x${flags.toString(16)}`,
-        ]);
-        assert.equal(flags & 0o1101, 0o1101, "O_CREAT | O_TRUNC | O_WRONLY");
-        assert.equal(logger.dropped, 0n);
-        assert.equal(logger.decoder.errors, 0);
-
-        // The same event in the VM logs the same lines.
-        const vm = VirtualMachine.load(spec);
-        const vmLines: string[] = [];
-        const vmLogger = new VmLogger(vm, { write: (l) => vmLines.push(l) });
-        vm.program("log_openat").run(
-          openatRun({ pid: process.pid, comm, dfd: -100, file: path, flags, mode: 0o640 }),
-        );
-        vmLogger.drain();
-        assert.deepEqual(vmLines, got);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      using tmp = tempDir();
+      const dir = tmp.path;
+      const lines: string[] = [];
+      using coll = load("trace");
+      using logger = BpfLogger.open(coll, { write: (l) => lines.push(l) });
+      let path: string;
+      {
+        using _link = coll.programs.log_openat!.attach();
+        path = createFile(dir, "created");
       }
+      assert.ok(logger.drain() >= 4);
+      const got = linesOf(lines, path);
+      const flags = Number.parseInt(/flags=0x([0-9a-f]+)$/.exec(got.at(-1)!)?.[1] ?? "", 16);
+      assert.deepEqual(got, [
+        `[INFO  log_openat] pid=${process.pid} comm=${comm}`,
+        `[DEBUG log_openat] openat(-100, "${path}")`,
+        "[WARN  log_flags] creating, mode 0640",
+        `[TRACE log_flags] flags=0x${flags.toString(16)}`,
+      ]);
+      assert.equal(flags & 0o1101, 0o1101, "O_CREAT | O_TRUNC | O_WRONLY");
+      assert.equal(logger.dropped, 0n);
+      assert.equal(logger.decoder.errors, 0);
+
+      // The same event in the VM logs the same lines.
+      const vm = VirtualMachine.load(spec);
+      const vmLines: string[] = [];
+      const vmLogger = new VmLogger(vm, { write: (l) => vmLines.push(l) });
+      vm.program("log_openat").run(
+        openatRun({ pid: process.pid, comm, dfd: -100, file: path, flags, mode: 0o640 }),
+      );
+      vmLogger.drain();
+      assert.deepEqual(vmLines, got);
     }),
 );
 
@@ -93,32 +96,29 @@ test(
   { skip: kernelSkip },
   (t) =>
     noLeak(() => {
-      const dir = mkdtempSync(join(tmpdir(), "tsbpf-log-"));
-      try {
-        const lines: string[] = [];
-        using coll = load("warn");
-        using logger = BpfLogger.open(coll, { write: (l) => lines.push(l) });
-        {
-          using _link = coll.programs.log_openat!.attach();
-          createFile(dir, "warned");
-          readFileSync(join(dir, "warned")); // no O_CREAT: nothing at warn
-        }
-        logger.drain();
-        assert.deepEqual(lines, ["[WARN  log_flags] creating, mode 0640"]);
-
-        // Disabled calls cost nothing: the verifier removed them as dead code.
-        using all = load("trace");
-        using none = load("error");
-        const full = all.programs.log_openat!.info().xlatedProgLen;
-        const warn = coll.programs.log_openat!.info().xlatedProgLen;
-        const error = none.programs.log_openat!.info().xlatedProgLen;
-        t.diagnostic(
-          `translated program: ${full} bytes at trace, ${warn} at warn, ${error} at error`,
-        );
-        assert.ok(error < warn && warn < full, `${error} < ${warn} < ${full}`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      using tmp = tempDir();
+      const dir = tmp.path;
+      const lines: string[] = [];
+      using coll = load("warn");
+      using logger = BpfLogger.open(coll, { write: (l) => lines.push(l) });
+      {
+        using _link = coll.programs.log_openat!.attach();
+        createFile(dir, "warned");
+        readFileSync(join(dir, "warned")); // no O_CREAT: nothing at warn
       }
+      logger.drain();
+      assert.deepEqual(lines, ["[WARN  log_flags] creating, mode 0640"]);
+
+      // Disabled calls cost nothing: the verifier removed them as dead code.
+      using all = load("trace");
+      using none = load("error");
+      const full = all.programs.log_openat!.info().xlatedProgLen;
+      const warn = coll.programs.log_openat!.info().xlatedProgLen;
+      const error = none.programs.log_openat!.info().xlatedProgLen;
+      t.diagnostic(
+        `translated program: ${full} bytes at trace, ${warn} at warn, ${error} at error`,
+      );
+      assert.ok(error < warn && warn < full, `${error} < ${warn} < ${full}`);
     }),
 );
 
@@ -127,25 +127,22 @@ test(
   { skip: kernelSkip },
   () =>
     noLeak(async () => {
-      const dir = mkdtempSync(join(tmpdir(), "tsbpf-log-"));
-      try {
-        const lines: string[] = [];
-        using coll = load("trace");
-        using logger = BpfLogger.open(coll, { level: "info", write: (l) => lines.push(l) }).start();
-        using _link = coll.programs.log_openat!.attach();
-        const path = createFile(dir, "async");
-        for (let i = 0; i < 100 && !lines.some((l) => l.startsWith("[WARN")); i++) await sleep(20);
-        assert.deepEqual(lines.slice(-2), [
-          `[INFO  log_openat] pid=${process.pid} comm=${comm}`,
-          "[WARN  log_flags] creating, mode 0640",
-        ]);
-        assert.ok(
-          logger.decoder.filtered >= 2,
-          `${logger.decoder.filtered} filtered (DEBUG, TRACE for ${path})`,
-        );
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      using tmp = tempDir();
+      const dir = tmp.path;
+      const lines: string[] = [];
+      using coll = load("trace");
+      using logger = BpfLogger.open(coll, { level: "info", write: (l) => lines.push(l) }).start();
+      using _link = coll.programs.log_openat!.attach();
+      const path = createFile(dir, "async");
+      for (let i = 0; i < 100 && !lines.some((l) => l.startsWith("[WARN")); i++) await sleep(20);
+      assert.deepEqual(lines.slice(-2), [
+        `[INFO  log_openat] pid=${process.pid} comm=${comm}`,
+        "[WARN  log_flags] creating, mode 0640",
+      ]);
+      assert.ok(
+        logger.decoder.filtered >= 2,
+        `${logger.decoder.filtered} filtered (DEBUG, TRACE for ${path})`,
+      );
     }),
 );
 
@@ -172,44 +169,31 @@ test("BpfLogger.open: a VM collection or one without TSBPF_LOG is refused by nam
 });
 
 test("examples/log runs as its header says", { skip: kernelSkip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "tsbpf-log-"));
-  try {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "examples/log/log.ts",
-        "-d",
-        "3",
-        "-p",
-        String(process.pid),
-        "-l",
-        "debug",
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
-    const exited = new Promise<number | null>((r) => child.on("exit", r));
-    for (let i = 0; i < 1500 && !out.includes("logging openat(2)"); i++) {
-      if (child.exitCode !== null) break;
-      await sleep(20);
-    }
-    assert.match(out, /^logging openat\(2\) at level debug$/m, err);
-    const path = createFile(dir, "example");
-    assert.equal(await exited, 0, err);
-    const lines = out.trim().split("\n");
-    assert.deepEqual(linesOf(lines.slice(0, -1), path), [
-      `[INFO  log_openat] pid=${process.pid} comm=${comm}`,
-      `[DEBUG log_openat] openat(-100, "${path}")`,
-      "[WARN  log_flags] creating, mode 0640",
-    ]);
-    assert.ok(!out.includes("[TRACE"), out);
-    assert.match(lines.at(-1)!, /^\d+ records, 0 dropped$/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  using tmp = tempDir();
+  const dir = tmp.path;
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "examples/log/log.ts", "-d", "3", "-p", String(process.pid), "-l", "debug"],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+  const exited = new Promise<number | null>((r) => child.on("exit", r));
+  for (let i = 0; i < 1500 && !out.includes("logging openat(2)"); i++) {
+    if (child.exitCode !== null) break;
+    await sleep(20);
   }
+  assert.match(out, /^logging openat\(2\) at level debug$/m, err);
+  const path = createFile(dir, "example");
+  assert.equal(await exited, 0, err);
+  const lines = out.trim().split("\n");
+  assert.deepEqual(linesOf(lines.slice(0, -1), path), [
+    `[INFO  log_openat] pid=${process.pid} comm=${comm}`,
+    `[DEBUG log_openat] openat(-100, "${path}")`,
+    "[WARN  log_flags] creating, mode 0640",
+  ]);
+  assert.ok(!out.includes("[TRACE"), out);
+  assert.match(lines.at(-1)!, /^\d+ records, 0 dropped$/);
 });
