@@ -16,7 +16,13 @@ import { BpfLogger, Collection, LogError, logLevelConstants } from "../src/kerne
 import { VirtualMachine, VmLogger } from "../src/vm/index.ts";
 import { noLeak, sleep } from "./kernel-ringbuf-programs.ts";
 import { kernelSkip } from "./support/kernel.ts";
-import { logExampleSpec, openatRun } from "./support/log-example.ts";
+import {
+  LOG_KINDS_LINES,
+  logExampleSpec,
+  logKindsPacket,
+  logKindsSpec,
+  openatRun,
+} from "./support/log-example.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const spec = logExampleSpec();
@@ -143,6 +149,22 @@ test(
         logger.decoder.filtered >= 2,
         `${logger.decoder.filtered} filtered (DEBUG, TRACE for ${path})`,
       );
+    }),
+);
+
+test(
+  "kernel: every kind of argument logs as in the VM (BPF_PROG_TEST_RUN on the same packets)",
+  { skip: kernelSkip },
+  () =>
+    noLeak(() => {
+      const lines: string[] = [];
+      using coll = Collection.load(logKindsSpec());
+      using logger = BpfLogger.open(coll, { write: (l) => lines.push(l) });
+      const pkt = logKindsPacket();
+      coll.programs.log_kinds!.run({ data: pkt });
+      coll.programs.log_kinds!.run({ data: pkt.subarray(0, 20) });
+      logger.drain();
+      assert.deepEqual(lines, LOG_KINDS_LINES);
     }),
 );
 

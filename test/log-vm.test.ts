@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type CollectionSpec, LogDecoder, LogError, type LogRecord } from "../src/spec/index.ts";
 import { logLevelConstants, VirtualMachine, VmLogger, VmRingBuf } from "../src/vm/index.ts";
-import { logExampleSpec, type OpenatEvent, openatRun } from "./support/log-example.ts";
+import {
+  LOG_KINDS_LINES,
+  logExampleSpec,
+  logKindsPacket,
+  logKindsSpec,
+  type OpenatEvent,
+  openatRun,
+} from "./support/log-example.ts";
 
 const spec = logExampleSpec();
 const CREATE: OpenatEvent = {
@@ -74,6 +81,17 @@ test("VM: a string the program cannot read shows its errno; records are structur
       ],
     },
   );
+});
+
+test("VM: every kind of argument (widths, signs, MAC, IPv4, cut and .rodata strings, 8 arguments, none)", () => {
+  const vm = VirtualMachine.load(logKindsSpec());
+  const lines: string[] = [];
+  const logger = new VmLogger(vm, { write: (l) => lines.push(l) });
+  const pkt = logKindsPacket();
+  vm.program("log_kinds").run({ data: pkt });
+  vm.program("log_kinds").run({ data: pkt.subarray(0, 20) });
+  logger.drain();
+  assert.deepEqual(lines, LOG_KINDS_LINES);
 });
 
 test("VM: tsbpf_log_level stops calls in the program, the reader's level drops records", () => {

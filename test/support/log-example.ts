@@ -15,6 +15,29 @@ export function logExampleSpec(): CollectionSpec {
   return loadCollectionSpec(readFileSync(file));
 }
 
+/** test/testdata/elf/log-kinds.bpf.o's spec: every kind of log argument, in an XDP program. */
+export function logKindsSpec(): CollectionSpec {
+  const file = join(import.meta.dirname, "../testdata/elf/log-kinds.bpf.o");
+  return loadCollectionSpec(readFileSync(file));
+}
+
+/** A packet for log_kinds: Ethernet source 02:00:00:aa:bb:cc, IPv4 source 192.168.1.20. */
+export function logKindsPacket(): Uint8Array {
+  const pkt = new Uint8Array(64);
+  pkt.set([2, 0, 0, 0xaa, 0xbb, 0xcc], 6);
+  pkt.set([192, 168, 1, 20], 26);
+  return pkt;
+}
+
+/** The lines log_kinds logs for {@link logKindsPacket}, then for its first 20 bytes. */
+export const LOG_KINDS_LINES = [
+  "[INFO  log_kinds] from 02:00:00:aa:bb:cc 192.168.1.20",
+  "[DEBUG log_kinds] 200 -5 60000 -300 4000000000 -7 18446744073709551615 -9",
+  "[TRACE log_kinds] [a string longer] [x] [   hi] [ab  ]",
+  "[WARN  log_kinds] no arguments, 100%",
+  "[ERROR log_kinds] short packet: 20 bytes",
+];
+
 /** An openat(2) as the VM runs it: the context, the calling task, the file name in user memory. */
 export interface OpenatEvent {
   readonly pid: number;
