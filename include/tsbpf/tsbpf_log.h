@@ -32,10 +32,12 @@
  * Strings are cut at TSBPF_LOG_STR_MAX bytes (64 with the NUL; define it before the
  * include to change it).
  *
- * Levels: error 1, warn 2, info 3, debug 4, trace 5. A call is compiled in and runs
- * only when its level is <= tsbpf_log_level, a `const volatile` the loader sets
- * (`constants: { tsbpf_log_level: 3 }`): the kernel's verifier knows a frozen .rodata
- * value and removes the disabled calls, so they cost nothing. The default is every
+ * Levels: error 1, warn 2, info 3, debug 4, trace 5 (log_error .. log_trace, also named
+ * tsbpf_log_error .. tsbpf_log_trace; define TSBPF_LOG_NO_SHORT_NAMES to keep only
+ * those). A call is compiled in and runs only when its level is <= tsbpf_log_level, a
+ * `const volatile` the loader sets (`constants: { tsbpf_log_level: 3 }`): the kernel's
+ * verifier knows a frozen .rodata value and removes the disabled calls, so they cost
+ * nothing. The default is every
  * level (TSBPF_LOG_DEFAULT_LEVEL). Records that find the ring full are dropped and
  * counted in tsbpf_log_dropped.
  *
@@ -267,11 +269,23 @@ static __always_inline void __tsbpf_log_put_mac(void *rec, __u32 off, struct tsb
 		}                                                                    \
 	})
 
-/* Logging calls: `ctx` is the program's context (kept for aya-log's shape; unused). */
-#define log_error(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_ERROR, __COUNTER__, fmt, ##__VA_ARGS__)
-#define log_warn(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_WARN, __COUNTER__, fmt, ##__VA_ARGS__)
-#define log_info(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_INFO, __COUNTER__, fmt, ##__VA_ARGS__)
-#define log_debug(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_DEBUG, __COUNTER__, fmt, ##__VA_ARGS__)
-#define log_trace(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_TRACE, __COUNTER__, fmt, ##__VA_ARGS__)
+/*
+ * Logging calls: `ctx` is the program's context (kept for aya-log's shape; unused).
+ * tsbpf_log_info() and friends always exist; log_info() and friends unless
+ * TSBPF_LOG_NO_SHORT_NAMES is defined (when another header has a log_info).
+ */
+#define tsbpf_log_error(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_ERROR, __COUNTER__, fmt, ##__VA_ARGS__)
+#define tsbpf_log_warn(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_WARN, __COUNTER__, fmt, ##__VA_ARGS__)
+#define tsbpf_log_info(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_INFO, __COUNTER__, fmt, ##__VA_ARGS__)
+#define tsbpf_log_debug(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_DEBUG, __COUNTER__, fmt, ##__VA_ARGS__)
+#define tsbpf_log_trace(ctx, fmt, ...) __tsbpf_log(ctx, TSBPF_LOG_TRACE, __COUNTER__, fmt, ##__VA_ARGS__)
+
+#ifndef TSBPF_LOG_NO_SHORT_NAMES
+#define log_error tsbpf_log_error
+#define log_warn tsbpf_log_warn
+#define log_info tsbpf_log_info
+#define log_debug tsbpf_log_debug
+#define log_trace tsbpf_log_trace
+#endif
 
 #endif /* __TSBPF_LOG_H */
