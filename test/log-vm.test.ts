@@ -107,6 +107,20 @@ test("VM: tsbpf_log_level stops calls in the program, the reader's level drops r
   );
 });
 
+test("VM: records that find the ring full are counted in tsbpf_log_dropped", () => {
+  const ring = spec.maps.TSBPF_LOG!;
+  const vm = VirtualMachine.load({
+    ...spec,
+    maps: { ...spec.maps, TSBPF_LOG: { ...ring, maxEntries: 4096 } },
+  });
+  let lines = 0;
+  const logger = new VmLogger(vm, { write: () => lines++ });
+  for (let i = 0; i < 20; i++) vm.program("log_openat").run(openatRun(CREATE)); // 80 calls
+  logger.drain();
+  assert.ok(lines > 0 && logger.dropped > 0n, `${lines} lines, ${logger.dropped} dropped`);
+  assert.equal(BigInt(lines) + logger.dropped, 80n);
+});
+
 /** A record of examples/log's INFO call ("pid=%d comm=%s": u32, kstr) as the program writes it. */
 function infoRecord(): Uint8Array {
   const vm = VirtualMachine.load(spec);
