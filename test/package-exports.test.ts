@@ -55,8 +55,8 @@ test("exports: one subpath per public layer, each built from an existing src/ in
     "./vm",
   ]);
   assert.equal(pkg.exports[EXAMPLES], "./dist/examples/*");
-  // vendor/: libbpf's headers, for compile() where libbpf-dev is not installed.
-  assert.deepEqual(pkg.files, ["dist", "examples", "vendor"]);
+  // include/: tsbpf_log.h; vendor/: libbpf's headers, for compile() without libbpf-dev.
+  assert.deepEqual(pkg.files, ["dist", "examples", "include", "vendor"]);
   for (const [sub, target] of Object.entries(layers)) {
     const dir = sub === "." ? "" : `${sub.slice(2)}/`;
     // the condition order matters: Node and TypeScript take the first that applies
