@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { defaultOutput } from "../src/cli/compile/compile.ts";
+import { defaultOutput } from "../src/cli/compile/compile-file.ts";
 import { findClang } from "../src/compile/index.ts";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { Collection } from "../src/kernel/index.ts";

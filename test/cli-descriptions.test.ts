@@ -5,6 +5,8 @@
  * usage is about that command, and the main usage names every object.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { Command } from "../src/cli/command.ts";
 import { completionCommands } from "../src/cli/completion/completion.ts";
@@ -72,4 +74,19 @@ test("compile's described options are the ones its parser takes", async () => {
     DESCRIPTION.options.map((o) => [o.long, "short" in o ? o.short : undefined]),
     Object.entries(OPTIONS).map(([long, o]) => [long, "short" in o ? o.short : undefined]),
   );
+});
+
+test("object modules stay light: completion and man load no kernel, ELF or compiler code", async () => {
+  // Their only static imports are the CLI's own argument and command modules (and
+  // types); what runs a command is imported when it runs.
+  const allowed = new Set(["../args.ts", "../command.ts", "../format/output.ts", "./trace.ts"]);
+  for (const o of await describeObjects(CLI)) {
+    if (!o.description) continue;
+    const path = join(import.meta.dirname, `../src/cli/${o.name}/${o.name}.ts`);
+    const text = readFileSync(path, "utf8");
+    for (const m of text.matchAll(/^import (type )?[^;]*? from "([^"]+)";$/gms)) {
+      if (m[1] || allowed.has(m[2] as string)) continue;
+      assert.fail(`${o.name}/${o.name}.ts imports ${m[2]} (import it where the command runs)`);
+    }
+  }
 });
