@@ -39,10 +39,11 @@ const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "version", load: async () => (await import("./version.ts")).run },
   { name: "vm", load: async () => (await import("./vm/vm.ts")).run },
   { name: "trace", load: async () => (await import("./trace/trace.ts")).run },
+  { name: "export", load: async () => (await import("./export/export.ts")).run },
 ];
 
-/** Objects whose commands take their own options (`trace open -p PID -d 5`). */
-const OWN_OPTIONS = new Set(["trace"]);
+/** Objects whose commands take their own options (`trace open -p PID -d 5`, `export prometheus --listen ...`). */
+const OWN_OPTIONS = new Set(["trace", "export"]);
 
 function mainHelp(ctx: Context): void {
   printHelp(
@@ -50,7 +51,8 @@ function mainHelp(ctx: Context): void {
     `Usage: ${BIN} [OPTIONS] OBJECT { COMMAND | help }\n` +
       `       ${BIN} version\n` +
       "\n" +
-      "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace }\n" +
+      "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace |\n" +
+      "                   export }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
       "                    {-f|--bpffs} | {-V|--version} }\n",
   );
