@@ -10,27 +10,8 @@ import { once } from "node:events";
 import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
-import { objectFdById, progIds } from "../src/kernel/objects/objects.ts";
-import { programInfoByFd } from "../src/kernel/programs/prog-info.ts";
-import { ROOT, until } from "./export-support.ts";
+import { EXAMPLE_PROG, programsNamed, ROOT, until } from "./export-support.ts";
 import { kernelSkip } from "./support/kernel.ts";
-
-/** The example's program, as the kernel names it (15 characters). */
-const PROG_NAME = "count_establish";
-
-function ourPrograms(): number[] {
-  const out: number[] = [];
-  for (const id of progIds()) {
-    const fd = objectFdById("prog", id);
-    if (!fd) continue;
-    try {
-      if (programInfoByFd(fd.value).name === PROG_NAME) out.push(id);
-    } finally {
-      fd.close();
-    }
-  }
-  return out;
-}
 
 /** A listener that accepts and closes; its port. */
 async function listener(host: string): Promise<{ server: Server; port: number }> {
@@ -63,7 +44,7 @@ test("tcp-connect-exporter counts loopback connections by port, family and direc
   skip: kernelSkip,
   timeout: 30_000,
 }, async () => {
-  const before = new Set(ourPrograms());
+  const before = new Set(programsNamed(EXAMPLE_PROG));
   const child = spawn(
     process.execPath,
     [
@@ -89,7 +70,7 @@ test("tcp-connect-exporter counts loopback connections by port, family and direc
       15_000,
       async () => /Serving (\S+)/.exec(out)?.[1],
     );
-    const running = ourPrograms().filter((id) => !before.has(id));
+    const running = programsNamed(EXAMPLE_PROG).filter((id) => !before.has(id));
     assert.equal(running.length, 1, "the example's program is loaded");
 
     const v4 = await listener("127.0.0.1");
@@ -119,7 +100,7 @@ test("tcp-connect-exporter counts loopback connections by port, family and direc
     const [code] = await exited;
     assert.equal(code, 0, err);
     assert.deepEqual(
-      ourPrograms().filter((id) => !before.has(id)),
+      programsNamed(EXAMPLE_PROG).filter((id) => !before.has(id)),
       [],
       "the program is gone",
     );

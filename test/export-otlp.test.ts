@@ -9,9 +9,11 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { test } from "node:test";
+import { BpfMap } from "../src/kernel/index.ts";
 import { tsbpf } from "./cli-run.ts";
-import { pinTestMaps } from "./export-support.ts";
+import { EXAMPLE_PROG, pinTestMaps, programsNamed, ROOT } from "./export-support.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip } from "./support/kernel.ts";
 
@@ -53,6 +55,7 @@ test("export otlp pushes counters and histograms to an OTLP/HTTP receiver", {
 }, async () => {
   const maps = pinTestMaps("otlp");
   const rx = await receiver();
+  const latId = BpfMap.fromPin(maps.lat);
   const before = fdCounts();
   try {
     const run = await tsbpf(
@@ -71,7 +74,8 @@ test("export otlp pushes counters and histograms to an OTLP/HTTP receiver", {
       "--metric",
       "lat=lat_seconds",
       maps.connects,
-      maps.lat,
+      "id",
+      String(latId.info().id),
     );
     assert.equal(run.code, 0, run.stderr);
     // fetch keeps its connections to the receiver open for reuse: they end with it.
@@ -120,7 +124,46 @@ test("export otlp pushes counters and histograms to an OTLP/HTTP receiver", {
     assert.ok(Math.abs(h.sum - 62.5e-6) < 1e-12, `sum ${h.sum}`);
   } finally {
     await rx.close();
+    latId.close();
     maps.close();
+  }
+});
+
+test("export loads, attaches and exports an ELF object's maps, and takes it all down", {
+  skip: kernelSkip,
+  timeout: 20_000,
+}, async () => {
+  const rx = await receiver();
+  const before = fdCounts();
+  const progsBefore = new Set(programsNamed(EXAMPLE_PROG));
+  try {
+    const run = await tsbpf(
+      "export",
+      "prometheus",
+      "--listen",
+      "127.0.0.1:0",
+      "--otlp",
+      rx.url,
+      "--duration",
+      "0.3",
+      "--counter",
+      "tcp_connects",
+      join(ROOT, "examples/tcp-connect-exporter/tcp-connect-exporter.bpf.o"),
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      /^Serving 1 map \(tcp_connects\) at http:\/\/127\.0\.0\.1:\d+\/metrics$/m,
+    );
+    await rx.close();
+    await new Promise((r) => setTimeout(r, 100));
+    assertFdCounts(before);
+    const left = programsNamed(EXAMPLE_PROG).filter((id) => !progsBefore.has(id));
+    assert.deepEqual(left, [], "no program left loaded");
+    const pushed = rx.requests.map((r) => metricsOf(r.json).map((m: Json) => m.name));
+    assert.deepEqual(pushed.at(-1), ["tcp_connects"]);
+  } finally {
+    await rx.close();
   }
 });
 

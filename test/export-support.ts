@@ -10,7 +10,9 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { BpfMap, Collection } from "../src/kernel/index.ts";
+import { objectFdById, progIds } from "../src/kernel/objects/objects.ts";
 import { ensureBpffs } from "../src/kernel/objects/pin.ts";
+import { programInfoByFd } from "../src/kernel/programs/prog-info.ts";
 import { MapType } from "../src/uapi/index.ts";
 
 export const ROOT = resolve(import.meta.dirname, "..");
@@ -134,4 +136,22 @@ export async function until<T>(
       assert.fail(`${what} within ${ms} ms${last ? ` (last error: ${last})` : ""}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The example's program, as the kernel names it (15 characters). */
+export const EXAMPLE_PROG = "count_establish";
+
+/** Ids of the loaded programs named `name` (other tests' programs come and go). */
+export function programsNamed(name: string): number[] {
+  const out: number[] = [];
+  for (const id of progIds()) {
+    const fd = objectFdById("prog", id);
+    if (!fd) continue;
+    try {
+      if (programInfoByFd(fd.value).name === name) out.push(id);
+    } finally {
+      fd.close();
+    }
+  }
+  return out;
 }
