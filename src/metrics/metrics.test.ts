@@ -6,11 +6,14 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { encodeTypes, parseBTF } from "../btf/index.ts";
+import type { BTFType } from "../btf/types.ts";
 import { loadCollectionSpec } from "../elf/index.ts";
 import type { KeyValueMap } from "../spec/index.ts";
 import { MapType } from "../uapi/index.ts";
 import { createVmMap } from "../vm/index.ts";
 import {
+  detectHistogramLayout,
   histogramMetrics,
   type MapTypes,
   MetricsError,
@@ -231,4 +234,140 @@ test("OTLP JSON: monotonic cumulative sums, gauges, explicit-bucket histograms",
   assert.deepEqual(metrics[2].histogram.dataPoints[0].bucketCounts, ["1", "2", "0"]);
   assert.deepEqual(metrics[2].histogram.dataPoints[0].explicitBounds, [1, 3]);
   assert.equal(metrics[2].histogram.dataPoints[0].count, "3");
+});
+
+/** BTF as libbpf-tools' histogram maps and a stats map would carry it. */
+const HIST_BTF = (() => {
+  const uint = {
+    kind: "INT",
+    name: "unsigned int",
+    size: 4,
+    signed: false,
+    char: false,
+    bool: false,
+    bitOffset: 0,
+    bits: 32,
+  } as const;
+  const types: BTFType[] = [
+    { ...uint, id: 1 },
+    {
+      kind: "STRUCT",
+      id: 2,
+      name: "disk_slot",
+      size: 8,
+      members: [
+        { name: "disk", type: 1, bitOffset: 0, bitfieldSize: 0 },
+        { name: "slot", type: 1, bitOffset: 32, bitfieldSize: 0 },
+      ],
+    },
+    { kind: "ARRAY", id: 3, name: "", type: 1, indexType: 1, nelems: 4 },
+    {
+      kind: "STRUCT",
+      id: 4,
+      name: "hist",
+      size: 16,
+      members: [{ name: "slots", type: 3, bitOffset: 0, bitfieldSize: 0 }],
+    },
+    {
+      kind: "INT",
+      id: 5,
+      name: "char",
+      size: 1,
+      signed: true,
+      char: true,
+      bool: false,
+      bitOffset: 0,
+      bits: 8,
+    },
+    { kind: "ARRAY", id: 6, name: "", type: 5, indexType: 1, nelems: 4 },
+    {
+      kind: "STRUCT",
+      id: 7,
+      name: "comm_key",
+      size: 4,
+      members: [{ name: "comm", type: 6, bitOffset: 0, bitfieldSize: 0 }],
+    },
+    { ...uint, id: 8, name: "unsigned long long", size: 8, bits: 64 },
+    {
+      kind: "STRUCT",
+      id: 9,
+      name: "stats",
+      size: 16,
+      members: [
+        { name: "packets", type: 8, bitOffset: 0, bitfieldSize: 0 },
+        { name: "bytes", type: 8, bitOffset: 64, bitfieldSize: 0 },
+      ],
+    },
+  ];
+  return parseBTF(encodeTypes(types));
+})();
+
+test("BTF histograms: a key member named slot, or libbpf-tools' struct hist values", () => {
+  const bySlot = { btf: HIST_BTF, keyTypeId: 2, valueTypeId: 1 };
+  assert.deepEqual(detectHistogramLayout(bySlot), {
+    kind: "slot-per-entry",
+    slot: { offset: 4, size: 4 },
+  });
+  const h = createVmMap({
+    name: "bio",
+    type: MapType.HASH,
+    keySize: 8,
+    valueSize: 4,
+    maxEntries: 8,
+  }) as KeyValueMap;
+  h.update(u32(3, 2), u32(9));
+  const f = histogramMetrics(h, { types: bySlot });
+  assert.deepEqual(
+    f.samples.map((x) => [x.labels, x.counts]),
+    [[{ disk: "3" }, [0n, 0n, 9n, 0n]]],
+  );
+
+  const inValue = { btf: HIST_BTF, keyTypeId: 7, valueTypeId: 4 };
+  assert.deepEqual(detectHistogramLayout(inValue), {
+    kind: "slots-in-value",
+    offset: 0,
+    count: 4,
+    size: 4,
+  });
+  const v = createVmMap({
+    name: "by_comm",
+    type: MapType.HASH,
+    keySize: 4,
+    valueSize: 16,
+    maxEntries: 8,
+  }) as KeyValueMap;
+  v.update(new Uint8Array([0x73, 0x68, 0, 0]), u32(1, 0, 0, 4));
+  const g = histogramMetrics(v, { types: inValue });
+  assert.deepEqual(
+    g.samples.map((x) => [x.labels, x.counts, x.count]),
+    [[{ comm: "sh" }, [1n, 0n, 0n, 4n, 0n], 5n]],
+  );
+});
+
+test("a struct value gives one family per numeric member, or the member asked for", () => {
+  const types = { btf: HIST_BTF, keyTypeId: 1, valueTypeId: 9 };
+  const m = createVmMap({
+    name: "ifstats",
+    type: MapType.ARRAY,
+    keySize: 4,
+    valueSize: 16,
+    maxEntries: 1,
+  }) as KeyValueMap;
+  const value = new Uint8Array(16);
+  value.set(u64(10n), 0);
+  value.set(u64(1500n), 8);
+  m.update(u32(0), value);
+  const all = mapMetrics(m, { types, type: "counter", keyLabel: "ifindex" });
+  assert.deepEqual(
+    all.map((f) => [f.name, f.samples]),
+    [
+      ["ifstats_packets", [{ labels: { ifindex: "0" }, value: 10n }]],
+      ["ifstats_bytes", [{ labels: { ifindex: "0" }, value: 1500n }]],
+    ],
+  );
+  const one = mapMetrics(m, { types, field: "bytes", name: "if_bytes" });
+  assert.deepEqual(
+    one.map((f) => [f.name, f.samples[0]?.value]),
+    [["if_bytes", 1500n]],
+  );
 });
