@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { BpfMap } from "../src/kernel/index.ts";
+import { MapType } from "../src/uapi/index.ts";
 import { tsbpf } from "./cli-run.ts";
 import { EXAMPLE_PROG, pinTestMaps, programsNamed, ROOT } from "./export-support.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
@@ -184,5 +185,47 @@ test("export refuses bad lines, naming what is wrong", async () => {
     const run = await tsbpf("export", ...args);
     assert.equal(run.code, 255, `${args.join(" ")}: ${run.stderr}`);
     assert.match(run.stderr, re, args.join(" "));
+  }
+});
+
+test("export refuses maps it cannot export, closing what it opened", {
+  skip: kernelSkip,
+}, async () => {
+  const maps = pinTestMaps("refuse");
+  const ring = BpfMap.create({
+    name: "ring",
+    type: MapType.RINGBUF,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: 4096,
+  });
+  const before = fdCounts();
+  try {
+    ring.pin(join(maps.dir, "ring"));
+    const cases: [string[], RegExp][] = [
+      [["--counter", "nosuch", maps.lat], /no exported map is named "nosuch" \(maps: lat\)/],
+      [
+        [maps.lat, join(maps.dir, "ring")],
+        /map "ring" is a ringbuf map: only hash and array maps hold values/,
+      ],
+      [
+        ["--field", "lat=bytes", maps.lat],
+        /map "lat": member "bytes" needs the map's BTF, and it has none/,
+      ],
+      [
+        [maps.lat, maps.lat],
+        /two metric families are named "lat" \(rename with --metric or --prefix\)/,
+      ],
+      [[join(maps.dir, "nothing")], /nothing: .*No such file or directory/],
+    ];
+    for (const [args, re] of cases) {
+      const run = await tsbpf("export", "prometheus", "--listen", "127.0.0.1:0", ...args);
+      assert.equal(run.code, 255, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, re, args.join(" "));
+      assertFdCounts(before);
+    }
+  } finally {
+    ring.close();
+    maps.close();
   }
 });

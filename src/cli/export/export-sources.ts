@@ -18,6 +18,7 @@ import {
   type MapTypes,
   type MetricFamily,
   mapMetrics,
+  renderPrometheus,
 } from "../../metrics/index.ts";
 import { describeMapType } from "../../spec/index.ts";
 import { MapType } from "../../uapi/index.ts";
@@ -63,37 +64,42 @@ export class ExportSet implements Disposable {
    */
   static open(opts: ExportOptions): ExportSet {
     const owned: { close(): void }[] = [];
-    const maps: ExportedMap[] = [];
+    const opened: BpfMap[] = [];
     try {
-      for (const source of opts.sources) {
-        for (const map of openSource(source, owned)) {
-          if (!VALUE_MAP_TYPES.has(map.type)) {
-            map.close();
-            throw new CliError(
-              `map "${map.name}" is a ${describeMapType(map.type)} map: only hash and array maps hold values to export`,
-            );
-          }
-          maps.push({ map, types: mapBtf(map.info()) });
+      for (const source of opts.sources) opened.push(...openSource(source, owned));
+      if (opened.length === 0) throw new CliError("no maps to export: name at least one SOURCE");
+      const maps: ExportedMap[] = [];
+      for (const map of opened) {
+        if (!VALUE_MAP_TYPES.has(map.type)) {
+          throw new CliError(
+            `map "${map.name}" is a ${describeMapType(map.type)} map: only hash and array maps hold values to export`,
+          );
         }
+        maps.push({ map, types: mapBtf(map.info()) });
       }
-      if (maps.length === 0) throw new CliError("no maps to export: name at least one SOURCE");
+      const names = maps.map((m) => m.map.name);
       for (const name of [
         ...opts.counters,
         ...opts.histograms.keys(),
         ...opts.fields.keys(),
         ...opts.names.keys(),
       ]) {
-        if (!maps.some((m) => m.map.name === name)) {
-          throw new CliError(
-            `no exported map is named "${name}" (maps: ${maps.map((m) => m.map.name).join(", ")})`,
-          );
+        if (!names.includes(name)) {
+          throw new CliError(`no exported map is named "${name}" (maps: ${names.join(", ")})`);
         }
       }
       const set = new ExportSet(maps, opts, owned);
-      set.collect(); // fail now, not at the first scrape
+      // Fail now, not at the first scrape: every map read, the names rendered once.
+      try {
+        renderPrometheus(set.collect());
+      } catch (e) {
+        throw e instanceof CliError
+          ? e
+          : new CliError(`${reason(e)} (rename with --metric or --prefix)`);
+      }
       return set;
     } catch (e) {
-      for (const m of maps) m.map.close();
+      for (const m of opened) m.close();
       for (const o of owned.reverse()) o.close();
       throw e;
     }
@@ -234,9 +240,14 @@ function loadObject(path: string, owned: { close(): void }[]): BpfMap[] {
   }
   owned.push(links);
   const maps: BpfMap[] = [];
-  for (const [name, map] of Object.entries(coll.maps as Record<string, BpfMap>)) {
-    if (name.startsWith(".") || !VALUE_MAP_TYPES.has(map.type)) continue;
-    maps.push(BpfMap.fromId(map.info().id));
+  try {
+    for (const [name, map] of Object.entries(coll.maps as Record<string, BpfMap>)) {
+      if (name.startsWith(".") || !VALUE_MAP_TYPES.has(map.type)) continue;
+      maps.push(BpfMap.fromId(map.info().id));
+    }
+  } catch (e) {
+    for (const m of maps) m.close();
+    throw new CliError(`${path}: opening its maps: ${reason(e)}`);
   }
   return maps;
 }
