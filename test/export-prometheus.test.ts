@@ -59,7 +59,12 @@ test("a real Prometheus scrapes tsbpf export prometheus", { skip, timeout: 30_00
     maps.lat,
   ]);
   try {
-    const target = new URL(exporter.url as string).host;
+    const url = exporter.url as string;
+    const target = new URL(url).host;
+    assert.equal((await fetch(new URL("/nope", url))).status, 404);
+    assert.equal((await fetch(url, { method: "POST" })).status, 405);
+    const head = await fetch(url, { method: "HEAD" });
+    assert.equal(head.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
     const port = await freePort();
     writeFileSync(
       join(dir, "prometheus.yml"),
