@@ -61,11 +61,27 @@ export async function runExport(
     ctx.help();
     return;
   }
+  // Listening starts before the maps are opened: a signal while an object loads stops
+  // the exporter once it is up, with everything closed, rather than killing it half set up.
   const signal = onStopSignal();
+  try {
+    await serveUntilStopped(ctx, command, opts, signal.stopped);
+  } finally {
+    signal.dispose();
+  }
+}
+
+/** Opens the maps, serves and/or pushes until `stopped` or `--duration`, then closes all. */
+async function serveUntilStopped(
+  ctx: Context,
+  command: "prometheus" | "otlp",
+  opts: ExportOptions,
+  stopped: Promise<void>,
+): Promise<void> {
+  using set = ExportSet.open(opts);
   let server: MetricsServer | undefined;
   let otlp: ReturnType<typeof startOtlp> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  using set = ExportSet.open(opts);
   try {
     const what = `${set.mapNames.length} map${set.mapNames.length === 1 ? "" : "s"} (${set.mapNames.join(", ")})`;
     if (command === "prometheus") {
@@ -89,7 +105,7 @@ export async function runExport(
       otlp = startOtlp(ctx, { ...opts, otlp: opts.otlp }, set);
       ctx.out.stderr(`Pushing ${what} to ${opts.otlp} every ${opts.intervalSeconds} s\n`);
     }
-    const stops = [signal.stopped];
+    const stops = [stopped];
     if (opts.durationSeconds !== undefined) {
       const seconds = opts.durationSeconds;
       stops.push(new Promise((resolve) => (timer = setTimeout(resolve, seconds * 1000))));
@@ -97,7 +113,6 @@ export async function runExport(
     await Promise.race(stops);
   } finally {
     clearTimeout(timer);
-    signal.dispose();
     await otlp?.stop();
     await server?.close();
   }
