@@ -40,10 +40,11 @@ const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
   { name: "vm", load: async () => (await import("./vm/vm.ts")).run },
   { name: "trace", load: async () => (await import("./trace/trace.ts")).run },
   { name: "compile", load: async () => (await import("./compile/compile.ts")).run },
+  { name: "export", load: async () => (await import("./export/export.ts")).run },
 ];
 
-/** Objects whose commands take their own options (`trace open -p PID -d 5`). */
-const OWN_OPTIONS = new Set(["trace", "compile"]);
+/** Objects whose commands take their own options (`trace open --pid PID`, `export prometheus --listen ...`). */
+const OWN_OPTIONS = new Set(["trace", "compile", "export"]);
 
 function mainHelp(ctx: Context): void {
   printHelp(
@@ -52,7 +53,7 @@ function mainHelp(ctx: Context): void {
       `       ${BIN} version\n` +
       "\n" +
       "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace |\n" +
-      "                  compile }\n" +
+      "                  compile | export }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
       "                    {-f|--bpffs} | {-V|--version} }\n",
   );
