@@ -1,6 +1,7 @@
 /**
  * The package's public surface: package.json "exports" lists one subpath per layer
- * users import (".", uapi, isa, btf, spec, elf, hist, vm, kernel, compile), each pointing at the
+ * users import (".", uapi, isa, btf, spec, elf, hist, metrics, vm, kernel, compile), each
+ * pointing at the
  * dist/ file built from a src/ index that exists and loads; every layer's index.ts
  * has its subpath; the root entry gives DESIGN's `import { loadCollectionSpec } from
  * "tsbpf"`. When dist/ is built and newer than every source file, each subpath is
@@ -49,6 +50,7 @@ test("exports: one subpath per public layer, each built from an existing src/ in
     "./hist",
     "./isa",
     "./kernel",
+    "./metrics",
     "./spec",
     "./uapi",
     "./verifier",

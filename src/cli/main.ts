@@ -74,6 +74,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   object("vm", () => import("./vm/vm.ts")),
   object("trace", () => import("./trace/trace.ts")),
   object("compile", () => import("./compile/compile.ts")),
+  object("export", () => import("./export/export.ts")),
   object("completion", () => import("./completion/completion.ts")),
   object("man", () => import("./man/man.ts")),
 ];
@@ -99,8 +100,8 @@ function object(
   };
 }
 
-/** Objects whose commands take their own options (`trace open --pid PID`). */
-const OWN_OPTIONS = new Set(["trace", "compile"]);
+/** Objects whose commands take their own options (`trace open --pid PID`, `export prometheus --listen ...`). */
+const OWN_OPTIONS = new Set(["trace", "compile", "export"]);
 
 function mainUsage(): string {
   return (
@@ -111,7 +112,7 @@ function mainUsage(): string {
     `       ${BIN} man\n` +
     "\n" +
     "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace |\n" +
-    "                  compile }\n" +
+    "                  compile | export }\n" +
     `       ${HELP_SPEC_OPTIONS} |\n` +
     "                    {-f|--bpffs} | {-V|--version} | {-h|--help} }\n"
   );
