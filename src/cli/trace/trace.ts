@@ -15,6 +15,9 @@ function help(ctx: Context): void {
     ctx,
     `Usage: ${b} open [-p PID] [-n NAME] [-x] [-d SECONDS] [-j] [--perf-buffer]\n` +
       `       ${b} exec [-x] [-n NAME] [-d SECONDS] [-j] [--max-args N] [--perf-buffer]\n` +
+      `       ${b} ucalls --pid PID [--latency] [--milliseconds] [--top N] [--duration S] [--json]\n` +
+      `       ${b} uflow --pid PID [--method PREFIX] [--class PREFIX] [--duration S] [--json]\n` +
+      `       ${b} ugc --pid PID [--milliseconds] [--minimum MS] [--filter TEXT] [--duration S] [--json]\n` +
       `       ${b} help\n` +
       "\n" +
       "       open: open() and openat() calls, as BCC's opensnoop (PID COMM FD ERR PATH)\n" +
@@ -23,6 +26,14 @@ function help(ctx: Context): void {
       "       exec: execve() calls, as BCC's execsnoop (PCOMM PID PPID RET ARGS)\n" +
       "           -x           include failed execs\n" +
       "           --max-args N arguments shown, file name included (1-60, default 20)\n" +
+      "       ucalls, uflow, ugc: BCC's tools for a Python process, on its USDT probes\n" +
+      "           ucalls: calls per method, at the end (METHOD # CALLS [TIME])\n" +
+      "               --latency      time spent in each method; --top N: the N busiest\n" +
+      "           uflow: each call and return, indented by depth (CPU PID TID TIME METHOD)\n" +
+      "               --method, --class PREFIX  only functions / files starting with PREFIX\n" +
+      "           ugc: each garbage collection (START TIME DESCRIPTION)\n" +
+      "               --minimum MS   only longer ones; --filter TEXT: description has TEXT\n" +
+      "           --milliseconds     times in ms (default us)\n" +
       "       -n NAME          only commands whose name contains NAME\n" +
       "       -d SECONDS       stop after SECONDS (default: at Ctrl-C or SIGTERM)\n" +
       "       -j               one JSON object per line\n" +
@@ -36,6 +47,12 @@ const COMMANDS: readonly Command[] = [
   { name: "help", run: (c) => help(c) },
   { name: "open", run: async (c, a) => (await import("./trace-open.ts")).traceOpen(c, a) },
   { name: "exec", run: async (c, a) => (await import("./trace-exec.ts")).traceExec(c, a) },
+  {
+    name: "ucalls",
+    run: async (c, a) => (await import("./trace-upython.ts")).traceUcalls(c, a),
+  },
+  { name: "uflow", run: async (c, a) => (await import("./trace-upython.ts")).traceUflow(c, a) },
+  { name: "ugc", run: async (c, a) => (await import("./trace-upython.ts")).traceUgc(c, a) },
 ];
 
 /** Runs `tsbpf trace ...`. */
