@@ -7,90 +7,19 @@
  * (Python only fires its probes while the semaphore is non-zero) all worked.
  */
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { loadCollectionSpec, usdtProbes } from "../src/elf/index.ts";
+import { loadCollectionSpec } from "../src/elf/index.ts";
 import { Collection } from "../src/kernel/collection/collection.ts";
-import { readBinaryElf } from "../src/kernel/links/uprobe-symbols.ts";
 import { attachUsdt, USDT_SPECS_MAP } from "../src/kernel/links/usdt.ts";
 import type { BpfMap } from "../src/kernel/maps/map.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
 import { kernelSkip, needs } from "./support/kernel.ts";
+import { PYTHON, PythonWorkload, pythonSemaphore, pythonSkip } from "./support/python-usdt.ts";
 
 const OBJ = join(import.meta.dirname, "testdata/hooks/usdt.bpf.o");
 const spec = loadCollectionSpec(new Uint8Array(readFileSync(OBJ)));
-const PYTHON = existsSync("/usr/bin/python3") ? realpathSync("/usr/bin/python3") : undefined;
-
-function pythonSkip(): string | false {
-  if (!PYTHON) return "no /usr/bin/python3";
-  const elf = readBinaryElf(PYTHON);
-  const probes = usdtProbes(elf, { provider: "python", name: "function__entry" });
-  return probes.length ? false : `${PYTHON} has no python:function__entry USDT probe`;
-}
-
-/**
- * A python3 that waits for a line on stdin, then calls `tsbpf_probe_fn` `calls` times
- * and runs gc.collect(1), prints "done" and waits for the next line. CPython 3.11 (Debian
- * 12's) fires function__entry/return only while a profile or trace function is set
- * (python/cpython#98894), hence the no-op profiler; gc__start fires regardless.
- */
-const SCRIPT = `
-import gc, sys
-sys.setprofile(lambda *a: None)
-def tsbpf_probe_fn(i):
-    return i + 1
-print("ready", flush=True)
-for line in sys.stdin:
-    for i in range(int(line)):
-        tsbpf_probe_fn(i)
-    gc.collect(1)
-    print("done", flush=True)
-`;
-
-class Python {
-  readonly child: ChildProcessWithoutNullStreams;
-  #out = "";
-  #waiters: (() => void)[] = [];
-
-  constructor() {
-    this.child = spawn(PYTHON as string, ["-c", SCRIPT]);
-    this.child.stdout.on("data", (d: Buffer) => {
-      this.#out += d.toString();
-      for (const w of this.#waiters.splice(0)) w();
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid as number;
-  }
-
-  /** Waits until stdout has said `word` `n` times in all. */
-  async said(word: string, n = 1): Promise<void> {
-    const count = () => this.#out.split("\n").filter((l) => l === word).length;
-    while (count() < n) {
-      await new Promise<void>((resolve, reject) => {
-        this.#waiters.push(resolve);
-        setTimeout(
-          () => reject(new Error(`python did not say "${word}" x${n}: ${this.#out}`)),
-          10_000,
-        );
-      });
-    }
-  }
-
-  /** Runs one round of `calls` calls and a GC, waiting for it to finish. */
-  async round(calls: number, nth: number): Promise<void> {
-    this.child.stdin.write(`${calls}\n`);
-    await this.said("done", nth);
-  }
-
-  stop(): void {
-    this.child.kill();
-  }
-}
-
 const key = (name: string) => {
   const k = new Uint8Array(48);
   k.set(new TextEncoder().encode(name));
@@ -111,19 +40,6 @@ function callStats(coll: Collection, func: string) {
   };
 }
 
-/** The 16-bit semaphore of probe python:`name` in process `pid`, read from its memory. */
-function semaphore(pid: number, name: string): number {
-  const [probe] = usdtProbes(readBinaryElf(PYTHON as string), { provider: "python", name });
-  const fd = openSync(`/proc/${pid}/mem`, "r");
-  try {
-    const b = Buffer.alloc(2);
-    readSync(fd, b, 0, 2, Number(probe?.semaphoreAddress));
-    return b.readUInt16LE(0);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function gcSlot(coll: Collection, slot: number): bigint {
   const k = new Uint8Array(4);
   new DataView(k.buffer).setUint32(0, slot, true);
@@ -132,13 +48,12 @@ function gcSlot(coll: Collection, slot: number): bigint {
 }
 
 describe("USDT with libbpf's usdt.bpf.h", { skip: needs(kernelSkip, pythonSkip()) }, () => {
-  let py: Python;
+  let py: PythonWorkload;
   before(async () => {
-    py = new Python();
+    py = new PythonWorkload();
     await py.said("ready");
   });
   after(() => py.stop());
-  let rounds = 0;
 
   for (const mode of ["cookie", "ip-map"] as const) {
     test(`function__entry by SEC() name and gc__start by attachUsdt (spec id by ${mode})`, async () => {
@@ -167,8 +82,8 @@ describe("USDT with libbpf's usdt.bpf.h", { skip: needs(kernelSkip, pythonSkip()
         });
         assert.match(entry.description, /python:function__entry \(1 site\)/);
         // The kernel set the semaphore through the uprobe's ref_ctr_offset.
-        assert.equal(semaphore(py.pid, "function__entry"), 1);
-        await py.round(7, ++rounds);
+        assert.equal(pythonSemaphore(py.pid, "function__entry"), 1);
+        await py.round(7);
         const s = callStats(coll, "tsbpf_probe_fn");
         assert.ok(s, "tsbpf_probe_fn was seen");
         assert.equal(s.count, 7n);
@@ -182,7 +97,7 @@ describe("USDT with libbpf's usdt.bpf.h", { skip: needs(kernelSkip, pythonSkip()
         assert.equal(gcSlot(coll, 3), -2n, "a second argument is -ENOENT");
         gc.close();
         entry.close();
-        assert.equal(semaphore(py.pid, "function__entry"), 0);
+        assert.equal(pythonSemaphore(py.pid, "function__entry"), 0);
         // Detaching removed the specs it wrote.
         assert.deepEqual(usedSpecIds(coll.map(USDT_SPECS_MAP)), []);
       }

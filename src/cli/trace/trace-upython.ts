@@ -20,7 +20,7 @@ import { findUsdtProbes } from "../../kernel/links/usdt.ts";
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { CliError, UsageError } from "../format/output.ts";
-import { runTraceTool } from "./trace-run.ts";
+import { runTraceTool, type TraceTool } from "./trace-run.ts";
 import { TRACE_EXIT_FAILURE, type UsdtAttachment } from "./trace-session.ts";
 import {
   callsJson,
@@ -173,23 +173,34 @@ export function pythonProbeBinary(pid: number): string {
   );
 }
 
-function attachments(pid: number, binary: string, probes: [string, string][]): UsdtAttachment[] {
-  return probes.map(([program, name]) => ({
-    program,
-    usdt: { binary, provider: "python", name },
-    pid,
-  }));
+/** What one tool adds to the common run: its probes, header, rows and summary. */
+interface PythonTool {
+  readonly what: string;
+  readonly header: string;
+  /** [program, probe name] pairs. */
+  readonly probes: readonly (readonly [string, string])[];
+  readonly constants?: Readonly<Record<string, number>>;
+  readonly render: (bytes: Uint8Array) => string;
+  readonly summary?: TraceTool["summary"];
 }
 
-function begin(
+const OBJECT = "upython.bpf.o";
+const monotonicNow = () => process.hrtime.bigint();
+
+/**
+ * Parses `tool`'s words, finds the process's probes and runs the tool `make` describes
+ * (given the options and whether the output is JSON).
+ */
+async function runPythonTool(
   ctx: Context,
   tool: Tool,
   args: Args,
-): { o: UpythonOptions; binary: string } | undefined {
+  make: (o: UpythonOptions, json: boolean) => PythonTool,
+): Promise<void> {
   const o = parseUpythonOptions(tool, args.rest());
   if (o.help) {
     ctx.help();
-    return undefined;
+    return;
   }
   const binary = pythonProbeBinary(o.pid);
   if (tool !== "ugc" && /python3\.11|libpython3\.11/.test(binary)) {
@@ -197,105 +208,95 @@ function begin(
       "Note: CPython 3.11 fires function__entry/function__return only while a trace or profile function is set in the process (python/cpython#98894).\n",
     );
   }
-  return { o, binary };
-}
-
-const OBJECT = "upython.bpf.o";
-const monotonicNow = () => process.hrtime.bigint();
-
-/** Runs `tsbpf trace ucalls --pid PID [--latency] [--milliseconds] [--top N]`. */
-export async function traceUcalls(ctx: Context, args: Args): Promise<void> {
-  const started = begin(ctx, "ucalls", args);
-  if (!started) return;
-  const { o, binary } = started;
   const json = o.json || ctx.opts.json;
-  const f = { latency: o.latency, milliseconds: o.milliseconds, ...(o.top && { top: o.top }) };
+  const t = make(o, json);
   await runTraceTool(ctx, {
-    what: `calls in process ${o.pid} (language: python)`,
-    header: "",
+    what: t.what,
+    header: t.header,
     json,
     ...(o.durationSeconds !== undefined && { durationSeconds: o.durationSeconds }),
     session: {
-      tool: "trace ucalls",
+      tool: `trace ${tool}`,
       object: OBJECT,
       perfBuffer: o.perfBuffer,
-      constants: { targ_tgid: o.pid, targ_latency: o.latency ? 1 : 0 },
-      attachments: attachments(o.pid, binary, [
+      constants: { targ_tgid: o.pid, ...t.constants },
+      attachments: t.probes.map(
+        ([program, name]): UsdtAttachment => ({
+          program,
+          usdt: { binary, provider: "python", name },
+          pid: o.pid,
+        }),
+      ),
+    },
+    render: t.render,
+    ...(t.summary && { summary: t.summary }),
+  });
+}
+
+/** Runs `tsbpf trace ucalls --pid PID [--latency] [--milliseconds] [--top N]`. */
+export function traceUcalls(ctx: Context, args: Args): Promise<void> {
+  return runPythonTool(ctx, "ucalls", args, (o, json) => {
+    const f = { latency: o.latency, milliseconds: o.milliseconds, ...(o.top && { top: o.top }) };
+    return {
+      what: `calls in process ${o.pid} (language: python)`,
+      header: "",
+      constants: { targ_latency: o.latency ? 1 : 0 },
+      probes: [
         ["ucalls_entry", "function__entry"],
-        ...(o.latency ? ([["ucalls_return", "function__return"]] as [string, string][]) : []),
-      ]),
-    },
-    render: () => "",
-    summary: (session) => {
-      const rows: MethodCalls[] = [];
-      for (const [k, v] of session.map("calls").entries()) rows.push(decodeMethodCalls(k, v));
-      return json ? callsJson(rows, f) : formatCalls(rows, f);
-    },
+        ...(o.latency ? [["ucalls_return", "function__return"] as const] : []),
+      ],
+      render: () => "",
+      summary: (session) => {
+        const rows: MethodCalls[] = [];
+        for (const [k, v] of session.map("calls").entries()) rows.push(decodeMethodCalls(k, v));
+        return json ? callsJson(rows, f) : formatCalls(rows, f);
+      },
+    };
   });
 }
 
 /** Runs `tsbpf trace uflow --pid PID [--method PREFIX] [--class PREFIX]`. */
-export async function traceUflow(ctx: Context, args: Args): Promise<void> {
-  const started = begin(ctx, "uflow", args);
-  if (!started) return;
-  const { o, binary } = started;
-  const json = o.json || ctx.opts.json;
-  const printer = new FlowPrinter(monotonicNow(), {
-    ...(o.method !== undefined && { method: o.method }),
-    ...(o.file !== undefined && { file: o.file }),
-  });
-  await runTraceTool(ctx, {
-    what: `method calls in python process ${o.pid}`,
-    header: FLOW_HEADER,
-    json,
-    ...(o.durationSeconds !== undefined && { durationSeconds: o.durationSeconds }),
-    session: {
-      tool: "trace uflow",
-      object: OBJECT,
-      perfBuffer: o.perfBuffer,
-      constants: { targ_tgid: o.pid },
-      attachments: attachments(o.pid, binary, [
+export function traceUflow(ctx: Context, args: Args): Promise<void> {
+  return runPythonTool(ctx, "uflow", args, (o, json) => {
+    const printer = new FlowPrinter(monotonicNow(), {
+      ...(o.method !== undefined && { method: o.method }),
+      ...(o.file !== undefined && { file: o.file }),
+    });
+    return {
+      what: `method calls in python process ${o.pid}`,
+      header: FLOW_HEADER,
+      probes: [
         ["uflow_entry", "function__entry"],
         ["uflow_return", "function__return"],
-      ]),
-    },
-    render: (bytes) => {
-      const e = decodeFlowEvent(bytes);
-      return json ? printer.json(e) : printer.row(e);
-    },
+      ],
+      render: (bytes) => {
+        const e = decodeFlowEvent(bytes);
+        return json ? printer.json(e) : printer.row(e);
+      },
+    };
   });
 }
 
 /** Runs `tsbpf trace ugc --pid PID [--milliseconds] [--minimum MS] [--filter TEXT]`. */
-export async function traceUgc(ctx: Context, args: Args): Promise<void> {
-  const started = begin(ctx, "ugc", args);
-  if (!started) return;
-  const { o, binary } = started;
-  const json = o.json || ctx.opts.json;
-  const f = {
-    milliseconds: o.milliseconds,
-    ...(o.minimumMs !== undefined && { minimumMs: o.minimumMs }),
-    ...(o.filter !== undefined && { filter: o.filter }),
-  };
-  const start = monotonicNow();
-  await runTraceTool(ctx, {
-    what: `garbage collections in python process ${o.pid}`,
-    header: gcHeader(f),
-    json,
-    ...(o.durationSeconds !== undefined && { durationSeconds: o.durationSeconds }),
-    session: {
-      tool: "trace ugc",
-      object: OBJECT,
-      perfBuffer: o.perfBuffer,
-      constants: { targ_tgid: o.pid },
-      attachments: attachments(o.pid, binary, [
+export function traceUgc(ctx: Context, args: Args): Promise<void> {
+  return runPythonTool(ctx, "ugc", args, (o, json) => {
+    const f = {
+      milliseconds: o.milliseconds,
+      ...(o.minimumMs !== undefined && { minimumMs: o.minimumMs }),
+      ...(o.filter !== undefined && { filter: o.filter }),
+    };
+    const start = monotonicNow();
+    return {
+      what: `garbage collections in python process ${o.pid}`,
+      header: gcHeader(f),
+      probes: [
         ["ugc_start", "gc__start"],
         ["ugc_done", "gc__done"],
-      ]),
-    },
-    render: (bytes) => {
-      const e = decodeGcEvent(bytes);
-      return json ? gcJson(e, start, f) : formatGc(e, start, f);
-    },
+      ],
+      render: (bytes) => {
+        const e = decodeGcEvent(bytes);
+        return json ? gcJson(e, start, f) : formatGc(e, start, f);
+      },
+    };
   });
 }
