@@ -105,6 +105,34 @@ describe("USDT with libbpf's usdt.bpf.h", { skip: needs(kernelSkip, pythonSkip()
     });
   }
 
+  test("a semaphore set by writing the process's memory (BCC's way, for kernels without ref_ctr_offset)", async () => {
+    const before = fdCounts();
+    {
+      using coll = Collection.load(spec, { constants: { target_tgid: py.pid } });
+      const gc = attachUsdt(coll.program("gc_start"), PYTHON as string, "python", "gc__start", {
+        pid: py.pid,
+        semaphore: "memory",
+      });
+      try {
+        assert.equal(pythonSemaphore(py.pid, "gc__start"), 1);
+        await py.round(1);
+        assert.ok(gcSlot(coll, 0) >= 1n, "gc__start fired");
+        assert.equal(gcSlot(coll, 1), 1n);
+      } finally {
+        gc.close();
+      }
+      assert.equal(pythonSemaphore(py.pid, "gc__start"), 0);
+      assert.throws(
+        () =>
+          attachUsdt(coll.program("gc_start"), PYTHON as string, "python", "gc__start", {
+            semaphore: "memory",
+          }),
+        /semaphores set by writing memory need a pid/,
+      );
+    }
+    assertFdCounts(before);
+  });
+
   test("errors name the binary, the probe and what it has", () => {
     using coll = Collection.load(spec, { constants: { target_tgid: py.pid } });
     assert.throws(

@@ -11,7 +11,9 @@
  *   `__bpf_usdt_ip_to_spec_id` instead, which `usdt.bpf.h` looks up by `PT_REGS_IP`;
  * - a probe with a semaphore is attached with the uprobe's `ref_ctr_offset` (the
  *   semaphore's file offset), so the kernel increments the semaphore in every process
- *   that maps the binary while the uprobe exists (Linux >= 4.20).
+ *   that maps the binary while the uprobe exists (Linux >= 4.20). Where the uprobe PMU
+ *   has no such field, or when asked, the semaphore of the one process traced is
+ *   raised by writing its memory (/proc/PID/mem), as BCC does, and lowered on detach.
  *
  * The maps are found among the program's maps (its `map_ids`) by name; a program
  * that reads no argument (no `bpf_usdt_arg()`) uses neither, and none is written.
@@ -19,7 +21,7 @@
  * @module
  */
 
-import { readFileSync, realpathSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, realpathSync, writeSync } from "node:fs";
 import { ET_DYN, type UsdtProbe, usdtProbes } from "../../elf/index.ts";
 import { ProgType } from "../../uapi/index.ts";
 import { haveBpfCookie } from "../features/helpers.ts";
@@ -28,6 +30,7 @@ import { BpfMap } from "../maps/map.ts";
 import type { Program } from "../programs/program.ts";
 import { type Link, newLink } from "./link.ts";
 import { expectProgType } from "./link-create.ts";
+import { pmuFormatField } from "./perf-event.ts";
 import { attachUprobe } from "./uprobe.ts";
 import { resolveBinary } from "./uprobe-library.ts";
 import { readBinaryElf } from "./uprobe-symbols.ts";
@@ -50,6 +53,13 @@ export interface UsdtOptions {
    * `hasBpfCookie: false` needs it.
    */
   readonly ipMap?: boolean;
+  /**
+   * How a probe's semaphore is raised while attached: `"ref-ctr"`, by the kernel
+   * through the uprobe's ref_ctr_offset (every process, Linux >= 4.20); `"memory"`, by
+   * writing process `pid`'s memory. Default: ref-ctr where the kernel has it, else
+   * memory when a pid is given.
+   */
+  readonly semaphore?: "ref-ctr" | "memory";
   /** The maps to fill, when not found among the program's maps by name. */
   readonly maps?: { readonly specs?: BpfMap; readonly ipToSpecId?: BpfMap };
 }
@@ -75,10 +85,10 @@ function programUsdtMaps(prog: Program): { specs?: BpfMap; ipToSpecId?: BpfMap }
 }
 
 /**
- * The address of a site in process `pid`: for a shared library, where the file's
- * mapping holding `fileOffset` starts, from /proc/PID/maps.
+ * The address in process `pid` of the byte at `fileOffset` of the file at `path`
+ * (a shared library's site or semaphore), from /proc/PID/maps.
  */
-function siteAddressInProcess(pid: number, path: string, fileOffset: bigint): bigint {
+function addressInProcess(pid: number, path: string, fileOffset: bigint): bigint {
   const real = realpathSync(path);
   for (const line of readFileSync(`/proc/${pid}/maps`, "utf8").split("\n")) {
     const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \d+\s+(.*)$/.exec(line);
@@ -91,6 +101,32 @@ function siteAddressInProcess(pid: number, path: string, fileOffset: bigint): bi
   throw new Error(
     `${path} is not mapped in process ${pid} at file offset 0x${fileOffset.toString(16)}`,
   );
+}
+
+/**
+ * Adds `delta` to the 16-bit semaphore at `address` in process `pid` (through
+ * /proc/PID/mem, which root may write), as BCC sets semaphores on kernels without
+ * uprobe reference counters. Not atomic with the process's own reads, which only test
+ * it for non-zero.
+ */
+function addToSemaphore(pid: number, address: bigint, delta: 1 | -1): void {
+  const fd = openSync(`/proc/${pid}/mem`, "r+");
+  try {
+    const b = Buffer.alloc(2);
+    if (readSync(fd, b, 0, 2, address) !== 2) {
+      throw new Error(`cannot read the semaphore at 0x${address.toString(16)} of process ${pid}`);
+    }
+    const v = b.readUInt16LE(0);
+    b.writeUInt16LE(delta > 0 ? Math.min(0xffff, v + 1) : Math.max(0, v - 1), 0);
+    writeSync(fd, b, 0, 2, Number(address));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether the uprobe PMU can set semaphores itself (its `ref_ctr_offset` field). */
+function kernelHasRefCtr(): boolean {
+  return pmuFormatField("uprobe", "ref_ctr_offset") !== undefined;
 }
 
 /** A key of `__bpf_usdt_specs` (int) or a value of `__bpf_usdt_ip_to_spec_id` (u32). */
@@ -150,6 +186,11 @@ export function attachUsdt(
   expectProgType(prog, [ProgType.KPROBE], what);
   const probes = findUsdtProbes(path, provider, name);
   const useIpMap = opts.ipMap ?? !haveBpfCookie().available;
+  const semaphoreBy =
+    opts.semaphore ?? (kernelHasRefCtr() || opts.pid === undefined ? "ref-ctr" : "memory");
+  if (semaphoreBy === "memory" && opts.pid === undefined) {
+    throw new TypeError(`${what}: semaphores set by writing memory need a pid`);
+  }
   const isLibrary = readBinaryElf(path).header.type === ET_DYN;
 
   const found = opts.maps ? {} : programUsdtMaps(prog);
@@ -207,8 +248,20 @@ export function attachUsdt(
       }
       return id;
     };
+    const raised = new Set<bigint>();
     for (const probe of probes) {
       const specId = allocate(probe.args, probe);
+      if (semaphoreBy === "memory" && probe.semaphoreOffset !== 0n && opts.pid !== undefined) {
+        const pid = opts.pid;
+        const at = isLibrary
+          ? addressInProcess(pid, path, probe.semaphoreOffset)
+          : probe.semaphoreAddress;
+        if (!raised.has(at)) {
+          raised.add(at);
+          addToSemaphore(pid, at, 1);
+          undo.push(() => addToSemaphore(pid, at, -1));
+        }
+      }
       if (useIpMap && ipToSpecId) {
         let ip = probe.address;
         if (isLibrary) {
@@ -218,7 +271,7 @@ export function attachUsdt(
               "a shared library's sites have no fixed address: give a pid (or use a kernel with BPF cookies, Linux >= 5.15)",
             );
           }
-          ip = siteAddressInProcess(opts.pid, path, probe.fileOffset);
+          ip = addressInProcess(opts.pid, path, probe.fileOffset);
         }
         ipToSpecId.update(u64(ip), u32(specId));
         undo.push(() => ipToSpecId.delete(u64(ip)));
@@ -227,7 +280,8 @@ export function attachUsdt(
         attachUprobe(prog, path, undefined, {
           offset: probe.fileOffset,
           ...(opts.pid !== undefined && { pid: opts.pid }),
-          ...(probe.semaphoreOffset !== 0n && { refCtrOffset: probe.semaphoreOffset }),
+          ...(semaphoreBy === "ref-ctr" &&
+            probe.semaphoreOffset !== 0n && { refCtrOffset: probe.semaphoreOffset }),
           ...(!useIpMap && { cookie: BigInt(specId) }),
         }),
       );
