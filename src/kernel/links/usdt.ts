@@ -22,7 +22,7 @@
  */
 
 import { closeSync, openSync, readFileSync, readSync, realpathSync, writeSync } from "node:fs";
-import { ET_DYN, type UsdtProbe, usdtProbes } from "../../elf/index.ts";
+import { type ElfFile, ET_DYN, type UsdtProbe, usdtProbes } from "../../elf/index.ts";
 import { ProgType } from "../../uapi/index.ts";
 import { haveBpfCookie } from "../features/helpers.ts";
 import { NotSupportedError } from "../features/not-supported-error.ts";
@@ -75,18 +75,24 @@ function sameMapName(kernelName: string, full: string): boolean {
 /** The program's maps named `specs` and `ipToSpecId` (opened by id; the caller closes them). */
 function programUsdtMaps(prog: Program): { specs?: BpfMap; ipToSpecId?: BpfMap } {
   const found: { specs?: BpfMap; ipToSpecId?: BpfMap } = {};
-  for (const id of prog.info().mapIds) {
-    const m = BpfMap.fromId(id);
-    if (!found.specs && sameMapName(m.name, USDT_SPECS_MAP)) found.specs = m;
-    else if (!found.ipToSpecId && sameMapName(m.name, USDT_IP_MAP)) found.ipToSpecId = m;
-    else m.close();
+  try {
+    for (const id of prog.info().mapIds) {
+      const m = BpfMap.fromId(id);
+      if (!found.specs && sameMapName(m.name, USDT_SPECS_MAP)) found.specs = m;
+      else if (!found.ipToSpecId && sameMapName(m.name, USDT_IP_MAP)) found.ipToSpecId = m;
+      else m.close();
+    }
+  } catch (e) {
+    found.specs?.close();
+    found.ipToSpecId?.close();
+    throw e;
   }
   return found;
 }
 
 /**
  * The address in process `pid` of the byte at `fileOffset` of the file at `path`
- * (a shared library's site or semaphore), from /proc/PID/maps.
+ * (a site or semaphore of a shared library or PIE executable), from /proc/PID/maps.
  */
 function addressInProcess(pid: number, path: string, fileOffset: bigint): bigint {
   const real = realpathSync(path);
@@ -148,7 +154,10 @@ function u64(n: bigint): Uint8Array {
  * @throws Error naming the binary and listing the probes it has when none matches
  */
 export function findUsdtProbes(path: string, provider: string, name: string): UsdtProbe[] {
-  const elf = readBinaryElf(path);
+  return probesIn(readBinaryElf(path), path, provider, name);
+}
+
+function probesIn(elf: ElfFile, path: string, provider: string, name: string): UsdtProbe[] {
   const probes = usdtProbes(elf, { provider, name });
   if (probes.length > 0) return probes;
   const all = [...new Set(usdtProbes(elf).map((p) => `${p.provider}:${p.name}`))];
@@ -184,14 +193,16 @@ export function attachUsdt(
   const path = resolveBinary(binary);
   const what = `usdt ${path}:${provider}:${name}`;
   expectProgType(prog, [ProgType.KPROBE], what);
-  const probes = findUsdtProbes(path, provider, name);
+  const elf = readBinaryElf(path);
+  const probes = probesIn(elf, path, provider, name);
   const useIpMap = opts.ipMap ?? !haveBpfCookie().available;
   const semaphoreBy =
     opts.semaphore ?? (kernelHasRefCtr() || opts.pid === undefined ? "ref-ctr" : "memory");
   if (semaphoreBy === "memory" && opts.pid === undefined) {
     throw new TypeError(`${what}: semaphores set by writing memory need a pid`);
   }
-  const isLibrary = readBinaryElf(path).header.type === ET_DYN;
+  // A shared library or PIE executable: its addresses move with where it is loaded.
+  const relocatable = elf.header.type === ET_DYN;
 
   const found = opts.maps ? {} : programUsdtMaps(prog);
   const specs = opts.maps?.specs ?? found.specs;
@@ -253,7 +264,7 @@ export function attachUsdt(
       const specId = allocate(probe.args, probe);
       if (semaphoreBy === "memory" && probe.semaphoreOffset !== 0n && opts.pid !== undefined) {
         const pid = opts.pid;
-        const at = isLibrary
+        const at = relocatable
           ? addressInProcess(pid, path, probe.semaphoreOffset)
           : probe.semaphoreAddress;
         if (!raised.has(at)) {
@@ -264,11 +275,11 @@ export function attachUsdt(
       }
       if (useIpMap && ipToSpecId) {
         let ip = probe.address;
-        if (isLibrary) {
+        if (relocatable) {
           if (opts.pid === undefined) {
             throw new NotSupportedError(
               `${what} without BPF cookies`,
-              "a shared library's sites have no fixed address: give a pid (or use a kernel with BPF cookies, Linux >= 5.15)",
+              "the sites of a shared library or position-independent executable have no fixed address: give a pid (or use a kernel with BPF cookies, Linux >= 5.15)",
             );
           }
           ip = addressInProcess(opts.pid, path, probe.fileOffset);
