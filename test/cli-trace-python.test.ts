@@ -11,9 +11,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CliError } from "../src/cli/format/output.ts";
+import { describeUsdtArg, formatProbeList } from "../src/cli/trace/trace-tplist.ts";
 import { parseUpythonOptions, pythonProbeBinary } from "../src/cli/trace/trace-upython.ts";
+import { parseUsdtArgs, type UsdtArgSpec, usdtProbes } from "../src/elf/index.ts";
+import { readBinaryElf } from "../src/kernel/links/uprobe-symbols.ts";
 import { kernelSkip, needs, scaled } from "./support/kernel.ts";
-import { PythonWorkload, pythonSemaphore, pythonSkip } from "./support/python-usdt.ts";
+import { PYTHON, PythonWorkload, pythonSemaphore, pythonSkip } from "./support/python-usdt.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const MAIN = join(ROOT, "src/cli/main.ts");
@@ -140,5 +143,22 @@ describe("trace ucalls, uflow, ugc on a python3", { skip: needs(kernelSkip, pyth
         top: 3,
       },
     );
+  });
+});
+
+describe("trace tplist", { skip: pythonSkip() }, () => {
+  test("python3's probes, as BCC's tplist -l and -vv list them", () => {
+    const probes = usdtProbes(readBinaryElf(PYTHON as string));
+    const plain = formatProbeList("/usr/bin/python3", probes, false).split("\n");
+    assert.ok(plain.includes("/usr/bin/python3 python:gc__start"), plain.join("\n"));
+    const gc = probes.filter((p) => p.name === "gc__start");
+    assert.match(
+      formatProbeList("/usr/bin/python3", gc, true),
+      /^python:gc__start \[sema 0x[0-9a-f]+\]\n {2}location #0 \/usr\/bin\/python3 0x[0-9a-f]+\n {4}argument #0 4 signed bytes @ \S+\n$/,
+    );
+    const [reg, deref, constant] = parseUsdtArgs("8@%rbp -4@-20(%rbp) 2@$-3", "p:n");
+    assert.equal(describeUsdtArg(reg as UsdtArgSpec), "8 unsigned bytes @ rbp");
+    assert.equal(describeUsdtArg(deref as UsdtArgSpec), "4 signed bytes @ -20(rbp)");
+    assert.equal(describeUsdtArg(constant as UsdtArgSpec), "2 unsigned bytes = -3");
   });
 });

@@ -18,6 +18,7 @@ function help(ctx: Context): void {
       `       ${b} ucalls --pid PID [--latency] [--milliseconds] [--top N] [--duration S] [--json]\n` +
       `       ${b} uflow --pid PID [--method PREFIX] [--class PREFIX] [--duration S] [--json]\n` +
       `       ${b} ugc --pid PID [--milliseconds] [--minimum MS] [--filter TEXT] [--duration S] [--json]\n` +
+      `       ${b} tplist --lib BINARY | --pid PID [--verbose] [--json] [FILTER]\n` +
       `       ${b} help\n` +
       "\n" +
       "       open: open() and openat() calls, as BCC's opensnoop (PID COMM FD ERR PATH)\n" +
@@ -34,6 +35,7 @@ function help(ctx: Context): void {
       "           ugc: each garbage collection (START TIME DESCRIPTION)\n" +
       "               --minimum MS   only longer ones; --filter TEXT: description has TEXT\n" +
       "           --milliseconds     times in ms (default us)\n" +
+      "       tplist: USDT probes of a binary or process, as BCC's tplist -l (-vv: --verbose)\n" +
       "       -n NAME          only commands whose name contains NAME\n" +
       "       -d SECONDS       stop after SECONDS (default: at Ctrl-C or SIGTERM)\n" +
       "       -j               one JSON object per line\n" +
@@ -53,6 +55,10 @@ const COMMANDS: readonly Command[] = [
   },
   { name: "uflow", run: async (c, a) => (await import("./trace-upython.ts")).traceUflow(c, a) },
   { name: "ugc", run: async (c, a) => (await import("./trace-upython.ts")).traceUgc(c, a) },
+  {
+    name: "tplist",
+    run: async (c, a) => (await import("./trace-tplist.ts")).traceTplist(c, a),
+  },
 ];
 
 /** Runs `tsbpf trace ...`. */
