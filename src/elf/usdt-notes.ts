@@ -69,7 +69,8 @@ export interface UsdtProbe extends StapsdtNote {
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
-const align4 = (n: number) => (n + 3) & ~3;
+// Arithmetic, not `& ~3`: sizes reach 2^32, past what 32-bit bitwise operators keep.
+const align4 = (n: number) => Math.ceil(n / 4) * 4;
 
 /** Reads a NUL-terminated string at `off` of `bytes`, ending before `end`. */
 function cString(bytes: Uint8Array, off: number, end: number, what: string, at: number) {

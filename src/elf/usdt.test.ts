@@ -184,3 +184,56 @@ describe("USDT probes of Debian's python3", {
     );
   });
 });
+
+describe("hostile notes and arguments: typed errors only", () => {
+  /** A small deterministic generator, so a failure reproduces. */
+  function lcg(seed: number): () => number {
+    let s = seed >>> 0;
+    return () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 2 ** 32;
+    };
+  }
+  const notes = new Uint8Array([
+    ...note(desc(0x1000n, 0x2000n, 0x3000n, "python\0gc__start\0-4@112(%rsp)\0")),
+    ...note(desc(0x1100n, 0x2000n, 0n, "python\0line\x008@%r14 8@%rax -4@%ebp\0")),
+  ]);
+
+  test("every truncation and 2000 random byte changes of two notes", () => {
+    const expectTyped = (bytes: Uint8Array) => {
+      try {
+        parseStapsdtNotes(bytes);
+      } catch (e) {
+        assert.ok(e instanceof ELFError, `untyped ${(e as Error).stack}`);
+      }
+    };
+    for (let n = 0; n <= notes.length; n++) expectTyped(notes.subarray(0, n));
+    const rnd = lcg(15);
+    for (let i = 0; i < 2000; i++) {
+      const b = notes.slice();
+      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+        b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+      }
+      expectTyped(b);
+    }
+  });
+
+  test("2000 random changes of argument strings", () => {
+    const rnd = lcg(3);
+    const alphabet = "-+0123456789@%$(),[]#xrabcdeilpsw ";
+    const base = "-4@112(%rsp) 8@%r14 4@$-5 8@(%rdi)";
+    for (let i = 0; i < 2000; i++) {
+      const chars = [...base];
+      for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) {
+        chars[Math.floor(rnd() * chars.length)] = alphabet[
+          Math.floor(rnd() * alphabet.length)
+        ] as string;
+      }
+      try {
+        parseUsdtArgs(chars.join(""), P);
+      } catch (e) {
+        assert.ok(e instanceof UsdtArgError, `untyped for "${chars.join("")}": ${e}`);
+      }
+    }
+  });
+});
