@@ -123,14 +123,15 @@ function arm64Register(name: string): number | undefined {
 
 const INT = String.raw`[-+]?(?:0x[0-9a-fA-F]+|\d+)`;
 
-function parseInt64(text: string): bigint {
+/** A 64-bit value, as its two's complement; undefined past what 64 bits hold. */
+function parseInt64(text: string): bigint | undefined {
   const neg = text.startsWith("-");
-  const digits = text.replace(/^[-+]/, "");
-  const v = BigInt(digits);
+  const v = BigInt(text.replace(/^[-+]/, ""));
+  if (neg ? v > 2n ** 63n : v >= 2n ** 64n) return undefined;
   return BigInt.asUintN(64, neg ? -v : v);
 }
 
-type Operand = { kind: UsdtArgKind; register?: string; valueOffset: bigint };
+type Operand = { kind: UsdtArgKind; register?: string; valueOffset: bigint | undefined };
 
 function x86Operand(op: string, fail: (reason: string) => never): Operand {
   let m = new RegExp(`^\\$(${INT})$`).exec(op);
@@ -198,6 +199,7 @@ export function parseUsdtArg(
     return fail(`size ${m[1]} is not 1, 2, 4 or 8 bytes (negative for signed)`);
   }
   const op = (arch === "x86_64" ? x86Operand : arm64Operand)(m[2] as string, fail);
+  if (op.valueOffset === undefined) fail("the number does not fit 64 bits");
   let regOffset = 0;
   if (op.register !== undefined) {
     const off = arch === "x86_64" ? x86Register(op.register) : arm64Register(op.register);
@@ -206,7 +208,7 @@ export function parseUsdtArg(
   }
   return {
     kind: op.kind,
-    valueOffset: op.valueOffset,
+    valueOffset: op.valueOffset as bigint,
     ...(op.register !== undefined && { register: op.register }),
     regOffset,
     size: size as 1 | 2 | 4 | 8,

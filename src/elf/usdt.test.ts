@@ -43,6 +43,8 @@ describe("USDT argument specs (x86-64)", () => {
       ["8@-4(%rbp,%rax,8)", /scaled-index addressing/],
       ["8@foo(%rip)", /a symbol as offset/],
       ["8@*%rax", /not an x86-64 operand/],
+      ["8@$18446744073709551616", /does not fit 64 bits/],
+      ["8@-9223372036854775809(%rbp)", /does not fit 64 bits/],
     ];
     for (const [text, re] of bad) {
       assert.throws(
