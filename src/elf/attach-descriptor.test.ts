@@ -28,7 +28,11 @@ test("SEC() names become attach descriptors: hook, target, auto-attach, sleepabl
       { kind: "uprobe", retprobe: true, binary: "libc.so.6", func: "malloc", offset: 0n },
       true,
     ],
-    ["usdt/libc.so.6:libc:setjmp", { kind: "usdt", target: "libc.so.6:libc:setjmp" }, true],
+    [
+      "usdt/libc.so.6:libc:setjmp",
+      { kind: "usdt", binary: "libc.so.6", provider: "libc", name: "setjmp" },
+      true,
+    ],
     ["fentry/do_unlinkat", { kind: "tracing", target: "do_unlinkat" }, true],
     ["lsm/file_open", { kind: "lsm", hook: "file_open" }, true],
     ["iter/task", { kind: "iter", target: "task" }, true],
@@ -63,6 +67,16 @@ test("what cannot be attached by itself says why", () => {
     /is not FUNC or FUNC\+OFFSET/,
   );
   assert.match((describeSection("perf_event").hook as { reason: string }).reason, /own function/);
+  assert.match(
+    (describeSection("usdt/python:gc__start").hook as { reason: string }).reason,
+    /USDT target "python:gc__start" is not BINARY:PROVIDER:NAME/,
+  );
+  assert.deepEqual(describeSection("usdt//usr/bin/python3:python:line").hook, {
+    kind: "usdt",
+    binary: "/usr/bin/python3",
+    provider: "python",
+    name: "line",
+  });
   assert.match(
     (describeSection("mysection").hook as { reason: string }).reason,
     /libbpf does not know/,

@@ -14,6 +14,7 @@ import {
   CGROUP_PROG_TYPES,
   parseKprobeTarget,
   parseUprobeTarget,
+  parseUsdtTarget,
   splitTracepoint,
   typeHook,
 } from "../spec/attach.ts";
@@ -82,7 +83,7 @@ function hookOf(sec: ProgramSection): AttachHook {
       return parsed(() => ({ kind: "uprobe", retprobe, ...parseUprobeTarget(to) }));
     case "usdt":
       if (!to) return need("probe", `${def.prefix}/BINARY:PROVIDER:NAME`);
-      return { kind: "usdt", target: to };
+      return parsed(() => ({ kind: "usdt", ...parseUsdtTarget(to) }));
     case "trace":
       if (!to) return need("function", `${def.prefix}/FUNC`);
       return { kind: "tracing", target: to };

@@ -29,3 +29,22 @@ export {
   type SectionRequirement,
   sectionMatches,
 } from "./section-def.ts";
+export {
+  parseUsdtArg,
+  parseUsdtArgs,
+  USDT_MAX_ARGS,
+  type UsdtArch,
+  UsdtArgError,
+  UsdtArgKind,
+  type UsdtArgSpec,
+} from "./usdt-args.ts";
+export {
+  MAX_USDT_NOTES,
+  NT_STAPSDT,
+  parseStapsdtNotes,
+  STAPSDT_BASE_SECTION,
+  STAPSDT_NOTE_SECTION,
+  type StapsdtNote,
+  type UsdtProbe,
+  usdtProbes,
+} from "./usdt-notes.ts";

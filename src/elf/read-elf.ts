@@ -102,6 +102,8 @@ export interface ElfSection {
   readonly type: number;
   /** sh_flags (`SectionFlags` bits). */
   readonly flags: number;
+  /** sh_addr: the address in the image (0 for sections not loaded, and in objects). */
+  readonly addr: bigint;
   /** sh_offset: where the contents start in the file. */
   readonly offset: number;
   /** sh_size. For NOBITS sections (.bss) this is the size in memory; `data` is empty. */
@@ -489,6 +491,7 @@ export function parseELF(input: Uint8Array): ElfFile {
       name: "",
       type: secType,
       flags: view.getUint32(o + 8, true), // the low half: no flag lives above bit 31
+      addr: view.getBigUint64(o + 16, true),
       offset,
       size,
       link: view.getUint32(o + 40, true),

@@ -136,6 +136,14 @@ export {
 } from "./links/tracing.ts";
 export { attachUprobe, type UprobeOptions } from "./links/uprobe.ts";
 export {
+  attachUsdt,
+  findUsdtProbes,
+  USDT_IP_MAP,
+  USDT_SPECS_MAP,
+  type UsdtOptions,
+} from "./links/usdt.ts";
+export { encodeUsdtSpec, USDT_SPEC } from "./links/usdt-spec.ts";
+export {
   BpfIterator,
   ITER_READ_SIZE,
   type IteratorOptions,

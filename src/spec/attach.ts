@@ -58,7 +58,13 @@ export type AttachHook =
       readonly func: string | undefined;
       readonly offset: bigint;
     }
-  | { readonly kind: "usdt"; readonly target: string }
+  | {
+      readonly kind: "usdt";
+      /** The executable or library (a path, a library name or a program in $PATH). */
+      readonly binary: string;
+      readonly provider: string;
+      readonly name: string;
+    }
   /** fentry, fexit, fmod_ret, tp_btf, freplace: the BTF-named function or tracepoint. */
   | { readonly kind: "tracing"; readonly target: string }
   | { readonly kind: "lsm"; readonly hook: string }
@@ -137,6 +143,21 @@ export function parseUprobeTarget(target: string): {
   const m = /^([^+]+)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(rest);
   if (!m) throw new Error(`uprobe target "${target}" is not BINARY:FUNCTION[+OFFSET]`);
   return { binary, func: m[1], offset: m[2] ? BigInt(m[2]) : 0n };
+}
+
+/**
+ * `BINARY:PROVIDER:NAME` (a USDT target, as libbpf reads `SEC("usdt/...")`): the
+ * binary may hold colons only before the last two.
+ * @throws Error naming the text when it is not of that form
+ */
+export function parseUsdtTarget(target: string): {
+  binary: string;
+  provider: string;
+  name: string;
+} {
+  const m = /^(.+):([^:]+):([^:]+)$/.exec(target);
+  if (!m) throw new Error(`USDT target "${target}" is not BINARY:PROVIDER:NAME`);
+  return { binary: m[1] as string, provider: m[2] as string, name: m[3] as string };
 }
 
 /** Hooks that follow from the program type alone, the target coming from the caller. */

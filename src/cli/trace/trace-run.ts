@@ -24,6 +24,11 @@ export interface TraceTool {
   readonly json: boolean;
   /** The text for one record (empty when filtered out). */
   readonly render: (bytes: Uint8Array) => string;
+  /**
+   * Text printed when the tool stops, from what the programs summed in maps (ucalls'
+   * table); the maps are still open when it is called.
+   */
+  readonly summary?: (session: TraceSession) => string;
 }
 
 /**
@@ -84,7 +89,7 @@ export async function runTraceTool(ctx: Context, tool: TraceTool): Promise<void>
     }
     const until = Promise.race(stops);
     try {
-      if (!tool.json) out.write(tool.header);
+      if (!tool.json && tool.header) out.write(tool.header);
       out.flush();
       const span = duration !== undefined ? ` for ${duration} s` : "";
       out.stderr(`Tracing ${tool.what}${span}... Hit Ctrl-C to end.\n`);
@@ -92,13 +97,17 @@ export async function runTraceTool(ctx: Context, tool: TraceTool): Promise<void>
       session.close();
       throw e;
     }
-    await session.run((bytes) => {
-      const text = tool.render(bytes);
-      if (text) {
-        out.write(text);
-        flushSoon();
-      }
-    }, until);
+    await session.run(
+      (bytes) => {
+        const text = tool.render(bytes);
+        if (text) {
+          out.write(text);
+          flushSoon();
+        }
+      },
+      until,
+      tool.summary && (() => out.write(tool.summary?.(session) ?? "")),
+    );
     out.flush();
     if (session.lost > 0) out.stderr(`Possibly lost ${session.lost} samples\n`);
   } finally {

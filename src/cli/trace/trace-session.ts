@@ -17,6 +17,8 @@ import { NotSupportedError } from "../../kernel/features/not-supported-error.ts"
 import type { Link } from "../../kernel/links/link.ts";
 import { tracefsDir } from "../../kernel/links/tracefs.ts";
 import { attachTracepoint } from "../../kernel/links/tracepoint.ts";
+import { attachUsdt } from "../../kernel/links/usdt.ts";
+import type { BpfMap } from "../../kernel/maps/map.ts";
 import { PerfBufferReader, type PerfRecord } from "../../kernel/readers/perfbuf.ts";
 import type { RecordReader } from "../../kernel/readers/poll.ts";
 import { RingBufferReader } from "../../kernel/readers/ringbuf.ts";
@@ -36,7 +38,7 @@ import { cliFile } from "../package-files.ts";
 export const TRACE_EXIT_FAILURE = 1;
 
 /** A tracepoint a tool attaches one of its programs to. */
-export interface TraceAttachment {
+export interface TracepointAttachment {
   /** The program's name in the object. */
   readonly program: string;
   /** Trace event group, e.g. "syscalls". */
@@ -46,6 +48,19 @@ export interface TraceAttachment {
   /** Skip it when this kernel has no such event (sys_enter_open on arm64). */
   readonly optional?: boolean;
 }
+
+/** A USDT probe a tool attaches one of its programs to, in one process. */
+export interface UsdtAttachment {
+  /** The program's name in the object. */
+  readonly program: string;
+  /** The probe: binary (path), provider and name. */
+  readonly usdt: { readonly binary: string; readonly provider: string; readonly name: string };
+  /** The process. */
+  readonly pid: number;
+}
+
+/** Where a tool's program goes. */
+export type TraceAttachment = TracepointAttachment | UsdtAttachment;
 
 /** How a tool's session is set up. */
 export interface TraceSessionOptions {
@@ -159,15 +174,17 @@ export class TraceSession {
    */
   static open(opts: TraceSessionOptions): TraceSession {
     if (!canTrace()) throw privilegeError(opts.tool);
-    let dir: string;
+    let dir = "";
     try {
-      dir = tracefsDir();
+      // USDT tools attach uprobes through the PMU: tracefs is for tracepoints.
+      if (opts.attachments.some((a) => !("usdt" in a))) dir = tracefsDir();
     } catch (e) {
       throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
     }
     const wanted: TraceAttachment[] = [];
     for (const a of opts.attachments) {
-      if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
+      if ("usdt" in a) wanted.push(a);
+      else if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
       else if (!a.optional) {
         throw new CliError(
           `${opts.tool}: tracepoint ${a.group}:${a.event} is missing (no ${dir}/events/${a.group}/${a.event}); ` +
@@ -197,7 +214,12 @@ export class TraceSession {
         programs: wanted.map((a) => a.program),
       });
       for (const a of wanted) {
-        links.push(attachTracepoint(coll.program(a.program), a.group, a.event));
+        const prog = coll.program(a.program);
+        links.push(
+          "usdt" in a
+            ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
+            : attachTracepoint(prog, a.group, a.event),
+        );
       }
       const reader =
         transport === "ringbuf"
@@ -208,7 +230,9 @@ export class TraceSession {
         links,
         reader,
         transport,
-        wanted.map((a) => `${a.group}:${a.event}`),
+        wanted.map((a) =>
+          "usdt" in a ? `usdt:${a.usdt.provider}:${a.usdt.name}` : `${a.group}:${a.event}`,
+        ),
       );
     } catch (e) {
       for (const l of links) l.close();
@@ -226,10 +250,14 @@ export class TraceSession {
   /**
    * Hands each record to `onRecord` (the bytes are valid during the call only) until
    * `until` settles, then detaches the programs, delivers the records already written,
-   * and closes everything. Resolves when done; an exception from `onRecord` stops the
+   * calls `beforeClose` (the maps still open), and closes everything. Resolves when done; an exception from `onRecord` stops the
    * session and rejects.
    */
-  async run(onRecord: (bytes: Uint8Array) => void, until: Promise<unknown>): Promise<void> {
+  async run(
+    onRecord: (bytes: Uint8Array) => void,
+    until: Promise<unknown>,
+    beforeClose?: () => void,
+  ): Promise<void> {
     const handle = (rec: Uint8Array | PerfRecord): void => {
       if (rec instanceof Uint8Array) onRecord(rec);
       else if (rec.kind === "sample") onRecord(rec.data);
@@ -262,11 +290,17 @@ export class TraceSession {
         for (const rec of reader.readAvailable()) handle(rec);
       }
       this.#lost += Number(this.#coll.variables.ringbuf_lost?.toBigInt() ?? 0n);
+      beforeClose?.();
     } finally {
       this.close();
       await loop;
     }
     if (error !== undefined) throw error;
+  }
+
+  /** The object's map `name` (for tools that sum in maps rather than send events). */
+  map(name: string): BpfMap {
+    return this.#coll.map(name);
   }
 
   /** Detaches the programs and closes the reader and the collection. Safe to call twice. */

@@ -71,6 +71,47 @@ function synopsis(bin: string, tool: string, options: readonly OptionDescription
   return `${bin} trace ${tool} ${words.join(" ")}`;
 }
 
+/** Options of the Python USDT tools (long only: BCC's -p/-d letters are global here). */
+const PYTHON_COMMON: readonly OptionDescription[] = [
+  { long: "pid", value: "PID", summary: "the Python process (required)" },
+  { long: "duration", value: "SECONDS", summary: "stop after SECONDS (default: at Ctrl-C)" },
+  { long: "json", short: "j", summary: "JSON output" },
+  { long: "perf-buffer", summary: "read events through a perf buffer, not a ring buffer" },
+  { long: "help", short: "h", summary: "print this usage" },
+];
+const MILLISECONDS: OptionDescription = {
+  long: "milliseconds",
+  summary: "times in milliseconds (default microseconds)",
+};
+export const UCALLS_OPTIONS: readonly OptionDescription[] = [
+  { long: "latency", summary: "time spent in each method" },
+  MILLISECONDS,
+  { long: "top", value: "N", summary: "only the N busiest methods" },
+  ...PYTHON_COMMON,
+];
+export const UFLOW_OPTIONS: readonly OptionDescription[] = [
+  { long: "method", value: "PREFIX", summary: "only functions starting with PREFIX" },
+  { long: "class", value: "PREFIX", summary: "only files starting with PREFIX" },
+  ...PYTHON_COMMON,
+];
+export const UGC_OPTIONS: readonly OptionDescription[] = [
+  MILLISECONDS,
+  { long: "minimum", value: "MS", summary: "only collections longer than MS" },
+  { long: "filter", value: "TEXT", summary: "only collections whose description has TEXT" },
+  ...PYTHON_COMMON,
+];
+export const TPLIST_OPTIONS: readonly OptionDescription[] = [
+  { long: "lib", value: "BINARY", summary: "the probes of a binary or library" },
+  { long: "pid", value: "PID", summary: "the probes of a process's binaries" },
+  { long: "verbose", summary: "each site, its semaphore and argument places (BCC's -vv)" },
+  { long: "json", short: "j", summary: "JSON output" },
+  { long: "help", short: "h", summary: "print this usage" },
+];
+const UCALLS_WHAT = "calls per Python method, at the end, as BCC's ucalls (METHOD # CALLS [TIME])";
+const UFLOW_WHAT = "each Python call and return, indented by depth, as BCC's uflow";
+const UGC_WHAT = "each Python garbage collection, as BCC's ugc (START TIME DESCRIPTION)";
+const TPLIST_WHAT = "USDT probes of a binary or process, as BCC's tplist -l";
+
 const OPEN_WHAT = "open() and openat() calls, as BCC's opensnoop (PID COMM FD ERR PATH)";
 const EXEC_WHAT = "execve() calls, as BCC's execsnoop (PCOMM PID PPID RET ARGS)";
 const NOTES =
@@ -91,6 +132,10 @@ export const DESCRIPTION = {
   usage: (bin: string) =>
     `Usage: ${synopsis(bin, "open", OPEN_OPTIONS)}\n` +
     `       ${synopsis(bin, "exec", EXEC_OPTIONS)}\n` +
+    `       ${synopsis(bin, "ucalls", UCALLS_OPTIONS)}\n` +
+    `       ${synopsis(bin, "uflow", UFLOW_OPTIONS)}\n` +
+    `       ${synopsis(bin, "ugc", UGC_OPTIONS)}\n` +
+    `       ${synopsis(bin, "tplist", TPLIST_OPTIONS)} [FILTER]\n` +
     `       ${bin} trace help\n` +
     "\n" +
     `       open: ${OPEN_WHAT}\n` +
@@ -98,6 +143,11 @@ export const DESCRIPTION = {
     `       exec: ${EXEC_WHAT}\n` +
     optionLines(own(EXEC_OPTIONS), "           ") +
     optionLines(COMMON_OPTIONS, "       ") +
+    `       ucalls: ${UCALLS_WHAT}\n` +
+    `       uflow: ${UFLOW_WHAT}\n` +
+    `       ugc: ${UGC_WHAT}\n` +
+    `       tplist: ${TPLIST_WHAT}; FILTER: probes whose name has it\n` +
+    "       (see 'tsbpf trace TOOL --help' for each tool's options)\n" +
     NOTES,
   commands: [
     { name: "help", summary: "print this usage" },
@@ -113,6 +163,30 @@ export const DESCRIPTION = {
       options: EXEC_OPTIONS,
       usage: (bin: string) => toolUsage(bin, "exec", EXEC_WHAT, EXEC_OPTIONS),
     },
+    {
+      name: "ucalls",
+      summary: "calls per method of a Python process (USDT), as BCC's ucalls",
+      options: UCALLS_OPTIONS,
+      usage: (bin: string) => toolUsage(bin, "ucalls", UCALLS_WHAT, UCALLS_OPTIONS),
+    },
+    {
+      name: "uflow",
+      summary: "a Python process's calls and returns (USDT), as BCC's uflow",
+      options: UFLOW_OPTIONS,
+      usage: (bin: string) => toolUsage(bin, "uflow", UFLOW_WHAT, UFLOW_OPTIONS),
+    },
+    {
+      name: "ugc",
+      summary: "a Python process's garbage collections (USDT), as BCC's ugc",
+      options: UGC_OPTIONS,
+      usage: (bin: string) => toolUsage(bin, "ugc", UGC_WHAT, UGC_OPTIONS),
+    },
+    {
+      name: "tplist",
+      summary: "USDT probes of a binary or process, as BCC's tplist",
+      options: TPLIST_OPTIONS,
+      usage: (bin: string) => toolUsage(bin, "tplist", TPLIST_WHAT, TPLIST_OPTIONS),
+    },
   ],
 } as const satisfies ObjectDescription;
 
@@ -121,6 +195,10 @@ export const COMMANDS = commandTable(DESCRIPTION, {
   help: helpCommand,
   open: async (c, a) => (await import("./trace-open.ts")).traceOpen(c, a),
   exec: async (c, a) => (await import("./trace-exec.ts")).traceExec(c, a),
+  ucalls: async (c, a) => (await import("./trace-upython.ts")).traceUcalls(c, a),
+  uflow: async (c, a) => (await import("./trace-upython.ts")).traceUflow(c, a),
+  ugc: async (c, a) => (await import("./trace-upython.ts")).traceUgc(c, a),
+  tplist: async (c, a) => (await import("./trace-tplist.ts")).traceTplist(c, a),
 });
 
 /** Runs `tsbpf trace ...`. */

@@ -137,8 +137,11 @@ function writeNumber(
 export interface KconfigOptions {
   /** Extra `CONFIG_X=value` settings, taking precedence over the kernel's file. */
   readonly extra?: Readonly<Record<string, string>>;
-  /** Whether the kernel supports BPF cookies (LINUX_HAS_BPF_COOKIE); default true. */
-  readonly hasBpfCookie?: boolean;
+  /**
+   * Whether the kernel supports BPF cookies (LINUX_HAS_BPF_COOKIE), or a function
+   * that finds out (called only when an object declares the extern); default true.
+   */
+  readonly hasBpfCookie?: boolean | (() => boolean);
 }
 
 /**
@@ -165,8 +168,10 @@ export function kconfigValue(
     if (!e.name.startsWith("CONFIG_")) {
       let v: bigint;
       if (e.name === "LINUX_KERNEL_VERSION") v = BigInt(runningKernelVersion());
-      else if (e.name === "LINUX_HAS_BPF_COOKIE") v = opts.hasBpfCookie === false ? 0n : 1n;
-      else if (e.name === "LINUX_HAS_SYSCALL_WRAPPER") {
+      else if (e.name === "LINUX_HAS_BPF_COOKIE") {
+        const has = opts.hasBpfCookie;
+        v = (typeof has === "function" ? has() : has) === false ? 0n : 1n;
+      } else if (e.name === "LINUX_HAS_SYSCALL_WRAPPER") {
         v = process.arch === "x64" || process.arch === "arm64" ? 1n : 0n;
       } else if (e.name.startsWith("LINUX_") && e.weak) continue;
       else throw new ExternError(e.name, "is neither CONFIG_* nor one of libbpf's LINUX_* values");

@@ -13,6 +13,7 @@ import { checkMapCompatible } from "../../spec/map-compat.ts";
 import type { MapSpec } from "../../spec/map-spec.ts";
 import { constantPatches } from "../../spec/variable-values.ts";
 import { MapFlags, MapType } from "../../uapi/index.ts";
+import { haveBpfCookie } from "../features/helpers.ts";
 import { BpfMap, pinByNamePath, specShape, wasReusedFromPin } from "../maps/map.ts";
 import { DEFAULT_BPFFS } from "../objects/pin.ts";
 import { kconfigValue } from "./externs.ts";
@@ -23,7 +24,7 @@ import type { Resources } from "./resources.ts";
 /** What this stage reads of the load options. */
 export type MapStageOptions = Pick<
   CollectionOptions,
-  "constants" | "pinPath" | "mapReplacements" | "kconfig"
+  "constants" | "pinPath" | "mapReplacements" | "kconfig" | "hasBpfCookie"
 >;
 
 /** Creates (or borrows, or reuses from pins) every map of `spec` into `res.maps`. */
@@ -53,7 +54,10 @@ export function createMaps(
           contents: [
             {
               key: u32(0),
-              value: kconfigValue(spec, m.valueSize, opts.kconfig ? { extra: opts.kconfig } : {}),
+              value: kconfigValue(spec, m.valueSize, {
+                ...(opts.kconfig && { extra: opts.kconfig }),
+                hasBpfCookie: opts.hasBpfCookie ?? (() => haveBpfCookie().available),
+              }),
             },
           ],
         };

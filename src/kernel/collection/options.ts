@@ -37,6 +37,13 @@ export interface CollectionOptions {
   readonly objectName?: string;
   /** Extra `CONFIG_X=value` for kconfig externs, over the kernel's own configuration. */
   readonly kconfig?: Readonly<Record<string, string>>;
+  /**
+   * The value of libbpf's `LINUX_HAS_BPF_COOKIE` kconfig extern (usdt.bpf.h reads it to
+   * choose the BPF cookie or its IP map). Default: whether this kernel's kprobe
+   * programs may call bpf_get_attach_cookie (Linux >= 5.15), probed when an object
+   * declares the extern, as libbpf does.
+   */
+  readonly hasBpfCookie?: boolean;
   /** The kernel BTF CO-RE and ksyms resolve against; default /sys/kernel/btf. */
   readonly kernelBTF?: KernelBTFSource;
   /** Only these programs are loaded (default: every program of the spec). */

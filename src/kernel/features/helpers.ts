@@ -186,3 +186,13 @@ function scanHelpersUncached(progType: number, full: boolean): HelperScan {
   const probed = ids.length;
   return { progType, typeName, state: "probed", available: found, probed };
 }
+
+/**
+ * BPF cookies (Linux >= 5.15): whether kprobe and uprobe programs may call
+ * bpf_get_attach_cookie, the probe libbpf's FEAT_BPF_COOKIE makes. Decides
+ * `LINUX_HAS_BPF_COOKIE` and how USDT probes pass their spec id. Cached.
+ */
+export function haveBpfCookie(): FeatureStatus {
+  const s = haveHelper(ProgType.KPROBE, HelperId.get_attach_cookie);
+  return { ...s, feature: "BPF cookies (bpf_get_attach_cookie in kprobe programs)" };
+}

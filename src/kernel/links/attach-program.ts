@@ -32,6 +32,7 @@ import type { TcDirection } from "./tc-clsact.ts";
 import { attachTracepoint } from "./tracepoint.ts";
 import { attachIter, attachTracing } from "./tracing.ts";
 import { attachUprobe } from "./uprobe.ts";
+import { attachUsdt } from "./usdt.ts";
 
 /** What a spec cannot say: where cgroup and network programs go, and filters. */
 export interface AttachTarget {
@@ -55,7 +56,7 @@ export interface AttachTarget {
   readonly netfilter?: NetfilterOptions;
   /** For uprobes: only this process. */
   readonly pid?: number;
-  /** bpf_get_attach_cookie() value, where the hook takes one. */
+  /** bpf_get_attach_cookie() value, where the hook takes one (for USDT: bpf_usdt_cookie()). */
   readonly cookie?: bigint;
 }
 
@@ -154,9 +155,10 @@ export function attachProgram(prog: Program, spec: ProgramSpec, target: AttachTa
         ...cookie,
       });
     case "usdt":
-      throw new Error(
-        `cannot attach program "${spec.name}": USDT probes are not supported by attachProgram yet`,
-      );
+      return attachUsdt(prog, hook.binary, hook.provider, hook.name, {
+        ...(target.pid !== undefined && { pid: target.pid }),
+        ...(target.cookie !== undefined && { cookie: target.cookie }),
+      });
     case "ksyscall":
       return attachKsyscall(prog, hook.syscall, { retprobe: hook.retprobe, ...cookie });
     case "kprobe":

@@ -15,3 +15,5 @@ export * from "./raw-tracepoint.ts";
 export * from "./tracepoint.ts";
 export * from "./tracing.ts";
 export * from "./uprobe.ts";
+export * from "./usdt.ts";
+export * from "./usdt-spec.ts";

@@ -252,3 +252,31 @@ export function pmuRetprobeBit(pmu: string): number | undefined {
     return undefined;
   }
 }
+
+/** Where a PMU's `format/FIELD` file puts a field: `config:32-63` → word "config", bits 32..63. */
+export interface PmuFormatField {
+  /** The attr word: `config`, `config1` or `config2`. */
+  readonly word: string;
+  /** The field's lowest bit. */
+  readonly start: number;
+  /** The field's highest bit (= start for a one-bit field). */
+  readonly end: number;
+}
+
+/**
+ * The bits a PMU's `format/FIELD` file names (/sys/bus/event_source/devices/PMU/
+ * format/FIELD, e.g. the uprobe PMU's `ref_ctr_offset` is `config:32-63`), or
+ * undefined when the kernel has no such field.
+ */
+export function pmuFormatField(pmu: string, field: string): PmuFormatField | undefined {
+  try {
+    const m = /^(config\d?):(\d+)(?:-(\d+))?$/.exec(
+      readFileSync(`/sys/bus/event_source/devices/${pmu}/format/${field}`, "utf8").trim(),
+    );
+    if (!m) return undefined;
+    const start = Number(m[2]);
+    return { word: m[1] as string, start, end: m[3] === undefined ? start : Number(m[3]) };
+  } catch {
+    return undefined;
+  }
+}

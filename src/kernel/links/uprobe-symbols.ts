@@ -33,7 +33,12 @@ export interface FunctionSymbol {
   readonly local: boolean;
 }
 
-function readElf(path: string): ElfFile {
+/**
+ * The executable or shared library at `path`, parsed.
+ *
+ * @throws {ELFError} naming the file when it is not a readable ELF64 little-endian file
+ */
+export function readBinaryElf(path: string): ElfFile {
   const bytes = new Uint8Array(readFileSync(path));
   try {
     return parseELF(bytes);
@@ -58,7 +63,7 @@ function readElf(path: string): ElfFile {
  * @throws {ELFError} naming the file when it is not a readable ELF64 little-endian file
  */
 export function functionSymbols(path: string): FunctionSymbol[] {
-  const elf = readElf(path);
+  const elf = readBinaryElf(path);
   const out: FunctionSymbol[] = [];
   for (const section of elf.sections) {
     if (section.type !== SectionType.SYMTAB && section.type !== SectionType.DYNSYM) continue;

@@ -14,7 +14,7 @@ import type { Program } from "../programs/program.ts";
 import type { Link } from "./link.ts";
 import { expectProgType } from "./link-create.ts";
 import { attachToPerfEvent, type PerfAttachOptions } from "./perf-attach.ts";
-import { PerfType, perfEventOpen, pmuRetprobeBit, pmuType } from "./perf-event.ts";
+import { PerfType, perfEventOpen, pmuFormatField, pmuRetprobeBit, pmuType } from "./perf-event.ts";
 import { addProbeEvent, tracefsHas } from "./tracefs.ts";
 import { resolveBinary } from "./uprobe-library.ts";
 import { functionOffset } from "./uprobe-symbols.ts";
@@ -65,7 +65,19 @@ export function attachUprobe(
   const target = { pid, cpu: pid === -1 ? 0 : -1 };
   const pmu = opts.mode === "legacy" ? undefined : pmuType("uprobe");
   if (pmu !== undefined) {
-    let config = (opts.refCtrOffset ?? 0n) << 32n;
+    let config = 0n;
+    if (opts.refCtrOffset) {
+      // Linux >= 4.20 (uprobe reference counters) names the field, `config:32-63`.
+      const field = pmuFormatField("uprobe", "ref_ctr_offset");
+      if (field?.word !== "config") {
+        throw new NotSupportedError(
+          `${what} with a semaphore (reference counter at file offset 0x${opts.refCtrOffset.toString(16)})`,
+          "the uprobe PMU has no ref_ctr_offset field (Linux >= 4.20 has it): the kernel cannot set USDT semaphores",
+        );
+      }
+      config |=
+        BigInt.asUintN(field.end - field.start + 1, opts.refCtrOffset) << BigInt(field.start);
+    }
     if (opts.retprobe) {
       const bit = pmuRetprobeBit("uprobe");
       if (bit === undefined)
