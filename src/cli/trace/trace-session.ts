@@ -293,7 +293,9 @@ export function loadTraceObject(
     });
     for (const a of wanted) {
       const prog = coll.program(a.program);
-      links.push(a.raw ? attachRawTracepoint(prog, a.event) : attachTracepoint(prog, a.group, a.event));
+      links.push(
+        a.raw ? attachRawTracepoint(prog, a.event) : attachTracepoint(prog, a.group, a.event),
+      );
     }
     return { coll, links, attached: wanted.map((a) => `${a.group}:${a.event}`) };
   } catch (e) {
