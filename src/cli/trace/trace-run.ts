@@ -31,7 +31,7 @@ export interface TraceTool {
  * while the tool is still loading stops it as soon as it is attached (and never kills
  * it half set up). `dispose` stops listening.
  */
-function onStopSignal(): { stopped: Promise<void>; dispose: () => void } {
+export function onStopSignal(): { stopped: Promise<void>; dispose: () => void } {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;

@@ -36,6 +36,10 @@ const COMMANDS: readonly Command[] = [
   { name: "help", run: (c) => help(c) },
   { name: "open", run: async (c, a) => (await import("./trace-open.ts")).traceOpen(c, a) },
   { name: "exec", run: async (c, a) => (await import("./trace-exec.ts")).traceExec(c, a) },
+  {
+    name: "biolatency",
+    run: async (c, a) => (await import("./trace-biolatency.ts")).traceBiolatency(c, a),
+  },
 ];
 
 /** Runs `tsbpf trace ...`. */

@@ -1,0 +1,88 @@
+/**
+ * `tsbpf trace biolatency [-T] [-Q] [-m] [-D] [--disk NAME] [-j] [interval [count]]`:
+ * BCC's biolatency on the block tracepoints. Each request's latency, from issue to
+ * completion (from insertion into the kernel's queue with -Q), goes into a log2
+ * histogram in the kernel (per disk with -D); user space prints it every interval or
+ * at the end.
+ *
+ * @module
+ */
+
+import type { Args } from "../args.ts";
+import type { Context } from "../command.ts";
+import { UsageError } from "../format/output.ts";
+import { BlockDeviceNames } from "./block-devices.ts";
+import { blockOffsets } from "./block-format.ts";
+import { histogramReport } from "./hist-report.ts";
+import { parseToolArgs, reportSchedule, TOOL_COMMON } from "./tool-options.ts";
+import { runSummaryTool } from "./trace-summary.ts";
+
+/** `tsbpf trace biolatency --help`. */
+export const BIOLATENCY_HELP =
+  "Usage: tsbpf trace biolatency [-T] [-Q] [-m] [-D] [--disk NAME] [-j] [interval [count]]\n" +
+  "Summarize block device I/O latency as a histogram (BCC's biolatency).\n" +
+  "  -T, --timestamp     include a timestamp with each histogram\n" +
+  "  -Q, --queued        include the time queued in the kernel (from block_rq_insert)\n" +
+  "  -m, --milliseconds  millisecond histogram (default: microseconds)\n" +
+  "  -D, --disks         a histogram per disk\n" +
+  "  --disk NAME         only this disk (sda, loop0, ...)\n" +
+  "  -j, --json          one JSON object per histogram\n" +
+  "  interval [count]    print every interval seconds, count times (default: once, at Ctrl-C)\n";
+
+const OPTIONS = {
+  ...TOOL_COMMON,
+  timestamp: { type: "boolean", short: "T" },
+  queued: { type: "boolean", short: "Q" },
+  milliseconds: { type: "boolean", short: "m" },
+  disks: { type: "boolean", short: "D" },
+  disk: { type: "string" },
+} as const;
+
+/** Runs `tsbpf trace biolatency ...`. */
+export async function traceBiolatency(ctx: Context, args: Args): Promise<void> {
+  const { values: v, positionals } = parseToolArgs(args.rest(), OPTIONS, "biolatency");
+  if (v.help) {
+    ctx.out.write(BIOLATENCY_HELP);
+    return;
+  }
+  const schedule = reportSchedule(positionals, "biolatency");
+  const disks = new BlockDeviceNames();
+  let dev = 0;
+  if (v.disk !== undefined) {
+    dev = disks.find(v.disk) ?? 0;
+    if (!dev) throw new UsageError(`trace biolatency: no disk '${v.disk}' in /proc/diskstats`);
+  }
+  const json = v.json === true || ctx.opts.json;
+  const queued = v.queued === true;
+  const { off_dev, off_sector, off_nr_sector } = blockOffsets("biolatency");
+  await runSummaryTool(ctx, {
+    tracing: "Tracing block device I/O... Hit Ctrl-C to end.",
+    schedule,
+    resetMaps: ["hists"],
+    session: {
+      tool: "trace biolatency",
+      object: "biolatency.bpf.o",
+      constants: {
+        off_dev,
+        off_sector,
+        off_nr_sector,
+        targ_dev: dev,
+        targ_queued: queued ? 1 : 0,
+        targ_per_disk: v.disks ? 1 : 0,
+        targ_ms: v.milliseconds ? 1 : 0,
+      },
+      attachments: [
+        ...(queued ? [{ program: "rq_insert", group: "block", event: "block_rq_insert" }] : []),
+        { program: "rq_issue", group: "block", event: "block_rq_issue" },
+        { program: "rq_complete", group: "block", event: "block_rq_complete" },
+      ],
+    },
+    report: (coll) =>
+      histogramReport(coll, {
+        unit: v.milliseconds ? "msecs" : "usecs",
+        timestamp: v.timestamp === true,
+        json,
+        ...(v.disks && { section: { header: "disk", name: (d: number) => disks.name(d) } }),
+      }),
+  });
+}
