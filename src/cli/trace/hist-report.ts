@@ -49,8 +49,13 @@ export function histogramReport(coll: Collection, opts: HistReportOptions): stri
   });
   const now = opts.now ?? new Date();
   let out = opts.json ? "" : `\n${opts.timestamp ? `${clockTime(now)}\n` : ""}`;
-  for (const { label, counts } of sections) {
-    const id = new DataView(label.buffer, label.byteOffset, label.byteLength).getUint32(0, true);
+  const labelled = sections
+    .map(({ label, counts }) => ({
+      id: new DataView(label.buffer, label.byteOffset, label.byteLength).getUint32(0, true),
+      counts,
+    }))
+    .sort((a, b) => a.id - b.id);
+  for (const { id, counts } of labelled) {
     const name = opts.section?.name(id);
     if (opts.json) {
       out += jsonLine(

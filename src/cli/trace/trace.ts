@@ -40,6 +40,12 @@ const COMMANDS: readonly Command[] = [
     name: "biolatency",
     run: async (c, a) => (await import("./trace-biolatency.ts")).traceBiolatency(c, a),
   },
+  {
+    name: "biosnoop",
+    run: async (c, a) => (await import("./trace-biosnoop.ts")).traceBiosnoop(c, a),
+  },
+  { name: "runqlat", run: async (c, a) => (await import("./trace-runqlat.ts")).traceRunqlat(c, a) },
+  { name: "cpudist", run: async (c, a) => (await import("./trace-cpudist.ts")).traceCpudist(c, a) },
 ];
 
 /** Runs `tsbpf trace ...`. */

@@ -1,0 +1,82 @@
+/**
+ * `tsbpf trace biosnoop [-Q] [--disk NAME] [--duration SECONDS] [-j] [--perf-buffer]`:
+ * BCC's biosnoop on the block tracepoints. One line per completed request: who was on
+ * the CPU when it was issued (or queued, with -Q), the disk, direction, sector, size,
+ * the time queued in the kernel (-Q) and the latency from issue to completion.
+ *
+ * @module
+ */
+
+import type { Args } from "../args.ts";
+import type { Context } from "../command.ts";
+import { UsageError } from "../format/output.ts";
+import {
+  biosnoopHeader,
+  biosnoopJson,
+  decodeBioEvent,
+  formatBiosnoopRow,
+} from "./biosnoop-event.ts";
+import { BlockDeviceNames } from "./block-devices.ts";
+import { blockOffsets } from "./block-format.ts";
+import { parseToolArgs, seconds, TOOL_COMMON } from "./tool-options.ts";
+import { runTraceTool } from "./trace-run.ts";
+
+/** `tsbpf trace biosnoop --help`. */
+export const BIOSNOOP_HELP =
+  "Usage: tsbpf trace biosnoop [-Q] [--disk NAME] [--duration SECONDS] [-j] [--perf-buffer]\n" +
+  "Trace block I/O, one line per request (BCC's biosnoop).\n" +
+  "  -Q, --queue            include the time queued in the kernel (QUE(ms))\n" +
+  "  --disk NAME            only this disk (sda, loop0, ...)\n" +
+  "  --duration SECONDS     stop after this long (default: at Ctrl-C or SIGTERM)\n" +
+  "  -j, --json             one JSON object per line\n" +
+  "  --perf-buffer          read events through a perf buffer, not a ring buffer\n";
+
+const OPTIONS = {
+  ...TOOL_COMMON,
+  queue: { type: "boolean", short: "Q" },
+  disk: { type: "string" },
+  duration: { type: "string" },
+  "perf-buffer": { type: "boolean" },
+} as const;
+
+/** Runs `tsbpf trace biosnoop ...`. */
+export async function traceBiosnoop(ctx: Context, args: Args): Promise<void> {
+  const { values: v } = parseToolArgs(args.rest(), OPTIONS, "biosnoop", false);
+  if (v.help) {
+    ctx.out.write(BIOSNOOP_HELP);
+    return;
+  }
+  const disks = new BlockDeviceNames();
+  let dev = 0;
+  if (v.disk !== undefined) {
+    dev = disks.find(v.disk) ?? 0;
+    if (!dev) throw new UsageError(`trace biosnoop: no disk '${v.disk}' in /proc/diskstats`);
+  }
+  const json = v.json === true || ctx.opts.json;
+  const queued = v.queue === true;
+  let first: bigint | undefined;
+  await runTraceTool(ctx, {
+    what: "block I/O",
+    header: biosnoopHeader(queued),
+    json,
+    ...(v.duration !== undefined && { durationSeconds: seconds(v.duration, "--duration") }),
+    session: {
+      tool: "trace biosnoop",
+      object: "biosnoop.bpf.o",
+      perfBuffer: v["perf-buffer"] === true,
+      constants: { ...blockOffsets("biosnoop"), targ_dev: dev },
+      attachments: [
+        ...(queued ? [{ program: "rq_insert", group: "block", event: "block_rq_insert" }] : []),
+        { program: "rq_issue", group: "block", event: "block_rq_issue" },
+        { program: "rq_complete", group: "block", event: "block_rq_complete" },
+      ],
+    },
+    render: (bytes) => {
+      const e = decodeBioEvent(bytes);
+      const disk = disks.name(e.dev);
+      if (json) return biosnoopJson(e, disk);
+      first ??= e.ts;
+      return formatBiosnoopRow(e, Number(e.ts - first) / 1e9, disk, queued);
+    },
+  });
+}
