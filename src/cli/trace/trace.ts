@@ -45,6 +45,10 @@ const COMMANDS: readonly Command[] = [
     run: async (c, a) => (await import("./trace-biosnoop.ts")).traceBiosnoop(c, a),
   },
   { name: "runqlat", run: async (c, a) => (await import("./trace-runqlat.ts")).traceRunqlat(c, a) },
+  {
+    name: "syscount",
+    run: async (c, a) => (await import("./trace-syscount.ts")).traceSyscount(c, a),
+  },
   { name: "cpudist", run: async (c, a) => (await import("./trace-cpudist.ts")).traceCpudist(c, a) },
 ];
 
