@@ -11,13 +11,7 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { UsageError } from "../format/output.ts";
 import { decodeSyscallCount, defaultSyscallNames, syscountReport } from "./syscount-report.ts";
-import {
-  parseToolArgs,
-  reportSchedule,
-  seconds,
-  TOOL_COMMON,
-  wholeNumber,
-} from "./tool-options.ts";
+import { parseToolArgs, reportSchedule, TOOL_COMMON, wholeNumber } from "./tool-options.ts";
 import { runSummaryTool } from "./trace-summary.ts";
 
 /** `tsbpf trace syscount --help`. */
