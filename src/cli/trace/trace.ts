@@ -1,6 +1,7 @@
 /**
- * `tsbpf trace`: ready-made tracing tools in the spirit of BCC's, on tracepoints —
- * `open` (opensnoop) and `exec` (execsnoop). Their options follow BCC's tools, not
+ * `tsbpf trace`: ready-made tracing tools in the spirit of BCC's, on tracepoints and
+ * raw tracepoints — `open` (opensnoop), `exec` (execsnoop), `biolatency`, `biosnoop`,
+ * `runqlat`, `cpudist` and `syscount`. Their options follow BCC's tools, not
  * bpftool's grammar, so main.ts hands this object its words unparsed.
  *
  * @module
@@ -15,6 +16,11 @@ function help(ctx: Context): void {
     ctx,
     `Usage: ${b} open [-p PID] [-n NAME] [-x] [-d SECONDS] [-j] [--perf-buffer]\n` +
       `       ${b} exec [-x] [-n NAME] [-d SECONDS] [-j] [--max-args N] [--perf-buffer]\n` +
+      `       ${b} biolatency [-T] [-Q] [-m] [-D] [--disk NAME] [-j] [interval [count]]\n` +
+      `       ${b} biosnoop [-Q] [--disk NAME] [--duration SECONDS] [-j] [--perf-buffer]\n` +
+      `       ${b} runqlat [-T] [-m] [-P|-L] [--pid PID] [-j] [interval [count]]\n` +
+      `       ${b} cpudist [-O] [-T] [-m] [-P|-L] [--pid PID] [-j] [interval [count]]\n` +
+      `       ${b} syscount [-L] [-m] [-P] [-x] [-T N] [--pid PID] [-i SECONDS] [--duration SECONDS] [-j]\n` +
       `       ${b} help\n` +
       "\n" +
       "       open: open() and openat() calls, as BCC's opensnoop (PID COMM FD ERR PATH)\n" +
@@ -23,6 +29,11 @@ function help(ctx: Context): void {
       "       exec: execve() calls, as BCC's execsnoop (PCOMM PID PPID RET ARGS)\n" +
       "           -x           include failed execs\n" +
       "           --max-args N arguments shown, file name included (1-60, default 20)\n" +
+      "       biolatency: block I/O latency histograms (BCC's biolatency); -D per disk, -Q from queueing\n" +
+      "       biosnoop: one line per block I/O (TIME(s) COMM PID DISK T SECTOR BYTES LAT(ms))\n" +
+      "       runqlat: run queue latency histograms; cpudist: on-CPU (-O off-CPU) time histograms\n" +
+      "       syscount: top syscalls (or processes, -P) by count, or by time with -L\n" +
+      "       TOOL --help      the tool's options\n" +
       "       -n NAME          only commands whose name contains NAME\n" +
       "       -d SECONDS       stop after SECONDS (default: at Ctrl-C or SIGTERM)\n" +
       "       -j               one JSON object per line\n" +
