@@ -7,6 +7,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import { UsageError } from "../format/output.ts";
 
 /** The kernel's dev_t split: MINORBITS is 20. */
 export function splitDev(dev: number): { major: number; minor: number } {
@@ -60,5 +61,16 @@ export class BlockDeviceNames {
     this.#reload();
     for (const [dev, n] of this.#names) if (n === name) return dev;
     return undefined;
+  }
+
+  /**
+   * The kernel dev_t of `name`, for a `--disk NAME` filter.
+   * @throws UsageError naming the tool and the disk when there is none by that name
+   */
+  require(name: string, tool: string): number {
+    const dev = this.find(name);
+    if (dev === undefined)
+      throw new UsageError(`trace ${tool}: no disk '${name}' in /proc/diskstats`);
+    return dev;
   }
 }

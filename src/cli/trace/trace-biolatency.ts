@@ -10,7 +10,6 @@
 
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
-import { UsageError } from "../format/output.ts";
 import { BlockDeviceNames } from "./block-devices.ts";
 import { blockOffsets } from "./block-format.ts";
 import { histogramReport } from "./hist-report.ts";
@@ -47,11 +46,7 @@ export async function traceBiolatency(ctx: Context, args: Args): Promise<void> {
   }
   const schedule = reportSchedule(positionals, "biolatency");
   const disks = new BlockDeviceNames();
-  let dev = 0;
-  if (v.disk !== undefined) {
-    dev = disks.find(v.disk) ?? 0;
-    if (!dev) throw new UsageError(`trace biolatency: no disk '${v.disk}' in /proc/diskstats`);
-  }
+  const dev = v.disk !== undefined ? disks.require(v.disk, "biolatency") : 0;
   const json = v.json === true || ctx.opts.json;
   const queued = v.queued === true;
   const { off_dev, off_sector, off_nr_sector } = blockOffsets("biolatency");

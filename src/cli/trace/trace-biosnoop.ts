@@ -9,7 +9,6 @@
 
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
-import { UsageError } from "../format/output.ts";
 import {
   biosnoopHeader,
   biosnoopJson,
@@ -47,11 +46,7 @@ export async function traceBiosnoop(ctx: Context, args: Args): Promise<void> {
     return;
   }
   const disks = new BlockDeviceNames();
-  let dev = 0;
-  if (v.disk !== undefined) {
-    dev = disks.find(v.disk) ?? 0;
-    if (!dev) throw new UsageError(`trace biosnoop: no disk '${v.disk}' in /proc/diskstats`);
-  }
+  const dev = v.disk !== undefined ? disks.require(v.disk, "biosnoop") : 0;
   const json = v.json === true || ctx.opts.json;
   const queued = v.queue === true;
   let first: bigint | undefined;
