@@ -17,6 +17,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { main } from "../src/cli/main.ts";
 import { bpftool, compareSkip } from "./cli-run.ts";
+import { needs } from "./support/kernel.ts";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -115,9 +116,24 @@ before(() => {
   rmSync(img, { force: true });
   spawnSync("truncate", ["-s", "4M", img]);
   const r = spawnSync("losetup", ["-f", "--show", img], { encoding: "utf8" });
-  if (r.status !== 0) loopSkip = `no loop device: losetup says ${r.stderr.trim()}`;
-  else loopDev = r.stdout.trim();
+  if (r.status !== 0) {
+    loopSkip = `no loop device: losetup says ${r.stderr.trim()}`;
+    return;
+  }
+  loopDev = r.stdout.trim();
+  const dd = spawnSync(
+    "dd",
+    ["if=/dev/zero", `of=${loopDev}`, "bs=4k", "count=1", "oflag=direct"],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (dd.status !== 0) loopSkip = `dd cannot write O_DIRECT here: ${dd.stderr.trim()}`;
 });
+
+/** Why the tests that need perl (a child with known scheduling and syscalls) skip. */
+const perlSkip =
+  spawnSync("perl", ["-e", "1"]).status === 0 ? false : "needs perl (for a child process)";
 
 after(() => {
   if (loopDev) spawnSync("losetup", ["-d", loopDev]);
@@ -205,7 +221,7 @@ describe("tsbpf trace biosnoop", () => {
   });
 });
 
-describe("tsbpf trace runqlat and cpudist", { skip: compareSkip }, () => {
+describe("tsbpf trace runqlat and cpudist", { skip: needs(compareSkip, perlSkip) }, () => {
   const SLEEPS = 100;
   const sleeper = () => perlChild(`select(undef, undef, undef, 0.005) for 1..${SLEEPS};`);
 
@@ -246,7 +262,7 @@ describe("tsbpf trace runqlat and cpudist", { skip: compareSkip }, () => {
   });
 });
 
-describe("tsbpf trace syscount", { skip: compareSkip }, () => {
+describe("tsbpf trace syscount", { skip: needs(compareSkip, perlSkip) }, () => {
   const CALLS = 1000;
   // getpid is 39 on x86-64; elsewhere the name check is left out
   const caller = () => perlChild(`syscall(39) for 1..${CALLS};`);
@@ -290,6 +306,28 @@ describe("tsbpf trace syscount", { skip: compareSkip }, () => {
     assert.equal(procs[0]?.comm, "perl");
     assert.ok((procs[0]?.count ?? 0) >= CALLS, r.stdout);
   });
+});
+
+describe("every tool loads, attaches and reports on this kernel", { skip: compareSkip }, () => {
+  // Whatever runs meanwhile (this test's own process at least) is scheduled and makes
+  // syscalls: each report has its header and a row.
+  const cases: [string[], RegExp][] = [
+    [
+      ["runqlat", "-T", "0.3", "1"],
+      /^\n\d\d:\d\d:\d\d\n {5}usecs {15}: count {5}distribution\n {9}0 -> 1 /,
+    ],
+    [["cpudist", "-O", "-L", "0.3", "1"], /^\n\ntid = \d+\n {5}usecs/],
+    [["syscount", "-x", "--duration", "0.3"], /^\[\d\d:\d\d:\d\d\]\nSYSCALL {19}COUNT\n\S/],
+  ];
+  for (const [args, want] of cases) {
+    test(args.join(" "), async () => {
+      const r = await traceTool(["trace", ...args], () =>
+        run("ls", ["/nonexistent-dir"]).catch(() => {}),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, want);
+    });
+  }
 });
 
 describe("trace tool help", () => {
