@@ -330,6 +330,38 @@ describe("every tool loads, attaches and reports on this kernel", { skip: compar
   }
 });
 
+describe("stopped by a signal, a summary tool prints what it gathered and exits 0", {
+  skip: compareSkip,
+}, () => {
+  const MAIN = join(import.meta.dirname, "../src/cli/main.ts");
+  for (const [signal, args, want] of [
+    ["SIGINT", ["runqlat", "-m"], /^\n {5}msecs {15}: count/],
+    ["SIGTERM", ["syscount", "-P"], /^\[\d\d:\d\d:\d\d\]\nPID {4}COMM {15}COUNT\n/],
+  ] as const) {
+    test(`${signal}: ${args.join(" ")}`, async () => {
+      const proc = spawn(process.execPath, ["--import", "tsx", MAIN, "trace", ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      proc.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+      });
+      const watchdog = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+      const code = await new Promise<number | null>((res) => {
+        proc.stderr.setEncoding("utf8").on("data", (d: string) => {
+          stderr += d;
+          if (stderr.includes("Tracing")) setTimeout(() => proc.kill(signal), 200);
+        });
+        proc.on("close", (c) => res(c));
+      });
+      clearTimeout(watchdog);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, want);
+    });
+  }
+});
+
 describe("trace tool help", () => {
   for (const tool of ["biolatency", "biosnoop", "runqlat", "cpudist", "syscount"]) {
     test(`${tool} --help: usage on stdout, exit 0`, async () => {

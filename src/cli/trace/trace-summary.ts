@@ -38,7 +38,9 @@ function emptyMap(coll: Collection, name: string): void {
 /** Runs `tool` until a signal, its count of reports or its duration ends it. */
 export async function runSummaryTool(ctx: Context, tool: SummaryTool): Promise<void> {
   const signal = onStopSignal();
-  const timers: NodeJS.Timeout[] = [];
+  // Waiting for a signal alone holds nothing open: without a handle Node would see an
+  // empty event loop and exit at once.
+  const timers: NodeJS.Timeout[] = [setInterval(() => {}, 0x7fffffff)];
   const after = (ms: number) =>
     new Promise<"tick">((resolve) => {
       timers.push(setTimeout(() => resolve("tick"), ms));
