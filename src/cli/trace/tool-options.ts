@@ -31,6 +31,11 @@ export interface ReportSchedule {
   readonly durationSeconds?: number;
 }
 
+/** What {@link parseToolArgs} returns: values typed by the option table, and positionals. */
+export type ToolArgs<S extends OptionSpec> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: S; strict: true; allowPositionals: boolean }>
+>;
+
 /**
  * The option values and positionals of `words` for `tool`.
  * @throws UsageError for an unknown option or a missing value
@@ -40,7 +45,7 @@ export function parseToolArgs<S extends OptionSpec>(
   options: S,
   tool: string,
   positionals = true,
-) {
+): ToolArgs<S> {
   try {
     return parseArgs({ args: [...words], options, strict: true, allowPositionals: positionals });
   } catch (e) {
