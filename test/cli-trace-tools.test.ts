@@ -17,7 +17,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { main } from "../src/cli/main.ts";
 import { bpftool, compareSkip } from "./cli-run.ts";
-import { needs } from "./support/kernel.ts";
+import { needs, scaled } from "./support/kernel.ts";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -115,12 +115,16 @@ before(() => {
   const img = join(loopDir, "disk.img");
   rmSync(img, { force: true });
   spawnSync("truncate", ["-s", "4M", img]);
-  const r = spawnSync("losetup", ["-f", "--show", img], { encoding: "utf8" });
-  if (r.status !== 0) {
-    loopSkip = `no loop device: losetup says ${r.stderr.trim()}`;
+  // `losetup -f` then `losetup DEV FILE`: busybox's losetup (in the kernel matrix's
+  // guests) has no --show.
+  const free = spawnSync("losetup", ["-f"], { encoding: "utf8" });
+  const dev = free.stdout?.trim() ?? "";
+  const r = dev ? spawnSync("losetup", [dev, img], { encoding: "utf8" }) : free;
+  if (r.status !== 0 || !dev) {
+    loopSkip = `no loop device: losetup says ${(r.stderr ?? "").trim().split("\n")[0]}`;
     return;
   }
-  loopDev = r.stdout.trim();
+  loopDev = dev;
   const dd = spawnSync(
     "dd",
     ["if=/dev/zero", `of=${loopDev}`, "bs=4k", "count=1", "oflag=direct"],
@@ -128,7 +132,8 @@ before(() => {
       encoding: "utf8",
     },
   );
-  if (dd.status !== 0) loopSkip = `dd cannot write O_DIRECT here: ${dd.stderr.trim()}`;
+  if (dd.status !== 0)
+    loopSkip = `dd cannot write O_DIRECT here: ${dd.stderr.trim().split("\n")[0]}`;
 });
 
 /** Why the tests that need perl (a child with known scheduling and syscalls) skip. */
@@ -336,7 +341,11 @@ describe("stopped by a signal, a summary tool prints what it gathered and exits 
   const MAIN = join(import.meta.dirname, "../src/cli/main.ts");
   for (const [signal, args, want] of [
     ["SIGINT", ["runqlat", "-m"], /^\n {5}msecs {15}: count/],
-    ["SIGTERM", ["syscount", "-P"], /^\[\d\d:\d\d:\d\d\]\nPID {4}COMM {15}COUNT\n/],
+    [
+      "SIGTERM",
+      ["syscount", "-P", "--pid", String(process.pid)],
+      /^\[\d\d:\d\d:\d\d\]\nPID {4}COMM {15}COUNT\n/,
+    ],
   ] as const) {
     test(`${signal}: ${args.join(" ")}`, async () => {
       const proc = spawn(process.execPath, ["--import", "tsx", MAIN, "trace", ...args], {
@@ -347,7 +356,8 @@ describe("stopped by a signal, a summary tool prints what it gathered and exits 
       proc.stdout.setEncoding("utf8").on("data", (d: string) => {
         stdout += d;
       });
-      const watchdog = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+      // syscount traces every syscall in the system: slow under qemu's TCG
+      const watchdog = setTimeout(() => proc.kill("SIGKILL"), scaled(30_000));
       const code = await new Promise<number | null>((res) => {
         proc.stderr.setEncoding("utf8").on("data", (d: string) => {
           stderr += d;
