@@ -27,7 +27,9 @@ for src in examples/*/*.bpf.c test/testdata/elf/*.bpf.c test/testdata/cli/*.bpf.
   else
     obj="$ROOT/$dir/$base.o"
   fi
-  (cd "$dir" && "$CLANG" -g -O2 -target bpf -I/usr/include/x86_64-linux-gnu \
+  # include/ (tsbpf_log.h) by a relative path: an absolute one would land in the debug info.
+  up=$(printf '%s' "$dir" | sed 's|[^/][^/]*|..|g')
+  (cd "$dir" && "$CLANG" -g -O2 -target bpf -I/usr/include/x86_64-linux-gnu -I"$up/include" \
     -fdebug-prefix-map="$PWD=." -c "$base.c" -o "$obj")
   echo "$dir/$base.o"
 done

@@ -4,7 +4,9 @@
 # BPF objects, bpftool and libbpf (headers and library) to compare with, gcc for the
 # C baselines and test targets, binutils (nm), python3 (a uprobe test's target),
 # iproute2 (network namespaces), chromium (the VM's browser bench, bench/vm-browser.ts),
-# time (GNU time: the CLI bench's peak RSS);
+# time (GNU time: the CLI bench's peak RSS), prometheus (the exporter's test starts its
+# own server; the Debian service is stopped and disabled so port 9090 stays free),
+# zsh, groff-base and man-db (the completion script and man page tests);
 # and for the kernel matrix (scripts/test-kernels.mjs): qemu-system-x86,
 # busybox-static, and zstd/lz4/xz-utils to unpack the kernels.
 # Run as root (or with sudo).
@@ -19,12 +21,20 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need=()
 for pkg in clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev binutils python3 iproute2 \
-  chromium time qemu-system-x86 busybox-static zstd lz4 xz-utils; do
+  chromium time prometheus zsh groff-base man-db qemu-system-x86 busybox-static zstd lz4 \
+  xz-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+# The prometheus package starts a server on :9090; tests run their own on free ports.
+if [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+elif [ -x /etc/init.d/prometheus ]; then
+  $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+  $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
 fi
 # npm install rather than npm ci: npm 11 here records only this platform's optional
 # packages (Biome's binaries) in the lock file, and npm ci then refuses it.

@@ -71,6 +71,9 @@ const exitPreload = resolve(import.meta.dirname, "../test/support/test-exit.mjs"
 const r = spawnSync(
   process.execPath,
   [
+    // examples and generated modules import the package by name ("tsbpf/kernel"): the
+    // tsbpf-source export condition resolves that to src/, not to a dist/ build
+    "--conditions=tsbpf-source",
     "--import",
     "tsx",
     "--import",

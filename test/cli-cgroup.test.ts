@@ -328,10 +328,11 @@ describe("cgroup attach and detach", { skip }, () => {
   test("help and unknown commands", async () => {
     const h = await run("cgroup", "help");
     assert.equal(h.code, 0);
-    assert.match(h.stderr, /^Usage: tsbpf cgroup \{ show \| list \} CGROUP \[\*\*effective\*\*\]/);
+    assert.match(h.stdout, /^Usage: tsbpf cgroup \{ show \| list \} CGROUP \[\*\*effective\*\*\]/);
     assertSameRun(await run("-j", "cgroup", "help"), bpftool("-j", "cgroup", "help"), "-j help");
     const { b, t } = await both("cgroup", "sideways");
     assert.deepEqual([t.code, t.stdout], [b.code, b.stdout]);
+    assert.match(t.stderr, /^Error: unknown command 'sideways'\n/);
     assertSameRun(await run("cgroup"), bpftool("cgroup"), "no command");
   });
 });

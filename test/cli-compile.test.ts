@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { defaultOutput } from "../src/cli/compile/compile.ts";
+import { defaultOutput } from "../src/cli/compile/compile-file.ts";
 import { findClang } from "../src/compile/index.ts";
 import { loadCollectionSpec } from "../src/elf/index.ts";
 import { Collection } from "../src/kernel/index.ts";
@@ -112,7 +112,7 @@ test("usage errors and help", async () => {
   assert.match(missing.stderr, /^Error: cannot read .*nope\.bpf\.c: ENOENT$/m);
   const help = await tsbpf("compile", "help");
   assert.equal(help.code, 0);
-  assert.match(help.stderr, /^Usage: tsbpf compile FILE \[-o OUT\]/);
+  assert.match(help.stdout, /^Usage: tsbpf compile FILE \[-o OUT\]/);
   assert.equal(defaultOutput("a/b.bpf.c"), "a/b.bpf.o");
   assert.equal(defaultOutput("prog"), "prog.o");
 });

@@ -462,14 +462,14 @@ describe("tsbpf net, side by side with bpftool in a test network namespace", { s
   test("help marks tsbpf's own attach types", async () => {
     const h = await tsbpf("net", "help");
     assert.equal(h.code, 0);
-    assert.match(h.stderr, /^Usage: tsbpf net \{ show \| list \} \[dev <devname>\]\n/);
+    assert.match(h.stdout, /^Usage: tsbpf net \{ show \| list \} \[dev <devname>\]\n/);
     assert.match(
-      h.stderr,
+      h.stdout,
       /ATTACH_TYPE := \{ xdp \| xdpgeneric \| xdpdrv \| xdpoffload \|\n\s+tcx_ingress \| tcx_egress \| tc_ingress \| tc_egress \}/,
     );
-    assert.match(h.stderr, /tsbpf's own \(bpftool 7\.1 has none of these\)/);
+    assert.match(h.stdout, /tsbpf's own \(bpftool 7\.1 has none of these\)/);
     const u = await tsbpf("net", "show", "dev");
     assert.equal(u.code, 255);
-    assert.equal(u.stderr, h.stderr);
+    assert.equal(u.stderr, h.stdout); // a usage error: the same usage, on stderr
   });
 });

@@ -221,7 +221,7 @@ describe("prog attach and detach", { skip }, () => {
   });
 
   test("prog help lists attach, detach and the attach types as bpftool's does", async () => {
-    const mine = (await run("prog", "help")).stderr;
+    const mine = (await run("prog", "help")).stdout;
     const theirs = bpftool("prog", "help").stderr.replaceAll(/\S*bpftool /g, "tsbpf ");
     for (const text of [mine, theirs]) {
       assert.match(text, /\n {7}tsbpf prog attach PROG ATTACH_TYPE \[MAP\]\n/);

@@ -3,8 +3,8 @@
  * the real kernel: a child process opens a file that exists and one that does not (or
  * execs /bin/true and a path that does not exist) once the tool says it is tracing, and
  * the tool's output must show exactly those calls with the right pid, comm, fd, errno,
- * arguments, parent and return value. Filters (-p, -x, -n), both transports (ring
- * buffer, perf buffer), BCC's plain columns, ends by SIGINT, SIGTERM and -d with exit
+ * arguments, parent and return value. Filters (--pid, -x, -n), both transports (ring
+ * buffer, perf buffer), BCC's plain columns, ends by SIGINT, SIGTERM and --duration with exit
  * status 0 and none of the tool's links or programs left in the kernel, the in-process
  * run leaking no descriptor, and the exit status 1 messages for an unprivileged user
  * and a missing tracepoint.
@@ -170,16 +170,16 @@ after(() => {
 });
 
 describe("tsbpf trace open", { skip }, () => {
-  test("-j -p PID: the child's two opens, pid/comm/fd/err right, nobody else's; SIGINT exits 0, links gone", async () => {
+  test("-j --pid PID: the child's two opens, pid/comm/fd/err right, nobody else's; SIGINT exits 0, links gone", async () => {
     const child = opener([existing, missing]);
     const before = ourLinks();
-    const tool = start(["trace", "open", "-j", "-p", String(child.proc.pid)]);
+    const tool = start(["trace", "open", "-j", "--pid", String(child.proc.pid)]);
     await attached(tool);
     const during = ourLinks();
     const mine = new Map([...during].filter(([id]) => !before.has(id)));
     assert.ok(mine.size >= 2, `the tool's links are listed while it runs (${mine.size})`);
     await child.go();
-    spawnSync("cat", [existing]); // another process: -p must leave it out
+    spawnSync("cat", [existing]); // another process: --pid must leave it out
     tool.proc.kill("SIGINT");
     const d = await tool.done;
     assert.equal(d.code, 0, d.stderr);
@@ -210,9 +210,18 @@ describe("tsbpf trace open", { skip }, () => {
     await assertGone(mine);
   });
 
-  test("-x shows only the failure; -d ends it with exit status 0", async () => {
+  test("-x shows only the failure; --duration ends it with exit status 0", async () => {
     const child = opener([existing, missing]);
-    const tool = start(["trace", "open", "-x", "-j", "-d", "1.5", "-p", String(child.proc.pid)]);
+    const tool = start([
+      "trace",
+      "open",
+      "-x",
+      "-j",
+      "--duration",
+      "1.5",
+      "--pid",
+      String(child.proc.pid),
+    ]);
     await attached(tool);
     await child.go();
     const d = await tool.done;
@@ -230,7 +239,7 @@ describe("tsbpf trace open", { skip }, () => {
 
   test("plain output: opensnoop's header and columns; -n filters on the command name; SIGTERM exits 0", async () => {
     const child = opener([existing, missing]);
-    const tool = start(["trace", "open", "-p", String(child.proc.pid), "-n", "nod"]);
+    const tool = start(["trace", "open", "--pid", String(child.proc.pid), "-n", "nod"]);
     await attached(tool);
     await child.go();
     tool.proc.kill("SIGTERM");
@@ -247,7 +256,7 @@ describe("tsbpf trace open", { skip }, () => {
 
     // A name no command has: only the header.
     const child2 = opener([existing]);
-    const none = start(["trace", "open", "-p", String(child2.proc.pid), "-n", "no-such-comm"]);
+    const none = start(["trace", "open", "--pid", String(child2.proc.pid), "-n", "no-such-comm"]);
     await attached(none);
     await child2.go();
     none.proc.kill("SIGINT");
@@ -258,7 +267,7 @@ describe("tsbpf trace open", { skip }, () => {
 
   test("--perf-buffer: the same events through a perf event array", async () => {
     const child = opener([existing, missing]);
-    const tool = start(["trace", "open", "-j", "--perf-buffer", "-p", String(child.proc.pid)]);
+    const tool = start(["trace", "open", "-j", "--perf-buffer", "--pid", String(child.proc.pid)]);
     await attached(tool);
     await child.go();
     tool.proc.kill("SIGINT");
@@ -288,9 +297,9 @@ describe("tsbpf trace open", { skip }, () => {
     assert.doesNotMatch(d.stderr, /Error/);
   });
 
-  test("in process: -d returns with no descriptor left open", async () => {
+  test("in process: --duration returns with no descriptor left open", async () => {
     const fds = fdSnapshot();
-    const r = await tsbpf("trace", "open", "-d", "0.3", "-p", "1", "-x");
+    const r = await tsbpf("trace", "open", "--duration", "0.3", "--pid", "1", "-x");
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "PID    COMM               FD ERR PATH\n");
     assert.deepEqual(fdSnapshot(), fds);
@@ -380,7 +389,7 @@ describe("tsbpf trace without privileges", () => {
   }, async () => {
     for (const obj of ["open", "exec"]) {
       const tool = start(
-        ["trace", obj, "-d", "1"],
+        ["trace", obj, "--duration", "1"],
         ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"],
       );
       const d = await tool.done;

@@ -4,12 +4,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
+import { FROM_SOURCE } from "./support/examples.ts";
 import { kernelSkip } from "./support/kernel.ts";
 
 const skip = kernelSkip;
 
 function run(file: string): string[] {
-  return execFileSync(process.execPath, ["--import", "tsx", file], { encoding: "utf8" })
+  return execFileSync(process.execPath, [...FROM_SOURCE, file], { encoding: "utf8" })
     .trimEnd()
     .split("\n");
 }

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { kernelEnumHas } from "../src/kernel/features/kernel-enum.ts";
 import { AttachType } from "../src/uapi/index.ts";
+import { FROM_SOURCE } from "./support/examples.ts";
 import { kernelSkip, needs } from "./support/kernel.ts";
 import { enterTestNetns, type VethPair, vethPair } from "./support/netns.ts";
 
@@ -23,7 +24,7 @@ const EXAMPLE = join(import.meta.dirname, "../examples/tc-clsact/tc-clsact.ts");
  */
 function runExample(pair: VethPair, how: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", EXAMPLE, pair.name, "600", how], {
+    const child = spawn(process.execPath, [...FROM_SOURCE, EXAMPLE, pair.name, "600", how], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

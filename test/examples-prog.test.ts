@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
+import { FROM_SOURCE } from "./support/examples.ts";
 import { kernelSkip } from "./support/kernel.ts";
 
 const skip = kernelSkip;
@@ -11,7 +12,7 @@ const skip = kernelSkip;
 test("examples/verifier-log prints the level-2 log of r0 = 2; exit", { skip }, () => {
   const out = execFileSync(
     process.execPath,
-    ["--import", "tsx", "examples/verifier-log/verifier-log.ts"],
+    [...FROM_SOURCE, "examples/verifier-log/verifier-log.ts"],
     { encoding: "utf8" },
   );
   const lines = out.split("\n");

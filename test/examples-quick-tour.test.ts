@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
+import { FROM_SOURCE } from "./support/examples.ts";
 import { kernelSkip } from "./support/kernel.ts";
 
 const skip = kernelSkip;
@@ -12,7 +13,7 @@ const skip = kernelSkip;
 test("examples/quick-tour: map, verifier log, test run, disassembly", { skip }, () => {
   const out = execFileSync(
     process.execPath,
-    ["--import", "tsx", "examples/quick-tour/quick-tour.ts"],
+    [...FROM_SOURCE, "examples/quick-tour/quick-tour.ts"],
     { encoding: "utf8" },
   );
   const lines = out.split("\n");

@@ -21,6 +21,7 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { linkIds, progIds } from "../src/kernel/objects/objects.ts";
 import { openFdCount } from "../src/kernel/sys/index.ts";
+import { FROM_SOURCE } from "./support/examples.ts";
 import { cgroup2Root, kernelSkip } from "./support/kernel.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -42,7 +43,7 @@ class Example {
   constructor(name: string, args: string[], script = name) {
     this.child = spawn(
       process.execPath,
-      ["--import", "tsx", join("examples", name, `${script}.ts`), ...args],
+      [...FROM_SOURCE, join("examples", name, `${script}.ts`), ...args],
       {
         cwd: ROOT,
         stdio: ["ignore", "pipe", "pipe"],

@@ -21,6 +21,7 @@ import { Program } from "../src/kernel/programs/program.ts";
 import { SyscallError } from "../src/kernel/sys/index.ts";
 import { AttachFlags, AttachType, ProgType } from "../src/uapi/index.ts";
 import { assertFdCounts, fdCounts } from "./leak-check.ts";
+import { FROM_SOURCE } from "./support/examples.ts";
 import { cgroup2Root, cgroupSkip, kernelSkip, needs, testCgroupPath } from "./support/kernel.ts";
 
 const skip = needs(kernelSkip, cgroupSkip());
@@ -32,7 +33,7 @@ describe("examples/cgroup-firewall", { skip }, () => {
       const before = readdirSync(cgroup2Root() ?? "/");
       const out = execFileSync(
         process.execPath,
-        ["--import", "tsx", "examples/cgroup-firewall/cgroup-firewall.ts", mode],
+        [...FROM_SOURCE, "examples/cgroup-firewall/cgroup-firewall.ts", mode],
         { encoding: "utf8" },
       );
       const lines = out.trimEnd().split("\n");
@@ -57,7 +58,7 @@ describe("examples/cgroup-device", { skip }, () => {
     const before = readdirSync(cgroup2Root() ?? "/");
     const out = execFileSync(
       process.execPath,
-      ["--import", "tsx", "examples/cgroup-device/cgroup-device.ts"],
+      [...FROM_SOURCE, "examples/cgroup-device/cgroup-device.ts"],
       { encoding: "utf8" },
     );
     const lines = out.trimEnd().split("\n");

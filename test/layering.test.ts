@@ -2,11 +2,12 @@
  * DESIGN.md's layering rules, checked on every module reference in src/ (found by
  * TypeScript's parser: static, side-effect, type-only, re-exports, require and dynamic
  * imports — see import-sites.ts):
- * - the pure core (uapi, isa, btf, elf, spec, hist, verifier, vm) imports no `node:` module and no
+ * - the pure core (uapi, isa, btf, elf, spec, hist, metrics, verifier, vm) imports no `node:` module and no
  *   package, so it runs in a browser;
  * - arrows point one way: uapi <- isa <- btf <- spec <- elf <- verifier <- (vm | kernel)
- *   <- cli, with hist (histograms over spec's map interface) beside elf, and compile
- *   (Node, not the kernel backend) between elf and cli,
+ *   <- cli, with hist (histograms over spec's map interface) beside elf, metrics
+ *   (maps as Prometheus/OTLP metrics) above hist, and compile (Node, not the kernel
+ *   backend) between elf and cli,
  *   vm and kernel never import each other, and no layer imports the package entry
  *   (src/index.ts, which imports them all);
  * - only src/kernel/sys/ imports koffi;
@@ -23,7 +24,7 @@ import { type ImportSite, importSites } from "./import-sites.ts";
 
 const SRC = resolve(import.meta.dirname, "../src");
 const FIXTURE = join(import.meta.dirname, "testdata/layering/every-import-form.ts");
-const PURE = new Set(["uapi", "isa", "btf", "elf", "spec", "hist", "verifier", "vm"]);
+const PURE = new Set(["uapi", "isa", "btf", "elf", "spec", "hist", "metrics", "verifier", "vm"]);
 /** What each layer may import, besides itself. */
 const ALLOWED: Record<string, string[]> = {
   uapi: [],
@@ -32,12 +33,25 @@ const ALLOWED: Record<string, string[]> = {
   spec: ["uapi", "isa", "btf"],
   elf: ["uapi", "isa", "btf", "spec"],
   hist: ["uapi", "spec"],
+  metrics: ["uapi", "btf", "spec", "hist"],
   verifier: ["uapi", "isa", "btf", "elf", "spec"],
   vm: ["uapi", "isa", "btf", "elf", "spec", "hist", "verifier"],
   kernel: ["uapi", "isa", "btf", "elf", "spec", "hist", "verifier"],
   // Node-only (it runs clang) but not the kernel backend: compiling needs no root.
   compile: ["uapi", "isa", "btf", "elf", "spec"],
-  cli: ["uapi", "isa", "btf", "elf", "spec", "hist", "verifier", "vm", "kernel", "compile"],
+  cli: [
+    "uapi",
+    "isa",
+    "btf",
+    "elf",
+    "spec",
+    "hist",
+    "metrics",
+    "verifier",
+    "vm",
+    "kernel",
+    "compile",
+  ],
 };
 
 function sources(dir: string): string[] {

@@ -1,25 +1,40 @@
 /**
  * The package's public surface: package.json "exports" lists one subpath per layer
- * users import (".", uapi, isa, btf, spec, elf, hist, vm, kernel, compile), each pointing at the
+ * users import (".", uapi, isa, btf, spec, elf, hist, metrics, vm, kernel, compile), each
+ * pointing at the
  * dist/ file built from a src/ index that exists and loads; every layer's index.ts
  * has its subpath; the root entry gives DESIGN's `import { loadCollectionSpec } from
  * "tsbpf"`. When dist/ is built and newer than every source file, each subpath is
- * also imported through the package's own name (Node's self-reference).
+ * also imported through the package's own name (Node's self-reference). Under the
+ * test runner (scripts/test.mjs) the tsbpf-source condition resolves the name to src/.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { distSkip } from "./support/dist.ts";
 
 const ROOT = join(import.meta.dirname, "..");
+/** One layer's entry in package.json "exports": source, typings, built code. */
+interface LayerExport {
+  "tsbpf-source": string;
+  types: string;
+  default: string;
+}
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   name: string;
   version: string;
-  exports: Record<string, string>;
+  exports: Record<string, LayerExport | string>;
   bin: Record<string, string>;
+  files: string[];
 };
+/** The examples' files, built into dist/examples (objects beside compiled loaders). */
+const EXAMPLES = "./examples/*";
+const layers = Object.fromEntries(
+  Object.entries(pkg.exports).filter((e): e is [string, LayerExport] => e[0] !== EXAMPLES),
+);
 
 /** The src/ file a dist/ .js path is built from. */
 const sourceOf = (distPath: string): string =>
@@ -31,18 +46,27 @@ test("exports: one subpath per public layer, each built from an existing src/ in
     "./btf",
     "./compile",
     "./elf",
+    EXAMPLES,
     "./hist",
     "./isa",
     "./kernel",
+    "./metrics",
     "./spec",
     "./uapi",
     "./verifier",
     "./vm",
   ]);
-  for (const [sub, target] of Object.entries(pkg.exports)) {
-    const want = sub === "." ? "./dist/index.js" : `./dist/${sub.slice(2)}/index.js`;
-    assert.equal(target, want, sub);
-    const src = sourceOf(target);
+  assert.equal(pkg.exports[EXAMPLES], "./dist/examples/*");
+  // include/: tsbpf_log.h; vendor/: libbpf's headers, for compile() without libbpf-dev.
+  assert.deepEqual(pkg.files, ["dist", "examples", "include", "vendor"]);
+  for (const [sub, target] of Object.entries(layers)) {
+    const dir = sub === "." ? "" : `${sub.slice(2)}/`;
+    // the condition order matters: Node and TypeScript take the first that applies
+    assert.deepEqual(Object.keys(target), ["tsbpf-source", "types", "default"], sub);
+    assert.equal(target.default, `./dist/${dir}index.js`, sub);
+    assert.equal(target.types, `./dist/${dir}index.d.ts`, sub);
+    assert.equal(target["tsbpf-source"], `./src/${dir}index.ts`, sub);
+    const src = sourceOf(target.default);
     assert.ok(existsSync(src), `${sub}: ${relative(ROOT, src)} exists`);
     const mod = (await import(pathToFileURL(src).href)) as Record<string, unknown>;
     assert.ok(Object.keys(mod).length > 0, `${sub}: ${relative(ROOT, src)} exports something`);
@@ -73,15 +97,15 @@ test("the bin: the bundled CLI runs and finds the files it reads (package.json, 
 });
 
 test("every layer with an index.ts is a subpath (cli is the bin)", () => {
-  const layers = readdirSync(join(ROOT, "src"), { withFileTypes: true })
+  const dirs = readdirSync(join(ROOT, "src"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(ROOT, "src", d.name, "index.ts")))
     .map((d) => d.name)
     .filter((d) => d !== "cli");
-  for (const l of layers) assert.ok(`./${l}` in pkg.exports, `src/${l}/index.ts has no export`);
+  for (const l of dirs) assert.ok(`./${l}` in layers, `src/${l}/index.ts has no export`);
 });
 
 test('the root entry: import { loadCollectionSpec } from "tsbpf" reads an object', async () => {
-  const root = await import(pathToFileURL(sourceOf(pkg.exports["."]!)).href);
+  const root = await import(pathToFileURL(sourceOf(layers["."]!.default)).href);
   assert.equal(typeof root.loadCollectionSpec, "function");
   assert.equal(typeof root.ELFError, "function");
   const spec = root.loadCollectionSpec(
@@ -91,32 +115,15 @@ test('the root entry: import { loadCollectionSpec } from "tsbpf" reads an object
   assert.throws(() => root.loadCollectionSpec(new Uint8Array(8)), root.ELFError);
 });
 
-/** The newest modification time of the non-test .ts files under src/. */
-function newestSource(dir = join(ROOT, "src")): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) {
-      newest = Math.max(newest, statSync(p).mtimeMs);
-    }
-  }
-  return newest;
-}
-
 function distFresh(...more: string[]): string | false {
-  const files = [...Object.values(pkg.exports).map((t) => join(ROOT, t)), ...more];
-  const missing = files.find((f) => !existsSync(f));
-  if (missing) return `dist/ is not built (${relative(ROOT, missing)}): run npm run build`;
-  const oldest = Math.min(...files.map((f) => statSync(f).mtimeMs));
-  return oldest < newestSource() ? "dist/ is older than src/: run npm run build" : false;
+  return distSkip([...Object.values(layers).map((t) => join(ROOT, t.default)), ...more]);
 }
 
 test("self-reference: each subpath imports through the package name from dist/", {
   skip: distFresh(),
 }, () => {
   const script = `
-    const names = ${JSON.stringify(Object.keys(pkg.exports))};
+    const names = ${JSON.stringify(Object.keys(layers))};
     const out = {};
     for (const sub of names) {
       const spec = sub === "." ? "${pkg.name}" : "${pkg.name}/" + sub.slice(2);
@@ -131,6 +138,21 @@ test("self-reference: each subpath imports through the package name from dist/",
       encoding: "utf8",
     }),
   ) as Record<string, number | string>;
-  for (const sub of Object.keys(pkg.exports)) assert.ok((got[sub] as number) > 0, sub);
+  for (const sub of Object.keys(layers)) assert.ok((got[sub] as number) > 0, sub);
   assert.equal(got.loadCollectionSpec, "function");
+});
+
+test("the test runner's tsbpf-source condition: the package name resolves to src/, one module with the relative imports", {
+  skip: process.execArgv.includes("--conditions=tsbpf-source")
+    ? false
+    : "node runs without --conditions=tsbpf-source (scripts/test.mjs passes it)",
+}, async () => {
+  for (const [sub, target] of Object.entries(layers)) {
+    const name = sub === "." ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
+    const want = pathToFileURL(join(ROOT, target["tsbpf-source"])).href;
+    assert.equal(import.meta.resolve(name), want, name);
+  }
+  const byName = await import("tsbpf/kernel");
+  const byPath = await import("../src/kernel/index.ts");
+  assert.equal(byName.BpfMap, byPath.BpfMap);
 });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
+import { FROM_SOURCE } from "./support/examples.ts";
 import { kernelSkip } from "./support/kernel.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -16,7 +17,7 @@ const root = !kernelSkip;
 test("xdp-count prints the same results for the kernel and the VM", () => {
   const out = execFileSync(
     process.execPath,
-    ["--import", "tsx", join(ROOT, "examples/xdp-count/xdp-count.ts")],
+    [...FROM_SOURCE, join(ROOT, "examples/xdp-count/xdp-count.ts")],
     { cwd: ROOT, encoding: "utf8" },
   );
   const rows = new Map(

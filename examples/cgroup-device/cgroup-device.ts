@@ -5,16 +5,17 @@
  * /dev/null. The program's counters say how many accesses it denied and allowed.
  *
  * Run as root, with cgroup2 mounted:
- *   node --import tsx examples/cgroup-device/cgroup-device.ts
+ *   node node_modules/tsbpf/dist/examples/cgroup-device/cgroup-device.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/cgroup-device/cgroup-device.ts)
  * The program is attached with BPF_PROG_ATTACH (exclusive: no cgroup below may attach
  * another device program), detached and the cgroup removed when the script ends.
  */
 import { execFileSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachCgroup, kernelBackend, type Program } from "../../src/kernel/index.ts";
-import { AttachType } from "../../src/uapi/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { attachCgroup, kernelBackend, type Program } from "tsbpf/kernel";
+import { AttachType } from "tsbpf/uapi";
 import { loadCgroupDevice } from "./cgroup-device.gen.ts";
 
 /** Where cgroup2 is mounted. */

@@ -6,7 +6,8 @@
  * say how many packets it dropped and passed.
  *
  * Run as root, with cgroup2 mounted:
- *   node --import tsx examples/cgroup-firewall/cgroup-firewall.ts [link|attach]
+ *   node node_modules/tsbpf/dist/examples/cgroup-firewall/cgroup-firewall.js [link|attach]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/cgroup-firewall/cgroup-firewall.ts [link|attach])
  * `link` (the default) attaches through a bpf_link; `attach` with BPF_PROG_ATTACH in
  * multi mode, as `tsbpf cgroup attach CGROUP egress PROG multi` does. Either way the
  * program is detached and the cgroup removed when the script ends.
@@ -15,9 +16,9 @@ import { execFileSync } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachCgroup, kernelBackend, type Program, queryCgroup } from "../../src/kernel/index.ts";
-import { AttachType } from "../../src/uapi/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { attachCgroup, kernelBackend, type Program, queryCgroup } from "tsbpf/kernel";
+import { AttachType } from "tsbpf/uapi";
 import { loadCgroupFirewall } from "./cgroup-firewall.gen.ts";
 
 const via = process.argv[2] === "attach" ? "attach" : "link";

@@ -7,7 +7,8 @@
  * a line per exec: the new process, its parent, its cgroup (v2 id: the inode number of
  * its cgroup directory) and what it runs, decoded by core-task.gen.ts (`tsbpf gen types`).
  *
- * Run (as root): node --import tsx examples/core-task/core-task.ts [-d SECONDS] [-n EVENTS]
+ * Run (as root): node node_modules/tsbpf/dist/examples/core-task/core-task.js [-d SECONDS] [-n EVENTS]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/core-task/core-task.ts [-d SECONDS] [-n EVENTS])
  *   -d SECONDS   stop after this long (default: until Ctrl-C / SIGTERM)
  *   -n EVENTS    stop after this many execs
  *
@@ -16,8 +17,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { Collection, RingBufferReader } from "../../src/kernel/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { Collection, RingBufferReader } from "tsbpf/kernel";
 import { bindCoreTask, Event } from "./core-task.gen.ts";
 
 const { values } = parseArgs({

@@ -15,8 +15,8 @@
  */
 import { closeSync, openSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { compile } from "../../src/compile/index.ts";
-import { Collection, NotSupportedError, TracePipeReader } from "../../src/kernel/index.ts";
+import { compile } from "tsbpf/compile";
+import { Collection, NotSupportedError, TracePipeReader } from "tsbpf/kernel";
 
 const SOURCE = /* C */ `
 #include "vmlinux.h"

@@ -5,7 +5,8 @@
  * It then tries the kprobe variant (do_sys_openat2): on a kernel without kprobes the
  * attach fails with a NotSupportedError, which is printed, and the example goes on.
  *
- * Run (as root): node --import tsx examples/hello/hello.ts [--self] [-n LINES] [-t SECONDS]
+ * Run (as root): node node_modules/tsbpf/dist/examples/hello/hello.js [--self] [-n LINES] [-t SECONDS]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/hello/hello.ts [--self] [-n LINES] [-t SECONDS])
  *   --self        only this process's opens (sets the `target_tgid` constant, typed by
  *                 hello.gen.ts from `tsbpf gen types`)
  *   -n LINES      stop after this many lines (default 10)
@@ -16,13 +17,8 @@
  */
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import {
-  Collection,
-  type Link,
-  NotSupportedError,
-  TracePipeReader,
-} from "../../src/kernel/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { Collection, type Link, NotSupportedError, TracePipeReader } from "tsbpf/kernel";
 import { bindHello, helloConstants } from "./hello.gen.ts";
 
 const { values } = parseArgs({

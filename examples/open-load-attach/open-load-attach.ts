@@ -12,15 +12,16 @@
  * 5. close: links detached, collection closed, and the kernel asked whether any of the
  *    object's programs or links is still there.
  *
- * Run (as root): node --import tsx examples/open-load-attach/open-load-attach.ts [--self]
+ * Run (as root): node node_modules/tsbpf/dist/examples/open-load-attach/open-load-attach.js [--self]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/open-load-attach/open-load-attach.ts [--self])
  *   --self   count only this process (sets the `target_tgid` constant before loading)
  */
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachProgram, Collection, type Link, linkIds, progIds } from "../../src/kernel/index.ts";
-import { mapTypeName, progTypeName } from "../../src/uapi/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { attachProgram, Collection, type Link, linkIds, progIds } from "tsbpf/kernel";
+import { mapTypeName, progTypeName } from "tsbpf/uapi";
 import { bindOpenLoadAttach, openLoadAttachConstants } from "./open-load-attach.gen.ts";
 
 const { values } = parseArgs({ options: { self: { type: "boolean", default: false } } });

@@ -3,11 +3,12 @@
  * back, then `r0 = 2; exit` loaded as XDP with the verifier's log, test-run on a packet,
  * and disassembled from the kernel's translated instructions.
  *
- * Run (as root): node --import tsx examples/quick-tour/quick-tour.ts
+ * Run (as root): node node_modules/tsbpf/dist/examples/quick-tour/quick-tour.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/quick-tour/quick-tour.ts)
  */
-import { assemble, disassembleKernel, encodeProgram } from "../../src/isa/index.ts";
-import { BpfMap, Program } from "../../src/kernel/index.ts";
-import { MapType, ProgType, UpdateFlags } from "../../src/uapi/index.ts";
+import { assemble, disassembleKernel, encodeProgram } from "tsbpf/isa";
+import { BpfMap, Program } from "tsbpf/kernel";
+import { MapType, ProgType, UpdateFlags } from "tsbpf/uapi";
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const u64 = (n: bigint) => new Uint8Array(new BigUint64Array([n]).buffer);

@@ -7,10 +7,11 @@
  * and prints it. Looking up key 1000 fails: the array has 256 slots, and the kernel
  * answers ENOENT ("No such file or directory") for an index out of range.
  *
- * Run (as root): node --import tsx examples/raw-array-map/raw-array-map.ts
+ * Run (as root): node node_modules/tsbpf/dist/examples/raw-array-map/raw-array-map.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/raw-array-map/raw-array-map.ts)
  */
-import { BpfCall, BpfMap, Fd, SyscallError } from "../../src/kernel/index.ts";
-import { BpfCmd, bpfAttr, MapType, UpdateFlags } from "../../src/uapi/index.ts";
+import { BpfCall, BpfMap, Fd, SyscallError } from "tsbpf/kernel";
+import { BpfCmd, bpfAttr, MapType, UpdateFlags } from "tsbpf/uapi";
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const readU32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(0, true);

@@ -6,10 +6,11 @@
  * Then a lookup of key 7 finds its value, and a lookup of key 1000, which was never
  * added, fails with ENOENT ("No such file or directory").
  *
- * Run (as root): node --import tsx examples/raw-hash-map/raw-hash-map.ts
+ * Run (as root): node node_modules/tsbpf/dist/examples/raw-hash-map/raw-hash-map.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/raw-hash-map/raw-hash-map.ts)
  */
-import { BpfCall, BpfMap, Fd, SyscallError } from "../../src/kernel/index.ts";
-import { BpfCmd, bpfAttr, MapType, UpdateFlags } from "../../src/uapi/index.ts";
+import { BpfCall, BpfMap, Fd, SyscallError } from "tsbpf/kernel";
+import { BpfCmd, bpfAttr, MapType, UpdateFlags } from "tsbpf/uapi";
 
 const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
 const readU32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(0, true);

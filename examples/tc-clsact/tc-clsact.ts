@@ -8,12 +8,13 @@
  * everything.
  *
  * Run as root:
- *   node --import tsx examples/tc-clsact/tc-clsact.ts DEVICE [SECONDS] [clsact|tcx|xdp-netlink|xdp-link]
+ *   node node_modules/tsbpf/dist/examples/tc-clsact/tc-clsact.js DEVICE [SECONDS] [clsact|tcx|xdp-netlink|xdp-link]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/tc-clsact/tc-clsact.ts DEVICE [SECONDS] [clsact|tcx|xdp-netlink|xdp-link])
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { attachTc, attachXdp, kernelBackend, type Program } from "../../src/kernel/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { attachTc, attachXdp, kernelBackend, type Program } from "tsbpf/kernel";
 import { loadXdpCount } from "../xdp-count/xdp-count.gen.ts";
 import { loadTcClsact } from "./tc-clsact.gen.ts";
 

@@ -15,8 +15,8 @@
  * `N events, M lost`.
  */
 import { parseArgs } from "node:util";
-import { compile } from "../../src/compile/index.ts";
-import { Collection, PerfBufferReader } from "../../src/kernel/index.ts";
+import { compile } from "tsbpf/compile";
+import { Collection, PerfBufferReader } from "tsbpf/kernel";
 import { Event } from "./trace-open.gen.ts";
 
 const SOURCE = /* C */ `

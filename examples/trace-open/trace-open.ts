@@ -4,7 +4,8 @@
  * Records are decoded by the codec `tsbpf gen types` wrote from the object's BTF
  * (trace-open.gen.ts: `Event.decode`, typed), so the C definition is the only one.
  *
- * Run (as root): node --import tsx examples/trace-open/trace-open.ts [-d SECONDS] [-p PID]
+ * Run (as root): node node_modules/tsbpf/dist/examples/trace-open/trace-open.js [-d SECONDS] [-p PID]
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/trace-open/trace-open.ts [-d SECONDS] [-p PID])
  *   -d SECONDS   stop after this long (default: until Ctrl-C / SIGTERM)
  *   -p PID       only this process
  *
@@ -14,8 +15,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { Collection, PerfBufferReader } from "../../src/kernel/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { Collection, PerfBufferReader } from "tsbpf/kernel";
 import { bindTraceOpen, Event } from "./trace-open.gen.ts";
 
 const { values } = parseArgs({

@@ -2,11 +2,12 @@
  * Load `r0 = 2; exit` as a socket filter and print the kernel verifier's level-2 log:
  * every instruction the verifier walked, with the register state after it.
  *
- * Run (as root): node --import tsx examples/verifier-log/verifier-log.ts
+ * Run (as root): node node_modules/tsbpf/dist/examples/verifier-log/verifier-log.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/verifier-log/verifier-log.ts)
  */
-import { assemble, encodeProgram } from "../../src/isa/index.ts";
-import { Program } from "../../src/kernel/index.ts";
-import { ProgType } from "../../src/uapi/index.ts";
+import { assemble, encodeProgram } from "tsbpf/isa";
+import { Program } from "tsbpf/kernel";
+import { ProgType } from "tsbpf/uapi";
 
 const instructions = encodeProgram(assemble("r0 = 2\nexit"));
 

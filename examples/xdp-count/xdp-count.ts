@@ -7,13 +7,14 @@
  * xdp-count.gen.ts (`tsbpf gen types`), loads it into either backend.
  *
  * Run (as root for the kernel column; without root only the VM runs):
- *   node --import tsx examples/xdp-count/xdp-count.ts
+ *   node node_modules/tsbpf/dist/examples/xdp-count/xdp-count.js
+ *   (from the repository: node --conditions=tsbpf-source --import tsx examples/xdp-count/xdp-count.ts)
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadCollectionSpec } from "../../src/elf/index.ts";
-import { kernelBackend } from "../../src/kernel/index.ts";
-import { vmBackend } from "../../src/vm/index.ts";
+import { loadCollectionSpec } from "tsbpf/elf";
+import { kernelBackend } from "tsbpf/kernel";
+import { vmBackend } from "tsbpf/vm";
 import { loadXdpCount, type XdpCountObject } from "./xdp-count.gen.ts";
 
 const ACTIONS = ["ABORTED", "DROP", "PASS", "TX", "REDIRECT"];

@@ -4,6 +4,9 @@
  *
  * `tsbpf [-j|--json] [-p|--pretty] [-f|--bpffs] [-d|--debug] [-V|--version] OBJECT COMMAND ...`
  *
+ * Each object module describes itself as data (see command.ts); help, `tsbpf completion`
+ * and `tsbpf man` are built from those descriptions and this file's tables.
+ *
  * commander reads the global options (anywhere on the line, as bpftool's getopt does);
  * the objects and commands follow bpftool's own rules: any prefix selects the first
  * match in bpftool's order (`tsbpf p s` is `tsbpf prog show`). Each object's module is
@@ -14,48 +17,121 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command as Commander } from "commander";
 import { Args, matchCommand } from "./args.ts";
-import { type Context, HELP_SPEC_OPTIONS, printHelp } from "./command.ts";
-import { CliError, EXIT_FAILURE, type GlobalOptions, Output, UsageError } from "./format/output.ts";
+import {
+  type CliTable,
+  type Context,
+  HELP_SPEC_OPTIONS,
+  type ObjectDescription,
+  type ObjectEntry,
+  type ObjectRun,
+  type OptionDescription,
+  printHelp,
+  printUsage,
+  unknownWord,
+} from "./command.ts";
+import {
+  CliError,
+  EXIT_FAILURE,
+  type GlobalOptions,
+  Output,
+  UnknownWordError,
+  UsageError,
+} from "./format/output.ts";
 
 const BIN = "tsbpf";
 
-type ObjectRun = (ctx: Context, args: Args) => Promise<void>;
+/** The global options, as data: commander reads them, and so do completion and the man page. */
+export const GLOBAL_OPTIONS: readonly OptionDescription[] = [
+  { long: "json", short: "j", summary: "JSON output" },
+  { long: "pretty", short: "p", summary: "pretty JSON output (implies --json)" },
+  { long: "bpffs", short: "f", summary: "show the bpffs paths objects are pinned at" },
+  { long: "debug", short: "d", summary: "verbose: verifier logs and error stacks" },
+  { long: "base-btf", short: "B", value: "FILE", summary: "base BTF for split BTF (btf dump)" },
+  { long: "version", short: "V", summary: "print the version" },
+  { long: "help", short: "h", summary: "print help (of the object or command named)" },
+];
 
-/** bpftool's object table, in bpftool's order (which settles abbreviations). */
-const OBJECTS: readonly { name: string; load?: () => Promise<ObjectRun> }[] = [
-  { name: "help", load: async () => async (ctx) => mainHelp(ctx) },
+/**
+ * bpftool's object table, in bpftool's order (which settles abbreviations), then
+ * tsbpf's own. An object module exports `run` and its `DESCRIPTION`; both are loaded
+ * only when used.
+ */
+const OBJECTS: readonly ObjectEntry[] = [
+  { name: "help", load: async () => (ctx, args) => helpFor(ctx, args.rest()) },
   { name: "batch" },
-  { name: "prog", load: async () => (await import("./prog/prog.ts")).run },
-  { name: "map", load: async () => (await import("./map/map.ts")).run },
-  { name: "link", load: async () => (await import("./link/link.ts")).run },
-  { name: "cgroup", load: async () => (await import("./cgroup/cgroup.ts")).run },
-  { name: "perf", load: async () => (await import("./perf/perf.ts")).run },
-  { name: "net", load: async () => (await import("./net/net.ts")).run },
-  { name: "feature", load: async () => (await import("./feature/feature.ts")).run },
-  { name: "btf", load: async () => (await import("./btf/btf.ts")).run },
-  { name: "gen", load: async () => (await import("./gen/gen.ts")).run },
+  object("prog", () => import("./prog/prog.ts")),
+  object("map", () => import("./map/map.ts")),
+  object("link", () => import("./link/link.ts")),
+  object("cgroup", () => import("./cgroup/cgroup.ts")),
+  object("perf", () => import("./perf/perf.ts")),
+  object("net", () => import("./net/net.ts")),
+  object("feature", () => import("./feature/feature.ts")),
+  object("btf", () => import("./btf/btf.ts")),
+  object("gen", () => import("./gen/gen.ts")),
   { name: "struct_ops" },
   { name: "iter" },
   { name: "version", load: async () => (await import("./version.ts")).run },
-  { name: "vm", load: async () => (await import("./vm/vm.ts")).run },
-  { name: "trace", load: async () => (await import("./trace/trace.ts")).run },
-  { name: "compile", load: async () => (await import("./compile/compile.ts")).run },
+  object("vm", () => import("./vm/vm.ts")),
+  object("trace", () => import("./trace/trace.ts")),
+  object("compile", () => import("./compile/compile.ts")),
+  object("export", () => import("./export/export.ts")),
+  object("completion", () => import("./completion/completion.ts")),
+  object("man", () => import("./man/man.ts")),
 ];
 
-/** Objects whose commands take their own options (`trace open -p PID -d 5`). */
-const OWN_OPTIONS = new Set(["trace", "compile"]);
+/** The top-level words tsbpf runs: what an unknown word is compared with. */
+const SUPPORTED = OBJECTS.filter((o) => o.load).map((o) => o.name);
 
-function mainHelp(ctx: Context): void {
-  printHelp(
-    ctx,
+/** The whole command table, handed to what describes the CLI (completion, man page). */
+export const CLI: CliTable = { bin: BIN, objects: OBJECTS, options: GLOBAL_OPTIONS };
+
+/** An object whose module exports `run` and `DESCRIPTION`, imported when first used. */
+function object(
+  name: string,
+  module: () => Promise<{ run: ObjectRun; DESCRIPTION: ObjectDescription }>,
+): ObjectEntry {
+  return {
+    name,
+    load: async () => {
+      const { run } = await module();
+      return (ctx, args) => run(ctx, args, CLI);
+    },
+    describe: async () => (await module()).DESCRIPTION,
+  };
+}
+
+/** Objects whose commands take their own options (`trace open --pid PID`, `export prometheus --listen ...`). */
+const OWN_OPTIONS = new Set(["trace", "compile", "export"]);
+
+function mainUsage(): string {
+  return (
     `Usage: ${BIN} [OPTIONS] OBJECT { COMMAND | help }\n` +
-      `       ${BIN} version\n` +
-      "\n" +
-      "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace |\n" +
-      "                  compile }\n" +
-      `       ${HELP_SPEC_OPTIONS} |\n` +
-      "                    {-f|--bpffs} | {-V|--version} }\n",
+    `       ${BIN} help [OBJECT [COMMAND]]\n` +
+    `       ${BIN} version\n` +
+    `       ${BIN} completion { bash | zsh }\n` +
+    `       ${BIN} man\n` +
+    "\n" +
+    "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace |\n" +
+    "                  compile | export }\n" +
+    `       ${HELP_SPEC_OPTIONS} |\n` +
+    "                    {-f|--bpffs} | {-V|--version} | {-h|--help} }\n"
   );
+}
+
+/**
+ * Help someone asked for (`help`, `-h`, `--help`, `help OBJECT [COMMAND]`): the usage
+ * of the command named when it has its own, else of the object, else the main usage.
+ * An unknown object is an error; an unknown command still gets its object's help.
+ */
+async function helpFor(ctx: Context, words: readonly string[]): Promise<void> {
+  const [objWord, cmdWord] = words;
+  if (objWord === undefined) return printHelp(ctx, mainUsage());
+  const obj = matchCommand(OBJECTS, objWord);
+  if (!obj) throw await unknownWord(BIN, "object", objWord, SUPPORTED, "help");
+  if (!obj.describe) return printHelp(ctx, mainUsage());
+  const d = await obj.describe();
+  const cmd = cmdWord === undefined ? undefined : matchCommand(d.commands, cmdWord);
+  printHelp(ctx, cmd?.usage?.(BIN) ?? d.usage(BIN));
 }
 
 type ParsedGlobal = {
@@ -77,16 +153,13 @@ async function parseGlobal(argv: readonly string[]): Promise<ParsedGlobal> {
     return { opts: { ...off, version: false, help: false }, words: [...argv] };
   }
   const { Command: Commander } = await import("commander");
-  const cmd = new Commander(BIN)
-    .helpOption(false)
-    .option("-j, --json", "JSON output")
-    .option("-p, --pretty", "pretty JSON output (implies --json)")
-    .option("-f, --bpffs", "show pinned paths")
-    .option("-d, --debug", "verbose: verifier logs")
-    .option("-B, --base-btf <file>", "base BTF for split BTF")
-    .option("-V, --version", "print the version")
-    .option("-h, --help", "print help")
-    // `vm run` options, handed on as words (any other object rejects them as extra words).
+  const cmd = new Commander(BIN).helpOption(false);
+  for (const o of GLOBAL_OPTIONS) {
+    const flags = `${o.short ? `-${o.short}, ` : ""}--${o.long}${o.value ? ` <${o.value}>` : ""}`;
+    cmd.option(flags, o.summary);
+  }
+  // `vm run` options, handed on as words (any other object rejects them as extra words).
+  cmd
     .option("--mem <hex>", "vm run: memory for r1/r2")
     .option("--elf", "vm run: stdin is an ELF object");
   // Global options end at an object that parses its own (its words pass unparsed).
@@ -154,7 +227,7 @@ export async function main(
 ): Promise<number> {
   const { opts, words, unknown, invalid } = await parseGlobal(argv);
   const out = new Output(opts, io);
-  const ctx: Context = { out, opts, bin: BIN, help: () => mainHelp(ctx) };
+  const ctx: Context = { out, opts, bin: BIN, usage: mainUsage };
   let code = 0;
   try {
     if (invalid !== undefined) {
@@ -162,20 +235,20 @@ export async function main(
       code = EXIT_FAILURE;
     } else if (unknown !== undefined) {
       out.error(`unrecognized option '${unknown}'`);
-      if (!out.json) mainHelp(ctx);
+      if (!out.json) printUsage(ctx, mainUsage());
       code = EXIT_FAILURE;
     } else if (opts.help) {
-      mainHelp(ctx);
+      await helpFor(ctx, words);
     } else if (opts.version) {
       await (await import("./version.ts")).run(ctx, new Args(words));
     } else {
       const args = new Args(words);
       if (args.count === 0) {
-        mainHelp(ctx);
+        printHelp(ctx, mainUsage());
       } else {
         const word = args.next();
         const obj = matchCommand(OBJECTS, word);
-        if (!obj) throw new UsageError();
+        if (!obj) throw await unknownWord(BIN, "object", word, SUPPORTED, "help");
         if (!obj.load) {
           throw new CliError(`object '${obj.name}' is not supported by ${BIN} yet`);
         }
@@ -193,7 +266,12 @@ export async function main(
 function reportError(ctx: Context, e: unknown): void {
   if (e instanceof UsageError) {
     if (e.message) ctx.out.error(e.message);
-    ctx.help();
+    printUsage(ctx, ctx.usage());
+    return;
+  }
+  if (e instanceof UnknownWordError) {
+    ctx.out.error(e.message);
+    if (!ctx.out.json) ctx.out.stderr(`${e.hint}\n`);
     return;
   }
   if (e instanceof CliError && e.message === "") return; // already reported

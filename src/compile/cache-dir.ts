@@ -20,7 +20,7 @@ import { dirname, join } from "node:path";
  * The default cache directory: `$XDG_CACHE_HOME/tsbpf`, else `~/.cache/tsbpf` (the XDG
  * base directory rule).
  */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultCacheDir(env: Environment = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
   // The XDG spec: a relative path is invalid and must be ignored.
   return xdg?.startsWith("/") ? join(xdg, "tsbpf") : join(homedir(), ".cache", "tsbpf");
@@ -45,3 +45,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     rmSync(tmp, { force: true });
   }
 }
+
+/**
+ * Environment variables as compile() reads them: `process.env`'s shape, spelled without
+ * @types/node's `NodeJS` namespace so the published typings need no Node types.
+ */
+export type Environment = Readonly<Record<string, string | undefined>>;

@@ -15,7 +15,7 @@ import { execFile } from "node:child_process";
 import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { sha256, writeFileAtomic } from "./cache-dir.ts";
+import { type Environment, sha256, writeFileAtomic } from "./cache-dir.ts";
 import { type ClangCandidate, ClangNotFoundError } from "./errors.ts";
 
 const run = promisify(execFile);
@@ -40,7 +40,7 @@ export interface FindClangOptions {
   /** A path or a name on PATH; when given, nothing else is tried. */
   readonly clang?: string;
   /** The environment (`TSBPF_CLANG`, `CLANG`, `PATH`); default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Environment;
   /** Keeps `clang --version` answers here (`CACHE/clang/`); none: memory only. */
   readonly cacheDir?: string;
 }

@@ -19,7 +19,7 @@
  * @module
  */
 
-export { defaultCacheDir } from "./cache-dir.ts";
+export { defaultCacheDir, type Environment } from "./cache-dir.ts";
 export {
   type CompiledObject,
   type CompileOptions,

@@ -11,7 +11,8 @@ import { spawn } from "node:child_process";
 export interface ClangRun {
   /** Exit code, or null when a signal ended it. */
   readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
+  /** The signal that ended it ("SIGKILL"), or null. */
+  readonly signal: string | null;
   /** Standard error (cut at {@link MAX_STDERR_BYTES}, with a line saying so). */
   readonly stderr: string;
 }

@@ -48,7 +48,17 @@ export interface HistogramSection {
 /** Slots past this are refused: a u64's log2 needs 65, BCC's linear tables 1025. */
 export const MAX_SLOTS = 4096;
 
-function readUnsigned(bytes: Uint8Array, offset: number, size: number, what: string): bigint {
+/**
+ * The little-endian unsigned integer of `size` bytes at `offset` in `bytes`.
+ *
+ * @throws RangeError naming `what` when it lies outside the bytes
+ */
+export function readUnsigned(
+  bytes: Uint8Array,
+  offset: number,
+  size: number,
+  what: string,
+): bigint {
   if (offset < 0 || offset + size > bytes.length) {
     throw new RangeError(
       `histogram: ${what} at bytes ${offset}..${offset + size} is outside its ${bytes.length} bytes`,
@@ -59,8 +69,8 @@ function readUnsigned(bytes: Uint8Array, offset: number, size: number, what: str
   return v;
 }
 
-/** Each key with its value, summed over CPUs for per-CPU maps. */
-function* summedEntries(
+/** Each key with its values: one per CPU for per-CPU maps, else one. */
+export function* entryValues(
   map: KeyValueMap | (KeyValueMap & PerCpuMap),
 ): Generator<[Uint8Array, Uint8Array[]]> {
   if (isPerCpuMapType(map.type) && "entriesPerCpu" in map) {
@@ -103,7 +113,7 @@ export function readHistograms(
     while (s.counts.length < slots) s.counts.push(0n);
     return s;
   };
-  for (const [key, values] of summedEntries(map)) {
+  for (const [key, values] of entryValues(map)) {
     if (layout.kind === "slot-per-entry") {
       const size = layout.slot?.size ?? (layout.slot ? 4 : key.length);
       const offset = layout.slot?.offset ?? 0;

@@ -161,6 +161,17 @@ export {
   type PerfSample,
 } from "./readers/perfbuf.ts";
 export { PerfRingStatus, RawPerfRing } from "./readers/perfbuf-raw.ts";
+// ---- logging from BPF programs (tsbpf_log.h) ---------------------------------------
+export {
+  formatLogLine,
+  LogDecoder,
+  LogError,
+  LogLevel,
+  type LogOptions,
+  type LogRecord,
+  logLevelConstants,
+} from "../spec/index.ts";
+export { BpfLogger } from "./readers/bpf-logger.ts";
 export { type TracePipeOptions, TracePipeReader, type TraceRecord } from "./readers/trace-pipe.ts";
 export { RecordReader, type RecordReaderOptions, type RecordSource } from "./readers/poll.ts";
 export { decodeRecord, type RecordType, recordDecoder } from "./readers/record-decode.ts";

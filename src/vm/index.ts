@@ -10,6 +10,16 @@
  * @module
  */
 
+// ---- logging from BPF programs (tsbpf_log.h) ---------------------------------------
+export {
+  formatLogLine,
+  LogDecoder,
+  LogError,
+  LogLevel,
+  type LogOptions,
+  type LogRecord,
+  logLevelConstants,
+} from "../spec/index.ts";
 // ---- maps --------------------------------------------------------------------------
 export { MapIterationAbortedError } from "../spec/map-iteration-error.ts";
 // ---- contexts of tracing programs --------------------------------------------------
@@ -21,7 +31,6 @@ export {
   perfEventData,
   ptRegs,
 } from "./context-tracing.ts";
-
 // ---- programs ----------------------------------------------------------------------
 export { VmError } from "./errors.ts";
 export { formatInstruction } from "./format.ts";
@@ -70,3 +79,4 @@ export { VmVariable } from "./variables.ts";
 export { type VmVerification, VmVerifierError } from "./verify-load.ts";
 // ---- collections: an object's maps, programs and variables, loaded into the VM ------
 export { VirtualMachine, type VirtualMachineOptions, vmBackend } from "./virtual-machine.ts";
+export { VmLogger } from "./vm-logger.ts";

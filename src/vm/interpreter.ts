@@ -269,7 +269,7 @@ export class Machine {
    * machine shares one module-level array (see the module header); a run that starts
    * while another is in progress saves and restores it ({@link Machine.active}).
    */
-  readonly R = REGISTERS;
+  readonly R: Int32Array = REGISTERS;
   /** Runs in progress (of any machine): a nested run saves the shared registers. */
   static active = 0;
   /** Region id of each call depth's stack frame. */
@@ -295,15 +295,15 @@ export class Machine {
   /** Lines trace_printk wrote in the current run. */
   printk: string[] = [];
   /** Scratch output of slow-path loads. */
-  readonly S = new Int32Array(2);
+  readonly S: Int32Array = new Int32Array(2);
   /** Return slot of each call frame. */
-  readonly retPc = new Int32Array(MAX_CALL_FRAMES);
+  readonly retPc: Int32Array = new Int32Array(MAX_CALL_FRAMES);
   /** Code to return to, per call frame. */
   readonly retCode: Code[] = [];
   /** Saved r6..r9 (8 words) per call frame. */
-  readonly saved = new Int32Array(MAX_CALL_FRAMES * 8);
+  readonly saved: Int32Array = new Int32Array(MAX_CALL_FRAMES * 8);
   /** may_goto budget per call frame. */
-  readonly loops = new Float64Array(MAX_CALL_FRAMES);
+  readonly loops: Float64Array = new Float64Array(MAX_CALL_FRAMES);
   /** The code running now and the pc of the current helper call (for helper errors). */
   code: Code | undefined;
   /** Slot of the instruction being executed, kept current across helper calls. */

@@ -138,13 +138,13 @@ export class VmMemory {
   /** Slow-path handler of each region (or undefined). */
   handlers: (RegionHandler | undefined)[] = [];
   /** First readable byte of each region. */
-  readLo = new Int32Array(16);
+  readLo: Int32Array = new Int32Array(16);
   /** End of the readable bytes of each region. */
-  readHi = new Int32Array(16);
+  readHi: Int32Array = new Int32Array(16);
   /** First writable byte of each region. */
-  writeLo = new Int32Array(16);
+  writeLo: Int32Array = new Int32Array(16);
   /** End of the writable bytes of each region. */
-  writeHi = new Int32Array(16);
+  writeHi: Int32Array = new Int32Array(16);
   /** The object each region belongs to (a map, ...), when it was added with {@link regionFor}. */
   owners: (object | undefined)[] = [];
   /** Number of regions. */

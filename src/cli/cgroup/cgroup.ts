@@ -5,19 +5,24 @@
  */
 import type { Args } from "../args.ts";
 import {
-  type Command,
   type Context,
+  commandTable,
   dispatch,
   HELP_SPEC_OPTIONS,
   HELP_SPEC_PROGRAM,
-  printHelp,
+  helpCommand,
+  type ObjectDescription,
+  PROG_KEYWORDS,
 } from "../command.ts";
 
-function help(ctx: Context): void {
-  const b = `${ctx.bin} cgroup`;
-  printHelp(
-    ctx,
-    `Usage: ${b} { show | list } CGROUP [**effective**]\n` +
+/** `tsbpf cgroup`, as data: help, completion and the man page read it. */
+export const DESCRIPTION = {
+  name: "cgroup",
+  summary: "show, attach and detach the BPF programs of cgroups",
+  usage: (bin: string) => {
+    const b = `${bin} cgroup`;
+    return (
+      `Usage: ${b} { show | list } CGROUP [**effective**]\n` +
       `       ${b} tree [CGROUP_ROOT] [**effective**]\n` +
       `       ${b} attach CGROUP ATTACH_TYPE PROG [ATTACH_FLAGS]\n` +
       `       ${b} detach CGROUP ATTACH_TYPE PROG\n` +
@@ -40,22 +45,52 @@ function help(ctx: Context): void {
       "       ATTACH_FLAGS := { multi | override }\n" +
       `       ${HELP_SPEC_PROGRAM}\n` +
       `       ${HELP_SPEC_OPTIONS} |\n` +
-      "                    {-f|--bpffs} }\n",
-  );
-}
+      "                    {-f|--bpffs} }\n"
+    );
+  },
+  commands: [
+    {
+      name: "show",
+      summary: "show the programs attached to a cgroup",
+      keywords: ["effective"],
+      files: true,
+    },
+    { name: "list", summary: "the same as show", keywords: ["effective"], files: true },
+    {
+      name: "tree",
+      summary: "show the programs attached to every cgroup under a root",
+      keywords: ["effective"],
+      files: true,
+    },
+    {
+      name: "attach",
+      summary: "attach a program to a cgroup",
+      keywords: [...PROG_KEYWORDS, "multi", "override"],
+      files: true,
+    },
+    {
+      name: "detach",
+      summary: "detach a program from a cgroup",
+      keywords: PROG_KEYWORDS,
+      files: true,
+    },
+    { name: "help", summary: "print this usage" },
+  ],
+} as const satisfies ObjectDescription;
 
 const show = async (c: Context, a: Args) => (await import("./cgroup-show.ts")).showCgroup(c, a);
 
-const COMMANDS: readonly Command[] = [
-  { name: "show", run: show },
-  { name: "list", run: show },
-  { name: "tree", run: async (c, a) => (await import("./cgroup-show.ts")).showTree(c, a) },
-  { name: "attach", run: async (c, a) => (await import("./cgroup-attach.ts")).attach(c, a) },
-  { name: "detach", run: async (c, a) => (await import("./cgroup-attach.ts")).detach(c, a) },
-  { name: "help", run: (c) => help(c) },
-];
+/** cgroup's dispatch table, built from {@link DESCRIPTION}. */
+export const COMMANDS = commandTable(DESCRIPTION, {
+  show: show,
+  list: show,
+  tree: async (c, a) => (await import("./cgroup-show.ts")).showTree(c, a),
+  attach: async (c, a) => (await import("./cgroup-attach.ts")).attach(c, a),
+  detach: async (c, a) => (await import("./cgroup-attach.ts")).detach(c, a),
+  help: helpCommand,
+});
 
 /** Runs `tsbpf cgroup ...`. */
 export async function run(ctx: Context, args: Args): Promise<void> {
-  return dispatch(ctx, COMMANDS, args, () => help(ctx));
+  return dispatch(ctx, COMMANDS, args, DESCRIPTION);
 }

@@ -2,93 +2,54 @@
  * `tsbpf feature probe [kernel] [full] [macros [prefix PREFIX]]`: what this kernel
  * supports, in bpftool's sections, as `#define`s or as JSON. Unlike bpftool 7.1 on
  * recent kernels, helpers are reported per program type as the verifier really
- * allows them.
+ * allows them. The probing (feature-probe.ts) is loaded when it runs.
  */
-import { probeKernelFeatures } from "../../kernel/features/report.ts";
 import type { Args } from "../args.ts";
-import { type Command, type Context, dispatch, HELP_SPEC_OPTIONS, printHelp } from "../command.ts";
+import {
+  type Context,
+  commandTable,
+  dispatch,
+  HELP_SPEC_OPTIONS,
+  helpCommand,
+  type ObjectDescription,
+} from "../command.ts";
 import { CliError } from "../format/output.ts";
-import { formatFeatures } from "./format-feature.ts";
 
-function help(ctx: Context): void {
-  const b = `${ctx.bin} feature`;
-  printHelp(
-    ctx,
-    `Usage: ${b} probe [COMPONENT] [full] [macros [prefix PREFIX]]\n` +
+/** `tsbpf feature`, as data: help, completion and the man page read it. */
+export const DESCRIPTION = {
+  name: "feature",
+  summary: "probe what the running kernel supports for BPF",
+  usage: (bin: string) => {
+    const b = `${bin} feature`;
+    return (
+      `Usage: ${b} probe [COMPONENT] [full] [macros [prefix PREFIX]]\n` +
       `       ${b} help\n` +
       "\n" +
       "       COMPONENT := { kernel }\n" +
-      `       ${HELP_SPEC_OPTIONS} }\n`,
-  );
-}
-
-/** `feature probe`. */
-async function probe(ctx: Context, args: Args): Promise<void> {
-  let component = false;
-  let full = false;
-  let prefix: string | undefined;
-  while (args.count > 0) {
-    if (args.is("kernel")) {
-      if (component) throw new CliError("component to probe already specified");
-      component = true;
-      args.skip();
-    } else if (args.is("dev")) {
-      throw new CliError("probing offload devices (dev NAME) is not supported by tsbpf yet");
-    } else if (args.is("full")) {
-      full = true;
-      args.skip();
-    } else if (args.is("macros") && prefix === undefined) {
-      prefix = "";
-      args.skip();
-    } else if (args.is("prefix")) {
-      if (prefix === undefined) {
-        throw new CliError("'prefix' argument can only be use after 'macros'");
-      }
-      if (prefix !== "") throw new CliError("'prefix' already defined");
-      args.skip();
-      args.require(1);
-      prefix = args.next();
-    } else if (args.is("unprivileged")) {
-      throw new CliError("unprivileged probing is not supported by tsbpf yet");
-    } else {
-      throw new CliError(
-        `expected no more arguments, 'kernel', 'dev', 'macros' or 'prefix', got: '${args.peek()}'?`,
-      );
-    }
-  }
-  if (process.geteuid?.() !== 0)
-    throw new CliError("full feature probing requires root privileges");
-  const report = probeKernelFeatures({ full });
-  if (report.systemConfig.configSource === undefined && !ctx.out.json) {
-    ctx.out.info("skipping kernel config, can't open file: No such file or directory");
-  }
-  if (ctx.out.json) {
-    ctx.out.w.startObject();
-    formatFeatures(report, { kind: "json", w: ctx.out.w }, { full });
-    ctx.out.w.endObject();
-  } else {
-    ctx.out.write(
-      formatFeatures(
-        report,
-        prefix === undefined ? { kind: "plain" } : { kind: "macros", prefix },
-        { full },
-      ),
+      `       ${HELP_SPEC_OPTIONS} }\n`
     );
-  }
-}
-
-const COMMANDS: readonly Command[] = [
-  { name: "probe", run: probe },
-  {
-    name: "list_builtins",
-    run: () => {
-      throw new CliError("feature list_builtins is not supported by tsbpf yet");
-    },
   },
-  { name: "help", run: (c) => help(c) },
-];
+  commands: [
+    {
+      name: "probe",
+      summary: "list the kernel's BPF program types, map types, helpers and settings",
+      keywords: ["kernel", "full", "macros", "prefix PREFIX"],
+    },
+    { name: "list_builtins", summary: "list the names bpftool knows", unsupported: true },
+    { name: "help", summary: "print this usage" },
+  ],
+} as const satisfies ObjectDescription;
+
+/** feature's dispatch table, built from {@link DESCRIPTION}. */
+export const COMMANDS = commandTable(DESCRIPTION, {
+  probe: async (c, a) => (await import("./feature-probe.ts")).probe(c, a),
+  list_builtins: () => {
+    throw new CliError("feature list_builtins is not supported by tsbpf yet");
+  },
+  help: helpCommand,
+});
 
 /** Runs `tsbpf feature ...`. */
 export async function run(ctx: Context, args: Args): Promise<void> {
-  return dispatch(ctx, COMMANDS, args, () => help(ctx));
+  return dispatch(ctx, COMMANDS, args, DESCRIPTION);
 }

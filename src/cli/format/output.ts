@@ -34,7 +34,7 @@ export function exitForErrno(errno: number | undefined): number {
 }
 
 /**
- * The command line does not parse: print the current object's help (to stderr; `null`
+ * The command line does not parse: print the current object's usage (to stderr; `null`
  * in JSON mode) and exit with 255, as bpftool's usage() does. When `message` is not
  * empty it is printed as an error first.
  */
@@ -42,6 +42,19 @@ export class UsageError extends Error {
   override readonly name: string = "UsageError";
   constructor(message = "") {
     super(message);
+  }
+}
+
+/**
+ * A word names no object or command: the message says which and what was probably
+ * meant; `hint` (printed after it in plain mode) says where the list is.
+ */
+export class UnknownWordError extends CliError {
+  override readonly name: string = "UnknownWordError";
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
   }
 }
 

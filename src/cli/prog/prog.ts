@@ -4,20 +4,35 @@
  */
 import type { Args } from "../args.ts";
 import {
-  type Command,
   type Context,
+  commandTable,
   dispatch,
   HELP_SPEC_MAP,
   HELP_SPEC_OPTIONS,
   HELP_SPEC_PROGRAM,
-  printHelp,
+  helpCommand,
+  MAP_KEYWORDS,
+  type ObjectDescription,
+  PROG_KEYWORDS,
 } from "../command.ts";
 
-function help(ctx: Context): void {
-  const b = `${ctx.bin} prog`;
-  printHelp(
-    ctx,
-    `Usage: ${b} { show | list } [PROG]\n` +
+/** `ATTACH_TYPE` of `prog attach` and `prog detach`. */
+const ATTACH_TYPES = [
+  "sk_msg_verdict",
+  "sk_skb_verdict",
+  "sk_skb_stream_verdict",
+  "sk_skb_stream_parser",
+  "flow_dissector",
+];
+
+/** `tsbpf prog`, as data: help, completion and the man page read it. */
+export const DESCRIPTION = {
+  name: "prog",
+  summary: "inspect, load, attach, run and pin BPF programs in the kernel",
+  usage: (bin: string) => {
+    const b = `${bin} prog`;
+    return (
+      `Usage: ${b} { show | list } [PROG]\n` +
       `       ${b} dump xlated PROG [{ file FILE | opcodes | linum }]\n` +
       `       ${b} pin   PROG FILE\n` +
       `       ${b} { load | loadall } OBJ PATH \\\n` +
@@ -55,28 +70,83 @@ function help(ctx: Context): void {
       "       ATTACH_TYPE := { sk_msg_verdict | sk_skb_verdict | sk_skb_stream_verdict |\n" +
       "                        sk_skb_stream_parser | flow_dissector }\n" +
       `       ${HELP_SPEC_OPTIONS} |\n` +
-      "                    {-f|--bpffs} }\n",
-  );
-}
-
-const COMMANDS: readonly Command[] = [
-  { name: "show", run: async (c, a) => (await import("./prog-show.ts")).showProgs(c, a) },
-  { name: "list", run: async (c, a) => (await import("./prog-show.ts")).showProgs(c, a) },
-  { name: "help", run: (c) => help(c) },
-  { name: "dump", run: async (c, a) => (await import("./prog-dump.ts")).dumpProg(c, a) },
-  { name: "pin", run: async (c, a) => (await import("./prog-pin.ts")).pinProg(c, a) },
-  { name: "load", run: async (c, a) => (await import("./prog-load.ts")).loadProg(c, a) },
-  { name: "loadall", run: async (c, a) => (await import("./prog-loadall.ts")).loadAllProgs(c, a) },
-  { name: "attach", run: async (c, a) => (await import("./prog-attach.ts")).attachProg(c, a) },
-  { name: "detach", run: async (c, a) => (await import("./prog-attach.ts")).detachProg(c, a) },
-  { name: "run", run: async (c, a) => (await import("./prog-run.ts")).runProg(c, a) },
-  {
-    name: "tracelog",
-    run: async (c, a) => (await import("./prog-tracelog.ts")).traceLog(c, a),
+      "                    {-f|--bpffs} }\n"
+    );
   },
-];
+  commands: [
+    { name: "show", summary: "show loaded programs", keywords: PROG_KEYWORDS },
+    { name: "list", summary: "the same as show", keywords: PROG_KEYWORDS },
+    { name: "help", summary: "print this usage" },
+    {
+      name: "dump",
+      summary: "dump a program's instructions (xlated), with line info",
+      keywords: ["xlated", "jited", ...PROG_KEYWORDS, "file FILE", "opcodes", "linum", "visual"],
+    },
+    { name: "pin", summary: "pin a program to a bpffs path", keywords: PROG_KEYWORDS, files: true },
+    {
+      name: "load",
+      summary: "load a program from an ELF object, instructions or a JSON case, and pin it",
+      keywords: [
+        "type TYPE",
+        "map",
+        "idx IDX",
+        "name NAME",
+        "pinmaps MAP_DIR",
+        "autoattach",
+        "log_level N",
+      ],
+      files: true,
+    },
+    {
+      name: "loadall",
+      summary: "load every program of an ELF object and pin them under a directory",
+      keywords: ["type TYPE", "map", "idx IDX", "name NAME", "pinmaps MAP_DIR", "autoattach"],
+      files: true,
+    },
+    {
+      name: "attach",
+      summary: "attach a program to a map (sockmap, flow dissector)",
+      keywords: [...PROG_KEYWORDS, ...ATTACH_TYPES, ...MAP_KEYWORDS],
+    },
+    {
+      name: "detach",
+      summary: "detach a program from a map",
+      keywords: [...PROG_KEYWORDS, ...ATTACH_TYPES, ...MAP_KEYWORDS],
+    },
+    {
+      name: "run",
+      summary: "run a program once or more with BPF_PROG_TEST_RUN",
+      keywords: [
+        ...PROG_KEYWORDS,
+        "data_in FILE",
+        "data_out FILE",
+        "data_size_out L",
+        "ctx_in FILE",
+        "ctx_out FILE",
+        "ctx_size_out M",
+        "repeat N",
+      ],
+    },
+    { name: "tracelog", summary: "print the kernel's trace pipe (bpf_trace_printk)" },
+  ],
+} as const satisfies ObjectDescription;
+
+/** prog's dispatch table, built from {@link DESCRIPTION}. */
+export const COMMANDS = commandTable(DESCRIPTION, {
+  show: async (c, a) => (await import("./prog-show.ts")).showProgs(c, a),
+  list: async (c, a) => (await import("./prog-show.ts")).showProgs(c, a),
+  help: helpCommand,
+  dump: async (c, a) => (await import("./prog-dump.ts")).dumpProg(c, a),
+  pin: async (c, a) => (await import("./prog-pin.ts")).pinProg(c, a),
+  load: async (c, a) => (await import("./prog-load.ts")).loadProg(c, a),
+  loadall: async (c, a) => (await import("./prog-loadall.ts")).loadAllProgs(c, a),
+  attach: async (c, a) => (await import("./prog-attach.ts")).attachProg(c, a),
+  detach: async (c, a) => (await import("./prog-attach.ts")).detachProg(c, a),
+  run: async (c, a) => (await import("./prog-run.ts")).runProg(c, a),
+  tracelog: async (c, a) => (await import("./prog-tracelog.ts")).traceLog(c, a),
+});
 
 /** Runs `tsbpf prog ...`. */
 export async function run(ctx: Context, args: Args): Promise<void> {
-  return dispatch(ctx, COMMANDS, args, () => help(ctx));
+  return dispatch(ctx, COMMANDS, args, DESCRIPTION);
 }

@@ -30,16 +30,6 @@ export const SCHED_OPTIONS = {
   pid: { type: "string" },
 } as const satisfies OptionSpec;
 
-/** The help lines of {@link SCHED_OPTIONS}. */
-export const SCHED_OPTIONS_HELP =
-  "  -T, --timestamp     include a timestamp with each histogram\n" +
-  "  -m, --milliseconds  millisecond histogram (default: microseconds)\n" +
-  "  -P, --pids          a histogram per process\n" +
-  "  -L, --tids          a histogram per thread\n" +
-  "  --pid PID           only this process\n" +
-  "  -j, --json          one JSON object per histogram\n" +
-  "  interval [count]    print every interval seconds, count times (default: once, at Ctrl-C)\n";
-
 /** One scheduler histogram tool. */
 export interface SchedHistTool {
   /** "runqlat" or "cpudist". */

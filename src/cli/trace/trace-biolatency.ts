@@ -13,20 +13,9 @@ import type { Context } from "../command.ts";
 import { BlockDeviceNames } from "./block-devices.ts";
 import { blockOffsets } from "./block-format.ts";
 import { histogramReport } from "./hist-report.ts";
+import { BIOLATENCY_HELP } from "./tool-help.ts";
 import { parseToolArgs, reportSchedule, TOOL_COMMON } from "./tool-options.ts";
 import { runSummaryTool } from "./trace-summary.ts";
-
-/** `tsbpf trace biolatency --help`. */
-export const BIOLATENCY_HELP =
-  "Usage: tsbpf trace biolatency [-T] [-Q] [-m] [-D] [--disk NAME] [-j] [interval [count]]\n" +
-  "Summarize block device I/O latency as a histogram (BCC's biolatency).\n" +
-  "  -T, --timestamp     include a timestamp with each histogram\n" +
-  "  -Q, --queued        include the time queued in the kernel (from block_rq_insert)\n" +
-  "  -m, --milliseconds  millisecond histogram (default: microseconds)\n" +
-  "  -D, --disks         a histogram per disk\n" +
-  "  --disk NAME         only this disk (sda, loop0, ...)\n" +
-  "  -j, --json          one JSON object per histogram\n" +
-  "  interval [count]    print every interval seconds, count times (default: once, at Ctrl-C)\n";
 
 const OPTIONS = {
   ...TOOL_COMMON,

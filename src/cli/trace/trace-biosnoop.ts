@@ -17,18 +17,9 @@ import {
 } from "./biosnoop-event.ts";
 import { BlockDeviceNames } from "./block-devices.ts";
 import { blockOffsets } from "./block-format.ts";
+import { BIOSNOOP_HELP } from "./tool-help.ts";
 import { parseToolArgs, seconds, TOOL_COMMON } from "./tool-options.ts";
 import { runTraceTool } from "./trace-run.ts";
-
-/** `tsbpf trace biosnoop --help`. */
-export const BIOSNOOP_HELP =
-  "Usage: tsbpf trace biosnoop [-Q] [--disk NAME] [--duration SECONDS] [-j] [--perf-buffer]\n" +
-  "Trace block I/O, one line per request (BCC's biosnoop).\n" +
-  "  -Q, --queue            include the time queued in the kernel (QUE(ms))\n" +
-  "  --disk NAME            only this disk (sda, loop0, ...)\n" +
-  "  --duration SECONDS     stop after this long (default: at Ctrl-C or SIGTERM)\n" +
-  "  -j, --json             one JSON object per line\n" +
-  "  --perf-buffer          read events through a perf buffer, not a ring buffer\n";
 
 const OPTIONS = {
   ...TOOL_COMMON,

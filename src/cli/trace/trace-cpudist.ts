@@ -8,14 +8,8 @@
 
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
-import { runSchedHistTool, SCHED_OPTIONS_HELP } from "./sched-hist.ts";
-
-/** `tsbpf trace cpudist --help`. */
-export const CPUDIST_HELP =
-  "Usage: tsbpf trace cpudist [-O] [-T] [-m] [-P|-L] [--pid PID] [-j] [interval [count]]\n" +
-  "Summarize on-CPU time per task as a histogram (BCC's cpudist).\n" +
-  "  -O, --offcpu        measure off-CPU time instead\n" +
-  SCHED_OPTIONS_HELP;
+import { runSchedHistTool } from "./sched-hist.ts";
+import { CPUDIST_HELP } from "./tool-help.ts";
 
 /** Runs `tsbpf trace cpudist ...`. */
 export async function traceCpudist(ctx: Context, args: Args): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * `tsbpf trace exec [-x] [-n NAME] [-d SECONDS] [-j] [--max-args N]`: BCC execsnoop
+ * `tsbpf trace exec [-x] [-n NAME] [--duration SECONDS] [-j] [--max-args N]`: BCC execsnoop
  * on tracepoints. syscalls:sys_enter_execve copies the file name and arguments;
  * sys_exit_execve adds the result, the new command name and the parent's pid (a CO-RE
  * read of task->real_parent->tgid) and emits PCOMM PID PPID RET ARGS. As execsnoop,
@@ -10,7 +10,7 @@
  */
 
 import type { Args } from "../args.ts";
-import type { Context } from "../command.ts";
+import { type Context, printHelp } from "../command.ts";
 import { decodeExecEvent } from "./trace-events.ts";
 import { EXEC_HEADER, execJson, formatExecRow } from "./trace-format.ts";
 import { parseExecOptions } from "./trace-options.ts";
@@ -19,10 +19,7 @@ import { runTraceTool } from "./trace-run.ts";
 /** Runs `tsbpf trace exec ...`. */
 export async function traceExec(ctx: Context, args: Args): Promise<void> {
   const o = parseExecOptions(args.rest());
-  if (o.help) {
-    ctx.help();
-    return;
-  }
+  if (o.help) return printHelp(ctx, ctx.usage());
   const json = o.json || ctx.opts.json;
   await runTraceTool(ctx, {
     what: "execve() calls",

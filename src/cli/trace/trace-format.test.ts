@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { UsageError } from "../format/output.ts";
-import { main } from "../main.ts";
+import { GLOBAL_OPTIONS, main } from "../main.ts";
+import { EXEC_OPTIONS, OPEN_OPTIONS } from "./trace.ts";
 import {
   decodeExecEvent,
   decodeOpenEvent,
@@ -146,8 +147,8 @@ test("exec events: file name then arguments, execsnoop's columns and ' ...' for 
   assert.throws(() => decodeExecEvent(cut), /its header says 4052/);
 });
 
-test("options: BCC's flags, combined short flags, values attached or apart", () => {
-  assert.deepEqual(parseOpenOptions(["-p", "42", "-xj", "-n", "cat", "-d", "2.5"]), {
+test("options: BCC's long names, combined short flags, values attached or apart", () => {
+  assert.deepEqual(parseOpenOptions(["--pid", "42", "-xj", "-n", "cat", "--duration=2.5"]), {
     name: "cat",
     durationSeconds: 2.5,
     json: true,
@@ -162,6 +163,7 @@ test("options: BCC's flags, combined short flags, values attached or apart", () 
     help: false,
     failedOnly: false,
   });
+  assert.equal(parseOpenOptions(["--failed", "--name", "cat", "--json"]).failedOnly, true);
   const x = parseExecOptions(["-x", "--max-args=5", "--perf-buffer", "--duration", "1"]);
   assert.equal(x.includeFailed, true);
   assert.equal(x.maxArgs, 5);
@@ -173,17 +175,29 @@ test("options: BCC's flags, combined short flags, values attached or apart", () 
 test("options: bad ones are usage errors that say what is wrong", () => {
   const cases: [() => unknown, RegExp][] = [
     [() => parseOpenOptions(["-q"]), /trace open: Unknown option '-q'/],
-    [() => parseOpenOptions(["-p"]), /trace open: Option '-p, --pid <value>' argument missing/],
-    [() => parseOpenOptions(["-p", "abc"]), /-p PID must be a whole number from 1/],
-    [() => parseOpenOptions(["-p", "0"]), /-p PID must be a whole number/],
-    [() => parseOpenOptions(["-d", "0"]), /-d takes a duration in seconds greater than 0, not '0'/],
-    [() => parseOpenOptions(["-d", "soon"]), /not 'soon'/],
+    [() => parseOpenOptions(["--pid"]), /trace open: Option '--pid <value>' argument missing/],
+    [() => parseOpenOptions(["--pid", "abc"]), /--pid PID must be a whole number from 1/],
+    [() => parseOpenOptions(["--pid", "0"]), /--pid PID must be a whole number/],
+    [
+      () => parseOpenOptions(["--duration", "0"]),
+      /--duration takes a number of seconds greater than 0, not '0'/,
+    ],
+    [() => parseOpenOptions(["--duration", "soon"]), /not 'soon'/],
+    // The short forms trace took before: the global options' letters, so no longer here.
+    [
+      () => parseOpenOptions(["-p", "42"]),
+      /trace open: Unknown option '-p' \(-p is the global --pretty; a process is --pid PID\)/,
+    ],
+    [
+      () => parseOpenOptions(["-d", "5"]),
+      /Unknown option '-d' \(-d is the global --debug; a time limit is --duration SECONDS\)/,
+    ],
     [() => parseOpenOptions(["extra"]), /trace open: Unexpected argument 'extra'/],
     [
       () => parseExecOptions(["--max-args", "61"]),
       /--max-args must be a whole number from 1 to 60/,
     ],
-    [() => parseExecOptions(["-p", "1"]), /trace exec: Unknown option '-p'/],
+    [() => parseExecOptions(["--pid", "1"]), /trace exec: Unknown option '--pid'/],
   ];
   for (const [f, re] of cases)
     assert.throws(f, (e: Error) => e instanceof UsageError && re.test(e.message));
@@ -208,19 +222,37 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
   return r;
 }
 
-test("main hands `trace` its words unparsed: -p and -d are the tool's, not --pretty and --debug", async () => {
+test("main hands `trace` its words unparsed; no short flag means two things", async () => {
   // A usage error from the tool's own parser proves the words reached it intact.
-  const r = await run("trace", "open", "-p", "x1", "-d", "3");
+  const r = await run("trace", "open", "--pid", "x1", "--duration", "3");
   assert.equal(r.code, 255);
-  assert.match(r.err, /^Error: -p PID must be a whole number from 1 to 2147483647, not 'x1'\n/);
-  assert.match(r.err, /Usage: tsbpf trace open \[-p PID\]/);
+  assert.match(r.err, /^Error: --pid PID must be a whole number from 1 to 2147483647, not 'x1'\n/);
+  assert.match(r.err, /Usage: tsbpf trace open \[--pid PID\]/);
   // Global options before the object still count; abbreviations select the object.
-  const help = await run("t", "o", "-h");
-  assert.equal(help.code, 0);
-  assert.match(help.err, /Usage: tsbpf trace open/);
-  const bare = await run("trace");
-  assert.equal(bare.code, 0);
-  assert.match(bare.err, /Usage: tsbpf trace open/);
+  for (const args of [
+    ["t", "o", "-h"],
+    ["trace", "open", "--help"],
+    ["trace", "open", "help"],
+  ]) {
+    const help = await run(...args);
+    assert.equal(help.code, 0, args.join(" "));
+    assert.equal(help.err, "", args.join(" "));
+    assert.match(help.out, /^Usage: tsbpf trace open \[--pid PID\]/, args.join(" "));
+    assert.doesNotMatch(help.out, /trace exec/, "open's own usage");
+  }
+  for (const args of [["trace"], ["trace", "help"], ["trace", "--help"], ["trace", "-h"]]) {
+    const help = await run(...args);
+    assert.equal(help.code, 0, args.join(" "));
+    assert.match(help.out, /^Usage: tsbpf trace open .*\n {7}tsbpf trace exec /, args.join(" "));
+  }
   const top = await run("help");
-  assert.match(top.err, /OBJECT := \{ .*\btrace\b/);
+  assert.match(top.out, /OBJECT := \{ .*\btrace\b/);
+  // Every short flag trace takes is a global one with the same meaning, or no global one.
+  for (const o of [...OPEN_OPTIONS, ...EXEC_OPTIONS]) {
+    const global = GLOBAL_OPTIONS.find((g) => g.short === o.short);
+    if (o.short && global) assert.equal(o.long, global.long, `-${o.short}`);
+  }
+  assert.ok(
+    GLOBAL_OPTIONS.some((g) => g.short === "p") && GLOBAL_OPTIONS.some((g) => g.short === "d"),
+  );
 });

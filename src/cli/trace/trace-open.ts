@@ -1,8 +1,8 @@
 /**
- * `tsbpf trace open [-p PID] [-n NAME] [-x] [-d SECONDS] [-j]`: BCC opensnoop on
+ * `tsbpf trace open [--pid PID] [-n NAME] [-x] [--duration SECONDS] [-j]`: BCC opensnoop on
  * tracepoints. syscalls:sys_enter_openat (and sys_enter_open where the architecture
  * has it) remember each thread's file name pointer; the exit tracepoints read the name
- * and emit PID COMM FD ERR PATH. `-p` and `-x` filter in the kernel (`.rodata`
+ * and emit PID COMM FD ERR PATH. `--pid` and `-x` filter in the kernel (`.rodata`
  * constants, as libbpf-tools' opensnoop does); `-n` filters in user space on a
  * substring of the command name, as opensnoop does.
  *
@@ -10,7 +10,7 @@
  */
 
 import type { Args } from "../args.ts";
-import type { Context } from "../command.ts";
+import { type Context, printHelp } from "../command.ts";
 import { decodeOpenEvent } from "./trace-events.ts";
 import { formatOpenRow, OPEN_HEADER, openJson } from "./trace-format.ts";
 import { parseOpenOptions } from "./trace-options.ts";
@@ -19,10 +19,7 @@ import { runTraceTool } from "./trace-run.ts";
 /** Runs `tsbpf trace open ...`. */
 export async function traceOpen(ctx: Context, args: Args): Promise<void> {
   const o = parseOpenOptions(args.rest());
-  if (o.help) {
-    ctx.help();
-    return;
-  }
+  if (o.help) return printHelp(ctx, ctx.usage());
   const json = o.json || ctx.opts.json;
   await runTraceTool(ctx, {
     what: "open() and openat() calls",

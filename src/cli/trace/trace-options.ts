@@ -1,20 +1,23 @@
 /**
- * Options of the trace tools, parsed the way BCC's tools take them (`-p PID`,
- * `-x`, `-d 5`, `--max-args 30`, short flags combined as `-xj`), with node's
- * `util.parseArgs`. A malformed line is a usage error naming the option.
+ * Options of the trace tools, parsed the way BCC's tools take them (`--pid PID`,
+ * `-x`, `--duration 5`, `--max-args 30`, short flags combined as `-xj`), with node's
+ * `util.parseArgs`, from the option tables trace.ts describes them in. A malformed
+ * line is a usage error naming the option.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import type { OptionDescription } from "../command.ts";
 import { UsageError } from "../format/output.ts";
+import { EXEC_OPTIONS, OPEN_OPTIONS } from "./trace.ts";
 import { EXEC_MAX_ARGS } from "./trace-events.ts";
 
 /** Options shared by every trace tool. */
 export interface TraceCommonOptions {
-  /** `-n NAME`: only events whose command name contains NAME. */
+  /** `-n`/`--name NAME`: only events whose command name contains NAME. */
   readonly name?: string;
-  /** `-d SECONDS`: stop after this long (fractions allowed). */
+  /** `--duration SECONDS`: stop after this long (fractions allowed). */
   readonly durationSeconds?: number;
   /** `-j`: one JSON object per line. */
   readonly json: boolean;
@@ -26,7 +29,7 @@ export interface TraceCommonOptions {
 
 /** `tsbpf trace open` options. */
 export interface TraceOpenOptions extends TraceCommonOptions {
-  /** `-p PID`: only this process (thread group). */
+  /** `--pid PID`: only this process (thread group). */
   readonly pid?: number;
   /** `-x`: only failed opens. */
   readonly failedOnly: boolean;
@@ -42,20 +45,33 @@ export interface TraceExecOptions extends TraceCommonOptions {
 
 type Spec = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
 
-const COMMON = {
-  name: { type: "string", short: "n" },
-  duration: { type: "string", short: "d" },
-  json: { type: "boolean", short: "j" },
-  "perf-buffer": { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const satisfies Spec;
+/** parseArgs' options from a tool's option descriptions (trace.ts), so usage and parser agree. */
+function parserSpec(options: readonly OptionDescription[]): Spec {
+  return Object.fromEntries(
+    options.map((o) => [
+      o.long,
+      { type: o.value ? "string" : "boolean", ...(o.short && { short: o.short }) },
+    ]),
+  ) as Spec;
+}
 
-function parse<S extends Spec>(words: readonly string[], options: S, tool: string) {
+/** What to use instead of the short flags `trace` took before they became global only. */
+const MOVED: Readonly<Record<string, string>> = {
+  "-p": "-p is the global --pretty; a process is --pid PID",
+  "-d": "-d is the global --debug; a time limit is --duration SECONDS",
+};
+
+function parse(words: readonly string[], options: readonly OptionDescription[], tool: string) {
   try {
-    return parseArgs({ args: [...words], options, strict: true, allowPositionals: false }).values;
+    const spec = parserSpec(options);
+    return parseArgs({ args: [...words], options: spec, strict: true, allowPositionals: false })
+      .values as Record<string, string | boolean | undefined>;
   } catch (e) {
     // parseArgs words its own errors ("Unknown option '-q'"); keep them, name the tool.
-    throw new UsageError(`trace ${tool}: ${(e as Error).message.replace(/\. To specify.*$/s, "")}`);
+    let message = (e as Error).message.replace(/\. To specify.*$/s, "");
+    const moved = /^Unknown option '(-[a-z])'/.exec(message)?.[1];
+    if (moved && MOVED[moved]) message += ` (${MOVED[moved]})`;
+    throw new UsageError(`trace ${tool}: ${message}`);
   }
 }
 
@@ -66,12 +82,14 @@ function positiveInt(text: string, what: string, max = 0x7fffffff): number {
   return Number(text);
 }
 
-function common(v: Record<string, unknown>): TraceCommonOptions {
+function common(v: Record<string, string | boolean | undefined>): TraceCommonOptions {
   let durationSeconds: number | undefined;
   if (typeof v.duration === "string") {
     const d = Number(v.duration);
     if (!/^\d*\.?\d+$/.test(v.duration) || !(d > 0)) {
-      throw new UsageError(`-d takes a duration in seconds greater than 0, not '${v.duration}'`);
+      throw new UsageError(
+        `--duration takes a number of seconds greater than 0, not '${v.duration}'`,
+      );
     }
     durationSeconds = d;
   }
@@ -89,14 +107,10 @@ function common(v: Record<string, unknown>): TraceCommonOptions {
  * @throws UsageError for an unknown option, a missing value or a bad number
  */
 export function parseOpenOptions(words: readonly string[]): TraceOpenOptions {
-  const v = parse(
-    words,
-    { ...COMMON, pid: { type: "string", short: "p" }, failed: { type: "boolean", short: "x" } },
-    "open",
-  );
+  const v = parse(words, OPEN_OPTIONS, "open");
   return {
     ...common(v),
-    ...(typeof v.pid === "string" && { pid: positiveInt(v.pid, "-p PID") }),
+    ...(typeof v.pid === "string" && { pid: positiveInt(v.pid, "--pid PID") }),
     failedOnly: v.failed === true,
   };
 }
@@ -106,15 +120,7 @@ export function parseOpenOptions(words: readonly string[]): TraceOpenOptions {
  * @throws UsageError for an unknown option, a missing value or a bad number
  */
 export function parseExecOptions(words: readonly string[]): TraceExecOptions {
-  const v = parse(
-    words,
-    {
-      ...COMMON,
-      fails: { type: "boolean", short: "x" },
-      "max-args": { type: "string" },
-    },
-    "exec",
-  );
+  const v = parse(words, EXEC_OPTIONS, "exec");
   return {
     ...common(v),
     includeFailed: v.fails === true,

@@ -2,7 +2,7 @@
  * The part of `tsbpf trace open` and `tsbpf trace exec` that is the same: print the
  * header, stream rows as events come (stdout flushed once per batch, not per line),
  * say on stderr when tracing starts and how many events the kernel dropped, and stop
- * on SIGINT, SIGTERM, the end of `-d`, or a closed stdout.
+ * on SIGINT, SIGTERM, the end of `--duration`, or a closed stdout.
  *
  * @module
  */
@@ -18,7 +18,7 @@ export interface TraceTool {
   readonly header: string;
   /** The session: object, constants, tracepoints. */
   readonly session: TraceSessionOptions;
-  /** `-d SECONDS`. */
+  /** `--duration SECONDS`. */
   readonly durationSeconds?: number;
   /** JSON lines instead of columns. */
   readonly json: boolean;

@@ -9,13 +9,8 @@
 
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
-import { runSchedHistTool, SCHED_OPTIONS_HELP } from "./sched-hist.ts";
-
-/** `tsbpf trace runqlat --help`. */
-export const RUNQLAT_HELP =
-  "Usage: tsbpf trace runqlat [-T] [-m] [-P|-L] [--pid PID] [-j] [interval [count]]\n" +
-  "Summarize run queue (scheduler) latency as a histogram (BCC's runqlat).\n" +
-  SCHED_OPTIONS_HELP;
+import { runSchedHistTool } from "./sched-hist.ts";
+import { RUNQLAT_HELP } from "./tool-help.ts";
 
 /** Runs `tsbpf trace runqlat ...`. */
 export async function traceRunqlat(ctx: Context, args: Args): Promise<void> {

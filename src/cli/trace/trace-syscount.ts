@@ -11,24 +11,9 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { UsageError } from "../format/output.ts";
 import { decodeSyscallCount, defaultSyscallNames, syscountReport } from "./syscount-report.ts";
+import { SYSCOUNT_HELP } from "./tool-help.ts";
 import { parseToolArgs, reportSchedule, TOOL_COMMON, wholeNumber } from "./tool-options.ts";
 import { runSummaryTool } from "./trace-summary.ts";
-
-/** `tsbpf trace syscount --help`. */
-export const SYSCOUNT_HELP =
-  "Usage: tsbpf trace syscount [-L] [-m] [-P] [-x] [-T N] [--pid PID] [-i SECONDS]\n" +
-  "                            [--duration SECONDS] [-l] [-j]\n" +
-  "Summarize syscall counts and latencies (BCC's syscount).\n" +
-  "  -L, --latency          collect syscall latency (total time per row)\n" +
-  "  -m, --milliseconds     latency in milliseconds (default: microseconds)\n" +
-  "  -P, --process          count by process, not by syscall\n" +
-  "  -x, --failures         only failed syscalls (return < 0)\n" +
-  "  -T, --top N            print only the top N rows (default 10)\n" +
-  "  --pid PID              only this process\n" +
-  "  -i, --interval SECONDS print a summary every interval\n" +
-  "  --duration SECONDS     stop after this long (default: at Ctrl-C or SIGTERM)\n" +
-  "  -l, --list             print the syscalls this table knows and exit\n" +
-  "  -j, --json             one JSON object per summary\n";
 
 const OPTIONS = {
   ...TOOL_COMMON,

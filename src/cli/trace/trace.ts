@@ -1,69 +1,253 @@
 /**
  * `tsbpf trace`: ready-made tracing tools in the spirit of BCC's, on tracepoints and
  * raw tracepoints — `open` (opensnoop), `exec` (execsnoop), `biolatency`, `biosnoop`,
- * `runqlat`, `cpudist` and `syscount`. Their options follow BCC's tools, not
- * bpftool's grammar, so main.ts hands this object its words unparsed.
+ * `runqlat`, `cpudist` and `syscount`. Their options follow BCC's long names
+ * (`--pid`, `--duration`), so main.ts hands this object its words unparsed. No short
+ * flag means something else here than before the object: `-d` and `-p` are the global
+ * `--debug` and `--pretty`, so a PID and a duration take long options only.
  *
  * @module
  */
 
 import type { Args } from "../args.ts";
-import { type Command, type Context, dispatch, printHelp } from "../command.ts";
+import {
+  type Context,
+  commandTable,
+  dispatch,
+  helpCommand,
+  type ObjectDescription,
+  type OptionDescription,
+} from "../command.ts";
+import {
+  BIOLATENCY_HELP,
+  BIOSNOOP_HELP,
+  CPUDIST_HELP,
+  RUNQLAT_HELP,
+  SYSCOUNT_HELP,
+} from "./tool-help.ts";
 
-function help(ctx: Context): void {
-  const b = `${ctx.bin} trace`;
-  printHelp(
-    ctx,
-    `Usage: ${b} open [-p PID] [-n NAME] [-x] [-d SECONDS] [-j] [--perf-buffer]\n` +
-      `       ${b} exec [-x] [-n NAME] [-d SECONDS] [-j] [--max-args N] [--perf-buffer]\n` +
-      `       ${b} biolatency [-T] [-Q] [-m] [-D] [--disk NAME] [-j] [interval [count]]\n` +
-      `       ${b} biosnoop [-Q] [--disk NAME] [--duration SECONDS] [-j] [--perf-buffer]\n` +
-      `       ${b} runqlat [-T] [-m] [-P|-L] [--pid PID] [-j] [interval [count]]\n` +
-      `       ${b} cpudist [-O] [-T] [-m] [-P|-L] [--pid PID] [-j] [interval [count]]\n` +
-      `       ${b} syscount [-L] [-m] [-P] [-x] [-T N] [--pid PID] [-i SECONDS] [--duration SECONDS] [-j]\n` +
-      `       ${b} help\n` +
-      "\n" +
-      "       open: open() and openat() calls, as BCC's opensnoop (PID COMM FD ERR PATH)\n" +
-      "           -p PID       only this process\n" +
-      "           -x           only failed opens\n" +
-      "       exec: execve() calls, as BCC's execsnoop (PCOMM PID PPID RET ARGS)\n" +
-      "           -x           include failed execs\n" +
-      "           --max-args N arguments shown, file name included (1-60, default 20)\n" +
-      "       biolatency: block I/O latency histograms (BCC's biolatency); -D per disk, -Q from queueing\n" +
-      "       biosnoop: one line per block I/O (TIME(s) COMM PID DISK T SECTOR BYTES LAT(ms))\n" +
-      "       runqlat: run queue latency histograms; cpudist: on-CPU (-O off-CPU) time histograms\n" +
-      "       syscount: top syscalls (or processes, -P) by count, or by time with -L\n" +
-      "       TOOL --help      the tool's options\n" +
-      "       -n NAME          only commands whose name contains NAME\n" +
-      "       -d SECONDS       stop after SECONDS (default: at Ctrl-C or SIGTERM)\n" +
-      "       -j               one JSON object per line\n" +
-      "       --perf-buffer    read events through a perf buffer, not a ring buffer\n" +
-      "       Needs root (or CAP_BPF and CAP_PERFMON); exits 1 when it cannot start.\n",
-  );
+/** Options every trace tool takes. */
+const COMMON_OPTIONS: readonly OptionDescription[] = [
+  { long: "name", short: "n", value: "NAME", summary: "only commands whose name contains NAME" },
+  {
+    long: "duration",
+    value: "SECONDS",
+    summary: "stop after SECONDS (default: at Ctrl-C or SIGTERM)",
+  },
+  { long: "json", short: "j", summary: "one JSON object per line" },
+  { long: "perf-buffer", summary: "read events through a perf buffer, not a ring buffer" },
+  { long: "help", short: "h", summary: "print this usage" },
+];
+
+/** `trace open`'s options, in the order its usage lists them. */
+export const OPEN_OPTIONS: readonly OptionDescription[] = [
+  { long: "pid", value: "PID", summary: "only this process" },
+  { long: "failed", short: "x", summary: "only failed opens" },
+  ...COMMON_OPTIONS,
+];
+
+/** `trace exec`'s options, in the order its usage lists them. */
+export const EXEC_OPTIONS: readonly OptionDescription[] = [
+  { long: "fails", short: "x", summary: "include failed execs" },
+  {
+    long: "max-args",
+    value: "N",
+    summary: "arguments shown, file name included (1-60, default 20)",
+  },
+  ...COMMON_OPTIONS,
+];
+
+/** `-x` or `--pid PID` as a synopsis shows it: the short form when there is one. */
+function synopsisWord(o: OptionDescription): string {
+  const name = o.short ? `-${o.short}` : `--${o.long}`;
+  return `[${name}${o.value ? ` ${o.value}` : ""}]`;
 }
 
-/** `help` first: `tsbpf trace` alone prints help rather than starting a tool. */
-const COMMANDS: readonly Command[] = [
-  { name: "help", run: (c) => help(c) },
-  { name: "open", run: async (c, a) => (await import("./trace-open.ts")).traceOpen(c, a) },
-  { name: "exec", run: async (c, a) => (await import("./trace-exec.ts")).traceExec(c, a) },
-  {
-    name: "biolatency",
-    run: async (c, a) => (await import("./trace-biolatency.ts")).traceBiolatency(c, a),
-  },
-  {
-    name: "biosnoop",
-    run: async (c, a) => (await import("./trace-biosnoop.ts")).traceBiosnoop(c, a),
-  },
-  { name: "runqlat", run: async (c, a) => (await import("./trace-runqlat.ts")).traceRunqlat(c, a) },
-  {
-    name: "syscount",
-    run: async (c, a) => (await import("./trace-syscount.ts")).traceSyscount(c, a),
-  },
-  { name: "cpudist", run: async (c, a) => (await import("./trace-cpudist.ts")).traceCpudist(c, a) },
+/** One option per line, names then what it does (as BCC's tools print them). */
+function optionLines(options: readonly OptionDescription[], indent: string): string {
+  return options
+    .filter((o) => o.long !== "help")
+    .map((o) => {
+      const names = `${o.short ? `-${o.short}, ` : ""}--${o.long}${o.value ? ` ${o.value}` : ""}`;
+      return `${`${indent}${names}`.padEnd(29)} ${o.summary}\n`;
+    })
+    .join("");
+}
+
+function synopsis(bin: string, tool: string, options: readonly OptionDescription[]): string {
+  const words = options.filter((o) => o.long !== "help").map(synopsisWord);
+  return `${bin} trace ${tool} ${words.join(" ")}`;
+}
+
+const OPEN_WHAT = "open() and openat() calls, as BCC's opensnoop (PID COMM FD ERR PATH)";
+const EXEC_WHAT = "execve() calls, as BCC's execsnoop (PCOMM PID PPID RET ARGS)";
+const NOTES =
+  "       -d and -p are the global --debug and --pretty: they go before 'trace'.\n" +
+  "       Needs root (or CAP_BPF and CAP_PERFMON); exits 1 when it cannot start.\n";
+
+/** The usage of one tool (`trace open --help`). */
+function toolUsage(bin: string, tool: string, what: string, options: readonly OptionDescription[]) {
+  return `Usage: ${synopsis(bin, tool, options)}\n\n       ${what}\n${optionLines(options, "       ")}${NOTES}`;
+}
+
+/** The options of the summary tools (each tool's `--help` text says the same in full). */
+const flag = (long: string, short: string | undefined, summary: string): OptionDescription =>
+  short ? { long, short, summary } : { long, summary };
+const JSON_OPTION = flag("json", "j", "one JSON object per line");
+const HELP_OPTION = flag("help", "h", "print this usage");
+const DISK_OPTION: OptionDescription = { long: "disk", value: "NAME", summary: "only this disk" };
+const PID_OPTION: OptionDescription = { long: "pid", value: "PID", summary: "only this process" };
+const DURATION_OPTION: OptionDescription = {
+  long: "duration",
+  value: "SECONDS",
+  summary: "stop after SECONDS",
+};
+const SCHED_OPTIONS: readonly OptionDescription[] = [
+  flag("timestamp", "T", "include a timestamp with each histogram"),
+  flag("milliseconds", "m", "millisecond histogram"),
+  flag("pids", "P", "a histogram per process"),
+  flag("tids", "L", "a histogram per thread"),
+  PID_OPTION,
+  JSON_OPTION,
+  HELP_OPTION,
 ];
+
+/** `trace biolatency`'s options. */
+export const BIOLATENCY_OPTIONS: readonly OptionDescription[] = [
+  flag("timestamp", "T", "include a timestamp with each histogram"),
+  flag("queued", "Q", "include the time queued in the kernel"),
+  flag("milliseconds", "m", "millisecond histogram"),
+  flag("disks", "D", "a histogram per disk"),
+  DISK_OPTION,
+  JSON_OPTION,
+  HELP_OPTION,
+];
+
+/** `trace biosnoop`'s options. */
+export const BIOSNOOP_OPTIONS: readonly OptionDescription[] = [
+  flag("queue", "Q", "include the time queued in the kernel"),
+  DISK_OPTION,
+  DURATION_OPTION,
+  JSON_OPTION,
+  flag("perf-buffer", undefined, "read events through a perf buffer, not a ring buffer"),
+  HELP_OPTION,
+];
+
+/** `trace runqlat`'s options. */
+export const RUNQLAT_OPTIONS = SCHED_OPTIONS;
+
+/** `trace cpudist`'s options. */
+export const CPUDIST_OPTIONS: readonly OptionDescription[] = [
+  flag("offcpu", "O", "measure off-CPU time"),
+  ...SCHED_OPTIONS,
+];
+
+/** `trace syscount`'s options. */
+export const SYSCOUNT_OPTIONS: readonly OptionDescription[] = [
+  flag("latency", "L", "collect syscall latency"),
+  flag("milliseconds", "m", "latency in milliseconds"),
+  flag("process", "P", "count by process, not by syscall"),
+  flag("failures", "x", "only failed syscalls"),
+  { long: "top", short: "T", value: "N", summary: "print only the top N rows (default 10)" },
+  PID_OPTION,
+  { long: "interval", short: "i", value: "SECONDS", summary: "print a summary every interval" },
+  DURATION_OPTION,
+  flag("list", "l", "print the syscalls the table knows and exit"),
+  JSON_OPTION,
+  HELP_OPTION,
+];
+
+/** The first line of a tool's own usage: its synopsis. */
+const synopsisOf = (help: string) => (help.split("\n")[0] ?? "").replace(/^Usage: tsbpf /, "");
+
+const own = (list: readonly OptionDescription[]) => list.filter((o) => !COMMON_OPTIONS.includes(o));
+
+/** `tsbpf trace`, as data: help, completion and the man page read it. */
+export const DESCRIPTION = {
+  name: "trace",
+  summary:
+    "ready-made tracing tools in the spirit of BCC's (opensnoop, execsnoop, biolatency, biosnoop, runqlat, cpudist, syscount)",
+  usage: (bin: string) =>
+    `Usage: ${synopsis(bin, "open", OPEN_OPTIONS)}\n` +
+    `       ${synopsis(bin, "exec", EXEC_OPTIONS)}\n` +
+    `       ${bin} ${synopsisOf(BIOLATENCY_HELP)}\n` +
+    `       ${bin} ${synopsisOf(BIOSNOOP_HELP)}\n` +
+    `       ${bin} ${synopsisOf(RUNQLAT_HELP)}\n` +
+    `       ${bin} ${synopsisOf(CPUDIST_HELP)}\n` +
+    `       ${bin} ${synopsisOf(SYSCOUNT_HELP)}\n` +
+    `       ${bin} trace help\n` +
+    "\n" +
+    `       open: ${OPEN_WHAT}\n` +
+    optionLines(own(OPEN_OPTIONS), "           ") +
+    `       exec: ${EXEC_WHAT}\n` +
+    optionLines(own(EXEC_OPTIONS), "           ") +
+    optionLines(COMMON_OPTIONS, "       ") +
+    "       biolatency: block I/O latency histograms (BCC's biolatency)\n" +
+    "       biosnoop: one line per block I/O (TIME(s) COMM PID DISK T SECTOR BYTES LAT(ms))\n" +
+    "       runqlat: run queue latency histograms; cpudist: on-CPU (-O off-CPU) time histograms\n" +
+    "       syscount: top syscalls (or processes, -P) by count, or by time with -L\n" +
+    "       TOOL --help: the tool's options\n" +
+    NOTES,
+  commands: [
+    { name: "help", summary: "print this usage" },
+    {
+      name: "open",
+      summary: "open() and openat() calls as they happen, as BCC's opensnoop",
+      options: OPEN_OPTIONS,
+      usage: (bin: string) => toolUsage(bin, "open", OPEN_WHAT, OPEN_OPTIONS),
+    },
+    {
+      name: "exec",
+      summary: "execve() calls as they happen, as BCC's execsnoop",
+      options: EXEC_OPTIONS,
+      usage: (bin: string) => toolUsage(bin, "exec", EXEC_WHAT, EXEC_OPTIONS),
+    },
+    {
+      name: "biolatency",
+      summary: "block I/O latency as histograms, as BCC's biolatency",
+      options: BIOLATENCY_OPTIONS,
+      usage: () => BIOLATENCY_HELP,
+    },
+    {
+      name: "biosnoop",
+      summary: "block I/O requests as they complete, as BCC's biosnoop",
+      options: BIOSNOOP_OPTIONS,
+      usage: () => BIOSNOOP_HELP,
+    },
+    {
+      name: "runqlat",
+      summary: "run queue latency as histograms, as BCC's runqlat",
+      options: RUNQLAT_OPTIONS,
+      usage: () => RUNQLAT_HELP,
+    },
+    {
+      name: "cpudist",
+      summary: "on-CPU (or off-CPU) time per task as histograms, as BCC's cpudist",
+      options: CPUDIST_OPTIONS,
+      usage: () => CPUDIST_HELP,
+    },
+    {
+      name: "syscount",
+      summary: "syscall counts and latencies, as BCC's syscount",
+      options: SYSCOUNT_OPTIONS,
+      usage: () => SYSCOUNT_HELP,
+    },
+  ],
+} as const satisfies ObjectDescription;
+
+/** trace's dispatch table, built from {@link DESCRIPTION}; `help` first, so `tsbpf trace` alone prints help. */
+export const COMMANDS = commandTable(DESCRIPTION, {
+  help: helpCommand,
+  open: async (c, a) => (await import("./trace-open.ts")).traceOpen(c, a),
+  exec: async (c, a) => (await import("./trace-exec.ts")).traceExec(c, a),
+  biolatency: async (c, a) => (await import("./trace-biolatency.ts")).traceBiolatency(c, a),
+  biosnoop: async (c, a) => (await import("./trace-biosnoop.ts")).traceBiosnoop(c, a),
+  runqlat: async (c, a) => (await import("./trace-runqlat.ts")).traceRunqlat(c, a),
+  cpudist: async (c, a) => (await import("./trace-cpudist.ts")).traceCpudist(c, a),
+  syscount: async (c, a) => (await import("./trace-syscount.ts")).traceSyscount(c, a),
+});
 
 /** Runs `tsbpf trace ...`. */
 export async function run(ctx: Context, args: Args): Promise<void> {
-  return dispatch(ctx, COMMANDS, args, () => help(ctx));
+  return dispatch(ctx, COMMANDS, args, DESCRIPTION);
 }

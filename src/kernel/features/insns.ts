@@ -64,7 +64,7 @@ export const jmp32Imm = (op: number, dst: number, imm: number, off: number): Raw
   imm,
 ];
 /** `r0 = 0; exit`: the smallest valid program. */
-export const RETURN_ZERO = encodeRaw([movImm(0, 0), exit()]);
+export const RETURN_ZERO: Uint8Array = encodeRaw([movImm(0, 0), exit()]);
 
 /**
  * `call helper#id; r0 = *(u64 *)(r1 + 0); exit`: the helper probe. The verifier looks

@@ -45,7 +45,9 @@ export class InputFileError extends Error {
   /** What is wrong, without the path ("is a character device, not a regular file"). */
   readonly detail: string;
 
-  constructor(path: string, detail: string, cause?: NodeJS.ErrnoException) {
+  // `cause` is typed without @types/node's NodeJS.ErrnoException, so that the published
+  // typings of tsbpf/kernel do not need @types/node
+  constructor(path: string, detail: string, cause?: Error & { code?: string; errno?: number }) {
     super(`${path}: ${detail}`, cause ? { cause } : undefined);
     this.path = path;
     this.detail = detail;

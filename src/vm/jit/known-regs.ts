@@ -13,11 +13,11 @@ import { REGION_HI_BASE } from "../memory.ts";
 
 /** Register state: 0 unknown, 1 the constant (kl, kh), 2 r10 + kl. */
 export class KnownRegs {
-  readonly kind = new Int8Array(16);
+  readonly kind: Int8Array = new Int8Array(16);
   /** Low words of known constants, or offsets from r10. */
-  readonly kl = new Int32Array(16);
+  readonly kl: Int32Array = new Int32Array(16);
   /** High words of known constants. */
-  readonly kh = new Int32Array(16);
+  readonly kh: Int32Array = new Int32Array(16);
   /**
    * Known 4-byte words of the current frame (by byte offset from the frame's start,
    * a multiple of 4), stored with a constant: a lookup's constant key.

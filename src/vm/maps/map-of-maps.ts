@@ -33,7 +33,7 @@ function u32le(b: Uint8Array, at: number): number {
  * ```
  */
 export class VmMapOfMaps extends VmMap {
-  readonly values = new Uint8Array(0);
+  readonly values: Uint8Array = new Uint8Array(0);
   /** The template every inner map must match. */
   readonly innerSpec: MapSpec;
   private readonly isArray: boolean;

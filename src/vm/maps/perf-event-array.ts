@@ -71,7 +71,7 @@ export class PerfSink {
  * ```
  */
 export class VmPerfEventArray extends VmMap {
-  readonly values = new Uint8Array(0);
+  readonly values: Uint8Array = new Uint8Array(0);
   private readonly sinks: (PerfSink | undefined)[];
 
   constructor(spec: MapSpec) {

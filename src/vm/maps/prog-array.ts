@@ -17,7 +17,7 @@ import { VmMap } from "./map.ts";
  * ```
  */
 export class VmProgArray<P = unknown> extends VmMap {
-  readonly values = new Uint8Array(0);
+  readonly values: Uint8Array = new Uint8Array(0);
   private readonly progs: (P | undefined)[];
 
   constructor(spec: MapSpec) {

@@ -23,7 +23,7 @@ import { VmMap } from "./map.ts";
  * ```
  */
 export class VmStackTraceMap extends VmMap {
-  readonly values = new Uint8Array(0);
+  readonly values: Uint8Array = new Uint8Array(0);
   /** Number of buckets (a power of two). */
   readonly buckets: number;
   private readonly traces: ({ hash: number; ips: BigUint64Array } | undefined)[];
