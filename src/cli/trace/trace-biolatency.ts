@@ -13,8 +13,8 @@ import type { Context } from "../command.ts";
 import { BlockDeviceNames } from "./block-devices.ts";
 import { blockOffsets } from "./block-format.ts";
 import { histogramReport } from "./hist-report.ts";
-import { BIOLATENCY_HELP } from "./tool-help.ts";
 import { parseToolArgs, reportSchedule, TOOL_COMMON } from "./tool-options.ts";
+import { BIOLATENCY_HELP } from "./trace.ts";
 import { runSummaryTool } from "./trace-summary.ts";
 
 const OPTIONS = {

@@ -17,8 +17,8 @@ import {
 } from "./biosnoop-event.ts";
 import { BlockDeviceNames } from "./block-devices.ts";
 import { blockOffsets } from "./block-format.ts";
-import { BIOSNOOP_HELP } from "./tool-help.ts";
 import { parseToolArgs, seconds, TOOL_COMMON } from "./tool-options.ts";
+import { BIOSNOOP_HELP } from "./trace.ts";
 import { runTraceTool } from "./trace-run.ts";
 
 const OPTIONS = {

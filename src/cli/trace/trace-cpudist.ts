@@ -9,7 +9,7 @@
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { runSchedHistTool } from "./sched-hist.ts";
-import { CPUDIST_HELP } from "./tool-help.ts";
+import { CPUDIST_HELP } from "./trace.ts";
 
 /** Runs `tsbpf trace cpudist ...`. */
 export async function traceCpudist(ctx: Context, args: Args): Promise<void> {

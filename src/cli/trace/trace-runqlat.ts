@@ -10,7 +10,7 @@
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { runSchedHistTool } from "./sched-hist.ts";
-import { RUNQLAT_HELP } from "./tool-help.ts";
+import { RUNQLAT_HELP } from "./trace.ts";
 
 /** Runs `tsbpf trace runqlat ...`. */
 export async function traceRunqlat(ctx: Context, args: Args): Promise<void> {

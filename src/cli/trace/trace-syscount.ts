@@ -11,8 +11,8 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { UsageError } from "../format/output.ts";
 import { decodeSyscallCount, defaultSyscallNames, syscountReport } from "./syscount-report.ts";
-import { SYSCOUNT_HELP } from "./tool-help.ts";
 import { parseToolArgs, reportSchedule, TOOL_COMMON, wholeNumber } from "./tool-options.ts";
+import { SYSCOUNT_HELP } from "./trace.ts";
 import { runSummaryTool } from "./trace-summary.ts";
 
 const OPTIONS = {
