@@ -15,6 +15,7 @@ import { Collection } from "../../kernel/collection/collection.ts";
 import { haveMapType } from "../../kernel/features/map-types.ts";
 import { NotSupportedError } from "../../kernel/features/not-supported-error.ts";
 import type { Link } from "../../kernel/links/link.ts";
+import { attachRawTracepoint } from "../../kernel/links/raw-tracepoint.ts";
 import { tracefsDir } from "../../kernel/links/tracefs.ts";
 import { attachTracepoint } from "../../kernel/links/tracepoint.ts";
 import { attachUsdt } from "../../kernel/links/usdt.ts";
@@ -47,6 +48,8 @@ export interface TracepointAttachment {
   readonly event: string;
   /** Skip it when this kernel has no such event (sys_enter_open on arm64). */
   readonly optional?: boolean;
+  /** Attach as a raw tracepoint (the program is `raw_tp/EVENT`): its arguments are the kernel's. */
+  readonly raw?: boolean;
 }
 
 /** A USDT probe a tool attaches one of its programs to, in one process. */
@@ -173,76 +176,17 @@ export class TraceSession {
    * is missing, or when the kernel refuses the programs
    */
   static open(opts: TraceSessionOptions): TraceSession {
-    if (!canTrace()) throw privilegeError(opts.tool);
-    let dir = "";
-    try {
-      // USDT tools attach uprobes through the PMU: tracefs is for tracepoints.
-      if (opts.attachments.some((a) => !("usdt" in a))) dir = tracefsDir();
-    } catch (e) {
-      throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
-    }
-    const wanted: TraceAttachment[] = [];
-    for (const a of opts.attachments) {
-      if ("usdt" in a) wanted.push(a);
-      else if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
-      else if (!a.optional) {
-        throw new CliError(
-          `${opts.tool}: tracepoint ${a.group}:${a.event} is missing (no ${dir}/events/${a.group}/${a.event}); ` +
-            "the kernel needs CONFIG_FTRACE_SYSCALLS for syscall tracepoints",
-          TRACE_EXIT_FAILURE,
-        );
-      }
-    }
     const transport: TraceTransport = opts.perfBuffer ? "perf" : defaultTransport();
-    const path = traceObjectPath(opts.object);
-    let spec: CollectionSpec;
+    const { coll, links, attached } = loadTraceObject(opts, transport);
     try {
-      spec = forTransport(
-        loadCollectionSpec(readInputFile(path, MAX_OBJECT_BYTES, "BPF object")),
-        transport,
-      );
-    } catch (e) {
-      throw new CliError(`${opts.tool}: cannot read ${path}: ${(e as Error).message}`);
-    }
-    const objectName = opts.object.slice(0, opts.object.indexOf("."));
-    let coll: Collection | undefined;
-    const links: Link[] = [];
-    try {
-      coll = Collection.load(spec, {
-        objectName,
-        constants: { ...opts.constants, use_ringbuf: transport === "ringbuf" ? 1 : 0 },
-        programs: wanted.map((a) => a.program),
-      });
-      for (const a of wanted) {
-        const prog = coll.program(a.program);
-        links.push(
-          "usdt" in a
-            ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
-            : attachTracepoint(prog, a.group, a.event),
-        );
-      }
       const reader =
         transport === "ringbuf"
           ? RingBufferReader.open(coll.map("events"))
           : PerfBufferReader.open(coll.map("perf_events"), { pages: PERF_PAGES });
-      return new TraceSession(
-        coll,
-        links,
-        reader,
-        transport,
-        wanted.map((a) =>
-          "usdt" in a ? `usdt:${a.usdt.provider}:${a.usdt.name}` : `${a.group}:${a.event}`,
-        ),
-      );
+      return new TraceSession(coll, links, reader, transport, attached);
     } catch (e) {
       for (const l of links) l.close();
-      coll?.close();
-      if (e instanceof SyscallError && (e.code === "EPERM" || e.code === "EACCES")) {
-        throw privilegeError(opts.tool, e.message);
-      }
-      if (e instanceof NotSupportedError) {
-        throw new CliError(`${opts.tool}: ${e.message}`, TRACE_EXIT_FAILURE);
-      }
+      coll.close();
       throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
     }
   }
@@ -250,8 +194,8 @@ export class TraceSession {
   /**
    * Hands each record to `onRecord` (the bytes are valid during the call only) until
    * `until` settles, then detaches the programs, delivers the records already written,
-   * calls `beforeClose` (the maps still open), and closes everything. Resolves when done; an exception from `onRecord` stops the
-   * session and rejects.
+   * calls `beforeClose` (the maps still open), and closes everything. Resolves when
+   * done; an exception from `onRecord` stops the session and rejects.
    */
   async run(
     onRecord: (bytes: Uint8Array) => void,
@@ -308,5 +252,95 @@ export class TraceSession {
     for (const l of this.#links) l.close();
     this.#reader.close();
     this.#coll.close();
+  }
+}
+
+/** A tool's object, loaded and attached: what {@link loadTraceObject} returns. */
+export interface LoadedTraceObject {
+  readonly coll: Collection;
+  /** One link per attached program, in the order of the attachments. */
+  readonly links: Link[];
+  /** The tracepoints attached ("block:block_rq_issue", ...). */
+  readonly attached: string[];
+}
+
+/**
+ * Checks privileges and tracepoints, loads the tool's object with its constants and
+ * attaches its programs. `transport` is given for objects that emit events (they have
+ * the `events` and `perf_events` maps of trace.bpf.h); tools that only fill maps leave
+ * it out. Nothing stays open when it fails.
+ *
+ * @throws CliError (exit status 1) when not privileged, when a tracepoint or tracefs
+ * is missing, or when the kernel refuses the programs
+ */
+export function loadTraceObject(
+  opts: TraceSessionOptions,
+  transport?: TraceTransport,
+): LoadedTraceObject {
+  if (!canTrace()) throw privilegeError(opts.tool);
+  let dir = "";
+  try {
+    // USDT tools attach uprobes through the PMU: tracefs is for tracepoints.
+    if (opts.attachments.some((a) => !("usdt" in a))) dir = tracefsDir();
+  } catch (e) {
+    throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
+  }
+  const wanted: TraceAttachment[] = [];
+  for (const a of opts.attachments) {
+    if ("usdt" in a) wanted.push(a);
+    else if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
+    else if (!a.optional) {
+      throw new CliError(
+        `${opts.tool}: tracepoint ${a.group}:${a.event} is missing (no ${dir}/events/${a.group}/${a.event}); ` +
+          (a.group === "syscalls"
+            ? "the kernel needs CONFIG_FTRACE_SYSCALLS for syscall tracepoints"
+            : "the kernel was built without it"),
+        TRACE_EXIT_FAILURE,
+      );
+    }
+  }
+  const path = traceObjectPath(opts.object);
+  let spec: CollectionSpec;
+  try {
+    spec = loadCollectionSpec(readInputFile(path, MAX_OBJECT_BYTES, "BPF object"));
+    if (transport) spec = forTransport(spec, transport);
+  } catch (e) {
+    throw new CliError(`${opts.tool}: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const objectName = opts.object.slice(0, opts.object.indexOf("."));
+  let coll: Collection | undefined;
+  const links: Link[] = [];
+  try {
+    coll = Collection.load(spec, {
+      objectName,
+      constants: transport
+        ? { ...opts.constants, use_ringbuf: transport === "ringbuf" ? 1 : 0 }
+        : opts.constants,
+      programs: wanted.map((a) => a.program),
+    });
+    for (const a of wanted) {
+      const prog = coll.program(a.program);
+      links.push(
+        "usdt" in a
+          ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
+          : a.raw
+            ? attachRawTracepoint(prog, a.event)
+            : attachTracepoint(prog, a.group, a.event),
+      );
+    }
+    const attached = wanted.map((a) =>
+      "usdt" in a ? `usdt:${a.usdt.provider}:${a.usdt.name}` : `${a.group}:${a.event}`,
+    );
+    return { coll, links, attached };
+  } catch (e) {
+    for (const l of links) l.close();
+    coll?.close();
+    if (e instanceof SyscallError && (e.code === "EPERM" || e.code === "EACCES")) {
+      throw privilegeError(opts.tool, e.message);
+    }
+    if (e instanceof NotSupportedError) {
+      throw new CliError(`${opts.tool}: ${e.message}`, TRACE_EXIT_FAILURE);
+    }
+    throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
   }
 }

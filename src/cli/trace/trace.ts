@@ -1,6 +1,7 @@
 /**
- * `tsbpf trace`: ready-made tracing tools in the spirit of BCC's, on tracepoints —
- * `open` (opensnoop) and `exec` (execsnoop). Their options follow BCC's long names
+ * `tsbpf trace`: ready-made tracing tools in the spirit of BCC's, on tracepoints and
+ * raw tracepoints — `open` (opensnoop), `exec` (execsnoop), `biolatency`, `biosnoop`,
+ * `runqlat`, `cpudist` and `syscount`. Their options follow BCC's long names
  * (`--pid`, `--duration`), so main.ts hands this object its words unparsed. No short
  * flag means something else here than before the object: `-d` and `-p` are the global
  * `--debug` and `--pretty`, so a PID and a duration take long options only.
@@ -123,12 +124,147 @@ function toolUsage(bin: string, tool: string, what: string, options: readonly Op
   return `Usage: ${synopsis(bin, tool, options)}\n\n       ${what}\n${optionLines(options, "       ")}${NOTES}`;
 }
 
+// The usage texts of the block, scheduler and syscall tools (`tsbpf trace TOOL --help`),
+// here with the rest of the description, which loads none of their kernel code.
+
+/** The option lines runqlat and cpudist share. */
+export const SCHED_OPTIONS_HELP =
+  "  -T, --timestamp     include a timestamp with each histogram\n" +
+  "  -m, --milliseconds  millisecond histogram (default: microseconds)\n" +
+  "  -P, --pids          a histogram per process\n" +
+  "  -L, --tids          a histogram per thread\n" +
+  "  --pid PID           only this process\n" +
+  "  -j, --json          one JSON object per histogram\n" +
+  "  interval [count]    print every interval seconds, count times (default: once, at Ctrl-C)\n";
+
+/** `tsbpf trace biolatency --help`. */
+export const BIOLATENCY_HELP =
+  "Usage: tsbpf trace biolatency [-T] [-Q] [-m] [-D] [--disk NAME] [-j] [interval [count]]\n" +
+  "Summarize block device I/O latency as a histogram (BCC's biolatency).\n" +
+  "  -T, --timestamp     include a timestamp with each histogram\n" +
+  "  -Q, --queued        include the time queued in the kernel (from block_rq_insert)\n" +
+  "  -m, --milliseconds  millisecond histogram (default: microseconds)\n" +
+  "  -D, --disks         a histogram per disk\n" +
+  "  --disk NAME         only this disk (sda, loop0, ...)\n" +
+  "  -j, --json          one JSON object per histogram\n" +
+  "  interval [count]    print every interval seconds, count times (default: once, at Ctrl-C)\n";
+
+/** `tsbpf trace biosnoop --help`. */
+export const BIOSNOOP_HELP =
+  "Usage: tsbpf trace biosnoop [-Q] [--disk NAME] [--duration SECONDS] [-j] [--perf-buffer]\n" +
+  "Trace block I/O, one line per request (BCC's biosnoop).\n" +
+  "  -Q, --queue            include the time queued in the kernel (QUE(ms))\n" +
+  "  --disk NAME            only this disk (sda, loop0, ...)\n" +
+  "  --duration SECONDS     stop after this long (default: at Ctrl-C or SIGTERM)\n" +
+  "  -j, --json             one JSON object per line\n" +
+  "  --perf-buffer          read events through a perf buffer, not a ring buffer\n";
+
+/** `tsbpf trace runqlat --help`. */
+export const RUNQLAT_HELP =
+  "Usage: tsbpf trace runqlat [-T] [-m] [-P|-L] [--pid PID] [-j] [interval [count]]\n" +
+  "Summarize run queue (scheduler) latency as a histogram (BCC's runqlat).\n" +
+  SCHED_OPTIONS_HELP;
+
+/** `tsbpf trace cpudist --help`. */
+export const CPUDIST_HELP =
+  "Usage: tsbpf trace cpudist [-O] [-T] [-m] [-P|-L] [--pid PID] [-j] [interval [count]]\n" +
+  "Summarize on-CPU time per task as a histogram (BCC's cpudist).\n" +
+  "  -O, --offcpu        measure off-CPU time instead\n" +
+  SCHED_OPTIONS_HELP;
+
+/** `tsbpf trace syscount --help`. */
+export const SYSCOUNT_HELP =
+  "Usage: tsbpf trace syscount [-L] [-m] [-P] [-x] [-T N] [--pid PID] [-i SECONDS]\n" +
+  "                            [--duration SECONDS] [-l] [-j]\n" +
+  "Summarize syscall counts and latencies (BCC's syscount).\n" +
+  "  -L, --latency          collect syscall latency (total time per row)\n" +
+  "  -m, --milliseconds     latency in milliseconds (default: microseconds)\n" +
+  "  -P, --process          count by process, not by syscall\n" +
+  "  -x, --failures         only failed syscalls (return < 0)\n" +
+  "  -T, --top N            print only the top N rows (default 10)\n" +
+  "  --pid PID              only this process\n" +
+  "  -i, --interval SECONDS print a summary every interval\n" +
+  "  --duration SECONDS     stop after this long (default: at Ctrl-C or SIGTERM)\n" +
+  "  -l, --list             print the syscalls this table knows and exit\n" +
+  "  -j, --json             one JSON object per summary\n";
+
+/** The options of the summary tools (each tool's `--help` text says the same in full). */
+const flag = (long: string, short: string | undefined, summary: string): OptionDescription =>
+  short ? { long, short, summary } : { long, summary };
+const JSON_OPTION = flag("json", "j", "one JSON object per line");
+const HELP_OPTION = flag("help", "h", "print this usage");
+const DISK_OPTION: OptionDescription = { long: "disk", value: "NAME", summary: "only this disk" };
+const PID_OPTION: OptionDescription = { long: "pid", value: "PID", summary: "only this process" };
+const DURATION_OPTION: OptionDescription = {
+  long: "duration",
+  value: "SECONDS",
+  summary: "stop after SECONDS",
+};
+const SCHED_OPTIONS: readonly OptionDescription[] = [
+  flag("timestamp", "T", "include a timestamp with each histogram"),
+  flag("milliseconds", "m", "millisecond histogram"),
+  flag("pids", "P", "a histogram per process"),
+  flag("tids", "L", "a histogram per thread"),
+  PID_OPTION,
+  JSON_OPTION,
+  HELP_OPTION,
+];
+
+/** `trace biolatency`'s options. */
+export const BIOLATENCY_OPTIONS: readonly OptionDescription[] = [
+  flag("timestamp", "T", "include a timestamp with each histogram"),
+  flag("queued", "Q", "include the time queued in the kernel"),
+  flag("milliseconds", "m", "millisecond histogram"),
+  flag("disks", "D", "a histogram per disk"),
+  DISK_OPTION,
+  JSON_OPTION,
+  HELP_OPTION,
+];
+
+/** `trace biosnoop`'s options. */
+export const BIOSNOOP_OPTIONS: readonly OptionDescription[] = [
+  flag("queue", "Q", "include the time queued in the kernel"),
+  DISK_OPTION,
+  DURATION_OPTION,
+  JSON_OPTION,
+  flag("perf-buffer", undefined, "read events through a perf buffer, not a ring buffer"),
+  HELP_OPTION,
+];
+
+/** `trace runqlat`'s options. */
+export const RUNQLAT_OPTIONS = SCHED_OPTIONS;
+
+/** `trace cpudist`'s options. */
+export const CPUDIST_OPTIONS: readonly OptionDescription[] = [
+  flag("offcpu", "O", "measure off-CPU time"),
+  ...SCHED_OPTIONS,
+];
+
+/** `trace syscount`'s options. */
+export const SYSCOUNT_OPTIONS: readonly OptionDescription[] = [
+  flag("latency", "L", "collect syscall latency"),
+  flag("milliseconds", "m", "latency in milliseconds"),
+  flag("process", "P", "count by process, not by syscall"),
+  flag("failures", "x", "only failed syscalls"),
+  { long: "top", short: "T", value: "N", summary: "print only the top N rows (default 10)" },
+  PID_OPTION,
+  { long: "interval", short: "i", value: "SECONDS", summary: "print a summary every interval" },
+  DURATION_OPTION,
+  flag("list", "l", "print the syscalls the table knows and exit"),
+  JSON_OPTION,
+  HELP_OPTION,
+];
+
+/** The first line of a tool's own usage: its synopsis. */
+const synopsisOf = (help: string) => (help.split("\n")[0] ?? "").replace(/^Usage: tsbpf /, "");
+
 const own = (list: readonly OptionDescription[]) => list.filter((o) => !COMMON_OPTIONS.includes(o));
 
 /** `tsbpf trace`, as data: help, completion and the man page read it. */
 export const DESCRIPTION = {
   name: "trace",
-  summary: "ready-made tracing tools in the spirit of BCC's (opensnoop, execsnoop)",
+  summary:
+    "ready-made tracing tools in the spirit of BCC's (opensnoop, execsnoop, biolatency, runqlat, syscount, ucalls, ...)",
   usage: (bin: string) =>
     `Usage: ${synopsis(bin, "open", OPEN_OPTIONS)}\n` +
     `       ${synopsis(bin, "exec", EXEC_OPTIONS)}\n` +
@@ -136,6 +272,11 @@ export const DESCRIPTION = {
     `       ${synopsis(bin, "uflow", UFLOW_OPTIONS)}\n` +
     `       ${synopsis(bin, "ugc", UGC_OPTIONS)}\n` +
     `       ${synopsis(bin, "tplist", TPLIST_OPTIONS)} [FILTER]\n` +
+    `       ${bin} ${synopsisOf(BIOLATENCY_HELP)}\n` +
+    `       ${bin} ${synopsisOf(BIOSNOOP_HELP)}\n` +
+    `       ${bin} ${synopsisOf(RUNQLAT_HELP)}\n` +
+    `       ${bin} ${synopsisOf(CPUDIST_HELP)}\n` +
+    `       ${bin} ${synopsisOf(SYSCOUNT_HELP)}\n` +
     `       ${bin} trace help\n` +
     "\n" +
     `       open: ${OPEN_WHAT}\n` +
@@ -147,7 +288,11 @@ export const DESCRIPTION = {
     `       uflow: ${UFLOW_WHAT}\n` +
     `       ugc: ${UGC_WHAT}\n` +
     `       tplist: ${TPLIST_WHAT}; FILTER: probes whose name has it\n` +
-    "       (see 'tsbpf trace TOOL --help' for each tool's options)\n" +
+    "       biolatency: block I/O latency histograms (BCC's biolatency)\n" +
+    "       biosnoop: one line per block I/O (TIME(s) COMM PID DISK T SECTOR BYTES LAT(ms))\n" +
+    "       runqlat: run queue latency histograms; cpudist: on-CPU (-O off-CPU) time histograms\n" +
+    "       syscount: top syscalls (or processes, -P) by count, or by time with -L\n" +
+    "       TOOL --help: the tool's options\n" +
     NOTES,
   commands: [
     { name: "help", summary: "print this usage" },
@@ -187,6 +332,36 @@ export const DESCRIPTION = {
       options: TPLIST_OPTIONS,
       usage: (bin: string) => toolUsage(bin, "tplist", TPLIST_WHAT, TPLIST_OPTIONS),
     },
+    {
+      name: "biolatency",
+      summary: "block I/O latency as histograms, as BCC's biolatency",
+      options: BIOLATENCY_OPTIONS,
+      usage: () => BIOLATENCY_HELP,
+    },
+    {
+      name: "biosnoop",
+      summary: "block I/O requests as they complete, as BCC's biosnoop",
+      options: BIOSNOOP_OPTIONS,
+      usage: () => BIOSNOOP_HELP,
+    },
+    {
+      name: "runqlat",
+      summary: "run queue latency as histograms, as BCC's runqlat",
+      options: RUNQLAT_OPTIONS,
+      usage: () => RUNQLAT_HELP,
+    },
+    {
+      name: "cpudist",
+      summary: "on-CPU (or off-CPU) time per task as histograms, as BCC's cpudist",
+      options: CPUDIST_OPTIONS,
+      usage: () => CPUDIST_HELP,
+    },
+    {
+      name: "syscount",
+      summary: "syscall counts and latencies, as BCC's syscount",
+      options: SYSCOUNT_OPTIONS,
+      usage: () => SYSCOUNT_HELP,
+    },
   ],
 } as const satisfies ObjectDescription;
 
@@ -199,6 +374,11 @@ export const COMMANDS = commandTable(DESCRIPTION, {
   uflow: async (c, a) => (await import("./trace-upython.ts")).traceUflow(c, a),
   ugc: async (c, a) => (await import("./trace-upython.ts")).traceUgc(c, a),
   tplist: async (c, a) => (await import("./trace-tplist.ts")).traceTplist(c, a),
+  biolatency: async (c, a) => (await import("./trace-biolatency.ts")).traceBiolatency(c, a),
+  biosnoop: async (c, a) => (await import("./trace-biosnoop.ts")).traceBiosnoop(c, a),
+  runqlat: async (c, a) => (await import("./trace-runqlat.ts")).traceRunqlat(c, a),
+  cpudist: async (c, a) => (await import("./trace-cpudist.ts")).traceCpudist(c, a),
+  syscount: async (c, a) => (await import("./trace-syscount.ts")).traceSyscount(c, a),
 });
 
 /** Runs `tsbpf trace ...`. */
