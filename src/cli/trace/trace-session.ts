@@ -15,6 +15,7 @@ import { Collection } from "../../kernel/collection/collection.ts";
 import { haveMapType } from "../../kernel/features/map-types.ts";
 import { NotSupportedError } from "../../kernel/features/not-supported-error.ts";
 import type { Link } from "../../kernel/links/link.ts";
+import { attachRawTracepoint } from "../../kernel/links/raw-tracepoint.ts";
 import { tracefsDir } from "../../kernel/links/tracefs.ts";
 import { attachTracepoint } from "../../kernel/links/tracepoint.ts";
 import { PerfBufferReader, type PerfRecord } from "../../kernel/readers/perfbuf.ts";
@@ -45,6 +46,11 @@ export interface TraceAttachment {
   readonly event: string;
   /** Skip it when this kernel has no such event (sys_enter_open on arm64). */
   readonly optional?: boolean;
+  /**
+   * Attach as a raw tracepoint (the program gets the kernel's arguments, pointers
+   * included, rather than the trace event's record).
+   */
+  readonly raw?: boolean;
 }
 
 /** How a tool's session is set up. */
@@ -197,7 +203,10 @@ export class TraceSession {
         programs: wanted.map((a) => a.program),
       });
       for (const a of wanted) {
-        links.push(attachTracepoint(coll.program(a.program), a.group, a.event));
+        const prog = coll.program(a.program);
+        links.push(
+          a.raw ? attachRawTracepoint(prog, a.event) : attachTracepoint(prog, a.group, a.event),
+        );
       }
       const reader =
         transport === "ringbuf"
