@@ -10,15 +10,15 @@
  * and a missing tracepoint.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TRACE_EXIT_FAILURE, TraceSession } from "../src/cli/trace/trace-session.ts";
 import { bpftool, compareSkip, fdSnapshot, tsbpf } from "./cli-run.ts";
-import { needs, scaled } from "./support/kernel.ts";
-import { attached, jsonLines, start, TOOL_DEADLINE_MS } from "./support/trace-tool.ts";
+import { needs } from "./support/kernel.ts";
+import { attached, type CuedChild, childOnCue, jsonLines, start } from "./support/trace-tool.ts";
 
 const skip = compareSkip;
 
@@ -33,31 +33,10 @@ const OUR_PROGS = new Set([
 ]);
 
 /** A node child that opens `paths` when told to on stdin, then exits; its pid is known first. */
-function opener(paths: string[]): { proc: ChildProcess; go: () => Promise<void> } {
-  const script =
-    "const fs=require('fs');process.stdin.once('data',()=>{" +
-    "for(const p of JSON.parse(process.argv[1])){try{fs.closeSync(fs.openSync(p,'r'))}catch{}}" +
-    "process.exit(0)})";
-  const proc = spawn(process.execPath, ["-e", script, JSON.stringify(paths)], {
-    stdio: ["pipe", "ignore", "inherit"],
-  });
-  const limit = scaled(TOOL_DEADLINE_MS);
-  const watchdog = setTimeout(() => proc.kill("SIGKILL"), limit);
-  const exited = new Promise<void>((res, rej) =>
-    proc.on("exit", (_code, signal) => {
-      clearTimeout(watchdog);
-      if (signal === "SIGKILL") rej(new Error(`the opener had not exited after ${limit} ms`));
-      else res();
-    }),
+function opener(paths: string[]): CuedChild {
+  return childOnCue(
+    `for(const p of ${JSON.stringify(paths)}){try{fs.closeSync(fs.openSync(p,'r'))}catch{}}`,
   );
-  exited.catch(() => {}); // go() reports it; a test that never calls go() does not care
-  return {
-    proc,
-    go: async () => {
-      proc.stdin!.end("go\n");
-      await exited;
-    },
-  };
 }
 
 /** Links in the kernel whose program is one of the tools', by link id. */

@@ -8,7 +8,7 @@
  * trace-tcp-tools.test.ts (they need a network namespace).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { compareSkip } from "./cli-run.ts";
 import { cgroup2Root, needs } from "./support/kernel.ts";
-import { attached, jsonLines, start } from "./support/trace-tool.ts";
+import { attached, childOnCue, jsonLines, start } from "./support/trace-tool.ts";
 
 const skip = compareSkip;
 
@@ -41,20 +41,6 @@ before(() => {
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A node child that runs `body` when told to on stdin, then exits; its pid is known first. */
-function onCue(body: string): { proc: ChildProcess; go: () => Promise<void> } {
-  const script = `process.stdin.once("data",()=>{${body};process.exit(0)})`;
-  const proc = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "ignore", "inherit"] });
-  const exited = new Promise<void>((res) => proc.on("exit", () => res()));
-  return {
-    proc,
-    go: async () => {
-      proc.stdin!.end("go\n");
-      await exited;
-    },
-  };
-}
 
 describe("tsbpf trace killsnoop", { skip }, () => {
   test("-j -T TPID: a probe, a SIGTERM and a probe of the reaped pid (-3 ESRCH); plain columns with -x -s", async () => {
@@ -146,8 +132,8 @@ describe("tsbpf trace exitsnoop", { skip }, () => {
 
 describe("tsbpf trace statsnoop", { skip }, () => {
   test("-j --pid: the child's stat of a file that exists (0) and one that does not (-1, ENOENT)", async () => {
-    const child = onCue(
-      `const fs=require("fs");fs.statSync(${JSON.stringify(existing)});try{fs.statSync(${JSON.stringify(missing)})}catch{}`,
+    const child = childOnCue(
+      `fs.statSync(${JSON.stringify(existing)});try{fs.statSync(${JSON.stringify(missing)})}catch{}`,
     );
     const tool = start(["trace", "statsnoop", "-j", "--pid", String(child.proc.pid)]);
     await attached(tool);
@@ -166,8 +152,8 @@ describe("tsbpf trace statsnoop", { skip }, () => {
   });
 
   test("plain, -x -s: only the failure, with BCC's columns and the syscall's name", async () => {
-    const child = onCue(
-      `const fs=require("fs");fs.statSync(${JSON.stringify(existing)});try{fs.statSync(${JSON.stringify(missing)})}catch{}`,
+    const child = childOnCue(
+      `fs.statSync(${JSON.stringify(existing)});try{fs.statSync(${JSON.stringify(missing)})}catch{}`,
     );
     const tool = start(["trace", "statsnoop", "-x", "-s", "--pid", String(child.proc.pid)]);
     await attached(tool);

@@ -79,3 +79,36 @@ export function jsonLines(text: string): Record<string, unknown>[] {
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/** A child process waiting for its cue; its pid is known before it acts. */
+export interface CuedChild {
+  readonly proc: ChildProcess;
+  /** Gives the cue and waits for the child to exit. */
+  go(): Promise<void>;
+}
+
+/**
+ * A node child that runs `body` (with `fs` in scope) when told to on stdin, then
+ * exits; killed if it has not exited by the (scaled) deadline.
+ */
+export function childOnCue(body: string): CuedChild {
+  const script = `const fs=require("fs");process.stdin.once("data",()=>{${body};process.exit(0)})`;
+  const proc = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "ignore", "inherit"] });
+  const limit = scaled(TOOL_DEADLINE_MS);
+  const watchdog = setTimeout(() => proc.kill("SIGKILL"), limit);
+  const exited = new Promise<void>((res, rej) =>
+    proc.on("exit", (_code, signal) => {
+      clearTimeout(watchdog);
+      if (signal === "SIGKILL") rej(new Error(`the child had not exited after ${limit} ms`));
+      else res();
+    }),
+  );
+  exited.catch(() => {}); // go() reports it; a test that never calls go() does not care
+  return {
+    proc,
+    go: async () => {
+      proc.stdin!.end("go\n");
+      await exited;
+    },
+  };
+}
