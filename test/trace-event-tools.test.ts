@@ -21,7 +21,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { compareSkip } from "./cli-run.ts";
+import { compareSkip, tsbpf } from "./cli-run.ts";
 import { cgroup2Root, needs } from "./support/kernel.ts";
 import { attached, childOnCue, jsonLines, start } from "./support/trace-tool.ts";
 
@@ -287,5 +287,37 @@ describe("tsbpf trace oomkill", { skip }, () => {
     } finally {
       cg.remove();
     }
+  });
+});
+
+describe("the event tools' options", () => {
+  test("--help prints the tool's help on stdout (exit 0); a bad value names the option, with that help", async () => {
+    for (const name of ["killsnoop", "exitsnoop", "statsnoop", "mountsnoop", "oomkill"]) {
+      const r = await tsbpf("trace", name, "--help");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^Usage: tsbpf trace ${name} \\[OPTIONS\\]\n`));
+      assert.match(r.stdout, /--duration SECONDS/);
+    }
+    const bad = await tsbpf("trace", "killsnoop", "--pid", "abc");
+    assert.equal(bad.code, 255);
+    assert.match(bad.stderr, /--pid takes a whole number from 1 to 2147483647, not 'abc'/);
+    assert.match(bad.stderr, /Usage: tsbpf trace killsnoop/);
+    const short = await tsbpf("trace", "exitsnoop", "-p", "1");
+    assert.equal(short.code, 255);
+    assert.match(short.stderr, /trace exitsnoop: Unknown option '-p'/);
+  });
+
+  test("--duration and --perf-buffer: exitsnoop stops by itself, exit status 0, through a perf buffer", {
+    skip,
+  }, async () => {
+    const tool = start(["trace", "exitsnoop", "-j", "--perf-buffer", "--duration", "1"]);
+    await attached(tool);
+    const pid = spawnSync("sh", ["-c", "exit 7"]).pid;
+    const d = await tool.done;
+    assert.equal(d.code, 0, d.stderr);
+    assert.ok(
+      jsonLines(d.stdout).some((e) => e.pid === pid && e.status === 7),
+      d.stdout,
+    );
   });
 });

@@ -11,7 +11,7 @@
 
 import { parseArgs } from "node:util";
 import type { Args } from "../args.ts";
-import type { Context } from "../command.ts";
+import { type Context, printHelp } from "../command.ts";
 import type { JsonValue } from "../format/json-writer.ts";
 import { UsageError } from "../format/output.ts";
 import { jsonLine } from "./trace-format.ts";
@@ -118,9 +118,12 @@ export async function runSnoopTool<E, O>(
   args: Args,
   tool: SnoopTool<E, O>,
 ): Promise<void> {
+  const text = snoopHelp(ctx.bin, tool as SnoopTool<unknown, unknown>);
+  // A usage error shows this tool's help (on stderr), not the whole of `trace`'s.
+  ctx.help = () => printHelp(ctx, text);
   const v = parseWords(tool as SnoopTool<unknown, unknown>, args.rest());
   if (v.help === true) {
-    ctx.out.write(snoopHelp(ctx.bin, tool as SnoopTool<unknown, unknown>));
+    ctx.out.write(text);
     ctx.out.flush();
     return;
   }

@@ -127,8 +127,10 @@ function tcplife(): SnoopTool<LifeEvent, LifeOptions> {
       "  -t, --timestamp     include timestamp on output (seconds)\n" +
       "  -w, --wide          wide column output (fits IPv6 addresses)\n" +
       "  --pid PID           trace this PID only\n" +
-      "  -L, --localport PORT  trace this local port only\n" +
-      "  -D, --remoteport PORT trace this remote port only\n" +
+      "  -L, --localport PORT\n" +
+      "                      trace this local port only\n" +
+      "  -D, --remoteport PORT\n" +
+      "                      trace this remote port only\n" +
       FAMILY_HELP,
     options: {
       ...FAMILY_OPTIONS,
