@@ -44,7 +44,8 @@ after(() => {
 
 describe("tsbpf trace killsnoop", { skip }, () => {
   test("-j -T TPID: a probe, a SIGTERM and a probe of the reaped pid (-3 ESRCH); plain columns with -x -s", async () => {
-    const target = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"]);
+    // It must outlive the tool's start, which takes ~40 s in a TCG guest.
+    const target = spawn(process.execPath, ["-e", "setTimeout(() => {}, 600000)"]);
     const tpid = target.pid!;
     const gone = new Promise((r) => target.on("exit", r));
     const tool = start(["trace", "killsnoop", "-j", "-T", String(tpid)]);
