@@ -10,17 +10,16 @@
  * and a missing tracepoint.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TRACE_EXIT_FAILURE, TraceSession } from "../src/cli/trace/trace-session.ts";
 import { bpftool, compareSkip, fdSnapshot, tsbpf } from "./cli-run.ts";
-import { needs, scaled } from "./support/kernel.ts";
+import { needs } from "./support/kernel.ts";
+import { attached, type CuedChild, childOnCue, jsonLines, start } from "./support/trace-tool.ts";
 
-const ROOT = resolve(import.meta.dirname, "..");
-const MAIN = join(ROOT, "src/cli/main.ts");
 const skip = compareSkip;
 
 /** The tools' program names (what their links attach). */
@@ -33,98 +32,11 @@ const OUR_PROGS = new Set([
   "exit_execve",
 ]);
 
-interface Done {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Tool {
-  proc: ChildProcess;
-  /** Resolves once the tool printed "Tracing ..." (it is attached). */
-  ready: Promise<void>;
-  done: Promise<Done>;
-}
-
-/** Starts `tsbpf ARGS` as a subprocess, as a user runs it. */
-function start(args: string[], prefix: string[] = []): Tool {
-  const cmd = [...prefix, process.execPath, "--import", "tsx", MAIN, ...args];
-  const proc = spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  let onReady: () => void = () => {};
-  const ready = new Promise<void>((res) => {
-    onReady = res;
-  });
-  proc.stdout!.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d;
-  });
-  proc.stderr!.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d;
-    if (stderr.includes("Tracing ")) onReady();
-  });
-  // every wait on the tool ends: it is killed if it has not exited by the deadline
-  const limit = scaled(TOOL_DEADLINE_MS);
-  const watchdog = setTimeout(() => {
-    stderr += `\n[test: the tool had not exited after ${limit} ms: killed]`;
-    proc.kill("SIGKILL");
-  }, limit);
-  const done = new Promise<Done>((res) => {
-    proc.on("close", (code, signal) => {
-      clearTimeout(watchdog);
-      onReady();
-      res({ code, signal, stdout, stderr });
-    });
-  });
-  return { proc, ready, done };
-}
-
-/** The longest a tool may run in a test on a real CPU (scaled for slow machines). */
-const TOOL_DEADLINE_MS = 30_000;
-
-/** Waits for `tool` to be attached, failing with its output if it exits first. */
-async function attached(tool: Tool): Promise<void> {
-  const first = await Promise.race([tool.ready.then(() => "ready"), tool.done]);
-  if (first !== "ready" || tool.proc.exitCode !== null) {
-    const d = await tool.done;
-    assert.fail(`tool exited before tracing (${d.code}): ${d.stderr}${d.stdout}`);
-  }
-}
-
 /** A node child that opens `paths` when told to on stdin, then exits; its pid is known first. */
-function opener(paths: string[]): { proc: ChildProcess; go: () => Promise<void> } {
-  const script =
-    "const fs=require('fs');process.stdin.once('data',()=>{" +
-    "for(const p of JSON.parse(process.argv[1])){try{fs.closeSync(fs.openSync(p,'r'))}catch{}}" +
-    "process.exit(0)})";
-  const proc = spawn(process.execPath, ["-e", script, JSON.stringify(paths)], {
-    stdio: ["pipe", "ignore", "inherit"],
-  });
-  const limit = scaled(TOOL_DEADLINE_MS);
-  const watchdog = setTimeout(() => proc.kill("SIGKILL"), limit);
-  const exited = new Promise<void>((res, rej) =>
-    proc.on("exit", (_code, signal) => {
-      clearTimeout(watchdog);
-      if (signal === "SIGKILL") rej(new Error(`the opener had not exited after ${limit} ms`));
-      else res();
-    }),
+function opener(paths: string[]): CuedChild {
+  return childOnCue(
+    `for(const p of ${JSON.stringify(paths)}){try{fs.closeSync(fs.openSync(p,'r'))}catch{}}`,
   );
-  exited.catch(() => {}); // go() reports it; a test that never calls go() does not care
-  return {
-    proc,
-    go: async () => {
-      proc.stdin!.end("go\n");
-      await exited;
-    },
-  };
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** Links in the kernel whose program is one of the tools', by link id. */

@@ -12,7 +12,8 @@ const OPEN = { ts: 0, pid: 8, tid: 12, uid: 16, ret: 20, flags: 24, comm: 28, pa
 /** Bytes of `struct open_event` (path buffer of 256). */
 export const OPEN_EVENT_SIZE = 304;
 const PATH_LEN = 256;
-const COMM_LEN = 16;
+/** Bytes of a task's command name (TASK_COMM_LEN), NUL included. */
+export const COMM_LEN = 16;
 
 /** `struct exec_event` offsets; the argument strings follow the header. */
 const EXEC = {
@@ -79,14 +80,18 @@ export interface ExecEvent {
 const utf8 = new TextDecoder("utf-8");
 
 /** The NUL-terminated string at `off` (at most `max` bytes), as UTF-8. */
-function cString(bytes: Uint8Array, off: number, max: number): string {
+export function cString(bytes: Uint8Array, off: number, max: number): string {
   const end = Math.min(bytes.length, off + max);
   let i = off;
   while (i < end && bytes[i] !== 0) i++;
   return utf8.decode(bytes.subarray(off, i));
 }
 
-function viewOf(bytes: Uint8Array, need: number, what: string): DataView {
+/**
+ * A DataView over a record of at least `need` bytes.
+ * @throws RangeError naming `what` when the record is shorter
+ */
+export function viewOf(bytes: Uint8Array, need: number, what: string): DataView {
   if (bytes.length < need) {
     throw new RangeError(`${what}: record of ${bytes.length} bytes, expected at least ${need}`);
   }

@@ -260,6 +260,18 @@ const synopsisOf = (help: string) => (help.split("\n")[0] ?? "").replace(/^Usage
 
 const own = (list: readonly OptionDescription[]) => list.filter((o) => !COMMON_OPTIONS.includes(o));
 
+/** BCC's event tools (killsnoop ... tcpretrans): each module holds its options and help. */
+const EVENT_TOOLS = [
+  ["killsnoop", "kill() calls (TIME PID COMM SIG TPID RESULT)"],
+  ["exitsnoop", "process exits (PCOMM PID PPID TID AGE(s) EXIT_CODE)"],
+  ["statsnoop", "stat() calls (PID COMM RET ERR PATH)"],
+  ["mountsnoop", "mount() and umount() calls (COMM PID TID MNT_NS CALL)"],
+  ["oomkill", "OOM kills, one line each"],
+  ["tcpconnect", "TCP connects (PID COMM IP SADDR DADDR DPORT)"],
+  ["tcplife", "TCP sessions at close (PID COMM LADDR LPORT RADDR RPORT TX_KB RX_KB MS)"],
+  ["tcpretrans", "TCP retransmits (TIME PID IP LADDR:LPORT T> RADDR:RPORT STATE)"],
+] as const;
+
 /** `tsbpf trace`, as data: help, completion and the man page read it. */
 export const DESCRIPTION = {
   name: "trace",
@@ -288,6 +300,7 @@ export const DESCRIPTION = {
     `       uflow: ${UFLOW_WHAT}\n` +
     `       ugc: ${UGC_WHAT}\n` +
     `       tplist: ${TPLIST_WHAT}; FILTER: probes whose name has it\n` +
+    EVENT_TOOLS.map(([n, w]) => `       ${n.padEnd(12)} ${w}\n`).join("") +
     "       biolatency: block I/O latency histograms (BCC's biolatency)\n" +
     "       biosnoop: one line per block I/O (TIME(s) COMM PID DISK T SECTOR BYTES LAT(ms))\n" +
     "       runqlat: run queue latency histograms; cpudist: on-CPU (-O off-CPU) time histograms\n" +
@@ -362,6 +375,40 @@ export const DESCRIPTION = {
       options: SYSCOUNT_OPTIONS,
       usage: () => SYSCOUNT_HELP,
     },
+    {
+      name: "killsnoop",
+      summary: "kill() calls (TIME PID COMM SIG TPID RESULT), as BCC's killsnoop",
+    },
+    {
+      name: "exitsnoop",
+      summary: "process exits (PCOMM PID PPID TID AGE(s) EXIT_CODE), as BCC's exitsnoop",
+    },
+    {
+      name: "statsnoop",
+      summary: "stat() calls (PID COMM RET ERR PATH), as BCC's statsnoop",
+    },
+    {
+      name: "mountsnoop",
+      summary: "mount() and umount() calls (COMM PID TID MNT_NS CALL), as BCC's mountsnoop",
+    },
+    {
+      name: "oomkill",
+      summary: "OOM kills, one line each, as BCC's oomkill",
+    },
+    {
+      name: "tcpconnect",
+      summary: "TCP connects (PID COMM IP SADDR DADDR DPORT), as BCC's tcpconnect",
+    },
+    {
+      name: "tcplife",
+      summary:
+        "TCP sessions at close (PID COMM LADDR LPORT RADDR RPORT TX_KB RX_KB MS), as BCC's tcplife",
+    },
+    {
+      name: "tcpretrans",
+      summary:
+        "TCP retransmits (TIME PID IP LADDR:LPORT T> RADDR:RPORT STATE), as BCC's tcpretrans",
+    },
   ],
 } as const satisfies ObjectDescription;
 
@@ -379,6 +426,14 @@ export const COMMANDS = commandTable(DESCRIPTION, {
   runqlat: async (c, a) => (await import("./trace-runqlat.ts")).traceRunqlat(c, a),
   cpudist: async (c, a) => (await import("./trace-cpudist.ts")).traceCpudist(c, a),
   syscount: async (c, a) => (await import("./trace-syscount.ts")).traceSyscount(c, a),
+  killsnoop: async (c, a) => (await import("./killsnoop.ts")).traceKillsnoop(c, a),
+  exitsnoop: async (c, a) => (await import("./exitsnoop.ts")).traceExitsnoop(c, a),
+  statsnoop: async (c, a) => (await import("./statsnoop.ts")).traceStatsnoop(c, a),
+  mountsnoop: async (c, a) => (await import("./mountsnoop.ts")).traceMountsnoop(c, a),
+  oomkill: async (c, a) => (await import("./oomkill.ts")).traceOomkill(c, a),
+  tcpconnect: async (c, a) => (await import("./tcpconnect.ts")).traceTcpconnect(c, a),
+  tcplife: async (c, a) => (await import("./tcplife.ts")).traceTcplife(c, a),
+  tcpretrans: async (c, a) => (await import("./tcpretrans.ts")).traceTcpretrans(c, a),
 });
 
 /** Runs `tsbpf trace ...`. */
