@@ -51,13 +51,16 @@ function packageJson({ name, tsbpf }: ProjectOptions): string {
     type: "module",
     engines: { node: ">=20.19" },
     scripts: {
-      build: `tsbpf compile src/${name}.bpf.c -o build/${name}.bpf.o && tsbpf gen types build/${name}.bpf.o > src/${name}.gen.ts`,
+      build: `mkdir -p build && tsbpf compile src/${name}.bpf.c -o build/${name}.bpf.o && tsbpf gen types build/${name}.bpf.o > src/${name}.gen.ts`,
       test: `node --import tsx --test test/${name}.test.ts`,
       start: `node --import tsx src/${name}.ts`,
       typecheck: "tsc --noEmit",
     },
     dependencies: { tsbpf },
     devDependencies: DEV_DEPENDENCIES,
+    // npm >= 11 runs only the install scripts listed here: koffi's picks its prebuilt
+    // addon (tsbpf's syscalls), esbuild's checks its binary (tsx).
+    allowScripts: { koffi: true, esbuild: true },
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
