@@ -15,8 +15,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEV_DEPENDENCIES } from "../src/cli/init/project-files.ts";
+import { findClang } from "../src/compile/index.ts";
 import { isRoot, tsbpf } from "./cli-run.ts";
 import { distSkip } from "./support/dist.ts";
+import { needs, toolSkip } from "./support/kernel.ts";
 import { NO_REGISTRY, ok, packTsbpf, run } from "./support/npm-project.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -83,7 +85,12 @@ test("the project's dev dependencies are at the versions package-lock.json insta
   }
 });
 
-const skip = distSkip([join(ROOT, "dist/cli/tsbpf.js"), join(ROOT, "dist/spec/index.js")]);
+// npm and clang are not aboard scripts/test-kernels.mjs's guests: there this skips.
+const skip = needs(
+  distSkip([join(ROOT, "dist/cli/tsbpf.js"), join(ROOT, "dist/spec/index.js")]),
+  toolSkip("npm"),
+  (await findClang().catch(() => undefined)) ? false : "no clang >= 14 on this machine",
+);
 
 test("a project from tsbpf init passes its own build, typecheck and test", { skip }, (t) => {
   const work = mkdtempSync(join(tmpdir(), "tsbpf-init-"));
