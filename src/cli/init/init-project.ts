@@ -7,11 +7,11 @@
 
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import type { Args } from "../args.ts";
-import { type Context, printHelp } from "../command.ts";
+import type { Context } from "../command.ts";
 import { CliError, UsageError } from "../format/output.ts";
 import { pascalCase } from "../gen/gen-types.ts";
+import { parseOneOperand } from "../one-operand.ts";
 import { packageVersion } from "../version.ts";
 import { OPTIONS } from "./init.ts";
 import { projectFiles } from "./project-files.ts";
@@ -61,25 +61,9 @@ function checkDirectory(dir: string): void {
 
 /** Runs `tsbpf init ...` once init.ts has set its usage. */
 export async function initProject(ctx: Context, args: Args): Promise<void> {
-  const words: string[] = [];
-  while (args.count > 0) words.push(args.next());
-  if (words.length === 0 || words[0] === "help") return printHelp(ctx, ctx.usage());
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: words, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`init: ${(e as Error).message.replace(/\. To specify.*$/s, "")}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return printHelp(ctx, ctx.usage());
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      positionals.length === 0
-        ? "init: no DIR"
-        : `init: one DIR, not ${positionals.length} (${positionals.join(" ")})`,
-    );
-  }
-  const dir = positionals[0]!;
+  const parsed = parseOneOperand(ctx, args, "init", OPTIONS, "DIR");
+  if (!parsed) return;
+  const { values, operand: dir } = parsed;
   const name = values.name ?? basename(resolve(dir));
   if (!NAME.test(name)) {
     const from = values.name === undefined ? ` (from DIR ${dir})` : "";
