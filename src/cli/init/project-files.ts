@@ -280,7 +280,7 @@ function ipv4Frame(protocol: number): Uint8Array {
 const UDP = 17;
 const TCP = 6;
 let spec: CollectionSpec;
-let load${base}: typeof import("./../src/${name}.gen.ts").load${base};
+let load${base}: typeof import("../src/${name}.gen.ts").load${base};
 
 before(async () => {
   const stale =
