@@ -68,12 +68,18 @@ test("the main usage names every described object", async () => {
   for (const name of listed) assert.ok(CLI.objects.some((o) => o.name === name && o.describe));
 });
 
-test("compile's described options are the ones its parser takes", async () => {
-  const { DESCRIPTION, OPTIONS } = await import("../src/cli/compile/compile.ts");
-  assert.deepEqual(
-    DESCRIPTION.options.map((o) => [o.long, "short" in o ? o.short : undefined]),
-    Object.entries(OPTIONS).map(([long, o]) => [long, "short" in o ? o.short : undefined]),
-  );
+test("compile's and init's described options are the ones their parsers take", async () => {
+  for (const module of [
+    await import("../src/cli/compile/compile.ts"),
+    await import("../src/cli/init/init.ts"),
+  ]) {
+    const { DESCRIPTION, OPTIONS } = module;
+    assert.deepEqual(
+      DESCRIPTION.options.map((o) => [o.long, "short" in o ? o.short : undefined]),
+      Object.entries(OPTIONS).map(([long, o]) => [long, "short" in o ? o.short : undefined]),
+      DESCRIPTION.name,
+    );
+  }
 });
 
 test("object modules stay light: completion and man load no kernel, ELF or compiler code", async () => {

@@ -16,12 +16,12 @@
  * Needs a fresh dist/ (`npm run build`; CI runs it after the build), skips otherwise.
  */
 import assert from "node:assert/strict";
-import { type SpawnSyncReturns, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { distSkip } from "./support/dist.ts";
+import { NO_REGISTRY, ok, packTsbpf, run } from "./support/npm-project.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -55,28 +55,6 @@ const block = (key: string): string => {
   return b;
 };
 
-/** npm's and node's environment: no inherited NODE_OPTIONS (a test runner's conditions). */
-const ENV = {
-  ...process.env,
-  NODE_OPTIONS: "",
-  npm_config_update_notifier: "false",
-  npm_config_fund: "false",
-  npm_config_audit: "false",
-};
-
-/** Errors npm gives when neither the registry nor its cache can serve a package. */
-const NO_REGISTRY = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH|ENOTCACHED/;
-
-function run(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { cwd, env: ENV, encoding: "utf8", timeout: 120_000 });
-}
-
-/** The output of a command that must succeed, or a failure with its stderr. */
-function ok(r: SpawnSyncReturns<string>, what: string): string {
-  assert.equal(r.status, 0, `${what} failed (status ${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
 const skip = distSkip(
   [
     join(ROOT, "dist/index.js"),
@@ -95,11 +73,7 @@ describe("the package as a consumer installs it (README's five minutes)", { skip
 
   before(() => {
     work = mkdtempSync(join(tmpdir(), "tsbpf-consumer-"));
-    const packed = ok(
-      run("npm", ["pack", "--ignore-scripts", "--pack-destination", work], ROOT),
-      "npm pack",
-    );
-    const tarball = join(work, packed.trim().split("\n").at(-1)!);
+    const tarball = packTsbpf(work);
     // The README's commands, as written, but for where the package comes from.
     const script = block("sh").trimEnd().split("\n");
     assert.equal(

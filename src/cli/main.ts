@@ -74,6 +74,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   object("vm", () => import("./vm/vm.ts")),
   object("trace", () => import("./trace/trace.ts")),
   object("compile", () => import("./compile/compile.ts")),
+  object("init", () => import("./init/init.ts")),
   object("export", () => import("./export/export.ts")),
   object("completion", () => import("./completion/completion.ts")),
   object("man", () => import("./man/man.ts")),
@@ -101,7 +102,7 @@ function object(
 }
 
 /** Objects whose commands take their own options (`trace open --pid PID`, `export prometheus --listen ...`). */
-const OWN_OPTIONS = new Set(["trace", "compile", "export"]);
+const OWN_OPTIONS = new Set(["trace", "compile", "init", "export"]);
 
 function mainUsage(): string {
   return (
@@ -112,7 +113,7 @@ function mainUsage(): string {
     `       ${BIN} man\n` +
     "\n" +
     "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace |\n" +
-    "                  compile | export }\n" +
+    "                  compile | init | export }\n" +
     `       ${HELP_SPEC_OPTIONS} |\n` +
     "                    {-f|--bpffs} | {-V|--version} | {-h|--help} }\n"
   );

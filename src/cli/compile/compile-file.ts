@@ -7,7 +7,6 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import {
   ClangNotFoundError,
   CompileError,
@@ -16,8 +15,9 @@ import {
   VmlinuxError,
 } from "../../compile/index.ts";
 import type { Args } from "../args.ts";
-import { type Context, printHelp } from "../command.ts";
+import type { Context } from "../command.ts";
 import { CliError, UsageError } from "../format/output.ts";
+import { parseOneOperand } from "../one-operand.ts";
 import { OPTIONS } from "./compile.ts";
 
 /** The object file beside `file`: `x.bpf.c` -> `x.bpf.o`, `x` -> `x.o`. */
@@ -41,25 +41,9 @@ function parseDefines(words: readonly string[]): Record<string, string | true> {
 
 /** Runs `tsbpf compile ...` once compile.ts has set its usage. */
 export async function compileFile(ctx: Context, args: Args): Promise<void> {
-  const words: string[] = [];
-  while (args.count > 0) words.push(args.next());
-  if (words.length === 0 || words[0] === "help") return printHelp(ctx, ctx.usage());
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: words, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`compile: ${(e as Error).message.replace(/\. To specify.*$/s, "")}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return printHelp(ctx, ctx.usage());
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      positionals.length === 0
-        ? "compile: no source FILE"
-        : `compile: one source FILE, not ${positionals.length} (${positionals.join(" ")})`,
-    );
-  }
-  const file = positionals[0]!;
+  const parsed = parseOneOperand(ctx, args, "compile", OPTIONS, "source FILE");
+  if (!parsed) return;
+  const { values, operand: file } = parsed;
   const target = values.target;
   if (target !== undefined && !["bpf", "bpfel", "bpfeb"].includes(target)) {
     throw new UsageError(`compile: --target ${target}: not one of bpf, bpfel, bpfeb`);
