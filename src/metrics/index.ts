@@ -28,6 +28,7 @@ export { type MapMetricOptions, MetricsError, mapMetrics } from "./from-map.ts";
 export { type KeyLabelOptions, keyLabels, rawKeyText } from "./key-labels.ts";
 export { sanitizeLabelName, sanitizeMetricName } from "./names.ts";
 export {
+  type CancelSignal,
   OTLP_METRICS_PATH,
   type OtlpAttribute,
   type OtlpOptions,

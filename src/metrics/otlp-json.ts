@@ -141,6 +141,14 @@ export class OtlpPushError extends Error {
 }
 
 /**
+ * What cancels a push: an `AbortSignal`, named by its shape so the package's typings need
+ * neither the DOM library nor @types/node.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+}
+
+/**
  * POSTs `families` to an OTLP/HTTP metrics endpoint (`url` as given: include the
  * `/v1/metrics` path) as JSON, and returns when the receiver has accepted them.
  *
@@ -150,13 +158,13 @@ export async function pushOtlpMetrics(
   url: string,
   families: readonly MetricFamily[],
   o: OtlpOptions,
-  signal?: AbortSignal,
+  signal?: CancelSignal,
 ): Promise<void> {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(otlpMetricsRequest(families, o)),
-    ...(signal && { signal }),
+    ...(signal && { signal: signal as AbortSignal }),
   });
   const text = await res.text();
   if (!res.ok) throw new OtlpPushError(url, res.status, text);
