@@ -88,7 +88,7 @@ test("the bin: the bundled CLI runs and finds the files it reads (package.json, 
   // A chunk of the bundle finds the trace objects from the package's root (as root:
   // the tool loads them into the kernel).
   if (process.getuid?.() === 0) {
-    const trace = spawnSync(process.execPath, [bin, "trace", "exec", "-d", "1"], {
+    const trace = spawnSync(process.execPath, [bin, "trace", "exec", "--duration", "1"], {
       encoding: "utf8",
     });
     assert.equal(trace.status, 0, trace.stderr);
