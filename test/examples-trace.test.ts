@@ -24,6 +24,7 @@ import { linkIds, progIds } from "../src/kernel/objects/objects.ts";
 import { openFdCount } from "../src/kernel/sys/index.ts";
 import { FROM_SOURCE } from "./support/examples.ts";
 import { cgroup2Root, kernelSkip } from "./support/kernel.ts";
+import { scaled } from "./support/time.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const skip = kernelSkip;
@@ -109,7 +110,8 @@ async function runToEnd(
   script = name,
 ): Promise<Example> {
   const ex = new Example(name, args, script);
-  const timer = setTimeout(() => ex.child.kill("SIGKILL"), ms);
+  // A safety net, not a goal: under TCG (and a busy host) the examples take many times longer.
+  const timer = setTimeout(() => ex.child.kill("SIGKILL"), scaled(ms));
   try {
     await ex.exited;
   } finally {
