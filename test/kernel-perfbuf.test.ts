@@ -178,10 +178,13 @@ describe("PerfBufferReader", { skip }, () => {
       // the reader's first look (two loop turns: after the poll phase that arms its
       // watch) has run and found nothing; a timer could fire before it under TCG
       await new Promise((turned) => setImmediate(() => setImmediate(turned)));
-      prog.run({ data: PACKET, repeat: 2 }); // 48 bytes: below the watermark, no wake-up
+      // the watermark is per CPU ring: both runs must land in the same one (CI once saw
+      // this thread move between them, leaving 48 + 72 bytes, each below the mark)
+      const cpu = threadAffinity()[0]!;
+      onCpu(cpu, () => prog.run({ data: PACKET, repeat: 2 })); // 48 bytes: below the watermark, no wake-up
       await sleep(30);
       assert.deepEqual(seen, []);
-      prog.run({ data: PACKET, repeat: 3 }); // 120 bytes: wakes the reader
+      onCpu(cpu, () => prog.run({ data: PACKET, repeat: 3 })); // 120 bytes: wakes the reader
       // the wake-up is prompt, but a loaded machine may take a while to schedule us
       const until = Date.now() + scaled(3000);
       while (seen.length < 5 && Date.now() < until) await sleep(10);
