@@ -13,7 +13,10 @@
  *   exec     fork, exec ARG (this binary) with "noop", wait (execsnoop: one exec each)
  *   bio      4 KiB O_DIRECT pread of block device ARG, offsets cycling (biolatency)
  *   tcp      connect to a listener on 127.0.0.1 in a child, close with RST (tcpconnect)
- *   sched    a one-byte ping-pong over two pipes with a child (runqlat: two wakeups)
+ *   sched    a one-byte ping-pong over two pipes with a child, both on the CPU the
+ *            load starts on (runqlat: two wakeups, each a context switch on that CPU
+ *            rather than a wake from idle on the other, whose speed varies with what
+ *            else keeps that CPU busy)
  *   noop     exit 0 at once (the exec mode's target)
  *
  * The clock is read every BATCH operations for the cheap modes so that reading it does
@@ -24,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -138,6 +142,11 @@ static pid_t start_listener(void) {
 /* A child that answers each byte on `ping` with one on `pong`; returns its pid. */
 static pid_t start_echo(void) {
   if (pipe(ping) != 0 || pipe(pong) != 0) die("pipe");
+  /* Pinned before the fork, so the child shares the CPU. */
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu(), &one);
+  if (sched_setaffinity(0, sizeof one, &one) != 0) die("sched_setaffinity");
   pid_t pid = fork();
   if (pid < 0) die("fork");
   if (pid == 0) {
