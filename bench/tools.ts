@@ -16,9 +16,9 @@
  * under 1% of a CPU count as 1%: /proc counts in 10 ms ticks, 0.5% of a 2 s run), and
  * every event the load made is reported or counted as lost.
  *
- * Each tool gets {@link ROUNDS} rounds, the second in the reverse order of the first
- * (untraced, tsbpf, bpftrace; then bpftrace, tsbpf, untraced), and its figures are
- * the rounds' medians; each round's figures are printed on stderr with the rest of
+ * Each tool gets {@link ROUNDS} rounds, every other one in the reverse order (untraced,
+ * tsbpf, bpftrace; then bpftrace, tsbpf, untraced), and its figures are the rounds'
+ * medians; each round's figures are printed on stderr with the rest of
  * the detail. The machines are shared 2-core VMs, and the tracer and the load compete
  * for both cores with whatever else runs: figures move between runs; repeat the run.
  *
@@ -43,11 +43,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { BIN, ensureFreshBuild } from "./fresh-build.ts";
 import { type BenchResult, median } from "./result.ts";
 import { EXEC_TARGET, type LoadMode, TOOL_CASES, type ToolCase } from "./tool-cases.ts";
-import { CLOCK_TICKS, cpuTicks, TracerProcess } from "./tracer-process.ts";
+import { CLOCK_TICKS, cpuTicks, lostEvents, TracerProcess } from "./tracer-process.ts";
 
 /** How long each load runs: long enough for a rate, short enough for a quick bench. */
 const LOAD_SECONDS = 2;
-const ROUNDS = 2;
+const ROUNDS = 3;
 /** CPU figures below this (% of one CPU) are clock-tick noise: compared as this. */
 const CPU_FLOOR = 1;
 /** A pause after a tracer is attached, before the load starts (its start-up settles). */
@@ -140,15 +140,6 @@ function runLoad(mode: LoadMode, setup: LoadSetup): LoadRun {
     throw new Error(`tool-load ${argv.join(" ")} failed (${r.status}): ${r.stderr}`);
   }
   return { ops: Number(m[1]), seconds: Number(m[2]), pid: r.pid as number };
-}
-
-/** The events a tracer said it lost: tsbpf's "Possibly lost N samples", bpftrace's "Lost N events". */
-function lostEvents(text: string): number {
-  let n = 0;
-  for (const m of text.matchAll(/(?:Possibly lost|Lost) (\d+) (?:samples|events)/g)) {
-    n += Number(m[1]);
-  }
-  return n;
 }
 
 /** Starts a tracer, runs the load under it, stops it and counts. */
@@ -300,9 +291,16 @@ export async function run(): Promise<BenchResult[]> {
         continue;
       }
       const rounds: Round[] = [];
-      for (let i = 0; i < ROUNDS; i++) {
-        rounds.push(await round(c, setup, i % 2 === 1));
-        process.stderr.write(detailLine(c, `round ${i + 1}`, rounds[i] as Round));
+      try {
+        for (let i = 0; i < ROUNDS; i++) {
+          rounds.push(await round(c, setup, i % 2 === 1));
+          process.stderr.write(detailLine(c, `round ${i + 1}`, rounds[i] as Round));
+        }
+      } catch (e) {
+        // One tool's failure leaves the others' figures standing; the run still fails.
+        process.stderr.write(`  ${c.tool}: FAILED: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+        continue;
       }
       const figures: ToolFigures = {
         untraced: median(rounds.map((r) => r.untraced)),

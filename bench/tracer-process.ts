@@ -14,8 +14,12 @@ export const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toSt
 
 /** How long a tracer may take to attach (bpftrace compiles its program with LLVM). */
 const READY_TIMEOUT_MS = 30_000;
-/** How long a tracer may take to print its summary and exit after SIGINT. */
-const STOP_TIMEOUT_MS = 15_000;
+/**
+ * How long a tracer may take to print its summary and exit after SIGINT: well under a
+ * second usually, but one bpftrace took more than 15 s once with a load average of 15
+ * on the 2 cores.
+ */
+const STOP_TIMEOUT_MS = 60_000;
 
 /** The CPU time (user + system, in clock ticks) of process `pid`, all its threads. */
 export function cpuTicks(pid: number): number {
@@ -24,6 +28,18 @@ export function cpuTicks(pid: number): number {
   // field 3, utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * The events a tracer said it lost, in its output: tsbpf's "Possibly lost N samples"
+ * (stderr), bpftrace's "Lost N events" (one line per perf buffer loss).
+ */
+export function lostEvents(text: string): number {
+  let n = 0;
+  for (const m of text.matchAll(/(?:Possibly lost|Lost) (\d+) (?:samples|events)/g)) {
+    n += Number(m[1]);
+  }
+  return n;
 }
 
 /** What a stopped tracer left. */
@@ -110,7 +126,10 @@ export class TracerProcess {
     if (code === "timeout") {
       this.#child.kill("SIGKILL");
       await this.#exit;
-      throw new Error(`${this.#label} did not exit within ${STOP_TIMEOUT_MS} ms of SIGINT`);
+      const { stderr } = this.output();
+      throw new Error(
+        `${this.#label} did not exit within ${STOP_TIMEOUT_MS} ms of SIGINT: ${stderr.trim()}`,
+      );
     }
     const output = this.output();
     if (code !== 0) throw new Error(`${this.#label} exited ${code}: ${output.stderr.trim()}`);
