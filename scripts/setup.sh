@@ -22,8 +22,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need=()
 for pkg in clang-19 llvm-19 bpftool libbpf-dev bpftrace gcc libc6-dev binutils python3 \
-  iproute2 chromium time prometheus zsh groff-base man-db qemu-system-x86 busybox-static zstd lz4 \
-  xz-utils; do
+  iproute2 chromium time prometheus zsh groff-base man-db qemu-system-x86 busybox-static \
+  zstd lz4 xz-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
