@@ -49,6 +49,9 @@ export function linesWithWord(out: string, word: string): number {
   return n;
 }
 
+/** The event lines of the load's process (tools that print one line per event, PID in it). */
+const loadPidLines = (out: string, f: RunFacts) => linesWithWord(out, String(f.loadPid));
+
 /** Lines that contain `text`. */
 function linesWith(out: string, text: string): number {
   let n = 0;
@@ -102,8 +105,8 @@ export const TOOL_CASES: readonly ToolCase[] = [
         delete(@path[tid]);
       }
       END { clear(@path); }`,
-    countTsbpf: (out, f) => linesWithWord(out, String(f.loadPid)),
-    countBpftrace: (out, f) => linesWithWord(out, String(f.loadPid)),
+    countTsbpf: loadPidLines,
+    countBpftrace: loadPidLines,
     published: bcc("opensnoop", "rate expected low (< 1000/s), overhead negligible"),
   },
   {
@@ -193,8 +196,8 @@ export const TOOL_CASES: readonly ToolCase[] = [
         delete(@k[tid]);
       }
       END { clear(@k); }`,
-    countTsbpf: (out, f) => linesWithWord(out, String(f.loadPid)),
-    countBpftrace: (out, f) => linesWithWord(out, String(f.loadPid)),
+    countTsbpf: loadPidLines,
+    countBpftrace: loadPidLines,
     published: bcc("killsnoop", "rate expected low (< 100/s), overhead negligible"),
   },
   {
@@ -216,8 +219,8 @@ export const TOOL_CASES: readonly ToolCase[] = [
         delete(@path[tid]);
       }
       END { clear(@path); }`,
-    countTsbpf: (out, f) => linesWithWord(out, String(f.loadPid)),
-    countBpftrace: (out, f) => linesWithWord(out, String(f.loadPid)),
+    countTsbpf: loadPidLines,
+    countBpftrace: loadPidLines,
     published: bcc("statsnoop", "rate expected low (< 1000/s), overhead negligible"),
   },
   {
@@ -231,8 +234,8 @@ export const TOOL_CASES: readonly ToolCase[] = [
       tracepoint:sock:inet_sock_set_state /args->newstate == 2 && args->protocol == 6/ {
         printf("%d %s %d\\n", pid, comm, args->dport);
       }`,
-    countTsbpf: (out, f) => linesWithWord(out, String(f.loadPid)),
-    countBpftrace: (out, f) => linesWithWord(out, String(f.loadPid)),
+    countTsbpf: loadPidLines,
+    countBpftrace: loadPidLines,
     published: bcc(
       "tcpconnect",
       "rate expected low (< 1000/s), overhead negligible; test a proxy server's rate first",

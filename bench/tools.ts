@@ -76,6 +76,8 @@ interface TracedRun {
   readonly seconds: number;
   /** (seen + lost) / made: 1 or more when every event was reported or counted lost. */
   readonly accounted: number;
+  /** The tracer's CPU per reported event, microseconds (NaN when it reported none). */
+  readonly cpuPerEvent: number;
 }
 
 /** One round of one tool. */
@@ -182,6 +184,7 @@ async function traced(
     made,
     seconds: load.seconds,
     accounted: (seen + lost) / made,
+    cpuPerEvent: seen > 0 ? (1e6 * ticks) / CLOCK_TICKS / seen : Number.NaN,
   };
 }
 
@@ -220,14 +223,37 @@ function medianRun(runs: readonly TracedRun[]): TracedRun {
     made: m((r) => r.made),
     seconds: m((r) => r.seconds),
     accounted: m((r) => r.accounted),
+    cpuPerEvent: m((r) => r.cpuPerEvent),
   };
 }
 
-/** The stderr detail of one round or of the medians. */
-function detailLine(c: ToolCase, label: string, f: ToolFigures): string {
+/** Tracer CPU per event, where the tool's CPU is mostly per event (the event tools). */
+const fmtPerEvent = (r: TracedRun) =>
+  r.cpu >= CPU_FLOOR && Number.isFinite(r.cpuPerEvent)
+    ? ` (${r.cpuPerEvent.toFixed(1)} us/event)`
+    : "";
+
+/** " (us/event: tsbpf X, bpftrace Y)" for tools whose CPU is per event, else "". */
+function perEventNote(f: ToolFigures): string {
+  const ts = fmtPerEvent(f.tsbpf);
+  const bt = fmtPerEvent(f.bpftrace);
+  if (!ts && !bt) return "";
+  const us = (r: TracedRun) => (fmtPerEvent(r) ? r.cpuPerEvent.toFixed(1) : "-");
+  return ` (us/event: tsbpf ${us(f.tsbpf)}, bpftrace ${us(f.bpftrace)})`;
+}
+
+/**
+ * The stderr detail of one round (events reported, lost and made) or of the medians
+ * (the median share of the events accounted for: medians of the counts would not add up).
+ */
+function detailLine(c: ToolCase, label: string, f: ToolFigures, round: boolean): string {
+  const events = (r: TracedRun) =>
+    round
+      ? `reported ${r.seen}/${r.made}${r.lost > 0 ? `, lost ${r.lost}` : ""}`
+      : `accounted ${r.accounted.toFixed(3)}`;
   const side = (r: TracedRun) =>
-    `${fmtRate(r.rate)}/s (slowdown ${(f.untraced / r.rate).toFixed(2)}x), CPU ${fmtPct(r.cpu)}, ` +
-    `reported ${r.seen}/${r.made}${r.lost > 0 ? `, lost ${r.lost}` : ""}`;
+    `${fmtRate(r.rate)}/s (slowdown ${(f.untraced / r.rate).toFixed(2)}x), ` +
+    `CPU ${fmtPct(r.cpu)}${fmtPerEvent(r)}, ${events(r)}`;
   return (
     `  ${c.tool} ${label}: ${c.unit} untraced ${fmtRate(f.untraced)}/s; ` +
     `tsbpf ${side(f.tsbpf)}; bpftrace ${side(f.bpftrace)}\n`
@@ -250,7 +276,7 @@ function rows(c: ToolCase, f: ToolFigures): BenchResult[] {
       unit: "x",
     },
     {
-      name: `trace ${c.tool}: tracer CPU, % of one CPU, vs bpftrace's`,
+      name: `trace ${c.tool}: tracer CPU, % of one CPU, vs bpftrace's${perEventNote(f)}`,
       value: f.tsbpf.cpu,
       baseline: f.bpftrace.cpu,
       ratio: cpuTs / cpuBt,
@@ -294,7 +320,7 @@ export async function run(): Promise<BenchResult[]> {
       try {
         for (let i = 0; i < ROUNDS; i++) {
           rounds.push(await round(c, setup, i % 2 === 1));
-          process.stderr.write(detailLine(c, `round ${i + 1}`, rounds[i] as Round));
+          process.stderr.write(detailLine(c, `round ${i + 1}`, rounds[i] as Round, true));
         }
       } catch (e) {
         // One tool's failure leaves the others' figures standing; the run still fails.
@@ -307,7 +333,7 @@ export async function run(): Promise<BenchResult[]> {
         tsbpf: medianRun(rounds.map((r) => r.tsbpf)),
         bpftrace: medianRun(rounds.map((r) => r.bpftrace)),
       };
-      process.stderr.write(detailLine(c, "median", figures));
+      process.stderr.write(detailLine(c, "median", figures, false));
       process.stderr.write(`    published: ${c.published}\n`);
       results.push(...rows(c, figures));
     }
