@@ -32,8 +32,8 @@
  *
  * Needs root, cc, bpftrace (scripts/setup.sh installs it) and a loop device for
  * biolatency (its rows are left out, with a note, when losetup cannot make one). Run
- * alone with `npm run bench -- tools`; `npm run bench -- tools` with TSBPF_BENCH_TOOLS
- * set to a comma-separated list of tools runs only those.
+ * alone with `npm run bench -- tools` (about 4 minutes); TSBPF_BENCH_TOOLS=exec,open
+ * (tool names, comma-separated) runs only those tools.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
