@@ -300,6 +300,7 @@ const EVENT_TOOLS = [
   ["tcpconnect", "TCP connects (PID COMM IP SADDR DADDR DPORT)"],
   ["tcplife", "TCP sessions at close (PID COMM LADDR LPORT RADDR RPORT TX_KB RX_KB MS)"],
   ["tcpretrans", "TCP retransmits (TIME PID IP LADDR:LPORT T> RADDR:RPORT STATE)"],
+  ["bashreadline", "lines typed into bash shells (TIME PID COMMAND)"],
 ] as const;
 
 /** `tsbpf trace`, as data: help, completion and the man page read it. */
@@ -447,6 +448,10 @@ export const DESCRIPTION = {
       summary:
         "TCP retransmits (TIME PID IP LADDR:LPORT T> RADDR:RPORT STATE), as BCC's tcpretrans",
     },
+    {
+      name: "bashreadline",
+      summary: "lines typed into bash shells (TIME PID COMMAND), as BCC's bashreadline",
+    },
   ],
 } as const satisfies ObjectDescription;
 
@@ -473,6 +478,7 @@ export const COMMANDS = commandTable(DESCRIPTION, {
   tcplife: async (c, a) => (await import("./tcplife.ts")).traceTcplife(c, a),
   tcpretrans: async (c, a) => (await import("./tcpretrans.ts")).traceTcpretrans(c, a),
   funccount: async (c, a) => (await import("./trace-funccount.ts")).traceFunccount(c, a),
+  bashreadline: async (c, a) => (await import("./bashreadline.ts")).traceBashreadline(c, a),
 });
 
 /** Runs `tsbpf trace ...`. */
