@@ -12,17 +12,17 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { libraryOfProcess } from "../src/cli/trace/funccount-probes.ts";
+import { haveKprobes, libraryOfProcess } from "../src/cli/trace/funccount-probes.ts";
 import { haveUprobeMulti } from "../src/cli/trace/trace-funccount.ts";
 import { findClang } from "../src/compile/index.ts";
 import { Link } from "../src/kernel/links/link.ts";
 import { linkIds } from "../src/kernel/objects/objects.ts";
-import { compareSkip, tsbpf } from "./cli-run.ts";
-import { needs, scaled, toolSkip } from "./support/kernel.ts";
+import { tsbpf } from "./cli-run.ts";
+import { kernelSkip, needs, scaled, toolSkip } from "./support/kernel.ts";
 import { attached, jsonLines, start, type Tool } from "./support/trace-tool.ts";
 
 const clang = await findClang().catch(() => undefined);
@@ -108,7 +108,7 @@ function rows(stdout: string): [string, number][] {
   return [...stdout.matchAll(/^(\S+) +(\d+)$/gm)].map((m) => [m[1] as string, Number(m[2])]);
 }
 
-describe("tsbpf trace funccount", { skip: needs(compareSkip, clangSkip) }, () => {
+describe("tsbpf trace funccount", { skip: needs(kernelSkip, clangSkip) }, () => {
   let dir = "";
   let bin = "";
   before(() => {
@@ -192,7 +192,7 @@ describe("tsbpf trace funccount", { skip: needs(compareSkip, clangSkip) }, () =>
     assert.equal(d.stdout.match(/Detaching/g)?.length, 1);
   });
 
-  test("bad patterns: clear errors naming what is wrong, exit status 1 or 2", async () => {
+  test("bad patterns: clear errors naming what is wrong; usage errors exit 255, USDT (not counted yet) 1", async () => {
     const cases: [string[], RegExp][] = [
       [[`${bin}:nothing_*`], /no functions matched by pattern '.*:nothing_\*'/],
       [["nolibzz:foo"], /unable to find library nolibzz/],
@@ -206,24 +206,18 @@ describe("tsbpf trace funccount", { skip: needs(compareSkip, clangSkip) }, () =>
     ];
     for (const [args, why] of cases) {
       const d = await tsbpf("trace", "funccount", ...args);
-      assert.notEqual(d.code, 0, args.join(" "));
+      assert.equal(d.code, args[0] === "u:c:probe" ? 1 : 255, args.join(" "));
       assert.match(d.stderr, why, args.join(" "));
-    }
-  });
-
-  test("kernel functions: run where kprobes exist, else say that kprobes are missing", async () => {
-    const d = await tsbpf("trace", "funccount", "--duration", "0.2", "vfs_read");
-    if (existsSync("/sys/bus/event_source/devices/kprobe")) {
-      assert.equal(d.code, 0, d.stderr);
-      assert.match(d.stderr, /Tracing 1 functions for "vfs_read"/);
-    } else {
-      assert.equal(d.code, 1);
-      assert.match(d.stderr, /kprobes are not available on this kernel/);
     }
   });
 });
 
-const bashSkip = needs(compareSkip, toolSkip("bash"), toolSkip("script", "-V"));
+const bashSkip = needs(
+  kernelSkip,
+  toolSkip("bash"),
+  toolSkip("script", "-V"),
+  toolSkip("pgrep", "-V"),
+);
 
 describe("tsbpf trace bashreadline", { skip: bashSkip }, () => {
   /** An interactive bash on a pty (script), its input written by the test. */
@@ -293,4 +287,44 @@ describe("tsbpf trace bashreadline", { skip: bashSkip }, () => {
       }
     });
   }
+});
+
+describe("tsbpf trace funccount on kernel functions", { skip: kernelSkip }, () => {
+  test("kernel functions: run where kprobes exist, else say that kprobes are missing", async () => {
+    const d = await tsbpf("trace", "funccount", "--duration", "0.2", "vfs_read");
+    if (haveKprobes()) {
+      assert.equal(d.code, 0, d.stderr);
+      assert.match(d.stderr, /Tracing 1 functions for "vfs_read"/);
+    } else {
+      assert.equal(d.code, 1);
+      assert.match(d.stderr, /kprobes are not available on this kernel/);
+    }
+  });
+});
+
+describe("funccount and bashreadline options", () => {
+  test("--help: the tool's usage on stdout, exit 0; BCC's -p and -d are global here", async () => {
+    const fc = await tsbpf("trace", "funccount", "--help");
+    assert.equal(fc.code, 0, fc.stderr);
+    assert.match(fc.stdout, /^Usage: tsbpf trace funccount .*PATTERN\n/s);
+    assert.match(fc.stdout, /--perf-links/);
+    const br = await tsbpf("trace", "bashreadline", "-h");
+    assert.equal(br.code, 0, br.stderr);
+    assert.match(br.stdout, /^Usage: tsbpf trace bashreadline \[OPTIONS\]\n/);
+    assert.match(br.stdout, /-s, --shared PATH/);
+    const short = await tsbpf("trace", "funccount", "-p", "1", "c:malloc");
+    assert.equal(short.code, 255);
+    assert.match(short.stderr, /trace funccount: Unknown option '-p'/);
+  });
+
+  test("bashreadline -s: a binary that is not there, or has no readline(), is named", {
+    skip: kernelSkip,
+  }, async () => {
+    const missing = await tsbpf("trace", "bashreadline", "-s", "/nonexistent/libreadline.so");
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /\/nonexistent\/libreadline\.so does not exist/);
+    const none = await tsbpf("trace", "bashreadline", "-s", process.execPath, "--duration", "0.1");
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /has no function named readline/);
+  });
 });
