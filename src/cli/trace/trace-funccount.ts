@@ -12,7 +12,9 @@
  */
 
 import { existsSync } from "node:fs";
+import { haveBpfCookie } from "../../kernel/features/helpers.ts";
 import { kernelEnumHas } from "../../kernel/features/kernel-enum.ts";
+import { NotSupportedError } from "../../kernel/features/not-supported-error.ts";
 import { attachKprobe } from "../../kernel/links/kprobe.ts";
 import { attachTracepoint } from "../../kernel/links/tracepoint.ts";
 import { attachUprobe } from "../../kernel/links/uprobe.ts";
@@ -25,8 +27,7 @@ import { type ResolvedProbes, resolveProbes } from "./funccount-probes.ts";
 import { funccountReport, functionCounts } from "./funccount-report.ts";
 import { parseToolArgs, reportSchedule, TOOL_COMMON, wholeNumber } from "./tool-options.ts";
 import { FUNCCOUNT_HELP } from "./trace.ts";
-import type { ProbeAttachment } from "./trace-session.ts";
-import { TRACE_EXIT_FAILURE } from "./trace-session.ts";
+import { canTrace, type ProbeAttachment, TRACE_EXIT_FAILURE } from "./trace-session.ts";
 import { runSummaryTool } from "./trace-summary.ts";
 
 const OPTIONS = {
@@ -134,6 +135,16 @@ export async function traceFunccount(ctx: Context, args: Args): Promise<void> {
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new CliError(`trace funccount: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
+  }
+  // Every probe shares one program and tells its function by its cookie: without
+  // cookies (before 5.15) all would count as the first.
+  // (Unprivileged, the probe cannot tell: the session then says root is needed.)
+  const cookies = canTrace() ? haveBpfCookie() : undefined;
+  if (cookies && !cookies.available && !cookies.undetermined) {
+    throw new CliError(
+      `trace funccount: ${new NotSupportedError("counting calls per function", `it needs ${cookies.feature}, which came in Linux 5.15${cookies.reason ? ` (${cookies.reason})` : ""}`).message}`,
+      TRACE_EXIT_FAILURE,
+    );
   }
   const method = attachMethod(resolved, v["perf-links"] === true);
   const names = resolved.probes.map((p) => p.name);
