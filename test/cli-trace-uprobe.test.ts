@@ -23,6 +23,7 @@ import { Link } from "../src/kernel/links/link.ts";
 import { linkIds } from "../src/kernel/objects/objects.ts";
 import { tsbpf } from "./cli-run.ts";
 import { kernelSkip, needs, scaled, toolSkip } from "./support/kernel.ts";
+import { PythonWorkload, pythonSkip } from "./support/python-usdt.ts";
 import { attached, jsonLines, start, type Tool } from "./support/trace-tool.ts";
 
 const clang = await findClang().catch(() => undefined);
@@ -192,7 +193,7 @@ describe("tsbpf trace funccount", { skip: needs(kernelSkip, clangSkip) }, () => 
     assert.equal(d.stdout.match(/Detaching/g)?.length, 1);
   });
 
-  test("bad patterns: clear errors naming what is wrong; usage errors exit 255, USDT (not counted yet) 1", async () => {
+  test("bad patterns: usage errors (exit 255) naming what is wrong", async () => {
     const cases: [string[], RegExp][] = [
       [[`${bin}:nothing_*`], /no functions matched by pattern '.*:nothing_\*'/],
       [["nolibzz:foo"], /unable to find library nolibzz/],
@@ -201,12 +202,12 @@ describe("tsbpf trace funccount", { skip: needs(kernelSkip, clangSkip) }, () => 
       [["c:"], /nothing to match after the last ':'/],
       [["-r", "c:(open"], /not a regular expression/],
       [["--pid", "999999999", "c:getpid"], /--pid 999999999: no such process/],
-      [["u:c:probe"], /does not count USDT probes yet/],
+      [["u:c:nothing_*"], /no functions matched by pattern 'u:c:nothing_\*'/],
       [[], /give one PATTERN/],
     ];
     for (const [args, why] of cases) {
       const d = await tsbpf("trace", "funccount", ...args);
-      assert.equal(d.code, args[0] === "u:c:probe" ? 1 : 255, args.join(" "));
+      assert.equal(d.code, 255, args.join(" "));
       assert.match(d.stderr, why, args.join(" "));
     }
   });
@@ -321,6 +322,44 @@ describe("tsbpf trace funccount on kernel functions", { skip: kernelSkip }, () =
       );
     }
   });
+});
+
+describe("tsbpf trace funccount on USDT probes", { skip: needs(kernelSkip, pythonSkip()) }, () => {
+  for (const extra of [[], ["--perf-links"]]) {
+    test(`'u:python3:*' --pid${extra.map((e) => ` ${e}`).join("")}: python's probes, semaphores set by the kernel; two rounds, two collections`, async () => {
+      const python = new PythonWorkload();
+      try {
+        await python.said("ready");
+        // "python3": found in the process's maps as its python3.11.
+        const tool = start([
+          "trace",
+          "funccount",
+          ...extra,
+          "--pid",
+          String(python.pid),
+          "u:python3:*",
+        ]);
+        try {
+          await attached(tool);
+          await python.round(50);
+          await python.round(20);
+        } finally {
+          tool.proc.kill("SIGINT");
+        }
+        const d = await tool.done;
+        assert.equal(d.code, 0, d.stderr);
+        const counts = new Map(rows(d.stdout));
+        assert.equal(counts.get("gc__start"), 2, d.stdout);
+        assert.equal(counts.get("gc__done"), 2, d.stdout);
+        // Every call of tsbpf_probe_fn (70) and of the no-op profiler enters and returns.
+        const entries = counts.get("function__entry") ?? 0;
+        assert.ok(entries >= 70, d.stdout);
+        assert.equal(counts.get("function__return"), entries, d.stdout);
+      } finally {
+        python.stop();
+      }
+    });
+  }
 });
 
 describe("funccount and bashreadline options", () => {

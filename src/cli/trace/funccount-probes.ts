@@ -5,7 +5,9 @@
  * - `lib:func`, `p:lib:func`, `/path/to/bin:func`: user functions of a library (found
  *   like the dynamic linker does, or in the process's maps with --pid), an executable
  *   path or a program in $PATH, from its `.symtab` and `.dynsym`;
- * - `t:group:event`: tracepoints, from tracefs events/.
+ * - `t:group:event`: tracepoints, from tracefs events/;
+ * - `u:lib:probe`: USDT probes of a binary (by probe name, every site of each, with the
+ *   kernel keeping their semaphores), from its `.note.stapsdt`.
  *
  * `*` is the only wildcard (the whole name must match); with -r the function part is a
  * regular expression matched from the start of the name, as Python's re.match does.
@@ -17,12 +19,13 @@
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
+import { usdtProbes } from "../../elf/index.ts";
 import { NotSupportedError } from "../../kernel/features/not-supported-error.ts";
 import { KPROBES_UNAVAILABLE } from "../../kernel/links/kprobe.ts";
 import { pmuType } from "../../kernel/links/perf-event.ts";
 import { tracefsDir, tracefsHas } from "../../kernel/links/tracefs.ts";
 import { resolveBinary } from "../../kernel/links/uprobe-library.ts";
-import { functionSymbols } from "../../kernel/links/uprobe-symbols.ts";
+import { functionSymbols, readBinaryElf } from "../../kernel/links/uprobe-symbols.ts";
 import { UsageError } from "../format/output.ts";
 
 /** BCC's funccount refuses more probes than this. */
@@ -40,18 +43,26 @@ export interface ProbePattern {
   readonly match: RegExp;
 }
 
-/** A function (or tracepoint) found for a pattern. */
+/** One place a uprobe goes: a user function, or one site of a USDT probe. */
+export interface UprobeSite {
+  /** The file offset of the instruction. */
+  readonly offset: bigint;
+  /** The file offset of the USDT semaphore the kernel counts up while attached; 0n: none. */
+  readonly refCtrOffset: bigint;
+}
+
+/** A function (or tracepoint, or USDT probe) found for a pattern. */
 export interface Probe {
   /** Its name as the report shows it: "malloc", "vfs_read", "block:block_rq_issue". */
   readonly name: string;
-  /** For user functions: the file offset to probe. */
-  readonly offset?: bigint;
+  /** For user functions and USDT probes: where the uprobes go (every site of a probe). */
+  readonly sites?: readonly UprobeSite[];
 }
 
 /** The probes of a pattern, with the binary they are in. */
 export interface ResolvedProbes {
   readonly pattern: ProbePattern;
-  /** The binary's path (user functions only). */
+  /** The binary's path (user functions and USDT probes only). */
   readonly path?: string;
   /** In the order they were found; a probe's index is its BPF cookie. */
   readonly probes: readonly Probe[];
@@ -108,8 +119,9 @@ export function parseProbePattern(text: string, regex = false): ProbePattern {
 }
 
 /**
- * The file a process has mapped for library `name` ("c" → its libc.so.6), as BCC
- * looks in /proc/PID/maps when given a PID; undefined when it maps none.
+ * The file a process has mapped for library `name` ("c" → its libc.so.6, "python3" →
+ * its python3.11), as BCC looks in /proc/PID/maps when given a PID; undefined when it
+ * maps none.
  */
 export function libraryOfProcess(pid: number, name: string): string | undefined {
   let maps: string;
@@ -124,7 +136,9 @@ export function libraryOfProcess(pid: number, name: string): string | undefined 
     if (slash < 0) continue;
     const path = line.slice(slash).replace(/ \(deleted\)$/, "");
     const file = basename(path);
-    if (file === name || file.startsWith(`${stem}.so`) || file.startsWith(`${stem}-`)) {
+    // "c": libc.so.6 (or libc-2.31.so); "python3": python3.11, the versioned executable.
+    const named = file === name || file.startsWith(`${name}.`);
+    if (named || file.startsWith(`${stem}.so`) || file.startsWith(`${stem}-`)) {
       return path;
     }
   }
@@ -171,9 +185,21 @@ function userProbes(path: string, match: RegExp): Probe[] {
     if (!match.test(s.name) || seenOffsets.has(s.fileOffset) || seenNames.has(s.name)) continue;
     seenOffsets.add(s.fileOffset);
     seenNames.add(s.name);
-    out.push({ name: s.name, offset: s.fileOffset });
+    out.push({ name: s.name, sites: [{ offset: s.fileOffset, refCtrOffset: 0n }] });
   }
   return out;
+}
+
+/** The USDT probes of `path` whose name a pattern takes (BCC matches names, not providers). */
+function usdtSites(path: string, match: RegExp): Probe[] {
+  const byName = new Map<string, UprobeSite[]>();
+  for (const p of usdtProbes(readBinaryElf(path))) {
+    if (!match.test(p.name)) continue;
+    const sites = byName.get(p.name) ?? [];
+    sites.push({ offset: p.fileOffset, refCtrOffset: p.semaphoreOffset });
+    byName.set(p.name, sites);
+  }
+  return [...byName].map(([name, sites]) => ({ name, sites }));
 }
 
 /** Kernel functions kprobes may probe (tracefs available_filter_functions), matching. */
@@ -216,8 +242,8 @@ export function haveKprobes(): boolean {
  * The functions (or tracepoints) `text` names.
  *
  * @throws UsageError for a bad pattern, a missing library or nothing matched;
- * NotSupportedError for kernel functions on a kernel without kprobes, and for USDT
- * patterns; Error when tracefs is missing
+ * NotSupportedError for kernel functions on a kernel without kprobes; ELFError for a
+ * binary that cannot be read; Error when tracefs is missing
  */
 export function resolveProbes(
   text: string,
@@ -225,9 +251,11 @@ export function resolveProbes(
 ): ResolvedProbes {
   const pattern = parseProbePattern(text, opts.regex);
   switch (pattern.kind) {
-    case "uprobe": {
+    case "uprobe":
+    case "usdt": {
       const path = binaryOf(pattern.library, opts.pid);
-      return { pattern, path, probes: limited(userProbes(path, pattern.match), text) };
+      const found = pattern.kind === "uprobe" ? userProbes : usdtSites;
+      return { pattern, path, probes: limited(found(path, pattern.match), text) };
     }
     case "kprobe":
       if (!haveKprobes()) {
@@ -236,10 +264,5 @@ export function resolveProbes(
       return { pattern, probes: limited(kernelProbes(pattern.match), text) };
     case "tracepoint":
       return { pattern, probes: limited(tracepointProbes(pattern.match), text) };
-    case "usdt":
-      throw new NotSupportedError(
-        `counting USDT probes '${text}'`,
-        "trace funccount does not count USDT probes yet: use 'tsbpf trace tplist' to list them",
-      );
   }
 }

@@ -4,8 +4,8 @@
  * pattern names are counted in the kernel, keyed by each probe's BPF cookie, and
  * printed every interval (-i) or once at the end.
  *
- * Many user functions go in one uprobe.multi link where the kernel has them (Linux >=
- * 6.6), else one perf-event uprobe per function; kernel functions get a kprobe each,
+ * Many user functions (or USDT probe sites) go in one uprobe.multi link where the
+ * kernel has them (Linux >= 6.6), else one perf-event uprobe per function or site; kernel functions get a kprobe each,
  * tracepoints a perf link each. With -d (global --debug) the tool says which it used.
  *
  * @module
@@ -48,9 +48,12 @@ export function haveUprobeMulti(): boolean {
   return kernelEnumHas("bpf_attach_type", AttachType.TRACE_UPROBE_MULTI) === true;
 }
 
-/** The method for `r`: uprobe.multi for user functions unless `perfLinks` or the kernel says no. */
+/**
+ * The method for `r`: uprobe.multi for user functions and USDT probes unless
+ * `perfLinks` or the kernel says no.
+ */
 export function attachMethod(r: ResolvedProbes, perfLinks: boolean): AttachMethod {
-  if (r.pattern.kind === "uprobe")
+  if (r.pattern.kind === "uprobe" || r.pattern.kind === "usdt")
     return !perfLinks && haveUprobeMulti() ? "uprobe_multi" : "uprobe";
   return r.pattern.kind === "kprobe" ? "kprobe" : "tracepoint";
 }
@@ -63,31 +66,42 @@ export function funccountAttachments(
 ): ProbeAttachment[] {
   const path = r.path ?? "";
   const target = pid !== undefined ? { pid } : {};
+  // Each user function, or each site of a USDT probe, with its probe's index as cookie.
+  const sites = r.probes.flatMap((p, i) =>
+    (p.sites ?? []).map((site) => ({ ...site, name: p.name, cookie: BigInt(i) })),
+  );
   if (method === "uprobe_multi") {
-    const n = r.probes.length;
+    const n = sites.length;
+    const semaphores = sites.some((s) => s.refCtrOffset !== 0n);
     return [
       {
         program: "count_uprobe_multi",
-        label: `uprobe.multi:${path} (${n} function${n === 1 ? "" : "s"})`,
+        label: `uprobe.multi:${path} (${n} site${n === 1 ? "" : "s"})`,
         attach: (prog) =>
           attachUprobeMulti(prog, path, {
-            offsets: r.probes.map((p) => p.offset ?? 0n),
-            cookies: r.probes.map((_, i) => BigInt(i)),
+            offsets: sites.map((s) => s.offset),
+            cookies: sites.map((s) => s.cookie),
+            ...(semaphores && { refCtrOffsets: sites.map((s) => s.refCtrOffset) }),
             ...target,
           }),
       },
     ];
   }
+  if (method === "uprobe") {
+    return sites.map((s) => ({
+      program: "count_probe",
+      label: `uprobe:${path}:${s.name}`,
+      attach: (prog) =>
+        attachUprobe(prog, path, undefined, {
+          offset: s.offset,
+          cookie: s.cookie,
+          ...(s.refCtrOffset !== 0n && { refCtrOffset: s.refCtrOffset }),
+          ...target,
+        }),
+    }));
+  }
   return r.probes.map((p, i) => {
     const cookie = BigInt(i);
-    if (method === "uprobe") {
-      return {
-        program: "count_probe",
-        label: `uprobe:${path}:${p.name}`,
-        attach: (prog) =>
-          attachUprobe(prog, path, undefined, { offset: p.offset ?? 0n, cookie, ...target }),
-      };
-    }
     if (method === "kprobe") {
       return {
         program: "count_probe",
@@ -149,10 +163,7 @@ export async function traceFunccount(ctx: Context, args: Args): Promise<void> {
   const method = attachMethod(resolved, v["perf-links"] === true);
   const names = resolved.probes.map((p) => p.name);
   if (ctx.opts.debug) {
-    const how =
-      method === "uprobe_multi"
-        ? "one uprobe.multi link"
-        : `${names.length} ${method} perf-event link${names.length === 1 ? "" : "s"}`;
+    const how = method === "uprobe_multi" ? "one uprobe.multi link" : `${method} perf-event links`;
     ctx.out.stderr(`trace funccount: ${names.length} probes, attached with ${how}\n`);
   }
   const json = v.json === true || ctx.opts.json;

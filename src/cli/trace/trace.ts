@@ -196,6 +196,7 @@ export const FUNCCOUNT_HELP =
   "  PATTERN                lib:func, /path/to/bin:func, p:lib:func    user functions (uprobes)\n" +
   "                         func, p::func                              kernel functions (kprobes)\n" +
   "                         t:group:event                              tracepoints\n" +
+  "                         u:lib:probe                                USDT probes (by name)\n" +
   "                         '*' matches any text (c:mall*); lib: c, pthread, a path, a program\n" +
   "  -i, --interval SECONDS print a summary every interval\n" +
   "  --duration SECONDS     stop after this long (default: at Ctrl-C or SIGTERM)\n" +
