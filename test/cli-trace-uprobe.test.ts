@@ -324,6 +324,15 @@ describe("tsbpf trace funccount on kernel functions", { skip: kernelSkip }, () =
   });
 });
 
+describe("tsbpf trace funccount on an IFUNC", { skip: kernelSkip }, () => {
+  test("libc's strlen: attached, with a note that the probe sees the resolver, not the calls", async () => {
+    const d = await tsbpf("trace", "funccount", "--duration", "0.1", "c:strlen");
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /note: strlen is an IFUNC: the probe sees the resolver run once/);
+    assert.match(d.stderr, /Tracing 1 functions for "c:strlen"/);
+  });
+});
+
 describe("tsbpf trace funccount on USDT probes", { skip: needs(kernelSkip, pythonSkip()) }, () => {
   for (const extra of [[], ["--perf-links"]]) {
     test(`'u:python3:*' --pid${extra.map((e) => ` ${e}`).join("")}: python's probes, semaphores set by the kernel; two rounds, two collections`, async () => {

@@ -55,6 +55,8 @@ export interface UprobeSite {
 export interface Probe {
   /** Its name as the report shows it: "malloc", "vfs_read", "block:block_rq_issue". */
   readonly name: string;
+  /** A user function that is an IFUNC resolver (its probe sees the resolver run, not the calls). */
+  readonly ifunc?: boolean;
   /** For user functions and USDT probes: where the uprobes go (every site of a probe). */
   readonly sites?: readonly UprobeSite[];
 }
@@ -185,7 +187,11 @@ function userProbes(path: string, match: RegExp): Probe[] {
     if (!match.test(s.name) || seenOffsets.has(s.fileOffset) || seenNames.has(s.name)) continue;
     seenOffsets.add(s.fileOffset);
     seenNames.add(s.name);
-    out.push({ name: s.name, sites: [{ offset: s.fileOffset, refCtrOffset: 0n }] });
+    out.push({
+      name: s.name,
+      sites: [{ offset: s.fileOffset, refCtrOffset: 0n }],
+      ...(s.ifunc && { ifunc: true }),
+    });
   }
   return out;
 }

@@ -166,6 +166,15 @@ export async function traceFunccount(ctx: Context, args: Args): Promise<void> {
     const how = method === "uprobe_multi" ? "one uprobe.multi link" : `${method} perf-event links`;
     ctx.out.stderr(`trace funccount: ${names.length} probes, attached with ${how}\n`);
   }
+  const ifuncs = resolved.probes.filter((p) => p.ifunc).map((p) => p.name);
+  if (ifuncs.length > 0) {
+    const some = `${ifuncs.slice(0, 5).join(", ")}${ifuncs.length > 5 ? `, and ${ifuncs.length - 5} more` : ""}`;
+    ctx.out.stderr(
+      `trace funccount: note: ${some} ${ifuncs.length === 1 ? "is an IFUNC" : "are IFUNCs"}: ` +
+        "the probe sees the resolver run once at link time, not the calls, which go to the " +
+        "implementation it picked (e.g. __strlen_avx2 for strlen, when the library has a .symtab)\n",
+    );
+  }
   const json = v.json === true || ctx.opts.json;
   await runSummaryTool(ctx, {
     tracing: `Tracing ${names.length} functions for "${text}"... Hit Ctrl-C to end.`,
