@@ -56,8 +56,8 @@ export interface SnoopTool<E, O> {
   readonly what: string;
   /** The object's file name under src/cli/trace/bpf/. */
   readonly object: string;
-  /** Its tracepoints. */
-  readonly attachments: readonly TraceAttachment[];
+  /** Its tracepoints or probes (which may depend on the options). */
+  readonly attachments: readonly TraceAttachment[] | ((o: O) => readonly TraceAttachment[]);
   /** `.rodata` constants (kernel-side filters) for these options. */
   readonly constants: (o: O) => Readonly<Record<string, number>>;
   /** The plain-text header ("" for none). */
@@ -140,7 +140,7 @@ export async function runSnoopTool<E, O>(
       object: tool.object,
       perfBuffer: v["perf-buffer"] === true,
       constants: tool.constants(o),
-      attachments: tool.attachments,
+      attachments: typeof tool.attachments === "function" ? tool.attachments(o) : tool.attachments,
     },
     render: (bytes) => {
       const e = tool.decode(bytes);

@@ -20,6 +20,7 @@ import { tracefsDir } from "../../kernel/links/tracefs.ts";
 import { attachTracepoint } from "../../kernel/links/tracepoint.ts";
 import { attachUsdt } from "../../kernel/links/usdt.ts";
 import type { BpfMap } from "../../kernel/maps/map.ts";
+import type { Program } from "../../kernel/programs/program.ts";
 import { PerfBufferReader, type PerfRecord } from "../../kernel/readers/perfbuf.ts";
 import type { RecordReader } from "../../kernel/readers/poll.ts";
 import { RingBufferReader } from "../../kernel/readers/ringbuf.ts";
@@ -62,8 +63,21 @@ export interface UsdtAttachment {
   readonly pid: number;
 }
 
+/**
+ * A probe the tool attaches itself, once the object is loaded: uprobes, a uprobe.multi
+ * link, kprobes or tracepoints with BPF cookies. The link is the session's to close.
+ */
+export interface ProbeAttachment {
+  /** The program's name in the object. */
+  readonly program: string;
+  /** What the session lists as attached ("uretprobe:/bin/bash:readline"). */
+  readonly label: string;
+  /** Attaches the loaded program. */
+  readonly attach: (prog: Program) => Link;
+}
+
 /** Where a tool's program goes. */
-export type TraceAttachment = TracepointAttachment | UsdtAttachment;
+export type TraceAttachment = TracepointAttachment | UsdtAttachment | ProbeAttachment;
 
 /** How a tool's session is set up. */
 export interface TraceSessionOptions {
@@ -280,14 +294,15 @@ export function loadTraceObject(
   if (!canTrace()) throw privilegeError(opts.tool);
   let dir = "";
   try {
-    // USDT tools attach uprobes through the PMU: tracefs is for tracepoints.
-    if (opts.attachments.some((a) => !("usdt" in a))) dir = tracefsDir();
+    // uprobes go through the PMU, and probes the tool attaches itself check their own
+    // needs: tracefs is for tracepoints.
+    if (opts.attachments.some((a) => !("usdt" in a) && !("attach" in a))) dir = tracefsDir();
   } catch (e) {
     throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
   }
   const wanted: TraceAttachment[] = [];
   for (const a of opts.attachments) {
-    if ("usdt" in a) wanted.push(a);
+    if ("usdt" in a || "attach" in a) wanted.push(a);
     else if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
     else if (!a.optional) {
       throw new CliError(
@@ -316,20 +331,26 @@ export function loadTraceObject(
       constants: transport
         ? { ...opts.constants, use_ringbuf: transport === "ringbuf" ? 1 : 0 }
         : opts.constants,
-      programs: wanted.map((a) => a.program),
+      programs: [...new Set(wanted.map((a) => a.program))],
     });
     for (const a of wanted) {
       const prog = coll.program(a.program);
       links.push(
-        "usdt" in a
-          ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
-          : a.raw
-            ? attachRawTracepoint(prog, a.event)
-            : attachTracepoint(prog, a.group, a.event),
+        "attach" in a
+          ? a.attach(prog)
+          : "usdt" in a
+            ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
+            : a.raw
+              ? attachRawTracepoint(prog, a.event)
+              : attachTracepoint(prog, a.group, a.event),
       );
     }
     const attached = wanted.map((a) =>
-      "usdt" in a ? `usdt:${a.usdt.provider}:${a.usdt.name}` : `${a.group}:${a.event}`,
+      "attach" in a
+        ? a.label
+        : "usdt" in a
+          ? `usdt:${a.usdt.provider}:${a.usdt.name}`
+          : `${a.group}:${a.event}`,
     );
     return { coll, links, attached };
   } catch (e) {

@@ -188,6 +188,25 @@ export const SYSCOUNT_HELP =
   "  -l, --list             print the syscalls this table knows and exit\n" +
   "  -j, --json             one JSON object per summary\n";
 
+/** `tsbpf trace funccount --help`. */
+export const FUNCCOUNT_HELP =
+  "Usage: tsbpf trace funccount [-i SECONDS] [--duration SECONDS] [--pid PID] [-T] [-r] [-j]\n" +
+  "                             [--perf-links] PATTERN\n" +
+  "Count function calls, as BCC's funccount (FUNC COUNT).\n" +
+  "  PATTERN                lib:func, /path/to/bin:func, p:lib:func    user functions (uprobes)\n" +
+  "                         func, p::func                              kernel functions (kprobes)\n" +
+  "                         t:group:event                              tracepoints\n" +
+  "                         u:lib:probe                                USDT probes (by name)\n" +
+  "                         '*' matches any text (c:mall*); lib: c, pthread, a path, a program\n" +
+  "  -i, --interval SECONDS print a summary every interval\n" +
+  "  --duration SECONDS     stop after this long (default: at Ctrl-C or SIGTERM)\n" +
+  "  --pid PID              only this process (its libraries are found in its maps)\n" +
+  "  -T, --timestamp        include a timestamp with each summary\n" +
+  "  -r, --regexp           PATTERN's function part is a regular expression\n" +
+  "  --perf-links           one perf-event uprobe per function, not one uprobe.multi link\n" +
+  "  -j, --json             one JSON object per summary\n" +
+  "Examples: tsbpf trace funccount c:malloc; tsbpf trace funccount -r 'c:(read|write)$'\n";
+
 /** The options of the summary tools (each tool's `--help` text says the same in full). */
 const flag = (long: string, short: string | undefined, summary: string): OptionDescription =>
   short ? { long, short, summary } : { long, summary };
@@ -255,6 +274,18 @@ export const SYSCOUNT_OPTIONS: readonly OptionDescription[] = [
   HELP_OPTION,
 ];
 
+/** `trace funccount`'s options. */
+export const FUNCCOUNT_OPTIONS: readonly OptionDescription[] = [
+  { long: "interval", short: "i", value: "SECONDS", summary: "print a summary every interval" },
+  DURATION_OPTION,
+  PID_OPTION,
+  flag("timestamp", "T", "include a timestamp with each summary"),
+  flag("regexp", "r", "the pattern is a regular expression"),
+  flag("perf-links", undefined, "one perf-event uprobe per function, not one uprobe.multi link"),
+  JSON_OPTION,
+  HELP_OPTION,
+];
+
 /** The first line of a tool's own usage: its synopsis. */
 const synopsisOf = (help: string) => (help.split("\n")[0] ?? "").replace(/^Usage: tsbpf /, "");
 
@@ -270,13 +301,14 @@ const EVENT_TOOLS = [
   ["tcpconnect", "TCP connects (PID COMM IP SADDR DADDR DPORT)"],
   ["tcplife", "TCP sessions at close (PID COMM LADDR LPORT RADDR RPORT TX_KB RX_KB MS)"],
   ["tcpretrans", "TCP retransmits (TIME PID IP LADDR:LPORT T> RADDR:RPORT STATE)"],
+  ["bashreadline", "lines typed into bash shells (TIME PID COMMAND)"],
 ] as const;
 
 /** `tsbpf trace`, as data: help, completion and the man page read it. */
 export const DESCRIPTION = {
   name: "trace",
   summary:
-    "ready-made tracing tools in the spirit of BCC's (opensnoop, execsnoop, biolatency, runqlat, syscount, ucalls, ...)",
+    "ready-made tracing tools in the spirit of BCC's (opensnoop, execsnoop, biolatency, runqlat, syscount, funccount, ucalls, ...)",
   usage: (bin: string) =>
     `Usage: ${synopsis(bin, "open", OPEN_OPTIONS)}\n` +
     `       ${synopsis(bin, "exec", EXEC_OPTIONS)}\n` +
@@ -289,6 +321,7 @@ export const DESCRIPTION = {
     `       ${bin} ${synopsisOf(RUNQLAT_HELP)}\n` +
     `       ${bin} ${synopsisOf(CPUDIST_HELP)}\n` +
     `       ${bin} ${synopsisOf(SYSCOUNT_HELP)}\n` +
+    `       ${bin} trace funccount [-i SECONDS] [--duration SECONDS] [--pid PID] [-T] [-r] [-j] PATTERN\n` +
     `       ${bin} trace help\n` +
     "\n" +
     `       open: ${OPEN_WHAT}\n` +
@@ -305,6 +338,7 @@ export const DESCRIPTION = {
     "       biosnoop: one line per block I/O (TIME(s) COMM PID DISK T SECTOR BYTES LAT(ms))\n" +
     "       runqlat: run queue latency histograms; cpudist: on-CPU (-O off-CPU) time histograms\n" +
     "       syscount: top syscalls (or processes, -P) by count, or by time with -L\n" +
+    "       funccount: calls per user function, kernel function or tracepoint (FUNC COUNT)\n" +
     "       TOOL --help: the tool's options\n" +
     NOTES,
   commands: [
@@ -376,6 +410,12 @@ export const DESCRIPTION = {
       usage: () => SYSCOUNT_HELP,
     },
     {
+      name: "funccount",
+      summary: "calls per function (uprobes, kprobes) or tracepoint, as BCC's funccount",
+      options: FUNCCOUNT_OPTIONS,
+      usage: () => FUNCCOUNT_HELP,
+    },
+    {
       name: "killsnoop",
       summary: "kill() calls (TIME PID COMM SIG TPID RESULT), as BCC's killsnoop",
     },
@@ -409,6 +449,10 @@ export const DESCRIPTION = {
       summary:
         "TCP retransmits (TIME PID IP LADDR:LPORT T> RADDR:RPORT STATE), as BCC's tcpretrans",
     },
+    {
+      name: "bashreadline",
+      summary: "lines typed into bash shells (TIME PID COMMAND), as BCC's bashreadline",
+    },
   ],
 } as const satisfies ObjectDescription;
 
@@ -434,6 +478,8 @@ export const COMMANDS = commandTable(DESCRIPTION, {
   tcpconnect: async (c, a) => (await import("./tcpconnect.ts")).traceTcpconnect(c, a),
   tcplife: async (c, a) => (await import("./tcplife.ts")).traceTcplife(c, a),
   tcpretrans: async (c, a) => (await import("./tcpretrans.ts")).traceTcpretrans(c, a),
+  funccount: async (c, a) => (await import("./trace-funccount.ts")).traceFunccount(c, a),
+  bashreadline: async (c, a) => (await import("./bashreadline.ts")).traceBashreadline(c, a),
 });
 
 /** Runs `tsbpf trace ...`. */
