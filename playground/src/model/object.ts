@@ -1,28 +1,18 @@
 /**
  * A `.bpf.o` dropped on the playground: its programs as verifier cases (what `tsbpf vm
- * verify OBJ` judges, src/verifier/object-cases.ts) and their disassembly for the
- * editor, in bpftool's or LLVM's syntax.
+ * verify OBJ` judges, src/verifier/object-cases.ts). The page loads this module (and
+ * the ELF reader) when a file is opened.
  *
  * Pure: no DOM, no `node:` imports.
  * @module
  */
 import { loadCollectionSpec } from "../../../src/elf/index.ts";
-import {
-  decodeProgram,
-  formatKernel,
-  formatLlvm,
-  type Instruction,
-} from "../../../src/isa/index.ts";
 import type { CollectionSpec } from "../../../src/spec/collection-spec.ts";
 import type { VerifierCase } from "../../../src/verifier/index.ts";
 import { objectCases } from "../../../src/verifier/object-cases.ts";
-import { mapLines } from "./source.ts";
 
 /** The most bytes of an object the page reads (the CLI's MAX_OBJECT_BYTES is larger; a page holds it in memory). */
 export const MAX_OBJECT_BYTES = 64 << 20;
-
-/** Which assembly syntax the editor shows. */
-export type Syntax = "bpftool" | "llvm";
 
 /** One program of an object. */
 export interface ObjectProgram {
@@ -65,32 +55,4 @@ export function readObject(bytes: Uint8Array, file: string): LoadedObject {
     return { name, skipped: skipped.find((s) => s.program === name)?.reason ?? "not a case" };
   });
   return { file, bytes, spec, programs };
-}
-
-/** An instruction's text in `syntax`, without bpftool's `(op)` prefix. */
-export function formatInstruction(insn: Instruction, syntax: Syntax): string {
-  return syntax === "llvm" ? formatLlvm(insn) : formatKernel(insn).replace(/^\([0-9a-f]{2}\) /, "");
-}
-
-/**
- * A case as editor text: its maps as `.map` lines, then one instruction a line. The
- * text assembles back to the same instructions (map references stay indexes).
- */
-export function caseText(c: VerifierCase, syntax: Syntax): string {
-  const insns = decodeProgram(c.insns);
-  return [
-    ...mapLines(c.maps.map((m) => m.spec)),
-    ...insns.map((i) => formatInstruction(i, syntax)),
-  ].join("\n");
-}
-
-/** The editor line (1-based) of each slot of {@link caseText}'s text. */
-export function caseLines(c: VerifierCase): (number | undefined)[] {
-  const out: (number | undefined)[] = [];
-  let line = c.maps.length + 1;
-  for (const i of decodeProgram(c.insns)) {
-    out.push(line++);
-    if (i.bytes === 16) out.push(undefined);
-  }
-  return out;
 }

@@ -6,7 +6,7 @@
  * Pure: no DOM, no `node:` imports.
  * @module
  */
-import type { Syntax } from "./object.ts";
+import type { Syntax } from "./case-text.ts";
 import type { Engine } from "./run.ts";
 
 /** What a shared link holds. */
