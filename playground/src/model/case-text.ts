@@ -17,9 +17,14 @@ import { mapLines } from "./source.ts";
 /** Which assembly syntax the editor shows. */
 export type Syntax = "bpftool" | "llvm";
 
-/** An instruction's text in `syntax`, without bpftool's `(op)` prefix. */
+/**
+ * An instruction's text in `syntax`, without bpftool's `(op)` prefix. A map reference
+ * stays in bpftool's form in both: LLVM's `ld_pseudo r1, 2, 0` has no place for the
+ * offset into a map value (`map[id:0][0]+4`), and the text must assemble back.
+ */
 export function formatInstruction(insn: Instruction, syntax: Syntax): string {
-  return syntax === "llvm" ? formatLlvm(insn) : formatKernel(insn).replace(/^\([0-9a-f]{2}\) /, "");
+  if (syntax === "llvm" && !(insn.kind === "lddw" && insn.src !== 0)) return formatLlvm(insn);
+  return formatKernel(insn).replace(/^\([0-9a-f]{2}\) /, "");
 }
 
 /**

@@ -64,11 +64,11 @@ function parseMapLine(line: string, lineNo: number): MapSpec {
   const words = [...line.matchAll(/\S+/g)];
   const at = (i: number) => (words[i]?.index ?? line.length) + 1;
   const name = words[1]?.[0];
-  if (name === undefined || !/^[A-Za-z_][A-Za-z0-9_.]{0,14}$/.test(name))
+  if (name === undefined || !/^[A-Za-z_.][A-Za-z0-9_.]{0,63}$/.test(name))
     throw new SourceError(
       lineNo,
       at(1),
-      ".map needs a name (letters, digits, '_' and '.', at most 15): .map NAME TYPE key=K value=V entries=N",
+      ".map needs a name (letters, digits, '_' and '.', at most 64): .map NAME TYPE key=K value=V entries=N",
     );
   const typeWord = words[2]?.[0];
   const type = typeWord === undefined ? undefined : mapTypeByName(typeWord);
