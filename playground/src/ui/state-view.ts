@@ -32,9 +32,10 @@ export function tnumText(b: ValueBounds): string {
   return `(${hex(b.tnum.value)}; ${hex(b.tnum.mask)})`;
 }
 
-function registerRow(r: RegisterState): HTMLElement {
+/** A register's row, and under it what the verifier knows in words. */
+function registerRows(r: RegisterState): HTMLElement[] {
   const pointer = r.base !== "scalar";
-  return h(
+  const row = h(
     "tr",
     { "data-reg": r.regno },
     h("th", { scope: "row" }, `r${r.regno}`),
@@ -53,8 +54,8 @@ function registerRow(r: RegisterState): HTMLElement {
     ),
     h("td", {}, h("code", {}, tnumText(r.bounds))),
     h("td", {}, r.definedAt < 0 ? "entry" : `insn ${r.definedAt}`),
-    h("td", { class: "why" }, describe(r)),
   );
+  return [row, h("tr", { class: "why" }, h("td", {}), h("td", { colspan: 4 }, describe(r)))];
 }
 
 /** The state view's content for one state. */
@@ -80,17 +81,12 @@ function stateTable(s: InsnState): HTMLElement {
           h(
             "tr",
             {},
-            ...[
-              "Reg",
-              "Type",
-              "Bounds",
-              "tnum (value; mask)",
-              "Set at",
-              "What the verifier knows",
-            ].map((t) => h("th", { scope: "col" }, t)),
+            ...["Reg", "Type", "Bounds", "tnum (value; mask)", "Set at"].map((t) =>
+              h("th", { scope: "col" }, t),
+            ),
           ),
         ),
-        h("tbody", {}, ...regs.map(registerRow)),
+        h("tbody", {}, ...regs.flatMap(registerRows)),
       ),
     ),
     stack.length
