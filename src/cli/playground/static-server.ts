@@ -8,8 +8,8 @@
  */
 import { createReadStream, realpathSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { extname, join, sep } from "node:path";
+import { type ListeningServer, listen } from "../http-listen.ts";
 
 /** Content types by file extension; anything else is application/octet-stream. */
 export const MIME_TYPES: Readonly<Record<string, string>> = {
@@ -28,12 +28,7 @@ export const MIME_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** A listening static server. */
-export interface StaticServer {
-  /** The address it listens on (the port chosen when 0 was asked). */
-  readonly address: AddressInfo;
-  /** Stops listening and ends open connections. */
-  close(): Promise<void>;
-}
+export type StaticServer = ListeningServer;
 
 /**
  * The file under `root` (a real path) that URL path `urlPath` names, or an HTTP status
@@ -95,19 +90,5 @@ export async function serveStatic(dir: string, host: string, port: number): Prom
       .on("error", () => res.destroy())
       .pipe(res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  return {
-    address: server.address() as AddressInfo,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, host, port);
 }
