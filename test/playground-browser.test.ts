@@ -383,7 +383,8 @@ test("a shared link opens the same program and inputs", { skip }, async () => {
 });
 
 test("a phone-width page is readable, and dark mode applies", { skip }, async () => {
-  const page = await open("", 390);
+  const page = shared;
+  await page.setViewportSize({ width: 390, height: 900 });
   const overflow = Number(
     await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"),
   );
@@ -392,7 +393,8 @@ test("a phone-width page is readable, and dark mode applies", { skip }, async ()
   await page.emulateMedia({ colorScheme: "dark" });
   const bg = await page.evaluate("getComputedStyle(document.body).backgroundColor");
   assert.equal(bg, "rgb(22, 24, 27)");
-  await page.close();
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 1400, height: 900 });
   assert.deepEqual(external, [], "the page asked for nothing outside the local server");
 });
 

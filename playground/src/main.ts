@@ -63,6 +63,10 @@ let current: Current | undefined;
 let verdict: Verdict | undefined;
 let loaded: LoadedObject | undefined;
 let runner: { key: string; runner: Runner } | undefined;
+/** The verification the editor's typing schedules (debounced). */
+let pending: ReturnType<typeof setTimeout> | undefined;
+/** The program the verdict is about (its {@link caseKey}): the same one keeps the selection. */
+let verifiedKey = "";
 /** The slot the state view shows, and which of its states. */
 let selected = { pc: -1, state: 0 };
 /** The line of the assembler's error, marked until the text assembles. */
@@ -179,6 +183,7 @@ async function loadObjectBytes(bytes: Uint8Array, file: string): Promise<void> {
 
 /** Re-reads the program (text mode) and verifies it. */
 function verifyNow(): void {
+  clearTimeout(pending);
   const t0 = performance.now();
   if (!loaded) current = fromText();
   verdict = current ? verifyProgram(current.case) : undefined;
@@ -206,7 +211,11 @@ function showVerdict(): void {
     const insns = decodeProgram(current.case.insns);
     $.explanation.textContent = formatExplanation(insns, verdict.result);
   } else $.explanation.textContent = "";
-  // Start where it matters: the error, else the caret's instruction, else the first.
+  // The same program verified again keeps its place; a new one starts where it matters:
+  // the error, else the caret's instruction, else the first.
+  const key = current ? caseKey(current.case) : "";
+  if (key !== "" && key === verifiedKey && selected.pc >= 0) return showState();
+  verifiedKey = key;
   const pc =
     verdict?.insn ??
     slotOfLine(editor.caretLine()) ??
@@ -464,7 +473,6 @@ function openExample(id: string): void {
 
 // ---- events --------------------------------------------------------------------------
 
-let pending: ReturnType<typeof setTimeout> | undefined;
 $.source.addEventListener("input", () => {
   editor.render();
   if (loaded) return;
