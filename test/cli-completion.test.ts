@@ -70,7 +70,7 @@ test("bash: objects, commands and keywords by bpftool's prefix rule", { skip: ba
   const cases: [string, string[]][] = [
     ["tsbpf pr", ["prog"]],
     ["tsbpf prog s", ["show"]],
-    ["tsbpf p", ["perf", "prog"]],
+    ["tsbpf p", ["perf", "playground", "prog"]],
     ["tsbpf p s", ["show"]], // p is prog (bpftool's order), s its show
     ["tsbpf -j prog sh", ["show"]], // global options are skipped
     ["tsbpf -B btf.raw b", ["btf"]], // and so is an option's value; batch is not offered

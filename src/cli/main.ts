@@ -76,6 +76,7 @@ const OBJECTS: readonly ObjectEntry[] = [
   object("compile", () => import("./compile/compile.ts")),
   object("init", () => import("./init/init.ts")),
   object("export", () => import("./export/export.ts")),
+  object("playground", () => import("./playground/playground.ts")),
   object("completion", () => import("./completion/completion.ts")),
   object("man", () => import("./man/man.ts")),
 ];
@@ -102,7 +103,7 @@ function object(
 }
 
 /** Objects whose commands take their own options (`trace open --pid PID`, `export prometheus --listen ...`). */
-const OWN_OPTIONS = new Set(["trace", "compile", "init", "export"]);
+const OWN_OPTIONS = new Set(["trace", "compile", "init", "export", "playground"]);
 
 function mainUsage(): string {
   return (
@@ -113,7 +114,7 @@ function mainUsage(): string {
     `       ${BIN} man\n` +
     "\n" +
     "       OBJECT := { prog | map | link | cgroup | perf | net | feature | btf | gen | vm | trace |\n" +
-    "                  compile | init | export }\n" +
+    "                  compile | init | export | playground }\n" +
     `       ${HELP_SPEC_OPTIONS} |\n` +
     "                    {-f|--bpffs} | {-V|--version} | {-h|--help} }\n"
   );

@@ -136,6 +136,11 @@ interface Fixup {
 export interface AssembleOptions {
   /** Helper ids by name, for `call NAME`; defaults to the uapi helper table. */
   helperId?: (name: string) => number | undefined;
+  /**
+   * Filled with each returned instruction's 1-based source line, in order (an editor
+   * maps the verifier's instruction numbers back to the text this way).
+   */
+  lines?: number[];
 }
 
 class LineParser {
@@ -348,6 +353,7 @@ export function assemble(text: string, opts: AssembleOptions = {}): Instruction[
       throw e;
     }
     slotOf.push(slot);
+    opts.lines?.push(lineNo);
     if (label)
       fixups.push({ index: out.length, label: label.name, line: lineNo, col: label.tok.col });
     out.push(insn);

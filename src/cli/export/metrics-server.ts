@@ -7,21 +7,16 @@
  */
 
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import {
   type MetricFamily,
   PROMETHEUS_CONTENT_TYPE,
   renderPrometheus,
 } from "../../metrics/index.ts";
+import { type ListeningServer, listen } from "../http-listen.ts";
 import { reason } from "../objects/selectors.ts";
 
 /** A listening /metrics server. */
-export interface MetricsServer {
-  /** The address it listens on (the port chosen when 0 was asked). */
-  readonly address: AddressInfo;
-  /** Stops listening and ends open connections. */
-  close(): Promise<void>;
-}
+export type MetricsServer = ListeningServer;
 
 /**
  * Serves `collect()` at /metrics on `host:port`. A scrape that fails is a 500 whose
@@ -63,19 +58,5 @@ export async function serveMetrics(
     res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE });
     res.end(req.method === "HEAD" ? undefined : body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  return {
-    address: server.address() as AddressInfo,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, host, port);
 }

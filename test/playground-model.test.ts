@@ -1,0 +1,179 @@
+/**
+ * The playground's model in Node (no browser): program text with `.map` lines, errors
+ * that name their line and column, object programs as editor text that assembles back
+ * to the same instructions, the packet builder's checksums, and share links.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { test } from "node:test";
+import { caseLines, caseText } from "../playground/src/model/case-text.ts";
+import { EXAMPLES } from "../playground/src/model/examples.ts";
+import { readObject } from "../playground/src/model/object.ts";
+import { buildPacket, DEFAULT_PACKET, parseHex, toHex } from "../playground/src/model/packet.ts";
+import { decodeShare, encodeShare } from "../playground/src/model/share.ts";
+import { assembleSource, SourceError, sourceCase } from "../playground/src/model/source.ts";
+import { statesAt, verifyProgram } from "../playground/src/model/verify.ts";
+import { MapType, ProgType } from "../src/uapi/index.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+
+test(".map lines declare maps by index; instructions keep their editor lines", () => {
+  const src = assembleSource(
+    "; c\n.map counts array key=4 value=8 entries=1\nr1 = map[id:0]\n\nr0 = 0\nexit\n",
+  );
+  assert.deepEqual(src.maps, [
+    { name: "counts", type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 },
+  ]);
+  // lddw takes two slots: its second has no line.
+  assert.deepEqual(src.lineOfSlot, [3, undefined, 5, 6]);
+  const c = sourceCase(src, ProgType.XDP);
+  assert.equal(c.insns.length, 32);
+  assert.equal(c.maps[0]?.spec.name, "counts");
+});
+
+test("errors name the line and column", () => {
+  const cases: [string, RegExp][] = [
+    ["r0 = 0\n.map m arrayy key=4\nexit", /^line 2, column 8: "arrayy" is not a map type/],
+    [
+      "r0 = 0\n.map m array key=4 vlaue=8\nexit",
+      /^line 2, column 20: expected key=N, value=N or entries=N, found "vlaue=8"/,
+    ],
+    [".map 9bad array", /^line 1, column 6: \.map needs a name/],
+    ["r0 = 0\n\n  r0 += \nexit", /^line 3, column 8: expected a register or an immediate/],
+    ["; nothing\n", /^line 1, column 1: the program has no instructions/],
+  ];
+  for (const [text, re] of cases) {
+    assert.throws(
+      () => assembleSource(text),
+      (e: unknown) => {
+        assert.ok(e instanceof SourceError);
+        assert.match(e.message, re);
+        return true;
+      },
+    );
+  }
+});
+
+test("every example assembles; the verdicts are those the examples promise", () => {
+  for (const e of EXAMPLES) {
+    const v = verifyProgram(sourceCase(assembleSource(e.text), ProgType.XDP));
+    assert.equal(v.accepted, !e.title.includes("rejected"), e.id);
+    if (!v.accepted) {
+      assert.ok(
+        v.path.length > 0 && v.path[v.path.length - 1] === v.insn,
+        "the path ends at the error",
+      );
+      assert.equal(statesAt(v, v.insn!).length > 0, true);
+    }
+  }
+});
+
+test("object programs as text assemble back to the same instructions, in both syntaxes", () => {
+  let n = 0;
+  for (const d of readdirSync(join(ROOT, "examples"))) {
+    const path = join(ROOT, "examples", d, `${d}.bpf.o`);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch {
+      continue;
+    }
+    for (const p of readObject(bytes, path).programs) {
+      if (!p.case) continue;
+      for (const syntax of ["bpftool", "llvm"] as const) {
+        const src = assembleSource(caseText(p.case, syntax));
+        const again = sourceCase(src, p.case.progType);
+        assert.deepEqual(
+          Buffer.from(again.insns),
+          Buffer.from(p.case.insns),
+          `${d} ${p.name} ${syntax}`,
+        );
+        assert.deepEqual(src.lineOfSlot, caseLines(p.case));
+        assert.deepEqual(
+          again.maps.map((m) => m.spec),
+          p.case.maps.map((m) => ({
+            name: m.spec.name,
+            type: m.spec.type,
+            keySize: m.spec.keySize,
+            valueSize: m.spec.valueSize,
+            maxEntries: m.spec.maxEntries,
+          })),
+        );
+        n++;
+      }
+    }
+  }
+  assert.ok(n >= 10, `${n} programs`);
+  assert.throws(() => readObject(new Uint8Array([1, 2, 3, 4]), "x.o"), /x\.o: not an ELF object/);
+});
+
+/** The Internet checksum over `b` folds to 0xffff when its checksum field is right. */
+function sumsToOnes(b: Uint8Array): boolean {
+  let s = 0;
+  for (let i = 0; i < b.length; i += 2) s += ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s === 0xffff;
+}
+
+test("built packets carry correct IPv4 and UDP/TCP checksums", () => {
+  for (const proto of ["udp", "tcp"] as const) {
+    for (const payload of ["", "hello", "odd"]) {
+      const p = buildPacket({ ...DEFAULT_PACKET, proto, payload, tcpFlags: ["SYN", "ACK"] });
+      assert.ok(sumsToOnes(p.subarray(14, 34)), `${proto} IPv4 header`);
+      const l4 = p.subarray(34);
+      const pseudo = new Uint8Array([
+        ...p.subarray(26, 34),
+        0,
+        proto === "udp" ? 17 : 6,
+        l4.length >> 8,
+        l4.length & 0xff,
+      ]);
+      assert.ok(
+        sumsToOnes(new Uint8Array([...pseudo, ...l4, ...(l4.length % 2 ? [0] : [])])),
+        `${proto} "${payload}"`,
+      );
+      assert.equal(p.length, 14 + 20 + (proto === "udp" ? 8 : 20) + payload.length);
+    }
+  }
+  assert.equal(
+    buildPacket({ ...DEFAULT_PACKET, proto: "tcp", tcpFlags: ["SYN", "ACK"] })[47],
+    0x12,
+  );
+  assert.throws(
+    () => buildPacket({ ...DEFAULT_PACKET, srcIp: "10.0.0.256" }),
+    /^Error: source IP: "10.0.0.256" is not an IPv4 address/,
+  );
+  assert.throws(
+    () => buildPacket({ ...DEFAULT_PACKET, dstPort: 70000 }),
+    /destination port: 70000/,
+  );
+  assert.throws(
+    () => buildPacket({ ...DEFAULT_PACKET, proto: "tcp", tcpFlags: ["SYNN"] }),
+    /"SYNN" is not one of/,
+  );
+  assert.deepEqual(parseHex("0x02:00 0a\n", "p"), new Uint8Array([2, 0, 10]));
+  assert.throws(() => parseHex("abc", "packet"), /packet: odd number of hex digits \(3\)/);
+  assert.equal(toHex(new Uint8Array(17)).split("\n").length, 2);
+});
+
+test("share links round-trip and damaged ones say what is wrong", () => {
+  const s = {
+    text: "r0 = 2 ; é ✓\nexit\n",
+    type: "xdp",
+    syntax: "llvm" as const,
+    packet: "00 11",
+    repeat: 5,
+    engine: "interpret" as const,
+  };
+  const f = encodeShare(s);
+  assert.match(f, /^#s=[A-Za-z0-9_-]+$/);
+  assert.deepEqual(decodeShare(f), s);
+  assert.equal(decodeShare(""), undefined);
+  assert.equal(decodeShare("#other"), undefined);
+  assert.throws(() => decodeShare("#s=AAAA"), /damaged/);
+  const bad = encodeShare({ ...s, repeat: 0 });
+  assert.throws(() => decodeShare(bad), /"repeat" is not a count/);
+  const other = `#s=${Buffer.from(JSON.stringify({ v: 2 })).toString("base64url")}`;
+  assert.throws(() => decodeShare(other), /another version/);
+});
