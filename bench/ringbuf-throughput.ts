@@ -53,7 +53,8 @@ function compile(dir: string): string {
   return exe;
 }
 
-function makeProgram(ring: BpfMap, counters: BpfMap): Program {
+/** The bench's XDP program: one 16-byte record into `ring` per run, drops counted in `counters`. */
+export function makeProgram(ring: BpfMap, counters: BpfMap): Program {
   const text = `
     *(u32 *)(r10 -4) = 0
     r1 = map_fd(${counters.fd})
@@ -212,12 +213,17 @@ async function tsDrain(
       consumed++;
     });
   } else if (way === "drainBatches") {
+    // The sum is kept in a local per batch: in V8 every write of a non-small-integer
+    // number to a variable a closure captures allocates (checksum), ~25 ns a record.
     reader.drainBatches((b) => {
       const d = b.data;
-      for (let i = 0; i < b.count; i++) {
-        const off = b.offsets[i]!;
-        checksum += d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16);
+      const pairs = b.pairs;
+      let sum = 0;
+      for (let i = 0; i < 2 * b.count; i += 2) {
+        const off = pairs[i]!;
+        sum += d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16);
       }
+      checksum += sum;
       consumed += b.count;
     });
   } else if (way === "onRecord") {

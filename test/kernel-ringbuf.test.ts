@@ -139,8 +139,8 @@ describe("RingBufferReader", { skip }, () => {
           consumerAt.push(reader.raw.consumerPosition);
           for (let i = 0; i < b.count; i++) {
             const rec = b.record(i);
-            assert.equal(rec.length, b.lengths[i]);
-            assert.equal(rec.byteOffset - b.data.byteOffset, b.offsets[i]);
+            assert.equal(rec.length, b.pairs[2 * i + 1]);
+            assert.equal(rec.byteOffset - b.data.byteOffset, b.pairs[2 * i]);
             got.push(hex(rec));
           }
           assert.throws(() => b.record(b.count), RangeError);

@@ -28,6 +28,8 @@ const HDR_SZ = RingbufHeader.HDR_SZ;
 const BUSY = RingbufHeader.BUSY_BIT | 0; // the sign bit of an Int32
 const DISCARD = RingbufHeader.DISCARD_BIT;
 const LEN_MASK = ~(RingbufHeader.BUSY_BIT | RingbufHeader.DISCARD_BIT) >>> 0;
+/** Whether headers need `Atomics.load` to be read with acquire semantics (see fill()). */
+const ATOMIC_HEADERS = process.arch !== "x64" && process.arch !== "ia32";
 const TWO32 = 2 ** 32;
 
 /** The length of {@link RawRingReader.next}'s answer when no committed record is there. */
@@ -84,9 +86,10 @@ export class RawRingReader implements Disposable {
   #prod = 0;
   /** Uncommitted bytes after which {@link commitSome} publishes. */
   readonly #lazyBytes: number;
-  /** {@link consumeBatches}' arrays, grown to the largest batch asked for. */
-  #batchOffsets = new Int32Array(0);
-  #batchLengths = new Int32Array(0);
+  /** {@link batchPairs}' array, grown to the largest batch asked for. */
+  #pairs = new Uint32Array(0);
+  /** Discarded records skipped. */
+  #discarded = 0;
 
   private constructor(consumer: SharedMapping, producer: SharedMapping, size: number) {
     const page = pageSize();
@@ -184,7 +187,7 @@ export class RawRingReader implements Disposable {
       if ((word & BUSY) !== 0) return RING_EMPTY;
       const len = (word & LEN_MASK) >>> 0;
       const total = (len + HDR_SZ + 7) & ~7;
-      if (total > this.size) this.#corrupt(len);
+      if (total > this.#prod - this.#cursor) this.#corrupt(len);
       const start = this.#off + HDR_SZ;
       this.#cursor += total;
       this.#off = (this.#off + total) & mask;
@@ -249,54 +252,120 @@ export class RawRingReader implements Disposable {
   }
 
   /**
-   * Hands out the committed records in batches: `fn(data, offsets, lengths, count)`
-   * with up to `batch` records at a time, record i being
-   * `data[offsets[i] .. offsets[i] + lengths[i])`. The records and the two arrays
-   * (reused from batch to batch) are valid only during the call; nothing is allocated
-   * per record or per batch. The consumer position is published once per batch, when
-   * `fn` returns (also when it throws: the whole batch counts as read). At most `max`
-   * records; returns how many were delivered.
+   * Hands out the committed records in batches: `fn(data, pairs, count)` with up to
+   * `batch` records at a time, record i being `pairs[2 * i + 1]` bytes of `data` from
+   * `pairs[2 * i]`. The records and `pairs` (reused from batch to batch) are valid only
+   * during the call; nothing is allocated per record or per batch. Discarded records
+   * are skipped and counted in {@link discarded}. The consumer position is published
+   * once per batch, when `fn` returns (also when it throws: the whole batch counts as
+   * read). At most `max` records; returns how many were delivered.
+   *
+   * @example
+   * ```ts
+   * raw.consumeBatches((data, pairs, count) => {
+   *   for (let i = 0; i < 2 * count; i += 2) handle(data, pairs[i]!, pairs[i + 1]!);
+   * });
+   * ```
    *
    * @throws RangeError for a batch size that is not a positive integer
    */
   consumeBatches(
-    fn: (data: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number) => void,
+    fn: (data: Uint8Array, pairs: Uint32Array, count: number) => void,
     max = Infinity,
     batch = 256,
   ): number {
     if (!Number.isInteger(batch) || batch < 1)
       throw new RangeError(`ring buffer batch size ${batch} is not a positive integer`);
-    if (this.#batchOffsets.length < batch) {
-      this.#batchOffsets = new Int32Array(batch);
-      this.#batchLengths = new Int32Array(batch);
-    }
-    const offsets = this.#batchOffsets;
-    const lengths = this.#batchLengths;
+    const pairs = this.batchPairs(batch);
+    const data = this.data;
     let n = 0;
     while (n < max) {
-      const limit = Math.min(batch, max - n);
-      let count = 0;
-      while (count < limit) {
-        const len = this.next();
-        if (len < 0) break;
-        offsets[count] = this.offset;
-        lengths[count] = len;
-        count++;
-      }
+      const count = this.fill(pairs, Math.min(batch, max - n));
       if (count === 0) break;
       n += count;
       try {
-        fn(this.data, offsets, lengths, count);
+        fn(data, pairs, count);
       } finally {
         this.commit();
       }
     }
+    this.commit(); // discarded records after the last batch
     return n;
   }
 
-  #corrupt(len: number): never {
+  /**
+   * A reusable array for {@link fill} of at least `batch` (offset, length) pairs:
+   * the reader's own, grown to the largest batch asked for.
+   */
+  batchPairs(batch: number): Uint32Array {
+    if (this.#pairs.length < 2 * batch) this.#pairs = new Uint32Array(2 * batch);
+    return this.#pairs;
+  }
+
+  /**
+   * Moves the cursor past up to `limit` committed records (and the discarded ones
+   * among them), writing each one's offset in {@link data} and length to `pairs`
+   * (`pairs[2 * i]`, `pairs[2 * i + 1]`); returns how many. Reads the producer
+   * position once; stops there, at a busy record or at `limit`. Nothing is published:
+   * the records stay valid until {@link commit}.
+   *
+   * @throws Error if a header is impossible (a length beyond the producer position):
+   * the ring is corrupt or is not a BPF ring buffer.
+   */
+  fill(pairs: Uint32Array, limit: number): number {
+    if (this.#closed) return 0;
+    const prod = this.#loadProducer();
+    this.#prod = prod;
+    // Below 2^30 (the ring's size at most): the loop runs on small integers.
+    const avail = prod - this.#cursor;
+    const words = this.#prod32;
+    const base = this.#hdrBase;
+    const mask = this.#mask;
+    const atomic = ATOMIC_HEADERS;
+    let off = this.#off;
+    let used = 0;
+    let count = 0;
+    let skipped = 0;
+    // Ordering. The kernel writes a record's header (length | BUSY) when it reserves
+    // the record, before the release store that moves the producer position past it;
+    // the load above acquires that store, so every header below `prod` reads as
+    // written at reservation or later. A header that still says BUSY ends the walk (the
+    // record is being written; it and whatever follows wait for the next fill). The
+    // commit clears BUSY (and sets DISCARD for a discard) with an xchg, a full barrier,
+    // after the record's bytes: a header read as committed must be a load-acquire for
+    // those bytes to be visible after it. On x86 every load is (TSO: loads are not
+    // reordered with older loads), and V8 keeps typed array loads in program order, so
+    // a plain Int32Array read is a load-acquire there and costs a third of
+    // `Atomics.load`, which V8 calls out of line; elsewhere (arm64) headers are read
+    // with `Atomics.load`.
+    while (used < avail && count < limit) {
+      const word = atomic ? Atomics.load(words, base + (off >> 2)) : words[base + (off >> 2)]!;
+      if (word < 0) break; // BUSY is the sign bit
+      const len = word & LEN_MASK;
+      const total = (len + HDR_SZ + 7) & ~7;
+      if (total > avail - used) this.#corrupt(len, used);
+      if ((word & DISCARD) === 0) {
+        pairs[2 * count] = off + HDR_SZ;
+        pairs[2 * count + 1] = len;
+        count++;
+      } else skipped++;
+      used += total;
+      off = (off + total) & mask;
+    }
+    this.#cursor += used;
+    this.#off = off;
+    this.#discarded += skipped;
+    return count;
+  }
+
+  /** Discarded records skipped so far (`bpf_ringbuf_discard`), by every read. */
+  get discarded(): number {
+    return this.#discarded;
+  }
+
+  #corrupt(len: number, ahead = 0): never {
     throw new Error(
-      `ring buffer record at position ${this.#cursor} claims ${len} bytes, more than the ring's ${this.size}: the ring is corrupt`,
+      `ring buffer record at position ${this.#cursor + ahead} claims ${len} bytes, beyond the producer position ${this.#prod} (ring of ${this.size} bytes): the ring is corrupt`,
     );
   }
 
