@@ -223,6 +223,43 @@ describe("RingBufferReader", { skip }, () => {
       assert.equal(reader.raw.producerPosition, 5000n);
     }));
 
+  test("raw consume: a throw mid-batch counts that record as read and leaves the rest", () =>
+    noLeak(() => {
+      using map = ringMap("rb_consume_throw");
+      const emits: Emit[] = [
+        { size: 8, how: "output" },
+        { size: 24, how: "discard" },
+      ];
+      using prog = ringbufProgram([map.fd], emits);
+      using reader = RingBufferReader.open(map);
+      const raw = reader.raw;
+      const want = hex(expectedRecords(emits)[0]!);
+      prog.run({ data: PACKET, repeat: 10 }); // 10 * (16 + 32) bytes
+      let seen = 0;
+      assert.throws(
+        () =>
+          raw.consume((data, off, len) => {
+            assert.equal(hex(data.subarray(off, off + len)), want);
+            if (++seen === 3) throw new Error("third");
+          }),
+        /third/,
+      );
+      // up to the third record: its discard after it is not read yet
+      assert.equal(raw.consumerPosition, 2n * 48n + 16n);
+      assert.equal(raw.discarded, 2);
+      assert.equal(
+        raw.consume(() => {}, 4),
+        4,
+      );
+      assert.equal(raw.consumerPosition, 6n * 48n + 16n);
+      assert.equal(
+        raw.consume(() => {}),
+        3,
+      );
+      assert.equal(raw.discarded, 10);
+      assert.equal(raw.consumerPosition, 480n);
+    }));
+
   test("only discarded records: nothing delivered, their space handed back, counted", () =>
     noLeak(() => {
       using map = ringMap("rb_batch_disc");

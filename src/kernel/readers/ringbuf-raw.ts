@@ -32,6 +32,9 @@ const LEN_MASK = ~(RingbufHeader.BUSY_BIT | RingbufHeader.DISCARD_BIT) >>> 0;
 const ATOMIC_HEADERS = process.arch !== "x64" && process.arch !== "ia32";
 const TWO32 = 2 ** 32;
 
+/** Records {@link RawRingReader.consume} finds per walk of the headers. */
+const CONSUME_BATCH = 256;
+
 /** The length of {@link RawRingReader.next}'s answer when no committed record is there. */
 export const RING_EMPTY = -1;
 
@@ -88,6 +91,9 @@ export class RawRingReader implements Disposable {
   readonly #lazyBytes: number;
   /** {@link batchPairs}' array, grown to the largest batch asked for. */
   #pairs = new Uint32Array(0);
+  /** {@link consume}'s batch, and {@link #rewind}'s single pair. */
+  readonly #consumePairs = new Uint32Array(2 * CONSUME_BATCH);
+  readonly #rewindPair = new Uint32Array(2);
   /** Discarded records skipped. */
   #discarded = 0;
 
@@ -230,25 +236,51 @@ export class RawRingReader implements Disposable {
   /**
    * Calls `fn(data, offset, length)` for each committed record, in order, up to the
    * producer position or the first busy record, at most `max` records; `data` and the
-   * record are valid only during the call. The consumer position is published every
-   * sixteenth of the ring and when the call returns (also when `fn` throws: the record
-   * that threw counts as read). Returns how many records were delivered.
+   * record are valid only during the call. Records are found a batch at a time
+   * ({@link fill}); the consumer position is published after each batch and when the
+   * call returns (also when `fn` throws: the record that threw counts as read, the ones
+   * after it stay for the next read). Returns how many records were delivered. Not
+   * reentrant: `fn` must not read this reader.
    */
   consume(fn: (data: Uint8Array, offset: number, length: number) => void, max = Infinity): number {
     const data = this.data;
+    const pairs = this.#consumePairs;
     let n = 0;
     try {
       while (n < max) {
-        const len = this.next();
-        if (len < 0) break;
-        n++;
-        fn(data, this.offset, len);
-        this.commitSome();
+        const start = this.#cursor;
+        const startOff = this.#off;
+        const discardedBefore = this.#discarded;
+        const count = this.fill(pairs, Math.min(CONSUME_BATCH, max - n));
+        if (count === 0) break;
+        let i = 0;
+        try {
+          for (; i < count; i++) fn(data, pairs[2 * i]!, pairs[2 * i + 1]!);
+        } catch (e) {
+          n += i + 1;
+          this.#rewind(start, startOff, discardedBefore, i + 1);
+          throw e;
+        }
+        n += count;
+        this.commit();
       }
     } finally {
       this.commit();
     }
     return n;
+  }
+
+  /**
+   * Puts the cursor back at `start` (`startOff` in the ring) and walks it again past
+   * `records` delivered records, with the discarded count as it was there: after a
+   * callback threw in the middle of a batch, the batch's later records stay unread.
+   */
+  #rewind(start: number, startOff: number, discardedBefore: number, records: number): void {
+    this.#cursor = start;
+    this.#off = startOff;
+    this.#discarded = discardedBefore;
+    const one = this.#rewindPair;
+    for (let i = 0; i < records; i++) this.fill(one, 1);
   }
 
   /**
