@@ -348,8 +348,10 @@ export class RawRingReader implements Disposable {
     if (this.#closed) return 0;
     const prod = this.#loadProducer();
     this.#prod = prod;
-    // Below 2^30 (the ring's size at most): the loop runs on small integers.
-    const avail = prod - this.#cursor;
+    // At most the ring's size (2^30): `| 0` keeps the loop on 32-bit integers where
+    // V8 would otherwise carry the positions' doubles through it.
+    const avail = (prod - this.#cursor) | 0;
+    if (avail < 0 || avail > this.size) this.#badProducer(prod);
     const words = this.#prod32;
     const base = this.#hdrBase;
     const mask = this.#mask;
@@ -393,6 +395,12 @@ export class RawRingReader implements Disposable {
   /** Discarded records skipped so far (`bpf_ringbuf_discard`), by every read. */
   get discarded(): number {
     return this.#discarded;
+  }
+
+  #badProducer(prod: number): never {
+    throw new Error(
+      `ring buffer producer position ${prod} is not within ${this.size} bytes after the consumer's ${this.#cursor}: the ring is corrupt or read by another consumer`,
+    );
   }
 
   #corrupt(len: number, ahead = 0): never {
