@@ -258,6 +258,13 @@ describe("RingBufferReader", { skip }, () => {
       );
       assert.equal(raw.discarded, 10);
       assert.equal(raw.consumerPosition, 480n);
+      // fill() stops where its array ends, whatever the limit: no record skipped unseen
+      prog.run({ data: PACKET, repeat: 3 });
+      const one = new Uint32Array(2);
+      assert.equal(raw.fill(one, 10), 1);
+      assert.equal(raw.fill(one, 10), 1);
+      raw.commit();
+      assert.equal(raw.consumerPosition, 480n + 48n + 16n);
     }));
 
   test("only discarded records: nothing delivered, their space handed back, counted", () =>

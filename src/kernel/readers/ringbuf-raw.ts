@@ -336,16 +336,18 @@ export class RawRingReader implements Disposable {
 
   /**
    * Moves the cursor past up to `limit` committed records (and the discarded ones
-   * among them), writing each one's offset in {@link data} and length to `pairs`
-   * (`pairs[2 * i]`, `pairs[2 * i + 1]`); returns how many. Reads the producer
-   * position once; stops there, at a busy record or at `limit`. Nothing is published:
-   * the records stay valid until {@link commit}.
+   * among them; no more than `pairs` holds), writing each one's offset in {@link data}
+   * and length to `pairs` (`pairs[2 * i]`, `pairs[2 * i + 1]`); returns how many.
+   * Reads the producer position once; stops there, at a busy record or at `limit`.
+   * Nothing is published: the records stay valid until {@link commit}.
    *
-   * @throws Error if a header is impossible (a length beyond the producer position):
-   * the ring is corrupt or is not a BPF ring buffer.
+   * @throws Error if a header is impossible (a length beyond the producer position) or
+   * the producer is more than the ring's size ahead: the ring is corrupt, is not a BPF
+   * ring buffer, or has another consumer.
    */
   fill(pairs: Uint32Array, limit: number): number {
     if (this.#closed) return 0;
+    if (limit > pairs.length >> 1) limit = pairs.length >> 1; // never a record dropped
     const prod = this.#loadProducer();
     this.#prod = prod;
     // At most the ring's size (2^30): `| 0` keeps the loop on 32-bit integers where
