@@ -139,8 +139,8 @@ describe("RingBufferReader", { skip }, () => {
           consumerAt.push(reader.raw.consumerPosition);
           for (let i = 0; i < b.count; i++) {
             const rec = b.record(i);
-            assert.equal(rec.length, b.lengths[i]);
-            assert.equal(rec.byteOffset - b.data.byteOffset, b.offsets[i]);
+            assert.equal(rec.length, b.pairs[2 * i + 1]);
+            assert.equal(rec.byteOffset - b.data.byteOffset, b.pairs[2 * i]);
             got.push(hex(rec));
           }
           assert.throws(() => b.record(b.count), RangeError);
@@ -176,6 +176,110 @@ describe("RingBufferReader", { skip }, () => {
       assert.throws(() => reader.drainBatches(() => {}, Infinity, 0), /batch size 0/);
       reader.onRecord(() => {});
       assert.throws(() => reader.drainBatches(() => {}), /already used with onRecord/);
+    }));
+
+  test("drainBatches across the ring's end: pairs point at intact records, discards skipped and counted", () =>
+    noLeak(() => {
+      using map = ringMap("rb_batch_wrap");
+      // 112 + 64 + 24 = 200 bytes a run, one discarded record among three
+      const emits: Emit[] = [
+        { size: 100, how: "submit" },
+        { size: 50, how: "discard" },
+        { size: 13, how: "output" },
+      ];
+      using prog = ringbufProgram([map.fd], emits);
+      using reader = RingBufferReader.open(map);
+      const want = expectedRecords(emits).map(hex);
+      prog.run({ data: PACKET, repeat: 15 }); // 3000 bytes
+      assert.equal(
+        reader.drainBatches(() => {}),
+        30,
+      );
+      assert.equal(reader.discarded, 15);
+      assert.equal(reader.raw.consumerPosition, 3000n);
+      // the next 10 runs cover 3000..5000: run 5's first record spans 4008..4108
+      prog.run({ data: PACKET, repeat: 10 });
+      const got: string[] = [];
+      let crossed = 0;
+      const n = reader.drainBatches(
+        (b) => {
+          assert.ok(b.count >= 1 && b.count <= 4);
+          for (let i = 0; i < b.count; i++) {
+            const off = b.pairs[2 * i]!;
+            const len = b.pairs[2 * i + 1]!;
+            assert.ok(off < reader.size + 8, `offset ${off} is within the first mapping`);
+            if (off < reader.size && off + len > reader.size) crossed++;
+            got.push(hex(b.data.subarray(off, off + len)));
+          }
+        },
+        Infinity,
+        4,
+      );
+      assert.equal(n, 20);
+      assert.equal(crossed, 1, "one record crosses the ring's end");
+      assert.deepEqual(got, Array(10).fill(want).flat());
+      assert.equal(reader.discarded, 25);
+      assert.equal(reader.raw.consumerPosition, 5000n);
+      assert.equal(reader.raw.producerPosition, 5000n);
+    }));
+
+  test("raw consume: a throw mid-batch counts that record as read and leaves the rest", () =>
+    noLeak(() => {
+      using map = ringMap("rb_consume_throw");
+      const emits: Emit[] = [
+        { size: 8, how: "output" },
+        { size: 24, how: "discard" },
+      ];
+      using prog = ringbufProgram([map.fd], emits);
+      using reader = RingBufferReader.open(map);
+      const raw = reader.raw;
+      const want = hex(expectedRecords(emits)[0]!);
+      prog.run({ data: PACKET, repeat: 10 }); // 10 * (16 + 32) bytes
+      let seen = 0;
+      assert.throws(
+        () =>
+          raw.consume((data, off, len) => {
+            assert.equal(hex(data.subarray(off, off + len)), want);
+            if (++seen === 3) throw new Error("third");
+          }),
+        /third/,
+      );
+      // up to the third record: its discard after it is not read yet
+      assert.equal(raw.consumerPosition, 2n * 48n + 16n);
+      assert.equal(raw.discarded, 2);
+      assert.equal(
+        raw.consume(() => {}, 4),
+        4,
+      );
+      assert.equal(raw.consumerPosition, 6n * 48n + 16n);
+      assert.equal(
+        raw.consume(() => {}),
+        3,
+      );
+      assert.equal(raw.discarded, 10);
+      assert.equal(raw.consumerPosition, 480n);
+      // fill() stops where its array ends, whatever the limit: no record skipped unseen
+      prog.run({ data: PACKET, repeat: 3 });
+      const one = new Uint32Array(2);
+      assert.equal(raw.fill(one, 10), 1);
+      assert.equal(raw.fill(one, 10), 1);
+      raw.commit();
+      assert.equal(raw.consumerPosition, 480n + 48n + 16n);
+    }));
+
+  test("only discarded records: nothing delivered, their space handed back, counted", () =>
+    noLeak(() => {
+      using map = ringMap("rb_batch_disc");
+      using prog = ringbufProgram([map.fd], [{ size: 40, how: "discard" }]);
+      using reader = RingBufferReader.open(map);
+      prog.run({ data: PACKET, repeat: 7 });
+      assert.equal(
+        reader.drainBatches(() => assert.fail("a discarded record was delivered")),
+        0,
+      );
+      assert.equal(reader.discarded, 7);
+      assert.equal(reader.raw.consumerPosition, 7n * 48n);
+      assert.equal(reader.pendingBytes(), 0);
     }));
 
   test("a full ring drops records (the program sees the error); the reader gets the rest", () =>

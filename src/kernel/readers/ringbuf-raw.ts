@@ -28,7 +28,12 @@ const HDR_SZ = RingbufHeader.HDR_SZ;
 const BUSY = RingbufHeader.BUSY_BIT | 0; // the sign bit of an Int32
 const DISCARD = RingbufHeader.DISCARD_BIT;
 const LEN_MASK = ~(RingbufHeader.BUSY_BIT | RingbufHeader.DISCARD_BIT) >>> 0;
+/** Whether headers need `Atomics.load` to be read with acquire semantics (see fill()). */
+const ATOMIC_HEADERS = process.arch !== "x64" && process.arch !== "ia32";
 const TWO32 = 2 ** 32;
+
+/** Records {@link RawRingReader.consume} finds per walk of the headers. */
+const CONSUME_BATCH = 256;
 
 /** The length of {@link RawRingReader.next}'s answer when no committed record is there. */
 export const RING_EMPTY = -1;
@@ -84,9 +89,13 @@ export class RawRingReader implements Disposable {
   #prod = 0;
   /** Uncommitted bytes after which {@link commitSome} publishes. */
   readonly #lazyBytes: number;
-  /** {@link consumeBatches}' arrays, grown to the largest batch asked for. */
-  #batchOffsets = new Int32Array(0);
-  #batchLengths = new Int32Array(0);
+  /** {@link batchPairs}' array, grown to the largest batch asked for. */
+  #pairs = new Uint32Array(0);
+  /** {@link consume}'s batch, and {@link #rewind}'s single pair. */
+  readonly #consumePairs = new Uint32Array(2 * CONSUME_BATCH);
+  readonly #rewindPair = new Uint32Array(2);
+  /** Discarded records skipped. */
+  #discarded = 0;
 
   private constructor(consumer: SharedMapping, producer: SharedMapping, size: number) {
     const page = pageSize();
@@ -184,7 +193,7 @@ export class RawRingReader implements Disposable {
       if ((word & BUSY) !== 0) return RING_EMPTY;
       const len = (word & LEN_MASK) >>> 0;
       const total = (len + HDR_SZ + 7) & ~7;
-      if (total > this.size) this.#corrupt(len);
+      if (total > this.#prod - this.#cursor) this.#corrupt(len);
       const start = this.#off + HDR_SZ;
       this.#cursor += total;
       this.#off = (this.#off + total) & mask;
@@ -227,20 +236,33 @@ export class RawRingReader implements Disposable {
   /**
    * Calls `fn(data, offset, length)` for each committed record, in order, up to the
    * producer position or the first busy record, at most `max` records; `data` and the
-   * record are valid only during the call. The consumer position is published every
-   * sixteenth of the ring and when the call returns (also when `fn` throws: the record
-   * that threw counts as read). Returns how many records were delivered.
+   * record are valid only during the call. Records are found a batch at a time
+   * ({@link fill}); the consumer position is published after each batch and when the
+   * call returns (also when `fn` throws: the record that threw counts as read, the ones
+   * after it stay for the next read). Returns how many records were delivered. Not
+   * reentrant: `fn` must not read this reader.
    */
   consume(fn: (data: Uint8Array, offset: number, length: number) => void, max = Infinity): number {
     const data = this.data;
+    const pairs = this.#consumePairs;
     let n = 0;
     try {
       while (n < max) {
-        const len = this.next();
-        if (len < 0) break;
-        n++;
-        fn(data, this.offset, len);
-        this.commitSome();
+        const start = this.#cursor;
+        const startOff = this.#off;
+        const discardedBefore = this.#discarded;
+        const count = this.fill(pairs, Math.min(CONSUME_BATCH, max - n));
+        if (count === 0) break;
+        let i = 0;
+        try {
+          for (; i < count; i++) fn(data, pairs[2 * i]!, pairs[2 * i + 1]!);
+        } catch (e) {
+          n += i + 1;
+          this.#rewind(start, startOff, discardedBefore, i + 1);
+          throw e;
+        }
+        n += count;
+        this.commit();
       }
     } finally {
       this.commit();
@@ -249,54 +271,143 @@ export class RawRingReader implements Disposable {
   }
 
   /**
-   * Hands out the committed records in batches: `fn(data, offsets, lengths, count)`
-   * with up to `batch` records at a time, record i being
-   * `data[offsets[i] .. offsets[i] + lengths[i])`. The records and the two arrays
-   * (reused from batch to batch) are valid only during the call; nothing is allocated
-   * per record or per batch. The consumer position is published once per batch, when
-   * `fn` returns (also when it throws: the whole batch counts as read). At most `max`
-   * records; returns how many were delivered.
+   * Puts the cursor back at `start` (`startOff` in the ring) and walks it again past
+   * `records` delivered records, with the discarded count as it was there: after a
+   * callback threw in the middle of a batch, the batch's later records stay unread.
+   */
+  #rewind(start: number, startOff: number, discardedBefore: number, records: number): void {
+    this.#cursor = start;
+    this.#off = startOff;
+    this.#discarded = discardedBefore;
+    const one = this.#rewindPair;
+    for (let i = 0; i < records; i++) this.fill(one, 1);
+  }
+
+  /**
+   * Hands out the committed records in batches: `fn(data, pairs, count)` with up to
+   * `batch` records at a time, record i being `pairs[2 * i + 1]` bytes of `data` from
+   * `pairs[2 * i]`. The records and `pairs` (reused from batch to batch) are valid only
+   * during the call; nothing is allocated per record or per batch. Discarded records
+   * are skipped and counted in {@link discarded}. The consumer position is published
+   * once per batch, when `fn` returns (also when it throws: the whole batch counts as
+   * read). At most `max` records; returns how many were delivered.
+   *
+   * @example
+   * ```ts
+   * raw.consumeBatches((data, pairs, count) => {
+   *   for (let i = 0; i < 2 * count; i += 2) handle(data, pairs[i]!, pairs[i + 1]!);
+   * });
+   * ```
    *
    * @throws RangeError for a batch size that is not a positive integer
    */
   consumeBatches(
-    fn: (data: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number) => void,
+    fn: (data: Uint8Array, pairs: Uint32Array, count: number) => void,
     max = Infinity,
     batch = 256,
   ): number {
     if (!Number.isInteger(batch) || batch < 1)
       throw new RangeError(`ring buffer batch size ${batch} is not a positive integer`);
-    if (this.#batchOffsets.length < batch) {
-      this.#batchOffsets = new Int32Array(batch);
-      this.#batchLengths = new Int32Array(batch);
-    }
-    const offsets = this.#batchOffsets;
-    const lengths = this.#batchLengths;
+    const pairs = this.batchPairs(batch);
+    const data = this.data;
     let n = 0;
     while (n < max) {
-      const limit = Math.min(batch, max - n);
-      let count = 0;
-      while (count < limit) {
-        const len = this.next();
-        if (len < 0) break;
-        offsets[count] = this.offset;
-        lengths[count] = len;
-        count++;
-      }
+      const count = this.fill(pairs, Math.min(batch, max - n));
       if (count === 0) break;
       n += count;
       try {
-        fn(this.data, offsets, lengths, count);
+        fn(data, pairs, count);
       } finally {
         this.commit();
       }
     }
+    this.commit(); // discarded records after the last batch
     return n;
   }
 
-  #corrupt(len: number): never {
+  /**
+   * A reusable array for {@link fill} of at least `batch` (offset, length) pairs:
+   * the reader's own, grown to the largest batch asked for.
+   */
+  batchPairs(batch: number): Uint32Array {
+    if (this.#pairs.length < 2 * batch) this.#pairs = new Uint32Array(2 * batch);
+    return this.#pairs;
+  }
+
+  /**
+   * Moves the cursor past up to `limit` committed records (and the discarded ones
+   * among them; no more than `pairs` holds), writing each one's offset in {@link data}
+   * and length to `pairs` (`pairs[2 * i]`, `pairs[2 * i + 1]`); returns how many.
+   * Reads the producer position once; stops there, at a busy record or at `limit`.
+   * Nothing is published: the records stay valid until {@link commit}.
+   *
+   * @throws Error if a header is impossible (a length beyond the producer position) or
+   * the producer is more than the ring's size ahead: the ring is corrupt, is not a BPF
+   * ring buffer, or has another consumer.
+   */
+  fill(pairs: Uint32Array, limit: number): number {
+    if (this.#closed) return 0;
+    if (limit > pairs.length >> 1) limit = pairs.length >> 1; // never a record dropped
+    const prod = this.#loadProducer();
+    this.#prod = prod;
+    // At most the ring's size (2^30): `| 0` keeps the loop on 32-bit integers where
+    // V8 would otherwise carry the positions' doubles through it.
+    const avail = (prod - this.#cursor) | 0;
+    if (avail < 0 || avail > this.size) this.#badProducer(prod);
+    const words = this.#prod32;
+    const base = this.#hdrBase;
+    const mask = this.#mask;
+    const atomic = ATOMIC_HEADERS;
+    let off = this.#off;
+    let used = 0;
+    let count = 0;
+    let skipped = 0;
+    // Ordering. The kernel writes a record's header (length | BUSY) when it reserves
+    // the record, before the release store that moves the producer position past it;
+    // the load above acquires that store, so every header below `prod` reads as
+    // written at reservation or later. A header that still says BUSY ends the walk (the
+    // record is being written; it and whatever follows wait for the next fill). The
+    // commit clears BUSY (and sets DISCARD for a discard) with an xchg, a full barrier,
+    // after the record's bytes: a header read as committed must be a load-acquire for
+    // those bytes to be visible after it. On x86 every load is (TSO: loads are not
+    // reordered with older loads), and V8 keeps typed array loads in program order, so
+    // a plain Int32Array read is a load-acquire there and costs a third of
+    // `Atomics.load`, which V8 calls out of line; elsewhere (arm64) headers are read
+    // with `Atomics.load`.
+    while (used < avail && count < limit) {
+      const word = atomic ? Atomics.load(words, base + (off >> 2)) : words[base + (off >> 2)]!;
+      if (word < 0) break; // BUSY is the sign bit
+      const len = word & LEN_MASK;
+      const total = (len + HDR_SZ + 7) & ~7;
+      if (total > avail - used) this.#corrupt(len, used);
+      if ((word & DISCARD) === 0) {
+        pairs[2 * count] = off + HDR_SZ;
+        pairs[2 * count + 1] = len;
+        count++;
+      } else skipped++;
+      used += total;
+      off = (off + total) & mask;
+    }
+    this.#cursor += used;
+    this.#off = off;
+    this.#discarded += skipped;
+    return count;
+  }
+
+  /** Discarded records skipped so far (`bpf_ringbuf_discard`), by every read. */
+  get discarded(): number {
+    return this.#discarded;
+  }
+
+  #badProducer(prod: number): never {
     throw new Error(
-      `ring buffer record at position ${this.#cursor} claims ${len} bytes, more than the ring's ${this.size}: the ring is corrupt`,
+      `ring buffer producer position ${prod} is not within ${this.size} bytes after the consumer's ${this.#cursor}: the ring is corrupt or read by another consumer`,
+    );
+  }
+
+  #corrupt(len: number, ahead = 0): never {
+    throw new Error(
+      `ring buffer record at position ${this.#cursor + ahead} claims ${len} bytes, beyond the producer position ${this.#prod} (ring of ${this.size} bytes): the ring is corrupt`,
     );
   }
 

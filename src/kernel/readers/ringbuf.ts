@@ -141,16 +141,18 @@ export class RingBufferReader extends RecordReader<Uint8Array> {
 
   /**
    * Every record available now, in batches of up to `batch` (256): `cb(batch)` sees
-   * zero-copy records (`batch.record(i)`, or `batch.data` at `batch.offsets[i]` for
-   * `batch.lengths[i]` bytes, which allocates nothing), valid during the call only.
-   * The ring's space is handed back once per batch, after `cb` returns (or throws).
-   * Never waits (`onRecord` or the iterator wait for records); at most `max` records;
-   * returns how many were delivered. Not while `onRecord` reads this reader.
+   * zero-copy records, valid during the call only: record i is `batch.pairs[2 * i + 1]`
+   * bytes of `batch.data` from `batch.pairs[2 * i]` (which allocates nothing), or
+   * `batch.record(i)` as a view. The ring's space is handed back once per batch, after
+   * `cb` returns (or throws). Discarded records are skipped and counted
+   * ({@link discarded}). Never waits (`onRecord` or the iterator wait for records); at
+   * most `max` records; returns how many were delivered. Not while `onRecord` reads
+   * this reader.
    *
    * @example
    * ```ts
    * reader.drainBatches((b) => {
-   *   for (let i = 0; i < b.count; i++) total += b.view.getUint32(b.offsets[i]!, true);
+   *   for (let i = 0; i < 2 * b.count; i += 2) total += b.view.getUint32(b.pairs[i]!, true);
    * });
    * ```
    */
@@ -159,9 +161,8 @@ export class RingBufferReader extends RecordReader<Uint8Array> {
     this.#batch ??= new RingBatch(this.raw.data);
     const b = this.#batch;
     return this.raw.consumeBatches(
-      (_data, offsets, lengths, count) => {
-        b.offsets = offsets;
-        b.lengths = lengths;
+      (_data, pairs, count) => {
+        b.pairs = pairs;
         b.count = count;
         cb(b);
       },
@@ -170,37 +171,47 @@ export class RingBufferReader extends RecordReader<Uint8Array> {
     );
   }
 
+  /**
+   * Records the producers discarded (`bpf_ringbuf_discard`), skipped by every read of
+   * this reader. Records lost to a full ring never reach it: `bpf_ringbuf_output` and
+   * `bpf_ringbuf_reserve` fail in the BPF program, which must count them itself.
+   */
+  get discarded(): number {
+    return this.raw.discarded;
+  }
+
   #batch: RingBatch | undefined;
 }
 
 /**
  * A batch of ring buffer records ({@link RingBufferReader.drainBatches}), zero-copy and
  * valid during the callback only: the ring's data pages are read-only, never write to
- * them. Record i is `data[offsets[i] .. offsets[i] + lengths[i])`.
+ * them. Record i is `pairs[2 * i + 1]` bytes of {@link data} from `pairs[2 * i]`.
  */
 export class RingBatch {
   /** The ring's data area (mapped twice in a row: every record is contiguous). */
   readonly data: Uint8Array;
-  /** A DataView over {@link data}, for reading fields at `offsets[i] + field`. */
+  /** A DataView over {@link data}, for reading fields at `pairs[2 * i] + field`. */
   readonly view: DataView;
   /** Records in the batch. */
   count = 0;
-  /** Where each record starts in {@link data} (entries past `count` are stale). */
-  offsets: Int32Array = new Int32Array(0);
-  /** Each record's length in bytes. */
-  lengths: Int32Array = new Int32Array(0);
+  /**
+   * (offset in {@link data}, length in bytes) of each record, `2 * count` entries
+   * (the ones past them are stale).
+   */
+  pairs: Uint32Array = new Uint32Array(0);
 
   constructor(data: Uint8Array) {
     this.data = data;
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Record `i` as a view (allocates one; `data`, `offsets` and `lengths` do not). */
+  /** Record `i` as a view (allocates one; `data` and `pairs` do not). */
   record(i: number): Uint8Array {
     if (!(i >= 0 && i < this.count))
       throw new RangeError(`ring batch: record ${i} of ${this.count}`);
-    const o = this.offsets[i]!;
-    return this.data.subarray(o, o + this.lengths[i]!);
+    const o = this.pairs[2 * i]!;
+    return this.data.subarray(o, o + this.pairs[2 * i + 1]!);
   }
 }
 
