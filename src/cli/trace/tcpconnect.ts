@@ -11,7 +11,8 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { inetAddress, ipVersion, left } from "./event-text.ts";
 import { intOption, runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
-import { FAMILY_HELP, FAMILY_OPTIONS, familyOption } from "./tcp-events.ts";
+import { familyOption } from "./tcp-events.ts";
+import { TCPCONNECT_OPTIONS } from "./tool-tables.ts";
 import { COMM_LEN, cString, viewOf } from "./trace-events.ts";
 
 /** One connect(). */
@@ -93,22 +94,7 @@ function tcpconnect(): SnoopTool<ConnectEvent, ConnectOptions> {
   let firstTs: bigint | undefined;
   return {
     name: "tcpconnect",
-    summary: "Trace TCP connects.",
-    usage:
-      "  -t, --timestamp     include timestamp on output\n" +
-      "  --pid PID           trace this PID only\n" +
-      "  -P, --port PORT     comma-separated list of destination ports to trace\n" +
-      "  -U, --print-uid     include UID on output\n" +
-      "  -u, --uid UID       trace this UID only\n" +
-      FAMILY_HELP,
-    options: {
-      ...FAMILY_OPTIONS,
-      timestamp: { type: "boolean", short: "t" },
-      pid: { type: "string" },
-      port: { type: "string", short: "P" },
-      "print-uid": { type: "boolean", short: "U" },
-      uid: { type: "string", short: "u" },
-    },
+    options: TCPCONNECT_OPTIONS,
     parse: (v) => ({
       pid: typeof v.pid === "string" ? intOption(v.pid, "--pid") : 0,
       uid: typeof v.uid === "string" ? intOption(v.uid, "-u", 0, 0xfffffffe) : -1,

@@ -11,7 +11,8 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { clockTime, inetAddress, ipVersion, left } from "./event-text.ts";
 import { runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
-import { addrPort, FAMILY_HELP, FAMILY_OPTIONS, familyOption, tcpStateName } from "./tcp-events.ts";
+import { addrPort, familyOption, tcpStateName } from "./tcp-events.ts";
+import { TCPRETRANS_OPTIONS } from "./tool-tables.ts";
 import { viewOf } from "./trace-events.ts";
 
 /** One retransmission. */
@@ -81,9 +82,7 @@ export function formatRetransRow(e: RetransEvent, now: Date = new Date()): strin
 /** The tcpretrans tool. */
 export const TCPRETRANS: SnoopTool<RetransEvent, RetransOptions> = {
   name: "tcpretrans",
-  summary: "Trace TCP retransmits.",
-  usage: FAMILY_HELP,
-  options: { ...FAMILY_OPTIONS },
+  options: TCPRETRANS_OPTIONS,
   parse: (v) => ({ family: familyOption(v) }),
   what: "TCP retransmits",
   object: "tcpretrans.bpf.o",

@@ -9,30 +9,18 @@
  */
 
 import type { Args } from "../args.ts";
-import type { Context } from "../command.ts";
+import { type Context, printHelp } from "../command.ts";
 import { BlockDeviceNames } from "./block-devices.ts";
 import { blockOffsets } from "./block-format.ts";
 import { histogramReport } from "./hist-report.ts";
-import { parseToolArgs, reportSchedule, TOOL_COMMON } from "./tool-options.ts";
-import { BIOLATENCY_HELP } from "./trace.ts";
+import { parseToolArgs, reportSchedule } from "./tool-options.ts";
+import { BIOLATENCY_OPTIONS } from "./tool-tables.ts";
 import { runSummaryTool } from "./trace-summary.ts";
-
-const OPTIONS = {
-  ...TOOL_COMMON,
-  timestamp: { type: "boolean", short: "T" },
-  queued: { type: "boolean", short: "Q" },
-  milliseconds: { type: "boolean", short: "m" },
-  disks: { type: "boolean", short: "D" },
-  disk: { type: "string" },
-} as const;
 
 /** Runs `tsbpf trace biolatency ...`. */
 export async function traceBiolatency(ctx: Context, args: Args): Promise<void> {
-  const { values: v, positionals } = parseToolArgs(args.rest(), OPTIONS, "biolatency");
-  if (v.help) {
-    ctx.out.write(BIOLATENCY_HELP);
-    return;
-  }
+  const { values: v, positionals } = parseToolArgs(args.rest(), BIOLATENCY_OPTIONS, "biolatency");
+  if (v.help) return printHelp(ctx, ctx.usage());
   const schedule = reportSchedule(positionals, "biolatency");
   const disks = new BlockDeviceNames();
   const dev = v.disk !== undefined ? disks.require(v.disk, "biolatency") : 0;

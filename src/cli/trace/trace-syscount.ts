@@ -8,33 +8,17 @@
  */
 
 import type { Args } from "../args.ts";
-import type { Context } from "../command.ts";
+import { type Context, printHelp } from "../command.ts";
 import { UsageError } from "../format/output.ts";
 import { decodeSyscallCount, defaultSyscallNames, syscountReport } from "./syscount-report.ts";
-import { parseToolArgs, reportSchedule, TOOL_COMMON, wholeNumber } from "./tool-options.ts";
-import { SYSCOUNT_HELP } from "./trace.ts";
+import { parseToolArgs, reportSchedule, wholeNumber } from "./tool-options.ts";
+import { SYSCOUNT_OPTIONS } from "./tool-tables.ts";
 import { runSummaryTool } from "./trace-summary.ts";
-
-const OPTIONS = {
-  ...TOOL_COMMON,
-  latency: { type: "boolean", short: "L" },
-  milliseconds: { type: "boolean", short: "m" },
-  process: { type: "boolean", short: "P" },
-  failures: { type: "boolean", short: "x" },
-  top: { type: "string", short: "T" },
-  pid: { type: "string" },
-  interval: { type: "string", short: "i" },
-  duration: { type: "string" },
-  list: { type: "boolean", short: "l" },
-} as const;
 
 /** Runs `tsbpf trace syscount ...`. */
 export async function traceSyscount(ctx: Context, args: Args): Promise<void> {
-  const { values: v } = parseToolArgs(args.rest(), OPTIONS, "syscount", false);
-  if (v.help) {
-    ctx.out.write(SYSCOUNT_HELP);
-    return;
-  }
+  const { values: v } = parseToolArgs(args.rest(), SYSCOUNT_OPTIONS, "syscount", false);
+  if (v.help) return printHelp(ctx, ctx.usage());
   const names = defaultSyscallNames();
   if (v.list) {
     if (names.size === 0)
