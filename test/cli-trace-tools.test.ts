@@ -192,6 +192,31 @@ describe("tsbpf trace biolatency", () => {
     assert.equal(jsonTotal(h), WRITES + READS);
   });
 
+  test("--disk NAME -F -e 1 1: a table per set of I/O flags, BCC's names; the avg/total/count line", {
+    skip: loopSkip,
+  }, async (t) => {
+    if (loopSkip) return t.skip(loopSkip);
+    const r = await traceTool(
+      ["trace", "biolatency", "--disk", diskName(), "-F", "-e", "1", "1"],
+      blockIo,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const sections = r.stdout.split(/\n(?=\n(?:flags = |avg = ))/);
+    const count = (re: RegExp) =>
+      sum(sections.filter((s) => re.test(s.split("\n")[1] ?? "")).map((s) => sum(tableCounts(s))));
+    // dd's O_DIRECT writes are sync writes on every kernel here ("WS"): BCC's "Sync-Write".
+    assert.equal(count(/^flags = ([A-Za-z]+-)*Write$/), WRITES, r.stdout);
+    assert.equal(count(/^flags = ([A-Za-z]+-)*Read$/), READS, r.stdout);
+    const ext = /\navg = (\d+) usecs, total: (\d+) usecs, count: (\d+)\n$/.exec(r.stdout);
+    assert.ok(ext, r.stdout);
+    const [avg, total, n] = ext.slice(1).map(Number) as [number, number, number];
+    assert.equal(n, WRITES + READS);
+    assert.equal(avg, Math.floor(total / n));
+    const both = await traceTool(["trace", "biolatency", "-D", "-F"], async () => {});
+    assert.equal(both.code, 255);
+    assert.match(both.stderr, /trace biolatency: -D and -F exclude each other/);
+  });
+
   test("a disk that does not exist is a usage error naming it", async () => {
     const r = await traceTool(["trace", "biolatency", "--disk", "nosuchdisk9"], async () => {});
     assert.notEqual(r.code, 0);

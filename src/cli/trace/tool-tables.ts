@@ -151,6 +151,8 @@ export const BIOLATENCY_OPTIONS = [
   },
   MILLISECONDS,
   { long: "disks", short: "D", summary: "a histogram per disk" },
+  { long: "flags", short: "F", summary: "a histogram per set of I/O flags (Sync-Write, ...)" },
+  { long: "extended", short: "e", summary: "also the average, total and count of latencies" },
   DISK,
   JSON_SUMMARY,
   HELP,
