@@ -329,6 +329,32 @@ describe("tsbpf trace syscount", { skip: needs(compareSkip, perlSkip) }, () => {
     assert.equal(row.length, 22 + 1 + 8 + 1 + 16);
   });
 
+  test("-e ENOENT --pid PID --duration 1: only the calls failing with ENOENT, counted exactly", {
+    skip: !x64 && "x86-64 syscall numbers",
+  }, async () => {
+    // Each round: an open of a missing file (ENOENT) and a kill of no process (ESRCH).
+    const child = perlChild(
+      `for (1..${CALLS / 5}) { open(my $f, "<", "/nonexistent/tsbpf"); kill 0, 4194303; }`,
+    );
+    const pid = child.proc.pid as number;
+    const r = await traceTool(
+      ["trace", "syscount", "-e", "enoent", "--pid", String(pid), "--duration", "1"],
+      child.go,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Tracing syscalls failing with ENOENT, printing top 10\.\.\./m);
+    const rows = r.stdout.split("\n").slice(2).filter(Boolean);
+    assert.deepEqual(rows, [
+      `openat${" ".repeat(16 + 1 + 8 - String(CALLS / 5).length)}${CALLS / 5}`,
+    ]);
+    const bad = await traceTool(["trace", "syscount", "-e", "ENOSUCH"], async () => {});
+    assert.equal(bad.code, 255);
+    assert.match(
+      bad.stderr,
+      /-e takes an errno name \(EPERM, ENOENT, \.\.\.\) or a number from 1 to 4095, not 'ENOSUCH'/,
+    );
+  });
+
   test("-P --pid PID -j --duration 1: the process with its comm and every call", async () => {
     const child = caller();
     const pid = child.proc.pid as number;

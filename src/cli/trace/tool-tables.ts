@@ -191,6 +191,12 @@ export const SYSCOUNT_OPTIONS = [
   { long: "milliseconds", short: "m", summary: "latency in milliseconds (default: microseconds)" },
   { long: "process", short: "P", summary: "count by process, not by syscall" },
   { long: "failures", short: "x", summary: "only failed syscalls (return < 0)" },
+  {
+    long: "errno",
+    short: "e",
+    value: "ERRNO",
+    summary: "only syscalls failing with ERRNO (EPERM, ENOENT, ... or a number)",
+  },
   { long: "top", short: "T", value: "N", summary: "print only the top N rows (default 10)" },
   { long: "pid", value: "PID", summary: "only this process" },
   { long: "interval", short: "i", value: "SECONDS", summary: "print a summary every interval" },

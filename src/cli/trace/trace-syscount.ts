@@ -7,6 +7,7 @@
  * @module
  */
 
+import { errnoName, errnoNumber } from "../../uapi/errno.ts";
 import type { Args } from "../args.ts";
 import { type Context, printHelp } from "../command.ts";
 import { UsageError } from "../format/output.ts";
@@ -14,6 +15,21 @@ import { decodeSyscallCount, defaultSyscallNames, syscountReport } from "./sysco
 import { parseToolArgs, reportSchedule, wholeNumber } from "./tool-options.ts";
 import { SYSCOUNT_OPTIONS } from "./tool-tables.ts";
 import { runSummaryTool } from "./trace-summary.ts";
+
+/**
+ * The errno `-e` names: a name the kernel's errno-base.h/errno.h define (`EPERM`) or a
+ * number from 1 to 4095 (the range a syscall's -errno return takes).
+ * @throws UsageError for anything else
+ */
+export function errnoOption(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : errnoNumber(text.toUpperCase());
+  if (n === undefined || n < 1 || n > 4095) {
+    throw new UsageError(
+      `-e takes an errno name (EPERM, ENOENT, ...) or a number from 1 to 4095, not '${text}'`,
+    );
+  }
+  return n;
+}
 
 /** Runs `tsbpf trace syscount ...`. */
 export async function traceSyscount(ctx: Context, args: Args): Promise<void> {
@@ -31,11 +47,12 @@ export async function traceSyscount(ctx: Context, args: Args): Promise<void> {
     "syscount",
     v.duration,
   );
+  const errno = v.errno !== undefined ? errnoOption(v.errno) : 0;
   const top = v.top !== undefined ? wholeNumber(v.top, "-T") : 10;
   const latency = v.latency === true;
   const json = v.json === true || ctx.opts.json;
   await runSummaryTool(ctx, {
-    tracing: `Tracing ${v.failures ? "failed " : ""}syscalls, printing top ${top}... Ctrl+C to quit.`,
+    tracing: `Tracing ${v.failures ? "failed " : ""}syscalls${v.errno !== undefined ? ` failing with ${errnoName(errno) ?? errno}` : ""}, printing top ${top}... Ctrl+C to quit.`,
     schedule,
     resetMaps: ["counts"],
     session: {
@@ -46,6 +63,7 @@ export async function traceSyscount(ctx: Context, args: Args): Promise<void> {
         targ_latency: latency ? 1 : 0,
         targ_per_process: v.process ? 1 : 0,
         targ_failures: v.failures ? 1 : 0,
+        targ_errno: errno,
       },
       attachments: [
         ...(latency ? [{ program: "sys_enter", group: "raw_syscalls", event: "sys_enter" }] : []),
