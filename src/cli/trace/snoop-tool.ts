@@ -38,7 +38,7 @@ export interface SnoopTool<E, O> {
   /** The object's file name under src/cli/trace/bpf/. */
   readonly object: string;
   /** Its tracepoints. */
-  readonly attachments: readonly TraceAttachment[];
+  readonly attachments: readonly TraceAttachment[] | ((o: O) => readonly TraceAttachment[]);
   /** `.rodata` constants (kernel-side filters) for these options. */
   readonly constants: (o: O) => Readonly<Record<string, number>>;
   /** The plain-text header ("" for none). */
@@ -99,7 +99,7 @@ export async function runSnoopTool<E, O>(
       object: tool.object,
       perfBuffer: v["perf-buffer"] === true,
       constants: tool.constants(o),
-      attachments: tool.attachments,
+      attachments: typeof tool.attachments === "function" ? tool.attachments(o) : tool.attachments,
     },
     render: (bytes) => {
       const e = tool.decode(bytes);

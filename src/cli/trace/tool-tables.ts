@@ -284,6 +284,12 @@ export const TCPLIFE_OPTIONS = [
 
 /** `trace tcpretrans`'s options. */
 export const TCPRETRANS_OPTIONS = [
+  {
+    long: "lossprobe",
+    short: "l",
+    summary: "include tail loss probe attempts (a kprobe on tcp_send_loss_probe)",
+  },
+  { long: "count", short: "c", summary: "count retransmits per address pair, print at the end" },
   ...FAMILY,
   ...EVENT_COMMON,
 ] as const satisfies readonly OptionDescription[];

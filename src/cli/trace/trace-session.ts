@@ -12,8 +12,10 @@
 import { existsSync } from "node:fs";
 import { loadCollectionSpec } from "../../elf/index.ts";
 import { Collection } from "../../kernel/collection/collection.ts";
+import { haveKprobes } from "../../kernel/features/kprobes.ts";
 import { haveMapType } from "../../kernel/features/map-types.ts";
 import { NotSupportedError } from "../../kernel/features/not-supported-error.ts";
+import { attachKprobe } from "../../kernel/links/kprobe.ts";
 import type { Link } from "../../kernel/links/link.ts";
 import { attachRawTracepoint } from "../../kernel/links/raw-tracepoint.ts";
 import { tracefsDir } from "../../kernel/links/tracefs.ts";
@@ -62,8 +64,22 @@ export interface UsdtAttachment {
   readonly pid: number;
 }
 
+/**
+ * A kernel function a tool's `kprobe/` program attaches to, where no tracepoint shows
+ * what it needs (tcp_send_loss_probe). Kernels without kprobes are refused before the
+ * load, with the reason.
+ */
+export interface KprobeAttachment {
+  /** The program's name in the object. */
+  readonly program: string;
+  /** The kernel function. */
+  readonly kprobe: string;
+  /** What the tool needs it for, for the error of a kernel without kprobes ("-l: tail loss probes"). */
+  readonly purpose: string;
+}
+
 /** Where a tool's program goes. */
-export type TraceAttachment = TracepointAttachment | UsdtAttachment;
+export type TraceAttachment = TracepointAttachment | UsdtAttachment | KprobeAttachment;
 
 /** How a tool's session is set up. */
 export interface TraceSessionOptions {
@@ -281,13 +297,22 @@ export function loadTraceObject(
   let dir = "";
   try {
     // USDT tools attach uprobes through the PMU: tracefs is for tracepoints.
-    if (opts.attachments.some((a) => !("usdt" in a))) dir = tracefsDir();
+    if (opts.attachments.some((a) => "group" in a)) dir = tracefsDir();
   } catch (e) {
     throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
   }
   const wanted: TraceAttachment[] = [];
   for (const a of opts.attachments) {
-    if ("usdt" in a) wanted.push(a);
+    if ("kprobe" in a) {
+      const kprobes = haveKprobes();
+      if (!kprobes.available) {
+        throw new CliError(
+          `${opts.tool} ${a.purpose} needs a kprobe on ${a.kprobe} (no tracepoint shows it), and kprobes are missing: ${kprobes.reason}`,
+          TRACE_EXIT_FAILURE,
+        );
+      }
+      wanted.push(a);
+    } else if ("usdt" in a) wanted.push(a);
     else if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
     else if (!a.optional) {
       throw new CliError(
@@ -323,13 +348,19 @@ export function loadTraceObject(
       links.push(
         "usdt" in a
           ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
-          : a.raw
-            ? attachRawTracepoint(prog, a.event)
-            : attachTracepoint(prog, a.group, a.event),
+          : "kprobe" in a
+            ? attachKprobe(prog, a.kprobe)
+            : a.raw
+              ? attachRawTracepoint(prog, a.event)
+              : attachTracepoint(prog, a.group, a.event),
       );
     }
     const attached = wanted.map((a) =>
-      "usdt" in a ? `usdt:${a.usdt.provider}:${a.usdt.name}` : `${a.group}:${a.event}`,
+      "usdt" in a
+        ? `usdt:${a.usdt.provider}:${a.usdt.name}`
+        : "kprobe" in a
+          ? `kprobe:${a.kprobe}`
+          : `${a.group}:${a.event}`,
     );
     return { coll, links, attached };
   } catch (e) {
