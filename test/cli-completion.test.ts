@@ -102,25 +102,16 @@ test("bash: every trace tool's options come from its table (the one its parser r
   skip: bashSkip,
 }, () => {
   const biolatency = bashComplete("tsbpf trace biolatency -");
-  for (const o of ["-D", "-Q", "-m", "-T", "--disks", "--queued", "--disk", "-j", "-h"]) {
+  for (const o of ["-D", "-Q", "-m", "-T", "-F", "-e", "--disks", "--flags", "--disk", "-h"]) {
     assert.ok(biolatency.includes(o), `${o} in ${biolatency}`);
   }
   assert.ok(!biolatency.includes("-p") && !biolatency.includes("-d"), String(biolatency));
   assert.deepEqual(bashComplete("tsbpf trace killsnoop --t"), ["--tpid"]);
   assert.deepEqual(
     bashComplete("tsbpf trace tcpretrans -"),
-    [
-      "--duration",
-      "--help",
-      "--ipv4",
-      "--ipv6",
-      "--json",
-      "--perf-buffer",
-      "-4",
-      "-6",
-      "-h",
-      "-j",
-    ].sort(),
+    ["-l", "--lossprobe", "-c", "--count", "-4", "--ipv4", "-6", "--ipv6"]
+      .concat(["--duration", "-j", "--json", "--perf-buffer", "-h", "--help"])
+      .sort(),
   );
   // An option that takes a value offers nothing after it (a PID is not a file name).
   assert.deepEqual(bashComplete("tsbpf trace killsnoop --pid "), []);
