@@ -4,6 +4,11 @@
  * SYN_SENT: no kprobe on tcp_v4_connect needed. `--pid`, `-u`, `-4`/`-6` filter in
  * the kernel, `-P` (destination ports) in user space; `-t` and `-U` add columns.
  *
+ * No kprobe variant: BCC's kretprobe on tcp_v4_connect/tcp_v6_connect prints a connect
+ * when the function returns 0, and that is when it has moved the socket to SYN_SENT, in
+ * the caller's context; the tracepoint sees the same connects with the same pid and comm
+ * on every kernel, so a `--probe kprobe` would show nothing more.
+ *
  * @module
  */
 
