@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything tsbpf's build and tests need on a fresh Debian 12 machine:
 # npm packages, and the tools tests and benchmarks use: clang-19 and llvm-19 to build
-# BPF objects, bpftool and libbpf (headers and library) to compare with, gcc for the
+# BPF objects, bpftool and libbpf (headers and library) to compare with, bpftrace (the
+# trace tools' overhead bench, bench/tools.ts, runs its programs beside them), gcc for the
 # C baselines and test targets, binutils (nm), python3 (a uprobe test's target),
 # iproute2 (network namespaces), chromium (the VM's browser bench, bench/vm-browser.ts),
 # time (GNU time: the CLI bench's peak RSS), prometheus (the exporter's test starts its
@@ -20,9 +21,9 @@ fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need=()
-for pkg in clang-19 llvm-19 bpftool libbpf-dev gcc libc6-dev binutils python3 iproute2 \
-  chromium time prometheus zsh groff-base man-db qemu-system-x86 busybox-static zstd lz4 \
-  xz-utils; do
+for pkg in clang-19 llvm-19 bpftool libbpf-dev bpftrace gcc libc6-dev binutils python3 \
+  iproute2 chromium time prometheus zsh groff-base man-db qemu-system-x86 busybox-static \
+  zstd lz4 xz-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

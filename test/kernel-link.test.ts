@@ -33,6 +33,7 @@ import {
   attachRawTracepoint,
   attachTracepoint,
   attachUprobe,
+  attachUprobeMulti,
   attachXdp,
   KPROBES_UNAVAILABLE,
 } from "../src/kernel/links/index.ts";
@@ -461,6 +462,47 @@ int main(int argc, char **argv) {
         c.close();
       }
       await runTarget(10, () => {});
+    }));
+
+  test("uprobe.multi: one link for two functions, filtered by pid; its info says path, offsets, cookies", (t) =>
+    clean(async () => {
+      const c = counter(ProgType.KPROBE, { expectedAttachType: AttachType.TRACE_UPROBE_MULTI });
+      const links: Link[] = [];
+      try {
+        await runTarget(300, (pid) => {
+          try {
+            const opts = { symbols: ["tsbpf_target", "main"], cookies: [7n, 9n] };
+            links.push(attachUprobeMulti(c.prog, exe, { ...opts, pid }));
+            // Filtered to this process, which runs neither.
+            links.push(attachUprobeMulti(c.prog, exe, { ...opts, pid: process.pid }));
+          } catch (e) {
+            if (!(e instanceof NotSupportedError)) throw e;
+            t.skip(e.message);
+          }
+        });
+        if (links.length === 0) return;
+        // The target already waits inside main() when the link comes: only tsbpf_target counts.
+        assert.equal(c.count(), 300n);
+        const info = links[0]?.info();
+        assert.equal(info?.detail.kind, "uprobe_multi");
+        if (info?.detail.kind === "uprobe_multi") {
+          assert.equal(info.detail.path, exe);
+          assert.deepEqual(info.detail.offsets, [
+            functionOffset(exe, "tsbpf_target"),
+            functionOffset(exe, "main"),
+          ]);
+          assert.deepEqual(info.detail.cookies, [7n, 9n]);
+          assert.equal(info.detail.retprobe, false);
+        }
+      } finally {
+        for (const l of links) l.close();
+        c.close();
+      }
+      assert.throws(
+        () => attachUprobeMulti(c.prog, exe, { symbols: ["main"], cookies: [1n, 2n] }),
+        /2 cookies for 1 functions/,
+      );
+      assert.throws(() => attachUprobeMulti(c.prog, exe, {}), /give either symbols or offsets/);
     }));
 
   test('mode "legacy": a tracefs uprobe_events probe, removed on close', () =>

@@ -37,7 +37,7 @@ export interface SnoopTool<E, O> {
   readonly what: string;
   /** The object's file name under src/cli/trace/bpf/. */
   readonly object: string;
-  /** Its tracepoints. */
+  /** Its tracepoints or probes (which may depend on the options). */
   readonly attachments: readonly TraceAttachment[] | ((o: O) => readonly TraceAttachment[]);
   /** `.rodata` constants (kernel-side filters) for these options. */
   readonly constants: (o: O) => Readonly<Record<string, number>>;

@@ -9,9 +9,11 @@
  * @module
  */
 
+import { haveKprobes } from "../../kernel/features/kprobes.ts";
+import { attachKprobe } from "../../kernel/links/kprobe.ts";
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
-import { UsageError } from "../format/output.ts";
+import { CliError, UsageError } from "../format/output.ts";
 import { clockTime, inetAddress, ipVersion, left } from "./event-text.ts";
 import { runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
 import { addrPort, familyOption, tcpStateName } from "./tcp-events.ts";
@@ -19,7 +21,7 @@ import { parseToolArgs, reportSchedule } from "./tool-options.ts";
 import { TCPRETRANS_OPTIONS } from "./tool-tables.ts";
 import { viewOf } from "./trace-events.ts";
 import { jsonLine } from "./trace-format.ts";
-import type { TraceAttachment } from "./trace-session.ts";
+import { TRACE_EXIT_FAILURE, type TraceAttachment } from "./trace-session.ts";
 import { runSummaryTool } from "./trace-summary.ts";
 
 /** One retransmission. */
@@ -46,13 +48,28 @@ export interface RetransOptions {
   readonly lossProbe: boolean;
 }
 
-/** What tcpretrans attaches: the tracepoint, and with -l the kprobe. */
+/**
+ * What tcpretrans attaches: the tracepoint, and with -l the kprobe.
+ * @throws CliError (exit status 1) for -l on a kernel without kprobes, saying so
+ */
 function retransAttachments(o: RetransOptions): readonly TraceAttachment[] {
+  const tracepoint = { program: "retransmit_skb", group: "tcp", event: "tcp_retransmit_skb" };
+  if (!o.lossProbe) return [tracepoint];
+  // Said before anything loads: tail loss probes have no tracepoint to fall back on.
+  const kprobes = haveKprobes();
+  if (!kprobes.available) {
+    throw new CliError(
+      `trace tcpretrans -l (tail loss probes) needs a kprobe on tcp_send_loss_probe (no tracepoint shows it), and kprobes are missing: ${kprobes.reason}`,
+      TRACE_EXIT_FAILURE,
+    );
+  }
   return [
-    { program: "retransmit_skb", group: "tcp", event: "tcp_retransmit_skb" },
-    ...(o.lossProbe
-      ? [{ program: "loss_probe", kprobe: "tcp_send_loss_probe", purpose: "-l (tail loss probes)" }]
-      : []),
+    tracepoint,
+    {
+      program: "loss_probe",
+      label: "kprobe:tcp_send_loss_probe",
+      attach: (prog) => attachKprobe(prog, "tcp_send_loss_probe"),
+    },
   ];
 }
 

@@ -206,6 +206,18 @@ export const SYSCOUNT_OPTIONS = [
   HELP,
 ] as const satisfies readonly OptionDescription[];
 
+/** `trace funccount`'s options. */
+export const FUNCCOUNT_OPTIONS = [
+  { long: "interval", short: "i", value: "SECONDS", summary: "print a summary every interval" },
+  DURATION,
+  { long: "pid", value: "PID", summary: "only this process (its libraries are found in its maps)" },
+  { long: "timestamp", short: "T", summary: "include a timestamp with each summary" },
+  { long: "regexp", short: "r", summary: "PATTERN's function part is a regular expression" },
+  { long: "perf-links", summary: "one perf-event uprobe per function, not one uprobe.multi link" },
+  { long: "json", short: "j", summary: "one JSON object per summary" },
+  HELP,
+] as const satisfies readonly OptionDescription[];
+
 // --- BCC's event tools ----------------------------------------------------------------
 
 /** `trace killsnoop`'s options. */
@@ -291,5 +303,16 @@ export const TCPRETRANS_OPTIONS = [
   },
   { long: "count", short: "c", summary: "count retransmits per address pair, print at the end" },
   ...FAMILY,
+  ...EVENT_COMMON,
+] as const satisfies readonly OptionDescription[];
+
+/** `trace bashreadline`'s options. */
+export const BASHREADLINE_OPTIONS = [
+  {
+    long: "shared",
+    short: "s",
+    value: "PATH",
+    summary: "probe readline() in PATH: a libreadline.so, another bash (default /bin/bash)",
+  },
   ...EVENT_COMMON,
 ] as const satisfies readonly OptionDescription[];

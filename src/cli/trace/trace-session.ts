@@ -12,16 +12,15 @@
 import { existsSync } from "node:fs";
 import { loadCollectionSpec } from "../../elf/index.ts";
 import { Collection } from "../../kernel/collection/collection.ts";
-import { haveKprobes } from "../../kernel/features/kprobes.ts";
 import { haveMapType } from "../../kernel/features/map-types.ts";
 import { NotSupportedError } from "../../kernel/features/not-supported-error.ts";
-import { attachKprobe } from "../../kernel/links/kprobe.ts";
 import type { Link } from "../../kernel/links/link.ts";
 import { attachRawTracepoint } from "../../kernel/links/raw-tracepoint.ts";
 import { tracefsDir } from "../../kernel/links/tracefs.ts";
 import { attachTracepoint } from "../../kernel/links/tracepoint.ts";
 import { attachUsdt } from "../../kernel/links/usdt.ts";
 import type { BpfMap } from "../../kernel/maps/map.ts";
+import type { Program } from "../../kernel/programs/program.ts";
 import { PerfBufferReader, type PerfRecord } from "../../kernel/readers/perfbuf.ts";
 import type { RecordReader } from "../../kernel/readers/poll.ts";
 import { RingBufferReader } from "../../kernel/readers/ringbuf.ts";
@@ -65,21 +64,20 @@ export interface UsdtAttachment {
 }
 
 /**
- * A kernel function a tool's `kprobe/` program attaches to, where no tracepoint shows
- * what it needs (tcp_send_loss_probe). Kernels without kprobes are refused before the
- * load, with the reason.
+ * A probe the tool attaches itself, once the object is loaded: uprobes, a uprobe.multi
+ * link, kprobes or tracepoints with BPF cookies. The link is the session's to close.
  */
-export interface KprobeAttachment {
+export interface ProbeAttachment {
   /** The program's name in the object. */
   readonly program: string;
-  /** The kernel function. */
-  readonly kprobe: string;
-  /** What the tool needs it for, for the error of a kernel without kprobes ("-l: tail loss probes"). */
-  readonly purpose: string;
+  /** What the session lists as attached ("uretprobe:/bin/bash:readline"). */
+  readonly label: string;
+  /** Attaches the loaded program. */
+  readonly attach: (prog: Program) => Link;
 }
 
 /** Where a tool's program goes. */
-export type TraceAttachment = TracepointAttachment | UsdtAttachment | KprobeAttachment;
+export type TraceAttachment = TracepointAttachment | UsdtAttachment | ProbeAttachment;
 
 /** How a tool's session is set up. */
 export interface TraceSessionOptions {
@@ -296,23 +294,15 @@ export function loadTraceObject(
   if (!canTrace()) throw privilegeError(opts.tool);
   let dir = "";
   try {
-    // USDT tools attach uprobes through the PMU: tracefs is for tracepoints.
-    if (opts.attachments.some((a) => "group" in a)) dir = tracefsDir();
+    // uprobes go through the PMU, and probes the tool attaches itself check their own
+    // needs: tracefs is for tracepoints.
+    if (opts.attachments.some((a) => !("usdt" in a) && !("attach" in a))) dir = tracefsDir();
   } catch (e) {
     throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
   }
   const wanted: TraceAttachment[] = [];
   for (const a of opts.attachments) {
-    if ("kprobe" in a) {
-      const kprobes = haveKprobes();
-      if (!kprobes.available) {
-        throw new CliError(
-          `${opts.tool} ${a.purpose} needs a kprobe on ${a.kprobe} (no tracepoint shows it), and kprobes are missing: ${kprobes.reason}`,
-          TRACE_EXIT_FAILURE,
-        );
-      }
-      wanted.push(a);
-    } else if ("usdt" in a) wanted.push(a);
+    if ("usdt" in a || "attach" in a) wanted.push(a);
     else if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
     else if (!a.optional) {
       throw new CliError(
@@ -341,25 +331,25 @@ export function loadTraceObject(
       constants: transport
         ? { ...opts.constants, use_ringbuf: transport === "ringbuf" ? 1 : 0 }
         : opts.constants,
-      programs: wanted.map((a) => a.program),
+      programs: [...new Set(wanted.map((a) => a.program))],
     });
     for (const a of wanted) {
       const prog = coll.program(a.program);
       links.push(
-        "usdt" in a
-          ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
-          : "kprobe" in a
-            ? attachKprobe(prog, a.kprobe)
+        "attach" in a
+          ? a.attach(prog)
+          : "usdt" in a
+            ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
             : a.raw
               ? attachRawTracepoint(prog, a.event)
               : attachTracepoint(prog, a.group, a.event),
       );
     }
     const attached = wanted.map((a) =>
-      "usdt" in a
-        ? `usdt:${a.usdt.provider}:${a.usdt.name}`
-        : "kprobe" in a
-          ? `kprobe:${a.kprobe}`
+      "attach" in a
+        ? a.label
+        : "usdt" in a
+          ? `usdt:${a.usdt.provider}:${a.usdt.name}`
           : `${a.group}:${a.event}`,
     );
     return { coll, links, attached };

@@ -23,8 +23,8 @@ export interface SummaryTool {
   readonly session: TraceSessionOptions;
   /** When to report and stop. */
   readonly schedule: ReportSchedule;
-  /** What the maps hold, as text or JSON lines (may be empty). */
-  readonly report: (coll: Collection) => string;
+  /** What the maps hold, as text or JSON lines (may be empty); `last`: the final report. */
+  readonly report: (coll: Collection, last: boolean) => string;
   /** The maps emptied after each report in interval mode. */
   readonly resetMaps: readonly string[];
 }
@@ -65,7 +65,7 @@ export async function runSummaryTool(ctx: Context, tool: SummaryTool): Promise<v
           why === "stop" || Date.now() >= deadline - 1 || (count !== undefined && reports >= count);
         // The final report is of a complete picture: nothing counts once detached.
         if (last) for (const l of links) l.close();
-        ctx.out.write(tool.report(coll));
+        ctx.out.write(tool.report(coll, last));
         ctx.out.flush();
         if (last || ctx.out.stdoutClosed) break;
         for (const name of tool.resetMaps) emptyMap(coll, name);

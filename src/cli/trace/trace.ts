@@ -27,11 +27,13 @@ import {
 } from "../command.ts";
 import { toolSynopsis, toolUsage } from "./tool-options.ts";
 import {
+  BASHREADLINE_OPTIONS,
   BIOLATENCY_OPTIONS,
   BIOSNOOP_OPTIONS,
   CPUDIST_OPTIONS,
   EXEC_OPTIONS,
   EXITSNOOP_OPTIONS,
+  FUNCCOUNT_OPTIONS,
   INTERVAL_HELP,
   INTERVAL_OPERANDS,
   KILLSNOOP_OPTIONS,
@@ -133,6 +135,20 @@ const COMMAND_LIST = [
   ),
   tool("syscount", "syscall counts and latencies, as BCC's syscount", SYSCOUNT_OPTIONS),
   tool(
+    "funccount",
+    "calls per function (uprobes, kprobes) or tracepoint, as BCC's funccount (FUNC COUNT)",
+    FUNCCOUNT_OPTIONS,
+    {
+      synopsis: "PATTERN",
+      help:
+        "  PATTERN               lib:func, /path/to/bin:func, p:lib:func: user functions (uprobes)\n" +
+        "                        func, p::func: kernel functions (kprobes)\n" +
+        "                        t:group:event: tracepoints; u:lib:probe: USDT probes (by name)\n" +
+        "                        '*' matches any text (c:mall*); lib: c, pthread, a path, a program\n" +
+        "Examples: tsbpf trace funccount c:malloc; tsbpf trace funccount -r 'c:(read|write)$'\n",
+    },
+  ),
+  tool(
     "killsnoop",
     "kill() calls (TIME PID COMM SIG TPID RESULT), as BCC's killsnoop",
     KILLSNOOP_OPTIONS,
@@ -164,6 +180,11 @@ const COMMAND_LIST = [
     "TCP retransmits (TIME PID IP LADDR:LPORT T> RADDR:RPORT STATE), as BCC's tcpretrans",
     TCPRETRANS_OPTIONS,
   ),
+  tool(
+    "bashreadline",
+    "lines typed into bash shells (TIME PID COMMAND), as BCC's bashreadline",
+    BASHREADLINE_OPTIONS,
+  ),
 ] as const;
 
 /** Each tool's one-line synopsis and what it shows, for `tsbpf trace help`. */
@@ -184,7 +205,7 @@ function traceUsage(bin: string): string {
 export const DESCRIPTION = {
   name: "trace",
   summary:
-    "ready-made tracing tools in the spirit of BCC's (opensnoop, execsnoop, biolatency, runqlat, syscount, ucalls, ...)",
+    "ready-made tracing tools in the spirit of BCC's (opensnoop, execsnoop, biolatency, runqlat, syscount, funccount, ucalls, ...)",
   usage: traceUsage,
   commands: COMMAND_LIST,
 } as const satisfies ObjectDescription;
@@ -211,6 +232,8 @@ export const COMMANDS = commandTable(DESCRIPTION, {
   tcpconnect: async (c, a) => (await import("./tcpconnect.ts")).traceTcpconnect(c, a),
   tcplife: async (c, a) => (await import("./tcplife.ts")).traceTcplife(c, a),
   tcpretrans: async (c, a) => (await import("./tcpretrans.ts")).traceTcpretrans(c, a),
+  funccount: async (c, a) => (await import("./trace-funccount.ts")).traceFunccount(c, a),
+  bashreadline: async (c, a) => (await import("./bashreadline.ts")).traceBashreadline(c, a),
 });
 
 /** Runs `tsbpf trace ...`. */

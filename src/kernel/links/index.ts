@@ -15,5 +15,6 @@ export * from "./raw-tracepoint.ts";
 export * from "./tracepoint.ts";
 export * from "./tracing.ts";
 export * from "./uprobe.ts";
+export * from "./uprobe-multi.ts";
 export * from "./usdt.ts";
 export * from "./usdt-spec.ts";

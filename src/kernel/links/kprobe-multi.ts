@@ -9,9 +9,10 @@ import { readFileSync } from "node:fs";
 import { AttachType, ProgType } from "../../uapi/index.ts";
 import { NotSupportedError } from "../features/not-supported-error.ts";
 import type { Program } from "../programs/program.ts";
-import { allocNative, freeNative, type NativeMemory, SyscallError } from "../sys/index.ts";
+import { freeNative, type NativeMemory, SyscallError } from "../sys/index.ts";
 import { type Link, newLink } from "./link.ts";
 import { expectProgType, linkCreate } from "./link-create.ts";
+import { nativeCString, nativeU64Array } from "./native-arrays.ts";
 
 /** `BPF_F_KPROBE_MULTI_RETURN`. */
 export const KPROBE_MULTI_RETURN = 1;
@@ -48,16 +49,6 @@ export function kallsymsMatching(pattern: string): string[] {
   return [...out].sort();
 }
 
-function u64Array(values: readonly bigint[], mems: NativeMemory[]): NativeMemory {
-  const m = allocNative(values.length * 8);
-  mems.push(m);
-  const v = new DataView(m.bytes.buffer, m.bytes.byteOffset, values.length * 8);
-  values.forEach((x, i) => {
-    v.setBigUint64(i * 8, BigInt.asUintN(64, x), true);
-  });
-  return m;
-}
-
 /**
  * Attaches a kprobe program to many functions in one kprobe_multi link.
  *
@@ -80,18 +71,11 @@ export function attachKprobeMulti(prog: Program, opts: KprobeMultiOptions): Link
   try {
     let symsPtr = 0n;
     if (syms.length) {
-      const enc = new TextEncoder();
-      const ptrs = syms.map((s) => {
-        const b = enc.encode(s);
-        const m = allocNative(b.length + 1);
-        mems.push(m);
-        m.bytes.set(b);
-        return m.address;
-      });
-      symsPtr = u64Array(ptrs, mems).address;
+      const ptrs = syms.map((s) => nativeCString(s, mems).address);
+      symsPtr = nativeU64Array(ptrs, mems).address;
     }
-    const addrsPtr = addrs.length ? u64Array(addrs, mems).address : 0n;
-    const cookiesPtr = opts.cookies ? u64Array(opts.cookies, mems).address : 0n;
+    const addrsPtr = addrs.length ? nativeU64Array(addrs, mems).address : 0n;
+    const cookiesPtr = opts.cookies ? nativeU64Array(opts.cookies, mems).address : 0n;
     const fd = linkCreate(prog, 0, AttachType.TRACE_KPROBE_MULTI, what, (call) => {
       call
         .u32("kprobe_multi.flags", opts.retprobe ? KPROBE_MULTI_RETURN : 0)

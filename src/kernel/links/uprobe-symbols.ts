@@ -31,6 +31,11 @@ export interface FunctionSymbol {
   readonly table: ".symtab" | ".dynsym";
   /** STB_LOCAL (a `static` function). */
   readonly local: boolean;
+  /**
+   * STT_GNU_IFUNC: the symbol is a resolver the dynamic linker runs once to pick the
+   * implementation (glibc's strlen, memcpy); a uprobe on it sees that run, not the calls.
+   */
+  readonly ifunc: boolean;
 }
 
 /**
@@ -81,6 +86,7 @@ export function functionSymbols(path: string): FunctionSymbol[] {
         fileOffset: BigInt(fileOffset),
         table,
         local: sym.binding === SymbolBinding.LOCAL,
+        ifunc: sym.type === SymbolType.GNU_IFUNC,
       });
     }
   }
