@@ -98,6 +98,25 @@ test("bash: objects, commands and keywords by bpftool's prefix rule", { skip: ba
   assert.ok(!traceOptions.includes("-p") && !traceOptions.includes("-d"), String(traceOptions));
 });
 
+test("bash: every trace tool's options come from its table (the one its parser reads)", {
+  skip: bashSkip,
+}, () => {
+  const biolatency = bashComplete("tsbpf trace biolatency -");
+  for (const o of ["-D", "-Q", "-m", "-T", "-F", "-e", "--disks", "--flags", "--disk", "-h"]) {
+    assert.ok(biolatency.includes(o), `${o} in ${biolatency}`);
+  }
+  assert.ok(!biolatency.includes("-p") && !biolatency.includes("-d"), String(biolatency));
+  assert.deepEqual(bashComplete("tsbpf trace killsnoop --t"), ["--tpid"]);
+  assert.deepEqual(
+    bashComplete("tsbpf trace tcpretrans -"),
+    ["-l", "--lossprobe", "-c", "--count", "-4", "--ipv4", "-6", "--ipv6"]
+      .concat(["--duration", "-j", "--json", "--perf-buffer", "-h", "--help"])
+      .sort(),
+  );
+  // An option that takes a value offers nothing after it (a PID is not a file name).
+  assert.deepEqual(bashComplete("tsbpf trace killsnoop --pid "), []);
+});
+
 test("bash: file names after path keywords and for file operands", { skip: bashSkip }, () => {
   assert.deepEqual(bashComplete("tsbpf prog show pinned files/p"), ["files/prog.o"]);
   assert.deepEqual(bashComplete("tsbpf prog load files/"), ["files/prog.o"]);

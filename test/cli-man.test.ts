@@ -37,6 +37,24 @@ test("the page names every object, command and global option of the table", asyn
   assert.equal(extra.stderr, "Error: what is 'extra'?\n");
 });
 
+test("the page lists each trace tool's options, from the table its parser reads", async () => {
+  const page = (await tsbpf("man")).stdout;
+  const trace = page.slice(page.indexOf("\n.SS tsbpf trace\n"));
+  const biolatency = trace.slice(
+    trace.indexOf("\n.B biolatency\n"),
+    trace.indexOf("\n.B biosnoop\n"),
+  );
+  for (const o of ["queued", "disks", "milliseconds", "timestamp", "disk"]) {
+    assert.ok(biolatency.includes(`\\-\\-${o}`), `biolatency --${o}`);
+  }
+  assert.ok(biolatency.includes("\\fB\\-D\\fR, \\fB\\-\\-disks\\fR"), biolatency);
+  const killsnoop = trace.slice(
+    trace.indexOf("\n.B killsnoop\n"),
+    trace.indexOf("\n.B exitsnoop\n"),
+  );
+  assert.ok(killsnoop.includes("\\-\\-tpid") && killsnoop.includes("\\-\\-signal"), killsnoop);
+});
+
 test("groff renders it without a warning", { skip: toolSkip("groff") }, async () => {
   const page = (await tsbpf("man")).stdout;
   // -P-cbou: plain text, no overstrike or escape sequences for bold and underline.

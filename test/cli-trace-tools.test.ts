@@ -192,6 +192,31 @@ describe("tsbpf trace biolatency", () => {
     assert.equal(jsonTotal(h), WRITES + READS);
   });
 
+  test("--disk NAME -F -e 1 1: a table per set of I/O flags, BCC's names; the avg/total/count line", {
+    skip: loopSkip,
+  }, async (t) => {
+    if (loopSkip) return t.skip(loopSkip);
+    const r = await traceTool(
+      ["trace", "biolatency", "--disk", diskName(), "-F", "-e", "1", "1"],
+      blockIo,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const sections = r.stdout.split(/\n(?=\n(?:flags = |avg = ))/);
+    const count = (re: RegExp) =>
+      sum(sections.filter((s) => re.test(s.split("\n")[1] ?? "")).map((s) => sum(tableCounts(s))));
+    // dd's O_DIRECT writes are sync writes on every kernel here ("WS"): BCC's "Sync-Write".
+    assert.equal(count(/^flags = ([A-Za-z]+-)*Write$/), WRITES, r.stdout);
+    assert.equal(count(/^flags = ([A-Za-z]+-)*Read$/), READS, r.stdout);
+    const ext = /\navg = (\d+) usecs, total: (\d+) usecs, count: (\d+)\n$/.exec(r.stdout);
+    assert.ok(ext, r.stdout);
+    const [avg, total, n] = ext.slice(1).map(Number) as [number, number, number];
+    assert.equal(n, WRITES + READS);
+    assert.equal(avg, Math.floor(total / n));
+    const both = await traceTool(["trace", "biolatency", "-D", "-F"], async () => {});
+    assert.equal(both.code, 255);
+    assert.match(both.stderr, /trace biolatency: -D and -F exclude each other/);
+  });
+
   test("a disk that does not exist is a usage error naming it", async () => {
     const r = await traceTool(["trace", "biolatency", "--disk", "nosuchdisk9"], async () => {});
     assert.notEqual(r.code, 0);
@@ -302,6 +327,32 @@ describe("tsbpf trace syscount", { skip: needs(compareSkip, perlSkip) }, () => {
       new RegExp(`^getpid {${16 + 1 + 8 - String(CALLS).length}}${CALLS} +\\d+\\.\\d{3}$`),
     );
     assert.equal(row.length, 22 + 1 + 8 + 1 + 16);
+  });
+
+  test("-e ENOENT --pid PID --duration 1: only the calls failing with ENOENT, counted exactly", {
+    skip: !x64 && "x86-64 syscall numbers",
+  }, async () => {
+    // Each round: an open of a missing file (ENOENT) and a kill of no process (ESRCH).
+    const child = perlChild(
+      `for (1..${CALLS / 5}) { open(my $f, "<", "/nonexistent/tsbpf"); kill 0, 4194303; }`,
+    );
+    const pid = child.proc.pid as number;
+    const r = await traceTool(
+      ["trace", "syscount", "-e", "enoent", "--pid", String(pid), "--duration", "1"],
+      child.go,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^Tracing syscalls failing with ENOENT, printing top 10\.\.\./m);
+    const rows = r.stdout.split("\n").slice(2).filter(Boolean);
+    assert.deepEqual(rows, [
+      `openat${" ".repeat(16 + 1 + 8 - String(CALLS / 5).length)}${CALLS / 5}`,
+    ]);
+    const bad = await traceTool(["trace", "syscount", "-e", "ENOSUCH"], async () => {});
+    assert.equal(bad.code, 255);
+    assert.match(
+      bad.stderr,
+      /-e takes an errno name \(EPERM, ENOENT, \.\.\.\) or a number from 1 to 4095, not 'ENOSUCH'/,
+    );
   });
 
   test("-P --pid PID -j --duration 1: the process with its comm and every call", async () => {

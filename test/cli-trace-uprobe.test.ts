@@ -379,7 +379,7 @@ describe("funccount and bashreadline options", () => {
     assert.match(fc.stdout, /--perf-links/);
     const br = await tsbpf("trace", "bashreadline", "-h");
     assert.equal(br.code, 0, br.stderr);
-    assert.match(br.stdout, /^Usage: tsbpf trace bashreadline \[OPTIONS\]\n/);
+    assert.match(br.stdout, /^Usage: tsbpf trace bashreadline \[-s PATH\]/);
     assert.match(br.stdout, /-s, --shared PATH/);
     const short = await tsbpf("trace", "funccount", "-p", "1", "c:malloc");
     assert.equal(short.code, 255);

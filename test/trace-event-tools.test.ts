@@ -300,7 +300,7 @@ describe("the event tools' options", () => {
     for (const name of ["killsnoop", "exitsnoop", "statsnoop", "mountsnoop", "oomkill"]) {
       const r = await tsbpf("trace", name, "--help");
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`^Usage: tsbpf trace ${name} \\[OPTIONS\\]\n`));
+      assert.match(r.stdout, new RegExp(`^Usage: tsbpf trace ${name} \\[`));
       assert.match(r.stdout, /--duration SECONDS/);
     }
     const bad = await tsbpf("trace", "killsnoop", "--pid", "abc");

@@ -8,13 +8,18 @@
  * BCC's columns.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { loadCollectionSpec } from "../src/elf/load-collection-spec.ts";
 import { assemble, encodeProgram } from "../src/isa/index.ts";
+import { Collection } from "../src/kernel/collection/collection.ts";
+import { haveKprobes } from "../src/kernel/features/kprobes.ts";
 import { attachTc } from "../src/kernel/links/netdev.ts";
 import { Program } from "../src/kernel/programs/program.ts";
 import { AttachType, ProgType } from "../src/uapi/index.ts";
-import { compareSkip } from "./cli-run.ts";
+import { compareSkip, tsbpf } from "./cli-run.ts";
 import { needs } from "./support/kernel.ts";
 import { enterTestNetns } from "./support/netns.ts";
 import { attached, jsonLines, start } from "./support/trace-tool.ts";
@@ -195,8 +200,49 @@ describe("tsbpf trace tcpretrans", { skip }, () => {
         lines.some((l) => new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${row}$`).test(l)),
         plain.d.stdout,
       );
+      // -c: BCC's count table, this connection's pair with as many as -j showed.
+      const counted = await retransmitted(["-c", "-4"]);
+      const table = counted.d.stdout.split("\n");
+      assert.equal(table[0], "");
+      assert.equal(table[1], "LADDR:LPORT              RADDR:RPORT             RETRANSMITS");
+      const pair = `${`127.0.0.1:${counted.lport}`.padEnd(20)} <-> ${`127.0.0.1:${v4.port}`.padEnd(20)} +(\\d+)`;
+      const n = table.map((l) => new RegExp(`^${pair}$`).exec(l)?.[1]).find(Boolean);
+      assert.ok(Number(n) >= 1, counted.d.stdout);
+      // -l: with kprobes, tail loss probes join the tracepoint's rows; without, it says
+      // plainly which kernel feature is missing, before loading anything.
+      if (haveKprobes().available) {
+        const probed = await retransmitted(["-l", "-j"]);
+        assert.ok(
+          jsonLines(probed.d.stdout).some((e) => e.lport === probed.lport && e.type === "R"),
+          probed.d.stdout,
+        );
+      } else {
+        const r = await tsbpf("trace", "tcpretrans", "-l");
+        assert.equal(r.code, 1);
+        assert.match(
+          r.stderr,
+          /trace tcpretrans -l \(tail loss probes\) needs a kprobe on tcp_send_loss_probe \(no tracepoint shows it\), and kprobes are missing: this kernel was built without CONFIG_KPROBES/,
+        );
+      }
     } finally {
       drop.close();
     }
   });
+});
+
+test("tcpretrans -l's kprobe program passes the verifier, its socket fields relocated against this kernel's BTF", {
+  skip: compareSkip,
+}, () => {
+  // Attaching needs kprobes; loading does not, so every kernel checks the CO-RE reads.
+  const object = readFileSync(join(import.meta.dirname, "../src/cli/trace/bpf/tcpretrans.bpf.o"));
+  const coll = Collection.load(loadCollectionSpec(object), {
+    objectName: "tcpretrans",
+    programs: ["loss_probe"],
+    constants: { targ_count: 1 },
+  });
+  try {
+    assert.ok(coll.program("loss_probe").fd > 0);
+  } finally {
+    coll.close();
+  }
 });

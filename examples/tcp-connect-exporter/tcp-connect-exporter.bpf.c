@@ -2,14 +2,11 @@
 // port, address family and direction, in a hash map that tcp-connect-exporter.ts serves
 // to Prometheus. The key's BTF names the labels: port, family, direction.
 //
-// Build: npm run build:bpf (clang-19 -g -O2 -target bpf, see scripts/build-bpf.sh)
+// Build: npm run build:bpf (clang-19 -g -O2 -target bpf -I include, see scripts/build-bpf.sh)
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT 2
-#define TCP_SYN_RECV 3
-#define IPPROTO_TCP 6
+// struct inet_sock_set_state_args (the trace event's record) and the TCP states.
+#include <tsbpf/sock_events.h>
 
 // Label values: the exporter prints enumerator names.
 enum family { ipv4 = 2, ipv6 = 10 };
@@ -19,23 +16,6 @@ struct conn_key {
 	__u32 port;             // the server's port: remote for outbound, local for inbound
 	enum family family;
 	enum direction direction;
-};
-
-// The sock:inet_sock_set_state trace event, as its tracefs format file lays it out
-// (stable ABI since Linux 4.16).
-struct inet_sock_set_state_args {
-	__u64 common;           // common_type, common_flags, common_preempt_count, common_pid
-	const void *skaddr;
-	int oldstate;
-	int newstate;
-	__u16 sport;
-	__u16 dport;
-	__u16 family;
-	__u16 protocol;
-	__u8 saddr[4];
-	__u8 daddr[4];
-	__u8 saddr_v6[16];
-	__u8 daddr_v6[16];
 };
 
 struct {

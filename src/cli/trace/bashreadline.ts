@@ -12,6 +12,7 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { clockTime, left } from "./event-text.ts";
 import { runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
+import { BASHREADLINE_OPTIONS } from "./tool-tables.ts";
 import { COMM_LEN, cString, viewOf } from "./trace-events.ts";
 
 /** One line read by readline(). */
@@ -63,9 +64,7 @@ export function formatReadlineRow(e: ReadlineEvent, now: Date = new Date()): str
 /** The bashreadline tool. */
 export const BASHREADLINE: SnoopTool<ReadlineEvent, ReadlineOptions> = {
   name: "bashreadline",
-  summary: "Print entered bash commands from all running shells.",
-  usage: `  -s, --shared PATH   probe readline() in PATH: a libreadline.so, another bash (default ${DEFAULT_SHELL})\n`,
-  options: { shared: { type: "string", short: "s" } },
+  options: BASHREADLINE_OPTIONS,
   parse: (v) => ({ binary: typeof v.shared === "string" ? v.shared : DEFAULT_SHELL }),
   what: "bash commands",
   object: "bashreadline.bpf.o",

@@ -11,6 +11,7 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { left, signalName } from "./event-text.ts";
 import { intOption, runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
+import { EXITSNOOP_OPTIONS } from "./tool-tables.ts";
 import { COMM_LEN, cString, viewOf } from "./trace-events.ts";
 
 /** One process (or thread) exit. */
@@ -116,22 +117,7 @@ export function formatExitRow(e: ExitEvent, o: ExitOptions, now: Date = new Date
 /** The exitsnoop tool. */
 export const EXITSNOOP: SnoopTool<ExitEvent, ExitOptions> = {
   name: "exitsnoop",
-  summary: "Trace all process termination (exit, fatal signal).",
-  usage:
-    "  -t, --timestamp     include timestamp (local time)\n" +
-    "  --utc               include timestamp in UTC (-t implied)\n" +
-    "  --pid PID           trace this PID only\n" +
-    "  --label LABEL       label each line\n" +
-    "  -x, --failed        trace only fails, exclude exit(0)\n" +
-    "  --per-thread        trace per thread termination\n",
-  options: {
-    timestamp: { type: "boolean", short: "t" },
-    utc: { type: "boolean" },
-    pid: { type: "string" },
-    label: { type: "string" },
-    failed: { type: "boolean", short: "x" },
-    "per-thread": { type: "boolean" },
-  },
+  options: EXITSNOOP_OPTIONS,
   parse: (v) => {
     const timestamp = v.utc === true ? "utc" : v.timestamp === true ? "local" : undefined;
     return {

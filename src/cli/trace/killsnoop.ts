@@ -11,6 +11,7 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { clockTime, left } from "./event-text.ts";
 import { intOption, runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
+import { KILLSNOOP_OPTIONS } from "./tool-tables.ts";
 import { COMM_LEN, cString, viewOf } from "./trace-events.ts";
 
 /** One kill(2) call. */
@@ -67,18 +68,7 @@ export function formatKillRow(e: KillEvent, now: Date = new Date()): string {
 /** The killsnoop tool. */
 export const KILLSNOOP: SnoopTool<KillEvent, KillOptions> = {
   name: "killsnoop",
-  summary: "Trace signals issued by the kill() syscall.",
-  usage:
-    "  -x, --failed        only show failed kill syscalls\n" +
-    "  --pid PID           trace this PID only, the sender of the signal\n" +
-    "  -T, --tpid TPID     trace this target PID only, the receiver of the signal\n" +
-    "  -s, --signal SIG    trace this signal only\n",
-  options: {
-    failed: { type: "boolean", short: "x" },
-    pid: { type: "string" },
-    tpid: { type: "string", short: "T" },
-    signal: { type: "string", short: "s" },
-  },
+  options: KILLSNOOP_OPTIONS,
   parse: (v) => ({
     failed: v.failed === true,
     pid: typeof v.pid === "string" ? intOption(v.pid, "--pid") : 0,

@@ -10,6 +10,7 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { left, resultText } from "./event-text.ts";
 import { intOption, runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
+import { MOUNTSNOOP_OPTIONS } from "./tool-tables.ts";
 import { COMM_LEN, cString, viewOf } from "./trace-events.ts";
 
 /** One mount or umount call. */
@@ -162,9 +163,7 @@ export function formatMountRow(e: MountEvent): string {
 /** The mountsnoop tool. */
 export const MOUNTSNOOP: SnoopTool<MountEvent, MountOptions> = {
   name: "mountsnoop",
-  summary: "Trace mount() and umount() syscalls.",
-  usage: "  --pid PID           trace this PID only\n",
-  options: { pid: { type: "string" } },
+  options: MOUNTSNOOP_OPTIONS,
   parse: (v) => ({ pid: typeof v.pid === "string" ? intOption(v.pid, "--pid") : 0 }),
   what: "mount() and umount() calls",
   object: "mountsnoop.bpf.o",

@@ -15,6 +15,7 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { clockTime } from "./event-text.ts";
 import { runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
+import { OOMKILL_OPTIONS } from "./tool-tables.ts";
 import { COMM_LEN, cString, viewOf } from "./trace-events.ts";
 
 /** One OOM kill. */
@@ -88,9 +89,7 @@ export function formatOomLine(e: OomEvent, load: string, now: Date = new Date())
 /** The oomkill tool. */
 export const OOMKILL: SnoopTool<OomEvent, Record<string, never>> = {
   name: "oomkill",
-  summary: "Trace the out-of-memory (OOM) killer: one line per OOM kill.",
-  usage: "",
-  options: {},
+  options: OOMKILL_OPTIONS,
   parse: () => ({}),
   what: "OOM kills",
   object: "oomkill.bpf.o",

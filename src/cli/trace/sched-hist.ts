@@ -7,41 +7,25 @@
  */
 
 import type { Args } from "../args.ts";
-import type { Context } from "../command.ts";
+import { type Context, printHelp } from "../command.ts";
 import { UsageError } from "../format/output.ts";
 import { histogramReport } from "./hist-report.ts";
-import {
-  type OptionSpec,
-  parseToolArgs,
-  reportSchedule,
-  TOOL_COMMON,
-  wholeNumber,
-} from "./tool-options.ts";
+import { parseToolArgs, reportSchedule, wholeNumber } from "./tool-options.ts";
+import { CPUDIST_OPTIONS, RUNQLAT_OPTIONS } from "./tool-tables.ts";
 import type { TraceAttachment } from "./trace-session.ts";
 import { runSummaryTool } from "./trace-summary.ts";
 
-/** The options both tools take. */
-export const SCHED_OPTIONS = {
-  ...TOOL_COMMON,
-  timestamp: { type: "boolean", short: "T" },
-  milliseconds: { type: "boolean", short: "m" },
-  pids: { type: "boolean", short: "P" },
-  tids: { type: "boolean", short: "L" },
-  pid: { type: "string" },
-} as const satisfies OptionSpec;
+/** The values of a scheduler tool's options (cpudist's table has runqlat's and -O). */
+export type SchedValues = ReturnType<typeof parseToolArgs<typeof CPUDIST_OPTIONS>>["values"];
 
 /** One scheduler histogram tool. */
 export interface SchedHistTool {
   /** "runqlat" or "cpudist". */
-  readonly name: string;
-  /** Its `--help` text. */
-  readonly help: string;
-  /** Its own options beyond {@link SCHED_OPTIONS}. */
-  readonly extraOptions?: OptionSpec;
+  readonly name: "runqlat" | "cpudist";
   /** The stderr line once attached; may depend on the options. */
-  readonly tracing: (values: Record<string, unknown>) => string;
+  readonly tracing: (values: SchedValues) => string;
   /** Its own `.rodata` constants. */
-  readonly constants?: (values: Record<string, unknown>) => Record<string, number>;
+  readonly constants?: (values: SchedValues) => Record<string, number>;
   /** Its raw tracepoints. */
   readonly attachments: readonly TraceAttachment[];
 }
@@ -52,15 +36,12 @@ export async function runSchedHistTool(
   args: Args,
   tool: SchedHistTool,
 ): Promise<void> {
-  const { values: v, positionals } = parseToolArgs(
-    args.rest(),
-    { ...SCHED_OPTIONS, ...tool.extraOptions },
-    tool.name,
-  );
-  if (v.help) {
-    ctx.out.write(tool.help);
-    return;
-  }
+  const table = tool.name === "cpudist" ? CPUDIST_OPTIONS : RUNQLAT_OPTIONS;
+  const { values: v, positionals } = parseToolArgs(args.rest(), table, tool.name) as {
+    values: SchedValues;
+    positionals: readonly string[];
+  };
+  if (v.help) return printHelp(ctx, ctx.usage());
   if (v.pids && v.tids) throw new UsageError(`trace ${tool.name}: -P and -L exclude each other`);
   const schedule = reportSchedule(positionals, tool.name);
   const pid = typeof v.pid === "string" ? wholeNumber(v.pid, "--pid") : 0;

@@ -11,6 +11,7 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { left, right } from "./event-text.ts";
 import { intOption, runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
+import { STATSNOOP_OPTIONS } from "./tool-tables.ts";
 import { COMM_LEN, cString, viewOf } from "./trace-events.ts";
 import type { TraceAttachment } from "./trace-session.ts";
 
@@ -107,18 +108,7 @@ function statsnoop(): SnoopTool<StatEvent, StatOptions> {
   let firstTs: bigint | undefined;
   return {
     name: "statsnoop",
-    summary: "Trace stat() syscalls.",
-    usage:
-      "  -t, --timestamp     include timestamp on output\n" +
-      "  -s, --sysname       include syscall name on output\n" +
-      "  -x, --failed        only show failed stats\n" +
-      "  --pid PID           trace this PID only\n",
-    options: {
-      timestamp: { type: "boolean", short: "t" },
-      sysname: { type: "boolean", short: "s" },
-      failed: { type: "boolean", short: "x" },
-      pid: { type: "string" },
-    },
+    options: STATSNOOP_OPTIONS,
     parse: (v) => ({
       pid: typeof v.pid === "string" ? intOption(v.pid, "--pid") : 0,
       failed: v.failed === true,

@@ -8,17 +8,7 @@
 
 import { UsageError } from "../format/output.ts";
 import { AF_INET, AF_INET6 } from "./event-text.ts";
-import type { OptionSpec, OptionValues } from "./snoop-tool.ts";
-
-/** `-4` and `-6`, as BCC's TCP tools take them. */
-export const FAMILY_OPTIONS = {
-  ipv4: { type: "boolean", short: "4" },
-  ipv6: { type: "boolean", short: "6" },
-} as const satisfies OptionSpec;
-
-/** Their usage lines. */
-export const FAMILY_HELP =
-  "  -4, --ipv4          trace IPv4 family only\n  -6, --ipv6          trace IPv6 family only\n";
+import type { OptionValues } from "./snoop-tool.ts";
 
 /**
  * The family `-4`/`-6` select: AF_INET, AF_INET6, or 0 for both.

@@ -4,6 +4,11 @@
  * SYN_SENT: no kprobe on tcp_v4_connect needed. `--pid`, `-u`, `-4`/`-6` filter in
  * the kernel, `-P` (destination ports) in user space; `-t` and `-U` add columns.
  *
+ * No kprobe variant: BCC's kretprobe on tcp_v4_connect/tcp_v6_connect prints a connect
+ * when the function returns 0, and that is when it has moved the socket to SYN_SENT, in
+ * the caller's context; the tracepoint sees the same connects with the same pid and comm
+ * on every kernel, so a `--probe kprobe` would show nothing more.
+ *
  * @module
  */
 
@@ -11,7 +16,8 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { inetAddress, ipVersion, left } from "./event-text.ts";
 import { intOption, runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
-import { FAMILY_HELP, FAMILY_OPTIONS, familyOption } from "./tcp-events.ts";
+import { familyOption } from "./tcp-events.ts";
+import { TCPCONNECT_OPTIONS } from "./tool-tables.ts";
 import { COMM_LEN, cString, viewOf } from "./trace-events.ts";
 
 /** One connect(). */
@@ -93,22 +99,7 @@ function tcpconnect(): SnoopTool<ConnectEvent, ConnectOptions> {
   let firstTs: bigint | undefined;
   return {
     name: "tcpconnect",
-    summary: "Trace TCP connects.",
-    usage:
-      "  -t, --timestamp     include timestamp on output\n" +
-      "  --pid PID           trace this PID only\n" +
-      "  -P, --port PORT     comma-separated list of destination ports to trace\n" +
-      "  -U, --print-uid     include UID on output\n" +
-      "  -u, --uid UID       trace this UID only\n" +
-      FAMILY_HELP,
-    options: {
-      ...FAMILY_OPTIONS,
-      timestamp: { type: "boolean", short: "t" },
-      pid: { type: "string" },
-      port: { type: "string", short: "P" },
-      "print-uid": { type: "boolean", short: "U" },
-      uid: { type: "string", short: "u" },
-    },
+    options: TCPCONNECT_OPTIONS,
     parse: (v) => ({
       pid: typeof v.pid === "string" ? intOption(v.pid, "--pid") : 0,
       uid: typeof v.uid === "string" ? intOption(v.uid, "-u", 0, 0xfffffffe) : -1,

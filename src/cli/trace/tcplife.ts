@@ -12,7 +12,8 @@ import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { clockTime, inetAddress, ipVersion, left, right } from "./event-text.ts";
 import { intOption, runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
-import { FAMILY_HELP, FAMILY_OPTIONS, familyOption } from "./tcp-events.ts";
+import { familyOption } from "./tcp-events.ts";
+import { TCPLIFE_OPTIONS } from "./tool-tables.ts";
 import { COMM_LEN, cString, viewOf } from "./trace-events.ts";
 
 /** One closed TCP session. */
@@ -121,26 +122,7 @@ function tcplife(): SnoopTool<LifeEvent, LifeOptions> {
   let firstTs: bigint | undefined;
   return {
     name: "tcplife",
-    summary: "Trace the lifespan of TCP sessions and summarize.",
-    usage:
-      "  -T, --time          include time column on output (HH:MM:SS)\n" +
-      "  -t, --timestamp     include timestamp on output (seconds)\n" +
-      "  -w, --wide          wide column output (fits IPv6 addresses)\n" +
-      "  --pid PID           trace this PID only\n" +
-      "  -L, --localport PORT\n" +
-      "                      trace this local port only\n" +
-      "  -D, --remoteport PORT\n" +
-      "                      trace this remote port only\n" +
-      FAMILY_HELP,
-    options: {
-      ...FAMILY_OPTIONS,
-      time: { type: "boolean", short: "T" },
-      timestamp: { type: "boolean", short: "t" },
-      wide: { type: "boolean", short: "w" },
-      pid: { type: "string" },
-      localport: { type: "string", short: "L" },
-      remoteport: { type: "string", short: "D" },
-    },
+    options: TCPLIFE_OPTIONS,
     parse: (v) => ({
       pid: typeof v.pid === "string" ? intOption(v.pid, "--pid") : 0,
       lport: typeof v.localport === "string" ? intOption(v.localport, "-L", 1, 65535) : 0,

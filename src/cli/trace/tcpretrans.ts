@@ -1,18 +1,28 @@
 /**
  * `tsbpf trace tcpretrans`: TCP retransmissions, as BCC's tcpretrans prints them
  * (`TIME PID IP LADDR:LPORT T> RADDR:RPORT STATE`), on the tcp:tcp_retransmit_skb
- * tracepoint: no kprobe needed. BCC's `-l` (tail loss probes) needs a kprobe on
- * tcp_send_loss_probe, which has no tracepoint, so it is not offered.
+ * tracepoint: no kprobe needed. BCC's `-l` (tail loss probes, `L>`) adds a kprobe on
+ * tcp_send_loss_probe, which has no tracepoint: a kernel without kprobes is told so.
+ * `-c` counts retransmits per address pair in the kernel and prints BCC's count table
+ * at the end (`LADDR:LPORT <-> RADDR:RPORT RETRANSMITS`).
  *
  * @module
  */
 
+import { haveKprobes } from "../../kernel/features/kprobes.ts";
+import { attachKprobe } from "../../kernel/links/kprobe.ts";
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
+import { CliError, UsageError } from "../format/output.ts";
 import { clockTime, inetAddress, ipVersion, left } from "./event-text.ts";
 import { runSnoopTool, type SnoopTool } from "./snoop-tool.ts";
-import { addrPort, FAMILY_HELP, FAMILY_OPTIONS, familyOption, tcpStateName } from "./tcp-events.ts";
+import { addrPort, familyOption, tcpStateName } from "./tcp-events.ts";
+import { parseToolArgs, reportSchedule } from "./tool-options.ts";
+import { TCPRETRANS_OPTIONS } from "./tool-tables.ts";
 import { viewOf } from "./trace-events.ts";
+import { jsonLine } from "./trace-format.ts";
+import { TRACE_EXIT_FAILURE, type TraceAttachment } from "./trace-session.ts";
+import { runSummaryTool } from "./trace-summary.ts";
 
 /** One retransmission. */
 export interface RetransEvent {
@@ -34,6 +44,82 @@ export interface RetransEvent {
 /** `tsbpf trace tcpretrans` options. */
 export interface RetransOptions {
   readonly family: number;
+  /** `-l`: tail loss probes too. */
+  readonly lossProbe: boolean;
+}
+
+/**
+ * What tcpretrans attaches: the tracepoint, and with -l the kprobe.
+ * @throws CliError (exit status 1) for -l on a kernel without kprobes, saying so
+ */
+function retransAttachments(o: RetransOptions): readonly TraceAttachment[] {
+  const tracepoint = { program: "retransmit_skb", group: "tcp", event: "tcp_retransmit_skb" };
+  if (!o.lossProbe) return [tracepoint];
+  // Said before anything loads: tail loss probes have no tracepoint to fall back on.
+  const kprobes = haveKprobes();
+  if (!kprobes.available) {
+    throw new CliError(
+      `trace tcpretrans -l (tail loss probes) needs a kprobe on tcp_send_loss_probe (no tracepoint shows it), and kprobes are missing: ${kprobes.reason}`,
+      TRACE_EXIT_FAILURE,
+    );
+  }
+  return [
+    tracepoint,
+    {
+      program: "loss_probe",
+      label: "kprobe:tcp_send_loss_probe",
+      attach: (prog) => attachKprobe(prog, "tcp_send_loss_probe"),
+    },
+  ];
+}
+
+/** One address pair's retransmits (tcpretrans.bpf.c's `struct flow_key` and its count). */
+export interface FlowCount {
+  readonly ip: number;
+  readonly laddr: string;
+  readonly lport: number;
+  readonly raddr: string;
+  readonly rport: number;
+  readonly count: number;
+}
+
+/** `struct flow_key` (tcpretrans.bpf.c). */
+const FLOW = { saddr: 0, daddr: 16, family: 32, lport: 34, rport: 36, size: 40 } as const;
+
+/**
+ * Decodes a `counts` entry.
+ * @throws RangeError when the key or value is short
+ */
+export function decodeFlowCount(key: Uint8Array, value: Uint8Array): FlowCount {
+  const k = viewOf(key, FLOW.size, "tcpretrans flow key");
+  const family = k.getUint16(FLOW.family, true);
+  return {
+    ip: ipVersion(family),
+    laddr: inetAddress(family, key, FLOW.saddr),
+    lport: k.getUint16(FLOW.lport, true),
+    raddr: inetAddress(family, key, FLOW.daddr),
+    rport: k.getUint16(FLOW.rport, true),
+    count: Number(viewOf(value, 8, "tcpretrans count").getBigUint64(0, true)),
+  };
+}
+
+/** The header of `-c`, as BCC's example prints it. */
+export const COUNT_HEADER = `${left("LADDR:LPORT", 24)} ${left("RADDR:RPORT", 23)} RETRANSMITS\n`;
+
+/**
+ * BCC's `-c` table: a blank line, the header, then a row per address pair (`%-20s <->
+ * %-20s %9d`), the most retransmitting first; with `json` one object per pair.
+ */
+export function formatFlowCounts(flows: readonly FlowCount[], json: boolean): string {
+  const sorted = [...flows].sort((a, b) => b.count - a.count);
+  if (json) {
+    return sorted.map((f) => jsonLine({ ...f })).join("");
+  }
+  const rows = sorted.map(
+    (f) =>
+      `${left(addrPort(f.laddr, f.lport), 20)} <-> ${left(addrPort(f.raddr, f.rport), 20)} ${String(f.count).padStart(9)}\n`,
+  );
+  return `\n${COUNT_HEADER}${rows.join("")}`;
 }
 
 /** `struct retrans_event` (tcpretrans.bpf.c). */
@@ -81,14 +167,12 @@ export function formatRetransRow(e: RetransEvent, now: Date = new Date()): strin
 /** The tcpretrans tool. */
 export const TCPRETRANS: SnoopTool<RetransEvent, RetransOptions> = {
   name: "tcpretrans",
-  summary: "Trace TCP retransmits.",
-  usage: FAMILY_HELP,
-  options: { ...FAMILY_OPTIONS },
-  parse: (v) => ({ family: familyOption(v) }),
+  options: TCPRETRANS_OPTIONS,
+  parse: (v) => ({ family: familyOption(v), lossProbe: v.lossprobe === true }),
   what: "TCP retransmits",
   object: "tcpretrans.bpf.o",
-  attachments: [{ program: "retransmit_skb", group: "tcp", event: "tcp_retransmit_skb" }],
-  constants: (o) => ({ targ_family: o.family }),
+  attachments: retransAttachments,
+  constants: (o) => ({ targ_family: o.family, targ_count: 0 }),
   header: () => RETRANS_HEADER,
   decode: decodeRetransEvent,
   row: (e) => formatRetransRow(e),
@@ -105,7 +189,28 @@ export const TCPRETRANS: SnoopTool<RetransEvent, RetransOptions> = {
   }),
 };
 
-/** Runs `tsbpf trace tcpretrans ...`. */
-export function traceTcpretrans(ctx: Context, args: Args): Promise<void> {
-  return runSnoopTool(ctx, args, TCPRETRANS);
+/** Runs `tsbpf trace tcpretrans ...`: the event tool, or with -c the count table. */
+export async function traceTcpretrans(ctx: Context, args: Args): Promise<void> {
+  const v = parseToolArgs(args.rest(), TCPRETRANS_OPTIONS, "tcpretrans", false).values;
+  if (!v.count || v.help) return runSnoopTool(ctx, args, TCPRETRANS);
+  const o = TCPRETRANS.parse(v);
+  if (v["perf-buffer"])
+    throw new UsageError("trace tcpretrans: -c prints no events: --perf-buffer has no use there");
+  const json = v.json === true || ctx.opts.json;
+  await runSummaryTool(ctx, {
+    tracing: "Tracing retransmits ... Hit Ctrl-C to end",
+    schedule: reportSchedule([], "tcpretrans", v.duration),
+    resetMaps: ["counts"],
+    session: {
+      tool: "trace tcpretrans",
+      object: "tcpretrans.bpf.o",
+      constants: { targ_family: o.family, targ_count: 1 },
+      attachments: retransAttachments(o),
+    },
+    report: (coll) =>
+      formatFlowCounts(
+        [...coll.map("counts").entries()].map(([k, val]) => decodeFlowCount(k, val)),
+        json,
+      ),
+  });
 }

@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  parseToolArgs,
-  reportSchedule,
-  seconds,
-  TOOL_COMMON,
-  wholeNumber,
-} from "./tool-options.ts";
+import type { OptionDescription } from "../command.ts";
+import { parseToolArgs, reportSchedule, seconds, toolUsage, wholeNumber } from "./tool-options.ts";
+import { BIOLATENCY_OPTIONS } from "./tool-tables.ts";
 
 test("reportSchedule: BCC's interval and count, --duration; bad ones name themselves", () => {
   assert.deepEqual(reportSchedule([], "t"), {});
@@ -26,20 +22,51 @@ test("reportSchedule: BCC's interval and count, --duration; bad ones name themse
   assert.equal(wholeNumber("7", "n"), 7);
 });
 
-test("parseToolArgs: short flags combine (-mT), an unknown option names the tool", () => {
-  const spec = {
-    ...TOOL_COMMON,
-    m: { type: "boolean", short: "m" },
-    t: { type: "boolean", short: "T" },
-  } as const;
-  const { values, positionals } = parseToolArgs(["-mT", "1", "2"], spec, "biolatency");
-  assert.deepEqual([values.m, values.t, positionals], [true, true, ["1", "2"]]);
+test("parseToolArgs: by an option table: short flags combine (-mT), values typed, errors name the tool", () => {
+  const table = [
+    { long: "milliseconds", short: "m", summary: "ms" },
+    { long: "timestamp", short: "T", summary: "ts" },
+    { long: "pid", value: "PID", summary: "pid" },
+  ] as const;
+  const { values, positionals } = parseToolArgs(
+    ["-mT", "--pid", "7", "1", "2"],
+    table,
+    "biolatency",
+  );
+  assert.deepEqual(
+    [values.milliseconds, values.timestamp, values.pid, positionals],
+    [true, true, "7", ["1", "2"]],
+  );
   assert.throws(
-    () => parseToolArgs(["-q"], spec, "biolatency"),
+    () => parseToolArgs(["-q"], table, "biolatency"),
     /trace biolatency: Unknown option '-q'/,
   );
   assert.throws(
-    () => parseToolArgs(["1"], spec, "biosnoop", false),
+    () => parseToolArgs(["-p", "1"], table, "runqlat"),
+    /trace runqlat: Unknown option '-p' \(-p is the global --pretty; a process is --pid PID\)/,
+  );
+  assert.throws(() => parseToolArgs(["--pid"], table, "x"), /trace x: .*--pid/);
+  assert.throws(
+    () => parseToolArgs(["1"], table, "biosnoop", false),
     /trace biosnoop: .*positional/i,
   );
+});
+
+test("toolUsage: synopsis wrapped before 80 columns, one line per option, the operands", () => {
+  const text = toolUsage(
+    "tsbpf",
+    "biolatency",
+    "Block I/O latency.",
+    BIOLATENCY_OPTIONS,
+    "[interval [count]]",
+    "  interval [count]  every\n",
+  );
+  const lines = text.split("\n");
+  assert.match(lines[0] ?? "", /^Usage: tsbpf trace biolatency \[-T\] \[-Q\] \[-m\] \[-D\]/);
+  for (const l of lines) assert.ok(l.length < 80, l);
+  assert.match(text, /\[interval \[count\]\]\n\nBlock I\/O latency\.\n\n/);
+  for (const o of BIOLATENCY_OPTIONS as readonly OptionDescription[]) {
+    assert.match(text, new RegExp(`\\n  ${o.short ? `-${o.short}, ` : ""}--${o.long}`), o.long);
+  }
+  assert.match(text, /\n {2}interval \[count\] {2}every\n/);
 });

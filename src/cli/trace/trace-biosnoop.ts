@@ -8,7 +8,7 @@
  */
 
 import type { Args } from "../args.ts";
-import type { Context } from "../command.ts";
+import { type Context, printHelp } from "../command.ts";
 import {
   biosnoopHeader,
   biosnoopJson,
@@ -17,25 +17,14 @@ import {
 } from "./biosnoop-event.ts";
 import { BlockDeviceNames } from "./block-devices.ts";
 import { blockOffsets } from "./block-format.ts";
-import { parseToolArgs, seconds, TOOL_COMMON } from "./tool-options.ts";
-import { BIOSNOOP_HELP } from "./trace.ts";
+import { parseToolArgs, seconds } from "./tool-options.ts";
+import { BIOSNOOP_OPTIONS } from "./tool-tables.ts";
 import { runTraceTool } from "./trace-run.ts";
-
-const OPTIONS = {
-  ...TOOL_COMMON,
-  queue: { type: "boolean", short: "Q" },
-  disk: { type: "string" },
-  duration: { type: "string" },
-  "perf-buffer": { type: "boolean" },
-} as const;
 
 /** Runs `tsbpf trace biosnoop ...`. */
 export async function traceBiosnoop(ctx: Context, args: Args): Promise<void> {
-  const { values: v } = parseToolArgs(args.rest(), OPTIONS, "biosnoop", false);
-  if (v.help) {
-    ctx.out.write(BIOSNOOP_HELP);
-    return;
-  }
+  const { values: v } = parseToolArgs(args.rest(), BIOSNOOP_OPTIONS, "biosnoop", false);
+  if (v.help) return printHelp(ctx, ctx.usage());
   const disks = new BlockDeviceNames();
   const dev = v.disk !== undefined ? disks.require(v.disk, "biosnoop") : 0;
   const json = v.json === true || ctx.opts.json;

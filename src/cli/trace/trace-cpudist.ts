@@ -9,14 +9,11 @@
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { runSchedHistTool } from "./sched-hist.ts";
-import { CPUDIST_HELP } from "./trace.ts";
 
 /** Runs `tsbpf trace cpudist ...`. */
 export async function traceCpudist(ctx: Context, args: Args): Promise<void> {
   await runSchedHistTool(ctx, args, {
     name: "cpudist",
-    help: CPUDIST_HELP,
-    extraOptions: { offcpu: { type: "boolean", short: "O" } },
     tracing: (v) => `Tracing ${v.offcpu ? "off" : "on"}-CPU time... Hit Ctrl-C to end.`,
     constants: (v) => ({ targ_offcpu: v.offcpu ? 1 : 0 }),
     attachments: [{ program: "switch_task", group: "sched", event: "sched_switch", raw: true }],

@@ -10,9 +10,10 @@ import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import type { CommandDescription } from "../command.ts";
 import { UsageError } from "../format/output.ts";
 import { GLOBAL_OPTIONS, main } from "../main.ts";
-import { EXEC_OPTIONS, OPEN_OPTIONS } from "./trace.ts";
+import { DESCRIPTION } from "./trace.ts";
 import {
   decodeExecEvent,
   decodeOpenEvent,
@@ -247,8 +248,10 @@ test("main hands `trace` its words unparsed; no short flag means two things", as
   }
   const top = await run("help");
   assert.match(top.out, /OBJECT := \{ .*\btrace\b/);
-  // Every short flag trace takes is a global one with the same meaning, or no global one.
-  for (const o of [...OPEN_OPTIONS, ...EXEC_OPTIONS]) {
+  // Every short flag a trace tool takes is a global one with the same meaning, or no
+  // global one.
+  const tables = DESCRIPTION.commands.map((c: CommandDescription) => c.options ?? []);
+  for (const o of tables.flat()) {
     const global = GLOBAL_OPTIONS.find((g) => g.short === o.short);
     if (o.short && global) assert.equal(o.long, global.long, `-${o.short}`);
   }

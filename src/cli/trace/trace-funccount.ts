@@ -21,24 +21,14 @@ import { attachUprobe } from "../../kernel/links/uprobe.ts";
 import { attachUprobeMulti } from "../../kernel/links/uprobe-multi.ts";
 import { AttachType } from "../../uapi/index.ts";
 import type { Args } from "../args.ts";
-import type { Context } from "../command.ts";
+import { type Context, printHelp } from "../command.ts";
 import { CliError, UsageError } from "../format/output.ts";
 import { type ResolvedProbes, resolveProbes } from "./funccount-probes.ts";
 import { funccountReport, functionCounts } from "./funccount-report.ts";
-import { parseToolArgs, reportSchedule, TOOL_COMMON, wholeNumber } from "./tool-options.ts";
-import { FUNCCOUNT_HELP } from "./trace.ts";
+import { parseToolArgs, reportSchedule, wholeNumber } from "./tool-options.ts";
+import { FUNCCOUNT_OPTIONS } from "./tool-tables.ts";
 import { canTrace, type ProbeAttachment, TRACE_EXIT_FAILURE } from "./trace-session.ts";
 import { runSummaryTool } from "./trace-summary.ts";
-
-const OPTIONS = {
-  ...TOOL_COMMON,
-  interval: { type: "string", short: "i" },
-  duration: { type: "string" },
-  pid: { type: "string" },
-  timestamp: { type: "boolean", short: "T" },
-  regexp: { type: "boolean", short: "r" },
-  "perf-links": { type: "boolean" },
-} as const;
 
 /** How the probes of a pattern are attached. */
 export type AttachMethod = "uprobe_multi" | "uprobe" | "kprobe" | "tracepoint";
@@ -120,12 +110,8 @@ export function funccountAttachments(
 
 /** Runs `tsbpf trace funccount ...`. */
 export async function traceFunccount(ctx: Context, args: Args): Promise<void> {
-  ctx.usage = () => FUNCCOUNT_HELP;
-  const { values: v, positionals } = parseToolArgs(args.rest(), OPTIONS, "funccount");
-  if (v.help) {
-    ctx.out.write(FUNCCOUNT_HELP);
-    return;
-  }
+  const { values: v, positionals } = parseToolArgs(args.rest(), FUNCCOUNT_OPTIONS, "funccount");
+  if (v.help) return printHelp(ctx, ctx.usage());
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0

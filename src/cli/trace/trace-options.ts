@@ -1,16 +1,15 @@
 /**
  * Options of the trace tools, parsed the way BCC's tools take them (`--pid PID`,
  * `-x`, `--duration 5`, `--max-args 30`, short flags combined as `-xj`), with node's
- * `util.parseArgs`, from the option tables trace.ts describes them in. A malformed
+ * `util.parseArgs`, from their option tables (tool-tables.ts). A malformed
  * line is a usage error naming the option.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import type { OptionDescription } from "../command.ts";
 import { UsageError } from "../format/output.ts";
-import { EXEC_OPTIONS, OPEN_OPTIONS } from "./trace.ts";
+import { parseToolArgs, wholeNumber } from "./tool-options.ts";
+import { EXEC_OPTIONS, OPEN_OPTIONS } from "./tool-tables.ts";
 import { EXEC_MAX_ARGS } from "./trace-events.ts";
 
 /** Options shared by every trace tool. */
@@ -43,46 +42,17 @@ export interface TraceExecOptions extends TraceCommonOptions {
   readonly maxArgs: number;
 }
 
-type Spec = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
+type Values = Readonly<Record<string, string | boolean | undefined>>;
 
-/** parseArgs' options from a tool's option descriptions (trace.ts), so usage and parser agree. */
-function parserSpec(options: readonly OptionDescription[]): Spec {
-  return Object.fromEntries(
-    options.map((o) => [
-      o.long,
-      { type: o.value ? "string" : "boolean", ...(o.short && { short: o.short }) },
-    ]),
-  ) as Spec;
+function parse(
+  words: readonly string[],
+  options: typeof OPEN_OPTIONS | typeof EXEC_OPTIONS,
+  tool: string,
+): Values {
+  return parseToolArgs(words, options, tool, false).values as Values;
 }
 
-/** What to use instead of the short flags `trace` took before they became global only. */
-const MOVED: Readonly<Record<string, string>> = {
-  "-p": "-p is the global --pretty; a process is --pid PID",
-  "-d": "-d is the global --debug; a time limit is --duration SECONDS",
-};
-
-function parse(words: readonly string[], options: readonly OptionDescription[], tool: string) {
-  try {
-    const spec = parserSpec(options);
-    return parseArgs({ args: [...words], options: spec, strict: true, allowPositionals: false })
-      .values as Record<string, string | boolean | undefined>;
-  } catch (e) {
-    // parseArgs words its own errors ("Unknown option '-q'"); keep them, name the tool.
-    let message = (e as Error).message.replace(/\. To specify.*$/s, "");
-    const moved = /^Unknown option '(-[a-z])'/.exec(message)?.[1];
-    if (moved && MOVED[moved]) message += ` (${MOVED[moved]})`;
-    throw new UsageError(`trace ${tool}: ${message}`);
-  }
-}
-
-function positiveInt(text: string, what: string, max = 0x7fffffff): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) {
-    throw new UsageError(`${what} must be a whole number from 1 to ${max}, not '${text}'`);
-  }
-  return Number(text);
-}
-
-function common(v: Record<string, string | boolean | undefined>): TraceCommonOptions {
+function common(v: Values): TraceCommonOptions {
   let durationSeconds: number | undefined;
   if (typeof v.duration === "string") {
     const d = Number(v.duration);
@@ -110,7 +80,7 @@ export function parseOpenOptions(words: readonly string[]): TraceOpenOptions {
   const v = parse(words, OPEN_OPTIONS, "open");
   return {
     ...common(v),
-    ...(typeof v.pid === "string" && { pid: positiveInt(v.pid, "--pid PID") }),
+    ...(typeof v.pid === "string" && { pid: wholeNumber(v.pid, "--pid PID") }),
     failedOnly: v.failed === true,
   };
 }
@@ -126,7 +96,7 @@ export function parseExecOptions(words: readonly string[]): TraceExecOptions {
     includeFailed: v.fails === true,
     maxArgs:
       typeof v["max-args"] === "string"
-        ? positiveInt(v["max-args"], "--max-args", EXEC_MAX_ARGS)
+        ? wholeNumber(v["max-args"], "--max-args", EXEC_MAX_ARGS)
         : 20,
   };
 }

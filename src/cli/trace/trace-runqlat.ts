@@ -10,13 +10,11 @@
 import type { Args } from "../args.ts";
 import type { Context } from "../command.ts";
 import { runSchedHistTool } from "./sched-hist.ts";
-import { RUNQLAT_HELP } from "./trace.ts";
 
 /** Runs `tsbpf trace runqlat ...`. */
 export async function traceRunqlat(ctx: Context, args: Args): Promise<void> {
   await runSchedHistTool(ctx, args, {
     name: "runqlat",
-    help: RUNQLAT_HELP,
     tracing: () => "Tracing run queue latency... Hit Ctrl-C to end.",
     attachments: [
       { program: "wakeup", group: "sched", event: "sched_wakeup", raw: true },

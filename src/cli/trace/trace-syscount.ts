@@ -7,34 +7,34 @@
  * @module
  */
 
+import { errnoName, errnoNumber } from "../../uapi/errno.ts";
 import type { Args } from "../args.ts";
-import type { Context } from "../command.ts";
+import { type Context, printHelp } from "../command.ts";
 import { UsageError } from "../format/output.ts";
 import { decodeSyscallCount, defaultSyscallNames, syscountReport } from "./syscount-report.ts";
-import { parseToolArgs, reportSchedule, TOOL_COMMON, wholeNumber } from "./tool-options.ts";
-import { SYSCOUNT_HELP } from "./trace.ts";
+import { parseToolArgs, reportSchedule, wholeNumber } from "./tool-options.ts";
+import { SYSCOUNT_OPTIONS } from "./tool-tables.ts";
 import { runSummaryTool } from "./trace-summary.ts";
 
-const OPTIONS = {
-  ...TOOL_COMMON,
-  latency: { type: "boolean", short: "L" },
-  milliseconds: { type: "boolean", short: "m" },
-  process: { type: "boolean", short: "P" },
-  failures: { type: "boolean", short: "x" },
-  top: { type: "string", short: "T" },
-  pid: { type: "string" },
-  interval: { type: "string", short: "i" },
-  duration: { type: "string" },
-  list: { type: "boolean", short: "l" },
-} as const;
+/**
+ * The errno `-e` names: a name the kernel's errno-base.h/errno.h define (`EPERM`) or a
+ * number from 1 to 4095 (the range a syscall's -errno return takes).
+ * @throws UsageError for anything else
+ */
+export function errnoOption(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : errnoNumber(text.toUpperCase());
+  if (n === undefined || n < 1 || n > 4095) {
+    throw new UsageError(
+      `-e takes an errno name (EPERM, ENOENT, ...) or a number from 1 to 4095, not '${text}'`,
+    );
+  }
+  return n;
+}
 
 /** Runs `tsbpf trace syscount ...`. */
 export async function traceSyscount(ctx: Context, args: Args): Promise<void> {
-  const { values: v } = parseToolArgs(args.rest(), OPTIONS, "syscount", false);
-  if (v.help) {
-    ctx.out.write(SYSCOUNT_HELP);
-    return;
-  }
+  const { values: v } = parseToolArgs(args.rest(), SYSCOUNT_OPTIONS, "syscount", false);
+  if (v.help) return printHelp(ctx, ctx.usage());
   const names = defaultSyscallNames();
   if (v.list) {
     if (names.size === 0)
@@ -47,11 +47,12 @@ export async function traceSyscount(ctx: Context, args: Args): Promise<void> {
     "syscount",
     v.duration,
   );
+  const errno = v.errno !== undefined ? errnoOption(v.errno) : 0;
   const top = v.top !== undefined ? wholeNumber(v.top, "-T") : 10;
   const latency = v.latency === true;
   const json = v.json === true || ctx.opts.json;
   await runSummaryTool(ctx, {
-    tracing: `Tracing ${v.failures ? "failed " : ""}syscalls, printing top ${top}... Ctrl+C to quit.`,
+    tracing: `Tracing ${v.failures ? "failed " : ""}syscalls${v.errno !== undefined ? ` failing with ${errnoName(errno) ?? errno}` : ""}, printing top ${top}... Ctrl+C to quit.`,
     schedule,
     resetMaps: ["counts"],
     session: {
@@ -62,6 +63,7 @@ export async function traceSyscount(ctx: Context, args: Args): Promise<void> {
         targ_latency: latency ? 1 : 0,
         targ_per_process: v.process ? 1 : 0,
         targ_failures: v.failures ? 1 : 0,
+        targ_errno: errno,
       },
       attachments: [
         ...(latency ? [{ program: "sys_enter", group: "raw_syscalls", event: "sys_enter" }] : []),

@@ -9,13 +9,14 @@
  */
 
 import { readFileSync, realpathSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { UsdtArgKind, type UsdtArgSpec, type UsdtProbe, usdtProbes } from "../../elf/index.ts";
 import { resolveBinary } from "../../kernel/links/uprobe-library.ts";
 import { readBinaryElf } from "../../kernel/links/uprobe-symbols.ts";
 import type { Args } from "../args.ts";
 import { type Context, printHelp } from "../command.ts";
 import { CliError, UsageError } from "../format/output.ts";
+import { parseToolArgs } from "./tool-options.ts";
+import { TPLIST_OPTIONS } from "./tool-tables.ts";
 
 /** One argument as tplist -vv words it: `8 unsigned bytes @ rbp`. */
 export function describeUsdtArg(a: UsdtArgSpec): string {
@@ -100,24 +101,7 @@ function processFiles(pid: number): string[] {
 
 /** Runs `tsbpf trace tplist ...`. */
 export function traceTplist(ctx: Context, args: Args): void {
-  let v: ReturnType<typeof parseArgs>["values"];
-  let positionals: string[];
-  try {
-    ({ values: v, positionals } = parseArgs({
-      args: [...args.rest()],
-      options: {
-        lib: { type: "string" },
-        pid: { type: "string" },
-        verbose: { type: "boolean" },
-        json: { type: "boolean", short: "j" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (e) {
-    throw new UsageError(`trace tplist: ${(e as Error).message.replace(/\. To specify.*$/s, "")}`);
-  }
+  const { values: v, positionals } = parseToolArgs(args.rest(), TPLIST_OPTIONS, "tplist");
   if (v.help) {
     printHelp(ctx, ctx.usage());
     return;

@@ -15,11 +15,12 @@
  */
 
 import { readFileSync, realpathSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { findUsdtProbes } from "../../kernel/links/usdt.ts";
 import type { Args } from "../args.ts";
-import { type Context, printHelp } from "../command.ts";
+import { type Context, type OptionDescription, printHelp } from "../command.ts";
 import { CliError, UsageError } from "../format/output.ts";
+import { parseToolArgs } from "./tool-options.ts";
+import { UCALLS_OPTIONS, UFLOW_OPTIONS, UGC_OPTIONS } from "./tool-tables.ts";
 import { runTraceTool, type TraceTool } from "./trace-run.ts";
 import { TRACE_EXIT_FAILURE, type UsdtAttachment } from "./trace-session.ts";
 import {
@@ -39,27 +40,8 @@ import {
 /** The tools and the options each takes besides the common ones. */
 type Tool = "ucalls" | "uflow" | "ugc";
 
-const COMMON = {
-  pid: { type: "string" },
-  duration: { type: "string" },
-  json: { type: "boolean", short: "j" },
-  "perf-buffer": { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-const EXTRA = {
-  ucalls: {
-    latency: { type: "boolean" },
-    milliseconds: { type: "boolean" },
-    top: { type: "string" },
-  },
-  uflow: { method: { type: "string" }, class: { type: "string" } },
-  ugc: {
-    milliseconds: { type: "boolean" },
-    minimum: { type: "string" },
-    filter: { type: "string" },
-  },
-} as const;
+/** Each tool's option table (tool-tables.ts). */
+const TABLES = { ucalls: UCALLS_OPTIONS, uflow: UFLOW_OPTIONS, ugc: UGC_OPTIONS } as const;
 
 /** The options of a Python USDT tool, parsed. */
 export interface UpythonOptions {
@@ -105,17 +87,8 @@ function number(text: string, what: string, whole: boolean): number {
  * @throws UsageError for an unknown option, a missing `--pid` or a bad number
  */
 export function parseUpythonOptions(tool: Tool, words: readonly string[]): UpythonOptions {
-  let v: Record<string, string | boolean | undefined>;
-  try {
-    v = parseArgs({
-      args: [...words],
-      options: { ...COMMON, ...EXTRA[tool] },
-      strict: true,
-      allowPositionals: false,
-    }).values as Record<string, string | boolean | undefined>;
-  } catch (e) {
-    throw new UsageError(`trace ${tool}: ${(e as Error).message.replace(/\. To specify.*$/s, "")}`);
-  }
+  const v = parseToolArgs(words, TABLES[tool] as readonly OptionDescription[], tool, false)
+    .values as Readonly<Record<string, string | boolean | undefined>>;
   const str = (k: string) => (typeof v[k] === "string" ? (v[k] as string) : undefined);
   const help = v.help === true;
   const pid = str("pid");

@@ -5,6 +5,7 @@
  */
 export * from "./format-plain.ts";
 export * from "./helpers.ts";
+export * from "./kprobes.ts";
 export * from "./map-types.ts";
 export * from "./misc.ts";
 export * from "./not-supported-error.ts";

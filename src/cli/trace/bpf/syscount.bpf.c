@@ -24,6 +24,8 @@ const volatile __u32 targ_tgid = 0;
 const volatile __u8 targ_latency = 0;
 const volatile __u8 targ_per_process = 0;
 const volatile __u8 targ_failures = 0;
+/* -e: only calls that fail with this errno (positive); 0 for any result. */
+const volatile __s32 targ_errno = 0;
 
 struct syscall_count {
   __u64 count;
@@ -76,7 +78,7 @@ int sys_exit(struct raw_exit_ctx *ctx) {
     bpf_map_delete_elem(&start, &tid);
   }
   /* id is -1 when the call was not a real syscall (a restarted one, ptrace games). */
-  if (ctx->id < 0 || (targ_failures && ctx->ret >= 0))
+  if (ctx->id < 0 || (targ_failures && ctx->ret >= 0) || (targ_errno && ctx->ret != -targ_errno))
     return 0;
   __u32 key = targ_per_process ? tgid : (__u32)ctx->id;
   struct syscall_count *c = bpf_map_lookup_elem(&counts, &key);

@@ -24,7 +24,7 @@ _Static_assert(__builtin_offsetof(struct connect_event, comm) == 52, "comm");
 _Static_assert(sizeof(struct connect_event) == 72, "size");
 
 SEC("tracepoint/sock/inet_sock_set_state")
-int set_state_connect(struct inet_sock_set_state_ctx *ctx) {
+int set_state_connect(struct inet_sock_set_state_args *ctx) {
   if (ctx->protocol != IPPROTO_TCP || ctx->newstate != TCP_SYN_SENT)
     return 0;
   if (targ_family && ctx->family != targ_family)

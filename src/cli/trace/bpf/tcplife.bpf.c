@@ -57,7 +57,7 @@ struct {
 } whoami SEC(".maps");
 
 SEC("tracepoint/sock/inet_sock_set_state")
-int set_state_life(struct inet_sock_set_state_ctx *ctx) {
+int set_state_life(struct inet_sock_set_state_args *ctx) {
   if (ctx->protocol != IPPROTO_TCP)
     return 0;
   if (targ_family && ctx->family != targ_family)
