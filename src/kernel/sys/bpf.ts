@@ -50,6 +50,7 @@ function reserve(size: number): { address: bigint; bytes: Uint8Array } {
 }
 
 function releaseOverflow(): void {
+  if (overflow.length === 0) return; // the common case: no allocation per call
   for (const m of overflow) freeNative(m);
   overflow = [];
 }
@@ -100,6 +101,12 @@ export class BpfCall<L extends StructLayout = StructLayout> {
   /** Sets an integer field of 1, 2, 4 or 8 bytes (or a bitfield). */
   set(name: FieldName<L>, value: number | bigint): this {
     const f = this.field(name);
+    // Most fields are u32s set from numbers: written as they are, without the BigInt
+    // round trip below (a PROG_LOAD sets a dozen).
+    if (f.size === 4 && f.bitSize === undefined && typeof value === "number") {
+      attrView.setUint32(f.offset, value >>> 0, true);
+      return this;
+    }
     if (f.bitSize !== undefined) {
       const cur = readUnsigned(f.offset, f.size);
       const mask = ((1n << BigInt(f.bitSize)) - 1n) << BigInt(f.bitOffset ?? 0);
@@ -125,17 +132,19 @@ export class BpfCall<L extends StructLayout = StructLayout> {
 
   /** A NUL-terminated string in native memory, its address in `name`. */
   string(name: FieldName<L>, s: string): this {
-    const enc = encoder.encode(s);
-    const r = reserve(enc.length + 1);
-    r.bytes.set(enc);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; encoded straight into the arena.
+    const r = reserve(s.length * 3 + 1);
+    const { written } = encoder.encodeInto(s, r.bytes);
+    r.bytes[written] = 0;
     return this.set(name, r.address);
   }
 
   /** Copies a string (truncated to fit, NUL-terminated) into an inline char array field. */
   inlineString(name: FieldName<L>, s: string): this {
     const f = this.field(name);
-    const enc = encoder.encode(s).subarray(0, f.size - 1);
-    attrMem.bytes.set(enc, f.offset);
+    // The attribute was zeroed when the call started, so the byte after the text is NUL;
+    // encodeInto stops at whole characters, as the copy of a truncated string should.
+    encoder.encodeInto(s, attrMem.bytes.subarray(f.offset, f.offset + f.size - 1));
     return this;
   }
 
