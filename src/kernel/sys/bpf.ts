@@ -65,6 +65,8 @@ export class OutBuffer {
   }
 }
 
+const NO_OPTIONS = {};
+
 /** The field names of a generated layout: a misspelled bpf_attr field does not compile. */
 export type FieldName<L extends StructLayout> = keyof L["fields"] & string;
 
@@ -182,9 +184,14 @@ export class BpfCall<L extends StructLayout = StructLayout> {
   /**
    * Calls bpf(2). Returns the non-negative result (an fd for commands that create
    * one). EINTR is retried; EAGAIN is retried a few times when `retryEagain` is set.
+   * `operation` may be a function, called only for the error: a label such as
+   * `create hash map "counts"` then costs nothing on the calls that succeed.
    * @throws SyscallError naming `operation`.
    */
-  invoke(operation: string, opts: { retryEagain?: boolean; detail?: string } = {}): number {
+  invoke(
+    operation: string | (() => string),
+    opts: { retryEagain?: boolean; detail?: string } = NO_OPTIONS,
+  ): number {
     let eagain = 0;
     for (;;) {
       const r = rawSyscall(SYS_bpf, this.cmd, attrMem.addr, ATTR_SIZE);
@@ -192,7 +199,8 @@ export class BpfCall<L extends StructLayout = StructLayout> {
       const e = lastErrno();
       if (e === EINTR) continue;
       if (e === EAGAIN && opts.retryEagain && eagain++ < MAX_EAGAIN_RETRIES) continue;
-      throw new SyscallError(e, operation, opts.detail);
+      const what = typeof operation === "string" ? operation : operation();
+      throw new SyscallError(e, what, opts.detail);
     }
   }
 
