@@ -190,7 +190,12 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
         try {
           checkCompatible(existing, spec, pinAt);
         } catch (e) {
-          existing.close();
+          try {
+            // Something that is not a map says so rather than how its "map info" differs.
+            requireFdKind(existing.fd, "map", "BpfMap.fromFd");
+          } finally {
+            existing.close();
+          }
           throw e;
         }
         return existing;
@@ -747,9 +752,18 @@ function tryOpenPinned(path: string): BpfMap | undefined {
     if (!(e instanceof SyscallError) || !isOnBpffs(path)) return undefined;
     return BpfMap.fromPin(path); // the same failure, with openPinned's explanation
   }
-  const map = BpfMap.fromFd(fd);
-  reusedPins.add(map);
-  return map;
+  // Not BpfMap.fromFd: its check of what the descriptor is reads /proc/self/fd (some
+  // 15 µs, on every load of an object with a pinned map). A pin that is not a map
+  // cannot pass the compatibility check that follows, which then asks (see create()).
+  const owned = new Fd(fd);
+  try {
+    const map = new BpfMap(owned, mapShapeByFd(fd));
+    reusedPins.add(map);
+    return map;
+  } catch (e) {
+    owned.close();
+    throw e;
+  }
 }
 
 /** The shape a map made from `spec` has: its flags with BPF_F_NUMA_NODE when it names a node. */
