@@ -36,17 +36,26 @@ let arenaUsed = 0;
 let overflow: NativeMemory[] = [];
 const encoder = new TextEncoder();
 
-function reserve(size: number): { address: bigint; bytes: Uint8Array } {
+/**
+ * Reserved native memory: its address as a number (user-space addresses fit in 53
+ * bits, and a number is stored without a BigInt) and a view of its bytes.
+ */
+interface Reserved {
+  readonly addr: number;
+  readonly bytes: Uint8Array;
+}
+
+function reserve(size: number): Reserved {
   const aligned = (arenaUsed + 7) & ~7;
   if (aligned + size <= ARENA_SIZE) {
     arenaUsed = aligned + size;
     const bytes = arena.bytes.subarray(aligned, aligned + size);
     bytes.fill(0);
-    return { address: arena.address + BigInt(aligned), bytes };
+    return { addr: arena.addr + aligned, bytes };
   }
   const mem = allocNative(size);
   overflow.push(mem);
-  return { address: mem.address, bytes: mem.bytes };
+  return mem;
 }
 
 function releaseOverflow(): void {
@@ -105,9 +114,17 @@ export class BpfCall<L extends StructLayout = StructLayout> {
     const f = this.field(name);
     // Most fields are u32s set from numbers: written as they are, without the BigInt
     // round trip below (a PROG_LOAD sets a dozen).
-    if (f.size === 4 && f.bitSize === undefined && typeof value === "number") {
-      attrView.setUint32(f.offset, value >>> 0, true);
-      return this;
+    if (f.bitSize === undefined && typeof value === "number") {
+      if (f.size === 4) {
+        attrView.setUint32(f.offset, value >>> 0, true);
+        return this;
+      }
+      if (f.size === 8 && value >= 0 && value <= Number.MAX_SAFE_INTEGER) {
+        // pointers (addresses as numbers) and u64s that fit: two halves, no BigInt
+        attrView.setUint32(f.offset, value % 0x1_0000_0000, true);
+        attrView.setUint32(f.offset + 4, Math.floor(value / 0x1_0000_0000), true);
+        return this;
+      }
     }
     if (f.bitSize !== undefined) {
       const cur = readUnsigned(f.offset, f.size);
@@ -129,7 +146,7 @@ export class BpfCall<L extends StructLayout = StructLayout> {
   input(name: FieldName<L>, data: Uint8Array): this {
     const r = reserve(data.length);
     r.bytes.set(data);
-    return this.set(name, r.address);
+    return this.set(name, r.addr);
   }
 
   /** A NUL-terminated string in native memory, its address in `name`. */
@@ -138,7 +155,7 @@ export class BpfCall<L extends StructLayout = StructLayout> {
     const r = reserve(s.length * 3 + 1);
     const { written } = encoder.encodeInto(s, r.bytes);
     r.bytes[written] = 0;
-    return this.set(name, r.address);
+    return this.set(name, r.addr);
   }
 
   /** Copies a string (truncated to fit, NUL-terminated) into an inline char array field. */
@@ -153,7 +170,7 @@ export class BpfCall<L extends StructLayout = StructLayout> {
   /** Reserves `size` zeroed bytes for the kernel to write, its address in `name`. */
   output(name: FieldName<L>, size: number): OutBuffer {
     const r = reserve(size);
-    this.set(name, r.address);
+    this.set(name, r.addr);
     return new OutBuffer(r.bytes);
   }
 
@@ -161,7 +178,7 @@ export class BpfCall<L extends StructLayout = StructLayout> {
   inout(name: FieldName<L>, data: Uint8Array): OutBuffer {
     const r = reserve(data.length);
     r.bytes.set(data);
-    this.set(name, r.address);
+    this.set(name, r.addr);
     return new OutBuffer(r.bytes);
   }
 
