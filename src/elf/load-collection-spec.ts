@@ -161,11 +161,13 @@ function load(bytes: Uint8Array): CollectionSpec {
   };
 }
 
+const UTF8 = new TextDecoder();
+
 function readLicense(elf: ElfFile): string {
   const sec = elf.section("license");
   if (sec === undefined) return "";
   const nul = sec.data.indexOf(0);
-  return new TextDecoder().decode(sec.data.subarray(0, nul < 0 ? sec.data.length : nul));
+  return UTF8.decode(sec.data.subarray(0, nul < 0 ? sec.data.length : nul));
 }
 
 function readVersion(elf: ElfFile): number | undefined {
