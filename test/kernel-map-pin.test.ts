@@ -19,8 +19,9 @@ import {
   openPinned,
   pinObject,
 } from "../src/kernel/objects/pin.ts";
+import { Program } from "../src/kernel/programs/program.ts";
 import type { MapSpec } from "../src/spec/map-spec.ts";
-import { MapType } from "../src/uapi/index.ts";
+import { MapType, ProgType } from "../src/uapi/index.ts";
 import { noLeaks, readU32, skipUnlessRoot as skip, u32 } from "./map-model-support.ts";
 
 describe("pinning", { skip }, () => {
@@ -152,6 +153,37 @@ describe("pinning", { skip }, () => {
       } finally {
         a.close();
         rmSync(join(dir, "t_byname"), { force: true });
+      }
+    }));
+
+  test("pinning by name where a program is pinned names what is there", () =>
+    noLeaks(() => {
+      // mov r0, 0; exit: a program to pin where the map would be.
+      const insns = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+      const prog = Program.load({
+        name: "t_notamap",
+        type: ProgType.SOCKET_FILTER,
+        license: "GPL",
+        instructions: insns,
+      });
+      const path = join(dir, "t_notamap");
+      try {
+        prog.pin(path);
+        const spec: MapSpec = {
+          name: "t_notamap",
+          type: MapType.HASH,
+          keySize: 4,
+          valueSize: 4,
+          maxEntries: 8,
+          pinning: "byName",
+        };
+        assert.throws(
+          () => BpfMap.create(spec, { pinPath: dir }),
+          /BpfMap\.fromFd.*is a BPF program, not a BPF map/,
+        );
+      } finally {
+        prog.close();
+        rmSync(path, { force: true });
       }
     }));
 

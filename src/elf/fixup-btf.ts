@@ -28,6 +28,8 @@ import { ELFError } from "./errors.ts";
  * | a VAR record             | inside the type section                        |
  */
 const MAX_NAME_BYTES = 512;
+/** One decoder for every call: making one costs more than decoding a name. */
+const DECODER = new TextDecoder();
 
 /** `enum btf_func_linkage` (a FUNC's vlen). */
 const FUNC_STATIC = 0;
@@ -72,13 +74,12 @@ export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Arra
   const { strStart, offsets: at } = layout;
   const strEnd = Math.min(layout.strEnd, out.length);
   const typeEnd = Math.min(layout.typeEnd, out.length);
-  const decoder = new TextDecoder();
   const name = (off: number): string => {
     const start = strStart + off;
     if (start >= strEnd) return "";
     const stop = Math.min(strEnd, start + MAX_NAME_BYTES);
     const nul = out.subarray(start, stop).indexOf(0);
-    return decoder.decode(out.subarray(start, nul < 0 ? stop : start + nul));
+    return DECODER.decode(out.subarray(start, nul < 0 ? stop : start + nul));
   };
   for (const rec of at) {
     if (rec === 0) continue;

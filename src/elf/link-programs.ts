@@ -299,17 +299,19 @@ export class Linker {
     for (let i = f.start; i < f.end; i++) {
       const off = i * INSN_SIZE;
       const code = data[off]!;
+      // Only calls and lddw are relocated or pseudo: the rest need no lookup at all.
+      if (code !== CALL && code !== LDDW) {
+        const r = relocs.get(off);
+        if (r === undefined) continue;
+        throw new ELFError(
+          `${bpfRelocName(r.type)} against '${this.#elf.symbolName(r.symbol)}' on instruction ${i} (opcode 0x${code.toString(16)}), which is neither a call nor lddw`,
+          { section: sec.name, offset: off },
+        );
+      }
       const src = data[off + 1]! >> 4;
       const imm = view.getInt32(off + 4, true);
       const r = relocs.get(off);
-      const where = { section: sec.name, offset: off };
       if (r !== undefined) {
-        if (code !== CALL && code !== LDDW) {
-          throw new ELFError(
-            `${bpfRelocName(r.type)} against '${this.#elf.symbolName(r.symbol)}' on instruction ${i} (opcode 0x${code.toString(16)}), which is neither a call nor lddw`,
-            where,
-          );
-        }
         out.push(this.#resolve(f, i, code, src, imm, r));
       } else if (code === CALL && src === BPF_PSEUDO_CALL) {
         out.push({ kind: "call", insn: i, target: this.#funcAt(sec, i + imm + 1, "call", off) });
@@ -317,7 +319,9 @@ export class Linker {
         out.push({ kind: "func", insn: i, target: this.#funcAt(sec, i + imm + 1, "lddw", off) });
       }
       if (code === LDDW) {
-        if (i + 1 >= f.end) throw new ELFError("lddw at the end of a function", where);
+        if (i + 1 >= f.end) {
+          throw new ELFError("lddw at the end of a function", { section: sec.name, offset: off });
+        }
         i++;
       }
     }
@@ -432,6 +436,6 @@ export class Linker {
 function u32s(values: readonly number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
   const v = new DataView(out.buffer);
-  for (const [i, x] of values.entries()) v.setUint32(i * 4, x >>> 0, true);
+  for (let i = 0; i < values.length; i++) v.setUint32(i * 4, values[i]! >>> 0, true);
   return out;
 }

@@ -161,11 +161,13 @@ function load(bytes: Uint8Array): CollectionSpec {
   };
 }
 
+const UTF8 = new TextDecoder();
+
 function readLicense(elf: ElfFile): string {
   const sec = elf.section("license");
   if (sec === undefined) return "";
   const nul = sec.data.indexOf(0);
-  return new TextDecoder().decode(sec.data.subarray(0, nul < 0 ? sec.data.length : nul));
+  return UTF8.decode(sec.data.subarray(0, nul < 0 ? sec.data.length : nul));
 }
 
 function readVersion(elf: ElfFile): number | undefined {
@@ -198,16 +200,21 @@ function readBTFAndExterns(elf: ElfFile): {
   let btfBytes: Uint8Array;
   // Symbols by section and name (the first wins, as a search would find it): a DATASEC
   // of 65,535 variables costs one lookup each, not a scan of the symbol table.
-  let byName: Map<string, ElfSymbol> | undefined;
+  // Keyed by section, then name: no key string is built per symbol.
+  let bySection: Map<number, Map<string, ElfSymbol>> | undefined;
   const symbolIn = (shndx: number, name: string): ElfSymbol | undefined => {
-    if (byName === undefined) {
-      byName = new Map();
+    if (bySection === undefined) {
+      bySection = new Map();
       for (const s of elf.symbols) {
-        const k = `${s.shndx}\0${s.name}`;
-        if (!byName.has(k)) byName.set(k, s);
+        let names = bySection.get(s.shndx);
+        if (names === undefined) {
+          names = new Map();
+          bySection.set(s.shndx, names);
+        }
+        if (!names.has(s.name)) names.set(s.name, s);
       }
     }
-    return byName.get(`${shndx}\0${name}`);
+    return bySection.get(shndx)?.get(name);
   };
   let hidden: Set<string> | undefined;
   try {

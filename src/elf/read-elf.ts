@@ -275,9 +275,9 @@ export class ElfFile {
       const view = viewOf(rs.data);
       for (let off = 0; off < rs.data.length; off += size) {
         const rOffset = u64(view, off, rs.name);
-        const info = view.getBigUint64(off + 8, true);
-        const symIdx = Number(info >> 32n);
-        const type = Number(info & 0xffff_ffffn);
+        // r_info's halves read as numbers: a BigInt per relocation is measurable here.
+        const type = view.getUint32(off + 8, true);
+        const symIdx = view.getUint32(off + 12, true);
         const symbol = symbols[symIdx];
         if (symbol === undefined) {
           throw new ELFError(
@@ -325,8 +325,26 @@ function u64(view: DataView, off: number, section?: string): number {
   return hi * 0x1_0000_0000 + view.getUint32(off, true);
 }
 
-/** Names already read, by string table and offset (many symbols share a name's bytes). */
+/**
+ * String tables decoded whole, once, when they are ASCII (a BPF object's always are):
+ * each name is then a native `indexOf` and `slice` of that string, not a byte loop
+ * and a decode per name. `null` marks a table that is not ASCII.
+ */
+const asciiTables = new WeakMap<Uint8Array, string | null>();
+/** Names of non-ASCII tables already read, by table and offset. */
 const nameCache = new WeakMap<Uint8Array, Map<number, string>>();
+const NON_ASCII = /[\u0080-\uffff]/;
+/** One byte, one character (windows-1252: ASCII bytes are themselves). */
+const BYTES_AS_CHARS = new TextDecoder("latin1");
+
+function asciiTable(d: Uint8Array): string | null {
+  const known = asciiTables.get(d);
+  if (known !== undefined) return known;
+  const all = BYTES_AS_CHARS.decode(d);
+  const s = NON_ASCII.test(all) ? null : all;
+  asciiTables.set(d, s);
+  return s;
+}
 
 /**
  * Reads a NUL-terminated string at `off` of a string table section, at most
@@ -342,40 +360,34 @@ function readString(table: ElfSection, off: number, what: string): string {
       { section: table.name || `#${table.index}`, offset: off },
     );
   }
+  const stop = Math.min(d.length, off + MAX_NAME_BYTES + 1);
+  const ascii = asciiTable(d);
+  if (ascii !== null) {
+    const nul = ascii.indexOf("\0", off);
+    if (nul >= 0 && nul < stop) return ascii.slice(off, nul);
+    throw unterminated(table, off, what, stop === d.length);
+  }
   let cache = nameCache.get(d);
   const hit = cache?.get(off);
   if (hit !== undefined) return hit;
-  const stop = Math.min(d.length, off + MAX_NAME_BYTES + 1);
-  // Find the NUL, noting whether the name is ASCII (symbol and section names are):
-  // those are made from their char codes, cheaper than a TextDecoder call.
-  let nul = -1;
-  let ascii = true;
-  for (let i = off; i < stop; i++) {
-    const c = d[i] as number;
-    if (c === 0) {
-      nul = i - off;
-      break;
-    }
-    if (c >= 0x80) ascii = false;
-  }
-  if (nul < 0) {
-    throw new ELFError(
-      stop === d.length
-        ? `${what}: string at ${off} is not NUL-terminated`
-        : `${what}: string at ${off} is longer than ${MAX_NAME_BYTES} bytes`,
-      { section: table.name || `#${table.index}`, offset: off },
-    );
-  }
-  const name =
-    ascii && nul <= 64
-      ? String.fromCharCode.apply(null, d.subarray(off, off + nul) as unknown as number[])
-      : DECODER.decode(d.subarray(off, off + nul));
+  const nul = d.subarray(off, stop).indexOf(0);
+  if (nul < 0) throw unterminated(table, off, what, stop === d.length);
+  const name = DECODER.decode(d.subarray(off, off + nul));
   if (cache === undefined) {
     cache = new Map();
     nameCache.set(d, cache);
   }
   cache.set(off, name);
   return name;
+}
+
+function unterminated(table: ElfSection, off: number, what: string, atEnd: boolean): ELFError {
+  return new ELFError(
+    atEnd
+      ? `${what}: string at ${off} is not NUL-terminated`
+      : `${what}: string at ${off} is longer than ${MAX_NAME_BYTES} bytes`,
+    { section: table.name || `#${table.index}`, offset: off },
+  );
 }
 
 const DECODER = new TextDecoder("utf-8", { fatal: false });

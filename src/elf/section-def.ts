@@ -107,6 +107,22 @@ export function sectionMatches(def: SectionDef, section: string): boolean {
  * ```
  */
 export function parseSectionName(section: string): ProgramSection | undefined {
+  // The table is scanned in order (libbpf's first match wins), ~2 µs for a name near its
+  // middle such as "xdp"; a process loads the same few section names again and again.
+  const known = parsedSections.get(section);
+  if (known !== undefined) return known ?? undefined;
+  const parsed = scanSectionDefs(section);
+  if (parsedSections.size >= MAX_PARSED_SECTIONS) parsedSections.clear();
+  parsedSections.set(section, parsed ?? null);
+  return parsed;
+}
+
+/** Names already parsed (`null`: libbpf does not know it); results are immutable. */
+const parsedSections = new Map<string, ProgramSection | null>();
+/** Bounds that cache: section names come from untrusted objects. */
+const MAX_PARSED_SECTIONS = 1024;
+
+function scanSectionDefs(section: string): ProgramSection | undefined {
   for (const def of SECTION_DEFS) {
     if (!sectionMatches(def, section)) continue;
     let flags = 0;
@@ -116,7 +132,7 @@ export function parseSectionName(section: string): ProgramSection | undefined {
       def.target === "optional" && section.length > def.prefix.length
         ? section.slice(def.prefix.length + 1)
         : undefined;
-    return {
+    return Object.freeze({
       section,
       def,
       type: def.type,
@@ -125,7 +141,7 @@ export function parseSectionName(section: string): ProgramSection | undefined {
       }),
       ...(attachTo !== undefined && { attachTo }),
       flags,
-    };
+    });
   }
   return undefined;
 }

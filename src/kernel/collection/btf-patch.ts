@@ -14,6 +14,9 @@ import { plainBytes, viewOf } from "../../uapi/bytes.ts";
 /** The name libbpf gives the dummy variable and unnamed extern parameters. */
 export const DUMMY_KSYM_NAME = "dummy_ksym";
 const DUMMY_NAME = DUMMY_KSYM_NAME;
+/** Made once: a TextDecoder or TextEncoder costs more to make than a name to code. */
+const DECODER = new TextDecoder();
+const ENCODER = new TextEncoder();
 
 /**
  * The extern fixes on a copy of raw little-endian BTF, keeping every string offset and
@@ -29,11 +32,10 @@ export function patchExternsRaw(bytes: Uint8Array): Uint8Array | undefined {
   if (typeStart !== hdrLen || strStart !== typeEnd || strEnd > bytes.length) return undefined;
   const out = plainBytes(bytes).slice(0, hdrLen + typeLen + strLen);
   const v = viewOf(out);
-  const dec = new TextDecoder();
   const name = (off: number) => {
     let e = strStart + off;
     while (e < out.length && out[e] !== 0) e++;
-    return dec.decode(out.subarray(strStart + off, e));
+    return DECODER.decode(out.subarray(strStart + off, e));
   };
   const at = layout.offsets;
   const kindAt = (p: number) => rawKind(v.getUint32(p + 4, true));
@@ -42,7 +44,7 @@ export function patchExternsRaw(bytes: Uint8Array): Uint8Array | undefined {
   const addString = (s: string): number => {
     const off = strLen + newStrLen;
     newStrings.push(s);
-    newStrLen += new TextEncoder().encode(s).length + 1;
+    newStrLen += ENCODER.encode(s).length + 1;
     return off;
   };
   const newTypes: number[][] = [];
@@ -142,10 +144,10 @@ export function patchExternsRaw(bytes: Uint8Array): Uint8Array | undefined {
     }
   result.set(out.subarray(strStart, strStart + strLen), w);
   w += strLen;
-  const enc = new TextEncoder();
   for (const s of newStrings) {
-    result.set(enc.encode(s), w);
-    w += enc.encode(s).length + 1;
+    const bytes = ENCODER.encode(s);
+    result.set(bytes, w);
+    w += bytes.length + 1;
   }
   rv.setUint32(12, typeLen + addTypes, true);
   rv.setUint32(16, typeLen + addTypes, true);

@@ -80,8 +80,8 @@ export class Collection<
     core: Record<string, CoreApplied | undefined>,
   ) {
     this.#res = res;
-    this.maps = Object.fromEntries(res.maps) as Record<M, BpfMap>;
-    this.programs = Object.fromEntries(res.programs) as Record<P, Program>;
+    this.maps = recordOf(res.maps) as Record<M, BpfMap>;
+    this.programs = recordOf(res.programs) as Record<P, Program>;
     this.variables = variables as Record<V, Variable>;
     this.btf = res.btf;
     this.core = core as Record<P, CoreApplied | undefined>;
@@ -178,6 +178,13 @@ export class Collection<
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** A Map's entries as a plain object (a loop: Object.fromEntries measured slower here). */
+function recordOf<T>(m: ReadonlyMap<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of m) out[k] = v;
+  return out;
 }
 
 /**

@@ -149,6 +149,8 @@ const NO_BTF_TYPES = new Set<number>([
 
 /** Drops BTF type ids the kernel refuses for the map's type (and its inner map's). */
 function btfForType(m: MapSpec): MapSpec {
+  // Unchanged specs are returned as they are: a copy per map per load adds up.
+  if (m.btfKeyTypeId === undefined && m.btfValueTypeId === undefined && !m.innerMap) return m;
   let out = m;
   if (NO_BTF_TYPES.has(m.type)) {
     const { btfKeyTypeId: _k, btfValueTypeId: _v, ...rest } = m;
@@ -166,6 +168,7 @@ function btfForType(m: MapSpec): MapSpec {
  * same here, so maps pinned by either loader have the same flags and can be shared.
  */
 function numaAsLibbpf(m: MapSpec): MapSpec {
+  if (m.numaNode === undefined && !m.innerMap) return m;
   let out = m;
   if (m.numaNode !== undefined && ((m.flags ?? 0) & MapFlags.NUMA_NODE) === 0) {
     const { numaNode: _n, ...rest } = m;
@@ -176,6 +179,7 @@ function numaAsLibbpf(m: MapSpec): MapSpec {
 
 /** The spec without BTF type ids (the object's BTF is not in the kernel). */
 function withoutBTF(m: MapSpec): MapSpec {
+  if (m.btfKeyTypeId === undefined && m.btfValueTypeId === undefined && !m.innerMap) return m;
   const { btfKeyTypeId: _k, btfValueTypeId: _v, innerMap, ...rest } = m;
   return innerMap ? { ...rest, innerMap: withoutBTF(innerMap) } : rest;
 }

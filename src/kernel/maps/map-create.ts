@@ -28,6 +28,8 @@ export interface CreateMapOptions {
   readonly pageSize?: number;
 }
 
+const RETRY_EAGAIN = { retryEagain: true };
+
 /**
  * The entries a map really gets: PERF_EVENT_ARRAY with 0 entries gets one per possible
  * CPU, as libbpf does.
@@ -74,11 +76,11 @@ export function createMapFd(spec: MapSpec, opts: CreateMapOptions = {}): Fd {
     if (spec.mapExtra !== undefined) call.set("map_extra", spec.mapExtra);
     if (opts.tokenFd !== undefined) call.u32("map_token_fd", opts.tokenFd);
 
-    const what = `create ${describeMapType(spec.type)} map "${name}"`;
     try {
-      return new Fd(call.invoke(what, { retryEagain: true }));
+      return new Fd(call.invoke("create map", RETRY_EAGAIN));
     } catch (e) {
       if (!(e instanceof SyscallError)) throw e;
+      const what = `create ${describeMapType(spec.type)} map "${name}"`;
       if (e.code === "EINVAL" && mapTypeName(spec.type) !== undefined) {
         const type = describeMapType(spec.type);
         const missing = missingFromKernel(

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { join } from "node:path";
 import type { BackendMap } from "../../spec/backend.ts";
 import type { BatchChunk, BatchInput, BatchOptions, MapApi } from "../../spec/map-api.ts";
 import { checkMapCompatible, type MapLayout } from "../../spec/map-compat.ts";
@@ -191,7 +190,12 @@ export class BpfMap implements MapApi, BackendMap, Disposable {
         try {
           checkCompatible(existing, spec, pinAt);
         } catch (e) {
-          existing.close();
+          try {
+            // Something that is not a map says so rather than how its "map info" differs.
+            requireFdKind(existing.fd, "map", "BpfMap.fromFd");
+          } finally {
+            existing.close();
+          }
           throw e;
         }
         return existing;
@@ -716,7 +720,10 @@ export function pinByNamePath(dir: string, name: string): string {
   if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) {
     throw new MapSpecError(name, "name", "cannot be pinned by name: it is not a valid file name");
   }
-  return join(dir, name);
+  // Concatenated rather than path.join()ed: the name has no slash or dot segment, and
+  // join's normalising of the directory cost a few µs per pinned map on every load.
+  if (dir === "") return name;
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
 /** Maps that {@link BpfMap.create} opened from an existing pin rather than created. */
@@ -745,9 +752,18 @@ function tryOpenPinned(path: string): BpfMap | undefined {
     if (!(e instanceof SyscallError) || !isOnBpffs(path)) return undefined;
     return BpfMap.fromPin(path); // the same failure, with openPinned's explanation
   }
-  const map = BpfMap.fromFd(fd);
-  reusedPins.add(map);
-  return map;
+  // Not BpfMap.fromFd: its check of what the descriptor is reads /proc/self/fd (some
+  // 15 µs, on every load of an object with a pinned map). A pin that is not a map
+  // cannot pass the compatibility check that follows, which then asks (see create()).
+  const owned = new Fd(fd);
+  try {
+    const map = new BpfMap(owned, mapShapeByFd(fd));
+    reusedPins.add(map);
+    return map;
+  } catch (e) {
+    owned.close();
+    throw e;
+  }
 }
 
 /** The shape a map made from `spec` has: its flags with BPF_F_NUMA_NODE when it names a node. */

@@ -164,7 +164,7 @@ export class Program implements BackendProgram {
     const call = new BpfCall(BpfCmd.PROG_BIND_MAP, bpfAttr.progBindMap);
     call.u32("prog_fd", this.fd).u32("map_fd", mapFd);
     try {
-      call.invoke(`bind a map to ${this}`);
+      call.invoke(() => `bind a map to ${this}`);
     } catch (e) {
       if (e instanceof SyscallError && e.code === "EINVAL" && !haveBindMapCommand()) {
         throw new NotSupportedError("BPF_PROG_BIND_MAP", "it needs Linux 5.10", e.errno);

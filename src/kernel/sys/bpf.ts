@@ -36,20 +36,30 @@ let arenaUsed = 0;
 let overflow: NativeMemory[] = [];
 const encoder = new TextEncoder();
 
-function reserve(size: number): { address: bigint; bytes: Uint8Array } {
+/**
+ * Reserved native memory: its address as a number (user-space addresses fit in 53
+ * bits, and a number is stored without a BigInt) and a view of its bytes.
+ */
+interface Reserved {
+  readonly addr: number;
+  readonly bytes: Uint8Array;
+}
+
+function reserve(size: number): Reserved {
   const aligned = (arenaUsed + 7) & ~7;
   if (aligned + size <= ARENA_SIZE) {
     arenaUsed = aligned + size;
     const bytes = arena.bytes.subarray(aligned, aligned + size);
     bytes.fill(0);
-    return { address: arena.address + BigInt(aligned), bytes };
+    return { addr: arena.addr + aligned, bytes };
   }
   const mem = allocNative(size);
   overflow.push(mem);
-  return { address: mem.address, bytes: mem.bytes };
+  return mem;
 }
 
 function releaseOverflow(): void {
+  if (overflow.length === 0) return; // the common case: no allocation per call
   for (const m of overflow) freeNative(m);
   overflow = [];
 }
@@ -63,6 +73,8 @@ export class OutBuffer {
     return this.bytes.slice();
   }
 }
+
+const NO_OPTIONS = {};
 
 /** The field names of a generated layout: a misspelled bpf_attr field does not compile. */
 export type FieldName<L extends StructLayout> = keyof L["fields"] & string;
@@ -100,6 +112,20 @@ export class BpfCall<L extends StructLayout = StructLayout> {
   /** Sets an integer field of 1, 2, 4 or 8 bytes (or a bitfield). */
   set(name: FieldName<L>, value: number | bigint): this {
     const f = this.field(name);
+    // Most fields are u32s set from numbers: written as they are, without the BigInt
+    // round trip below (a PROG_LOAD sets a dozen).
+    if (f.bitSize === undefined && typeof value === "number") {
+      if (f.size === 4) {
+        attrView.setUint32(f.offset, value >>> 0, true);
+        return this;
+      }
+      if (f.size === 8 && value >= 0 && value <= Number.MAX_SAFE_INTEGER) {
+        // pointers (addresses as numbers) and u64s that fit: two halves, no BigInt
+        attrView.setUint32(f.offset, value % 0x1_0000_0000, true);
+        attrView.setUint32(f.offset + 4, Math.floor(value / 0x1_0000_0000), true);
+        return this;
+      }
+    }
     if (f.bitSize !== undefined) {
       const cur = readUnsigned(f.offset, f.size);
       const mask = ((1n << BigInt(f.bitSize)) - 1n) << BigInt(f.bitOffset ?? 0);
@@ -120,29 +146,31 @@ export class BpfCall<L extends StructLayout = StructLayout> {
   input(name: FieldName<L>, data: Uint8Array): this {
     const r = reserve(data.length);
     r.bytes.set(data);
-    return this.set(name, r.address);
+    return this.set(name, r.addr);
   }
 
   /** A NUL-terminated string in native memory, its address in `name`. */
   string(name: FieldName<L>, s: string): this {
-    const enc = encoder.encode(s);
-    const r = reserve(enc.length + 1);
-    r.bytes.set(enc);
-    return this.set(name, r.address);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; encoded straight into the arena.
+    const r = reserve(s.length * 3 + 1);
+    const { written } = encoder.encodeInto(s, r.bytes);
+    r.bytes[written] = 0;
+    return this.set(name, r.addr);
   }
 
   /** Copies a string (truncated to fit, NUL-terminated) into an inline char array field. */
   inlineString(name: FieldName<L>, s: string): this {
     const f = this.field(name);
-    const enc = encoder.encode(s).subarray(0, f.size - 1);
-    attrMem.bytes.set(enc, f.offset);
+    // The attribute was zeroed when the call started, so the byte after the text is NUL;
+    // encodeInto stops at whole characters, as the copy of a truncated string should.
+    encoder.encodeInto(s, attrMem.bytes.subarray(f.offset, f.offset + f.size - 1));
     return this;
   }
 
   /** Reserves `size` zeroed bytes for the kernel to write, its address in `name`. */
   output(name: FieldName<L>, size: number): OutBuffer {
     const r = reserve(size);
-    this.set(name, r.address);
+    this.set(name, r.addr);
     return new OutBuffer(r.bytes);
   }
 
@@ -150,7 +178,7 @@ export class BpfCall<L extends StructLayout = StructLayout> {
   inout(name: FieldName<L>, data: Uint8Array): OutBuffer {
     const r = reserve(data.length);
     r.bytes.set(data);
-    this.set(name, r.address);
+    this.set(name, r.addr);
     return new OutBuffer(r.bytes);
   }
 
@@ -173,9 +201,14 @@ export class BpfCall<L extends StructLayout = StructLayout> {
   /**
    * Calls bpf(2). Returns the non-negative result (an fd for commands that create
    * one). EINTR is retried; EAGAIN is retried a few times when `retryEagain` is set.
+   * `operation` may be a function, called only for the error: a label such as
+   * `create hash map "counts"` then costs nothing on the calls that succeed.
    * @throws SyscallError naming `operation`.
    */
-  invoke(operation: string, opts: { retryEagain?: boolean; detail?: string } = {}): number {
+  invoke(
+    operation: string | (() => string),
+    opts: { retryEagain?: boolean; detail?: string } = NO_OPTIONS,
+  ): number {
     let eagain = 0;
     for (;;) {
       const r = rawSyscall(SYS_bpf, this.cmd, attrMem.addr, ATTR_SIZE);
@@ -183,7 +216,8 @@ export class BpfCall<L extends StructLayout = StructLayout> {
       const e = lastErrno();
       if (e === EINTR) continue;
       if (e === EAGAIN && opts.retryEagain && eagain++ < MAX_EAGAIN_RETRIES) continue;
-      throw new SyscallError(e, operation, opts.detail);
+      const what = typeof operation === "string" ? operation : operation();
+      throw new SyscallError(e, what, opts.detail);
     }
   }
 
