@@ -214,7 +214,10 @@ function showVerdict(): void {
   // The same program verified again keeps its place; a new one starts where it matters:
   // the error, else the caret's instruction, else the first.
   const key = current ? caseKey(current.case) : "";
-  if (key !== "" && key === verifiedKey && selected.pc >= 0) return showState();
+  if (key !== "" && key === verifiedKey && selected.pc >= 0) {
+    showState();
+    return;
+  }
   verifiedKey = key;
   const pc =
     verdict?.insn ??
