@@ -305,6 +305,8 @@ export const DESCRIPTION = {
     "       biosnoop: one line per block I/O (TIME(s) COMM PID DISK T SECTOR BYTES LAT(ms))\n" +
     "       runqlat: run queue latency histograms; cpudist: on-CPU (-O off-CPU) time histograms\n" +
     "       syscount: top syscalls (or processes, -P) by count, or by time with -L\n" +
+    "       profile: CPU stack traces sampled 49 times a second, counted (BCC's profile)\n" +
+    "       offcputime: time off the CPU by stack trace (BCC's offcputime)\n" +
     "       TOOL --help: the tool's options\n" +
     NOTES,
   commands: [
@@ -376,6 +378,14 @@ export const DESCRIPTION = {
       usage: () => SYSCOUNT_HELP,
     },
     {
+      name: "profile",
+      summary: "CPU stack traces sampled at a timed interval, counted, as BCC's profile",
+    },
+    {
+      name: "offcputime",
+      summary: "off-CPU time summed by stack trace, as BCC's offcputime",
+    },
+    {
       name: "killsnoop",
       summary: "kill() calls (TIME PID COMM SIG TPID RESULT), as BCC's killsnoop",
     },
@@ -426,6 +436,8 @@ export const COMMANDS = commandTable(DESCRIPTION, {
   runqlat: async (c, a) => (await import("./trace-runqlat.ts")).traceRunqlat(c, a),
   cpudist: async (c, a) => (await import("./trace-cpudist.ts")).traceCpudist(c, a),
   syscount: async (c, a) => (await import("./trace-syscount.ts")).traceSyscount(c, a),
+  profile: async (c, a) => (await import("./profile.ts")).traceProfile(c, a),
+  offcputime: async (c, a) => (await import("./offcputime.ts")).traceOffcputime(c, a),
   killsnoop: async (c, a) => (await import("./killsnoop.ts")).traceKillsnoop(c, a),
   exitsnoop: async (c, a) => (await import("./exitsnoop.ts")).traceExitsnoop(c, a),
   statsnoop: async (c, a) => (await import("./statsnoop.ts")).traceStatsnoop(c, a),
