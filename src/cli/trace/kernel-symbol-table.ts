@@ -14,10 +14,12 @@ const TEXT_TYPES = new Set(["t", "T", "w", "W"]);
 
 /** The kernel's function symbols, sorted by address. */
 export class KernelSymbolTable {
-  readonly #addresses: BigUint64Array;
+  // Addresses as 16-digit hex strings: kallsyms prints them so, and strings of one
+  // width compare as their numbers do (no BigInt per line: the file has 100,000+).
+  readonly #addresses: readonly string[];
   readonly #names: readonly string[];
 
-  private constructor(addresses: BigUint64Array, names: readonly string[]) {
+  private constructor(addresses: readonly string[], names: readonly string[]) {
     this.#addresses = addresses;
     this.#names = names;
   }
@@ -28,16 +30,24 @@ export class KernelSymbolTable {
    * kernel.kptr_restrict) are left out, so such a table is empty.
    */
   static parse(text: string): KernelSymbolTable {
-    const entries: [bigint, string][] = [];
-    for (const line of text.split("\n")) {
-      const [addr, type, name] = line.split(/[ \t]/, 3);
-      if (!addr || !type || !name || !TEXT_TYPES.has(type)) continue;
-      const address = BigInt(`0x${addr}`);
-      if (address !== 0n) entries.push([address, name]);
+    const entries: [string, string][] = [];
+    for (let at = 0; at < text.length; ) {
+      let end = text.indexOf("\n", at);
+      if (end < 0) end = text.length;
+      const sp = text.indexOf(" ", at);
+      if (sp > at && sp + 3 < end && TEXT_TYPES.has(text[sp + 1] as string)) {
+        const addr = text.slice(at, sp).padStart(16, "0").toLowerCase();
+        const rest = text.slice(sp + 3, end);
+        const tab = rest.indexOf("\t");
+        const name = tab < 0 ? rest : rest.slice(0, tab);
+        if (!/^0+$/.test(addr)) entries.push([addr, name]);
+      }
+      at = end + 1;
     }
+    // Nearly sorted already (modules and a few sections apart): a quick sort.
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return new KernelSymbolTable(
-      BigUint64Array.from(entries, (e) => e[0]),
+      entries.map((e) => e[0]),
       entries.map((e) => e[1]),
     );
   }
@@ -60,13 +70,15 @@ export class KernelSymbolTable {
 
   /** The function `address` falls in: the last symbol at or below it; undefined below the first. */
   name(address: bigint): string | undefined {
+    if (address < 0n || address > 0xffffffffffffffffn) return undefined;
+    const hex = address.toString(16).padStart(16, "0");
     const a = this.#addresses;
     let lo = 0;
     let hi = a.length;
     // first index whose address is above `address`
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((a[mid] as bigint) <= address) lo = mid + 1;
+      if ((a[mid] as string) <= hex) lo = mid + 1;
       else hi = mid;
     }
     return lo === 0 ? undefined : this.#names[lo - 1];
