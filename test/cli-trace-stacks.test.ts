@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { compareSkip, tsbpf } from "./cli-run.ts";
-import { scaled } from "./support/kernel.ts";
+import { tsbpf } from "./cli-run.ts";
+import { kernelSkip, scaled } from "./support/kernel.ts";
 import { attached, jsonLines, start } from "./support/trace-tool.ts";
 
 /** One line of folded output: its frames and its count. */
@@ -21,7 +21,7 @@ function foldedLine(line: string): { frames: string[]; count: number } {
   return { frames: (m[1] as string).split(";"), count: Number(m[2]) };
 }
 
-describe("tsbpf trace profile", { skip: compareSkip }, () => {
+describe("tsbpf trace profile", { skip: kernelSkip }, () => {
   // dd reads 1 MiB of zeros at a time: nearly all of its time is in read_zero
   let dd: ChildProcess | undefined;
   let pid = 0;
@@ -120,7 +120,7 @@ describe("tsbpf trace profile", { skip: compareSkip }, () => {
   });
 });
 
-describe("tsbpf trace offcputime", { skip: compareSkip }, () => {
+describe("tsbpf trace offcputime", { skip: kernelSkip }, () => {
   const SLEEP_MS = 300;
 
   test("--pid PID -j: the sleep's stack, schedule under do_nanosleep, holds the time it slept", async () => {
