@@ -24,9 +24,11 @@ export interface StackSum {
   readonly pid: number;
   /** The process whose maps name the user addresses. */
   readonly tgid: number;
+  /** The task's command name when it was sampled or switched out. */
   readonly comm: string;
   /** The stack's id in the stack map, or a negative errno from bpf_get_stackid (-1: not taken). */
   readonly userStackId: number;
+  /** Likewise for the kernel stack. */
   readonly kernelStackId: number;
   /** Samples (profile) or microseconds off the CPU (offcputime). */
   readonly value: number;
@@ -82,8 +84,11 @@ export function stackMissed(id: number): boolean {
 
 /** A stack entry with its frames named, leaf first. */
 export interface NamedStack {
+  /** As {@link StackSum.pid}. */
   readonly pid: number;
+  /** The command name. */
   readonly comm: string;
+  /** The sum: samples or microseconds. */
   readonly value: number;
   /** User frames; null when the stack was missed, undefined when not shown (-K). */
   readonly user?: readonly string[] | null;
