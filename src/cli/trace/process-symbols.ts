@@ -5,6 +5,8 @@
  * file offset through its PT_LOAD segments (src/elf), give the name. Each file is read
  * once per run, whichever processes map it. The file is opened through
  * /proc/PID/root, so a process in another mount namespace (a container) resolves too.
+ * Code a JIT compiled (node --perf-basic-prof, Java agents) is named by the process's
+ * /tmp/perf-PID.map, as perf and BCC read it.
  *
  * @module
  */
@@ -114,10 +116,27 @@ function fileFunctions(path: string): FileFunctions | undefined {
   return FILES.get(key);
 }
 
+/**
+ * The functions of a perf map (`/tmp/perf-PID.map`: a line per function, `START SIZE
+ * NAME` with START and SIZE in hex), sorted by start; lines that do not parse are
+ * skipped.
+ */
+export function parsePerfMap(text: string): { start: bigint; end: bigint; name: string }[] {
+  const out: { start: bigint; end: bigint; name: string }[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^(?:0x)?([0-9a-fA-F]+) (?:0x)?([0-9a-fA-F]+) (.+)$/.exec(line);
+    if (!m) continue;
+    const start = BigInt(`0x${m[1]}`);
+    out.push({ start, end: start + BigInt(`0x${m[2]}`), name: m[3] as string });
+  }
+  return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
 /** The user-space symbols of one process, from its maps as they are now. */
 export class ProcessSymbols {
   readonly #pid: number;
   readonly #mappings: readonly FileMapping[];
+  #perfMap?: { start: bigint; end: bigint; name: string }[];
 
   /** Reads /proc/PID/maps; a process that has exited resolves nothing. */
   constructor(pid: number) {
@@ -134,7 +153,30 @@ export class ProcessSymbols {
   /** The function at `address` in the process, or undefined. */
   name(address: bigint): string | undefined {
     const m = this.#mappings.find((x) => address >= x.start && address < x.end);
-    if (!m) return undefined;
+    if (!m) return this.#jitName(address);
     return fileFunctions(`/proc/${this.#pid}/root${m.path}`)?.name(address - m.start + m.offset);
+  }
+
+  /** The JIT-compiled function at `address`, from /tmp/perf-PID.map (read once). */
+  #jitName(address: bigint): string | undefined {
+    if (!this.#perfMap) {
+      let text = "";
+      try {
+        text = readFileSync(`/tmp/perf-${this.#pid}.map`, "utf8");
+      } catch {
+        // no JIT, or it writes no map
+      }
+      this.#perfMap = parsePerfMap(text);
+    }
+    const fns = this.#perfMap;
+    let lo = 0;
+    let hi = fns.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((fns[mid]?.start as bigint) <= address) lo = mid + 1;
+      else hi = mid;
+    }
+    const f = fns[lo - 1];
+    return f && address < f.end ? f.name : undefined;
   }
 }

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { functionSymbols } from "../../kernel/links/uprobe-symbols.ts";
 import { KernelSymbolTable } from "./kernel-symbol-table.ts";
-import { ProcessSymbols, parseProcMaps } from "./process-symbols.ts";
+import { ProcessSymbols, parsePerfMap, parseProcMaps } from "./process-symbols.ts";
 import {
   decodeStackSum,
   formatStacks,
@@ -64,6 +64,28 @@ test("ProcessSymbols: an address in this process's libc names its function; an u
   assert.match(syms.name(address + 1n) ?? "", /getpid$/);
   assert.equal(syms.name(8n), undefined);
   assert.equal(new ProcessSymbols(0x7ffffff0).name(address), undefined, "no such process");
+});
+
+test("perf maps: JIT functions by address range; bad lines skipped; read for an address no file maps", () => {
+  const text =
+    "7f0000001000 40 LazyCompile:*run /app/x.js:3\nnot a line\n7f0000000100 20 Builtin:Add\n";
+  assert.deepEqual(parsePerfMap(text), [
+    { start: 0x7f0000000100n, end: 0x7f0000000120n, name: "Builtin:Add" },
+    { start: 0x7f0000001000n, end: 0x7f0000001040n, name: "LazyCompile:*run /app/x.js:3" },
+  ]);
+  // a pid no process has: no maps, so every address is looked up in its perf map
+  const pid = 0x7ffffff1;
+  const path = `/tmp/perf-${pid}.map`;
+  writeFileSync(path, text);
+  try {
+    const syms = new ProcessSymbols(pid);
+    assert.equal(syms.name(0x7f000000103fn), "LazyCompile:*run /app/x.js:3");
+    assert.equal(syms.name(0x7f0000001040n), undefined, "one past the end");
+    assert.equal(syms.name(0x7f0000000110n), "Builtin:Add");
+    assert.equal(syms.name(0x10n), undefined);
+  } finally {
+    rmSync(path, { force: true });
+  }
 });
 
 function key(sum: Omit<StackSum, "value">): Uint8Array {
