@@ -9,6 +9,22 @@
 
 import { readFileSync } from "node:fs";
 
+/**
+ * How many of the `count` sorted entries are at or below a value: the index after the
+ * last one `atOrBelow(i)` says so for (binary search; `atOrBelow` is true up to some
+ * index, false after it).
+ */
+export function countAtOrBelow(count: number, atOrBelow: (i: number) => boolean): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (atOrBelow(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Text symbols: local and global functions, weak ones. */
 const TEXT_TYPES = new Set(["t", "T", "w", "W"]);
 
@@ -73,14 +89,7 @@ export class KernelSymbolTable {
     if (address < 0n || address > 0xffffffffffffffffn) return undefined;
     const hex = address.toString(16).padStart(16, "0");
     const a = this.#addresses;
-    let lo = 0;
-    let hi = a.length;
-    // first index whose address is above `address`
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((a[mid] as string) <= hex) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === 0 ? undefined : this.#names[lo - 1];
+    const n = countAtOrBelow(a.length, (i) => (a[i] as string) <= hex);
+    return n === 0 ? undefined : this.#names[n - 1];
   }
 }

@@ -13,6 +13,7 @@
 
 import { readFileSync, statSync } from "node:fs";
 import { functionSymbols } from "../../kernel/links/uprobe-symbols.ts";
+import { countAtOrBelow } from "./kernel-symbol-table.ts";
 
 /** One executable file mapping of /proc/PID/maps. */
 export interface FileMapping {
@@ -75,13 +76,7 @@ export class FileFunctions {
 
   /** The function whose code holds file offset `offset`; undefined when none does. */
   name(offset: bigint): string | undefined {
-    let lo = 0;
-    let hi = this.#starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.#starts[mid] as bigint) <= offset) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = countAtOrBelow(this.#starts.length, (i) => (this.#starts[i] as bigint) <= offset);
     // The nearest function below may be a small one next to a larger one holding the
     // offset (nested symbols); a symbol without a size holds whatever follows it.
     for (let i = lo - 1; i >= 0 && i >= lo - 8; i--) {
@@ -169,14 +164,7 @@ export class ProcessSymbols {
       this.#perfMap = parsePerfMap(text);
     }
     const fns = this.#perfMap;
-    let lo = 0;
-    let hi = fns.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((fns[mid]?.start as bigint) <= address) lo = mid + 1;
-      else hi = mid;
-    }
-    const f = fns[lo - 1];
+    const f = fns[countAtOrBelow(fns.length, (i) => (fns[i]?.start as bigint) <= address) - 1];
     return f && address < f.end ? f.name : undefined;
   }
 }
