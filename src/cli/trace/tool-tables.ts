@@ -316,3 +316,76 @@ export const BASHREADLINE_OPTIONS = [
   },
   ...EVENT_COMMON,
 ] as const satisfies readonly OptionDescription[];
+
+// --- profile, offcputime (stack tools) ------------------------------------------------
+
+/** What both stack tools take after their own options. */
+const STACK_COMMON = [
+  {
+    long: "user-stacks-only",
+    short: "U",
+    summary: "show stacks from user space only (no kernel space stacks)",
+  },
+  {
+    long: "kernel-stacks-only",
+    short: "K",
+    summary: "show stacks from kernel space only (no user space stacks)",
+  },
+  { long: "folded", summary: "folded output, one line per stack (for flamegraph.pl)" },
+  { long: "delimited", summary: "a delimiter between kernel and user stacks ('--', folded '-')" },
+  {
+    long: "stack-storage-size",
+    value: "N",
+    summary: "unique stack traces that can be stored (default 16384)",
+  },
+  { long: "duration", value: "SECONDS", summary: "stop after SECONDS (as the duration operand)" },
+  { long: "json", short: "j", summary: "one JSON object per stack" },
+  HELP,
+] as const satisfies readonly OptionDescription[];
+
+/** The stack tools' `[duration]` operand. */
+export const STACK_OPERANDS = "[duration]";
+/** Its help line. */
+export const STACK_OPERAND_HELP =
+  "  duration              seconds to trace (default: until Ctrl-C or SIGTERM)\n";
+
+/** `trace profile`'s options. */
+export const PROFILE_OPTIONS = [
+  { long: "pid", value: "PID", summary: "profile this process only" },
+  { long: "frequency", short: "F", value: "HZ", summary: "sample frequency, Hertz (default 49)" },
+  {
+    long: "count",
+    short: "c",
+    value: "COUNT",
+    summary: "sample period, number of events (cpu-clock: nanoseconds)",
+  },
+  { long: "annotations", short: "a", summary: "add _[k] annotations to kernel frames" },
+  ...STACK_COMMON,
+] as const satisfies readonly OptionDescription[];
+
+/** `trace offcputime`'s options. */
+export const OFFCPUTIME_OPTIONS = [
+  { long: "pid", value: "PID", summary: "trace this process only" },
+  { long: "tid", short: "t", value: "TID", summary: "trace this thread only" },
+  { long: "user-threads-only", short: "u", summary: "user threads only (no kernel threads)" },
+  { long: "kernel-threads-only", short: "k", summary: "kernel threads only (no user threads)" },
+  {
+    long: "min-block-time",
+    short: "m",
+    value: "US",
+    summary: "only blocks of at least US microseconds (default 1)",
+  },
+  {
+    long: "max-block-time",
+    short: "M",
+    value: "US",
+    summary: "only blocks of at most US microseconds",
+  },
+  {
+    long: "state",
+    value: "STATE",
+    summary:
+      "only threads switched out in this state (0 running (preempted), 1 interruptible sleep, 2 uninterruptible)",
+  },
+  ...STACK_COMMON,
+] as const satisfies readonly OptionDescription[];

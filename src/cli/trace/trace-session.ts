@@ -15,6 +15,7 @@ import { Collection } from "../../kernel/collection/collection.ts";
 import { haveMapType } from "../../kernel/features/map-types.ts";
 import { NotSupportedError } from "../../kernel/features/not-supported-error.ts";
 import type { Link } from "../../kernel/links/link.ts";
+import { attachPerfEventPerCpu, type SamplingOptions } from "../../kernel/links/perf-sampling.ts";
 import { attachRawTracepoint } from "../../kernel/links/raw-tracepoint.ts";
 import { tracefsDir } from "../../kernel/links/tracefs.ts";
 import { attachTracepoint } from "../../kernel/links/tracepoint.ts";
@@ -76,8 +77,25 @@ export interface ProbeAttachment {
   readonly attach: (prog: Program) => Link;
 }
 
+/** A `SEC("perf_event")` program run by a sampling perf event on every online CPU. */
+export interface SamplingAttachment {
+  /** The program's name in the object. */
+  readonly program: string;
+  /** The event (default cpu-clock) and its period or frequency. */
+  readonly sampling: SamplingOptions;
+}
+
 /** Where a tool's program goes. */
-export type TraceAttachment = TracepointAttachment | UsdtAttachment | ProbeAttachment;
+export type TraceAttachment =
+  | TracepointAttachment
+  | UsdtAttachment
+  | ProbeAttachment
+  | SamplingAttachment;
+
+/** A tracepoint or raw tracepoint attachment: not a USDT probe, a probe the tool attaches or a sampling event. */
+function isTracepoint(a: TraceAttachment): a is TracepointAttachment {
+  return "group" in a;
+}
 
 /** How a tool's session is set up. */
 export interface TraceSessionOptions {
@@ -91,6 +109,8 @@ export interface TraceSessionOptions {
   readonly attachments: readonly TraceAttachment[];
   /** Use a perf buffer even when the kernel has ring buffers. */
   readonly perfBuffer?: boolean;
+  /** Maps whose number of entries the tool sets (`--stack-storage-size`), by name. */
+  readonly maxEntries?: Readonly<Record<string, number>>;
 }
 
 /** Data pages per CPU of the perf buffer (256 KiB with 4 KiB pages), as BCC's tools use. */
@@ -147,6 +167,23 @@ function forTransport(spec: CollectionSpec, transport: TraceTransport): Collecti
     maxEntries: 1,
   };
   return { ...spec, maps: { ...spec.maps, [drop]: placeholder } };
+}
+
+/**
+ * The spec with the maps named in `sizes` given that many entries.
+ * @throws Error naming a map the object does not have
+ */
+function withMaxEntries(
+  spec: CollectionSpec,
+  sizes: Readonly<Record<string, number>>,
+): CollectionSpec {
+  const maps = { ...spec.maps };
+  for (const [name, maxEntries] of Object.entries(sizes)) {
+    const m = maps[name];
+    if (!m) throw new Error(`trace object has no map "${name}"`);
+    maps[name] = { ...m, maxEntries };
+  }
+  return { ...spec, maps };
 }
 
 /** A loaded, attached trace tool. */
@@ -294,15 +331,15 @@ export function loadTraceObject(
   if (!canTrace()) throw privilegeError(opts.tool);
   let dir = "";
   try {
-    // uprobes go through the PMU, and probes the tool attaches itself check their own
-    // needs: tracefs is for tracepoints.
-    if (opts.attachments.some((a) => !("usdt" in a) && !("attach" in a))) dir = tracefsDir();
+    // uprobes and sampling events go through the PMU, and probes the tool attaches
+    // itself check their own needs: tracefs is for tracepoints.
+    if (opts.attachments.some(isTracepoint)) dir = tracefsDir();
   } catch (e) {
     throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
   }
   const wanted: TraceAttachment[] = [];
   for (const a of opts.attachments) {
-    if ("usdt" in a || "attach" in a) wanted.push(a);
+    if (!isTracepoint(a)) wanted.push(a);
     else if (existsSync(`${dir}/events/${a.group}/${a.event}/id`)) wanted.push(a);
     else if (!a.optional) {
       throw new CliError(
@@ -319,6 +356,7 @@ export function loadTraceObject(
   try {
     spec = loadCollectionSpec(readInputFile(path, MAX_OBJECT_BYTES, "BPF object"));
     if (transport) spec = forTransport(spec, transport);
+    spec = withMaxEntries(spec, opts.maxEntries ?? {});
   } catch (e) {
     throw new CliError(`${opts.tool}: cannot read ${path}: ${(e as Error).message}`);
   }
@@ -335,22 +373,27 @@ export function loadTraceObject(
     });
     for (const a of wanted) {
       const prog = coll.program(a.program);
-      links.push(
-        "attach" in a
-          ? a.attach(prog)
-          : "usdt" in a
-            ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
-            : a.raw
-              ? attachRawTracepoint(prog, a.event)
-              : attachTracepoint(prog, a.group, a.event),
-      );
+      if ("sampling" in a) links.push(...attachPerfEventPerCpu(prog, a.sampling));
+      else {
+        links.push(
+          "attach" in a
+            ? a.attach(prog)
+            : "usdt" in a
+              ? attachUsdt(prog, a.usdt.binary, a.usdt.provider, a.usdt.name, { pid: a.pid })
+              : a.raw
+                ? attachRawTracepoint(prog, a.event)
+                : attachTracepoint(prog, a.group, a.event),
+        );
+      }
     }
     const attached = wanted.map((a) =>
       "attach" in a
         ? a.label
         : "usdt" in a
           ? `usdt:${a.usdt.provider}:${a.usdt.name}`
-          : `${a.group}:${a.event}`,
+          : "sampling" in a
+            ? "perf_event:sampling"
+            : `${a.group}:${a.event}`,
     );
     return { coll, links, attached };
   } catch (e) {

@@ -38,9 +38,13 @@ import {
   INTERVAL_OPERANDS,
   KILLSNOOP_OPTIONS,
   MOUNTSNOOP_OPTIONS,
+  OFFCPUTIME_OPTIONS,
   OOMKILL_OPTIONS,
   OPEN_OPTIONS,
+  PROFILE_OPTIONS,
   RUNQLAT_OPTIONS,
+  STACK_OPERAND_HELP,
+  STACK_OPERANDS,
   STATSNOOP_OPTIONS,
   SYSCOUNT_OPTIONS,
   TCPCONNECT_OPTIONS,
@@ -62,6 +66,9 @@ interface Operands {
 
 /** `[interval [count]]`. */
 const INTERVAL: Operands = { synopsis: INTERVAL_OPERANDS, help: INTERVAL_HELP };
+
+/** `[duration]`, the stack tools'. */
+const STACK: Operands = { synopsis: STACK_OPERANDS, help: STACK_OPERAND_HELP };
 
 /** A tool's entry: a command with its one-line synopsis, for `tsbpf trace help`. */
 interface ToolDescription extends CommandDescription {
@@ -185,6 +192,18 @@ const COMMAND_LIST = [
     "lines typed into bash shells (TIME PID COMMAND), as BCC's bashreadline",
     BASHREADLINE_OPTIONS,
   ),
+  tool(
+    "profile",
+    "CPU stack traces sampled at a timed interval, counted, as BCC's profile",
+    PROFILE_OPTIONS,
+    STACK,
+  ),
+  tool(
+    "offcputime",
+    "off-CPU time summed by stack trace, as BCC's offcputime",
+    OFFCPUTIME_OPTIONS,
+    STACK,
+  ),
 ] as const;
 
 /** Each tool's one-line synopsis and what it shows, for `tsbpf trace help`. */
@@ -234,6 +253,8 @@ export const COMMANDS = commandTable(DESCRIPTION, {
   tcpretrans: async (c, a) => (await import("./tcpretrans.ts")).traceTcpretrans(c, a),
   funccount: async (c, a) => (await import("./trace-funccount.ts")).traceFunccount(c, a),
   bashreadline: async (c, a) => (await import("./bashreadline.ts")).traceBashreadline(c, a),
+  profile: async (c, a) => (await import("./profile.ts")).traceProfile(c, a),
+  offcputime: async (c, a) => (await import("./offcputime.ts")).traceOffcputime(c, a),
 });
 
 /** Runs `tsbpf trace ...`. */
