@@ -81,7 +81,7 @@ const CACHE = join(ROOT, ".cache", "kernels");
  */
 const TOOLS = ["bpftool", "ip", "tc", "setpriv", "nm", "sh", "sleep"];
 /** Kernel modules loaded at boot (with what they depend on). */
-const MODULES = ["veth", "dummy", "sch_ingress", "cls_bpf", "act_bpf", "tun"];
+const MODULES = ["veth", "dummy", "sch_ingress", "cls_bpf", "act_bpf", "tun", "loop"];
 /** What the guest's node_modules leaves out (Biome's native binaries: 97 MB, lint only). */
 const SKIP_NODE_MODULES = new Set(["@biomejs"]);
 
