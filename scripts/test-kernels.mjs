@@ -305,11 +305,13 @@ function ensureBase() {
 /**
  * The modules tests need, decompressed, in load order, and the kernel's config at
  * /boot/config-RELEASE (where Debian puts it; kconfig externs and feature probes read
- * it): cached per kernel.
+ * it): cached per kernel and module list.
  */
 function ensureModules(k) {
-  const path = join(k.dir, "modules-v2.cpio");
-  const orderPath = join(k.dir, "modules.order.json");
+  // keyed by the module list: a module added to MODULES builds a new archive
+  const key = createHash("sha1").update(MODULES.join(",")).digest("hex").slice(0, 12);
+  const path = join(k.dir, `modules-${key}.cpio`);
+  const orderPath = join(k.dir, `modules-${key}.order.json`);
   if (existsSync(path) && existsSync(orderPath)) {
     return { path, order: JSON.parse(readFileSync(orderPath, "utf8")) };
   }

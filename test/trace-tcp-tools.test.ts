@@ -183,11 +183,24 @@ describe("tsbpf trace tcpretrans", { skip }, () => {
       const events = jsonLines(d.stdout).filter((e) => e.lport === lport);
       assert.ok(events.length >= 1, d.stdout);
       for (const e of events) {
+        // s.destroy() sends a FIN into the same drop: a slow machine (6.1 under TCG)
+        // reports its retransmits too, before the tool is stopped
         assert.deepEqual(
-          [e.ip, e.laddr, e.raddr, e.rport, e.type, e.state],
+          [
+            e.ip,
+            e.laddr,
+            e.raddr,
+            e.rport,
+            e.type,
+            e.state === "FIN_WAIT1" ? "ESTABLISHED" : e.state,
+          ],
           [4, "127.0.0.1", "127.0.0.1", v4.port, "R", "ESTABLISHED"],
         );
       }
+      assert.ok(
+        events.some((e) => e.state === "ESTABLISHED"),
+        d.stdout,
+      );
 
       const plain = await retransmitted(["-4"]);
       const lines = plain.d.stdout.split("\n");
