@@ -185,6 +185,14 @@ test("share links round-trip and damaged ones say what is wrong", () => {
   assert.throws(() => decodeShare(bad), /"repeat" is not a count/);
   const other = `#s=${Buffer.from(JSON.stringify({ v: 2 })).toString("base64url")}`;
   assert.throws(() => decodeShare(other), /another version/);
+  // "Decode records as" travels with the link; a link without it has none.
+  assert.deepEqual(decodeShare(encodeShare({ ...s, decodeAs: "event" })), {
+    ...s,
+    decodeAs: "event",
+  });
+  assert.equal(decodeShare(f)?.decodeAs, undefined);
+  const badDecode = `#s=${Buffer.from(JSON.stringify({ v: 1, ...s, decodeAs: 3 })).toString("base64url")}`;
+  assert.throws(() => decodeShare(badDecode), /"decodeAs" is not text/);
 });
 
 test("ring buffer records decode through the object's BTF as the CLI's map dump prints them", () => {
