@@ -28,8 +28,10 @@ import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { EXAMPLES } from "../playground/src/model/examples.ts";
 import { readObject } from "../playground/src/model/object.ts";
-import { buildPacket, DEFAULT_PACKET, toHex } from "../playground/src/model/packet.ts";
+import { buildPacket, DEFAULT_PACKET, parseHex, toHex } from "../playground/src/model/packet.ts";
+import { recordText } from "../playground/src/model/records.ts";
 import { textRunner } from "../playground/src/model/run.ts";
+import { decodeShare } from "../playground/src/model/share.ts";
 import { assembleSource, sourceCase } from "../playground/src/model/source.ts";
 import { type StaticServer, serveStatic } from "../src/cli/playground/static-server.ts";
 import { ProgType, progTypeName } from "../src/uapi/index.ts";
@@ -359,6 +361,39 @@ test("the repository's example objects: verdicts and runs equal `tsbpf vm verify
   }
   assert.ok(compared >= 5 && ran >= 2, `${compared} verdicts, ${ran} runs compared`);
   await page.screenshot({ path: join(ARTEFACTS, "object.png") });
+});
+
+test("ring buffer records of an object decode through its BTF, and the choice is shared", {
+  skip,
+}, async () => {
+  const page = shared;
+  const path = join(ROOT, "examples/trace-open-ringbuf/trace-open-ringbuf.bpf.o");
+  const obj = readObject(readFileSync(path), path);
+  await openObject(page, path);
+  assert.equal(await page.isVisible("#decode-as-label"), true);
+  assert.equal(await page.inputValue("#decode-as"), "event");
+  // The tracepoint's raw record (the "packet" for this type): a NULL filename, so the
+  // event's file is empty.
+  const packet = await page.inputValue("#packet");
+  await page.fill("#packet", "00 ".repeat(64).trim());
+  await runInPage(page);
+  assert.equal(await page.textContent("#run-error"), "");
+  const item = page.locator('.ringbuf[data-map="events"] li').first();
+  const bytes = parseHex((await item.getAttribute("title")) ?? "", "record");
+  assert.equal(bytes.length, 288);
+  const shown = (await item.locator("pre.record").textContent()) ?? "";
+  assert.equal(shown, recordText(obj.spec.btf, obj.recordTypes, "event", bytes));
+  assert.match(shown, /"comm": "tsbpf-vm",\n {4}"file": ""/);
+  // Hex stays a choice, redrawn without running again; a share link keeps it.
+  await page.selectOption("#decode-as", "hex");
+  assert.match(
+    (await item.locator("code").textContent()) ?? "",
+    /^([0-9a-f]{2} ){287}[0-9a-f]{2}$/,
+  );
+  await page.click("#share");
+  const url = await page.inputValue("#share-url");
+  assert.equal(decodeShare(url.slice(url.indexOf("#")))?.decodeAs, "hex");
+  await page.fill("#packet", packet);
 });
 
 test("a shared link opens the same program and inputs", { skip }, async () => {

@@ -11,9 +11,18 @@ import { caseLines, caseText } from "../playground/src/model/case-text.ts";
 import { EXAMPLES } from "../playground/src/model/examples.ts";
 import { readObject } from "../playground/src/model/object.ts";
 import { buildPacket, DEFAULT_PACKET, parseHex, toHex } from "../playground/src/model/packet.ts";
+import {
+  defaultRecordType,
+  HEX,
+  recordText,
+  recordTypes,
+} from "../playground/src/model/records.ts";
+import { objectRunner } from "../playground/src/model/run.ts";
 import { decodeShare, encodeShare } from "../playground/src/model/share.ts";
 import { assembleSource, SourceError, sourceCase } from "../playground/src/model/source.ts";
 import { statesAt, verifyProgram } from "../playground/src/model/verify.ts";
+import { entryBtf } from "../src/cli/btf/btf-value.ts";
+import { JsonWriter } from "../src/cli/format/json-writer.ts";
 import { MapType, ProgType } from "../src/uapi/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -176,4 +185,74 @@ test("share links round-trip and damaged ones say what is wrong", () => {
   assert.throws(() => decodeShare(bad), /"repeat" is not a count/);
   const other = `#s=${Buffer.from(JSON.stringify({ v: 2 })).toString("base64url")}`;
   assert.throws(() => decodeShare(other), /another version/);
+  // "Decode records as" travels with the link; a link without it has none.
+  assert.deepEqual(decodeShare(encodeShare({ ...s, decodeAs: "event" })), {
+    ...s,
+    decodeAs: "event",
+  });
+  assert.equal(decodeShare(f)?.decodeAs, undefined);
+  const badDecode = `#s=${Buffer.from(JSON.stringify({ v: 1, ...s, decodeAs: 3 })).toString("base64url")}`;
+  assert.throws(() => decodeShare(badDecode), /"decodeAs" is not text/);
+});
+
+test("ring buffer records decode through the object's BTF as the CLI's map dump prints them", () => {
+  const path = "examples/trace-open-ringbuf/trace-open-ringbuf.bpf.o";
+  const obj = readObject(readFileSync(join(ROOT, path)), path);
+  const btf = obj.spec.btf;
+  const types = recordTypes(btf);
+  assert.ok(types.some((t) => t.name === "sys_enter_openat_args"));
+  assert.equal(defaultRecordType(types), "event");
+  assert.equal(types.find((t) => t.name === "event")?.size, 288);
+  // Several event-like names: no guess.
+  assert.equal(defaultRecordType([...types, { name: "data_t", id: 1, size: 4 }]), HEX);
+  assert.equal(defaultRecordType(types.filter((t) => t.name !== "event")), HEX);
+
+  // A record the program writes in the VM, and one with known fields.
+  const run = objectRunner(obj.spec, "trace_openat", "interpret").run({
+    ctx: new Uint8Array(64),
+    repeat: 1,
+  });
+  const written = run.ringbuf.find((r) => r.map === "events")?.records[0];
+  assert.ok(written && written.length === 288);
+  const known = new Uint8Array(288);
+  const dv = new DataView(known.buffer);
+  dv.setBigUint64(0, 123456789n, true);
+  dv.setUint32(8, 4242, true);
+  dv.setUint32(12, 4243, true);
+  known.set(new TextEncoder().encode("bash"), 16);
+  known.set(new TextEncoder().encode("/etc/passwd"), 32);
+
+  const eventId = types.find((t) => t.name === "event")?.id ?? 0;
+  for (const record of [written, known]) {
+    // What `tsbpf map dump` writes for a map whose value is struct event, without the
+    // entry's `"value": ` wrapper and one level of indentation.
+    let cli = "";
+    const w = new JsonWriter((t) => {
+      cli += t;
+    }, true);
+    assert.ok(btf);
+    entryBtf(
+      w,
+      { btf, keyTypeId: 0, valueTypeId: eventId },
+      { key: new Uint8Array(), value: record },
+      true,
+    );
+    const unwrapped = cli
+      .replace(/^\{\n {4}"value": /, "")
+      .replace(/\n\}$/, "")
+      .replaceAll("\n    ", "\n");
+    assert.equal(recordText(btf, types, "event", record), unwrapped);
+  }
+  const text = recordText(btf, types, "event", known) ?? "";
+  assert.match(text, /"pid": 4242,/);
+  assert.match(text, /"comm": "bash",/);
+  assert.match(text, /"file": "\/etc\/passwd"/);
+  assert.equal(recordText(btf, types, HEX, known), undefined);
+  assert.equal(
+    recordText(btf, types, "event", known.subarray(0, 20)),
+    "(20 bytes: shorter than struct event, which is 288 bytes)",
+  );
+  const longer = new Uint8Array(290);
+  longer.set(known);
+  assert.equal(recordText(btf, types, "event", longer), `${text}\n(and 2 more bytes)`);
 });

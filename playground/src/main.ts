@@ -12,13 +12,13 @@ import { caseLines, caseText, formatInstruction, type Syntax } from "./model/cas
 import { EXAMPLES } from "./model/examples.ts";
 import type { LoadedObject } from "./model/object.ts";
 import { buildPacket, DEFAULT_PACKET, parseHex, toHex } from "./model/packet.ts";
-import type { Engine, Runner } from "./model/run.ts";
+import type { Engine, Runner, RunOutcome } from "./model/run.ts";
 import { decodeShare, encodeShare } from "./model/share.ts";
 import { assembleSource, SourceError, sourceCase } from "./model/source.ts";
 import { statesAt, type Verdict, verifyProgram } from "./model/verify.ts";
 import { byId, fill, h } from "./ui/dom.ts";
 import { Editor } from "./ui/editor.ts";
-import { runView } from "./ui/run-view.ts";
+import { type RecordDecoder, runView } from "./ui/run-view.ts";
 import { stateView } from "./ui/state-view.ts";
 
 const $ = {
@@ -48,6 +48,8 @@ const $ = {
   repeat: byId<HTMLInputElement>("repeat"),
   runError: byId("run-error"),
   runResult: byId("run-result"),
+  decodeAs: byId<HTMLSelectElement>("decode-as"),
+  decodeAsLabel: byId("decode-as-label"),
   buildPacket: byId<HTMLButtonElement>("build-packet"),
 };
 
@@ -63,6 +65,10 @@ let current: Current | undefined;
 let verdict: Verdict | undefined;
 let loaded: LoadedObject | undefined;
 let runner: { key: string; runner: Runner } | undefined;
+/** The last run, drawn again when "decode records as" changes. */
+let lastRun: { o: RunOutcome; repeat: number; type: string } | undefined;
+/** A shared link's "decode records as", applied when an object with that struct opens. */
+let sharedDecodeAs: string | undefined;
 /** The verification the editor's typing schedules (debounced). */
 let pending: ReturnType<typeof setTimeout> | undefined;
 /** The program the verdict is about (its {@link caseKey}): the same one keeps the selection. */
@@ -128,6 +134,7 @@ function setMode(obj: LoadedObject | undefined): void {
   $.objectProgramLabel.hidden = obj === undefined;
   $.objectNote.hidden = obj === undefined;
   $.mode.textContent = obj ? `(${obj.file}, read-only: pick "—" in Example to type again)` : "";
+  fillDecodeAs(obj);
 }
 
 /** Shows program `name` of the loaded object. */
@@ -366,10 +373,51 @@ async function runOnce(): Promise<void> {
       };
     }
     const o = runner.runner.run({ data, ...(ctx ? { ctx } : {}), repeat });
-    fill($.runResult, runView(o, repeat, progTypeName(current.case.progType) ?? ""));
+    lastRun = { o, repeat, type: progTypeName(current.case.progType) ?? "" };
+    await showRun();
   } catch (e) {
     $.runError.textContent = `The program cannot run: ${e instanceof Error ? e.message : String(e)}`;
   }
+}
+
+/** The decoder "decode records as" picks: undefined for hex or without an object's BTF. */
+async function recordDecoder(): Promise<RecordDecoder | undefined> {
+  const obj = loaded;
+  const type = $.decodeAs.value;
+  if (!obj?.spec.btf || !type || type === "hex") return undefined;
+  const { recordText } = await import("./model/records.ts");
+  return (r) => {
+    try {
+      return recordText(obj.spec.btf, obj.recordTypes, type, r);
+    } catch (e) {
+      return `(cannot decode as struct ${type}: ${e instanceof Error ? e.message : String(e)})`;
+    }
+  };
+}
+
+async function showRun(): Promise<void> {
+  if (!lastRun) return;
+  const { o, repeat, type } = lastRun;
+  fill($.runResult, runView(o, repeat, type, await recordDecoder()));
+}
+
+/** "Decode records as": hex and the object's structs, shown when it has any. */
+function fillDecodeAs(obj: LoadedObject | undefined): void {
+  const types = obj?.recordTypes ?? [];
+  $.decodeAsLabel.hidden = types.length === 0;
+  fill(
+    $.decodeAs,
+    h("option", { value: "hex" }, "hex"),
+    ...types.map((t) => h("option", { value: t.name }, `struct ${t.name} (${t.size} B)`)),
+  );
+  const wanted = sharedDecodeAs;
+  // A shared link's choice applies to the first object opened after it.
+  if (obj) sharedDecodeAs = undefined;
+  lastRun = undefined;
+  $.decodeAs.value =
+    wanted && (wanted === "hex" || types.some((t) => t.name === wanted))
+      ? wanted
+      : (obj?.defaultRecordType ?? "hex");
 }
 
 // ---- packet builder ------------------------------------------------------------------
@@ -428,6 +476,7 @@ function shareNow(): void {
     packet: $.packet.value,
     repeat: Number($.repeat.value) || 1,
     engine: engine(),
+    ...(loaded ? { decodeAs: $.decodeAs.value } : {}),
   });
   history.replaceState(null, "", fragment);
   $.shareUrl.hidden = false;
@@ -459,6 +508,7 @@ function openShared(): boolean {
   $.packet.value = s.packet;
   $.repeat.value = String(s.repeat);
   setEngine(s.engine);
+  sharedDecodeAs = s.decodeAs;
   editor.setText(s.text);
   verifyNow();
   return true;
@@ -519,6 +569,7 @@ document.addEventListener("drop", async (e) => {
 $.verify.addEventListener("click", verifyNow);
 $.run.addEventListener("click", () => void runNow());
 $.share.addEventListener("click", shareNow);
+$.decodeAs.addEventListener("change", () => void showRun());
 $.buildPacket.addEventListener("click", buildNow);
 $.prev.addEventListener("click", () => step(-1));
 $.next.addEventListener("click", () => step(1));

@@ -10,6 +10,7 @@ import { loadCollectionSpec } from "../../../src/elf/index.ts";
 import type { CollectionSpec } from "../../../src/spec/collection-spec.ts";
 import type { VerifierCase } from "../../../src/verifier/index.ts";
 import { objectCases } from "../../../src/verifier/object-cases.ts";
+import { defaultRecordType, type RecordType, recordTypes } from "./records.ts";
 
 /** The most bytes of an object the page reads (the CLI's MAX_OBJECT_BYTES is larger; a page holds it in memory). */
 export const MAX_OBJECT_BYTES = 64 << 20;
@@ -29,6 +30,10 @@ export interface LoadedObject {
   readonly bytes: Uint8Array;
   readonly spec: CollectionSpec;
   readonly programs: readonly ObjectProgram[];
+  /** The structs of its BTF a ring buffer record can be decoded as (none without BTF). */
+  readonly recordTypes: readonly RecordType[];
+  /** The struct records are decoded as until another is picked, or `hex`. */
+  readonly defaultRecordType: string;
 }
 
 /**
@@ -54,5 +59,13 @@ export function readObject(bytes: Uint8Array, file: string): LoadedObject {
     if (c) return { name, case: c.case };
     return { name, skipped: skipped.find((s) => s.program === name)?.reason ?? "not a case" };
   });
-  return { file, bytes, spec, programs };
+  const types = recordTypes(spec.btf);
+  return {
+    file,
+    bytes,
+    spec,
+    programs,
+    recordTypes: types,
+    defaultRecordType: defaultRecordType(types),
+  };
 }

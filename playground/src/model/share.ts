@@ -20,6 +20,11 @@ export interface SharedState {
   readonly packet: string;
   readonly repeat: number;
   readonly engine: Engine;
+  /**
+   * How ring buffer records are shown: a struct name of the object's BTF, or `hex`;
+   * it applies when an object with that struct is opened (absent: the default).
+   */
+  readonly decodeAs?: string;
 }
 
 /** The most characters of a fragment the page decodes (browsers keep URLs of about 2 MB). */
@@ -70,5 +75,15 @@ export function decodeShare(fragment: string): SharedState | undefined {
     throw new Error(`the shared link's syntax "${syntax}" is not bpftool or llvm`);
   if (engine !== "jit" && engine !== "interpret")
     throw new Error(`the shared link's engine "${engine}" is not jit or interpret`);
-  return { text: str("text"), type: str("type"), syntax, packet: str("packet"), repeat, engine };
+  if (o.decodeAs !== undefined && typeof o.decodeAs !== "string")
+    throw new Error('the shared link\'s "decodeAs" is not text');
+  return {
+    text: str("text"),
+    type: str("type"),
+    syntax,
+    packet: str("packet"),
+    repeat,
+    engine,
+    ...(typeof o.decodeAs === "string" ? { decodeAs: o.decodeAs } : {}),
+  };
 }

@@ -82,8 +82,23 @@ function mapTable(before: MapSnapshot | undefined, after: MapSnapshot): HTMLElem
   );
 }
 
-/** The result panel for `o`. */
-export function runView(o: RunOutcome, repeat: number, progType: string): HTMLElement {
+/** A ring buffer record as text (decoded through BTF), or undefined to show its bytes. */
+export type RecordDecoder = (record: Uint8Array) => string | undefined;
+
+function recordItem(r: Uint8Array, decode: RecordDecoder | undefined): HTMLElement {
+  const text = decode?.(r);
+  return text === undefined
+    ? h("li", {}, h("code", {}, hexOf(r) + asNumber(r)))
+    : h("li", { title: hexOf(r) }, h("pre", { class: "record" }, text));
+}
+
+/** The result panel for `o`; `decode` shows ring buffer records as text. */
+export function runView(
+  o: RunOutcome,
+  repeat: number,
+  progType: string,
+  decode?: RecordDecoder,
+): HTMLElement {
   const action = progType === "xdp" ? XDP_ACTIONS[o.retval] : undefined;
   const lenNote =
     o.dataOut.length !== o.dataIn.length
@@ -139,7 +154,7 @@ export function runView(o: RunOutcome, repeat: number, progType: string): HTMLEl
           {},
           `Ring buffer ${rb.map}: ${rb.records.length} record${rb.records.length === 1 ? "" : "s"}`,
         ),
-        h("ol", {}, ...rb.records.map((r) => h("li", {}, h("code", {}, hexOf(r) + asNumber(r))))),
+        h("ol", {}, ...rb.records.map((r) => recordItem(r, decode))),
       ),
     ),
     o.printk.length

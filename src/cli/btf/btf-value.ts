@@ -6,8 +6,9 @@
  * `map dump`/`lookup` without `-j`, as the "formatted" member with `-j`.
  */
 
-import { formatValue, type ValueSink } from "../../btf/format-value.ts";
+import { formatValue } from "../../btf/format-value.ts";
 import type { BTF } from "../../btf/index.ts";
+import { writerSink } from "../../btf/value-text.ts";
 import { KernelBTF, vmlinuxBTF } from "../../kernel/btf/kernel-btf.ts";
 import type { MapInfo } from "../../kernel/maps/map-info.ts";
 import type { JsonWriter } from "../format/json-writer.ts";
@@ -15,18 +16,8 @@ import { CliError } from "../format/output.ts";
 import type { MapEntry } from "../map/format-map.ts";
 import { reason } from "../objects/selectors.ts";
 
-/** A {@link ValueSink} over the CLI's JSON writer. */
-export function writerSink(w: JsonWriter): ValueSink {
-  return {
-    startObject: () => void w.startObject(),
-    endObject: () => void w.endObject(),
-    startArray: () => void w.startArray(),
-    endArray: () => void w.endArray(),
-    name: (n) => void w.name(n),
-    string: (s) => void w.value(s),
-    raw: (t) => void w.raw(t),
-  };
-}
+/** The sink over the CLI's JSON writer (src/btf/value-text.ts). */
+export { writerSink };
 
 /** What BTF formatting needs to know about a map. */
 export type MapBtfInfo = Pick<

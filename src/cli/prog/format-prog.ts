@@ -4,9 +4,10 @@
  */
 
 import { formatValue } from "../../btf/format-value.ts";
+import { valueText } from "../../btf/value-text.ts";
 import { progTypeName } from "../../uapi/index.ts";
 import { writerSink } from "../btf/btf-value.ts";
-import { JsonWriter } from "../format/json-writer.ts";
+import type { JsonWriter } from "../format/json-writer.ts";
 import { epochSeconds, formatLocalIso } from "../objects/boot-time.ts";
 import type { MetadataVar } from "./prog-metadata.ts";
 
@@ -44,12 +45,7 @@ export interface ProgView {
 
 /** A metadata value in bpftool's plain tokens, laid out as its pretty writer does. */
 function metadataPlain(m: MetadataVar): string {
-  let text = "";
-  const w = new JsonWriter((t) => {
-    text += t;
-  }, true);
-  formatValue(m.btf, m.typeId, m.value, writerSink(w), { plainText: true });
-  return text;
+  return valueText(m.btf, m.typeId, m.value, true);
 }
 
 function typeText(type: number): string {
