@@ -101,8 +101,10 @@ describe("tsbpf trace profile", { skip: kernelSkip }, () => {
       "0.5",
     );
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^\n {4}\S+_\[k\]\n/);
-    const blocks = r.stdout.trim().split("\n\n");
+    // A block may have no frames: a sample taken while dd ran in user space has no
+    // kernel stack, and -K shows none of its user one (BCC prints it so too)
+    assert.match(r.stdout, /^\n {4}\S/);
+    const blocks = r.stdout.replace(/^\n+|\n+$/g, "").split("\n\n");
     for (const b of blocks) {
       assert.match(b, new RegExp(`(\\n|^) {4}- {16}dd \\(${pid}\\)\\n {8}\\d+$`), b);
       assert.ok(
