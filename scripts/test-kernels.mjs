@@ -77,9 +77,10 @@ const CACHE = join(ROOT, ".cache", "kernels");
 /**
  * Host programs brought into the guest with their shared libraries. sh (dash) and
  * sleep replace busybox's: busybox sh runs `exec sleep` as its own applet, so a traced
- * exec would show busybox, not the sleep tests look for.
+ * exec would show busybox, not the sleep tests look for. perl is the trace tools' child
+ * with known scheduling and syscalls (builtins only, no modules); umount is mountsnoop's.
  */
-const TOOLS = ["bpftool", "ip", "tc", "setpriv", "nm", "sh", "sleep"];
+const TOOLS = ["bpftool", "ip", "tc", "setpriv", "nm", "sh", "sleep", "perl", "umount"];
 /** Kernel modules loaded at boot (with what they depend on). */
 const MODULES = ["veth", "dummy", "sch_ingress", "cls_bpf", "act_bpf", "tun", "loop"];
 /** What the guest's node_modules leaves out (Biome's native binaries: 97 MB, lint only). */
