@@ -13,6 +13,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   rmdirSync,
   rmSync,
   statSync,
@@ -236,14 +237,32 @@ function memoryCgroup(bytes: number): { path: string; remove: () => void } | str
   const v2 = cgroup2Root();
   const name = `tsbpf-oom-${process.pid}`;
   if (v2 && existsSync(join(v2, "cgroup.controllers"))) {
-    const controllers = spawnSync("cat", [join(v2, "cgroup.subtree_control")]).stdout.toString();
-    if (/\bmemory\b/.test(controllers)) {
+    const subtree = join(v2, "cgroup.subtree_control");
+    let enabled = false;
+    // A bare cgroup2 mount (the kernel matrix's guests) has the controller but no one
+    // turned it on for the children: turn it on, and off again afterwards.
+    if (
+      !/\bmemory\b/.test(readFileSync(subtree, "utf8")) &&
+      /\bmemory\b/.test(readFileSync(join(v2, "cgroup.controllers"), "utf8"))
+    ) {
+      try {
+        writeFileSync(subtree, "+memory");
+        enabled = true;
+      } catch {}
+    }
+    if (/\bmemory\b/.test(readFileSync(subtree, "utf8"))) {
       const path = join(v2, name);
       mkdirSync(path);
       writeFileSync(join(path, "memory.max"), String(bytes));
       if (existsSync(join(path, "memory.swap.max")))
         writeFileSync(join(path, "memory.swap.max"), "0");
-      return { path, remove: () => rmdirSync(path) };
+      return {
+        path,
+        remove: () => {
+          rmdirSync(path);
+          if (enabled) writeFileSync(subtree, "-memory");
+        },
+      };
     }
   }
   const v1 = "/sys/fs/cgroup/memory";
