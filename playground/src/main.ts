@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The playground page: wires the editor, "Verify", the state view, "Run" and sharing
  * to the model (src/model/, pure and tested in Node as well). Plain DOM, no framework.

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * A few DOM helpers: the page is plain DOM (no framework: the whole UI is a handful of
  * panels redrawn when their data changes, which `h()` does in a few lines).

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The editor: a textarea with a gutter of line numbers that marks the instruction
  * selected, the lines on the failing path and the line of an error. The caret's line is

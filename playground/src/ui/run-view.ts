@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * What a run gave, drawn: the return value as `tsbpf vm run` prints it, the packet
  * before and after with changed bytes marked, each map before and after, ring buffer

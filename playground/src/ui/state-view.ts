@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The verifier's state before one instruction: each register's type, bounds and tnum,
  * where it was set, and the stack slots that hold something. On a rejection the state
