@@ -14,8 +14,8 @@ export default async function* failureReporter(source) {
   // per file, the names of the tests still open by nesting level: each failure's path
   const openByFile = new Map();
   const openIn = (file) => {
-    let open = openByFile.get(file);
-    if (!open) openByFile.set(file, (open = []));
+    const open = openByFile.get(file) ?? [];
+    openByFile.set(file, open);
     return open;
   };
   for await (const event of source) {
