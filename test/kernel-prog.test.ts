@@ -4,8 +4,19 @@
  * input. Compared with what the kernel (and bpftool, for the tag) says.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { btfBytesById, btfInfoById } from "../src/kernel/btf/btf-info.ts";
 import { vmlinuxBTF } from "../src/kernel/btf/kernel-btf.ts";
@@ -26,6 +37,7 @@ import { assertNoLeak } from "./leak-check.ts";
 import { kernelSkip } from "./support/kernel.ts";
 
 const skip = kernelSkip;
+const ROOT = resolve(import.meta.dirname, "..");
 
 const R0_2 = encodeRaw([
   [0xb7, 0x00, 0, 2], // r0 = 2
@@ -445,6 +457,44 @@ describe("pin, open and info", { skip }, () => {
         rmSync(path, { force: true });
       }
     }));
+
+  test("a test run a signal keeps interrupting ends with EINTR, not a retry for ever", () => {
+    // V8's sampling profiler sends SIGPROF to the main thread every 100 us; a repeat that
+    // lasts seconds is interrupted on every try (the kernel starts the run over each time).
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-eintr-"));
+    try {
+      const script = join(dir, "run.ts");
+      writeFileSync(
+        script,
+        `import { Program } from ${JSON.stringify(join(ROOT, "src/kernel/programs/program.ts"))};
+const prog = Program.load({ name: "t", type: ${PT.XDP}, license: "GPL",
+  instructions: new Uint8Array(${JSON.stringify([...R0_2])}) });
+try { prog.run({ data: new Uint8Array(64), repeat: 0x7fffffff }); console.log("finished"); }
+catch (e) { console.log(String(e)); }
+prog.close();
+`,
+      );
+      const r = spawnSync(
+        process.execPath,
+        [
+          "--cpu-prof",
+          "--cpu-prof-interval",
+          "100",
+          "--cpu-prof-dir",
+          dir,
+          "--import",
+          "tsx",
+          script,
+        ],
+        { encoding: "utf8", timeout: 120_000 },
+      );
+      assert.equal(r.signal, null, `killed after 120 s: ${r.stderr}`);
+      assert.match(r.stdout, /EINTR|Interrupted system call/, r.stdout + r.stderr);
+      assert.match(r.stdout, /interrupted by a signal 17 times in a row/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test("enableStats makes run_time_ns and run_cnt count", () =>
     assertNoLeak(() => {

@@ -26,6 +26,13 @@ const EINTR = Errno.EINTR;
 const EAGAIN = Errno.EAGAIN;
 /** libbpf retries program and BTF loads a few times on EAGAIN; so do we. */
 const MAX_EAGAIN_RETRIES = 5;
+/**
+ * A call interrupted by a signal is made again, but not for ever: BPF_PROG_TEST_RUN
+ * with a large repeat starts over each time, and a timer signal that comes more often
+ * than the run lasts (a profiler's SIGPROF) would retry it endlessly.
+ */
+export const MAX_EINTR_RETRIES = 16;
+const EINTR_DETAIL = `interrupted by a signal ${MAX_EINTR_RETRIES + 1} times in a row`;
 
 const ARENA_SIZE = 1 << 16;
 const attrMem = allocNative(BPF_ATTR_SIZE);
@@ -200,7 +207,8 @@ export class BpfCall<L extends StructLayout = StructLayout> {
 
   /**
    * Calls bpf(2). Returns the non-negative result (an fd for commands that create
-   * one). EINTR is retried; EAGAIN is retried a few times when `retryEagain` is set.
+   * one). EINTR is retried up to {@link MAX_EINTR_RETRIES} times in a row; EAGAIN a few
+   * times when `retryEagain` is set.
    * `operation` may be a function, called only for the error: a label such as
    * `create hash map "counts"` then costs nothing on the calls that succeed.
    * @throws SyscallError naming `operation`.
@@ -210,21 +218,24 @@ export class BpfCall<L extends StructLayout = StructLayout> {
     opts: { retryEagain?: boolean; detail?: string } = NO_OPTIONS,
   ): number {
     let eagain = 0;
+    let eintr = 0;
     for (;;) {
       const r = rawSyscall(SYS_bpf, this.cmd, attrMem.addr, ATTR_SIZE);
       if (r >= 0) return r;
       const e = lastErrno();
-      if (e === EINTR) continue;
+      if (e === EINTR && eintr++ < MAX_EINTR_RETRIES) continue;
       if (e === EAGAIN && opts.retryEagain && eagain++ < MAX_EAGAIN_RETRIES) continue;
       const what = typeof operation === "string" ? operation : operation();
-      throw new SyscallError(e, what, opts.detail);
+      const detail =
+        e === EINTR ? [opts.detail, EINTR_DETAIL].filter(Boolean).join("; ") : opts.detail;
+      throw new SyscallError(e, what, detail);
     }
   }
 
   /**
    * Calls bpf(2) as {@link invoke} does, but a failure is a value: returns the
    * non-negative result or `-errno`, for walks where most calls fail by design (asking
-   * every descriptor of every process what it is). EINTR is retried.
+   * every descriptor of every process what it is). EINTR is retried as in {@link invoke}.
    */
   tryInvoke(): number {
     return bpfRaw(this.cmd, attrMem);
@@ -272,10 +283,10 @@ function writeUnsigned(offset: number, size: number, v: bigint): void {
  * EINTR is retried.
  */
 export function bpfRaw(cmd: BpfCmd, attr: NativeMemory): number {
-  for (;;) {
+  for (let eintr = 0; ; eintr++) {
     const r = rawSyscall(SYS_bpf, cmd, attr.addr, ATTR_SIZE);
     if (r >= 0) return r;
     const e = rawErrno();
-    if (e !== EINTR) return -e;
+    if (e !== EINTR || eintr >= MAX_EINTR_RETRIES) return -e;
   }
 }
