@@ -15,7 +15,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { TRACE_EXIT_FAILURE, TraceSession } from "../src/cli/trace/trace-session.ts";
+import {
+  TRACE_EXIT_FAILURE,
+  TraceSession,
+  traceLoadError,
+} from "../src/cli/trace/trace-session.ts";
+import { VerifierError } from "../src/kernel/programs/verifier-error.ts";
+import { SyscallError } from "../src/kernel/sys/index.ts";
 import { bpftool, compareSkip, fdSnapshot, tsbpf } from "./cli-run.ts";
 import { needs } from "./support/kernel.ts";
 import { attached, type CuedChild, childOnCue, jsonLines, start } from "./support/trace-tool.ts";
@@ -309,5 +315,34 @@ describe("tsbpf trace without privileges", () => {
       assert.match(d.stderr, new RegExp(`Error: trace ${obj} needs root`));
       assert.equal(d.stdout, "");
     }
+  });
+});
+
+describe("a tool's load failure, as the CLI words it", () => {
+  const verifier = new VerifierError({
+    errno: 13,
+    log: "0: (95) exit\nR0 !read_ok\nprocessed 1 insns",
+    program: 'tracepoint program "handle_open"',
+  });
+  test("a verifier rejection quotes the verifier, as root or not", () => {
+    for (const root of [true, false]) {
+      const e = traceLoadError("trace open", verifier, root);
+      assert.equal(e.exitCode, TRACE_EXIT_FAILURE);
+      assert.match(
+        e.message,
+        /^trace open: the kernel's verifier rejected the tool's program: R0 !read_ok/,
+      );
+      assert.doesNotMatch(e.message, /needs root/);
+    }
+  });
+  test("EPERM says root is needed only when the process is not root", () => {
+    const eperm = new SyscallError(1, "attach tracepoint syscalls:sys_enter_openat");
+    assert.match(traceLoadError("trace open", eperm, false).message, /trace open needs root/);
+    const asRoot = traceLoadError("trace open", eperm, true).message;
+    assert.doesNotMatch(asRoot, /needs root/);
+    assert.match(
+      asRoot,
+      /attach tracepoint syscalls:sys_enter_openat: Operation not permitted.*lockdown or an LSM/,
+    );
   });
 });

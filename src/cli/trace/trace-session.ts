@@ -13,7 +13,6 @@ import { existsSync } from "node:fs";
 import { loadCollectionSpec } from "../../elf/index.ts";
 import { Collection } from "../../kernel/collection/collection.ts";
 import { haveMapType } from "../../kernel/features/map-types.ts";
-import { NotSupportedError } from "../../kernel/features/not-supported-error.ts";
 import type { Link } from "../../kernel/links/link.ts";
 import { attachPerfEventPerCpu, type SamplingOptions } from "../../kernel/links/perf-sampling.ts";
 import { attachRawTracepoint } from "../../kernel/links/raw-tracepoint.ts";
@@ -22,6 +21,7 @@ import { attachTracepoint } from "../../kernel/links/tracepoint.ts";
 import { attachUsdt } from "../../kernel/links/usdt.ts";
 import type { BpfMap } from "../../kernel/maps/map.ts";
 import type { Program } from "../../kernel/programs/program.ts";
+import { VerifierError } from "../../kernel/programs/verifier-error.ts";
 import { PerfBufferReader, type PerfRecord } from "../../kernel/readers/perfbuf.ts";
 import type { RecordReader } from "../../kernel/readers/poll.ts";
 import { RingBufferReader } from "../../kernel/readers/ringbuf.ts";
@@ -399,12 +399,30 @@ export function loadTraceObject(
   } catch (e) {
     for (const l of links) l.close();
     coll?.close();
-    if (e instanceof SyscallError && (e.code === "EPERM" || e.code === "EACCES")) {
-      throw privilegeError(opts.tool, e.message);
-    }
-    if (e instanceof NotSupportedError) {
-      throw new CliError(`${opts.tool}: ${e.message}`, TRACE_EXIT_FAILURE);
-    }
-    throw new CliError(`${opts.tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
+    throw traceLoadError(opts.tool, e, process.geteuid?.() === 0);
   }
+}
+
+/**
+ * The CLI error for a failure to load or attach a tool's programs. EPERM/EACCES says
+ * "needs root" only when the process is not root: the verifier rejects with EACCES
+ * too (its log then says why), and root refused by a lockdown or an LSM policy needs
+ * the kernel's word, not advice to use sudo.
+ */
+export function traceLoadError(tool: string, e: unknown, root: boolean): CliError {
+  if (e instanceof VerifierError) {
+    return new CliError(
+      `${tool}: the kernel's verifier rejected the tool's program: ${e.message}`,
+      TRACE_EXIT_FAILURE,
+    );
+  }
+  if (e instanceof SyscallError && (e.code === "EPERM" || e.code === "EACCES")) {
+    return root
+      ? new CliError(
+          `${tool}: ${e.message} (as root: a kernel lockdown or an LSM policy may forbid it)`,
+          TRACE_EXIT_FAILURE,
+        )
+      : privilegeError(tool, e.message);
+  }
+  return new CliError(`${tool}: ${(e as Error).message}`, TRACE_EXIT_FAILURE);
 }
