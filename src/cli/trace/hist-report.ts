@@ -16,6 +16,7 @@ import {
 } from "../../hist/index.ts";
 import type { Collection } from "../../kernel/collection/collection.ts";
 import type { JsonValue } from "../format/json-writer.ts";
+import { clockTime } from "./event-text.ts";
 import { jsonLine } from "./trace-format.ts";
 
 /** How the histograms of one tool are labelled and printed. */
@@ -33,12 +34,6 @@ export interface HistReportOptions {
   readonly json: boolean;
   /** For tests: the time to print. */
   readonly now?: Date;
-}
-
-/** `HH:MM:SS`, local time, as BCC's `strftime("%H:%M:%S")`. */
-export function clockTime(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
 /** The report of the histograms in `coll`'s `hists` map. */

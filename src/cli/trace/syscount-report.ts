@@ -8,7 +8,7 @@
  * @module
  */
 
-import { clockTime } from "./hist-report.ts";
+import { clockTime } from "./event-text.ts";
 import { SYSCALL_NAMES_X86_64 } from "./syscall-names-x86_64.generated.ts";
 import { jsonLine } from "./trace-format.ts";
 
