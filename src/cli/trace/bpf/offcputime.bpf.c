@@ -3,23 +3,11 @@
 // tracepoint the task switching out is still the current one: its stacks (where it
 // blocked) and the time are saved under its thread id; when it switches back in the
 // time off the CPU is added to its stacks' sum.
-#include <bpf/bpf_core_read.h>
 #include "stack.bpf.h"
+#include "task.bpf.h"
 
 /* include/linux/sched.h: the task is a kernel thread. */
 #define PF_KTHREAD 0x00200000
-
-struct task_struct {
-  int pid;
-  int tgid;
-  unsigned int flags;
-  unsigned int __state;
-} __attribute__((preserve_access_index));
-
-/* Before Linux 5.14 the field was `long state`. */
-struct task_struct___pre514 {
-  long state;
-} __attribute__((preserve_access_index));
 
 /* Filters, set before the load (0 / -1: none). */
 const volatile __u32 targ_tgid = 0;
@@ -43,12 +31,6 @@ struct {
   __type(key, __u32);
   __type(value, struct off_cpu);
 } start SEC(".maps");
-
-static __always_inline long task_state(struct task_struct *t) {
-  if (bpf_core_field_exists(t->__state))
-    return BPF_CORE_READ(t, __state);
-  return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
-}
 
 static __always_inline int wanted(struct task_struct *t, __u32 tid) {
   /* The idle task (tid 0, one per CPU) is off a CPU while the CPU is busy: no block. */

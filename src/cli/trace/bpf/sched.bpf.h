@@ -1,25 +1,11 @@
 /* Shared by tsbpf's scheduler tools (runqlat, cpudist), on raw tracepoints: their
- * arguments are the kernel's task pointers, read with CO-RE through the few fields
- * declared here (relocated against the running kernel's BTF at load time, so no
- * vmlinux.h is needed and the objects build the same on any machine). The sched
- * tracepoints' records carry only the thread id; the tools need the process id too. */
+ * arguments are the kernel's task pointers, read with CO-RE through the fields
+ * task.bpf.h declares. The sched tracepoints' records carry only the thread id; the
+ * tools need the process id too. */
 #ifndef TSBPF_SCHED_BPF_H
 #define TSBPF_SCHED_BPF_H
 
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
-
-struct task_struct {
-  int pid;
-  int tgid;
-  unsigned int __state;
-} __attribute__((preserve_access_index));
-
-/* Before Linux 5.14 the field was `long state`. */
-struct task_struct___pre514 {
-  long state;
-} __attribute__((preserve_access_index));
+#include "task.bpf.h"
 
 /* Only this process (thread group); 0 = every one. */
 const volatile __u32 targ_tgid = 0;
@@ -37,11 +23,7 @@ struct {
 
 /* Whether the thread switched out is still runnable: preempted, or TASK_RUNNING. */
 static __always_inline int still_runnable(int preempt, struct task_struct *prev) {
-  if (preempt)
-    return 1;
-  if (bpf_core_field_exists(prev->__state))
-    return BPF_CORE_READ(prev, __state) == 0;
-  return BPF_CORE_READ((struct task_struct___pre514 *)prev, state) == 0;
+  return preempt || task_state(prev) == 0;
 }
 
 /* Stamps `p` now, unless filtered out or the idle task. */
