@@ -6,9 +6,10 @@
  *
  * @module
  */
-import koffi from "koffi";
+
 import { SyscallError } from "./errors.ts";
 import { Fd } from "./fd.ts";
+import { koffi } from "./koffi.ts";
 
 const libc = koffi.load("libc.so.6");
 const fcntl = libc.func("int fcntl(int fd, int cmd, int arg)") as (

@@ -17,8 +17,9 @@
  *
  * @module
  */
-import koffi from "koffi";
+
 import { SyscallError } from "./errors.ts";
+import { koffi } from "./koffi.ts";
 
 const libc = koffi.load("libc.so.6");
 const mmapFn = libc.func(

@@ -7,7 +7,7 @@
  * same registers as fixed ones, and a fixed prototype is several times cheaper to call
  * through koffi.
  */
-import koffi from "koffi";
+import { koffi } from "./koffi.ts";
 
 const libc = koffi.load("libc.so.6");
 

@@ -7,9 +7,10 @@
  * {@link syscall4}, so koffi calls them on its fast path: a netlink round trip is two
  * calls, and `tsbpf net show` makes dozens.
  */
-import koffi from "koffi";
+
 import { SyscallError } from "./errors.ts";
 import { Fd } from "./fd.ts";
+import { koffi } from "./koffi.ts";
 import { allocNative, freeNative, lastErrno, type NativeMemory } from "./native.ts";
 import { Socket, setsockopt, socket } from "./socket.ts";
 

@@ -3,9 +3,10 @@
  * for a socket filter, a netlink socket) and setting options that take a program fd.
  * Node's own sockets keep their descriptors to themselves; these are plain fds.
  */
-import koffi from "koffi";
+
 import { SyscallError } from "./errors.ts";
 import { Fd } from "./fd.ts";
+import { koffi } from "./koffi.ts";
 import { allocNative, freeNative, lastErrno } from "./native.ts";
 
 const libc = koffi.load("libc.so.6");
