@@ -17,7 +17,7 @@ import {
   recordText,
   recordTypes,
 } from "../playground/src/model/records.ts";
-import { objectRunner } from "../playground/src/model/run.ts";
+import { objectRunner, runInput } from "../playground/src/model/run.ts";
 import { decodeShare, encodeShare } from "../playground/src/model/share.ts";
 import { assembleSource, SourceError, sourceCase } from "../playground/src/model/source.ts";
 import { statesAt, verifyProgram } from "../playground/src/model/verify.ts";
@@ -255,4 +255,28 @@ test("ring buffer records decode through the object's BTF as the CLI's map dump 
   const longer = new Uint8Array(290);
   longer.set(known);
   assert.equal(recordText(btf, types, "event", longer), `${text}\n(and 2 more bytes)`);
+});
+
+test("a tracepoint runs on the Context while the Packet field holds the default packet", () => {
+  const path = "examples/trace-open-ringbuf/trace-open-ringbuf.bpf.o";
+  const obj = readObject(readFileSync(join(ROOT, path)), path);
+  const ctx = new Uint8Array(64);
+  const packet = buildPacket(DEFAULT_PACKET);
+  const input = runInput(ProgType.TRACEPOINT, packet, ctx, 1);
+  assert.deepEqual(input, { ctx, repeat: 1 });
+  // The VM refuses a record given both ways: the page no longer gives it both.
+  const runner = objectRunner(obj.spec, "trace_openat", "interpret");
+  assert.throws(() => runner.run({ data: packet, ctx, repeat: 1 }), /not both/);
+  assert.equal(runner.run(input).ringbuf.find((r) => r.map === "events")?.records.length, 1);
+  // Without a Context, a tracepoint's raw record is the Packet's bytes.
+  assert.deepEqual(runInput(ProgType.TRACEPOINT, packet, undefined, 2), {
+    data: packet,
+    repeat: 2,
+  });
+  // Packet programs keep both.
+  assert.deepEqual(runInput(ProgType.SCHED_CLS, packet, ctx, 1), {
+    data: packet,
+    ctx,
+    repeat: 1,
+  });
 });

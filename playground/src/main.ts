@@ -364,7 +364,7 @@ async function runOnce(): Promise<void> {
   // The maps live as long as the program and engine do.
   const key = `${engine()} ${current.object?.name ?? ""} ${caseKey(current.case)}`;
   try {
-    const { objectRunner, textRunner } = await import("./model/run.ts");
+    const { objectRunner, runInput, textRunner } = await import("./model/run.ts");
     if (runner?.key !== key) {
       const c = current;
       runner = {
@@ -374,7 +374,7 @@ async function runOnce(): Promise<void> {
           : textRunner(c.case, engine()),
       };
     }
-    const o = runner.runner.run({ data, ...(ctx ? { ctx } : {}), repeat });
+    const o = runner.runner.run(runInput(current.case.progType, data, ctx, repeat));
     lastRun = { o, repeat, type: progTypeName(current.case.progType) ?? "" };
     await showRun();
   } catch (e) {

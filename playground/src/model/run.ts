@@ -9,8 +9,9 @@
  */
 
 import type { CollectionSpec } from "../../../src/spec/collection-spec.ts";
-import { mapTypeName, type ProgType } from "../../../src/uapi/index.ts";
+import { mapTypeName, ProgType } from "../../../src/uapi/index.ts";
 import type { VerifierCase } from "../../../src/verifier/index.ts";
+import { isSkbProgType } from "../../../src/vm/context.ts";
 import { VirtualMachine, VmProgram, VmRingBuf } from "../../../src/vm/index.ts";
 import { createVmMap } from "../../../src/vm/maps/create.ts";
 import type { VmMap } from "../../../src/vm/maps/map.ts";
@@ -26,6 +27,24 @@ export interface RunInput {
   readonly ctx?: Uint8Array;
   /** Runs in a row (as BPF_PROG_TEST_RUN's repeat); at least 1. */
   readonly repeat: number;
+}
+
+/**
+ * The run's input from the page's fields. The Packet field always holds something (a
+ * default packet), so it goes to programs that take a packet (XDP and the skb types);
+ * the others run on the Context, and a tracepoint without one takes the Packet's bytes
+ * as its raw record (for a tracepoint, data and ctx mean the same). Any other type given
+ * no Context gets the packet, and the VM says it takes none.
+ */
+export function runInput(
+  type: ProgType,
+  packet: Uint8Array,
+  ctx: Uint8Array | undefined,
+  repeat: number,
+): RunInput {
+  const takesPacket = type === ProgType.XDP || isSkbProgType(type);
+  if (takesPacket || ctx === undefined) return { data: packet, ...(ctx ? { ctx } : {}), repeat };
+  return { ctx, repeat };
 }
 
 /** A map's entries at one moment. */
