@@ -458,8 +458,11 @@ describe("pin, open and info", { skip }, () => {
       }
     }));
 
-  test("a test run a signal keeps interrupting ends with EINTR, not a retry for ever", // a child node under a 100 us profiler takes minutes under TCG; the retry is tsbpf's
-  { skip: hostOnly("a profiled child process retrying BPF_PROG_TEST_RUN") }, () => {
+  // A child node under a 100 us profiler takes minutes under TCG; the retry is tsbpf's.
+  const eintrSkip = hostOnly("a profiled child process retrying BPF_PROG_TEST_RUN");
+  test("a test run a signal keeps interrupting ends with EINTR, not a retry for ever", {
+    skip: eintrSkip,
+  }, () => {
     // V8's sampling profiler sends SIGPROF to the main thread every 100 us; a repeat that
     // lasts seconds is interrupted on every try (the kernel starts the run over each time).
     const dir = mkdtempSync(join(tmpdir(), "tsbpf-eintr-"));
