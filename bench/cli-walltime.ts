@@ -1,6 +1,6 @@
 /**
  * The `tsbpf` CLI as users run it: whole processes (start-up to exit, output to a
- * file), the built bin (dist/cli/tsbpf.js, the bundle), against bpftool and a bare
+ * file), the built bin (dist/cli/tsbpf.cjs, the bundle), against bpftool and a bare
  * `node -e 0` in the same run: wall time (medians, runs alternating between the
  * tools) and peak RSS (GNU time's maximum resident set size).
  *

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 /** The repository's root. */
 export const ROOT = resolve(import.meta.dirname, "..");
 /** The built CLI bin (the launcher of the bundle). */
-export const BIN = join(ROOT, "dist/cli/tsbpf.js");
+export const BIN = join(ROOT, "dist/cli/tsbpf.cjs");
 
 /** Newest modification time (ms) of the files under `dir`. */
 function newestMtime(dir: string): number {
@@ -22,7 +22,7 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Runs `npm run build` when dist/cli/tsbpf.js is missing or older than src/. */
+/** Runs `npm run build` when dist/cli/tsbpf.cjs is missing or older than src/. */
 export function ensureFreshBuild(who: string): void {
   const built = existsSync(BIN) ? statSync(BIN).mtimeMs : 0;
   const source = newestMtime(join(ROOT, "src"));

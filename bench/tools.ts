@@ -6,7 +6,7 @@
  *
  * - the load's rate with nothing tracing it;
  * - the load's rate with the tsbpf tool running as users run it (a whole process,
- *   `node dist/cli/tsbpf.js trace NAME > file`, on the built dist/), the tool's CPU
+ *   `node dist/cli/tsbpf.cjs trace NAME > file`, on the built dist/), the tool's CPU
  *   use (utime + stime from /proc/PID/stat over the load's run, as % of one CPU)
  *   and the events it reported, lost ones counted;
  * - the same with the equivalent bpftrace program (`bpftrace -e ... > file`).

@@ -1,6 +1,6 @@
 /**
  * A tracer as a user runs it, for bench/tools.ts: a whole process (`node
- * dist/cli/tsbpf.js trace NAME` or `bpftrace -e ...`) with its standard output and
+ * dist/cli/tsbpf.cjs trace NAME` or `bpftrace -e ...`) with its standard output and
  * error in files, started and awaited until it says it is attached, its CPU time read
  * from /proc/PID/stat (utime + stime: every thread of the process), and stopped with
  * SIGINT as Ctrl-C would.

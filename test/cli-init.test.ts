@@ -87,7 +87,7 @@ test("the project's dev dependencies are at the versions package-lock.json insta
 
 // npm and clang are not aboard scripts/test-kernels.mjs's guests: there this skips.
 const skip = needs(
-  distSkip([join(ROOT, "dist/cli/tsbpf.js"), join(ROOT, "dist/spec/index.js")]),
+  distSkip([join(ROOT, "dist/cli/tsbpf.cjs"), join(ROOT, "dist/spec/index.js")]),
   toolSkip("npm"),
   (await findClang().catch(() => undefined)) ? false : "no clang >= 14 on this machine",
 );
@@ -97,7 +97,7 @@ test("a project from tsbpf init passes its own build, typecheck and test", { ski
   t.after(() => rmSync(work, { recursive: true, force: true }));
   const tarball = packTsbpf(work);
   const project = join(work, "xdp-demo");
-  const bin = join(ROOT, "dist/cli/tsbpf.js");
+  const bin = join(ROOT, "dist/cli/tsbpf.cjs");
   ok(run(process.execPath, [bin, "init", project, "--tsbpf", tarball], work), "tsbpf init");
   const install = run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], project);
   if (install.status !== 0 && NO_REGISTRY.test(install.stderr)) {

@@ -59,7 +59,7 @@ const skip = distSkip(
   [
     join(ROOT, "dist/index.js"),
     join(ROOT, "dist/kernel/index.d.ts"),
-    join(ROOT, "dist/cli/tsbpf.js"),
+    join(ROOT, "dist/cli/tsbpf.cjs"),
     join(ROOT, "dist/examples/xdp-count/xdp-count.js"),
   ],
   { examples: true },

@@ -10,7 +10,19 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
@@ -72,15 +84,15 @@ test("exports: one subpath per public layer, each built from an existing src/ in
     assert.ok(Object.keys(mod).length > 0, `${sub}: ${relative(ROOT, src)} exports something`);
   }
   // The bin is the bundled CLI's launcher (scripts/bundle-cli.mjs bundles src/cli/main.ts).
-  assert.deepEqual(pkg.bin, { tsbpf: "dist/cli/tsbpf.js" });
+  assert.deepEqual(pkg.bin, { tsbpf: "dist/cli/tsbpf.cjs" });
   assert.ok(existsSync(join(ROOT, "scripts/bundle-cli.mjs")));
   assert.ok(existsSync(join(ROOT, "src/cli/main.ts")));
 });
 
 test("the bin: the bundled CLI runs and finds the files it reads (package.json, trace objects)", {
-  skip: distFresh(join(ROOT, "dist/cli/tsbpf.js")),
+  skip: distFresh(join(ROOT, "dist/cli/tsbpf.cjs")),
 }, () => {
-  const bin = join(ROOT, "dist/cli/tsbpf.js");
+  const bin = join(ROOT, "dist/cli/tsbpf.cjs");
   const version = execFileSync(process.execPath, [bin, "-j", "version"], { encoding: "utf8" });
   assert.equal(JSON.parse(version).version, pkg.version);
   const bad = spawnSync(process.execPath, [bin, "prog", "shwo"], { encoding: "utf8" });
@@ -93,6 +105,57 @@ test("the bin: the bundled CLI runs and finds the files it reads (package.json, 
     });
     assert.equal(trace.status, 0, trace.stderr);
     assert.match(trace.stdout, /^PCOMM\s+PID/);
+  }
+});
+
+test("the bin's code cache: made per command in a private directory, checked, optional", {
+  skip: distFresh(join(ROOT, "dist/cli/tsbpf.cjs")),
+}, () => {
+  const bin = join(ROOT, "dist/cli/tsbpf.cjs");
+  const home = mkdtempSync(join(tmpdir(), "tsbpf-cache-"));
+  try {
+    const run = (env: Record<string, string>, ...args: string[]) =>
+      execFileSync(process.execPath, [bin, ...args], {
+        encoding: "utf8",
+        env: { ...process.env, XDG_CACHE_HOME: home, ...env },
+      });
+    const dir = join(home, "tsbpf", "v8");
+    const plain = run({}, "version");
+    const files = readdirSync(dir);
+    assert.equal(files.length, 1, files.join(" "));
+    assert.match(files[0]!, /^[0-9a-f]{16}-v[\d.]+-\w+-version\.bin$/);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    const cached = join(dir, files[0]!);
+    const made = readFileSync(cached);
+    // The cache in use gives the same output and stays as it is.
+    assert.equal(run({}, "version"), plain);
+    assert.deepEqual(readFileSync(cached), made);
+    // A torn or corrupted file fails its checksum: compiled from source, written anew.
+    writeFileSync(cached, made.subarray(0, made.length >> 1));
+    assert.equal(run({}, "version"), plain);
+    const again = readFileSync(cached);
+    assert.ok(again.length > made.length * 0.9, `rewritten: ${again.length} bytes`);
+    const sum = createHash("sha256").update(again.subarray(32)).digest();
+    assert.deepEqual(again.subarray(0, 32), sum);
+    // Another command has its own file; a failing one or a word that is no command none.
+    run({}, "-j", "prog", "help");
+    assert.ok(readdirSync(dir).some((f) => f.endsWith("-prog-help.bin")));
+    spawnSync(process.execPath, [bin, "prog", "shwo"], {
+      env: { ...process.env, XDG_CACHE_HOME: home },
+    });
+    spawnSync(process.execPath, [bin, "../x"], { env: { ...process.env, XDG_CACHE_HOME: home } });
+    assert.equal(readdirSync(dir).length, 2, readdirSync(dir).join(" "));
+    // A directory others may write is not used, and TSBPF_NO_CODE_CACHE=1 turns it off.
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o777);
+    assert.equal(run({}, "version"), plain);
+    assert.deepEqual(readdirSync(dir), []);
+    chmodSync(dir, 0o700);
+    assert.equal(run({ TSBPF_NO_CODE_CACHE: "1" }, "version"), plain);
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 });
 

@@ -298,5 +298,9 @@ function isEntry(): boolean {
 }
 
 if (isEntry()) {
-  process.exitCode = await main(process.argv.slice(2));
+  // .then, not a top-level await: the bin bundles this file as CommonJS
+  // (scripts/bundle-cli.mjs), where there is none.
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -1,8 +1,8 @@
 /**
  * Files of the tsbpf package the CLI reads at run time (package.json, the trace tools'
  * BPF objects), found from the running module wherever it sits: src/cli/ under tsx,
- * dist/cli/ as tsc built it, or a chunk of the bundled CLI (scripts/bundle-cli.mjs),
- * whose modules no longer sit at their source's relative paths.
+ * dist/cli/ as tsc built it, or the bundled CLI (dist/cli/bundle/main.cjs, see
+ * scripts/bundle-cli.mjs), whose modules no longer sit at their source's relative paths.
  * @module
  */
 import { existsSync, readFileSync } from "node:fs";

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// The `tsbpf` command: scripts/bundle-cli.mjs copies this file to dist/cli/tsbpf.cjs
+// beside the bundled CLI (dist/cli/bundle/main.cjs) and writes the bundle's hash in.
+//
+// Why CommonJS and a code cache of our own: most of a short command's time is start-up.
+// An ES module entry makes Node set up its ES module loader (~20 ms of its own code)
+// and resolve, read and compile each module; Node 20 has no compile cache (Node >= 22.1
+// has module.enableCompileCache, which covers ES modules). One CommonJS bundle, compiled
+// from V8's code cache when there is one, skips the loader and most of the compiling:
+// `tsbpf prog list` ~1.25x a bare `node -e 0` against ~1.6x for the ES module chunks
+// (bench/cli-walltime.ts). The cache is kept per command (object and verb: the code a
+// command runs), in $XDG_CACHE_HOME/tsbpf or ~/.cache/tsbpf, a directory only this user
+// may write: code read from a place others can write would run as this (often root)
+// user. V8 refuses a cache made by another V8 or for other source; the file names carry
+// the bundle's hash and Node's version, and a checksum guards against a torn or
+// corrupted file. Any problem with the cache only means the bundle is compiled from
+// source. TSBPF_NO_CODE_CACHE=1 turns it off.
+"use strict";
+const { createHash } = require("node:crypto");
+const fs = require("node:fs");
+const Module = require("node:module");
+const path = require("node:path");
+const vm = require("node:vm");
+
+const BUNDLE_HASH = "__TSBPF_BUNDLE_HASH__";
+const bundle = path.join(__dirname, "bundle", "main.cjs");
+
+/** The cache directory, made private if missing; undefined when it is not safe or possible. */
+function cacheDir() {
+  if (process.env.TSBPF_NO_CODE_CACHE === "1") return undefined;
+  const base =
+    process.env.XDG_CACHE_HOME ||
+    (process.env.HOME ? path.join(process.env.HOME, ".cache") : undefined);
+  if (!base || !path.isAbsolute(base)) return undefined;
+  const dir = path.join(base, "tsbpf", "v8");
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.statSync(dir);
+    const uid = process.geteuid ? process.geteuid() : -1;
+    if (st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cache file of this command: the first two words that name it, or undefined. */
+function cacheFile(dir, argv) {
+  const words = argv.filter((a) => !a.startsWith("-")).slice(0, 2);
+  if (!words.every((w) => /^[a-z][a-z0-9-]{0,23}$/.test(w))) return undefined;
+  const command = words.length > 0 ? words.join("-") : "main";
+  return path.join(dir, `${BUNDLE_HASH}-${process.version}-${process.arch}-${command}.bin`);
+}
+
+const sha = (bytes) => createHash("sha256").update(bytes).digest();
+
+/** The cached code: 32 bytes of checksum, then V8's data; undefined if absent or torn. */
+function readCache(file) {
+  try {
+    const raw = fs.readFileSync(file);
+    const data = raw.subarray(32);
+    return raw.length > 32 && sha(data).equals(raw.subarray(0, 32)) ? data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(file, data) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, Buffer.concat([sha(data), data]), { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+const argv = process.argv.slice(2);
+const dir = cacheDir();
+const file = dir && cacheFile(dir, argv);
+const cachedData = file && readCache(file);
+const source = fs.readFileSync(bundle, "utf8");
+const script = new vm.Script(Module.wrap(source), {
+  filename: bundle,
+  ...(cachedData ? { cachedData } : {}),
+  importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+});
+const mod = { exports: {} };
+script.runInThisContext()(
+  mod.exports,
+  Module.createRequire(bundle),
+  mod,
+  bundle,
+  path.dirname(bundle),
+);
+mod.exports.main(argv).then((code) => {
+  process.exitCode = code;
+  // Made after the command ran, so the functions it compiled are in it.
+  if (file && code === 0 && (!cachedData || script.cachedDataRejected))
+    writeCache(file, script.createCachedData());
+});
