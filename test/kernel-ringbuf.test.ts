@@ -141,6 +141,12 @@ describe("RingBufferReader", { skip }, () => {
             const rec = b.record(i);
             assert.equal(rec.length, b.pairs[2 * i + 1]);
             assert.equal(rec.byteOffset - b.data.byteOffset, b.pairs[2 * i]);
+            // words: the record's first 32 bits in host order, as the view reads them
+            if (rec.length >= 4) {
+              const host = new Uint32Array(rec.slice(0, 4).buffer)[0];
+              assert.equal(b.words[b.pairs[2 * i]! >> 2], host);
+              assert.equal(b.view.getUint32(b.pairs[2 * i]!, true), host); // x86 and arm64
+            }
             got.push(hex(rec));
           }
           assert.throws(() => b.record(b.count), RangeError);
