@@ -3,20 +3,20 @@
 // beside the bundled CLI (dist/cli/bundle/main.cjs) and writes the bundle's hash in.
 //
 // Why CommonJS and a code cache of our own: most of a short command's time is start-up.
-// An ES module entry makes Node set up its ES module loader (~20 ms of its own code)
-// and resolve, read and compile each module; Node 20 has no compile cache (Node >= 22.1
-// has module.enableCompileCache, which covers ES modules). One CommonJS bundle, compiled
+// An ES module entry makes Node set up its ES module loader and resolve, read and
+// compile each module; Node 20 has no compile cache (Node >= 22.1 has
+// module.enableCompileCache, which covers ES modules). One CommonJS bundle, compiled
 // from V8's code cache when there is one, skips the loader and most of the compiling:
-// `tsbpf prog list` ~1.25x a bare `node -e 0` against ~1.6x for the ES module chunks
-// (bench/cli-walltime.ts). The cache is kept per command (object and verb: the code a
-// command runs), in $XDG_CACHE_HOME/tsbpf or ~/.cache/tsbpf, a directory only this user
-// may write: code read from a place others can write would run as this (often root)
-// user. V8 refuses a cache made by another V8 or for other source; the file names carry
-// the bundle's hash and Node's version, and a header with the data's length guards
-// against a torn file (files are written whole and renamed into place; no checksum:
-// node:crypto alone takes ~10 ms to load, a third of what the cache saves). Any
-// problem with the cache only means the bundle is compiled from source.
-// TSBPF_NO_CODE_CACHE=1 turns it off.
+// `tsbpf prog list` 1.25-1.28x a bare `node -e 0` against 1.50-1.56x for the ES module
+// chunks (bench/cli-walltime.ts, 2026-12-07). The cache is kept per command (object
+// and verb: the code a command runs) in $XDG_CACHE_HOME/tsbpf/v8 or ~/.cache/tsbpf/v8,
+// a directory only this user may write: code read from a place others can write would
+// run as this (often root) user. V8 refuses a cache made by another V8 or for other
+// source; the file names carry the bundle's hash and Node's version, and a header with
+// the data's length guards against a torn file (files are written whole and renamed
+// into place; no checksum: node:crypto alone took ~10 ms to load). Any problem with the
+// cache only means the bundle is compiled from source. TSBPF_NO_CODE_CACHE=1 turns it
+// off.
 "use strict";
 const fs = require("node:fs");
 const Module = require("node:module");
@@ -92,7 +92,6 @@ const source = fs.readFileSync(bundle, "utf8");
 const script = new vm.Script(Module.wrap(source), {
   filename: bundle,
   ...(cachedData ? { cachedData } : {}),
-  importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 const mod = { exports: {} };
 script.runInThisContext()(
