@@ -196,8 +196,8 @@ export class RingBatch {
   /**
    * {@link data} as 32-bit words in the host's byte order (the order the kernel wrote
    * them in): a record starts 8-byte aligned, so a 4-byte-aligned field at byte `f` of
-   * record i is `words[(pairs[2 * i] + f) >> 2]`. About twice as fast as {@link view}
-   * in a tight loop (a DataView read costs ~2 ns a record in V8, this ~1).
+   * record i is `words[(pairs[2 * i] + f) >> 2]`. In a micro-benchmark of a 600k-record
+   * drain (Node 20) a read through it cost ~1 ns a record, one through {@link view} ~2.
    */
   readonly words: Uint32Array;
   /** Records in the batch. */
