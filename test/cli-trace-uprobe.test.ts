@@ -221,11 +221,16 @@ const bashSkip = needs(
 );
 
 describe("tsbpf trace bashreadline", { skip: bashSkip }, () => {
-  /** An interactive bash on a pty (script), its input written by the test. */
+  /**
+   * An interactive bash on a pty (script), its input written by the test. script runs
+   * its command with `$SHELL -c` (/bin/sh when SHELL is unset); dash forks for a lone
+   * command where bash execs it, so bash was a grandchild under CI. `exec` keeps bash
+   * script's child whatever SHELL is, and SHELL=/bin/sh makes every machine run CI's case.
+   */
   function interactiveBash(): ChildProcess {
-    return spawn("script", ["-qfc", "bash --norc --noprofile -i", "/dev/null"], {
+    return spawn("script", ["-qfc", "exec bash --norc --noprofile -i", "/dev/null"], {
       stdio: ["pipe", "ignore", "ignore"],
-      env: { ...process.env, TERM: "dumb", PS1: "$ " },
+      env: { ...process.env, SHELL: "/bin/sh", TERM: "dumb", PS1: "$ " },
     });
   }
 
@@ -237,7 +242,10 @@ describe("tsbpf trace bashreadline", { skip: bashSkip }, () => {
       if (pid > 0) return pid;
       await new Promise((res) => setTimeout(res, scaled(20)));
     }
-    assert.fail("script started no bash");
+    const children = spawnSync("pgrep", ["-a", "-P", String(shell.pid)], { encoding: "utf8" });
+    assert.fail(
+      `script (pid ${shell.pid}, exit code ${shell.exitCode}) started no bash; its children: ${children.stdout.trim() || "none"}`,
+    );
   }
 
   for (const json of [false, true]) {
