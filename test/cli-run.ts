@@ -118,10 +118,16 @@ export async function compareWithBpftool(
 /** Open descriptors: tsbpf's own count and the process's (/proc/self/fd). */
 export const fdSnapshot = fdCounts;
 
-/** A bpffs directory for one test file's pins, removed by the returned cleanup. */
+/**
+ * A bpffs directory for one test file's pins, removed by the returned cleanup, and at
+ * the process's exit if the file never gets there (stopped by the test timeout: see
+ * test/support/test-exit.mjs).
+ */
 export function pinDir(name: string): { dir: string; cleanup: () => void } {
   const dir = `/sys/fs/bpf/tsbpf-cli-${name}-${process.pid}`;
   ensureBpffs();
   mkdirSync(dir, { recursive: true });
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  process.once("exit", cleanup);
+  return { dir, cleanup };
 }

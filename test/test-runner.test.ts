@@ -1,11 +1,13 @@
 /**
  * scripts/test.mjs on a project of its own: the summary of failed tests at the end of
  * a run, and the second run of the files they are in (FLAKY when the failure does not
- * come back, a failed run when it does).
+ * come back, a failed run when it does); and test/support/test-exit.mjs: a file stopped
+ * by SIGTERM still runs its exit handlers.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
@@ -69,4 +71,36 @@ test("a failure that comes back fails the run; TSBPF_TEST_RETRY=0 runs nothing a
   assert.equal(once.status, 1);
   assert.match(once.stderr, /1 test\(s\) failed:/);
   assert.doesNotMatch(once.stderr, /running 1 file\(s\) again/);
+});
+
+test("a test file stopped by SIGTERM (the runner's timeout) runs its exit handlers", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-runner-"));
+  try {
+    const file = join(dir, "hangs.mjs");
+    writeFileSync(
+      file,
+      `import { writeFileSync } from "node:fs";
+process.on("exit", () => writeFileSync(${JSON.stringify(join(dir, "cleaned"))}, "yes"));
+process.stdout.write("waiting\\n");
+setInterval(() => {}, 1000);
+`,
+    );
+    const child = spawn(
+      process.execPath,
+      ["--import", join(ROOT, "test/support/test-exit.mjs"), file],
+      { env: { ...outsideTest, NODE_TEST_CONTEXT: "child-v8" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    await new Promise<void>((res) => child.stdout.once("data", () => res()));
+    child.kill("SIGTERM");
+    const [code] = (await once(child, "exit")) as [number | null];
+    assert.equal(code, 143, stderr);
+    assert.equal(readFileSync(join(dir, "cleaned"), "utf8"), "yes");
+    assert.match(stderr, /stopped by SIGTERM/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
