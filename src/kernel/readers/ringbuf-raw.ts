@@ -75,8 +75,6 @@ export class RawRingReader implements Disposable {
   readonly #prod32: Int32Array;
   readonly #hdrBase: number;
   readonly #mask: number;
-  /** {@link fill}'s header walk over this ring's pages (see {@link headerWalk}). */
-  readonly #walk: HeaderWalk;
   /** Position of the cursor (bytes ever consumed by this reader, plus the start). */
   #cursor: number;
   /** Cursor's offset in the data area (cursor mod size). */
@@ -110,7 +108,6 @@ export class RawRingReader implements Disposable {
     this.data = new Uint8Array(producer.buffer, page, 2 * size);
     this.#hdrBase = page >> 2;
     this.#mask = size - 1;
-    this.#walk = headerWalk(this.#prod32, this.#hdrBase, this.#mask);
     this.#lazyBytes = size >> 4;
     const lo = Atomics.load(this.#cons32, 0);
     const hi = Atomics.load(this.#cons32, 1);
@@ -353,16 +350,47 @@ export class RawRingReader implements Disposable {
     if (limit > pairs.length >> 1) limit = pairs.length >> 1; // never a record dropped
     const prod = this.#loadProducer();
     this.#prod = prod;
-    // At most the ring's size (2^30): `| 0` keeps the walk on 32-bit integers where
+    // At most the ring's size (2^30): `| 0` keeps the loop on 32-bit integers where
     // V8 would otherwise carry the positions' doubles through it.
     const avail = (prod - this.#cursor) | 0;
     if (avail < 0 || avail > this.size) this.#badProducer(prod);
-    const walk = this.#walk;
-    const count = walk.run(pairs, limit, this.#off, avail);
-    if (walk.corruptLen >= 0) this.#corrupt(walk.corruptLen, walk.used);
-    this.#cursor += walk.used;
-    this.#off = walk.off;
-    this.#discarded += walk.skipped;
+    const words = this.#prod32;
+    const base = this.#hdrBase;
+    const mask = this.#mask;
+    const atomic = ATOMIC_HEADERS;
+    let off = this.#off;
+    let used = 0;
+    let count = 0;
+    let skipped = 0;
+    // Ordering. The kernel writes a record's header (length | BUSY) when it reserves
+    // the record, before the release store that moves the producer position past it;
+    // the load above acquires that store, so every header below `prod` reads as
+    // written at reservation or later. A header that still says BUSY ends the walk (the
+    // record is being written; it and whatever follows wait for the next fill). The
+    // commit clears BUSY (and sets DISCARD for a discard) with an xchg, a full barrier,
+    // after the record's bytes: a header read as committed must be a load-acquire for
+    // those bytes to be visible after it. On x86 every load is (TSO: loads are not
+    // reordered with older loads), and V8 keeps typed array loads in program order, so
+    // a plain Int32Array read is a load-acquire there and costs a third of
+    // `Atomics.load`, which V8 calls out of line; elsewhere (arm64) headers are read
+    // with `Atomics.load`.
+    while (used < avail && count < limit) {
+      const word = atomic ? Atomics.load(words, base + (off >> 2)) : words[base + (off >> 2)]!;
+      if (word < 0) break; // BUSY is the sign bit
+      const len = word & LEN_MASK;
+      const total = (len + HDR_SZ + 7) & ~7;
+      if (total > avail - used) this.#corrupt(len, used);
+      if ((word & DISCARD) === 0) {
+        pairs[2 * count] = off + HDR_SZ;
+        pairs[2 * count + 1] = len;
+        count++;
+      } else skipped++;
+      used += total;
+      off = (off + total) & mask;
+    }
+    this.#cursor += used;
+    this.#off = off;
+    this.#discarded += skipped;
     return count;
   }
 
@@ -396,81 +424,4 @@ export class RawRingReader implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/** One reader's header walk ({@link headerWalk}): the outcome of the last {@link run}. */
-interface HeaderWalk {
-  /**
-   * Walks from data offset `off` over at most `avail` bytes and `limit` committed
-   * records, writing (offset, length) pairs; returns how many. Sets the fields below.
-   */
-  run(pairs: Uint32Array, limit: number, off: number, avail: number): number;
-  /** Bytes walked past (records, discarded ones and padding). */
-  used: number;
-  /** The data offset after them. */
-  off: number;
-  /** Discarded records walked past. */
-  skipped: number;
-  /** The length a header claimed beyond `avail` (the walk stopped there), else -1. */
-  corruptLen: number;
-}
-
-/**
- * The walk over a ring's record headers, made once per reader. Its ring (`words`, from
- * word `base`) and `mask` are constants captured by the closure rather than arguments
- * or fields: TurboFan then reads the header array without re-checking it on every
- * record: ~43 machine instructions a record where the same loop over a parameter took
- * ~65 (callgrind, Node 20, a bare 600k-record walk), and a whole `drainBatches` with a
- * one-u32 callback ~110 where it took ~158 (callgrind instruction counts are steady on a
- * loaded machine where wall time is not).
- *
- * Ordering. The kernel writes a record's header (length | BUSY) when it reserves the
- * record, before the release store that moves the producer position past it; the
- * caller's acquire load of that position makes every header below it read as written at
- * reservation or later. A header that still says BUSY ends the walk (the record is being
- * written; it and whatever follows wait for the next fill). The commit clears BUSY (and
- * sets DISCARD for a discard) with an xchg, a full barrier, after the record's bytes: a
- * header read as committed must be a load-acquire for those bytes to be visible after
- * it. On x86 every load is (TSO: loads are not reordered with older loads), and V8 keeps
- * typed array loads in program order, so a plain Int32Array read is a load-acquire there
- * and costs a third of `Atomics.load`, which V8 calls out of line; elsewhere (arm64)
- * headers are read with `Atomics.load`.
- */
-function headerWalk(words: Int32Array, base: number, mask: number): HeaderWalk {
-  const atomic = ATOMIC_HEADERS;
-  const walk: HeaderWalk = {
-    run(pairs, limit, start, avail) {
-      let off = start;
-      let used = 0;
-      let count = 0;
-      let skipped = 0;
-      walk.corruptLen = -1;
-      while (used < avail && count < limit) {
-        const word = atomic ? Atomics.load(words, base + (off >> 2)) : words[base + (off >> 2)]!;
-        if (word < 0) break; // BUSY is the sign bit
-        const len = word & LEN_MASK;
-        const total = (len + HDR_SZ + 7) & ~7;
-        if (total > avail - used) {
-          walk.corruptLen = len;
-          break;
-        }
-        if ((word & DISCARD) === 0) {
-          pairs[2 * count] = off + HDR_SZ;
-          pairs[2 * count + 1] = len;
-          count++;
-        } else skipped++;
-        used += total;
-        off = (off + total) & mask;
-      }
-      walk.used = used;
-      walk.off = off;
-      walk.skipped = skipped;
-      return count;
-    },
-    used: 0,
-    off: 0,
-    skipped: 0,
-    corruptLen: -1,
-  };
-  return walk;
 }
