@@ -13,7 +13,13 @@ import { join, resolve } from "node:path";
 import { test } from "node:test";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const { NODE_TEST_CONTEXT: _, TSBPF_TEST_TIMELINE: __, ...outsideTest } = process.env;
+// The nested runs see neither this run's test context nor its retry setting.
+const {
+  NODE_TEST_CONTEXT: _,
+  TSBPF_TEST_TIMELINE: __,
+  TSBPF_TEST_RETRY: ___,
+  ...outsideTest
+} = process.env;
 
 /** A project whose test/ holds `files`; runs scripts/test.mjs there. */
 function runSuite(files: Record<string, string>, env: Record<string, string> = {}) {
