@@ -126,9 +126,12 @@ test("the bin's code cache: made per command in a private directory, checked, op
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     const cached = join(dir, files[0]!);
     const made = readFileSync(cached);
-    // The cache in use gives the same output and stays as it is.
+    // The cache in use gives the same output and stays as it is: a cache V8 refused
+    // would be written anew, renamed into place as another file (another inode).
+    const inode = statSync(cached).ino;
     assert.equal(run({}, "version"), plain);
     assert.deepEqual(readFileSync(cached), made);
+    assert.equal(statSync(cached).ino, inode, "the cache was rewritten: V8 refused it");
     // A torn file (shorter than its header says) or a foreign one is not used: the bundle
     // is compiled from source and the file written anew.
     assert.deepEqual(made.subarray(0, 8), Buffer.from("tsbpfv8\0"));
