@@ -220,15 +220,19 @@ function sumBatch(b: RingBatch): void {
   batchTotals.count += b.count;
 }
 
-/** What {@link sumRecord} adds up, and the ring it reads. */
-const recordTotals: { sum: number; view: DataView } = {
+/** What {@link sumRecord} adds up, and the ring it reads as host-order words. */
+const recordTotals: { sum: number; words: Uint32Array } = {
   sum: 0,
-  view: new DataView(new ArrayBuffer(0)),
+  words: new Uint32Array(0),
 };
 
-/** The raw consume way's callback, made once as {@link sumBatch} is: C's work per record. */
+/**
+ * The raw consume way's callback, made once as {@link sumBatch} is: C's work per record
+ * (its first u32, read as {@link sumBatch} reads it). Always the same function, so
+ * V8 inlines it into the reader's walk (see walkRecords in ringbuf-raw.ts).
+ */
 function sumRecord(_data: Uint8Array, offset: number): void {
-  recordTotals.sum += recordTotals.view.getUint32(offset, true);
+  recordTotals.sum += recordTotals.words[offset >> 2]!;
 }
 
 /** A ring for the drain rounds, its program, and the reader kept open on it, if any. */
@@ -252,7 +256,7 @@ async function tsDrain(target: DrainRing, counters: BpfMap, way: DrainWay): Prom
   const start = process.hrtime.bigint();
   if (way === "raw consume") {
     const d = reader.raw.data;
-    recordTotals.view = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    recordTotals.words = new Uint32Array(d.buffer, d.byteOffset, d.byteLength >> 2);
     recordTotals.sum = 0;
     consumed = reader.raw.consume(sumRecord);
     checksum = recordTotals.sum;
@@ -355,12 +359,15 @@ export async function run(): Promise<BenchResult[]> {
         drainRings.set(way, { ...r, reader: RingBufferReader.open(r.ring) });
       }
       const drainWays: DrainWay[] = ["drainBatches", "onRecord", "async iterator", "raw consume"];
-      // Issue 13: the batch API >= 0.8x C, onRecord >= 0.5x; the others are shown.
+      // Issue 13: the batch API >= 0.8x C, onRecord >= 0.5x; the iterator is shown. The
+      // batch goal is given to both batch forms: drainBatches (records handed over in
+      // arrays of 256, walked twice) and raw consume (a callback per record, inlined
+      // into the walk; the position published once per 256 records).
       const drainGoal: Record<DrainWay, string> = {
         drainBatches: ">= 0.8",
         onRecord: ">= 0.5",
         "async iterator": "(breakdown)",
-        "raw consume": "(breakdown)",
+        "raw consume": ">= 0.8",
       };
       const cd: Round[] = [];
       const td = new Map<DrainWay, Round[]>(drainWays.map((w) => [w, []]));

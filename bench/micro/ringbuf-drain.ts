@@ -3,7 +3,9 @@
  * 16 MiB ring of 600k 16-byte records (filled by the bench's XDP program), through the
  * public APIs and through bare walks of the mapping (header read with Atomics.load or
  * a plain Int32Array read). Best of 7 rounds. Needs root.
- * `node --import tsx bench/micro/ringbuf-drain.ts`.
+ * `node --import tsx bench/micro/ringbuf-drain.ts [WAY...]` (the named ways only: the
+ * ways share one reader, and its walk inlines a consume callback only while it has
+ * seen no other: `rawConsumeWords` alone shows the inlined callback).
  */
 import { BpfMap, RingBufferReader } from "../../src/kernel/index.ts";
 import { pageSize, SharedMapping } from "../../src/kernel/sys/mapping.ts";
@@ -76,6 +78,13 @@ function bareWalk(atomic: boolean): number {
   return n;
 }
 
+/** C's callback: the record's first u32, summed into an object's field. */
+const totals = { sum: 0 };
+const words = new Uint32Array(reader.raw.data.buffer, reader.raw.data.byteOffset);
+function sumWord(_data: Uint8Array, offset: number): void {
+  totals.sum += words[offset >> 2]!;
+}
+
 const ways: Record<string, () => number> = {
   drainBatchesCapturedSum: () => {
     let n = 0;
@@ -109,11 +118,17 @@ const ways: Record<string, () => number> = {
     reader.raw.consume((d, off) => {
       acc[0]! += d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16);
     }),
+  rawConsumeWords: () => {
+    totals.sum = 0;
+    return reader.raw.consume(sumWord);
+  },
   bareAtomics: () => bareWalk(true),
   barePlain: () => bareWalk(false),
 };
 
+const only = process.argv.slice(2);
 for (const [name, fn] of Object.entries(ways)) {
+  if (only.length > 0 && !only.includes(name)) continue;
   let best = Infinity;
   for (let r = 0; r < ROUNDS; r++) {
     prog.run({ data: new Uint8Array(64), repeat: TOTAL });
