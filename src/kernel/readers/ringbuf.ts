@@ -31,7 +31,7 @@ export interface RingBufferMapLike {
   readonly name?: string;
 }
 
-/** One ring, as a {@link RecordSource}: zero-copy subarrays of the double-mapped data. */
+/** One ring, as a {@link RecordSource}: zero-copy views of the double-mapped data. */
 class RingSource implements RecordSource<Uint8Array> {
   readonly fds: readonly number[];
   readonly raw: RawRingReader;
@@ -51,13 +51,28 @@ class RingSource implements RecordSource<Uint8Array> {
       throw e;
     }
     this.fds = [this.#fd.value];
+    this.#buffer = this.raw.data.buffer;
+    this.#base = this.raw.data.byteOffset;
   }
+
+  /** The mapping under the ring's data, and where the data starts in it. */
+  readonly #buffer: ArrayBufferLike;
+  readonly #base: number;
 
   next(): Uint8Array | undefined {
     const raw = this.raw;
     const len = raw.next();
     if (len < 0) return undefined;
-    return raw.data.subarray(raw.offset, raw.offset + len);
+    return this.view(raw.offset, len);
+  }
+
+  /**
+   * A view of `len` bytes at `off` in the ring's data: made with the constructor, which
+   * took about half the time of `data.subarray` (a 600k-record loop, Node 20:
+   * subarray looks up the species constructor on every call).
+   */
+  view(off: number, len: number): Uint8Array {
+    return new Uint8Array(this.#buffer, this.#base + off, len);
   }
 
   release(all = true): void {
@@ -66,7 +81,7 @@ class RingSource implements RecordSource<Uint8Array> {
   }
 
   drain(cb: (rec: Uint8Array) => void, max = Infinity): number {
-    return this.raw.consume((data, off, len) => cb(data.subarray(off, off + len)), max);
+    return this.raw.consume((_data, off, len) => cb(this.view(off, len)), max);
   }
 
   copy(rec: Uint8Array): Uint8Array {
@@ -218,8 +233,8 @@ export class RingBatch {
   record(i: number): Uint8Array {
     if (!(i >= 0 && i < this.count))
       throw new RangeError(`ring batch: record ${i} of ${this.count}`);
-    const o = this.pairs[2 * i]!;
-    return this.data.subarray(o, o + this.pairs[2 * i + 1]!);
+    const d = this.data;
+    return new Uint8Array(d.buffer, d.byteOffset + this.pairs[2 * i]!, this.pairs[2 * i + 1]!);
   }
 }
 
