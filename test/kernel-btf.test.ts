@@ -25,7 +25,9 @@ import {
   probeBTFFeatures,
   vmlinuxBTF,
 } from "../src/kernel/btf/kernel-btf.ts";
+import { mapSysfsBTF } from "../src/kernel/btf/vmlinux-mapping.ts";
 import { btfIds } from "../src/kernel/objects/objects.ts";
+import { kernelVersionCode, runningKernelVersion } from "../src/kernel/system/kernel-version.ts";
 import { assertNoLeak } from "./leak-check.ts";
 import { kernelSkip, needs, pathSkip } from "./support/kernel.ts";
 
@@ -52,6 +54,24 @@ function kitchenBTF(): BTF {
 }
 
 describe("kernel BTF", { skip }, () => {
+  test("vmlinux's BTF is mapped where the kernel allows it (>= 6.16), else read", () => {
+    const path = "/sys/kernel/btf/vmlinux";
+    const mapped = mapSysfsBTF(path);
+    const read = readFileSync(path);
+    if (runningKernelVersion() >= kernelVersionCode({ major: 6, minor: 16, patch: 0 })) {
+      assert.ok(mapped, "Linux >= 6.16 maps /sys/kernel/btf/vmlinux");
+    }
+    if (mapped)
+      assert.ok(Buffer.from(mapped.buffer, mapped.byteOffset, mapped.length).equals(read));
+    // what vmlinuxBTF() parsed is the file, whichever way it came
+    const v = vmlinuxBTF();
+    assert.equal(v.bytes?.length, read.length);
+    assert.ok(v.findByName("STRUCT", "task_struct"));
+    // files the kernel will not map, and no file at all, are left to be read
+    assert.equal(mapSysfsBTF("/proc/self/status"), undefined);
+    assert.equal(mapSysfsBTF("/sys/kernel/btf/no-such-module"), undefined);
+  });
+
   test("encoded vmlinux is accepted and reads back by id unchanged", () => {
     assertNoLeak(() => {
       const v = vmlinuxBTF();

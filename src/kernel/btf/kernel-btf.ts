@@ -17,11 +17,14 @@ import { BpfCmd, bpfAttr, Errno } from "../../uapi/index.ts";
 import { objectFdById } from "../objects/objects.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "../sys/index.ts";
 import { type BtfInfo, btfInfoByFd } from "./btf-info.ts";
-import { vmlinuxBTF } from "./sysfs.ts";
+import { mapSysfsBTFWith, vmlinuxBTF } from "./sysfs.ts";
+import { mapSysfsBTF } from "./vmlinux-mapping.ts";
 
 // The kernel's published BTF is read by a module without native code (sysfs.ts), so
-// that `btf dump file` can use it without loading the syscall layer.
+// that `btf dump file` can use it without loading the syscall layer. With the syscall
+// layer loaded (here), vmlinux's is mapped where the kernel allows it.
 export { moduleBTF, moduleBTFNames, SYSFS_BTF_DIR, vmlinuxBTF } from "./sysfs.ts";
+mapSysfsBTFWith(mapSysfsBTF);
 
 /** First log buffer size when a load fails and is retried for its log. */
 const FIRST_LOG_SIZE = 64 * 1024;

@@ -16,8 +16,23 @@ export const SYSFS_BTF_DIR = "/sys/kernel/btf";
 let vmlinux: BTF | undefined;
 const modules = new Map<string, BTF>();
 
+/** Maps a sysfs BTF file where the kernel allows it (set by kernel-btf.ts); else read. */
+let mapFile: ((path: string) => Uint8Array | undefined) | undefined;
+
 /**
- * The running kernel's BTF, read once from /sys/kernel/btf/vmlinux.
+ * Lets {@link vmlinuxBTF} map the file instead of reading it, with `map` (which answers
+ * undefined where it cannot). Set by the module that loads the syscall layer anyway,
+ * so that this one stays free of native code.
+ */
+export function mapSysfsBTFWith(map: (path: string) => Uint8Array | undefined): void {
+  mapFile = map;
+}
+
+/**
+ * The running kernel's BTF, read once from /sys/kernel/btf/vmlinux. Where the syscall
+ * layer is loaded (tsbpf/kernel) and the kernel allows it (Linux >= 6.16), the file is
+ * mapped rather than read: its `bytes` are then the kernel's read-only pages, and a
+ * write to them kills the process.
  *
  * @throws Error when the kernel has no BTF (CONFIG_DEBUG_INFO_BTF off)
  */
@@ -32,7 +47,7 @@ export function vmlinuxBTF(): BTF {
     // The kernel checked its own BTF when it booted: parse it without checking again.
     // The Buffer as it is (parseBTF views it): a copy of 5 MB is a millisecond and,
     // being external memory, pushes V8 into an early full GC.
-    vmlinux = parseBTF(readFileSync(path), { kernelChecked: true });
+    vmlinux = parseBTF(mapFile?.(path) ?? readFileSync(path), { kernelChecked: true });
   }
   return vmlinux;
 }

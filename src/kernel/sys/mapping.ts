@@ -58,11 +58,16 @@ const forgotten = new FinalizationRegistry<{ ptr: unknown; length: number }>((m)
   munmapFn(m.ptr, m.length);
 });
 
-/** How a {@link SharedMapping} may be accessed. */
-export type MappingAccess = "read" | "read-write";
+/**
+ * How a {@link SharedMapping} may be accessed. "read-private" maps the file privately
+ * (MAP_PRIVATE), for files whose owner refuses shared mappings, such as
+ * /sys/kernel/btf/vmlinux.
+ */
+export type MappingAccess = "read" | "read-write" | "read-private";
 
 /**
- * `mmap(MAP_SHARED)` of a kernel object's fd, exposed as one ArrayBuffer. Views over
+ * `mmap` of a kernel object's fd (shared, or private for "read-private"), exposed as
+ * one ArrayBuffer. Views over
  * {@link buffer} are zero-copy; after {@link close} they read zeros (see the module
  * comment), never freed memory.
  */
@@ -93,8 +98,9 @@ export class SharedMapping {
     access: MappingAccess,
     what: string,
   ): SharedMapping {
-    const prot = access === "read" ? PROT_READ : PROT_READ | PROT_WRITE;
-    const ptr = mmapFn(null, length, prot, MAP_SHARED, fd, offset);
+    const prot = access === "read-write" ? PROT_READ | PROT_WRITE : PROT_READ;
+    const flags = access === "read-private" ? MAP_PRIVATE : MAP_SHARED;
+    const ptr = mmapFn(null, length, prot, flags, fd, offset);
     if (ptr === null || koffi.address(ptr) === MAP_FAILED) {
       throw new SyscallError(
         koffi.errno(),
