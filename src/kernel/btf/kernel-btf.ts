@@ -24,6 +24,7 @@ import { mapSysfsBTF } from "./vmlinux-mapping.ts";
 // that `btf dump file` can use it without loading the syscall layer. With the syscall
 // layer loaded (here), vmlinux's is mapped where the kernel allows it.
 export { moduleBTF, moduleBTFNames, SYSFS_BTF_DIR, vmlinuxBTF } from "./sysfs.ts";
+
 mapSysfsBTFWith(mapSysfsBTF);
 
 /** First log buffer size when a load fails and is retried for its log. */
