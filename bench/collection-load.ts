@@ -32,6 +32,14 @@
  * eager BTF parse (types decoded though loading needs a few), the extern and DATASEC
  * fixups copying and walking `.BTF` twice, the FinalizationRegistry entry per
  * descriptor (10 a load), and GC (~3%).
+ *
+ * Later that day, a quiet host (load average 0.2-1.8): steady 1.04-1.41 ms vs libbpf
+ * 0.54-0.81 (1.64-1.91x); the first CO-RE load 63.8-66.2 ms vs libbpf 15.4-17.8
+ * (3.7-4.1x; libbpf's was 22 ms on the loaded host). vmlinux BTF is mapped now where
+ * the kernel allows it (>= 6.16), ~10-18 ms off a first CO-RE load. What remains of a
+ * first load is mostly V8 compiling the loader's ~350 functions as they first run
+ * (`--log-function-events`; with `--no-lazy` the plain object's first load takes
+ * 7-14 ms instead of 18-27), which only a compile cache removes (Node >= 22.1).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
