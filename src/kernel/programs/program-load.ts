@@ -27,6 +27,7 @@ import {
 import { KernelBTF } from "../btf/kernel-btf.ts";
 import { missingFromKernel } from "../features/kernel-enum.ts";
 import { NotSupportedError } from "../features/not-supported-error.ts";
+import { MAX_EAGAIN_RETRIES } from "../sys/bpf.ts";
 import { BpfCall, Fd, type OutBuffer, SyscallError } from "../sys/index.ts";
 import { runningKernelVersion } from "../system/kernel-version.ts";
 import { openModuleBTF, resolveAttachTarget } from "./attach-target.ts";
@@ -81,7 +82,8 @@ export interface LoadedProgram {
   readonly log: string | undefined;
 }
 
-interface Attempt {
+/** One PROG_LOAD: the fd, or the errno and the log of a refusal. */
+export interface Attempt {
   readonly fd: number;
   readonly errno: number;
   readonly log: string;
@@ -152,7 +154,7 @@ export function loadProgramFd(specIn: ProgramSpec, optsIn: LoadOptions = {}): Lo
         level |= 1;
         continue;
       }
-      throw loadError(spec, label, r);
+      throw programLoadError(spec, label, r);
     }
   } finally {
     ownBtf?.close();
@@ -229,7 +231,19 @@ function attempt(
   }
 }
 
-function loadError(spec: ProgramSpec, label: string, r: Attempt): Error {
+/**
+ * The error for a refused load (exported for its tests). EAGAIN first: the verifier
+ * gives up with it when a signal is pending, whatever the program, and its log then
+ * ends mid-way, which would read as a rejection at that instruction.
+ */
+export function programLoadError(spec: ProgramSpec, label: string, r: Attempt): Error {
+  if (r.errno === Errno.EAGAIN) {
+    return new SyscallError(
+      r.errno,
+      `program load (${label})`,
+      `the verifier was interrupted by a signal ${MAX_EAGAIN_RETRIES + 1} times in a row (a pending signal stops it with EAGAIN, as when a CPU profiler's SIGPROF comes often): nothing says the program is wrong; load it again`,
+    );
+  }
   const verdict = parseVerifierLog(r.log);
   if (verdict.message !== undefined || verdict.instruction !== undefined) {
     return new VerifierError({ errno: r.errno, log: r.log, program: label });

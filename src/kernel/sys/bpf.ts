@@ -24,8 +24,11 @@ const rawSyscall = syscall4;
 const rawErrno = lastErrno;
 const EINTR = Errno.EINTR;
 const EAGAIN = Errno.EAGAIN;
-/** libbpf retries program and BTF loads a few times on EAGAIN; so do we. */
-const MAX_EAGAIN_RETRIES = 5;
+/**
+ * libbpf retries program and BTF loads a few times on EAGAIN (the verifier stops with
+ * it when a signal is pending); so do we.
+ */
+export const MAX_EAGAIN_RETRIES = 5;
 /**
  * A call interrupted by a signal is made again, but not for ever: BPF_PROG_TEST_RUN
  * with a large repeat starts over each time, and a timer signal that comes more often
