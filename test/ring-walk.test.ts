@@ -178,6 +178,35 @@ describe("ring buffer record walk", () => {
     assert.equal(a.name, "walkRecords");
   });
 
+  test("a walk whose copy cannot run (coverage counters outside it) is used as it is", () => {
+    // What istanbul makes of a function: counters in a variable of the module.
+    const cov = { s: [0] };
+    const instrumented: typeof walkRecords = (...args) => {
+      cov.s[0]!++;
+      return walkRecords(...args);
+    };
+    assert.equal(ownWalker(instrumented), instrumented);
+    // the check walks one discarded record; a copy that delivers it is refused too
+    const delivers: typeof walkRecords = (_w, _b, _m, _a, _o, _av, _l, data, fn) => {
+      fn(data, 8, 4);
+      return 1;
+    };
+    assert.equal(ownWalker(delivers), delivers);
+  });
+
+  test("overriding toString afterwards changes nothing that is compiled", () => {
+    const saved = Function.prototype.toString;
+    Function.prototype.toString = () => "function walkRecords() { return -1; }";
+    try {
+      const w = ownWalker();
+      assert.notEqual(w, walkRecords);
+      const r = ring(0, [{ len: 8 }]);
+      assert.equal(walk(w, r, 0).count, 1);
+    } finally {
+      Function.prototype.toString = saved;
+    }
+  });
+
   test("where code cannot be made from strings, readers use the shared walk", () => {
     const url = new URL("../src/kernel/readers/ring-walk.ts", import.meta.url).href;
     const out = execFileSync(
