@@ -43,6 +43,11 @@ export interface RecordSource<T> {
    */
   drainCopies?(cb: (rec: T) => void, max?: number): number;
   /**
+   * {@link next} as a copy, when the source can copy more cheaply than `copy(next())`
+   * (one allocation instead of a view and a copy).
+   */
+  nextCopy?(): T | undefined;
+  /**
    * True when polling the descriptors consumes their readiness (perf events: each
    * wake-up is reported once). Such watches are never stopped and restarted while the
    * reader lives — re-arming a watch polls the descriptor twice, and the second poll
@@ -151,12 +156,18 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     if (this.#mode === "callback") this.#claim("idle", "read()");
     const src = this.#source;
     src.release(false);
+    const r = this.#next();
+    if (r === undefined) src.release();
+    return r;
+  }
+
+  /** The source's next record as this reader hands it out: a copy unless `zeroCopy`. */
+  #next(): T | undefined {
+    const src = this.#source;
+    if (!this.#copy) return src.next();
+    if (src.nextCopy) return src.nextCopy();
     const r = src.next();
-    if (r === undefined) {
-      src.release();
-      return undefined;
-    }
-    return this.#copy ? src.copy(r) : r;
+    return r === undefined ? undefined : src.copy(r);
   }
 
   /**
@@ -181,9 +192,9 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     src.release();
     const out: T[] = [];
     while (out.length < max) {
-      const r = src.next();
+      const r = this.#next();
       if (r === undefined) break;
-      out.push(this.#copy ? src.copy(r) : r);
+      out.push(r);
     }
     if (this.#copy) src.release();
     return out;
@@ -231,9 +242,8 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     }
     const src = this.#source;
     src.release(false);
-    const r = src.next();
-    if (r !== undefined)
-      return Promise.resolve({ done: false, value: this.#copy ? src.copy(r) : r });
+    const r = this.#next();
+    if (r !== undefined) return Promise.resolve({ done: false, value: r });
     src.release();
     return new Promise<IteratorResult<T, undefined>>((resolve, reject) => {
       this.#pending = { resolve, reject };
@@ -255,7 +265,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     }
     let r: T | undefined;
     try {
-      r = this.#source.next();
+      r = this.#next();
     } catch (e) {
       this.#pending = undefined;
       this.#stopWatches();
@@ -265,7 +275,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     if (r === undefined) return; // spurious, or a record still being written
     this.#pending = undefined;
     this.#stopWatches();
-    p.resolve({ done: false, value: this.#copy ? this.#source.copy(r) : r });
+    p.resolve({ done: false, value: r });
   }
 
   #onEvent(fd: number, status: number): void {
