@@ -11,8 +11,11 @@
 // chunks (bench/cli-walltime.ts, 2026-12-07). The cache is kept per command (object
 // and verb: the code a command runs) in $XDG_CACHE_HOME/tsbpf/v8 or ~/.cache/tsbpf/v8,
 // a directory only this user may write: code read from a place others can write would
-// run as this (often root) user. V8 refuses a cache made by another V8 or for other
-// source; the file names carry the bundle's hash and Node's version, and a header with
+// run as this (often root) user. V8 refuses a cache made by another V8 or with other
+// flags, but of the source it checks only the length: a cache made for another text of
+// the same length is taken, and runs the code it holds. So the file names carry the
+// bundle's hash (written in at build time; a bundle edited by hand afterwards is not
+// covered) and Node's version, and a header with
 // the data's length guards against a torn file (files are written whole and renamed
 // into place; no checksum: node:crypto alone took ~10 ms to load). Any problem with the
 // cache only means the bundle is compiled from source. TSBPF_NO_CODE_CACHE=1 turns it
