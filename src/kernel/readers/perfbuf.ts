@@ -149,7 +149,8 @@ class PerfSource implements RecordSource<PerfRecord> {
     return {
       kind: "sample",
       cpu: r.cpu,
-      data: ring.bytes.subarray(ring.offset, ring.offset + ring.length),
+      // the constructor, not subarray (~20 ns a view against ~40: see ringbuf.ts)
+      data: new Uint8Array(ring.bytes.buffer, ring.bytes.byteOffset + ring.offset, ring.length),
     };
   }
 
