@@ -39,7 +39,7 @@
  * the kernel allows it (>= 6.16), ~10-18 ms off a first CO-RE load. What remains of a
  * first load is mostly V8 compiling the loader's ~350 functions as they first run
  * (`--log-function-events`; with `--no-lazy` the plain object's first load takes
- * 7-14 ms instead of 18-27), which only a compile cache removes (Node >= 22.1).
+ * 7-14 ms instead of 18-28), which only a compile cache removes (Node >= 22.1).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";

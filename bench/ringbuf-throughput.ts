@@ -229,7 +229,7 @@ const recordTotals: { sum: number; words: Uint32Array } = {
 /**
  * The raw consume way's callback, made once as {@link sumBatch} is: C's work per record
  * (its first u32, read as {@link sumBatch} reads it). Always the same function, so
- * V8 inlines it into the reader's walk (see walkRecords in ringbuf-raw.ts).
+ * V8 inlines it into the reader's walk (see walkRecords in src/kernel/readers/ring-walk.ts).
  */
 function sumRecord(_data: Uint8Array, offset: number): void {
   recordTotals.sum += recordTotals.words[offset >> 2]!;

@@ -27,8 +27,7 @@ import {
 import { KernelBTF } from "../btf/kernel-btf.ts";
 import { missingFromKernel } from "../features/kernel-enum.ts";
 import { NotSupportedError } from "../features/not-supported-error.ts";
-import { MAX_EAGAIN_RETRIES } from "../sys/bpf.ts";
-import { BpfCall, Fd, type OutBuffer, SyscallError } from "../sys/index.ts";
+import { BpfCall, Fd, MAX_EAGAIN_RETRIES, type OutBuffer, SyscallError } from "../sys/index.ts";
 import { runningKernelVersion } from "../system/kernel-version.ts";
 import { openModuleBTF, resolveAttachTarget } from "./attach-target.ts";
 import { assertSectionSupported } from "./section-support.ts";

@@ -258,10 +258,7 @@ export class RawRingReader implements Disposable {
     let n = 0;
     try {
       while (n < max) {
-        const prod = this.#loadProducer();
-        this.#prod = prod;
-        const avail = (prod - this.#cursor) | 0; // see fill()
-        if (avail < 0 || avail > this.size) this.#badProducer(prod);
+        const avail = this.#available();
         if (avail === 0) break;
         const limit = Math.min(CONSUME_BATCH, max - n);
         let count = 0;
@@ -366,12 +363,7 @@ export class RawRingReader implements Disposable {
   fill(pairs: Uint32Array, limit: number): number {
     if (this.#closed) return 0;
     if (limit > pairs.length >> 1) limit = pairs.length >> 1; // never a record dropped
-    const prod = this.#loadProducer();
-    this.#prod = prod;
-    // At most the ring's size (2^30): `| 0` keeps the loop on 32-bit integers where
-    // V8 would otherwise carry the positions' doubles through it.
-    const avail = (prod - this.#cursor) | 0;
-    if (avail < 0 || avail > this.size) this.#badProducer(prod);
+    const avail = this.#available();
     const words = this.#prod32;
     const base = this.#hdrBase;
     const mask = this.#mask;
@@ -382,7 +374,7 @@ export class RawRingReader implements Disposable {
     let skipped = 0;
     // Ordering. The kernel writes a record's header (length | BUSY) when it reserves
     // the record, before the release store that moves the producer position past it;
-    // the load above acquires that store, so every header below `prod` reads as
+    // its load in #available() acquires that store, so every header below it reads as
     // written at reservation or later. A header that still says BUSY ends the walk (the
     // record is being written; it and whatever follows wait for the next fill). The
     // commit clears BUSY (and sets DISCARD for a discard) with an xchg, a full barrier,
@@ -415,6 +407,20 @@ export class RawRingReader implements Disposable {
   /** Discarded records skipped so far (`bpf_ringbuf_discard`), by every read. */
   get discarded(): number {
     return this.#discarded;
+  }
+
+  /**
+   * Bytes between the cursor and the producer position, read now (once per walk: the
+   * producer's store of it is what the walk's header reads are ordered after).
+   * At most the ring's size (2^30): `| 0` keeps the walks on 32-bit integers where V8
+   * would otherwise carry the positions' doubles through them.
+   */
+  #available(): number {
+    const prod = this.#loadProducer();
+    this.#prod = prod;
+    const avail = (prod - this.#cursor) | 0;
+    if (avail < 0 || avail > this.size) this.#badProducer(prod);
+    return avail;
   }
 
   #badProducer(prod: number): never {

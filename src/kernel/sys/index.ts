@@ -3,7 +3,7 @@
  * @module
  */
 export { setThreadAffinity, threadAffinity } from "./affinity.ts";
-export { BpfCall, bpfRaw, type FieldName, OutBuffer } from "./bpf.ts";
+export { BpfCall, bpfRaw, type FieldName, MAX_EAGAIN_RETRIES, OutBuffer } from "./bpf.ts";
 export { SyscallError } from "./errors.ts";
 export { Fd, openFdCount } from "./fd.ts";
 export { dupFd, type FdEvents, FdWatch } from "./fd-watch.ts";
