@@ -84,8 +84,8 @@ export function dumpCTo(
 ): void {
   const d = new CDumper(btf, new Sink(write));
   if (options.header !== false) d.out.push(HEADER);
-  const ids = options.rootIds ?? range(1, btf.count);
-  for (const id of ids) d.dumpType(id);
+  if (options.rootIds) for (const id of options.rootIds) d.dumpType(id);
+  else for (let id = 1; id < btf.count; id++) d.dumpType(id);
   if (options.header !== false) d.out.push(FOOTER);
   d.out.flush();
 }
@@ -124,12 +124,6 @@ class Sink {
     this.#text = "";
     this.#write(chunk);
   }
-}
-
-function range(from: number, to: number): number[] {
-  const r: number[] = new Array(Math.max(0, to - from));
-  for (let i = from; i < to; i++) r[i - from] = i;
-  return r;
 }
 
 // Order and emit states (0 is "not yet").
@@ -205,6 +199,8 @@ class CDumper {
   readonly #n: number;
   readonly #w: Uint32Array;
   readonly #at: Int32Array;
+  /** Kind number by id (0 for void): read on every step of every walk, so kept flat. */
+  readonly #kinds: Uint8Array;
   readonly #strings: StringTable;
   readonly #order: Uint8Array;
   readonly #emit: Uint8Array;
@@ -237,30 +233,34 @@ class CDumper {
     this.#cachedType = new Array(n);
     this.#cachedIdent = new Array(n);
     this.#align = new Int32Array(n);
-    this.#markReferenced();
+    this.#kinds = new Uint8Array(n);
+    this.#scan();
   }
 
   /** One level deeper into a recursive walk; throws past {@link MAX_DUMP_DEPTH}. */
   #enter(id: TypeId): void {
-    if (++this.#depth > MAX_DUMP_DEPTH) {
-      throw new BTFError(
-        `C dump: types nest deeper than ${MAX_DUMP_DEPTH} levels at type [${id}] (a loop of pointers or anonymous types?)`,
-      );
-    }
+    if (++this.#depth > MAX_DUMP_DEPTH) this.#tooDeep(id);
+  }
+
+  #tooDeep(id: TypeId): never {
+    throw new BTFError(
+      `C dump: types nest deeper than ${MAX_DUMP_DEPTH} levels at type [${id}] (a loop of pointers or anonymous types?)`,
+    );
   }
 
   // ---- the records ----------------------------------------------------------------
 
-  /** Word index of `id`'s record (not void). */
+  /**
+   * Word index of `id`'s record (not void). Every id the walks reach is a root checked
+   * by {@link dumpType} or a reference checked by {@link #scan}.
+   */
   #rec(id: TypeId): number {
-    if (id > 0 && id < this.#n) return this.#at[id] as number;
-    throw new BTFError(`C dump: no type [${id}]`);
+    return this.#at[id] as number;
   }
 
   /** Kind number of `id` (0 for void). */
   #kind(id: TypeId): number {
-    if (id === 0) return 0;
-    return ((this.#w[this.#rec(id) + 1] as number) >>> 24) & 0x1f;
+    return this.#kinds[id] as number;
   }
 
   #vlen(id: TypeId): number {
@@ -281,8 +281,7 @@ class CDumper {
     if (id === 0) return false;
     let m = this.#namedMemo[id] as number;
     if (m === 0) {
-      const off = this.#w[this.#rec(id)] as number;
-      m = off !== 0 && this.#strings.get(off) !== "" ? 1 : 2;
+      m = this.#strings.isEmpty(this.#w[this.#rec(id)] as number) ? 2 : 1;
       this.#namedMemo[id] = m;
     }
     return m === 1;
@@ -317,15 +316,26 @@ class CDumper {
     return kind === K.STRUCT || kind === K.UNION;
   }
 
-  /** Types referred to by another type (an anonymous enum that is only a typedef's is printed there). */
-  #markReferenced(): void {
+  /**
+   * One pass over the records: each type's kind into {@link #kinds}, and which types
+   * are referred to by another (an anonymous enum that is only a typedef's is printed
+   * there). Every reference is checked to name a type, so the walks need not (BTF
+   * parsed with `checkReferences: false` may hold any number).
+   */
+  #scan(): void {
     const r = this.#referenced;
     const words = this.#w;
-    for (let id = 1; id < this.#n; id++) {
+    const n = this.#n;
+    const kinds = this.#kinds;
+    for (let id = 1; id < n; id++) {
       const w = this.#at[id] as number;
       const info = words[w + 1] as number;
       const vlen = info & 0xffff;
-      switch ((info >>> 24) & 0x1f) {
+      const kind = (info >>> 24) & 0x1f;
+      kinds[id] = kind;
+      // The largest id this record refers to (0: none, or void).
+      let ref = 0;
+      switch (kind) {
         case K.PTR:
         case K.TYPEDEF:
         case K.VOLATILE:
@@ -335,25 +345,47 @@ class CDumper {
         case K.VAR:
         case K.DECL_TAG:
         case K.TYPE_TAG:
-          r[words[w + 2] as number] = 1;
+          ref = words[w + 2] as number;
           break;
-        case K.ARRAY: // element, index
-          r[words[w + 3] as number] = 1;
-          r[words[w + 4] as number] = 1;
+        case K.ARRAY: {
+          const elem = words[w + 3] as number;
+          const index = words[w + 4] as number;
+          r[elem] = 1;
+          r[index] = 1;
+          ref = Math.max(elem, index);
           break;
+        }
         case K.STRUCT: // name, type, offset per member
         case K.UNION:
-          for (let i = 0, m = w + 4; i < vlen; i++, m += 3) r[words[m] as number] = 1;
+          for (let i = 0, m = w + 4; i < vlen; i++, m += 3) {
+            const t = words[m] as number;
+            r[t] = 1;
+            if (t > ref) ref = t;
+          }
           break;
         case K.FUNC_PROTO: // return type, then name, type per parameter
-          r[words[w + 2] as number] = 1;
-          for (let i = 0, m = w + 4; i < vlen; i++, m += 2) r[words[m] as number] = 1;
+          ref = words[w + 2] as number;
+          for (let i = 0, m = w + 4; i < vlen; i++, m += 2) {
+            const t = words[m] as number;
+            r[t] = 1;
+            if (t > ref) ref = t;
+          }
           break;
         case K.DATASEC: // type, offset, size per variable
-          for (let i = 0, m = w + 3; i < vlen; i++, m += 3) r[words[m] as number] = 1;
+          for (let i = 0, m = w + 3; i < vlen; i++, m += 3) {
+            const t = words[m] as number;
+            r[t] = 1;
+            if (t > ref) ref = t;
+          }
           break;
         default:
           break;
+      }
+      r[ref] = 1;
+      if (ref >= n) {
+        throw new BTFError(
+          `C dump: type [${id}] refers to type [${ref}], but the last type is [${n - 1}]`,
+        );
       }
     }
   }
@@ -361,12 +393,13 @@ class CDumper {
   dumpType(id: TypeId): void {
     // Functions, variables, sections and tags print nothing at top level (most of
     // vmlinux's ids): skip them without the walk.
-    if (id > 0 && id < this.#n) {
-      const k = this.#kind(id);
-      if (k === K.FUNC || k === K.VAR || k === K.DATASEC || k === K.DECL_TAG) {
-        this.#order[id] = ORDERED;
-        return;
-      }
+    if (!(id >= 0 && id < this.#n && Number.isInteger(id))) {
+      throw new BTFError(`C dump: no type [${id}]`);
+    }
+    const k = this.#kind(id);
+    if (k === K.FUNC || k === K.VAR || k === K.DATASEC || k === K.DECL_TAG) {
+      this.#order[id] = ORDERED;
+      return;
     }
     this.#queue.length = 0;
     this.#orderType(id, false);
@@ -381,12 +414,23 @@ class CDumper {
    * declaration would do.
    */
   #orderType(id: TypeId, throughPtr: boolean): boolean {
+    // Pointers, qualifiers and arrays hand the walk to the type they wrap: a loop, not
+    // a call per level (they are never ORDERING, so the checks below do not apply).
+    for (let steps = 0; ; steps++) {
+      if (id === 0 || this.#order[id] === ORDERED) return true;
+      const kind = this.#kinds[id] as number;
+      if (kind === K.PTR) throughPtr = true;
+      else if (kind === K.ARRAY) throughPtr = false;
+      else if (
+        !(kind === K.CONST || kind === K.VOLATILE || kind === K.RESTRICT || kind === K.TYPE_TAG)
+      )
+        break;
+      if (steps === MAX_DUMP_DEPTH) this.#tooDeep(id);
+      id = kind === K.ARRAY ? (this.#w[this.#rec(id) + 3] as number) : this.#st(id);
+    }
     this.#enter(id);
     try {
-      // void counts as ordered, like any type already seen
-      if (id === 0) return true;
       const st = this.#order[id];
-      if (st === ORDERED) return true;
       const kind = this.#kind(id);
       if (st === ORDERING) {
         if (this.#isComposite(kind) && throughPtr && this.#named(id)) return false;
@@ -397,10 +441,6 @@ class CDumper {
         case K.FLOAT:
           this.#order[id] = ORDERED;
           return false;
-        case K.PTR:
-          return this.#orderType(this.#st(id), true);
-        case K.ARRAY:
-          return this.#orderType(this.#w[this.#rec(id) + 3] as number, false);
         case K.STRUCT:
         case K.UNION: {
           const named = this.#named(id);
@@ -408,7 +448,12 @@ class CDumper {
           this.#order[id] = ORDERING;
           const vlen = this.#vlen(id);
           for (let i = 0; i < vlen; i++) {
-            this.#orderType(this.#w[this.#member(id, i) + 1] as number, false);
+            const t = this.#w[this.#member(id, i) + 1] as number;
+            // The result is not used here: skip members whose walk does nothing
+            // (most of them), a type already ordered or a pointer to a named struct.
+            if (this.#order[t] !== ORDERED && !this.#ptrToNamedComposite(t)) {
+              this.#orderType(t, false);
+            }
           }
           if (named) this.#queue.push(id);
           this.#order[id] = ORDERED;
@@ -427,16 +472,15 @@ class CDumper {
           this.#order[id] = ORDERED;
           return true;
         }
-        case K.VOLATILE:
-        case K.CONST:
-        case K.RESTRICT:
-        case K.TYPE_TAG:
-          return this.#orderType(this.#st(id), throughPtr);
         case K.FUNC_PROTO: {
           let strong = this.#orderType(this.#st(id), throughPtr);
           const vlen = this.#vlen(id);
           for (let i = 0, p = this.#rec(id) + 3; i < vlen; i++, p += 2) {
-            if (this.#orderType(this.#w[p + 1] as number, throughPtr)) strong = true;
+            const t = this.#w[p + 1] as number;
+            // The walk's first check, without the call.
+            if (t === 0 || this.#order[t] === ORDERED || this.#orderType(t, throughPtr)) {
+              strong = true;
+            }
           }
           return strong;
         }
@@ -458,10 +502,26 @@ class CDumper {
 
   /** Prints `id` if it is a definition that is due; `contId` is the type being defined (0 at top level). */
   #emitType(id: TypeId, contId: TypeId): void {
+    // Pointers, qualifiers and arrays: on to the type they wrap, in a loop (they are
+    // never EMITTING).
+    for (let steps = 0; ; steps++) {
+      if (id === 0 || this.#emit[id] === EMITTED) return;
+      const kind = this.#kinds[id] as number;
+      if (kind === K.ARRAY) id = this.#w[this.#rec(id) + 3] as number;
+      else if (
+        kind === K.PTR ||
+        kind === K.CONST ||
+        kind === K.VOLATILE ||
+        kind === K.RESTRICT ||
+        kind === K.TYPE_TAG
+      )
+        id = this.#st(id);
+      else break;
+      if (steps === MAX_DUMP_DEPTH) this.#tooDeep(id);
+    }
     this.#enter(id);
     try {
       const topLevel = contId === 0;
-      if (id === 0 || this.#emit[id] === EMITTED) return;
       const kind = this.#kind(id);
       const out = this.out;
       if (this.#emit[id] === EMITTING) {
@@ -493,16 +553,6 @@ class CDumper {
           }
           this.#emit[id] = EMITTED;
           break;
-        case K.PTR:
-        case K.VOLATILE:
-        case K.CONST:
-        case K.RESTRICT:
-        case K.TYPE_TAG:
-          this.#emitType(this.#st(id), contId);
-          break;
-        case K.ARRAY:
-          this.#emitType(this.#w[this.#rec(id) + 3] as number, contId);
-          break;
         case K.FWD:
           out.push(`${this.#kflag(id) ? "union" : "struct"} ${this.#typeName(id)};\n\n`);
           this.#emit[id] = EMITTED;
@@ -524,7 +574,15 @@ class CDumper {
             const inner = named ? id : contId;
             const vlen = this.#vlen(id);
             for (let i = 0; i < vlen; i++) {
-              this.#emitType(this.#w[this.#member(id, i) + 1] as number, inner);
+              const t = this.#w[this.#member(id, i) + 1] as number;
+              // Skip what the walk would do nothing for: a type printed already, a
+              // pointer to a named struct declared already (or the one being defined).
+              if (this.#emit[t] === EMITTED) continue;
+              if (this.#ptrToNamedComposite(t)) {
+                const u = this.#st(t);
+                if (this.#emit[u] === EMITTED || this.#fwdEmitted[u] || u === inner) continue;
+              }
+              this.#emitType(t, inner);
             }
           } else if (!this.#fwdEmitted[id] && id !== contId) {
             out.push(`${this.#fwdName(id)};\n\n`);
@@ -553,6 +611,13 @@ class CDumper {
     } finally {
       this.#depth--;
     }
+  }
+
+  /** A pointer straight to a named struct or union (the walks stop there: a declaration does). */
+  #ptrToNamedComposite(id: TypeId): boolean {
+    if (this.#kinds[id] !== K.PTR) return false;
+    const u = this.#st(id);
+    return this.#isComposite(this.#kinds[u] as number) && this.#named(u);
   }
 
   #skipTypedef(id: TypeId): boolean {
@@ -652,14 +717,18 @@ class CDumper {
         const bitfield = this.#bitfield(m, kf);
         const align = packed ? 1 : this.#alignOf(type);
         this.#padding(off, bitOffset, align, prevBitfield && bitfield > 0, lvl + 1);
-        out.push(`\n${ind}`);
-        this.#typeDecl(type, this.#strings.get(words[m] as number), lvl + 1);
+        const mname = this.#strings.get(words[m] as number);
+        const simple = this.#simpleDecl(type, mname);
+        if (simple === undefined) {
+          out.push(`\n${ind}`);
+          this.#typeDecl(type, mname, lvl + 1);
+        }
         if (bitfield) {
-          out.push(`: ${bitfield};`);
+          out.push(simple === undefined ? `: ${bitfield};` : `\n${ind}${simple}: ${bitfield};`);
           off = bitOffset + bitfield;
           prevBitfield = true;
         } else {
-          out.push(";");
+          out.push(simple === undefined ? ";" : `\n${ind}${simple};`);
           off = bitOffset + Math.max(0, this.#resolveSize(type)) * 8;
           prevBitfield = false;
         }
@@ -833,6 +902,11 @@ class CDumper {
    * An empty name gives an abstract declarator (`struct foo *`, for parameters).
    */
   #typeDecl(id: TypeId, name: string, lvl: number): void {
+    const simple = this.#simpleDecl(id, name);
+    if (simple !== undefined) {
+      this.out.push(simple);
+      return;
+    }
     // The declarator chain, outermost first; the walk stops at the base type.
     const stack: TypeId[] = [];
     let cur = id;
@@ -888,6 +962,47 @@ class CDumper {
     this.#chain(stack, name, lvl, false);
   }
 
+  /**
+   * The declaration of `name` with type `id` when it has the common shape (most
+   * members and parameters): a named base type, qualified or not, under zero or more
+   * plain pointers (`const char **name`). Undefined for any other shape, which
+   * {@link #typeDecl} prints in full; the text is the same as that walk's, and names
+   * are resolved in the same order. A shortcut because it is most of the dump, which
+   * mostly runs before V8 has optimized it.
+   */
+  #simpleDecl(id: TypeId, name: string): string | undefined {
+    const kinds = this.#kinds;
+    let stars = 0;
+    let cur = id;
+    let kind = kinds[cur] as number;
+    while (kind === K.PTR) {
+      if (++stars > 4) return undefined;
+      cur = this.#st(cur);
+      kind = kinds[cur] as number;
+    }
+    let quals = "";
+    while (kind === K.CONST || kind === K.VOLATILE) {
+      if (quals.length > 16) return undefined;
+      // The qualifier nearest the base type is printed first.
+      quals = (kind === K.CONST ? "const " : "volatile ") + quals;
+      cur = this.#st(cur);
+      kind = kinds[cur] as number;
+    }
+    let base: string;
+    if (cur === 0) base = "void";
+    else if (kind === K.INT || kind === K.FLOAT) base = this.#rawName(cur);
+    else if (kind === K.TYPEDEF) base = this.#identName(cur);
+    else if (kind === K.STRUCT || kind === K.UNION) {
+      if (!this.#named(cur)) return undefined;
+      base = this.#fwdName(cur);
+    } else if (kind === K.ENUM || kind === K.ENUM64) {
+      if (!this.#named(cur)) return undefined;
+      base = `enum ${this.#typeName(cur)}`;
+    } else return undefined;
+    if (stars === 0) return name === "" ? `${quals}${base}` : `${quals}${base} ${name}`;
+    return `${quals}${base} ${stars === 1 ? "*" : "*".repeat(stars)}${name}`;
+  }
+
   #baseType(id: TypeId, lvl: number): void {
     if (id === 0) {
       this.out.push("void");
@@ -935,7 +1050,7 @@ class CDumper {
 
   /** Prints the declarator chain, innermost entry (end of `stack`) first. */
   #chain(stack: TypeId[], name: string, lvl: number, lastWasPtr: boolean): void {
-    this.#enter(stack[stack.length - 1] ?? 0);
+    this.#enter(stack.length > 0 ? (stack[stack.length - 1] as TypeId) : 0);
     try {
       const out = this.out;
       while (stack.length > 0) {

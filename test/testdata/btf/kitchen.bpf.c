@@ -59,7 +59,16 @@ struct nested {
 
 struct cyc_b;
 struct cyc_a { struct cyc_b *b; int v; };
-struct cyc_b { struct cyc_a a; struct cyc_a *pa; };
+struct cyc_b {
+  struct cyc_a a;
+  struct cyc_a *pa;
+  /* qualifiers under pointers, in the orders clang writes them */
+  volatile const char *const *vcpp;
+  const volatile u32 **cvpp;
+  const void *cvoid;
+  volatile struct list_head *vlh;
+  const enum color *ce;
+};
 
 int counter __attribute__((section(".data"))) = 1;
 const volatile int cfg = 3;
