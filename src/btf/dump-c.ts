@@ -85,7 +85,7 @@ export function dumpCTo(
   const d = new CDumper(btf, new Sink(write));
   if (options.header !== false) d.out.push(HEADER);
   if (options.rootIds) for (const id of options.rootIds) d.dumpType(id);
-  else for (let id = 1; id < btf.count; id++) d.dumpType(id);
+  else d.dumpAll();
   if (options.header !== false) d.out.push(FOOTER);
   d.out.flush();
 }
@@ -390,6 +390,22 @@ class CDumper {
     }
   }
 
+  /** Every type, in id order. */
+  dumpAll(): void {
+    const kinds = this.#kinds;
+    for (let id = 1; id < this.#n; id++) {
+      // What dumpType skips, skipped without the call (most of vmlinux's ids).
+      const k = kinds[id];
+      if (k === K.FUNC || k === K.VAR || k === K.DATASEC || k === K.DECL_TAG) {
+        this.#order[id] = ORDERED;
+        continue;
+      }
+      // A pointer to a named struct orders and prints nothing.
+      if (k === K.PTR && this.#ptrToNamedComposite(id)) continue;
+      this.dumpType(id);
+    }
+  }
+
   dumpType(id: TypeId): void {
     // Functions, variables, sections and tags print nothing at top level (most of
     // vmlinux's ids): skip them without the walk.
@@ -403,7 +419,8 @@ class CDumper {
     }
     this.#queue.length = 0;
     this.#orderType(id, false);
-    for (const q of this.#queue) this.#emitType(q, 0);
+    const queue = this.#queue;
+    for (let i = 0; i < queue.length; i++) this.#emitType(queue[i] as TypeId, 0);
   }
 
   // ---- ordering -------------------------------------------------------------------
@@ -423,8 +440,12 @@ class CDumper {
       else if (kind === K.ARRAY) throughPtr = false;
       else if (
         !(kind === K.CONST || kind === K.VOLATILE || kind === K.RESTRICT || kind === K.TYPE_TAG)
-      )
+      ) {
+        // A named struct reached through a pointer needs nothing, whether it is being
+        // ordered or not (ordered ones returned above).
+        if (throughPtr && this.#isComposite(kind) && this.#named(id)) return false;
         break;
+      }
       if (steps === MAX_DUMP_DEPTH) this.#tooDeep(id);
       id = kind === K.ARRAY ? (this.#w[this.#rec(id) + 3] as number) : this.#st(id);
     }
@@ -473,14 +494,12 @@ class CDumper {
           return true;
         }
         case K.FUNC_PROTO: {
-          let strong = this.#orderType(this.#st(id), throughPtr);
-          const vlen = this.#vlen(id);
-          for (let i = 0, p = this.#rec(id) + 3; i < vlen; i++, p += 2) {
-            const t = this.#w[p + 1] as number;
-            // The walk's first check, without the call.
-            if (t === 0 || this.#order[t] === ORDERED || this.#orderType(t, throughPtr)) {
-              strong = true;
-            }
+          // The return type's word, then each parameter's type word.
+          let strong = false;
+          const words = this.#w;
+          const end = this.#rec(id) + 4 + 2 * this.#vlen(id);
+          for (let p = this.#rec(id) + 2; p < end; p += 2) {
+            if (this.#orderQuick(words[p] as number, throughPtr)) strong = true;
           }
           return strong;
         }
@@ -496,6 +515,21 @@ class CDumper {
     } finally {
       this.#depth--;
     }
+  }
+
+  /**
+   * {@link #orderType}'s result for `t`, without the walk where it is known: void, a
+   * type ordered already, a pointer to a named struct (most parameters).
+   */
+  #orderQuick(t: TypeId, throughPtr: boolean): boolean {
+    if (t === 0 || this.#order[t] === ORDERED) return true;
+    if (this.#kinds[t] === K.PTR) {
+      const u = this.#st(t);
+      if (this.#isComposite(this.#kinds[u] as number) && this.#named(u)) {
+        return this.#order[u] === ORDERED;
+      }
+    }
+    return this.#orderType(t, throughPtr);
   }
 
   // ---- emission -------------------------------------------------------------------
