@@ -19,7 +19,10 @@
 // the data's length guards against a torn file (files are written whole and renamed
 // into place; no checksum: node:crypto alone took ~10 ms to load). Any problem with the
 // cache only means the bundle is compiled from source. TSBPF_NO_CODE_CACHE=1 turns it
-// off.
+// off. Each build or Node upgrade starts new files (~0.3-0.5 MB per command), so writing
+// one also removes the files of other builds not written for STALE_DAYS: another
+// install in use loses its cache at most once a week, and the directory does not grow
+// by every version ever run.
 "use strict";
 const fs = require("node:fs");
 const Module = require("node:module");
@@ -74,6 +77,24 @@ function readCache(file) {
   }
 }
 
+/** Days after which another build's cache files (and torn temporary files) are removed. */
+const STALE_DAYS = 7;
+
+/** Removes other builds' cache files older than STALE_DAYS from `dir`; `own` is this build's prefix. */
+function pruneCaches(dir, own) {
+  const before = Date.now() - STALE_DAYS * 86_400_000;
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (name.startsWith(own) && name.endsWith(".bin")) continue;
+      if (!/^[0-9a-f]{16}-.*\.(bin|tmp)$/.test(name)) continue;
+      const f = path.join(dir, name);
+      if (fs.lstatSync(f).mtimeMs < before) fs.rmSync(f, { force: true });
+    }
+  } catch {
+    // Best effort: a cache left behind only takes space.
+  }
+}
+
 function writeCache(file, data) {
   const tmp = `${file}.${process.pid}.tmp`;
   const header = Buffer.alloc(HEADER);
@@ -85,6 +106,7 @@ function writeCache(file, data) {
   } catch {
     fs.rmSync(tmp, { force: true });
   }
+  pruneCaches(path.dirname(file), `${BUNDLE_HASH}-${process.version}-${process.arch}-`);
 }
 
 const argv = process.argv.slice(2);

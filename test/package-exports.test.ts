@@ -19,6 +19,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -151,6 +152,26 @@ test("the bin's code cache: made per command in a private directory, checked, op
     });
     spawnSync(process.execPath, [bin, "../x"], { env: { ...process.env, XDG_CACHE_HOME: home } });
     assert.equal(readdirSync(dir).length, 2, readdirSync(dir).join(" "));
+    // Writing a cache removes other builds' files not written for a week, not newer ones
+    // (another install in use) and not files that are not caches.
+    const week = (Date.now() - 8 * 86_400_000) / 1000;
+    const other = (name: string, old: boolean) => {
+      writeFileSync(join(dir, name), "x");
+      if (old) utimesSync(join(dir, name), week, week);
+    };
+    other("0123456789abcdef-v20.0.0-x64-version.bin", true);
+    other("0123456789abcdef-v20.0.0-x64-version.bin.77.tmp", true);
+    other("fedcba9876543210-v20.0.0-x64-version.bin", false);
+    other("notes.txt", true);
+    run({}, "-j", "map", "help");
+    const left = readdirSync(dir);
+    assert.ok(
+      left.some((f) => f.endsWith("-map-help.bin")),
+      left.join(" "),
+    );
+    assert.ok(!left.some((f) => f.startsWith("0123456789abcdef")), left.join(" "));
+    assert.ok(left.includes("fedcba9876543210-v20.0.0-x64-version.bin"), left.join(" "));
+    assert.ok(left.includes("notes.txt"), left.join(" "));
     // A directory others may write is not used, and TSBPF_NO_CODE_CACHE=1 turns it off.
     rmSync(dir, { recursive: true });
     mkdirSync(dir, { recursive: true });
