@@ -4,6 +4,7 @@
  * @module
  */
 
+import { newInt32s } from "../uapi/bytes.ts";
 import { BTFError } from "./errors.ts";
 import { decodeRecord, type RecordSource, VOID_TYPE } from "./records.ts";
 import type { StringTable } from "./strings.ts";
@@ -308,8 +309,8 @@ class NameIndex {
     let size = 16;
     while (size < 2 * n) size *= 2;
     this.#mask = size - 1;
-    const head = new Int32Array(size).fill(-1);
-    const next = new Int32Array(n).fill(-1);
+    const head = newInt32s(size).fill(-1);
+    const next = newInt32s(n).fill(-1);
     const { words, starts } = raw;
     const mask = this.#mask;
     // Backwards, so that each chain comes out in id order.

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { plainBytes } from "../uapi/bytes.ts";
+import { newBytes, newFloat64s, newInt32s, plainBytes } from "../uapi/bytes.ts";
 import { BTF } from "./btf.ts";
 import { BTFError } from "./errors.ts";
 import { RAW_FIXED_WORDS, RAW_WORDS_PER_VLEN } from "./raw-types.ts";
@@ -203,7 +203,7 @@ export function parseBTF(input: Uint8Array, options: ParseOptions = {}): BTF {
    * name index and the checks' error offsets read it. Every record is at least 3
    * words, so this many always suffice.
    */
-  const starts = new Int32Array(Math.ceil(nWords / 3));
+  const starts = newInt32s(Math.ceil(nWords / 3));
   let nStarts = 0;
 
   // The walk: uniform work per record, so V8 optimises it once. What depends on the
@@ -453,8 +453,8 @@ function typeSizes(
   typeStart: number,
 ): Float64Array {
   const n = firstId + starts.length;
-  const size = new Float64Array(n).fill(Number.NaN);
-  const visiting = new Uint8Array(n);
+  const size = newFloat64s(n).fill(Number.NaN);
+  const visiting = newBytes(n);
   size[0] = -1;
   // What a type's size comes from: the next id (-1: none) and a multiplier, or when
   // there is no next id, the type's own size (-1: none). Set by step().
@@ -527,7 +527,7 @@ function typeSizes(
         return;
     }
   };
-  const chain = new Int32Array(n);
+  const chain = newInt32s(n);
   for (let id = 1; id < n; id++) {
     if (!Number.isNaN(size[id]!)) continue;
     let cur = id;

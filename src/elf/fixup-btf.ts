@@ -14,7 +14,7 @@
 
 import { parseHeader } from "../btf/parse.ts";
 import { forEachRawType, RawKind, rawKind, rawVlen } from "../btf/raw-types.ts";
-import { plainBytes, viewOf } from "../uapi/bytes.ts";
+import { copyBytes, viewOf } from "../uapi/bytes.ts";
 import { ELFError } from "./errors.ts";
 
 /**
@@ -66,7 +66,7 @@ export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Arra
   // points at are known to lie inside the blob (a str_len of 0x3fffffff made the name
   // walk below crawl for 15 s).
   parseHeader(bytes);
-  const out = plainBytes(bytes).slice();
+  const out = copyBytes(bytes);
   // Offsets of every type record, by id, so DATASEC entries can find their VARs.
   const layout = forEachRawType(out);
   if (layout === undefined) return out;
@@ -78,6 +78,16 @@ export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Arra
     const start = strStart + off;
     if (start >= strEnd) return "";
     const stop = Math.min(strEnd, start + MAX_NAME_BYTES);
+    // Names are short and ASCII: made from char codes, a decoder call only otherwise.
+    let s = "";
+    let i = start;
+    for (; i < stop; i++) {
+      const b = out[i] as number;
+      if (b === 0) return s;
+      if (b >= 0x80) break;
+      s += String.fromCharCode(b);
+    }
+    if (i === stop) return s;
     const nul = out.subarray(start, stop).indexOf(0);
     return DECODER.decode(out.subarray(start, nul < 0 ? stop : start + nul));
   };

@@ -8,6 +8,7 @@
 
 import type { BTF } from "../btf/index.ts";
 import type { MapSpec, VariableSpec } from "../spec/index.ts";
+import { copyBytes } from "../uapi/bytes.ts";
 import { MapFlags, MapType } from "../uapi/index.ts";
 import { SectionFlags, SectionType, SymbolType } from "./constants.ts";
 import { ELFError } from "./errors.ts";
@@ -64,7 +65,7 @@ export function readGlobalData(elf: ElfFile, sec: ElfSection, btf: BTF | undefin
     maxEntries: 1,
     flags: MapFlags.MMAPABLE | (readOnly ? MapFlags.RDONLY_PROG : 0),
     ...(datasec !== undefined && { btfValueTypeId: datasec.id }),
-    ...(!nobits && { contents: [{ key: new Uint8Array(4), value: sec.data.slice() }] }),
+    ...(!nobits && { contents: [{ key: new Uint8Array(4), value: copyBytes(sec.data) }] }),
     ...(readOnly && { freeze: true }),
   };
   const variables: VariableSpec[] = [];

@@ -11,6 +11,7 @@
 
 import type { BTFExt } from "../btf/index.ts";
 import type { CoreRelocation, ExternSpec, ProgramReference } from "../spec/index.ts";
+import { newBytes, viewOf } from "../uapi/bytes.ts";
 import {
   BPF_CALL,
   BPF_DW,
@@ -189,8 +190,8 @@ export class Linker {
         }
       }
     }
-    const insns = new Uint8Array(total * INSN_SIZE);
-    const view = new DataView(insns.buffer);
+    const insns = newBytes(total * INSN_SIZE);
+    const view = viewOf(insns);
     const references: ProgramReference[] = [];
     for (const f of layout) {
       const base = startOf.get(f)!;
@@ -434,8 +435,8 @@ export class Linker {
 }
 
 function u32s(values: readonly number[]): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  const v = new DataView(out.buffer);
+  const out = newBytes(values.length * 4);
+  const v = viewOf(out);
   for (let i = 0; i < values.length; i++) v.setUint32(i * 4, values[i]! >>> 0, true);
   return out;
 }

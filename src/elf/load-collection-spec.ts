@@ -216,7 +216,8 @@ function readBTFAndExterns(elf: ElfFile): {
     }
     return bySection.get(shndx)?.get(name);
   };
-  let hidden: Set<string> | undefined;
+  // Functions made static (most objects have none: then no FUNC's name is read).
+  const hidden = hiddenFunctions(elf);
   try {
     btfBytes = fixupDatasecs(sec.data, {
       sectionSize: (name) => elf.section(name)?.size,
@@ -225,10 +226,7 @@ function readBTFAndExterns(elf: ElfFile): {
         const sym = idx === undefined ? undefined : symbolIn(idx, name);
         return sym && { offset: sym.value, hidden: sym.visibility === 1 || sym.visibility === 2 };
       },
-      hiddenFunction: (name) => {
-        hidden ??= hiddenFunctions(elf);
-        return hidden.has(name);
-      },
+      ...(hidden.size > 0 && { hiddenFunction: (name: string) => hidden.has(name) }),
     });
   } catch (e) {
     // Malformed BTF trips the fixup's walk: the parser says precisely what is wrong.

@@ -3,6 +3,12 @@
  * variables, externs, licence, BTF — as plain data. Reading the same object always
  * gives the same spec; a kernel or a VM comes in only when the spec is loaded.
  *
+ * Its byte arrays (instructions, BTF, line info, map contents) are the spec's own
+ * memory, but small ones may be views at an offset of a larger ArrayBuffer shared
+ * with other arrays, as Node's Buffers are: read them through their `byteOffset`
+ * and `byteLength` (`new DataView(a.buffer, a.byteOffset, a.byteLength)`), never
+ * through `a.buffer` alone.
+ *
  * Pure: no `node:` imports.
  *
  * @module

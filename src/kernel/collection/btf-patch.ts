@@ -9,7 +9,7 @@
  */
 
 import { RawKind as K, rawKind, rawTypeOffsets, rawVlen } from "../../btf/raw-types.ts";
-import { plainBytes, viewOf } from "../../uapi/bytes.ts";
+import { copyBytes, plainBytes, viewOf } from "../../uapi/bytes.ts";
 
 /** The name libbpf gives the dummy variable and unnamed extern parameters. */
 export const DUMMY_KSYM_NAME = "dummy_ksym";
@@ -30,7 +30,7 @@ export function patchExternsRaw(bytes: Uint8Array): Uint8Array | undefined {
   const typeLen = typeEnd - typeStart;
   const strLen = strEnd - strStart;
   if (typeStart !== hdrLen || strStart !== typeEnd || strEnd > bytes.length) return undefined;
-  const out = plainBytes(bytes).slice(0, hdrLen + typeLen + strLen);
+  const out = copyBytes(plainBytes(bytes).subarray(0, hdrLen + typeLen + strLen));
   const v = viewOf(out);
   const name = (off: number) => {
     let e = strStart + off;

@@ -10,6 +10,7 @@
 import { applyCoreRelocations, type CoreApplied, CoreResolver } from "../../btf/core.ts";
 import type { CollectionSpec } from "../../spec/collection-spec.ts";
 import type { ProgramSpec } from "../../spec/program-spec.ts";
+import { copyBytes } from "../../uapi/bytes.ts";
 import { BPF_PSEUDO_BTF_ID, BPF_PSEUDO_KFUNC_CALL, MapType, ProgType } from "../../uapi/index.ts";
 import { NotSupportedError } from "../features/not-supported-error.ts";
 import type { BpfMap } from "../maps/map.ts";
@@ -98,7 +99,13 @@ export function loadPrograms(
       insns = applied.instructions;
     }
     core[p.name] = applied;
-    insns = patchReferences(p, insns === p.instructions ? insns.slice() : insns, res, ksymOf, spec);
+    insns = patchReferences(
+      p,
+      insns === p.instructions ? copyBytes(insns) : insns,
+      res,
+      ksymOf,
+      spec,
+    );
     let prog: Program;
     try {
       prog = Program.load(
