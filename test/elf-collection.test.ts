@@ -102,8 +102,7 @@ test("xdp-maps: BTF maps, global data, programs per section", () => {
     (b, i) => i % 8 === 0 && b === 0x18 && loop[i + 1]! >> 4 === BPF_PSEUDO_FUNC,
   );
   assert.ok(lddw >= 0);
-  const target =
-    lddw / 8 + 1 + new DataView(loop.buffer, loop.byteOffset).getInt32(lddw + 4, true);
+  const target = lddw / 8 + 1 + new DataView(loop.buffer, loop.byteOffset).getInt32(lddw + 4, true);
   assert.equal(target, 152 / 8, "loop_cb follows xdp_loop's 19 instructions");
   // func_info: one record per function in the program (main + packet_len + count_key).
   assert.equal(count.btf!.funcInfo!.length / 8, 3);
