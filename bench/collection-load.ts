@@ -40,6 +40,17 @@
  * first load is mostly V8 compiling the loader's ~350 functions as they first run
  * (`--log-function-events`; with `--no-lazy` the plain object's first load takes
  * 7-14 ms instead of 18-28), which only a compile cache removes (Node >= 22.1).
+ *
+ * Late that day (load average 1.5-1.9): small typed arrays of the load path come from
+ * slabs (src/uapi/bytes.ts; a typed array over 64 bytes cost several µs in allocation
+ * and GC there), loadCollectionSpec alone 76-84 -> 65-67 µs. Steady 0.85-1.13 ms vs
+ * libbpf 0.52-0.56 (1.61-2.13x over four runs; the spread is the host's). What a
+ * parse still allocates (inspector HeapProfiler sampling with collected objects
+ * included, 2,000 parses): ~98 KB a parse, led by the section and symbol objects of
+ * parseELF (~18 KB), Maps (~15 KB), line/func info gathered in arrays (#btfExt, ~7 KB)
+ * and the .BTF.ext records (~5 KB). Between loads the parse takes two to three times
+ * its time in a tight loop (cold caches after the kernel's work), so memory touched
+ * counts more than instructions.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
