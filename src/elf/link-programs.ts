@@ -401,8 +401,21 @@ export class Linker {
     const coreRelocations: CoreRelocation[] = [];
     const ext = this.#ext;
     if (ext === undefined) return { coreRelocations };
-    const funcs: number[] = [];
-    const lines: number[] = [];
+    // Records straight into their kernel layout (bpf_func_info: insn_off, type_id;
+    // bpf_line_info: insn_off, file_name_off, line_off, line_col), sized for every
+    // record of the functions' sections: fewer arrays made and dropped per program.
+    let maxFuncs = 0;
+    let maxLines = 0;
+    for (const f of layout) {
+      maxFuncs += ext.funcInfo.get(f.section.name)?.length ?? 0;
+      maxLines += ext.lineInfo.get(f.section.name)?.length ?? 0;
+    }
+    const funcInfo = newBytes(maxFuncs * 8);
+    const lineInfo = newBytes(maxLines * 16);
+    const fv = viewOf(funcInfo);
+    const lv = viewOf(lineInfo);
+    let nf = 0;
+    let nl = 0;
     for (const f of layout) {
       const base = startOf.get(f)!;
       const map = (byteOff: number) => {
@@ -411,13 +424,19 @@ export class Linker {
       };
       for (const r of ext.funcInfo.get(f.section.name) ?? []) {
         const g = map(r.insnOff);
-        if (g !== undefined) funcs.push(g, r.typeId);
+        if (g === undefined) continue;
+        fv.setUint32(nf, g, true);
+        fv.setUint32(nf + 4, r.typeId, true);
+        nf += 8;
       }
       for (const r of ext.lineInfo.get(f.section.name) ?? []) {
         const g = map(r.insnOff);
-        if (g !== undefined) {
-          lines.push(g, r.fileNameOff, r.lineOff, ((r.lineNumber << 10) | r.column) >>> 0);
-        }
+        if (g === undefined) continue;
+        lv.setUint32(nl, g, true);
+        lv.setUint32(nl + 4, r.fileNameOff, true);
+        lv.setUint32(nl + 8, r.lineOff, true);
+        lv.setUint32(nl + 12, ((r.lineNumber << 10) | r.column) >>> 0, true);
+        nl += 16;
       }
       for (const r of ext.coreRelos.get(f.section.name) ?? []) {
         const g = map(r.insnOff);
@@ -428,15 +447,8 @@ export class Linker {
     }
     return {
       coreRelocations,
-      ...(funcs.length > 0 && { funcInfo: u32s(funcs) }),
-      ...(lines.length > 0 && { lineInfo: u32s(lines) }),
+      ...(nf > 0 && { funcInfo: funcInfo.subarray(0, nf) }),
+      ...(nl > 0 && { lineInfo: lineInfo.subarray(0, nl) }),
     };
   }
-}
-
-function u32s(values: readonly number[]): Uint8Array {
-  const out = newBytes(values.length * 4);
-  const v = viewOf(out);
-  for (let i = 0; i < values.length; i++) v.setUint32(i * 4, values[i]! >>> 0, true);
-  return out;
 }
