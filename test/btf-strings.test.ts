@@ -1,11 +1,13 @@
 /**
  * The BTF string section (src/btf/strings.ts): lookups on ASCII sections (slices of one
  * decoded string), on UTF-8 ones, split BTF's continuation of its base, and `isEmpty`,
- * which the C dump asks for every name without making the string.
+ * which the C dump asks for every name without making the string, and rawString, the
+ * name reader of the raw-BTF walkers (the .BTF fixup, the extern rewrite).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BTFError, StringTable } from "../src/btf/index.ts";
+import { rawString } from "../src/btf/raw-types.ts";
 
 const enc = new TextEncoder();
 /** A section of these strings after the leading empty one, and each one's offset. */
@@ -59,4 +61,15 @@ test("split BTF: offsets past the base's length are this section's", () => {
   assert.equal(t.isEmpty(base.offsets[0] as number), false);
   assert.equal(t.isEmpty(shift + (own.offsets[0] as number)), false);
   assert.equal(t.isEmpty(shift + (own.offsets[1] as number)), true);
+});
+
+test("rawString: a name of raw BTF bytes, up to its NUL or the stop", () => {
+  const bytes = enc.encode("\0bpf_map\0größe\0open-ended");
+  assert.equal(rawString(bytes, 1, bytes.length), "bpf_map");
+  assert.equal(rawString(bytes, 9, bytes.length), "größe");
+  // No NUL before the stop: the bytes up to it, ASCII or not.
+  assert.equal(rawString(bytes, 1, 4), "bpf");
+  assert.equal(rawString(bytes, 9, 13), "grö");
+  assert.equal(rawString(bytes, bytes.length - 10, bytes.length), "open-ended");
+  assert.equal(rawString(bytes, 0, bytes.length), "");
 });

@@ -392,31 +392,31 @@ class CDumper {
 
   /** Every type, in id order. */
   dumpAll(): void {
-    const kinds = this.#kinds;
-    for (let id = 1; id < this.#n; id++) {
-      // What dumpType skips, skipped without the call (most of vmlinux's ids).
-      const k = kinds[id];
-      if (k === K.FUNC || k === K.VAR || k === K.DATASEC || k === K.DECL_TAG) {
-        this.#order[id] = ORDERED;
-        continue;
-      }
-      // A pointer to a named struct orders and prints nothing.
-      if (k === K.PTR && this.#ptrToNamedComposite(id)) continue;
-      this.dumpType(id);
-    }
+    for (let id = 1; id < this.#n; id++) if (!this.#printsNothing(id)) this.#dump(id);
   }
 
+  /** One root type (and what it needs). */
   dumpType(id: TypeId): void {
-    // Functions, variables, sections and tags print nothing at top level (most of
-    // vmlinux's ids): skip them without the walk.
     if (!(id >= 0 && id < this.#n && Number.isInteger(id))) {
       throw new BTFError(`C dump: no type [${id}]`);
     }
-    const k = this.#kind(id);
+    if (!this.#printsNothing(id)) this.#dump(id);
+  }
+
+  /**
+   * True for a top-level type that orders and prints nothing: functions, variables,
+   * sections and tags (marked ordered, as the walk would), a pointer to a named struct.
+   */
+  #printsNothing(id: TypeId): boolean {
+    const k = this.#kinds[id];
     if (k === K.FUNC || k === K.VAR || k === K.DATASEC || k === K.DECL_TAG) {
       this.#order[id] = ORDERED;
-      return;
+      return true;
     }
+    return k === K.PTR && this.#ptrToNamedComposite(id);
+  }
+
+  #dump(id: TypeId): void {
     this.#queue.length = 0;
     this.#orderType(id, false);
     const queue = this.#queue;
@@ -469,12 +469,8 @@ class CDumper {
           this.#order[id] = ORDERING;
           const vlen = this.#vlen(id);
           for (let i = 0; i < vlen; i++) {
-            const t = this.#w[this.#member(id, i) + 1] as number;
-            // The result is not used here: skip members whose walk does nothing
-            // (most of them), a type already ordered or a pointer to a named struct.
-            if (this.#order[t] !== ORDERED && !this.#ptrToNamedComposite(t)) {
-              this.#orderType(t, false);
-            }
+            // The result is not used here; most members need no walk.
+            this.#orderQuick(this.#w[this.#member(id, i) + 1] as number, false);
           }
           if (named) this.#queue.push(id);
           this.#order[id] = ORDERED;
@@ -523,12 +519,7 @@ class CDumper {
    */
   #orderQuick(t: TypeId, throughPtr: boolean): boolean {
     if (t === 0 || this.#order[t] === ORDERED) return true;
-    if (this.#kinds[t] === K.PTR) {
-      const u = this.#st(t);
-      if (this.#isComposite(this.#kinds[u] as number) && this.#named(u)) {
-        return this.#order[u] === ORDERED;
-      }
-    }
+    if (this.#ptrToNamedComposite(t)) return this.#order[this.#st(t)] === ORDERED;
     return this.#orderType(t, throughPtr);
   }
 

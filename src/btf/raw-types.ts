@@ -10,6 +10,28 @@
 
 import { BTFKindNumber } from "./types.ts";
 
+const UTF8 = new TextDecoder();
+
+/**
+ * The NUL-terminated string at byte `start` of raw BTF, read no further than `stop`
+ * (without a NUL before it, the bytes up to `stop`). ASCII names, nearly all of them,
+ * are made from char codes: a decoder call per name cost more than the name.
+ */
+export function rawString(bytes: Uint8Array, start: number, stop: number): string {
+  let s = "";
+  for (let i = start; i < stop; i++) {
+    const b = bytes[i] as number;
+    if (b === 0) return s;
+    if (b >= 0x80) {
+      let end = i;
+      while (end < stop && bytes[end] !== 0) end++;
+      return UTF8.decode(bytes.subarray(start, end));
+    }
+    s += String.fromCharCode(b);
+  }
+  return s;
+}
+
 /** Size of the common `struct btf_type` (name_off, info, size/type) in bytes. */
 export const BTF_TYPE_SIZE = 12;
 

@@ -79,8 +79,12 @@ export class StringTable {
       }
       return nuls[lo] as number;
     }
+    // A native search (of the decoded string when there is one, where indexes are the
+    // same): a dump's lookups run mostly before V8 optimizes anything, where a byte
+    // loop in JavaScript cost ~3x as much.
     const b = this.#bytes;
-    const end = b.indexOf(0, off);
+    const ascii = this.#ascii;
+    const end = ascii !== undefined ? ascii.indexOf("\0", off) : b.indexOf(0, off);
     if (end - off > LONG_SCAN) {
       let n = 0;
       for (let i = 0; i < b.length; i++) if (b[i] === 0) n++;
@@ -190,12 +194,6 @@ export class StringTable {
     const off = offset - this.#baseLen;
     const ascii = this.#ascii;
     if (ascii !== undefined && off < ascii.length) {
-      // A native search of the string: the lookups of a dump run mostly before V8
-      // optimizes anything, where a byte loop in JavaScript costs ~3x as much.
-      if (this.#nuls === undefined) {
-        const end = ascii.indexOf("\0", off);
-        if (end - off <= LONG_SCAN) return ascii.slice(off, end);
-      }
       return ascii.slice(off, this.#end(off));
     }
     if (off >= this.#bytes.length) {

@@ -13,7 +13,7 @@
  */
 
 import { parseHeader } from "../btf/parse.ts";
-import { forEachRawType, RawKind, rawKind, rawVlen } from "../btf/raw-types.ts";
+import { forEachRawType, RawKind, rawKind, rawString, rawVlen } from "../btf/raw-types.ts";
 import { copyBytes, viewOf } from "../uapi/bytes.ts";
 import { ELFError } from "./errors.ts";
 
@@ -28,8 +28,6 @@ import { ELFError } from "./errors.ts";
  * | a VAR record             | inside the type section                        |
  */
 const MAX_NAME_BYTES = 512;
-/** One decoder for every call: making one costs more than decoding a name. */
-const DECODER = new TextDecoder();
 
 /** `enum btf_func_linkage` (a FUNC's vlen). */
 const FUNC_STATIC = 0;
@@ -77,19 +75,7 @@ export function fixupDatasecs(bytes: Uint8Array, facts: DatasecFacts): Uint8Arra
   const name = (off: number): string => {
     const start = strStart + off;
     if (start >= strEnd) return "";
-    const stop = Math.min(strEnd, start + MAX_NAME_BYTES);
-    // Names are short and ASCII: made from char codes, a decoder call only otherwise.
-    let s = "";
-    let i = start;
-    for (; i < stop; i++) {
-      const b = out[i] as number;
-      if (b === 0) return s;
-      if (b >= 0x80) break;
-      s += String.fromCharCode(b);
-    }
-    if (i === stop) return s;
-    const nul = out.subarray(start, stop).indexOf(0);
-    return DECODER.decode(out.subarray(start, nul < 0 ? stop : start + nul));
+    return rawString(out, start, Math.min(strEnd, start + MAX_NAME_BYTES));
   };
   for (const rec of at) {
     if (rec === 0) continue;

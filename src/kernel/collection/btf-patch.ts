@@ -8,14 +8,13 @@
  * @module
  */
 
-import { RawKind as K, rawKind, rawTypeOffsets, rawVlen } from "../../btf/raw-types.ts";
-import { copyBytes, plainBytes, viewOf } from "../../uapi/bytes.ts";
+import { RawKind as K, rawKind, rawString, rawTypeOffsets, rawVlen } from "../../btf/raw-types.ts";
+import { copyBytes, viewOf } from "../../uapi/bytes.ts";
 
 /** The name libbpf gives the dummy variable and unnamed extern parameters. */
 export const DUMMY_KSYM_NAME = "dummy_ksym";
 const DUMMY_NAME = DUMMY_KSYM_NAME;
-/** Made once: a TextDecoder or TextEncoder costs more to make than a name to code. */
-const DECODER = new TextDecoder();
+/** Made once: a TextEncoder costs more to make than a name to encode. */
 const ENCODER = new TextEncoder();
 
 /**
@@ -30,13 +29,9 @@ export function patchExternsRaw(bytes: Uint8Array): Uint8Array | undefined {
   const typeLen = typeEnd - typeStart;
   const strLen = strEnd - strStart;
   if (typeStart !== hdrLen || strStart !== typeEnd || strEnd > bytes.length) return undefined;
-  const out = copyBytes(plainBytes(bytes).subarray(0, hdrLen + typeLen + strLen));
+  const out = copyBytes(bytes.subarray(0, hdrLen + typeLen + strLen));
   const v = viewOf(out);
-  const name = (off: number) => {
-    let e = strStart + off;
-    while (e < out.length && out[e] !== 0) e++;
-    return DECODER.decode(out.subarray(strStart + off, e));
-  };
+  const name = (off: number) => rawString(out, strStart + off, out.length);
   const at = layout.offsets;
   const kindAt = (p: number) => rawKind(v.getUint32(p + 4, true));
   const newStrings: string[] = [];
