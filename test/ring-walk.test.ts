@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { describe, test } from "node:test";
 import {
   ownWalker,
+  pairWalker,
   type RecordFn,
   WALK_BAD_LEN,
   WALK_OFF,
@@ -86,6 +87,91 @@ const walkers: [string, () => typeof walkRecords][] = [
   ["the shared walk", () => walkRecords],
   ["a reader's copy", ownWalker],
 ];
+
+/** What pairWalker makes of `r` from `off`: the (offset, length) pairs and `out`. */
+function pairWalk(
+  r: ReturnType<typeof ring>,
+  off: number,
+  limit = 1000,
+  atomic = false,
+  room = 64,
+) {
+  const pairs = new Uint32Array(room);
+  const out = new Int32Array(4).fill(-1);
+  const count = pairWalker(r.words, 0, SIZE - 1, atomic)(pairs, off, r.avail, limit, out);
+  const got: [number, number][] = [];
+  for (let i = 0; i < count; i++) got.push([pairs[2 * i]!, pairs[2 * i + 1]!]);
+  return {
+    got,
+    used: out[WALK_USED],
+    off: out[WALK_OFF],
+    skipped: out[WALK_SKIPPED],
+    bad: out[WALK_BAD_LEN],
+  };
+}
+
+describe("ring buffer pair walk (RawRingReader.fill)", () => {
+  test("the same records as the callback walk, across the ring's end, discards counted", () => {
+    for (const atomic of [false, true]) {
+      const r = ring(96, [{ len: 4 }, { len: 20 }, { len: 3, flags: DISCARD }, { len: 16 }]);
+      const got = pairWalk(r, 96, 1000, atomic);
+      assert.deepEqual(got.got, [
+        [104, 4],
+        [120, 20],
+        [40, 16],
+      ]);
+      assert.equal(got.skipped, 1);
+      assert.equal(got.used, 16 + 32 + 16 + 24);
+      assert.equal(got.off, 56);
+      assert.equal(got.bad, -1);
+    }
+  });
+
+  test("a run of equal headers, then a new length, a discard of the same length, an empty record", () => {
+    // the walk takes a header equal to the last one's on one comparison: the
+    // discarded twin (same length, DISCARD set) and the length change must not
+    const r = ring(0, [
+      { len: 4 },
+      { len: 4 },
+      { len: 4, flags: DISCARD },
+      { len: 12 },
+      { len: 12 },
+      { len: 0 },
+      { len: 4 },
+    ]);
+    const got = pairWalk(r, 0);
+    assert.deepEqual(got.got, [
+      [8, 4],
+      [24, 4],
+      [56, 12],
+      [80, 12],
+      [104, 0],
+      [112, 4],
+    ]);
+    assert.equal(got.skipped, 1);
+    assert.equal(got.used, r.avail);
+  });
+
+  test("a busy record, the limit, the room in pairs and the producer position end the walk", () => {
+    const recs = [{ len: 8 }, { len: 8 }, { len: 8, flags: BUSY }, { len: 8 }];
+    assert.equal(pairWalk(ring(0, recs), 0).got.length, 2);
+    assert.equal(pairWalk(ring(0, recs), 0).used, 32);
+    // a busy record after a run of its own length (the header differs only in BUSY)
+    assert.equal(pairWalk(ring(0, [{ len: 8 }, { len: 8, flags: BUSY }]), 0).got.length, 1);
+    const three = ring(0, [{ len: 8 }, { len: 8 }, { len: 8 }]);
+    assert.equal(pairWalk(three, 0, 2).got.length, 2);
+    assert.equal(pairWalk(three, 0, 1000, false, 5).got.length, 2); // 5 slots: 2 pairs
+    assert.equal(pairWalk({ ...three, avail: 32 }, 0).used, 32);
+  });
+
+  test("a length past the producer position is reported, first record or after a run", () => {
+    let got = pairWalk({ ...ring(0, [{ len: 8 }, { len: 40 }]), avail: 40 }, 0);
+    assert.deepEqual([got.got.length, got.used, got.bad], [1, 16, 40]);
+    // the same length as the record before, cut by the producer position
+    got = pairWalk({ ...ring(0, [{ len: 8 }, { len: 8 }]), avail: 24 }, 0);
+    assert.deepEqual([got.got.length, got.used, got.bad], [1, 16, 8]);
+  });
+});
 
 describe("ring buffer record walk", () => {
   for (const [name, make] of walkers) {

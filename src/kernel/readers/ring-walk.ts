@@ -99,6 +99,79 @@ export function walkRecords(
   return count;
 }
 
+/**
+ * {@link RawRingReader.fill}'s walk over one reader's ring: the walk of
+ * {@link walkRecords}, each record's (offset, length) stored in `pairs` (at most
+ * `limit` records, and no more than `pairs` holds) instead of given to a callback;
+ * the same `out`. A closure over the ring rather than a function of it, and a loop
+ * shaped for V8: see the comments inside.
+ */
+export function pairWalker(
+  words: Int32Array,
+  base: number,
+  mask: number,
+  atomic: boolean,
+): (pairs: Uint32Array, off: number, avail: number, limit: number, out: Int32Array) => number {
+  const b = base | 0;
+  const m = mask | 0;
+  const plain = atomic !== true;
+  // V8 (Node 20) compiled this loop to about half the instructions as a closure over
+  // the ring's words than as a function of them and of the other arguments: a drain of
+  // a full 16 MiB ring went from ~5.5 to ~3.2-4 ns a record, and drainBatches in
+  // `npm run bench -- ringbuf` from 0.34-0.44x C to 0.50-0.60x.
+  return (pairs, off, avail, limit, out) => {
+    const av = avail | 0;
+    const end = Math.min(2 * limit, pairs.length & ~1) | 0;
+    let o = off | 0;
+    let left = av;
+    let i = 0;
+    let skipped = 0;
+    // The last record's header word, its length and its size with the header and
+    // padding. A header equal to it is a committed record of the same length: one
+    // comparison. The next header is `step` bytes on, whatever was read: its load does
+    // not wait for this one (a size read from the ring would chain each load to the one
+    // before, as C's walk is). Most rings carry one struct. 0, an empty record of 8
+    // bytes, to begin with.
+    let same = 0;
+    let sameLen = 0;
+    let step = 8;
+    while (left > 0 && i < end) {
+      const at = b + (o >> 2);
+      const word = plain ? words[at]! : Atomics.load(words, at);
+      if (word !== same) {
+        if (word < 0) break; // BUSY
+        const len = word & 0x3fffffff;
+        const total = (len + 8 + 7) & ~7;
+        if (total > left) {
+          out[3] = len;
+          break;
+        }
+        if ((word & 0x40000000) !== 0) {
+          skipped++;
+          left -= total;
+          o = (o + total) & m;
+          continue;
+        }
+        same = word;
+        sameLen = len;
+        step = total;
+      } else if (step > left) {
+        out[3] = sameLen;
+        break;
+      }
+      pairs[i] = o + 8;
+      pairs[i + 1] = sameLen;
+      i += 2;
+      left -= step;
+      o = (o + step) & m;
+    }
+    out[0] = av - left;
+    out[1] = o;
+    out[2] = skipped;
+    return i >> 1;
+  };
+}
+
 let copies = 0;
 /** Taken at load: a later override of `toString` must not decide what gets compiled. */
 const sourceOf = Function.prototype.toString;

@@ -25,6 +25,7 @@ import { RingbufHeader } from "../../uapi/index.ts";
 import { pageSize, SharedMapping } from "../sys/mapping.ts";
 import {
   ownWalker,
+  pairWalker,
   type RecordFn,
   WALK_BAD_LEN,
   WALK_OFF,
@@ -114,6 +115,7 @@ export class RawRingReader implements Disposable {
     this.#hdrBase = page >> 2;
     this.#mask = size - 1;
     this.#lazyBytes = size >> 4;
+    this.#fillWalk = pairWalker(this.#prod32, this.#hdrBase, this.#mask, ATOMIC_HEADERS);
     const lo = Atomics.load(this.#cons32, 0);
     const hi = Atomics.load(this.#cons32, 1);
     this.#cursor = hi * TWO32 + lo;
@@ -295,8 +297,10 @@ export class RawRingReader implements Disposable {
 
   /** {@link consume}'s walk: this reader's own copy of ring-walk.ts's `walkRecords`. */
   readonly #walk = ownWalker();
-  /** What the walk leaves behind (indexes WALK_* of ring-walk.ts). */
+  /** What the walks leave behind (indexes WALK_* of ring-walk.ts). */
   readonly #walkOut = new Int32Array(4);
+  /** {@link fill}'s walk. */
+  readonly #fillWalk: ReturnType<typeof pairWalker>;
 
   /**
    * Hands out the committed records in batches: `fn(data, pairs, count)` with up to
@@ -362,16 +366,7 @@ export class RawRingReader implements Disposable {
    */
   fill(pairs: Uint32Array, limit: number): number {
     if (this.#closed) return 0;
-    if (limit > pairs.length >> 1) limit = pairs.length >> 1; // never a record dropped
     const avail = this.#available();
-    const words = this.#prod32;
-    const base = this.#hdrBase;
-    const mask = this.#mask;
-    const atomic = ATOMIC_HEADERS;
-    let off = this.#off;
-    let used = 0;
-    let count = 0;
-    let skipped = 0;
     // Ordering. The kernel writes a record's header (length | BUSY) when it reserves
     // the record, before the release store that moves the producer position past it;
     // its load in #available() acquires that store, so every header below it reads as
@@ -384,23 +379,13 @@ export class RawRingReader implements Disposable {
     // a plain Int32Array read is a load-acquire there and costs a third of
     // `Atomics.load`, which V8 calls out of line; elsewhere (arm64) headers are read
     // with `Atomics.load`.
-    while (used < avail && count < limit) {
-      const word = atomic ? Atomics.load(words, base + (off >> 2)) : words[base + (off >> 2)]!;
-      if (word < 0) break; // BUSY is the sign bit
-      const len = word & LEN_MASK;
-      const total = (len + HDR_SZ + 7) & ~7;
-      if (total > avail - used) this.#corrupt(len, used);
-      if ((word & DISCARD) === 0) {
-        pairs[2 * count] = off + HDR_SZ;
-        pairs[2 * count + 1] = len;
-        count++;
-      } else skipped++;
-      used += total;
-      off = (off + total) & mask;
-    }
-    this.#cursor += used;
-    this.#off = off;
-    this.#discarded += skipped;
+    const out = this.#walkOut;
+    out[WALK_BAD_LEN] = -1;
+    const count = this.#fillWalk(pairs, this.#off, avail, limit, out);
+    if (out[WALK_BAD_LEN]! >= 0) this.#corrupt(out[WALK_BAD_LEN]!, out[WALK_USED]!);
+    this.#cursor += out[WALK_USED]!;
+    this.#off = out[WALK_OFF]!;
+    this.#discarded += out[WALK_SKIPPED]!;
     return count;
   }
 
