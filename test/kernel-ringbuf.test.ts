@@ -376,6 +376,65 @@ describe("RingBufferReader", { skip }, () => {
       assert.deepEqual(got, Array(5).fill(hex(expectedRecords(emits)[0]!)));
     }));
 
+  test("onRawRecord: each record as (data, offset, length) in place, waiting ones and new; discards skipped", () =>
+    noLeak(async () => {
+      using map = ringMap("rb_rawcb");
+      const emits: Emit[] = [
+        { size: 13, how: "output" },
+        { size: 5, how: "discard" },
+        { size: 40, how: "submit" },
+      ];
+      using prog = ringbufProgram([map.fd], emits);
+      using reader = RingBufferReader.open(map);
+      prog.run({ data: PACKET });
+      const got: string[] = [];
+      let inRing = true;
+      let done!: () => void;
+      const four = new Promise<void>((r) => {
+        done = r;
+      });
+      reader.onRawRecord((data, off, len) => {
+        inRing &&= data === reader.raw.data; // the ring itself, nothing allocated
+        got.push(hex(data.subarray(off, off + len)));
+        if (got.length === 4) done();
+      });
+      assert.throws(() => reader.readAvailable(), /already used with onRecord/);
+      assert.throws(() => reader.onRawRecord(() => {}), /a callback is already set/);
+      setTimeout(() => prog.run({ data: PACKET }), 30);
+      await within(5000, four, "callbacks");
+      reader.close();
+      const want = expectedRecords(emits).map(hex);
+      assert.deepEqual(got, [...want, ...want]);
+      assert.ok(inRing);
+      assert.equal(reader.discarded, 2);
+    }));
+
+  test("onRawRecord: an exception goes to onError, and the record counts as read", () =>
+    noLeak(async () => {
+      using map = ringMap("rb_rawerr");
+      using prog = ringbufProgram([map.fd], [{ size: 8, how: "output" }]);
+      using reader = RingBufferReader.open(map);
+      prog.run({ data: PACKET, repeat: 2 });
+      const errors: Error[] = [];
+      let calls = 0;
+      reader.onRawRecord(
+        () => {
+          calls++;
+          throw new Error("raw boom");
+        },
+        (e) => errors.push(e),
+      );
+      const until = Date.now() + scaled(1000);
+      while (calls < 2 && Date.now() < until) await sleep(10);
+      await sleep(20);
+      assert.equal(calls, 2);
+      assert.deepEqual(
+        errors.map((e) => e.message),
+        ["raw boom", "raw boom"],
+      );
+      assert.equal(reader.pendingBytes(), 0);
+    }));
+
   test("an exception from the callback goes to onError, and the record counts as read", () =>
     noLeak(async () => {
       using map = ringMap("rb_cberr");

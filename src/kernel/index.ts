@@ -159,6 +159,7 @@ export {
   RingBufferSet,
   type RingSetRecord,
 } from "./readers/ringbuf.ts";
+export type { RecordFn } from "./readers/ring-walk.ts";
 export { RawRingReader, RING_EMPTY } from "./readers/ringbuf-raw.ts";
 export {
   type PerfBufferOptions,

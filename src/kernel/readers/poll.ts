@@ -107,7 +107,8 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
   #refed = true;
   /** The watches are started for someone (a callback, a pending iteration step). */
   #waiting = false;
-  #callback: ((rec: T) => void) | undefined;
+  /** Callback mode's delivery: every available record to the callback (see {@link onDrain}). */
+  #drainAll: (() => void) | undefined;
   #onError: ((err: Error) => void) | undefined;
   #pending:
     | { resolve: (r: IteratorResult<T, undefined>) => void; reject: (e: Error) => void }
@@ -208,22 +209,34 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
    * Keeps the process alive until {@link close} or {@link unref}.
    */
   onRecord(cb: (rec: T) => void, onError?: (err: Error) => void): this {
-    this.#claim("callback", "onRecord()");
-    if (this.#callback) throw new Error(`onRecord() on ${this.#label}: a callback is already set`);
     const src = this.#source;
-    this.#callback = this.#copy && !src.drainCopies ? (r) => cb(src.copy(r)) : cb;
+    let drainAll: () => void;
+    if (!this.#copy) drainAll = () => src.drain(cb);
+    else if (src.drainCopies) drainAll = () => src.drainCopies?.(cb);
+    else drainAll = () => src.drain((r) => cb(src.copy(r)));
+    return this.onDrain("onRecord()", drainAll, onError);
+  }
+
+  /**
+   * Callback mode with a subclass's own delivery: `drainAll` runs each time the event
+   * loop sees the source ready (and once for the records already waiting), and must
+   * read every record available and release them. An exception from it goes where
+   * {@link onRecord}'s would.
+   */
+  protected onDrain(what: string, drainAll: () => void, onError?: (err: Error) => void): this {
+    this.#claim("callback", what);
+    if (this.#drainAll) throw new Error(`${what} on ${this.#label}: a callback is already set`);
+    this.#drainAll = drainAll;
     this.#onError = onError;
     this.#startWatches(); // its re-check delivers the records already waiting
     return this;
   }
 
   #deliver(): void {
-    const cb = this.#callback;
-    if (!cb || this.#closed) return;
+    const drainAll = this.#drainAll;
+    if (!drainAll || this.#closed) return;
     try {
-      const src = this.#source;
-      if (this.#copy && src.drainCopies) src.drainCopies(cb);
-      else src.drain(cb);
+      drainAll();
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       if (this.#onError) this.#onError(err);
@@ -374,7 +387,7 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
     this.#closed = true;
     for (const w of this.#watches) w.close();
     this.#watches = [];
-    this.#callback = undefined;
+    this.#drainAll = undefined;
     const p = this.#pending;
     this.#pending = undefined;
     try {

@@ -17,6 +17,7 @@ import { MapType } from "../../uapi/index.ts";
 import { dupFd } from "../sys/fd-watch.ts";
 import type { Fd } from "../sys/index.ts";
 import { RecordReader, type RecordReaderOptions, type RecordSource } from "./poll.ts";
+import type { RecordFn } from "./ring-walk.ts";
 import { RawRingReader } from "./ringbuf-raw.ts";
 
 /** A ring buffer map to read: a `BpfMap`, or its descriptor and size. */
@@ -190,6 +191,33 @@ export class RingBufferReader extends RecordReader<Uint8Array> {
       },
       max,
       batch,
+    );
+  }
+
+  /**
+   * {@link onRecord} without an allocation per record, as libbpf's `ring_buffer__poll`
+   * calls its sample callback: `fn(data, offset, length)` for each record as the event
+   * loop sees the ring ready, the record being `length` bytes of `data` from `offset`,
+   * zero-copy and valid during the call only. `data` is the ring's read-only mapping
+   * (never write to it); read fields with a DataView over it made once, or copy with
+   * `data.slice(offset, offset + length)`. Reads through {@link RawRingReader.consume}:
+   * a small callback that is always the same function gets inlined into the walk.
+   * Errors as for {@link onRecord}; one way of reading per reader.
+   *
+   * @example
+   * ```ts
+   * const dv = new DataView(reader.raw.data.buffer, reader.raw.data.byteOffset);
+   * reader.onRawRecord((_data, off) => count(dv.getUint32(off, true)));
+   * ```
+   */
+  onRawRecord(fn: RecordFn, onError?: (err: Error) => void): this {
+    const raw = this.raw;
+    return this.onDrain(
+      "onRawRecord()",
+      () => {
+        raw.consume(fn);
+      },
+      onError,
     );
   }
 
