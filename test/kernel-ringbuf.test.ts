@@ -409,59 +409,35 @@ describe("RingBufferReader", { skip }, () => {
       assert.equal(reader.discarded, 2);
     }));
 
-  test("onRawRecord: an exception goes to onError, and the record counts as read", () =>
-    noLeak(async () => {
-      using map = ringMap("rb_rawerr");
-      using prog = ringbufProgram([map.fd], [{ size: 8, how: "output" }]);
-      using reader = RingBufferReader.open(map);
-      prog.run({ data: PACKET, repeat: 2 });
-      const errors: Error[] = [];
-      let calls = 0;
-      reader.onRawRecord(
-        () => {
-          calls++;
-          throw new Error("raw boom");
-        },
-        (e) => errors.push(e),
-      );
-      const until = Date.now() + scaled(1000);
-      while (calls < 2 && Date.now() < until) await sleep(10);
-      await sleep(20);
-      assert.equal(calls, 2);
-      assert.deepEqual(
-        errors.map((e) => e.message),
-        ["raw boom", "raw boom"],
-      );
-      assert.equal(reader.pendingBytes(), 0);
-    }));
-
-  test("an exception from the callback goes to onError, and the record counts as read", () =>
-    noLeak(async () => {
-      using map = ringMap("rb_cberr");
-      using prog = ringbufProgram([map.fd], [{ size: 8, how: "output" }]);
-      using reader = RingBufferReader.open(map);
-      prog.run({ data: PACKET, repeat: 2 });
-      const errors: Error[] = [];
-      let calls = 0;
-      reader.onRecord(
-        () => {
+  for (const how of ["onRecord", "onRawRecord"] as const) {
+    test(`${how}: an exception from the callback goes to onError, and the record counts as read`, () =>
+      noLeak(async () => {
+        using map = ringMap("rb_cberr");
+        using prog = ringbufProgram([map.fd], [{ size: 8, how: "output" }]);
+        using reader = RingBufferReader.open(map);
+        prog.run({ data: PACKET, repeat: 2 });
+        const errors: Error[] = [];
+        let calls = 0;
+        const boom = () => {
           calls++;
           throw new Error("boom");
-        },
-        (e) => errors.push(e),
-      );
-      const until = Date.now() + scaled(1000);
-      while (calls < 2 && Date.now() < until) await sleep(10);
-      await sleep(20); // and no third call
-      // the throw ends the drain; the second record comes on the next readiness (the
-      // ring is still readable: level-triggered)
-      assert.equal(calls, 2);
-      assert.deepEqual(
-        errors.map((e) => e.message),
-        ["boom", "boom"],
-      );
-      assert.equal(reader.pendingBytes(), 0);
-    }));
+        };
+        const onError = (e: Error) => errors.push(e);
+        if (how === "onRecord") reader.onRecord(boom, onError);
+        else reader.onRawRecord(boom, onError);
+        const until = Date.now() + scaled(1000);
+        while (calls < 2 && Date.now() < until) await sleep(10);
+        await sleep(20); // and no third call
+        // the throw ends the drain; the second record comes on the next readiness (the
+        // ring is still readable: level-triggered)
+        assert.equal(calls, 2);
+        assert.deepEqual(
+          errors.map((e) => e.message),
+          ["boom", "boom"],
+        );
+        assert.equal(reader.pendingBytes(), 0);
+      }));
+  }
 
   test("zero-copy views read zeros after close (no crash)", () =>
     noLeak(() => {
