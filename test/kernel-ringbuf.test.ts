@@ -409,6 +409,72 @@ describe("RingBufferReader", { skip }, () => {
       assert.equal(reader.discarded, 2);
     }));
 
+  test("close() from inside a callback: no record after that one, no error, the rest left in the ring", () =>
+    noLeak(async () => {
+      using map = ringMap("rb_cbclose", 16384);
+      using prog = ringbufProgram([map.fd], [{ size: 12, how: "output" }]);
+      for (const how of ["raw.consume", "onRecord", "onRecord zeroCopy", "onRawRecord"]) {
+        const reader = RingBufferReader.open(map, { zeroCopy: how === "onRecord zeroCopy" });
+        prog.run({ data: PACKET, repeat: 10 });
+        const lengths: number[] = [];
+        const errors: Error[] = [];
+        let closed!: () => void;
+        const third = new Promise<void>((r) => {
+          closed = r;
+        });
+        const seen = (len: number): false | undefined => {
+          lengths.push(len);
+          if (lengths.length !== 3) return undefined;
+          reader.close(); // the ring's pages go once the read returns
+          closed();
+          return false; // how raw.consume and onRawRecord stop here; onRecord stops anyway
+        };
+        if (how === "raw.consume") {
+          assert.equal(
+            reader.raw.consume((_d, _o, len) => seen(len)),
+            3,
+          );
+        } else if (how === "onRawRecord") {
+          reader.onRawRecord(
+            (_d, _o, len) => seen(len),
+            (e) => errors.push(e),
+          );
+        } else {
+          reader.onRecord(
+            (rec) => seen(rec.length),
+            (e) => errors.push(e),
+          );
+        }
+        await within(5000, third, how);
+        await sleep(20); // no late delivery, no error
+        assert.deepEqual(lengths, [12, 12, 12], how);
+        assert.deepEqual(errors, [], how);
+        // the three delivered count as read: the next reader gets the seven after them
+        using next = RingBufferReader.open(map);
+        assert.equal(next.readAvailable().length, 7, how);
+      }
+    }));
+
+  test("raw.consume: a close() from the callback without false lets the batch finish, on intact pages", () =>
+    noLeak(() => {
+      using map = ringMap("rb_cbclose2", 16384);
+      using prog = ringbufProgram([map.fd], [{ size: 12, how: "output" }]);
+      const reader = RingBufferReader.open(map);
+      prog.run({ data: PACKET, repeat: 10 });
+      const firsts: number[] = [];
+      const n = reader.raw.consume((data, off) => {
+        firsts.push(data[off]!);
+        if (firsts.length === 3) reader.close();
+      });
+      assert.equal(n, 10);
+      const want = expectedRecords([{ size: 12, how: "output" }])[0]![0]!;
+      assert.deepEqual(firsts, Array(10).fill(want)); // not the zeros of unmapped pages
+      assert.equal(
+        reader.raw.consume(() => assert.fail("closed")),
+        0,
+      );
+    }));
+
   for (const how of ["onRecord", "onRawRecord"] as const) {
     test(`${how}: an exception from the callback goes to onError, and the record counts as read`, () =>
       noLeak(async () => {

@@ -69,7 +69,7 @@ function walk(
     r.data,
     (data, offset, length) => {
       seen.push({ offset, length, first: data[offset]! });
-      visit?.(data, offset, length);
+      return visit?.(data, offset, length);
     },
     out,
   );
@@ -224,6 +224,16 @@ describe("ring buffer record walk", () => {
         assert.equal(got.count, 1);
         assert.equal(got.used, 16);
         assert.equal(got.bad, 40);
+      });
+
+      test("false from the callback ends the walk just past that record", () => {
+        const r = ring(0, [{ len: 8 }, { len: 8, flags: DISCARD }, { len: 12 }, { len: 8 }]);
+        let calls = 0;
+        const got = walk(make(), r, 0, 1000, false, () => ++calls !== 2 && undefined);
+        assert.equal(calls, 2);
+        assert.equal(got.count, 2);
+        assert.equal(got.used, 16 + 16 + 24);
+        assert.equal(got.skipped, 1);
       });
 
       test("a throw from the callback ends the walk just past that record", () => {

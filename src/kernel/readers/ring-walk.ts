@@ -26,8 +26,12 @@ export const WALK_SKIPPED = 2;
 /** The length of a record that goes past the producer position, or untouched (set it to -1). */
 export const WALK_BAD_LEN = 3;
 
-/** A record callback: `length` bytes of `data` from `offset`, valid during the call. */
-export type RecordFn = (data: Uint8Array, offset: number, length: number) => void;
+/**
+ * A record callback: `length` bytes of `data` from `offset`, valid during the call.
+ * Returning `false` ends the read after this record (libbpf's callbacks return an error
+ * for that); anything else, or nothing, goes on.
+ */
+export type RecordFn = (data: Uint8Array, offset: number, length: number) => unknown;
 
 /**
  * Walks up to `limit` committed records of a ring from offset `off`, `avail` bytes
@@ -36,7 +40,7 @@ export type RecordFn = (data: Uint8Array, offset: number, length: number) => voi
  * at a header whose length goes past `avail` (the length left in `out[WALK_BAD_LEN]`).
  * `out` gets what was walked ({@link WALK_USED}, {@link WALK_OFF},
  * {@link WALK_SKIPPED}) also when `fn` throws: then the walk ends just past the record
- * that threw.
+ * that threw, and just past a record whose `fn` returned `false`.
  *
  * `words` holds the headers: the header of the record at offset `o` is
  * `words[base + (o >> 2)]` (the ring's data pages, mapped twice, `mask` = size - 1);
@@ -88,7 +92,9 @@ export function walkRecords(
       o = (o + total) & m;
       if ((word & 0x40000000) === 0) {
         count++;
-        fn(data, start, len);
+        // `false` from `fn` ends the walk after its record. A callback that returns
+        // nothing costs nothing here: V8 inlines it and folds the test away.
+        if (fn(data, start, len) === false) break;
       } else skipped++;
     }
   } finally {

@@ -219,8 +219,12 @@ export class RawRingReader implements Disposable {
   /** Publishes the cursor: the records before it may now be overwritten by the producer. */
   commit(): void {
     this.#holding = false;
+    if (!this.#closed) this.#publish();
+  }
+
+  #publish(): void {
     const pos = this.#cursor;
-    if (pos === this.#published || this.#closed) return;
+    if (pos === this.#published) return;
     const hi = Math.floor(pos / TWO32);
     if (hi === this.#publishedHi) {
       Atomics.store(this.#cons32, 0, pos >>> 0);
@@ -248,6 +252,10 @@ export class RawRingReader implements Disposable {
    * counts as read, the ones after it stay for the next read). Returns how many records
    * were delivered. Not reentrant: `fn` must not read this reader.
    *
+   * `fn` returning `false` ends the read after its record. A {@link close} from `fn` is
+   * safe (the mappings go when `consume` returns) but ends the read only after the
+   * current batch of up to 256 records, unless `fn` also returns `false`.
+   *
    * The fastest way to read a ring: each reader walks the headers with its own copy of
    * the loop, so a reader that is always given the same callback code gets it inlined
    * into the walk by V8 (about C's speed for a small callback). Keep `fn` small and
@@ -258,8 +266,9 @@ export class RawRingReader implements Disposable {
     const walk = this.#walk;
     const out = this.#walkOut;
     let n = 0;
+    this.#consuming = true;
     try {
-      while (n < max) {
+      while (n < max && !this.#closed) {
         const avail = this.#available();
         if (avail === 0) break;
         const limit = Math.min(CONSUME_BATCH, max - n);
@@ -290,7 +299,12 @@ export class RawRingReader implements Disposable {
         this.commit();
       }
     } finally {
-      this.commit();
+      this.#consuming = false;
+      if (this.#closed) {
+        // closed by `fn`: what was read counts as read, then the pages go
+        this.#publish();
+        this.#unmap();
+      } else this.commit();
     }
     return n;
   }
@@ -299,6 +313,9 @@ export class RawRingReader implements Disposable {
   readonly #walk = ownWalker();
   /** What the walks leave behind (indexes WALK_* of ring-walk.ts). */
   readonly #walkOut = new Int32Array(4);
+  /** {@link consume} is running: a {@link close} from its callback unmaps at its end. */
+  #consuming = false;
+  #unmapped = false;
   /** {@link fill}'s walk. */
   readonly #fillWalk: ReturnType<typeof pairWalker>;
 
@@ -422,10 +439,20 @@ export class RawRingReader implements Disposable {
 
   /**
    * Releases the mappings. Views of {@link data} read zeros afterwards (never freed
-   * memory). Safe to call more than once.
+   * memory). Safe to call more than once, and from inside {@link consume}'s callback
+   * (so from `onRecord`'s and `onRawRecord`'s): the mappings go when `consume` returns,
+   * which is after that record for `onRecord` and for a callback that returns `false`.
    */
   close(): void {
     this.#closed = true;
+    // From inside consume's callback: consume unmaps when it returns (its walk and
+    // commit still read these pages).
+    if (!this.#consuming) this.#unmap();
+  }
+
+  #unmap(): void {
+    if (this.#unmapped) return;
+    this.#unmapped = true;
     this.#producer.close();
     this.#consumer.close();
   }

@@ -88,8 +88,13 @@ class RingSource implements RecordSource<Uint8Array> {
     else this.raw.commitSome();
   }
 
+  // The callbacks below return false once `cb` closed the reader: no record after it.
   drain(cb: (rec: Uint8Array) => void, max = Infinity): number {
-    return this.raw.consume((_data, off, len) => cb(this.view(off, len)), max);
+    const raw = this.raw;
+    return raw.consume((_data, off, len) => {
+      cb(this.view(off, len));
+      return !raw.closed;
+    }, max);
   }
 
   copy(rec: Uint8Array): Uint8Array {
@@ -97,7 +102,11 @@ class RingSource implements RecordSource<Uint8Array> {
   }
 
   drainCopies(cb: (rec: Uint8Array) => void, max = Infinity): number {
-    return this.raw.consume((data, off, len) => cb(data.slice(off, off + len)), max);
+    const raw = this.raw;
+    return raw.consume((data, off, len) => {
+      cb(data.slice(off, off + len));
+      return !raw.closed;
+    }, max);
   }
 
   close(): void {
@@ -202,7 +211,10 @@ export class RingBufferReader extends RecordReader<Uint8Array> {
    * (never write to it); read fields with a DataView over it made once, or copy with
    * `data.slice(offset, offset + length)`. Reads through {@link RawRingReader.consume}:
    * a small callback that is always the same function gets inlined into the walk.
-   * Errors as for {@link onRecord}; one way of reading per reader.
+   * Errors as for {@link onRecord}; one way of reading per reader. To stop at a record
+   * (closing the reader from `fn`, say), return `false` from `fn`, as libbpf's callback
+   * returns an error: a `close()` alone takes effect after the current batch of up to
+   * 256 records, which still come (no check per record is made for it).
    *
    * @example
    * ```ts
