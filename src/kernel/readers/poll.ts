@@ -210,9 +210,10 @@ export class RecordReader<T> implements AsyncIterable<T>, Disposable {
    */
   onRecord(cb: (rec: T) => void, onError?: (err: Error) => void): this {
     const src = this.#source;
+    const copies = src.drainCopies;
     let drainAll: () => void;
     if (!this.#copy) drainAll = () => src.drain(cb);
-    else if (src.drainCopies) drainAll = () => src.drainCopies?.(cb);
+    else if (copies) drainAll = () => copies.call(src, cb);
     else drainAll = () => src.drain((r) => cb(src.copy(r)));
     return this.onDrain("onRecord()", drainAll, onError);
   }

@@ -121,10 +121,11 @@ export function pairWalker(
   const b = base | 0;
   const m = mask | 0;
   const plain = atomic !== true;
-  // V8 (Node 20) compiled this loop to about half the instructions as a closure over
-  // the ring's words than as a function of them and of the other arguments: a drain of
-  // a full 16 MiB ring went from ~5.5 to ~3.2-4 ns a record, and drainBatches in
-  // `npm run bench -- ringbuf` from 0.34-0.44x C to 0.50-0.60x.
+  // A closure over the ring's words, not a function of them and of the other
+  // arguments: V8 (Node 20) reloaded and re-checked those arguments on every record
+  // there (its disassembly), and this walk of a full 16 MiB ring took ~5.2 ns a record
+  // that way against 3.2-4 as a closure; drainBatches in `npm run bench -- ringbuf`
+  // went from 0.34-0.44x C to 0.51-0.60x.
   return (pairs, off, avail, limit, out) => {
     const av = avail | 0;
     const end = Math.min(2 * limit, pairs.length & ~1) | 0;

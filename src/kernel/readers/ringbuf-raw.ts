@@ -315,7 +315,6 @@ export class RawRingReader implements Disposable {
   readonly #walkOut = new Int32Array(4);
   /** {@link consume} is running: a {@link close} from its callback unmaps at its end. */
   #consuming = false;
-  #unmapped = false;
   /** {@link fill}'s walk. */
   readonly #fillWalk: ReturnType<typeof pairWalker>;
 
@@ -450,9 +449,8 @@ export class RawRingReader implements Disposable {
     if (!this.#consuming) this.#unmap();
   }
 
+  /** Safe twice: a mapping's close() is. */
   #unmap(): void {
-    if (this.#unmapped) return;
-    this.#unmapped = true;
     this.#producer.close();
     this.#consumer.close();
   }
